@@ -1,0 +1,21 @@
+/**
+ * The exports of the Wasm core, as TypeScript sees them. Pointers are byte
+ * offsets into linear memory (u32 in Wasm; JS numbers up to 2^32 - 1 pass
+ * through the i32 ABI unchanged). Keep in step with assembly/index.ts.
+ */
+export interface Kernels {
+  heap_base(): number;
+  gemm_workspace_bytes(): number;
+  gemm_f32(
+    a: number, b: number, bias: number, c: number, work: number,
+    m: number, n: number, k: number, lda: number, ldb: number, ldc: number,
+    transA: number, transB: number, alpha: number, beta: number, act: number,
+  ): void;
+  philox4x32_fill_u32(out: number, n: number, key0: number, key1: number, stream: number, counterLo: number, counterHi: number): void;
+  philox4x32_fill_uniform(out: number, n: number, key0: number, key1: number, stream: number, counterLo: number, counterHi: number): void;
+  philox4x32_fill_normal(out: number, n: number, key0: number, key1: number, stream: number, counterLo: number, counterHi: number, mean: number, std: number): void;
+}
+
+/** Epilogue activation codes shared with assembly/gemm.ts. */
+export const ACT_NONE = 0;
+export const ACT_RELU = 1;

@@ -1,0 +1,56 @@
+/**
+ * What differs between Node, browsers and edge runtimes: where the default
+ * `.wasm` lives and how it is compiled, and how a worker thread is started.
+ * Each entry point (src/entry/*.ts) installs one platform; the core never
+ * touches `fs`, `fetch` or `Worker` directly.
+ */
+export type Build = 'release' | 'mt' | 'debug';
+
+export const WASM_FILES: Record<Build, string> = {
+  release: 'wasm-nlp.wasm',
+  mt: 'wasm-nlp-mt.wasm',
+  debug: 'wasm-nlp-debug.wasm',
+};
+
+/** The part of a worker the pool uses; Node's worker_threads and Web Workers both adapt to it. */
+export interface WorkerHandle {
+  postMessage(message: unknown): void;
+  onMessage(handler: (message: unknown) => void): void;
+  onError(handler: (error: unknown) => void): void;
+  terminate(): void;
+}
+
+export interface Platform {
+  readonly name: string;
+  /** URL of the default `.wasm` for a build, next to the bundle; undefined where there is none (workerd). */
+  defaultUrl(build: Build): URL | undefined;
+  /** Compile the module at `url` (file: URLs from disk in Node; streaming with a fallback in browsers). */
+  compileUrl(url: URL): Promise<WebAssembly.Module>;
+  /** Start a worker running `source` (plain JavaScript), or undefined where workers are unavailable. */
+  startWorker?(source: string): WorkerHandle;
+  /** Logical cores, for `threads: 'auto'`. */
+  cores(): number;
+}
+
+let current: Platform | undefined;
+
+export function setPlatform(p: Platform): void {
+  current = p;
+}
+
+export function getPlatform(): Platform | undefined {
+  return current;
+}
+
+/** Compile bytes fetched over HTTP: streaming when the server sends application/wasm, else via an ArrayBuffer. */
+export async function compileFetched(url: URL): Promise<WebAssembly.Module> {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`fetch ${url.href}: HTTP ${response.status}`);
+  const type = response.headers.get('content-type') ?? '';
+  if (typeof WebAssembly.compileStreaming === 'function' && type.split(';')[0]!.trim() === 'application/wasm') {
+    return WebAssembly.compileStreaming(response);
+  }
+  // Wrong or missing MIME type (a common static-server default): compileStreaming
+  // would reject, so compile from the bytes instead.
+  return WebAssembly.compile(await response.arrayBuffer());
+}

@@ -1,0 +1,249 @@
+import { ArgumentError, DTypeError, ShapeError, WasmNlpError, formatShape } from './errors.js';
+import { generation, rt } from './runtime.js';
+
+export type DType = 'float32' | 'int32';
+export type TypedArrayFor<D extends DType> = D extends 'int32' ? Int32Array : Float32Array;
+
+/** Scopes opened by tidy(): Tensors made inside are tracked and disposed at the end. */
+const scopes: Set<Tensor>[] = [];
+
+/**
+ * A dense row-major tensor in Wasm linear memory. It holds a byte offset, not
+ * a view: `view()` makes a fresh typed array each time, valid only until the
+ * next call that can grow memory (any allocation). `toArray(out?)` copies out.
+ * Free it with `dispose()`, or create it inside `tidy()`.
+ */
+export class Tensor<D extends DType = DType> {
+  readonly shape: readonly number[];
+  /** Number of elements. */
+  readonly size: number;
+  private _offset: number;
+  private readonly gen: number;
+
+  private constructor(
+    shape: readonly number[],
+    readonly dtype: D,
+    offset: number,
+  ) {
+    this.shape = Object.freeze([...shape]);
+    this.size = sizeOf(shape);
+    this._offset = offset;
+    this.gen = generation;
+    scopes[scopes.length - 1]?.add(this);
+  }
+
+  /** Byte offset in linear memory; throws once disposed. */
+  get offset(): number {
+    if (this._offset < 0) {
+      throw new ArgumentError(`Tensor: tensor must not be disposed, got a disposed tensor of shape ${formatShape(this.shape)}`);
+    }
+    if (this.gen !== generation) {
+      throw new ArgumentError('Tensor: tensor must belong to the current runtime, got one made before shutdown()');
+    }
+    return this._offset;
+  }
+
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  get byteLength(): number {
+    return this.size * 4;
+  }
+
+  get disposed(): boolean {
+    return this._offset < 0;
+  }
+
+  /** A tensor of `shape` with unspecified contents. */
+  static empty<D extends DType = 'float32'>(shape: readonly number[], dtype?: D): Tensor<D> {
+    const dt = (dtype ?? 'float32') as D;
+    checkShape('Tensor.empty', shape);
+    checkDType('Tensor.empty', dt);
+    const heap = rt('Tensor.empty').heap;
+    return new Tensor(shape, dt, heap.alloc(sizeOf(shape) * 4));
+  }
+
+  /** A tensor of zeros. */
+  static zeros<D extends DType = 'float32'>(shape: readonly number[], dtype?: D): Tensor<D> {
+    const t = Tensor.empty(shape, dtype);
+    t.view().fill(0);
+    return t;
+  }
+
+  /**
+   * A tensor holding `data`. The dtype follows the array (Int32Array -> int32,
+   * anything else -> float32) unless given; the shape defaults to [data.length].
+   */
+  static fromArray(data: ArrayLike<number>, shape?: readonly number[], dtype?: DType): Tensor {
+    const dt: DType = dtype ?? (data instanceof Int32Array ? 'int32' : 'float32');
+    const sh = shape ?? [data.length];
+    checkShape('Tensor.fromArray', sh);
+    if (sizeOf(sh) !== data.length) {
+      throw new ShapeError(`Tensor.fromArray: data must have ${sizeOf(sh)} elements for shape ${formatShape(sh)}, got ${data.length}`);
+    }
+    const t = Tensor.empty(sh, dt);
+    t.view().set(data);
+    return t;
+  }
+
+  /**
+   * Normal samples from the counter-based generator (Philox4x32-10, Box-Muller in
+   * Wasm): the same seed and stream give the same bits in every runtime.
+   */
+  static randn(shape: readonly number[], options: RandomOptions & { mean?: number; std?: number } = {}): Tensor<'float32'> {
+    const { key0, key1, stream } = randomKey('Tensor.randn', options);
+    const mean = options.mean ?? 0;
+    const std = options.std ?? 1;
+    if (!Number.isFinite(mean)) throw new ArgumentError(`Tensor.randn: mean must be finite, got ${mean}`);
+    if (!(std >= 0) || !Number.isFinite(std)) throw new ArgumentError(`Tensor.randn: std must be finite and >= 0, got ${std}`);
+    const t = Tensor.empty(shape, 'float32');
+    rt('Tensor.randn').kernels.philox4x32_fill_normal(t.offset, t.size, key0, key1, stream, 0, 0, mean, std);
+    return t;
+  }
+
+  /** Uniform samples in [0, 1) (24-bit resolution) from the counter-based generator. */
+  static rand(shape: readonly number[], options: RandomOptions = {}): Tensor<'float32'> {
+    const { key0, key1, stream } = randomKey('Tensor.rand', options);
+    const t = Tensor.empty(shape, 'float32');
+    rt('Tensor.rand').kernels.philox4x32_fill_uniform(t.offset, t.size, key0, key1, stream, 0, 0);
+    return t;
+  }
+
+  /** A fresh typed array over this tensor's memory. Do not keep it across allocations. */
+  view(): TypedArrayFor<D> {
+    const { memory } = rt('Tensor.view');
+    const off = this.offset;
+    return (this.dtype === 'int32'
+      ? new Int32Array(memory.buffer, off, this.size)
+      : new Float32Array(memory.buffer, off, this.size)) as TypedArrayFor<D>;
+  }
+
+  /** Copy the contents out, into `out` when given (it must have `size` elements of the same dtype). */
+  toArray(out?: TypedArrayFor<D>): TypedArrayFor<D> {
+    if (out !== undefined) {
+      const want = this.dtype === 'int32' ? Int32Array : Float32Array;
+      if (!(out instanceof want)) {
+        throw new DTypeError(`Tensor.toArray: out must be a ${want.name} for a ${this.dtype} tensor, got ${out.constructor.name}`);
+      }
+      if (out.length !== this.size) {
+        throw new ShapeError(`Tensor.toArray: out must have ${this.size} elements, got ${out.length}`);
+      }
+      out.set(this.view());
+      return out;
+    }
+    return this.view().slice() as TypedArrayFor<D>;
+  }
+
+  /** Nested arrays, for printing and tests. */
+  toNested(): unknown {
+    const flat = Array.from(this.toArray() as ArrayLike<number>);
+    const build = (dim: number, start: number): unknown => {
+      if (dim === this.shape.length) return flat[start];
+      const stride = sizeOf(this.shape.slice(dim + 1));
+      return Array.from({ length: this.shape[dim]! }, (_, i) => build(dim + 1, start + i * stride));
+    };
+    return build(0, 0);
+  }
+
+  /** Free the memory. Idempotent; the tensor is unusable afterwards. */
+  dispose(): void {
+    if (this._offset < 0) return;
+    if (this.gen === generation) rt('Tensor.dispose').heap.free(this._offset);
+    this._offset = -1;
+    for (const s of scopes) s.delete(this);
+  }
+
+  toString(): string {
+    return `Tensor(${this.dtype}, ${formatShape(this.shape)})`;
+  }
+}
+
+/**
+ * Run `fn` and dispose every Tensor created inside it except those it returns
+ * (a Tensor, or Tensors in a returned array or plain object) and those passed
+ * to `keep()`. Scopes nest; kept tensors move to the enclosing scope.
+ */
+export function tidy<T>(fn: () => T): T {
+  const scope = new Set<Tensor>();
+  scopes.push(scope);
+  let result: T;
+  try {
+    result = fn();
+  } finally {
+    scopes.pop();
+  }
+  if (result instanceof Promise) {
+    for (const t of scope) t.dispose();
+    throw new WasmNlpError('tidy: fn must be synchronous, got a function returning a Promise');
+  }
+  const survivors = new Set<Tensor>();
+  collect(result, survivors);
+  const outer = scopes[scopes.length - 1];
+  for (const t of scope) {
+    if (survivors.has(t) || kept.has(t)) outer?.add(t);
+    else t.dispose();
+  }
+  return result;
+}
+
+const kept = new WeakSet<Tensor>();
+
+/** Exempt `t` from disposal by the enclosing tidy() scopes. */
+export function keep<T extends Tensor>(t: T): T {
+  kept.add(t);
+  return t;
+}
+
+function collect(x: unknown, into: Set<Tensor>): void {
+  if (x instanceof Tensor) into.add(x);
+  else if (Array.isArray(x)) for (const y of x) collect(y, into);
+  else if (x !== null && typeof x === 'object' && Object.getPrototypeOf(x) === Object.prototype) {
+    for (const y of Object.values(x)) collect(y, into);
+  }
+}
+
+export interface RandomOptions {
+  /** Seed, an integer in [0, 2^53); default 0. */
+  seed?: number;
+  /** Independent stream under the same seed, an integer in [0, 2^32); default 0. */
+  stream?: number;
+}
+
+function randomKey(fn: string, o: RandomOptions): { key0: number; key1: number; stream: number } {
+  const seed = o.seed ?? 0;
+  const stream = o.stream ?? 0;
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new ArgumentError(`${fn}: seed must be an integer in [0, 2^53), got ${seed}`);
+  if (!Number.isInteger(stream) || stream < 0 || stream > 0xffffffff) {
+    throw new ArgumentError(`${fn}: stream must be an integer in [0, 2^32), got ${stream}`);
+  }
+  return { key0: seed >>> 0, key1: Math.floor(seed / 2 ** 32) >>> 0, stream };
+}
+
+function sizeOf(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+function checkShape(fn: string, shape: readonly number[]): void {
+  if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
+    throw new ShapeError(`${fn}: shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
+  }
+}
+
+function checkDType(fn: string, dtype: string): void {
+  if (dtype !== 'float32' && dtype !== 'int32') {
+    throw new DTypeError(`${fn}: dtype must be "float32" or "int32", got ${JSON.stringify(dtype)}`);
+  }
+}
+
+/** Throws unless `t` is a Tensor of `dtype` and rank `rank`; returns its shape. */
+export function expectTensor(fn: string, arg: string, t: unknown, rank: number, dtype: DType = 'float32'): readonly number[] {
+  if (!(t instanceof Tensor)) {
+    throw new ArgumentError(`${fn}: ${arg} must be a Tensor, got ${t === null ? 'null' : typeof t}`);
+  }
+  if (t.dtype !== dtype) throw new DTypeError(`${fn}: ${arg} must have dtype ${dtype}, got ${t.dtype}`);
+  if (t.rank !== rank) throw new ShapeError(`${fn}: ${arg} must have rank ${rank}, got shape ${formatShape(t.shape)}`);
+  return t.shape;
+}
