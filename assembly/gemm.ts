@@ -62,6 +62,10 @@ export function gemm_workspace_bytes(): i32 {
 export function gemm_f32(a: usize, b: usize, bias: usize, c: usize, work: usize,
                          m: i32, n: i32, k: i32, lda: i32, ldb: i32, ldc: i32,
                          transA: i32, transB: i32, alpha: f32, beta: f32, act: i32): void {
+  // Checked in TypeScript first; these fire only in the debug build (--noAssert elsewhere).
+  assert(m >= 0 && n >= 0 && k >= 0, 'gemm_f32: m, n and k must be >= 0');
+  assert(lda >= (transA ? m : k) && ldb >= (transB ? k : n) && ldc >= n, 'gemm_f32: a leading dimension is below its row length');
+  assert((work & 15) == 0, 'gemm_f32: work must be 16-byte aligned');
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {
     scale_rows(c, bias, m, n, ldc, beta, act);
