@@ -1,17 +1,20 @@
 import { defineConfig } from 'vitest/config';
 import { playwright } from '@vitest/browser-playwright';
+import { gemmDigests } from './tests/helpers/digests.js';
 
 // One set of test files, two runtimes: Node, and Debian's headless Chromium
 // driven by playwright-core. tests/node/ (fs, processes, worker_threads) runs in
-// Node only. Tests import from src/ and load the .wasm built into dist/.
+// Node only; tests/browser/ (compares the page with Node) in Chromium only. Tests import from src/ and load the .wasm built into dist/.
 export default defineConfig({
   test: {
     testTimeout: 60_000,
     projects: [
       {
-        test: { name: 'node', environment: 'node', include: ['tests/**/*.test.ts'] },
+        test: { name: 'node', environment: 'node', include: ['tests/**/*.test.ts'], exclude: ['tests/browser/**'] },
       },
       {
+        // Pre-bundle what the browser tests import, so Vite does not reload mid-run.
+        optimizeDeps: { include: ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-cpu'] },
         // COOP/COEP at the project's top-level `server` make the page
         // cross-origin isolated (SharedArrayBuffer, shared Wasm memory).
         server: {
@@ -22,6 +25,9 @@ export default defineConfig({
           include: ['tests/**/*.test.ts'],
           exclude: ['tests/node/**'],
           browser: {
+            // Runs in the Node process that drives the browser: the same
+            // computation on the Node build, for the bit-identity test.
+            commands: { nodeGemmDigests: (_ctx, cases: unknown) => gemmDigests(cases as never) },
             enabled: true,
             headless: true,
             provider: playwright({
