@@ -1,6 +1,7 @@
 import { defineConfig } from 'vitest/config';
 import { playwright } from '@vitest/browser-playwright';
 import { gemmDigests } from './tests/helpers/digests.js';
+import { CountReporter } from './tests/helpers/count-reporter.js';
 
 // One set of test files, two runtimes: Node, and Debian's headless Chromium
 // driven by playwright-core. tests/node/ (fs, processes, worker_threads) runs in
@@ -8,6 +9,7 @@ import { gemmDigests } from './tests/helpers/digests.js';
 export default defineConfig({
   test: {
     testTimeout: 60_000,
+    reporters: ['default', new CountReporter()],
     projects: [
       {
         test: { name: 'node', environment: 'node', include: ['tests/**/*.test.ts'], exclude: ['tests/browser/**'] },
