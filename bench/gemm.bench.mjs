@@ -1,0 +1,357 @@
+// GEMM benchmark: our matmul/gemm against plain JS and TensorFlow.js (wasm, cpu)
+// in one run, on this machine, single-threaded.
+//
+//   npm run bench              full: 5 rounds, every shape and contender
+//   npm run bench -- --quick   under 2 minutes: 3 rounds, no 64^3, short timings,
+//                              naive/ikj JS and tfjs-cpu only up to 2*512^3 flops
+//
+// Every contender runs on every shape once per round, and rounds repeat, so a burst
+// of load from another process hits all contenders rather than one. A cell is the
+// median over rounds of benchmark.js's median time per call. Before timing, each
+// contender's result is compared with the i-k-j JS product, so a broken kernel is
+// never benchmarked. Prints a markdown table and writes docs/benchmarks.md.
+// Needs `npm run build` first (dist/wasm-nlp.node.js).
+import { writeFileSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { getThreadsCount, setThreadsCount, version_wasm } from '@tensorflow/tfjs-backend-wasm';
+import { init, Tensor, matmul, gemm } from '../dist/wasm-nlp.node.js';
+import {
+  compilePeak, ikjMatmul, markdownTable, maxError, measurePeak, median, naiveMatmul, timeCall, transpose,
+} from './lib.mjs';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const QUICK = process.argv.includes('--quick');
+
+const ALL_SHAPES = [
+  [64, 64, 64], [128, 128, 128], [256, 256, 256], [512, 512, 512], [1024, 1024, 1024],
+  [128, 256, 256], [512, 768, 768],
+].map(([m, k, n]) => ({ m, k, n, flops: 2 * m * n * k, name: m === k && k === n ? `${m}³` : `${m}×${k}×${n}` }));
+// 64^3 is the only shape the acceptance criteria do not name.
+const SHAPES = QUICK ? ALL_SHAPES.filter((s) => s.m !== 64 || s.k !== 64) : ALL_SHAPES;
+const VARIANTS = ['NN', 'NT', 'TN'];
+
+const ROUNDS = QUICK ? 3 : 5;
+// minTime is benchmark.js's cycle length; maxTime bounds one case (after minSamples).
+const TIMING = QUICK
+  ? { minTime: 0.05, maxTime: 0.15, minSamples: 3, slowSamples: 1 }
+  : { minTime: 0.1, maxTime: 1, minSamples: 5, slowSamples: 2 };
+// Plain JS and tfjs-cpu run at 0.3-2 GFLOP/s: at 1024^3 that is seconds per call.
+// Quick mode keeps them to 512^3 (256^3 naive JS is an acceptance criterion).
+const SLOW_FLOPS_CAP = QUICK ? 2 * 512 ** 3 : Infinity;
+
+// |ours - ikj JS|: both sum k f32 products of unit-variance values, rounding
+// differently; a wrong kernel is off by O(sqrt(k)), far above this.
+const tolerance = (k) => 1e-5 * k;
+
+const runtime = await init();
+// setThreadsCount must precede the wasm backend's initialisation. PROD mode skips
+// tfjs's debug checks (and its Node banner), as tfjs recommends for timing.
+setThreadsCount(1);
+tf.enableProdMode();
+await tf.setBackend('wasm');
+const tfjsWasmThreads = getThreadsCount();
+const tfjsWasmSimd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
+await tf.setBackend('cpu');
+
+async function useBackend(name) {
+  if (tf.getBackend() !== name) await tf.setBackend(name);
+}
+
+const t0 = performance.now();
+const peakWasm = compilePeak(ROOT);
+const peak = measurePeak(peakWasm, QUICK ? { runs: 5, runSeconds: 0.1 } : { runs: 9, runSeconds: 0.25 });
+
+/**
+ * Operands of one shape in every form the contenders need. op(A) is the same
+ * (M, K) matrix and op(B) the same (K, N) matrix in NN, NT and TN, so every
+ * variant's result is checked against one product.
+ */
+async function makeCase(shape, index) {
+  const { m, n, k } = shape;
+  const a = Tensor.randn([m, k], { seed: 100 + index });
+  const b = Tensor.randn([k, n], { seed: 200 + index });
+  const aF = a.toArray();
+  const bF = b.toArray();
+  const aTF = transpose(aF, m, k);
+  const bTF = transpose(bF, k, n);
+  const ref = new Float32Array(m * n);
+  ikjMatmul(aF, bF, ref, m, n, k);
+  await useBackend('wasm');
+  const wasmT = { a: tf.tensor2d(aF, [m, k]), b: tf.tensor2d(bF, [k, n]), aT: tf.tensor2d(aTF, [k, m]), bT: tf.tensor2d(bTF, [n, k]) };
+  await useBackend('cpu');
+  const cpuT = { a: tf.tensor2d(aF, [m, k]), b: tf.tensor2d(bF, [k, n]) };
+  return {
+    shape, ref, aF, bF, aTF, bTF, wasmT, cpuT,
+    a, b, aT: Tensor.fromArray(aTF, [k, m]), bT: Tensor.fromArray(bTF, [n, k]),
+    out: Tensor.empty([m, n]), c: new Float32Array(m * n),
+    cNaive: new Float32Array(m * n), cIkj: new Float32Array(m * n),
+  };
+}
+
+// The operand pairs each variant passes: a is (M,K) or (K,M) for TN, b (K,N) or (N,K) for NT.
+const ours = (d, v) => ({ a: v === 'TN' ? d.aT : d.a, b: v === 'NT' ? d.bT : d.b });
+const oursF = (d, v) => ({ a: v === 'TN' ? d.aTF : d.aF, b: v === 'NT' ? d.bTF : d.bF });
+const tfjsOps = (t, v) => ({ a: v === 'TN' ? t.aT : t.a, b: v === 'NT' ? t.bT : t.b });
+
+/**
+ * The contenders. `call(d, v)` makes the function timed for shape data d and
+ * variant v; `result(d, v)` runs it once more and returns C for the check.
+ */
+const CONTENDERS = [
+  {
+    id: 'matmul', label: 'ours matmul', variants: VARIANTS,
+    call: (d, v) => {
+      const { a, b } = ours(d, v);
+      const opts = { transposeA: v === 'TN', transposeB: v === 'NT', out: d.out };
+      return () => matmul(a, b, opts);
+    },
+    result: (d, v) => {
+      const { a, b } = ours(d, v);
+      return matmul(a, b, { transposeA: v === 'TN', transposeB: v === 'NT', out: d.out }).toArray();
+    },
+  },
+  {
+    id: 'gemm', label: 'ours gemm (copies)', variants: VARIANTS,
+    call: (d, v) => {
+      const { a, b } = oursF(d, v);
+      const { m, n, k } = d.shape;
+      const opts = { m, n, k, transposeA: v === 'TN', transposeB: v === 'NT', c: d.c };
+      return () => gemm(a, b, opts);
+    },
+    result: (d, v) => {
+      const { a, b } = oursF(d, v);
+      const { m, n, k } = d.shape;
+      return gemm(a, b, { m, n, k, transposeA: v === 'TN', transposeB: v === 'NT', c: d.c }).slice();
+    },
+  },
+  {
+    id: 'naive', label: 'naive JS', variants: ['NN'], slow: true,
+    call: (d) => {
+      const { m, n, k } = d.shape;
+      return () => naiveMatmul(d.aF, d.bF, d.cNaive, m, n, k);
+    },
+    result: (d) => {
+      const { m, n, k } = d.shape;
+      naiveMatmul(d.aF, d.bF, d.cNaive, m, n, k);
+      return d.cNaive;
+    },
+  },
+  {
+    id: 'ikj', label: 'ikj JS', variants: ['NN'], slow: true,
+    call: (d) => {
+      const { m, n, k } = d.shape;
+      return () => ikjMatmul(d.aF, d.bF, d.cIkj, m, n, k);
+    },
+    result: (d) => {
+      const { m, n, k } = d.shape;
+      ikjMatmul(d.aF, d.bF, d.cIkj, m, n, k);
+      return d.cIkj;
+    },
+  },
+  {
+    // Kernel only: the result stays in tfjs's heap (no dataSync), like ours with `out`.
+    id: 'tfwasm', label: 'tfjs-wasm', variants: VARIANTS, backend: 'wasm',
+    call: (d, v) => {
+      const { a, b } = tfjsOps(d.wasmT, v);
+      const ta = v === 'TN';
+      const tb = v === 'NT';
+      return () => tf.matMul(a, b, ta, tb).dispose();
+    },
+    result: (d, v) => {
+      const { a, b } = tfjsOps(d.wasmT, v);
+      const r = tf.matMul(a, b, v === 'TN', v === 'NT');
+      const data = r.dataSync().slice();
+      r.dispose();
+      return data;
+    },
+  },
+  {
+    // tfjs-cpu computes inside matMul (checked in `check` below), so no dataSync.
+    id: 'tfcpu', label: 'tfjs-cpu', variants: ['NN'], backend: 'cpu', slow: true,
+    call: (d) => () => tf.matMul(d.cpuT.a, d.cpuT.b).dispose(),
+    result: (d) => {
+      const r = tf.matMul(d.cpuT.a, d.cpuT.b);
+      // The values exist before anyone reads them: the kernel ran eagerly.
+      cpuEager &&= tf.engine().backend.data.get(r.dataId).values != null;
+      const data = r.dataSync().slice();
+      r.dispose();
+      return data;
+    },
+  },
+];
+let cpuEager = true;
+
+const runs = (c, shape) => !c.slow || shape.flops <= SLOW_FLOPS_CAP;
+
+// --- Setup and correctness check (also the warm-up and the first time estimate) ---
+const cases = [];
+for (const [i, shape] of SHAPES.entries()) cases.push(await makeCase(shape, i));
+
+/** seconds[shape.name][contender.id][variant] = per-round medians */
+const seconds = {};
+const estimate = {};
+const checks = [];
+for (const d of cases) {
+  const s = d.shape;
+  seconds[s.name] = {};
+  for (const c of CONTENDERS) {
+    if (!runs(c, s)) continue;
+    seconds[s.name][c.id] = {};
+    for (const v of c.variants) {
+      if (c.backend) await useBackend(c.backend);
+      const start = performance.now();
+      const got = c.result(d, v);
+      estimate[`${s.name}/${c.id}/${v}`] = (performance.now() - start) / 1e3;
+      const { err, idx } = maxError(got, d.ref);
+      checks.push({ shape: s.name, who: `${c.label} ${v}`, err });
+      if (!(err <= tolerance(s.k))) {
+        throw new Error(`${c.label} ${v} ${s.name}: max |C - C_ikj| = ${err} at ${idx} (row ${Math.floor(idx / s.n)}, ` +
+          `col ${idx % s.n}) exceeds ${tolerance(s.k)}; refusing to benchmark a wrong result`);
+      }
+      seconds[s.name][c.id][v] = [];
+    }
+  }
+}
+if (!cpuEager) throw new Error('tfjs-cpu matMul left its values uncomputed: time it with dataSync()');
+const worstCheck = checks.reduce((w, x) => (x.err > w.err ? x : w));
+console.error(`checked ${checks.length} results against ikj JS: worst |err| ${worstCheck.err.toExponential(2)} ` +
+  `(${worstCheck.who} ${worstCheck.shape})`);
+
+// --- Timing: interleaved rounds ---
+for (let r = 0; r < ROUNDS; r++) {
+  const roundStart = performance.now();
+  for (const d of cases) {
+    const s = d.shape;
+    for (const c of CONTENDERS) {
+      if (!runs(c, s)) continue;
+      if (c.backend) await useBackend(c.backend);
+      for (const v of c.variants) {
+        const key = `${s.name}/${c.id}/${v}`;
+        const t = timeCall(key, c.call(d, v), TIMING, estimate[key]);
+        seconds[s.name][c.id][v].push(t);
+        estimate[key] = t;
+      }
+    }
+  }
+  console.error(`round ${r + 1}/${ROUNDS}: ${((performance.now() - roundStart) / 1e3).toFixed(1)} s`);
+}
+const wallSeconds = (performance.now() - t0) / 1e3;
+
+// --- Report ---
+const gflops = (s, id, v) => {
+  const ts = seconds[s.name][id]?.[v];
+  return ts && ts.length ? s.flops / median(ts) / 1e9 : undefined;
+};
+/** (max - min) / median over the rounds: how much this machine moved ours around. */
+const spread = (s, id, v) => {
+  const ts = seconds[s.name][id][v];
+  return (Math.max(...ts) - Math.min(...ts)) / median(ts);
+};
+const g = (x) => (x === undefined ? '—' : x.toFixed(x < 10 ? 2 : 1));
+const ratio = (x, y) => (x === undefined || y === undefined ? '—' : `${(x / y).toFixed(x / y < 10 ? 2 : 0)}×`);
+const cell = (s, c, v) => {
+  if (!c.variants.includes(v)) return '—';
+  if (!runs(c, s)) return 'skipped';
+  return g(gflops(s, c.id, v));
+};
+
+const header = ['shape (M×K×N)', 'op', 'ours matmul', 'spread', 'ours gemm (copies)', 'naive JS', 'ikj JS', 'tfjs-wasm', 'tfjs-cpu',
+  'ours/tfjs-wasm', 'ours/naive', '% of peak'];
+const align = ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'];
+const byId = Object.fromEntries(CONTENDERS.map((c) => [c.id, c]));
+const rows = [];
+for (const { shape: s } of cases) {
+  for (const v of VARIANTS) {
+    const mine = gflops(s, 'matmul', v);
+    rows.push([
+      `${s.m}×${s.k}×${s.n}`, v, g(mine), `${(100 * spread(s, 'matmul', v)).toFixed(0)}%`,
+      cell(s, byId.gemm, v), cell(s, byId.naive, v), cell(s, byId.ikj, v), cell(s, byId.tfwasm, v), cell(s, byId.tfcpu, v),
+      ratio(mine, gflops(s, 'tfwasm', v)), v === 'NN' ? ratio(mine, gflops(s, 'naive', 'NN')) : '—',
+      `${((100 * mine) / peak.best).toFixed(0)}%`,
+    ]);
+  }
+}
+const table = markdownTable(header, rows, align);
+
+const transposeLines = [];
+const transposeOk = [];
+for (const { shape: s } of cases) {
+  const nn = gflops(s, 'matmul', 'NN');
+  const parts = ['NT', 'TN'].map((v) => {
+    const x = gflops(s, 'matmul', v);
+    const ok = x >= 0.85 * nn;
+    transposeOk.push({ s, v, ok, r: x / nn });
+    return `${v} ${g(x)} GFLOP/s = ${(x / nn).toFixed(2)}× NN ${ok ? '(ok)' : '(**more than 15% slower**)'}`;
+  });
+  transposeLines.push(`- ${s.name}: NN ${g(nn)} GFLOP/s; ${parts.join('; ')}`);
+}
+
+const pass = (ok) => (ok ? 'PASS' : 'FAIL');
+const big = cases.map((d) => d.shape).filter((s) => s.flops >= 2 * 128 ** 3);
+const vsWasm = big.map((s) => ({ s, r: gflops(s, 'matmul', 'NN') / gflops(s, 'tfwasm', 'NN') }));
+const s256 = ALL_SHAPES.find((s) => s.name === '256³');
+const vsNaive = gflops(s256, 'matmul', 'NN') / gflops(s256, 'naive', 'NN');
+const criteria = [
+  `- ours matmul NN ≥ 1.2× tfjs-wasm NN on every shape ≥ 128³: **${pass(vsWasm.every((x) => x.r >= 1.2))}** ` +
+    `(${vsWasm.map((x) => `${x.s.name} ${x.r.toFixed(2)}×${x.r >= 1.2 ? '' : ' ✗'}`).join(', ')})`,
+  `- ours matmul NN ≥ 30× naive JS at 256³: **${pass(vsNaive >= 30)}** (${vsNaive.toFixed(1)}×)`,
+  `- NT and TN within 15% of NN on every shape: **${pass(transposeOk.every((x) => x.ok))}** ` +
+    `(worst ${(() => { const w = transposeOk.reduce((a, b) => (b.r < a.r ? b : a)); return `${w.v} ${w.s.name} ${w.r.toFixed(2)}×`; })()})`,
+];
+
+const cpu = os.cpus();
+const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+const machine = [
+  `- date: ${date}`,
+  `- mode: ${QUICK ? 'quick (`npm run bench -- --quick`)' : 'full (`npm run bench`)'}; ${ROUNDS} interleaved rounds; ` +
+    `benchmark.js minTime ${TIMING.minTime} s, maxTime ${TIMING.maxTime} s, minSamples ${TIMING.minSamples}; wall time ${wallSeconds.toFixed(0)} s`,
+  `- CPU: ${cpu[0].model} (${cpu.length} logical cores), ${os.platform()} ${os.arch()}`,
+  `- Node ${process.version}, V8 ${process.versions.v8}`,
+  `- wasm-nlp: ${runtime.build} build, SIMD128 (no relaxed SIMD), threads ${runtime.threads}`,
+  `- tfjs ${tf.version_core} (backend-wasm ${version_wasm}): wasm threads ${tfjsWasmThreads}, SIMD ${tfjsWasmSimd ? 'on' : 'off'}; cpu backend plain JS`,
+  `- SIMD128 peak (f32x4 mul+add, 10 chains): **${g(peak.best)} GFLOP/s** best of ${QUICK ? 5 : 9} runs (median ${g(peak.median)})`,
+];
+
+const stdoutReport = [
+  `## GEMM, ${QUICK ? 'quick' : 'full'} run`, '', ...machine, '', 'GFLOP/s (2·M·N·K / median time per call), higher is better.', '',
+  table, '', '### Transposed vs NN (ours matmul)', '', ...transposeLines, '', '### Criteria', '', ...criteria, '',
+].join('\n');
+console.log(stdoutReport);
+
+const notes = [
+  '## How to read this',
+  '',
+  '- Each cell is 2·M·N·K divided by the median time per call: benchmark.js takes samples (each the mean of a',
+  '  calibrated cycle of calls) and we keep their median; that is repeated in every round and the cell is the',
+  '  median over rounds. Rounds interleave: round r times every contender on every shape before round r+1,',
+  '  so a burst of load from another process does not land on one contender only.',
+  '  "spread" is (slowest − fastest round) / median for ours matmul: large values mean a noisy machine.',
+  '- **ours matmul**: `matmul(a, b, { transposeA, transposeB, out })` on Tensors already in Wasm memory,',
+  '  writing into a reused `out`. **ours gemm (copies)**: `gemm(a, b, { m, n, k, c })` on Float32Arrays, counting',
+  '  the copies into Wasm memory and back into the reused `c`.',
+  '- **naive JS**: i-j-k triple loop over Float32Arrays (the inner loop walks a column of B);',
+  '  **ikj JS**: i-k-j loop (every inner loop is contiguous). Both write a preallocated output, NN only.',
+  '- **tfjs-wasm**: `tf.matMul(A, B, transposeA, transposeB)` on tensors made beforehand, result disposed, no',
+  '  `dataSync` (kernel only, like ours). `setThreadsCount(1)`; only NN reaches XNNPACK, NT and TN fall back to',
+  '  tfjs\'s scalar loop. **tfjs-cpu**: NN only, no `dataSync` needed: the cpu backend computes inside',
+  '  `matMul` (the bench checks that the result\'s values exist before any read).',
+  `- "skipped": too slow for quick mode (naive/ikj JS and tfjs-cpu run only up to 2·512³ flops there);`,
+  '  run `npm run bench` for every cell. "—": not run for that transpose.',
+  '- "% of peak": ours matmul against the SIMD128 probe `bench/peak.ts` (10 independent f32x4 mul+add',
+  '  chains over 5 loaded vectors per iteration), the best this machine does in Wasm without relaxed SIMD.',
+  '- Before timing, every contender\'s result on every shape is compared with the ikj JS product',
+  `  (tolerance 1e-5·K; worst seen this run ${worstCheck.err.toExponential(1)}, ${worstCheck.who} ${worstCheck.shape}).`,
+  '- This file is written by `bench/gemm.bench.mjs`; rerun it rather than editing the numbers.',
+];
+
+const doc = [
+  '# Benchmarks', '', '## GEMM', '', ...machine, '', 'GFLOP/s, higher is better.', '', table, '',
+  '### Transposed vs NN (ours matmul)', '', ...transposeLines, '', '### Criteria', '', ...criteria, '', ...notes, '',
+].join('\n');
+mkdirSync(join(ROOT, 'docs'), { recursive: true });
+writeFileSync(join(ROOT, 'docs', 'benchmarks.md'), doc);
+console.error(`wrote docs/benchmarks.md (${wallSeconds.toFixed(0)} s)`);

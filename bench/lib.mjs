@@ -1,0 +1,128 @@
+// Helpers shared by the benchmarks: timing with benchmark.js, plain-JS baselines,
+// the SIMD128 peak probe and markdown output. Plain ESM so `node` runs it as is.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import Benchmark from 'benchmark';
+
+export function median(xs) {
+  const s = [...xs].sort((x, y) => x - y);
+  const h = s.length >> 1;
+  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
+}
+
+/**
+ * Seconds per call of `fn`: the median of benchmark.js's samples (each sample is
+ * the mean of one calibrated cycle, so one slow outlier cycle cannot move it).
+ * `estimate` (seconds per call, from an earlier call) makes slow cases take a
+ * fixed small number of single-call samples instead of benchmark.js's default
+ * minimum of 5, which would cost minutes for naive JS at 1024^3.
+ */
+export function timeCall(name, fn, timing, estimate) {
+  let { minTime, maxTime, minSamples } = timing;
+  if (estimate * minSamples > maxTime) {
+    minSamples = Math.max(timing.slowSamples, Math.min(minSamples, Math.ceil(maxTime / estimate)));
+    maxTime = 0;
+  }
+  const bench = new Benchmark(name, fn, { minTime, maxTime, minSamples, initCount: 1 });
+  bench.run();
+  if (bench.error) throw bench.error;
+  return median(bench.stats.sample);
+}
+
+/** C = A B, i-j-k: the textbook loop, B walked down a column (stride n) in the inner loop. */
+export function naiveMatmul(a, b, c, m, n, k) {
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let sum = 0;
+      for (let p = 0; p < k; p++) sum += a[i * k + p] * b[p * n + j];
+      c[i * n + j] = sum;
+    }
+  }
+}
+
+/** C = A B, i-k-j: every inner loop walks a row of B and of C contiguously. */
+export function ikjMatmul(a, b, c, m, n, k) {
+  for (let i = 0; i < m; i++) {
+    const ci = i * n;
+    c.fill(0, ci, ci + n);
+    for (let p = 0; p < k; p++) {
+      const aip = a[i * k + p];
+      const bp = p * n;
+      for (let j = 0; j < n; j++) c[ci + j] += aip * b[bp + j];
+    }
+  }
+}
+
+/** (rows, cols) row-major -> (cols, rows) row-major, so a transposed operand holds the same matrix. */
+export function transpose(x, rows, cols) {
+  const t = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[c * rows + r] = x[r * cols + c];
+  return t;
+}
+
+/** Largest |got - want| and where it is; NaN anywhere counts as infinite. */
+export function maxError(got, want) {
+  let err = 0;
+  let idx = -1;
+  for (let i = 0; i < want.length; i++) {
+    const e = Math.abs(got[i] - want[i]);
+    if (!(e <= err)) {
+      err = Number.isNaN(e) ? Infinity : e;
+      idx = i;
+      if (err === Infinity) break;
+    }
+  }
+  return { err, idx };
+}
+
+/**
+ * Compiles bench/peak.ts to build/bench/peak.wasm. asc runs inside bench/ because
+ * in the repository root it would also pick up asconfig.json, whose entries
+ * would compile the whole library into the probe.
+ */
+export function compilePeak(root) {
+  const benchDir = join(root, 'bench');
+  const out = join(root, 'build', 'bench', 'peak.wasm');
+  mkdirSync(dirname(out), { recursive: true });
+  const asc = join(root, 'node_modules', '.bin', 'asc');
+  const args = ['peak.ts', '--runtime', 'stub', '--enable', 'simd', '-O3', '--importMemory', '--use', 'abort=', '-o', relative(benchDir, out)];
+  execFileSync(asc, args, { cwd: benchDir, stdio: ['ignore', 'ignore', 'inherit'] });
+  return out;
+}
+
+/**
+ * GFLOP/s of the f32x4 mul+add probe: each run is sized to take about
+ * `runSeconds`; returns the best and the median of `runs` runs. The best is the
+ * ceiling we compare against: on a shared machine a slow run means interference.
+ */
+export function measurePeak(wasmPath, { runs, runSeconds }) {
+  const memory = new WebAssembly.Memory({ initial: 1 });
+  const { exports } = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(wasmPath)), { env: { memory } });
+  const x = 1024;
+  const out = 2048;
+  // Values near 1 keep the accumulators finite and normal for any run length.
+  new Float32Array(memory.buffer, x, 20).set(Array.from({ length: 20 }, (_, i) => 1 - i / 1024));
+  const FLOPS_PER_ITER = 10 * 8;
+  const seconds = (iters) => {
+    const t0 = process.hrtime.bigint();
+    exports.peak_f32x4(x, out, iters);
+    return Number(process.hrtime.bigint() - t0) / 1e9;
+  };
+  let iters = 1 << 16;
+  seconds(iters);
+  while (seconds(iters) < runSeconds / 4) iters *= 2;
+  iters = Math.min(2 ** 30, Math.ceil((iters * runSeconds) / Math.max(seconds(iters), 1e-6)));
+  const rates = [];
+  for (let r = 0; r < runs; r++) rates.push((iters * FLOPS_PER_ITER) / seconds(iters) / 1e9);
+  return { best: Math.max(...rates), median: median(rates), iters };
+}
+
+/** A markdown table with padded columns; `align` holds 'l' or 'r' per column. */
+export function markdownTable(header, rows, align) {
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => String(r[c]).length)));
+  const pad = (s, c) => (align[c] === 'r' ? String(s).padStart(widths[c]) : String(s).padEnd(widths[c]));
+  const line = (cells) => `| ${cells.map(pad).join(' | ')} |`;
+  const rule = `|${widths.map((w, c) => (align[c] === 'r' ? `${'-'.repeat(w + 1)}:` : `:${'-'.repeat(w + 1)}`)).join('|')}|`;
+  return [line(header), rule, ...rows.map(line)].join('\n');
+}
