@@ -213,7 +213,16 @@ export class Arena {
 
   /** Free every block of the arena (newest first, so the heap top shrinks back). */
   release(): void {
-    for (let i = this.blocks.length - 1; i >= 0; i--) this.heap.free(this.blocks[i]!);
+    const blocks = this.blocks;
     this.blocks = [];
+    let first: unknown;
+    for (let i = blocks.length - 1; i >= 0; i--) {
+      try {
+        this.heap.free(blocks[i]!);
+      } catch (e) {
+        first ??= e; // a block freed by hand: free the rest, then report it
+      }
+    }
+    if (first !== undefined) throw first;
   }
 }

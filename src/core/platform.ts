@@ -4,6 +4,8 @@
  * Each entry point (src/entry/*.ts) installs one platform; the core never
  * touches `fs`, `fetch` or `Worker` directly.
  */
+import { ArgumentError } from './errors.js';
+
 export type Build = 'release' | 'mt' | 'debug';
 
 export const WASM_FILES: Record<Build, string> = {
@@ -18,6 +20,10 @@ export interface WorkerHandle {
   onMessage(handler: (message: unknown) => void): void;
   onError(handler: (error: unknown) => void): void;
   terminate(): void;
+  /** Node: keep the process alive while this worker has work (no-op elsewhere). */
+  ref?(): void;
+  /** Node: let the process exit while this worker is idle (no-op elsewhere). */
+  unref?(): void;
 }
 
 export interface Platform {
@@ -44,8 +50,15 @@ export function getPlatform(): Platform | undefined {
 
 /** Compile bytes fetched over HTTP: streaming when the server sends application/wasm, else via an ArrayBuffer. */
 export async function compileFetched(url: URL): Promise<WebAssembly.Module> {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`fetch ${url.href}: HTTP ${response.status}`);
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (e) {
+    throw new ArgumentError(`init: url must be fetchable, got ${url.href} (${e instanceof Error ? e.message : String(e)})`);
+  }
+  if (!response.ok) {
+    throw new ArgumentError(`init: url must point to the .wasm file, got ${url.href} answering HTTP ${response.status}`);
+  }
   const type = response.headers.get('content-type') ?? '';
   if (typeof WebAssembly.compileStreaming === 'function' && type.split(';')[0]!.trim() === 'application/wasm') {
     return WebAssembly.compileStreaming(response);

@@ -59,13 +59,17 @@ type KernelName = { [K in keyof Kernels]: Kernels[K] extends (...args: never[]) 
  */
 export class WorkerPool {
   private nextId = 1;
-  private readonly waiting = new Map<number, { resolve: (v: number | undefined) => void; reject: (e: Error) => void }>();
+  private readonly waiting = new Map<number, { worker: number; resolve: (v: number | undefined) => void; reject: (e: Error) => void }>();
+  /** Calls in flight per worker: a worker is ref'd (keeps Node alive) only while this is > 0. */
+  private readonly busy: number[];
   private closed = false;
 
   private constructor(private readonly workers: WorkerHandle[]) {
+    this.busy = workers.map(() => 0);
     for (const w of workers) {
       w.onMessage((m) => this.settle(m as Reply));
       w.onError((e) => this.failAll(e));
+      w.unref?.();
     }
   }
 
@@ -111,7 +115,8 @@ export class WorkerPool {
     }
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
+      this.waiting.set(id, { worker: index, resolve, reject });
+      if (this.busy[index]!++ === 0) w.ref?.();
       w.postMessage({ type: 'call', id, fn, args });
     });
   }
@@ -129,13 +134,21 @@ export class WorkerPool {
     const p = this.waiting.get(r.id);
     if (p === undefined) return;
     this.waiting.delete(r.id);
+    this.idle(p.worker);
     if (r.type === 'done') p.resolve(r.result);
     else p.reject(new WasmNlpError(`worker kernel call failed: ${r.message}`));
   }
 
   private failAll(e: unknown): void {
     const err = e instanceof Error ? e : new WasmNlpError(String(e));
-    for (const p of this.waiting.values()) p.reject(err);
+    for (const p of this.waiting.values()) {
+      this.idle(p.worker);
+      p.reject(err);
+    }
     this.waiting.clear();
+  }
+
+  private idle(index: number): void {
+    if (--this.busy[index]! === 0) this.workers[index]!.unref?.();
   }
 }

@@ -4,6 +4,8 @@
  * (shuffling, sampling ids) so that they replay from (seed, stream, counter)
  * exactly like the kernels' random numbers. Never Math.random.
  */
+import { ArgumentError } from './errors.js';
+
 const M0 = 0xd2511f53;
 const M1 = 0xcd9e8d57;
 const W0 = 0x9e3779b9;
@@ -70,7 +72,13 @@ export class Philox {
   private lane = 4;
 
   constructor(seed = 0, stream = 0, counter = 0) {
-    if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`Philox: seed must be an integer in [0, 2^53), got ${seed}`);
+    if (!Number.isSafeInteger(seed) || seed < 0) throw new ArgumentError(`Philox: seed must be an integer in [0, 2^53), got ${seed}`);
+    if (!Number.isInteger(stream) || stream < 0 || stream > 0xffffffff) {
+      throw new ArgumentError(`Philox: stream must be an integer in [0, 2^32), got ${stream}`);
+    }
+    if (!Number.isSafeInteger(counter) || counter < 0) {
+      throw new ArgumentError(`Philox: counter must be an integer in [0, 2^53), got ${counter}`);
+    }
     this.key0 = seed >>> 0;
     this.key1 = Math.floor(seed / 2 ** 32) >>> 0;
     this.stream = stream >>> 0;
@@ -94,7 +102,7 @@ export class Philox {
 
   /** Uniform integer in [0, n) (n <= 2^32), by rejection: unbiased. */
   nextInt(n: number): number {
-    if (!(n >= 1 && n <= 2 ** 32)) throw new RangeError(`Philox.nextInt: n must be in [1, 2^32], got ${n}`);
+    if (!Number.isInteger(n) || n < 1 || n > 2 ** 32) throw new ArgumentError(`Philox.nextInt: n must be an integer in [1, 2^32], got ${n}`);
     const limit = 2 ** 32 - (2 ** 32 % n);
     for (;;) {
       const x = this.nextU32();

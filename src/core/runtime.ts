@@ -135,7 +135,12 @@ async function compile(o: InitOptions, build: Build, platform: Platform | undefi
   }
   if (o.bytes !== undefined) return WebAssembly.compile(o.bytes);
   if (o.url !== undefined) {
-    const url = typeof o.url === 'string' ? new URL(o.url, globalThis.location?.href) : o.url;
+    let url: URL;
+    try {
+      url = typeof o.url === 'string' ? new URL(o.url, globalThis.location?.href) : o.url;
+    } catch {
+      throw new ArgumentError(`init: url must be an absolute URL here (no page to resolve it against), got ${JSON.stringify(o.url)}`);
+    }
     return platform !== undefined ? platform.compileUrl(url) : compileFetched(url);
   }
   const url = platform?.defaultUrl(build);
@@ -149,6 +154,10 @@ async function compile(o: InitOptions, build: Build, platform: Platform | undefi
 }
 
 async function start(o: InitOptions): Promise<RuntimeInfo> {
+  const gen = generation;
+  const cancelled = () => {
+    if (generation !== gen) throw new WasmNlpError('init: cancelled by shutdown() before it finished');
+  };
   const { threads, maxPages, initialPages, build } = checkOptions(o);
   checkSimd();
   const platform = getPlatform();
@@ -160,6 +169,7 @@ async function start(o: InitOptions): Promise<RuntimeInfo> {
     );
   }
   const module = await compile(o, build, platform);
+  cancelled();
   const memory = new WebAssembly.Memory(
     shared ? { initial: initialPages, maximum: maxPages, shared: true } : { initial: initialPages, maximum: maxPages },
   );
@@ -167,6 +177,7 @@ async function start(o: InitOptions): Promise<RuntimeInfo> {
   let instance: WebAssembly.Instance;
   try {
     instance = await WebAssembly.instantiate(module, imports);
+    cancelled();
   } catch (e) {
     if (e instanceof WebAssembly.LinkError) {
       throw new ArgumentError(
@@ -187,6 +198,10 @@ async function start(o: InitOptions): Promise<RuntimeInfo> {
       throw new ArgumentError(`init: threads must be 1 on this runtime (${platform?.name ?? 'unknown'}, no workers), got ${threads}`);
     }
     pool = await WorkerPool.start(platform, module, memory, threads);
+    if (generation !== gen) {
+      pool.terminate();
+      cancelled();
+    }
   }
   runtime = { build, threads, sharedMemory: shared, maxMemory: maxPages * PAGE, module, memory, kernels, heap, pool };
   return { build, threads, sharedMemory: shared, maxMemory: maxPages * PAGE };

@@ -4,6 +4,9 @@ import { generation, rt } from './runtime.js';
 export type DType = 'float32' | 'int32';
 export type TypedArrayFor<D extends DType> = D extends 'int32' ? Int32Array : Float32Array;
 
+/** Largest finite float32. */
+const F32_MAX = 3.4028234663852886e38;
+
 /** Scopes opened by tidy(): Tensors made inside are tracked and disposed at the end. */
 const scopes: Set<Tensor>[] = [];
 
@@ -57,16 +60,20 @@ export class Tensor<D extends DType = DType> {
 
   /** A tensor of `shape` with unspecified contents. */
   static empty<D extends DType = 'float32'>(shape: readonly number[], dtype?: D): Tensor<D> {
+    return Tensor.alloc('Tensor.empty', shape, dtype);
+  }
+
+  private static alloc<D extends DType>(fn: string, shape: readonly number[], dtype?: D): Tensor<D> {
     const dt = (dtype ?? 'float32') as D;
-    checkShape('Tensor.empty', shape);
-    checkDType('Tensor.empty', dt);
-    const heap = rt('Tensor.empty').heap;
+    checkShape(fn, shape);
+    checkDType(fn, dt);
+    const heap = rt(fn).heap;
     return new Tensor(shape, dt, heap.alloc(sizeOf(shape) * 4));
   }
 
   /** A tensor of zeros. */
   static zeros<D extends DType = 'float32'>(shape: readonly number[], dtype?: D): Tensor<D> {
-    const t = Tensor.empty(shape, dtype);
+    const t = Tensor.alloc('Tensor.zeros', shape, dtype);
     t.view().fill(0);
     return t;
   }
@@ -82,7 +89,7 @@ export class Tensor<D extends DType = DType> {
     if (sizeOf(sh) !== data.length) {
       throw new ShapeError(`Tensor.fromArray: data must have ${sizeOf(sh)} elements for shape ${formatShape(sh)}, got ${data.length}`);
     }
-    const t = Tensor.empty(sh, dt);
+    const t = Tensor.alloc('Tensor.fromArray', sh, dt);
     t.view().set(data);
     return t;
   }
@@ -95,9 +102,10 @@ export class Tensor<D extends DType = DType> {
     const { key0, key1, stream } = randomKey('Tensor.randn', options);
     const mean = options.mean ?? 0;
     const std = options.std ?? 1;
-    if (!Number.isFinite(mean)) throw new ArgumentError(`Tensor.randn: mean must be finite, got ${mean}`);
-    if (!(std >= 0) || !Number.isFinite(std)) throw new ArgumentError(`Tensor.randn: std must be finite and >= 0, got ${std}`);
-    const t = Tensor.empty(shape, 'float32');
+    // The kernel takes float32: beyond its range the samples would be Infinity.
+    if (!(Math.abs(mean) <= F32_MAX)) throw new ArgumentError(`Tensor.randn: mean must be a finite float32, got ${mean}`);
+    if (!(std >= 0 && std <= F32_MAX)) throw new ArgumentError(`Tensor.randn: std must be a finite float32 >= 0, got ${std}`);
+    const t = Tensor.alloc('Tensor.randn', shape, 'float32');
     rt('Tensor.randn').kernels.philox4x32_fill_normal(t.offset, t.size, key0, key1, stream, 0, 0, mean, std);
     return t;
   }
@@ -105,7 +113,7 @@ export class Tensor<D extends DType = DType> {
   /** Uniform samples in [0, 1) (24-bit resolution) from the counter-based generator. */
   static rand(shape: readonly number[], options: RandomOptions = {}): Tensor<'float32'> {
     const { key0, key1, stream } = randomKey('Tensor.rand', options);
-    const t = Tensor.empty(shape, 'float32');
+    const t = Tensor.alloc('Tensor.rand', shape, 'float32');
     rt('Tensor.rand').kernels.philox4x32_fill_uniform(t.offset, t.size, key0, key1, stream, 0, 0);
     return t;
   }
@@ -170,6 +178,10 @@ export function tidy<T>(fn: () => T): T {
   let result: T;
   try {
     result = fn();
+  } catch (e) {
+    // Nothing made inside survives a throw.
+    for (const t of scope) t.dispose();
+    throw e;
   } finally {
     scopes.pop();
   }

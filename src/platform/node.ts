@@ -1,5 +1,6 @@
 import type { Build, Platform, WorkerHandle } from '../core/platform.js';
 import { WASM_FILES, compileFetched } from '../core/platform.js';
+import { ArgumentError } from '../core/errors.js';
 
 /**
  * Node: the `.wasm` files sit next to the bundle (`baseUrl`), read from disk;
@@ -12,19 +13,30 @@ export function nodePlatform(baseUrl: URL): Platform {
     async compileUrl(url: URL) {
       if (url.protocol !== 'file:') return compileFetched(url);
       const { readFile } = await import('node:fs/promises');
-      const bytes = (await readFile(url)) as Uint8Array<ArrayBuffer>;
+      let bytes: Uint8Array<ArrayBuffer>;
+      try {
+        bytes = (await readFile(url)) as Uint8Array<ArrayBuffer>;
+      } catch (e) {
+        throw new ArgumentError(
+          `init: the .wasm file must be readable, got ${url.href} (${e instanceof Error ? e.message : String(e)}). ` +
+            'Hint: run `npm run build`, or pass init({ url | bytes | module }).',
+        );
+      }
       return WebAssembly.compile(bytes);
     },
     startWorker(source: string): WorkerHandle {
       const { Worker } = getWorkerThreads();
       const w = new Worker(source, { eval: true });
-      // Workers must not keep the process alive once the caller is done with them.
-      w.unref();
+      // The pool refs a worker while it has calls in flight and unrefs it when
+      // idle, so an idle pool never keeps the process alive. (Adding a
+      // 'message' listener re-refs a worker, hence the explicit calls.)
       return {
         postMessage: (m) => w.postMessage(m),
         onMessage: (h) => void w.on('message', h),
         onError: (h) => void w.on('error', h),
         terminate: () => void w.terminate(),
+        ref: () => w.ref(),
+        unref: () => w.unref(),
       };
     },
     cores: () => getOs().availableParallelism?.() ?? getOs().cpus().length,
