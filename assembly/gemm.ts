@@ -182,13 +182,7 @@ function pack_a_t(a: usize, ap: usize, ic: i32, pc: i32, mc: i32, kc: i32, lda: 
         dst += 16;
       }
     } else {
-      for (let p = 0; p < kc; p++) {
-        for (let i = 0; i < GEMM_MR; i++) {
-          store<f32>(dst + (<usize>i << 2), i < mr ? load<f32>(src + (<usize>i << 2)) : <f32>0);
-        }
-        src += stride;
-        dst += 16;
-      }
+      dst = pack_partial_rows(src, dst, stride, kc, GEMM_MR, mr);
     }
   }
 }
@@ -212,13 +206,7 @@ function pack_b_n(b: usize, bp: usize, pc: i32, jc: i32, kc: i32, nc: i32, ldb: 
         dst += 32;
       }
     } else {
-      for (let p = 0; p < kc; p++) {
-        for (let j = 0; j < GEMM_NR; j++) {
-          store<f32>(dst + (<usize>j << 2), j < nr ? load<f32>(src + (<usize>j << 2)) : <f32>0);
-        }
-        src += stride;
-        dst += 32;
-      }
+      dst = pack_partial_rows(src, dst, stride, kc, GEMM_NR, nr);
     }
   }
 }
@@ -266,6 +254,21 @@ function pack_b_t(b: usize, bp: usize, pc: i32, jc: i32, kc: i32, nc: i32, ldb: 
       }
     }
   }
+}
+
+/**
+ * Edge panel of a contiguous pack: for each of kc rows `stride` bytes apart,
+ * copy `valid` floats and zero-fill to `width`. Returns the end of what it wrote.
+ */
+function pack_partial_rows(src: usize, dst: usize, stride: usize, kc: i32, width: i32, valid: i32): usize {
+  for (let p = 0; p < kc; p++) {
+    for (let j = 0; j < width; j++) {
+      store<f32>(dst + (<usize>j << 2), j < valid ? load<f32>(src + (<usize>j << 2)) : <f32>0);
+    }
+    src += stride;
+    dst += <usize>width << 2;
+  }
+  return dst;
 }
 
 /** Transpose the 4 x 4 block (x0..x3 are rows) and store its columns `step` bytes apart. */

@@ -8,6 +8,7 @@ import { checkSimd, init, isInitialized, rt, shutdown } from '../../src/core/run
 import { Tensor } from '../../src/core/tensor.js';
 import { gemm, matmul } from '../../src/ops/matmul.js';
 import { DIST_URL, IN_BROWSER, installPlatform, wasmBytes } from '../helpers/runtime.js';
+import { expectSameBits } from '../helpers/assert.js';
 
 /** A valid Wasm module with nothing in it: not a wasm-nlp core. */
 const EMPTY_MODULE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]);
@@ -30,19 +31,6 @@ function expectKnownMatmul(): void {
   expect(Array.from(matmul(Tensor.fromArray(av, [m, k]), Tensor.fromArray(bv, [k, n])).toArray())).toEqual(Array.from(want));
 }
 
-/** Index of the first element whose bits differ, or -1. */
-function firstBitDifference(x: Float32Array | Int32Array, y: Float32Array | Int32Array): number {
-  if (x.length !== y.length) return Math.min(x.length, y.length);
-  const a = new Uint32Array(x.buffer, x.byteOffset, x.length);
-  const b = new Uint32Array(y.buffer, y.byteOffset, y.length);
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return i;
-  return -1;
-}
-
-function expectSameBits(actual: Float32Array | Int32Array, expected: Float32Array | Int32Array): void {
-  const i = firstBitDifference(actual, expected);
-  if (i >= 0) expect.fail(`first bit difference at index ${i}: actual ${actual[i]}, expected ${expected[i]} (lengths ${actual.length}, ${expected.length})`);
-}
 
 /** The error a call throws (fails the test when it returns). */
 function thrown(fn: () => unknown): unknown {

@@ -44,3 +44,18 @@ export async function digest(data: ArrayBufferView): Promise<string> {
   const h = await crypto.subtle.digest('SHA-256', bytes);
   return Array.from(new Uint8Array(h), (b) => b.toString(16).padStart(2, '0')).join('');
 }
+
+/** Index of the first element whose bits differ, or -1 (the shorter length if lengths differ). */
+export function firstBitDifference(x: Float32Array | Int32Array, y: Float32Array | Int32Array): number {
+  if (x.length !== y.length) return Math.min(x.length, y.length);
+  const a = new Uint32Array(x.buffer, x.byteOffset, x.length);
+  const b = new Uint32Array(y.buffer, y.byteOffset, y.length);
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return i;
+  return -1;
+}
+
+/** Fails at the first element whose bits differ. */
+export function expectSameBits(actual: Float32Array | Int32Array, expected: Float32Array | Int32Array): void {
+  const i = firstBitDifference(actual, expected);
+  if (i >= 0) expect.fail(`first bit difference at index ${i}: actual ${actual[i]}, expected ${expected[i]} (lengths ${actual.length}, ${expected.length})`);
+}

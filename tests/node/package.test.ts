@@ -1,45 +1,18 @@
 // The built package as a user gets it: the dist/ bundles, the default .wasm
 // location, require() from CommonJS, the exports map, and no top-level await.
 // Needs `npm run build` first.
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
+import { ROOT, type NodeRun, runNode } from '../helpers/node-process.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DIST = new URL('../../dist/', import.meta.url);
 const BUNDLES = ['node', 'browser', 'workerd'] as const;
 const bundlePath = (name: string) => fileURLToPath(new URL(`wasm-nlp.${name}.js`, DIST));
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  timedOut: boolean;
-}
 
-/** Run `node <args>` in `cwd`; resolve with its exit code and output; kill it after `timeoutMs`. */
-function runNode(args: string[], cwd = ROOT, timeoutMs = 30_000): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, timedOut });
-    });
-  });
-}
 
-function expectOk(r: Result): void {
+function expectOk(r: NodeRun): void {
   expect(r.timedOut, `timed out; stderr: ${r.stderr}`).toBe(false);
   expect(r.code, `exit code; stderr: ${r.stderr}`).toBe(0);
 }

@@ -1,7 +1,6 @@
 // The worker pool over shared memory (Node worker_threads): kernels on disjoint
 // halves of one buffer while the main thread grows the memory, error
 // propagation, terminate() and shutdown().
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ArgumentError, WasmNlpError } from '../../src/core/errors.js';
@@ -10,25 +9,13 @@ import { WorkerPool } from '../../src/core/pool.js';
 import { init, rt, shutdown } from '../../src/core/runtime.js';
 import { Tensor } from '../../src/core/tensor.js';
 import { matmul } from '../../src/ops/matmul.js';
-import { expectClose } from '../helpers/assert.js';
+import { expectClose, expectSameBits } from '../helpers/assert.js';
 import { installPlatform } from '../helpers/runtime.js';
+import { runNode } from '../helpers/node-process.js';
 
 const MiB = 2 ** 20;
 const NODE_BUNDLE = fileURLToPath(new URL('../../dist/wasm-nlp.node.js', import.meta.url));
 
-/** Index of the first element whose bits differ, or -1. */
-function firstBitDifference(x: Float32Array | Int32Array, y: Float32Array | Int32Array): number {
-  if (x.length !== y.length) return Math.min(x.length, y.length);
-  const a = new Uint32Array(x.buffer, x.byteOffset, x.length);
-  const b = new Uint32Array(y.buffer, y.byteOffset, y.length);
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return i;
-  return -1;
-}
-
-function expectSameBits(actual: Float32Array | Int32Array, expected: Float32Array | Int32Array): void {
-  const i = firstBitDifference(actual, expected);
-  if (i >= 0) expect.fail(`first bit difference at index ${i}: actual ${actual[i]}, expected ${expected[i]} (lengths ${actual.length}, ${expected.length})`);
-}
 
 /** C = A B in float64, row-major. */
 function refMatmul(a: Float32Array, b: Float32Array, m: number, n: number, k: number): Float64Array {
@@ -42,26 +29,6 @@ function refMatmul(a: Float32Array, b: Float32Array, m: number, n: number, k: nu
   return c;
 }
 
-/** Run `node <args>`, resolve with its exit code and output; kill it after `timeoutMs`. */
-function runNode(args: string[], timeoutMs = 30_000): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string; timedOut: boolean }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr, timedOut });
-    });
-  });
-}
 
 describe('init({ threads: 2 })', () => {
   beforeAll(async () => {
@@ -247,7 +214,7 @@ describe('process exit', () => {
         console.log(info.build, info.threads, JSON.stringify(c.toNested()));
         w.shutdown();
       });`;
-    const r = await runNode(['--input-type=commonjs', '-e', code], 30_000);
+    const r = await runNode(['--input-type=commonjs', '-e', code]);
     expect(r.timedOut, `the process hung; stderr: ${r.stderr}`).toBe(false);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe('mt 2 [[7,10],[15,22]]');
