@@ -296,8 +296,12 @@ function kernel_4x8(ap: usize, bp: usize, bias: usize, c: usize, tile: usize,
                     alpha: f32, beta: f32, first: bool, last: bool, act: i32): void {
   let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00;
   let c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+  // The pointer is the loop counter: one add fewer per step in V8's code (the
+  // loop is front-end bound: 16 FP ops against 6 loads and ~10 bookkeeping ops).
+  // Unrolling is slower: V8 hoists the next step's loads and spills registers.
   let pa = ap, pb = bp;
-  for (let p = 0; p < kc; p++) {
+  const paEnd = ap + (<usize>kc << 4);
+  while (pa < paEnd) {
     const b0 = v128.load(pb), b1 = v128.load(pb, 16);
     let a = v128.load32_splat(pa);
     c00 = f32x4.add(c00, f32x4.mul(a, b0)); c01 = f32x4.add(c01, f32x4.mul(a, b1));
