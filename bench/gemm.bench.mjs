@@ -1,9 +1,10 @@
 // GEMM benchmark: our matmul/gemm against plain JS and TensorFlow.js (wasm, cpu)
 // in one run, on this machine, single-threaded.
 //
-//   npm run bench              full: 5 rounds, every shape and contender
+//   npm run bench              full: 5 rounds, every shape and contender (~17 min here)
 //   npm run bench -- --quick   under 2 minutes: 3 rounds, no 64^3, short timings,
-//                              naive/ikj JS and tfjs-cpu only up to 2*512^3 flops
+//                              naive/ikj JS, tfjs-cpu and tfjs-wasm NT/TN only up
+//                              to 2*512^3 flops
 //
 // Every contender runs on every shape once per round, and rounds repeat, so a burst
 // of load from another process hits all contenders rather than one. A cell is the
@@ -20,7 +21,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { getThreadsCount, setThreadsCount, version_wasm } from '@tensorflow/tfjs-backend-wasm';
 import { init, Tensor, matmul, gemm } from '../dist/wasm-nlp.node.js';
 import {
-  compilePeak, ikjMatmul, markdownTable, maxError, measurePeak, median, naiveMatmul, timeCall, transpose,
+  compilePeak, ikjMatmul, markdownTable, maxError, median, naiveMatmul, peakProbe, timeCall, transpose,
 } from './lib.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -37,7 +38,7 @@ const VARIANTS = ['NN', 'NT', 'TN'];
 const ROUNDS = QUICK ? 3 : 5;
 // minTime is benchmark.js's cycle length; maxTime bounds one case (after minSamples).
 const TIMING = QUICK
-  ? { minTime: 0.05, maxTime: 0.15, minSamples: 3, slowSamples: 1 }
+  ? { minTime: 0.05, maxTime: 0.1, minSamples: 3, slowSamples: 1 }
   : { minTime: 0.1, maxTime: 1, minSamples: 5, slowSamples: 2 };
 // Plain JS, tfjs-cpu and tfjs-wasm's transposed products run at 0.3-2 GFLOP/s:
 // seconds per call at 1024^3, and benchmark.js makes one extra (untimed) call per
@@ -62,12 +63,11 @@ async function useBackend(name) {
   if (tf.getBackend() !== name) await tf.setBackend(name);
 }
 
-const t0 = performance.now();
-const peakWasm = compilePeak(ROOT);
-// The probe runs once per round, like a contender, and the best run is the peak:
-// one measurement could land entirely on a busy moment of a shared machine.
-const PEAK_RUNS = QUICK ? { runs: 3, runSeconds: 0.1 } : { runs: 5, runSeconds: 0.2 };
-const peakRuns = [];
+// The probe runs before every shape of every round, like a contender, and the
+// best run is the peak: one measurement could land on a busy moment of a shared machine.
+const peakRun = peakProbe(compilePeak(ROOT), QUICK ? 0.05 : 0.1);
+const PEAK_RUNS = QUICK ? 2 : 3;
+const peakRates = [];
 
 /**
  * Operands of one shape in every form the contenders need. op(A) is the same
@@ -100,6 +100,9 @@ async function makeCase(shape, index) {
 const ours = (d, v) => ({ a: v === 'TN' ? d.aT : d.a, b: v === 'NT' ? d.bT : d.b });
 const oursF = (d, v) => ({ a: v === 'TN' ? d.aTF : d.aF, b: v === 'NT' ? d.bTF : d.bF });
 const tfjsOps = (t, v) => ({ a: v === 'TN' ? t.aT : t.a, b: v === 'NT' ? t.bT : t.b });
+
+/** Stays true while every tfjs-cpu result had its values before the first read. */
+let cpuEager = true;
 
 /**
  * The contenders. `call(d, v)` makes the function timed for shape data d and
@@ -174,7 +177,7 @@ const CONTENDERS = [
     },
   },
   {
-    // tfjs-cpu computes inside matMul (checked in `check` below), so no dataSync.
+    // tfjs-cpu computes inside matMul (`result` checks it), so no dataSync.
     id: 'tfcpu', label: 'tfjs-cpu', variants: ['NN'], backend: 'cpu', slow: ['NN'],
     call: (d) => () => tf.matMul(d.cpuT.a, d.cpuT.b).dispose(),
     result: (d) => {
@@ -187,9 +190,20 @@ const CONTENDERS = [
     },
   },
 ];
-let cpuEager = true;
 
+const byId = Object.fromEntries(CONTENDERS.map((c) => [c.id, c]));
 const runs = (c, shape, v) => !c.slow?.includes(v) || shape.flops <= SLOW_FLOPS_CAP;
+
+// Order of the cases within a shape. This machine (a VM) switches between a fast
+// and a ~0.6x slow phase every few seconds, invisibly from inside (no process, no
+// steal time). Ratios are therefore taken per round between cases timed seconds
+// apart or less, so both sides usually see the same phase: tfjs-wasm NN right
+// before our NN, our NT and TN right after it.
+const ORDER = [
+  ['tfwasm', 'NN'], ['matmul', 'NN'], ['matmul', 'NT'], ['matmul', 'TN'], ['tfwasm', 'NT'], ['tfwasm', 'TN'],
+  ['gemm', 'NN'], ['gemm', 'NT'], ['gemm', 'TN'], ['naive', 'NN'], ['ikj', 'NN'], ['tfcpu', 'NN'],
+];
+if (ORDER.length !== CONTENDERS.reduce((n, c) => n + c.variants.length, 0)) throw new Error('ORDER must list every case once');
 
 // --- Setup and correctness check (also the warm-up and the first time estimate) ---
 const cases = [];
@@ -226,31 +240,26 @@ console.error(`checked ${checks.length} results against ikj JS: worst |err| ${wo
   `(${worstCheck.who} ${worstCheck.shape})`);
 
 // --- Timing: interleaved rounds ---
-const tSetup = performance.now();
 for (let r = 0; r < ROUNDS; r++) {
   const roundStart = performance.now();
-  peakRuns.push(measurePeak(peakWasm, PEAK_RUNS));
   for (const d of cases) {
     const s = d.shape;
-    for (const c of CONTENDERS) {
+    for (let i = 0; i < PEAK_RUNS; i++) peakRates.push(peakRun());
+    for (const [id, v] of ORDER) {
+      const c = byId[id];
+      if (!runs(c, s, v)) continue;
       if (c.backend) await useBackend(c.backend);
-      for (const v of c.variants) {
-        if (!runs(c, s, v)) continue;
-        const key = `${s.name}/${c.id}/${v}`;
-        const st = performance.now();
-        const t = timeCall(key, c.call(d, v), TIMING, estimate[key]);
-        globalThis.__cost ??= {}; globalThis.__cost[key] = (globalThis.__cost[key] ?? 0) + (performance.now() - st) / 1e3;
-        seconds[s.name][c.id][v].push(t);
-        estimate[key] = t;
-      }
+      const key = `${s.name}/${c.id}/${v}`;
+      const t = await timeCall(key, c.call(d, v), TIMING, estimate[key]);
+      seconds[s.name][c.id][v].push(t);
+      estimate[key] = t;
     }
   }
   console.error(`round ${r + 1}/${ROUNDS}: ${((performance.now() - roundStart) / 1e3).toFixed(1)} s`);
 }
-const wallSeconds = (performance.now() - t0) / 1e3;
-console.error(Object.entries(globalThis.__cost).sort((x,y)=>y[1]-x[1]).map(([k,v])=>k+' '+v.toFixed(1)).join('\n'));
-console.error('setup', ((tSetup - t0)/1e3).toFixed(1));
-const peak = { best: Math.max(...peakRuns.map((p) => p.best)), median: median(peakRuns.map((p) => p.median)) };
+// performance.now() counts from process start: this is the whole run's wall time.
+const wallSeconds = performance.now() / 1e3;
+const peak = { best: Math.max(...peakRates), median: median(peakRates) };
 
 // --- Report ---
 const gflops = (s, id, v) => {
@@ -262,8 +271,17 @@ const spread = (s, id, v) => {
   const ts = seconds[s.name][id][v];
   return (Math.max(...ts) - Math.min(...ts)) / median(ts);
 };
+/**
+ * How many times faster case a is than case b: the median over rounds of the
+ * per-round ratio, so both times of a ratio come from the same few seconds.
+ */
+const speedup = (s, [idA, vA], [idB, vB]) => {
+  const ta = seconds[s.name][idA]?.[vA];
+  const tb = seconds[s.name][idB]?.[vB];
+  return ta?.length && tb?.length ? median(ta.map((t, r) => tb[r] / t)) : undefined;
+};
 const g = (x) => (x === undefined ? '—' : x.toFixed(x < 10 ? 2 : 1));
-const ratio = (x, y) => (x === undefined || y === undefined ? '—' : `${(x / y).toFixed(x / y < 10 ? 2 : 0)}×`);
+const times = (x) => (x === undefined ? '—' : `${x.toFixed(x < 10 ? 2 : 0)}×`);
 const cell = (s, c, v) => {
   if (!c.variants.includes(v)) return '—';
   if (!runs(c, s, v)) return 'skipped';
@@ -273,7 +291,6 @@ const cell = (s, c, v) => {
 const header = ['shape (M×K×N)', 'op', 'ours matmul', 'spread', 'ours gemm (copies)', 'naive JS', 'ikj JS', 'tfjs-wasm', 'tfjs-cpu',
   'ours/tfjs-wasm', 'ours/naive', '% of peak'];
 const align = ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'];
-const byId = Object.fromEntries(CONTENDERS.map((c) => [c.id, c]));
 const rows = [];
 for (const { shape: s } of cases) {
   for (const v of VARIANTS) {
@@ -281,7 +298,7 @@ for (const { shape: s } of cases) {
     rows.push([
       `${s.m}×${s.k}×${s.n}`, v, g(mine), `${(100 * spread(s, 'matmul', v)).toFixed(0)}%`,
       cell(s, byId.gemm, v), cell(s, byId.naive, v), cell(s, byId.ikj, v), cell(s, byId.tfwasm, v), cell(s, byId.tfcpu, v),
-      ratio(mine, gflops(s, 'tfwasm', v)), v === 'NN' ? ratio(mine, gflops(s, 'naive', 'NN')) : '—',
+      times(speedup(s, ['matmul', v], ['tfwasm', v])), v === 'NN' ? times(speedup(s, ['matmul', v], ['naive', v])) : '—',
       `${((100 * mine) / peak.best).toFixed(0)}%`,
     ]);
   }
@@ -293,19 +310,18 @@ const transposeOk = [];
 for (const { shape: s } of cases) {
   const nn = gflops(s, 'matmul', 'NN');
   const parts = ['NT', 'TN'].map((v) => {
-    const x = gflops(s, 'matmul', v);
-    const ok = x >= 0.85 * nn;
-    transposeOk.push({ s, v, ok, r: x / nn });
-    return `${v} ${g(x)} GFLOP/s = ${(x / nn).toFixed(2)}× NN ${ok ? '(ok)' : '(**more than 15% slower**)'}`;
+    const r = speedup(s, ['matmul', v], ['matmul', 'NN']);
+    const ok = r >= 0.85;
+    transposeOk.push({ s, v, ok, r });
+    return `${v} ${g(gflops(s, 'matmul', v))} GFLOP/s, ${r.toFixed(2)}× NN ${ok ? '(ok)' : '(**more than 15% slower**)'}`;
   });
   transposeLines.push(`- ${s.name}: NN ${g(nn)} GFLOP/s; ${parts.join('; ')}`);
 }
 
 const pass = (ok) => (ok ? 'PASS' : 'FAIL');
 const big = cases.map((d) => d.shape).filter((s) => s.flops >= 2 * 128 ** 3);
-const vsWasm = big.map((s) => ({ s, r: gflops(s, 'matmul', 'NN') / gflops(s, 'tfwasm', 'NN') }));
-const s256 = ALL_SHAPES.find((s) => s.name === '256³');
-const vsNaive = gflops(s256, 'matmul', 'NN') / gflops(s256, 'naive', 'NN');
+const vsWasm = big.map((s) => ({ s, r: speedup(s, ['matmul', 'NN'], ['tfwasm', 'NN']) }));
+const vsNaive = speedup(ALL_SHAPES.find((s) => s.name === '256³'), ['matmul', 'NN'], ['naive', 'NN']);
 const criteria = [
   `- ours matmul NN ≥ 1.2× tfjs-wasm NN on every shape ≥ 128³: **${pass(vsWasm.every((x) => x.r >= 1.2))}** ` +
     `(${vsWasm.map((x) => `${x.s.name} ${x.r.toFixed(2)}×${x.r >= 1.2 ? '' : ' ✗'}`).join(', ')})`,
@@ -324,7 +340,7 @@ const machine = [
   `- Node ${process.version}, V8 ${process.versions.v8}`,
   `- wasm-nlp: ${runtime.build} build, SIMD128 (no relaxed SIMD), threads ${runtime.threads}`,
   `- tfjs ${tf.version_core} (backend-wasm ${version_wasm}): wasm threads ${tfjsWasmThreads}, SIMD ${tfjsWasmSimd ? 'on' : 'off'}; cpu backend plain JS`,
-  `- SIMD128 peak (f32x4 mul+add, 10 chains): **${g(peak.best)} GFLOP/s** best of ${ROUNDS * PEAK_RUNS.runs} runs over the rounds (median ${g(peak.median)})`,
+  `- SIMD128 peak (f32x4 mul+add, 10 chains): **${g(peak.best)} GFLOP/s** best of ${peakRates.length} runs spread over the rounds (median ${g(peak.median)})`,
 ];
 
 const stdoutReport = [
@@ -341,6 +357,10 @@ const notes = [
   '  median over rounds. Rounds interleave: round r times every contender on every shape before round r+1,',
   '  so a burst of load from another process does not land on one contender only.',
   '  "spread" is (slowest − fastest round) / median for ours matmul: large values mean a noisy machine.',
+  '- Ratios (ours/tfjs-wasm, ours/naive, NT and TN vs NN, the criteria) are the median over rounds of the',
+  '  ratio within each round, not the quotient of the GFLOP/s columns. Within a shape the compared cases run',
+  '  back to back (tfjs-wasm NN, ours NN, NT, TN, ...), so both sides of a ratio usually see the same phase of',
+  '  a shared machine, whose speed can change by 1.6× for seconds at a time.',
   '- **ours matmul**: `matmul(a, b, { transposeA, transposeB, out })` on Tensors already in Wasm memory,',
   '  writing into a reused `out`. **ours gemm (copies)**: `gemm(a, b, { m, n, k, c })` on Float32Arrays, counting',
   '  the copies into Wasm memory and back into the reused `c`.',
@@ -354,6 +374,8 @@ const notes = [
   '  flops there); run `npm run bench` for every cell. "—": not run for that transpose.',
   '- "% of peak": ours matmul against the SIMD128 probe `bench/peak.ts` (10 independent f32x4 mul+add',
   '  chains over 5 loaded vectors per iteration), the best this machine does in Wasm without relaxed SIMD.',
+  '  The peak is the best probe run, taken at the quietest moment, while the cells are medians: when the',
+  '  probe\'s median is far below its best, the machine was busy and "% of peak" reads low.',
   '- Before timing, every contender\'s result on every shape is compared with the ikj JS product',
   `  (tolerance 1e-5·K; worst seen this run ${worstCheck.err.toExponential(1)}, ${worstCheck.who} ${worstCheck.shape}).`,
   '- This file is written by `bench/gemm.bench.mjs`; rerun it rather than editing the numbers.',

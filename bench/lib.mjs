@@ -14,18 +14,32 @@ export function median(xs) {
 /**
  * Seconds per call of `fn`: the median of benchmark.js's samples (each sample is
  * the mean of one calibrated cycle, so one slow outlier cycle cannot move it).
- * `estimate` (seconds per call, from an earlier call) makes slow cases take a
- * fixed small number of single-call samples instead of benchmark.js's default
- * minimum of 5, which would cost minutes for naive JS at 1024^3.
+ * `estimate` (seconds per call, from an earlier call) marks slow cases. Those take
+ * a few single-call samples instead of benchmark.js's default minimum of 5, and
+ * run as deferred benchmarks: a plain benchmark makes one untimed trial call
+ * before every cycle, which doubles the cost when a cycle is one call of seconds.
  */
-export function timeCall(name, fn, timing, estimate) {
-  let { minTime, maxTime, minSamples } = timing;
-  if (estimate * minSamples > maxTime) {
-    minSamples = Math.max(timing.slowSamples, Math.min(minSamples, Math.ceil(maxTime / estimate)));
-    maxTime = 0;
+export async function timeCall(name, fn, timing, estimate) {
+  const { minTime, maxTime, minSamples } = timing;
+  if (estimate * minSamples <= maxTime) {
+    const bench = new Benchmark(name, fn, { minTime, maxTime, minSamples, initCount: 1 });
+    bench.run();
+    if (bench.error) throw bench.error;
+    return median(bench.stats.sample);
   }
-  const bench = new Benchmark(name, fn, { minTime, maxTime, minSamples, initCount: 1 });
-  bench.run();
+  const samples = Math.max(timing.slowSamples, Math.min(minSamples, Math.ceil(maxTime / estimate)));
+  const bench = new Benchmark(name, {
+    defer: true,
+    fn: (deferred) => {
+      fn();
+      deferred.resolve();
+    },
+    minTime,
+    maxTime: 0,
+    minSamples: samples,
+    initCount: 1,
+  });
+  await new Promise((resolve) => bench.on('complete', resolve).run({ async: true }));
   if (bench.error) throw bench.error;
   return median(bench.stats.sample);
 }
@@ -92,11 +106,12 @@ export function compilePeak(root) {
 }
 
 /**
- * GFLOP/s of the f32x4 mul+add probe: each run is sized to take about
- * `runSeconds`; returns the best and the median of `runs` runs. The best is the
- * ceiling we compare against: on a shared machine a slow run means interference.
+ * The f32x4 mul+add probe, warmed up and sized so one run takes about
+ * `runSeconds`; each call of the returned function does one run and returns its
+ * GFLOP/s. The caller keeps the best: on a shared machine a slow run means
+ * interference, not a lower ceiling.
  */
-export function measurePeak(wasmPath, { runs, runSeconds }) {
+export function peakProbe(wasmPath, runSeconds) {
   const memory = new WebAssembly.Memory({ initial: 1 });
   const { exports } = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(wasmPath)), { env: { memory } });
   const x = 1024;
@@ -116,9 +131,7 @@ export function measurePeak(wasmPath, { runs, runSeconds }) {
   let iters = 1 << 16;
   while (seconds(iters) < runSeconds / 4) iters *= 2;
   iters = Math.min(2 ** 30, Math.ceil((iters * runSeconds) / Math.max(seconds(iters), 1e-6)));
-  const rates = [];
-  for (let r = 0; r < runs; r++) rates.push((iters * FLOPS_PER_ITER) / seconds(iters) / 1e9);
-  return { best: Math.max(...rates), median: median(rates), iters };
+  return () => (iters * FLOPS_PER_ITER) / seconds(iters) / 1e9;
 }
 
 /** A markdown table with padded columns; `align` holds 'l' or 'r' per column. */
