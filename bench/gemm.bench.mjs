@@ -3,7 +3,7 @@
 //
 //   npm run bench              full: 9 rounds (5 for the slow contenders), every
 //                              shape and contender (~20 min here)
-//   npm run bench -- --quick   under 2 minutes: 4 rounds (3 for the slow ones), no
+//   npm run bench -- --quick   under 2 minutes: 3 rounds of everything, no
 //                              64^3, short timings, naive/ikj JS, tfjs-cpu and
 //                              tfjs-wasm NT/TN only up to 2*512^3 flops
 //
@@ -40,7 +40,7 @@ const ROUNDS = QUICK ? 3 : 5;
 // The cases that take milliseconds (ours, tfjs-wasm NN) run in more rounds than
 // the slow ones: their ratios are the criteria, and more pairs make the median
 // robust to this machine's phases. Rounds past ROUNDS time only these.
-const FAST_ROUNDS = QUICK ? 4 : 9;
+const FAST_ROUNDS = QUICK ? 3 : 9;
 // minTime is benchmark.js's cycle length; maxTime bounds one case (after minSamples).
 const TIMING = QUICK
   ? { minTime: 0.05, maxTime: 0.1, minSamples: 3, slowSamples: 1 }
