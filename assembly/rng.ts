@@ -21,7 +21,7 @@
 @inline const INV_2_24: f32 = 5.9604644775390625e-8;
 
 /** One Philox4x32-10 block as a v128 of 4 u32 (lane 0 = word 0). Ten rounds, key bumped between rounds. */
-function philox_block(key0: u32, key1: u32, c0: u32, c1: u32, c2: u32, c3: u32): v128 {
+export function philox_block(key0: u32, key1: u32, c0: u32, c1: u32, c2: u32, c3: u32): v128 {
   let k0 = key0, k1 = key1;
   for (let r = 0; r < 10; r++) {
     if (r > 0) { k0 += PHILOX_W0; k1 += PHILOX_W1; }

@@ -14,6 +14,11 @@ export interface Kernels {
   philox4x32_fill_u32(out: number, n: number, key0: number, key1: number, stream: number, counterLo: number, counterHi: number): void;
   philox4x32_fill_uniform(out: number, n: number, key0: number, key1: number, stream: number, counterLo: number, counterHi: number): void;
   philox4x32_fill_normal(out: number, n: number, key0: number, key1: number, stream: number, counterLo: number, counterHi: number, mean: number, std: number): void;
+  // vmath probes: out = f(x) over n floats
+  vmath_exp(x: number, out: number, n: number): void;
+  vmath_tanh(x: number, out: number, n: number): void;
+  vmath_sigmoid(x: number, out: number, n: number): void;
+  vmath_erf(x: number, out: number, n: number): void;
 }
 
 /** Epilogue activation codes shared with assembly/gemm.ts. */

@@ -1,0 +1,178 @@
+// Vectorised elementary functions on f32x4, shared by the kernel families.
+//
+// Every function is built from SIMD128 operations that are exactly specified
+// (IEEE add/mul/div/sqrt, min/max, conversions), never from Math.* of the host,
+// so the same input gives the same bits in every runtime. The scalar forms run
+// the vector code on lane 0, so a row's tail gives the value a full vector would.
+//
+// Accuracy, measured by tests/core/vmath.test.ts against float64 Math.* (the
+// figures are the test's bounds; the docs quote the measured maxima):
+//   exp_v   relative error <= 2e-7 on [-87, 88]; +inf above ~88.72, 0 below
+//           ~-103.97 (denormals in between), NaN stays NaN.
+//   tanh_v  absolute error <= 1e-6 everywhere; +-1 for huge inputs and +-inf.
+//   sigmoid_v absolute error <= 1e-6; 0 and 1 at the ends, no NaN for +-inf.
+//   erf_v   absolute error <= 5e-7 (Abramowitz & Stegun 7.1.26 form).
+
+// @ts-ignore: decorator
+@inline const LOG2E: f32 = 1.44269502163;
+// ln 2 split in two (Cody-Waite): LN2_HI has 9 significant bits, so n * LN2_HI
+// is exact for |n| < 2^15 and the reduction loses nothing there.
+// @ts-ignore: decorator
+@inline const LN2_HI: f32 = 0.693359375;
+// @ts-ignore: decorator
+@inline const LN2_LO: f32 = -2.12194440e-4;
+// Inputs are clamped to [EXP_LO, EXP_HI] before reduction so 2^n stays
+// representable as two normal factors; exp(EXP_HI) overflows to +inf and
+// exp(EXP_LO) underflows to 0 by ordinary rounding.
+// @ts-ignore: decorator
+@inline const EXP_HI: f32 = 88.8;
+// @ts-ignore: decorator
+@inline const EXP_LO: f32 = -104.0;
+
+/**
+ * e^x per lane. x = n ln2 + r with |r| <= ln2/2; e^r by its Taylor series to
+ * r^7 (truncation error < 6e-9 relative on that interval); then e^r * 2^h * 2^(n-h)
+ * with h = n >> 1, two exponent-field constructions, so n from -150 to 129
+ * needs no special cases: overflow gives +inf, underflow 0 or a denormal.
+ */
+// @ts-ignore: decorator
+@inline export function exp_v(x: v128): v128 {
+  x = f32x4.max(f32x4.min(x, f32x4.splat(EXP_HI)), f32x4.splat(EXP_LO));
+  const fn = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2E)));
+  const r = f32x4.sub(f32x4.sub(x, f32x4.mul(fn, f32x4.splat(LN2_HI))), f32x4.mul(fn, f32x4.splat(LN2_LO)));
+  // 1 + r + r^2 (1/2 + r (1/6 + r (1/24 + r (1/120 + r (1/720 + r/5040)))))
+  let p = f32x4.add(f32x4.mul(r, f32x4.splat(<f32>(1.0 / 5040.0))), f32x4.splat(<f32>(1.0 / 720.0)));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(<f32>(1.0 / 120.0)));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(<f32>(1.0 / 24.0)));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(<f32>(1.0 / 6.0)));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(<f32>0.5));
+  p = f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r);
+  p = f32x4.add(p, f32x4.splat(1));
+  // NaN input: fn is NaN, the conversion gives 0, and p is NaN already.
+  const n = i32x4.trunc_sat_f32x4_s(fn);
+  const h = i32x4.shr_s(n, 1);
+  const s1 = i32x4.shl(i32x4.add(h, i32x4.splat(127)), 23);
+  const s2 = i32x4.shl(i32x4.add(i32x4.sub(n, h), i32x4.splat(127)), 23);
+  return f32x4.mul(f32x4.mul(p, s1), s2);
+}
+
+/** e^x for one f32, bit-identical to a lane of exp_v. */
+// @ts-ignore: decorator
+@inline export function exp_s(x: f32): f32 {
+  return f32x4.extract_lane(exp_v(f32x4.splat(x)), 0);
+}
+
+/**
+ * tanh per lane: sign(x) (1 - 2 / (e^(2|x|) + 1)). Absolute error stays below
+ * 1e-6 (relative error of tiny results is larger; callers needing tanh'(x) use
+ * 1 - tanh^2, which this keeps accurate). e^(2|x|) = +inf gives exactly +-1.
+ */
+// @ts-ignore: decorator
+@inline export function tanh_v(x: v128): v128 {
+  const ax = f32x4.abs(x);
+  const e = exp_v(f32x4.add(ax, ax));
+  const t = f32x4.sub(f32x4.splat(1), f32x4.div(f32x4.splat(2), f32x4.add(e, f32x4.splat(1))));
+  // Copy the sign of x onto t (t >= 0); NaN stays NaN.
+  const sign = v128.and(x, i32x4.splat(<i32>0x80000000));
+  return v128.or(t, sign);
+}
+
+/** tanh for one f32, bit-identical to a lane of tanh_v. */
+// @ts-ignore: decorator
+@inline export function tanh_s(x: f32): f32 {
+  return f32x4.extract_lane(tanh_v(f32x4.splat(x)), 0);
+}
+
+/** Logistic sigmoid per lane: 1 / (1 + e^-x); exact 0 and 1 at -inf and +inf. */
+// @ts-ignore: decorator
+@inline export function sigmoid_v(x: v128): v128 {
+  return f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), exp_v(f32x4.neg(x))));
+}
+
+/** sigmoid for one f32, bit-identical to a lane of sigmoid_v. */
+// @ts-ignore: decorator
+@inline export function sigmoid_s(x: f32): f32 {
+  return f32x4.extract_lane(sigmoid_v(f32x4.splat(x)), 0);
+}
+
+// Abramowitz & Stegun 7.1.26: erf(x) = 1 - (a1 t + ... + a5 t^5) e^(-x^2), t = 1/(1 + p x), x >= 0.
+// @ts-ignore: decorator
+@inline const ERF_P: f32 = 0.3275911;
+// @ts-ignore: decorator
+@inline const ERF_A1: f32 = 0.254829592;
+// @ts-ignore: decorator
+@inline const ERF_A2: f32 = -0.284496736;
+// @ts-ignore: decorator
+@inline const ERF_A3: f32 = 1.421413741;
+// @ts-ignore: decorator
+@inline const ERF_A4: f32 = -1.453152027;
+// @ts-ignore: decorator
+@inline const ERF_A5: f32 = 1.061405429;
+
+/** erf per lane (odd; +-1 for huge inputs and +-inf). */
+// @ts-ignore: decorator
+@inline export function erf_v(x: v128): v128 {
+  const ax = f32x4.abs(x);
+  const t = f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), f32x4.mul(ax, f32x4.splat(ERF_P))));
+  let p = f32x4.add(f32x4.mul(t, f32x4.splat(ERF_A5)), f32x4.splat(ERF_A4));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(ERF_A3));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(ERF_A2));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(ERF_A1));
+  p = f32x4.mul(p, t);
+  const e = exp_v(f32x4.neg(f32x4.mul(ax, ax)));
+  const y = f32x4.sub(f32x4.splat(1), f32x4.mul(p, e));
+  return v128.or(y, v128.and(x, i32x4.splat(<i32>0x80000000)));
+}
+
+/** erf for one f32, bit-identical to a lane of erf_v. */
+// @ts-ignore: decorator
+@inline export function erf_s(x: f32): f32 {
+  return f32x4.extract_lane(erf_v(f32x4.splat(x)), 0);
+}
+
+/** Sum of the four lanes in a fixed order ((l0 + l1) + (l2 + l3)), the same everywhere. */
+// @ts-ignore: decorator
+@inline export function hsum(v: v128): f32 {
+  return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
+}
+
+/** Maximum of the four lanes. */
+// @ts-ignore: decorator
+@inline export function hmax(v: v128): f32 {
+  return max(max(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)), max(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3)));
+}
+
+// Exported probes for tests/core/vmath.test.ts: out[i] = f(x[i]) over n floats
+// (vector path for full groups of 4, the scalar form for the tail).
+function map_fn(x: usize, out: usize, n: i32, which: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const v = v128.load(x + o);
+    let y: v128;
+    if (which == 0) y = exp_v(v);
+    else if (which == 1) y = tanh_v(v);
+    else if (which == 2) y = sigmoid_v(v);
+    else y = erf_v(v);
+    v128.store(out + o, y);
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const v = load<f32>(x + o);
+    let y: f32;
+    if (which == 0) y = exp_s(v);
+    else if (which == 1) y = tanh_s(v);
+    else if (which == 2) y = sigmoid_s(v);
+    else y = erf_s(v);
+    store<f32>(out + o, y);
+  }
+}
+
+/** out = exp(x), n floats (a test probe of exp_v). */
+export function vmath_exp(x: usize, out: usize, n: i32): void { map_fn(x, out, n, 0); }
+/** out = tanh(x). */
+export function vmath_tanh(x: usize, out: usize, n: i32): void { map_fn(x, out, n, 1); }
+/** out = sigmoid(x). */
+export function vmath_sigmoid(x: usize, out: usize, n: i32): void { map_fn(x, out, n, 2); }
+/** out = erf(x). */
+export function vmath_erf(x: usize, out: usize, n: i32): void { map_fn(x, out, n, 3); }
