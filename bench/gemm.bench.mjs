@@ -13,7 +13,6 @@
 // contender's result is compared with the i-k-j JS product, so a broken kernel is
 // never benchmarked. Prints a markdown table and writes docs/benchmarks.md.
 // Needs `npm run build` first (dist/wasm-nlp.node.js).
-import { writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +21,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { getThreadsCount, setThreadsCount, version_wasm } from '@tensorflow/tfjs-backend-wasm';
 import { init, Tensor, matmul, gemm } from '../dist/wasm-nlp.node.js';
 import {
-  compilePeak, ikjMatmul, markdownTable, maxError, median, naiveMatmul, peakProbe, timeCall, transpose,
+  compilePeak, ikjMatmul, markdownTable, maxError, median, naiveMatmul, peakProbe, timeCall, transpose, writeSection,
 } from './lib.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -388,13 +387,12 @@ const notes = [
   '  probe\'s median is far below its best, the machine was busy and "% of peak" reads low.',
   '- Before timing, every contender\'s result on every shape is compared with the ikj JS product',
   `  (tolerance 1e-5·K; worst seen this run ${worstCheck.err.toExponential(1)}, ${worstCheck.who} ${worstCheck.shape}).`,
-  '- This file is written by `bench/gemm.bench.mjs`; rerun it rather than editing the numbers.',
+  '- This section is written by `bench/gemm.bench.mjs`; rerun it rather than editing the numbers.',
 ];
 
 const doc = [
-  '# Benchmarks', '', '## GEMM', '', ...machine, '', 'GFLOP/s, higher is better.', '', table, '',
-  '### Transposed vs NN (ours matmul)', '', ...transposeLines, '', '### Criteria', '', ...criteria, '', ...notes, '',
+  '## GEMM', '', ...machine, '', 'GFLOP/s, higher is better.', '', table, '',
+  '### Transposed vs NN (ours matmul)', '', ...transposeLines, '', '### Criteria', '', ...criteria, '', ...notes.map((l) => l.replace(/^## How to read this$/, '### How to read this')), '',
 ].join('\n');
-mkdirSync(join(ROOT, 'docs'), { recursive: true });
-writeFileSync(join(ROOT, 'docs', 'benchmarks.md'), doc);
-console.error(`wrote docs/benchmarks.md (${wallSeconds.toFixed(0)} s)`);
+writeSection(ROOT, 'gemm', doc);
+console.error(`wrote the GEMM section of docs/benchmarks.md (${wallSeconds.toFixed(0)} s)`);

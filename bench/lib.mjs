@@ -1,7 +1,7 @@
 // Helpers shared by the benchmarks: timing with benchmark.js, plain-JS baselines,
 // the SIMD128 peak probe and markdown output. Plain ESM so `node` runs it as is.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import Benchmark from 'benchmark';
 
@@ -141,4 +141,24 @@ export function markdownTable(header, rows, align) {
   const line = (cells) => `| ${cells.map(pad).join(' | ')} |`;
   const rule = `|${widths.map((w, c) => (align[c] === 'r' ? `${'-'.repeat(w + 1)}:` : `:${'-'.repeat(w + 1)}`)).join('|')}|`;
   return [line(header), rule, ...rows.map(line)].join('\n');
+}
+
+/**
+ * Replace one benchmark's section of docs/benchmarks.md (between
+ * `<!-- bench:<name> -->` and `<!-- /bench:<name> -->`), keeping the others, so
+ * each benchmark rewrites only its own figures. A missing section is appended.
+ */
+export function writeSection(root, name, markdown) {
+  const path = join(root, 'docs', 'benchmarks.md');
+  mkdirSync(dirname(path), { recursive: true });
+  const open = `<!-- bench:${name} -->`;
+  const close = `<!-- /bench:${name} -->`;
+  const block = `${open}\n${markdown.trim()}\n${close}`;
+  let doc = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n';
+  const i = doc.indexOf(open);
+  const j = doc.indexOf(close);
+  if (i >= 0 && j > i) doc = doc.slice(0, i) + block + doc.slice(j + close.length);
+  else doc = `${doc.trimEnd()}\n\n${block}\n`;
+  writeFileSync(path, doc);
+  return path;
 }

@@ -3,7 +3,7 @@
 export {
   WasmNlpError, ShapeError, DTypeError, ArgumentError, FormatError, VocabError, OutOfMemoryError, NotInitializedError,
 } from './core/errors.js';
-export { init, shutdown, isInitialized, checkSimd, memoryInUse, memoryStats } from './core/runtime.js';
+export { init, shutdown, isInitialized, checkSimd, memoryInUse, memoryStats, resetPeakMemory } from './core/runtime.js';
 export type { InitOptions, RuntimeInfo } from './core/runtime.js';
 export { Tensor, tidy, keep } from './core/tensor.js';
 export type { DType, RandomOptions } from './core/tensor.js';

@@ -51,6 +51,11 @@ export class Heap {
     return this.peak;
   }
 
+  /** Start a new peak measurement: the peak becomes the bytes in use now. */
+  resetPeak(): void {
+    this.peak = this.inUse;
+  }
+
   /** Bytes of linear memory (live, free and static data). */
   get bytesReserved(): number {
     return this.memory.buffer.byteLength;

@@ -226,6 +226,14 @@ export function memoryInUse(): number {
 }
 
 /** Allocator statistics: bytes in use, peak, reserved linear memory, live blocks. */
+/**
+ * Restart the peak of memoryStats() at the bytes in use now, to measure the
+ * peak of one piece of work (e.g. the scratch an op allocates).
+ */
+export function resetPeakMemory(): void {
+  rt('resetPeakMemory').heap.resetPeak();
+}
+
 export function memoryStats(): { bytesInUse: number; peakBytesInUse: number; bytesReserved: number; blocks: number; maxMemory: number } {
   const r = rt('memoryStats');
   return {

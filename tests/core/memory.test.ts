@@ -190,6 +190,11 @@ describe('Heap: free', () => {
     heap.alloc(16);
     expect(heap.peakBytesInUse).toBe(blockSize(1000) + blockSize(3000));
     expect(heap.bytesInUse).toBe(16);
+    heap.resetPeak();
+    expect(heap.peakBytesInUse).toBe(16);
+    const c = heap.alloc(500);
+    heap.free(c);
+    expect(heap.peakBytesInUse).toBe(16 + blockSize(500));
   });
 });
 
