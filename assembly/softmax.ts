@@ -15,7 +15,9 @@
 // keeps the rounding error near (SUM_BLOCK + cols / SUM_BLOCK) / 4 additions per
 // lane instead of cols / 4 (softmax at 30522 columns: 1e-6 relative instead of
 // 8e-6) at no measurable cost. The order depends only on `cols`, so results are
-// bit-identical in every runtime. The one logarithm per row (log of the exp sum, which lies in
+// bit-identical in every runtime. The exp loops are unrolled by 4 vectors with
+// the accumulator added in element order (independent exps overlap: in V8 the
+// forward at 512 x 16384 went from 24.0 to 18.6 ms, the backward from 24.0 to 21.0). The one logarithm per row (log of the exp sum, which lies in
 // [1, cols] after the max subtraction) is computed by log_f64 below in f64
 // arithmetic, exact to ~1e-15, then rounded.
 //
@@ -104,6 +106,14 @@ import { exp_s, exp_v, hmax, hsum } from './vmath';
   while (c < nv) {
     let acc = f32x4.splat(0);
     const end = min(c + SUM_BLOCK, nv);
+    for (; c + 16 <= end; c += 16) {
+      const q = p + (<usize>c << 2);
+      const e0 = exp_v(f32x4.sub(v128.load(q), mv));
+      const e1 = exp_v(f32x4.sub(v128.load(q + 16), mv));
+      const e2 = exp_v(f32x4.sub(v128.load(q + 32), mv));
+      const e3 = exp_v(f32x4.sub(v128.load(q + 48), mv));
+      acc = f32x4.add(f32x4.add(f32x4.add(f32x4.add(acc, e0), e1), e2), e3);
+    }
     for (; c < end; c += 4) acc = f32x4.add(acc, exp_v(f32x4.sub(v128.load(p + (<usize>c << 2)), mv)));
     tot = f32x4.add(tot, acc);
   }
@@ -133,6 +143,18 @@ export function softmax_f32(x: usize, y: usize, rows: i32, cols: i32): void {
     while (c < nv) {
       let acc = f32x4.splat(0);
       const end = min(c + SUM_BLOCK, nv);
+      for (; c + 16 <= end; c += 16) {
+        const o = <usize>c << 2;
+        const e0 = exp_v(f32x4.sub(v128.load(xr + o), mv));
+        const e1 = exp_v(f32x4.sub(v128.load(xr + o + 16), mv));
+        const e2 = exp_v(f32x4.sub(v128.load(xr + o + 32), mv));
+        const e3 = exp_v(f32x4.sub(v128.load(xr + o + 48), mv));
+        v128.store(yr + o, e0);
+        v128.store(yr + o + 16, e1);
+        v128.store(yr + o + 32, e2);
+        v128.store(yr + o + 48, e3);
+        acc = f32x4.add(f32x4.add(f32x4.add(f32x4.add(acc, e0), e1), e2), e3);
+      }
       for (; c < end; c += 4) {
         const o = <usize>c << 2;
         const e = exp_v(f32x4.sub(v128.load(xr + o), mv));
@@ -310,12 +332,23 @@ export function log_softmax_bwd_f32(y: usize, dy: usize, dx: usize, rows: i32, c
   return <f32>loss;
 }
 
+/** scale * (exp(x - lse) - q) for one f32x4 at xr + o, q = qt in the lane whose index equals t, else qo; added to dr + o if accumulate. */
+// @ts-ignore: decorator
+@inline function xent_grad_vec(xr: usize, dr: usize, o: usize, idx: v128, tv: v128, lv: v128, sv: v128, qtv: v128, qov: v128, accumulate: bool): void {
+  const p = exp_v(f32x4.sub(v128.load(xr + o), lv));
+  const q = v128.bitselect(qtv, qov, i32x4.eq(idx, tv));
+  let g = f32x4.mul(sv, f32x4.sub(p, q));
+  if (accumulate) g = f32x4.add(v128.load(dr + o), g);
+  v128.store(dr + o, g);
+}
+
 /**
  * One row of d logits: g_j = scale * (exp(x_j - lse) - q_j), q_j = qt at j == t
  * and qo elsewhere. `accumulate` adds g into the destination, else overwrites
  * it (dst may be xr itself: each element is read before it is written). The
  * target lane is chosen by a lane compare, so the formula is the same for every
- * j and the vector and scalar paths agree.
+ * j and the vector and scalar paths agree. Unrolled by 4 vectors (independent
+ * exps: 20-25% faster in V8 than one vector per iteration).
  */
 // @ts-ignore: decorator
 @inline function xent_grad_row(xr: usize, dr: usize, t: i32, cols: i32, lse: f32, scale: f32, qt: f32, qo: f32, accumulate: bool): void {
@@ -327,13 +360,19 @@ export function log_softmax_bwd_f32(y: usize, dy: usize, dx: usize, rows: i32, c
   let idx = i32x4(0, 1, 2, 3);
   const four = i32x4.splat(4);
   let c = 0;
-  for (; c + 4 <= cols; c += 4) {
+  for (; c + 16 <= cols; c += 16) {
     const o = <usize>c << 2;
-    const p = exp_v(f32x4.sub(v128.load(xr + o), lv));
-    const q = v128.bitselect(qtv, qov, i32x4.eq(idx, tv));
-    let g = f32x4.mul(sv, f32x4.sub(p, q));
-    if (accumulate) g = f32x4.add(v128.load(dr + o), g);
-    v128.store(dr + o, g);
+    xent_grad_vec(xr, dr, o, idx, tv, lv, sv, qtv, qov, accumulate);
+    idx = i32x4.add(idx, four);
+    xent_grad_vec(xr, dr, o + 16, idx, tv, lv, sv, qtv, qov, accumulate);
+    idx = i32x4.add(idx, four);
+    xent_grad_vec(xr, dr, o + 32, idx, tv, lv, sv, qtv, qov, accumulate);
+    idx = i32x4.add(idx, four);
+    xent_grad_vec(xr, dr, o + 48, idx, tv, lv, sv, qtv, qov, accumulate);
+    idx = i32x4.add(idx, four);
+  }
+  for (; c + 4 <= cols; c += 4) {
+    xent_grad_vec(xr, dr, <usize>c << 2, idx, tv, lv, sv, qtv, qov, accumulate);
     idx = i32x4.add(idx, four);
   }
   for (; c < cols; c++) {
