@@ -24,7 +24,11 @@ export interface SoftmaxXentResult {
   loss: number;
   /** (N) float32: per-row loss, 0 for ignored rows. */
   rowLoss: Tensor;
-  /** (N) float32: per-row log-sum-exp of the logits (pass it to softmaxXentBackward), 0 for ignored rows. */
+  /**
+   * (N) float32: per-row log-sum-exp of the logits (pass it to softmaxXentBackward), 0 for ignored rows.
+   * The backward recomputes P = exp(logits - lse), so P's relative error includes lse's f32 rounding
+   * (ulp(|lse|) / 2: negligible for ordinary logits, ~5e-4 when logits are near 1e4).
+   */
   lse: Tensor;
   /** Number of rows that are not ignored. */
   count: number;
