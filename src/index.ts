@@ -12,3 +12,5 @@ export { matmul, gemm } from './ops/matmul.js';
 export type { MatmulOptions, GemmOptions, Activation } from './ops/matmul.js';
 export { setPlatform, getPlatform, WASM_FILES } from './core/platform.js';
 export type { Platform, Build } from './core/platform.js';
+export { softmax, logSoftmax, softmaxBackward, logSoftmaxBackward, softmaxXent, softmaxXentBackward, softmaxXentInplace } from './ops/softmax.js';
+export type { SoftmaxOptions, SoftmaxXentOptions, SoftmaxXentBackwardOptions, SoftmaxXentResult } from './ops/softmax.js';

@@ -19,6 +19,14 @@ export interface Kernels {
   vmath_tanh(x: number, out: number, n: number): void;
   vmath_sigmoid(x: number, out: number, n: number): void;
   vmath_erf(x: number, out: number, n: number): void;
+  // softmax
+  softmax_f32(x: number, y: number, rows: number, cols: number): void;
+  softmax_bwd_f32(y: number, dy: number, dx: number, rows: number, cols: number): void;
+  log_softmax_f32(x: number, y: number, rows: number, cols: number): void;
+  log_softmax_bwd_f32(y: number, dy: number, dx: number, rows: number, cols: number): void;
+  softmax_xent_fwd_f32(logits: number, targets: number, loss: number, lse: number, rows: number, cols: number, ignoreIndex: number, eps: number): void;
+  softmax_xent_bwd_f32(logits: number, targets: number, lse: number, dlogits: number, rows: number, cols: number, ignoreIndex: number, eps: number, scale: number): void;
+  softmax_xent_fwd_bwd_inplace_f32(logits: number, targets: number, loss: number, lse: number, rows: number, cols: number, ignoreIndex: number, eps: number, scale: number): void;
 }
 
 /** Epilogue activation codes shared with assembly/gemm.ts. */
