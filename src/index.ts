@@ -12,3 +12,7 @@ export { matmul, gemm } from './ops/matmul.js';
 export type { MatmulOptions, GemmOptions, Activation } from './ops/matmul.js';
 export { setPlatform, getPlatform, WASM_FILES } from './core/platform.js';
 export type { Platform, Build } from './core/platform.js';
+export { layerNorm, layerNormBackward } from './ops/norm.js';
+export type { LayerNormOptions, LayerNormResult, LayerNormGrads } from './ops/norm.js';
+export { relu, reluBackward, gelu, geluBackward, tanh, tanhBackward, sigmoid, sigmoidBackward } from './ops/activation.js';
+export type { ActivationOptions, GeluOptions, GeluApproximate } from './ops/activation.js';

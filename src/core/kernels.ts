@@ -19,6 +19,21 @@ export interface Kernels {
   vmath_tanh(x: number, out: number, n: number): void;
   vmath_sigmoid(x: number, out: number, n: number): void;
   vmath_erf(x: number, out: number, n: number): void;
+  // norm
+  layer_norm_fwd_f32(x: number, gamma: number, beta: number, y: number, mean: number, rstd: number, rows: number, C: number, eps: number): void;
+  layer_norm_bwd_f32(
+    x: number, gamma: number, mean: number, rstd: number, dy: number,
+    dx: number, dgamma: number, dbeta: number, rows: number, C: number,
+  ): void;
+  // activation (approximate: 0 = erf form, 1 = tanh form)
+  relu_fwd_f32(x: number, y: number, n: number): void;
+  relu_bwd_f32(x: number, dy: number, dx: number, n: number): void;
+  gelu_fwd_f32(x: number, y: number, n: number, approximate: number): void;
+  gelu_bwd_f32(x: number, dy: number, dx: number, n: number, approximate: number): void;
+  tanh_fwd_f32(x: number, y: number, n: number): void;
+  tanh_bwd_f32(y: number, dy: number, dx: number, n: number): void;
+  sigmoid_fwd_f32(x: number, y: number, n: number): void;
+  sigmoid_bwd_f32(y: number, dy: number, dx: number, n: number): void;
 }
 
 /** Epilogue activation codes shared with assembly/gemm.ts. */
