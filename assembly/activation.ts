@@ -40,8 +40,9 @@ import { erf_v, exp_v, sigmoid_v, tanh_v } from './vmath';
 // @ts-ignore: decorator
 @inline const GELU_ERF_BWD_LIM: f32 = 20.0;
 // Backward, tanh form: exp(-2u) must stay finite (2|u| < 88), which holds for
-// |x| <= 10; beyond, the derivative is 1 (x > 10) or below 3e-36 in magnitude
-// (x < -10), and the clamp returns the value at +-10 (an absolute error < 3e-36).
+// |x| <= 10, so x is clamped to [-10, 10]. Beyond, the float32 derivative is 1
+// (x > 10) or 0 (x < -10: its magnitude is below 1e-40); the clamp gives 1 at
+// +10 and a mask gives exactly 0 below -10.
 // @ts-ignore: decorator
 @inline const GELU_TANH_BWD_LIM: f32 = 10.0;
 
@@ -90,7 +91,9 @@ import { erf_v, exp_v, sigmoid_v, tanh_v } from './vmath';
   const s = f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), e));
   const du2 = f32x4.add(f32x4.splat(2 * GELU_K), f32x4.mul(x2, f32x4.splat(6 * GELU_K * GELU_A)));
   const s1ms = f32x4.mul(s, f32x4.mul(e, s));
-  return f32x4.add(s, f32x4.mul(f32x4.mul(xc, s1ms), du2));
+  const d = f32x4.add(s, f32x4.mul(f32x4.mul(xc, s1ms), du2));
+  // 0 where x < -10 (NaN compares false and stays NaN).
+  return v128.andnot(d, f32x4.lt(x, f32x4.splat(-GELU_TANH_BWD_LIM)));
 }
 
 // ---- kernels ---------------------------------------------------------------
