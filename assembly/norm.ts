@@ -91,7 +91,8 @@ export function layer_norm_fwd_f32(x: usize, gamma: usize, beta: usize, y: usize
  *   dy      (rows, C) f32, read
  *   dx      (rows, C) f32, read and written, or 0 to skip:
  *           dx += rstd * (g - mean(g) - xhat * mean(g * xhat)),  g = dy * gamma,
- *           xhat = (x - mean) * rstd
+ *           xhat = (x - mean) * rstd (with the rounding of the saved mean repaired,
+ *           see pass 0)
  *   dgamma  (C) f32, read and written, or 0: dgamma += sum over rows of dy * xhat
  *   dbeta   (C) f32, read and written, or 0: dbeta += sum over rows of dy
  * No alias among the written buffers or with the read ones. dgamma and dbeta
@@ -111,15 +112,25 @@ export function layer_norm_bwd_f32(x: usize, gamma: usize, mean: usize, rstd: us
     const rs = load<f32>(rstd + (<usize>r << 2));
     const vmu = f32x4.splat(mu);
     const vrs = f32x4.splat(rs);
+    // Pass 0: the saved mean is rounded to f32; c = mean(x - mean) repairs it the
+    // way the forward's correction did, so xhat = ((x - mean) - c) * rstd keeps
+    // its precision on rows like 1e4 + noise (x - mean is exact there).
+    let sd = f32x4.splat(0);
+    let c = 0;
+    for (; c + 4 <= C; c += 4) sd = f32x4.add(sd, f32x4.sub(v128.load(xr + (<usize>c << 2)), vmu));
+    let td: f32 = hsum(sd);
+    for (; c < C; c++) td += load<f32>(xr + (<usize>c << 2)) - mu;
+    const corr = td * invC;
+    const vc = f32x4.splat(corr);
     // Pass 1: parameter gradients and the two row means dx needs.
     let sg = f32x4.splat(0);
     let sgx = f32x4.splat(0);
-    let c = 0;
+    c = 0;
     if (dx != 0) {
       if (dgamma != 0 && dbeta != 0) {
         for (; c + 4 <= C; c += 4) {
           const o = <usize>c << 2;
-          const xh = f32x4.mul(f32x4.sub(v128.load(xr + o), vmu), vrs);
+          const xh = f32x4.mul(f32x4.sub(f32x4.sub(v128.load(xr + o), vmu), vc), vrs);
           const d = v128.load(dyr + o);
           v128.store(dgamma + o, f32x4.add(v128.load(dgamma + o), f32x4.mul(d, xh)));
           v128.store(dbeta + o, f32x4.add(v128.load(dbeta + o), d));
@@ -130,7 +141,7 @@ export function layer_norm_bwd_f32(x: usize, gamma: usize, mean: usize, rstd: us
       } else {
         for (; c + 4 <= C; c += 4) {
           const o = <usize>c << 2;
-          const xh = f32x4.mul(f32x4.sub(v128.load(xr + o), vmu), vrs);
+          const xh = f32x4.mul(f32x4.sub(f32x4.sub(v128.load(xr + o), vmu), vc), vrs);
           const d = v128.load(dyr + o);
           if (dgamma != 0) v128.store(dgamma + o, f32x4.add(v128.load(dgamma + o), f32x4.mul(d, xh)));
           if (dbeta != 0) v128.store(dbeta + o, f32x4.add(v128.load(dbeta + o), d));
@@ -144,7 +155,7 @@ export function layer_norm_bwd_f32(x: usize, gamma: usize, mean: usize, rstd: us
         const o = <usize>c << 2;
         const d = v128.load(dyr + o);
         if (dgamma != 0) {
-          const xh = f32x4.mul(f32x4.sub(v128.load(xr + o), vmu), vrs);
+          const xh = f32x4.mul(f32x4.sub(f32x4.sub(v128.load(xr + o), vmu), vc), vrs);
           v128.store(dgamma + o, f32x4.add(v128.load(dgamma + o), f32x4.mul(d, xh)));
         }
         if (dbeta != 0) v128.store(dbeta + o, f32x4.add(v128.load(dbeta + o), d));
@@ -154,7 +165,7 @@ export function layer_norm_bwd_f32(x: usize, gamma: usize, mean: usize, rstd: us
     let tgx: f32 = hsum(sgx);
     for (; c < C; c++) {
       const o = <usize>c << 2;
-      const xh = (load<f32>(xr + o) - mu) * rs;
+      const xh = ((load<f32>(xr + o) - mu) - corr) * rs;
       const d = load<f32>(dyr + o);
       if (dgamma != 0) store<f32>(dgamma + o, load<f32>(dgamma + o) + d * xh);
       if (dbeta != 0) store<f32>(dbeta + o, load<f32>(dbeta + o) + d);
@@ -172,14 +183,14 @@ export function layer_norm_bwd_f32(x: usize, gamma: usize, mean: usize, rstd: us
     c = 0;
     for (; c + 4 <= C; c += 4) {
       const o = <usize>c << 2;
-      const xh = f32x4.mul(f32x4.sub(v128.load(xr + o), vmu), vrs);
+      const xh = f32x4.mul(f32x4.sub(f32x4.sub(v128.load(xr + o), vmu), vc), vrs);
       const g = f32x4.mul(v128.load(dyr + o), v128.load(gamma + o));
       const t = f32x4.sub(f32x4.sub(g, vmg), f32x4.mul(xh, vmgx));
       v128.store(dxr + o, f32x4.add(v128.load(dxr + o), f32x4.mul(t, vrs)));
     }
     for (; c < C; c++) {
       const o = <usize>c << 2;
-      const xh = (load<f32>(xr + o) - mu) * rs;
+      const xh = ((load<f32>(xr + o) - mu) - corr) * rs;
       const g = load<f32>(dyr + o) * load<f32>(gamma + o);
       store<f32>(dxr + o, load<f32>(dxr + o) + ((g - mg) - xh * mgx) * rs);
     }

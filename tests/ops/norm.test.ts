@@ -98,6 +98,14 @@ describe('layerNorm forward = float64 reference', () => {
       // y is O(1); the one-pass E[x^2] - E[x]^2 formula would be off by O(1) here.
       expectClose(res.y.toArray(), ref.y, { rtol: 0, atol: 5e-5 });
       expectClose(res.rstd.toArray(), ref.rstd, { rtol: 1e-5, atol: 0 });
+      // The backward repairs the f32 rounding of the saved mean the same way.
+      const dy = seeded(size(shape), 78);
+      const dx = Tensor.zeros(shape);
+      const dgamma = Tensor.zeros([C]);
+      layerNormBackward(Tensor.fromArray(x, shape), Tensor.fromArray(gamma), res.mean, res.rstd, Tensor.fromArray(dy, shape), { dx, dgamma });
+      const rb = refLayerNormBackward(x, gamma, dy, C);
+      expectClose(dx.toArray(), rb.dx, { rtol: 0, atol: 5e-5 });
+      expectClose(dgamma.toArray(), rb.dgamma, { rtol: 0, atol: 1e-4 });
     });
   });
 
