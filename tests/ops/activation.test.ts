@@ -84,7 +84,7 @@ function runBackward(a: Act, x: Float32Array, dy: Float32Array, dx0: Float32Arra
     const first = a.fromY ? a.fwd(xt) : xt;
     const dx = Tensor.fromArray(dx0, shape);
     a.bwd(first, Tensor.fromArray(dy, shape), dx);
-    return dx.toArray();
+    return dx.toArray() as Float32Array;
   });
 }
 

@@ -42,8 +42,8 @@ export function refLayerNormBackward(x: ArrayLike<number>, gamma: ArrayLike<numb
       const g = dy[i]! * gamma[c]!;
       mg += g;
       mgx += g * xh;
-      dgamma[c] += dy[i]! * xh;
-      dbeta[c] += dy[i]!;
+      dgamma[c] = dgamma[c]! + dy[i]! * xh;
+      dbeta[c] = dbeta[c]! + dy[i]!;
     }
     mg /= C;
     mgx /= C;
