@@ -14,3 +14,7 @@ export { setPlatform, getPlatform, WASM_FILES } from './core/platform.js';
 export type { Platform, Build } from './core/platform.js';
 export { softmax, logSoftmax, softmaxBackward, logSoftmaxBackward, softmaxXent, softmaxXentBackward, softmaxXentInplace } from './ops/softmax.js';
 export type { SoftmaxOptions, SoftmaxXentOptions, SoftmaxXentBackwardOptions, SoftmaxXentResult } from './ops/softmax.js';
+export { layerNorm, layerNormBackward } from './ops/norm.js';
+export type { LayerNormOptions, LayerNormResult, LayerNormGrads } from './ops/norm.js';
+export { relu, reluBackward, gelu, geluBackward, tanh, tanhBackward, sigmoid, sigmoidBackward } from './ops/activation.js';
+export type { ActivationOptions, GeluOptions, GeluApproximate } from './ops/activation.js';

@@ -27,6 +27,21 @@ export interface Kernels {
   softmax_xent_fwd_f32(logits: number, targets: number, loss: number, lse: number, rows: number, cols: number, ignoreIndex: number, eps: number): void;
   softmax_xent_bwd_f32(logits: number, targets: number, lse: number, dlogits: number, rows: number, cols: number, ignoreIndex: number, eps: number, scale: number): void;
   softmax_xent_fwd_bwd_inplace_f32(logits: number, targets: number, loss: number, lse: number, rows: number, cols: number, ignoreIndex: number, eps: number, scale: number): void;
+  // norm
+  layer_norm_fwd_f32(x: number, gamma: number, beta: number, y: number, mean: number, rstd: number, rows: number, C: number, eps: number): void;
+  layer_norm_bwd_f32(
+    x: number, gamma: number, mean: number, rstd: number, dy: number,
+    dx: number, dgamma: number, dbeta: number, rows: number, C: number,
+  ): void;
+  // activation (approximate: 0 = erf form, 1 = tanh form)
+  relu_fwd_f32(x: number, y: number, n: number): void;
+  relu_bwd_f32(x: number, dy: number, dx: number, n: number): void;
+  gelu_fwd_f32(x: number, y: number, n: number, approximate: number): void;
+  gelu_bwd_f32(x: number, dy: number, dx: number, n: number, approximate: number): void;
+  tanh_fwd_f32(x: number, y: number, n: number): void;
+  tanh_bwd_f32(y: number, dy: number, dx: number, n: number): void;
+  sigmoid_fwd_f32(x: number, y: number, n: number): void;
+  sigmoid_bwd_f32(y: number, dy: number, dx: number, n: number): void;
 }
 
 /** Epilogue activation codes shared with assembly/gemm.ts. */
