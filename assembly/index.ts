@@ -3,3 +3,6 @@ export { heap_base } from './memory';
 export { gemm_f32, gemm_workspace_bytes } from './gemm';
 export { philox4x32_fill_u32, philox4x32_fill_uniform, philox4x32_fill_normal } from './rng';
 export { vmath_exp, vmath_tanh, vmath_sigmoid, vmath_erf } from './vmath';
+export { embedding_fwd_f32, embedding_bwd_f32 } from './embedding';
+export { add_f32, mul_f32, scale_f32, axpy_f32, bias_add_f32, sum_rows_f32, sum_cols_f32, dropout_fwd_f32, dropout_bwd_f32, sinusoidal_positions_f32 } from './elementwise';
+export { sgd_step_f32, adam_step_f32, sum_squares_f32 } from './optim';

@@ -12,3 +12,8 @@ export { matmul, gemm } from './ops/matmul.js';
 export type { MatmulOptions, GemmOptions, Activation } from './ops/matmul.js';
 export { setPlatform, getPlatform, WASM_FILES } from './core/platform.js';
 export type { Platform, Build } from './core/platform.js';
+export { embedding, embeddingBackward } from './ops/embedding.js';
+export { add, mul, scale, axpy, biasAdd, sumRows, sumCols, dropout, dropoutBackward, sinusoidalPositions } from './ops/elementwise.js';
+export type { DropoutOptions } from './ops/elementwise.js';
+export { sgdStep, adamStep, clipGradNorm } from './ops/optim.js';
+export type { SgdOptions, AdamOptions } from './ops/optim.js';
