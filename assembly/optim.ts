@@ -67,7 +67,9 @@ export function sgd_step_f32(grad: usize, param: usize, momentum: usize, n: i32,
  *   p  = decay * p - stepSize * m / (sqrt(v) + epsHat)
  * with, from TypeScript in float64 (t = step >= 1, bc1 = 1 - beta1^t, bc2 = 1 - beta2^t):
  *   stepSize = lr * sqrt(bc2) / bc1,  epsHat = eps * sqrt(bc2),
- *   decay    = 1 - lr * weightDecay for AdamW (decoupled, applied to the old p), else 1.
+ *   decay    = 1 - lr * weightDecay for AdamW (decoupled, applied to the old p), else 1,
+ *   oneMinusB1 = 1 - beta1, oneMinusB2 = 1 - beta2 (from float64: 1 - fround(0.999) in
+ *   f32 would be 1.3e-5 off, an error v would carry forever).
  * This is PyTorch's p -= lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps) with numerator and
  * denominator multiplied by sqrt(bc2): the same value in real arithmetic, one
  * division fewer per element.
@@ -76,12 +78,12 @@ export function sgd_step_f32(grad: usize, param: usize, momentum: usize, n: i32,
  * No alias between the four buffers. One pass, 4 loads and 3 stores per vector.
  */
 export function adam_step_f32(grad: usize, param: usize, m: usize, v: usize, n: i32,
-                              stepSize: f32, beta1: f32, beta2: f32, epsHat: f32, wd: f32, decay: f32): void {
-  const b1 = f32x4.splat(beta1), c1 = f32x4.splat(1 - beta1);
-  const b2 = f32x4.splat(beta2), c2 = f32x4.splat(1 - beta2);
+                              stepSize: f32, beta1: f32, beta2: f32, oneMinusB1: f32, oneMinusB2: f32,
+                              epsHat: f32, wd: f32, decay: f32): void {
+  const b1 = f32x4.splat(beta1), c1 = f32x4.splat(oneMinusB1);
+  const b2 = f32x4.splat(beta2), c2 = f32x4.splat(oneMinusB2);
   const st = f32x4.splat(stepSize), ep = f32x4.splat(epsHat);
   const wdv = f32x4.splat(wd), dec = f32x4.splat(decay);
-  const oneMinusB1: f32 = 1 - beta1, oneMinusB2: f32 = 1 - beta2;
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;

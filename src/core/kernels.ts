@@ -41,7 +41,8 @@ export interface Kernels {
   sgd_step_f32(grad: number, param: number, momentum: number, n: number, lr: number, mu: number, wd: number, nesterov: number): void;
   adam_step_f32(
     grad: number, param: number, m: number, v: number, n: number,
-    stepSize: number, beta1: number, beta2: number, epsHat: number, wd: number, decay: number,
+    stepSize: number, beta1: number, beta2: number, oneMinusB1: number, oneMinusB2: number,
+    epsHat: number, wd: number, decay: number,
   ): void;
   sum_squares_f32(x: number, n: number): number;
 }

@@ -94,7 +94,8 @@ export interface AdamOptions {
  *   p <- p - lr / bc1 * m / (sqrt(v) / sqrt(bc2) + eps)
  * The kernel computes the last line as p - stepSize * m / (sqrt(v) + epsHat) with
  * stepSize = lr sqrt(bc2) / bc1 and epsHat = eps sqrt(bc2) from float64 here (the
- * same value in real arithmetic). `state.m` and `state.v` start as zeros; one
+ * same value in real arithmetic), and 1 - beta1, 1 - beta2 also from float64.
+ * `state.m` and `state.v` start as zeros; one
  * fused pass over p, g, m, v.
  */
 export function adamStep(param: Tensor, grad: Tensor, state: { m: Tensor; v: Tensor }, options: AdamOptions): void {
@@ -121,7 +122,7 @@ export function adamStep(param: Tensor, grad: Tensor, state: { m: Tensor; v: Ten
   const epsHat = eps * sqrtBc2;
   if (param.size === 0) return;
   r.kernels.adam_step_f32(grad.offset, param.offset, m.offset, v.offset, param.size,
-    stepSize, beta1, beta2, epsHat, decoupled ? 0 : wd, decoupled ? 1 - lr * wd : 1);
+    stepSize, beta1, beta2, 1 - beta1, 1 - beta2, epsHat, decoupled ? 0 : wd, decoupled ? 1 - lr * wd : 1);
 }
 
 /**
