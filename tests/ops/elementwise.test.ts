@@ -114,8 +114,8 @@ describe('sumRows (column sums) and sumCols (row sums) accumulate', () => {
     const fd = Float64Array.from(b, (_, j) => {
       const bp = Float64Array.from(b);
       const bm = Float64Array.from(b);
-      bp[j] += h;
-      bm[j] -= h;
+      bp[j] = bp[j]! + h;
+      bm[j] = bm[j]! - h;
       return (loss(bp) - loss(bm)) / (2 * h);
     });
     tidy(() => {
@@ -224,8 +224,8 @@ describe('dropout', () => {
     const fd = Float64Array.from(x, (_, j) => {
       const xp = Float32Array.from(x);
       const xm = Float32Array.from(x);
-      xp[j] += h;
-      xm[j] -= h;
+      xp[j] = xp[j]! + h;
+      xm[j] = xm[j]! - h;
       return (loss(xp) - loss(xm)) / (xp[j]! - xm[j]!);
     });
     tidy(() => {

@@ -104,8 +104,8 @@ describe('embeddingBackward: scatter-add with repeated ids', () => {
     for (let j = 0; j < fd.length; j++) {
       const wp = Float64Array.from(w);
       const wm = Float64Array.from(w);
-      wp[j] += h;
-      wm[j] -= h;
+      wp[j] = wp[j]! + h;
+      wm[j] = wm[j]! - h;
       fd[j] = (loss(wp) - loss(wm)) / (2 * h);
     }
     tidy(() => {

@@ -94,7 +94,7 @@ describe('adamStep = float64 reference of torch.optim.Adam / AdamW over several 
       const state = { m: Tensor.zeros([n]), v: Tensor.zeros([n]) };
       for (let s = 1; s <= 4; s++) {
         const g = gradAt(n, s);
-        tf.tidy(() => opt.applyGradients({ adam_test_p: tf.tensor1d(g) }));
+        tf.tidy(() => opt.applyGradients([{ name: 'adam_test_p', tensor: tf.tensor1d(g) }]));
         adamStep(param, Tensor.fromArray(g), state, { ...cfg, step: s });
       }
       expectClose(param.toArray(), variable.dataSync(), { rtol: 1e-6, atol: 1e-6 });

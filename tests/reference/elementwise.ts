@@ -5,14 +5,14 @@ import { Philox } from '../../src/core/rng.js';
 /** out[c] = out0[c] + sum_r x[r, c] in float64. */
 export function refSumRows(x: ArrayLike<number>, out0: ArrayLike<number>, rows: number, cols: number): Float64Array {
   const out = Float64Array.from(out0);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c] += x[r * cols + c]!;
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c] = out[c]! + x[r * cols + c]!;
   return out;
 }
 
 /** out[r] = out0[r] + sum_c x[r, c] in float64. */
 export function refSumCols(x: ArrayLike<number>, out0: ArrayLike<number>, rows: number, cols: number): Float64Array {
   const out = Float64Array.from(out0);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[r] += x[r * cols + c]!;
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[r] = out[r]! + x[r * cols + c]!;
   return out;
 }
 

@@ -25,7 +25,7 @@ export function refSgdStep(p: Float64Array, g: ArrayLike<number>, buf: Float64Ar
       b![i] = first ? gi : mu * b![i]! + gi;
       d = o.nesterov ? gi + mu * b![i]! : b![i]!;
     }
-    p[i] -= o.lr * d;
+    p[i] = p[i]! - o.lr * d;
   }
   return b;
 }
@@ -55,11 +55,11 @@ export function refAdamStep(p: Float64Array, g: ArrayLike<number>, m: Float64Arr
   const bc2 = 1 - b2 ** o.step;
   for (let i = 0; i < p.length; i++) {
     let gi = g[i]!;
-    if (o.decoupled) p[i] *= 1 - o.lr * wd;
+    if (o.decoupled) p[i] = p[i]! * (1 - o.lr * wd);
     else gi += wd * p[i]!;
     m[i] = b1 * m[i]! + (1 - b1) * gi;
     v[i] = b2 * v[i]! + (1 - b2) * gi * gi;
-    p[i] -= (o.lr / bc1) * (m[i]! / (Math.sqrt(v[i]!) / Math.sqrt(bc2) + eps));
+    p[i] = p[i]! - (o.lr / bc1) * (m[i]! / (Math.sqrt(v[i]!) / Math.sqrt(bc2) + eps));
   }
 }
 
