@@ -172,6 +172,16 @@ export function sum_cols_f32(x: usize, out: usize, rows: i32, cols: i32): void {
   }
 }
 
+// Philox4x32-10 multiplier and key constants, as in assembly/rng.ts.
+// @ts-ignore: decorator
+@inline const PHILOX_M0: u32 = 0xd2511f53;
+// @ts-ignore: decorator
+@inline const PHILOX_M1: u32 = 0xcd9e8d57;
+// @ts-ignore: decorator
+@inline const PHILOX_W0: u32 = 0x9e3779b9;
+// @ts-ignore: decorator
+@inline const PHILOX_W1: u32 = 0xbb67ae85;
+
 /**
  * Keep mask of one Philox block: lane j is all ones iff (word_j >>> 8) >= threshold
  * (the element is kept), else zero. Words are < 2^24 after the shift, so the
@@ -184,6 +194,61 @@ export function sum_cols_f32(x: usize, out: usize, rows: i32, cols: i32): void {
 }
 
 /**
+ * Dropout over 16 elements (4 Philox blocks ctr .. ctr+3 computed side by side,
+ * lane b of each state vector being block b: bit for bit philox_block, whose
+ * u32 x u32 -> u64 products become i64x2.extmul), then one 4 x 4 transpose so
+ * vector b holds block b's keep mask for elements 4b .. 4b+3.
+ *   acc false: dst = keep ? src * scale : 0;  acc true: dst += keep ? src * scale : 0.
+ */
+// @ts-ignore: decorator
+@inline function dropout_x16(src: usize, dst: usize, key0: u32, key1: u32, ctr: u64, stream: u32,
+                             thr: v128, sv: v128, acc: bool): void {
+  let c0 = i32x4.splat(<u32>ctr), c1 = i32x4.splat(<u32>(ctr >> 32));
+  const ctr1 = ctr + 1, ctr2 = ctr + 2, ctr3 = ctr + 3;
+  c0 = i32x4.replace_lane(c0, 1, <u32>ctr1);
+  c0 = i32x4.replace_lane(c0, 2, <u32>ctr2);
+  c0 = i32x4.replace_lane(c0, 3, <u32>ctr3);
+  c1 = i32x4.replace_lane(c1, 1, <u32>(ctr1 >> 32));
+  c1 = i32x4.replace_lane(c1, 2, <u32>(ctr2 >> 32));
+  c1 = i32x4.replace_lane(c1, 3, <u32>(ctr3 >> 32));
+  let c2 = i32x4.splat(stream), c3 = i32x4.splat(0);
+  const m0 = i32x4.splat(PHILOX_M0), m1 = i32x4.splat(PHILOX_M1);
+  let k0 = key0, k1 = key1;
+  for (let r = 0; r < 10; r++) {
+    if (r > 0) { k0 += PHILOX_W0; k1 += PHILOX_W1; }
+    const p0l = i64x2.extmul_low_i32x4_u(c0, m0), p0h = i64x2.extmul_high_i32x4_u(c0, m0);
+    const p1l = i64x2.extmul_low_i32x4_u(c2, m1), p1h = i64x2.extmul_high_i32x4_u(c2, m1);
+    const hi0 = i32x4.shuffle(p0l, p0h, 1, 3, 5, 7), lo0 = i32x4.shuffle(p0l, p0h, 0, 2, 4, 6);
+    const hi1 = i32x4.shuffle(p1l, p1h, 1, 3, 5, 7), lo1 = i32x4.shuffle(p1l, p1h, 0, 2, 4, 6);
+    c0 = v128.xor(v128.xor(hi1, c1), i32x4.splat(k0));
+    c1 = lo1;
+    c2 = v128.xor(v128.xor(hi0, c3), i32x4.splat(k1));
+    c3 = lo0;
+  }
+  const q0 = i32x4.ge_s(i32x4.shr_u(c0, 8), thr), q1 = i32x4.ge_s(i32x4.shr_u(c1, 8), thr);
+  const q2 = i32x4.ge_s(i32x4.shr_u(c2, 8), thr), q3 = i32x4.ge_s(i32x4.shr_u(c3, 8), thr);
+  const t0 = i32x4.shuffle(q0, q1, 0, 4, 1, 5), t1 = i32x4.shuffle(q2, q3, 0, 4, 1, 5);
+  const t2 = i32x4.shuffle(q0, q1, 2, 6, 3, 7), t3 = i32x4.shuffle(q2, q3, 2, 6, 3, 7);
+  const k_0 = i64x2.shuffle(t0, t1, 0, 2), k_1 = i64x2.shuffle(t0, t1, 1, 3);
+  const k_2 = i64x2.shuffle(t2, t3, 0, 2), k_3 = i64x2.shuffle(t2, t3, 1, 3);
+  const y0 = v128.and(f32x4.mul(v128.load(src), sv), k_0);
+  const y1 = v128.and(f32x4.mul(v128.load(src, 16), sv), k_1);
+  const y2 = v128.and(f32x4.mul(v128.load(src, 32), sv), k_2);
+  const y3 = v128.and(f32x4.mul(v128.load(src, 48), sv), k_3);
+  if (acc) {
+    v128.store(dst, f32x4.add(v128.load(dst), y0));
+    v128.store(dst, f32x4.add(v128.load(dst, 16), y1), 16);
+    v128.store(dst, f32x4.add(v128.load(dst, 32), y2), 32);
+    v128.store(dst, f32x4.add(v128.load(dst, 48), y3), 48);
+  } else {
+    v128.store(dst, y0);
+    v128.store(dst, y1, 16);
+    v128.store(dst, y2, 32);
+    v128.store(dst, y3, 48);
+  }
+}
+
+/**
  * Inverted dropout, forward: out[i] = keep_i ? x[i] * scale : 0.
  *   x   (n) f32, read;  out (n) f32, written; out may equal x
  *   key0, key1  the seed; stream; (counterHi:counterLo) the 64-bit counter
@@ -193,6 +258,7 @@ export function sum_cols_f32(x: usize, out: usize, rows: i32, cols: i32): void {
  * (the numbering of philox4x32_fill_u32) and is dropped iff (word >>> 8) < threshold.
  * A dropped element is +0 even when x is NaN or infinite (the mask is a bitwise
  * and, not a multiply). The call consumes ceil(n / 4) counter values.
+ * Groups of 16 run four blocks at once (dropout_x16); the rest one block per 4.
  */
 export function dropout_fwd_f32(x: usize, out: usize, n: i32, key0: u32, key1: u32, stream: u32,
                                 counterLo: u32, counterHi: u32, threshold: i32, scale: f32): void {
@@ -201,6 +267,11 @@ export function dropout_fwd_f32(x: usize, out: usize, n: i32, key0: u32, key1: u
   const thr = i32x4.splat(threshold);
   const sv = f32x4.splat(scale);
   let i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const o = <usize>i << 2;
+    dropout_x16(x + o, out + o, key0, key1, ctr, stream, thr, sv, false);
+    ctr += 4;
+  }
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
     const keep = keep_mask(key0, key1, ctr, stream, thr);
@@ -228,6 +299,11 @@ export function dropout_bwd_f32(dy: usize, dx: usize, n: i32, key0: u32, key1: u
   const thr = i32x4.splat(threshold);
   const sv = f32x4.splat(scale);
   let i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const o = <usize>i << 2;
+    dropout_x16(dy + o, dx + o, key0, key1, ctr, stream, thr, sv, true);
+    ctr += 4;
+  }
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
     const keep = keep_mask(key0, key1, ctr, stream, thr);
