@@ -19,9 +19,10 @@ export interface Kernels {
   vmath_tanh(x: number, out: number, n: number): void;
   vmath_sigmoid(x: number, out: number, n: number): void;
   vmath_erf(x: number, out: number, n: number): void;
-  // embedding, elementwise, optim
+  // embedding
   embedding_fwd_f32(weight: number, ids: number, out: number, n: number, dim: number, vocab: number): void;
   embedding_bwd_f32(ids: number, dy: number, dweight: number, n: number, dim: number, vocab: number): void;
+  // elementwise
   add_f32(a: number, b: number, out: number, n: number): void;
   mul_f32(a: number, b: number, out: number, n: number): void;
   scale_f32(x: number, out: number, n: number, s: number): void;
@@ -38,6 +39,7 @@ export interface Kernels {
     counterLo: number, counterHi: number, threshold: number, scale: number,
   ): void;
   sinusoidal_positions_f32(out: number, seq: number, dim: number): void;
+  // optim
   sgd_step_f32(grad: number, param: number, momentum: number, n: number, lr: number, mu: number, wd: number, nesterov: number): void;
   adam_step_f32(
     grad: number, param: number, m: number, v: number, n: number,
