@@ -6,3 +6,6 @@ export { vmath_exp, vmath_tanh, vmath_sigmoid, vmath_erf } from './vmath';
 export { softmax_f32, log_softmax_f32, softmax_bwd_f32, log_softmax_bwd_f32, softmax_xent_fwd_f32, softmax_xent_bwd_f32, softmax_xent_fwd_bwd_inplace_f32 } from './softmax';
 export { layer_norm_fwd_f32, layer_norm_bwd_f32 } from './norm';
 export { relu_fwd_f32, relu_bwd_f32, gelu_fwd_f32, gelu_bwd_f32, tanh_fwd_f32, tanh_bwd_f32, sigmoid_fwd_f32, sigmoid_bwd_f32 } from './activation';
+export { embedding_fwd_f32, embedding_bwd_f32 } from './embedding';
+export { add_f32, mul_f32, scale_f32, axpy_f32, bias_add_f32, sum_rows_f32, sum_cols_f32, dropout_fwd_f32, dropout_bwd_f32, sinusoidal_positions_f32 } from './elementwise';
+export { sgd_step_f32, adam_step_f32, sum_squares_f32 } from './optim';

@@ -18,3 +18,8 @@ export { layerNorm, layerNormBackward } from './ops/norm.js';
 export type { LayerNormOptions, LayerNormResult, LayerNormGrads } from './ops/norm.js';
 export { relu, reluBackward, gelu, geluBackward, tanh, tanhBackward, sigmoid, sigmoidBackward } from './ops/activation.js';
 export type { ActivationOptions, GeluOptions, GeluApproximate } from './ops/activation.js';
+export { embedding, embeddingBackward } from './ops/embedding.js';
+export { add, mul, scale, axpy, biasAdd, sumRows, sumCols, dropout, dropoutBackward, sinusoidalPositions } from './ops/elementwise.js';
+export type { DropoutOptions } from './ops/elementwise.js';
+export { sgdStep, adamStep, clipGradNorm } from './ops/optim.js';
+export type { SgdOptions, AdamOptions } from './ops/optim.js';

@@ -42,6 +42,34 @@ export interface Kernels {
   tanh_bwd_f32(y: number, dy: number, dx: number, n: number): void;
   sigmoid_fwd_f32(x: number, y: number, n: number): void;
   sigmoid_bwd_f32(y: number, dy: number, dx: number, n: number): void;
+  // embedding
+  embedding_fwd_f32(weight: number, ids: number, out: number, n: number, dim: number, vocab: number): void;
+  embedding_bwd_f32(ids: number, dy: number, dweight: number, n: number, dim: number, vocab: number): void;
+  // elementwise
+  add_f32(a: number, b: number, out: number, n: number): void;
+  mul_f32(a: number, b: number, out: number, n: number): void;
+  scale_f32(x: number, out: number, n: number, s: number): void;
+  axpy_f32(x: number, y: number, n: number, alpha: number): void;
+  bias_add_f32(x: number, bias: number, out: number, rows: number, cols: number): void;
+  sum_rows_f32(x: number, out: number, rows: number, cols: number): void;
+  sum_cols_f32(x: number, out: number, rows: number, cols: number): void;
+  dropout_fwd_f32(
+    x: number, out: number, n: number, key0: number, key1: number, stream: number,
+    counterLo: number, counterHi: number, threshold: number, scale: number,
+  ): void;
+  dropout_bwd_f32(
+    dy: number, dx: number, n: number, key0: number, key1: number, stream: number,
+    counterLo: number, counterHi: number, threshold: number, scale: number,
+  ): void;
+  sinusoidal_positions_f32(out: number, seq: number, dim: number): void;
+  // optim
+  sgd_step_f32(grad: number, param: number, momentum: number, n: number, lr: number, mu: number, wd: number, nesterov: number): void;
+  adam_step_f32(
+    grad: number, param: number, m: number, v: number, n: number,
+    stepSize: number, beta1: number, beta2: number, oneMinusB1: number, oneMinusB2: number,
+    epsHat: number, wd: number, decay: number,
+  ): void;
+  sum_squares_f32(x: number, n: number): number;
 }
 
 /** Epilogue activation codes shared with assembly/gemm.ts. */
