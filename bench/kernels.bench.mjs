@@ -103,7 +103,7 @@ function xentCase(n, v) {
   const jsLoss = js();
 
   const tl = tf.tensor2d(logitsF, [n, v]);
-  const onehot = tf.oneHot(tf.tensor1d(targetsI, 'int32'), v).toFloat();
+  const onehot = tf.cast(tf.oneHot(tf.tensor1d(targetsI, 'int32'), v), 'float32');
   const tfFn = tf.valueAndGrad((x) => tf.losses.softmaxCrossEntropy(onehot, x));
   const tfjs = () => tf.tidy(() => { tfFn(tl); });
 
@@ -274,7 +274,7 @@ function geluCase(n, approximate) {
     ? (x_) => tf.mul(tf.mul(x_, 0.5), tf.add(tf.tanh(tf.mul(tf.add(x_, tf.mul(tf.pow(x_, 3), 0.044715)), c)), 1))
     : (x_) => tf.mul(tf.mul(x_, 0.5), tf.add(tf.erf(tf.mul(x_, Math.SQRT1_2)), 1));
   const g = tf.grads(f);
-  const tfjs = () => tf.tidy(() => { f(tx); g([tx], tdy); });
+  const tfjs = () => tf.tidy(() => { g([tx], tdy); }); // tf.grads runs the forward too
   // plain JS: erf from the same A&S 7.1.26 form in float64 (JS has no Math.erf)
   const erf = (z) => {
     const a = Math.abs(z), t = 1 / (1 + 0.3275911 * a);
