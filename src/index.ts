@@ -12,3 +12,5 @@ export { matmul, gemm } from './ops/matmul.js';
 export type { MatmulOptions, GemmOptions, Activation } from './ops/matmul.js';
 export { setPlatform, getPlatform, WASM_FILES } from './core/platform.js';
 export type { Platform, Build } from './core/platform.js';
+export { attention, attentionBackward, attentionWorkspaceBytes, rotary, rotaryBackward } from './ops/attention.js';
+export type { AttentionOptions, RotaryOptions } from './ops/attention.js';
