@@ -70,7 +70,7 @@ export function refAttention(q: ArrayLike<number>, k: ArrayLike<number>, v: Arra
           P[row + j] = pij;
           const w = pij * Z[row + j]!;
           if (w === 0) continue;
-          for (let d = 0; d < D; d++) out[(bh * S + i) * D + d] += w * v[(bh * S + j) * D + d]!;
+          for (let d = 0; d < D; d++) out[(bh * S + i) * D + d] = out[(bh * S + i) * D + d]! + w * v[(bh * S + j) * D + d]!;
         }
       }
     }
@@ -99,14 +99,14 @@ export function refAttentionBackward(q: ArrayLike<number>, k: ArrayLike<number>,
         dP[j] = g * Z[row + j]!;
         dot += dP[j]! * P[row + j]!;
         const w = P[row + j]! * Z[row + j]!;
-        for (let d = 0; d < D; d++) dv[(bh * S + j) * D + d] += w * dout[(bh * S + i) * D + d]!;
+        for (let d = 0; d < D; d++) dv[(bh * S + j) * D + d] = dv[(bh * S + j) * D + d]! + w * dout[(bh * S + i) * D + d]!;
       }
       for (let j = 0; j < S; j++) {
         const ds = P[row + j]! * (dP[j]! - dot) * scale;
         if (ds === 0) continue;
         for (let d = 0; d < D; d++) {
-          dq[(bh * S + i) * D + d] += ds * k[(bh * S + j) * D + d]!;
-          dk[(bh * S + j) * D + d] += ds * q[(bh * S + i) * D + d]!;
+          dq[(bh * S + i) * D + d] = dq[(bh * S + i) * D + d]! + ds * k[(bh * S + j) * D + d]!;
+          dk[(bh * S + j) * D + d] = dk[(bh * S + j) * D + d]! + ds * q[(bh * S + i) * D + d]!;
         }
       }
     }
