@@ -38,7 +38,6 @@
 // and the backward, so the recomputed P matches the forward's bit for bit.
 
 import { exp_v } from './vmath';
-import { philox_block } from './rng';
 
 /** Query rows per block (upper bound; the block is min(ATT_BLOCK, S rounded up to 8)). */
 // @ts-ignore: decorator
@@ -67,14 +66,14 @@ import { philox_block } from './rng';
 export function attention_workspace_bytes(S: i32, D: i32): i32 {
   const bs = block_size(S);
   const dp = round8(D);
-  // Forward: qpan, kstr (bs D each), vp, o (bs dp each), st, zt (bs^2 each),
-  // m, l, alpha (bs each), words (bs + 8).
-  const fwd = 2 * bs * D + 2 * bs * dp + 2 * bs * bs + 3 * bs + bs + 8;
+  // Forward: qpan, kstr (bs D each), vp, o (bs dp each), st, zt, zr (bs^2 each),
+  // m, l, alpha, keep (bs each), words (bs + 32).
+  const fwd = 2 * bs * D + 2 * bs * dp + 3 * bs * bs + 4 * bs + bs + 32;
   // Backward: kstr, vstr, qpan, dopan (bs D each); kp, qp, dop, dqacc, dkacc,
-  // dvacc (bs dp each); st, dpt, pd, ds, zt (bs^2 each); keep, dvec, lsev (bs each), words.
-  const bwd = 4 * bs * D + 6 * bs * dp + 5 * bs * bs + 3 * bs + bs + 8;
-  // Every region is rounded to 16 bytes: at most 16 regions of 12 bytes of padding.
-  return (max(fwd, bwd) + bs) * 4 + 16 * 16;
+  // dvacc (bs dp each); st, dpt, pd, ds, zt, zr (bs^2 each); keep, dvec, lsev (bs each), words.
+  const bwd = 4 * bs * D + 6 * bs * dp + 6 * bs * bs + 3 * bs + bs + 32;
+  // Every region is rounded to 16 bytes: at most 24 regions of 12 bytes of padding.
+  return max(fwd, bwd) * 4 + 24 * 16;
 }
 
 /** Bump allocator over the scratch block: returns p and advances by n floats, 16-byte aligned. */
@@ -250,37 +249,76 @@ function key_flags(keymask: usize, j0: i32, bc: i32, bcp: i32, keep: usize): i32
   return n;
 }
 
+// @ts-ignore: decorator
+@inline const PHILOX_M0: i32 = 0xd2511f53;
+// @ts-ignore: decorator
+@inline const PHILOX_M1: i32 = 0xcd9e8d57;
+// @ts-ignore: decorator
+@inline const PHILOX_W0: i32 = 0x9e3779b9;
+// @ts-ignore: decorator
+@inline const PHILOX_W1: i32 = 0xbb67ae85;
+
+/** High 32 bits of the lane-wise u32 x u32 products (two extending multiplies, one shuffle). */
+// @ts-ignore: decorator
+@inline function mulhi_u32x4(a: v128, m: v128): v128 {
+  return i32x4.shuffle(i64x2.extmul_low_i32x4_u(a, m), i64x2.extmul_high_i32x4_u(a, m), 1, 3, 5, 7);
+}
+
+/**
+ * Four consecutive Philox4x32-10 blocks, counters ctr .. ctr + 3 (64-bit), with
+ * the blocks in the lanes: the same words as rng.ts philox_block, four at a time.
+ * Stores them block after block (16 words) at dst.
+ */
+function philox_x4(dst: usize, key0: u32, key1: u32, ctr: u64, stream: u32): void {
+  const lo = <u32>ctr;
+  let x0 = i32x4.add(i32x4.splat(lo), i32x4(0, 1, 2, 3));
+  // Carry into the high word for the lanes whose low word wrapped.
+  const carry = i32x4.lt_u(x0, i32x4.splat(lo));
+  let x1 = i32x4.sub(i32x4.splat(<i32>(ctr >> 32)), carry);
+  let x2 = i32x4.splat(stream);
+  let x3 = i32x4.splat(0);
+  let k0 = i32x4.splat(key0), k1 = i32x4.splat(key1);
+  const m0 = i32x4.splat(PHILOX_M0), m1 = i32x4.splat(PHILOX_M1);
+  const w0 = i32x4.splat(PHILOX_W0), w1 = i32x4.splat(PHILOX_W1);
+  for (let r = 0; r < 10; r++) {
+    if (r > 0) { k0 = i32x4.add(k0, w0); k1 = i32x4.add(k1, w1); }
+    const hi0 = mulhi_u32x4(x0, m0), lo0 = i32x4.mul(x0, m0);
+    const hi1 = mulhi_u32x4(x2, m1), lo1 = i32x4.mul(x2, m1);
+    x0 = v128.xor(v128.xor(hi1, x1), k0);
+    x1 = lo1;
+    x2 = v128.xor(v128.xor(hi0, x3), k1);
+    x3 = lo0;
+  }
+  transpose4(dst, 16, x0, x1, x2, x3);
+}
+
 /**
  * Dropout keep masks in the transposed block layout: zt[j][i] (row stride brp)
- * = -1 if element (bh, i0 + i, j0 + j) is kept, 0 if dropped, for i < br, j < bc.
- * words is scratch for bc + 8 u32.
+ * = -1 if element (bh, i0 + i, j0 + j) is kept, 0 if dropped, for i < br, j < bcp
+ * (entries past bc are don't-cares). zr is (brp x bcp) scratch for the row-major
+ * masks, words scratch for bcp + 32 u32.
  */
-function dropout_block(zt: usize, words: usize, bh: i32, S: i32, i0: i32, br: i32, j0: i32, bc: i32, brp: i32,
-                       threshold: u32, key0: u32, key1: u32, stream: u32, ctr: u64): void {
+function dropout_block(zt: usize, zr: usize, words: usize, bh: i32, S: i32, i0: i32, br: i32, j0: i32, bc: i32,
+                       brp: i32, bcp: i32, threshold: u32, key0: u32, key1: u32, stream: u32, ctr: u64): void {
   const thr = i32x4.splat(<i32>threshold);
-  const colStep = <usize>brp << 2;
   for (let i = 0; i < br; i++) {
     const e0 = (<u64>bh * <u64>S + <u64>(i0 + i)) * <u64>S + <u64>j0;
     const first = e0 >> 2;
     const last = (e0 + <u64>(bc - 1)) >> 2;
     let w = words;
-    for (let blk = first; blk <= last; blk++) {
-      const c = ctr + blk;
-      v128.store(w, philox_block(key0, key1, <u32>c, <u32>(c >> 32), stream, 0));
-      w += 16;
+    for (let blk = first; blk <= last; blk += 4) {
+      philox_x4(w, key0, key1, ctr + blk, stream);
+      w += 64;
     }
     const src = words + (<usize>(e0 & 3) << 2);
-    let dst = zt + (<usize>i << 2);
-    for (let j = 0; j < bc; j += 4) {
-      // Keep iff (word >>> 8) >= threshold. Lanes past bc are never read back.
-      const keep = v128.not(i32x4.lt_u(i32x4.shr_u(v128.load(src + (<usize>j << 2)), 8), thr));
-      store<i32>(dst, i32x4.extract_lane(keep, 0));
-      if (j + 1 < bc) store<i32>(dst + colStep, i32x4.extract_lane(keep, 1));
-      if (j + 2 < bc) store<i32>(dst + 2 * colStep, i32x4.extract_lane(keep, 2));
-      if (j + 3 < bc) store<i32>(dst + 3 * colStep, i32x4.extract_lane(keep, 3));
-      dst += 4 * colStep;
+    const dst = zr + (<usize>(i * bcp) << 2);
+    for (let j = 0; j < bcp; j += 4) {
+      // Keep iff (word >>> 8) >= threshold.
+      const off = <usize>j << 2;
+      v128.store(dst + off, v128.not(i32x4.lt_u(i32x4.shr_u(v128.load(src + off), 8), thr)));
     }
   }
+  transpose_block(zr, zt, brp, bcp);
 }
 
 /**
@@ -311,7 +349,8 @@ export function attention_fwd(q: usize, k: usize, v: usize, keymask: usize, out:
   const o = take(vp, bs * dp);
   const st = take(o, bs * dp);
   const zt = take(st, bs * bs);
-  const mrow = take(zt, bs * bs);
+  const zr = take(zt, bs * bs);
+  const mrow = take(zr, bs * bs);
   const lrow = take(mrow, bs);
   const arow = take(lrow, bs);
   const keep = take(arow, bs);
@@ -346,10 +385,15 @@ export function attention_fwd(q: usize, k: usize, v: usize, keymask: usize, out:
         if (key_flags(km, j0, bc, bcp, keep) == 0) continue;
         const diag = causal != 0 && j0 + bc - 1 > i0;
         pack_kmajor(kh + (<usize>(j0 * D) << 2), bc, bcp, D, 4, kstr);
-        pack_padded(vh + (<usize>(j0 * D) << 2), bc, bc, D, dp, vp);
+        // With D a multiple of 8, V rows are used in place (only rows < bc are read).
+        let vb = vh + (<usize>(j0 * D) << 2);
+        if (dp != D) {
+          pack_padded(vb, bc, bc, D, dp, vp);
+          vb = vp;
+        }
         // S^T (bcp x brp) = K Q^T.
         tiles(kstr, <usize>(D * 16), 16, qpan, <usize>(D * 32), 32, D, st, bcp, brp, brp, false);
-        if (threshold != 0) dropout_block(zt, words, bh, S, i0, br, j0, bc, brp, threshold, key0, key1, stream, ctr);
+        if (threshold != 0) dropout_block(zt, zr, words, bh, S, i0, br, j0, bc, brp, bcp, threshold, key0, key1, stream, ctr);
         // Online softmax, 4 queries per vector.
         for (let iv = 0; iv < brp; iv += 4) {
           const ioff = <usize>iv << 2;
@@ -390,7 +434,7 @@ export function attention_fwd(q: usize, k: usize, v: usize, keymask: usize, out:
           const row = o + (<usize>(i * dp) << 2);
           for (let d = 0; d < dp; d += 4) v128.store(row + (<usize>d << 2), f32x4.mul(v128.load(row + (<usize>d << 2)), a));
         }
-        tiles(st, 16, <usize>brp << 2, vp, 32, <usize>dp << 2, bc, o, brp, dp, dp, true);
+        tiles(st, 16, <usize>brp << 2, vb, 32, <usize>dp << 2, bc, o, brp, dp, dp, true);
       }
       // out = O / l, lse = m + ln l; l == 0 only for rows with no visible key.
       for (let i = 0; i < br; i++) {
@@ -450,7 +494,8 @@ export function attention_bwd(q: usize, k: usize, v: usize, out: usize, lse: usi
   const pd = take(dpt, bs * bs);
   const ds = take(pd, bs * bs);
   const zt = take(ds, bs * bs);
-  const keep = take(zt, bs * bs);
+  const zr = take(zt, bs * bs);
+  const keep = take(zr, bs * bs);
   const dvec = take(keep, bs);
   const lsev = take(dvec, bs);
   const words = take(lsev, bs);
@@ -476,7 +521,12 @@ export function attention_bwd(q: usize, k: usize, v: usize, out: usize, lse: usi
       if (key_flags(km, j0, bc, bcp, keep) == 0) continue;
       pack_kmajor(kh + (<usize>(j0 * D) << 2), bc, bcp, D, 4, kstr);
       pack_kmajor(vh + (<usize>(j0 * D) << 2), bc, bcp, D, 4, vstr);
-      pack_padded(kh + (<usize>(j0 * D) << 2), bc, bcp, D, dp, kp);
+      // Row-major operands are used in place when D is a multiple of 8 (only valid rows are read).
+      let kb = kh + (<usize>(j0 * D) << 2);
+      if (dp != D) {
+        pack_padded(kb, bc, bcp, D, dp, kp);
+        kb = kp;
+      }
       memory.fill(dkacc, 0, <usize>(bcp * dp) << 2);
       memory.fill(dvacc, 0, <usize>(bcp * dp) << 2);
       // Causal: queries before the block's first key see none of it.
@@ -488,14 +538,20 @@ export function attention_bwd(q: usize, k: usize, v: usize, out: usize, lse: usi
         const diag = causal != 0 && j0 + bc - 1 > i0;
         pack_kmajor(qh + (<usize>(i0 * D) << 2), br, brp, D, 8, qpan);
         pack_kmajor(doh + (<usize>(i0 * D) << 2), br, brp, D, 8, dopan);
-        pack_padded(qh + (<usize>(i0 * D) << 2), br, brp, D, dp, qp);
-        pack_padded(doh + (<usize>(i0 * D) << 2), br, brp, D, dp, dop);
+        let qb = qh + (<usize>(i0 * D) << 2);
+        let dob = doh + (<usize>(i0 * D) << 2);
+        if (dp != D) {
+          pack_padded(qb, br, brp, D, dp, qp);
+          pack_padded(dob, br, brp, D, dp, dop);
+          qb = qp;
+          dob = dop;
+        }
         // D_i = dO_i . out_i (lanes over d, then the fixed hsum order), and lse padded with -inf.
         for (let i = 0; i < brp; i++) {
           let dsum: f32 = 0;
           let l: f32 = NEG_INF;
           if (i < br) {
-            const a = dop + (<usize>(i * dp) << 2);
+            const a = dob + (<usize>(i * dp) << 2);
             const b = outh + (<usize>((i0 + i) * D) << 2);
             let acc = zero;
             let d = 0;
@@ -510,7 +566,7 @@ export function attention_bwd(q: usize, k: usize, v: usize, out: usize, lse: usi
         // S^T = K Q^T and dP^T = V dO^T (bcp x brp).
         tiles(kstr, <usize>(D * 16), 16, qpan, <usize>(D * 32), 32, D, st, bcp, brp, brp, false);
         tiles(vstr, <usize>(D * 16), 16, dopan, <usize>(D * 32), 32, D, dpt, bcp, brp, brp, false);
-        if (threshold != 0) dropout_block(zt, words, bh, S, i0, br, j0, bc, brp, threshold, key0, key1, stream, ctr);
+        if (threshold != 0) dropout_block(zt, zr, words, bh, S, i0, br, j0, bc, brp, bcp, threshold, key0, key1, stream, ctr);
         // P = exp(scale s - lse) (masked 0), Pd = dropout(P), dS = P (dropout(dP) - D_i).
         for (let iv = 0; iv < brp; iv += 4) {
           const ioff = <usize>iv << 2;
@@ -540,7 +596,7 @@ export function attention_bwd(q: usize, k: usize, v: usize, out: usize, lse: usi
           }
         }
         // dQ block = dS K (brp x dp), then dq += scale dQ.
-        tiles(dpt, 16, <usize>brp << 2, kp, 32, <usize>dp << 2, bc, dqacc, brp, dp, dp, false);
+        tiles(dpt, 16, <usize>brp << 2, kb, 32, <usize>dp << 2, bc, dqacc, brp, dp, dp, false);
         for (let i = 0; i < br; i++) {
           const a = dqacc + (<usize>(i * dp) << 2);
           const b = dqh + (<usize>((i0 + i) * D) << 2);
@@ -554,24 +610,24 @@ export function attention_bwd(q: usize, k: usize, v: usize, out: usize, lse: usi
         // dV += Pd^T dO and dK += dS^T Q (bcp x dp), from the query-major copies.
         transpose_block(st, pd, bcp, brp);
         transpose_block(dpt, ds, bcp, brp);
-        tiles(pd, 16, <usize>bcp << 2, dop, 32, <usize>dp << 2, br, dvacc, bcp, dp, dp, true);
-        tiles(ds, 16, <usize>bcp << 2, qp, 32, <usize>dp << 2, br, dkacc, bcp, dp, dp, true);
+        tiles(pd, 16, <usize>bcp << 2, dob, 32, <usize>dp << 2, br, dvacc, bcp, dp, dp, true);
+        tiles(ds, 16, <usize>bcp << 2, qb, 32, <usize>dp << 2, br, dkacc, bcp, dp, dp, true);
       }
       for (let j = 0; j < bc; j++) {
         const ka = dkacc + (<usize>(j * dp) << 2);
         const va = dvacc + (<usize>(j * dp) << 2);
-        const kb = dkh + (<usize>((j0 + j) * D) << 2);
-        const vb = dvh + (<usize>((j0 + j) * D) << 2);
+        const dkr = dkh + (<usize>((j0 + j) * D) << 2);
+        const dvr = dvh + (<usize>((j0 + j) * D) << 2);
         let d = 0;
         for (; d + 4 <= D; d += 4) {
           const off = <usize>d << 2;
-          v128.store(kb + off, f32x4.add(v128.load(kb + off), f32x4.mul(v128.load(ka + off), vscale)));
-          v128.store(vb + off, f32x4.add(v128.load(vb + off), v128.load(va + off)));
+          v128.store(dkr + off, f32x4.add(v128.load(dkr + off), f32x4.mul(v128.load(ka + off), vscale)));
+          v128.store(dvr + off, f32x4.add(v128.load(dvr + off), v128.load(va + off)));
         }
         for (; d < D; d++) {
           const off = <usize>d << 2;
-          store<f32>(kb + off, load<f32>(kb + off) + load<f32>(ka + off) * scale);
-          store<f32>(vb + off, load<f32>(vb + off) + load<f32>(va + off));
+          store<f32>(dkr + off, load<f32>(dkr + off) + load<f32>(ka + off) * scale);
+          store<f32>(dvr + off, load<f32>(dvr + off) + load<f32>(va + off));
         }
       }
     }
