@@ -309,10 +309,13 @@ describe('dropout on the attention probabilities', () => {
     });
   });
 
-  for (const [shape, mode] of [[[2, 2, 33, 8], MODES[0]], [[1, 2, 70, 64], MODES[3]], [[2, 1, 17, 3], MODES[1]]] as [Shape, typeof MODES[0]][]) {
-    test(`forward and backward = reference with the regenerated mask ${shape.join('x')} ${mode!.name}`, () => {
+  // The last counter sits just below 2^32, so the 64-bit block counter carries inside a row.
+  for (const [shape, mode, counter] of [
+    [[2, 2, 33, 8], MODES[0], 2 ** 33 + 3], [[1, 2, 70, 64], MODES[3], 0], [[2, 1, 17, 3], MODES[1], 2 ** 32 - 37],
+  ] as [Shape, typeof MODES[0], number][]) {
+    test(`forward and backward = reference with the regenerated mask ${shape.join('x')} ${mode!.name} counter=${counter}`, () => {
       const x = inputs(shape, 40);
-      const dropout = { p: 0.3, seed: 2 ** 40 + 5, stream: 1, counter: 2 ** 33 + 3 };
+      const dropout = { p: 0.3, seed: 2 ** 40 + 5, stream: 1, counter };
       tidy(() => {
         const { q, k, v } = tensors(shape, x);
         const { out } = attention(q, k, v, opts(mode!, shape, x.mask, { dropout }));
