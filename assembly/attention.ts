@@ -35,7 +35,20 @@
 // Summation orders depend only on (S, D): block sizes are fixed functions of S,
 // the micro-kernel sums over its k index in order. Results are bit-identical in
 // every runtime. The score of (i, j) is computed by the same code in the forward
-// and the backward, so the recomputed P matches the forward's bit for bit.
+// and the backward, so the recomputed scores match the forward's bit for bit.
+// lse uses AssemblyScript's own f64 Math.log (compiled into the module, like the
+// Box-Muller of rng.ts), once per row: vmath has no log, and the value must not
+// depend on the host.
+//
+// Scratch (attention_workspace_bytes): blocks of 64 queries and 64 keys, so at
+// D = 64 it is 263 KB for any S >= 64 (a materialised S x S score matrix is
+// 1 MiB per head at S = 512). Measured (Node 20, Zen 3, one thread, batch 8,
+// heads 4, D 64, best of 6): seq 256 fwd 21 ms (25 GFLOP/s), bwd 40 ms
+// (33 GFLOP/s counting 2.5x the forward's flops); seq 512 fwd 81 ms, bwd 162 ms;
+// dropout adds about 20%. tfjs-backend-wasm (matMul, softmax, matMul, tf.grads)
+// took 778 ms for fwd+bwd at seq 256 in one run, against 62 ms here.
+// Tried and no faster: blocks of 32 (same speed), a constant-step copy of the
+// micro-kernel for the packed products (same speed).
 
 import { exp_v } from './vmath';
 
