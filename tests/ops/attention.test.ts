@@ -366,6 +366,22 @@ describe('tfjs-core cpu: matMul, softmax, matMul and tf.grad', () => {
   }
 });
 
+describe('empty shapes', () => {
+  for (const shape of [[0, 2, 5, 4], [2, 0, 5, 4], [2, 2, 0, 4]] as Shape[]) {
+    test(`${shape.join('x')} forward, backward and rotary do nothing and do not throw`, () => {
+      tidy(() => {
+        const q = Tensor.zeros(shape);
+        const { out, lse } = attention(q, Tensor.zeros(shape), Tensor.zeros(shape), { causal: true, dropout: { p: 0.5, seed: 1 } });
+        expect(out.shape).toEqual(shape);
+        expect(lse.shape).toEqual(shape.slice(0, 3));
+        const g = { dq: Tensor.zeros(shape), dk: Tensor.zeros(shape), dv: Tensor.zeros(shape) };
+        attentionBackward(q, Tensor.zeros(shape), Tensor.zeros(shape), out, lse, out, g, { causal: true });
+        expect(rotary(q).shape).toEqual(shape);
+      });
+    });
+  }
+});
+
 describe('attentionWorkspaceBytes', () => {
   test('scratch stops growing at seq 64 and is far below seq x seq at 512', () => {
     const w64 = attentionWorkspaceBytes(64, 64);
