@@ -23,3 +23,5 @@ export { add, mul, scale, axpy, biasAdd, sumRows, sumCols, dropout, dropoutBackw
 export type { DropoutOptions } from './ops/elementwise.js';
 export { sgdStep, adamStep, clipGradNorm } from './ops/optim.js';
 export type { SgdOptions, AdamOptions } from './ops/optim.js';
+export { attention, attentionBackward, attentionWorkspaceBytes, rotary, rotaryBackward } from './ops/attention.js';
+export type { AttentionOptions, RotaryOptions } from './ops/attention.js';

@@ -70,6 +70,21 @@ export interface Kernels {
     epsHat: number, wd: number, decay: number,
   ): void;
   sum_squares_f32(x: number, n: number): number;
+  // attention
+  attention_workspace_bytes(S: number, D: number): number;
+  attention_fwd(
+    q: number, k: number, v: number, keymask: number, out: number, lse: number, work: number,
+    B: number, H: number, S: number, D: number, scale: number, causal: number,
+    threshold: number, keepScale: number, key0: number, key1: number, stream: number, ctrLo: number, ctrHi: number,
+  ): void;
+  attention_bwd(
+    q: number, k: number, v: number, out: number, lse: number, dout: number, keymask: number,
+    dq: number, dk: number, dv: number, work: number,
+    B: number, H: number, S: number, D: number, scale: number, causal: number,
+    threshold: number, keepScale: number, key0: number, key1: number, stream: number, ctrLo: number, ctrHi: number,
+  ): void;
+  rotary_fwd(x: number, cos: number, sin: number, out: number, N: number, S: number, D: number): void;
+  rotary_bwd(dy: number, cos: number, sin: number, dx: number, N: number, S: number, D: number): void;
 }
 
 /** Epilogue activation codes shared with assembly/gemm.ts. */
