@@ -1,6 +1,7 @@
 import { defineConfig } from 'vitest/config';
 import { playwright } from '@vitest/browser-playwright';
 import { gemmDigests } from './tests/helpers/digests.js';
+import { kernelDigests } from './tests/helpers/kernel-digests.js';
 import { CountReporter } from './tests/helpers/count-reporter.js';
 
 // One set of test files, two runtimes: Node, and Debian's headless Chromium
@@ -29,7 +30,10 @@ export default defineConfig({
           browser: {
             // Runs in the Node process that drives the browser: the same
             // computation on the Node build, for the bit-identity test.
-            commands: { nodeGemmDigests: (_ctx, cases: unknown) => gemmDigests(cases as never) },
+            commands: {
+              nodeGemmDigests: (_ctx, cases: unknown) => gemmDigests(cases as never),
+              nodeKernelDigests: () => kernelDigests(),
+            },
             enabled: true,
             headless: true,
             provider: playwright({
