@@ -28,6 +28,11 @@
 @inline const EXP_HI: f32 = 88.8;
 // @ts-ignore: decorator
 @inline const EXP_LO: f32 = -104.0;
+// 1.5 * 2^23 and its bit pattern: x + ROUND_MAGIC rounds x to an integer for |x| < 2^22.
+// @ts-ignore: decorator
+@inline const ROUND_MAGIC: f32 = 12582912.0;
+// @ts-ignore: decorator
+@inline const ROUND_MAGIC_BITS: i32 = 0x4b400000;
 
 /**
  * e^x per lane. x = n ln2 + r with |r| <= ln2/2; e^r by its Taylor series to
@@ -37,8 +42,13 @@
  */
 // @ts-ignore: decorator
 @inline export function exp_v(x: v128): v128 {
-  x = f32x4.max(f32x4.min(x, f32x4.splat(EXP_HI)), f32x4.splat(EXP_LO));
-  const fn = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2E)));
+  // pmin/pmax (one instruction each on x64) keep a NaN x, as min/max would.
+  x = f32x4.pmax(f32x4.pmin(x, f32x4.splat(EXP_HI)), f32x4.splat(EXP_LO));
+  // n = round-to-nearest-even(x log2 e) by the 1.5 * 2^23 trick: adding it leaves
+  // n in the low mantissa bits (|n| <= 151 < 2^22), as f32x4.nearest would round,
+  // and an integer subtract reads n off without a float -> int conversion.
+  const t = f32x4.add(f32x4.mul(x, f32x4.splat(LOG2E)), f32x4.splat(ROUND_MAGIC));
+  const fn = f32x4.sub(t, f32x4.splat(ROUND_MAGIC));
   const r = f32x4.sub(f32x4.sub(x, f32x4.mul(fn, f32x4.splat(LN2_HI))), f32x4.mul(fn, f32x4.splat(LN2_LO)));
   // 1 + r + r^2 (1/2 + r (1/6 + r (1/24 + r (1/120 + r (1/720 + r/5040)))))
   let p = f32x4.add(f32x4.mul(r, f32x4.splat(<f32>(1.0 / 5040.0))), f32x4.splat(<f32>(1.0 / 720.0)));
@@ -48,8 +58,8 @@
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(<f32>0.5));
   p = f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r);
   p = f32x4.add(p, f32x4.splat(1));
-  // NaN input: fn is NaN, the conversion gives 0, and p is NaN already.
-  const n = i32x4.trunc_sat_f32x4_s(fn);
+  // NaN input: n is garbage, but p is NaN already and so is the product.
+  const n = i32x4.sub(t, i32x4.splat(ROUND_MAGIC_BITS));
   const h = i32x4.shr_s(n, 1);
   const s1 = i32x4.shl(i32x4.add(h, i32x4.splat(127)), 23);
   const s2 = i32x4.shl(i32x4.add(i32x4.sub(n, h), i32x4.splat(127)), 23);
