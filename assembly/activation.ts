@@ -13,7 +13,7 @@
 // gives NaN out). GELU clamps x where the exact float32 result no longer
 // changes, so inf * 0 never happens (see gelu_erf_v and friends).
 
-import { erf_v, exp_v, sigmoid_v, tanh_v } from './vmath';
+import { erf_from_v, erf_poly_v, erf_v, exp_v, sigmoid_v, tanh_v } from './vmath';
 
 /** Codes of the `approximate` flag of gelu_fwd_f32 / gelu_bwd_f32. */
 // @ts-ignore: decorator
@@ -67,40 +67,19 @@ import { erf_v, exp_v, sigmoid_v, tanh_v } from './vmath';
   return f32x4.mul(xc, sigmoid_v(u2));
 }
 
-// Abramowitz & Stegun 7.1.26, the coefficients of vmath erf_v (see gelu_erf_d_v).
-// @ts-ignore: decorator
-@inline const ERF_P: f32 = 0.3275911;
-// @ts-ignore: decorator
-@inline const ERF_A1: f32 = 0.254829592;
-// @ts-ignore: decorator
-@inline const ERF_A2: f32 = -0.284496736;
-// @ts-ignore: decorator
-@inline const ERF_A3: f32 = 1.421413741;
-// @ts-ignore: decorator
-@inline const ERF_A4: f32 = -1.453152027;
-// @ts-ignore: decorator
-@inline const ERF_A5: f32 = 1.061405429;
-
 /**
  * d/dx of the erf form: Phi(x) + x phi(x), phi(x) = exp(-x^2/2) / sqrt(2 pi).
- * erf_v(z) with z = x / sqrt 2 computes exp(-z^2) = exp(-x^2/2) internally, so
- * this spells erf_v out operation for operation (the same bits as erf_v) and
- * reuses that exponential for phi: one exp_v and one division per vector
- * instead of two exps. x is clamped to [-20, 20] (derivative exactly 0 / 1 there).
+ * erf(z) with z = x / sqrt 2 needs exp(-z^2) = exp(-x^2/2), which is phi's
+ * exponential too: built from vmath's erf parts (the same bits as erf_v), one
+ * exp_v per vector instead of two. x is clamped to [-20, 20] (derivative exactly 0 / 1 there).
  */
 // @ts-ignore: decorator
 @inline function gelu_erf_d_v(x: v128): v128 {
   const xc = f32x4.min(f32x4.max(x, f32x4.splat(-GELU_ERF_BWD_LIM)), f32x4.splat(GELU_ERF_BWD_LIM));
   const z = f32x4.mul(xc, f32x4.splat(SQRT1_2));
   const az = f32x4.abs(z);
-  const t = f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), f32x4.mul(az, f32x4.splat(ERF_P))));
-  let p = f32x4.add(f32x4.mul(t, f32x4.splat(ERF_A5)), f32x4.splat(ERF_A4));
-  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(ERF_A3));
-  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(ERF_A2));
-  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(ERF_A1));
-  p = f32x4.mul(p, t);
   const e = exp_v(f32x4.neg(f32x4.mul(az, az)));
-  const erf = v128.or(f32x4.sub(f32x4.splat(1), f32x4.mul(p, e)), v128.and(z, i32x4.splat(<i32>0x80000000)));
+  const erf = erf_from_v(z, erf_poly_v(az), e);
   const cdf = f32x4.mul(f32x4.add(f32x4.splat(1), erf), f32x4.splat(0.5));
   return f32x4.add(cdf, f32x4.mul(xc, f32x4.mul(e, f32x4.splat(INV_SQRT_2PI))));
 }

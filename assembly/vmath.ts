@@ -119,19 +119,35 @@
 // @ts-ignore: decorator
 @inline const ERF_A5: f32 = 1.061405429;
 
-/** erf per lane (odd; +-1 for huge inputs and +-inf). */
+/**
+ * The A&S 7.1.26 factor of erf for |x| = ax >= 0: p(t) t with t = 1/(1 + P ax),
+ * so erf(ax) = 1 - erf_poly_v(ax) e^(-ax^2).
+ */
 // @ts-ignore: decorator
-@inline export function erf_v(x: v128): v128 {
-  const ax = f32x4.abs(x);
+@inline export function erf_poly_v(ax: v128): v128 {
   const t = f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), f32x4.mul(ax, f32x4.splat(ERF_P))));
   let p = f32x4.add(f32x4.mul(t, f32x4.splat(ERF_A5)), f32x4.splat(ERF_A4));
   p = f32x4.add(f32x4.mul(p, t), f32x4.splat(ERF_A3));
   p = f32x4.add(f32x4.mul(p, t), f32x4.splat(ERF_A2));
   p = f32x4.add(f32x4.mul(p, t), f32x4.splat(ERF_A1));
-  p = f32x4.mul(p, t);
-  const e = exp_v(f32x4.neg(f32x4.mul(ax, ax)));
-  const y = f32x4.sub(f32x4.splat(1), f32x4.mul(p, e));
+  return f32x4.mul(p, t);
+}
+
+/**
+ * erf(x) from its parts: poly = erf_poly_v(|x|) and e = e^(-x^2), for callers
+ * that need e^(-x^2) too (the GELU backward); erf_v is exactly this.
+ */
+// @ts-ignore: decorator
+@inline export function erf_from_v(x: v128, poly: v128, e: v128): v128 {
+  const y = f32x4.sub(f32x4.splat(1), f32x4.mul(poly, e));
   return v128.or(y, v128.and(x, i32x4.splat(<i32>0x80000000)));
+}
+
+/** erf per lane (odd; +-1 for huge inputs and +-inf). */
+// @ts-ignore: decorator
+@inline export function erf_v(x: v128): v128 {
+  const ax = f32x4.abs(x);
+  return erf_from_v(x, erf_poly_v(ax), exp_v(f32x4.neg(f32x4.mul(ax, ax))));
 }
 
 /** erf for one f32, bit-identical to a lane of erf_v. */
