@@ -156,6 +156,40 @@
   return f32x4.extract_lane(erf_v(f32x4.splat(x)), 0);
 }
 
+// @ts-ignore: decorator
+@inline const LN2_F64: f64 = 0.6931471805599453;
+// @ts-ignore: decorator
+@inline const SQRT2_F64: f64 = 1.4142135623730951;
+
+/**
+ * ln(x) for a positive, finite, normal f64 (NaN stays NaN). x = 2^e m with
+ * m in [sqrt(1/2), sqrt(2)); ln m = 2 atanh(s), s = (m - 1) / (m + 1), |s| <= 0.1716,
+ * by its odd series to s^17 (truncation < 1e-15 relative). Plain IEEE f64 ops only.
+ */
+// @ts-ignore: decorator
+@inline export function log_f64(x: f64): f64 {
+  if (x != x) return x;
+  const bits = reinterpret<u64>(x);
+  let e = <i32>((bits >> 52) & 0x7ff) - 1023;
+  let m = reinterpret<f64>((bits & 0x000fffffffffffff) | 0x3ff0000000000000);
+  if (m > SQRT2_F64) {
+    m *= 0.5;
+    e += 1;
+  }
+  const s = (m - 1.0) / (m + 1.0);
+  const z = s * s;
+  let p: f64 = 1.0 / 17.0;
+  p = p * z + 1.0 / 15.0;
+  p = p * z + 1.0 / 13.0;
+  p = p * z + 1.0 / 11.0;
+  p = p * z + 1.0 / 9.0;
+  p = p * z + 1.0 / 7.0;
+  p = p * z + 1.0 / 5.0;
+  p = p * z + 1.0 / 3.0;
+  p = p * z + 1.0;
+  return <f64>e * LN2_F64 + 2.0 * s * p;
+}
+
 /** Sum of the four lanes in a fixed order ((l0 + l1) + (l2 + l3)), the same everywhere. */
 // @ts-ignore: decorator
 @inline export function hsum(v: v128): f32 {
