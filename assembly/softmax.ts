@@ -29,7 +29,6 @@ import { exp_s, exp_v, hmax, hsum, log_f64 } from './vmath';
 // @ts-ignore: decorator
 @inline const SUM_BLOCK: i32 = 256;
 
-
 /** Maximum of n floats at p (n >= 1); NaN anywhere gives NaN. */
 // @ts-ignore: decorator
 @inline function row_max(p: usize, n: i32): f32 {
