@@ -25,3 +25,5 @@ export { sgdStep, adamStep, clipGradNorm } from './ops/optim.js';
 export type { SgdOptions, AdamOptions } from './ops/optim.js';
 export { attention, attentionBackward, attentionWorkspaceBytes, rotary, rotaryBackward } from './ops/attention.js';
 export type { AttentionOptions, RotaryOptions } from './ops/attention.js';
+export { SupervisedTrainer, supervisedPredict, huffmanPaths, negativeTable } from './ops/fasttext.js';
+export type { SupervisedLoss, SupervisedBatch, SupervisedOptions } from './ops/fasttext.js';

@@ -85,6 +85,18 @@ export interface Kernels {
   ): void;
   rotary_fwd(x: number, cos: number, sin: number, out: number, N: number, S: number, D: number): void;
   rotary_bwd(dy: number, cos: number, sin: number, dx: number, N: number, S: number, D: number): void;
+  // fasttext (supervised)
+  ft_supervised_train_f32(
+    rows: number, off: number, labels: number, loff: number, lrs: number,
+    negTable: number, hsPoints: number, hsCodes: number, hsOff: number,
+    input: number, output: number, scratch: number, rng: number, lossOut: number,
+    n: number, dim: number, nlabels: number, negSize: number, loss: number, neg: number,
+  ): void;
+  ft_supervised_predict_f32(
+    rows: number, off: number, hsPoints: number, hsCodes: number, hsOff: number,
+    input: number, output: number, scratch: number, probs: number,
+    n: number, dim: number, nlabels: number, loss: number,
+  ): void;
 }
 
 /** Epilogue activation codes shared with assembly/gemm.ts. */
