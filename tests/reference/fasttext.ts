@@ -24,8 +24,8 @@ export function refTrain(
   for (const e of ex) {
     if (e.rows.length === 0 || e.labels.length === 0) continue;
     const h = new Float64Array(dim);
-    for (const r of e.rows) for (let i = 0; i < dim; i++) h[i] += m.input[r * dim + i]!;
-    for (let i = 0; i < dim; i++) h[i] /= e.rows.length;
+    for (const r of e.rows) for (let i = 0; i < dim; i++) h[i]! += m.input[r * dim + i]!;
+    for (let i = 0; i < dim; i++) h[i]! /= e.rows.length;
     const g = new Float64Array(dim);
     const dot = (j: number) => {
       let s = 0;
@@ -33,8 +33,8 @@ export function refTrain(
       return s;
     };
     const update = (j: number, a: number) => {
-      for (let i = 0; i < dim; i++) g[i] += a * m.output[j * dim + i]!;
-      for (let i = 0; i < dim; i++) m.output[j * dim + i] += a * h[i]!;
+      for (let i = 0; i < dim; i++) g[i]! += a * m.output[j * dim + i]!;
+      for (let i = 0; i < dim; i++) m.output[j * dim + i]! += a * h[i]!;
     };
     const logistic = (j: number, y: boolean) => {
       const s = sigmoid(dot(j));
@@ -66,7 +66,7 @@ export function refTrain(
         for (let p = hs.offsets[t]!; p < hs.offsets[t + 1]!; p++) l += logistic(hs.points[p]!, hs.codes[p] !== 0);
       }
     }
-    for (const r of e.rows) for (let i = 0; i < dim; i++) m.input[r * dim + i] += g[i]! / e.rows.length;
+    for (const r of e.rows) for (let i = 0; i < dim; i++) m.input[r * dim + i]! += g[i]! / e.rows.length;
     lossSum += l;
   }
   return lossSum;
