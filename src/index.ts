@@ -25,3 +25,9 @@ export { sgdStep, adamStep, clipGradNorm } from './ops/optim.js';
 export type { SgdOptions, AdamOptions } from './ops/optim.js';
 export { attention, attentionBackward, attentionWorkspaceBytes, rotary, rotaryBackward } from './ops/attention.js';
 export type { AttentionOptions, RotaryOptions } from './ops/attention.js';
+// text and data (issue 4): tokenizer, vocabulary, canonical corpora (Node loaders: src/data/node.ts)
+export { EOS, tokenize, tokenizeBatches, tokenizeString, TokenSplitter } from './text/tokenize.js';
+export type { TextChunk, TextSource } from './text/tokenize.js';
+export { Vocab, encode, encodeLine } from './text/vocab.js';
+export type { VocabEntry, VocabOptions, EntryType, EncodeOptions, EncodedLine } from './text/vocab.js';
+export * from './data/index.js';
