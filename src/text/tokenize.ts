@@ -7,7 +7,8 @@
  * native tools do; the end of the input yields the last token but no `</s>`.
  * The whitespace bytes are ASCII, so splitting decoded text is the same as
  * splitting UTF-8 bytes; invalid UTF-8 becomes U+FFFD (the native tools keep
- * the raw bytes).
+ * the raw bytes). A byte-order mark is kept, as part of the first token, like
+ * the native tools and like a string source.
  *
  * Sources are read chunk by chunk and never joined into one string: a token
  * or a multi-byte character may straddle chunk boundaries.
@@ -137,7 +138,7 @@ export async function* tokenizeBatches(source: TextSource, fn = 'tokenize'): Asy
       decoder = undefined;
       yield* pushString(chunk);
     } else if (chunk instanceof Uint8Array) {
-      decoder ??= new TextDecoder('utf-8');
+      decoder ??= new TextDecoder('utf-8', { ignoreBOM: true });
       for (let i = 0; i < chunk.length; i += SLICE) {
         yield* pushString(decoder.decode(chunk.subarray(i, i + SLICE), { stream: true }));
       }

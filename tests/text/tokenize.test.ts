@@ -100,6 +100,12 @@ describe('tokenize (streaming)', () => {
     expect(got.at(-1)).toBe('end');
   });
 
+  test('a byte-order mark stays in the first token, for bytes as for strings', async () => {
+    const s = '\ufeffhello world';
+    expect(await collect(new TextEncoder().encode(s))).toEqual(['\ufeffhello', 'world']);
+    expect(await collect(s)).toEqual(['\ufeffhello', 'world']);
+  });
+
   test('a bad source or chunk is an ArgumentError', async () => {
     await expect(collect(42 as never)).rejects.toThrow(ArgumentError);
     await expect(collect([1, 2] as never)).rejects.toThrow(/each chunk must be a string or Uint8Array/);
