@@ -27,3 +27,9 @@ export { attention, attentionBackward, attentionWorkspaceBytes, rotary, rotaryBa
 export type { AttentionOptions, RotaryOptions } from './ops/attention.js';
 export { SupervisedTrainer, supervisedPredict, huffmanPaths, negativeTable } from './ops/fasttext.js';
 export type { SupervisedLoss, SupervisedBatch, SupervisedOptions } from './ops/fasttext.js';
+// text and data (issue 4): tokenizer, vocabulary, canonical corpora (Node loaders: src/data/node.ts)
+export { EOS, tokenize, tokenizeBatches, tokenizeString, TokenSplitter } from './text/tokenize.js';
+export type { TextChunk, TextSource } from './text/tokenize.js';
+export { Vocab, encode, encodeLine } from './text/vocab.js';
+export type { VocabEntry, VocabOptions, EntryType, EncodeOptions, EncodedLine } from './text/vocab.js';
+export * from './data/index.js';
