@@ -13,7 +13,7 @@
  *   uint8 qout; output matrix, the same way
  * A quantized model (`.ftz`) is rejected with a FormatError.
  */
-import { FormatError } from '../core/errors.js';
+import { ArgumentError } from '../core/errors.js';
 import type { FastTextArgs, FastTextEntry, FastTextLoss, FastTextMatrix, FastTextModelData, FastTextModelName } from '../models/fasttext-model.js';
 import { ByteReader, ByteWriter, fromUtf8, utf8 } from './bytes.js';
 
@@ -104,7 +104,7 @@ export function readFastTextBin(bytes: Uint8Array): FastTextModelData {
 
 function checkMatrix(m: FastTextMatrix, name: string): void {
   if (m.data.length !== m.rows * m.cols) {
-    throw new FormatError(`writeFastTextBin: ${name}.data must have rows*cols = ${m.rows * m.cols} values, got ${m.data.length}`);
+    throw new ArgumentError(`writeFastTextBin: ${name}.data must have rows*cols = ${m.rows * m.cols} values, got ${m.data.length}`);
   }
 }
 
@@ -113,6 +113,12 @@ export function writeFastTextBin(model: FastTextModelData): Uint8Array {
   const { args, words, input, output } = model;
   checkMatrix(input, 'input');
   checkMatrix(output, 'output');
+  if (!LOSSES.includes(args.loss)) throw new ArgumentError(`writeFastTextBin: args.loss must be one of ${LOSSES.join(', ')}, got ${args.loss}`);
+  if (!MODELS.includes(args.model)) throw new ArgumentError(`writeFastTextBin: args.model must be one of ${MODELS.join(', ')}, got ${args.model}`);
+  const firstLabel = words.findIndex((e) => e.type === 'label');
+  if (firstLabel >= 0 && words.slice(firstLabel).some((e) => e.type !== 'label')) {
+    throw new ArgumentError('writeFastTextBin: words must list every word before the labels, got a word after a label');
+  }
   const encoded = words.map((e) => utf8(e.word));
   const dictBytes = encoded.reduce((s, b) => s + b.length + 10, 0);
   const w = new ByteWriter(100 + dictBytes + 4 * (input.data.length + output.data.length) + 40);
@@ -130,7 +136,7 @@ export function writeFastTextBin(model: FastTextModelData): Uint8Array {
   w.i64(model.ntokens);
   w.i64(-1);
   words.forEach((e, i) => {
-    if (encoded[i]!.includes(0)) throw new FormatError(`writeFastTextBin: words[${i}] must not contain NUL, got ${JSON.stringify(e.word)}`);
+    if (encoded[i]!.includes(0)) throw new ArgumentError(`writeFastTextBin: words[${i}] must not contain NUL, got ${JSON.stringify(e.word)}`);
     w.bytes(encoded[i]!);
     w.u8(0);
     w.i64(e.count);
