@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { readFastTextBin, writeFastTextBin } from '../../src/io/fasttext-bin.js';
+import { loadFastTextBin, saveFastTextBin } from '../../src/io/node.js';
 import { readVec } from '../../src/io/vec.js';
 import {
   type FastTextModelData, numWords, sentenceVector, wordId, wordSubwords, wordVector,
@@ -168,7 +169,7 @@ describe.skipIf(!existsSync(FT))('live native fastText', () => {
     expect(s.words.filter((e) => e.type === 'label').length).toBe(3);
   });
 
-  test('(c) native reads a .bin we built: n-gram ids, exact word vectors, supervised sentence vectors', () => {
+  test('(c) native reads a .bin we built: n-gram ids, exact word vectors, supervised sentence vectors', async () => {
     // Row r of the input holds (r, j/8): print-ngrams then shows which row each n-gram hit.
     const words = ['the', 'café', 'straße', '日本', '😀', '</s>'];
     const nwords = words.length;
@@ -199,7 +200,8 @@ describe.skipIf(!existsSync(FT))('live native fastText', () => {
     const s = readFastTextBin(new Uint8Array(fixture('sup.bin')));
     const id = wordId(s, 'film');
     s.input.data.set([0.5, -0.25, 0.125, 1, 2, -4, 0.0625, 3], id * 8);
-    writeFileSync(join(dir, 'sup2.bin'), writeFastTextBin(s));
+    await saveFastTextBin(join(dir, 'sup2.bin'), s);
+    expect(await loadFastTextBin(join(dir, 'sup2.bin'))).toEqual(s);
     const [[, film]] = parseRows(ft(['print-word-vectors', 'sup2.bin'], 'film\n')) as [[string, string[]]];
     expect(film).toEqual(['0.5', '-0.25', '0.125', '1', '2', '-4', '0.0625', '3']);
     const lines = ['i love this great film', 'the film is bad', 'unknown words only'];
