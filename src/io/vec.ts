@@ -20,11 +20,19 @@ export function formatFloat32(v: number): string {
   if (Number.isNaN(v)) return 'nan';
   if (!Number.isFinite(v)) return v > 0 ? 'inf' : '-inf';
   if (v === 0) return Object.is(v, -0) ? '-0' : '0';
-  for (let p = 1; p < 9; p++) {
-    const s = v.toPrecision(p);
-    if (Math.fround(Number(s)) === v) return trimZeros(s);
+  // 9 significant digits always round-trip a float32, and round-tripping is
+  // monotone in the digit count. Most values need 8 or 9, so try 8 and 7 first.
+  const ok = (p: number) => Math.fround(Number(v.toPrecision(p))) === v;
+  if (!ok(8)) return trimZeros(v.toPrecision(9));
+  if (!ok(7)) return trimZeros(v.toPrecision(8));
+  let lo = 1;
+  let hi = 7;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (ok(mid)) hi = mid;
+    else lo = mid + 1;
   }
-  return trimZeros(v.toPrecision(9));
+  return trimZeros(v.toPrecision(lo));
 }
 
 function trimZeros(s: string): string {
@@ -44,6 +52,13 @@ export function parseCFloat(tok: string): number | undefined {
   if (t === 'inf' || t === 'infinity') return Infinity;
   if (t === '-inf' || t === '-infinity') return -Infinity;
   return undefined;
+}
+
+/** A short token as a string, byte by byte (numbers are ASCII; anything else fails to parse). */
+function ascii(bytes: Uint8Array, start: number, end: number): string {
+  let out = '';
+  for (let i = start; i < end; i++) out += String.fromCharCode(bytes[i]!);
+  return out;
 }
 
 const isBlank = (b: number) => b === 0x20 || b === 0x09 || b === 0x0d || b === 0x0b || b === 0x0c;
@@ -68,7 +83,7 @@ export function readVec(input: Uint8Array | string): WordVectors {
       if (i >= end) break;
       const s = i;
       while (i < end && !isBlank(bytes[i]!)) i++;
-      toks.push(fromUtf8(bytes.subarray(s, i)));
+      toks.push(toks.length === 0 ? fromUtf8(bytes.subarray(s, i)) : ascii(bytes, s, i));
       at.push(s);
     }
     pos = end + 1;
