@@ -16,38 +16,12 @@ import {
   type FastTextModelData, numWords, sentenceVector, wordId, wordSubwords, wordVector,
 } from '../../src/models/fasttext-model.js';
 import { ngramStrings } from '../../src/text/subwords.js';
+import { cfmt, expectPrinted, parseRows } from '../io/printf.js';
 
 const FT = '/usr/bin/fasttext';
 const FIX = fileURLToPath(new URL('../fixtures/fasttext/', import.meta.url));
 const fixture = (name: string) => readFileSync(join(FIX, name));
 const fixtureText = (name: string) => readFileSync(join(FIX, name), 'utf8');
-
-/** C's printf("%.<p>g", v) as std::ostream prints a float with setprecision(p). */
-function cfmt(v: number, p: number): string {
-  if (v === 0) return Object.is(v, -0) ? '-0' : '0';
-  if (Number.isNaN(v)) return v < 0 ? '-nan' : 'nan';
-  if (!Number.isFinite(v)) return v > 0 ? 'inf' : '-inf';
-  const e = v.toExponential(p - 1);
-  const x = Number(e.slice(e.indexOf('e') + 1));
-  const strip = (s: string) => (s.includes('.') ? s.replace(/0+$/, '').replace(/\.$/, '') : s);
-  if (x < -4 || x >= p) {
-    const m = strip(e.slice(0, e.indexOf('e')));
-    return `${m}e${x < 0 ? '-' : '+'}${String(Math.abs(x)).padStart(2, '0')}`;
-  }
-  return strip(v.toFixed(p - 1 - x));
-}
-
-/** "token v1 v2 ... " lines → [token, printed numbers]. */
-function parseRows(text: string): [string, string[]][] {
-  return text.split('\n').filter((l) => l.trim() !== '').map((l) => {
-    const t = l.trim().split(/\s+/);
-    return [t[0]!, t.slice(1)];
-  });
-}
-
-function expectPrinted(ours: Float32Array, printed: string[], what: string, p = 5): void {
-  expect(Array.from(ours, (v) => cfmt(v, p)), what).toEqual(printed);
-}
 
 function row(m: FastTextModelData, r: number): Float32Array {
   return m.input.data.subarray(r * m.input.cols, (r + 1) * m.input.cols);
