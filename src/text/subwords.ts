@@ -85,8 +85,8 @@ export function ngramStrings(word: string, minn: number, maxn: number): string[]
   return out;
 }
 
-const K_NGRAM = 116049371n;
-const MASK64 = (1n << 64n) - 1n;
+const K_NGRAM = 116049371; // < 2^27
+const TWO32 = 4294967296;
 
 /**
  * Append the word n-gram rows of a line (fastText's addWordNgrams): for each
@@ -95,18 +95,35 @@ const MASK64 = (1n << 64n) - 1n;
  * `nwords + h % bucket`. `hashes` are the fastTextHash of the line's words;
  * fastText keeps them as int32, so each enters the uint64 sum sign-extended
  * (a hash >= 2^31 adds 2^64 - 2^32 + h). `n <= 1` adds nothing.
+ * The uint64 is kept as two uint32 halves; every intermediate is an exact
+ * double below 2^53 (checked against BigInt in tests/text/subwords.test.ts).
  */
 export function addWordNgrams(ids: number[], hashes: ArrayLike<number>, n: number, bucket: number, nwords: number): void {
   if (n <= 1 || hashes.length < 2) return;
-  if (!Number.isInteger(bucket) || bucket <= 0) {
-    throw new ArgumentError(`addWordNgrams: bucket must be an integer > 0 when wordNgrams > 1, got ${bucket}`);
+  if (!Number.isInteger(bucket) || bucket <= 0 || bucket >= 2 ** 31) {
+    throw new ArgumentError(`addWordNgrams: bucket must be an integer in [1, 2^31) when wordNgrams > 1, got ${bucket}`);
   }
-  const b = BigInt(bucket);
   for (let i = 0; i < hashes.length; i++) {
-    let h = BigInt.asUintN(64, BigInt(hashes[i]! | 0));
+    let lo = hashes[i]! >>> 0;
+    let hi = lo >= 0x80000000 ? 0xffffffff : 0;
     for (let j = i + 1; j < hashes.length && j < i + n; j++) {
-      h = (h * K_NGRAM + BigInt.asUintN(64, BigInt(hashes[j]! | 0))) & MASK64;
-      ids.push(nwords + Number(h % b));
+      // (hi, lo) *= K: lo * K = (lh * K) * 2^16 + ll * K, with lh, ll the 16-bit halves of lo
+      const q = (lo >>> 16) * K_NGRAM; // < 2^43
+      const t = (q % 65536) * 65536 + (lo & 0xffff) * K_NGRAM; // < 2^44
+      const carry = Math.floor(q / 65536) + Math.floor(t / TWO32);
+      hi = (Math.imul(hi, K_NGRAM) + carry) >>> 0;
+      lo = t % TWO32;
+      // += the hash, sign-extended to 64 bits
+      const x = hashes[j]! >>> 0;
+      const sum = lo + x;
+      const c = sum >= TWO32 ? 1 : 0;
+      lo = sum - c * TWO32;
+      hi = (hi + (x >= 0x80000000 ? 0xffffffff : 0) + c) >>> 0;
+      // (hi * 2^32 + lo) % bucket, in steps that stay below 2^53
+      let r = hi % bucket;
+      r = (r * 65536) % bucket;
+      r = (r * 65536) % bucket;
+      ids.push(nwords + ((r + lo) % bucket));
     }
   }
 }

@@ -122,6 +122,18 @@ describe('addWordNgrams', () => {
     expect(ids).toEqual([Number(h % 1_000_003n)]);
   });
 
+  test('random hashes and buckets up to 2^31 - 1 agree with the BigInt reference', () => {
+    let x = 987654321;
+    const next = () => (x = (Math.imul(x, 1664525) + 1013904223) >>> 0);
+    for (const bucket of [1, 7, 1000, 2_000_000, 2 ** 31 - 1, 1_999_999_973]) {
+      const hs = Array.from({ length: 40 }, () => next());
+      hs.push(0, 0xffffffff, 0x80000000, 0x7fffffff);
+      const ids: number[] = [];
+      addWordNgrams(ids, hs, 5, bucket, 3);
+      expect(ids).toEqual(ref(hs, 5, bucket, 3));
+    }
+  });
+
   test('n <= 1 or a single word adds nothing; bucket 0 with n > 1 is an ArgumentError', () => {
     const ids: number[] = [];
     addWordNgrams(ids, hashes, 1, 1000, 0);
