@@ -1,7 +1,7 @@
 #!/bin/sh
 # Regenerates tests/fixtures/fasttext/ with Debian's fastText 0.9.2 (/usr/bin/fasttext).
 # Inputs (committed, hand-written): tiny.txt (unlabelled, with é, ß, ï, 日本, 😀) and sup.txt (labelled).
-# Training is single-threaded with a fixed seed, but the outputs are committed as made, not expected to be reproduced bit for bit.
+# Training is single-threaded with a fixed seed: rerunning this script on this machine reproduces the committed files byte for byte.
 set -eu
 cd "$(dirname "$0")/../tests/fixtures/fasttext"
 FT=${FASTTEXT:-/usr/bin/fasttext}
