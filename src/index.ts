@@ -33,3 +33,13 @@ export type { TextChunk, TextSource } from './text/tokenize.js';
 export { Vocab, encode, encodeLine } from './text/vocab.js';
 export type { VocabEntry, VocabOptions, EntryType, EncodeOptions, EncodedLine } from './text/vocab.js';
 export * from './data/index.js';
+// fastText subwords, model data and the word-vector formats (issue 4, formats)
+export { fastTextHash, computeSubwords, ngramStrings, addWordNgrams, BOW, EOW, EOS } from './text/subwords.js';
+export { wordVector, sentenceVector, wordSubwords, wordId, numWords, lineIds } from './models/fasttext-model.js';
+export type {
+  FastTextArgs, FastTextModelData, FastTextMatrix, FastTextEntry, FastTextLoss, FastTextModelName, FastTextLookupOptions,
+} from './models/fasttext-model.js';
+export { readFastTextBin, writeFastTextBin, FASTTEXT_MAGIC, FASTTEXT_VERSION } from './io/fasttext-bin.js';
+export { readVec, writeVec, formatFloat32 } from './io/vec.js';
+export type { WordVectors } from './io/vec.js';
+export { readWord2VecBin, writeWord2VecBin } from './io/word2vec-bin.js';

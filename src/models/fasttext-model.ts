@@ -1,0 +1,224 @@
+/**
+ * A fastText model in memory, as its `.bin` file stores it (non-quantized), and
+ * the vector lookups of native fastText in the same float32 arithmetic:
+ * `wordVector` (getWordVector), `sentenceVector` (getSentenceVector),
+ * `wordSubwords` (getSubwords) and `lineIds` (the supervised getLine).
+ */
+import { ArgumentError, VocabError } from '../core/errors.js';
+import { EOS, addWordNgrams, computeSubwords, fastTextHash } from '../text/subwords.js';
+
+export type FastTextLoss = 'hs' | 'ns' | 'softmax' | 'ova';
+export type FastTextModelName = 'cbow' | 'sg' | 'sup';
+
+/** The training arguments a fastText `.bin` stores, in its order. */
+export interface FastTextArgs {
+  dim: number;
+  ws: number;
+  epoch: number;
+  minCount: number;
+  neg: number;
+  wordNgrams: number;
+  loss: FastTextLoss;
+  model: FastTextModelName;
+  bucket: number;
+  minn: number;
+  maxn: number;
+  lrUpdateRate: number;
+  /** Sampling threshold (a double in the file). */
+  t: number;
+}
+
+/** A row-major float32 matrix. */
+export interface FastTextMatrix {
+  rows: number;
+  cols: number;
+  data: Float32Array;
+}
+
+export interface FastTextEntry {
+  word: string;
+  count: number;
+  type: 'word' | 'label';
+}
+
+/**
+ * The model data. `words` lists the words (type 'word') first, then the labels,
+ * as fastText's dictionary does; `input` has `nwords + bucket` rows (words, then
+ * hashed n-grams); `output` has one row per label (supervised) or per word.
+ */
+export interface FastTextModelData {
+  args: FastTextArgs;
+  words: FastTextEntry[];
+  ntokens: number;
+  /** -1 when the dictionary is not pruned (every non-quantized model). */
+  pruneIdxSize: number;
+  input: FastTextMatrix;
+  output: FastTextMatrix;
+}
+
+/** Options of the lookups that tokenize. */
+export interface FastTextLookupOptions {
+  /** Label prefix (fastText's `-label`; not stored in the `.bin`). Default `__label__`. */
+  label?: string;
+}
+
+interface ModelIndex {
+  ids: Map<string, number>;
+  nwords: number;
+  subwords: Map<number, number[]>;
+}
+
+const INDEX = new WeakMap<FastTextModelData, ModelIndex>();
+
+/**
+ * Word → id map, built on first use and cached per model object (do not mutate
+ * `words` afterwards).
+ */
+function indexOf(model: FastTextModelData): ModelIndex {
+  let ix = INDEX.get(model);
+  if (!ix) {
+    const ids = new Map<string, number>();
+    let nwords = 0;
+    model.words.forEach((e, i) => {
+      if (!ids.has(e.word)) ids.set(e.word, i);
+      if (e.type === 'word') nwords++;
+    });
+    ix = { ids, nwords, subwords: new Map() };
+    INDEX.set(model, ix);
+  }
+  return ix;
+}
+
+/** Number of words (not labels) in the dictionary. */
+export function numWords(model: FastTextModelData): number {
+  return indexOf(model).nwords;
+}
+
+/** Id of `word` in the dictionary, or -1. */
+export function wordId(model: FastTextModelData, word: string): number {
+  return indexOf(model).ids.get(word) ?? -1;
+}
+
+function ngramsOf(model: FastTextModelData, word: string, nwords: number): number[] {
+  const { minn, maxn, bucket } = model.args;
+  return word === EOS ? [] : computeSubwords(word, minn, maxn, bucket, nwords);
+}
+
+/**
+ * Input rows that make up `word` (fastText's getSubwords): its own id when in
+ * the vocabulary, then its character n-gram rows; `</s>` has no n-grams.
+ */
+export function wordSubwords(model: FastTextModelData, word: string): number[] {
+  const ix = indexOf(model);
+  const id = ix.ids.get(word);
+  if (id === undefined) return ngramsOf(model, word, ix.nwords);
+  let rows = ix.subwords.get(id);
+  if (!rows) {
+    rows = [id, ...ngramsOf(model, word, ix.nwords)];
+    ix.subwords.set(id, rows);
+  }
+  return rows;
+}
+
+/** acc += input row `row`, float32 element by element. */
+function addRow(model: FastTextModelData, acc: Float32Array, row: number): void {
+  const { rows, cols, data } = model.input;
+  if (row < 0 || row >= rows) {
+    throw new VocabError(`fastText: input row must be in [0, ${rows}), got ${row}`);
+  }
+  const base = row * cols;
+  for (let j = 0; j < cols; j++) acc[j]! += data[base + j]!;
+}
+
+/** v *= float32(1 / n). */
+function scaleBy(v: Float32Array, inv: number): void {
+  const s = Math.fround(inv);
+  for (let j = 0; j < v.length; j++) v[j]! *= s;
+}
+
+function meanOfRows(model: FastTextModelData, rows: readonly number[], out: Float32Array): Float32Array {
+  out.fill(0);
+  for (const r of rows) addRow(model, out, r);
+  if (rows.length > 0) scaleBy(out, 1 / rows.length);
+  return out;
+}
+
+/**
+ * The vector of `word` (fastText's getWordVector): the float32 mean of its
+ * input rows (`wordSubwords`); out-of-vocabulary words use their n-grams only;
+ * zeros when there are none.
+ */
+export function wordVector(model: FastTextModelData, word: string, out?: Float32Array): Float32Array {
+  const dim = model.input.cols;
+  const v = out ?? new Float32Array(dim);
+  if (v.length !== dim) throw new ArgumentError(`wordVector: out must have length ${dim}, got ${v.length}`);
+  return meanOfRows(model, wordSubwords(model, word), v);
+}
+
+const READWORD_SPACE = /[ \t\v\f\r\0]+/;
+const CPP_SPACE = /[ \t\n\v\f\r]+/;
+
+/**
+ * Input rows and label ids of one line of a supervised model (fastText's
+ * getLine): tokens split at ` \t\v\f\r\0`, reading stops at the first `\n`; the
+ * line is taken as newline-terminated, so `</s>` ends it (set `eos: false` for
+ * a last line without a newline). In-vocabulary words give their id (or their
+ * subword rows when maxn > 0), unknown words their n-grams; then the word
+ * n-gram rows of the word hashes (`wordNgrams`). Labels (ids among the labels,
+ * 0-based) are only those in the dictionary.
+ */
+export function lineIds(
+  model: FastTextModelData, line: string, options: FastTextLookupOptions & { eos?: boolean } = {},
+): { ids: number[]; labels: number[] } {
+  const prefix = options.label ?? '__label__';
+  const ix = indexOf(model);
+  const nl = line.indexOf('\n');
+  const text = nl >= 0 ? line.slice(0, nl) : line;
+  const tokens = text.split(READWORD_SPACE).filter((t) => t.length > 0);
+  if (nl >= 0 || options.eos !== false) tokens.push(EOS);
+  const ids: number[] = [];
+  const labels: number[] = [];
+  const hashes: number[] = [];
+  for (const token of tokens) {
+    const id = ix.ids.get(token);
+    const isLabel = id !== undefined ? model.words[id]!.type === 'label' : token.startsWith(prefix);
+    if (!isLabel) {
+      if (id === undefined) ids.push(...ngramsOf(model, token, ix.nwords));
+      else if (model.args.maxn <= 0) ids.push(id);
+      else ids.push(...wordSubwords(model, token));
+      hashes.push(fastTextHash(token));
+    } else if (id !== undefined) {
+      labels.push(id - ix.nwords);
+    }
+  }
+  addWordNgrams(ids, hashes, model.args.wordNgrams, model.args.bucket, ix.nwords);
+  return { ids, labels };
+}
+
+/**
+ * fastText's sentence vector (print-sentence-vectors). Supervised models: the
+ * mean of the input rows of `lineIds(line)` (so `</s>` and word n-grams count).
+ * Unsupervised: split at C whitespace; the mean of the word vectors, each
+ * scaled to unit L2 norm first (zero vectors are skipped).
+ */
+export function sentenceVector(model: FastTextModelData, line: string, options: FastTextLookupOptions = {}): Float32Array {
+  const dim = model.input.cols;
+  const out = new Float32Array(dim);
+  if (model.args.model === 'sup') return meanOfRows(model, lineIds(model, line, options).ids, out);
+  const v = new Float32Array(dim);
+  let count = 0;
+  for (const word of line.split(CPP_SPACE)) {
+    if (word.length === 0) continue;
+    wordVector(model, word, v);
+    let sum = 0;
+    for (let j = 0; j < dim; j++) sum = Math.fround(sum + Math.fround(v[j]! * v[j]!));
+    const norm = Math.fround(Math.sqrt(sum));
+    if (norm > 0) {
+      scaleBy(v, 1 / norm);
+      for (let j = 0; j < dim; j++) out[j]! += v[j]!;
+      count++;
+    }
+  }
+  if (count > 0) scaleBy(out, 1 / count);
+  return out;
+}

@@ -1,0 +1,102 @@
+// Vector lookups of a fastText model in fastText's float32 arithmetic, on a
+// small synthetic model (native agreement: tests/node/fasttext-native.test.ts).
+import { describe, expect, test } from 'vitest';
+import { ArgumentError } from '../../src/core/errors.js';
+import {
+  type FastTextModelData, lineIds, numWords, sentenceVector, wordId, wordSubwords, wordVector,
+} from '../../src/models/fasttext-model.js';
+import { addWordNgrams, computeSubwords, fastTextHash } from '../../src/text/subwords.js';
+
+function model(kind: 'sg' | 'sup', maxn: number, wordNgrams = 1): FastTextModelData {
+  const words = kind === 'sup'
+    ? ['</s>', 'good', 'bad', 'film', '__label__pos', '__label__neg']
+    : ['</s>', 'the', 'café', '日本'];
+  const nwords = words.filter((w) => !w.startsWith('__label__')).length;
+  const bucket = 50;
+  const dim = 5;
+  const rows = nwords + bucket;
+  const data = Float32Array.from({ length: rows * dim }, (_, i) => Math.fround(Math.cos(i * 0.7) / (1 + (i % 3))));
+  return {
+    args: { dim, ws: 5, epoch: 1, minCount: 1, neg: 5, wordNgrams, loss: kind === 'sup' ? 'softmax' : 'ns', model: kind, bucket, minn: 3, maxn, lrUpdateRate: 100, t: 1e-4 },
+    words: words.map((word, i) => ({ word, count: 10 - i, type: word.startsWith('__label__') ? 'label' as const : 'word' as const })),
+    ntokens: 100, pruneIdxSize: -1,
+    input: { rows, cols: dim, data },
+    output: { rows: words.length - nwords, cols: dim, data: new Float32Array((words.length - nwords) * dim) },
+  };
+}
+
+/** The float32 mean of rows, summed in order then scaled by fround(1/n), as fastText does. */
+function mean(m: FastTextModelData, rows: number[]): number[] {
+  const acc = new Float32Array(m.input.cols);
+  for (const r of rows) for (let j = 0; j < acc.length; j++) acc[j] = Math.fround(acc[j]! + m.input.data[r * m.input.cols + j]!);
+  const s = Math.fround(1 / rows.length);
+  return Array.from(acc, (v) => Math.fround(v * s));
+}
+
+describe('wordSubwords and wordVector', () => {
+  const m = model('sg', 6);
+
+  test('in vocabulary: own row first, then the n-gram rows; </s> has no n-grams', () => {
+    expect(numWords(m)).toBe(4);
+    expect(wordId(m, 'café')).toBe(2);
+    expect(wordSubwords(m, 'café')).toEqual([2, ...computeSubwords('café', 3, 6, 50, 4)]);
+    expect(wordSubwords(m, '</s>')).toEqual([0]);
+    expect(Array.from(wordVector(m, 'café'))).toEqual(mean(m, wordSubwords(m, 'café')));
+  });
+
+  test('out of vocabulary: n-gram rows only; no n-grams → zeros', () => {
+    expect(wordId(m, 'cafés')).toBe(-1);
+    expect(wordSubwords(m, 'cafés')).toEqual(computeSubwords('cafés', 3, 6, 50, 4));
+    expect(Array.from(wordVector(m, 'cafés'))).toEqual(mean(m, wordSubwords(m, 'cafés')));
+    const noSub = model('sg', 0);
+    expect(Array.from(wordVector(noSub, 'cafés'))).toEqual([0, 0, 0, 0, 0]);
+    expect(Array.from(wordVector(noSub, 'the'))).toEqual(mean(noSub, [1]));
+  });
+
+  test('writes into out when given; a wrong length is an ArgumentError', () => {
+    const out = new Float32Array(5);
+    expect(wordVector(m, 'the', out)).toBe(out);
+    expect(() => wordVector(m, 'the', new Float32Array(4))).toThrow(ArgumentError);
+  });
+});
+
+describe('sentenceVector', () => {
+  test('unsupervised: mean of unit-norm word vectors (float32), skipping zero vectors', () => {
+    const m = model('sg', 6);
+    const words = ['the', 'café', 'xyz'];
+    const acc = new Float32Array(5);
+    for (const w of words) {
+      const v = wordVector(m, w);
+      let sum = 0;
+      for (const x of v) sum = Math.fround(sum + Math.fround(x * x));
+      const inv = Math.fround(1 / Math.fround(Math.sqrt(sum)));
+      for (let j = 0; j < 5; j++) acc[j] = Math.fround(acc[j]! + Math.fround(v[j]! * inv));
+    }
+    const s = Math.fround(1 / 3);
+    expect(Array.from(sentenceVector(m, '  the\tcafé xyz \n'))).toEqual(Array.from(acc, (x) => Math.fround(x * s)));
+    const noSub = model('sg', 0);
+    expect(sentenceVector(noSub, 'zz the')).toEqual(sentenceVector(noSub, 'the'));
+    expect(Array.from(sentenceVector(noSub, 'zz yy'))).toEqual([0, 0, 0, 0, 0]);
+  });
+
+  test('supervised: lineIds adds </s>, skips labels, appends word n-grams; the mean of those rows', () => {
+    const m = model('sup', 0, 2);
+    const { ids, labels } = lineIds(m, '__label__neg good film unknown __label__other');
+    const hashes = ['good', 'film', 'unknown', '</s>'].map((w) => fastTextHash(w));
+    const expected = [1, 3, 0];
+    addWordNgrams(expected, hashes, 2, 50, 4);
+    expect(ids).toEqual(expected);
+    expect(labels).toEqual([1]);
+    expect(Array.from(sentenceVector(m, 'good film unknown'))).toEqual(mean(m, lineIds(m, 'good film unknown').ids));
+    expect(lineIds(m, 'good film', { eos: false }).ids.slice(0, 2)).toEqual([1, 3]);
+    expect(lineIds(m, 'good\nfilm').ids.slice(0, 2)).toEqual([1, 0]);
+    expect(lineIds(m, 'good #good', { label: '#' }).ids.slice(0, 2)).toEqual([1, 0]);
+  });
+
+  test('supervised with maxn > 0: in-vocabulary words add their subword rows', () => {
+    const m = model('sup', 4);
+    const { ids } = lineIds(m, 'good', { eos: false });
+    expect(ids).toEqual(wordSubwords(m, 'good'));
+    expect(ids.length).toBeGreaterThan(1);
+  });
+});
