@@ -34,8 +34,11 @@ export { Vocab, encode, encodeLine } from './text/vocab.js';
 export type { VocabEntry, VocabOptions, EntryType, EncodeOptions, EncodedLine } from './text/vocab.js';
 export * from './data/index.js';
 // fastText subwords, model data and the word-vector formats (issue 4, formats)
-export { fastTextHash, computeSubwords, ngramStrings, addWordNgrams, BOW, EOW, EOS } from './text/subwords.js';
-export { wordVector, sentenceVector, wordSubwords, wordId, numWords, lineIds } from './models/fasttext-model.js';
+export { fastTextHash, computeSubwords, ngramStrings, addWordNgrams, BOW, EOW } from './text/subwords.js';
+export {
+  wordVector as fastTextWordVector, sentenceVector as fastTextSentenceVector, wordSubwords as fastTextWordSubwords,
+  wordId as fastTextWordId, numWords as fastTextNumWords, lineIds as fastTextLineIds,
+} from './models/fasttext-model.js';
 export type {
   FastTextArgs, FastTextModelData, FastTextMatrix, FastTextEntry, FastTextLoss, FastTextModelName, FastTextLookupOptions,
 } from './models/fasttext-model.js';

@@ -17,7 +17,7 @@ import { ArgumentError } from '../core/errors.js';
 /** Begin- and end-of-word markers and the end-of-sentence token. */
 export const BOW = '<';
 export const EOW = '>';
-export const EOS = '</s>';
+export { EOS } from './tokenize.js';
 
 const ENCODER = new TextEncoder();
 const DECODER = new TextDecoder('utf-8');
