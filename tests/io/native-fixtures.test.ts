@@ -1,6 +1,6 @@
-// A real native fastText .bin (committed fixture) read in the browser: the
-// fixtures are fetched from the dev server, so this runs in Chromium only; Node
-// reads the same fixtures in tests/node/fasttext-native.test.ts.
+// Real native fastText files (committed fixtures) read in every runtime: the
+// page fetches them from the dev server, Node reads them from disk.
+// tests/node/fasttext-native.test.ts also makes fresh ones with the binary.
 import { describe, expect, test } from 'vitest';
 import { readFastTextBin } from '../../src/io/fasttext-bin.js';
 import { readVec } from '../../src/io/vec.js';
@@ -19,15 +19,18 @@ const FILES: Record<string, URL> = {
   'sup.sentences.txt': new URL('../fixtures/fasttext/sup.sentences.txt', import.meta.url),
   'sup.sentence-vectors.txt': new URL('../fixtures/fasttext/sup.sentence-vectors.txt', import.meta.url),
 };
-async function fetchFixture(name: string): Promise<Response> {
+async function get(name: string): Promise<Uint8Array> {
+  if (!inBrowser) {
+    const { readFile } = await import('node:fs/promises');
+    return new Uint8Array(await readFile(FILES[name]!));
+  }
   const r = await fetch(FILES[name]!);
   if (!r.ok) throw new Error(`fixture ${name}: HTTP ${r.status}`);
-  return r;
+  return new Uint8Array(await r.arrayBuffer());
 }
-const get = async (name: string) => new Uint8Array(await (await fetchFixture(name)).arrayBuffer());
-const getText = async (name: string) => (await fetchFixture(name)).text();
+const getText = async (name: string) => new TextDecoder().decode(await get(name));
 
-describe.skipIf(!inBrowser)('native fastText fixtures, in the browser', () => {
+describe('native fastText fixtures', () => {
   test('sg.bin: word vectors (OOV included) and sentence vectors equal what native printed', async () => {
     const sg = readFastTextBin(await get('sg.bin'));
     expect(sg.args.bucket).toBe(2000);
