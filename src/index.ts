@@ -46,3 +46,5 @@ export { readFastTextBin, writeFastTextBin, FASTTEXT_MAGIC, FASTTEXT_VERSION } f
 export { readVec, writeVec, formatFloat32 } from './io/vec.js';
 export type { WordVectors } from './io/vec.js';
 export { readWord2VecBin, writeWord2VecBin } from './io/word2vec-bin.js';
+export { FastTextClassifier } from './models/fasttext.js';
+export type { SupervisedOptions as FastTextSupervisedOptions, SupervisedProgress, Prediction, TestResult } from './models/fasttext.js';
