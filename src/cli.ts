@@ -1,0 +1,241 @@
+// The fastText-compatible command line (`npx wasm-nlp <command> ...`), Node only.
+// Argument parsing, defaults and help live in src/cli/args.ts; this file does
+// the I/O: reads files and stdin, prints what fastText prints, writes models
+// atomically, and maps a bad command line to one line on stderr and exit code 2.
+import { readFileSync } from 'node:fs';
+import { init } from './core/runtime.js';
+import { WasmNlpError } from './core/errors.js';
+import { CliError, helpText, parseArgs, type Parsed, type TrainArgs } from './cli/args.js';
+import { FastTextClassifier } from './models/fasttext.js';
+import { readFastTextBin } from './io/fasttext-bin.js';
+import { readVec, writeVec, type WordVectors } from './io/vec.js';
+import { writeBytesAtomic } from './io/node.js';
+import { type FastTextModelData, sentenceVector, wordSubwords, wordVector } from './models/fasttext-model.js';
+import { ngramStrings } from './text/subwords.js';
+
+export interface CliIO {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+  /** All of standard input (for commands that read queries or test data from it). */
+  stdin: () => Promise<string>;
+  /** Whether stdin is a terminal (prompts are printed only then). */
+  interactive: boolean;
+}
+
+/** C's %.{p}g, as fastText prints vectors and probabilities. */
+export function formatG(v: number, p = 5): string {
+  if (!Number.isFinite(v)) return Number.isNaN(v) ? 'nan' : v > 0 ? 'inf' : '-inf';
+  if (v === 0) return Object.is(v, -0) ? '-0' : '0';
+  const exp = Math.floor(Math.log10(Math.abs(Number(v.toPrecision(p)))));
+  if (exp < -4 || exp >= p) {
+    const [m, e] = v.toExponential(p - 1).split('e') as [string, string];
+    const mant = m.includes('.') ? m.replace(/0+$/, '').replace(/\.$/, '') : m;
+    const n = Number(e);
+    return `${mant}e${n < 0 ? '-' : '+'}${String(Math.abs(n)).padStart(2, '0')}`;
+  }
+  const s = v.toFixed(Math.max(0, p - 1 - exp));
+  return s.includes('.') ? s.replace(/0+$/, '').replace(/\.$/, '') : s;
+}
+
+function progressLine(p: { progress: number; wordsPerSec: number; lr: number; loss: number; eta: number }): string {
+  const eta = Number.isFinite(p.eta) ? Math.max(0, Math.round(p.eta)) : 0;
+  const h = Math.floor(eta / 3600), m = Math.floor((eta % 3600) / 60), s = eta % 60;
+  return `\rProgress: ${(100 * p.progress).toFixed(1).padStart(5)}% words/sec/thread: ${String(Math.round(p.wordsPerSec)).padStart(7)} ` +
+    `lr: ${p.lr.toFixed(6)} avg.loss: ${p.loss.toFixed(6)} ETA: ${h}h${m}m${s}s`;
+}
+
+function readInput(path: string, io: CliIO): Promise<string> | string {
+  return path === '-' ? io.stdin() : readFileSync(path, 'utf8');
+}
+
+function loadModel(path: string): FastTextModelData {
+  return readFastTextBin(new Uint8Array(readFileSync(path)));
+}
+
+/** Word vectors of every word of a model (fastText's getWordVector), for .vec output, nn and analogies. */
+function allWordVectors(model: FastTextModelData): WordVectors {
+  const words = model.words.filter((w) => w.type === 'word').map((w) => w.word);
+  const dim = model.input.cols;
+  const data = new Float32Array(words.length * dim);
+  words.forEach((w, i) => wordVector(model, w, data.subarray(i * dim, (i + 1) * dim)));
+  return { words, dim, data };
+}
+
+function normalizedRows(wv: WordVectors): Float32Array {
+  const out = new Float32Array(wv.data);
+  for (let i = 0; i < wv.words.length; i++) {
+    let s = 0;
+    for (let j = 0; j < wv.dim; j++) s += out[i * wv.dim + j]! ** 2;
+    const n = Math.sqrt(s);
+    if (n > 0) for (let j = 0; j < wv.dim; j++) out[i * wv.dim + j]! /= n;
+  }
+  return out;
+}
+
+/** The k words nearest (cosine) to `query`, skipping `exclude`. */
+function nearest(wv: WordVectors, unit: Float32Array, query: Float32Array, k: number, exclude: Set<string>): [string, number][] {
+  let qn = 0;
+  for (const x of query) qn += x * x;
+  qn = Math.sqrt(qn) || 1;
+  const best: [string, number][] = [];
+  for (let i = 0; i < wv.words.length; i++) {
+    if (exclude.has(wv.words[i]!)) continue;
+    let d = 0;
+    for (let j = 0; j < wv.dim; j++) d += unit[i * wv.dim + j]! * query[j]!;
+    d /= qn;
+    if (best.length < k || d > best[best.length - 1]![1]) {
+      best.push([wv.words[i]!, d]);
+      best.sort((a, b) => b[1] - a[1]);
+      if (best.length > k) best.pop();
+    }
+  }
+  return best;
+}
+
+async function train(command: 'skipgram' | 'cbow' | 'supervised', a: TrainArgs, io: CliIO): Promise<number> {
+  if (command !== 'supervised') {
+    throw new CliError(`${command}: training word vectors from the command line is not available in this version yet; use \`supervised\`, or the Word2Vec API`);
+  }
+  if (a.thread !== 1 && a.verbose > 0) io.stderr(`note: -thread ${a.thread}: supervised training runs on 1 thread in this version\n`);
+  const text = readFileSync(a.input);
+  const pretrained = a.pretrainedVectors !== '' ? readVec(new Uint8Array(readFileSync(a.pretrainedVectors))) : undefined;
+  const start = performance.now();
+  const model = await FastTextClassifier.train(text, {
+    dim: a.dim, epoch: a.epoch, lr: a.lr, wordNgrams: a.wordNgrams, minCount: a.minCount, minCountLabel: a.minCountLabel,
+    bucket: a.bucket, loss: a.loss, neg: a.neg, lrUpdateRate: a.lrUpdateRate, label: a.label, seed: a.seed,
+    pretrainedVectors: pretrained,
+    onProgress: a.verbose > 1 ? (p) => io.stderr(progressLine(p)) : undefined,
+  });
+  try {
+    if (a.verbose > 1) io.stderr('\n');
+    if (a.verbose > 0) io.stderr(`Trained in ${((performance.now() - start) / 1e3).toFixed(1)} s; writing ${a.output}.bin and ${a.output}.vec\n`);
+    await writeBytesAtomic(`${a.output}.bin`, model.toBytes());
+    const data = readFastTextBin(model.toBytes());
+    await writeBytesAtomic(`${a.output}.vec`, writeVec(allWordVectors(data)));
+  } finally {
+    model.dispose();
+  }
+  return 0;
+}
+
+async function run(parsed: Parsed, io: CliIO): Promise<number> {
+  switch (parsed.command) {
+    case 'help':
+      io.stdout(helpText(parsed.topic) + '\n');
+      return 0;
+    case 'skipgram':
+    case 'cbow':
+    case 'supervised':
+      return train(parsed.command, parsed.args, io);
+    case 'test':
+    case 'predict':
+    case 'predict-prob': {
+      const model = FastTextClassifier.fromBytes(new Uint8Array(readFileSync(parsed.model)));
+      try {
+        const text = await readInput(parsed.input, io);
+        if (parsed.command === 'test') {
+          const r = model.test(text, parsed.k, parsed.threshold);
+          io.stdout(`N\t${r.n}\nP@${parsed.k}\t${formatG(r.precision, 3)}\nR@${parsed.k}\t${formatG(r.recall, 3)}\n`);
+          return 0;
+        }
+        const lines = text.split('\n');
+        if (lines[lines.length - 1] === '') lines.pop();
+        const preds = model.predictLines(lines, parsed.k, parsed.threshold);
+        const prob = parsed.command === 'predict-prob';
+        io.stdout(preds.map((p) => p.map((x) => (prob ? `${x.label} ${formatG(x.prob)}` : x.label)).join(' ')).join('\n') + (preds.length ? '\n' : ''));
+        return 0;
+      } finally {
+        model.dispose();
+      }
+    }
+    case 'print-word-vectors':
+    case 'print-sentence-vectors': {
+      const model = loadModel(parsed.model);
+      const input = await io.stdin();
+      const out: string[] = [];
+      if (parsed.command === 'print-word-vectors') {
+        for (const w of input.split(/[ \t\n\v\f\r]+/)) {
+          if (w.length === 0) continue;
+          out.push(`${w} ${Array.from(wordVector(model, w), (v) => formatG(v)).join(' ')} `);
+        }
+      } else {
+        const lines = input.split('\n');
+        if (lines[lines.length - 1] === '') lines.pop();
+        for (const l of lines) out.push(`${Array.from(sentenceVector(model, l), (v) => formatG(v)).join(' ')} `);
+      }
+      io.stdout(out.map((l) => l + '\n').join(''));
+      return 0;
+    }
+    case 'print-ngrams': {
+      const model = loadModel(parsed.model);
+      if (model.args.maxn <= 0) throw new CliError('print-ngrams: model must have character n-grams (maxn > 0), got maxn 0');
+      const grams = ngramStrings(parsed.word, model.args.minn, model.args.maxn);
+      const rows = wordSubwords(model, parsed.word);
+      // An in-vocabulary word's own row comes first, printed under the word itself (as fastText does).
+      const names = rows.length > grams.length ? [parsed.word, ...grams] : grams;
+      const dim = model.input.cols;
+      const lines = names.map((g, i) => {
+        const r = rows[i]!;
+        return `${g} ${Array.from(model.input.data.subarray(r * dim, (r + 1) * dim), (v) => formatG(v)).join(' ')} `;
+      });
+      io.stdout(lines.map((l) => l + '\n').join(''));
+      return 0;
+    }
+    case 'nn':
+    case 'analogies': {
+      const model = loadModel(parsed.model);
+      const wv = allWordVectors(model);
+      const unit = normalizedRows(wv);
+      const input = await io.stdin();
+      const out: string[] = [];
+      const prompt = parsed.command === 'nn' ? 'Query word? ' : 'Query triplet (A - B + C)? ';
+      const queries = parsed.command === 'nn'
+        ? input.split(/\s+/).filter((w) => w.length > 0).map((w) => [w])
+        : input.split('\n').map((l) => l.trim().split(/\s+/)).filter((t) => t.length === 3 && t[0] !== '');
+      for (const q of queries) {
+        if (io.interactive) out.push(prompt);
+        const v = new Float32Array(wv.dim);
+        const add = (w: string, s: number) => {
+          const x = wordVector(model, w);
+          let n = 0;
+          for (const e of x) n += e * e;
+          n = Math.sqrt(n) || 1;
+          for (let j = 0; j < wv.dim; j++) v[j]! += (s * x[j]!) / n;
+        };
+        if (q.length === 1) add(q[0]!, 1);
+        else { add(q[0]!, 1); add(q[1]!, -1); add(q[2]!, 1); }
+        for (const [w, d] of nearest(wv, unit, v, parsed.k, new Set(q))) out.push(`${w} ${formatG(d)}\n`);
+      }
+      io.stdout(out.join(''));
+      return 0;
+    }
+  }
+}
+
+/** Run the command line; returns the exit code (0 ok, 1 failure, 2 bad command line). */
+export async function main(argv: readonly string[], io: CliIO): Promise<number> {
+  let parsed: Parsed;
+  try {
+    parsed = parseArgs(argv);
+  } catch (e) {
+    if (e instanceof CliError) {
+      io.stderr(`${e.message}\n`);
+      return e.exitCode;
+    }
+    throw e;
+  }
+  try {
+    await init();
+    return await run(parsed, io);
+  } catch (e) {
+    if (e instanceof CliError) {
+      io.stderr(`${e.message}\n`);
+      return e.exitCode;
+    }
+    if (e instanceof WasmNlpError || (e as NodeJS.ErrnoException)?.code !== undefined) {
+      io.stderr(`${(e as Error).message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}
