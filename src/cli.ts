@@ -110,8 +110,8 @@ async function train(command: 'skipgram' | 'cbow' | 'supervised', a: TrainArgs, 
     if (a.verbose > 1) io.stderr('\n');
     if (a.verbose > 0) io.stderr(`Trained in ${((performance.now() - start) / 1e3).toFixed(1)} s; writing ${a.output}.bin and ${a.output}.vec\n`);
     await writeBytesAtomic(`${a.output}.bin`, model.toBytes());
-    const data = readFastTextBin(model.toBytes());
-    await writeBytesAtomic(`${a.output}.vec`, writeVec(allWordVectors(data)));
+    // Views of the Wasm matrices: nothing allocates in Wasm memory until the .vec bytes exist.
+    await writeBytesAtomic(`${a.output}.vec`, writeVec(allWordVectors(model.toModelData())));
   } finally {
     model.dispose();
   }

@@ -237,11 +237,14 @@ export class FastTextClassifier {
 
   /** The model as native fastText `.bin` bytes (`fasttext predict` reads them). */
   toBytes(): Uint8Array {
-    return writeFastTextBin(this.modelData());
+    return writeFastTextBin(this.toModelData());
   }
 
-  /** The model's data with views of its matrices (valid until the next Wasm allocation). */
-  private modelData(): FastTextModelData {
+  /**
+   * The model's data (args, dictionary, matrices) with views of its matrices in
+   * Wasm memory, no copies: valid until the next Wasm allocation.
+   */
+  toModelData(): FastTextModelData {
     return {
       args: this.args, words: this.words, ntokens: this.ntokens, pruneIdxSize: -1,
       input: { rows: this.input.shape[0]!, cols: this.input.shape[1]!, data: this.input.view() as Float32Array },
