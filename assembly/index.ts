@@ -10,3 +10,4 @@ export { embedding_fwd_f32, embedding_bwd_f32 } from './embedding';
 export { add_f32, mul_f32, scale_f32, axpy_f32, bias_add_f32, sum_rows_f32, sum_cols_f32, dropout_fwd_f32, dropout_bwd_f32, sinusoidal_positions_f32 } from './elementwise';
 export { sgd_step_f32, adam_step_f32, sum_squares_f32 } from './optim';
 export { attention_fwd, attention_bwd, attention_workspace_bytes, rotary_fwd, rotary_bwd } from './attention';
+export { sgns_train, sgns_scratch_bytes, sgns_draw_negatives } from './sgns';
