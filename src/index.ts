@@ -25,3 +25,7 @@ export { sgdStep, adamStep, clipGradNorm } from './ops/optim.js';
 export type { SgdOptions, AdamOptions } from './ops/optim.js';
 export { attention, attentionBackward, attentionWorkspaceBytes, rotary, rotaryBackward } from './ops/attention.js';
 export type { AttentionOptions, RotaryOptions } from './ops/attention.js';
+export { SgnsTrainer, aliasTable, huffmanTree, keepProbabilities } from './ops/sgns.js';
+export type { SgnsOptions, SgnsState, HuffmanTree } from './ops/sgns.js';
+export { Word2Vec } from './models/word2vec.js';
+export type { Word2VecOptions, TrainVocab, Word2VecProgress, Word2VecTrainOptions, Word2VecTrainResult, Neighbour } from './models/word2vec.js';

@@ -307,9 +307,10 @@ export class SgnsTrainer {
    * Train on `ids` (ids in [0, V) or the EOS id). A sentence ends at EOS, every
    * SGNS_MAX_SENTENCE raw tokens, and at the end of `ids`; ids are fed to the
    * kernel in pieces cut just after an EOS where one is near, else at the
-   * buffer size. Returns the number of raw (non-EOS) tokens processed.
+   * buffer size. `afterEach`, when given, runs after every kernel call (progress).
+   * Returns the number of raw (non-EOS) tokens processed.
    */
-  train(ids: Int32Array): number {
+  train(ids: Int32Array, afterEach?: () => void): number {
     const fn = 'SgnsTrainer.train';
     const r = rt(fn);
     if (this.blocks.length === 0) throw new ArgumentError(`${fn}: trainer must not be disposed, got a disposed trainer`);
@@ -332,6 +333,7 @@ export class SgnsTrainer {
       }
       new Int32Array(r.memory.buffer, this.ids, end - start).set(ids.subarray(start, end));
       this.run(this.ids, end - start);
+      afterEach?.();
       start = end;
     }
     return this.stats.processed - before;

@@ -185,8 +185,8 @@ describe('statistics', () => {
     const { prob, alias } = aliasTable(counts, 0.75);
     const mass = new Float64Array(6);
     for (let i = 0; i < 6; i++) {
-      mass[i] += prob[i]! / 2 ** 32;
-      mass[alias[i]!] += 1 - prob[i]! / 2 ** 32;
+      mass[i] = mass[i]! + prob[i]! / 2 ** 32;
+      mass[alias[i]!] = mass[alias[i]!]! + 1 - prob[i]! / 2 ** 32;
     }
     const z = counts.reduce((a, c) => a + c ** 0.75, 0);
     for (let i = 0; i < 6; i++) expect(mass[i]).toBeCloseTo((6 * counts[i]! ** 0.75) / z, 6);

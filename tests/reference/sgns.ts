@@ -78,8 +78,8 @@ export function refSgnsTrain(ids: Int32Array, win: Float64Array, wout: Float64Ar
   };
   const update = (rows: number[], targets: number[], labels: number[], lr: number): void => {
     const h = new Float64Array(dim);
-    for (const r of rows) for (let c = 0; c < dim; c++) h[c] += win[r * dim + c]!;
-    if (cfg.subOff || cfg.cbow) for (let c = 0; c < dim; c++) h[c] /= rows.length;
+    for (const r of rows) for (let c = 0; c < dim; c++) h[c] = h[c]! + win[r * dim + c]!;
+    if (cfg.subOff || cfg.cbow) for (let c = 0; c < dim; c++) h[c] = h[c]! / rows.length;
     const g = targets.map((t) => {
       let f = 0;
       for (let c = 0; c < dim; c++) f += h[c]! * wout[t * dim + c]!;
@@ -93,12 +93,12 @@ export function refSgnsTrain(ids: Int32Array, win: Float64Array, wout: Float64Ar
     for (let k = 0; k < targets.length; k++) {
       const o = targets[k]! * dim;
       for (let c = 0; c < dim; c++) {
-        e[c] += g[k]! * wout[o + c]!;
-        wout[o + c] += g[k]! * h[c]!;
+        e[c] = e[c]! + g[k]! * wout[o + c]!;
+        wout[o + c] = wout[o + c]! + g[k]! * h[c]!;
       }
     }
     st.lossCount++;
-    for (const r of rows) for (let c = 0; c < dim; c++) win[r * dim + c] += e[c]!;
+    for (const r of rows) for (let c = 0; c < dim; c++) win[r * dim + c] = win[r * dim + c]! + e[c]!;
   };
 
   let i = 0;
