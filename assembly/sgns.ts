@@ -29,7 +29,7 @@
 // NS only, its negative draws in pair order), buffering 64 blocks at a time.
 // The state keeps the index of the next word, so chunks continue the stream.
 
-import { philox_block } from './rng';
+import { philox_x4_store } from './rng';
 import { exp_v, hsum } from './vmath';
 
 /** Longest sentence in raw tokens; longer runs are cut into pieces (word2vec's MAX_SENTENCE_LENGTH). */
@@ -66,9 +66,9 @@ function rng_refill(rng: usize): void {
   const key0 = load<u32>(rng, 4), key1 = load<u32>(rng, 8), stream = load<u32>(rng, 12);
   let ctr = load<u64>(rng, 16);
   const buf = rng + RNG_HEAD;
-  for (let i = 0; i < RNG_WORDS; i += 4) {
-    v128.store(buf + (<usize>i << 2), philox_block(key0, key1, <u32>ctr, <u32>(ctr >> 32), stream, 0));
-    ctr++;
+  for (let i = 0; i < RNG_WORDS; i += 16) {
+    philox_x4_store(buf + (<usize>i << 2), key0, key1, ctr, stream);
+    ctr += 4;
   }
   store<u64>(rng, ctr, 16);
   store<i32>(rng, 0);
