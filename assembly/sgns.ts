@@ -91,24 +91,50 @@ function rng_refill(rng: usize): void {
   return <u32>p < load<u32>(prob + (idx << 2)) ? <i32>idx : load<i32>(alias + (idx << 2));
 }
 
-/** sum_c a[c] b[c], two v128 accumulators, scalar tail. */
+/** sum_c a[c] b[c]: one f32x4 accumulator over groups of 4, lanes summed, then the scalar tail (the order of dots4). */
 // @ts-ignore: decorator
 @inline function dot(a: usize, b: usize, dim: i32): f32 {
-  let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
+  let acc = f32x4.splat(0);
   let c = 0;
-  for (; c + 8 <= dim; c += 8) {
+  for (; c + 4 <= dim; c += 4) {
     const o = <usize>c << 2;
-    acc0 = f32x4.add(acc0, f32x4.mul(v128.load(a + o), v128.load(b + o)));
-    acc1 = f32x4.add(acc1, f32x4.mul(v128.load(a + o, 16), v128.load(b + o, 16)));
+    acc = f32x4.add(acc, f32x4.mul(v128.load(a + o), v128.load(b + o)));
   }
-  if (c + 4 <= dim) {
-    const o = <usize>c << 2;
-    acc0 = f32x4.add(acc0, f32x4.mul(v128.load(a + o), v128.load(b + o)));
-    c += 4;
-  }
-  let s = hsum(f32x4.add(acc0, acc1));
+  let s = hsum(acc);
   for (; c < dim; c++) s += load<f32>(a + (<usize>c << 2)) * load<f32>(b + (<usize>c << 2));
   return s;
+}
+
+/**
+ * Four dots h . b_j at once, each bit for bit dot(h, b_j): four independent
+ * accumulators hide the add latency, the four rows stream in together (their
+ * cache misses overlap) and h is loaded once. Writes out[0..3].
+ */
+// @ts-ignore: decorator
+@inline function dots4(h: usize, b0: usize, b1: usize, b2: usize, b3: usize, dim: i32, out: usize): void {
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  let c = 0;
+  for (; c + 4 <= dim; c += 4) {
+    const o = <usize>c << 2;
+    const hv = v128.load(h + o);
+    a0 = f32x4.add(a0, f32x4.mul(hv, v128.load(b0 + o)));
+    a1 = f32x4.add(a1, f32x4.mul(hv, v128.load(b1 + o)));
+    a2 = f32x4.add(a2, f32x4.mul(hv, v128.load(b2 + o)));
+    a3 = f32x4.add(a3, f32x4.mul(hv, v128.load(b3 + o)));
+  }
+  let s0 = hsum(a0), s1 = hsum(a1), s2 = hsum(a2), s3 = hsum(a3);
+  for (; c < dim; c++) {
+    const o = <usize>c << 2;
+    const x = load<f32>(h + o);
+    s0 += x * load<f32>(b0 + o);
+    s1 += x * load<f32>(b1 + o);
+    s2 += x * load<f32>(b2 + o);
+    s3 += x * load<f32>(b3 + o);
+  }
+  store<f32>(out, s0);
+  store<f32>(out, s1, 4);
+  store<f32>(out, s2, 8);
+  store<f32>(out, s3, 12);
 }
 
 /** y[c] += a x[c]. */
@@ -154,14 +180,20 @@ function rng_refill(rng: usize): void {
 function outputs_update(h: usize, wout: usize, targets: usize, labels: usize, g: usize, neu1e: usize,
                         K: i32, dim: i32, lr: f32): f64 {
   const rowBytes = <usize>dim << 2;
-  for (let k = 0; k < K; k++) {
+  let k = 0;
+  for (; k + 4 <= K; k += 4) {
+    const t = targets + (<usize>k << 2);
+    dots4(h, wout + <usize>load<i32>(t) * rowBytes, wout + <usize>load<i32>(t, 4) * rowBytes,
+          wout + <usize>load<i32>(t, 8) * rowBytes, wout + <usize>load<i32>(t, 12) * rowBytes, dim, g + (<usize>k << 2));
+  }
+  for (; k < K; k++) {
     store<f32>(g + (<usize>k << 2), dot(h, wout + <usize>load<i32>(targets + (<usize>k << 2)) * rowBytes, dim));
   }
   // sigmoid and loss four at a time: e = exp(-|f|); sigmoid(f) = 1/(1+e) (f >= 0)
   // or e/(1+e); softplus(-s f) = max(-s f, 0) + log(1 + e), s = 2 label - 1.
   let loss: f64 = 0;
   const one = f32x4.splat(1), two = f32x4.splat(2);
-  for (let k = 0; k < K; k += 4) {
+  for (k = 0; k < K; k += 4) {
     const o = <usize>k << 2;
     const f = v128.load(g + o), y = v128.load(labels + o);
     const e = exp_v(f32x4.neg(f32x4.abs(f)));
@@ -184,7 +216,7 @@ function outputs_update(h: usize, wout: usize, targets: usize, labels: usize, g:
     if (k + 2 < K) loss += <f64>f32x4.extract_lane(l, 2);
     if (k + 3 < K) loss += <f64>f32x4.extract_lane(l, 3);
   }
-  for (let k = 0; k < K; k++) {
+  for (k = 0; k < K; k++) {
     axpy2(h, wout + <usize>load<i32>(targets + (<usize>k << 2)) * rowBytes, neu1e, dim,
           load<f32>(g + (<usize>k << 2)));
   }
