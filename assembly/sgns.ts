@@ -172,6 +172,41 @@ function rng_refill(rng: usize): void {
 }
 
 /**
+ * Four axpy2 in one pass, bit for bit the four calls in order when the rows are
+ * distinct (callers check): e[c] = (((e + g0 w0) + g1 w1) + g2 w2) + g3 w3 with
+ * the rows before their update, then w_j += g_j h. e and h are loaded once.
+ */
+// @ts-ignore: decorator
+@inline function axpy2x4(h: usize, w0: usize, w1: usize, w2: usize, w3: usize, e: usize, dim: i32, g: usize): void {
+  const g0 = load<f32>(g), g1 = load<f32>(g, 4), g2 = load<f32>(g, 8), g3 = load<f32>(g, 12);
+  const v0 = f32x4.splat(g0), v1 = f32x4.splat(g1), v2 = f32x4.splat(g2), v3 = f32x4.splat(g3);
+  let c = 0;
+  for (; c + 4 <= dim; c += 4) {
+    const o = <usize>c << 2;
+    const hv = v128.load(h + o);
+    const x0 = v128.load(w0 + o), x1 = v128.load(w1 + o), x2 = v128.load(w2 + o), x3 = v128.load(w3 + o);
+    let ev = f32x4.add(v128.load(e + o), f32x4.mul(v0, x0));
+    ev = f32x4.add(ev, f32x4.mul(v1, x1));
+    ev = f32x4.add(ev, f32x4.mul(v2, x2));
+    v128.store(e + o, f32x4.add(ev, f32x4.mul(v3, x3)));
+    v128.store(w0 + o, f32x4.add(x0, f32x4.mul(v0, hv)));
+    v128.store(w1 + o, f32x4.add(x1, f32x4.mul(v1, hv)));
+    v128.store(w2 + o, f32x4.add(x2, f32x4.mul(v2, hv)));
+    v128.store(w3 + o, f32x4.add(x3, f32x4.mul(v3, hv)));
+  }
+  for (; c < dim; c++) {
+    const o = <usize>c << 2;
+    const hv = load<f32>(h + o);
+    const x0 = load<f32>(w0 + o), x1 = load<f32>(w1 + o), x2 = load<f32>(w2 + o), x3 = load<f32>(w3 + o);
+    store<f32>(e + o, (((load<f32>(e + o) + g0 * x0) + g1 * x1) + g2 * x2) + g3 * x3);
+    store<f32>(w0 + o, x0 + g0 * hv);
+    store<f32>(w1 + o, x1 + g1 * hv);
+    store<f32>(w2 + o, x2 + g2 * hv);
+    store<f32>(w3 + o, x3 + g3 * hv);
+  }
+}
+
+/**
  * The output side of one pair: K targets (rows of wout) with labels (f32 0/1)
  * against the input vector h. g (pad4(K) floats) is scratch for the dots and
  * then the gradient scales. neu1e (dim) must be zero on entry and receives
@@ -216,7 +251,21 @@ function outputs_update(h: usize, wout: usize, targets: usize, labels: usize, g:
     if (k + 2 < K) loss += <f64>f32x4.extract_lane(l, 2);
     if (k + 3 < K) loss += <f64>f32x4.extract_lane(l, 3);
   }
-  for (k = 0; k < K; k++) {
+  k = 0;
+  for (; k + 4 <= K; k += 4) {
+    const t = targets + (<usize>k << 2);
+    const i0 = load<i32>(t), i1 = load<i32>(t, 4), i2 = load<i32>(t, 8), i3 = load<i32>(t, 12);
+    // A repeated negative must see its own earlier update: then one row at a time.
+    if (i0 != i1 && i0 != i2 && i0 != i3 && i1 != i2 && i1 != i3 && i2 != i3) {
+      axpy2x4(h, wout + <usize>i0 * rowBytes, wout + <usize>i1 * rowBytes, wout + <usize>i2 * rowBytes,
+              wout + <usize>i3 * rowBytes, neu1e, dim, g + (<usize>k << 2));
+    } else {
+      for (let j = 0; j < 4; j++) {
+        axpy2(h, wout + <usize>load<i32>(t + (<usize>j << 2)) * rowBytes, neu1e, dim, load<f32>(g + (<usize>(k + j) << 2)));
+      }
+    }
+  }
+  for (; k < K; k++) {
     axpy2(h, wout + <usize>load<i32>(targets + (<usize>k << 2)) * rowBytes, neu1e, dim,
           load<f32>(g + (<usize>k << 2)));
   }
