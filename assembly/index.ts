@@ -11,3 +11,4 @@ export { add_f32, mul_f32, scale_f32, axpy_f32, bias_add_f32, sum_rows_f32, sum_
 export { sgd_step_f32, adam_step_f32, sum_squares_f32 } from './optim';
 export { attention_fwd, attention_bwd, attention_workspace_bytes, rotary_fwd, rotary_bwd } from './attention';
 export { ft_supervised_train_f32, ft_supervised_predict_f32 } from './fasttext';
+export { sgns_train, sgns_scratch_bytes, sgns_draw_negatives } from './sgns';

@@ -120,3 +120,44 @@ export function philox4x32_fill_normal(out: usize, n: i32, key0: u32, key1: u32,
 @inline function box_angle(w: u32): f64 {
   return 6.283185307179586 * (<f64>(w >>> 8) * 5.9604644775390625e-8);
 }
+
+/** High words of the 4 lane products a * m (u32 x u32 -> u64). */
+// @ts-ignore: decorator
+@inline function mulhi_u32x4(a: v128, m: v128): v128 {
+  return i32x4.shuffle(i64x2.extmul_low_i32x4_u(a, m), i64x2.extmul_high_i32x4_u(a, m), 1, 3, 5, 7);
+}
+
+/**
+ * Four consecutive Philox4x32-10 blocks, counters ctr .. ctr + 3 (64-bit,
+ * wrapping) with (stream, 0) as the upper counter words, computed one block per
+ * lane and stored block after block (16 u32) at dst: bit for bit four calls of
+ * philox_block, about four times faster.
+ */
+// @ts-ignore: decorator
+@inline export function philox_x4_store(dst: usize, key0: u32, key1: u32, ctr: u64, stream: u32): void {
+  const lo = <u32>ctr;
+  let x0 = i32x4.add(i32x4.splat(lo), i32x4(0, 1, 2, 3));
+  const carry = i32x4.lt_u(x0, i32x4.splat(lo));
+  let x1 = i32x4.sub(i32x4.splat(<i32>(ctr >> 32)), carry);
+  let x2 = i32x4.splat(stream);
+  let x3 = i32x4.splat(0);
+  let k0 = i32x4.splat(key0), k1 = i32x4.splat(key1);
+  const m0 = i32x4.splat(<i32>PHILOX_M0), m1 = i32x4.splat(<i32>PHILOX_M1);
+  for (let r = 0; r < 10; r++) {
+    const hi0 = mulhi_u32x4(x0, m0), lo0 = i32x4.mul(x0, m0);
+    const hi1 = mulhi_u32x4(x2, m1), lo1 = i32x4.mul(x2, m1);
+    x0 = v128.xor(v128.xor(hi1, x1), k0);
+    x1 = lo1;
+    x2 = v128.xor(v128.xor(hi0, x3), k1);
+    x3 = lo0;
+    k0 = i32x4.add(k0, i32x4.splat(PHILOX_W0));
+    k1 = i32x4.add(k1, i32x4.splat(PHILOX_W1));
+  }
+  // Transpose: lane b of x0..x3 are the words of block b.
+  const t0 = i32x4.shuffle(x0, x1, 0, 4, 1, 5), t1 = i32x4.shuffle(x2, x3, 0, 4, 1, 5);
+  const t2 = i32x4.shuffle(x0, x1, 2, 6, 3, 7), t3 = i32x4.shuffle(x2, x3, 2, 6, 3, 7);
+  v128.store(dst, i32x4.shuffle(t0, t1, 0, 1, 4, 5));
+  v128.store(dst, i32x4.shuffle(t0, t1, 2, 3, 6, 7), 16);
+  v128.store(dst, i32x4.shuffle(t2, t3, 0, 1, 4, 5), 32);
+  v128.store(dst, i32x4.shuffle(t2, t3, 2, 3, 6, 7), 48);
+}

@@ -48,3 +48,7 @@ export type { WordVectors } from './io/vec.js';
 export { readWord2VecBin, writeWord2VecBin } from './io/word2vec-bin.js';
 export { FastTextClassifier } from './models/fasttext.js';
 export type { SupervisedOptions as FastTextSupervisedOptions, SupervisedProgress, Prediction, TestResult } from './models/fasttext.js';
+export { SgnsTrainer, aliasTable, huffmanTree, keepProbabilities } from './ops/sgns.js';
+export type { SgnsOptions, SgnsState, HuffmanTree } from './ops/sgns.js';
+export { Word2Vec } from './models/word2vec.js';
+export type { Word2VecOptions, TrainVocab, Word2VecProgress, Word2VecTrainOptions, Word2VecTrainResult, Neighbour } from './models/word2vec.js';

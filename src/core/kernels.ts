@@ -97,6 +97,14 @@ export interface Kernels {
     input: number, output: number, scratch: number, probs: number,
     n: number, dim: number, nlabels: number, loss: number,
   ): void;
+  // sgns (word2vec / fastText training)
+  sgns_scratch_bytes(dim: number, window: number, maxTargets: number, maxRows: number): number;
+  sgns_train(
+    ids: number, keep: number, prob: number, alias: number, hsOff: number, hsCodes: number, hsPoints: number,
+    subOff: number, subRows: number, win: number, wout: number, state: number, scratch: number,
+    n: number, V: number, dim: number, window: number, negative: number, maxTargets: number, model: number, hs: number, eos: number,
+  ): void;
+  sgns_draw_negatives(prob: number, alias: number, out: number, state: number, scratch: number, n: number, V: number): void;
 }
 
 /** Epilogue activation codes shared with assembly/gemm.ts. */

@@ -1,0 +1,357 @@
+/**
+ * word2vec: skip-gram and CBOW word vectors trained with negative sampling or
+ * hierarchical softmax by the Wasm kernel of assembly/sgns.ts, plus the usual
+ * queries (nearest neighbours, analogies). The text path (tokenising, Vocab)
+ * feeds `trainIds`; a model can also be made from trained vectors with
+ * `Word2Vec.fromTrained`. See docs/word2vec.md.
+ */
+import { ArgumentError, ShapeError, VocabError } from '../core/errors.js';
+import { rt } from '../core/runtime.js';
+import { Tensor } from '../core/tensor.js';
+import { SgnsTrainer } from '../ops/sgns.js';
+
+export interface Word2VecOptions {
+  /** Vector size; default 100. */
+  dim?: number;
+  /** Maximum context distance; default 5. */
+  window?: number;
+  /** Negative samples per pair (loss 'ns'); default 5. */
+  negative?: number;
+  /** Subsampling threshold; default 1e-3; 0 disables. */
+  sample?: number;
+  /** Words rarer than this are dropped; default 5. */
+  minCount?: number;
+  /** Passes over the data; default 5. */
+  epochs?: number;
+  /** Initial learning rate; default 0.025 (skip-gram) or 0.05 (CBOW). */
+  lr?: number;
+  /** default 'skipgram'. */
+  model?: 'skipgram' | 'cbow';
+  /** default 'ns' (negative sampling); 'hs' = hierarchical softmax. */
+  loss?: 'ns' | 'hs';
+  /** default 1. */
+  seed?: number;
+}
+
+/** The vocabulary of the ids given to `trainIds`: word strings, counts and the end-of-sentence id (-1: none). */
+export interface TrainVocab {
+  words: readonly string[];
+  counts: ArrayLike<number>;
+  eosId: number;
+}
+
+export interface Word2VecProgress {
+  /** Fraction of the whole run done, 0..1. */
+  progress: number;
+  /** Raw tokens per second (epochs included) since training started, one thread. */
+  wordsPerSec: number;
+  /** Current learning rate. */
+  lr: number;
+  /** Mean loss per (input, output word) pair since the previous report. */
+  loss: number;
+  /** Seconds left, estimated from the rate so far. */
+  etaSec: number;
+  /** Current epoch, 0-based. */
+  epoch: number;
+}
+
+export interface Word2VecTrainOptions {
+  /** Called about every 0.1 s of training and once at the end. */
+  onProgress?: (p: Word2VecProgress) => void;
+}
+
+export interface Word2VecTrainResult {
+  /** Raw tokens processed (epochs included, EOS and dropped words excluded). */
+  words: number;
+  seconds: number;
+  wordsPerSec: number;
+  /** Mean loss per pair over the run. */
+  loss: number;
+}
+
+export interface Neighbour {
+  word: string;
+  /** Cosine similarity. */
+  score: number;
+}
+
+type Resolved = Required<Omit<Word2VecOptions, 'lr'>> & { lr: number };
+
+const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+
+function resolve(o: Word2VecOptions): Resolved {
+  const fn = 'Word2Vec';
+  if (o === null || typeof o !== 'object') throw new ArgumentError(`${fn}: options must be an object, got ${o === null ? 'null' : typeof o}`);
+  const model = o.model ?? 'skipgram';
+  if (model !== 'skipgram' && model !== 'cbow') throw new ArgumentError(`${fn}: model must be 'skipgram' or 'cbow', got ${String(model)}`);
+  const loss = o.loss ?? 'ns';
+  if (loss !== 'ns' && loss !== 'hs') throw new ArgumentError(`${fn}: loss must be 'ns' or 'hs', got ${String(loss)}`);
+  const r: Resolved = {
+    dim: o.dim ?? 100, window: o.window ?? 5, negative: o.negative ?? 5, sample: o.sample ?? 1e-3,
+    minCount: o.minCount ?? 5, epochs: o.epochs ?? 5, lr: o.lr ?? (model === 'cbow' ? 0.05 : 0.025), model, loss, seed: o.seed ?? 1,
+  };
+  const intIn = (k: keyof Resolved, lo: number, hi: number) => {
+    const v = r[k] as number;
+    if (!(Number.isInteger(v) && v >= lo && v <= hi)) throw new ArgumentError(`${fn}: ${k} must be an integer in [${lo}, ${hi}], got ${String(v)}`);
+  };
+  intIn('dim', 1, 1 << 16);
+  intIn('window', 1, 1000);
+  intIn('negative', 0, 1000);
+  intIn('minCount', 1, Number.MAX_SAFE_INTEGER);
+  intIn('epochs', 1, 1_000_000);
+  intIn('seed', 0, Number.MAX_SAFE_INTEGER);
+  if (!(r.sample >= 0 && Number.isFinite(r.sample))) throw new ArgumentError(`${fn}: sample must be a finite number >= 0, got ${r.sample}`);
+  if (!(r.lr > 0 && Number.isFinite(r.lr))) throw new ArgumentError(`${fn}: lr must be a finite number > 0, got ${r.lr}`);
+  if (loss === 'ns' && r.negative === 0) throw new ArgumentError(`${fn}: negative must be >= 1 for loss 'ns', got 0`);
+  return r;
+}
+
+/** word2vec skip-gram / CBOW. `threads: 1`: the same seed gives the same vectors in every runtime. */
+export class Word2Vec {
+  readonly options: Readonly<Resolved>;
+  private _words: string[] = [];
+  private index = new Map<string, number>();
+  private W: Float32Array = new Float32Array(0);
+  /** Row-normalised copy of W for cosine queries, made on first use. */
+  private unit: Float32Array | undefined;
+  private eos = -1;
+
+  constructor(options: Word2VecOptions = {}) {
+    this.options = Object.freeze(resolve(options));
+  }
+
+  /** A model from trained vectors: `vectors` is [words.length, dim] row-major (copied). */
+  static fromTrained(words: readonly string[], vectors: Float32Array, options: Word2VecOptions = {}): Word2Vec {
+    const m = new Word2Vec(options);
+    const dim = m.options.dim;
+    if (!(vectors instanceof Float32Array) || vectors.length !== words.length * dim) {
+      throw new ShapeError(`Word2Vec.fromTrained: vectors must be a Float32Array of ${words.length} x ${dim}, got ${vectors?.length}`);
+    }
+    m.setWords(words, -1);
+    m.W = vectors.slice();
+    return m;
+  }
+
+  /** Vocabulary of the trained model (frequency order of the training vocab, rare words dropped). */
+  get words(): readonly string[] {
+    return this._words;
+  }
+
+  get dim(): number {
+    return this.options.dim;
+  }
+
+  /** A copy of the input vectors, [words.length, dim] row-major. */
+  get vectors(): Float32Array {
+    return this.W.slice();
+  }
+
+  private setWords(words: readonly string[], eos: number): void {
+    this._words = [...words];
+    this.index = new Map();
+    this._words.forEach((w, i) => {
+      if (typeof w !== 'string') throw new ArgumentError(`Word2Vec: words[${i}] must be a string, got ${typeof w}`);
+      if (this.index.has(w)) throw new ArgumentError(`Word2Vec: words must be distinct, got ${JSON.stringify(w)} twice`);
+      this.index.set(w, i);
+    });
+    this.eos = eos;
+    this.unit = undefined;
+  }
+
+  /**
+   * Train on int32 ids (one array or several chunks, in order; ids index
+   * `vocab.words`, `vocab.eosId` ends a sentence). Words with a count below
+   * `minCount` are dropped from the vocabulary and from the stream (the EOS
+   * word is kept). Replaces any earlier vectors.
+   */
+  async trainIds(ids: Int32Array | readonly Int32Array[], vocab: TrainVocab, options: Word2VecTrainOptions = {}): Promise<Word2VecTrainResult> {
+    const fn = 'Word2Vec.trainIds';
+    rt(fn);
+    const o = this.options;
+    const chunks = ids instanceof Int32Array ? [ids] : ids;
+    if (!Array.isArray(chunks) || chunks.some((c) => !(c instanceof Int32Array))) {
+      throw new ArgumentError(`${fn}: ids must be an Int32Array or an array of Int32Array chunks, got ${typeof ids}`);
+    }
+    if (vocab === null || typeof vocab !== 'object' || !Array.isArray(vocab.words)) {
+      throw new ArgumentError(`${fn}: vocab must be { words, counts, eosId }, got ${vocab === null ? 'null' : typeof vocab}`);
+    }
+    const Vin = vocab.words.length;
+    if (vocab.counts?.length !== Vin) throw new ShapeError(`${fn}: vocab.counts must have ${Vin} entries like vocab.words, got ${vocab.counts?.length}`);
+    const eosIn = vocab.eosId;
+    if (!(Number.isInteger(eosIn) && eosIn >= -1 && eosIn < Vin)) throw new ArgumentError(`${fn}: vocab.eosId must be -1 or an id in [0, ${Vin}), got ${eosIn}`);
+    const { onProgress } = options;
+    if (onProgress !== undefined && typeof onProgress !== 'function') throw new ArgumentError(`${fn}: onProgress must be a function, got ${typeof onProgress}`);
+
+    // Keep words with count >= minCount (and EOS), in the given order.
+    const remap = new Int32Array(Vin).fill(-1);
+    const words: string[] = [];
+    const counts: number[] = [];
+    for (let i = 0; i < Vin; i++) {
+      const c = vocab.counts[i]!;
+      if (!(c >= 0 && Number.isFinite(c))) throw new ArgumentError(`${fn}: vocab.counts[${i}] must be a finite number >= 0, got ${c}`);
+      if (i === eosIn || c >= o.minCount) {
+        remap[i] = words.length;
+        words.push(vocab.words[i]!);
+        counts.push(c);
+      }
+    }
+    const eos = eosIn >= 0 ? remap[eosIn]! : -1;
+    const V = words.length;
+    if (V - (eos >= 0 ? 1 : 0) < 1) throw new VocabError(`${fn}: vocab must have a word with count >= minCount (${o.minCount}), got none`);
+    if (o.loss === 'hs' && V < 2) throw new VocabError(`${fn}: vocab must have at least 2 words for loss 'hs', got ${V}`);
+    // Remap once (dropping rare words), checking ids, and count the raw tokens.
+    const mapped: Int32Array[] = [];
+    let tokens = 0;
+    for (let k = 0; k < chunks.length; k++) {
+      const c = chunks[k]!;
+      const out = new Int32Array(c.length);
+      let m = 0;
+      for (let i = 0; i < c.length; i++) {
+        const id = c[i]!;
+        if (!(id >= 0 && id < Vin)) throw new ArgumentError(`${fn}: ids${chunks.length > 1 ? `[${k}]` : ''}[${i}] must be in [0, ${Vin}), got ${id}`);
+        const t = remap[id]!;
+        if (t < 0) continue;
+        out[m++] = t;
+        if (t !== eos) tokens++;
+      }
+      mapped.push(out.subarray(0, m));
+    }
+    if (tokens === 0) throw new ArgumentError(`${fn}: ids must contain a word with count >= minCount, got none`);
+
+    const dim = o.dim;
+    const total = tokens * o.epochs;
+    const win = Tensor.rand([V, dim], { seed: o.seed, stream: 1 });
+    let wout: Tensor | undefined;
+    let tr: SgnsTrainer | undefined;
+    const t0 = now();
+    let lastReport = t0, lastLoss = 0, lastPairs = 0, epoch = 0;
+    try {
+      // word2vec's initialisation: input rows uniform in [-0.5/dim, 0.5/dim), output rows 0.
+      const v = win.view();
+      for (let i = 0; i < v.length; i++) v[i] = (v[i]! - 0.5) / dim;
+      wout = Tensor.zeros([o.loss === 'hs' ? V - 1 : V, dim]);
+      tr = new SgnsTrainer(win, wout, {
+        window: o.window, negative: o.negative, model: o.model, loss: o.loss, sample: o.sample, lr: o.lr,
+        totalWords: total, seed: o.seed, eosId: eos, counts,
+      });
+      const trainer = tr;
+      const report = (force: boolean) => {
+        const t = now();
+        if (!force && t - lastReport < 100) return;
+        const s = trainer.stats;
+        const secs = Math.max(1e-9, (t - t0) / 1000);
+        const progress = Math.min(1, s.processed / total);
+        const pairs = s.lossCount - lastPairs;
+        onProgress!({
+          progress, wordsPerSec: s.processed / secs, lr: s.lr, loss: pairs > 0 ? (s.lossSum - lastLoss) / pairs : 0,
+          etaSec: progress > 0 ? (secs * (1 - progress)) / progress : Infinity, epoch,
+        });
+        lastReport = t;
+        lastLoss = s.lossSum;
+        lastPairs = s.lossCount;
+      };
+      const after = onProgress ? () => report(false) : undefined;
+      for (epoch = 0; epoch < o.epochs; epoch++) {
+        for (const c of mapped) tr.train(c, after);
+      }
+      epoch = o.epochs - 1;
+      if (onProgress) report(true);
+      const s = tr.stats;
+      this.setWords(words, eos);
+      this.W = win.toArray() as Float32Array;
+      const seconds = (now() - t0) / 1000;
+      return { words: s.processed, seconds, wordsPerSec: s.processed / Math.max(seconds, 1e-9), loss: s.lossCount > 0 ? s.lossSum / s.lossCount : 0 };
+    } finally {
+      tr?.dispose();
+      wout?.dispose();
+      win.dispose();
+    }
+  }
+
+  private idOf(fn: string, word: string): number {
+    if (typeof word !== 'string') throw new ArgumentError(`${fn}: word must be a string, got ${typeof word}`);
+    const id = this.index.get(word);
+    if (id === undefined) throw new VocabError(`${fn}: word must be in the vocabulary, got ${JSON.stringify(word)}`);
+    return id;
+  }
+
+  /** The vector of `word` (a copy). VocabError if unknown. */
+  vector(word: string): Float32Array {
+    const id = this.idOf('Word2Vec.vector', word);
+    const d = this.options.dim;
+    return this.W.slice(id * d, (id + 1) * d);
+  }
+
+  /** True if the model has a vector for `word`. */
+  has(word: string): boolean {
+    return this.index.has(word);
+  }
+
+  private normalized(): Float32Array {
+    if (this.unit === undefined) {
+      const d = this.options.dim;
+      const u = new Float32Array(this.W.length);
+      for (let i = 0; i < this._words.length; i++) {
+        let s = 0;
+        for (let c = 0; c < d; c++) s += this.W[i * d + c]! ** 2;
+        const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+        for (let c = 0; c < d; c++) u[i * d + c] = this.W[i * d + c]! * inv;
+      }
+      this.unit = u;
+    }
+    return this.unit;
+  }
+
+  /** The k words with the highest cosine to `query` (a word or a [dim] vector), excluding `exclude`. */
+  private nearest(fn: string, q: Float64Array, k: number, exclude: Set<number>): Neighbour[] {
+    if (!(Number.isInteger(k) && k >= 1)) throw new ArgumentError(`${fn}: k must be an integer >= 1, got ${k}`);
+    const d = this.options.dim;
+    const u = this.normalized();
+    let qn = 0;
+    for (let c = 0; c < d; c++) qn += q[c]! ** 2;
+    const inv = qn > 0 ? 1 / Math.sqrt(qn) : 0;
+    const best: Neighbour[] = [];
+    const ids: number[] = [];
+    for (let i = 0; i < this._words.length; i++) {
+      if (exclude.has(i) || i === this.eos) continue;
+      let s = 0;
+      const o = i * d;
+      for (let c = 0; c < d; c++) s += q[c]! * u[o + c]!;
+      s *= inv;
+      if (best.length === k && s <= best[k - 1]!.score) continue;
+      let j = best.length < k ? best.length : k - 1;
+      while (j > 0 && best[j - 1]!.score < s) j--;
+      best.splice(j, 0, { word: this._words[i]!, score: s });
+      ids.splice(j, 0, i);
+      if (best.length > k) { best.pop(); ids.pop(); }
+    }
+    return best;
+  }
+
+  /** The k nearest words to `word` by cosine similarity (the word itself excluded). */
+  mostSimilar(word: string, k = 10): Neighbour[] {
+    const fn = 'Word2Vec.mostSimilar';
+    const id = this.idOf(fn, word);
+    const d = this.options.dim;
+    const q = Float64Array.from(this.normalized().subarray(id * d, (id + 1) * d));
+    return this.nearest(fn, q, k, new Set([id]));
+  }
+
+  /** "a is to b as c is to ?": the k nearest words to unit(b) − unit(a) + unit(c), the inputs excluded (word2vec's rule). */
+  analogy(a: string, b: string, c: string, k = 10): Neighbour[] {
+    const fn = 'Word2Vec.analogy';
+    const ia = this.idOf(fn, a), ib = this.idOf(fn, b), ic = this.idOf(fn, c);
+    const d = this.options.dim;
+    const u = this.normalized();
+    const q = new Float64Array(d);
+    for (let x = 0; x < d; x++) q[x] = u[ib * d + x]! - u[ia * d + x]! + u[ic * d + x]!;
+    return this.nearest(fn, q, k, new Set([ia, ib, ic]));
+  }
+
+  /** Drop the vectors. The model is empty afterwards (the vectors live in JS memory, so this only frees them early). */
+  dispose(): void {
+    this.W = new Float32Array(0);
+    this.unit = undefined;
+    this.setWords([], -1);
+  }
+}

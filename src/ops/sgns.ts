@@ -1,0 +1,385 @@
+/**
+ * The word2vec / fastText training op: the tables the kernel reads (subsampling
+ * keep probabilities, the alias table of the unigram^0.75 noise distribution,
+ * the Huffman tree) and `SgnsTrainer`, which owns the kernel's state, scratch
+ * and id buffer and runs `sgns_train` over chunks of ids. See docs/word2vec.md.
+ */
+import { ArgumentError, ShapeError } from '../core/errors.js';
+import { rt } from '../core/runtime.js';
+import { Tensor, expectTensor } from '../core/tensor.js';
+
+/** Longest sentence the kernel keeps in one piece (assembly/sgns.ts SGNS_MAX_SENTENCE). */
+export const SGNS_MAX_SENTENCE = 1000;
+/** Bytes of the kernel's state block. */
+const STATE_BYTES = 80;
+/** Ids copied into Wasm per kernel call at most. */
+const ID_BUFFER = 1 << 16;
+
+/**
+ * word2vec's keep probability per word: (sqrt(f / (s T)) + 1) (s T) / f with f
+ * the word's count and T the total; ≥ 1 means always kept. Float32 (the kernel
+ * compares a 24-bit uniform against it). Words with count 0 (and `eosId`) get 1.
+ */
+export function keepProbabilities(counts: ArrayLike<number>, sample: number, eosId = -1): Float32Array {
+  let total = 0;
+  for (let i = 0; i < counts.length; i++) if (i !== eosId) total += counts[i]!;
+  const keep = new Float32Array(counts.length);
+  const st = sample * total;
+  for (let i = 0; i < counts.length; i++) {
+    const f = counts[i]!;
+    keep[i] = i === eosId || f <= 0 ? 1 : (Math.sqrt(f / st) + 1) * st / f;
+  }
+  return keep;
+}
+
+/**
+ * Vose's alias table for P(i) ∝ counts[i]^power (`exclude`, e.g. EOS, gets 0).
+ * prob[i] is the acceptance threshold scaled to 2^32 (u32), alias[i] the
+ * fallback; entries that always accept point at themselves. O(V) to build, one
+ * multiply and two loads per draw, exact up to 2^-32 (a 1e6-entry unigram table
+ * quantises every probability to 1e-6 and takes 4 MB).
+ */
+export function aliasTable(counts: ArrayLike<number>, power = 0.75, exclude = -1): { prob: Uint32Array; alias: Int32Array } {
+  const V = counts.length;
+  const w = new Float64Array(V);
+  let sum = 0;
+  for (let i = 0; i < V; i++) {
+    w[i] = i === exclude || counts[i]! <= 0 ? 0 : Math.pow(counts[i]!, power);
+    sum += w[i]!;
+  }
+  if (!(sum > 0)) throw new ArgumentError('aliasTable: counts must have a positive entry besides the excluded id, got none');
+  const prob = new Uint32Array(V);
+  const alias = new Int32Array(V);
+  const p = new Float64Array(V);
+  const small: number[] = [];
+  const large: number[] = [];
+  for (let i = 0; i < V; i++) {
+    p[i] = (w[i]! * V) / sum;
+    (p[i]! < 1 ? small : large).push(i);
+  }
+  while (small.length > 0 && large.length > 0) {
+    const s = small.pop()!;
+    const l = large[large.length - 1]!;
+    prob[s] = Math.floor(p[s]! * 2 ** 32);
+    alias[s] = l;
+    p[l] = p[l]! + p[s]! - 1;
+    if (p[l]! < 1) {
+      large.pop();
+      small.push(l);
+    }
+  }
+  for (const i of [...small, ...large]) {
+    prob[i] = 0xffffffff;
+    alias[i] = i;
+  }
+  return { prob, alias };
+}
+
+/** Huffman codes in CSR form: word w's path is codes/points[offsets[w] .. offsets[w+1]), root first. */
+export interface HuffmanTree {
+  offsets: Int32Array;
+  /** 0/1 branch taken at each inner node. */
+  codes: Int32Array;
+  /** Inner node ids in [0, V - 1): rows of the output matrix. */
+  points: Int32Array;
+  maxCodeLength: number;
+}
+
+/**
+ * The Huffman tree of word2vec and fastText over `counts` (V ≥ 2): the two
+ * lightest nodes merge first (ties: leaves before inner nodes, lower id first);
+ * the lighter child gets code 0, the heavier 1. Inner node k (0-based, in
+ * creation order) is output row k; the root is V - 2.
+ */
+export function huffmanTree(counts: ArrayLike<number>): HuffmanTree {
+  const V = counts.length;
+  if (V < 2) throw new ArgumentError(`huffmanTree: counts must have at least 2 words, got ${V}`);
+  const order = Array.from({ length: V }, (_, i) => i).sort((a, b) => counts[a]! - counts[b]! || a - b);
+  const weight = new Float64Array(2 * V - 1);
+  const parent = new Int32Array(2 * V - 1);
+  const bit = new Int32Array(2 * V - 1);
+  for (let i = 0; i < V; i++) weight[i] = counts[i]!;
+  // Two queues: leaves by increasing count, inner nodes in creation (= increasing weight) order.
+  let li = 0;
+  let ni = V;
+  const pick = (next: number): number => {
+    if (li < V && (ni >= next || weight[order[li]!]! <= weight[ni]!)) return order[li++]!;
+    return ni++;
+  };
+  for (let k = V; k < 2 * V - 1; k++) {
+    const a = pick(k);
+    const b = pick(k);
+    weight[k] = weight[a]! + weight[b]!;
+    parent[a] = k;
+    parent[b] = k;
+    bit[a] = 0;
+    bit[b] = 1;
+  }
+  const offsets = new Int32Array(V + 1);
+  const paths: number[][] = [];
+  let maxCodeLength = 0;
+  for (let w = 0; w < V; w++) {
+    const path: number[] = [];
+    for (let node = w; node !== 2 * V - 2; node = parent[node]!) path.push(node);
+    paths.push(path);
+    offsets[w + 1] = offsets[w]! + path.length;
+    maxCodeLength = Math.max(maxCodeLength, path.length);
+  }
+  const codes = new Int32Array(offsets[V]!);
+  const points = new Int32Array(offsets[V]!);
+  for (let w = 0; w < V; w++) {
+    const path = paths[w]!;
+    let j = offsets[w]!;
+    for (let d = path.length - 1; d >= 0; d--, j++) {
+      codes[j] = bit[path[d]!]!;
+      points[j] = parent[path[d]!]! - V;
+    }
+  }
+  return { offsets, codes, points, maxCodeLength };
+}
+
+/** Options of one training run of the kernel. */
+export interface SgnsOptions {
+  /** Context window (max distance), ≥ 1. */
+  window: number;
+  /** Negative samples per pair (NS), ≥ 0. */
+  negative: number;
+  model: 'skipgram' | 'cbow';
+  loss: 'ns' | 'hs';
+  /** Subsampling threshold; 0 disables it. */
+  sample: number;
+  /** Initial learning rate. */
+  lr: number;
+  /** Raw (non-EOS) tokens of the whole run, epochs included: the decay reaches 1e-4·lr there. */
+  totalWords: number;
+  seed: number;
+  /** The id that ends a sentence (never trained on); -1 for none. */
+  eosId: number;
+  /** Per-word counts (subsampling, noise distribution, Huffman tree); length V. */
+  counts: ArrayLike<number>;
+  /** fastText subwords: rows of the input matrix per word (CSR, offsets length V + 1). */
+  subwords?: { offsets: Int32Array; rows: Int32Array };
+  /** Philox stream (default 0). */
+  stream?: number;
+}
+
+/** Progress of a trainer: processed raw tokens, current lr, loss sum and pairs. */
+export interface SgnsState {
+  processed: number;
+  lr: number;
+  lossSum: number;
+  lossCount: number;
+  /** Index of the next RNG word. */
+  rngWord: number;
+}
+
+const int = (x: number) => Number.isInteger(x);
+
+/**
+ * Runs the training kernel over chunks of ids, updating `win` (rowsIn, dim) and
+ * `wout` (V, dim) for NS or (V - 1, dim) for HS in place. The learning-rate
+ * schedule, loss and RNG stream continue from one `train` call to the next.
+ * Holds Wasm memory for its tables: `dispose()` it.
+ */
+export class SgnsTrainer {
+  readonly V: number;
+  readonly dim: number;
+  private readonly opts: SgnsOptions;
+  private readonly win: Tensor;
+  private readonly wout: Tensor;
+  private readonly blocks: number[] = [];
+  private readonly state: number;
+  private readonly scratch: number;
+  private readonly ids: number;
+  private readonly keep: number;
+  private readonly prob: number;
+  private readonly alias: number;
+  private readonly hsOff: number;
+  private readonly hsCodes: number;
+  private readonly hsPoints: number;
+  private readonly subOff: number;
+  private readonly subRows: number;
+  private readonly maxTargets: number;
+
+  constructor(win: Tensor, wout: Tensor, options: SgnsOptions) {
+    const fn = 'SgnsTrainer';
+    const r = rt(fn);
+    const [rowsIn, dim] = expectTensor(fn, 'win', win, 2) as [number, number];
+    const [rowsOut, dimOut] = expectTensor(fn, 'wout', wout, 2) as [number, number];
+    const o = options;
+    const V = o.counts?.length ?? 0;
+    if (V < 1) throw new ArgumentError(`${fn}: counts must have at least 1 word, got ${V}`);
+    if (dimOut !== dim) throw new ShapeError(`${fn}: wout must have ${dim} columns like win, got ${dimOut}`);
+    if (win === wout) throw new ArgumentError(`${fn}: wout must not be win, got the same Tensor`);
+    if (!(dim >= 1)) throw new ShapeError(`${fn}: win must have at least 1 column, got ${dim}`);
+    if (!(int(o.window) && o.window >= 1 && o.window <= 1000)) throw new ArgumentError(`${fn}: window must be an integer in [1, 1000], got ${o.window}`);
+    if (!(int(o.negative) && o.negative >= 0 && o.negative <= 1000)) throw new ArgumentError(`${fn}: negative must be an integer in [0, 1000], got ${o.negative}`);
+    if (o.model !== 'skipgram' && o.model !== 'cbow') throw new ArgumentError(`${fn}: model must be 'skipgram' or 'cbow', got ${String(o.model)}`);
+    if (o.loss !== 'ns' && o.loss !== 'hs') throw new ArgumentError(`${fn}: loss must be 'ns' or 'hs', got ${String(o.loss)}`);
+    if (!(o.sample >= 0 && Number.isFinite(o.sample))) throw new ArgumentError(`${fn}: sample must be a finite number >= 0, got ${o.sample}`);
+    if (!(o.lr > 0 && Number.isFinite(o.lr))) throw new ArgumentError(`${fn}: lr must be a finite number > 0, got ${o.lr}`);
+    if (!(o.totalWords >= 1 && Number.isFinite(o.totalWords))) throw new ArgumentError(`${fn}: totalWords must be >= 1, got ${o.totalWords}`);
+    if (!(Number.isSafeInteger(o.seed) && o.seed >= 0)) throw new ArgumentError(`${fn}: seed must be an integer in [0, 2^53), got ${o.seed}`);
+    if (!(int(o.eosId) && o.eosId >= -1 && o.eosId < V)) throw new ArgumentError(`${fn}: eosId must be -1 or an id in [0, ${V}), got ${o.eosId}`);
+    for (let i = 0; i < V; i++) {
+      const c = o.counts[i]!;
+      if (!(c >= 0 && Number.isFinite(c))) throw new ArgumentError(`${fn}: counts[${i}] must be a finite number >= 0, got ${c}`);
+    }
+    const hs = o.loss === 'hs';
+    if (hs && V < 2) throw new ArgumentError(`${fn}: counts must have at least 2 words for loss 'hs', got ${V}`);
+    const wantOut = hs ? V - 1 : V;
+    if (rowsOut !== wantOut) throw new ShapeError(`${fn}: wout must have ${wantOut} rows for loss '${o.loss}' and ${V} words, got ${rowsOut}`);
+    let maxRows = 1;
+    if (o.subwords !== undefined) {
+      const { offsets, rows } = o.subwords;
+      if (!(offsets instanceof Int32Array) || offsets.length !== V + 1) {
+        throw new ShapeError(`${fn}: subwords.offsets must be an Int32Array of ${V + 1}, got ${offsets?.length}`);
+      }
+      if (!(rows instanceof Int32Array) || offsets[0] !== 0 || offsets[V] !== rows.length) {
+        throw new ShapeError(`${fn}: subwords.rows must be an Int32Array of offsets[V] = ${offsets[V]} entries, got ${rows?.length}`);
+      }
+      for (let w = 0; w < V; w++) {
+        const n = offsets[w + 1]! - offsets[w]!;
+        if (n < 1) throw new ArgumentError(`${fn}: subwords.offsets must give every word at least 1 row, got ${n} for word ${w}`);
+        maxRows = Math.max(maxRows, n);
+      }
+      for (let i = 0; i < rows.length; i++) {
+        if (!(rows[i]! >= 0 && rows[i]! < rowsIn)) throw new ArgumentError(`${fn}: subwords.rows[${i}] must be in [0, ${rowsIn}), got ${rows[i]}`);
+      }
+    } else if (rowsIn !== V) {
+      throw new ShapeError(`${fn}: win must have ${V} rows (one per word) without subwords, got ${rowsIn}`);
+    }
+
+    this.V = V;
+    this.dim = dim;
+    this.opts = { ...o };
+    this.win = win;
+    this.wout = wout;
+    const heap = r.heap;
+    const put = (data: Int32Array | Uint32Array | Float32Array): number => {
+      const p = heap.alloc(Math.max(4, data.byteLength));
+      this.blocks.push(p);
+      new Uint8Array(r.memory.buffer, p, data.byteLength).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      return p;
+    };
+    try {
+      this.keep = o.sample > 0 ? put(keepProbabilities(o.counts, o.sample, o.eosId)) : 0;
+      let maxTargets = 1 + o.negative;
+      if (hs) {
+        const t = huffmanTree(o.counts);
+        this.hsOff = put(t.offsets);
+        this.hsCodes = put(t.codes);
+        this.hsPoints = put(t.points);
+        this.prob = this.alias = 0;
+        maxTargets = t.maxCodeLength;
+      } else {
+        const a = aliasTable(o.counts, 0.75, o.eosId);
+        this.prob = put(a.prob);
+        this.alias = put(a.alias);
+        this.hsOff = this.hsCodes = this.hsPoints = 0;
+      }
+      this.maxTargets = Math.max(1, maxTargets);
+      this.subOff = o.subwords ? put(o.subwords.offsets) : 0;
+      this.subRows = o.subwords ? put(o.subwords.rows) : 0;
+      this.scratch = heap.alloc(r.kernels.sgns_scratch_bytes(dim, o.window, this.maxTargets, maxRows));
+      this.blocks.push(this.scratch);
+      this.ids = heap.alloc(ID_BUFFER * 4);
+      this.blocks.push(this.ids);
+      this.state = heap.alloc(STATE_BYTES);
+      this.blocks.push(this.state);
+    } catch (e) {
+      for (const p of this.blocks) heap.free(p);
+      this.blocks.length = 0;
+      throw e;
+    }
+    const f = new Float64Array(r.memory.buffer, this.state, 7);
+    f.set([o.lr, o.totalWords, 0, 0, 0, o.lr, 0]);
+    new Uint32Array(r.memory.buffer, this.state + 56, 3).set([o.seed >>> 0, Math.floor(o.seed / 2 ** 32) >>> 0, (o.stream ?? 0) >>> 0]);
+  }
+
+  /** Counters so far (processed tokens, current lr, loss sum and count, RNG position). */
+  get stats(): SgnsState {
+    const f = new Float64Array(rt('SgnsTrainer.stats').memory.buffer, this.state, 7);
+    return { processed: f[2]!, lr: f[5]!, lossSum: f[3]!, lossCount: f[4]!, rngWord: f[6]! };
+  }
+
+  /**
+   * Train on `ids` (ids in [0, V) or the EOS id). A sentence ends at EOS, every
+   * SGNS_MAX_SENTENCE raw tokens, and at the end of `ids`; ids are fed to the
+   * kernel in pieces cut just after an EOS where one is near, else at the
+   * buffer size. `afterEach`, when given, runs after every kernel call (progress).
+   * Returns the number of raw (non-EOS) tokens processed.
+   */
+  train(ids: Int32Array, afterEach?: () => void): number {
+    const fn = 'SgnsTrainer.train';
+    const r = rt(fn);
+    if (this.blocks.length === 0) throw new ArgumentError(`${fn}: trainer must not be disposed, got a disposed trainer`);
+    if (!(ids instanceof Int32Array)) throw new ArgumentError(`${fn}: ids must be an Int32Array, got ${ids === null ? 'null' : typeof ids}`);
+    const { V } = this;
+    const eos = this.opts.eosId;
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      if (!(id >= 0 && id < V)) throw new ArgumentError(`${fn}: ids[${i}] must be in [0, ${V}), got ${id}`);
+    }
+    const before = this.stats.processed;
+    let start = 0;
+    while (start < ids.length) {
+      let end = Math.min(ids.length, start + ID_BUFFER);
+      if (end < ids.length) {
+        // Cut after the last EOS in the piece, so no sentence is split (unless it has none).
+        let k = end - 1;
+        while (k > start && ids[k] !== eos) k--;
+        if (k > start) end = k + 1;
+      }
+      new Int32Array(r.memory.buffer, this.ids, end - start).set(ids.subarray(start, end));
+      this.run(this.ids, end - start);
+      afterEach?.();
+      start = end;
+    }
+    return this.stats.processed - before;
+  }
+
+  /** Train on ids already in Wasm memory (an int32 Tensor, checked like `train`). */
+  trainTensor(ids: Tensor): number {
+    const fn = 'SgnsTrainer.trainTensor';
+    expectTensor(fn, 'ids', ids, 1, 'int32');
+    const v = ids.view() as Int32Array;
+    for (let i = 0; i < v.length; i++) {
+      if (!(v[i]! >= 0 && v[i]! < this.V)) throw new ArgumentError(`${fn}: ids[${i}] must be in [0, ${this.V}), got ${v[i]}`);
+    }
+    const before = this.stats.processed;
+    if (ids.size > 0) this.run(ids.offset, ids.size);
+    return this.stats.processed - before;
+  }
+
+  private run(ids: number, n: number): void {
+    const o = this.opts;
+    rt('SgnsTrainer').kernels.sgns_train(
+      ids, this.keep, this.prob, this.alias, this.hsOff, this.hsCodes, this.hsPoints, this.subOff, this.subRows,
+      this.win.offset, this.wout.offset, this.state, this.scratch,
+      n, this.V, this.dim, o.window, o.negative, this.maxTargets, o.model === 'cbow' ? 1 : 0, o.loss === 'hs' ? 1 : 0, o.eosId,
+    );
+  }
+
+  /** Draw `n` negatives from the noise distribution with the trainer's RNG stream (for tests). */
+  drawNegatives(n: number): Int32Array {
+    const fn = 'SgnsTrainer.drawNegatives';
+    const r = rt(fn);
+    if (this.prob === 0) throw new ArgumentError(`${fn}: loss must be 'ns', got 'hs'`);
+    const out = Tensor.empty([n], 'int32');
+    try {
+      r.kernels.sgns_draw_negatives(this.prob, this.alias, out.offset, this.state, this.scratch, n, this.V);
+      return out.toArray() as Int32Array;
+    } finally {
+      out.dispose();
+    }
+  }
+
+  /** Free the tables, scratch and state (not win/wout). Idempotent. */
+  dispose(): void {
+    if (this.blocks.length === 0) return;
+    const heap = rt('SgnsTrainer.dispose').heap;
+    for (const p of this.blocks) heap.free(p);
+    this.blocks.length = 0;
+  }
+}

@@ -1,0 +1,118 @@
+import { beforeAll, describe, expect, test } from 'vitest';
+import { initForTests } from '../helpers/runtime.js';
+import { Philox } from '../../src/core/rng.js';
+import { ArgumentError, ShapeError, VocabError } from '../../src/core/errors.js';
+import { Word2Vec, type TrainVocab, type Word2VecProgress } from '../../src/models/word2vec.js';
+
+beforeAll(async () => {
+  await initForTests();
+});
+
+/**
+ * Two disjoint topics: words a0..a9 and b0..b9, sentences of 8 words from one
+ * topic, EOS = id 0; plus a rare word "zz" seen twice.
+ */
+function topics(sentences: number): { ids: Int32Array; vocab: TrainVocab } {
+  const words = ['</s>', ...Array.from({ length: 10 }, (_, i) => `a${i}`), ...Array.from({ length: 10 }, (_, i) => `b${i}`), 'zz'];
+  const rng = new Philox(11, 0);
+  const ids: number[] = [];
+  for (let s = 0; s < sentences; s++) {
+    const base = s % 2 === 0 ? 1 : 11;
+    for (let j = 0; j < 8; j++) ids.push(base + rng.nextInt(10));
+    if (s === 5 || s === 6) ids.push(21);
+    ids.push(0);
+  }
+  const counts = new Array<number>(words.length).fill(0);
+  for (const id of ids) counts[id]!++;
+  return { ids: Int32Array.from(ids), vocab: { words, counts, eosId: 0 } };
+}
+
+const topicOf = (w: string) => w[0];
+
+describe('Word2Vec on two disjoint topics', () => {
+  const { ids, vocab } = topics(1500);
+  for (const [model, loss] of [['skipgram', 'ns'], ['cbow', 'ns'], ['skipgram', 'hs'], ['cbow', 'hs']] as const) {
+    test(`${model} ${loss}: nearest neighbours share the topic`, async () => {
+      const m = new Word2Vec({ dim: 16, window: 3, minCount: 3, epochs: 3, sample: 0, model, loss, seed: 3 });
+      const res = await m.trainIds(ids, vocab);
+      expect(res.words).toBe(3 * 1500 * 8);
+      expect(Number.isFinite(res.loss)).toBe(true);
+      for (const w of ['a0', 'a7', 'b3', 'b9']) {
+        const nn = m.mostSimilar(w, 5);
+        expect(nn).toHaveLength(5);
+        expect(nn.map((n) => n.word)).not.toContain(w);
+        for (const n of nn) expect(topicOf(n.word)).toBe(topicOf(w));
+        for (let i = 1; i < nn.length; i++) expect(nn[i]!.score).toBeLessThanOrEqual(nn[i - 1]!.score);
+      }
+    });
+  }
+
+  test('minCount drops rare words; vectors/vector/has; same seed gives identical vectors', async () => {
+    const a = new Word2Vec({ dim: 8, minCount: 3, epochs: 1, seed: 9 });
+    await a.trainIds([ids.subarray(0, 500), ids.subarray(500)], vocab);
+    expect(a.words).toHaveLength(21);
+    expect(a.has('zz')).toBe(false);
+    expect(() => a.vector('zz')).toThrow(VocabError);
+    expect(a.vectors).toHaveLength(21 * 8);
+    expect(a.vector('a3')).toEqual(a.vectors.subarray(4 * 8, 5 * 8));
+    const b = new Word2Vec({ dim: 8, minCount: 3, epochs: 1, seed: 9 });
+    await b.trainIds([ids.subarray(0, 500), ids.subarray(500)], vocab);
+    expect(b.vectors).toEqual(a.vectors);
+    const c = new Word2Vec({ dim: 8, minCount: 3, epochs: 1, seed: 10 });
+    await c.trainIds([ids.subarray(0, 500), ids.subarray(500)], vocab);
+    expect(c.vectors).not.toEqual(a.vectors);
+    a.dispose();
+    expect(a.words).toHaveLength(0);
+  });
+
+  test('progress: fractions rise to 1, lr decays, finite loss and rate', async () => {
+    const big = topics(12000);
+    const seen: Word2VecProgress[] = [];
+    const m = new Word2Vec({ dim: 32, minCount: 1, epochs: 2, sample: 0 });
+    await m.trainIds(big.ids, big.vocab, { onProgress: (p) => seen.push(p) });
+    expect(seen.length).toBeGreaterThanOrEqual(1);
+    const last = seen[seen.length - 1]!;
+    expect(last.progress).toBe(1);
+    expect(last.epoch).toBe(1);
+    expect(last.lr).toBeLessThan(0.025 * 0.01);
+    for (const p of seen) {
+      expect(p.wordsPerSec).toBeGreaterThan(0);
+      expect(Number.isFinite(p.loss)).toBe(true);
+      expect(p.etaSec).toBeGreaterThanOrEqual(0);
+    }
+    for (let i = 1; i < seen.length; i++) expect(seen[i]!.progress).toBeGreaterThanOrEqual(seen[i - 1]!.progress);
+  });
+});
+
+describe('Word2Vec queries and errors', () => {
+  test('analogy on hand-made vectors: king - man + woman = queen, inputs excluded', () => {
+    const words = ['man', 'woman', 'king', 'queen', 'apple'];
+    const v = Float32Array.from([1, 0, 0, 0, 1, 0, 1, 0, 1, 0, 1, 1, 0.1, 0.1, -1]);
+    const m = Word2Vec.fromTrained(words, v, { dim: 3 });
+    const r = m.analogy('man', 'king', 'woman', 2);
+    expect(r[0]!.word).toBe('queen');
+    expect(r.map((n) => n.word)).not.toContain('king');
+    expect(m.mostSimilar('king', 1)[0]!.word).not.toBe('king');
+    expect(() => m.analogy('man', 'king', 'prince')).toThrow(VocabError);
+    expect(() => m.mostSimilar('king', 0)).toThrow(ArgumentError);
+    expect(() => Word2Vec.fromTrained(words, new Float32Array(14), { dim: 3 })).toThrow(ShapeError);
+  });
+
+  test('bad options and inputs: typed errors', async () => {
+    expect(() => new Word2Vec({ dim: 0 })).toThrow(/dim must be an integer/);
+    expect(() => new Word2Vec({ model: 'glove' as never })).toThrow(ArgumentError);
+    expect(() => new Word2Vec({ loss: 'softmax' as never })).toThrow(ArgumentError);
+    expect(() => new Word2Vec({ sample: -1 })).toThrow(ArgumentError);
+    expect(() => new Word2Vec({ lr: 0 })).toThrow(ArgumentError);
+    expect(new Word2Vec({ model: 'cbow' }).options.lr).toBe(0.05);
+    expect(new Word2Vec().options.lr).toBe(0.025);
+    const vocab: TrainVocab = { words: ['</s>', 'x', 'y'], counts: [1, 9, 9], eosId: 0 };
+    const m = new Word2Vec({ dim: 4, minCount: 1, epochs: 1 });
+    await expect(m.trainIds(Int32Array.from([1, 2, 3]), vocab)).rejects.toThrow(/ids\[2\] must be in \[0, 3\), got 3/);
+    await expect(m.trainIds([1, 2] as never, vocab)).rejects.toThrow(ArgumentError);
+    await expect(m.trainIds(Int32Array.from([1]), { ...vocab, counts: [1, 2] })).rejects.toThrow(ShapeError);
+    await expect(m.trainIds(Int32Array.from([1]), { ...vocab, eosId: 3 })).rejects.toThrow(ArgumentError);
+    await expect(new Word2Vec({ minCount: 100 }).trainIds(Int32Array.from([1]), vocab)).rejects.toThrow(VocabError);
+    await expect(m.trainIds(Int32Array.from([0, 0]), vocab)).rejects.toThrow(/must contain a word/);
+  });
+});
