@@ -83,6 +83,38 @@ export async function computeKernelDigests(lib: Lib, sha256: (b: Uint8Array) => 
     for (let step = 0; step < 3; step++) lib.sgdStep(p2, g, { momentum: mom }, { lr: 0.1, momentum: 0.9, weightDecay: 1e-4, nesterov: true });
     const norm = lib.clipGradNorm([g], 1);
     keep('optim', p, m, vv, p2, mom, g, norm);
+
+    // word2vec: skip-gram/NS and CBOW/HS with subsampling, over sentences of seeded ids
+    const V = 40;
+    const rng = new lib.Philox(21, 3);
+    const w2vIds = Int32Array.from({ length: 5000 }, (_, i) => (i % 13 === 12 ? V - 1 : rng.nextInt(V - 1)));
+    const counts = new Array<number>(V).fill(0);
+    for (const id of w2vIds) counts[id]!++;
+    for (const [model, loss] of [['skipgram', 'ns'], ['cbow', 'hs']] as const) {
+      const win = lib.Tensor.fromArray(Float32Array.from({ length: V * 16 }, () => (rng.nextFloat() - 0.5) / 16), [V, 16]);
+      const wout = Tensor.zeros([loss === 'hs' ? V - 1 : V, 16]);
+      const tr = new lib.SgnsTrainer(win, wout, {
+        window: 4, negative: 5, model, loss, sample: 1e-2, lr: 0.05, totalWords: w2vIds.length, seed: 5, eosId: V - 1, counts,
+      });
+      tr.train(w2vIds);
+      tr.dispose();
+      keep(`word2vec ${model} ${loss}`, win, wout);
+    }
+
+    // supervised fastText: softmax and ns over seeded examples
+    for (const loss of ['softmax', 'ns'] as const) {
+      const input = lib.Tensor.randn([30, 12], { seed: 8, stream: 1 });
+      const output = Tensor.zeros([4, 12]);
+      const tr = new lib.SupervisedTrainer(input, output, { loss, labelCounts: [5, 3, 2, 1], seed: 4 });
+      const rows = Int32Array.from({ length: 300 }, (_, i) => (i * 7) % 30);
+      const offsets = Int32Array.from({ length: 101 }, (_, i) => i * 3);
+      const labels = Int32Array.from({ length: 100 }, (_, i) => (i * 5) % 4);
+      const labelOffsets = Int32Array.from({ length: 101 }, (_, i) => i);
+      const lrs = Float32Array.from({ length: 100 }, (_, i) => 0.1 * (1 - i / 100));
+      tr.step({ rows, offsets, labels, labelOffsets, lrs });
+      keep(`fasttext supervised ${loss}`, input, output, Tensor.fromArray(tr.predict(rows.subarray(0, 30), offsets.subarray(0, 11)), [10, 4]));
+      tr.dispose();
+    }
   });
   const out: Record<string, string> = {};
   for (const [name, parts] of Object.entries(results)) {

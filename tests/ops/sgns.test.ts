@@ -299,28 +299,5 @@ describe('schedule, sentences, determinism', () => {
   });
 });
 
-describe('bit-identical across runtimes', () => {
-  /** FNV-1a over the float bits. */
-  const digest = (...arrays: Float32Array[]): string => {
-    let h = 0x811c9dc5;
-    for (const a of arrays) {
-      const u = new Uint32Array(a.buffer, a.byteOffset, a.length);
-      for (const x of u) h = Math.imul(h ^ x, 0x01000193) >>> 0;
-    }
-    return h.toString(16).padStart(8, '0');
-  };
-  // The same constants in Node and Chromium prove the same bits in both; a kernel
-  // change that alters the arithmetic must update them (and say so in its commit).
-  const WANT: Record<string, string> = { 'skipgram/ns': '135cb64a', 'cbow/hs': '5b676e46' };
-  for (const [model, loss] of [['skipgram', 'ns'], ['cbow', 'hs']] as const) {
-    test(`${model} ${loss}: digest of the trained matrices`, () => {
-      const V = 12;
-      const ids = corpus(4000, V, 21);
-      const { tr, win, wout } = trainer(V, 10, { counts: countsOf(ids, V), eosId: V - 1, model, loss, sample: 1e-2, seed: 5 });
-      tr.train(ids);
-      const d = digest(win.toArray() as Float32Array, wout.toArray() as Float32Array);
-      tr.dispose(); win.dispose(); wout.dispose();
-      expect(d).toBe(WANT[`${model}/${loss}`]);
-    });
-  }
-});
+// Bit-identity across runtimes: tests/helpers/kernel-digests.ts trains skip-gram/NS and
+// CBOW/HS in the page and in Node and compares the digests (tests/browser).
