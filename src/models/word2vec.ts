@@ -9,6 +9,8 @@ import { ArgumentError, ShapeError, VocabError } from '../core/errors.js';
 import { rt } from '../core/runtime.js';
 import { Tensor } from '../core/tensor.js';
 import { SgnsTrainer } from '../ops/sgns.js';
+import { EOS, type TextSource } from '../text/tokenize.js';
+import { Vocab, encode } from '../text/vocab.js';
 
 export interface Word2VecOptions {
   /** Vector size; default 100. */
@@ -156,6 +158,28 @@ export class Word2Vec {
     });
     this.eos = eos;
     this.unit = undefined;
+  }
+
+  /**
+   * Train on text: whitespace-separated tokens, one sentence per line (the
+   * native tools' reading). The vocabulary is counted in a first pass (words
+   * seen fewer than `minCount` times are dropped, `</s>` ends each line) and the
+   * text is encoded to int32 ids in chunks in a second, so `text` is read twice:
+   * pass a string or bytes, or a function that returns a fresh stream each time
+   * (for files too large to hold as one string).
+   */
+  async train(text: TextSource | (() => TextSource), options: Word2VecTrainOptions = {}): Promise<Word2VecTrainResult> {
+    const fn = 'Word2Vec.train';
+    rt(fn);
+    const source = typeof text === 'function' ? text : () => text;
+    const vocab = await Vocab.build(source(), { minCount: this.options.minCount });
+    if (vocab.nlabels > 0) {
+      throw new ArgumentError(`${fn}: text must not contain labels for word vectors, got ${vocab.nlabels} (e.g. ${JSON.stringify(vocab.word(vocab.nwords))})`);
+    }
+    const chunks: Int32Array[] = [];
+    for await (const c of encode(source(), vocab)) chunks.push(c);
+    const words = Array.from({ length: vocab.nwords }, (_, i) => vocab.word(i));
+    return this.trainIds(chunks, { words, counts: vocab.counts('word'), eosId: vocab.id(EOS) }, options);
   }
 
   /**
