@@ -7,6 +7,7 @@ import { init } from './core/runtime.js';
 import { WasmNlpError } from './core/errors.js';
 import { CliError, helpText, parseArgs, type Parsed, type TrainArgs } from './cli/args.js';
 import { FastTextClassifier } from './models/fasttext.js';
+import { FastText } from './models/fasttext-unsupervised.js';
 import { readFastTextBin } from './io/fasttext-bin.js';
 import { readVec, writeVec, type WordVectors } from './io/vec.js';
 import { writeBytesAtomic } from './io/node.js';
@@ -93,9 +94,7 @@ function nearest(wv: WordVectors, unit: Float32Array, query: Float32Array, k: nu
 }
 
 async function train(command: 'skipgram' | 'cbow' | 'supervised', a: TrainArgs, io: CliIO): Promise<number> {
-  if (command !== 'supervised') {
-    throw new CliError(`${command}: training word vectors from the command line is not available in this version yet; use \`supervised\`, or the Word2Vec API`);
-  }
+  if (command !== 'supervised') return trainUnsupervised(command, a, io);
   if (a.thread !== 1 && a.verbose > 0) io.stderr(`note: -thread ${a.thread}: supervised training runs on 1 thread in this version\n`);
   const text = readFileSync(a.input);
   const pretrained = a.pretrainedVectors !== '' ? readVec(new Uint8Array(readFileSync(a.pretrainedVectors))) : undefined;
@@ -112,6 +111,27 @@ async function train(command: 'skipgram' | 'cbow' | 'supervised', a: TrainArgs, 
     await writeBytesAtomic(`${a.output}.bin`, model.toBytes());
     // Views of the Wasm matrices: nothing allocates in Wasm memory until the .vec bytes exist.
     await writeBytesAtomic(`${a.output}.vec`, writeVec(allWordVectors(model.toModelData())));
+  } finally {
+    model.dispose();
+  }
+  return 0;
+}
+
+async function trainUnsupervised(command: 'skipgram' | 'cbow', a: TrainArgs, io: CliIO): Promise<number> {
+  if (a.loss !== 'ns' && a.loss !== 'hs') throw new CliError(`${command}: -loss must be ns or hs for word vectors, got ${a.loss === 'ova' ? 'one-vs-all' : a.loss}`);
+  if (a.thread !== 1 && a.verbose > 0) io.stderr(`note: -thread ${a.thread}: ${command} runs on 1 thread in this version\n`);
+  const text = readFileSync(a.input);
+  const start = performance.now();
+  const model = await FastText.train(text, {
+    model: command, dim: a.dim, ws: a.ws, epoch: a.epoch, lr: a.lr, minCount: a.minCount, neg: a.neg, loss: a.loss,
+    bucket: a.bucket, minn: a.minn, maxn: a.maxn, t: a.t, lrUpdateRate: a.lrUpdateRate, seed: a.seed,
+    onProgress: a.verbose > 1 ? (p) => io.stderr(progressLine(p)) : undefined,
+  });
+  try {
+    if (a.verbose > 1) io.stderr('\n');
+    if (a.verbose > 0) io.stderr(`Trained in ${((performance.now() - start) / 1e3).toFixed(1)} s; writing ${a.output}.bin and ${a.output}.vec\n`);
+    await writeBytesAtomic(`${a.output}.bin`, model.toBytes());
+    await writeBytesAtomic(`${a.output}.vec`, model.toVec());
   } finally {
     model.dispose();
   }

@@ -52,3 +52,5 @@ export { SgnsTrainer, aliasTable, huffmanTree, keepProbabilities } from './ops/s
 export type { SgnsOptions, SgnsState, HuffmanTree } from './ops/sgns.js';
 export { Word2Vec } from './models/word2vec.js';
 export type { Word2VecOptions, TrainVocab, Word2VecProgress, Word2VecTrainOptions, Word2VecTrainResult, Neighbour } from './models/word2vec.js';
+export { FastText } from './models/fasttext-unsupervised.js';
+export type { FastTextUnsupervisedOptions, FastTextUnsupervisedProgress } from './models/fasttext-unsupervised.js';

@@ -161,6 +161,8 @@ export interface SgnsOptions {
   subwords?: { offsets: Int32Array; rows: Int32Array };
   /** Philox stream (default 0). */
   stream?: number;
+  /** Exponent of the NS noise distribution counts^power: 0.75 (word2vec, default) or 0.5 (fastText). */
+  noisePower?: number;
 }
 
 /** Progress of a trainer: processed raw tokens, current lr, loss sum and pairs. */
@@ -221,6 +223,7 @@ export class SgnsTrainer {
     if (!(o.totalWords >= 1 && Number.isFinite(o.totalWords))) throw new ArgumentError(`${fn}: totalWords must be >= 1, got ${o.totalWords}`);
     if (!(Number.isSafeInteger(o.seed) && o.seed >= 0)) throw new ArgumentError(`${fn}: seed must be an integer in [0, 2^53), got ${o.seed}`);
     if (!(int(o.eosId) && o.eosId >= -1 && o.eosId < V)) throw new ArgumentError(`${fn}: eosId must be -1 or an id in [0, ${V}), got ${o.eosId}`);
+    if (o.noisePower !== undefined && !(o.noisePower >= 0 && o.noisePower <= 1)) throw new ArgumentError(`${fn}: noisePower must be a number in [0, 1], got ${o.noisePower}`);
     for (let i = 0; i < V; i++) {
       const c = o.counts[i]!;
       if (!(c >= 0 && Number.isFinite(c))) throw new ArgumentError(`${fn}: counts[${i}] must be a finite number >= 0, got ${c}`);
@@ -273,7 +276,7 @@ export class SgnsTrainer {
         this.prob = this.alias = 0;
         maxTargets = t.maxCodeLength;
       } else {
-        const a = aliasTable(o.counts, 0.75, o.eosId);
+        const a = aliasTable(o.counts, o.noisePower ?? 0.75, o.eosId);
         this.prob = put(a.prob);
         this.alias = put(a.alias);
         this.hsOff = this.hsCodes = this.hsPoints = 0;

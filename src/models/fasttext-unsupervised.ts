@@ -1,0 +1,357 @@
+/**
+ * fastText's unsupervised word vectors (`fasttext skipgram` / `fasttext cbow`):
+ * each word is its own input row plus the rows of its hashed character n-grams
+ * (`<wh`, `whe`, ... of `<where>`); the word's input vector is the mean of those
+ * rows and the gradient is added to every one of them. Trained by the word2vec
+ * kernel (`SgnsTrainer` with a subword table, negatives ∝ count^0.5 as in
+ * fastText). Words never seen in training get a vector from their n-grams.
+ * Models read and write native fastText `.bin` files. See docs/fasttext.md.
+ */
+import { ArgumentError, VocabError } from '../core/errors.js';
+import { rt } from '../core/runtime.js';
+import { Tensor } from '../core/tensor.js';
+import { readFastTextBin, writeFastTextBin } from '../io/fasttext-bin.js';
+import { writeVec, type WordVectors } from '../io/vec.js';
+import { SgnsTrainer } from '../ops/sgns.js';
+import { EOS, computeSubwords } from '../text/subwords.js';
+import type { TextSource } from '../text/tokenize.js';
+import { Vocab, encode } from '../text/vocab.js';
+import { type FastTextArgs, type FastTextEntry, type FastTextModelData, wordVector } from './fasttext-model.js';
+import type { Neighbour } from './word2vec.js';
+
+export interface FastTextUnsupervisedOptions {
+  /** 'skipgram' (fastText's `sg`) or 'cbow'. */
+  model: 'skipgram' | 'cbow';
+  /** Vector size; default 100. */
+  dim?: number;
+  /** Context window; default 5. */
+  ws?: number;
+  /** Passes over the data; default 5. */
+  epoch?: number;
+  /** Initial learning rate; default 0.05. */
+  lr?: number;
+  /** Words seen fewer times are dropped; default 5. */
+  minCount?: number;
+  /** Negatives per pair (loss 'ns'); default 5. */
+  neg?: number;
+  /** 'ns' (negative sampling, default) or 'hs' (hierarchical softmax). */
+  loss?: 'ns' | 'hs';
+  /** Hash buckets of the character n-grams; default 2,000,000 (0 when maxn is 0). */
+  bucket?: number;
+  /** Shortest character n-gram; default 3. */
+  minn?: number;
+  /** Longest character n-gram; default 6; 0 = no n-grams (word rows only). */
+  maxn?: number;
+  /** Subsampling threshold; default 1e-4. */
+  t?: number;
+  /** Stored in the `.bin` (fastText's lr update period); the kernel updates lr once per sentence. Default 100. */
+  lrUpdateRate?: number;
+  /** Seed of the initial vectors and of every random draw; default 0. */
+  seed?: number;
+  /** Worker threads; only 1 in this version (larger values train on 1 thread). */
+  threads?: number;
+  /** Called about every 0.1 s of training and once at the end. */
+  onProgress?: (p: FastTextUnsupervisedProgress) => void;
+}
+
+export interface FastTextUnsupervisedProgress {
+  /** Fraction of the run done, 0..1. */
+  progress: number;
+  /** Raw tokens per second since the start (epochs included). */
+  wordsPerSec: number;
+  lr: number;
+  /** Mean loss per pair since the previous report. */
+  loss: number;
+  /** Seconds left at this pace. */
+  eta: number;
+  epoch: number;
+}
+
+const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+
+function intOpt(fn: string, name: string, v: number | undefined, dflt: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (v === undefined) return dflt;
+  if (!(Number.isSafeInteger(v) && v >= min && v <= max)) throw new ArgumentError(`${fn}: ${name} must be an integer in [${min}, ${max}], got ${String(v)}`);
+  return v;
+}
+
+/** fastText skip-gram / CBOW word vectors with subwords. Holds its matrices in Wasm memory: `dispose()` it. */
+export class FastText {
+  private data: FastTextModelData;
+  private vecs: WordVectors | undefined;
+  private unit: Float32Array | undefined;
+  private eos: number;
+
+  private constructor(
+    readonly args: FastTextArgs,
+    readonly entries: FastTextEntry[],
+    readonly ntokens: number,
+    private input: Tensor,
+    private output: Tensor,
+  ) {
+    const empty = { rows: 0, cols: args.dim, data: new Float32Array(0) };
+    this.data = { args, words: entries, ntokens, pruneIdxSize: -1, input: empty, output: empty };
+    this.eos = entries.findIndex((e) => e.word === EOS);
+  }
+
+  /** Train on text: whitespace-separated tokens, one sentence per line (read twice: pass a string, bytes or a function returning a fresh stream). */
+  static async train(text: TextSource | (() => TextSource), options: FastTextUnsupervisedOptions): Promise<FastText> {
+    const fn = 'FastText.train';
+    rt(fn);
+    if (options === null || typeof options !== 'object') throw new ArgumentError(`${fn}: options must be an object, got ${options === null ? 'null' : typeof options}`);
+    const model = options.model;
+    if (model !== 'skipgram' && model !== 'cbow') throw new ArgumentError(`${fn}: model must be 'skipgram' or 'cbow', got ${String(model)}`);
+    const loss = options.loss ?? 'ns';
+    if (loss !== 'ns' && loss !== 'hs') throw new ArgumentError(`${fn}: loss must be 'ns' or 'hs' for word vectors, got ${String(loss)}`);
+    const dim = intOpt(fn, 'dim', options.dim, 100, 1, 1 << 16);
+    const ws = intOpt(fn, 'ws', options.ws, 5, 1, 1000);
+    const epoch = intOpt(fn, 'epoch', options.epoch, 5, 1, 1_000_000);
+    const minCount = intOpt(fn, 'minCount', options.minCount, 5, 1);
+    const neg = intOpt(fn, 'neg', options.neg, 5, loss === 'ns' ? 1 : 0, 1000);
+    const minn = intOpt(fn, 'minn', options.minn, 3, 0, 1000);
+    const maxn = intOpt(fn, 'maxn', options.maxn, 6, 0, 1000);
+    if (maxn > 0 && minn > maxn) throw new ArgumentError(`${fn}: minn must be <= maxn (${maxn}), got ${minn}`);
+    const bucket = maxn === 0 ? 0 : intOpt(fn, 'bucket', options.bucket, 2_000_000, 1, 2 ** 31 - 1);
+    const lrUpdateRate = intOpt(fn, 'lrUpdateRate', options.lrUpdateRate, 100, 1, 2 ** 31 - 1);
+    const seed = intOpt(fn, 'seed', options.seed, 0, 0);
+    intOpt(fn, 'threads', options.threads, 1, 1, 1024);
+    const lr = options.lr ?? 0.05;
+    if (!(lr > 0 && Number.isFinite(lr))) throw new ArgumentError(`${fn}: lr must be a finite number > 0, got ${lr}`);
+    const t = options.t ?? 1e-4;
+    if (!(t >= 0 && Number.isFinite(t))) throw new ArgumentError(`${fn}: t must be a finite number >= 0, got ${t}`);
+    const { onProgress } = options;
+    if (onProgress !== undefined && typeof onProgress !== 'function') throw new ArgumentError(`${fn}: onProgress must be a function, got ${typeof onProgress}`);
+
+    const source = typeof text === 'function' ? text : () => text;
+    const vocab = await Vocab.build(source(), { minCount });
+    if (vocab.nlabels > 0) {
+      throw new ArgumentError(`${fn}: text must not contain labels for word vectors, got ${vocab.nlabels} (e.g. ${JSON.stringify(vocab.word(vocab.nwords))})`);
+    }
+    const V = vocab.nwords;
+    const eos = vocab.id(EOS);
+    if (V - (eos >= 0 ? 1 : 0) < 1) throw new VocabError(`${fn}: text must have a word seen at least minCount (${minCount}) times, got none`);
+    if (loss === 'hs' && V < 2) throw new VocabError(`${fn}: text must have at least 2 words for loss 'hs', got ${V}`);
+    const chunks: Int32Array[] = [];
+    let tokens = 0;
+    for await (const c of encode(source(), vocab)) {
+      chunks.push(c);
+      for (let i = 0; i < c.length; i++) if (c[i] !== eos) tokens++;
+    }
+    if (tokens === 0) throw new ArgumentError(`${fn}: text must contain a word seen at least minCount (${minCount}) times, got none`);
+
+    const entries: FastTextEntry[] = vocab.entries().map((e) => ({ word: e.word, count: e.count, type: 'word' }));
+    const counts = vocab.counts('word');
+    // Subword table: the word's row, then its n-gram rows (fastText's initNgrams; </s> has no n-grams).
+    let subwords: { offsets: Int32Array; rows: Int32Array } | undefined;
+    if (maxn > 0) {
+      const offsets = new Int32Array(V + 1);
+      const rows: number[] = [];
+      for (let w = 0; w < V; w++) {
+        rows.push(w);
+        const word = entries[w]!.word;
+        if (word !== EOS) for (const r of computeSubwords(word, minn, maxn, bucket, V)) rows.push(r);
+        offsets[w + 1] = rows.length;
+      }
+      subwords = { offsets, rows: Int32Array.from(rows) };
+    }
+
+    const args: FastTextArgs = {
+      dim, ws, epoch, minCount, neg, wordNgrams: 1, loss, model: model === 'skipgram' ? 'sg' : 'cbow', bucket, minn, maxn, lrUpdateRate, t,
+    };
+    // fastText's initialisation: input uniform in [-1/dim, 1/dim], output zero.
+    const input = Tensor.rand([V + bucket, dim], { seed, stream: 21 });
+    let output: Tensor | undefined;
+    let tr: SgnsTrainer | undefined;
+    try {
+      const iv = input.view() as Float32Array;
+      const span = 2 / dim, lo = 1 / dim;
+      for (let i = 0; i < iv.length; i++) iv[i] = iv[i]! * span - lo;
+      output = Tensor.zeros([loss === 'hs' ? V - 1 : V, dim]);
+      const total = tokens * epoch;
+      tr = new SgnsTrainer(input, output, {
+        window: ws, negative: neg, model, loss, sample: t, lr, totalWords: total, seed, eosId: eos, counts,
+        subwords, stream: 22, noisePower: 0.5,
+      });
+      const trainer = tr;
+      const t0 = now();
+      let last = t0, lastLoss = 0, lastPairs = 0, ep = 0;
+      const report = (force: boolean) => {
+        const tm = now();
+        if (!force && tm - last < 100) return;
+        const s = trainer.stats;
+        const secs = Math.max(1e-9, (tm - t0) / 1000);
+        const progress = Math.min(1, s.processed / total);
+        const pairs = s.lossCount - lastPairs;
+        onProgress!({
+          progress, wordsPerSec: s.processed / secs, lr: s.lr, loss: pairs > 0 ? (s.lossSum - lastLoss) / pairs : 0,
+          eta: progress > 0 ? (secs * (1 - progress)) / progress : Infinity, epoch: ep,
+        });
+        last = tm;
+        lastLoss = s.lossSum;
+        lastPairs = s.lossCount;
+      };
+      const after = onProgress ? () => report(false) : undefined;
+      for (ep = 0; ep < epoch; ep++) for (const c of chunks) trainer.train(c, after);
+      ep = epoch - 1;
+      if (onProgress) report(true);
+    } catch (e) {
+      input.dispose();
+      output?.dispose();
+      throw e;
+    } finally {
+      tr?.dispose();
+    }
+    return new FastText(args, entries, vocab.ntokens, input, output);
+  }
+
+  /** A model from the bytes of an unsupervised fastText `.bin` (native or ours). */
+  static fromBytes(bytes: Uint8Array): FastText {
+    const fn = 'FastText.fromBytes';
+    rt(fn);
+    if (!(bytes instanceof Uint8Array)) throw new ArgumentError(`${fn}: bytes must be a Uint8Array, got ${bytes === null ? 'null' : typeof bytes}`);
+    const m = readFastTextBin(bytes);
+    if (m.args.model === 'sup') throw new ArgumentError(`${fn}: model must be 'sg' or 'cbow' (word vectors), got 'sup' (use FastTextClassifier)`);
+    const input = Tensor.fromArray(m.input.data, [m.input.rows, m.input.cols]);
+    let output: Tensor;
+    try {
+      output = Tensor.fromArray(m.output.data, [m.output.rows, m.output.cols]);
+    } catch (e) {
+      input.dispose();
+      throw e;
+    }
+    return new FastText(m.args, m.words, m.ntokens, input, output);
+  }
+
+  /** Words of the model in id order (`</s>` included, as in fastText). */
+  get words(): string[] {
+    return this.entries.map((e) => e.word);
+  }
+
+  get dim(): number {
+    return this.args.dim;
+  }
+
+  private alive(fn: string): void {
+    if (this.input.disposed) throw new ArgumentError(`${fn}: model must not be disposed, got a disposed model`);
+  }
+
+  /**
+   * The model's data with views of its matrices in Wasm memory (no copies):
+   * valid until the next Wasm allocation. The same object each time (its
+   * word index is cached), its views refreshed when memory has grown.
+   */
+  toModelData(): FastTextModelData {
+    this.alive('FastText.toModelData');
+    const buf = rt('FastText.toModelData').memory.buffer;
+    if (this.data.input.data.buffer !== buf || this.data.input.rows === 0) {
+      this.data.input = { rows: this.input.shape[0]!, cols: this.input.shape[1]!, data: this.input.view() as Float32Array };
+      this.data.output = { rows: this.output.shape[0]!, cols: this.output.shape[1]!, data: this.output.view() as Float32Array };
+    }
+    return this.data;
+  }
+
+  /** fastText's getWordVector: the mean of the word's row and its n-gram rows; unknown words use their n-grams (zeros if none). */
+  vector(word: string): Float32Array {
+    const fn = 'FastText.vector';
+    if (typeof word !== 'string') throw new ArgumentError(`${fn}: word must be a string, got ${typeof word}`);
+    this.alive(fn);
+    return wordVector(this.toModelData(), word);
+  }
+
+  /** Vectors of every word (fastText's .vec content), computed once. */
+  private all(): WordVectors {
+    if (this.vecs === undefined) {
+      const md = this.toModelData();
+      const words = this.words;
+      const dim = this.dim;
+      const data = new Float32Array(words.length * dim);
+      words.forEach((w, i) => wordVector(md, w, data.subarray(i * dim, (i + 1) * dim)));
+      this.vecs = { words, dim, data };
+    }
+    return this.vecs;
+  }
+
+  private unitRows(): Float32Array {
+    if (this.unit === undefined) {
+      const { data, dim } = this.all();
+      const u = new Float32Array(data.length);
+      for (let i = 0; i < data.length; i += dim) {
+        let s = 0;
+        for (let c = 0; c < dim; c++) s += data[i + c]! ** 2;
+        const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+        for (let c = 0; c < dim; c++) u[i + c] = data[i + c]! * inv;
+      }
+      this.unit = u;
+    }
+    return this.unit;
+  }
+
+  private nearest(fn: string, q: Float64Array, k: number, exclude: Set<string>): Neighbour[] {
+    if (!(Number.isInteger(k) && k >= 1)) throw new ArgumentError(`${fn}: k must be an integer >= 1, got ${k}`);
+    const dim = this.dim;
+    const u = this.unitRows();
+    const words = this.all().words;
+    let qn = 0;
+    for (let c = 0; c < dim; c++) qn += q[c]! ** 2;
+    const inv = qn > 0 ? 1 / Math.sqrt(qn) : 0;
+    const best: Neighbour[] = [];
+    for (let i = 0; i < words.length; i++) {
+      if (i === this.eos || exclude.has(words[i]!)) continue;
+      let s = 0;
+      const o = i * dim;
+      for (let c = 0; c < dim; c++) s += q[c]! * u[o + c]!;
+      s *= inv;
+      if (best.length === k && s <= best[k - 1]!.score) continue;
+      let j = best.length < k ? best.length : k - 1;
+      while (j > 0 && best[j - 1]!.score < s) j--;
+      best.splice(j, 0, { word: words[i]!, score: s });
+      if (best.length > k) best.pop();
+    }
+    return best;
+  }
+
+  private unitVector(fn: string, word: string): Float64Array {
+    if (typeof word !== 'string') throw new ArgumentError(`${fn}: word must be a string, got ${typeof word}`);
+    const v = this.vector(word);
+    let s = 0;
+    for (const x of v) s += x * x;
+    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+    return Float64Array.from(v, (x) => x * inv);
+  }
+
+  /** The k words nearest to `word` by cosine (fastText's `nn`; unknown words work through their n-grams; the word and `</s>` excluded). */
+  mostSimilar(word: string, k = 10): Neighbour[] {
+    const fn = 'FastText.mostSimilar';
+    this.alive(fn);
+    return this.nearest(fn, this.unitVector(fn, word), k, new Set([word]));
+  }
+
+  /** "a is to b as c is to ?": the k words nearest to unit(b) − unit(a) + unit(c), the three excluded. */
+  analogy(a: string, b: string, c: string, k = 10): Neighbour[] {
+    const fn = 'FastText.analogy';
+    this.alive(fn);
+    const va = this.unitVector(fn, a), vb = this.unitVector(fn, b), vc = this.unitVector(fn, c);
+    const q = new Float64Array(this.dim);
+    for (let x = 0; x < q.length; x++) q[x] = vb[x]! - va[x]! + vc[x]!;
+    return this.nearest(fn, q, k, new Set([a, b, c]));
+  }
+
+  /** The model as native fastText `.bin` bytes (`fasttext print-word-vectors`, `nn` read them). */
+  toBytes(): Uint8Array {
+    return writeFastTextBin(this.toModelData());
+  }
+
+  /** fastText's `.vec` text of every word's vector (`</s>` included, as fastText writes it). */
+  toVec(): Uint8Array {
+    this.alive('FastText.toVec');
+    return writeVec(this.all());
+  }
+
+  /** Free the matrices in Wasm memory. Idempotent. */
+  dispose(): void {
+    if (!this.input.disposed) this.input.dispose();
+    if (!this.output.disposed) this.output.dispose();
+    this.vecs = undefined;
+    this.unit = undefined;
+  }
+}
