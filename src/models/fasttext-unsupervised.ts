@@ -167,7 +167,11 @@ export class FastText {
       const span = 2 / dim, lo = 1 / dim;
       for (let i = 0; i < iv.length; i++) iv[i] = iv[i]! * span - lo;
       output = Tensor.zeros([loss === 'hs' ? V - 1 : V, dim]);
-      const total = tokens * epoch;
+      // fastText's schedule: lr = lr0 (1 - done / (epoch · ntokens)), where ntokens counts every token read
+      // (</s> and words below minCount too) but `done` only those kept in the dictionary: lr never reaches 0
+      // when words were dropped. The kernel counts kept non-</s> tokens, so scale the total to match.
+      const eosCount = eos >= 0 ? counts[eos]! : 0;
+      const total = Math.max(tokens, (epoch * vocab.ntokens * tokens) / (tokens + eosCount));
       tr = new SgnsTrainer(input, output, {
         window: ws, negative: neg, model, loss, sample: t, lr, totalWords: total, seed, eosId: eos, counts,
         subwords, stream: 22, noisePower: 0.5,
@@ -180,7 +184,7 @@ export class FastText {
         if (!force && tm - last < 100) return;
         const s = trainer.stats;
         const secs = Math.max(1e-9, (tm - t0) / 1000);
-        const progress = Math.min(1, s.processed / total);
+        const progress = Math.min(1, s.processed / (tokens * epoch));
         const pairs = s.lossCount - lastPairs;
         onProgress!({
           progress, wordsPerSec: s.processed / secs, lr: s.lr, loss: pairs > 0 ? (s.lossSum - lastLoss) / pairs : 0,
