@@ -7,6 +7,8 @@ import { FastTextClassifier } from '../../src/models/fasttext.js';
 import { readFastTextBin } from '../../src/io/fasttext-bin.js';
 import { readVec } from '../../src/io/vec.js';
 import { computeSubwords } from '../../src/text/subwords.js';
+import { SgnsTrainer } from '../../src/ops/sgns.js';
+import { Tensor } from '../../src/core/tensor.js';
 
 beforeAll(async () => {
   await initForTests();
@@ -146,5 +148,31 @@ describe('FastText (unsupervised)', () => {
     m.dispose();
     m.dispose();
     expect(() => m.vector('apple1')).toThrow(/must not be disposed/);
+  });
+
+  test('SgnsOptions.noisePower 0.5 (fastText): negatives ∝ count^0.5; the default stays 0.75; out of range throws', () => {
+    const win = Tensor.zeros([2, 4]);
+    const wout = Tensor.zeros([2, 4]);
+    const base = { window: 2, negative: 5, model: 'skipgram', loss: 'ns', sample: 0, lr: 0.05, totalWords: 10, seed: 1, eosId: -1, counts: [1, 10_000] } as const;
+    const ratio = (noisePower?: number) => {
+      const tr = new SgnsTrainer(win, wout, { ...base, noisePower });
+      try {
+        const d = tr.drawNegatives(200_000);
+        let ones = 0;
+        for (const x of d) ones += x;
+        return ones / (d.length - ones);
+      } finally {
+        tr.dispose();
+      }
+    };
+    try {
+      expect(ratio(0.5)).toBeGreaterThan(90); // 10000^0.5 = 100
+      expect(ratio(0.5)).toBeLessThan(110);
+      expect(ratio()).toBeGreaterThan(800); // 10000^0.75 = 1000
+      expect(() => new SgnsTrainer(win, wout, { ...base, noisePower: 2 })).toThrow(/noisePower must be a number in \[0, 1\]/);
+    } finally {
+      win.dispose();
+      wout.dispose();
+    }
   });
 });
