@@ -4,7 +4,8 @@
  * the Huffman tree) and `SgnsTrainer`, which owns the kernel's state, scratch
  * and id buffer and runs `sgns_train` over chunks of ids. See docs/word2vec.md.
  */
-import { ArgumentError, ShapeError } from '../core/errors.js';
+import { ArgumentError, ShapeError, WasmNlpError } from '../core/errors.js';
+import type { Kernels } from '../core/kernels.js';
 import { rt } from '../core/runtime.js';
 import { Tensor, expectTensor } from '../core/tensor.js';
 
@@ -14,6 +15,12 @@ export const SGNS_MAX_SENTENCE = 1000;
 const STATE_BYTES = 80;
 /** Ids copied into Wasm per kernel call at most. */
 const ID_BUFFER = 1 << 16;
+/** Ids per worker kernel call in `trainParallel` at most (~0.1-0.3 s of work at dim 100). */
+const PART_IDS = 1 << 16;
+/** Per-thread blocks start on their own cache lines, with a guard line either side (no false sharing). */
+const LINE = 64;
+/** Philox stream of worker thread k: base stream + (k + 1) * THREAD_STREAM (never the 1-thread stream). */
+export const THREAD_STREAM = 1 << 16;
 
 /**
  * word2vec's keep probability per word: (sqrt(f / (s T)) + 1) (s T) / f with f
@@ -200,6 +207,10 @@ export class SgnsTrainer {
   private readonly subOff: number;
   private readonly subRows: number;
   private readonly maxTargets: number;
+  private readonly scratchBytes: number;
+  /** Worker threads' blocks: state (128 B), scratch and ids buffer, each thread on its own cache lines. */
+  private readonly threadBlocks: { state: number; scratch: number; ids: number }[] = [];
+  private readonly perThread: SgnsState[] = [];
 
   constructor(win: Tensor, wout: Tensor, options: SgnsOptions) {
     const fn = 'SgnsTrainer';
@@ -281,7 +292,8 @@ export class SgnsTrainer {
       this.maxTargets = Math.max(1, maxTargets);
       this.subOff = o.subwords ? put(o.subwords.offsets) : 0;
       this.subRows = o.subwords ? put(o.subwords.rows) : 0;
-      this.scratch = heap.alloc(r.kernels.sgns_scratch_bytes(dim, o.window, this.maxTargets, maxRows));
+      this.scratchBytes = r.kernels.sgns_scratch_bytes(dim, o.window, this.maxTargets, maxRows);
+      this.scratch = heap.alloc(this.scratchBytes);
       this.blocks.push(this.scratch);
       this.ids = heap.alloc(ID_BUFFER * 4);
       this.blocks.push(this.ids);
@@ -353,12 +365,212 @@ export class SgnsTrainer {
   }
 
   private run(ids: number, n: number): void {
+    rt('SgnsTrainer').kernels.sgns_train(...this.args(ids, n, this.state, this.scratch));
+  }
+
+  /** The arguments of one sgns_train call. */
+  private args(ids: number, n: number, state: number, scratch: number): Parameters<Kernels['sgns_train']> {
     const o = this.opts;
-    rt('SgnsTrainer').kernels.sgns_train(
+    return [
       ids, this.keep, this.prob, this.alias, this.hsOff, this.hsCodes, this.hsPoints, this.subOff, this.subRows,
-      this.win.offset, this.wout.offset, this.state, this.scratch,
+      this.win.offset, this.wout.offset, state, scratch,
       n, this.V, this.dim, o.window, o.negative, this.maxTargets, o.model === 'cbow' ? 1 : 0, o.loss === 'hs' ? 1 : 0, o.eosId,
-    );
+    ];
+  }
+
+  /** Per worker thread: its share of the counters of all `trainParallel` calls so far (processed, loss, last lr, RNG position). */
+  get threadStats(): SgnsState[] {
+    return this.perThread.map((t) => ({ ...t }));
+  }
+
+  /**
+   * Hogwild training on `threads` workers of the pool (`init({ threads: n })`,
+   * n >= threads): the ids (one pass, in order) are split into `threads`
+   * contiguous parts, each cut just after an EOS; worker k trains part k in
+   * calls of up to 65536 ids with its own scratch, state and Philox stream
+   * (base stream + (k + 1) * THREAD_STREAM), all updating `win`/`wout` in the
+   * shared memory without locks, like word2vec and fastText. The learning rate
+   * follows the GLOBAL progress: before each call, worker k's state gets
+   * processed = G / a and total = T / a, where G is the tokens processed by all
+   * threads so far (finished calls, plus the other running calls estimated
+   * from their rates) and a the number of threads still working, so
+   * its lr is lr0 (1 - (G + a p) / T) after p tokens of its own. `stats`
+   * accumulates every thread's counts after each call; `afterEach` runs after
+   * each call. Not deterministic for threads > 1. Resolves to the raw tokens
+   * processed.
+   */
+  async trainParallel(ids: Int32Array | readonly Int32Array[], threads: number, afterEach?: () => void): Promise<number> {
+    const fn = 'SgnsTrainer.trainParallel';
+    const r = rt(fn);
+    if (this.blocks.length === 0) throw new ArgumentError(`${fn}: trainer must not be disposed, got a disposed trainer`);
+    if (!(Number.isInteger(threads) && threads >= 1 && threads <= 64)) throw new ArgumentError(`${fn}: threads must be an integer in [1, 64], got ${threads}`);
+    const pool = r.pool;
+    if (pool === undefined || pool.size < threads) {
+      throw new ArgumentError(
+        `${fn}: threads must be at most the worker pool size, got ${threads} with ${pool === undefined ? 'no worker pool' : `a pool of ${pool.size}`}. ` +
+          `Hint: \`await init({ threads: ${threads} })\` (call shutdown() first if init() already ran), or train with threads: 1.`,
+      );
+    }
+    const chunks = ids instanceof Int32Array ? [ids] : ids;
+    if (!Array.isArray(chunks) || chunks.some((c) => !(c instanceof Int32Array))) {
+      throw new ArgumentError(`${fn}: ids must be an Int32Array or an array of Int32Array chunks, got ${typeof ids}`);
+    }
+    const { V } = this;
+    const eos = this.opts.eosId;
+    let L = 0;
+    for (let k = 0; k < chunks.length; k++) {
+      const c = chunks[k]!;
+      for (let i = 0; i < c.length; i++) {
+        if (!(c[i]! >= 0 && c[i]! < V)) throw new ArgumentError(`${fn}: ids${chunks.length > 1 ? `[${k}]` : ''}[${i}] must be in [0, ${V}), got ${c[i]}`);
+      }
+      L += c.length;
+    }
+    this.ensureThreads(threads);
+
+    // Split the stream into `threads` parts at sentence ends: part k = subarrays of the chunks.
+    // Cut k (1..threads-1) = the first position >= k L / threads that starts a sentence.
+    const cuts = [0];
+    {
+      let g = 0;
+      let prev = eos;
+      for (const c of chunks) {
+        for (let i = 0; i < c.length; i++, g++) {
+          if (cuts.length < threads && g >= Math.round((cuts.length * L) / threads) && (eos < 0 || prev === eos)) cuts.push(g);
+          prev = c[i]!;
+        }
+      }
+      while (cuts.length <= threads) cuts.push(L);
+    }
+    const parts: Int32Array[][] = Array.from({ length: threads }, () => []);
+    {
+      let cs = 0;
+      for (const c of chunks) {
+        const ce = cs + c.length;
+        for (let k = 0; k < threads; k++) {
+          const a = Math.max(cs, cuts[k]!), b = Math.min(ce, cuts[k + 1]!);
+          if (b > a) parts[k]!.push(c.subarray(a - cs, b - cs));
+        }
+        cs = ce;
+      }
+    }
+
+    const mem = () => r.memory.buffer;
+    const main = () => new Float64Array(mem(), this.state, 7);
+    const cursor = parts.map(() => ({ seg: 0, off: 0 }));
+    const running = new Array<{ start: number; n: number; rate: number } | undefined>(threads).fill(undefined);
+    const rates = new Array<number>(threads).fill(0);
+    let active = parts.filter((p) => p.length > 0).length;
+    let failure: { k: number; e: unknown } | undefined;
+    let processedHere = 0;
+    const now = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+
+    /** Copy the next piece of part k (at most PART_IDS ids, cut after its last EOS) into its buffer; returns its length. */
+    const fill = (k: number): number => {
+      const c = cursor[k]!;
+      const segs = parts[k]!;
+      const buf = new Int32Array(mem(), this.threadBlocks[k]!.ids, PART_IDS);
+      let n = 0;
+      let s = c.seg, off = c.off;
+      while (n < PART_IDS && s < segs.length) {
+        const seg = segs[s]!;
+        const take = Math.min(PART_IDS - n, seg.length - off);
+        buf.set(seg.subarray(off, off + take), n);
+        n += take;
+        off += take;
+        if (off === seg.length) { s++; off = 0; }
+      }
+      if (s < segs.length && eos >= 0) {
+        let j = n - 1;
+        while (j > 0 && buf[j] !== eos) j--;
+        if (j > 0) n = j + 1;
+      }
+      // Advance the cursor by n ids.
+      let left = n;
+      while (left > 0) {
+        const seg = segs[c.seg]!;
+        const take = Math.min(left, seg.length - c.off);
+        left -= take;
+        c.off += take;
+        if (c.off === seg.length) { c.seg++; c.off = 0; }
+      }
+      return n;
+    };
+
+    const worker = async (k: number): Promise<void> => {
+      const tb = this.threadBlocks[k]!;
+      const me = this.perThread[k]!;
+      while (failure === undefined && cursor[k]!.seg < parts[k]!.length) {
+        const n = fill(k);
+        if (n === 0) break;
+        // Global progress: finished calls, plus the other running calls' estimated progress.
+        const t = now();
+        let G = main()[2]!;
+        for (let j = 0; j < threads; j++) {
+          const run = running[j];
+          if (j !== k && run !== undefined) G += Math.min(run.n, run.rate * (t - run.start));
+        }
+        const a = Math.max(1, active);
+        const st = new Float64Array(mem(), tb.state, 7);
+        const p0 = G / a;
+        st[1] = this.opts.totalWords / a;
+        st[2] = p0;
+        st[3] = 0;
+        st[4] = 0;
+        running[k] = { start: t, n, rate: rates[k]! };
+        try {
+          await r.pool!.call(k, 'sgns_train', this.args(tb.ids, n, tb.state, tb.scratch));
+        } catch (e) {
+          failure ??= { k, e };
+          break;
+        } finally {
+          running[k] = undefined;
+        }
+        const dt = now() - t;
+        const s2 = new Float64Array(mem(), tb.state, 7);
+        const p = Math.round(s2[2]! - p0);
+        if (dt > 0) rates[k] = p / dt;
+        const m = main();
+        m[2]! += p;
+        m[3]! += s2[3]!;
+        m[4]! += s2[4]!;
+        m[5] = s2[5]!;
+        me.processed += p;
+        me.lossSum += s2[3]!;
+        me.lossCount += s2[4]!;
+        me.lr = s2[5]!;
+        me.rngWord = s2[6]!;
+        processedHere += p;
+        afterEach?.();
+      }
+      active--;
+    };
+
+    await Promise.all(parts.map((p, k) => (p.length > 0 ? worker(k) : Promise.resolve())));
+    if (failure !== undefined) {
+      const e = failure.e;
+      throw new WasmNlpError(`${fn}: worker ${failure.k} must finish its kernel call, got ${e instanceof Error ? e.message : String(e)}`);
+    }
+    return processedHere;
+  }
+
+  /** Allocate the blocks of worker threads 0..n-1 (once per thread; kept until dispose). */
+  private ensureThreads(n: number): void {
+    const r = rt('SgnsTrainer');
+    const o = this.opts;
+    const lineUp = (x: number) => Math.ceil(x / LINE) * LINE;
+    for (let k = this.threadBlocks.length; k < n; k++) {
+      const bytes = 128 + lineUp(this.scratchBytes) + PART_IDS * 4;
+      const p = r.heap.alloc(bytes + 3 * LINE);
+      this.blocks.push(p);
+      const base = lineUp(p + LINE);
+      const tb = { state: base, scratch: base + 128, ids: base + 128 + lineUp(this.scratchBytes) };
+      const f = new Float64Array(r.memory.buffer, tb.state, 7);
+      f.set([o.lr, o.totalWords, 0, 0, 0, o.lr, 0]);
+      const stream = ((o.stream ?? 0) + (k + 1) * THREAD_STREAM) >>> 0;
+      new Uint32Array(r.memory.buffer, tb.state + 56, 3).set([o.seed >>> 0, Math.floor(o.seed / 2 ** 32) >>> 0, stream]);
+      this.threadBlocks.push(tb);
+      this.perThread.push({ processed: 0, lr: o.lr, lossSum: 0, lossCount: 0, rngWord: 0 });
+    }
   }
 
   /** Draw `n` negatives from the noise distribution with the trainer's RNG stream (for tests). */
