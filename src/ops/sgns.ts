@@ -385,9 +385,11 @@ export class SgnsTrainer {
 
   /**
    * Hogwild training on `threads` workers of the pool (`init({ threads: n })`,
-   * n >= threads): the ids (one pass, in order) are split into `threads`
-   * contiguous parts, each cut just after an EOS; worker k trains part k in
-   * calls of up to 65536 ids with its own scratch, state and Philox stream
+   * n >= threads): the ids (one pass) are cut into consecutive pieces of up to
+   * min(65536, L / (4 threads)) ids, each cut just after an EOS, handed out in
+   * order to whichever worker is free (so a worker slowed down by the OS does
+   * not hold the others back at the end); each worker trains its pieces
+   * with its own scratch, state and Philox stream
    * (base stream + (k + 1) * THREAD_STREAM), all updating `win`/`wout` in the
    * shared memory without locks, like word2vec and fastText. The learning rate
    * follows the GLOBAL progress: before each call, worker k's state gets
@@ -427,53 +429,28 @@ export class SgnsTrainer {
     }
     this.ensureThreads(threads);
 
-    // Split the stream into `threads` parts at sentence ends: part k = subarrays of the chunks.
-    // Cut k (1..threads-1) = the first position >= k L / threads that starts a sentence.
-    const cuts = [0];
-    {
-      let g = 0;
-      let prev = eos;
-      for (const c of chunks) {
-        for (let i = 0; i < c.length; i++, g++) {
-          if (cuts.length < threads && g >= Math.round((cuts.length * L) / threads) && (eos < 0 || prev === eos)) cuts.push(g);
-          prev = c[i]!;
-        }
-      }
-      while (cuts.length <= threads) cuts.push(L);
-    }
-    const parts: Int32Array[][] = Array.from({ length: threads }, () => []);
-    {
-      let cs = 0;
-      for (const c of chunks) {
-        const ce = cs + c.length;
-        for (let k = 0; k < threads; k++) {
-          const a = Math.max(cs, cuts[k]!), b = Math.min(ce, cuts[k + 1]!);
-          if (b > a) parts[k]!.push(c.subarray(a - cs, b - cs));
-        }
-        cs = ce;
-      }
-    }
+    // Pieces of at most `piece` ids, handed out in stream order to whichever worker is free.
+    const piece = Math.min(PART_IDS, Math.max(1024, Math.ceil(L / (threads * 4))));
+    const segs = chunks.filter((c) => c.length > 0);
 
     const mem = () => r.memory.buffer;
     const main = () => new Float64Array(mem(), this.state, 7);
-    const cursor = parts.map(() => ({ seg: 0, off: 0 }));
+    const c = { seg: 0, off: 0 };
     const running = new Array<{ start: number; n: number; rate: number } | undefined>(threads).fill(undefined);
     const rates = new Array<number>(threads).fill(0);
-    let active = parts.filter((p) => p.length > 0).length;
+    let active = threads;
     let failure: { k: number; e: unknown } | undefined;
     let processedHere = 0;
     const now = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
-    /** Copy the next piece of part k (at most PART_IDS ids, cut after its last EOS) into its buffer; returns its length. */
+    /** Copy the next piece of the stream (at most `piece` ids, cut after its last EOS) into worker k's buffer; returns its length. */
     const fill = (k: number): number => {
-      const c = cursor[k]!;
-      const segs = parts[k]!;
       const buf = new Int32Array(mem(), this.threadBlocks[k]!.ids, PART_IDS);
       let n = 0;
       let s = c.seg, off = c.off;
-      while (n < PART_IDS && s < segs.length) {
+      while (n < piece && s < segs.length) {
         const seg = segs[s]!;
-        const take = Math.min(PART_IDS - n, seg.length - off);
+        const take = Math.min(piece - n, seg.length - off);
         buf.set(seg.subarray(off, off + take), n);
         n += take;
         off += take;
@@ -499,7 +476,7 @@ export class SgnsTrainer {
     const worker = async (k: number): Promise<void> => {
       const tb = this.threadBlocks[k]!;
       const me = this.perThread[k]!;
-      while (failure === undefined && cursor[k]!.seg < parts[k]!.length) {
+      while (failure === undefined && c.seg < segs.length) {
         const n = fill(k);
         if (n === 0) break;
         // Global progress: finished calls, plus the other running calls' estimated progress.
@@ -545,7 +522,7 @@ export class SgnsTrainer {
       active--;
     };
 
-    await Promise.all(parts.map((p, k) => (p.length > 0 ? worker(k) : Promise.resolve())));
+    await Promise.all(Array.from({ length: threads }, (_, k) => worker(k)));
     if (failure !== undefined) {
       const e = failure.e;
       throw new WasmNlpError(`${fn}: worker ${failure.k} must finish its kernel call, got ${e instanceof Error ? e.message : String(e)}`);
