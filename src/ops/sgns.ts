@@ -386,7 +386,7 @@ export class SgnsTrainer {
   /**
    * Hogwild training on `threads` workers of the pool (`init({ threads: n })`,
    * n >= threads): the ids (one pass) are cut into consecutive pieces of up to
-   * min(65536, L / (4 threads)) ids, each cut just after an EOS, handed out in
+   * min(65536, L / (16 threads)) ids (at least 1024), each cut just after an EOS, handed out in
    * order to whichever worker is free (so a worker slowed down by the OS does
    * not hold the others back at the end); each worker trains its pieces
    * with its own scratch, state and Philox stream
@@ -430,7 +430,7 @@ export class SgnsTrainer {
     this.ensureThreads(threads);
 
     // Pieces of at most `piece` ids, handed out in stream order to whichever worker is free.
-    const piece = Math.min(PART_IDS, Math.max(1024, Math.ceil(L / (threads * 4))));
+    const piece = Math.min(PART_IDS, Math.max(1024, Math.ceil(L / (threads * 16))));
     const segs = chunks.filter((c) => c.length > 0);
 
     const mem = () => r.memory.buffer;
@@ -441,6 +441,7 @@ export class SgnsTrainer {
     let active = threads;
     let failure: { k: number; e: unknown } | undefined;
     let processedHere = 0;
+    let unassigned = L; // ids not yet handed out
     const now = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
     /** Copy the next piece of the stream (at most `piece` ids, cut after its last EOS) into worker k's buffer; returns its length. */
@@ -470,6 +471,7 @@ export class SgnsTrainer {
         c.off += take;
         if (c.off === seg.length) { c.seg++; c.off = 0; }
       }
+      unassigned -= n;
       return n;
     };
 
@@ -482,11 +484,16 @@ export class SgnsTrainer {
         // Global progress: finished calls, plus the other running calls' estimated progress.
         const t = now();
         let G = main()[2]!;
+        let others = 0;
         for (let j = 0; j < threads; j++) {
           const run = running[j];
-          if (j !== k && run !== undefined) G += Math.min(run.n, run.rate * (t - run.start));
+          if (j !== k && run !== undefined) {
+            G += Math.min(run.n, run.rate * (t - run.start));
+            others++;
+          }
         }
-        const a = Math.max(1, active);
+        // Workers busy during this call: the ones still taking pieces, at most this one, the others' running calls and the pieces left.
+        const a = Math.max(1, Math.min(active, 1 + others + Math.ceil(unassigned / piece)));
         const st = new Float64Array(mem(), tb.state, 7);
         const p0 = G / a;
         st[1] = this.opts.totalWords / a;

@@ -111,7 +111,8 @@ describe('Word2Vec threads: 2', () => {
         // Halfway through the run the lr is about half of lr0 (the global schedule, not each thread's own).
         if (e === 1) expect(tr.stats.lr / 0.025).toBeGreaterThan(0.4), expect(tr.stats.lr / 0.025).toBeLessThan(0.6);
       }
-      expect(tr.stats.lr).toBeLessThan(0.025 * 0.01);
+      // The estimate of the other workers' progress is off by at most about one piece (1024 ids = ~1% of this schedule).
+      expect(tr.stats.lr).toBeLessThan(0.025 * 0.03);
       for (const t of tr.threadStats) expect(t.lr).toBeLessThan(0.025 * 0.15);
       expect(tr.stats.lossCount).toBeGreaterThan(0);
       expect(tr.threadStats[0]!.rngWord).toBeGreaterThan(0);
