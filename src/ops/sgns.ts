@@ -392,11 +392,11 @@ export class SgnsTrainer {
    * with its own scratch, state and Philox stream
    * (base stream + (k + 1) * THREAD_STREAM), all updating `win`/`wout` in the
    * shared memory without locks, like word2vec and fastText. The learning rate
-   * follows the GLOBAL progress: before each call, worker k's state gets
-   * processed = G / a and total = T / a, where G is the tokens processed by all
-   * threads so far (finished calls, plus the other running calls estimated
-   * from their rates) and a the number of threads still working, so
-   * its lr is lr0 (1 - (G + a p) / T) after p tokens of its own. `stats`
+   * follows the GLOBAL progress: each piece gets its own place in the schedule,
+   * processed = the tokens of all pieces handed out before it (by every
+   * thread, in this run so far), so lr = lr0 (1 - (H + p) / T) after p tokens
+   * of the piece, and the global count differs from H + p by at most the
+   * other workers' unfinished pieces. `stats`
    * accumulates every thread's counts after each call; `afterEach` runs after
    * each call. Not deterministic for threads > 1. Resolves to the raw tokens
    * processed.
@@ -435,14 +435,12 @@ export class SgnsTrainer {
 
     const mem = () => r.memory.buffer;
     const main = () => new Float64Array(mem(), this.state, 7);
+    const main0 = main()[2]!;
     const c = { seg: 0, off: 0 };
-    const running = new Array<{ start: number; n: number; rate: number } | undefined>(threads).fill(undefined);
-    const rates = new Array<number>(threads).fill(0);
-    let active = threads;
+    let handed = main0; // tokens of the schedule handed out so far (this call's pieces included)
+    let furthest = main0;
     let failure: { k: number; e: unknown } | undefined;
     let processedHere = 0;
-    let unassigned = L; // ids not yet handed out
-    const now = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
     /** Copy the next piece of the stream (at most `piece` ids, cut after its last EOS) into worker k's buffer; returns its length. */
     const fill = (k: number): number => {
@@ -471,7 +469,6 @@ export class SgnsTrainer {
         c.off += take;
         if (c.off === seg.length) { c.seg++; c.off = 0; }
       }
-      unassigned -= n;
       return n;
     };
 
@@ -481,43 +478,31 @@ export class SgnsTrainer {
       while (failure === undefined && c.seg < segs.length) {
         const n = fill(k);
         if (n === 0) break;
-        // Global progress: finished calls, plus the other running calls' estimated progress.
-        const t = now();
-        let G = main()[2]!;
-        let others = 0;
-        for (let j = 0; j < threads; j++) {
-          const run = running[j];
-          if (j !== k && run !== undefined) {
-            G += Math.min(run.n, run.rate * (t - run.start));
-            others++;
-          }
-        }
-        // Workers busy during this call: the ones still taking pieces, at most this one, the others' running calls and the pieces left.
-        const a = Math.max(1, Math.min(active, 1 + others + Math.ceil(unassigned / piece)));
+        // This piece's place in the schedule: the tokens handed out before it (all threads).
+        const p0 = handed;
+        const piece32 = new Int32Array(mem(), tb.ids, n);
+        for (let i = 0; i < n; i++) if (piece32[i] !== eos) handed++;
         const st = new Float64Array(mem(), tb.state, 7);
-        const p0 = G / a;
-        st[1] = this.opts.totalWords / a;
+        st[1] = this.opts.totalWords;
         st[2] = p0;
         st[3] = 0;
         st[4] = 0;
-        running[k] = { start: t, n, rate: rates[k]! };
         try {
           await r.pool!.call(k, 'sgns_train', this.args(tb.ids, n, tb.state, tb.scratch));
         } catch (e) {
           failure ??= { k, e };
           break;
-        } finally {
-          running[k] = undefined;
         }
-        const dt = now() - t;
         const s2 = new Float64Array(mem(), tb.state, 7);
-        const p = Math.round(s2[2]! - p0);
-        if (dt > 0) rates[k] = p / dt;
+        const p = s2[2]! - p0;
         const m = main();
         m[2]! += p;
         m[3]! += s2[3]!;
         m[4]! += s2[4]!;
-        m[5] = s2[5]!;
+        if (p0 + p >= furthest) {
+          furthest = p0 + p; // stats.lr: the lr at the furthest point of the schedule reached
+          m[5] = s2[5]!;
+        }
         me.processed += p;
         me.lossSum += s2[3]!;
         me.lossCount += s2[4]!;
@@ -526,7 +511,6 @@ export class SgnsTrainer {
         processedHere += p;
         afterEach?.();
       }
-      active--;
     };
 
     await Promise.all(Array.from({ length: threads }, (_, k) => worker(k)));
