@@ -45,8 +45,14 @@ export interface TrainVocab {
 export interface Word2VecProgress {
   /** Fraction of the whole run done, 0..1. */
   progress: number;
-  /** Raw tokens per second (epochs included) since training started, one thread. */
+  /** Raw tokens per second (epochs included) since training started, all threads together. */
   wordsPerSec: number;
+  /** Threads training (the `threads` option). */
+  threads: number;
+  /** wordsPerSec / threads (the native tools' "words/sec/thread"). */
+  wordsPerSecPerThread: number;
+  /** Per thread: its raw tokens per second since training started (one entry with threads: 1). */
+  threadWordsPerSec: number[];
   /** Current learning rate. */
   lr: number;
   /** Mean loss per (input, output word) pair since the previous report. */
@@ -60,6 +66,12 @@ export interface Word2VecProgress {
 export interface Word2VecTrainOptions {
   /** Called about every 0.1 s of training and once at the end. */
   onProgress?: (p: Word2VecProgress) => void;
+  /**
+   * Threads to train on; default 1 (the main thread: deterministic, the same
+   * vectors in every runtime). n > 1 trains hogwild on n workers of the pool
+   * and needs `init({ threads: m })` with m >= n. See docs/word2vec.md "Threads".
+   */
+  threads?: number;
 }
 
 export interface Word2VecTrainResult {
@@ -171,6 +183,7 @@ export class Word2Vec {
   async train(text: TextSource | (() => TextSource), options: Word2VecTrainOptions = {}): Promise<Word2VecTrainResult> {
     const fn = 'Word2Vec.train';
     rt(fn);
+    if (options === null || typeof options !== 'object') throw new ArgumentError(`${fn}: options must be an object, got ${options === null ? 'null' : typeof options}`);
     const source = typeof text === 'function' ? text : () => text;
     const vocab = await Vocab.build(source(), { minCount: this.options.minCount });
     if (vocab.nlabels > 0) {
@@ -205,6 +218,17 @@ export class Word2Vec {
     if (!(Number.isInteger(eosIn) && eosIn >= -1 && eosIn < Vin)) throw new ArgumentError(`${fn}: vocab.eosId must be -1 or an id in [0, ${Vin}), got ${eosIn}`);
     const { onProgress } = options;
     if (onProgress !== undefined && typeof onProgress !== 'function') throw new ArgumentError(`${fn}: onProgress must be a function, got ${typeof onProgress}`);
+    const threads = options.threads ?? 1;
+    if (!(Number.isInteger(threads) && threads >= 1 && threads <= 64)) throw new ArgumentError(`${fn}: threads must be an integer in [1, 64], got ${String(threads)}`);
+    if (threads > 1) {
+      const pool = rt(fn).pool;
+      if (pool === undefined || pool.size < threads) {
+        throw new ArgumentError(
+          `${fn}: threads must be at most the worker pool size, got ${threads} with ${pool === undefined ? 'no worker pool' : `a pool of ${pool.size}`}. ` +
+            `Hint: \`await init({ threads: ${threads} })\` (call shutdown() first if init() already ran), or train with threads: 1.`,
+        );
+      }
+    }
 
     // Keep words with count >= minCount (and EOS), in the given order.
     const remap = new Int32Array(Vin).fill(-1);
@@ -266,8 +290,10 @@ export class Word2Vec {
         const secs = Math.max(1e-9, (t - t0) / 1000);
         const progress = Math.min(1, s.processed / total);
         const pairs = s.lossCount - lastPairs;
+        const threadWordsPerSec = threads > 1 ? trainer.threadStats.map((x) => x.processed / secs) : [s.processed / secs];
         onProgress!({
-          progress, wordsPerSec: s.processed / secs, lr: s.lr, loss: pairs > 0 ? (s.lossSum - lastLoss) / pairs : 0,
+          progress, wordsPerSec: s.processed / secs, threads, wordsPerSecPerThread: s.processed / secs / threads, threadWordsPerSec,
+          lr: s.lr, loss: pairs > 0 ? (s.lossSum - lastLoss) / pairs : 0,
           etaSec: progress > 0 ? (secs * (1 - progress)) / progress : Infinity, epoch,
         });
         lastReport = t;
@@ -276,7 +302,8 @@ export class Word2Vec {
       };
       const after = onProgress ? () => report(false) : undefined;
       for (epoch = 0; epoch < o.epochs; epoch++) {
-        for (const c of mapped) tr.train(c, after);
+        if (threads > 1) await tr.trainParallel(mapped, threads, after);
+        else for (const c of mapped) tr.train(c, after);
       }
       epoch = o.epochs - 1;
       if (onProgress) report(true);

@@ -4,7 +4,8 @@
  * the Huffman tree) and `SgnsTrainer`, which owns the kernel's state, scratch
  * and id buffer and runs `sgns_train` over chunks of ids. See docs/word2vec.md.
  */
-import { ArgumentError, ShapeError } from '../core/errors.js';
+import { ArgumentError, ShapeError, WasmNlpError } from '../core/errors.js';
+import type { Kernels } from '../core/kernels.js';
 import { rt } from '../core/runtime.js';
 import { Tensor, expectTensor } from '../core/tensor.js';
 
@@ -14,6 +15,12 @@ export const SGNS_MAX_SENTENCE = 1000;
 const STATE_BYTES = 80;
 /** Ids copied into Wasm per kernel call at most. */
 const ID_BUFFER = 1 << 16;
+/** Ids per worker kernel call in `trainParallel` at most (~0.1-0.3 s of work at dim 100). */
+const PART_IDS = 1 << 16;
+/** Per-thread blocks start on their own cache lines, with a guard line either side (no false sharing). */
+const LINE = 64;
+/** Philox stream of worker thread k: base stream + (k + 1) * THREAD_STREAM (never the 1-thread stream). */
+export const THREAD_STREAM = 1 << 16;
 
 /**
  * word2vec's keep probability per word: (sqrt(f / (s T)) + 1) (s T) / f with f
@@ -202,6 +209,10 @@ export class SgnsTrainer {
   private readonly subOff: number;
   private readonly subRows: number;
   private readonly maxTargets: number;
+  private readonly scratchBytes: number;
+  /** Worker threads' blocks: state (128 B), scratch and ids buffer, each thread on its own cache lines. */
+  private readonly threadBlocks: { state: number; scratch: number; ids: number }[] = [];
+  private readonly perThread: SgnsState[] = [];
 
   constructor(win: Tensor, wout: Tensor, options: SgnsOptions) {
     const fn = 'SgnsTrainer';
@@ -284,7 +295,8 @@ export class SgnsTrainer {
       this.maxTargets = Math.max(1, maxTargets);
       this.subOff = o.subwords ? put(o.subwords.offsets) : 0;
       this.subRows = o.subwords ? put(o.subwords.rows) : 0;
-      this.scratch = heap.alloc(r.kernels.sgns_scratch_bytes(dim, o.window, this.maxTargets, maxRows));
+      this.scratchBytes = r.kernels.sgns_scratch_bytes(dim, o.window, this.maxTargets, maxRows);
+      this.scratch = heap.alloc(this.scratchBytes);
       this.blocks.push(this.scratch);
       this.ids = heap.alloc(ID_BUFFER * 4);
       this.blocks.push(this.ids);
@@ -356,12 +368,180 @@ export class SgnsTrainer {
   }
 
   private run(ids: number, n: number): void {
+    rt('SgnsTrainer').kernels.sgns_train(...this.args(ids, n, this.state, this.scratch));
+  }
+
+  /** The arguments of one sgns_train call. */
+  private args(ids: number, n: number, state: number, scratch: number): Parameters<Kernels['sgns_train']> {
     const o = this.opts;
-    rt('SgnsTrainer').kernels.sgns_train(
+    return [
       ids, this.keep, this.prob, this.alias, this.hsOff, this.hsCodes, this.hsPoints, this.subOff, this.subRows,
-      this.win.offset, this.wout.offset, this.state, this.scratch,
+      this.win.offset, this.wout.offset, state, scratch,
       n, this.V, this.dim, o.window, o.negative, this.maxTargets, o.model === 'cbow' ? 1 : 0, o.loss === 'hs' ? 1 : 0, o.eosId,
-    );
+    ];
+  }
+
+  /** Per worker thread: its share of the counters of all `trainParallel` calls so far (processed, loss, last lr, RNG position). */
+  get threadStats(): SgnsState[] {
+    return this.perThread.map((t) => ({ ...t }));
+  }
+
+  /**
+   * Hogwild training on `threads` workers of the pool (`init({ threads: n })`,
+   * n >= threads): the ids (one pass) are cut into consecutive pieces of up to
+   * min(65536, L / (16 threads)) ids (at least 1024), each cut just after an EOS, handed out in
+   * order to whichever worker is free (so a worker slowed down by the OS does
+   * not hold the others back at the end); each worker trains its pieces
+   * with its own scratch, state and Philox stream
+   * (base stream + (k + 1) * THREAD_STREAM), all updating `win`/`wout` in the
+   * shared memory without locks, like word2vec and fastText. The learning rate
+   * follows the GLOBAL progress: each piece gets its own place in the schedule,
+   * processed = the tokens of all pieces handed out before it (by every
+   * thread, in this run so far), so lr = lr0 (1 - (H + p) / T) after p tokens
+   * of the piece, and the global count differs from H + p by at most the
+   * other workers' unfinished pieces. `stats`
+   * accumulates every thread's counts after each call; `afterEach` runs after
+   * each call. Not deterministic for threads > 1. Resolves to the raw tokens
+   * processed.
+   */
+  async trainParallel(ids: Int32Array | readonly Int32Array[], threads: number, afterEach?: () => void): Promise<number> {
+    const fn = 'SgnsTrainer.trainParallel';
+    const r = rt(fn);
+    if (this.blocks.length === 0) throw new ArgumentError(`${fn}: trainer must not be disposed, got a disposed trainer`);
+    if (!(Number.isInteger(threads) && threads >= 1 && threads <= 64)) throw new ArgumentError(`${fn}: threads must be an integer in [1, 64], got ${threads}`);
+    const pool = r.pool;
+    if (pool === undefined || pool.size < threads) {
+      throw new ArgumentError(
+        `${fn}: threads must be at most the worker pool size, got ${threads} with ${pool === undefined ? 'no worker pool' : `a pool of ${pool.size}`}. ` +
+          `Hint: \`await init({ threads: ${threads} })\` (call shutdown() first if init() already ran), or train with threads: 1.`,
+      );
+    }
+    const chunks = ids instanceof Int32Array ? [ids] : ids;
+    if (!Array.isArray(chunks) || chunks.some((c) => !(c instanceof Int32Array))) {
+      throw new ArgumentError(`${fn}: ids must be an Int32Array or an array of Int32Array chunks, got ${typeof ids}`);
+    }
+    const { V } = this;
+    const eos = this.opts.eosId;
+    let L = 0;
+    for (let k = 0; k < chunks.length; k++) {
+      const c = chunks[k]!;
+      for (let i = 0; i < c.length; i++) {
+        if (!(c[i]! >= 0 && c[i]! < V)) throw new ArgumentError(`${fn}: ids${chunks.length > 1 ? `[${k}]` : ''}[${i}] must be in [0, ${V}), got ${c[i]}`);
+      }
+      L += c.length;
+    }
+    this.ensureThreads(threads);
+
+    // Pieces of at most `piece` ids, handed out in stream order to whichever worker is free.
+    const piece = Math.min(PART_IDS, Math.max(1024, Math.ceil(L / (threads * 16))));
+    const segs = chunks.filter((c) => c.length > 0);
+
+    const mem = () => r.memory.buffer;
+    const main = () => new Float64Array(mem(), this.state, 7);
+    const main0 = main()[2]!;
+    const c = { seg: 0, off: 0 };
+    let handed = main0; // tokens of the schedule handed out so far (this call's pieces included)
+    let furthest = main0;
+    let failure: { k: number; e: unknown } | undefined;
+    let processedHere = 0;
+
+    /** Copy the next piece of the stream (at most `piece` ids, cut after its last EOS) into worker k's buffer; returns its length. */
+    const fill = (k: number): number => {
+      const buf = new Int32Array(mem(), this.threadBlocks[k]!.ids, PART_IDS);
+      let n = 0;
+      let s = c.seg, off = c.off;
+      while (n < piece && s < segs.length) {
+        const seg = segs[s]!;
+        const take = Math.min(piece - n, seg.length - off);
+        buf.set(seg.subarray(off, off + take), n);
+        n += take;
+        off += take;
+        if (off === seg.length) { s++; off = 0; }
+      }
+      if (s < segs.length && eos >= 0) {
+        let j = n - 1;
+        while (j > 0 && buf[j] !== eos) j--;
+        if (j > 0) n = j + 1;
+      }
+      // Advance the cursor by n ids.
+      let left = n;
+      while (left > 0) {
+        const seg = segs[c.seg]!;
+        const take = Math.min(left, seg.length - c.off);
+        left -= take;
+        c.off += take;
+        if (c.off === seg.length) { c.seg++; c.off = 0; }
+      }
+      return n;
+    };
+
+    const worker = async (k: number): Promise<void> => {
+      const tb = this.threadBlocks[k]!;
+      const me = this.perThread[k]!;
+      while (failure === undefined && c.seg < segs.length) {
+        const n = fill(k);
+        if (n === 0) break;
+        // This piece's place in the schedule: the tokens handed out before it (all threads).
+        const p0 = handed;
+        const piece32 = new Int32Array(mem(), tb.ids, n);
+        for (let i = 0; i < n; i++) if (piece32[i] !== eos) handed++;
+        const st = new Float64Array(mem(), tb.state, 7);
+        st[1] = this.opts.totalWords;
+        st[2] = p0;
+        st[3] = 0;
+        st[4] = 0;
+        try {
+          await r.pool!.call(k, 'sgns_train', this.args(tb.ids, n, tb.state, tb.scratch));
+        } catch (e) {
+          failure ??= { k, e };
+          break;
+        }
+        const s2 = new Float64Array(mem(), tb.state, 7);
+        const p = s2[2]! - p0;
+        const m = main();
+        m[2]! += p;
+        m[3]! += s2[3]!;
+        m[4]! += s2[4]!;
+        if (p0 + p >= furthest) {
+          furthest = p0 + p; // stats.lr: the lr at the furthest point of the schedule reached
+          m[5] = s2[5]!;
+        }
+        me.processed += p;
+        me.lossSum += s2[3]!;
+        me.lossCount += s2[4]!;
+        me.lr = s2[5]!;
+        me.rngWord = s2[6]!;
+        processedHere += p;
+        afterEach?.();
+      }
+    };
+
+    await Promise.all(Array.from({ length: threads }, (_, k) => worker(k)));
+    if (failure !== undefined) {
+      const e = failure.e;
+      throw new WasmNlpError(`${fn}: worker ${failure.k} must finish its kernel call, got ${e instanceof Error ? e.message : String(e)}`);
+    }
+    return processedHere;
+  }
+
+  /** Allocate the blocks of worker threads 0..n-1 (once per thread; kept until dispose). */
+  private ensureThreads(n: number): void {
+    const r = rt('SgnsTrainer');
+    const o = this.opts;
+    const lineUp = (x: number) => Math.ceil(x / LINE) * LINE;
+    for (let k = this.threadBlocks.length; k < n; k++) {
+      const bytes = 128 + lineUp(this.scratchBytes) + PART_IDS * 4;
+      const p = r.heap.alloc(bytes + 3 * LINE);
+      this.blocks.push(p);
+      const base = lineUp(p + LINE);
+      const tb = { state: base, scratch: base + 128, ids: base + 128 + lineUp(this.scratchBytes) };
+      const f = new Float64Array(r.memory.buffer, tb.state, 7);
+      f.set([o.lr, o.totalWords, 0, 0, 0, o.lr, 0]);
+      const stream = ((o.stream ?? 0) + (k + 1) * THREAD_STREAM) >>> 0;
+      new Uint32Array(r.memory.buffer, tb.state + 56, 3).set([o.seed >>> 0, Math.floor(o.seed / 2 ** 32) >>> 0, stream]);
+      this.threadBlocks.push(tb);
+      this.perThread.push({ processed: 0, lr: o.lr, lossSum: 0, lossCount: 0, rngWord: 0 });
+    }
   }
 
   /** Draw `n` negatives from the noise distribution with the trainer's RNG stream (for tests). */
