@@ -3,7 +3,8 @@
 // the I/O: reads files and stdin, prints what fastText prints, writes models
 // atomically, and maps a bad command line to one line on stderr and exit code 2.
 import { readFileSync } from 'node:fs';
-import { init } from './core/runtime.js';
+import { availableParallelism } from 'node:os';
+import { init, rt } from './core/runtime.js';
 import { WasmNlpError } from './core/errors.js';
 import { CliError, helpText, parseArgs, type Parsed, type TrainArgs } from './cli/args.js';
 import { FastTextClassifier } from './models/fasttext.js';
@@ -119,12 +120,12 @@ async function train(command: 'skipgram' | 'cbow' | 'supervised', a: TrainArgs, 
 
 async function trainUnsupervised(command: 'skipgram' | 'cbow', a: TrainArgs, io: CliIO): Promise<number> {
   if (a.loss !== 'ns' && a.loss !== 'hs') throw new CliError(`${command}: -loss must be ns or hs for word vectors, got ${a.loss === 'ova' ? 'one-vs-all' : a.loss}`);
-  if (a.thread !== 1 && a.verbose > 0) io.stderr(`note: -thread ${a.thread}: ${command} runs on 1 thread in this version\n`);
   const text = readFileSync(a.input);
   const start = performance.now();
   const model = await FastText.train(text, {
     model: command, dim: a.dim, ws: a.ws, epoch: a.epoch, lr: a.lr, minCount: a.minCount, neg: a.neg, loss: a.loss,
     bucket: a.bucket, minn: a.minn, maxn: a.maxn, t: a.t, lrUpdateRate: a.lrUpdateRate, seed: a.seed,
+    threads: rt('cli').threads,
     onProgress: a.verbose > 1 ? (p) => io.stderr(progressLine(p)) : undefined,
   });
   try {
@@ -245,7 +246,14 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     throw e;
   }
   try {
-    await init();
+    // skipgram and cbow train hogwild on min(-thread, cores) workers, as fastText does.
+    const vectors = parsed.command === 'skipgram' || parsed.command === 'cbow' ? parsed.args : undefined;
+    const threads = vectors ? Math.min(vectors.thread, availableParallelism()) : 1;
+    if (threads > 1) await init({ threads });
+    else await init();
+    if (vectors && threads < vectors.thread && vectors.verbose > 1) {
+      io.stderr(`note: -thread ${vectors.thread}: training on ${threads} (the cores of this machine)\n`);
+    }
     return await run(parsed, io);
   } catch (e) {
     if (e instanceof CliError) {

@@ -48,7 +48,7 @@ export interface FastTextUnsupervisedOptions {
   lrUpdateRate?: number;
   /** Seed of the initial vectors and of every random draw; default 0. */
   seed?: number;
-  /** Worker threads; only 1 in this version (larger values train on 1 thread). */
+  /** Worker threads (hogwild, as fastText); > 1 needs `init({ threads: m })` with m >= threads. Default 1 (deterministic). */
   threads?: number;
   /** Called about every 0.1 s of training and once at the end. */
   onProgress?: (p: FastTextUnsupervisedProgress) => void;
@@ -114,7 +114,16 @@ export class FastText {
     const bucket = maxn === 0 ? 0 : intOpt(fn, 'bucket', options.bucket, 2_000_000, 1, 2 ** 31 - 1);
     const lrUpdateRate = intOpt(fn, 'lrUpdateRate', options.lrUpdateRate, 100, 1, 2 ** 31 - 1);
     const seed = intOpt(fn, 'seed', options.seed, 0, 0);
-    intOpt(fn, 'threads', options.threads, 1, 1, 1024);
+    const threads = intOpt(fn, 'threads', options.threads, 1, 1, 64);
+    if (threads > 1) {
+      const pool = rt(fn).pool;
+      if (pool === undefined || pool.size < threads) {
+        throw new ArgumentError(
+          `${fn}: threads must be at most the worker pool size, got ${threads} with ${pool === undefined ? 'no worker pool' : `a pool of ${pool.size}`}. ` +
+            `Hint: \`await init({ threads: ${threads} })\`, or train with threads: 1.`,
+        );
+      }
+    }
     const lr = options.lr ?? 0.05;
     if (!(lr > 0 && Number.isFinite(lr))) throw new ArgumentError(`${fn}: lr must be a finite number > 0, got ${lr}`);
     const t = options.t ?? 1e-4;
@@ -195,7 +204,10 @@ export class FastText {
         lastPairs = s.lossCount;
       };
       const after = onProgress ? () => report(false) : undefined;
-      for (ep = 0; ep < epoch; ep++) for (const c of chunks) trainer.train(c, after);
+      for (ep = 0; ep < epoch; ep++) {
+        if (threads > 1) await trainer.trainParallel(chunks, threads, after);
+        else for (const c of chunks) trainer.train(c, after);
+      }
       ep = epoch - 1;
       if (onProgress) report(true);
     } catch (e) {
