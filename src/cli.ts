@@ -120,12 +120,14 @@ async function train(command: 'skipgram' | 'cbow' | 'supervised', a: TrainArgs, 
 
 async function trainUnsupervised(command: 'skipgram' | 'cbow', a: TrainArgs, io: CliIO): Promise<number> {
   if (a.loss !== 'ns' && a.loss !== 'hs') throw new CliError(`${command}: -loss must be ns or hs for word vectors, got ${a.loss === 'ova' ? 'one-vs-all' : a.loss}`);
+  const threads = rt(command).threads;
+  if (threads < a.thread && a.verbose > 1) io.stderr(`note: -thread ${a.thread}: training on ${threads} (the cores of this machine)\n`);
   const text = readFileSync(a.input);
   const start = performance.now();
   const model = await FastText.train(text, {
     model: command, dim: a.dim, ws: a.ws, epoch: a.epoch, lr: a.lr, minCount: a.minCount, neg: a.neg, loss: a.loss,
     bucket: a.bucket, minn: a.minn, maxn: a.maxn, t: a.t, lrUpdateRate: a.lrUpdateRate, seed: a.seed,
-    threads: rt('cli').threads,
+    threads,
     onProgress: a.verbose > 1 ? (p) => io.stderr(progressLine(p)) : undefined,
   });
   try {
@@ -251,9 +253,6 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     const threads = vectors ? Math.min(vectors.thread, availableParallelism()) : 1;
     if (threads > 1) await init({ threads });
     else await init();
-    if (vectors && threads < vectors.thread && vectors.verbose > 1) {
-      io.stderr(`note: -thread ${vectors.thread}: training on ${threads} (the cores of this machine)\n`);
-    }
     return await run(parsed, io);
   } catch (e) {
     if (e instanceof CliError) {
