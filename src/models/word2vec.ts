@@ -8,6 +8,8 @@
 import { ArgumentError, ShapeError, VocabError } from '../core/errors.js';
 import { rt } from '../core/runtime.js';
 import { Tensor } from '../core/tensor.js';
+import { readVec, writeVec } from '../io/vec.js';
+import { readWord2VecBin, writeWord2VecBin } from '../io/word2vec-bin.js';
 import { SgnsTrainer } from '../ops/sgns.js';
 import { EOS, type TextSource } from '../text/tokenize.js';
 import { Vocab, encode } from '../text/vocab.js';
@@ -149,6 +151,28 @@ export class Word2Vec {
   /** Vocabulary of the trained model (frequency order of the training vocab, rare words dropped). */
   get words(): readonly string[] {
     return this._words;
+  }
+
+  /** The vectors as a `.vec` text file (header "n dim", one word per line), as word2vec -binary 0 and fastText write. */
+  toVec(): Uint8Array {
+    return writeVec({ words: [...this._words], dim: this.dim, data: this.W });
+  }
+
+  /** The vectors in word2vec's C binary format (-binary 1). */
+  toWord2VecBin(): Uint8Array {
+    return writeWord2VecBin({ words: [...this._words], dim: this.dim, data: this.W });
+  }
+
+  /** A model from a `.vec` file (ours, word2vec's or fastText's), for queries. */
+  static fromVec(bytes: Uint8Array | string): Word2Vec {
+    const wv = readVec(bytes);
+    return Word2Vec.fromTrained(wv.words, wv.data, { dim: wv.dim });
+  }
+
+  /** A model from a word2vec C binary file. */
+  static fromWord2VecBin(bytes: Uint8Array): Word2Vec {
+    const wv = readWord2VecBin(bytes);
+    return Word2Vec.fromTrained(wv.words, wv.data, { dim: wv.dim });
   }
 
   get dim(): number {

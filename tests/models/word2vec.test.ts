@@ -116,3 +116,34 @@ describe('Word2Vec queries and errors', () => {
     await expect(m.trainIds(Int32Array.from([0, 0]), vocab)).rejects.toThrow(/must contain a word/);
   });
 });
+
+describe('Word2Vec.train(text) and saving', () => {
+  const text = (() => {
+    const rng = new Philox(4, 1);
+    const a = ['cat', 'dog', 'horse', 'cow', 'sheep'];
+    const b = ['red', 'blue', 'green', 'white', 'black'];
+    const lines: string[] = [];
+    for (let i = 0; i < 800; i++) {
+      const t = i % 2 ? a : b;
+      lines.push(Array.from({ length: 8 }, () => t[rng.nextInt(5)]).join(' '));
+    }
+    return lines.join('\n') + '\n';
+  })();
+
+  test('train(text) builds the vocabulary, keeps topics apart, and .vec / word2vec .bin round-trip the vectors exactly', async () => {
+    const m = new Word2Vec({ dim: 12, window: 3, negative: 4, minCount: 1, epochs: 3, sample: 0, seed: 2 });
+    const r = await m.train(text);
+    expect(r.words).toBe(800 * 8 * 3);
+    expect(new Set(m.words)).toEqual(new Set(['cat', 'dog', 'horse', 'cow', 'sheep', 'red', 'blue', 'green', 'white', 'black', '</s>']));
+    const animals = new Set(['dog', 'horse', 'cow', 'sheep']);
+    expect(m.mostSimilar('cat', 4).every((n) => animals.has(n.word))).toBe(true);
+    for (const back of [Word2Vec.fromVec(m.toVec()), Word2Vec.fromWord2VecBin(m.toWord2VecBin())]) {
+      expect(back.words).toEqual(m.words);
+      expect(back.vectors).toEqual(m.vectors);
+      expect(back.mostSimilar('red', 3)).toEqual(m.mostSimilar('red', 3));
+      back.dispose();
+    }
+    await expect(m.train('__label__x a b c\n')).rejects.toThrow(/must not contain labels/);
+    m.dispose();
+  });
+});
