@@ -324,18 +324,20 @@ for (const r of ROWS) {
     nativeFasttext(1, p, 1);
     runs.native.push({ tag: 'native t1 seed 1', load: () => readTextVectors(`${p}.vec`) });
   }
-  const all = [...runs.ours.map((x) => ({ ...x, side: 'ours' })), ...runs.native.map((x) => ({ ...x, side: 'native' }))];
-  for (const x of all) {
-    const v = x.load();
-    x.nn = neighbours(v);
-    x.vecs = v;
-  }
   const pairs = { nativeNative: [], oursNative: [], oursOurs: [], identical: [] };
+  // a run bit-identical to an earlier run of the same side is reported and dropped
+  const all = [];
+  for (const x of [...runs.ours.map((y) => ({ ...y, side: 'ours' })), ...runs.native.map((y) => ({ ...y, side: 'native' }))]) {
+    x.vecs = x.load();
+    const twin = all.find((y) => y.side === x.side && sameVectors(y.vecs, x.vecs));
+    if (twin) { pairs.identical.push(`${x.tag} = ${twin.tag}`); continue; }
+    x.nn = neighbours(x.vecs);
+    all.push(x);
+  }
   for (let i = 0; i < all.length; i++) {
     for (let j = i + 1; j < all.length; j++) {
       const a = all[i];
       const b = all[j];
-      if (a.side === b.side && sameVectors(a.vecs, b.vecs)) { pairs.identical.push(`${a.tag} = ${b.tag}`); continue; }
       const ov = overlap(a.nn, b.nn);
       const k = a.side !== b.side ? 'oursNative' : a.side === 'native' ? 'nativeNative' : 'oursOurs';
       pairs[k].push({ a: a.tag, b: b.tag, ov });
