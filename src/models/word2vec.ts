@@ -83,6 +83,8 @@ export interface Word2VecTrainResult {
   wordsPerSec: number;
   /** Mean loss per pair over the run. */
   loss: number;
+  /** Threads that trained (the `threads` option). */
+  threads: number;
 }
 
 export interface Neighbour {
@@ -335,7 +337,7 @@ export class Word2Vec {
       this.setWords(words, eos);
       this.W = win.toArray() as Float32Array;
       const seconds = (now() - t0) / 1000;
-      return { words: s.processed, seconds, wordsPerSec: s.processed / Math.max(seconds, 1e-9), loss: s.lossCount > 0 ? s.lossSum / s.lossCount : 0 };
+      return { words: s.processed, seconds, wordsPerSec: s.processed / Math.max(seconds, 1e-9), loss: s.lossCount > 0 ? s.lossSum / s.lossCount : 0, threads };
     } finally {
       tr?.dispose();
       wout?.dispose();
