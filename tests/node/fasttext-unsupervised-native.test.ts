@@ -13,9 +13,10 @@ import { initForTests } from '../helpers/runtime.js';
 import { FastText } from '../../src/models/fasttext-unsupervised.js';
 import { readVec, type WordVectors } from '../../src/io/vec.js';
 import { formatG } from '../../src/cli.js';
+import { loadBrown } from '../../src/data/node.js';
+import { brownText } from '../../src/data/brown.js';
 
 const CLI = fileURLToPath(new URL('../../dist/wasm-nlp.cli.js', import.meta.url));
-const BROWN = fileURLToPath(new URL('../../data/brown.txt', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'wasm-nlp-ftu-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -23,7 +24,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let brown = '';
 beforeAll(async () => {
   await initForTests();
-  const all = readFileSync(BROWN, 'utf8');
+  // The canonical Brown text (what `npm run data` writes to data/brown.txt), made here so a fresh clone needs no data step.
+  const all = brownText(loadBrown());
   brown = all.slice(0, all.lastIndexOf('\n', 1_100_000) + 1);
   writeFileSync(join(dir, 'brown.txt'), brown);
 });
