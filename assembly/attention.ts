@@ -50,6 +50,8 @@
 // Tried and no faster: blocks of 32 (same speed), a constant-step copy of the
 // micro-kernel for the packed products (same speed).
 
+import { transpose_store } from './gemm';
+import { philox_x4_store } from './rng';
 import { exp_v } from './vmath';
 
 /** Query rows per block (upper bound; the block is min(ATT_BLOCK, S rounded up to 8)). */
@@ -159,7 +161,7 @@ function pack_kmajor(src: usize, valid: i32, padRows: i32, D: i32, W: i32, dst: 
       let d = 0;
       for (; d + 4 <= D; d += 4) {
         const off = <usize>d << 2;
-        transpose4(o, 16, v128.load(r0 + off), v128.load(r1 + off), v128.load(r2 + off), v128.load(r3 + off));
+        transpose_store(o, 16, v128.load(r0 + off), v128.load(r1 + off), v128.load(r2 + off), v128.load(r3 + off));
         o += 64;
       }
       for (; d < D; d++) {
@@ -176,8 +178,8 @@ function pack_kmajor(src: usize, valid: i32, padRows: i32, D: i32, W: i32, dst: 
       let d = 0;
       for (; d + 4 <= D; d += 4) {
         const off = <usize>d << 2;
-        transpose4(o, 32, v128.load(r0 + off), v128.load(r1 + off), v128.load(r2 + off), v128.load(r3 + off));
-        transpose4(o + 16, 32, v128.load(r4 + off), v128.load(r5 + off), v128.load(r6 + off), v128.load(r7 + off));
+        transpose_store(o, 32, v128.load(r0 + off), v128.load(r1 + off), v128.load(r2 + off), v128.load(r3 + off));
+        transpose_store(o + 16, 32, v128.load(r4 + off), v128.load(r5 + off), v128.load(r6 + off), v128.load(r7 + off));
         o += 128;
       }
       for (; d < D; d++) {
@@ -220,19 +222,6 @@ function pack_padded(src: usize, valid: i32, padRows: i32, D: i32, dp: i32, dst:
   }
 }
 
-/** Transpose the 4 x 4 block (x0..x3 are rows) and store its columns `step` bytes apart. */
-// @ts-ignore: decorator
-@inline function transpose4(dst: usize, step: usize, x0: v128, x1: v128, x2: v128, x3: v128): void {
-  const t0 = i32x4.shuffle(x0, x1, 0, 4, 1, 5);
-  const t1 = i32x4.shuffle(x2, x3, 0, 4, 1, 5);
-  const t2 = i32x4.shuffle(x0, x1, 2, 6, 3, 7);
-  const t3 = i32x4.shuffle(x2, x3, 2, 6, 3, 7);
-  v128.store(dst, i64x2.shuffle(t0, t1, 0, 2));
-  v128.store(dst + step, i64x2.shuffle(t0, t1, 1, 3));
-  v128.store(dst + 2 * step, i64x2.shuffle(t2, t3, 0, 2));
-  v128.store(dst + 3 * step, i64x2.shuffle(t2, t3, 1, 3));
-}
-
 /** dst (cols x rows, stride rows) = src^T (rows x cols, stride cols); both multiples of 4. */
 function transpose_block(src: usize, dst: usize, rows: i32, cols: i32): void {
   const srow = <usize>cols << 2;
@@ -241,7 +230,7 @@ function transpose_block(src: usize, dst: usize, rows: i32, cols: i32): void {
     const s0 = src + <usize>r * srow;
     for (let c = 0; c < cols; c += 4) {
       const s = s0 + (<usize>c << 2);
-      transpose4(dst + <usize>c * drow + (<usize>r << 2), drow,
+      transpose_store(dst + <usize>c * drow + (<usize>r << 2), drow,
                  v128.load(s), v128.load(s + srow), v128.load(s + 2 * srow), v128.load(s + 3 * srow));
     }
   }
@@ -262,49 +251,6 @@ function key_flags(keymask: usize, j0: i32, bc: i32, bcp: i32, keep: usize): i32
   return n;
 }
 
-// @ts-ignore: decorator
-@inline const PHILOX_M0: i32 = 0xd2511f53;
-// @ts-ignore: decorator
-@inline const PHILOX_M1: i32 = 0xcd9e8d57;
-// @ts-ignore: decorator
-@inline const PHILOX_W0: i32 = 0x9e3779b9;
-// @ts-ignore: decorator
-@inline const PHILOX_W1: i32 = 0xbb67ae85;
-
-/** High 32 bits of the lane-wise u32 x u32 products (two extending multiplies, one shuffle). */
-// @ts-ignore: decorator
-@inline function mulhi_u32x4(a: v128, m: v128): v128 {
-  return i32x4.shuffle(i64x2.extmul_low_i32x4_u(a, m), i64x2.extmul_high_i32x4_u(a, m), 1, 3, 5, 7);
-}
-
-/**
- * Four consecutive Philox4x32-10 blocks, counters ctr .. ctr + 3 (64-bit), with
- * the blocks in the lanes: the same words as rng.ts philox_block, four at a time.
- * Stores them block after block (16 words) at dst.
- */
-function philox_x4(dst: usize, key0: u32, key1: u32, ctr: u64, stream: u32): void {
-  const lo = <u32>ctr;
-  let x0 = i32x4.add(i32x4.splat(lo), i32x4(0, 1, 2, 3));
-  // Carry into the high word for the lanes whose low word wrapped.
-  const carry = i32x4.lt_u(x0, i32x4.splat(lo));
-  let x1 = i32x4.sub(i32x4.splat(<i32>(ctr >> 32)), carry);
-  let x2 = i32x4.splat(stream);
-  let x3 = i32x4.splat(0);
-  let k0 = i32x4.splat(key0), k1 = i32x4.splat(key1);
-  const m0 = i32x4.splat(PHILOX_M0), m1 = i32x4.splat(PHILOX_M1);
-  const w0 = i32x4.splat(PHILOX_W0), w1 = i32x4.splat(PHILOX_W1);
-  for (let r = 0; r < 10; r++) {
-    if (r > 0) { k0 = i32x4.add(k0, w0); k1 = i32x4.add(k1, w1); }
-    const hi0 = mulhi_u32x4(x0, m0), lo0 = i32x4.mul(x0, m0);
-    const hi1 = mulhi_u32x4(x2, m1), lo1 = i32x4.mul(x2, m1);
-    x0 = v128.xor(v128.xor(hi1, x1), k0);
-    x1 = lo1;
-    x2 = v128.xor(v128.xor(hi0, x3), k1);
-    x3 = lo0;
-  }
-  transpose4(dst, 16, x0, x1, x2, x3);
-}
-
 /**
  * Dropout keep masks in the transposed block layout: zt[j][i] (row stride brp)
  * = -1 if element (bh, i0 + i, j0 + j) is kept, 0 if dropped, for i < br, j < bcp
@@ -320,7 +266,7 @@ function dropout_block(zt: usize, zr: usize, words: usize, bh: i32, S: i32, i0: 
     const last = (e0 + <u64>(bc - 1)) >> 2;
     let w = words;
     for (let blk = first; blk <= last; blk += 4) {
-      philox_x4(w, key0, key1, ctr + blk, stream);
+      philox_x4_store(w, key0, key1, ctr + blk, stream);
       w += 64;
     }
     const src = words + (<usize>(e0 & 3) << 2);

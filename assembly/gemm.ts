@@ -279,7 +279,7 @@ function pack_partial_rows(src: usize, dst: usize, stride: usize, kc: i32, width
 
 /** Transpose the 4 x 4 block (x0..x3 are rows) and store its columns `step` bytes apart. */
 // @ts-ignore: decorator
-@inline function transpose_store(dst: usize, step: usize, x0: v128, x1: v128, x2: v128, x3: v128): void {
+@inline export function transpose_store(dst: usize, step: usize, x0: v128, x1: v128, x2: v128, x3: v128): void {
   const t0 = i32x4.shuffle(x0, x1, 0, 4, 1, 5);
   const t1 = i32x4.shuffle(x2, x3, 0, 4, 1, 5);
   const t2 = i32x4.shuffle(x0, x1, 2, 6, 3, 7);
