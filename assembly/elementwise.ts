@@ -8,7 +8,7 @@
 // output to be one of their inputs (in place); the reductions do not.
 
 import { philox_block } from './rng';
-import { hsum } from './vmath';
+import { axpy_inline, hsum } from './vmath';
 
 /**
  * out = a + b, n floats.
@@ -64,16 +64,7 @@ export function scale_f32(x: usize, out: usize, n: i32, s: f32): void {
  *   x (n) f32, read;  y (n) f32, read and written; y may equal x.
  */
 export function axpy_f32(x: usize, y: usize, n: i32, alpha: f32): void {
-  const av = f32x4.splat(alpha);
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const o = <usize>i << 2;
-    v128.store(y + o, f32x4.add(v128.load(y + o), f32x4.mul(v128.load(x + o), av)));
-  }
-  for (; i < n; i++) {
-    const o = <usize>i << 2;
-    store<f32>(y + o, load<f32>(y + o) + load<f32>(x + o) * alpha);
-  }
+  axpy_inline(x, y, n, alpha);
 }
 
 /**

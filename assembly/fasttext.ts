@@ -20,7 +20,7 @@
 // call is deterministic and a later call continues the stream.
 
 import { philox_block } from './rng';
-import { exp_s, hsum, log_f64, sigmoid_s } from './vmath';
+import { axpy_inline, dot_f32 as dot, exp_s, log_f64, sigmoid_s } from './vmath';
 
 // @ts-ignore: decorator
 @inline export const FT_LOSS_SOFTMAX: i32 = 0;
@@ -30,35 +30,6 @@ import { exp_s, hsum, log_f64, sigmoid_s } from './vmath';
 @inline export const FT_LOSS_HS: i32 = 2;
 // @ts-ignore: decorator
 @inline export const FT_LOSS_OVA: i32 = 3;
-
-/** dot(a, b) over dim floats: f32x4 lanes, then hsum, then the tail in order. */
-// @ts-ignore: decorator
-@inline function dot(a: usize, b: usize, dim: i32): f32 {
-  let acc = f32x4.splat(0);
-  let i = 0;
-  for (; i + 4 <= dim; i += 4) {
-    const o = <usize>i << 2;
-    acc = f32x4.add(acc, f32x4.mul(v128.load(a + o), v128.load(b + o)));
-  }
-  let s = hsum(acc);
-  for (; i < dim; i++) s += load<f32>(a + (<usize>i << 2)) * load<f32>(b + (<usize>i << 2));
-  return s;
-}
-
-/** y += alpha x over dim floats. */
-// @ts-ignore: decorator
-@inline function axpy(alpha: f32, x: usize, y: usize, dim: i32): void {
-  const va = f32x4.splat(alpha);
-  let i = 0;
-  for (; i + 4 <= dim; i += 4) {
-    const o = <usize>i << 2;
-    v128.store(y + o, f32x4.add(v128.load(y + o), f32x4.mul(va, v128.load(x + o))));
-  }
-  for (; i < dim; i++) {
-    const o = <usize>i << 2;
-    store<f32>(y + o, load<f32>(y + o) + alpha * load<f32>(x + o));
-  }
-}
 
 /** Next u32 of the stream in `rng` (5 u32 words of state + a 4-word buffer + lane index). */
 function next_u32(rng: usize): u32 {
@@ -101,8 +72,8 @@ function next_u32(rng: usize): u32 {
   const row = out + (<usize>j * <usize>dim << 2);
   const s = sigmoid_s(dot(row, hidden, dim));
   const a = lr * ((y ? <f32>1 : <f32>0) - s);
-  axpy(a, row, grad, dim);
-  axpy(a, hidden, row, dim);
+  axpy_inline(row, grad, dim, a);
+  axpy_inline(hidden, row, dim, a);
   return -log_f64(<f64>(y ? s : <f32>1 - s) + 1e-5);
 }
 
@@ -141,7 +112,7 @@ export function ft_supervised_train_f32(
     memory.fill(hidden, 0, <usize>dim << 2);
     for (let r = r0; r < r1; r++) {
       const id = load<i32>(rows + (<usize>r << 2));
-      axpy(1, input + (<usize>id * <usize>dim << 2), hidden, dim);
+      axpy_inline(input + (<usize>id * <usize>dim << 2), hidden, dim, 1);
     }
     scale(hidden, <f32>1 / <f32>(r1 - r0), dim);
     memory.fill(grad, 0, <usize>dim << 2);
@@ -172,8 +143,8 @@ export function ft_supervised_train_f32(
           const p = load<f32>(scores + (<usize>i << 2)) * iz;
           const a = lr * ((i == t ? <f32>1 : <f32>0) - p);
           const row = output + (<usize>i * <usize>dim << 2);
-          axpy(a, row, grad, dim);
-          axpy(a, hidden, row, dim);
+          axpy_inline(row, grad, dim, a);
+          axpy_inline(hidden, row, dim, a);
           if (i == t) ex = -log_f64(<f64>p + 1e-5);
         }
       } else if (loss == FT_LOSS_NS) {
@@ -199,7 +170,7 @@ export function ft_supervised_train_f32(
     const gs = <f32>1 / <f32>(r1 - r0);
     for (let r = r0; r < r1; r++) {
       const id = load<i32>(rows + (<usize>r << 2));
-      axpy(gs, grad, input + (<usize>id * <usize>dim << 2), dim);
+      axpy_inline(grad, input + (<usize>id * <usize>dim << 2), dim, gs);
     }
     lossSum += ex;
     used += 1;
@@ -231,7 +202,7 @@ export function ft_supervised_predict_f32(
     memory.fill(hidden, 0, <usize>dim << 2);
     for (let r = r0; r < r1; r++) {
       const id = load<i32>(rows + (<usize>r << 2));
-      axpy(1, input + (<usize>id * <usize>dim << 2), hidden, dim);
+      axpy_inline(input + (<usize>id * <usize>dim << 2), hidden, dim, 1);
     }
     scale(hidden, <f32>1 / <f32>(r1 - r0), dim);
     if (loss == FT_LOSS_SOFTMAX) {

@@ -30,7 +30,7 @@
 // The state keeps the index of the next word, so chunks continue the stream.
 
 import { philox_x4_store } from './rng';
-import { exp_v, hsum } from './vmath';
+import { axpy_inline as axpy, dot_f32 as dot, exp_v, hsum } from './vmath';
 
 /** Longest sentence in raw tokens; longer runs are cut into pieces (word2vec's MAX_SENTENCE_LENGTH). */
 // @ts-ignore: decorator
@@ -91,20 +91,6 @@ function rng_refill(rng: usize): void {
   return <u32>p < load<u32>(prob + (idx << 2)) ? <i32>idx : load<i32>(alias + (idx << 2));
 }
 
-/** sum_c a[c] b[c]: one f32x4 accumulator over groups of 4, lanes summed, then the scalar tail (the order of dots4). */
-// @ts-ignore: decorator
-@inline function dot(a: usize, b: usize, dim: i32): f32 {
-  let acc = f32x4.splat(0);
-  let c = 0;
-  for (; c + 4 <= dim; c += 4) {
-    const o = <usize>c << 2;
-    acc = f32x4.add(acc, f32x4.mul(v128.load(a + o), v128.load(b + o)));
-  }
-  let s = hsum(acc);
-  for (; c < dim; c++) s += load<f32>(a + (<usize>c << 2)) * load<f32>(b + (<usize>c << 2));
-  return s;
-}
-
 /**
  * Four dots h . b_j at once, each bit for bit dot(h, b_j): four independent
  * accumulators hide the add latency, the four rows stream in together (their
@@ -135,21 +121,6 @@ function rng_refill(rng: usize): void {
   store<f32>(out, s1, 4);
   store<f32>(out, s2, 8);
   store<f32>(out, s3, 12);
-}
-
-/** y[c] += a x[c]. */
-// @ts-ignore: decorator
-@inline function axpy(x: usize, y: usize, dim: i32, a: f32): void {
-  const av = f32x4.splat(a);
-  let c = 0;
-  for (; c + 4 <= dim; c += 4) {
-    const o = <usize>c << 2;
-    v128.store(y + o, f32x4.add(v128.load(y + o), f32x4.mul(av, v128.load(x + o))));
-  }
-  for (; c < dim; c++) {
-    const o = <usize>c << 2;
-    store<f32>(y + o, load<f32>(y + o) + a * load<f32>(x + o));
-  }
 }
 
 /** Fused: e[c] += g w[c]; w[c] += g h[c] (w read once). */

@@ -190,6 +190,38 @@
   return <f64>e * LN2_F64 + 2.0 * s * p;
 }
 
+/**
+ * sum_c a[c] b[c] over n floats: one f32x4 accumulator over groups of 4, its
+ * lanes summed by hsum, then the scalar tail in order (an order fixed by n).
+ */
+// @ts-ignore: decorator
+@inline export function dot_f32(a: usize, b: usize, n: i32): f32 {
+  let acc = f32x4.splat(0);
+  let c = 0;
+  for (; c + 4 <= n; c += 4) {
+    const o = <usize>c << 2;
+    acc = f32x4.add(acc, f32x4.mul(v128.load(a + o), v128.load(b + o)));
+  }
+  let s = hsum(acc);
+  for (; c < n; c++) s += load<f32>(a + (<usize>c << 2)) * load<f32>(b + (<usize>c << 2));
+  return s;
+}
+
+/** y[c] += a x[c] over n floats. */
+// @ts-ignore: decorator
+@inline export function axpy_inline(x: usize, y: usize, n: i32, a: f32): void {
+  const av = f32x4.splat(a);
+  let c = 0;
+  for (; c + 4 <= n; c += 4) {
+    const o = <usize>c << 2;
+    v128.store(y + o, f32x4.add(v128.load(y + o), f32x4.mul(av, v128.load(x + o))));
+  }
+  for (; c < n; c++) {
+    const o = <usize>c << 2;
+    store<f32>(y + o, load<f32>(y + o) + a * load<f32>(x + o));
+  }
+}
+
 /** Sum of the four lanes in a fixed order ((l0 + l1) + (l2 + l3)), the same everywhere. */
 // @ts-ignore: decorator
 @inline export function hsum(v: v128): f32 {
