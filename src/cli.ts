@@ -14,6 +14,7 @@ import { readVec, writeVec, type WordVectors } from './io/vec.js';
 import { writeBytesAtomic } from './io/node.js';
 import { type FastTextModelData, sentenceVector, wordSubwords, wordVector } from './models/fasttext-model.js';
 import { ngramStrings } from './text/subwords.js';
+import { topCosine, unitRows } from './models/neighbours.js';
 
 export interface CliIO {
   stdout: (s: string) => void;
@@ -61,37 +62,6 @@ function allWordVectors(model: FastTextModelData): WordVectors {
   const data = new Float32Array(words.length * dim);
   words.forEach((w, i) => wordVector(model, w, data.subarray(i * dim, (i + 1) * dim)));
   return { words, dim, data };
-}
-
-function normalizedRows(wv: WordVectors): Float32Array {
-  const out = new Float32Array(wv.data);
-  for (let i = 0; i < wv.words.length; i++) {
-    let s = 0;
-    for (let j = 0; j < wv.dim; j++) s += out[i * wv.dim + j]! ** 2;
-    const n = Math.sqrt(s);
-    if (n > 0) for (let j = 0; j < wv.dim; j++) out[i * wv.dim + j]! /= n;
-  }
-  return out;
-}
-
-/** The k words nearest (cosine) to `query`, skipping `exclude`. */
-function nearest(wv: WordVectors, unit: Float32Array, query: Float32Array, k: number, exclude: Set<string>): [string, number][] {
-  let qn = 0;
-  for (const x of query) qn += x * x;
-  qn = Math.sqrt(qn) || 1;
-  const best: [string, number][] = [];
-  for (let i = 0; i < wv.words.length; i++) {
-    if (exclude.has(wv.words[i]!)) continue;
-    let d = 0;
-    for (let j = 0; j < wv.dim; j++) d += unit[i * wv.dim + j]! * query[j]!;
-    d /= qn;
-    if (best.length < k || d > best[best.length - 1]![1]) {
-      best.push([wv.words[i]!, d]);
-      best.sort((a, b) => b[1] - a[1]);
-      if (best.length > k) best.pop();
-    }
-  }
-  return best;
 }
 
 async function train(command: 'skipgram' | 'cbow' | 'supervised', a: TrainArgs, io: CliIO): Promise<number> {
@@ -208,7 +178,7 @@ async function run(parsed: Parsed, io: CliIO): Promise<number> {
     case 'analogies': {
       const model = loadModel(parsed.model);
       const wv = allWordVectors(model);
-      const unit = normalizedRows(wv);
+      const unit = unitRows(wv.data, wv.dim);
       const input = await io.stdin();
       const out: string[] = [];
       const prompt = parsed.command === 'nn' ? 'Query word? ' : 'Query triplet (A - B + C)? ';
@@ -227,7 +197,8 @@ async function run(parsed: Parsed, io: CliIO): Promise<number> {
         };
         if (q.length === 1) add(q[0]!, 1);
         else { add(q[0]!, 1); add(q[1]!, -1); add(q[2]!, 1); }
-        for (const [w, d] of nearest(wv, unit, v, parsed.k, new Set(q))) out.push(`${w} ${formatG(d)}\n`);
+        const exclude = new Set(q);
+        for (const n of topCosine(unit, wv.dim, v, parsed.k, (i) => exclude.has(wv.words[i]!))) out.push(`${wv.words[n.row]} ${formatG(n.score)}\n`);
       }
       io.stdout(out.join(''));
       return 0;

@@ -17,6 +17,7 @@ import { EOS, computeSubwords } from '../text/subwords.js';
 import type { TextSource } from '../text/tokenize.js';
 import { Vocab, encode } from '../text/vocab.js';
 import { type FastTextArgs, type FastTextEntry, type FastTextModelData, wordVector } from './fasttext-model.js';
+import { topCosine, unitRows } from './neighbours.js';
 import type { Neighbour } from './word2vec.js';
 
 export interface FastTextUnsupervisedOptions {
@@ -290,41 +291,19 @@ export class FastText {
   private unitRows(): Float32Array {
     if (this.unit === undefined) {
       const { data, dim } = this.all();
-      const u = new Float32Array(data.length);
-      for (let i = 0; i < data.length; i += dim) {
-        let s = 0;
-        for (let c = 0; c < dim; c++) s += data[i + c]! ** 2;
-        const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
-        for (let c = 0; c < dim; c++) u[i + c] = data[i + c]! * inv;
-      }
-      this.unit = u;
+      this.unit = unitRows(data, dim);
     }
     return this.unit;
   }
 
+
   private nearest(fn: string, q: Float64Array, k: number, exclude: Set<string>): Neighbour[] {
     if (!(Number.isInteger(k) && k >= 1)) throw new ArgumentError(`${fn}: k must be an integer >= 1, got ${k}`);
-    const dim = this.dim;
-    const u = this.unitRows();
     const words = this.all().words;
-    let qn = 0;
-    for (let c = 0; c < dim; c++) qn += q[c]! ** 2;
-    const inv = qn > 0 ? 1 / Math.sqrt(qn) : 0;
-    const best: Neighbour[] = [];
-    for (let i = 0; i < words.length; i++) {
-      if (i === this.eos || exclude.has(words[i]!)) continue;
-      let s = 0;
-      const o = i * dim;
-      for (let c = 0; c < dim; c++) s += q[c]! * u[o + c]!;
-      s *= inv;
-      if (best.length === k && s <= best[k - 1]!.score) continue;
-      let j = best.length < k ? best.length : k - 1;
-      while (j > 0 && best[j - 1]!.score < s) j--;
-      best.splice(j, 0, { word: words[i]!, score: s });
-      if (best.length > k) best.pop();
-    }
-    return best;
+    return topCosine(this.unitRows(), this.dim, q, k, (i) => i === this.eos || exclude.has(words[i]!))
+      .map((n) => ({ word: words[n.row]!, score: n.score }));
   }
+
 
   private unitVector(fn: string, word: string): Float64Array {
     if (typeof word !== 'string') throw new ArgumentError(`${fn}: word must be a string, got ${typeof word}`);

@@ -10,6 +10,7 @@ import { rt } from '../core/runtime.js';
 import { Tensor } from '../core/tensor.js';
 import { readVec, writeVec } from '../io/vec.js';
 import { readWord2VecBin, writeWord2VecBin } from '../io/word2vec-bin.js';
+import { topCosine, unitRows } from './neighbours.js';
 import { SgnsTrainer } from '../ops/sgns.js';
 import { EOS, type TextSource } from '../text/tokenize.js';
 import { Vocab, encode } from '../text/vocab.js';
@@ -365,45 +366,18 @@ export class Word2Vec {
   }
 
   private normalized(): Float32Array {
-    if (this.unit === undefined) {
-      const d = this.options.dim;
-      const u = new Float32Array(this.W.length);
-      for (let i = 0; i < this._words.length; i++) {
-        let s = 0;
-        for (let c = 0; c < d; c++) s += this.W[i * d + c]! ** 2;
-        const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
-        for (let c = 0; c < d; c++) u[i * d + c] = this.W[i * d + c]! * inv;
-      }
-      this.unit = u;
-    }
+    this.unit ??= unitRows(this.W, this.options.dim);
     return this.unit;
   }
+
 
   /** The k words with the highest cosine to `query` (a word or a [dim] vector), excluding `exclude`. */
   private nearest(fn: string, q: Float64Array, k: number, exclude: Set<number>): Neighbour[] {
     if (!(Number.isInteger(k) && k >= 1)) throw new ArgumentError(`${fn}: k must be an integer >= 1, got ${k}`);
-    const d = this.options.dim;
-    const u = this.normalized();
-    let qn = 0;
-    for (let c = 0; c < d; c++) qn += q[c]! ** 2;
-    const inv = qn > 0 ? 1 / Math.sqrt(qn) : 0;
-    const best: Neighbour[] = [];
-    const ids: number[] = [];
-    for (let i = 0; i < this._words.length; i++) {
-      if (exclude.has(i) || i === this.eos) continue;
-      let s = 0;
-      const o = i * d;
-      for (let c = 0; c < d; c++) s += q[c]! * u[o + c]!;
-      s *= inv;
-      if (best.length === k && s <= best[k - 1]!.score) continue;
-      let j = best.length < k ? best.length : k - 1;
-      while (j > 0 && best[j - 1]!.score < s) j--;
-      best.splice(j, 0, { word: this._words[i]!, score: s });
-      ids.splice(j, 0, i);
-      if (best.length > k) { best.pop(); ids.pop(); }
-    }
-    return best;
+    return topCosine(this.normalized(), this.options.dim, q, k, (i) => exclude.has(i) || i === this.eos)
+      .map((n) => ({ word: this._words[n.row]!, score: n.score }));
   }
+
 
   /** The k nearest words to `word` by cosine similarity (the word itself excluded). */
   mostSimilar(word: string, k = 10): Neighbour[] {
