@@ -259,20 +259,45 @@ export class FastTextClassifier {
     };
   }
 
-  /** Label probabilities (in label-id order) for each line. */
-  probabilities(lines: string[]): Float32Array[] {
+  /** Input rows (CSR) and gold label ids of lines, each line read once. */
+  private encodeLines(lines: string[]): { rows: Int32Array; offsets: Int32Array; labels: number[][] } {
     const lk = this.lookup();
     const rows: number[] = [];
     const offsets = [0];
+    const labels: number[][] = [];
     for (const line of lines) {
-      rows.push(...lineIds(lk, line, { label: this.labelPrefix }).ids);
+      const ex = lineIds(lk, line, { label: this.labelPrefix });
+      rows.push(...ex.ids);
       offsets.push(rows.length);
+      labels.push(ex.labels);
     }
-    const p = supervisedPredict(this.input, this.output, Int32Array.from(rows), Int32Array.from(offsets), {
+    return { rows: Int32Array.from(rows), offsets: Int32Array.from(offsets), labels };
+  }
+
+  /** Label probabilities of encoded lines, one kernel call. */
+  private probs(rows: Int32Array, offsets: Int32Array): Float32Array[] {
+    const p = supervisedPredict(this.input, this.output, rows, offsets, {
       loss: this.args.loss, labelCounts: this.args.loss === 'hs' ? this.labelCounts : undefined,
     });
     const nl = this.output.shape[0]!;
-    return lines.map((_, i) => p.subarray(i * nl, (i + 1) * nl));
+    return Array.from({ length: offsets.length - 1 }, (_, i) => p.subarray(i * nl, (i + 1) * nl));
+  }
+
+  /** Label ids of the k highest probabilities >= threshold, most likely first (ties: lower id). */
+  private static topK(p: Float32Array, k: number, threshold: number): number[] {
+    const order = Array.from(p.keys()).sort((a, b) => p[b]! - p[a]! || a - b);
+    return order.slice(0, k).filter((i) => p[i]! >= threshold);
+  }
+
+  private static checkK(fn: string, k: number, threshold: number): void {
+    if (!Number.isInteger(k) || k < 1) throw new ArgumentError(`${fn}: k must be an integer >= 1, got ${k}`);
+    if (!(threshold >= 0 && threshold <= 1)) throw new ArgumentError(`${fn}: threshold must be in [0, 1], got ${threshold}`);
+  }
+
+  /** Label probabilities (in label-id order) for each line. */
+  probabilities(lines: string[]): Float32Array[] {
+    const { rows, offsets } = this.encodeLines(lines);
+    return this.probs(rows, offsets);
   }
 
   /** The k most likely labels of a line with probability >= threshold, most likely first. */
@@ -283,31 +308,26 @@ export class FastTextClassifier {
   /** predict() for many lines at once (one kernel call). */
   predictLines(lines: string[], k = 1, threshold = 0): Prediction[][] {
     const fn = 'FastTextClassifier.predict';
-    if (!Number.isInteger(k) || k < 1) throw new ArgumentError(`${fn}: k must be an integer >= 1, got ${k}`);
-    if (!(threshold >= 0 && threshold <= 1)) throw new ArgumentError(`${fn}: threshold must be in [0, 1], got ${threshold}`);
+    FastTextClassifier.checkK(fn, k, threshold);
     const names = this.labels;
-    return this.probabilities(lines).map((p) => {
-      const order = Array.from(p.keys()).sort((a, b) => p[b]! - p[a]! || a - b);
-      const out: Prediction[] = [];
-      for (const i of order.slice(0, k)) if (p[i]! >= threshold) out.push({ label: names[i]!, prob: p[i]! });
-      return out;
-    });
+    return this.probabilities(lines).map((p) =>
+      FastTextClassifier.topK(p, k, threshold).map((i) => ({ label: names[i]!, prob: p[i]! })));
   }
 
   /** Precision and recall at k on labelled lines (fastText's `test`). */
   test(text: string | Uint8Array, k = 1, threshold = 0): TestResult {
-    const lk = this.lookup();
-    const lines = linesOf(text);
-    const gold = lines.map((l) => lineIds(lk, l, { label: this.labelPrefix }).labels);
-    const preds = this.predictLines(lines, k, threshold);
-    const names = this.labels;
+    const fn = 'FastTextClassifier.test';
+    FastTextClassifier.checkK(fn, k, threshold);
+    const { rows, offsets, labels: gold } = this.encodeLines(linesOf(text));
+    const probs = this.probs(rows, offsets);
     let n = 0, predicted = 0, correct = 0, golds = 0;
-    for (let i = 0; i < lines.length; i++) {
+    for (let i = 0; i < gold.length; i++) {
       if (gold[i]!.length === 0) continue;
       n++;
       golds += gold[i]!.length;
-      predicted += preds[i]!.length;
-      for (const p of preds[i]!) if (gold[i]!.includes(names.indexOf(p.label))) correct++;
+      const top = FastTextClassifier.topK(probs[i]!, k, threshold);
+      predicted += top.length;
+      for (const id of top) if (gold[i]!.includes(id)) correct++;
     }
     return { n, precision: predicted > 0 ? correct / predicted : 0, recall: golds > 0 ? correct / golds : 0 };
   }
