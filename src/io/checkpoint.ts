@@ -1,0 +1,151 @@
+/**
+ * Training checkpoints as one safetensors file:
+ *   - model weights under the caller's names (Hugging Face style, for example
+ *     `encoder.layer.0.attention.self.query.weight`);
+ *   - optimizer state tensors as `optimizer.<parameter key>.<state>` with
+ *     PyTorch's state names (`exp_avg`, `exp_avg_sq`, `momentum_buffer`);
+ *   - `__metadata__`: "checkpoint" = "wasm-nlp/1", "optimizer" = JSON of the
+ *     optimizer's scalars (type, stepCount, groups, per-parameter steps), and one
+ *     entry per `meta` key holding that value as JSON (config, step, epoch,
+ *     RNG counters, scheduler state...).
+ * Floats round-trip bit for bit, so resuming from a checkpoint continues a run
+ * exactly.
+ */
+import { ArgumentError, FormatError } from '../core/errors.js';
+import { Parameter } from '../autograd/parameter.js';
+import type { GroupState, OptimizerName, OptimizerStateDict, ParamStateDict, StateTensorName } from '../optim/optimizer.js';
+import { decodeSafetensors, encodeSafetensors, type SafetensorsInput, type SafetensorsTensor } from './safetensors.js';
+
+export const CHECKPOINT_VERSION = 'wasm-nlp/1';
+const MARK = 'checkpoint';
+const OPT = 'optimizer';
+const PREFIX = 'optimizer.';
+const STATE_NAMES: readonly StateTensorName[] = ['momentum_buffer', 'exp_avg', 'exp_avg_sq'];
+
+export interface CheckpointInput {
+  /** Model weights by name: Tensors, Parameters (their values) or { shape, data }. */
+  weights: Record<string, SafetensorsInput | Parameter> | Iterable<readonly [string, SafetensorsInput | Parameter]>;
+  /** An optimizer's `stateDict()`. */
+  optimizer?: OptimizerStateDict;
+  /** Anything else to restore, each value JSON-serialisable (NaN and Infinity become null, as in JSON). */
+  meta?: Record<string, unknown>;
+}
+
+export interface Checkpoint {
+  weights: Record<string, SafetensorsTensor>;
+  /** Ready for `optimizer.loadStateDict()`; null when none was saved. */
+  optimizer: OptimizerStateDict | null;
+  meta: Record<string, unknown>;
+}
+
+/** The optimizer's scalars as stored in the metadata. */
+interface OptimizerScalars {
+  type: OptimizerName;
+  stepCount: number;
+  groups: GroupState[];
+  steps: Record<string, number>;
+}
+
+/** The safetensors bytes of a checkpoint. */
+export function encodeCheckpoint(checkpoint: CheckpointInput): Uint8Array {
+  const fn = 'encodeCheckpoint';
+  if (checkpoint === null || typeof checkpoint !== 'object') throw new ArgumentError(`${fn}: checkpoint must be { weights, optimizer?, meta? }, got ${String(checkpoint)}`);
+  const { weights, optimizer, meta = {} } = checkpoint;
+  if (weights === null || typeof weights !== 'object') throw new ArgumentError(`${fn}: weights must be a record or [name, tensor] pairs, got ${weights === null ? 'null' : typeof weights}`);
+  const tensors: [string, SafetensorsInput][] = [];
+  const pairs = Symbol.iterator in weights
+    ? [...(weights as Iterable<readonly [string, SafetensorsInput | Parameter]>)]
+    : Object.entries(weights as Record<string, SafetensorsInput | Parameter>);
+  for (const [name, t] of pairs) {
+    if (typeof name === 'string' && name.startsWith(PREFIX)) {
+      throw new ArgumentError(`${fn}: weight names must not start with "${PREFIX}" (kept for the optimizer state), got "${name}"`);
+    }
+    tensors.push([name, t instanceof Parameter ? t.value : t]);
+  }
+
+  const metadata: Record<string, string> = { [MARK]: CHECKPOINT_VERSION };
+  if (meta === null || typeof meta !== 'object') throw new ArgumentError(`${fn}: meta must be an object, got ${String(meta)}`);
+  for (const [k, v] of Object.entries(meta)) {
+    if (k === MARK || k === OPT) throw new ArgumentError(`${fn}: meta keys must not be "${MARK}" or "${OPT}", got "${k}"`);
+    const json = JSON.stringify(v);
+    if (typeof json !== 'string') throw new ArgumentError(`${fn}: meta["${k}"] must be JSON-serialisable, got ${typeof v}`);
+    metadata[k] = json;
+  }
+
+  if (optimizer !== undefined) {
+    if (optimizer === null || typeof optimizer !== 'object' || typeof optimizer.state !== 'object') {
+      throw new ArgumentError(`${fn}: optimizer must be an optimizer's stateDict(), got ${String(optimizer)}`);
+    }
+    const steps: Record<string, number> = {};
+    for (const [key, st] of Object.entries(optimizer.state)) {
+      steps[key] = st.step;
+      for (const name of STATE_NAMES) {
+        const a = st[name];
+        if (a !== undefined) tensors.push([`${PREFIX}${key}.${name}`, { shape: [a.length], data: a }]);
+      }
+    }
+    const scalars: OptimizerScalars = { type: optimizer.type, stepCount: optimizer.stepCount, groups: optimizer.groups, steps };
+    metadata[OPT] = JSON.stringify(scalars);
+  }
+  return encodeSafetensors(tensors, metadata);
+}
+
+function headerError(what: string, got: string): FormatError {
+  return new FormatError(`decodeCheckpoint: bytes at offset 8 (the header) must be ${what}, got ${got}`);
+}
+
+/**
+ * Read a checkpoint written by `encodeCheckpoint`. FormatError for malformed
+ * safetensors (see decodeSafetensors), a file without the checkpoint mark, or
+ * metadata and optimizer tensors that do not agree.
+ */
+export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
+  const { tensors, metadata } = decodeSafetensors(bytes);
+  if (metadata[MARK] !== CHECKPOINT_VERSION) {
+    throw headerError(`"__metadata__" holding "${MARK}": "${CHECKPOINT_VERSION}" (a wasm-nlp checkpoint)`, JSON.stringify(metadata[MARK] ?? null));
+  }
+  const meta: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(metadata)) {
+    if (k === MARK || k === OPT) continue;
+    try {
+      meta[k] = JSON.parse(v);
+    } catch {
+      throw headerError(`JSON in metadata "${k}"`, JSON.stringify(v.slice(0, 40)));
+    }
+  }
+
+  const weights: Record<string, SafetensorsTensor> = {};
+  const stateTensors: [string, SafetensorsTensor][] = [];
+  for (const [name, t] of Object.entries(tensors)) {
+    if (name.startsWith(PREFIX)) stateTensors.push([name.slice(PREFIX.length), t]);
+    else Object.defineProperty(weights, name, { value: t, enumerable: true, writable: true, configurable: true });
+  }
+
+  let optimizer: OptimizerStateDict | null = null;
+  if (metadata[OPT] !== undefined) {
+    let s: OptimizerScalars;
+    try {
+      s = JSON.parse(metadata[OPT]) as OptimizerScalars;
+    } catch {
+      throw headerError(`JSON in metadata "${OPT}"`, JSON.stringify(metadata[OPT].slice(0, 40)));
+    }
+    if (s === null || typeof s !== 'object' || typeof s.steps !== 'object' || s.steps === null || !Array.isArray(s.groups)) {
+      throw headerError(`metadata "${OPT}" as { type, stepCount, groups, steps }`, metadata[OPT].slice(0, 60));
+    }
+    const state: Record<string, ParamStateDict> = {};
+    for (const [key, step] of Object.entries(s.steps)) Object.defineProperty(state, key, { value: { step }, enumerable: true, writable: true, configurable: true });
+    for (const [rest, t] of stateTensors) {
+      const dot = rest.lastIndexOf('.');
+      const key = rest.slice(0, dot);
+      const name = rest.slice(dot + 1) as StateTensorName;
+      if (dot < 0 || !STATE_NAMES.includes(name) || !Object.hasOwn(state, key) || t.dtype !== 'F32') {
+        throw headerError(`optimizer tensors named ${PREFIX}<parameter key>.(${STATE_NAMES.join('|')}), F32, with the key in metadata "${OPT}"`, `"${PREFIX}${rest}" (${t.stored})`);
+      }
+      state[key]![name] = t.data as Float32Array;
+    }
+    optimizer = { type: s.type, stepCount: s.stepCount, groups: s.groups, state };
+  } else if (stateTensors.length > 0) {
+    throw headerError(`metadata "${OPT}" for the optimizer tensors`, `"${PREFIX}${stateTensors[0]![0]}" and no "${OPT}" entry`);
+  }
+  return { weights, optimizer, meta };
+}
