@@ -54,3 +54,18 @@ export { Word2Vec } from './models/word2vec.js';
 export type { Word2VecOptions, TrainVocab, Word2VecProgress, Word2VecTrainOptions, Word2VecTrainResult, Neighbour } from './models/word2vec.js';
 export { FastText } from './models/fasttext-unsupervised.js';
 export type { FastTextUnsupervisedOptions, FastTextUnsupervisedProgress } from './models/fasttext-unsupervised.js';
+// optimisers, safetensors and checkpoints (issue 5; Node file helpers: src/io/node.ts)
+export { Optimizer, AdamBase, SGD, Adam, AdamW } from './optim/optimizer.js';
+export type {
+  OptimizerName, StateTensorName, BaseConfig, SGDConfig, AdamConfig, ParamGroup, OptimizerGroup, GroupState, ParamStateDict, OptimizerStateDict,
+} from './optim/optimizer.js';
+export { defaultParamGroups, isNoDecay } from './optim/groups.js';
+export type { DefaultGroupsOptions } from './optim/groups.js';
+export { constantSchedule, linearWarmupDecay, inverseTimeDecay, LRScheduler } from './optim/schedule.js';
+export type { Schedule, LRSchedulerState } from './optim/schedule.js';
+export { clipGradients, GradAccumulator } from './optim/clip.js';
+export type { GradAccumulatorOptions } from './optim/clip.js';
+export { encodeSafetensors, decodeSafetensors } from './io/safetensors.js';
+export type { Safetensors, SafetensorsTensor, SafetensorsInput, SafetensorsReadDType, SafetensorsWriteDType } from './io/safetensors.js';
+export { encodeCheckpoint, decodeCheckpoint, CHECKPOINT_VERSION } from './io/checkpoint.js';
+export type { Checkpoint, CheckpointInput } from './io/checkpoint.js';
