@@ -57,7 +57,7 @@ export type { FastTextUnsupervisedOptions, FastTextUnsupervisedProgress } from '
 // optimisers, safetensors and checkpoints (issue 5; Node file helpers: src/io/node.ts)
 export { Optimizer, AdamBase, SGD, Adam, AdamW } from './optim/optimizer.js';
 export type {
-  OptimizerName, StateTensorName, BaseConfig, SGDConfig, AdamConfig, ParamGroup, OptimizerGroup, GroupState, ParamStateDict, OptimizerStateDict,
+  OptimizerName, OptimizerParams, StateTensorName, BaseConfig, SGDConfig, AdamConfig, ParamGroup, OptimizerGroup, GroupState, ParamStateDict, OptimizerStateDict,
 } from './optim/optimizer.js';
 export { defaultParamGroups, isNoDecay } from './optim/groups.js';
 export type { DefaultGroupsOptions } from './optim/groups.js';

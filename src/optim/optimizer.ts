@@ -45,6 +45,13 @@ export interface AdamConfig {
 export type ParamGroup<C> = { params: readonly Parameter[]; names?: readonly string[] } & C;
 
 /**
+ * What a constructor takes: Parameters (one group, keys "0", "1", ...), [name,
+ * Parameter] pairs such as `module.namedParameters()` (one group keyed by name),
+ * or groups.
+ */
+export type OptimizerParams<C> = Iterable<Parameter> | Iterable<readonly [string, Parameter]> | readonly ParamGroup<C>[];
+
+/**
  * A group as the optimizer holds it: every hyper-parameter resolved. The
  * hyper-parameters may be changed between steps (schedules set `lr`); they are
  * validated again at each `step()`.
@@ -114,15 +121,20 @@ export abstract class Optimizer<C extends BaseConfig = BaseConfig> {
   stepCount = 0;
   private readonly state = new Map<Parameter, ParamState>();
 
-  protected constructor(fn: string, params: readonly Parameter[] | readonly ParamGroup<C>[], defaults: Required<C>) {
+  protected constructor(fn: string, params: OptimizerParams<C>, defaults: Required<C>) {
     if (params === null || typeof params !== 'object' || typeof (params as Iterable<unknown>)[Symbol.iterator] !== 'function') {
       throw new ArgumentError(`${fn}: params must be an array of Parameters or of parameter groups, got ${params === null ? 'null' : typeof params}`);
     }
     const list = [...(params as Iterable<Parameter | ParamGroup<C>>)];
     if (list.length === 0) throw new ArgumentError(`${fn}: params must not be empty, got an empty list`);
-    const groups: ParamGroup<C>[] = list[0] instanceof Parameter
+    const first: unknown = list[0];
+    const named = Array.isArray(first) && first.length === 2 && typeof first[0] === 'string' && first[1] instanceof Parameter;
+    const pairs = list as unknown as [string, Parameter][];
+    const groups: ParamGroup<C>[] = first instanceof Parameter
       ? [{ params: list as Parameter[] } as unknown as ParamGroup<C>]
-      : (list as ParamGroup<C>[]);
+      : named
+        ? [{ params: pairs.map((e) => (Array.isArray(e) ? e[1] : e)), names: pairs.map((e) => (Array.isArray(e) ? e[0] : e)) } as unknown as ParamGroup<C>]
+        : (list as ParamGroup<C>[]);
     const seen = new Set<Parameter>();
     const keys = new Set<string>();
     let index = 0;
@@ -299,7 +311,7 @@ export abstract class Optimizer<C extends BaseConfig = BaseConfig> {
 export class SGD extends Optimizer<SGDConfig> {
   readonly type = 'SGD' as const;
 
-  constructor(params: readonly Parameter[] | readonly ParamGroup<SGDConfig>[], options: SGDConfig = {}) {
+  constructor(params: OptimizerParams<SGDConfig>, options: SGDConfig = {}) {
     super('SGD', params, SGD.defaults(options));
   }
 
@@ -344,7 +356,7 @@ function adamCheck(fn: string, g: OptimizerGroup<AdamConfig>, where: string): vo
 
 /** Adam and AdamW: the same kernel, coupled or decoupled weight decay. */
 export abstract class AdamBase extends Optimizer<AdamConfig> {
-  protected constructor(fn: 'Adam' | 'AdamW', params: readonly Parameter[] | readonly ParamGroup<AdamConfig>[], options: AdamConfig, weightDecay: number) {
+  protected constructor(fn: 'Adam' | 'AdamW', params: OptimizerParams<AdamConfig>, options: AdamConfig, weightDecay: number) {
     super(fn, params, adamDefaults(fn, options, weightDecay));
   }
 
@@ -374,7 +386,7 @@ export abstract class AdamBase extends Optimizer<AdamConfig> {
 export class Adam extends AdamBase {
   readonly type = 'Adam' as const;
 
-  constructor(params: readonly Parameter[] | readonly ParamGroup<AdamConfig>[], options: AdamConfig = {}) {
+  constructor(params: OptimizerParams<AdamConfig>, options: AdamConfig = {}) {
     super('Adam', params, options, 0);
   }
 }
@@ -387,7 +399,7 @@ export class Adam extends AdamBase {
 export class AdamW extends AdamBase {
   readonly type = 'AdamW' as const;
 
-  constructor(params: readonly Parameter[] | readonly ParamGroup<AdamConfig>[], options: AdamConfig = {}) {
+  constructor(params: OptimizerParams<AdamConfig>, options: AdamConfig = {}) {
     super('AdamW', params, options, 0.01);
   }
 }

@@ -242,6 +242,19 @@ describe('parameter groups', () => {
     });
   });
 
+  test('[name, Parameter] pairs (namedParameters()) make one group keyed by name; a Set of Parameters works', () => {
+    tidy(() => {
+      const [a, b] = makeParams(9);
+      const opt = new Adam(new Map([['x.weight', a!], ['x.bias', b!]]), { lr: 0.1 });
+      expect(opt.paramGroups.map((g) => g.keys)).toEqual([['x.weight', 'x.bias']]);
+      setGrads([a!, b!], 1);
+      opt.step();
+      expect(Object.keys(opt.stateDict().state)).toEqual(['x.weight', 'x.bias']);
+      expect(new SGD(new Set([a!, b!])).paramGroups[0]!.keys).toEqual(['0', '1']);
+      opt.dispose();
+    });
+  });
+
   test('bad arguments are ArgumentErrors naming the problem', () => {
     tidy(() => {
       const [a, b] = makeParams(6);
