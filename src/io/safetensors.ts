@@ -6,8 +6,10 @@
  *             "__metadata__": { key: string value } }, padded with spaces
  *   the rest  the data section: each tensor's elements, row-major, little-endian,
  *             at [begin, end) relative to the start of the section.
- * We write F32 and I32, tensors sorted by name (UTF-8 byte order) and packed with
- * no gaps, the header padded so that the data starts at a multiple of 8.
+ * We write F32 and I32 in the order of Hugging Face's writer (F32 tensors, then
+ * I32 tensors, each sorted by name in UTF-8 byte order), packed with no gaps,
+ * the header padded with spaces so that the data starts at a multiple of 8:
+ * the same bytes as safetensors' `serialize` for the same tensors and metadata.
  * We read F32 and I32 as they are, and F16, BF16, F64 (rounded to nearest)
  * into float32 and I64 into int32 (a FormatError when a value does not fit).
  * Decoding is eager: every tensor is copied into its own aligned typed array,
@@ -84,7 +86,8 @@ export function encodeSafetensors(
     seen.add(name);
     return plan(fn, name, t);
   });
-  planned.sort((a, b) => byUtf8(a.name, b.name));
+  // Hugging Face's writer order: by dtype, larger alignment first (F32 before I32), then by name.
+  planned.sort((a, b) => (a.dtype === b.dtype ? byUtf8(a.name, b.name) : a.dtype === 'F32' ? -1 : 1));
 
   const header: Record<string, unknown> = {};
   if (metadata !== undefined) {

@@ -61,13 +61,15 @@ describe('round trips', () => {
       expect(g.stored).toBe(g.dtype);
       expectSameBits(g.data, t.data);
     }
-    // The data starts at a multiple of 8 and the tensors are in name order.
+    // The data starts at a multiple of 8; F32 tensors come first, then I32, each by name (Hugging Face's order).
     const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));
     expect(n % 8).toBe(0);
     const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))) as Record<string, { data_offsets: number[] }>;
-    const names = Object.keys(header).filter((k) => k !== '__metadata__');
-    expect(names).toEqual([...names].sort());
-    expect(header.ids!.data_offsets).toEqual([80, 96]); // after empty (0 bytes), empty_i32, encoder.*.bias (20), encoder.*.weight (60)
+    expect(Object.keys(header)).toEqual([
+      '__metadata__', 'empty', 'encoder.layer.0.attention.self.query.bias', 'encoder.layer.0.attention.self.query.weight',
+      'scalar', 'special', 'ünïcödé 🙂', 'empty_i32', 'ids',
+    ]);
+    expect(header.ids!.data_offsets).toEqual([104, 120]); // after 20 + 60 + 4 + 16 + 4 bytes of F32
   });
 
   test('Tensors and Maps as input; no metadata gives {}; the decoded arrays do not alias the bytes', () => {
@@ -90,13 +92,16 @@ describe('round trips', () => {
       { b: { shape: [2], data: Float32Array.of(1, 2) }, a: { dtype: 'I32', shape: [], data: Int32Array.of(7) } },
       { format: 'pt' },
     );
-    const header = '{"__metadata__":{"format":"pt"},"a":{"dtype":"I32","shape":[],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}';
+    // F32 before I32 (Hugging Face sorts by dtype alignment, descending, then by name).
+    const header = '{"__metadata__":{"format":"pt"},"b":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"a":{"dtype":"I32","shape":[],"data_offsets":[8,12]}}';
     const data = new Uint8Array(12);
     const dv = new DataView(data.buffer);
-    dv.setInt32(0, 7, true);
-    dv.setFloat32(4, 1, true);
-    dv.setFloat32(8, 2, true);
+    dv.setFloat32(0, 1, true);
+    dv.setFloat32(4, 2, true);
+    dv.setInt32(8, 7, true);
     expect(Array.from(bytes)).toEqual(Array.from(build(header, data, { pad: 8 })));
+    // No tensors, no metadata: "{}" and six spaces.
+    expect(Array.from(encodeSafetensors({}))).toEqual([8, 0, 0, 0, 0, 0, 0, 0, 0x7b, 0x7d, 32, 32, 32, 32, 32, 32]);
   });
 
   test('a file whose input bytes are not 4-aligned in their buffer', () => {
