@@ -12,7 +12,6 @@
  * exactly.
  */
 import { ArgumentError, FormatError } from '../core/errors.js';
-import { Parameter } from '../autograd/parameter.js';
 import type { GroupState, OptimizerName, OptimizerStateDict, ParamStateDict, StateTensorName } from '../optim/optimizer.js';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsInput, type SafetensorsTensor } from './safetensors.js';
 
@@ -24,7 +23,7 @@ const STATE_NAMES: readonly StateTensorName[] = ['momentum_buffer', 'exp_avg', '
 
 export interface CheckpointInput {
   /** Model weights by name: Tensors, Parameters (their values) or { shape, data }. */
-  weights: Record<string, SafetensorsInput | Parameter> | Iterable<readonly [string, SafetensorsInput | Parameter]>;
+  weights: Record<string, SafetensorsInput> | Iterable<readonly [string, SafetensorsInput]>;
   /** An optimizer's `stateDict()`. */
   optimizer?: OptimizerStateDict;
   /** Anything else to restore, each value JSON-serialisable (NaN and Infinity become null, as in JSON). */
@@ -54,13 +53,13 @@ export function encodeCheckpoint(checkpoint: CheckpointInput): Uint8Array {
   if (weights === null || typeof weights !== 'object') throw new ArgumentError(`${fn}: weights must be a record or [name, tensor] pairs, got ${weights === null ? 'null' : typeof weights}`);
   const tensors: [string, SafetensorsInput][] = [];
   const pairs = Symbol.iterator in weights
-    ? [...(weights as Iterable<readonly [string, SafetensorsInput | Parameter]>)]
-    : Object.entries(weights as Record<string, SafetensorsInput | Parameter>);
+    ? [...(weights as Iterable<readonly [string, SafetensorsInput]>)]
+    : Object.entries(weights as Record<string, SafetensorsInput>);
   for (const [name, t] of pairs) {
     if (typeof name === 'string' && name.startsWith(PREFIX)) {
       throw new ArgumentError(`${fn}: weight names must not start with "${PREFIX}" (kept for the optimizer state), got "${name}"`);
     }
-    tensors.push([name, t instanceof Parameter ? t.value : t]);
+    tensors.push([name, t]);
   }
 
   const metadata: Record<string, string> = { [MARK]: CHECKPOINT_VERSION };

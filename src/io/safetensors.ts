@@ -17,6 +17,7 @@
  */
 import { ArgumentError, FormatError, ShapeError, formatShape } from '../core/errors.js';
 import { Tensor } from '../core/tensor.js';
+import { Parameter } from '../autograd/parameter.js';
 import { utf8 } from './bytes.js';
 
 /** dtypes we write. */
@@ -24,8 +25,8 @@ export type SafetensorsWriteDType = 'F32' | 'I32';
 /** dtypes we read (the last four converted to F32 or I32). */
 export type SafetensorsReadDType = 'F32' | 'I32' | 'F16' | 'BF16' | 'F64' | 'I64';
 
-/** A tensor to write: a Tensor, or a shape with its data (dtype follows the array when omitted). */
-export type SafetensorsInput = Tensor | { dtype?: SafetensorsWriteDType; shape: readonly number[]; data: Float32Array | Int32Array };
+/** A tensor to write: a Tensor, a Parameter (its value), or a shape with its data (dtype follows the array when omitted). */
+export type SafetensorsInput = Tensor | Parameter | { dtype?: SafetensorsWriteDType; shape: readonly number[]; data: Float32Array | Int32Array };
 
 /** A tensor read back: `dtype` is what `data` holds, `stored` what the file held. */
 export interface SafetensorsTensor {
@@ -123,6 +124,7 @@ function plan(fn: string, name: string, t: SafetensorsInput): Planned {
   let dtype: SafetensorsWriteDType;
   let shape: readonly number[];
   let data: Float32Array | Int32Array;
+  if (t instanceof Parameter) t = t.value;
   if (t instanceof Tensor) {
     dtype = t.dtype === 'int32' ? 'I32' : 'F32';
     shape = t.shape;

@@ -4,6 +4,7 @@ import { expectSameBits } from '../helpers/assert.js';
 import { seeded } from '../reference/gemm.js';
 import { Tensor, tidy } from '../../src/core/tensor.js';
 import { ArgumentError, FormatError, ShapeError } from '../../src/core/errors.js';
+import { Parameter } from '../../src/autograd/parameter.js';
 import { decodeSafetensors, encodeSafetensors } from '../../src/io/safetensors.js';
 
 beforeAll(async () => {
@@ -72,16 +73,18 @@ describe('round trips', () => {
     expect(header.ids!.data_offsets).toEqual([104, 120]); // after 20 + 60 + 4 + 16 + 4 bytes of F32
   });
 
-  test('Tensors and Maps as input; no metadata gives {}; the decoded arrays do not alias the bytes', () => {
+  test('Tensors, Parameters and Maps as input; no metadata gives {}; the decoded arrays do not alias the bytes', () => {
     tidy(() => {
       const w = Tensor.fromArray(seeded(6, 3), [2, 3]);
       const i = Tensor.fromArray(Int32Array.from([4, 5]), [2]);
-      const bytes = encodeSafetensors(new Map([['w', w], ['i', i]]));
+      const p = new Parameter(Tensor.fromArray([5, 6], [1, 2]));
+      const bytes = encodeSafetensors(new Map<string, Tensor | Parameter>([['w', w], ['i', i], ['p', p]]));
       const out = decodeSafetensors(bytes);
       expect(out.metadata).toEqual({});
       expectSameBits(out.tensors.w!.data, w.toArray());
       expect(out.tensors.w!.shape).toEqual([2, 3]);
       expectSameBits(out.tensors.i!.data, i.toArray() as Int32Array);
+      expect([out.tensors.p!.shape, Array.from(out.tensors.p!.data)]).toEqual([[1, 2], [5, 6]]);
       bytes.fill(0);
       expectSameBits(out.tensors.w!.data, w.toArray());
     });

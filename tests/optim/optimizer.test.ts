@@ -382,7 +382,8 @@ describe('gradient accumulation', () => {
     tidy(() => {
       const p = new Parameter(Tensor.fromArray([0, 0]));
       const opt = new SGD([p], { lr: 1 });
-      const acc = new GradAccumulator(opt, { microBatches: 4 });
+      const sched = new LRScheduler(opt, constantSchedule());
+      const acc = new GradAccumulator(opt, { microBatches: 4, scheduler: sched });
       expect(acc.flush()).toBe(false);
       p.ensureGrad().view().set([1, 2]);
       acc.step();
@@ -390,6 +391,7 @@ describe('gradient accumulation', () => {
       acc.step(); // grads now [3, 6]: the sum of two micro-batches [1, 2] + [2, 4]
       expect(acc.flush()).toBe(true);
       expect(Array.from(p.value.toArray())).toEqual([-1.5, -3]);
+      expect([sched.stepCount, acc.pending, opt.stepCount]).toEqual([1, 0, 1]);
       expect(() => new GradAccumulator(opt, { microBatches: 0 })).toThrow(/microBatches must be an integer >= 1/);
       opt.dispose();
     });
