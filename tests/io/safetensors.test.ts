@@ -166,6 +166,39 @@ describe('a hand-built fixture with every dtype we read', () => {
     expect(Array.from(t.g!.data)).toEqual([42, -7]);
   });
 
+  test('every one of the 65536 F16 and BF16 bit patterns converts exactly', () => {
+    const data = new Uint8Array(2 * 65536);
+    const dv = new DataView(data.buffer);
+    for (let h = 0; h < 65536; h++) dv.setUint16(2 * h, h, true);
+    const one = (dtype: string) => decodeSafetensors(build(`{"x":{"dtype":"${dtype}","shape":[65536],"data_offsets":[0,131072]}}`, data)).tensors.x!.data as Float32Array;
+    const f16 = one('F16');
+    const bf16 = one('BF16');
+    const f16Bits = new Uint32Array(f16.buffer);
+    const bf16Bits = new Uint32Array(bf16.buffer);
+    for (let h = 0; h < 65536; h++) {
+      const sign = (h & 0x8000) << 16;
+      const exp = (h >> 10) & 0x1f;
+      const frac = h & 0x3ff;
+      // Independent of the reader's arithmetic: float32 bits by field, subnormals normalised by shifting.
+      let want: number;
+      if (exp === 31) want = frac === 0 ? (sign | 0x7f800000) >>> 0 : -1;
+      else if (exp !== 0) want = (sign | ((exp - 15 + 127) << 23) | (frac << 13)) >>> 0;
+      else if (frac === 0) want = sign >>> 0;
+      else {
+        let e = -14;
+        let f = frac;
+        while ((f & 0x400) === 0) {
+          f <<= 1;
+          e--;
+        }
+        want = (sign | ((e + 127) << 23) | ((f & 0x3ff) << 13)) >>> 0;
+      }
+      if (want === -1) expect(Number.isNaN(f16[h]), `F16 ${h.toString(16)}`).toBe(true);
+      else if (f16Bits[h] !== want) expect.fail(`F16 0x${h.toString(16)}: got bits 0x${f16Bits[h]!.toString(16)}, want 0x${want.toString(16)}`);
+      if (bf16Bits[h] !== ((h << 16) >>> 0)) expect.fail(`BF16 0x${h.toString(16)}: got bits 0x${bf16Bits[h]!.toString(16)}`);
+    }
+  });
+
   test('padded header (spaces after the JSON) and trailing padding are accepted', () => {
     expect(decodeSafetensors(build(header, data, { pad: 8 })).tensors.g!.data[1]).toBe(-7);
   });
