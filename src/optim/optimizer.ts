@@ -92,6 +92,13 @@ interface ParamState {
   tensors: Partial<Record<StateTensorName, Tensor<'float32'>>>;
 }
 
+/** Throws unless every key of `o` is one of `known` (a misspelt option must not be ignored). */
+function knownKeys(fn: string, o: object, known: readonly string[]): void {
+  for (const k of Object.keys(o)) {
+    if (!known.includes(k)) throw new ArgumentError(`${fn}: options must have only ${known.join(', ')}, got "${k}"`);
+  }
+}
+
 function finiteAtLeast(fn: string, name: string, v: unknown, lo: number): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < lo) {
     throw new ArgumentError(`${fn}: ${name} must be a finite number >= ${lo}, got ${String(v)}`);
@@ -317,6 +324,7 @@ export class SGD extends Optimizer<SGDConfig> {
 
   private static defaults(o: SGDConfig): Required<SGDConfig> {
     if (o === null || typeof o !== 'object') throw new ArgumentError(`SGD: options must be an object, got ${String(o)}`);
+    knownKeys('SGD', o, ['lr', 'momentum', 'weightDecay', 'nesterov']);
     return { lr: o.lr ?? 1e-3, momentum: o.momentum ?? 0, weightDecay: o.weightDecay ?? 0, nesterov: o.nesterov ?? false };
   }
 
@@ -340,6 +348,7 @@ export class SGD extends Optimizer<SGDConfig> {
 
 function adamDefaults(fn: string, o: AdamConfig, weightDecay: number): Required<AdamConfig> {
   if (o === null || typeof o !== 'object') throw new ArgumentError(`${fn}: options must be an object, got ${String(o)}`);
+  knownKeys(fn, o, ['lr', 'betas', 'eps', 'weightDecay']);
   return { lr: o.lr ?? 1e-3, betas: o.betas ?? [0.9, 0.999], eps: o.eps ?? 1e-8, weightDecay: o.weightDecay ?? weightDecay };
 }
 
