@@ -54,3 +54,17 @@ export { Word2Vec } from './models/word2vec.js';
 export type { Word2VecOptions, TrainVocab, Word2VecProgress, Word2VecTrainOptions, Word2VecTrainResult, Neighbour } from './models/word2vec.js';
 export { FastText } from './models/fasttext-unsupervised.js';
 export type { FastTextUnsupervisedOptions, FastTextUnsupervisedProgress } from './models/fasttext-unsupervised.js';
+// autograd (issue 5): the tape, Variables, the differentiable ops (F), and the pooling, layout and linear ops under them
+export { Parameter } from './autograd/parameter.js';
+export { Tape, Variable, tape, backward, noGrad, isGradEnabled, step, variable, param } from './autograd/tape.js';
+export type { Input } from './autograd/tape.js';
+export * as F from './autograd/functional.js';
+export type { MatmulOptions as FMatmulOptions, AttentionOptions as FAttentionOptions, CrossEntropyOptions } from './autograd/functional.js';
+export { meanPool, meanPoolBackward, maxPool, maxPoolBackward, firstPool, firstPoolBackward } from './ops/pool.js';
+export type { PoolOptions } from './ops/pool.js';
+export {
+  reshape, reshapeBackward, splitHeads, splitHeadsBackward, mergeHeads, mergeHeadsBackward,
+  transposeLast2, transposeLast2Backward, concatLast, concatLastBackward,
+} from './ops/layout.js';
+export { linear, linearBackward } from './ops/linear.js';
+export type { LinearOptions, LinearGrads } from './ops/linear.js';

@@ -17,7 +17,7 @@ beforeAll(async () => {
 const f32 = (x: ArrayLike<number>) => Float32Array.from(x);
 
 describe('layout ops move elements exactly; backward accumulates', () => {
-  for (const [B, S, H, D] of [[1, 1, 1, 1], [2, 7, 3, 5], [3, 5, 4, 17]]) {
+  for (const [B, S, H, D] of [[1, 1, 1, 1], [2, 7, 3, 5], [3, 5, 4, 17]] as [number, number, number, number][]) {
     test(`split/merge heads [${B}, ${S}, ${H}x${D}]`, () => {
       tidy(() => {
         const xv = f32(seededValues(B * S * H * D, S + D));
@@ -40,7 +40,7 @@ describe('layout ops move elements exactly; backward accumulates', () => {
     });
   }
 
-  for (const [N, R, C] of [[1, 1, 1], [2, 3, 5], [3, 8, 4], [1, 9, 17]]) {
+  for (const [N, R, C] of [[1, 1, 1], [2, 3, 5], [3, 8, 4], [1, 9, 17]] as [number, number, number][]) {
     test(`transposeLast2 [${N}, ${R}, ${C}]`, () => {
       tidy(() => {
         const xv = f32(seededValues(N * R * C, R * C));

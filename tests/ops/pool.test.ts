@@ -34,7 +34,7 @@ describe('pooling = float64 reference (forward and accumulating backward)', () =
           const xv = f32(seededValues(B * S * D, B * 100 + S * 10 + D));
           const x = Tensor.fromArray(xv, [B, S, D]);
           const mv = masked === 'none' ? undefined : makeMask(B, S);
-          const mask = mv === undefined ? undefined : Tensor.fromArray(masked === 'int32' ? mv : Float32Array.from(mv), [B, S], masked);
+          const mask = mv === undefined ? undefined : Tensor.fromArray(masked === 'int32' ? mv : Float32Array.from(mv), [B, S], masked as 'int32' | 'float32');
           const dout = f32(seededValues(B * D, 7 + D));
           const dx0 = f32(seededValues(B * S * D, 9 + S));
 
