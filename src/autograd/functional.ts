@@ -311,9 +311,23 @@ export function attention(q: Input, k: Input, v_: Input, options: AttentionOptio
   const { out: y, lse } = att.attention(Q.value, K.value, V.value, opts);
   const Y: Variable = out(y, [Q, K, V], (g) => {
     const scratch: Tensor[] = [];
+    // The kernel writes three distinct buffers: a gradient shared by two of q, k, v
+    // (self-attention on one Variable) gets a scratch copy added afterwards.
+    const shared: [Tensor, Tensor][] = [];
     try {
-      const dq = gradOrScratch(Q, scratch), dk = gradOrScratch(K, scratch), dv = gradOrScratch(V, scratch);
-      att.attentionBackward(Q.value, K.value, V.value, Y.value, lse, g, { dq, dk, dv }, opts);
+      const grads: Tensor[] = [];
+      for (const X of [Q, K, V]) {
+        let t = gradOrScratch(X, scratch);
+        if (grads.includes(t)) {
+          const s = Tensor.zeros(X.shape);
+          scratch.push(s);
+          shared.push([s, t]);
+          t = s;
+        }
+        grads.push(t);
+      }
+      att.attentionBackward(Q.value, K.value, V.value, Y.value, lse, g, { dq: grads[0]!, dk: grads[1]!, dv: grads[2]! }, opts);
+      for (const [s, t] of shared) ew.axpy(1, s, t);
     } finally {
       for (const t of scratch) t.dispose();
     }

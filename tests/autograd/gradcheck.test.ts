@@ -149,3 +149,11 @@ describe('composite: linear → gelu → layerNorm → attention → mean pool �
     gradCheck(model as (...xs: Variable[]) => Variable, [x, w1, b1, g, be, wq, wk, wv, w2, b2], { eps: 3e-3 });
   }));
 });
+
+describe('shared inputs', () => {
+  test('self-attention on one Variable (q = k = v) sums the three gradients', () => leakFree(() => {
+    const x = rnd([1, 2, 4, 4]);
+    gradCheck((X) => F.attention(X, X, X, { causal: true }), [x]);
+    gradCheck((X) => F.attention(X, X, F.scale(X, 2), { rotary: true }), [x]);
+  }));
+});
