@@ -64,7 +64,7 @@ export { meanPool, meanPoolBackward, maxPool, maxPoolBackward, firstPool, firstP
 export type { PoolOptions } from './ops/pool.js';
 export {
   reshape, reshapeBackward, splitHeads, splitHeadsBackward, mergeHeads, mergeHeadsBackward,
-  transposeLast2, transposeLast2Backward, concatLast, concatLastBackward,
+  transposeLast2, transposeLast2Backward, concatLast, concatLastBackward, sliceLast, sliceLastBackward,
 } from './ops/layout.js';
 export { linear, linearBackward } from './ops/linear.js';
 export type { LinearOptions, LinearGrads } from './ops/linear.js';

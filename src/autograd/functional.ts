@@ -212,6 +212,29 @@ export function concat(xs: readonly Input[]): Variable {
   return out(y, X, (g) => lay.concatLastBackward(g, widths, X.map((x) => (x.requiresGrad ? gradOf(x) : null))));
 }
 
+/** Columns [start, start + width) of the last dimension. */
+export function slice(x: Input, start: number, width: number): Variable {
+  const X = v('slice', 'x', x);
+  const y = lay.sliceLast(X.value, start, width);
+  return out(y, [X], (g) => lay.sliceLastBackward(g, gradOf(X), start));
+}
+
+/** Split the last dimension into pieces of the given widths (a fused q/k/v projection into q, k, v). */
+export function split(x: Input, widths: readonly number[]): Variable[] {
+  const fn = 'split';
+  const X = v(fn, 'x', x);
+  const C = X.shape[X.shape.length - 1] ?? 0;
+  if (!Array.isArray(widths) || widths.some((w) => !Number.isInteger(w) || w < 0) || widths.reduce((a, b) => a + b, 0) !== C) {
+    throw new ArgumentError(`${fn}: widths must be non-negative integers summing to the last dimension ${C}, got ${JSON.stringify(widths)}`);
+  }
+  let start = 0;
+  return widths.map((w) => {
+    const y = slice(X, start, w);
+    start += w;
+    return y;
+  });
+}
+
 // ---------------------------------------------------------------- embedding, norm, activations
 
 /** Rows of weight [V, D] for the int32 ids (any shape): [...ids.shape, D]; the backward scatter-adds. */

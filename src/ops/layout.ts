@@ -176,3 +176,37 @@ export function concatLastBackward(dy: Tensor, widths: readonly number[], dxs: r
     col += c;
   }
 }
+
+/** Columns [start, start + width) of the last axis: x [..., C] -> [..., width]. */
+export function sliceLast(x: Tensor, start: number, width: number): Tensor {
+  const fn = 'sliceLast';
+  const r = rt(fn);
+  const s = f32(fn, 'x', x);
+  if (s.length < 1) throw new ShapeError(`${fn}: x must have rank >= 1, got shape ${formatShape(s)}`);
+  const C = s[s.length - 1]!;
+  if (!Number.isInteger(start) || !Number.isInteger(width) || start < 0 || width < 0 || start + width > C) {
+    throw new ArgumentError(`${fn}: [start, start + width) must lie in [0, ${C}], got start ${start}, width ${width}`);
+  }
+  const lead = s.slice(0, -1);
+  const rows = prod(lead);
+  const out = Tensor.empty([...lead, width]);
+  if (rows > 0 && width > 0) r.kernels.copy2d_f32(x.offset + 4 * start, out.offset, rows, width, C, width, 0);
+  return out;
+}
+
+/** dx[..., start : start + width] += dy. ACCUMULATES. */
+export function sliceLastBackward(dy: Tensor, dx: Tensor, start: number): void {
+  const fn = 'sliceLastBackward';
+  const r = rt(fn);
+  const s = f32(fn, 'dx', dx);
+  const ds = f32(fn, 'dy', dy);
+  const C = s[s.length - 1] ?? 0;
+  const width = ds[ds.length - 1] ?? 0;
+  const lead = s.slice(0, -1);
+  expectShape(fn, 'dy', dy, [...lead, width]);
+  if (!Number.isInteger(start) || start < 0 || start + width > C) {
+    throw new ArgumentError(`${fn}: [start, start + width) must lie in [0, ${C}], got start ${start}, width ${width}`);
+  }
+  const rows = prod(lead);
+  if (rows > 0 && width > 0) r.kernels.copy2d_f32(dy.offset, dx.offset + 4 * start, rows, width, width, C, 1);
+}

@@ -55,13 +55,15 @@ describe('every op backward = central finite differences (through the tape)', ()
     gradCheck((A) => F.mean(F.mul(A, A)), [a]);
   }));
 
-  test('reshape, transpose, splitHeads, mergeHeads, concat', () => leakFree(() => {
+  test('reshape, transpose, splitHeads, mergeHeads, concat, slice, split', () => leakFree(() => {
     const x = rnd([2, 3, 6]), y = rnd([2, 3, 1]);
     gradCheck((X) => F.reshape(X, [6, -1]), [x]);
     gradCheck((X) => F.transpose(X), [x]);
     gradCheck((X) => F.splitHeads(X, 3), [x]);
     gradCheck((X) => F.mergeHeads(F.splitHeads(X, 2)), [x]);
     gradCheck((X, Y) => F.concat([Y, X, Y]), [x, y]);
+    gradCheck((X) => F.slice(X, 1, 4), [x]);
+    gradCheck((X) => { const [a, , c] = F.split(X, [2, 1, 3]); return F.mul(a!, F.slice(c!, 0, 2)); }, [x]);
   }));
 
   test('embedding with repeated ids (scatter-add)', () => leakFree(() => {
