@@ -1,4 +1,5 @@
 import { ArgumentError, ShapeError, WasmNlpError, formatShape } from '../core/errors.js';
+import { rt } from '../core/runtime.js';
 import { Tensor } from '../core/tensor.js';
 import { Parameter } from './parameter.js';
 
@@ -219,13 +220,10 @@ export class Tape {
   }
 }
 
+/** g += seed (the caller's gradient of the loss, any shape of the same size), or g[0] += 1. */
 function addSeed(g: Tensor, seed: Tensor | undefined): void {
-  const v = g.view() as Float32Array;
-  if (seed === undefined) v[0]! += 1;
-  else {
-    const s = seed.view() as Float32Array;
-    for (let i = 0; i < v.length; i++) v[i]! += s[i]!;
-  }
+  if (seed === undefined) (g.view() as Float32Array)[0]! += 1;
+  else if (g.size > 0) rt('backward').kernels.add_f32(g.offset, seed.offset, g.offset, g.size);
 }
 
 function collect(x: unknown, into: Set<Tensor>): void {
