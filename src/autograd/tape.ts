@@ -1,6 +1,6 @@
 import { ArgumentError, ShapeError, WasmNlpError, formatShape } from '../core/errors.js';
 import { rt } from '../core/runtime.js';
-import { Tensor } from '../core/tensor.js';
+import { Tensor, keep } from '../core/tensor.js';
 import { Parameter } from './parameter.js';
 
 /**
@@ -105,9 +105,12 @@ export class Tape {
     return n;
   }
 
-  /** @internal Take ownership of a Tensor made by an op: release() frees it. */
+  /**
+   * @internal Take ownership of a Tensor made by an op: release() frees it. It is
+   * also exempt from tidy(), which cannot see Tensors inside a returned Variable.
+   */
   own<T extends Tensor>(t: T): T {
-    this.scopes[this.scopes.length - 1]!.push(t);
+    this.scopes[this.scopes.length - 1]!.push(keep(t));
     return t;
   }
 

@@ -4,7 +4,7 @@ import { gradCheck } from '../helpers/gradcheck.js';
 import { seededValues } from '../reference/softmax.js';
 import { Tensor, tidy } from '../../src/core/tensor.js';
 import * as F from '../../src/autograd/functional.js';
-import type { Variable } from '../../src/autograd/tape.js';
+import { type Variable, tape } from '../../src/autograd/tape.js';
 import { memoryStats } from '../../src/core/runtime.js';
 
 beforeAll(async () => {
@@ -14,6 +14,7 @@ beforeAll(async () => {
     F.matmul(Tensor.zeros([1, 1]), Tensor.zeros([1, 1]));
     F.linear(Tensor.zeros([1, 1]), Tensor.zeros([1, 1]));
   });
+  tape.release();
 });
 
 let seedCounter = 100;

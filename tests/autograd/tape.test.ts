@@ -17,6 +17,7 @@ beforeAll(async () => {
     F.matmul(Tensor.zeros([1, 1]), Tensor.zeros([1, 1]));
     F.linear(Tensor.zeros([1, 1]), Tensor.zeros([1, 1]));
   });
+  tape.release();
 });
 
 const rnd = (shape: number[], seed: number, scale = 0.5) =>
@@ -188,6 +189,26 @@ describe('noGrad, release and step', () => {
     }
   });
 
+  test('tidy() around a forward does not free the step: a returned Variable stays valid until release', () => {
+    const w = new Parameter(rnd([2, 3], 8));
+    try {
+      const before = memoryStats().bytesInUse;
+      const x = Tensor.fromArray([1, 2, 3], [1, 3]), seed = Tensor.fromArray([1, 1], [1, 2]);
+      const y = tidy(() => F.relu(F.linear(x, w)));
+      expect(y.value.disposed).toBe(false);
+      y.backward(seed);
+      expect(w.grad).not.toBeNull();
+      tape.release();
+      x.dispose();
+      seed.dispose();
+      w.grad!.dispose();
+      w.grad = null;
+      expect(memoryStats().bytesInUse).toBe(before);
+    } finally {
+      w.dispose();
+    }
+  });
+
   test('errors: a loss with more than one element needs a gradient; param() wants a Parameter', () => {
     const w = new Parameter(rnd([2, 2], 3));
     try {
@@ -234,5 +255,35 @@ describe('determinism', () => {
     };
     const a = run(), b = run();
     for (const [i, x] of a.entries()) expectSameBits(x, b[i]!);
+  });
+});
+
+describe('the docs example (docs/autograd.md)', () => {
+  test('a 2-layer MLP trains: the loss falls; inference under noGrad', () => {
+    const w1 = new Parameter(Tensor.randn([16, 4], { seed: 1, std: 0.5 }));
+    const b1 = new Parameter(Tensor.zeros([16]));
+    const w2 = new Parameter(Tensor.randn([3, 16], { seed: 2, std: 0.25 }));
+    const b2 = new Parameter(Tensor.zeros([3]));
+    const params = [w1, b1, w2, b2];
+    const x = Tensor.randn([8, 4], { seed: 3 });
+    const y = Tensor.fromArray(Int32Array.from([0, 1, 2, 0, 1, 2, 0, 1]), [8], 'int32');
+    const losses: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      losses.push(step(() => {
+        const h = F.gelu(F.linear(x, w1, b1));
+        const l = F.crossEntropy(F.linear(h, w2, b2), y, { labelSmoothing: 0.05 });
+        l.backward();
+        for (const p of params) sgdStep(p.value, p.grad!, {}, { lr: 0.5 });
+        for (const p of params) p.zeroGrad();
+        return l.item();
+      }));
+    }
+    const probs = noGrad(() => F.linear(F.gelu(F.linear(x, w1, b1)), w2, b2).toArray());
+    tape.release();
+    expect(probs.length).toBe(24);
+    expect(losses[49]!).toBeLessThan(losses[0]! * 0.5);
+    for (const p of params) p.dispose();
+    x.dispose();
+    y.dispose();
   });
 });
