@@ -54,6 +54,11 @@ export class Variable {
     return this.value.view()[0]!;
   }
 
+  /** The same value as a constant: no gradient flows back through the result (PyTorch's detach; no copy). */
+  detach(): Variable {
+    return new Variable(this.value, false);
+  }
+
   /** Back-propagate from this value: see `backward`. */
   backward(grad?: Tensor): void {
     backward(this, grad);

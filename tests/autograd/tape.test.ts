@@ -112,6 +112,20 @@ describe('gradient accumulation, zeroGrad, requiresGrad', () => {
     }
   });
 
+  test('detach() stops the gradient: d/dw sum(w * detach(w)) = w', () => {
+    const w = new Parameter(rnd([4], 12));
+    try {
+      step(() => {
+        const v = F.mul(w, F.scale(w, 1));
+        F.sum(F.mul(w, F.scale(w, 1).detach())).backward();
+        expect(v.requiresGrad).toBe(true);
+      });
+      expectClose(w.grad!.toArray(), w.value.toArray(), { rtol: 0, atol: 0 });
+    } finally {
+      w.dispose();
+    }
+  });
+
   test('leaf Variables made with requiresGrad get .grad; constants do not', () => {
     tidy(() => {
       const x = Tensor.fromArray([1, 2, 3]);
