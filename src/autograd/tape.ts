@@ -273,17 +273,22 @@ export function isGradEnabled(): boolean {
   return tape.gradEnabled;
 }
 
+let stepDepth = 0;
+
 /**
  * One step: run `fn` (forward, backward, optimizer update), then free every
  * temporary of the step (`tape.release()`), also when fn throws. Return plain
- * numbers (`loss.item()`), not Variables: those are freed.
+ * numbers (`loss.item()`), not Variables: those are freed. Steps do not nest.
  */
 export function step<T>(fn: () => T): T {
+  if (stepDepth > 0) throw new WasmNlpError('step: calls must not nest, got step() inside step() (the inner release would free the outer step)');
+  stepDepth++;
   try {
     const r = fn();
     if (r instanceof Promise) throw new WasmNlpError('step: fn must be synchronous, got a function returning a Promise');
     return r;
   } finally {
+    stepDepth--;
     tape.release();
   }
 }

@@ -197,6 +197,7 @@ describe('noGrad, release and step', () => {
         m.loss();
         throw new Error('boom');
       })).toThrow('boom');
+      expect(() => step(() => step(() => 1))).toThrow(/must not nest/);
       expect(memoryStats().bytesInUse).toBe(before.bytesInUse);
     } finally {
       m.dispose();
