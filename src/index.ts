@@ -69,3 +69,17 @@ export { encodeSafetensors, decodeSafetensors } from './io/safetensors.js';
 export type { Safetensors, SafetensorsTensor, SafetensorsInput, SafetensorsReadDType, SafetensorsWriteDType } from './io/safetensors.js';
 export { encodeCheckpoint, decodeCheckpoint, CHECKPOINT_VERSION } from './io/checkpoint.js';
 export type { Checkpoint, CheckpointInput } from './io/checkpoint.js';
+// autograd (issue 5): the tape, Variables, the differentiable ops (F), and the pooling, layout and linear ops under them
+export { Parameter } from './autograd/parameter.js';
+export { Tape, Variable, tape, backward, noGrad, isGradEnabled, step, variable, param } from './autograd/tape.js';
+export type { Input } from './autograd/tape.js';
+export * as F from './autograd/functional.js';
+export type { MatmulOptions as FMatmulOptions, AttentionOptions as FAttentionOptions, CrossEntropyOptions } from './autograd/functional.js';
+export { meanPool, meanPoolBackward, maxPool, maxPoolBackward, firstPool, firstPoolBackward } from './ops/pool.js';
+export type { PoolOptions } from './ops/pool.js';
+export {
+  reshape, reshapeBackward, splitHeads, splitHeadsBackward, mergeHeads, mergeHeadsBackward,
+  transposeLast2, transposeLast2Backward, concatLast, concatLastBackward, sliceLast, sliceLastBackward,
+} from './ops/layout.js';
+export { linear, linearBackward } from './ops/linear.js';
+export type { LinearOptions, LinearGrads } from './ops/linear.js';

@@ -105,6 +105,16 @@ export interface Kernels {
     n: number, V: number, dim: number, window: number, negative: number, maxTargets: number, model: number, hs: number, eos: number,
   ): void;
   sgns_draw_negatives(prob: number, alias: number, out: number, state: number, scratch: number, n: number, V: number): void;
+  // pool (over the sequence axis; mask 0 = no padding) and layout (acc 0 copies, 1 accumulates)
+  mean_pool_fwd(x: number, mask: number, out: number, B: number, S: number, D: number): void;
+  mean_pool_bwd(dout: number, mask: number, dx: number, B: number, S: number, D: number): void;
+  max_pool_fwd(x: number, mask: number, out: number, argmax: number, B: number, S: number, D: number): void;
+  max_pool_bwd(argmax: number, dout: number, dx: number, B: number, S: number, D: number): void;
+  first_pool_fwd(x: number, out: number, B: number, S: number, D: number): void;
+  first_pool_bwd(dout: number, dx: number, B: number, S: number, D: number): void;
+  copy2d_f32(src: number, dst: number, rows: number, cols: number, ldSrc: number, ldDst: number, acc: number): void;
+  swap_axes12_f32(x: number, out: number, A: number, B: number, C: number, D: number, acc: number): void;
+  transpose_last2_f32(x: number, out: number, N: number, R: number, C: number, acc: number): void;
 }
 
 /** Epilogue activation codes shared with assembly/gemm.ts. */
