@@ -3,7 +3,9 @@
 // Wasm (no host call per word pair).
 //
 // Per sentence (the ids between two EOS ids, or at most SGNS_MAX_SENTENCE raw
-// tokens, or the chunk's ends):
+// tokens, or the chunk's ends; with flag SGNS_EOS_WORD the EOS that ends a
+// sentence belongs to it as its last word, as in fastText: subsampled, trained,
+// counted in `processed`, a possible negative):
 //   1. lr = lr0 * max(1e-4, 1 - processed / total) (processed = raw tokens before it);
 //   2. subsampling: token w is kept iff u < keep[w], u = (r >>> 8) * 2^-24 (one
 //      RNG word per token; no word drawn when keep == 0, i.e. sample = 0);
@@ -14,7 +16,8 @@
 //      input is the mean of every context word's rows, the output the centre.
 //   5. outputs: NS = the true word (label 1) and `negative` draws from the alias
 //      table (label 0; a draw equal to the true word is skipped, as word2vec
-//      does); HS = the Huffman path of the word (label 1 - code, as word2vec).
+//      does, or drawn again with flag SGNS_REDRAW, as fastText does: at most
+//      SGNS_MAX_REDRAWS times, then skipped); HS = the Huffman path of the word (label 1 - code, as word2vec).
 //      All dots are taken first (the input vector does not change within a
 //      pair), then g_k = lr (label_k - sigmoid(f_k)), neu1e += g_k wout_k,
 //      wout_k += g_k h; then neu1e is added to EVERY input row (word2vec and
@@ -35,6 +38,15 @@ import { axpy_inline as axpy, dot_f32 as dot, exp_v, hsum } from './vmath';
 /** Longest sentence in raw tokens; longer runs are cut into pieces (word2vec's MAX_SENTENCE_LENGTH). */
 // @ts-ignore: decorator
 @inline export const SGNS_MAX_SENTENCE: i32 = 1000;
+/** Flag: the EOS id is a word, the last of its sentence (fastText); else it only separates sentences (word2vec). */
+// @ts-ignore: decorator
+@inline export const SGNS_EOS_WORD: i32 = 1;
+/** Flag: a negative equal to the true word is drawn again (fastText); else it is skipped (word2vec). */
+// @ts-ignore: decorator
+@inline export const SGNS_REDRAW: i32 = 2;
+/** Redraws of one negative before giving up on it (only a noise distribution with almost all its mass on one word gets there). */
+// @ts-ignore: decorator
+@inline const SGNS_MAX_REDRAWS: i32 = 64;
 /** RNG words buffered per refill (64 Philox blocks). */
 // @ts-ignore: decorator
 @inline const RNG_WORDS: i32 = 256;
@@ -246,7 +258,7 @@ function outputs_update(h: usize, wout: usize, targets: usize, labels: usize, g:
 /** Fill targets/labels for word w: NS = w then negatives; HS = its Huffman path. Returns the count. */
 // @ts-ignore: decorator
 @inline function make_targets(w: i32, targets: usize, labels: usize, rng: usize, hs: i32, negative: i32,
-                              prob: usize, alias: usize, V: i32, hsOff: usize, hsCodes: usize, hsPoints: usize): i32 {
+                              prob: usize, alias: usize, V: i32, hsOff: usize, hsCodes: usize, hsPoints: usize, redraw: bool): i32 {
   let K = 0;
   if (hs != 0) {
     const a = load<i32>(hsOff + (<usize>w << 2)), b = load<i32>(hsOff + (<usize>(w + 1) << 2));
@@ -260,7 +272,10 @@ function outputs_update(h: usize, wout: usize, targets: usize, labels: usize, g:
     store<f32>(labels, 1);
     K = 1;
     for (let d = 0; d < negative; d++) {
-      const t = alias_draw(rng_next(rng), prob, alias, V);
+      let t = alias_draw(rng_next(rng), prob, alias, V);
+      if (redraw) {
+        for (let a = 0; t == w && a < SGNS_MAX_REDRAWS; a++) t = alias_draw(rng_next(rng), prob, alias, V);
+      }
       if (t == w) continue;
       store<i32>(targets + (<usize>K << 2), t);
       store<f32>(labels + (<usize>K << 2), 0);
@@ -289,13 +304,15 @@ function outputs_update(h: usize, wout: usize, targets: usize, labels: usize, g:
  *   state    80 bytes, read and written (layout above)
  *   scratch  sgns_scratch_bytes(dim, window, maxTargets, maxRows) bytes, 16-aligned
  * maxTargets >= 1 + negative (NS) or the longest code (HS), as given to sgns_scratch_bytes.
- * model: 0 skip-gram, 1 CBOW; hs: 0 negative sampling, 1 hierarchical softmax.
+ * model: 0 skip-gram, 1 CBOW; hs: 0 negative sampling, 1 hierarchical softmax;
+ * flags: SGNS_EOS_WORD | SGNS_REDRAW (fastText), 0 (word2vec).
  * Any dim >= 1 (scalar tails). All pointers 16-byte aligned.
  */
 export function sgns_train(ids: usize, keep: usize, prob: usize, alias: usize,
                            hsOff: usize, hsCodes: usize, hsPoints: usize, subOff: usize, subRows: usize,
                            win: usize, wout: usize, state: usize, scratch: usize,
-                           n: i32, V: i32, dim: i32, window: i32, negative: i32, maxTargets: i32, model: i32, hs: i32, eos: i32): void {
+                           n: i32, V: i32, dim: i32, window: i32, negative: i32, maxTargets: i32, model: i32, hs: i32, eos: i32,
+                           flags: i32): void {
   const dp = pad4(dim);
   const sent = scratch;
   const rng = sent + (<usize>SGNS_MAX_SENTENCE << 2);
@@ -307,6 +324,8 @@ export function sgns_train(ids: usize, keep: usize, prob: usize, alias: usize,
   const g = labels + (<usize>maxT << 2);
   const rows = g + (<usize>maxT << 2);
   const rowBytes = <usize>dim << 2;
+  const eosWord = (flags & SGNS_EOS_WORD) != 0;
+  const redraw = (flags & SGNS_REDRAW) != 0;
 
   const lr0 = load<f64>(state, 0), total = load<f64>(state, 8);
   let processed = load<f64>(state, 16);
@@ -329,6 +348,8 @@ export function sgns_train(ids: usize, keep: usize, prob: usize, alias: usize,
     // One sentence: raw tokens [i, end).
     let end = i;
     while (end < n && end - i < SGNS_MAX_SENTENCE && load<i32>(ids + (<usize>end << 2)) != eos) end++;
+    // fastText: the EOS that ends the sentence is its last word.
+    if (eosWord && end < n && load<i32>(ids + (<usize>end << 2)) == eos) end++;
     let frac = 1.0 - processed / total;
     if (frac < 1e-4) frac = 1e-4;
     lr = <f32>(lr0 * frac);
@@ -343,8 +364,8 @@ export function sgns_train(ids: usize, keep: usize, prob: usize, alias: usize,
       m++;
     }
     processed += <f64>(end - i);
-    // Skip the EOS that ended the sentence (a cut at the length cap has none).
-    i = end < n && load<i32>(ids + (<usize>end << 2)) == eos ? end + 1 : end;
+    // word2vec: skip the EOS that ended the sentence (a cut at the length cap has none).
+    i = !eosWord && end < n && load<i32>(ids + (<usize>end << 2)) == eos ? end + 1 : end;
 
     for (let p = 0; p < m; p++) {
       const b = <i32>((<u64>rng_next(rng) * <u64>window) >> 32);
@@ -359,7 +380,7 @@ export function sgns_train(ids: usize, keep: usize, prob: usize, alias: usize,
         for (let c = c0; c <= c1; c++) {
           if (c == p) continue;
           const ctx = load<i32>(sent + (<usize>c << 2));
-          const K = make_targets(ctx, targets, labels, rng, hs, negative, prob, alias, V, hsOff, hsCodes, hsPoints);
+          const K = make_targets(ctx, targets, labels, rng, hs, negative, prob, alias, V, hsOff, hsCodes, hsPoints, redraw);
           zero(neu1e, dim);
           let hv: usize;
           if (subOff == 0) {
@@ -393,7 +414,7 @@ export function sgns_train(ids: usize, keep: usize, prob: usize, alias: usize,
           }
         }
         if (nr == 0) continue;
-        const K = make_targets(centre, targets, labels, rng, hs, negative, prob, alias, V, hsOff, hsCodes, hsPoints);
+        const K = make_targets(centre, targets, labels, rng, hs, negative, prob, alias, V, hsOff, hsCodes, hsPoints, redraw);
         zero(h, dim);
         for (let r = 0; r < nr; r++) axpy(win + <usize>load<i32>(rows + (<usize>r << 2)) * rowBytes, h, dim, 1);
         scale(h, dim, <f32>1 / <f32>nr);

@@ -70,7 +70,8 @@ if (process.argv[2] === '--child') {
       vectors = w2v.vectors;
     } else {
       const t0 = performance.now();
-      const ft = await lib.FastText.train(text, { model: 'skipgram', ...FT, seed: job.seed, threads: job.threads });
+      // initBlocks = the thread count, as native fastText's -thread decides how much of its input matrix starts random.
+      const ft = await lib.FastText.train(text, { model: 'skipgram', ...FT, seed: job.seed, threads: job.threads, initBlocks: job.threads });
       out.seconds = (performance.now() - t0) / 1e3;
       out.threadsUsed = ft.options?.threads ?? ft.threads ?? job.threads;
       words = [...ft.words];
@@ -305,23 +306,29 @@ const vocabOnly = median([0, 1, 2].map(() => wallSeconds(W2V_BIN, ['-train', DAT
 
 // ------------------------------------------------------------ quality
 // Extra runs that give "different seed, same configuration":
-//   ours seed 2 (threads 1); native fastText -seed 1 (threads 1). word2vec.c has
-//   no seed flag: its -threads 1 run is deterministic, so its spread comes from the
-//   -threads 2 runs (another split of the text among threads with their own random
-//   streams, plus hogwild races).
+//   ours seed 2 (threads 1), and for fastText also seed 3; native fastText -seed 2
+//   and -seed 3 (threads 1; not -seed 1: fastText seeds std::minstd_rand with it,
+//   which maps seed 0 to 1, so -seed 1 repeats the -seed 0 run bit for bit).
+//   word2vec.c has no seed flag: its -threads 1 run is deterministic, so its
+//   spread comes from the -threads 2 runs (another split of the text among
+//   threads with their own random streams, plus hogwild races).
 const quality = {};
 for (const r of ROWS) {
   const runs = vecRuns[r.key];
   if (!runs.ours.length || !runs.native.length) continue;
-  if (r.kind === 'word2vec' || HAVE_FT_CLASS || HAVE_FT_CLI) {
-    const base = join(TMP, `${r.key}-seed2`);
-    const o = ours(r.kind, r.model, 1, `${base}-ours`, 2);
-    if (!o.na) runs.ours.push({ tag: 'ours t1 seed 2', stream: 'ours seed 2 t1', load: () => (o.vecFile ? readTextVectors(o.vecFile) : readOurVectors(o.vecBase)) });
+  const oursSeeds = r.kind === 'fasttext' ? [2, 3] : [2];
+  for (const seed of oursSeeds) {
+    if (r.kind === 'fasttext' && !HAVE_FT_CLASS && !HAVE_FT_CLI) break;
+    const base = join(TMP, `${r.key}-seed${seed}`);
+    const o = ours(r.kind, r.model, 1, `${base}-ours`, seed);
+    if (!o.na) runs.ours.push({ tag: `ours t1 seed ${seed}`, stream: `ours seed ${seed} t1`, load: () => (o.vecFile ? readTextVectors(o.vecFile) : readOurVectors(o.vecBase)) });
   }
   if (r.kind === 'fasttext' && HAVE_FASTTEXT) {
-    const p = join(TMP, 'ft-native-seed1');
-    nativeFasttext(1, p, 1);
-    runs.native.push({ tag: 'native t1 seed 1', stream: 'native seed 1 t1', load: () => readTextVectors(`${p}.vec`) });
+    for (const seed of [2, 3]) {
+      const p = join(TMP, `ft-native-seed${seed}`);
+      nativeFasttext(1, p, seed);
+      runs.native.push({ tag: `native t1 seed ${seed}`, stream: `native seed ${seed} t1`, load: () => readTextVectors(`${p}.vec`) });
+    }
   }
   // nativeNative: different random streams (another seed, or threads 1 vs 2, which splits
   // the text among threads with their own streams); nativeRaces: the same seeds and
@@ -409,7 +416,8 @@ Rows that ran for ours: ${ran.join(', ') || 'none'}; the other cells of ours say
 
 **Quality: neighbour overlap on Brown.** Queries: the 300 most frequent words of brown.txt after dropping the 50 most frequent (ranks 51–350).
 For each, the 10 nearest words by cosine among all words with count ≥ 5 (\`</s>\` excluded); overlap@10 of two models = mean over queries of |top10 ∩ top10| / 10.
-Runs compared: every run of the benchmark above (ours threads 1 and 2, native threads 1 and 2, each round) plus ours with seed 2${quality.ft ? ' and native fastText with `-seed 1`' : ''}.
+Runs compared: every run of the benchmark above (ours threads 1 and 2, native threads 1 and 2, each round) plus ours with seed 2${quality.ft ? ' (fastText: seeds 2 and 3) and native fastText with `-seed 2` and `-seed 3` (not `-seed 1`: fastText seeds `std::minstd_rand` with it, which maps seed 0 to 1, so `-seed 1` repeats the `-seed 0` run bit for bit)' : ''}.
+Our fastText runs start from fastText's initial matrix for their thread count (\`initBlocks\` = threads: with \`-thread T\` native fastText 0.9.2 initialises only the first T tenths of its input matrix at random, the rest at zero; docs/fasttext.md).
 Native word2vec has no seed flag and its \`-threads 1\` run is deterministic, so its run-to-run spread (what another seed would give) is measured between its threads-1 run and its threads-2 runs
 (another split of the text among threads, each thread with its own random stream). Two threads-2 runs start from the same seeds and differ only by hogwild races: that column is shown apart, it is not a seed-to-seed spread.
 Runs bit-identical to an earlier run are left out${identical.length ? ` (${identical.length} found: ${identical.join('; ')})` : ''}.

@@ -73,7 +73,7 @@ async function train(command: 'skipgram' | 'cbow' | 'supervised', a: TrainArgs, 
   const model = await FastTextClassifier.train(text, {
     dim: a.dim, epoch: a.epoch, lr: a.lr, wordNgrams: a.wordNgrams, minCount: a.minCount, minCountLabel: a.minCountLabel,
     bucket: a.bucket, loss: a.loss, neg: a.neg, lrUpdateRate: a.lrUpdateRate, label: a.label, seed: a.seed,
-    pretrainedVectors: pretrained,
+    pretrainedVectors: pretrained, initBlocks: a.thread,
     onProgress: a.verbose > 1 ? (p) => io.stderr(progressLine(p)) : undefined,
   });
   try {
@@ -97,7 +97,7 @@ async function trainUnsupervised(command: 'skipgram' | 'cbow', a: TrainArgs, io:
   const model = await FastText.train(text, {
     model: command, dim: a.dim, ws: a.ws, epoch: a.epoch, lr: a.lr, minCount: a.minCount, neg: a.neg, loss: a.loss,
     bucket: a.bucket, minn: a.minn, maxn: a.maxn, t: a.t, lrUpdateRate: a.lrUpdateRate, seed: a.seed,
-    threads,
+    threads, initBlocks: a.thread,
     onProgress: a.verbose > 1 ? (p) => io.stderr(progressLine(p)) : undefined,
   });
   try {

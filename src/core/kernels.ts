@@ -103,6 +103,7 @@ export interface Kernels {
     ids: number, keep: number, prob: number, alias: number, hsOff: number, hsCodes: number, hsPoints: number,
     subOff: number, subRows: number, win: number, wout: number, state: number, scratch: number,
     n: number, V: number, dim: number, window: number, negative: number, maxTargets: number, model: number, hs: number, eos: number,
+    flags: number,
   ): void;
   sgns_draw_negatives(prob: number, alias: number, out: number, state: number, scratch: number, n: number, V: number): void;
   // pool (over the sequence axis; mask 0 = no padding) and layout (acc 0 copies, 1 accumulates)

@@ -222,3 +222,19 @@ export function sentenceVector(model: FastTextModelData, line: string, options: 
   if (count > 0) scaleBy(out, 1 / count);
   return out;
 }
+
+/**
+ * fastText's initial input matrix, in place: `values` holds uniform draws in
+ * [0, 1) for all rows·dim floats; they become uniform in [-1/dim, 1/dim] over
+ * the first `blocks` tenths and 0 after. fastText 0.9.2 initialises the matrix
+ * in ten blocks of floor(rows·dim / 10) floats, one per training thread, so with
+ * `-thread T` only min(T, 10) blocks are random and the rest (most hashed
+ * n-gram rows when T = 1) starts at zero; its default -thread 12 covers all ten
+ * blocks (every float but the last rows·dim mod 10).
+ */
+export function fastTextInit(values: Float32Array, dim: number, blocks: number): void {
+  const span = 2 / dim, lo = 1 / dim;
+  const end = Math.floor(values.length / 10) * Math.min(10, Math.max(0, Math.floor(blocks)));
+  for (let i = 0; i < end; i++) values[i] = values[i]! * span - lo;
+  values.fill(0, end);
+}

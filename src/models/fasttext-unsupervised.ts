@@ -16,7 +16,7 @@ import { SgnsTrainer } from '../ops/sgns.js';
 import { EOS, computeSubwords } from '../text/subwords.js';
 import type { TextSource } from '../text/tokenize.js';
 import { Vocab, encode } from '../text/vocab.js';
-import { type FastTextArgs, type FastTextEntry, type FastTextModelData, wordVector } from './fasttext-model.js';
+import { type FastTextArgs, type FastTextEntry, type FastTextModelData, fastTextInit, wordVector } from './fasttext-model.js';
 import { topCosine, unitRows } from './neighbours.js';
 import type { Neighbour } from './word2vec.js';
 
@@ -51,6 +51,12 @@ export interface FastTextUnsupervisedOptions {
   seed?: number;
   /** Worker threads (hogwild, as fastText); > 1 needs `init({ threads: m })` with m >= threads. Default 1 (deterministic). */
   threads?: number;
+  /**
+   * Blocks of the input matrix fastText would initialise (its -thread): the first min(initBlocks, 10)
+   * tenths start uniform in [-1/dim, 1/dim], the rest at zero, as in native fastText 0.9.2 (see
+   * `fastTextInit`). Default 10 (native's default -thread 12); the CLI passes its -thread.
+   */
+  initBlocks?: number;
   /** Called about every 0.1 s of training and once at the end. */
   onProgress?: (p: FastTextUnsupervisedProgress) => void;
 }
@@ -116,6 +122,7 @@ export class FastText {
     const lrUpdateRate = intOpt(fn, 'lrUpdateRate', options.lrUpdateRate, 100, 1, 2 ** 31 - 1);
     const seed = intOpt(fn, 'seed', options.seed, 0, 0);
     const threads = intOpt(fn, 'threads', options.threads, 1, 1, 64);
+    const initBlocks = intOpt(fn, 'initBlocks', options.initBlocks, 10, 0);
     if (threads > 1) {
       const pool = rt(fn).pool;
       if (pool === undefined || pool.size < threads) {
@@ -168,23 +175,21 @@ export class FastText {
     const args: FastTextArgs = {
       dim, ws, epoch, minCount, neg, wordNgrams: 1, loss, model: model === 'skipgram' ? 'sg' : 'cbow', bucket, minn, maxn, lrUpdateRate, t,
     };
-    // fastText's initialisation: input uniform in [-1/dim, 1/dim], output zero.
+    // fastText's initialisation: input uniform in [-1/dim, 1/dim] over the first initBlocks tenths, output zero.
     const input = Tensor.rand([V + bucket, dim], { seed, stream: 21 });
     let output: Tensor | undefined;
     let tr: SgnsTrainer | undefined;
     try {
-      const iv = input.view() as Float32Array;
-      const span = 2 / dim, lo = 1 / dim;
-      for (let i = 0; i < iv.length; i++) iv[i] = iv[i]! * span - lo;
+      fastTextInit(input.view() as Float32Array, dim, initBlocks);
       output = Tensor.zeros([loss === 'hs' ? V - 1 : V, dim]);
       // fastText's schedule: lr = lr0 (1 - done / (epoch · ntokens)), where ntokens counts every token read
-      // (</s> and words below minCount too) but `done` only those kept in the dictionary: lr never reaches 0
-      // when words were dropped. The kernel counts kept non-</s> tokens, so scale the total to match.
+      // (</s> and words below minCount too) but `done` only those kept in the dictionary (</s> included; the
+      // 'fasttext' flavor counts it so).
       const eosCount = eos >= 0 ? counts[eos]! : 0;
-      const total = Math.max(tokens, (epoch * vocab.ntokens * tokens) / (tokens + eosCount));
+      const perEpoch = tokens + eosCount;
       tr = new SgnsTrainer(input, output, {
-        window: ws, negative: neg, model, loss, sample: t, lr, totalWords: total, seed, eosId: eos, counts,
-        subwords, stream: 22, noisePower: 0.5,
+        window: ws, negative: neg, model, loss, sample: t, lr, totalWords: epoch * vocab.ntokens, seed,
+        eosId: eos, counts, subwords, stream: 22, noisePower: 0.5, flavor: 'fasttext', sampleTotal: vocab.ntokens,
       });
       const trainer = tr;
       const t0 = now();
@@ -194,7 +199,7 @@ export class FastText {
         if (!force && tm - last < 100) return;
         const s = trainer.stats;
         const secs = Math.max(1e-9, (tm - t0) / 1000);
-        const progress = Math.min(1, s.processed / (tokens * epoch));
+        const progress = Math.min(1, s.processed / (epoch * vocab.ntokens));
         const pairs = s.lossCount - lastPairs;
         onProgress!({
           progress, wordsPerSec: s.processed / secs, lr: s.lr, loss: pairs > 0 ? (s.lossSum - lastLoss) / pairs : 0,
@@ -205,11 +210,18 @@ export class FastText {
         lastPairs = s.lossCount;
       };
       const after = onProgress ? () => report(false) : undefined;
-      for (ep = 0; ep < epoch; ep++) {
-        if (threads > 1) await trainer.trainParallel(chunks, threads, after);
-        else for (const c of chunks) trainer.train(c, after);
-      }
-      ep = epoch - 1;
+      // fastText trains until it has read epoch · ntokens dictionary tokens: with words below minCount
+      // dropped, that is more than `epoch` passes (Brown, minCount 5: 5.25), the last one partial, and
+      // the learning rate ends at 0. The same here: whole passes, then the head of the data up to that count.
+      const totalIds = epoch * vocab.ntokens;
+      const pass = async (cs: Int32Array[]) => {
+        if (threads > 1) await trainer.trainParallel(cs, threads, after);
+        else for (const c of cs) trainer.train(c, after);
+      };
+      for (ep = 0; trainer.stats.processed + perEpoch <= totalIds; ep++) await pass(chunks);
+      ep = Math.min(ep, epoch - 1);
+      const rest = totalIds - trainer.stats.processed;
+      if (rest > 0) await pass(headOfLines(chunks, rest, eos));
       if (onProgress) report(true);
     } catch (e) {
       input.dispose();
@@ -349,4 +361,23 @@ export class FastText {
     this.vecs = undefined;
     this.unit = undefined;
   }
+}
+
+/** The first ids of `chunks`, at least `n` of them, up to the end of the line (EOS) where the n-th falls. */
+function headOfLines(chunks: readonly Int32Array[], n: number, eos: number): Int32Array[] {
+  const out: Int32Array[] = [];
+  let left = n;
+  for (const c of chunks) {
+    if (left <= 0) break;
+    if (c.length <= left) {
+      out.push(c);
+      left -= c.length;
+      continue;
+    }
+    let end = left;
+    while (end < c.length && c[end - 1] !== eos) end++;
+    out.push(c.subarray(0, end));
+    left = 0;
+  }
+  return out;
 }

@@ -9,7 +9,7 @@ import { readFastTextBin, writeFastTextBin } from '../io/fasttext-bin.js';
 import type { WordVectors } from '../io/vec.js';
 import { SupervisedTrainer, supervisedPredict, type SupervisedLoss } from '../ops/fasttext.js';
 import { Vocab } from '../text/vocab.js';
-import { type FastTextArgs, type FastTextModelData, lineIds } from './fasttext-model.js';
+import { type FastTextArgs, type FastTextModelData, fastTextInit, lineIds } from './fasttext-model.js';
 
 export interface SupervisedOptions {
   /** Vector dimension; default 100. */
@@ -38,6 +38,12 @@ export interface SupervisedOptions {
   seed?: number;
   /** Word vectors to start the input rows of known words from (fastText's -pretrainedVectors). */
   pretrainedVectors?: WordVectors;
+  /**
+   * Blocks of the input matrix fastText would initialise (its -thread): the first min(initBlocks, 10)
+   * tenths start uniform in [-1/dim, 1/dim], the rest at zero, as in native fastText 0.9.2 (see
+   * `fastTextInit`). Default 10 (native's default -thread 12); the CLI passes its -thread.
+   */
+  initBlocks?: number;
   /** Called about every 0.25 s of training and at the end. */
   onProgress?: (p: SupervisedProgress) => void;
 }
@@ -119,6 +125,7 @@ export class FastTextClassifier {
     const neg = checkInt(fn, 'neg', options.neg, 5, 1);
     const lrUpdateRate = checkInt(fn, 'lrUpdateRate', options.lrUpdateRate, 100, 1);
     const seed = checkInt(fn, 'seed', options.seed, 0, 0);
+    const initBlocks = checkInt(fn, 'initBlocks', options.initBlocks, 10, 0);
     const lr0 = options.lr ?? 0.1;
     if (!(lr0 > 0 && Number.isFinite(lr0))) throw new ArgumentError(`${fn}: lr must be a finite number > 0, got ${lr0}`);
     const loss = options.loss ?? 'softmax';
@@ -153,12 +160,10 @@ export class FastTextClassifier {
       tokens.push(line.split(/[ \t\v\f\r\0]+/).filter((t) => t.length > 0).length + 1);
     }
 
-    // fastText's initialisation: input uniform in [-1/dim, 1/dim], output zero.
+    // fastText's initialisation: input uniform in [-1/dim, 1/dim] over the first initBlocks tenths, output zero.
     const nrows = vocab.nwords + bucket;
     const input = Tensor.rand([nrows, dim], { seed, stream: 11 });
-    const iv = input.view() as Float32Array;
-    const span = 2 / dim;
-    for (let i = 0; i < iv.length; i++) iv[i] = iv[i]! * span - 1 / dim;
+    fastTextInit(input.view() as Float32Array, dim, initBlocks);
     const output = Tensor.zeros([vocab.nlabels, dim]);
     if (options.pretrainedVectors !== undefined) loadPretrained(fn, input, vocab, options.pretrainedVectors);
     const model = new FastTextClassifier(args, words, vocab.ntokens, input, output, label);

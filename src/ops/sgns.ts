@@ -11,6 +11,8 @@ import { Tensor, expectTensor } from '../core/tensor.js';
 
 /** Longest sentence the kernel keeps in one piece (assembly/sgns.ts SGNS_MAX_SENTENCE). */
 export const SGNS_MAX_SENTENCE = 1000;
+/** Kernel flags (assembly/sgns.ts): EOS is a word; redraw a negative equal to the true word. */
+const SGNS_EOS_WORD = 1, SGNS_REDRAW = 2;
 /** Bytes of the kernel's state block. */
 const STATE_BYTES = 80;
 /** Ids copied into Wasm per kernel call at most. */
@@ -24,12 +26,17 @@ export const THREAD_STREAM = 1 << 16;
 
 /**
  * word2vec's keep probability per word: (sqrt(f / (s T)) + 1) (s T) / f with f
- * the word's count and T the total; ≥ 1 means always kept. Float32 (the kernel
- * compares a 24-bit uniform against it). Words with count 0 (and `eosId`) get 1.
+ * the word's count and T the total (fastText's sqrt(t / p) + t / p with p = f / T
+ * is the same number); ≥ 1 means always kept. Float32 (the kernel compares a
+ * 24-bit uniform against it). Words with count 0 (and `eosId`) get 1. T defaults
+ * to the sum of the counts without `eosId` (word2vec); fastText passes its
+ * token count (every token read, `</s>` and words below minCount included).
  */
-export function keepProbabilities(counts: ArrayLike<number>, sample: number, eosId = -1): Float32Array {
-  let total = 0;
-  for (let i = 0; i < counts.length; i++) if (i !== eosId) total += counts[i]!;
+export function keepProbabilities(counts: ArrayLike<number>, sample: number, eosId = -1, total?: number): Float32Array {
+  if (total === undefined) {
+    total = 0;
+    for (let i = 0; i < counts.length; i++) if (i !== eosId) total += counts[i]!;
+  }
   const keep = new Float32Array(counts.length);
   const st = sample * total;
   for (let i = 0; i < counts.length; i++) {
@@ -157,11 +164,20 @@ export interface SgnsOptions {
   sample: number;
   /** Initial learning rate. */
   lr: number;
-  /** Raw (non-EOS) tokens of the whole run, epochs included: the decay reaches 1e-4·lr there. */
+  /** Tokens of the whole run, epochs included (raw non-EOS tokens; EOS too for flavor 'fasttext'): the decay reaches 1e-4·lr there. */
   totalWords: number;
   seed: number;
-  /** The id that ends a sentence (never trained on); -1 for none. */
+  /** The id that ends a sentence (word2vec: never trained on; fastText: the sentence's last word); -1 for none. */
   eosId: number;
+  /**
+   * Whose rules for the details (default 'word2vec'). 'fasttext': the EOS id is
+   * a word (subsampled, trained, in the noise distribution, counted in
+   * `processed`) and a negative equal to the true word is drawn again;
+   * 'word2vec': EOS only separates sentences and such a negative is skipped.
+   */
+  flavor?: 'word2vec' | 'fasttext';
+  /** Token count T of the subsampling frequencies count / T (default: the sum of `counts`, EOS excluded for 'word2vec'). */
+  sampleTotal?: number;
   /** Per-word counts (subsampling, noise distribution, Huffman tree); length V. */
   counts: ArrayLike<number>;
   /** fastText subwords: rows of the input matrix per word (CSR, offsets length V + 1). */
@@ -234,6 +250,8 @@ export class SgnsTrainer {
     if (!(o.totalWords >= 1 && Number.isFinite(o.totalWords))) throw new ArgumentError(`${fn}: totalWords must be >= 1, got ${o.totalWords}`);
     if (!(Number.isSafeInteger(o.seed) && o.seed >= 0)) throw new ArgumentError(`${fn}: seed must be an integer in [0, 2^53), got ${o.seed}`);
     if (!(int(o.eosId) && o.eosId >= -1 && o.eosId < V)) throw new ArgumentError(`${fn}: eosId must be -1 or an id in [0, ${V}), got ${o.eosId}`);
+    if (o.flavor !== undefined && o.flavor !== 'word2vec' && o.flavor !== 'fasttext') throw new ArgumentError(`${fn}: flavor must be 'word2vec' or 'fasttext', got ${String(o.flavor)}`);
+    if (o.sampleTotal !== undefined && !(o.sampleTotal > 0 && Number.isFinite(o.sampleTotal))) throw new ArgumentError(`${fn}: sampleTotal must be a finite number > 0, got ${o.sampleTotal}`);
     if (o.noisePower !== undefined && !(o.noisePower >= 0 && o.noisePower <= 1)) throw new ArgumentError(`${fn}: noisePower must be a number in [0, 1], got ${o.noisePower}`);
     for (let i = 0; i < V; i++) {
       const c = o.counts[i]!;
@@ -277,7 +295,8 @@ export class SgnsTrainer {
       return p;
     };
     try {
-      this.keep = o.sample > 0 ? put(keepProbabilities(o.counts, o.sample, o.eosId)) : 0;
+      const ft = o.flavor === 'fasttext';
+      this.keep = o.sample > 0 ? put(keepProbabilities(o.counts, o.sample, ft ? -1 : o.eosId, o.sampleTotal)) : 0;
       let maxTargets = 1 + o.negative;
       if (hs) {
         const t = huffmanTree(o.counts);
@@ -287,7 +306,7 @@ export class SgnsTrainer {
         this.prob = this.alias = 0;
         maxTargets = t.maxCodeLength;
       } else {
-        const a = aliasTable(o.counts, o.noisePower ?? 0.75, o.eosId);
+        const a = aliasTable(o.counts, o.noisePower ?? 0.75, ft ? -1 : o.eosId);
         this.prob = put(a.prob);
         this.alias = put(a.alias);
         this.hsOff = this.hsCodes = this.hsPoints = 0;
@@ -323,7 +342,7 @@ export class SgnsTrainer {
    * SGNS_MAX_SENTENCE raw tokens, and at the end of `ids`; ids are fed to the
    * kernel in pieces cut just after an EOS where one is near, else at the
    * buffer size. `afterEach`, when given, runs after every kernel call (progress).
-   * Returns the number of raw (non-EOS) tokens processed.
+   * Returns the number of raw tokens processed (EOS not counted, except for flavor 'fasttext').
    */
   train(ids: Int32Array, afterEach?: () => void): number {
     const fn = 'SgnsTrainer.train';
@@ -378,6 +397,7 @@ export class SgnsTrainer {
       ids, this.keep, this.prob, this.alias, this.hsOff, this.hsCodes, this.hsPoints, this.subOff, this.subRows,
       this.win.offset, this.wout.offset, state, scratch,
       n, this.V, this.dim, o.window, o.negative, this.maxTargets, o.model === 'cbow' ? 1 : 0, o.loss === 'hs' ? 1 : 0, o.eosId,
+      o.flavor === 'fasttext' ? SGNS_EOS_WORD | SGNS_REDRAW : 0,
     ];
   }
 
@@ -484,7 +504,8 @@ export class SgnsTrainer {
         // This piece's place in the schedule: the tokens handed out before it (all threads).
         const p0 = handed;
         const piece32 = new Int32Array(mem(), tb.ids, n);
-        for (let i = 0; i < n; i++) if (piece32[i] !== eos) handed++;
+        if (this.opts.flavor === 'fasttext') handed += n;
+        else for (let i = 0; i < n; i++) if (piece32[i] !== eos) handed++;
         const st = new Float64Array(mem(), tb.state, 7);
         st[1] = this.opts.totalWords;
         st[2] = p0;

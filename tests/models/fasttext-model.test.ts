@@ -3,6 +3,7 @@
 import { describe, expect, test } from 'vitest';
 import { ArgumentError } from '../../src/core/errors.js';
 import {
+  fastTextInit,
   type FastTextModelData, lineIds, numWords, sentenceVector, wordId, wordSubwords, wordVector,
 } from '../../src/models/fasttext-model.js';
 import { addWordNgrams, computeSubwords, fastTextHash } from '../../src/text/subwords.js';
@@ -98,5 +99,20 @@ describe('sentenceVector', () => {
     const { ids } = lineIds(m, 'good', { eos: false });
     expect(ids).toEqual(wordSubwords(m, 'good'));
     expect(ids.length).toBeGreaterThan(1);
+  });
+});
+
+describe('fastTextInit (fastText 0.9.2: ten blocks, one per -thread)', () => {
+  test('the first min(T, 10) blocks of floor(n / 10) floats map [0, 1) to [-1/dim, 1/dim); the rest is 0', () => {
+    const dim = 4, n = 103; // floor(103 / 10) = 10 floats per block, 3 left over
+    const u = Float32Array.from({ length: n }, (_, i) => ((i * 37) % 101) / 101);
+    for (const [blocks, end] of [[1, 10], [3, 30], [10, 100], [12, 100], [0, 0]] as const) {
+      const v = u.slice();
+      fastTextInit(v, dim, blocks);
+      for (let i = 0; i < n; i++) {
+        if (i < end) expect(v[i]).toBeCloseTo(u[i]! * (2 / dim) - 1 / dim, 6);
+        else expect(v[i]).toBe(0);
+      }
+    }
   });
 });

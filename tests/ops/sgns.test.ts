@@ -46,6 +46,7 @@ interface Case {
   subwords?: boolean;
   sample: number;
   dim: number;
+  fasttext?: boolean;
 }
 
 const CASES: Case[] = [
@@ -56,6 +57,9 @@ const CASES: Case[] = [
   { name: 'skip-gram NS subwords', model: 'skipgram', loss: 'ns', subwords: true, sample: 1e-2, dim: 11 },
   { name: 'CBOW NS subwords', model: 'cbow', loss: 'ns', subwords: true, sample: 0, dim: 3 },
   { name: 'skip-gram NS dim 1', model: 'skipgram', loss: 'ns', sample: 0, dim: 1 },
+  { name: 'fastText flavor: skip-gram NS subwords', model: 'skipgram', loss: 'ns', subwords: true, sample: 1e-2, dim: 7, fasttext: true },
+  { name: 'fastText flavor: CBOW NS', model: 'cbow', loss: 'ns', sample: 1e-2, dim: 5, fasttext: true },
+  { name: 'fastText flavor: skip-gram HS', model: 'skipgram', loss: 'hs', sample: 0, dim: 5, fasttext: true },
 ];
 
 describe('sgns_train = plain-JS reference (same RNG stream, two chunks)', () => {
@@ -81,7 +85,7 @@ describe('sgns_train = plain-JS reference (same RNG stream, two chunks)', () => 
       const win = Tensor.fromArray(w0, [rowsIn, k.dim]), wout = Tensor.fromArray(o0, [rowsOut, k.dim]);
       const opts: SgnsOptions = {
         window: 3, negative: 4, model: k.model, loss: k.loss, sample: k.sample, lr: 0.2, totalWords: 2 * n,
-        seed: 77, eosId: eos, counts, subwords,
+        seed: 77, eosId: eos, counts, subwords, ...(k.fasttext ? { flavor: 'fasttext', sampleTotal: n + 40 } : {}),
       };
       const tr = new SgnsTrainer(win, wout, opts);
       const cut = ids.indexOf(eos, 300) + 1;
@@ -90,10 +94,11 @@ describe('sgns_train = plain-JS reference (same RNG stream, two chunks)', () => 
       const s = tr.stats;
 
       const tree = k.loss === 'hs' ? huffmanTree(counts) : undefined;
-      const at = k.loss === 'ns' ? aliasTable(counts, 0.75, eos) : undefined;
+      const at = k.loss === 'ns' ? aliasTable(counts, 0.75, k.fasttext ? -1 : eos) : undefined;
       const cfg: RefSgnsConfig = {
         V, dim: k.dim, window: 3, negative: 4, cbow: k.model === 'cbow', hs: k.loss === 'hs', eos, lr0: 0.2, total: 2 * n,
-        seed: 77, keep: k.sample > 0 ? keepProbabilities(counts, k.sample, eos) : undefined,
+        seed: 77, keep: k.sample > 0 ? (k.fasttext ? keepProbabilities(counts, k.sample, -1, n + 40) : keepProbabilities(counts, k.sample, eos)) : undefined,
+        fasttext: k.fasttext,
         prob: at?.prob, alias: at?.alias, hsOff: tree?.offsets, hsCodes: tree?.codes, hsPoints: tree?.points,
         subOff: subwords?.offsets, subRows: subwords?.rows,
       };
@@ -227,6 +232,30 @@ describe('schedule, sentences, determinism', () => {
     expect(wo[0 * dim + 1]).not.toBe(0);
     expect(wo[3 * dim + 4]).not.toBe(0);
     tr.dispose(); win.dispose(); wout.dispose();
+  });
+
+  test("flavor 'fasttext': EOS is its sentence's last word (trained, counted); 'word2vec': EOS only separates", () => {
+    const V = 7, dim = 7;
+    const eye = new Float32Array(V * dim);
+    for (let i = 0; i < V; i++) eye[i * dim + i] = 1;
+    const ids: number[] = [];
+    for (let s = 0; s < 50; s++) ids.push(...(s % 2 === 0 ? [0, 1, 2, 1, 0] : [3, 5, 4, 4]), 6);
+    const run = (flavor: 'word2vec' | 'fasttext') => {
+      const { tr, win, wout } = trainer(V, dim, { negative: 0, eosId: 6, window: 5, flavor }, eye);
+      const processed = tr.train(Int32Array.from(ids));
+      const out = { processed, eosIn: win.toArray().slice(6 * dim, 7 * dim), eosOut: wout.toArray().slice(6 * dim, 7 * dim) };
+      tr.dispose(); win.dispose(); wout.dispose();
+      return out;
+    };
+    const w2v = run('word2vec'), ft = run('fasttext');
+    expect(w2v.processed).toBe(ids.length - 50);
+    expect(ft.processed).toBe(ids.length);
+    // word2vec: the EOS rows never move (no pair touches them).
+    expect(Array.from(w2v.eosIn)).toEqual(Array.from(eye.subarray(6 * dim, 7 * dim)));
+    expect(w2v.eosOut.every((x) => x === 0)).toBe(true);
+    // fastText: EOS is a context of the words of both sentence kinds, and their rows move its rows.
+    expect(ft.eosOut.some((x) => x !== 0)).toBe(true);
+    expect(ft.eosIn[6]).not.toBe(1);
   });
 
   test('lr decays linearly across calls: two chunks = one chunk, bit for bit', () => {

@@ -23,6 +23,8 @@ export interface RefSgnsConfig {
   hsPoints?: Int32Array;
   subOff?: Int32Array;
   subRows?: Int32Array;
+  /** fastText rules: EOS is the last word of its sentence; a negative equal to the true word is drawn again (64 times at most). */
+  fasttext?: boolean;
 }
 
 export interface RefSgnsState {
@@ -65,11 +67,14 @@ export function refSgnsTrain(ids: Int32Array, win: Float64Array, wout: Float64Ar
     }
     const t = [w], l = [1];
     for (let d = 0; d < negative; d++) {
-      const r = rng.next();
-      const prod = r * V; // exact while r * V < 2^53
-      const idx = Math.floor(prod / 2 ** 32);
-      const frac = prod - idx * 2 ** 32;
-      const x = frac < cfg.prob![idx]! ? idx : cfg.alias![idx]!;
+      const draw = (): number => {
+        const prod = rng.next() * V; // exact while r * V < 2^53
+        const idx = Math.floor(prod / 2 ** 32);
+        const frac = prod - idx * 2 ** 32;
+        return frac < cfg.prob![idx]! ? idx : cfg.alias![idx]!;
+      };
+      let x = draw();
+      for (let a = 0; cfg.fasttext && x === w && a < 64; a++) x = draw();
       if (x === w) continue;
       t.push(x);
       l.push(0);
@@ -106,6 +111,7 @@ export function refSgnsTrain(ids: Int32Array, win: Float64Array, wout: Float64Ar
   while (i < n) {
     let end = i;
     while (end < n && end - i < MAX_SENTENCE && ids[end] !== eos) end++;
+    if (cfg.fasttext && end < n && ids[end] === eos) end++;
     const lr = Math.fround(cfg.lr0 * Math.max(1e-4, 1 - st.processed / cfg.total));
     st.lr = lr;
     const sent: number[] = [];
@@ -118,7 +124,7 @@ export function refSgnsTrain(ids: Int32Array, win: Float64Array, wout: Float64Ar
       sent.push(w);
     }
     st.processed += end - i;
-    i = end < n && ids[end] === eos ? end + 1 : end;
+    i = !cfg.fasttext && end < n && ids[end] === eos ? end + 1 : end;
     const m = sent.length;
     for (let p = 0; p < m; p++) {
       const b = Math.floor((rng.next() * window) / 2 ** 32);
