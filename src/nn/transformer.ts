@@ -152,6 +152,8 @@ export interface TransformerEmbeddingsOptions {
   maxPositions?: number;
   /** Token id whose row stays zero and untrained. */
   paddingIdx?: number;
+  /** Number of token types (BERT's segment A/B: 2); default 0 = none. Adds `token_type_embeddings` [typeVocabSize, D]. */
+  typeVocabSize?: number;
   /** A LayerNorm after the sum (as BERT); default false. */
   layerNorm?: boolean;
   layerNormEps?: number;
@@ -163,11 +165,12 @@ export interface TransformerEmbeddingsOptions {
 /**
  * Token embeddings plus positions, then optional LayerNorm and dropout. Names
  * as Hugging Face BERT's embeddings: `word_embeddings.weight`,
- * `position_embeddings.weight`, `LayerNorm.weight|bias` (no token types).
+ * `position_embeddings.weight`, `token_type_embeddings.weight`, `LayerNorm.weight|bias`.
  */
 export class TransformerEmbeddings extends Module {
   readonly wordEmbeddings: Embedding;
   readonly positionEmbeddings: Embedding | null;
+  readonly tokenTypeEmbeddings: Embedding | null;
   readonly layerNorm: LayerNorm | null;
   readonly dropout: Dropout;
   readonly positions: 'learned' | 'sinusoidal' | 'none';
@@ -186,21 +189,29 @@ export class TransformerEmbeddings extends Module {
     if (!Number.isSafeInteger(maxPositions) || maxPositions < 1) throw new ArgumentError(`${fn}: maxPositions must be a positive integer, got ${String(maxPositions)}`);
     this.maxPositions = maxPositions;
     const p = rate(fn, 'dropout', options.dropout ?? 0.1);
-    [this.wordEmbeddings, this.positionEmbeddings, this.layerNorm, this.dropout] = building(() => [
+    const types = options.typeVocabSize ?? 0;
+    if (!Number.isSafeInteger(types) || types < 0) throw new ArgumentError(`${fn}: typeVocabSize must be a non-negative integer, got ${String(types)}`);
+    [this.wordEmbeddings, this.positionEmbeddings, this.tokenTypeEmbeddings, this.layerNorm, this.dropout] = building(() => [
       new Embedding(vocabSize, dim, { paddingIdx: options.paddingIdx }),
       positions === 'learned' ? new Embedding(maxPositions, dim) : null,
+      types > 0 ? new Embedding(types, dim) : null,
       options.layerNorm === true ? new LayerNorm(dim, { eps: options.layerNormEps }) : null,
       new Dropout(p),
     ] as const);
     this.addModule('word_embeddings', this.wordEmbeddings);
     if (this.positionEmbeddings !== null) this.addModule('position_embeddings', this.positionEmbeddings);
+    if (this.tokenTypeEmbeddings !== null) this.addModule('token_type_embeddings', this.tokenTypeEmbeddings);
     if (this.layerNorm !== null) this.addModule('LayerNorm', this.layerNorm);
     this.addModule('dropout', this.dropout);
     if (isOutermost()) this.resetParameters(options.seed ?? 0);
   }
 
-  /** ids int32 [B, S] (alive until backward) → [B, S, D]. */
-  forward(ids: Tensor): Variable {
+  /**
+   * ids int32 [B, S] (alive until backward) → [B, S, D]. `tokenTypes` int32
+   * [B, S] (alive until backward) selects rows of `token_type_embeddings`;
+   * without it every position has type 0 (as Hugging Face).
+   */
+  forward(ids: Tensor, options: { tokenTypes?: Tensor } = {}): Variable {
     const fn = 'TransformerEmbeddings.forward';
     if (!(ids instanceof Tensor) || ids.rank !== 2) throw new ArgumentError(`${fn}: ids must be an int32 Tensor [batch, seq], got ${ids instanceof Tensor ? ids.toString() : typeof ids}`);
     const [B, S] = ids.shape as [number, number];
@@ -222,6 +233,16 @@ export class TransformerEmbeddings extends Module {
       const row = this.table.subarray(0, S * this.dim);
       for (let b = 0; b < B; b++) v.set(row, b * S * this.dim);
       h = F.add(h, pe);
+    }
+    if (this.tokenTypeEmbeddings !== null) {
+      let types = options.tokenTypes;
+      if (types === undefined) types = tape.own(Tensor.zeros([B, S], 'int32'));
+      else if (!(types instanceof Tensor) || types.shape.length !== 2 || types.shape[0] !== B || types.shape[1] !== S) {
+        throw new ArgumentError(`${fn}: tokenTypes must be an int32 Tensor [${B}, ${S}], got ${types instanceof Tensor ? types.toString() : typeof types}`);
+      }
+      h = F.add(h, this.tokenTypeEmbeddings.forward(types));
+    } else if (options.tokenTypes !== undefined) {
+      throw new ArgumentError(`${fn}: tokenTypes must be omitted without typeVocabSize, got a Tensor`);
     }
     if (this.layerNorm !== null) h = this.layerNorm.forward(h);
     return this.dropout.forward(h);

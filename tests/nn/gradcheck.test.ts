@@ -44,6 +44,7 @@ describe('2-layer encoder, every option', () => {
       const root = new Module();
       const emb = root.addModule('embeddings', new TransformerEmbeddings(V, D, {
         positions: c.positions === 'rotary' ? 'none' : c.positions, maxPositions: 8, paddingIdx: 0, dropout: c.dropout, layerNorm: c.norm === 'post',
+        typeVocabSize: c.norm === 'post' ? 2 : 0,
       }));
       const enc = root.addModule('encoder', new TransformerEncoder({
         layers: 2, dim: D, heads: 2, ffnDim: 6, dropout: c.dropout, norm: c.norm, activation: c.activation, rotary: c.positions === 'rotary',
@@ -54,13 +55,16 @@ describe('2-layer encoder, every option', () => {
       const mask = Tensor.fromArray(MASK, [B, S], 'int32');
       // the padding row (id 0) is used but, by design, gets no gradient (PyTorch's padding_idx)
       const skip = (name: string, j: number) => name === 'embeddings.word_embeddings.weight' && j < D;
-      const n = moduleGradCheck(root, () => enc.forward(emb.forward(ids), { mask }), [], { skip });
+      const types = Tensor.fromArray(Int32Array.of(0, 0, 1, 1, 0, 1, 1, 1), [B, S], 'int32');
+      const tokenTypes = c.norm === 'post' ? types : undefined;
+      const n = moduleGradCheck(root, () => enc.forward(emb.forward(ids, { tokenTypes }), { mask }), [], { skip });
+      types.dispose();
       expect(n).toBe(root.parameterCount() - D);
       // dropout was really on: a forward moves every counter, and two forwards differ
       if (c.dropout > 0) {
-        const a = noGrad(() => enc.forward(emb.forward(ids), { mask }).toArray());
+        const a = noGrad(() => enc.forward(emb.forward(ids, {}), { mask }).toArray());
         expect(Object.values(root.rngState()).every((s) => s.counter > 0)).toBe(true);
-        const b = noGrad(() => enc.forward(emb.forward(ids), { mask }).toArray());
+        const b = noGrad(() => enc.forward(emb.forward(ids, {}), { mask }).toArray());
         expect(b).not.toEqual(a);
         tape.release();
       }

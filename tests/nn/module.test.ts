@@ -4,6 +4,7 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import { initForTests } from '../helpers/runtime.js';
 import { Tensor } from '../../src/core/tensor.js';
+import { memoryStats } from '../../src/core/runtime.js';
 import { ArgumentError, ShapeError } from '../../src/core/errors.js';
 import { Parameter } from '../../src/autograd/parameter.js';
 import * as F from '../../src/autograd/functional.js';
@@ -49,8 +50,10 @@ describe('names', () => {
       'layer.0.attention.self.dropout', 'layer.0.attention.output.dropout', 'layer.0.output.dropout',
       'layer.1.attention.self.dropout', 'layer.1.attention.output.dropout', 'layer.1.output.dropout',
     ]);
-    const emb = new TransformerEmbeddings(10, 8, { layerNorm: true });
-    expect(emb.namedParameters().map(([n]) => n)).toEqual(['word_embeddings.weight', 'position_embeddings.weight', 'LayerNorm.weight', 'LayerNorm.bias']);
+    const emb = new TransformerEmbeddings(10, 8, { layerNorm: true, typeVocabSize: 2 });
+    expect(emb.namedParameters().map(([n]) => n)).toEqual([
+      'word_embeddings.weight', 'position_embeddings.weight', 'token_type_embeddings.weight', 'LayerNorm.weight', 'LayerNorm.bias',
+    ]);
     const ffn = new FeedForward(4, 6, { bias: false });
     expect(ffn.namedParameters().map(([n]) => n)).toEqual(['intermediate.dense.weight', 'output.dense.weight']);
     const mha = new MultiHeadAttention(4, 2);
@@ -115,6 +118,44 @@ describe('initialisation', () => {
     e.dispose();
     expect(() => new Embedding(5, 4, { paddingIdx: 5 })).toThrow(ArgumentError);
   });
+});
+
+test('token types: omitted = all type 0; given = those rows', () => {
+  const emb = new TransformerEmbeddings(10, 8, { typeVocabSize: 2, dropout: 0, seed: 4 });
+  const ids = Tensor.fromArray(Int32Array.of(1, 2, 3, 4, 5, 6), [2, 3], 'int32');
+  const zeros = Tensor.zeros([2, 3], 'int32');
+  const ones = Tensor.fromArray(Int32Array.of(1, 1, 1, 1, 1, 1), [2, 3], 'int32');
+  const [a, b, c] = noGrad(() => [emb.forward(ids).toArray(), emb.forward(ids, { tokenTypes: zeros }).toArray(), emb.forward(ids, { tokenTypes: ones }).toArray()]);
+  tape.release();
+  expect(a).toEqual(b);
+  expect(c).not.toEqual(a);
+  const bad = Tensor.zeros([3, 2], 'int32');
+  expect(() => noGrad(() => emb.forward(ids, { tokenTypes: bad }))).toThrow(/tokenTypes must be an int32 Tensor \[2, 3\]/);
+  tape.release();
+  for (const t of [ids, zeros, ones, bad]) t.dispose();
+  emb.dispose();
+});
+
+test('memory in use is flat over training steps of an encoder classifier (dropout; learned, sinusoidal and rotary positions)', () => {
+  for (const positions of ['learned', 'sinusoidal', 'rotary'] as const) {
+    const m = makeTiny(lib, { vocab: 12, dim: 8, heads: 2, layers: 2, dropout: 0.1, norm: 'pre', positions }, 3);
+    const opt = new AdamW(m.parameters(), { lr: 1e-3 });
+    const b = makeBatchWith(lib, 5, 4, 6, 12);
+    const run = () => step(() => {
+      m.loss(b.ids, b.mask, b.labels).backward();
+      opt.step();
+      opt.zeroGrad();
+    });
+    for (let i = 0; i < 5; i++) run();
+    const before = memoryStats();
+    for (let i = 0; i < 50; i++) run();
+    const after = memoryStats();
+    expect(after.bytesInUse, positions).toBe(before.bytesInUse);
+    expect(tape.tensorCount).toBe(0);
+    b.dispose();
+    opt.dispose();
+    m.dispose();
+  }
 });
 
 describe('state dicts', () => {
