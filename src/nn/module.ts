@@ -130,7 +130,7 @@ export class Module {
 
   /** Register `p` under `name` (no dots); returns p. */
   addParameter(name: string, p: Parameter): Parameter {
-    checkName('Module.addParameter', name, this);
+    checkName('Module.addParameter', name);
     if (!(p instanceof Parameter)) throw new ArgumentError(`Module.addParameter: p must be a Parameter, got ${p === null ? 'null' : typeof p}`);
     this._params.set(name, p);
     return p;
@@ -138,7 +138,7 @@ export class Module {
 
   /** Register `m` as a child under `name` (no dots); returns m. */
   addModule<M extends Module>(name: string, m: M): M {
-    checkName('Module.addModule', name, this);
+    checkName('Module.addModule', name);
     if (!(m instanceof Module)) throw new ArgumentError(`Module.addModule: m must be a Module, got ${m === null ? 'null' : typeof m}`);
     this._children.set(name, m);
     return m;
@@ -302,7 +302,7 @@ export class Module {
     if (missing.length > 0 || unexpected.length > 0) {
       throw new StateDictError(`${fn}: state must have exactly the module's dropout paths, got missing [${missing.join(', ')}], unexpected [${unexpected.join(', ')}]`, missing, unexpected);
     }
-    for (const [k, d] of drops) {
+    for (const k of drops.keys()) {
       const s = state[k]!;
       const ok = s !== null && typeof s === 'object' && Number.isSafeInteger(s.seed) && s.seed >= 0
         && Number.isInteger(s.stream) && s.stream >= 0 && s.stream <= 0xffffffff && Number.isSafeInteger(s.counter) && s.counter >= 0;
@@ -317,7 +317,7 @@ export class Module {
   }
 }
 
-function checkName(fn: string, name: string, _m: Module): void {
+function checkName(fn: string, name: string): void {
   if (typeof name !== 'string' || name === '' || name.includes('.')) throw new ArgumentError(`${fn}: name must be a non-empty string without dots, got ${JSON.stringify(name)}`);
 }
 
