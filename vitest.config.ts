@@ -2,6 +2,7 @@ import { defineConfig } from 'vitest/config';
 import { playwright } from '@vitest/browser-playwright';
 import { gemmDigests } from './tests/helpers/digests.js';
 import { kernelDigests } from './tests/helpers/kernel-digests.js';
+import { nodeNnDigests } from './tests/helpers/nn-tiny.js';
 import { CountReporter } from './tests/helpers/count-reporter.js';
 
 // One set of test files, two runtimes: Node, and Debian's headless Chromium
@@ -33,6 +34,7 @@ export default defineConfig({
             commands: {
               nodeGemmDigests: (_ctx, cases: unknown) => gemmDigests(cases as never),
               nodeKernelDigests: () => kernelDigests(),
+              nodeNnDigests: () => nodeNnDigests(),
             },
             enabled: true,
             headless: true,

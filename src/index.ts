@@ -83,3 +83,13 @@ export {
 } from './ops/layout.js';
 export { linear, linearBackward } from './ops/linear.js';
 export type { LinearOptions, LinearGrads } from './ops/linear.js';
+// nn modules (issue 5): Module, layers, multi-head attention, Transformer encoders (Hugging Face BERT names)
+export {
+  Module, ModuleList, Dropout, Initializer, StateDictError, fnv1a32, Linear, Embedding, LayerNorm, FeedForward, MultiHeadAttention,
+  TransformerEncoderLayer, TransformerEncoder, TransformerEmbeddings,
+} from './nn/index.js';
+export type {
+  StateDictValue, LoadStateDictResult, DropoutRngState, DropoutOptions as DropoutModuleOptions, LinearOptions as LinearModuleOptions, EmbeddingOptions,
+  LayerNormOptions as LayerNormModuleOptions, FeedForwardOptions, Activation as FeedForwardActivation, MultiHeadAttentionOptions, AttentionCallOptions, TransformerLayerOptions, TransformerEncoderOptions,
+  TransformerEmbeddingsOptions,
+} from './nn/index.js';
