@@ -40,11 +40,11 @@ export function formatG(v: number, p = 5): string {
   return s.includes('.') ? s.replace(/0+$/, '').replace(/\.$/, '') : s;
 }
 
-function progressLine(p: { progress: number; wordsPerSec: number; lr: number; loss: number; eta: number }): string {
+function progressLine(p: { progress: number; wordsPerSec: number; lr: number; loss: number; avgLoss?: number; eta: number }): string {
   const eta = Number.isFinite(p.eta) ? Math.max(0, Math.round(p.eta)) : 0;
   const h = Math.floor(eta / 3600), m = Math.floor((eta % 3600) / 60), s = eta % 60;
   return `\rProgress: ${(100 * p.progress).toFixed(1).padStart(5)}% words/sec/thread: ${String(Math.round(p.wordsPerSec)).padStart(7)} ` +
-    `lr: ${p.lr.toFixed(6)} avg.loss: ${p.loss.toFixed(6)} ETA: ${h}h${m}m${s}s`;
+    `lr: ${p.lr.toFixed(6)} avg.loss: ${(p.avgLoss ?? p.loss).toFixed(6)} ETA: ${h}h${m}m${s}s`;
 }
 
 function readInput(path: string, io: CliIO): Promise<string> | string {

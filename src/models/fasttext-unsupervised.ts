@@ -67,8 +67,10 @@ export interface FastTextUnsupervisedProgress {
   /** Raw tokens per second since the start (epochs included). */
   wordsPerSec: number;
   lr: number;
-  /** Mean loss per pair since the previous report. */
+  /** Mean loss per pair since the previous report (the previous value when no pair ran since). */
   loss: number;
+  /** Mean loss per pair since the start (what fastText prints as avg.loss). */
+  avgLoss: number;
   /** Seconds left at this pace. */
   eta: number;
   epoch: number;
@@ -193,7 +195,7 @@ export class FastText {
       });
       const trainer = tr;
       const t0 = now();
-      let last = t0, lastLoss = 0, lastPairs = 0, ep = 0;
+      let last = t0, lastLoss = 0, lastPairs = 0, lastValue = 0, ep = 0;
       const report = (force: boolean) => {
         const tm = now();
         if (!force && tm - last < 100) return;
@@ -201,8 +203,9 @@ export class FastText {
         const secs = Math.max(1e-9, (tm - t0) / 1000);
         const progress = Math.min(1, s.processed / (epoch * vocab.ntokens));
         const pairs = s.lossCount - lastPairs;
+        if (pairs > 0) lastValue = (s.lossSum - lastLoss) / pairs;
         onProgress!({
-          progress, wordsPerSec: s.processed / secs, lr: s.lr, loss: pairs > 0 ? (s.lossSum - lastLoss) / pairs : 0,
+          progress, wordsPerSec: s.processed / secs, lr: s.lr, loss: lastValue, avgLoss: s.lossCount > 0 ? s.lossSum / s.lossCount : 0,
           eta: progress > 0 ? (secs * (1 - progress)) / progress : Infinity, epoch: ep,
         });
         last = tm;

@@ -58,7 +58,7 @@ export interface Word2VecProgress {
   threadWordsPerSec: number[];
   /** Current learning rate. */
   lr: number;
-  /** Mean loss per (input, output word) pair since the previous report. */
+  /** Mean loss per (input, output word) pair since the previous report (the previous value when no pair ran since). */
   loss: number;
   /** Seconds left, estimated from the rate so far. */
   etaSec: number;
@@ -299,7 +299,7 @@ export class Word2Vec {
     let wout: Tensor | undefined;
     let tr: SgnsTrainer | undefined;
     const t0 = now();
-    let lastReport = t0, lastLoss = 0, lastPairs = 0, epoch = 0;
+    let lastReport = t0, lastLoss = 0, lastPairs = 0, lastValue = 0, epoch = 0;
     try {
       // word2vec's initialisation: input rows uniform in [-0.5/dim, 0.5/dim), output rows 0.
       const v = win.view();
@@ -317,10 +317,11 @@ export class Word2Vec {
         const secs = Math.max(1e-9, (t - t0) / 1000);
         const progress = Math.min(1, s.processed / total);
         const pairs = s.lossCount - lastPairs;
+        if (pairs > 0) lastValue = (s.lossSum - lastLoss) / pairs;
         const threadWordsPerSec = threads > 1 ? trainer.threadStats.map((x) => x.processed / secs) : [s.processed / secs];
         onProgress!({
           progress, wordsPerSec: s.processed / secs, threads, wordsPerSecPerThread: s.processed / secs / threads, threadWordsPerSec,
-          lr: s.lr, loss: pairs > 0 ? (s.lossSum - lastLoss) / pairs : 0,
+          lr: s.lr, loss: lastValue,
           etaSec: progress > 0 ? (secs * (1 - progress)) / progress : Infinity, epoch,
         });
         lastReport = t;
