@@ -83,3 +83,5 @@ export {
 } from './ops/layout.js';
 export { linear, linearBackward } from './ops/linear.js';
 export type { LinearOptions, LinearGrads } from './ops/linear.js';
+// threads (issue 5): GEMM and attention split over the calling thread and the worker pool
+export { setThreads, getThreads } from './core/threads.js';

@@ -1,6 +1,8 @@
 import { ArgumentError, DTypeError, ShapeError, formatShape } from '../core/errors.js';
 import { type Runtime, rt } from '../core/runtime.js';
 import { Tensor, expectTensor } from '../core/tensor.js';
+import { type Job, getThreads, parallelMin, runJobs, splitRange } from '../core/threads.js';
+
 
 export interface AttentionOptions {
   /**
@@ -128,13 +130,30 @@ function expectLike(fn: string, name: string, t: unknown, shape: readonly number
   return x;
 }
 
-/** Run `f` with a scratch block of attention_workspace_bytes(S, D), freed afterwards. */
-function withWorkspace(r: Runtime, p: Prepared, f: (work: number) => void): void {
-  const work = r.heap.alloc(r.kernels.attention_workspace_bytes(p.S, p.D));
+/**
+ * Run `f` once per thread share with a scratch block of
+ * attention_workspace_bytes(S, D) each (freed afterwards): `f(work, bh0, bh1)`
+ * returns the kernel call for heads [bh0, bh1). With getThreads() > 1 and
+ * B H S^2 D >= parallelMin.attentionMacs the B * H heads are cut into contiguous ranges run at once
+ * (runJobs); each head is computed as in the one-call kernel, so the bits are
+ * the same.
+ */
+function runHeads(r: Runtime, p: Prepared, f: (work: number, bh0: number, bh1: number) => Job): void {
+  const heads = p.B * p.H;
+  const threads = getThreads();
+  const cut = threads > 1 && heads * p.S * p.S * p.D >= parallelMin.attentionMacs ? splitRange(heads, threads, 1) : [0, heads];
+  const bytes = r.kernels.attention_workspace_bytes(p.S, p.D);
+  const works: number[] = [];
   try {
-    f(work);
+    const jobs: Job[] = [];
+    for (let t = 0; t + 1 < cut.length; t++) {
+      const w = r.heap.alloc(bytes);
+      works.push(w);
+      jobs.push(f(w, cut[t]!, cut[t + 1]!));
+    }
+    runJobs(r, jobs);
   } finally {
-    r.heap.free(work);
+    for (const w of works) r.heap.free(w);
     p.tmp?.dispose();
   }
 }
@@ -165,10 +184,11 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOpt
   }
   const lse = Tensor.empty([p.B, p.H, p.S]);
   const o = out;
-  withWorkspace(r, p, (work) => {
-    r.kernels.attention_fwd(q.offset, k.offset, v.offset, p.mask, o.offset, lse.offset, work,
-      p.B, p.H, p.S, p.D, p.scale, p.causal, p.threshold, p.keepScale, p.key0, p.key1, p.stream, p.ctrLo, p.ctrHi);
-  });
+  runHeads(r, p, (work, bh0, bh1) => ({
+    fn: 'attention_fwd_range',
+    args: [q.offset, k.offset, v.offset, p.mask, o.offset, lse.offset, work,
+      p.B, p.H, p.S, p.D, p.scale, p.causal, p.threshold, p.keepScale, p.key0, p.key1, p.stream, p.ctrLo, p.ctrHi, bh0, bh1],
+  }));
   return { out, lse };
 }
 
@@ -198,11 +218,12 @@ export function attentionBackward(q: Tensor, k: Tensor, v: Tensor, out: Tensor, 
     p.tmp?.dispose();
     throw e;
   }
-  withWorkspace(r, p, (work) => {
-    r.kernels.attention_bwd(q.offset, k.offset, v.offset, out.offset, lse.offset, dout.offset, p.mask,
+  runHeads(r, p, (work, bh0, bh1) => ({
+    fn: 'attention_bwd_range',
+    args: [q.offset, k.offset, v.offset, out.offset, lse.offset, dout.offset, p.mask,
       grads.dq.offset, grads.dk.offset, grads.dv.offset, work,
-      p.B, p.H, p.S, p.D, p.scale, p.causal, p.threshold, p.keepScale, p.key0, p.key1, p.stream, p.ctrLo, p.ctrHi);
-  });
+      p.B, p.H, p.S, p.D, p.scale, p.causal, p.threshold, p.keepScale, p.key0, p.key1, p.stream, p.ctrLo, p.ctrHi, bh0, bh1],
+  }));
 }
 
 /**

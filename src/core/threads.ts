@@ -1,0 +1,104 @@
+import { ArgumentError } from './errors.js';
+import type { KernelName } from './pool.js';
+import { type Runtime, generation, rt } from './runtime.js';
+
+// How many threads the parallel ops (GEMM, attention) use, and the synchronous
+// fork-join that runs one kernel call per thread: share 0 on the calling (main)
+// thread, share i on pool worker i - 1 (WorkerPool.post / wait, shared memory
+// and Atomics, no messages).
+
+/**
+ * Work below which an op stays on one thread (the fork-join costs ~10-40 µs):
+ * multiply-adds m n k of a GEMM, B H S^2 D of attention (q k^T). Measured
+ * figures in docs/architecture.md ("Threads"). Mutable for tests only (0
+ * forces the split on tiny shapes).
+ */
+export const parallelMin = { gemmMacs: 1 << 20, attentionMacs: 1 << 19 };
+
+/** The setting of setThreads(), valid for the runtime generation it was made in. */
+let setting = { gen: -1, n: 1 };
+
+/**
+ * Threads for GEMM and attention (matmul, gemm, linear and its backward,
+ * attention and its backward, and so the autograd ops over them): the calling
+ * thread and `n - 1` workers of the pool of `init({ threads })`. 1 (the
+ * default) runs everything on the calling thread. n must not exceed the pool
+ * size. Results are bit-identical to n = 1 (see docs/architecture.md,
+ * "Threads"). Reset to 1 by shutdown().
+ */
+export function setThreads(n: number): void {
+  const fn = 'setThreads';
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 64) {
+    throw new ArgumentError(`${fn}: threads must be an integer in [1, 64], got ${n}`);
+  }
+  const r = rt(fn);
+  if (n > 1) {
+    const size = r.pool?.size ?? 0;
+    if (n > size) {
+      throw new ArgumentError(
+        `${fn}: threads must be at most the worker pool size, got ${n} with ${r.pool === undefined ? 'no worker pool' : `a pool of ${size}`}. ` +
+          `Hint: \`await init({ threads: ${n} })\` (call shutdown() first if init() already ran).`,
+      );
+    }
+  }
+  setting = { gen: generation, n };
+}
+
+/** The threads GEMM and attention use now (1 before init, after shutdown, or by default). */
+export function getThreads(): number {
+  return setting.gen === generation ? setting.n : 1;
+}
+
+/** One kernel call of a fork-join. */
+export interface Job {
+  fn: KernelName;
+  args: number[];
+}
+
+/**
+ * Run `jobs` at once and return when all are done: jobs[0] on the calling
+ * thread, jobs[i] on worker i - 1. A worker busy with async `pool.call`s (e.g.
+ * a running trainParallel) has its job run on the calling thread instead.
+ * Every job must write memory no other job reads or writes.
+ */
+export function runJobs(r: Runtime, jobs: readonly Job[]): void {
+  const pool = r.pool;
+  const posted: number[] = [];
+  const local: Job[] = [];
+  for (let i = 0; i < jobs.length; i++) {
+    const j = jobs[i]!;
+    if (i > 0 && pool !== undefined && pool.free(i - 1)) {
+      pool.post(i - 1, j.fn, j.args as never);
+      posted.push(i - 1);
+    } else {
+      local.push(j);
+    }
+  }
+  let failure: unknown;
+  try {
+    const k = r.kernels as unknown as Record<string, (...a: number[]) => unknown>;
+    for (const j of local) k[j.fn]!(...j.args);
+  } catch (e) {
+    failure = e;
+  }
+  for (const w of posted) {
+    try {
+      pool!.wait(w);
+    } catch (e) {
+      failure ??= e;
+    }
+  }
+  if (failure !== undefined) throw failure;
+}
+
+/**
+ * Bounds of up to `parts` consecutive pieces of [0, total), each a multiple of
+ * `align` long except the last: [0, b1, ..., total].
+ */
+export function splitRange(total: number, parts: number, align: number): number[] {
+  const units = Math.ceil(total / align);
+  const p = Math.max(1, Math.min(parts, units));
+  const bounds: number[] = [];
+  for (let i = 0; i <= p; i++) bounds.push(Math.min(total, Math.floor((units * i) / p) * align));
+  return bounds;
+}
