@@ -85,3 +85,4 @@ export { linear, linearBackward } from './ops/linear.js';
 export type { LinearOptions, LinearGrads } from './ops/linear.js';
 // threads (issue 5): GEMM and attention split over the calling thread and the worker pool
 export { setThreads, getThreads } from './core/threads.js';
+export type { ThreadOptions } from './core/threads.js';

@@ -7,30 +7,37 @@ import { type Runtime, generation, rt } from './runtime.js';
 // thread, share i on pool worker i - 1 (WorkerPool.post / wait, shared memory
 // and Atomics, no messages).
 
-/**
- * Work below which an op stays on one thread (the fork-join costs ~10-40 µs):
- * multiply-adds m n k of a GEMM, B H S^2 D of attention (q k^T). Measured
- * figures in docs/architecture.md ("Threads"). Mutable for tests only (0
- * forces the split on tiny shapes).
- */
-export const parallelMin = { gemmMacs: 1 << 20, attentionMacs: 1 << 19 };
+/** Default of ThreadOptions.gemmMinMacs (see docs/architecture.md, "Threads", for the measurement). */
+export const GEMM_MIN_MACS = 1 << 20;
+/** Default of ThreadOptions.attentionMinMacs. */
+export const ATTENTION_MIN_MACS = 1 << 19;
+
+export interface ThreadOptions {
+  /** A GEMM with fewer multiply-adds (m n k) stays on one thread; default 2^20. 0 splits every GEMM. */
+  gemmMinMacs?: number;
+  /** Attention with fewer multiply-adds in q k^T (B H S^2 D) stays on one thread; default 2^19. */
+  attentionMinMacs?: number;
+}
 
 /** The setting of setThreads(), valid for the runtime generation it was made in. */
-let setting = { gen: -1, n: 1 };
+let setting = { gen: -1, n: 1, gemmMinMacs: GEMM_MIN_MACS, attentionMinMacs: ATTENTION_MIN_MACS };
 
 /**
  * Threads for GEMM and attention (matmul, gemm, linear and its backward,
  * attention and its backward, and so the autograd ops over them): the calling
  * thread and `n - 1` workers of the pool of `init({ threads })`. 1 (the
  * default) runs everything on the calling thread. n must not exceed the pool
- * size. Results are bit-identical to n = 1 (see docs/architecture.md,
- * "Threads"). Reset to 1 by shutdown().
+ * size. Work below the thresholds of `options` (the fork-join costs some
+ * microseconds) stays on one thread. Results are bit-identical to n = 1 (see
+ * docs/architecture.md, "Threads"). shutdown() resets to 1 and the default
+ * thresholds.
  */
-export function setThreads(n: number): void {
+export function setThreads(n: number, options: ThreadOptions = {}): void {
   const fn = 'setThreads';
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 64) {
     throw new ArgumentError(`${fn}: threads must be an integer in [1, 64], got ${n}`);
   }
+  if (options === null || typeof options !== 'object') throw new ArgumentError(`${fn}: options must be an object, got ${options === null ? 'null' : typeof options}`);
   const r = rt(fn);
   if (n > 1) {
     const size = r.pool?.size ?? 0;
@@ -41,7 +48,19 @@ export function setThreads(n: number): void {
       );
     }
   }
-  setting = { gen: generation, n };
+  const min = (name: keyof ThreadOptions, dflt: number): number => {
+    const v = options[name] ?? dflt;
+    if (typeof v !== 'number' || !(v >= 0) || !Number.isSafeInteger(v)) throw new ArgumentError(`${fn}: ${name} must be a non-negative integer, got ${v}`);
+    return v;
+  };
+  setting = { gen: generation, n, gemmMinMacs: min('gemmMinMacs', GEMM_MIN_MACS), attentionMinMacs: min('attentionMinMacs', ATTENTION_MIN_MACS) };
+}
+
+/** The thresholds in force (internal: read by the parallel ops). */
+export function parallelMin(): { gemmMacs: number; attentionMacs: number } {
+  return setting.gen === generation
+    ? { gemmMacs: setting.gemmMinMacs, attentionMacs: setting.attentionMinMacs }
+    : { gemmMacs: GEMM_MIN_MACS, attentionMacs: ATTENTION_MIN_MACS };
 }
 
 /** The threads GEMM and attention use now (1 before init, after shutdown, or by default). */

@@ -134,14 +134,14 @@ function expectLike(fn: string, name: string, t: unknown, shape: readonly number
  * Run `f` once per thread share with a scratch block of
  * attention_workspace_bytes(S, D) each (freed afterwards): `f(work, bh0, bh1)`
  * returns the kernel call for heads [bh0, bh1). With getThreads() > 1 and
- * B H S^2 D >= parallelMin.attentionMacs the B * H heads are cut into contiguous ranges run at once
+ * B H S^2 D >= the attentionMinMacs of setThreads the B * H heads are cut into contiguous ranges run at once
  * (runJobs); each head is computed as in the one-call kernel, so the bits are
  * the same.
  */
 function runHeads(r: Runtime, p: Prepared, f: (work: number, bh0: number, bh1: number) => Job): void {
   const heads = p.B * p.H;
   const threads = getThreads();
-  const cut = threads > 1 && heads * p.S * p.S * p.D >= parallelMin.attentionMacs ? splitRange(heads, threads, 1) : [0, heads];
+  const cut = threads > 1 && heads * p.S * p.S * p.D >= parallelMin().attentionMacs ? splitRange(heads, threads, 1) : [0, heads];
   const bytes = r.kernels.attention_workspace_bytes(p.S, p.D);
   const works: number[] = [];
   try {

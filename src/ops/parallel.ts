@@ -29,13 +29,13 @@ function workspaceOfWorker(r: Runtime, w: number): number {
 
 /**
  * gemm_f32 with the same arguments (`work` is the calling thread's workspace),
- * split over getThreads() threads when m n k >= parallelMin.gemmMacs.
+ * split over getThreads() threads when m n k >= the gemmMinMacs of setThreads.
  */
 export function gemmF32(r: Runtime, a: number, b: number, bias: number, c: number, work: number,
                         m: number, n: number, k: number, lda: number, ldb: number, ldc: number,
                         ta: number, tb: number, alpha: number, beta: number, act: number): void {
   const threads = getThreads();
-  if (threads < 2 || m * n * k < parallelMin.gemmMacs) {
+  if (threads < 2 || m * n * k < parallelMin().gemmMacs) {
     r.kernels.gemm_f32(a, b, bias, c, work, m, n, k, lda, ldb, ldc, ta, tb, alpha, beta, act);
     return;
   }

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { ArgumentError, WasmNlpError } from '../../src/core/errors.js';
 import { init, rt, shutdown } from '../../src/core/runtime.js';
 import { Tensor } from '../../src/core/tensor.js';
-import { getThreads, parallelMin, setThreads } from '../../src/core/threads.js';
+import { getThreads, setThreads } from '../../src/core/threads.js';
 import { type AttentionOptions, attention, attentionBackward } from '../../src/ops/attention.js';
 import { linear, linearBackward } from '../../src/ops/linear.js';
 import { gemm, matmul } from '../../src/ops/matmul.js';
@@ -18,26 +18,21 @@ import { installPlatform } from '../helpers/runtime.js';
 
 const NODE_BUNDLE = fileURLToPath(new URL('../../dist/wasm-nlp.node.js', import.meta.url));
 
-const saved = { ...parallelMin };
+/** Split even the smallest shapes (the figures for the default thresholds are in the docs). */
+const ALWAYS = { gemmMinMacs: 0, attentionMinMacs: 0 };
 
 beforeAll(async () => {
   installPlatform();
   await init({ threads: 2 });
-  // Split even the smallest shapes (the figures of the real thresholds are in the docs).
-  parallelMin.gemmMacs = 0;
-  parallelMin.attentionMacs = 0;
 });
-afterAll(() => {
-  Object.assign(parallelMin, saved);
-  shutdown();
-});
+afterAll(() => shutdown());
 
 /** Run `f` with 1 and then 2 threads; returns both results and how many jobs went to workers with 2. */
 function both<T>(f: () => T): { one: T; two: T; posted: number } {
   const pool = rt('t').pool!;
   setThreads(1);
   const one = f();
-  setThreads(2);
+  setThreads(2, ALWAYS);
   const spy = vi.spyOn(pool, 'post');
   try {
     const two = f();
@@ -58,7 +53,33 @@ describe('setThreads / getThreads', () => {
     expect(() => setThreads(3)).toThrow(ArgumentError);
     expect(() => setThreads(3)).toThrow(/^setThreads: threads must be at most the worker pool size, got 3 with a pool of 2/);
     for (const bad of [0, 1.5, -1, 65, Number.NaN]) expect(() => setThreads(bad), String(bad)).toThrow(/^setThreads: threads must be an integer in \[1, 64\]/);
+    expect(() => setThreads(2, { gemmMinMacs: -1 })).toThrow(/^setThreads: gemmMinMacs must be a non-negative integer, got -1/);
+    expect(() => setThreads(2, { attentionMinMacs: 0.5 })).toThrow(/^setThreads: attentionMinMacs must be a non-negative integer, got 0.5/);
+    expect(() => setThreads(2, null as never)).toThrow(/^setThreads: options must be an object, got null/);
     expect(getThreads()).toBe(1);
+  });
+
+  test('default thresholds: a 16x16x16 GEMM and a tiny attention stay on one thread, 128x256x256 and B=2,H=2,S=128,D=32 split', () => {
+    const pool = rt('t').pool!;
+    const spy = vi.spyOn(pool, 'post');
+    setThreads(2);
+    try {
+      const small = Tensor.randn([16, 16], { seed: 1 });
+      matmul(small, small).dispose();
+      const q = Tensor.randn([1, 2, 16, 8], { seed: 1 });
+      attention(q, q, q).out.dispose();
+      expect(spy).not.toHaveBeenCalled();
+      const a = Tensor.randn([128, 256], { seed: 1 });
+      const b = Tensor.randn([256, 256], { seed: 2 });
+      matmul(a, b).dispose();
+      expect(spy).toHaveBeenCalledTimes(1);
+      const q2 = Tensor.randn([2, 2, 128, 32], { seed: 1 });
+      attention(q2, q2, q2).out.dispose();
+      expect(spy).toHaveBeenCalledTimes(2);
+    } finally {
+      spy.mockRestore();
+      setThreads(1);
+    }
   });
 });
 
@@ -206,7 +227,7 @@ describe('around the async pool', () => {
     const want = matmul(a, a);
     const big = r.heap.alloc(4 << 20);
     const inFlight = pool.call(0, 'philox4x32_fill_normal', [big, 1 << 20, 1, 0, 0, 0, 0, 0, 1]);
-    setThreads(2);
+    setThreads(2, ALWAYS);
     const spy = vi.spyOn(pool, 'post');
     const got = matmul(a, a);
     expect(spy).not.toHaveBeenCalled();
