@@ -3,9 +3,9 @@ import type { KernelName } from './pool.js';
 import { type Runtime, generation, rt } from './runtime.js';
 
 // How many threads the parallel ops (GEMM, attention) use, and the synchronous
-// fork-join that runs one kernel call per thread: share 0 on the calling (main)
-// thread, share i on pool worker i - 1 (WorkerPool.post / wait, shared memory
-// and Atomics, no messages).
+// fork-join that runs chunks of a kernel call on the calling (main) thread and
+// pool workers at once (WorkerPool.runTask: shared memory and Atomics, no
+// messages).
 
 /** Default of ThreadOptions.gemmMinMacs (see docs/architecture.md, "Threads", for the measurement). */
 export const GEMM_MIN_MACS = 1 << 20;
@@ -68,46 +68,27 @@ export function getThreads(): number {
   return setting.gen === generation ? setting.n : 1;
 }
 
-/** One kernel call of a fork-join. */
-export interface Job {
-  fn: KernelName;
-  args: number[];
-}
-
 /**
- * Run `jobs` at once and return when all are done: jobs[0] on the calling
- * thread, jobs[i] on worker i - 1. A worker busy with async `pool.call`s (e.g.
- * a running trainParallel) has its job run on the calling thread instead.
- * Every job must write memory no other job reads or writes.
+ * Run kernel `fn` once per entry of `chunks` (its arguments) on getThreads()
+ * threads at once, returning when all are done: the calling thread and pool
+ * workers claim chunks in order from a shared counter (WorkerPool.runTask).
+ * `works[t]` replaces argument `workArg` in the chunks thread t runs (t = 0 the
+ * calling thread, t >= 1 worker t - 1). Workers with async calls in flight
+ * (e.g. a running trainParallel) are left out. Chunks must write disjoint
+ * memory; each chunk's result then does not depend on the thread that ran it.
  */
-export function runJobs(r: Runtime, jobs: readonly Job[]): void {
-  const pool = r.pool;
-  const posted: number[] = [];
-  const local: Job[] = [];
-  for (let i = 0; i < jobs.length; i++) {
-    const j = jobs[i]!;
-    if (i > 0 && pool !== undefined && pool.free(i - 1)) {
-      pool.post(i - 1, j.fn, j.args as never);
-      posted.push(i - 1);
-    } else {
-      local.push(j);
+export function runChunks(r: Runtime, fn: KernelName, chunks: readonly (readonly number[])[], workArg: number, works: readonly number[]): void {
+  const threads = getThreads();
+  if (r.pool === undefined || threads < 2 || chunks.length < 2) {
+    const call = (r.kernels as unknown as Record<string, (...a: number[]) => unknown>)[fn]!;
+    for (const c of chunks) {
+      const args = [...c];
+      if (workArg >= 0) args[workArg] = works[0]!;
+      call(...args);
     }
+    return;
   }
-  let failure: unknown;
-  try {
-    const k = r.kernels as unknown as Record<string, (...a: number[]) => unknown>;
-    for (const j of local) k[j.fn]!(...j.args);
-  } catch (e) {
-    failure = e;
-  }
-  for (const w of posted) {
-    try {
-      pool!.wait(w);
-    } catch (e) {
-      failure ??= e;
-    }
-  }
-  if (failure !== undefined) throw failure;
+  r.pool.runTask(r.kernels, fn, chunks, workArg, works, threads);
 }
 
 /**

@@ -1,10 +1,11 @@
 import type { Runtime } from '../core/runtime.js';
 import { generation } from '../core/runtime.js';
-import { type Job, getThreads, parallelMin, runJobs, splitRange } from '../core/threads.js';
+import { getThreads, parallelMin, runChunks, splitRange } from '../core/threads.js';
 
 // The threaded GEMM under matmul, gemm and linear: the output is cut into
-// row blocks (or column blocks when it is wide and short), one per thread, each
-// computed by gemm_f32 with its own packing workspace. A row or column of C
+// row blocks (or column blocks when it is wide and short), claimed by the
+// threads in turn, each computed by gemm_f32 with the packing workspace of the
+// thread that runs it. A row or column of C
 // sees exactly the same sequence of operations as in the one-call GEMM (the
 // micro-kernel's lanes are independent elements of C and the k loop is not
 // split), so the result is bit-identical to one thread.
@@ -27,9 +28,14 @@ function workspaceOfWorker(r: Runtime, w: number): number {
   return p;
 }
 
+/** Chunks per thread: more than one, so a thread that starts late (asleep, descheduled) is made up for by the others. */
+const CHUNKS_PER_THREAD = 2;
+
 /**
  * gemm_f32 with the same arguments (`work` is the calling thread's workspace),
- * split over getThreads() threads when m n k >= the gemmMinMacs of setThreads.
+ * split over getThreads() threads when m n k >= the gemmMinMacs of setThreads:
+ * C is cut into 2 blocks per thread, of rows (multiples of 4) or, when C has
+ * more 8-column panels than 4-row panels, of columns (multiples of 8).
  */
 export function gemmF32(r: Runtime, a: number, b: number, bias: number, c: number, work: number,
                         m: number, n: number, k: number, lda: number, ldb: number, ldc: number,
@@ -39,27 +45,25 @@ export function gemmF32(r: Runtime, a: number, b: number, bias: number, c: numbe
     r.kernels.gemm_f32(a, b, bias, c, work, m, n, k, lda, ldb, ldc, ta, tb, alpha, beta, act);
     return;
   }
-  const jobs: Job[] = [];
+  const chunks: number[][] = [];
   if (m / MR >= n / NR) {
-    const cut = splitRange(m, threads, MR);
+    const cut = splitRange(m, threads * CHUNKS_PER_THREAD, MR);
     for (let t = 0; t + 1 < cut.length; t++) {
       const i0 = cut[t]!;
-      const pa = a + 4 * (ta ? i0 : i0 * lda);
-      jobs.push({ fn: 'gemm_f32', args: [pa, b, bias, c + 4 * i0 * ldc, t === 0 ? work : workspaceOfWorker(r, t - 1),
-        cut[t + 1]! - i0, n, k, lda, ldb, ldc, ta, tb, alpha, beta, act] });
+      chunks.push([a + 4 * (ta ? i0 : i0 * lda), b, bias, c + 4 * i0 * ldc, 0, cut[t + 1]! - i0, n, k, lda, ldb, ldc, ta, tb, alpha, beta, act]);
     }
   } else {
-    const cut = splitRange(n, threads, NR);
+    const cut = splitRange(n, threads * CHUNKS_PER_THREAD, NR);
     for (let t = 0; t + 1 < cut.length; t++) {
       const j0 = cut[t]!;
-      const pb = b + 4 * (tb ? j0 * ldb : j0);
-      jobs.push({ fn: 'gemm_f32', args: [a, pb, bias === 0 ? 0 : bias + 4 * j0, c + 4 * j0, t === 0 ? work : workspaceOfWorker(r, t - 1),
-        m, cut[t + 1]! - j0, k, lda, ldb, ldc, ta, tb, alpha, beta, act] });
+      chunks.push([a, b + 4 * (tb ? j0 * ldb : j0), bias === 0 ? 0 : bias + 4 * j0, c + 4 * j0, 0, m, cut[t + 1]! - j0, k, lda, ldb, ldc, ta, tb, alpha, beta, act]);
     }
   }
-  if (jobs.length < 2) {
+  if (chunks.length < 2) {
     r.kernels.gemm_f32(a, b, bias, c, work, m, n, k, lda, ldb, ldc, ta, tb, alpha, beta, act);
     return;
   }
-  runJobs(r, jobs);
+  const works = [work];
+  for (let t = 1; t < threads; t++) works.push(workspaceOfWorker(r, t - 1));
+  runChunks(r, 'gemm_f32', chunks, 4, works);
 }

@@ -1,6 +1,6 @@
 // setThreads(2): GEMM (matmul, gemm, linear and its backward) and attention
 // (forward and backward) split between the main thread and a pool worker over
-// shared memory (WorkerPool.post / wait, Atomics), bit-identical to one thread;
+// shared memory (WorkerPool.runTask, Atomics), bit-identical to one thread;
 // the async pool.call (trainParallel) keeps working around the synchronous jobs.
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
@@ -33,7 +33,7 @@ function both<T>(f: () => T): { one: T; two: T; posted: number } {
   setThreads(1);
   const one = f();
   setThreads(2, ALWAYS);
-  const spy = vi.spyOn(pool, 'post');
+  const spy = vi.spyOn(pool, 'runTask');
   try {
     const two = f();
     return { one, two, posted: spy.mock.calls.length };
@@ -61,7 +61,7 @@ describe('setThreads / getThreads', () => {
 
   test('default thresholds: a 16x16x16 GEMM and a tiny attention stay on one thread, 128x256x256 and B=2,H=2,S=128,D=32 split', () => {
     const pool = rt('t').pool!;
-    const spy = vi.spyOn(pool, 'post');
+    const spy = vi.spyOn(pool, 'runTask');
     setThreads(2);
     try {
       const small = Tensor.randn([16, 16], { seed: 1 });
@@ -83,31 +83,39 @@ describe('setThreads / getThreads', () => {
   });
 });
 
-describe('WorkerPool.post / wait', () => {
-  test('a synchronous job gives the main thread\'s bits; a trap is a WasmNlpError and the worker goes on; pool.call still works', async () => {
+describe('WorkerPool.runTask', () => {
+  test('chunks run on both threads give the one-thread bits; a trap throws and the next task works; pool.call still works', async () => {
     const r = rt('t');
     const pool = r.pool!;
-    const n = 1000;
+    const n = 4096;
+    const parts = 16;
     const mine = r.heap.alloc(n * 4);
     const theirs = r.heap.alloc(n * 4);
+    // Chunk c fills elements [c n/parts, (c + 1) n/parts): block counter c n / (4 parts), the words of one call.
     r.kernels.philox4x32_fill_normal(mine, n, 7, 0, 3, 0, 0, 0, 1);
-    for (let rep = 0; rep < 3; rep++) {
+    const chunks = Array.from({ length: parts }, (_, c) => [theirs + (c * n * 4) / parts, n / parts, 7, 0, 3, (c * n) / (4 * parts), 0, 0, 1]);
+    for (let rep = 0; rep < 5; rep++) {
       new Float32Array(r.memory.buffer, theirs, n).fill(Number.NaN);
-      pool.post(1, 'philox4x32_fill_normal', [theirs, n, 7, 0, 3, 0, 0, 0, 1]);
-      pool.wait(1);
+      pool.runTask(r.kernels, 'philox4x32_fill_normal', chunks, -1, [], 2);
       expectSameBits(new Float32Array(r.memory.buffer, theirs, n), new Float32Array(r.memory.buffer, mine, n));
     }
-    expect(() => pool.post(1, 'nope' as 'heap_base', [] as [])).toThrow(/^WorkerPool\.post: fn must be a kernel of the module/);
-    // Out of bounds: the worker's instance traps, the error comes back typed.
-    pool.post(1, 'philox4x32_fill_normal', [0xfff0_0000, n, 7, 0, 3, 0, 0, 0, 1]);
-    expect(() => pool.wait(1)).toThrow(WasmNlpError);
-    pool.post(1, 'philox4x32_fill_normal', [theirs, n, 7, 0, 3, 0, 0, 0, 1]);
-    pool.wait(1);
+    // The worker does take chunks (on a loaded machine it may be late for a few tasks).
+    const a = Tensor.randn([256, 256], { seed: 1 });
+    const c = Tensor.empty([256, 256]);
+    setThreads(2, ALWAYS);
+    const before = pool.chunksRun(0);
+    for (let i = 0; i < 200 && pool.chunksRun(0) === before; i++) matmul(a, a, { out: c });
+    setThreads(1);
+    expect(pool.chunksRun(0)).toBeGreaterThan(before);
+    expect(() => pool.runTask(r.kernels, 'nope' as 'heap_base', [[1]], -1, [], 2)).toThrow(/^WorkerPool\.runTask: fn must be a kernel of the module/);
+    // Out of bounds: a trap on whichever thread took the chunk; every chunk still finishes.
+    const bad = chunks.map((c, i) => (i === 5 ? [0xfff0_0000, ...c.slice(1)] : c));
+    expect(() => pool.runTask(r.kernels, 'philox4x32_fill_normal', bad, -1, [], 2)).toThrow();
+    pool.runTask(r.kernels, 'philox4x32_fill_normal', chunks, -1, [], 2);
     // Back to the message loop for an async call, then synchronous again.
-    expect(await pool.call(1, 'gemm_workspace_bytes', [])).toBe(r.kernels.gemm_workspace_bytes());
+    expect(await pool.call(0, 'gemm_workspace_bytes', [])).toBe(r.kernels.gemm_workspace_bytes());
     new Float32Array(r.memory.buffer, theirs, n).fill(0);
-    pool.post(1, 'philox4x32_fill_normal', [theirs, n, 7, 0, 3, 0, 0, 0, 1]);
-    pool.wait(1);
+    pool.runTask(r.kernels, 'philox4x32_fill_normal', chunks, -1, [], 2);
     expectSameBits(new Float32Array(r.memory.buffer, theirs, n), new Float32Array(r.memory.buffer, mine, n));
     r.heap.free(mine);
     r.heap.free(theirs);
@@ -219,7 +227,7 @@ function mask(B: number, S: number, dtype: 'int32' | 'float32' = 'int32'): Tenso
 }
 
 describe('around the async pool', () => {
-  test('a worker with a call in flight gets no synchronous job: its share runs on the main thread', async () => {
+  test('a worker with a call in flight is left out of a task: the main thread does every chunk', async () => {
     const r = rt('t');
     const pool = r.pool!;
     const a = Tensor.randn([64, 64], { seed: 1 });
@@ -228,10 +236,7 @@ describe('around the async pool', () => {
     const big = r.heap.alloc(4 << 20);
     const inFlight = pool.call(0, 'philox4x32_fill_normal', [big, 1 << 20, 1, 0, 0, 0, 0, 0, 1]);
     setThreads(2, ALWAYS);
-    const spy = vi.spyOn(pool, 'post');
     const got = matmul(a, a);
-    expect(spy).not.toHaveBeenCalled();
-    spy.mockRestore();
     setThreads(1);
     await inFlight;
     expectSameBits(got.view() as Float32Array, want.view() as Float32Array);
