@@ -12,6 +12,10 @@ import { type AttentionOptions, attention, attentionBackward } from '../../src/o
 import { linear, linearBackward } from '../../src/ops/linear.js';
 import { gemm, matmul } from '../../src/ops/matmul.js';
 import { SgnsTrainer } from '../../src/ops/sgns.js';
+import * as F from '../../src/autograd/functional.js';
+import { Parameter } from '../../src/autograd/parameter.js';
+import { step } from '../../src/autograd/tape.js';
+import { sgdStep } from '../../src/ops/optim.js';
 import { expectSameBits } from '../helpers/assert.js';
 import { runNode } from '../helpers/node-process.js';
 import { installPlatform } from '../helpers/runtime.js';
@@ -225,6 +229,41 @@ function mask(B: number, S: number, dtype: 'int32' | 'float32' = 'int32'): Tenso
   for (let b = 0; b < B; b++) for (let j = 0; j < S; j++) m[b * S + j] = j < Math.max(1, S - 3 * b) ? 1 : 0;
   return Tensor.fromArray(m, [B, S], dtype);
 }
+
+describe('autograd through the threaded ops (no change at the call sites)', () => {
+  test('3 SGD steps of a one-block attention classifier: the same parameter bits with 1 and 2 threads', () => {
+    const [B, S, D, H, C] = [4, 32, 64, 4, 3];
+    const x = Tensor.randn([B, S, D], { seed: 1 });
+    const y = Tensor.fromArray(Int32Array.from([0, 1, 2, 1]), [B], 'int32');
+    const keyMask = mask(B, S);
+    const train = (): Float32Array[] => {
+      const params = [
+        new Parameter(Tensor.randn([3 * D, D], { seed: 2, std: 0.1 })),
+        new Parameter(Tensor.zeros([3 * D])),
+        new Parameter(Tensor.randn([D, D], { seed: 3, std: 0.1 })),
+        new Parameter(Tensor.randn([C, D], { seed: 4, std: 0.1 })),
+      ];
+      const [wqkv, bqkv, wo, wc] = params as [Parameter, Parameter, Parameter, Parameter];
+      for (let i = 0; i < 3; i++) {
+        step(() => {
+          const [q, k, v] = F.split(F.linear(x, wqkv, bqkv), [D, D, D]).map((t) => F.splitHeads(t, H));
+          const a = F.attention(q!, k!, v!, { keyMask, causal: true, dropout: { p: 0.1, seed: 5, counter: i * 1e6 } });
+          const h = F.linear(F.mergeHeads(a), wo, undefined, { activation: 'relu' });
+          const loss = F.crossEntropy(F.linear(F.meanPool(h, { mask: keyMask }), wc), y);
+          loss.backward();
+          for (const p of params) sgdStep(p.value, p.grad!, {}, { lr: 0.1 });
+          for (const p of params) p.zeroGrad();
+        });
+      }
+      const out = params.map((p) => p.value.toArray());
+      for (const p of params) p.dispose();
+      return out;
+    };
+    const { one, two, posted } = both(train);
+    expect(posted).toBeGreaterThan(0);
+    for (let i = 0; i < one.length; i++) expectSameBits(two[i]!, one[i]!);
+  });
+});
 
 describe('around the async pool', () => {
   test('a worker with a call in flight is left out of a task: the main thread does every chunk', async () => {
