@@ -27,7 +27,9 @@ const SPIN_MS = 0.2;
  * The code each worker runs, as plain JavaScript so it needs no file next to
  * the bundle: Node evaluates it in a worker_thread, browsers load it from a
  * Blob URL. A worker instantiates the shared-memory build over the memory it is
- * sent and then runs kernel calls `{ id, fn, args }` one at a time.
+ * sent and then runs kernel calls `{ id, fn, args }` one at a time; after a
+ * `serve` message it leaves the message loop and takes chunks of synchronous
+ * tasks from its slot of the control buffer until told to leave.
  */
 const WORKER_SOURCE = /* js */ `
 'use strict';
