@@ -296,7 +296,24 @@ export function attention_fwd(q: usize, k: usize, v: usize, keymask: usize, out:
                               B: i32, H: i32, S: i32, D: i32, scale: f32, causal: i32,
                               threshold: u32, keepScale: f32, key0: u32, key1: u32, stream: u32,
                               ctrLo: u32, ctrHi: u32): void {
+  attention_fwd_range(q, k, v, keymask, out, lse, work, B, H, S, D, scale, causal,
+    threshold, keepScale, key0, key1, stream, ctrLo, ctrHi, 0, B * H);
+}
+
+/**
+ * attention_fwd restricted to the heads bh in [bh0, bh1) of the B * H heads
+ * (bh = b * H + h): the same arguments (full-size tensors, pointers to their
+ * start), and only those heads' out and lse rows are written. Each head is
+ * computed exactly as by attention_fwd (same dropout words, same order), so
+ * threads running disjoint ranges, each with its own `work`, give the same bits
+ * as one call.
+ */
+export function attention_fwd_range(q: usize, k: usize, v: usize, keymask: usize, out: usize, lse: usize, work: usize,
+                                    B: i32, H: i32, S: i32, D: i32, scale: f32, causal: i32,
+                                    threshold: u32, keepScale: f32, key0: u32, key1: u32, stream: u32,
+                                    ctrLo: u32, ctrHi: u32, bh0: i32, bh1: i32): void {
   assert(B >= 0 && H >= 0 && S >= 0 && D >= 1, 'attention_fwd: bad dims');
+  assert(bh0 >= 0 && bh0 <= bh1 && bh1 <= B * H, 'attention_fwd: bad head range');
   assert((work & 15) == 0, 'attention_fwd: work must be 16-byte aligned');
   if (B == 0 || H == 0 || S == 0) return;
   const bs = block_size(S);
@@ -320,7 +337,7 @@ export function attention_fwd(q: usize, k: usize, v: usize, keymask: usize, out:
   const zero = f32x4.splat(0);
   const one = f32x4.splat(1);
   const headBytes = (<usize>S * <usize>D) << 2;
-  for (let bh = 0; bh < B * H; bh++) {
+  for (let bh = bh0; bh < bh1; bh++) {
     const qh = q + <usize>bh * headBytes;
     const kh = k + <usize>bh * headBytes;
     const vh = v + <usize>bh * headBytes;
@@ -432,7 +449,23 @@ export function attention_bwd(q: usize, k: usize, v: usize, out: usize, lse: usi
                               B: i32, H: i32, S: i32, D: i32, scale: f32, causal: i32,
                               threshold: u32, keepScale: f32, key0: u32, key1: u32, stream: u32,
                               ctrLo: u32, ctrHi: u32): void {
+  attention_bwd_range(q, k, v, out, lse, dout, keymask, dq, dk, dv, work, B, H, S, D, scale, causal,
+    threshold, keepScale, key0, key1, stream, ctrLo, ctrHi, 0, B * H);
+}
+
+/**
+ * attention_bwd restricted to the heads bh in [bh0, bh1): only those heads'
+ * dq, dk, dv are read and written. A head's gradients depend on that head
+ * alone, so disjoint ranges on separate threads (own `work` each) give the
+ * same bits as one call.
+ */
+export function attention_bwd_range(q: usize, k: usize, v: usize, out: usize, lse: usize, dout: usize, keymask: usize,
+                                    dq: usize, dk: usize, dv: usize, work: usize,
+                                    B: i32, H: i32, S: i32, D: i32, scale: f32, causal: i32,
+                                    threshold: u32, keepScale: f32, key0: u32, key1: u32, stream: u32,
+                                    ctrLo: u32, ctrHi: u32, bh0: i32, bh1: i32): void {
   assert(B >= 0 && H >= 0 && S >= 0 && D >= 1, 'attention_bwd: bad dims');
+  assert(bh0 >= 0 && bh0 <= bh1 && bh1 <= B * H, 'attention_bwd: bad head range');
   assert((work & 15) == 0, 'attention_bwd: work must be 16-byte aligned');
   if (B == 0 || H == 0 || S == 0) return;
   const bs = block_size(S);
@@ -463,7 +496,7 @@ export function attention_bwd(q: usize, k: usize, v: usize, out: usize, lse: usi
   const ninf = f32x4.splat(NEG_INF);
   const zero = f32x4.splat(0);
   const headBytes = (<usize>S * <usize>D) << 2;
-  for (let bh = 0; bh < B * H; bh++) {
+  for (let bh = bh0; bh < bh1; bh++) {
     const qh = q + <usize>bh * headBytes;
     const kh = k + <usize>bh * headBytes;
     const vh = v + <usize>bh * headBytes;

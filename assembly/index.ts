@@ -14,3 +14,4 @@ export { ft_supervised_train_f32, ft_supervised_predict_f32 } from './fasttext';
 export { sgns_train, sgns_scratch_bytes, sgns_draw_negatives } from './sgns';
 export { mean_pool_fwd, mean_pool_bwd, max_pool_fwd, max_pool_bwd, first_pool_fwd, first_pool_bwd } from './pool';
 export { copy2d_f32, swap_axes12_f32, transpose_last2_f32 } from './layout';
+export { attention_fwd_range, attention_bwd_range } from './attention';

@@ -93,3 +93,6 @@ export type {
   LayerNormOptions as LayerNormModuleOptions, FeedForwardOptions, Activation as FeedForwardActivation, MultiHeadAttentionOptions, AttentionCallOptions, TransformerLayerOptions, TransformerEncoderOptions,
   TransformerEmbeddingsOptions,
 } from './nn/index.js';
+// threads (issue 5): GEMM and attention split over the calling thread and the worker pool
+export { setThreads, getThreads } from './core/threads.js';
+export type { ThreadOptions } from './core/threads.js';

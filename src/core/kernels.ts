@@ -116,6 +116,20 @@ export interface Kernels {
   copy2d_f32(src: number, dst: number, rows: number, cols: number, ldSrc: number, ldDst: number, acc: number): void;
   swap_axes12_f32(x: number, out: number, A: number, B: number, C: number, D: number, acc: number): void;
   transpose_last2_f32(x: number, out: number, N: number, R: number, C: number, acc: number): void;
+  // threads (attention over a range [bh0, bh1) of the B * H heads)
+  attention_fwd_range(
+    q: number, k: number, v: number, keymask: number, out: number, lse: number, work: number,
+    B: number, H: number, S: number, D: number, scale: number, causal: number,
+    threshold: number, keepScale: number, key0: number, key1: number, stream: number, ctrLo: number, ctrHi: number,
+    bh0: number, bh1: number,
+  ): void;
+  attention_bwd_range(
+    q: number, k: number, v: number, out: number, lse: number, dout: number, keymask: number,
+    dq: number, dk: number, dv: number, work: number,
+    B: number, H: number, S: number, D: number, scale: number, causal: number,
+    threshold: number, keepScale: number, key0: number, key1: number, stream: number, ctrLo: number, ctrHi: number,
+    bh0: number, bh1: number,
+  ): void;
 }
 
 /** Epilogue activation codes shared with assembly/gemm.ts. */

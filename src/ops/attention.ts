@@ -1,6 +1,8 @@
 import { ArgumentError, DTypeError, ShapeError, formatShape } from '../core/errors.js';
 import { type Runtime, rt } from '../core/runtime.js';
 import { Tensor, expectTensor } from '../core/tensor.js';
+import { getThreads, parallelMin, runChunks, splitRange } from '../core/threads.js';
+
 
 export interface AttentionOptions {
   /**
@@ -128,13 +130,31 @@ function expectLike(fn: string, name: string, t: unknown, shape: readonly number
   return x;
 }
 
-/** Run `f` with a scratch block of attention_workspace_bytes(S, D), freed afterwards. */
-function withWorkspace(r: Runtime, p: Prepared, f: (work: number) => void): void {
-  const work = r.heap.alloc(r.kernels.attention_workspace_bytes(p.S, p.D));
+/** Head ranges per thread: several, so a thread that starts late is made up for by the others. */
+const CHUNKS_PER_THREAD = 4;
+
+/**
+ * Run an attention kernel over all B * H heads: `args(bh0, bh1)` is its
+ * argument list for heads [bh0, bh1), with the workspace (argument
+ * `workArg`) filled in per thread. With getThreads() > 1 and
+ * B H S^2 D >= the attentionMinMacs of setThreads, the heads are cut into
+ * contiguous ranges run by the threads at once (runChunks), each thread with
+ * its own attention_workspace_bytes(S, D) block; each head is computed exactly
+ * as in the one-call kernel, so the bits are the same.
+ */
+function runHeads(r: Runtime, p: Prepared, fn: 'attention_fwd_range' | 'attention_bwd_range', workArg: number, args: (bh0: number, bh1: number) => number[]): void {
+  const heads = p.B * p.H;
+  const threads = r.pool === undefined ? 1 : getThreads();
+  const cut = threads > 1 && heads * p.S * p.S * p.D >= parallelMin().attentionMacs ? splitRange(heads, threads * CHUNKS_PER_THREAD, 1) : [0, heads];
+  const chunks: number[][] = [];
+  for (let t = 0; t + 1 < cut.length; t++) chunks.push(args(cut[t]!, cut[t + 1]!));
+  const bytes = r.kernels.attention_workspace_bytes(p.S, p.D);
+  const works: number[] = [];
   try {
-    f(work);
+    for (let t = 0; t < (chunks.length > 1 ? threads : 1); t++) works.push(r.heap.alloc(bytes));
+    runChunks(r, fn, chunks, workArg, works);
   } finally {
-    r.heap.free(work);
+    for (const w of works) r.heap.free(w);
     p.tmp?.dispose();
   }
 }
@@ -165,10 +185,8 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOpt
   }
   const lse = Tensor.empty([p.B, p.H, p.S]);
   const o = out;
-  withWorkspace(r, p, (work) => {
-    r.kernels.attention_fwd(q.offset, k.offset, v.offset, p.mask, o.offset, lse.offset, work,
-      p.B, p.H, p.S, p.D, p.scale, p.causal, p.threshold, p.keepScale, p.key0, p.key1, p.stream, p.ctrLo, p.ctrHi);
-  });
+  runHeads(r, p, 'attention_fwd_range', 6, (bh0, bh1) => [q.offset, k.offset, v.offset, p.mask, o.offset, lse.offset, 0,
+    p.B, p.H, p.S, p.D, p.scale, p.causal, p.threshold, p.keepScale, p.key0, p.key1, p.stream, p.ctrLo, p.ctrHi, bh0, bh1]);
   return { out, lse };
 }
 
@@ -198,11 +216,9 @@ export function attentionBackward(q: Tensor, k: Tensor, v: Tensor, out: Tensor, 
     p.tmp?.dispose();
     throw e;
   }
-  withWorkspace(r, p, (work) => {
-    r.kernels.attention_bwd(q.offset, k.offset, v.offset, out.offset, lse.offset, dout.offset, p.mask,
-      grads.dq.offset, grads.dk.offset, grads.dv.offset, work,
-      p.B, p.H, p.S, p.D, p.scale, p.causal, p.threshold, p.keepScale, p.key0, p.key1, p.stream, p.ctrLo, p.ctrHi);
-  });
+  runHeads(r, p, 'attention_bwd_range', 10, (bh0, bh1) => [q.offset, k.offset, v.offset, out.offset, lse.offset, dout.offset, p.mask,
+    grads.dq.offset, grads.dk.offset, grads.dv.offset, 0,
+    p.B, p.H, p.S, p.D, p.scale, p.causal, p.threshold, p.keepScale, p.key0, p.key1, p.stream, p.ctrLo, p.ctrHi, bh0, bh1]);
 }
 
 /**

@@ -2,6 +2,7 @@ import { ArgumentError, ShapeError, formatShape } from '../core/errors.js';
 import { ACT_NONE, ACT_RELU } from '../core/kernels.js';
 import { type Runtime, generation, rt } from '../core/runtime.js';
 import { Tensor, expectTensor } from '../core/tensor.js';
+import { gemmF32 } from './parallel.js';
 
 // A dense layer over any leading shape, PyTorch's F.linear: y = x W^T + b with
 // W stored [out, in], on the GEMM kernel without reshaping x (a [batch, seq, in]
@@ -66,7 +67,7 @@ export function linear(x: Tensor, weight: Tensor, options: LinearOptions = {}): 
   if (options.bias !== undefined) expectLike(fn, 'bias', options.bias, [N]);
   const y = Tensor.empty([...x.shape.slice(0, -1), N]);
   if (M > 0 && N > 0) {
-    r.kernels.gemm_f32(x.offset, weight.offset, options.bias?.offset ?? 0, y.offset, work(r), M, N, K, K, K, N, 0, 1, 1, 0, act);
+    gemmF32(r, x.offset, weight.offset, options.bias?.offset ?? 0, y.offset, work(r), M, N, K, K, K, N, 0, 1, 1, 0, act);
   }
   return y;
 }
@@ -96,8 +97,8 @@ export function linearBackward(x: Tensor, weight: Tensor, y: Tensor, dy: Tensor,
   }
   try {
     const w = work(r);
-    if (dx !== undefined && K > 0) r.kernels.gemm_f32(g.offset, weight.offset, 0, dx.offset, w, M, K, N, N, K, K, 0, 0, 1, 1, ACT_NONE);
-    if (dweight !== undefined && K > 0) r.kernels.gemm_f32(g.offset, x.offset, 0, dweight.offset, w, N, K, M, N, K, K, 1, 0, 1, 1, ACT_NONE);
+    if (dx !== undefined && K > 0) gemmF32(r, g.offset, weight.offset, 0, dx.offset, w, M, K, N, N, K, K, 0, 0, 1, 1, ACT_NONE);
+    if (dweight !== undefined && K > 0) gemmF32(r, g.offset, x.offset, 0, dweight.offset, w, N, K, M, N, K, K, 1, 0, 1, 1, ACT_NONE);
     if (dbias !== undefined) r.kernels.sum_rows_f32(g.offset, dbias.offset, M, N);
   } finally {
     if (g !== dy) g.dispose();

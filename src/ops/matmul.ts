@@ -2,6 +2,7 @@ import { ArgumentError, DTypeError, ShapeError, formatShape } from '../core/erro
 import { ACT_NONE, ACT_RELU } from '../core/kernels.js';
 import { type Runtime, generation, rt } from '../core/runtime.js';
 import { Tensor, expectTensor } from '../core/tensor.js';
+import { gemmF32 } from './parallel.js';
 
 export type Activation = 'none' | 'relu';
 
@@ -86,7 +87,7 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
     out = Tensor.empty([m, n]);
   }
   const work = gemmWorkspace(r);
-  r.kernels.gemm_f32(a.offset, b.offset, biasPtr, out.offset, work, m, n, k, a1, b1, n, ta ? 1 : 0, tb ? 1 : 0, alpha, beta, act);
+  gemmF32(r, a.offset, b.offset, biasPtr, out.offset, work, m, n, k, a1, b1, n, ta ? 1 : 0, tb ? 1 : 0, alpha, beta, act);
   return out;
 }
 
@@ -203,7 +204,7 @@ export function gemm(a: Float32Array, b: Float32Array, options: GemmOptions): Fl
   f.set(b.subarray(0, bLen), pb >>> 2);
   if (beta !== 0) f.set(c.subarray(0, cLen), pc >>> 2);
   if (bias !== undefined) f.set(bias, pbias >>> 2);
-  r.kernels.gemm_f32(pa, pb, bias !== undefined ? pbias : 0, pc, work, m, n, k, lda, ldb, ldc, ta ? 1 : 0, tb ? 1 : 0, alpha, beta, act);
+  gemmF32(r, pa, pb, bias !== undefined ? pbias : 0, pc, work, m, n, k, lda, ldb, ldc, ta ? 1 : 0, tb ? 1 : 0, alpha, beta, act);
   if (ldc === n) {
     c.set(new Float32Array(r.memory.buffer, pc, cLen));
   } else {
