@@ -100,3 +100,5 @@ export { fitModel, epochBatches } from './models/fit.js';
 export type { FitOptions, FitProgress, FitResult, FitTarget } from './models/fit.js';
 export { TextClassifier } from './models/classifier.js';
 export type { ClassifierConfig, ClassificationExample, ResolvedClassifierConfig } from './models/classifier.js';
+export { SequenceTagger } from './models/tagger.js';
+export type { TaggerConfig, TaggingExample, ResolvedTaggerConfig } from './models/tagger.js';
