@@ -4,7 +4,7 @@
  * Inputs longer than `maxLen` keep their first maxLen tokens.
  */
 import { ArgumentError, FormatError } from '../core/errors.js';
-import { noGrad, step, tape, type Variable } from '../autograd/tape.js';
+import { noGrad, tape, type Variable } from '../autograd/tape.js';
 import * as F from '../autograd/functional.js';
 import { Tensor } from '../core/tensor.js';
 import { encodeSafetensors, decodeSafetensors } from '../io/safetensors.js';
@@ -132,7 +132,7 @@ export class TextClassifier extends EncoderModel {
         const idx = order.slice(s, s + batchSize);
         const batch = this.makeBatch(data, idx.map((i) => units[i]!), false);
         try {
-          const l = step(() => noGrad(() => this.logits(batch).toArray() as Float32Array));
+          const l = noGrad(() => this.logits(batch).toArray() as Float32Array);
           idx.forEach((i, r) => out.set(l.subarray(r * C, (r + 1) * C), i * C));
         } finally {
           EncoderModel.disposeBatch(batch);

@@ -6,7 +6,7 @@
  */
 import { ArgumentError } from '../core/errors.js';
 import { Tensor } from '../core/tensor.js';
-import { noGrad, step, tape, type Variable } from '../autograd/tape.js';
+import { noGrad, tape, type Variable } from '../autograd/tape.js';
 import * as F from '../autograd/functional.js';
 import { encodeSafetensors } from '../io/safetensors.js';
 import { EncoderModel, chunkUnits, resolveEncoderConfig, type EncoderModelConfig, type ResolvedEncoderConfig, type SequenceInput, type Unit, type PaddedBatch } from './encoder-model.js';
@@ -98,7 +98,7 @@ export class SequenceTagger extends EncoderModel {
         const bu = order.slice(s, s + batchSize).map((i) => units[i]!);
         const batch = this.makeBatch(data, bu, false);
         try {
-          const l = step(() => noGrad(() => this.logits(batch).toArray() as Float32Array));
+          const l = noGrad(() => this.logits(batch).toArray() as Float32Array);
           bu.forEach((u, b) => out[u.ex]!.set(l.subarray(b * batch.S * T, (b * batch.S + u.len) * T), u.start * T));
         } finally {
           EncoderModel.disposeBatch(batch);

@@ -96,6 +96,8 @@ describe('TextClassifier', () => {
         const alone = m.predict(x.ids, x.subwords);
         const batch = m.predictBatch([{ ids: [1, 2, 3, 4, 5, 6, 7, 8, 9], subwords: Array.from({ length: 9 }, () => [0, 1, 2, 3]) }, x, { ids: [9, 9, 9, 9, 9] }]);
         for (let c = 0; c < 3; c++) expect(Math.abs(batch[1]![c]! - alone[c]!)).toBeLessThan(1e-5);
+        expect(lib.tape.tensorCount).toBe(0); // prediction leaves nothing on the tape
+        expect(lib.step(() => m.predict(x.ids, x.subwords))).toEqual(alone); // and works inside a caller's step
         m.dispose();
       }
     }
