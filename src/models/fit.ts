@@ -179,6 +179,20 @@ export function epochBatches(units: readonly Unit[], batchSize: number, sortWind
   return { batches, counter: rng.counter };
 }
 
+/** FNV-1a (32 bits) over every example's length and token ids: resuming checks that the data are the same. */
+function idsHash(data: readonly SequenceInput[]): number {
+  let h = 0x811c9dc5;
+  const mix = (x: number) => {
+    h = Math.imul(h ^ (x & 0xffff), 0x01000193);
+    h = Math.imul(h ^ (x >>> 16), 0x01000193);
+  };
+  for (const e of data) {
+    mix(e.ids.length);
+    for (let i = 0; i < e.ids.length; i++) mix(e.ids[i]!);
+  }
+  return h >>> 0;
+}
+
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
 /** The shared loop behind `fit`. `kind` is the model class name (checked on resume). */
@@ -197,7 +211,10 @@ export async function fitModel<E extends SequenceInput>(fn: string, target: FitT
   const perEpoch = Math.ceil(units.length / o.batchSize);
   const totalSteps = o.epochs * perEpoch;
   const seed = model.config.seed;
-  const fitMeta = { epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, weightDecay: o.weightDecay, warmup: o.warmup, clip: o.clip, sortWindow: o.sortWindow, units: units.length };
+  const fitMeta = {
+    epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, weightDecay: o.weightDecay, warmup: o.warmup, clip: o.clip, sortWindow: o.sortWindow, units: units.length,
+    tokens: idsHash(train),
+  };
 
   const opt = new AdamW(defaultParamGroups(model.namedParameters()), { lr: o.lr, weightDecay: o.weightDecay });
   const sched = new LRScheduler(opt, linearWarmupDecay({ warmupSteps: Math.round(o.warmup * totalSteps), totalSteps }));
@@ -214,7 +231,10 @@ export async function fitModel<E extends SequenceInput>(fn: string, target: FitT
       }
       const f = m.fit as Record<string, unknown>;
       for (const [k, v] of Object.entries(fitMeta)) {
-        if (f?.[k] !== v) throw new ArgumentError(`${fn}: options.${k === 'units' ? 'train (batch units)' : k} must equal the checkpoint's ${JSON.stringify(f?.[k])}, got ${v}`);
+        if (f?.[k] !== v) {
+          const what = k === 'units' ? 'train (its number of batch units)' : k === 'tokens' ? 'train (the hash of its token ids)' : `options.${k}`;
+          throw new ArgumentError(`${fn}: ${what} must equal the checkpoint's ${JSON.stringify(f?.[k])}, got ${v}`);
+        }
       }
       if (ck.optimizer === null) throw new ArgumentError(`${fn}: options.resumeFrom must hold the optimizer state, got none`);
       model.loadStateDict(ck.weights);

@@ -132,6 +132,8 @@ describe('TextClassifier', () => {
     // wrong options or config are typed errors
     await expect(new TextClassifier(cfg).fit(data, { ...opts, batchSize: 4, resumeFrom: saved.get(12)! })).rejects.toThrow(/batchSize must equal the checkpoint's 8, got 4/);
     await expect(new TextClassifier({ ...cfg, seed: 8 }).fit(data, { ...opts, resumeFrom: saved.get(12)! })).rejects.toThrow(ArgumentError);
+    const other = data.map((e, i) => (i === 3 ? { ...e, ids: Array.from(e.ids, (t, j) => (j === 0 ? (t === 4 ? 5 : 4) : t)) } : e));
+    await expect(new TextClassifier(cfg).fit(other, { ...opts, resumeFrom: saved.get(12)! })).rejects.toThrow(/train \(the hash of its token ids\) must equal the checkpoint's/);
     for (const m of [full, b, c]) m.dispose();
   });
 
