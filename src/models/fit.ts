@@ -8,6 +8,7 @@
  * Every step runs inside autograd `step()`, so memory in use is flat.
  */
 import { ArgumentError } from '../core/errors.js';
+import { getThreads, setThreads } from '../core/threads.js';
 import { Philox } from '../core/rng.js';
 import { step, type Variable } from '../autograd/tape.js';
 import { AdamW } from '../optim/optimizer.js';
@@ -31,7 +32,7 @@ export interface FitOptions<E = unknown> {
   warmup?: number;
   /** Global-norm gradient clipping; 0 = off; default 1.0. */
   clip?: number;
-  /** Threads for GEMM / attention; default 1. Validated (integer in [1, 64]); this build trains on 1 thread whatever the value (see docs/models.md). */
+  /** Threads for GEMM / attention (setThreads for the run, restored after); > 1 needs `init({ threads: n })` first. Default 1. Results are bit-identical to 1 thread. */
   threads?: number;
   /** Evaluated after each epoch (in eval mode, no dropout): reported in progress and in the result. */
   valid?: readonly E[];
@@ -216,6 +217,9 @@ export async function fitModel<E extends SequenceInput>(fn: string, target: FitT
     tokens: idsHash(train),
   };
 
+  // threads > 1: GEMM and attention split over the worker pool (bit-identical to 1 thread); the setting is restored after.
+  const prevThreads = getThreads();
+  if (o.threads !== prevThreads) setThreads(o.threads);
   const opt = new AdamW(defaultParamGroups(model.namedParameters()), { lr: o.lr, weightDecay: o.weightDecay });
   const sched = new LRScheduler(opt, linearWarmupDecay({ warmupSteps: Math.round(o.warmup * totalSteps), totalSteps }));
   let pos: Position = { step: 0, epoch: 0, batch: 0, shuffleCounter: 0 };
@@ -329,5 +333,6 @@ export async function fitModel<E extends SequenceInput>(fn: string, target: FitT
   } finally {
     model.eval();
     opt.dispose();
+    if (getThreads() !== prevThreads) setThreads(prevThreads);
   }
 }

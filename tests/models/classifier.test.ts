@@ -193,13 +193,12 @@ describe('TextClassifier', () => {
     s.dispose();
   });
 
-  test('threads: accepted (validated) and the run equals the 1-thread run; long inputs keep their first maxLen tokens', async () => {
+  test('threads: 2 without a worker pool is a typed error (tests/models/threads.test.ts runs it); long inputs keep their first maxLen tokens', async () => {
     const cfg = { vocabSize: VOCAB, numClasses: 2, dim: 8, heads: 2, layers: 1, maxLen: 4, seed: 5 };
     const data = orderData(8, 12);
     const a = new TextClassifier(cfg), b = new TextClassifier(cfg);
     await a.fit(data, { epochs: 1, batchSize: 4 });
-    await b.fit(data, { epochs: 1, batchSize: 4, threads: 2 });
-    expect(bitsOf(a)).toEqual(bitsOf(b));
+    await expect(b.fit(data, { epochs: 1, batchSize: 4, threads: 2 })).rejects.toThrow(/threads must be at most the worker pool size, got 2 with no worker pool/);
     expect(a.predict([3, 4, 5, 6, 1, 2, 1])).toEqual(a.predict([3, 4, 5, 6]));
     a.dispose();
     b.dispose();
