@@ -14,7 +14,8 @@ export default defineConfig({
     reporters: ['default', new CountReporter()],
     projects: [
       {
-        test: { name: 'node', environment: 'node', include: ['tests/**/*.test.ts'], exclude: ['tests/browser/**'] },
+        // Projects do not inherit the root `test` options: each sets the timeout (a bound on hangs, not a speed assertion).
+        test: { name: 'node', environment: 'node', include: ['tests/**/*.test.ts'], exclude: ['tests/browser/**'], testTimeout: 60_000 },
       },
       {
         // Pre-bundle what the browser tests import, so Vite does not reload mid-run.
@@ -26,6 +27,7 @@ export default defineConfig({
         },
         test: {
           name: 'chromium',
+          testTimeout: 60_000,
           include: ['tests/**/*.test.ts'],
           exclude: ['tests/node/**'],
           browser: {
