@@ -32,6 +32,7 @@ const STEPS = { ours: QUICK ? 3 : 8, tfjs: QUICK ? 1 : 3 };
 const WARMUP_OURS = QUICK ? 1 : 2;
 const PROFILE_STEPS = QUICK ? 1 : 3;
 const T0 = Date.now();
+const LOAD0 = os.loadavg().map((x) => x.toFixed(1)).join(' ');
 
 // The model (both implementations).
 const V = 8000; // vocabulary
@@ -261,12 +262,45 @@ for (let r = 0; r < ROUNDS; r++) {
     `(${ratios.tfjs.at(-1).toFixed(2)}×), tfjs-wasm NN grads ${(median(round.tfjsNN) * 1e3).toFixed(0)} ms/step (${ratios.tfjsNN.at(-1).toFixed(2)}×)`);
 }
 const oursMem = memoryStats();
-const spread = (xs) => (Math.max(...xs) - Math.min(...xs)) / median(xs);
+const spread = (xs) => (xs.length < 2 ? NaN : (Math.max(...xs) - Math.min(...xs)) / median(xs));
+const spreadCell = (x) => (Number.isNaN(x) ? '— (1 step)' : `${(x * 100).toFixed(0)}%`);
 const res = {
   ours1: median(t1.ours), tfjs1: median(t1.tfjs), tfjsNN1: median(t1.tfjsNN),
   ratio: median(ratios.tfjs), ratioNN: median(ratios.tfjsNN),
   oursSpread: spread(t1.ours), tfjsSpread: spread(t1.tfjs), tfjsNNSpread: spread(t1.tfjsNN),
 };
+
+/**
+ * tfjs's own per-kernel times (tf.profile, wall clock around each kernel of one
+ * step), grouped by kernel name: where the tfjs step goes.
+ */
+async function profileTfjs(key) {
+  const info = await tf.profile(() => { runners[key](); });
+  const byName = new Map();
+  let total = 0;
+  let wrappers = 0;
+  for (const k of info.kernels) {
+    const t = await k.kernelTimeMs;
+    // tf.customGrad's forward is recorded as one more "kernel" named "forward"
+    // whose time contains the kernels it ran (also recorded): not counted.
+    if (k.name === 'forward') {
+      wrappers++;
+      continue;
+    }
+    const e = byName.get(k.name) ?? { ms: 0, calls: 0 };
+    e.ms += t;
+    e.calls++;
+    total += t;
+    byName.set(k.name, e);
+  }
+  return { total, kernels: info.kernels.length - wrappers, byName: [...byName.entries()].sort((a, b) => b[1].ms - a[1].ms) };
+}
+const tfProf = {};
+for (const key of QUICK ? ['tfjsNN'] : ['tfjsNN', 'tfjs']) {
+  tfProf[key] = await profileTfjs(key);
+  const top = tfProf[key].byName.slice(0, 8).map(([n, e]) => `${n} ${e.ms.toFixed(0)} ms`).join(', ');
+  log(`tfjs profile, ${NAMES[key]}: ${tfProf[key].total.toFixed(0)} ms in ${tfProf[key].kernels} kernels; ${top}`);
+}
 tf.disposeVariables();
 
 // ---------------------------------------------------------------- phase 2: profile of ours (release build, 1 thread)
@@ -401,8 +435,18 @@ if (typeof lib.setThreads !== 'function') {
 } else if (typeof SharedArrayBuffer === 'undefined') {
   t2.why = 'not available: no SharedArrayBuffer';
 } else {
-  await init({ threads: 2 });
+  try {
+    await init({ threads: 2 });
+  } catch (e) {
+    t2.why = `not available: init({ threads: 2 }) failed: ${e.message}`;
+  }
+}
+if (t2.why === '') {
   const o = makeOurs();
+  lib.setThreads(2);
+  const firstT2 = o.step(); // the same first step as phase 1's, now on 2 threads
+  const t2Same = firstT2 === losses.ours[0] ? 'bit-identical' : `differs by ${Math.abs(firstT2 - losses.ours[0]).toExponential(2)}`;
+  log(`2 threads: first-step loss ${firstT2.toFixed(7)}, ${t2Same} to 1 thread's`);
   lib.setThreads(1);
   for (let w = 0; w < WARMUP_OURS; w++) o.step();
   lib.setThreads(2);
@@ -419,7 +463,7 @@ if (typeof lib.setThreads !== 'function') {
     speedups.push(median(round[1]) / median(round[2]));
     log(`threads round ${r + 1}/${ROUNDS}: mt build t1 ${(median(round[1]) * 1e3).toFixed(0)} ms/step, t2 ${(median(round[2]) * 1e3).toFixed(0)} ms/step, speed-up ${speedups.at(-1).toFixed(2)}×`);
   }
-  t2 = { available: true, mt1: median(mt[1]), mt2: median(mt[2]), speedup: median(speedups) };
+  t2 = { available: true, mt1: median(mt[1]), mt2: median(mt[2]), speedup: median(speedups), firstT2, t2Same };
   lib.setThreads(1);
   shutdown();
 }
@@ -428,13 +472,13 @@ if (typeof lib.setThreads !== 'function') {
 
 const tps = (sec) => fmt(TOKENS / sec);
 const rows = [
-  ['ours, 1 thread (release build)', ms(res.ours1 * 1e3), tps(res.ours1), `${(res.oursSpread * 100).toFixed(0)}%`, '1.00×', '—'],
-  ['tfjs-wasm, 1 thread', ms(res.tfjs1 * 1e3), tps(res.tfjs1), `${(res.tfjsSpread * 100).toFixed(0)}%`, `ours ${res.ratio.toFixed(2)}× faster`, '—'],
-  ['tfjs-wasm, 1 thread, NN-only matMul gradients', ms(res.tfjsNN1 * 1e3), tps(res.tfjsNN1), `${(res.tfjsNNSpread * 100).toFixed(0)}%`, `ours ${res.ratioNN.toFixed(2)}× faster`, '—'],
+  ['ours, 1 thread (release build)', ms(res.ours1 * 1e3), tps(res.ours1), spreadCell(res.oursSpread), '1.00×', '—'],
+  ['tfjs-wasm, 1 thread', ms(res.tfjs1 * 1e3), tps(res.tfjs1), spreadCell(res.tfjsSpread), `ours ${res.ratio.toFixed(2)}× faster`, '—'],
+  ['tfjs-wasm, 1 thread, NN-only matMul gradients', ms(res.tfjsNN1 * 1e3), tps(res.tfjsNN1), spreadCell(res.tfjsNNSpread), `ours ${res.ratioNN.toFixed(2)}× faster`, '—'],
 ];
 if (t2.available) {
   rows.push(['ours, 1 thread (shared-memory build)', ms(t2.mt1 * 1e3), tps(t2.mt1), '—', '—', '1.00×']);
-  rows.push(['ours, 2 threads (shared-memory build)', ms(t2.mt2 * 1e3), tps(t2.mt2), '—', `${(res.tfjs1 / t2.mt2).toFixed(2)}× tfjs-wasm`, `${t2.speedup.toFixed(2)}×`]);
+  rows.push(['ours, 2 threads (shared-memory build)', ms(t2.mt2 * 1e3), tps(t2.mt2), '—', `${(res.tfjs1 / t2.mt2).toFixed(2)}× (across phases)`, `${t2.speedup.toFixed(2)}×`]);
 } else {
   rows.push(['ours, 2 threads', '—', '—', '—', '—', t2.why]);
 }
@@ -454,7 +498,7 @@ const md = `
 
 - date: ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}
 - mode: ${QUICK ? 'quick (`npm run bench:transformer -- --quick`)' : 'full (`npm run bench:transformer`)'}; ${ROUNDS} interleaved round${ROUNDS > 1 ? 's' : ''}, each ${STEPS.ours} steps of ours and ${STEPS.tfjs} of each tfjs variant, after the 2 checked steps (and ${WARMUP_OURS} more warm-up steps of ours); wall time ${wall.toFixed(0)} s
-- CPU: ${cpu} (${os.cpus().length} logical cores), ${os.platform()} ${os.arch()}; Node ${process.version}; load average at the end ${load}${QUICK ? ' — quick mode on a shared machine: noisy figures' : ''}
+- CPU: ${cpu} (${os.cpus().length} logical cores), ${os.platform()} ${os.arch()}; Node ${process.version}; load average at the start ${LOAD0}, at the end ${load}${QUICK ? ' — quick mode on a shared machine: noisy figures' : ''}
 - wasm-nlp: release build, SIMD128, 1 thread; tfjs ${tf.version_core} (backend-wasm ${version_wasm}): threads ${tfjsThreads} (\`setThreadsCount(1)\` before \`setBackend('wasm')\`), SIMD ${tfjsSimd ? 'on' : 'off'}
 
 Model (the same in both, ${fmt(oursParams)} parameters): token embeddings ${V}×${D} + learned positions ${S}×${D}, ${L} post-norm
@@ -477,7 +521,8 @@ ${criterionLine}
   tfjs-wasm NN gradients ${losses.tfjsNN[0].toFixed(7)} (**${checks.tfjsNN[0].toExponential(2)}**); the bench fails above 1e-4.
 - Second step (after one Adam update, informative): ours ${losses.ours[1].toFixed(7)}, tfjs-wasm ${losses.tfjs[1].toFixed(7)} (${checks.tfjs[1].toExponential(2)}),
   NN gradients ${losses.tfjsNN[1].toFixed(7)} (${checks.tfjsNN[1].toExponential(2)}).
-- Parameter counts checked equal (${fmt(oursParams)}).
+- Parameter counts checked equal (${fmt(oursParams)}).${t2.available ? `
+- Ours on 2 threads (shared-memory build, same seed and batch): first-step loss ${t2.firstT2.toFixed(7)}, ${t2.t2Same} to 1 thread's.` : ''}
 
 ### Where ours's step goes
 
@@ -490,6 +535,14 @@ ${profTable}
 The step has ${(stepFlops / 1e9).toFixed(1)} GFLOP of GEMM-shaped work (linear layers ${((3 * 2 * TOKENS * linearMacsPerToken) / 1e9).toFixed(1)}, attention scores and context ${((3 * 2 * TOKENS * attnMacsPerToken) / 1e9).toFixed(1)});
 the GEMM rows run the linear layers' ${((3 * 2 * TOKENS * linearMacsPerToken) / 1e9).toFixed(1)} GFLOP at **${gemmGflops.toFixed(1)} GFLOP/s**.
 Wasm memory of ours after the timed steps: ${(oursMem.bytesInUse / 2 ** 20).toFixed(0)} MiB in use, peak ${(oursMem.peakBytesInUse / 2 ** 20).toFixed(0)} MiB.
+
+### Where tfjs's step goes
+
+${Object.entries(tfProf).map(([key, p]) => `${NAMES[key]}: one step (\`tf.profile\`, wall clock around each kernel) spends ${p.total.toFixed(0)} ms in ${fmt(p.kernels)} kernel calls; ` +
+  `by kernel: ${p.byName.slice(0, 12).map(([n, e]) => `${n} ${ms(e.ms)} ms (${e.calls})`).join(', ')}${p.byName.length > 12 ? ', …' : ''}.`).join('\n\n')}
+
+(Profiled after the timed rounds; \`tf.customGrad\`'s own "forward" records, which contain the kernels they ran, are left out.
+${QUICK ? 'Quick mode profiles only the NN-gradient variant; the full run also profiles plain tfjs-wasm.' : ''})
 
 ### How to read this
 
