@@ -314,6 +314,7 @@ tf.disposeVariables();
 async function profileOurs() {
   shutdown();
   const table = new Map(); // kernel -> { forward, backward, optimizer, release, calls }
+  const gemms = new Map(); // "phase|M×K×N|op" -> { ms, calls, flops }
   const phases = { forward: 0, backward: 0, optimizer: 0, release: 0 };
   let phase = 'forward';
   let on = false;
@@ -335,6 +336,16 @@ async function profileOurs() {
           if (e === undefined) table.set(name, (e = { forward: 0, backward: 0, optimizer: 0, release: 0, calls: 0 }));
           e[phase] += dt;
           e.calls++;
+          if (name === 'gemm_f32') {
+            // (a, b, bias, c, work, m, n, k, lda, ldb, ldc, transA, transB, alpha, beta, act)
+            const [m, n, k, tA, tB, beta] = [a[5], a[6], a[7], a[11], a[12], a[14]];
+            const key = `${phase}|${m}×${k}×${n}|${tA ? 'T' : 'N'}${tB ? 'T' : 'N'}${beta !== 0 ? ', β=1' : ''}`;
+            const g = gemms.get(key) ?? { ms: 0, calls: 0, flops: 0 };
+            g.ms += dt;
+            g.calls++;
+            g.flops += 2 * m * n * k;
+            gemms.set(key, g);
+          }
         }
       };
     }
@@ -367,8 +378,9 @@ async function profileOurs() {
   on = false;
   for (const k of Object.keys(phases)) phases[k] /= PROFILE_STEPS;
   for (const e of table.values()) for (const k of Object.keys(phases)) e[k] /= PROFILE_STEPS;
+  for (const g of gemms.values()) { g.ms /= PROFILE_STEPS; g.calls /= PROFILE_STEPS; g.flops /= PROFILE_STEPS; }
   shutdown();
-  return { table, phases, total, calls: [...table.values()].reduce((n, e) => n + e.calls, 0) / PROFILE_STEPS };
+  return { table, gemms, phases, total, calls: [...table.values()].reduce((n, e) => n + e.calls, 0) / PROFILE_STEPS };
 }
 
 /** Kernel name -> what it is, for the grouped breakdown. */
@@ -412,6 +424,14 @@ profRows.push(['JS outside kernels (tape, allocation, dispatch)', ms(jsRow('forw
 profRows.push(['**whole step**', ms(prof.phases.forward), ms(prof.phases.backward), ms(prof.phases.optimizer + prof.phases.release), ms(prof.total), '100%', '']);
 const profTable = markdownTable(['what', 'forward ms', 'backward ms', 'optimizer + release ms', 'total ms', 'share', 'kernels'], profRows, ['l', 'r', 'r', 'r', 'r', 'r', 'l']);
 log(profTable);
+const gemmRows = [...prof.gemms.entries()]
+  .sort((a, b) => b[1].ms - a[1].ms)
+  .map(([key, g]) => {
+    const [ph, shape, op] = key.split('|');
+    return [ph, shape, op, fmt(g.calls), ms(g.ms), (g.flops / (g.ms / 1e3) / 1e9).toFixed(1)];
+  });
+const gemmTable = markdownTable(['phase', 'M×K×N', 'op', 'calls', 'ms', 'GFLOP/s'], gemmRows, ['l', 'l', 'l', 'r', 'r', 'r']);
+log(gemmTable);
 
 // GEMM flops of one step, to read the GEMM row as GFLOP/s.
 const linearMacsPerToken = L * (4 * D * D + 2 * D * FF);
@@ -534,6 +554,10 @@ ${profTable}
 
 The step has ${(stepFlops / 1e9).toFixed(1)} GFLOP of GEMM-shaped work (linear layers ${((3 * 2 * TOKENS * linearMacsPerToken) / 1e9).toFixed(1)}, attention scores and context ${((3 * 2 * TOKENS * attnMacsPerToken) / 1e9).toFixed(1)});
 the GEMM rows run the linear layers' ${((3 * 2 * TOKENS * linearMacsPerToken) / 1e9).toFixed(1)} GFLOP at **${gemmGflops.toFixed(1)} GFLOP/s**.
+GEMM calls by shape (C[M×N] = op(A)[M×K] · op(B)[K×N]; β=1 accumulates into the gradient):
+
+${gemmTable}
+
 Wasm memory of ours after the timed steps: ${(oursMem.bytesInUse / 2 ** 20).toFixed(0)} MiB in use, peak ${(oursMem.peakBytesInUse / 2 ** 20).toFixed(0)} MiB.
 
 ### Where tfjs's step goes
