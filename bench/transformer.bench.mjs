@@ -517,7 +517,7 @@ const md = `
 ## Transformer training throughput
 
 - date: ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}
-- mode: ${QUICK ? 'quick (`npm run bench:transformer -- --quick`)' : 'full (`npm run bench:transformer`)'}; ${ROUNDS} interleaved round${ROUNDS > 1 ? 's' : ''}, each ${STEPS.ours} steps of ours and ${STEPS.tfjs} of each tfjs variant, after the 2 checked steps (and ${WARMUP_OURS} more warm-up steps of ours); wall time ${wall.toFixed(0)} s
+- mode: ${QUICK ? 'quick (`npm run bench:transformer -- --quick`)' : 'full (`npm run bench:transformer`)'}; ${ROUNDS} interleaved round${ROUNDS > 1 ? 's' : ''}, each ${STEPS.ours} steps of ours and ${STEPS.tfjs} of each tfjs variant, after the 2 checked steps (and ${WARMUP_OURS} more warm-up step${WARMUP_OURS > 1 ? 's' : ''} of ours); wall time ${wall.toFixed(0)} s
 - CPU: ${cpu} (${os.cpus().length} logical cores), ${os.platform()} ${os.arch()}; Node ${process.version}; load average at the start ${LOAD0}, at the end ${load}${QUICK ? ' — quick mode on a shared machine: noisy figures' : ''}
 - wasm-nlp: release build, SIMD128, 1 thread; tfjs ${tf.version_core} (backend-wasm ${version_wasm}): threads ${tfjsThreads} (\`setThreadsCount(1)\` before \`setBackend('wasm')\`), SIMD ${tfjsSimd ? 'on' : 'off'}
 
@@ -547,7 +547,7 @@ ${criterionLine}
 ### Where ours's step goes
 
 Kernel times of ours's step (release build, 1 thread, mean of ${PROFILE_STEPS} step${PROFILE_STEPS > 1 ? 's' : ''} after warm-up, ${fmt(prof.calls)} Wasm calls a step),
-measured by wrapping every Wasm export with a timer (about 1 µs per call of overhead, so this step is slower than the table's).
+measured by wrapping every Wasm export with a timer (under a microsecond per call: negligible at this call count; the profiled step differs from the table's by machine noise).
 "forward" runs up to the loss value, "backward" is \`loss.backward()\`, "optimizer + release" is \`opt.step()\`, \`zeroGrad()\` and the tape release.
 
 ${profTable}
@@ -580,8 +580,8 @@ ${QUICK ? 'Quick mode profiles only the NN-gradient variant; the full run also p
   its wasm backend runs in a scalar loop (see the GEMM section): that is what a tfjs user gets.
   **tfjs-wasm, NN-only matMul gradients**: the same, with every \`matMul\` a \`tf.customGrad\` whose gradients are
   \`matMul(dy, transpose(B))\` and \`matMul(transpose(A), dy)\`, so the backward GEMMs also run on XNNPACK: the strongest
-  tfjs baseline we know how to write with its public API (the criterion uses the plain one, as the issue states it). The wasm backend has
-  no \`UnsortedSegmentSum\` kernel, which \`gather\`'s registered gradient needs, so the embedding lookup is a
+  tfjs baseline we know how to write with its public API (the criterion uses the plain one, as the issue states it).
+  In both tfjs variants: the wasm backend has no \`UnsortedSegmentSum\` kernel, which \`gather\`'s registered gradient needs, so the embedding lookup is a
   \`tf.customGrad\` whose gradient is \`scatterND\` of d output into [vocab, d] (duplicate ids summed).
 - Dropout is 0 in both: tfjs's dropout draws from a stateful generator, so no counter-based mask could be reproduced
   in both, and the loss comparison needs identical computations.
