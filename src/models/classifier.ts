@@ -4,7 +4,7 @@
  * Inputs longer than `maxLen` keep their first maxLen tokens.
  */
 import { ArgumentError, FormatError } from '../core/errors.js';
-import { noGrad, tape, type Variable } from '../autograd/tape.js';
+import { tape, type Variable } from '../autograd/tape.js';
 import * as F from '../autograd/functional.js';
 import { Tensor } from '../core/tensor.js';
 import { encodeSafetensors, decodeSafetensors } from '../io/safetensors.js';
@@ -123,24 +123,10 @@ export class TextClassifier extends EncoderModel {
   private logitsOf(data: readonly SequenceInput[], units: readonly Unit[], batchSize: number): Float32Array {
     const C = this.config.numClasses;
     const out = new Float32Array(units.length * C);
-    const wasTraining = this.training;
-    this.eval();
-    try {
-      // longest first keeps padding low; results do not depend on the batching
-      const order = units.map((_, i) => i).sort((a, b) => units[b]!.len - units[a]!.len);
-      for (let s = 0; s < order.length; s += batchSize) {
-        const idx = order.slice(s, s + batchSize);
-        const batch = this.makeBatch(data, idx.map((i) => units[i]!), false);
-        try {
-          const l = noGrad(() => this.logits(batch).toArray() as Float32Array);
-          idx.forEach((i, r) => out.set(l.subarray(r * C, (r + 1) * C), i * C));
-        } finally {
-          EncoderModel.disposeBatch(batch);
-        }
-      }
-    } finally {
-      this.train(wasTraining);
-    }
+    // units[r].ex = r here (one unit per example): logits row r goes to out row r
+    this.evalBatches(data, units, batchSize, (batch) => this.logits(batch), (bu, _batch, l) => {
+      bu.forEach((u, r) => out.set(l.subarray(r * C, (r + 1) * C), u.ex * C));
+    });
     return out;
   }
 

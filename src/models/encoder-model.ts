@@ -7,7 +7,7 @@
  */
 import { ArgumentError, VocabError } from '../core/errors.js';
 import { Tensor } from '../core/tensor.js';
-import { tape, type Variable } from '../autograd/tape.js';
+import { noGrad, tape, type Variable } from '../autograd/tape.js';
 import * as F from '../autograd/functional.js';
 import { Module, Dropout, building } from '../nn/module.js';
 import { Embedding, Linear } from '../nn/layers.js';
@@ -249,6 +249,34 @@ export abstract class EncoderModel extends Module {
       mask: mk(mask, [B, S]),
       sub: subIds !== null ? { ids: mk(subIds, [B * S, G]), mask: mk(subMask!, [B * S, G]) } : null,
     };
+  }
+
+  /**
+   * Eval-mode inference over `units` in batches (longest first, which keeps
+   * padding low; results do not depend on the batching): `each` gets the units
+   * of a batch, the batch and the logits `logitsOf` returns for it, read out
+   * under noGrad. The training mode is restored after.
+   */
+  protected evalBatches(
+    data: readonly SequenceInput[], units: readonly Unit[], batchSize: number,
+    logitsOf: (batch: PaddedBatch) => Variable, each: (batchUnits: Unit[], batch: PaddedBatch, logits: Float32Array) => void,
+  ): void {
+    const wasTraining = this.training;
+    this.eval();
+    try {
+      const order = units.map((_, i) => i).sort((a, b) => units[b]!.len - units[a]!.len);
+      for (let s = 0; s < order.length; s += batchSize) {
+        const bu = order.slice(s, s + batchSize).map((i) => units[i]!);
+        const batch = this.makeBatch(data, bu, false);
+        try {
+          each(bu, batch, noGrad(() => logitsOf(batch).toArray() as Float32Array));
+        } finally {
+          EncoderModel.disposeBatch(batch);
+        }
+      }
+    } finally {
+      this.train(wasTraining);
+    }
   }
 
   /** Frees a batch made with own = false. */

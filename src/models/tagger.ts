@@ -6,7 +6,7 @@
  */
 import { ArgumentError } from '../core/errors.js';
 import { Tensor } from '../core/tensor.js';
-import { noGrad, tape, type Variable } from '../autograd/tape.js';
+import { tape, type Variable } from '../autograd/tape.js';
 import * as F from '../autograd/functional.js';
 import { encodeSafetensors } from '../io/safetensors.js';
 import { EncoderModel, chunkUnits, resolveEncoderConfig, type EncoderModelConfig, type ResolvedEncoderConfig, type SequenceInput, type Unit, type PaddedBatch } from './encoder-model.js';
@@ -90,23 +90,9 @@ export class SequenceTagger extends EncoderModel {
   private logitsOf(data: readonly SequenceInput[], units: readonly Unit[], batchSize: number): Float32Array[] {
     const T = this.config.numTags;
     const out = data.map((e) => new Float32Array(e.ids.length * T));
-    const wasTraining = this.training;
-    this.eval();
-    try {
-      const order = units.map((_, i) => i).sort((a, b) => units[b]!.len - units[a]!.len);
-      for (let s = 0; s < order.length; s += batchSize) {
-        const bu = order.slice(s, s + batchSize).map((i) => units[i]!);
-        const batch = this.makeBatch(data, bu, false);
-        try {
-          const l = noGrad(() => this.logits(batch).toArray() as Float32Array);
-          bu.forEach((u, b) => out[u.ex]!.set(l.subarray(b * batch.S * T, (b * batch.S + u.len) * T), u.start * T));
-        } finally {
-          EncoderModel.disposeBatch(batch);
-        }
-      }
-    } finally {
-      this.train(wasTraining);
-    }
+    this.evalBatches(data, units, batchSize, (batch) => this.logits(batch), (bu, batch, l) => {
+      bu.forEach((u, b) => out[u.ex]!.set(l.subarray(b * batch.S * T, (b * batch.S + u.len) * T), u.start * T));
+    });
     return out;
   }
 
