@@ -17,6 +17,18 @@ export interface GradCheckOptions {
 }
 
 /** Checks d sum(build(xs) * R) / d xs against central differences, for every element of every input. */
+/** d loss / d t[j] by central differences: t[j] ± eps (rounded to float32), restored after. */
+export function centralDifference(t: Tensor, j: number, eps: number, loss: () => number): number {
+  const orig = t.view()[j]!;
+  const xp = Math.fround(orig + eps), xm = Math.fround(orig - eps);
+  t.view()[j] = xp;
+  const fp = loss();
+  t.view()[j] = xm;
+  const fm = loss();
+  t.view()[j] = orig;
+  return (fp - fm) / (xp - xm);
+}
+
 export function gradCheck(build: (...xs: Variable[]) => Variable, inputs: Tensor[], o: GradCheckOptions = {}): void {
   const eps = o.eps ?? 1e-2;
   const rtol = o.rtol ?? 1e-2;
@@ -47,14 +59,7 @@ export function gradCheck(build: (...xs: Variable[]) => Variable, inputs: Tensor
     });
   for (const [k, t] of inputs.entries()) {
     for (let j = 0; j < t.size; j++) {
-      const orig = t.view()[j]!;
-      const xp = Math.fround(orig + eps), xm = Math.fround(orig - eps);
-      t.view()[j] = xp;
-      const fp = loss();
-      t.view()[j] = xm;
-      const fm = loss();
-      t.view()[j] = orig;
-      const num = (fp - fm) / (xp - xm);
+      const num = centralDifference(t, j, eps, loss);
       const got = analytic[k]![j]!;
       if (!(Math.abs(got - num) <= atol + rtol * Math.abs(num))) {
         expect.fail(`input ${k} element ${j}: analytic ${got}, finite differences ${num} (eps ${eps})`);

@@ -9,6 +9,7 @@ import { Tensor } from '../../src/core/tensor.js';
 import { type Variable, noGrad, step, variable } from '../../src/autograd/tape.js';
 import type { Module } from '../../src/nn/index.js';
 import { seededValues } from '../reference/softmax.js';
+import { centralDifference } from './gradcheck.js';
 
 export interface ModuleGradCheckOptions {
   eps?: number;
@@ -60,14 +61,7 @@ export function moduleGradCheck(module: Module, build: (...xs: Variable[]) => Va
   for (const [name, t, got] of targets) {
     for (let j = 0; j < t.size; j++) {
       if (o.skip?.(name, j) === true) continue;
-      const orig = t.view()[j]!;
-      const xp = Math.fround(orig + eps), xm = Math.fround(orig - eps);
-      t.view()[j] = xp;
-      const fp = loss();
-      t.view()[j] = xm;
-      const fm = loss();
-      t.view()[j] = orig;
-      const num = (fp - fm) / (xp - xm);
+      const num = centralDifference(t, j, eps, loss);
       const g = got[j]!;
       if (!(Math.abs(g - num) <= atol + rtol * Math.abs(num))) {
         expect.fail(`${name} element ${j}: analytic ${g}, finite differences ${num} (eps ${eps})`);
