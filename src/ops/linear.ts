@@ -1,8 +1,9 @@
-import { ArgumentError, ShapeError, formatShape } from '../core/errors.js';
+import { ShapeError, formatShape } from '../core/errors.js';
 import { ACT_NONE, ACT_RELU } from '../core/kernels.js';
-import { type Runtime, generation, rt } from '../core/runtime.js';
+import { rt } from '../core/runtime.js';
 import { Tensor, expectTensor } from '../core/tensor.js';
 import { gemmF32 } from './parallel.js';
+import { activationCode, gemmWorkspace } from './matmul.js';
 
 // A dense layer over any leading shape, PyTorch's F.linear: y = x W^T + b with
 // W stored [out, in], on the GEMM kernel without reshaping x (a [batch, seq, in]
@@ -22,22 +23,6 @@ export interface LinearGrads {
   dweight?: Tensor;
   /** [out]; dbias += column sums of dy'. */
   dbias?: Tensor;
-}
-
-/** Packed-panel workspace for gemm_f32: one block per runtime, made on first use and kept. */
-let workspace: { gen: number; ptr: number } | undefined;
-
-function work(r: Runtime): number {
-  if (workspace === undefined || workspace.gen !== generation) {
-    workspace = { gen: generation, ptr: r.heap.alloc(r.kernels.gemm_workspace_bytes()) };
-  }
-  return workspace.ptr;
-}
-
-function actCode(fn: string, a: unknown): number {
-  if (a === undefined || a === 'none') return ACT_NONE;
-  if (a === 'relu') return ACT_RELU;
-  throw new ArgumentError(`${fn}: activation must be "none" or "relu", got ${JSON.stringify(a)}`);
 }
 
 /** Checks x [..., in] and weight [out, in]; returns [rows, in, out]. */
@@ -63,11 +48,11 @@ export function linear(x: Tensor, weight: Tensor, options: LinearOptions = {}): 
   const fn = 'linear';
   const r = rt(fn);
   const [M, K, N] = dims(fn, x, weight);
-  const act = actCode(fn, options.activation);
+  const act = activationCode(fn, options.activation);
   if (options.bias !== undefined) expectLike(fn, 'bias', options.bias, [N]);
   const y = Tensor.empty([...x.shape.slice(0, -1), N]);
   if (M > 0 && N > 0) {
-    gemmF32(r, x.offset, weight.offset, options.bias?.offset ?? 0, y.offset, work(r), M, N, K, K, K, N, 0, 1, 1, 0, act);
+    gemmF32(r, x.offset, weight.offset, options.bias?.offset ?? 0, y.offset, gemmWorkspace(r), M, N, K, K, K, N, 0, 1, 1, 0, act);
   }
   return y;
 }
@@ -81,7 +66,7 @@ export function linearBackward(x: Tensor, weight: Tensor, y: Tensor, dy: Tensor,
   const fn = 'linearBackward';
   const r = rt(fn);
   const [M, K, N] = dims(fn, x, weight);
-  const act = actCode(fn, options.activation);
+  const act = activationCode(fn, options.activation);
   const yShape = [...x.shape.slice(0, -1), N];
   expectLike(fn, 'dy', dy, yShape);
   if (act === ACT_RELU) expectLike(fn, 'y', y, yShape);
@@ -96,7 +81,7 @@ export function linearBackward(x: Tensor, weight: Tensor, y: Tensor, dy: Tensor,
     r.kernels.relu_bwd_f32(y.offset, dy.offset, g.offset, dy.size);
   }
   try {
-    const w = work(r);
+    const w = gemmWorkspace(r);
     if (dx !== undefined && K > 0) gemmF32(r, g.offset, weight.offset, 0, dx.offset, w, M, K, N, N, K, K, 0, 0, 1, 1, ACT_NONE);
     if (dweight !== undefined && K > 0) gemmF32(r, g.offset, x.offset, 0, dweight.offset, w, N, K, M, N, K, K, 1, 0, 1, 1, ACT_NONE);
     if (dbias !== undefined) r.kernels.sum_rows_f32(g.offset, dbias.offset, M, N);

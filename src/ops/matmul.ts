@@ -26,14 +26,14 @@ export interface MatmulOptions {
 /** Workspace for the packed GEMM panels: one block per runtime, made on first use and kept. */
 let workspace: { gen: number; ptr: number } | undefined;
 
-function gemmWorkspace(r: Runtime): number {
+export function gemmWorkspace(r: Runtime): number {
   if (workspace === undefined || workspace.gen !== generation) {
     workspace = { gen: generation, ptr: r.heap.alloc(r.kernels.gemm_workspace_bytes()) };
   }
   return workspace.ptr;
 }
 
-function activationCode(fn: string, a: Activation | undefined): number {
+export function activationCode(fn: string, a: unknown): number {
   if (a === undefined || a === 'none') return ACT_NONE;
   if (a === 'relu') return ACT_RELU;
   throw new ArgumentError(`${fn}: activation must be "none" or "relu", got ${JSON.stringify(a)}`);
