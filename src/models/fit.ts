@@ -263,16 +263,18 @@ export async function fitModel<E extends SequenceInput>(fn: string, target: FitT
     };
 
     const t0 = now();
-    let lastReport = t0, tokens = 0, stepsHere = 0, repLoss = 0, repCount = 0;
-    const report = (epoch: number, validAccuracy?: number) => {
+    let lastReport = t0, tokens = 0, stepsHere = 0, repLoss = 0, repCount = 0, lastLoss = NaN;
+    // loss: the mean since the previous report; at an epoch end (epochLoss given) the epoch's mean.
+    const report = (epoch: number, validAccuracy?: number, epochLoss?: number) => {
       const el = (now() - t0) / 1000;
       const p: FitProgress = {
         epoch: epoch + 1, epochs: o.epochs, step: pos.step, steps: totalSteps,
-        loss: repCount > 0 ? repLoss / repCount : prog.lossCount > 0 ? prog.lossSum / prog.lossCount : NaN,
+        loss: epochLoss ?? (repCount > 0 ? repLoss / repCount : prog.lossCount > 0 ? prog.lossSum / prog.lossCount : lastLoss),
         lr: opt.paramGroups[0]!.lr, tokensPerSec: el > 0 ? tokens / el : 0,
         eta: stepsHere > 0 ? (el / stepsHere) * (totalSteps - pos.step) : NaN,
       };
       if (validAccuracy !== undefined) p.validAccuracy = validAccuracy;
+      if (Number.isFinite(p.loss)) lastLoss = p.loss;
       repLoss = 0;
       repCount = 0;
       options.onProgress?.(p);
@@ -324,7 +326,7 @@ export async function fitModel<E extends SequenceInput>(fn: string, target: FitT
       prog.lossSum = 0;
       prog.lossCount = 0;
       pos = { step: pos.step, epoch: epoch + 1, batch: 0, shuffleCounter: nextCounter };
-      report(epoch, validAccuracy);
+      report(epoch, validAccuracy, trainLoss);
       await checkpoint({ ...pos }, { step: pos.step, epoch: epoch + 1 });
     }
     const result: FitResult = { steps: pos.step, seconds: (now() - t0) / 1000, trainLoss, history: prog.history };

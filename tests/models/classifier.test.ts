@@ -52,6 +52,9 @@ describe('TextClassifier', () => {
     expect(last.epoch).toBe(4);
     expect(last.validAccuracy).toBe(r.validAccuracy);
     expect(last.tokensPerSec).toBeGreaterThan(0);
+    // every report has a finite loss; an epoch-end report carries that epoch's mean
+    expect(progress.every((p) => Number.isFinite(p.loss))).toBe(true);
+    expect(last.loss).toBe(r.history[3]!.loss);
     m.dispose();
   });
 
