@@ -93,3 +93,12 @@ export type {
   LayerNormOptions as LayerNormModuleOptions, FeedForwardOptions, Activation as FeedForwardActivation, MultiHeadAttentionOptions, AttentionCallOptions, TransformerLayerOptions, TransformerEncoderOptions,
   TransformerEmbeddingsOptions,
 } from './nn/index.js';
+// models (issue 5): TextClassifier, SequenceTagger and their shared training loop (docs/models.md)
+export { EncoderModel, resolveEncoderConfig } from './models/encoder-model.js';
+export type { EncoderModelConfig, ResolvedEncoderConfig, SequenceInput, Unit as EncoderBatchUnit, PaddedBatch } from './models/encoder-model.js';
+export { fitModel, epochBatches } from './models/fit.js';
+export type { FitOptions, FitProgress, FitResult, FitTarget } from './models/fit.js';
+export { TextClassifier } from './models/classifier.js';
+export type { ClassifierConfig, ClassificationExample, ResolvedClassifierConfig } from './models/classifier.js';
+export { SequenceTagger } from './models/tagger.js';
+export type { TaggerConfig, TaggingExample, ResolvedTaggerConfig } from './models/tagger.js';

@@ -1,0 +1,211 @@
+/**
+ * TextClassifier: embeddings (+ sub-word means) → TransformerEncoder → mean / max /
+ * first-token pooling with the padding mask → linear → class logits.
+ * Inputs longer than `maxLen` keep their first maxLen tokens.
+ */
+import { ArgumentError, FormatError } from '../core/errors.js';
+import { noGrad, tape, type Variable } from '../autograd/tape.js';
+import * as F from '../autograd/functional.js';
+import { Tensor } from '../core/tensor.js';
+import { encodeSafetensors, decodeSafetensors } from '../io/safetensors.js';
+import { EncoderModel, resolveEncoderConfig, type EncoderModelConfig, type ResolvedEncoderConfig, type SequenceInput, type Unit, type PaddedBatch } from './encoder-model.js';
+import { fitModel, type FitOptions, type FitResult } from './fit.js';
+
+export interface ClassifierConfig extends EncoderModelConfig {
+  numClasses: number;
+  /** Default 'mean'. */
+  pooling?: 'mean' | 'max' | 'first';
+}
+
+export interface ClassificationExample {
+  ids: ArrayLike<number>;
+  label: number;
+  /** subwords[i] = the n-gram bucket ids of token i (in [0, subwordBuckets); may be empty). */
+  subwords?: ArrayLike<number>[];
+}
+
+export type ResolvedClassifierConfig = ResolvedEncoderConfig & { numClasses: number; pooling: 'mean' | 'max' | 'first' };
+
+/** Metadata key of saved files naming the model class. */
+export const MODEL_KEY = 'wasm-nlp.model';
+/** Metadata key of saved files holding the config (JSON). */
+export const CONFIG_KEY = 'wasm-nlp.config';
+
+/** Mean cross-entropy and argmax hits of logits rows against targets, in float64. */
+export function scoreRows(logits: Float32Array, C: number, rows: number, target: (r: number) => number): { loss: number; correct: number } {
+  let loss = 0, correct = 0;
+  for (let r = 0; r < rows; r++) {
+    const t = target(r);
+    if (t < 0) continue;
+    let mx = -Infinity, arg = 0;
+    for (let c = 0; c < C; c++) {
+      const v = logits[r * C + c]!;
+      if (v > mx) {
+        mx = v;
+        arg = c;
+      }
+    }
+    let s = 0;
+    for (let c = 0; c < C; c++) s += Math.exp(logits[r * C + c]! - mx);
+    loss += Math.log(s) + mx - logits[r * C + t]!;
+    if (arg === t) correct++;
+  }
+  return { loss, correct };
+}
+
+/** Softmax of one row in float64, rounded to float32. */
+export function softmaxRow(logits: Float32Array, offset: number, C: number): Float32Array {
+  const out = new Float32Array(C);
+  let mx = -Infinity;
+  for (let c = 0; c < C; c++) mx = Math.max(mx, logits[offset + c]!);
+  let s = 0;
+  const e = new Float64Array(C);
+  for (let c = 0; c < C; c++) s += e[c] = Math.exp(logits[offset + c]! - mx);
+  for (let c = 0; c < C; c++) out[c] = e[c]! / s;
+  return out;
+}
+
+export class TextClassifier extends EncoderModel {
+  readonly config: ResolvedClassifierConfig;
+  readonly kind = 'TextClassifier';
+
+  constructor(config: ClassifierConfig) {
+    const fn = 'TextClassifier';
+    const base = resolveEncoderConfig(fn, config, ['numClasses', 'pooling']);
+    const numClasses = config.numClasses;
+    if (!Number.isInteger(numClasses) || numClasses < 1 || numClasses > 2 ** 31 - 1) {
+      throw new ArgumentError(`${fn}: config.numClasses must be a positive integer, got ${String(numClasses)}`);
+    }
+    const pooling = config.pooling ?? 'mean';
+    if (pooling !== 'mean' && pooling !== 'max' && pooling !== 'first') throw new ArgumentError(`${fn}: config.pooling must be one of 'mean', 'max', 'first', got ${JSON.stringify(pooling)}`);
+    super(base, numClasses);
+    this.config = { ...base, numClasses, pooling };
+  }
+
+  /** Class logits [B, numClasses] of a padded batch. */
+  logits(batch: PaddedBatch): Variable {
+    const h = this.encode(batch);
+    const p = this.config.pooling;
+    const pooled = p === 'first' ? F.firstPool(h) : p === 'max' ? F.maxPool(h, { mask: batch.mask }) : F.meanPool(h, { mask: batch.mask });
+    return this.classifier.forward(pooled);
+  }
+
+  private units(fn: string, arg: string, data: readonly (SequenceInput & { label?: number })[], labels: boolean): Unit[] {
+    if (!Array.isArray(data)) throw new ArgumentError(`${fn}: ${arg} must be an array of examples, got ${data === null ? 'null' : typeof data}`);
+    const C = this.config.numClasses, max = this.config.maxLen;
+    return data.map((e, i) => {
+      this.checkInput(fn, `${arg}[${i}]`, e);
+      if (e.ids.length === 0) throw new ArgumentError(`${fn}: ${arg}[${i}].ids must hold at least one token, got 0`);
+      if (labels) {
+        const l = e.label;
+        if (!Number.isInteger(l) || l! < 0 || l! >= C) throw new ArgumentError(`${fn}: ${arg}[${i}].label must be an integer in [0, ${C}) (numClasses), got ${String(l)}`);
+      }
+      return { ex: i, start: 0, len: Math.min(e.ids.length, max) };
+    });
+  }
+
+  /** Trains with AdamW (see FitOptions); resolves when done. */
+  fit(train: readonly ClassificationExample[], options: FitOptions<ClassificationExample> = {}): Promise<FitResult> {
+    const fn = 'TextClassifier.fit';
+    return fitModel(fn, {
+      model: this,
+      units: (f, arg, data) => this.units(f, arg, data, true),
+      batchLoss: (data, units) => {
+        const batch = this.makeBatch(data, units, true);
+        const labels = tape.own(Tensor.fromArray(Int32Array.from(units, (u) => data[u.ex]!.label), [units.length], 'int32'));
+        return F.crossEntropy(this.logits(batch), labels);
+      },
+      accuracy: (data, bs) => this.evaluate(data, { batchSize: bs }).accuracy,
+    }, train, options);
+  }
+
+  /** Logits of `data` in batches (eval mode, no gradients); row i = example i. */
+  private logitsOf(data: readonly SequenceInput[], units: readonly Unit[], batchSize: number): Float32Array {
+    const C = this.config.numClasses;
+    const out = new Float32Array(units.length * C);
+    const wasTraining = this.training;
+    this.eval();
+    try {
+      // longest first keeps padding low; results do not depend on the batching
+      const order = units.map((_, i) => i).sort((a, b) => units[b]!.len - units[a]!.len);
+      for (let s = 0; s < order.length; s += batchSize) {
+        const idx = order.slice(s, s + batchSize);
+        const batch = this.makeBatch(data, idx.map((i) => units[i]!), false);
+        try {
+          const l = noGrad(() => this.logits(batch).toArray() as Float32Array);
+          idx.forEach((i, r) => out.set(l.subarray(r * C, (r + 1) * C), i * C));
+        } finally {
+          EncoderModel.disposeBatch(batch);
+        }
+      }
+    } finally {
+      this.train(wasTraining);
+    }
+    return out;
+  }
+
+  /** Accuracy and mean cross-entropy over `data` (eval mode, no dropout). */
+  evaluate(data: readonly ClassificationExample[], options: { batchSize?: number } = {}): { accuracy: number; loss: number; n: number } {
+    const fn = 'TextClassifier.evaluate';
+    const bs = batchSizeArg(fn, options);
+    const units = this.units(fn, 'data', data, true);
+    if (units.length === 0) throw new ArgumentError(`${fn}: data must hold at least one example, got 0`);
+    const logits = this.logitsOf(data, units, bs);
+    const { loss, correct } = scoreRows(logits, this.config.numClasses, units.length, (r) => data[r]!.label);
+    return { accuracy: correct / units.length, loss: loss / units.length, n: units.length };
+  }
+
+  /** Class probabilities of one sequence (eval mode). */
+  predict(ids: ArrayLike<number>, subwords?: ArrayLike<number>[]): Float32Array {
+    return this.predictBatch([subwords === undefined ? { ids } : { ids, subwords }])[0]!;
+  }
+
+  /** Class probabilities of each input, computed in padded batches of `batchSize` (default 32). */
+  predictBatch(inputs: readonly SequenceInput[], options: { batchSize?: number } = {}): Float32Array[] {
+    const fn = 'TextClassifier.predict';
+    const bs = batchSizeArg(fn, options);
+    const units = this.units(fn, 'inputs', inputs, false);
+    const C = this.config.numClasses;
+    const logits = this.logitsOf(inputs, units, bs);
+    return units.map((_, i) => softmaxRow(logits, i * C, C));
+  }
+
+  /** Weights as safetensors bytes (Hugging Face names), with the config in the metadata. */
+  toSafetensors(): Uint8Array {
+    return encodeSafetensors(this.stateDict(), { format: 'pt', [MODEL_KEY]: this.kind, [CONFIG_KEY]: this.configJson() });
+  }
+
+  static fromSafetensors(bytes: Uint8Array): TextClassifier {
+    const { tensors, config } = readSaved('TextClassifier.fromSafetensors', bytes, 'TextClassifier');
+    const m = new TextClassifier(config as unknown as ClassifierConfig);
+    try {
+      m.loadStateDict(tensors);
+    } catch (e) {
+      m.dispose();
+      throw e;
+    }
+    return m.eval();
+  }
+}
+
+export function batchSizeArg(fn: string, options: { batchSize?: number }): number {
+  if (options === null || typeof options !== 'object') throw new ArgumentError(`${fn}: options must be an object, got ${String(options)}`);
+  const bs = options.batchSize ?? 32;
+  if (!Number.isSafeInteger(bs) || bs < 1) throw new ArgumentError(`${fn}: options.batchSize must be a positive integer, got ${String(bs)}`);
+  return bs;
+}
+
+/** Decodes saved weights and checks the model class; the config from the metadata. */
+export function readSaved(fn: string, bytes: Uint8Array, kind: string): { tensors: ReturnType<typeof decodeSafetensors>['tensors']; config: Record<string, unknown> } {
+  if (!(bytes instanceof Uint8Array)) throw new ArgumentError(`${fn}: bytes must be a Uint8Array, got ${typeof bytes}`);
+  const { tensors, metadata } = decodeSafetensors(bytes);
+  if (metadata[MODEL_KEY] !== kind) throw new FormatError(`${fn}: bytes at offset 8 must be a header whose __metadata__ has "${MODEL_KEY}": "${kind}", got ${JSON.stringify(metadata[MODEL_KEY] ?? null)}`);
+  let config: unknown;
+  try {
+    config = JSON.parse(metadata[CONFIG_KEY] ?? '');
+  } catch {
+    throw new FormatError(`${fn}: bytes at offset 8 must be a header whose __metadata__ has "${CONFIG_KEY}" as JSON, got ${JSON.stringify(metadata[CONFIG_KEY] ?? null)}`);
+  }
+  if (config === null || typeof config !== 'object') throw new FormatError(`${fn}: bytes at offset 8 must be a header whose "${CONFIG_KEY}" is a JSON object, got ${String(config)}`);
+  return { tensors, config: config as Record<string, unknown> };
+}

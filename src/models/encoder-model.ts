@@ -1,0 +1,275 @@
+/**
+ * The part TextClassifier and SequenceTagger share: the configuration, the
+ * embeddings (+ fastText-style sub-word features) → TransformerEncoder stack with
+ * a `classifier` head, input validation with typed errors, and the assembly of
+ * padded batches (ids, key-padding mask, sub-word ids and their mask).
+ * Everything here runs in every runtime (no node:*).
+ */
+import { ArgumentError, VocabError } from '../core/errors.js';
+import { Tensor } from '../core/tensor.js';
+import { tape, type Variable } from '../autograd/tape.js';
+import * as F from '../autograd/functional.js';
+import { Module, Dropout, building } from '../nn/module.js';
+import { Embedding, Linear } from '../nn/layers.js';
+import { TransformerEmbeddings, TransformerEncoder } from '../nn/transformer.js';
+
+export interface EncoderModelConfig {
+  /** Token ids are in [0, vocabSize); id `padId` is padding. */
+  vocabSize: number;
+  /** Model width; default 128. */
+  dim?: number;
+  /** Encoder layers; default 2. */
+  layers?: number;
+  /** Attention heads (dim must be a multiple); default 4. */
+  heads?: number;
+  /** Feed-forward width; default 4 · dim. */
+  ffn?: number;
+  /** Longest input; longer classifier inputs keep their first maxLen tokens, tagger inputs are cut in chunks of maxLen. Default 512. */
+  maxLen?: number;
+  /** Default 'pre'. */
+  norm?: 'pre' | 'post';
+  /** Default 'learned'. */
+  positions?: 'learned' | 'sinusoidal' | 'rotary';
+  /** Default 'gelu'. */
+  activation?: 'gelu' | 'relu';
+  /** Default 0.1. */
+  dropout?: number;
+  /** Default 0.1. */
+  attentionDropout?: number;
+  /** Default 0. */
+  padId?: number;
+  /** Initialisation, dropout and shuffling all derive from it; default 0. */
+  seed?: number;
+  /** fastText-style sub-word features: each token's embedding += the mean of its n-gram bucket embeddings (`subwordBuckets` rows). 0 = off (default). */
+  subwordBuckets?: number;
+}
+
+export type ResolvedEncoderConfig = Required<EncoderModelConfig>;
+
+/** One input sequence: token ids and, with subwordBuckets, the n-gram bucket ids of each token. */
+export interface SequenceInput {
+  ids: ArrayLike<number>;
+  subwords?: ArrayLike<number>[];
+}
+
+/** A piece of an example that goes into a batch: tokens [start, start + len) of example `ex`. */
+export interface Unit {
+  ex: number;
+  start: number;
+  len: number;
+}
+
+/** A padded batch: the caller owns the tensors (or they are tape-owned when made with `own`). */
+export interface PaddedBatch {
+  B: number;
+  S: number;
+  ids: Tensor;
+  mask: Tensor;
+  /** [B·S, G] bucket ids and their mask (G = most n-grams of a token in the batch); null when off or G = 0. */
+  sub: { ids: Tensor; mask: Tensor } | null;
+  tokens: number;
+}
+
+function int(fn: string, name: string, v: unknown, min: number, max = 2 ** 31 - 1): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw new ArgumentError(`${fn}: ${name} must be an integer in [${min}, ${max}], got ${typeof v === 'number' ? v : typeof v}`);
+  }
+  return v;
+}
+
+function rateArg(fn: string, name: string, v: unknown): number {
+  if (typeof v !== 'number' || !(v >= 0 && v < 1)) throw new ArgumentError(`${fn}: ${name} must be a number in [0, 1), got ${String(v)}`);
+  return v;
+}
+
+function oneOf<T extends string>(fn: string, name: string, v: unknown, allowed: readonly T[]): T {
+  if (!allowed.includes(v as T)) throw new ArgumentError(`${fn}: ${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(v)}`);
+  return v as T;
+}
+
+const CONFIG_KEYS = [
+  'vocabSize', 'dim', 'layers', 'heads', 'ffn', 'maxLen', 'norm', 'positions', 'activation', 'dropout', 'attentionDropout', 'padId', 'seed', 'subwordBuckets',
+] as const;
+
+/** Defaults filled in and every field checked (ArgumentError naming the field). `extra` are the head's own keys. */
+export function resolveEncoderConfig(fn: string, config: EncoderModelConfig, extra: readonly string[]): ResolvedEncoderConfig {
+  if (config === null || typeof config !== 'object') throw new ArgumentError(`${fn}: config must be an object with vocabSize, got ${String(config)}`);
+  for (const k of Object.keys(config)) {
+    if (!(CONFIG_KEYS as readonly string[]).includes(k) && !extra.includes(k)) {
+      throw new ArgumentError(`${fn}: config must have only the keys ${[...CONFIG_KEYS, ...extra].join(', ')}, got '${k}'`);
+    }
+  }
+  const vocabSize = int(fn, 'config.vocabSize', config.vocabSize, 1);
+  const dim = int(fn, 'config.dim', config.dim ?? 128, 1);
+  const heads = int(fn, 'config.heads', config.heads ?? 4, 1);
+  if (dim % heads !== 0) throw new ArgumentError(`${fn}: config.dim must be a multiple of config.heads (${heads}), got ${dim}`);
+  const positions = oneOf(fn, 'config.positions', config.positions ?? 'learned', ['learned', 'sinusoidal', 'rotary'] as const);
+  if (positions === 'rotary' && (dim / heads) % 2 !== 0) throw new ArgumentError(`${fn}: config.dim / config.heads must be even with rotary positions, got ${dim / heads}`);
+  const dropout = rateArg(fn, 'config.dropout', config.dropout ?? 0.1);
+  return {
+    vocabSize,
+    dim,
+    layers: int(fn, 'config.layers', config.layers ?? 2, 0),
+    heads,
+    ffn: int(fn, 'config.ffn', config.ffn ?? 4 * dim, 1),
+    maxLen: int(fn, 'config.maxLen', config.maxLen ?? 512, 1),
+    norm: oneOf(fn, 'config.norm', config.norm ?? 'pre', ['pre', 'post'] as const),
+    positions,
+    activation: oneOf(fn, 'config.activation', config.activation ?? 'gelu', ['gelu', 'relu'] as const),
+    dropout,
+    attentionDropout: rateArg(fn, 'config.attentionDropout', config.attentionDropout ?? 0.1),
+    padId: int(fn, 'config.padId', config.padId ?? 0, 0, vocabSize - 1),
+    seed: int(fn, 'config.seed', config.seed ?? 0, 0, Number.MAX_SAFE_INTEGER),
+    subwordBuckets: int(fn, 'config.subwordBuckets', config.subwordBuckets ?? 0, 0),
+  };
+}
+
+/**
+ * embeddings (word + positions [+ sub-word means]) → dropout → TransformerEncoder
+ * (key-padding mask) → `classifier` (Linear). Names: `embeddings.word_embeddings.weight`,
+ * `embeddings.position_embeddings.weight`, `embeddings.subword_embeddings.weight`,
+ * `encoder.layer.0.attention.self.query.weight`, ..., `classifier.weight|bias`.
+ */
+export abstract class EncoderModel extends Module {
+  readonly embeddings: TransformerEmbeddings;
+  /** [subwordBuckets, dim] n-gram rows (under `embeddings.subword_embeddings`), or null. */
+  readonly subwordEmbeddings: Embedding | null;
+  /** With sub-words, the embedding dropout runs after the sub-word sum (`embeddings.output_dropout`); otherwise null. */
+  readonly embeddingDropout: Dropout | null;
+  readonly encoder: TransformerEncoder;
+  readonly classifier: Linear;
+  abstract readonly config: ResolvedEncoderConfig;
+  /** 'TextClassifier' or 'SequenceTagger' (written into saved files). */
+  abstract readonly kind: string;
+
+  protected constructor(c: ResolvedEncoderConfig, outputs: number) {
+    super();
+    const sub = c.subwordBuckets > 0;
+    [this.embeddings, this.subwordEmbeddings, this.embeddingDropout, this.encoder, this.classifier] = building(() => [
+      new TransformerEmbeddings(c.vocabSize, c.dim, {
+        positions: c.positions === 'rotary' ? 'none' : c.positions, maxPositions: c.maxLen, paddingIdx: c.padId, dropout: sub ? 0 : c.dropout,
+      }),
+      sub ? new Embedding(c.subwordBuckets, c.dim) : null,
+      sub ? new Dropout(c.dropout) : null,
+      new TransformerEncoder({
+        layers: c.layers, dim: c.dim, heads: c.heads, ffnDim: c.ffn, dropout: c.dropout, attentionDropout: c.attentionDropout,
+        activation: c.activation, norm: c.norm, rotary: c.positions === 'rotary',
+      }),
+      new Linear(c.dim, outputs),
+    ] as const);
+    this.addModule('embeddings', this.embeddings);
+    if (this.subwordEmbeddings !== null) this.embeddings.addModule('subword_embeddings', this.subwordEmbeddings);
+    if (this.embeddingDropout !== null) this.embeddings.addModule('output_dropout', this.embeddingDropout);
+    this.addModule('encoder', this.encoder);
+    this.addModule('classifier', this.classifier);
+    this.resetParameters(c.seed);
+  }
+
+  /** The hidden states [B, S, dim] of a padded batch. */
+  encode(batch: PaddedBatch): Variable {
+    let h = this.embeddings.forward(batch.ids);
+    if (this.subwordEmbeddings !== null) {
+      if (batch.sub !== null) {
+        const e = this.subwordEmbeddings.forward(batch.sub.ids); // [B·S, G, D]
+        const m = F.meanPool(e, { mask: batch.sub.mask }); // [B·S, D]; a token without n-grams gets 0
+        h = F.add(h, F.reshape(m, [batch.B, batch.S, this.config.dim]));
+      }
+      h = this.embeddingDropout!.forward(h);
+    }
+    return this.encoder.forward(h, { mask: batch.mask });
+  }
+
+  /** Checks one input sequence (VocabError for ids, ArgumentError for sub-words). `what` names it in messages. */
+  protected checkInput(fn: string, what: string, e: SequenceInput): void {
+    if (e === null || typeof e !== 'object') throw new ArgumentError(`${fn}: ${what} must be an object with ids, got ${String(e)}`);
+    const ids = e.ids;
+    if (ids === null || ids === undefined || typeof ids !== 'object' || typeof ids.length !== 'number') {
+      throw new ArgumentError(`${fn}: ${what}.ids must be an array of token ids, got ${ids === null ? 'null' : typeof ids}`);
+    }
+    const V = this.config.vocabSize;
+    for (let i = 0; i < ids.length; i++) {
+      const t = ids[i]!;
+      if (!Number.isInteger(t) || t < 0 || t >= V) throw new VocabError(`${fn}: ${what}.ids[${i}] must be an integer in [0, ${V}) (vocabSize), got ${t}`);
+    }
+    const sw = e.subwords;
+    if (sw === undefined) return;
+    const nb = this.config.subwordBuckets;
+    if (nb === 0) throw new ArgumentError(`${fn}: ${what}.subwords must be omitted when config.subwordBuckets is 0, got an array`);
+    if (!Array.isArray(sw) || sw.length !== ids.length) {
+      throw new ArgumentError(`${fn}: ${what}.subwords must be an array with one entry per token (${ids.length}), got ${Array.isArray(sw) ? `length ${sw.length}` : typeof sw}`);
+    }
+    for (let i = 0; i < sw.length; i++) {
+      const g = sw[i];
+      if (g === null || typeof g !== 'object' || typeof g.length !== 'number') throw new ArgumentError(`${fn}: ${what}.subwords[${i}] must be an array of bucket ids, got ${g === null ? 'null' : typeof g}`);
+      for (let j = 0; j < g.length; j++) {
+        const b = g[j]!;
+        if (!Number.isInteger(b) || b < 0 || b >= nb) throw new ArgumentError(`${fn}: ${what}.subwords[${i}][${j}] must be an integer in [0, ${nb}) (subwordBuckets), got ${b}`);
+      }
+    }
+  }
+
+  /**
+   * The padded batch of `units` of `data`: ids [B, S] (S = the longest unit; padId
+   * after the end), mask [B, S] int32 (1 = real token), sub-word ids/mask. With
+   * `own` the tensors belong to the tape (freed at the step's release).
+   */
+  makeBatch(data: readonly SequenceInput[], units: readonly Unit[], own: boolean): PaddedBatch {
+    const B = units.length;
+    let S = 1, G = 0, tokens = 0;
+    for (const u of units) {
+      S = Math.max(S, u.len);
+      tokens += u.len;
+      const sw = data[u.ex]!.subwords;
+      if (sw !== undefined && this.subwordEmbeddings !== null) for (let i = u.start; i < u.start + u.len; i++) G = Math.max(G, sw[i]!.length);
+    }
+    const ids = new Int32Array(B * S).fill(this.config.padId), mask = new Int32Array(B * S);
+    const subIds = G > 0 ? new Int32Array(B * S * G) : null, subMask = G > 0 ? new Int32Array(B * S * G) : null;
+    units.forEach((u, b) => {
+      const e = data[u.ex]!;
+      for (let i = 0; i < u.len; i++) {
+        ids[b * S + i] = e.ids[u.start + i]!;
+        mask[b * S + i] = 1;
+        if (subIds !== null && e.subwords !== undefined) {
+          const g = e.subwords[u.start + i]!;
+          const o = (b * S + i) * G;
+          for (let j = 0; j < g.length; j++) {
+            subIds[o + j] = g[j]!;
+            subMask![o + j] = 1;
+          }
+        }
+      }
+    });
+    const mk = (a: Int32Array, shape: number[]) => {
+      const t = Tensor.fromArray(a, shape, 'int32');
+      return own ? tape.own(t) : t;
+    };
+    return {
+      B, S, tokens,
+      ids: mk(ids, [B, S]),
+      mask: mk(mask, [B, S]),
+      sub: subIds !== null ? { ids: mk(subIds, [B * S, G]), mask: mk(subMask!, [B * S, G]) } : null,
+    };
+  }
+
+  /** Frees a batch made with own = false. */
+  static disposeBatch(b: PaddedBatch): void {
+    b.ids.dispose();
+    b.mask.dispose();
+    if (b.sub !== null) {
+      b.sub.ids.dispose();
+      b.sub.mask.dispose();
+    }
+  }
+
+  /** The config as saved (JSON). */
+  configJson(): string {
+    return JSON.stringify(this.config);
+  }
+}
+
+/** Cuts [0, n) into chunks of at most `max` (at least one unit, possibly empty, per example when `keepEmpty`). */
+export function chunkUnits(ex: number, n: number, max: number): Unit[] {
+  const out: Unit[] = [];
+  for (let s = 0; s < n; s += max) out.push({ ex, start: s, len: Math.min(max, n - s) });
+  return out;
+}
