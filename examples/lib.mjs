@@ -88,14 +88,16 @@ export function progressBar({ logEvery = 15 } = {}) {
   let lastLog = 0;
   let lastEpochLogged = -1;
   let drawn = false;
+  let loss = NaN; // the last finite loss (an epoch-end report right after another can carry none)
   const fn = (p) => {
+    if (Number.isFinite(p.loss)) loss = p.loss;
     const frac = p.steps > 0 ? Math.min(1, p.step / p.steps) : 0;
     const width = 24;
     const fill = Math.round(frac * width);
     const bar = `[${'#'.repeat(fill)}${'-'.repeat(width - fill)}]`;
     const va = p.validAccuracy === undefined ? '' : `  valid ${pct(p.validAccuracy)}`;
-    const line = `epoch ${Math.min(p.epoch + 1, p.epochs)}/${p.epochs} ${bar} ${(100 * frac).toFixed(1).padStart(5)}%  step ${p.step}/${p.steps}  ` +
-      `${int(p.tokensPerSec)} tok/s  loss ${p.loss.toFixed(4)}  lr ${p.lr.toExponential(2)}  ETA ${duration(p.eta)}${va}`;
+    const line = `epoch ${Math.max(1, p.epoch)}/${p.epochs} ${bar} ${(100 * frac).toFixed(1).padStart(5)}%  step ${p.step}/${p.steps}  ` +
+      `${int(p.tokensPerSec)} tok/s  loss ${loss.toFixed(4)}  lr ${p.lr.toExponential(2)}  ETA ${duration(p.eta)}${va}`;
     if (tty) {
       process.stderr.write(`\r${line}\x1b[K`);
       drawn = true;

@@ -14,7 +14,7 @@ import { existsSync, readFileSync } from 'node:fs';
 
 const t0 = performance.now();
 const DEFAULTS = {
-  epochs: 3, dim: 128, layers: 1, heads: 4, ffn: 0, maxLen: 256, batch: 32, lr: 2e-3, warmup: 0.05, dropout: 0.1,
+  epochs: 5, dim: 128, layers: 1, heads: 4, ffn: 0, maxLen: 256, batch: 32, lr: 2e-3, warmup: 0.05, dropout: 0.1,
   minCount: 2, buckets: 50000, minn: 2, maxn: 5, threads: 1, seed: 1, limit: 0, testLimit: 0,
   dir: 'runs/pos', results: 'docs/results.md', resume: false, quick: false, stopAfter: 0,
 };
@@ -165,9 +165,9 @@ const fitSeconds = (performance.now() - tFit) / 1e3;
 // ---- evaluation: token accuracy on test, and on the tokens whose word never occurs in train
 const ev = model.evaluate(testEx, { batchSize: 64 });
 let right = 0, unseenRight = 0;
+const preds = model.predictBatch(testEx, { batchSize: 64 });
 for (let k = 0; k < test.length; k++) {
-  const s = test[k], e = testEx[k];
-  const pred = model.predict(e.ids, e.subwords);
+  const s = test[k], e = testEx[k], pred = preds[k];
   for (let i = 0; i < e.ids.length; i++) {
     const ok = pred[i] === e.tags[i];
     if (ok) right++;

@@ -13,13 +13,13 @@ import { existsSync, readFileSync } from 'node:fs';
 
 const t0 = performance.now();
 const DEFAULTS = {
-  epochs: 4, dim: 64, layers: 2, heads: 4, ffn: 0, maxLen: 256, batch: 32, lr: 1e-3, warmup: 0.1, dropout: 0.1,
-  minCount: 2, maxVocab: 30000, threads: 1, seed: 1, limit: 0, testLimit: 0,
+  epochs: 4, dim: 64, layers: 2, heads: 4, ffn: 0, maxLen: 512, tail: 128, batch: 32, lr: 2e-3, warmup: 0.1, dropout: 0.1,
+  minCount: 5, maxVocab: 30000, pooling: 'mean', threads: 1, seed: 1, limit: 0, testLimit: 0,
   dir: 'runs/spam', results: 'docs/results.md', resume: false, quick: false, stopAfter: 0,
 };
-const QUICK = { epochs: 1, dim: 16, layers: 1, heads: 2, maxLen: 32, batch: 16, limit: 300, testLimit: 100, dir: 'runs/spam-quick', results: '' };
+const QUICK = { epochs: 1, dim: 16, layers: 1, heads: 2, maxLen: 32, tail: 8, batch: 16, limit: 300, testLimit: 100, dir: 'runs/spam-quick', results: '' };
 const USAGE = `usage: node examples/spam-transformer.mjs [--quick] [--resume] [--epochs N] [--dim N] [--layers N] [--heads N] [--ffn N]
-  [--max-len N] [--batch N] [--lr X] [--warmup F] [--dropout X] [--min-count N] [--max-vocab N] [--threads N] [--seed N]
+  [--max-len N] [--tail N] [--batch N] [--lr X] [--warmup F] [--dropout X] [--pooling mean|max|first] [--min-count N] [--max-vocab N] [--threads N] [--seed N]
   [--limit N] [--test-limit N] [--dir runs/spam] [--results docs/results.md|''] [--stop-after EPOCHS]`;
 const o = parseFlags(process.argv.slice(2), DEFAULTS, QUICK, USAGE);
 
@@ -46,17 +46,21 @@ const kept = [...counts].filter(([, c]) => c >= o.minCount).sort((a, b) => b[1] 
 const vocab = new Map(kept.map(([w], i) => [w, i + 2]));
 const vocabSize = kept.length + 2;
 
-// Ids: the first maxLen tokens (subject first, then the body); an e-mail without tokens is [UNK].
-let truncated = 0, unknown = 0, total = 0;
+// Ids: an e-mail longer than maxLen keeps its first maxLen - tail tokens (subject first, then
+// the body) and its last `tail` (sign-offs, unsubscribe footers); an e-mail without tokens is [UNK].
+if (!(o.tail >= 0 && o.tail < o.maxLen)) {
+  console.error(`--tail must be in [0, --max-len), got ${o.tail}`);
+  process.exit(2);
+}
+let truncated = 0;
 const encode = (e) => {
-  if (e.tokens.length > o.maxLen) truncated++;
-  const n = Math.max(1, Math.min(o.maxLen, e.tokens.length));
-  const ids = new Int32Array(n).fill(UNK);
-  for (let i = 0; i < Math.min(n, e.tokens.length); i++) {
-    ids[i] = vocab.get(e.tokens[i]) ?? UNK;
-    total++;
-    if (ids[i] === UNK) unknown++;
+  let toks = e.tokens;
+  if (toks.length > o.maxLen) {
+    truncated++;
+    toks = toks.slice(0, o.maxLen - o.tail).concat(o.tail > 0 ? toks.slice(-o.tail) : []);
   }
+  const ids = new Int32Array(Math.max(1, toks.length)).fill(UNK);
+  for (let i = 0; i < toks.length; i++) ids[i] = vocab.get(toks[i]) ?? UNK;
   return { ids, label: e.label };
 };
 const trainEx = train.map(encode);
@@ -66,18 +70,18 @@ const trainTokens = trainEx.reduce((s, e) => s + e.ids.length, 0);
 const prepSeconds = (performance.now() - t0) / 1e3;
 console.log(`SpamAssassin: train ${int(train.length)} e-mails (${int(train.filter((e) => e.label).length)} spam), ` +
   `test ${int(test.length)} (${int(test.filter((e) => e.label).length)} spam); vocab ${int(vocabSize)} ids (min count ${o.minCount}, ` +
-  `of ${int(counts.size)} train words); first ${o.maxLen} tokens kept (${pct(trainTruncated / train.length, 1)} of train e-mails cut), ` +
+  `of ${int(counts.size)} train words); longer e-mails: first ${o.maxLen - o.tail} + last ${o.tail} tokens kept (${pct(trainTruncated / train.length, 1)} of train e-mails cut), ` +
   `${int(trainTokens)} train tokens per epoch; data ready in ${prepSeconds.toFixed(1)} s`);
 
 // ---- model
 const config = {
   vocabSize, numClasses: 2, dim: o.dim, layers: o.layers, heads: o.heads, ffn: o.ffn > 0 ? o.ffn : 4 * o.dim, maxLen: o.maxLen,
   norm: 'pre', positions: 'learned', activation: 'gelu', dropout: o.dropout, attentionDropout: o.dropout, padId: PAD, seed: o.seed,
-  pooling: 'mean',
+  pooling: o.pooling,
 };
 const model = new TextClassifier(config);
 const params = parameterCount(model);
-console.log(`TextClassifier: d ${o.dim}, ${o.layers} layers, ${o.heads} heads, FFN ${config.ffn}, mean pooling, ${int(params)} parameters; ` +
+console.log(`TextClassifier: d ${o.dim}, ${o.layers} layers, ${o.heads} heads, FFN ${config.ffn}, ${o.pooling} pooling, ${int(params)} parameters; ` +
   `${o.epochs} epochs, batch ${o.batch}, AdamW lr ${o.lr}, threads ${o.threads}`);
 
 // ---- training, with a checkpoint every epoch (and --resume)
@@ -111,8 +115,9 @@ const fitSeconds = (performance.now() - tFit) / 1e3;
 // ---- evaluation
 const ev = model.evaluate(testEx, { batchSize: 64 });
 let tp = 0, fp = 0, fn = 0;
-for (const e of testEx) {
-  const p = model.predict(e.ids);
+const probs = model.predictBatch(testEx, { batchSize: 64 });
+for (let k = 0; k < testEx.length; k++) {
+  const e = testEx[k], p = probs[k];
   const spam = p[1] > p[0] ? 1 : 0;
   if (spam && e.label) tp++;
   else if (spam) fp++;
@@ -140,8 +145,8 @@ if (o.results) {
 | | |
 |---|---|
 | data | canonical SpamAssassin split: train ${int(train.length)} e-mails, test ${int(test.length)} |
-| input | subject + body tokens, the first ${o.maxLen} kept (${pct(trainTruncated / train.length, 1)} of train e-mails cut); vocab ${int(vocabSize)} ids from train (min count ${o.minCount}), pad 0, unknown 1 |
-| model | TextClassifier: d ${o.dim}, ${o.layers} layers (pre-norm), ${o.heads} heads, FFN ${config.ffn}, GELU, learned positions, mean pooling, dropout ${o.dropout}; ${int(params)} parameters, ${(bytes.length / 2 ** 20).toFixed(1)} MiB safetensors |
+| input | subject + body tokens; longer than ${o.maxLen}: the first ${o.maxLen - o.tail} and the last ${o.tail} kept (${pct(trainTruncated / train.length, 1)} of train e-mails cut); vocab ${int(vocabSize)} ids from train (min count ${o.minCount}), pad 0, unknown 1 |
+| model | TextClassifier: d ${o.dim}, ${o.layers} layers (pre-norm), ${o.heads} heads, FFN ${config.ffn}, GELU, learned positions, ${o.pooling} pooling, dropout ${o.dropout}; ${int(params)} parameters, ${(bytes.length / 2 ** 20).toFixed(1)} MiB safetensors |
 | training | ${o.epochs} epochs, batch ${o.batch}, AdamW lr ${o.lr} (warm-up ${o.warmup}, linear decay), seed ${o.seed}; ${fit.steps} steps, ${int(trainTokens)} tokens per epoch |
 | **test accuracy** | **${pct(ev.accuracy)}** (${int(Math.round(ev.accuracy * ev.n))}/${int(ev.n)}); spam precision ${pct(tp / Math.max(1, tp + fp))}, recall ${pct(tp / Math.max(1, tp + fn))} |
 | baseline | majority class (ham) ${pct(majority)}; native fastText (\`-wordNgrams 2 -epoch 25\`) 98.2% |
