@@ -267,7 +267,7 @@ export abstract class EncoderModel extends Module {
   }
 }
 
-/** Cuts [0, n) into chunks of at most `max` (at least one unit, possibly empty, per example when `keepEmpty`). */
+/** Units of tokens [0, n) of example `ex`: consecutive chunks of at most `max` tokens (none when n = 0). */
 export function chunkUnits(ex: number, n: number, max: number): Unit[] {
   const out: Unit[] = [];
   for (let s = 0; s < n; s += max) out.push({ ex, start: s, len: Math.min(max, n - s) });

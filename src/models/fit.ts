@@ -195,7 +195,7 @@ function idsHash(data: readonly SequenceInput[]): number {
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
-/** The shared loop behind `fit`. `kind` is the model class name (checked on resume). */
+/** The shared loop behind `fit`: `fn` names the caller in errors; `target` supplies validation, the batch loss and accuracy. */
 export async function fitModel<E extends SequenceInput>(fn: string, target: FitTarget<E>, train: readonly E[], options: FitOptions<E> = {}): Promise<FitResult> {
   const o = resolveOptions(fn, options as FitOptions<unknown>);
   const model = target.model;
