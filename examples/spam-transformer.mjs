@@ -13,7 +13,7 @@ import { existsSync, readFileSync } from 'node:fs';
 
 const t0 = performance.now();
 const DEFAULTS = {
-  epochs: 4, dim: 64, layers: 2, heads: 4, ffn: 0, maxLen: 512, tail: 128, batch: 32, lr: 2e-3, warmup: 0.1, dropout: 0.1,
+  epochs: 4, dim: 64, layers: 2, heads: 4, ffn: 0, maxLen: 512, tail: 128, batch: 32, lr: 2e-3, warmup: 0.1, dropout: 0.2,
   minCount: 5, maxVocab: 30000, pooling: 'mean', threads: 1, seed: 1, limit: 0, testLimit: 0,
   dir: 'runs/spam', results: 'docs/results.md', resume: false, quick: false, stopAfter: 0,
 };
