@@ -1,0 +1,188 @@
+// Helpers shared by the Transformer examples (spam-transformer.mjs, pos-brown.mjs):
+// flags, the progress bar, checkpoint files, the final report and the sections
+// of docs/results.md. Plain ESM, Node only.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../', import.meta.url));
+
+/**
+ * The Node-only helpers of the library, from the compiled TypeScript in build/ts
+ * (`npm run build` writes it; the package entry does not export them, since
+ * they import node:fs): the corpus loaders and the atomic file writer.
+ */
+export async function nodeHelpers() {
+  const data = join(ROOT, 'build', 'ts', 'data', 'node.js');
+  const io = join(ROOT, 'build', 'ts', 'io', 'node.js');
+  if (!existsSync(data) || !existsSync(io)) {
+    console.error('build/ts is missing: run `npm run build` first (the npm scripts do).');
+    process.exit(2);
+  }
+  const { loadSpam, loadBrown } = await import(data);
+  const { writeBytesAtomic, readBytes } = await import(io);
+  return { loadSpam, loadBrown, writeBytesAtomic, readBytes };
+}
+
+/**
+ * `--name value` and boolean `--name` flags over `defaults` (its keys in
+ * camelCase, flags in kebab-case); `--quick` first applies `quick` on top.
+ * Unknown flags and bad numbers exit with status 2 and a one-line message.
+ */
+export function parseFlags(argv, defaults, quick, usage) {
+  const kebab = (k) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  const keys = new Map(Object.keys(defaults).map((k) => [kebab(k), k]));
+  const given = {};
+  const die = (msg) => {
+    console.error(`${msg}\n${usage}`);
+    process.exit(2);
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--help' || a === '-h') {
+      console.log(usage);
+      process.exit(0);
+    }
+    if (!a.startsWith('--')) die(`unexpected argument ${JSON.stringify(a)}`);
+    const key = keys.get(a.slice(2));
+    if (key === undefined) die(`unknown flag ${a}`);
+    const d = defaults[key];
+    if (typeof d === 'boolean') {
+      given[key] = true;
+      continue;
+    }
+    const v = argv[++i];
+    if (v === undefined) die(`${a} needs a value`);
+    if (typeof d === 'number') {
+      const n = Number(v);
+      if (!Number.isFinite(n)) die(`${a} must be a number, got ${JSON.stringify(v)}`);
+      given[key] = n;
+    } else given[key] = v;
+  }
+  return { ...defaults, ...(given.quick ? quick : {}), ...given };
+}
+
+/** `path` relative to the repository root unless absolute. */
+export const fromRoot = (path) => (isAbsolute(path) ? path : resolve(ROOT, path));
+
+export const int = (n) => Math.round(n).toLocaleString('en');
+export const pct = (x, digits = 2) => `${(100 * x).toFixed(digits)}%`;
+
+/** 75 → "1m15s", 3700 → "1h01m". */
+export function duration(seconds) {
+  if (!Number.isFinite(seconds) || seconds < 0) return '?';
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/**
+ * An onProgress callback drawing a progress bar on stderr: epoch, bar, step,
+ * tokens/s, loss, lr, ETA (and the validation accuracy once an epoch ended).
+ * On a terminal it redraws one line; in a log file it writes a line every
+ * `logEvery` seconds and at each epoch end.
+ */
+export function progressBar({ logEvery = 15 } = {}) {
+  const tty = process.stderr.isTTY;
+  let lastLog = 0;
+  let lastEpochLogged = -1;
+  let drawn = false;
+  let loss = NaN; // the last finite loss (an epoch-end report right after another can carry none)
+  const fn = (p) => {
+    if (Number.isFinite(p.loss)) loss = p.loss;
+    const frac = p.steps > 0 ? Math.min(1, p.step / p.steps) : 0;
+    const width = 24;
+    const fill = Math.round(frac * width);
+    const bar = `[${'#'.repeat(fill)}${'-'.repeat(width - fill)}]`;
+    const va = p.validAccuracy === undefined ? '' : `  valid ${pct(p.validAccuracy)}`;
+    const line = `epoch ${Math.max(1, p.epoch)}/${p.epochs} ${bar} ${(100 * frac).toFixed(1).padStart(5)}%  step ${p.step}/${p.steps}  ` +
+      `${int(p.tokensPerSec)} tok/s  loss ${loss.toFixed(4)}  lr ${p.lr.toExponential(2)}  ETA ${duration(p.eta)}${va}`;
+    if (tty) {
+      process.stderr.write(`\r${line}\x1b[K`);
+      drawn = true;
+      return;
+    }
+    const now = performance.now() / 1e3;
+    const epochEnd = p.validAccuracy !== undefined && p.epoch !== lastEpochLogged;
+    if (now - lastLog >= logEvery || epochEnd || p.step === p.steps) {
+      if (epochEnd) lastEpochLogged = p.epoch;
+      lastLog = now;
+      process.stderr.write(`${line}\n`);
+    }
+  };
+  /** End the redrawn line (call after fit). */
+  fn.done = () => {
+    if (drawn) process.stderr.write('\n');
+    drawn = false;
+  };
+  return fn;
+}
+
+/** Parameter count of a model (nn Module's parameterCount, else the sizes in its state dict). */
+export function parameterCount(model) {
+  if (typeof model.parameterCount === 'function') return model.parameterCount();
+  let n = 0;
+  for (const t of Object.values(model.stateDict())) n += t.size ?? t.length ?? 0;
+  return n;
+}
+
+/**
+ * Replace the section `name` of a results file (between `<!-- results:<name> -->`
+ * and `<!-- /results:<name> -->`), keeping the others, as bench/lib.mjs does
+ * for docs/benchmarks.md. A missing file starts with a title; a missing section is appended.
+ */
+export function writeResultsSection(path, name, markdown) {
+  mkdirSync(dirname(path), { recursive: true });
+  const open = `<!-- results:${name} -->`;
+  const close = `<!-- /results:${name} -->`;
+  const block = `${open}\n${markdown.trim()}\n${close}`;
+  let doc = existsSync(path)
+    ? readFileSync(path, 'utf8')
+    : '# Results of the examples\n\nWritten by the examples themselves (`npm run spam`, `npm run pos`); each rewrites only its own section.\n';
+  const i = doc.indexOf(open);
+  const j = doc.indexOf(close);
+  if (i >= 0 && j > i) doc = doc.slice(0, i) + block + doc.slice(j + close.length);
+  else doc = `${doc.trimEnd()}\n\n${block}\n`;
+  writeFileSync(path, doc);
+  return path;
+}
+
+/** Machine facts for the results: CPU model, cores, Node version, date. */
+export function machine() {
+  let cpu = 'unknown CPU';
+  try {
+    const m = /model name\s*:\s*(.+)/.exec(readFileSync('/proc/cpuinfo', 'utf8'));
+    if (m) cpu = m[1].trim();
+  } catch {
+    /* not Linux */
+  }
+  return { cpu, node: process.version, date: new Date().toISOString().slice(0, 10) };
+}
+
+/**
+ * Checkpoint plumbing: `onCheckpoint` writes the bytes atomically to `path`;
+ * `resumeFrom()` reads them when `--resume` was given and the file exists.
+ */
+export function checkpointer(path, { writeBytesAtomic, readBytes }) {
+  mkdirSync(dirname(path), { recursive: true });
+  let written = 0;
+  return {
+    path,
+    get written() {
+      return written;
+    },
+    onCheckpoint: async (bytes) => {
+      await writeBytesAtomic(path, bytes);
+      written++;
+    },
+    async resumeFrom(resume) {
+      if (!resume) return undefined;
+      if (!existsSync(path)) {
+        console.error(`--resume: no checkpoint at ${path}; starting from scratch`);
+        return undefined;
+      }
+      return readBytes(path);
+    },
+  };
+}

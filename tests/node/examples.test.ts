@@ -1,0 +1,63 @@
+// The Transformer examples (examples/spam-transformer.mjs, examples/pos-brown.mjs)
+// as users run them, in their tiny --quick configuration: each prints its report,
+// writes its checkpoint and its results section, and --resume continues a run
+// stopped after an epoch to the same end as a run that never stopped.
+// Needs `npm run build` first (the examples import the dist/ bundle and build/ts).
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import { type NodeRun, runNode } from '../helpers/node-process.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'wasm-nlp-examples-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function expectOk(r: NodeRun): void {
+  expect(r.timedOut, `timed out; stderr: ${r.stderr}`).toBe(false);
+  expect(r.code, `exit code; stdout: ${r.stdout}\nstderr: ${r.stderr}`).toBe(0);
+}
+
+const run = (example: string, args: string[]) => runNode([`examples/${example}.mjs`, '--quick', ...args], { timeoutMs: 60_000 });
+/** The final report's accuracy line, which holds the test accuracy and loss. */
+const accuracyLine = (out: string) => out.split('\n').find((l) => /^test (token )?accuracy/.test(l));
+
+describe('examples, --quick', () => {
+  test('spam-transformer: report, checkpoint, model, results section', async () => {
+    const out = join(dir, 'spam');
+    const results = join(dir, 'results.md');
+    const r = await run('spam-transformer', ['--dir', out, '--results', results]);
+    expectOk(r);
+    expect(r.stdout).toMatch(/^TextClassifier: .* parameters/m);
+    expect(accuracyLine(r.stdout)).toMatch(/^test accuracy \d+\.\d\d% \(/);
+    expect(r.stdout).toMatch(/baseline \(majority class, ham\): \d+\.\d\d%/);
+    expect(r.stdout).toMatch(/wall time .*checkpoints written: 1/);
+    expect(r.stderr).toMatch(/epoch 1\/1 \[#+\] 100\.0% .* tok\/s {2}loss \d.* {2}lr .* {2}ETA/);
+    expect(existsSync(join(out, 'checkpoint.bin'))).toBe(true);
+    expect(existsSync(join(out, 'model.safetensors'))).toBe(true);
+    const md = readFileSync(results, 'utf8');
+    expect(md).toMatch(/<!-- results:spam -->\n## Spam classification[^]*\*\*test accuracy\*\*[^]*<!-- \/results:spam -->/);
+  });
+
+  test('pos-brown: baseline and unseen words reported; --stop-after then --resume ends as the uninterrupted run', async () => {
+    const whole = join(dir, 'pos-whole');
+    const parts = join(dir, 'pos-parts');
+    const [a, b] = await Promise.all([
+      run('pos-brown', ['--epochs', '2', '--dir', whole]),
+      run('pos-brown', ['--epochs', '2', '--dir', parts, '--stop-after', '1']),
+    ]);
+    expectOk(a);
+    expect(a.stdout).toMatch(/^most-frequent-tag baseline: test \d+\.\d\d% .* unseen words \d+\.\d\d%/m);
+    expect(accuracyLine(a.stdout)).toMatch(/^test token accuracy \d+\.\d\d% .*unseen words \d+\.\d\d%/);
+    expect(a.stdout).toMatch(/checkpoints written: 2/);
+    expectOk(b);
+    expect(b.stdout).toMatch(/stopped after epoch 1 \(--stop-after\)/);
+    expect(accuracyLine(b.stdout)).toBeUndefined();
+    expect(existsSync(join(parts, 'checkpoint.bin'))).toBe(true);
+
+    const c = await run('pos-brown', ['--epochs', '2', '--dir', parts, '--resume']);
+    expectOk(c);
+    expect(c.stdout).toMatch(/^resuming from .*checkpoint\.bin \(epoch 1, step \d+\)/m);
+    expect(accuracyLine(c.stdout)).toBe(accuracyLine(a.stdout));
+    expect(existsSync(join(parts, 'model.safetensors'))).toBe(true);
+  });
+});
