@@ -1,9 +1,10 @@
 // Helpers shared by the benchmarks: timing with benchmark.js, plain-JS baselines,
 // the SIMD128 peak probe and markdown output. Plain ESM so `node` runs it as is.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import Benchmark from 'benchmark';
+import { writeMarkedSection } from '../scripts/sections.mjs';
 
 export function median(xs) {
   const s = [...xs].sort((x, y) => x - y);
@@ -149,16 +150,5 @@ export function markdownTable(header, rows, align) {
  * each benchmark rewrites only its own figures. A missing section is appended.
  */
 export function writeSection(root, name, markdown) {
-  const path = join(root, 'docs', 'benchmarks.md');
-  mkdirSync(dirname(path), { recursive: true });
-  const open = `<!-- bench:${name} -->`;
-  const close = `<!-- /bench:${name} -->`;
-  const block = `${open}\n${markdown.trim()}\n${close}`;
-  let doc = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n';
-  const i = doc.indexOf(open);
-  const j = doc.indexOf(close);
-  if (i >= 0 && j > i) doc = doc.slice(0, i) + block + doc.slice(j + close.length);
-  else doc = `${doc.trimEnd()}\n\n${block}\n`;
-  writeFileSync(path, doc);
-  return path;
+  return writeMarkedSection(join(root, 'docs', 'benchmarks.md'), 'bench', name, markdown, '# Benchmarks\n');
 }

@@ -1,9 +1,10 @@
 // Helpers shared by the Transformer examples (spam-transformer.mjs, pos-brown.mjs):
 // flags, the progress bar, checkpoint files, the final report and the sections
 // of docs/results.md. Plain ESM, Node only.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeMarkedSection } from '../scripts/sections.mjs';
 
 export const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
@@ -133,19 +134,8 @@ export function parameterCount(model) {
  * for docs/benchmarks.md. A missing file starts with a title; a missing section is appended.
  */
 export function writeResultsSection(path, name, markdown) {
-  mkdirSync(dirname(path), { recursive: true });
-  const open = `<!-- results:${name} -->`;
-  const close = `<!-- /results:${name} -->`;
-  const block = `${open}\n${markdown.trim()}\n${close}`;
-  let doc = existsSync(path)
-    ? readFileSync(path, 'utf8')
-    : '# Results of the examples\n\nWritten by the examples themselves (`npm run spam`, `npm run pos`); each rewrites only its own section.\n';
-  const i = doc.indexOf(open);
-  const j = doc.indexOf(close);
-  if (i >= 0 && j > i) doc = doc.slice(0, i) + block + doc.slice(j + close.length);
-  else doc = `${doc.trimEnd()}\n\n${block}\n`;
-  writeFileSync(path, doc);
-  return path;
+  return writeMarkedSection(path, 'results', name, markdown,
+    '# Results of the examples\n\nWritten by the examples themselves (`npm run spam`, `npm run pos`); each rewrites only its own section.\n');
 }
 
 /** Machine facts for the results: CPU model, cores, Node version, date. */
@@ -164,7 +154,7 @@ export function machine() {
  * Checkpoint plumbing: `onCheckpoint` writes the bytes atomically to `path`;
  * `resumeFrom()` reads them when `--resume` was given and the file exists.
  */
-export function checkpointer(path, { writeBytesAtomic, readBytes }) {
+function checkpointer(path, { writeBytesAtomic, readBytes }) {
   mkdirSync(dirname(path), { recursive: true });
   let written = 0;
   return {
@@ -185,4 +175,41 @@ export function checkpointer(path, { writeBytesAtomic, readBytes }) {
       return readBytes(path);
     },
   };
+}
+
+/**
+ * `model.fit(train, …)` with the examples' flags `o` (epochs, batch, lr, warmup,
+ * threads, dir, resume, stopAfter) and a progress bar: a checkpoint every epoch
+ * in `<dir>/checkpoint.bin` with a `checkpoint.json` sidecar (epoch, step,
+ * flags), `--resume` from it, `--stop-after N` exits after epoch N. Returns the
+ * fit result, the training seconds of this process, the sidecar of the
+ * checkpoint resumed from (null when not resuming) and the checkpoints written.
+ */
+export async function fitWithCheckpoints(model, train, o, { valid, writeBytesAtomic, readBytes }) {
+  const dir = fromRoot(o.dir);
+  const ckpt = checkpointer(`${dir}/checkpoint.bin`, { writeBytesAtomic, readBytes });
+  const sidecar = `${dir}/checkpoint.json`;
+  const resumeFrom = await ckpt.resumeFrom(o.resume);
+  let resumedAt = null;
+  if (resumeFrom) {
+    resumedAt = existsSync(sidecar) ? JSON.parse(readFileSync(sidecar, 'utf8')) : {};
+    console.log(`resuming from ${ckpt.path} (epoch ${resumedAt.epoch ?? '?'}, step ${resumedAt.step ?? '?'})`);
+  }
+  const bar = progressBar();
+  const t0 = performance.now();
+  const fit = await model.fit(train, {
+    epochs: o.epochs, batchSize: o.batch, lr: o.lr, warmup: o.warmup, threads: o.threads, ...(valid ? { valid } : {}), resumeFrom,
+    onProgress: bar,
+    onCheckpoint: async (bytes, info) => {
+      await ckpt.onCheckpoint(bytes);
+      await writeBytesAtomic(sidecar, new TextEncoder().encode(JSON.stringify({ ...info, flags: o }) + '\n'));
+      if (o.stopAfter > 0 && info.epoch >= o.stopAfter) {
+        bar.done();
+        console.log(`stopped after epoch ${info.epoch} (--stop-after); checkpoint ${ckpt.path}; continue with --resume`);
+        process.exit(0);
+      }
+    },
+  });
+  bar.done();
+  return { fit, fitSeconds: (performance.now() - t0) / 1e3, resumedAt, checkpointsWritten: ckpt.written };
 }

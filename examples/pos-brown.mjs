@@ -8,9 +8,8 @@
 // at the end, and its section of docs/results.md.
 import { init, SequenceTagger, brownFileSplit, computeSubwords } from 'wasm-nlp';
 import {
-  checkpointer, duration, fromRoot, int, machine, nodeHelpers, parameterCount, parseFlags, pct, progressBar, writeResultsSection,
+  duration, fitWithCheckpoints, fromRoot, int, machine, nodeHelpers, parameterCount, parseFlags, pct, writeResultsSection,
 } from './lib.mjs';
-import { existsSync, readFileSync } from 'node:fs';
 
 const t0 = performance.now();
 const DEFAULTS = {
@@ -135,32 +134,7 @@ console.log(`SequenceTagger: d ${o.dim}, ${o.layers} layers, ${o.heads} heads, F
   `${int(params)} parameters; ${o.epochs} epochs, batch ${o.batch}, AdamW lr ${o.lr}, threads ${o.threads}`);
 
 // ---- training, validation accuracy after each epoch, a checkpoint every epoch (and --resume)
-const dir = fromRoot(o.dir);
-const ckpt = checkpointer(`${dir}/checkpoint.bin`, { writeBytesAtomic, readBytes });
-const sidecar = `${dir}/checkpoint.json`;
-const resumeFrom = await ckpt.resumeFrom(o.resume);
-let resumedAt = null;
-if (resumeFrom) {
-  resumedAt = existsSync(sidecar) ? JSON.parse(readFileSync(sidecar, 'utf8')) : {};
-  console.log(`resuming from ${ckpt.path} (epoch ${resumedAt.epoch ?? '?'}, step ${resumedAt.step ?? '?'})`);
-}
-const bar = progressBar();
-const tFit = performance.now();
-const fit = await model.fit(trainEx, {
-  epochs: o.epochs, batchSize: o.batch, lr: o.lr, warmup: o.warmup, threads: o.threads, valid: validEx, resumeFrom,
-  onProgress: bar,
-  onCheckpoint: async (bytes, info) => {
-    await ckpt.onCheckpoint(bytes);
-    await writeBytesAtomic(sidecar, new TextEncoder().encode(JSON.stringify({ ...info, flags: o }) + '\n'));
-    if (o.stopAfter > 0 && info.epoch >= o.stopAfter) {
-      bar.done();
-      console.log(`stopped after epoch ${info.epoch} (--stop-after); checkpoint ${ckpt.path}; continue with --resume`);
-      process.exit(0);
-    }
-  },
-});
-bar.done();
-const fitSeconds = (performance.now() - tFit) / 1e3;
+const { fit, fitSeconds, resumedAt, checkpointsWritten } = await fitWithCheckpoints(model, trainEx, o, { valid: validEx, writeBytesAtomic, readBytes });
 
 // ---- evaluation: token accuracy on test, and on the tokens whose word never occurs in train
 const ev = model.evaluate(testEx, { batchSize: 64 });
@@ -177,7 +151,7 @@ for (let k = 0; k < test.length; k++) {
 const acc = right / testTokens;
 const unseenAcc = unseenRight / Math.max(1, unseenTokens);
 const bytes = model.toSafetensors();
-await writeBytesAtomic(`${dir}/model.safetensors`, bytes);
+await writeBytesAtomic(`${fromRoot(o.dir)}/model.safetensors`, bytes);
 const wall = (performance.now() - t0) / 1e3;
 
 console.log(`\ntest token accuracy ${pct(acc)} (${int(right)}/${int(testTokens)}; evaluate(): ${pct(ev.accuracy)}, loss ${ev.loss.toFixed(4)}), ` +
@@ -186,7 +160,7 @@ console.log(`baseline (most frequent tag per word, unseen → ${topTag}): test $
 console.log(`valid accuracy ${fit.validAccuracy === undefined ? '?' : pct(fit.validAccuracy)}, train loss ${fit.trainLoss.toFixed(4)}, ` +
   `${fit.steps} steps in ${duration(fitSeconds)}; wall time ${duration(wall)} (data ${prepSeconds.toFixed(1)} s)` +
   `${resumedAt ? ' — this process only, resumed' : ''}; ${int(params)} parameters, model.safetensors ${(bytes.length / 2 ** 20).toFixed(1)} MiB; ` +
-  `checkpoints written: ${ckpt.written}`);
+  `checkpoints written: ${checkpointsWritten}`);
 
 if (o.results) {
   const m = machine();

@@ -7,9 +7,8 @@
 // at the end, and its section of docs/results.md.
 import { init, TextClassifier, spamSplit } from 'wasm-nlp';
 import {
-  checkpointer, duration, fromRoot, int, machine, nodeHelpers, parameterCount, parseFlags, pct, progressBar, writeResultsSection,
+  duration, fitWithCheckpoints, fromRoot, int, machine, nodeHelpers, parameterCount, parseFlags, pct, writeResultsSection,
 } from './lib.mjs';
-import { existsSync, readFileSync } from 'node:fs';
 
 const t0 = performance.now();
 const DEFAULTS = {
@@ -85,32 +84,7 @@ console.log(`TextClassifier: d ${o.dim}, ${o.layers} layers, ${o.heads} heads, F
   `${o.epochs} epochs, batch ${o.batch}, AdamW lr ${o.lr}, threads ${o.threads}`);
 
 // ---- training, with a checkpoint every epoch (and --resume)
-const dir = fromRoot(o.dir);
-const ckpt = checkpointer(`${dir}/checkpoint.bin`, { writeBytesAtomic, readBytes });
-const sidecar = `${dir}/checkpoint.json`;
-const resumeFrom = await ckpt.resumeFrom(o.resume);
-let resumedAt = null;
-if (resumeFrom) {
-  resumedAt = existsSync(sidecar) ? JSON.parse(readFileSync(sidecar, 'utf8')) : {};
-  console.log(`resuming from ${ckpt.path} (epoch ${resumedAt.epoch ?? '?'}, step ${resumedAt.step ?? '?'})`);
-}
-const bar = progressBar();
-const tFit = performance.now();
-const fit = await model.fit(trainEx, {
-  epochs: o.epochs, batchSize: o.batch, lr: o.lr, warmup: o.warmup, threads: o.threads, resumeFrom,
-  onProgress: bar,
-  onCheckpoint: async (bytes, info) => {
-    await ckpt.onCheckpoint(bytes);
-    await writeBytesAtomic(sidecar, new TextEncoder().encode(JSON.stringify({ ...info, flags: o }) + '\n'));
-    if (o.stopAfter > 0 && info.epoch >= o.stopAfter) {
-      bar.done();
-      console.log(`stopped after epoch ${info.epoch} (--stop-after); checkpoint ${ckpt.path}; continue with --resume`);
-      process.exit(0);
-    }
-  },
-});
-bar.done();
-const fitSeconds = (performance.now() - tFit) / 1e3;
+const { fit, fitSeconds, resumedAt, checkpointsWritten } = await fitWithCheckpoints(model, trainEx, o, { writeBytesAtomic, readBytes });
 
 // ---- evaluation
 const ev = model.evaluate(testEx, { batchSize: 64 });
@@ -125,7 +99,7 @@ for (let k = 0; k < testEx.length; k++) {
 }
 const majority = Math.max(test.filter((e) => e.label).length, test.filter((e) => !e.label).length) / test.length;
 const bytes = model.toSafetensors();
-await writeBytesAtomic(`${dir}/model.safetensors`, bytes);
+await writeBytesAtomic(`${fromRoot(o.dir)}/model.safetensors`, bytes);
 const wall = (performance.now() - t0) / 1e3;
 
 console.log(`\ntest accuracy ${pct(ev.accuracy)} (${int(ev.accuracy * ev.n)}/${int(ev.n)}), loss ${ev.loss.toFixed(4)}; ` +
@@ -133,7 +107,7 @@ console.log(`\ntest accuracy ${pct(ev.accuracy)} (${int(ev.accuracy * ev.n)}/${i
 console.log(`baseline (majority class, ham): ${pct(majority)}; native fastText -wordNgrams 2 on this split: 98.2% (docs/data.md)`);
 console.log(`train loss ${fit.trainLoss.toFixed(4)}, ${fit.steps} steps in ${duration(fitSeconds)}; wall time ${duration(wall)} ` +
   `(data ${prepSeconds.toFixed(1)} s)${resumedAt ? ' — this process only, resumed' : ''}; ${int(params)} parameters, ` +
-  `model.safetensors ${(bytes.length / 2 ** 20).toFixed(1)} MiB; checkpoints written: ${ckpt.written}`);
+  `model.safetensors ${(bytes.length / 2 ** 20).toFixed(1)} MiB; checkpoints written: ${checkpointsWritten}`);
 
 if (o.results) {
   const m = machine();
