@@ -3,12 +3,11 @@
  * first-token pooling with the padding mask → linear → class logits.
  * Inputs longer than `maxLen` keep their first maxLen tokens.
  */
-import { ArgumentError, FormatError } from '../core/errors.js';
+import { ArgumentError } from '../core/errors.js';
 import { tape, type Variable } from '../autograd/tape.js';
 import * as F from '../autograd/functional.js';
 import { Tensor } from '../core/tensor.js';
-import { encodeSafetensors, decodeSafetensors } from '../io/safetensors.js';
-import { EncoderModel, resolveEncoderConfig, type EncoderModelConfig, type ResolvedEncoderConfig, type SequenceInput, type Unit, type PaddedBatch } from './encoder-model.js';
+import { EncoderModel, loadSaved, resolveEncoderConfig, type EncoderModelConfig, type ResolvedEncoderConfig, type SequenceInput, type Unit, type PaddedBatch } from './encoder-model.js';
 import { fitModel, type FitOptions, type FitResult } from './fit.js';
 
 export interface ClassifierConfig extends EncoderModelConfig {
@@ -25,11 +24,6 @@ export interface ClassificationExample {
 }
 
 export type ResolvedClassifierConfig = ResolvedEncoderConfig & { numClasses: number; pooling: 'mean' | 'max' | 'first' };
-
-/** Metadata key of saved files naming the model class. */
-export const MODEL_KEY = 'wasm-nlp.model';
-/** Metadata key of saved files holding the config (JSON). */
-export const CONFIG_KEY = 'wasm-nlp.config';
 
 /** Mean cross-entropy and argmax hits of logits rows against targets, in float64. */
 export function scoreRows(logits: Float32Array, C: number, rows: number, target: (r: number) => number): { loss: number; correct: number } {
@@ -156,21 +150,9 @@ export class TextClassifier extends EncoderModel {
     return units.map((_, i) => softmaxRow(logits, i * C, C));
   }
 
-  /** Weights as safetensors bytes (Hugging Face names), with the config in the metadata. */
-  toSafetensors(): Uint8Array {
-    return encodeSafetensors(this.stateDict(), { format: 'pt', [MODEL_KEY]: this.kind, [CONFIG_KEY]: this.configJson() });
-  }
-
+  /** A model saved by `toSafetensors` (the config from its metadata), in eval mode. */
   static fromSafetensors(bytes: Uint8Array): TextClassifier {
-    const { tensors, config } = readSaved('TextClassifier.fromSafetensors', bytes, 'TextClassifier');
-    const m = new TextClassifier(config as unknown as ClassifierConfig);
-    try {
-      m.loadStateDict(tensors);
-    } catch (e) {
-      m.dispose();
-      throw e;
-    }
-    return m.eval();
+    return loadSaved('TextClassifier.fromSafetensors', bytes, 'TextClassifier', (c) => new TextClassifier(c as unknown as ClassifierConfig));
   }
 }
 
@@ -179,19 +161,4 @@ export function batchSizeArg(fn: string, options: { batchSize?: number }): numbe
   const bs = options.batchSize ?? 32;
   if (!Number.isSafeInteger(bs) || bs < 1) throw new ArgumentError(`${fn}: options.batchSize must be a positive integer, got ${String(bs)}`);
   return bs;
-}
-
-/** Decodes saved weights and checks the model class; the config from the metadata. */
-export function readSaved(fn: string, bytes: Uint8Array, kind: string): { tensors: ReturnType<typeof decodeSafetensors>['tensors']; config: Record<string, unknown> } {
-  if (!(bytes instanceof Uint8Array)) throw new ArgumentError(`${fn}: bytes must be a Uint8Array, got ${typeof bytes}`);
-  const { tensors, metadata } = decodeSafetensors(bytes);
-  if (metadata[MODEL_KEY] !== kind) throw new FormatError(`${fn}: bytes at offset 8 must be a header whose __metadata__ has "${MODEL_KEY}": "${kind}", got ${JSON.stringify(metadata[MODEL_KEY] ?? null)}`);
-  let config: unknown;
-  try {
-    config = JSON.parse(metadata[CONFIG_KEY] ?? '');
-  } catch {
-    throw new FormatError(`${fn}: bytes at offset 8 must be a header whose __metadata__ has "${CONFIG_KEY}" as JSON, got ${JSON.stringify(metadata[CONFIG_KEY] ?? null)}`);
-  }
-  if (config === null || typeof config !== 'object') throw new FormatError(`${fn}: bytes at offset 8 must be a header whose "${CONFIG_KEY}" is a JSON object, got ${String(config)}`);
-  return { tensors, config: config as Record<string, unknown> };
 }

@@ -5,7 +5,8 @@
  * padded batches (ids, key-padding mask, sub-word ids and their mask).
  * Everything here runs in every runtime (no node:*).
  */
-import { ArgumentError, VocabError } from '../core/errors.js';
+import { ArgumentError, FormatError, VocabError } from '../core/errors.js';
+import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.js';
 import { Tensor } from '../core/tensor.js';
 import { noGrad, tape, type Variable } from '../autograd/tape.js';
 import * as F from '../autograd/functional.js';
@@ -293,6 +294,42 @@ export abstract class EncoderModel extends Module {
   configJson(): string {
     return JSON.stringify(this.config);
   }
+
+  /** Weights as safetensors bytes (Hugging Face names), with the model class and config in the metadata. */
+  toSafetensors(): Uint8Array {
+    return encodeSafetensors(this.stateDict(), { format: 'pt', [MODEL_KEY]: this.kind, [CONFIG_KEY]: this.configJson() });
+  }
+}
+
+/** Metadata key of saved files naming the model class. */
+export const MODEL_KEY = 'wasm-nlp.model';
+/** Metadata key of saved files holding the config (JSON). */
+export const CONFIG_KEY = 'wasm-nlp.config';
+
+/**
+ * A model of class `kind` from `toSafetensors` bytes: checks the metadata, makes
+ * the model from the saved config, loads the weights (disposing the model if
+ * they do not fit) and returns it in eval mode.
+ */
+export function loadSaved<M extends EncoderModel>(fn: string, bytes: Uint8Array, kind: string, make: (config: Record<string, unknown>) => M): M {
+  if (!(bytes instanceof Uint8Array)) throw new ArgumentError(`${fn}: bytes must be a Uint8Array, got ${typeof bytes}`);
+  const { tensors, metadata } = decodeSafetensors(bytes);
+  if (metadata[MODEL_KEY] !== kind) throw new FormatError(`${fn}: bytes at offset 8 must be a header whose __metadata__ has "${MODEL_KEY}": "${kind}", got ${JSON.stringify(metadata[MODEL_KEY] ?? null)}`);
+  let config: unknown;
+  try {
+    config = JSON.parse(metadata[CONFIG_KEY] ?? '');
+  } catch {
+    throw new FormatError(`${fn}: bytes at offset 8 must be a header whose __metadata__ has "${CONFIG_KEY}" as JSON, got ${JSON.stringify(metadata[CONFIG_KEY] ?? null)}`);
+  }
+  if (config === null || typeof config !== 'object') throw new FormatError(`${fn}: bytes at offset 8 must be a header whose "${CONFIG_KEY}" is a JSON object, got ${String(config)}`);
+  const m = make(config as Record<string, unknown>);
+  try {
+    m.loadStateDict(tensors);
+  } catch (e) {
+    m.dispose();
+    throw e;
+  }
+  return m.eval();
 }
 
 /** Units of tokens [0, n) of example `ex`: consecutive chunks of at most `max` tokens (none when n = 0). */

@@ -8,10 +8,9 @@ import { ArgumentError } from '../core/errors.js';
 import { Tensor } from '../core/tensor.js';
 import { tape, type Variable } from '../autograd/tape.js';
 import * as F from '../autograd/functional.js';
-import { encodeSafetensors } from '../io/safetensors.js';
-import { EncoderModel, chunkUnits, resolveEncoderConfig, type EncoderModelConfig, type ResolvedEncoderConfig, type SequenceInput, type Unit, type PaddedBatch } from './encoder-model.js';
+import { EncoderModel, chunkUnits, loadSaved, resolveEncoderConfig, type EncoderModelConfig, type ResolvedEncoderConfig, type SequenceInput, type Unit, type PaddedBatch } from './encoder-model.js';
 import { fitModel, type FitOptions, type FitResult } from './fit.js';
-import { CONFIG_KEY, MODEL_KEY, batchSizeArg, readSaved, scoreRows, softmaxRow } from './classifier.js';
+import { batchSizeArg, scoreRows, softmaxRow } from './classifier.js';
 
 export interface TaggerConfig extends EncoderModelConfig {
   numTags: number;
@@ -147,20 +146,8 @@ export class SequenceTagger extends EncoderModel {
     });
   }
 
-  /** Weights as safetensors bytes (Hugging Face names), with the config in the metadata. */
-  toSafetensors(): Uint8Array {
-    return encodeSafetensors(this.stateDict(), { format: 'pt', [MODEL_KEY]: this.kind, [CONFIG_KEY]: this.configJson() });
-  }
-
+  /** A model saved by `toSafetensors` (the config from its metadata), in eval mode. */
   static fromSafetensors(bytes: Uint8Array): SequenceTagger {
-    const { tensors, config } = readSaved('SequenceTagger.fromSafetensors', bytes, 'SequenceTagger');
-    const m = new SequenceTagger(config as unknown as TaggerConfig);
-    try {
-      m.loadStateDict(tensors);
-    } catch (e) {
-      m.dispose();
-      throw e;
-    }
-    return m.eval();
+    return loadSaved('SequenceTagger.fromSafetensors', bytes, 'SequenceTagger', (c) => new SequenceTagger(c as unknown as TaggerConfig));
   }
 }
