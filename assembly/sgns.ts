@@ -285,6 +285,25 @@ function outputs_update(h: usize, wout: usize, targets: usize, labels: usize, g:
   return K;
 }
 
+/** The RNG buffer from `state`: key and stream, refilled from the block of the next word, positioned on it. */
+// @ts-ignore: decorator
+@inline function rng_resume(rng: usize, state: usize): void {
+  const word0 = <u64>load<f64>(state, 48);
+  store<u32>(rng, load<u32>(state, 56), 4);
+  store<u32>(rng, load<u32>(state, 60), 8);
+  store<u32>(rng, load<u32>(state, 64), 12);
+  store<u64>(rng, word0 >> 2, 16);
+  rng_refill(rng);
+  store<i32>(rng, <i32>(word0 & 3));
+}
+
+/** The index of the next unused RNG word back into `state`, so the next call continues the stream. */
+// @ts-ignore: decorator
+@inline function rng_suspend(rng: usize, state: usize): void {
+  const next = (load<u64>(rng, 16) - <u64>(RNG_WORDS >> 2)) * 4 + <u64>load<i32>(rng);
+  store<f64>(state, <f64>next, 48);
+}
+
 /** v[c] = 0 for c < dim (pad4). */
 // @ts-ignore: decorator
 @inline function zero(v: usize, dim: i32): void {
@@ -330,14 +349,7 @@ export function sgns_train(ids: usize, keep: usize, prob: usize, alias: usize,
   const lr0 = load<f64>(state, 0), total = load<f64>(state, 8);
   let processed = load<f64>(state, 16);
   let lossSum = load<f64>(state, 24), lossCount = load<f64>(state, 32);
-  // The RNG: refill from the block holding the next word, then skip to it.
-  const word0 = <u64>load<f64>(state, 48);
-  store<u32>(rng, load<u32>(state, 56), 4);
-  store<u32>(rng, load<u32>(state, 60), 8);
-  store<u32>(rng, load<u32>(state, 64), 12);
-  store<u64>(rng, word0 >> 2, 16);
-  rng_refill(rng);
-  store<i32>(rng, <i32>(word0 & 3));
+  rng_resume(rng, state);
   // Labels past K stay finite for the 4-wide sigmoid.
   zero(labels, maxT);
   zero(g, maxT);
@@ -430,8 +442,7 @@ export function sgns_train(ids: usize, keep: usize, prob: usize, alias: usize,
   store<f64>(state, lossSum, 24);
   store<f64>(state, lossCount, 32);
   store<f64>(state, <f64>lr, 40);
-  const next = (load<u64>(rng, 16) - <u64>(RNG_WORDS >> 2)) * 4 + <u64>load<i32>(rng);
-  store<f64>(state, <f64>next, 48);
+  rng_suspend(rng, state);
 }
 
 /** v[c] *= s. */
@@ -451,14 +462,7 @@ export function sgns_train(ids: usize, keep: usize, prob: usize, alias: usize,
  */
 export function sgns_draw_negatives(prob: usize, alias: usize, out: usize, state: usize, scratch: usize, n: i32, V: i32): void {
   const rng = scratch + (<usize>SGNS_MAX_SENTENCE << 2);
-  const word0 = <u64>load<f64>(state, 48);
-  store<u32>(rng, load<u32>(state, 56), 4);
-  store<u32>(rng, load<u32>(state, 60), 8);
-  store<u32>(rng, load<u32>(state, 64), 12);
-  store<u64>(rng, word0 >> 2, 16);
-  rng_refill(rng);
-  store<i32>(rng, <i32>(word0 & 3));
+  rng_resume(rng, state);
   for (let i = 0; i < n; i++) store<i32>(out + (<usize>i << 2), alias_draw(rng_next(rng), prob, alias, V));
-  const next = (load<u64>(rng, 16) - <u64>(RNG_WORDS >> 2)) * 4 + <u64>load<i32>(rng);
-  store<f64>(state, <f64>next, 48);
+  rng_suspend(rng, state);
 }
