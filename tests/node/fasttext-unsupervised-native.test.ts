@@ -138,7 +138,7 @@ describe('unsupervised fastText vs native fastText', () => {
     expect(oursNative).toBeGreaterThanOrEqual(nativeSeeds - 0.05);
   }, 120_000);
 
-  test('initial input matrix as native: with -thread T only the first T tenths start random, so the same rows stay exactly 0', async () => {
+  test('initial input matrix as native: with -thread T only the first T tenths start random, so (one thread) the same rows stay exactly 0', async () => {
     const text = brown.slice(0, brown.lastIndexOf('\n', 150_000) + 1);
     writeFileSync(join(dir, 'init.txt'), text);
     const zeroRows = (name: string): { zero: Set<number>; rows: number } => {
@@ -162,8 +162,20 @@ describe('unsupervised fastText vs native fastText', () => {
       expect(ours.rows).toBe(nat.rows);
       // Rows never trained and past the random blocks: many of the 20,000 bucket rows, none in the random blocks.
       expect(nat.zero.size).toBeGreaterThan(0.3 * nat.rows * (1 - Number(thread) / 10));
-      expect(Math.min(...nat.zero)).toBeGreaterThanOrEqual(Math.floor((nat.rows * Number(thread)) / 10) - 1);
-      expect([...ours.zero].sort((a, b) => a - b)).toEqual([...nat.zero].sort((a, b) => a - b));
+      const boundary = Math.floor((nat.rows * Number(thread)) / 10) - 1;
+      expect(Math.min(...nat.zero)).toBeGreaterThanOrEqual(boundary);
+      expect(Math.min(...ours.zero)).toBeGreaterThanOrEqual(boundary);
+      if (thread === '1') {
+        // One thread reads the text once, in order, on both sides: the same rows are trained.
+        expect([...ours.zero].sort((a, b) => a - b)).toEqual([...nat.zero].sort((a, b) => a - b));
+      } else {
+        // Native's threads start at offsets t·size/T and stop when the global count reaches epoch·ntokens, so a
+        // 1-epoch run leaves a few lines unread, which lines depending on timing (zero rows in three native
+        // -thread 3 runs: 7248, 7242, 7217); ours trains every line once. So every row zero in ours is zero
+        // in native, and native has only a few more.
+        for (const r of ours.zero) expect(nat.zero.has(r)).toBe(true);
+        expect(nat.zero.size - ours.zero.size).toBeLessThan(0.02 * nat.zero.size);
+      }
     }
   }, 120_000);
 
