@@ -110,11 +110,21 @@ export class Tensor<D extends DType = DType> {
     return t;
   }
 
-  /** Uniform samples in [0, 1) (24-bit resolution) from the counter-based generator. */
-  static rand(shape: readonly number[], options: RandomOptions = {}): Tensor<'float32'> {
+  /**
+   * Uniform samples in [0, 1) (24-bit resolution) from the counter-based generator.
+   * `count` draws only the first `count` elements (the values they get without it;
+   * element i depends only on seed, stream and i) and sets the rest to 0.
+   */
+  static rand(shape: readonly number[], options: RandomOptions & { count?: number } = {}): Tensor<'float32'> {
     const { key0, key1, stream } = randomKey('Tensor.rand', options);
     const t = Tensor.alloc('Tensor.rand', shape, 'float32');
-    rt('Tensor.rand').kernels.philox4x32_fill_uniform(t.offset, t.size, key0, key1, stream, 0, 0);
+    const count = options.count ?? t.size;
+    if (!Number.isInteger(count) || count < 0 || count > t.size) {
+      t.dispose();
+      throw new ArgumentError(`Tensor.rand: count must be an integer in [0, ${t.size}], got ${count}`);
+    }
+    rt('Tensor.rand').kernels.philox4x32_fill_uniform(t.offset, count, key0, key1, stream, 0, 0);
+    if (count < t.size) t.view().fill(0, count);
     return t;
   }
 

@@ -6,6 +6,7 @@
  */
 import { ArgumentError, VocabError } from '../core/errors.js';
 import { EOS, addWordNgrams, computeSubwords, fastTextHash } from '../text/subwords.js';
+import { Tensor, type RandomOptions } from '../core/tensor.js';
 
 export type FastTextLoss = 'hs' | 'ns' | 'softmax' | 'ova';
 export type FastTextModelName = 'cbow' | 'sg' | 'sup';
@@ -224,17 +225,20 @@ export function sentenceVector(model: FastTextModelData, line: string, options: 
 }
 
 /**
- * fastText's initial input matrix, in place: `values` holds uniform draws in
- * [0, 1) for all rows·dim floats; they become uniform in [-1/dim, 1/dim] over
- * the first `blocks` tenths and 0 after. fastText 0.9.2 initialises the matrix
- * in ten blocks of floor(rows·dim / 10) floats, one per training thread, so with
- * `-thread T` only min(T, 10) blocks are random and the rest (most hashed
- * n-gram rows when T = 1) starts at zero; its default -thread 12 covers all ten
- * blocks (every float but the last rows·dim mod 10).
+ * fastText's initial input matrix (rows, dim): uniform in [-1/dim, 1/dim] over
+ * the first `blocks` tenths and 0 after, from Philox (seed, stream). fastText
+ * 0.9.2 initialises the matrix in ten blocks of floor(rows·dim / 10) floats, one
+ * per training thread, so with `-thread T` only min(T, 10) blocks are random and
+ * the rest (most hashed n-gram rows when T = 1) starts at zero; its default
+ * -thread 12 covers all ten blocks (every float but the last rows·dim mod 10).
+ * Only the random part is drawn.
  */
-export function fastTextInit(values: Float32Array, dim: number, blocks: number): void {
+export function fastTextInputMatrix(rows: number, dim: number, blocks: number, random: RandomOptions): Tensor<'float32'> {
+  const n = rows * dim;
+  const end = Math.floor(n / 10) * Math.min(10, Math.max(0, Math.floor(blocks)));
+  const t = Tensor.rand([rows, dim], { ...random, count: end });
+  const v = t.view();
   const span = 2 / dim, lo = 1 / dim;
-  const end = Math.floor(values.length / 10) * Math.min(10, Math.max(0, Math.floor(blocks)));
-  for (let i = 0; i < end; i++) values[i] = values[i]! * span - lo;
-  values.fill(0, end);
+  for (let i = 0; i < end; i++) v[i] = v[i]! * span - lo;
+  return t;
 }

@@ -16,7 +16,7 @@ import { SgnsTrainer } from '../ops/sgns.js';
 import { EOS, computeSubwords } from '../text/subwords.js';
 import type { TextSource } from '../text/tokenize.js';
 import { Vocab, encode } from '../text/vocab.js';
-import { type FastTextArgs, type FastTextEntry, type FastTextModelData, fastTextInit, wordVector } from './fasttext-model.js';
+import { type FastTextArgs, type FastTextEntry, type FastTextModelData, fastTextInputMatrix, wordVector } from './fasttext-model.js';
 import { topCosine, unitRows } from './neighbours.js';
 import type { Neighbour } from './word2vec.js';
 
@@ -54,7 +54,7 @@ export interface FastTextUnsupervisedOptions {
   /**
    * Blocks of the input matrix fastText would initialise (its -thread): the first min(initBlocks, 10)
    * tenths start uniform in [-1/dim, 1/dim], the rest at zero, as in native fastText 0.9.2 (see
-   * `fastTextInit`). Default 10 (native's default -thread 12); the CLI passes its -thread.
+   * `fastTextInputMatrix`). Default 10 (native's default -thread 12); the CLI passes its -thread.
    */
   initBlocks?: number;
   /** Called about every 0.1 s of training and once at the end. */
@@ -178,11 +178,10 @@ export class FastText {
       dim, ws, epoch, minCount, neg, wordNgrams: 1, loss, model: model === 'skipgram' ? 'sg' : 'cbow', bucket, minn, maxn, lrUpdateRate, t,
     };
     // fastText's initialisation: input uniform in [-1/dim, 1/dim] over the first initBlocks tenths, output zero.
-    const input = Tensor.rand([V + bucket, dim], { seed, stream: 21 });
+    const input = fastTextInputMatrix(V + bucket, dim, initBlocks, { seed, stream: 21 });
     let output: Tensor | undefined;
     let tr: SgnsTrainer | undefined;
     try {
-      fastTextInit(input.view() as Float32Array, dim, initBlocks);
       output = Tensor.zeros([loss === 'hs' ? V - 1 : V, dim]);
       // fastText's schedule: lr = lr0 (1 - done / (epoch · ntokens)), where ntokens counts every token read
       // (</s> and words below minCount too) but `done` only those kept in the dictionary (</s> included; the

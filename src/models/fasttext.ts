@@ -9,7 +9,7 @@ import { readFastTextBin, writeFastTextBin } from '../io/fasttext-bin.js';
 import type { WordVectors } from '../io/vec.js';
 import { SupervisedTrainer, supervisedPredict, type SupervisedLoss } from '../ops/fasttext.js';
 import { Vocab } from '../text/vocab.js';
-import { type FastTextArgs, type FastTextModelData, fastTextInit, lineIds } from './fasttext-model.js';
+import { type FastTextArgs, type FastTextModelData, fastTextInputMatrix, lineIds } from './fasttext-model.js';
 
 export interface SupervisedOptions {
   /** Vector dimension; default 100. */
@@ -41,7 +41,7 @@ export interface SupervisedOptions {
   /**
    * Blocks of the input matrix fastText would initialise (its -thread): the first min(initBlocks, 10)
    * tenths start uniform in [-1/dim, 1/dim], the rest at zero, as in native fastText 0.9.2 (see
-   * `fastTextInit`). Default 10 (native's default -thread 12); the CLI passes its -thread.
+   * `fastTextInputMatrix`). Default 10 (native's default -thread 12); the CLI passes its -thread.
    */
   initBlocks?: number;
   /** Called about every 0.25 s of training and at the end. */
@@ -162,8 +162,7 @@ export class FastTextClassifier {
 
     // fastText's initialisation: input uniform in [-1/dim, 1/dim] over the first initBlocks tenths, output zero.
     const nrows = vocab.nwords + bucket;
-    const input = Tensor.rand([nrows, dim], { seed, stream: 11 });
-    fastTextInit(input.view() as Float32Array, dim, initBlocks);
+    const input = fastTextInputMatrix(nrows, dim, initBlocks, { seed, stream: 11 });
     const output = Tensor.zeros([vocab.nlabels, dim]);
     if (options.pretrainedVectors !== undefined) loadPretrained(fn, input, vocab, options.pretrainedVectors);
     const model = new FastTextClassifier(args, words, vocab.ntokens, input, output, label);

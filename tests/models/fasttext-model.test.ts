@@ -1,9 +1,11 @@
 // Vector lookups of a fastText model in fastText's float32 arithmetic, on a
 // small synthetic model (native agreement: tests/node/fasttext-native.test.ts).
-import { describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { initForTests } from '../helpers/runtime.js';
+import { Tensor } from '../../src/core/tensor.js';
 import { ArgumentError } from '../../src/core/errors.js';
 import {
-  fastTextInit,
+  fastTextInputMatrix,
   type FastTextModelData, lineIds, numWords, sentenceVector, wordId, wordSubwords, wordVector,
 } from '../../src/models/fasttext-model.js';
 import { addWordNgrams, computeSubwords, fastTextHash } from '../../src/text/subwords.js';
@@ -102,17 +104,33 @@ describe('sentenceVector', () => {
   });
 });
 
-describe('fastTextInit (fastText 0.9.2: ten blocks, one per -thread)', () => {
-  test('the first min(T, 10) blocks of floor(n / 10) floats map [0, 1) to [-1/dim, 1/dim); the rest is 0', () => {
-    const dim = 4, n = 103; // floor(103 / 10) = 10 floats per block, 3 left over
-    const u = Float32Array.from({ length: n }, (_, i) => ((i * 37) % 101) / 101);
+describe('fastTextInputMatrix (fastText 0.9.2: ten blocks, one per -thread)', () => {
+  beforeAll(async () => {
+    await initForTests();
+  });
+
+  test('the first min(T, 10) blocks of floor(n / 10) floats are Tensor.rand mapped to [-1/dim, 1/dim); the rest is 0', () => {
+    const rows = 26, dim = 4, n = rows * dim; // floor(104 / 10) = 10 floats per block, 4 left over
+    const u = Tensor.rand([rows, dim], { seed: 3, stream: 7 });
+    const uv = u.toArray() as Float32Array;
+    u.dispose();
     for (const [blocks, end] of [[1, 10], [3, 30], [10, 100], [12, 100], [0, 0]] as const) {
-      const v = u.slice();
-      fastTextInit(v, dim, blocks);
+      const t = fastTextInputMatrix(rows, dim, blocks, { seed: 3, stream: 7 });
+      const v = t.toArray() as Float32Array;
+      t.dispose();
+      expect(v.length).toBe(n);
       for (let i = 0; i < n; i++) {
-        if (i < end) expect(v[i]).toBeCloseTo(u[i]! * (2 / dim) - 1 / dim, 6);
+        if (i < end) expect(v[i]).toBe(Math.fround(uv[i]! * (2 / dim) - 1 / dim));
         else expect(v[i]).toBe(0);
       }
     }
+  });
+
+  test('Tensor.rand count: the first count values are those of the full draw, the rest 0; a bad count is a typed error', () => {
+    const full = Tensor.rand([50], { seed: 9 }).toArray() as Float32Array;
+    const part = Tensor.rand([50], { seed: 9, count: 17 }).toArray() as Float32Array;
+    expect(Array.from(part.subarray(0, 17))).toEqual(Array.from(full.subarray(0, 17)));
+    expect(part.subarray(17).every((x) => x === 0)).toBe(true);
+    expect(() => Tensor.rand([5], { count: 6 })).toThrow(/Tensor.rand: count must be an integer in \[0, 5\], got 6/);
   });
 });
