@@ -80,7 +80,8 @@ export function duration(seconds) {
 
 /**
  * An onProgress callback drawing a progress bar on stderr: epoch, bar, step,
- * tokens/s, loss, lr, ETA (and the validation accuracy once an epoch ended).
+ * tokens/s, loss, lr, ETA (and the validation accuracy or perplexity once an
+ * epoch ended).
  * On a terminal it redraws one line; in a log file it writes a line every
  * `logEvery` seconds and at each epoch end.
  */
@@ -96,7 +97,7 @@ export function progressBar({ logEvery = 15 } = {}) {
     const width = 24;
     const fill = Math.round(frac * width);
     const bar = `[${'#'.repeat(fill)}${'-'.repeat(width - fill)}]`;
-    const va = p.validAccuracy === undefined ? '' : `  valid ${pct(p.validAccuracy)}`;
+    const va = p.validAccuracy !== undefined ? `  valid ${pct(p.validAccuracy)}` : p.validPerplexity !== undefined ? `  valid ppl ${p.validPerplexity.toFixed(2)}` : '';
     const line = `epoch ${Math.max(1, p.epoch)}/${p.epochs} ${bar} ${(100 * frac).toFixed(1).padStart(5)}%  step ${p.step}/${p.steps}  ` +
       `${int(p.tokensPerSec)} tok/s  loss ${loss.toFixed(4)}  lr ${p.lr.toExponential(2)}  ETA ${duration(p.eta)}${va}`;
     if (tty) {
@@ -105,7 +106,7 @@ export function progressBar({ logEvery = 15 } = {}) {
       return;
     }
     const now = performance.now() / 1e3;
-    const epochEnd = p.validAccuracy !== undefined && p.epoch !== lastEpochLogged;
+    const epochEnd = (p.epochEnd === true || p.validAccuracy !== undefined) && p.epoch !== lastEpochLogged;
     if (now - lastLog >= logEvery || epochEnd || p.step === p.steps) {
       if (epochEnd) lastEpochLogged = p.epoch;
       lastLog = now;
@@ -154,7 +155,7 @@ export function machine() {
  * Checkpoint plumbing: `onCheckpoint` writes the bytes atomically to `path`;
  * `resumeFrom()` reads them when `--resume` was given and the file exists.
  */
-function checkpointer(path, { writeBytesAtomic, readBytes }) {
+export function checkpointer(path, { writeBytesAtomic, readBytes }) {
   mkdirSync(dirname(path), { recursive: true });
   let written = 0;
   return {

@@ -105,3 +105,6 @@ export { TextClassifier } from './models/classifier.js';
 export type { ClassifierConfig, ClassificationExample, ResolvedClassifierConfig } from './models/classifier.js';
 export { SequenceTagger } from './models/tagger.js';
 export type { TaggerConfig, TaggingExample, ResolvedTaggerConfig } from './models/tagger.js';
+// neural language model (issue 6)
+export { NeuralLM, resolveNeuralLMConfig } from './models/neural-lm.js';
+export type { NeuralLMConfig, ResolvedNeuralLMConfig, NeuralLMFitOptions, NeuralLMFitResult, NeuralLMProgress, NeuralLMEpoch, NextWord, GenerateOptions } from './models/neural-lm.js';

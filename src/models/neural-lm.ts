@@ -1,0 +1,780 @@
+/**
+ * The neural probabilistic language model of Bengio et al. (2003): the
+ * embeddings of the `context` previous words are concatenated, go through a
+ * tanh hidden layer, and a softmax over the vocabulary gives the next word;
+ * optionally direct connections from the embeddings to the output (the
+ * paper's W) and output weights tied to the input embeddings. Trained with
+ * cross-entropy by Adam(W), on a stream of word ids.
+ *
+ * The output layer is the cost (|V| x h multiply-adds per token, three times
+ * in a training step): it is one batched GEMM forward and two backward, and
+ * the loss is the fused softmax-cross-entropy kernel, which also gives the
+ * per-token log-probabilities in evaluation.
+ *
+ * Token t of a stream is predicted from the `context` ids before it in the same
+ * stream; positions before the start are `bos` (padding, never a target), as
+ * `KneserNey.tokenProbs` does, so the two score the same events.
+ */
+import { ArgumentError, FormatError, VocabError } from '../core/errors.js';
+import { Philox } from '../core/rng.js';
+import { Tensor } from '../core/tensor.js';
+import { Parameter } from '../autograd/parameter.js';
+import { getThreads, setThreads } from '../core/threads.js';
+import * as sm from '../ops/softmax.js';
+import * as F from '../autograd/functional.js';
+import { noGrad, step, type Variable } from '../autograd/tape.js';
+import { Initializer, Module, building, Dropout, type DropoutRngState } from '../nn/module.js';
+import { Embedding, Linear } from '../nn/layers.js';
+import { AdamW } from '../optim/optimizer.js';
+import { defaultParamGroups } from '../optim/groups.js';
+import { clipGradients } from '../optim/clip.js';
+import { encodeCheckpoint, decodeCheckpoint } from '../io/checkpoint.js';
+import { encodeSafetensors, decodeSafetensors } from '../io/safetensors.js';
+import { topCosine, unitRows } from './neighbours.js';
+
+export interface NeuralLMConfig {
+  /** Word ids are in [0, vocabSize). */
+  vocabSize: number;
+  /** n − 1: previous words the model sees; default 4 (a 5-gram model). */
+  context?: number;
+  /** m: embedding size; default 60. */
+  embeddingDim?: number;
+  /** h: tanh hidden units; 0 = no hidden layer (then `direct` must be true); default 100. */
+  hidden?: number;
+  /** Direct connections from the concatenated embeddings to the output (the paper's W); default false. */
+  direct?: boolean;
+  /** Output weights = the input embeddings (needs hidden === embeddingDim); default false. */
+  tied?: boolean;
+  /** Dropout on the concatenated embeddings and on the hidden layer while training; default 0. */
+  dropout?: number;
+  /** Id of unknown words (text input maps words outside the vocabulary to it); default 0. */
+  unk?: number;
+  /** Padding id before the start of a stream; never a target; default 1. */
+  bos?: number;
+  /** Initialisation, dropout masks and shuffling derive from it; default 0. */
+  seed?: number;
+}
+
+export type ResolvedNeuralLMConfig = Required<NeuralLMConfig>;
+
+export interface NeuralLMFitOptions {
+  /** Maximum passes over the training stream; default 10. */
+  epochs?: number;
+  /** Positions (predicted tokens) per step; default 256. */
+  batchSize?: number;
+  /** Adam learning rate; default 1e-3. */
+  lr?: number;
+  /** AdamW decoupled weight decay (not on biases); default 0. */
+  weightDecay?: number;
+  /** Global-norm gradient clipping; 0 = off (default). */
+  clip?: number;
+  /** Threads for the GEMMs (needs `init({ threads: n })`); bit-identical to 1; default 1. */
+  threads?: number;
+  /** Validation stream: perplexity after each epoch drives learning-rate decay, early stopping and the best weights. */
+  valid?: Int32Array;
+  /** Stop after this many epochs in a row without a better validation perplexity; default 2. */
+  patience?: number;
+  /** Multiply the learning rate by this after an epoch without a better validation perplexity; default 0.5 (1 = never). */
+  lrDecay?: number;
+  /** With `valid`: end with the weights of the best validation epoch; default true. */
+  restoreBest?: boolean;
+  /** Stop after this many steps of this call (benchmarks, tests); default none. */
+  maxSteps?: number;
+  /** Called about every 0.25 s during an epoch and at each epoch end (with the validation figures). */
+  onProgress?: (p: NeuralLMProgress) => void;
+  /**
+   * Called with checkpoint bytes at each epoch end (`epoch` = epochs done, `epochEnd` true) and every
+   * `checkpointEvery` steps within an epoch (`epoch` = the 1-based epoch under way); awaited.
+   */
+  onCheckpoint?: (bytes: Uint8Array, info: { step: number; epoch: number; epochEnd: boolean }) => void | Promise<void>;
+  /** 0 = epoch ends only (default). */
+  checkpointEvery?: number;
+  /** Resume from checkpoint bytes: the run continues bit-identically to one that never stopped (the other options must be the same). */
+  resumeFrom?: Uint8Array;
+}
+
+export interface NeuralLMProgress {
+  /** 1-based epoch of the last step. */
+  epoch: number;
+  epochs: number;
+  /** Steps done over the whole run (resumed ones included), and the steps of `epochs` full epochs. */
+  step: number;
+  steps: number;
+  /** Mean training cross-entropy (nats, dropout on) since the last report; at an epoch end, the epoch's mean. */
+  loss: number;
+  /** Learning rate of the next step. */
+  lr: number;
+  /** Predicted tokens per second in this call. */
+  tokensPerSec: number;
+  /** Seconds left if every epoch runs, from this call's speed. */
+  eta: number;
+  /** True on the report closing an epoch. */
+  epochEnd: boolean;
+  /** At epoch ends with `valid`. */
+  validPerplexity?: number;
+  /** At epoch ends with `valid`: true when this epoch set the best validation perplexity. */
+  improved?: boolean;
+}
+
+export interface NeuralLMEpoch {
+  epoch: number;
+  /** Mean training cross-entropy of the epoch (nats, dropout on). */
+  loss: number;
+  lr: number;
+  validPerplexity?: number;
+  seconds: number;
+}
+
+export interface NeuralLMFitResult {
+  steps: number;
+  epochs: number;
+  /** Wall-clock seconds of this call. */
+  seconds: number;
+  /** True when training ended early (patience ran out or maxSteps). */
+  stopped: boolean;
+  /** Best validation perplexity and its epoch (with `valid`). */
+  bestValidPerplexity?: number;
+  bestEpoch?: number;
+  history: NeuralLMEpoch[];
+}
+
+export interface NextWord {
+  word: string;
+  id: number;
+  prob: number;
+}
+
+export interface GenerateOptions {
+  /** Words to generate; default 20. */
+  length?: number;
+  /** Softmax temperature > 0; default 1. */
+  temperature?: number;
+  /** Sample among the k most probable words only; 0 = all (default). */
+  topK?: number;
+  /** Sampling seed; default 0. */
+  seed?: number;
+  /** Allow the unknown-word token in the output; default false. */
+  allowUnk?: boolean;
+}
+
+const KIND = 'NeuralLM';
+const MODEL_KEY = 'wasm-nlp.model';
+const CONFIG_KEY = 'wasm-nlp.config';
+const VOCAB_KEY = 'wasm-nlp.vocab';
+/** Stream of the shuffling generator ("lmsh" in ASCII); its key is the config seed. */
+const SHUFFLE_STREAM = 0x6c6d7368;
+/** Stream of `generate`'s sampler ("gene"). */
+const SAMPLE_STREAM = 0x67656e65;
+const BEST = 'best/';
+const CONFIG_KEYS = ['vocabSize', 'context', 'embeddingDim', 'hidden', 'direct', 'tied', 'dropout', 'unk', 'bos', 'seed'];
+const FIT_KEYS = ['epochs', 'batchSize', 'lr', 'weightDecay', 'clip', 'threads', 'valid', 'patience', 'lrDecay', 'restoreBest', 'maxSteps', 'onProgress', 'onCheckpoint', 'checkpointEvery', 'resumeFrom'];
+
+const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+
+function intIn(fn: string, name: string, v: unknown, lo: number, hi = Number.MAX_SAFE_INTEGER): number {
+  if (!Number.isSafeInteger(v) || (v as number) < lo || (v as number) > hi) {
+    throw new ArgumentError(`${fn}: ${name} must be an integer in [${lo}, ${hi === Number.MAX_SAFE_INTEGER ? '2^53' : hi}], got ${String(v)}`);
+  }
+  return v as number;
+}
+
+function bool(fn: string, name: string, v: unknown): boolean {
+  if (typeof v !== 'boolean') throw new ArgumentError(`${fn}: ${name} must be a boolean, got ${String(v)}`);
+  return v;
+}
+
+/** The config with defaults, validated (typed errors naming the field). */
+export function resolveNeuralLMConfig(config: NeuralLMConfig): ResolvedNeuralLMConfig {
+  const fn = 'NeuralLM';
+  if (config === null || typeof config !== 'object') throw new ArgumentError(`${fn}: config must be an object, got ${String(config)}`);
+  for (const k of Object.keys(config)) if (!CONFIG_KEYS.includes(k)) throw new ArgumentError(`${fn}: config must have only the keys ${CONFIG_KEYS.join(', ')}, got '${k}'`);
+  const vocabSize = intIn(fn, 'config.vocabSize', config.vocabSize, 2);
+  const c: ResolvedNeuralLMConfig = {
+    vocabSize,
+    context: intIn(fn, 'config.context', config.context ?? 4, 1, 64),
+    embeddingDim: intIn(fn, 'config.embeddingDim', config.embeddingDim ?? 60, 1),
+    hidden: intIn(fn, 'config.hidden', config.hidden ?? 100, 0),
+    direct: bool(fn, 'config.direct', config.direct ?? false),
+    tied: bool(fn, 'config.tied', config.tied ?? false),
+    dropout: config.dropout ?? 0,
+    unk: intIn(fn, 'config.unk', config.unk ?? 0, 0, vocabSize - 1),
+    bos: intIn(fn, 'config.bos', config.bos ?? 1, 0, vocabSize - 1),
+    seed: intIn(fn, 'config.seed', config.seed ?? 0, 0),
+  };
+  if (typeof c.dropout !== 'number' || !(c.dropout >= 0 && c.dropout < 1)) throw new ArgumentError(`${fn}: config.dropout must be a number in [0, 1), got ${String(c.dropout)}`);
+  if (c.hidden === 0 && !c.direct) throw new ArgumentError(`${fn}: config.direct must be true when config.hidden is 0 (the output needs an input), got false`);
+  if (c.tied && c.hidden !== c.embeddingDim) {
+    throw new ArgumentError(`${fn}: config.hidden must equal config.embeddingDim (${c.embeddingDim}) when config.tied is true, got ${c.hidden}`);
+  }
+  if (c.unk === c.bos) throw new ArgumentError(`${fn}: config.bos must differ from config.unk (${c.unk}), got ${c.bos}`);
+  return c;
+}
+
+/** Splits text on white space (strings) or takes words as they are. */
+function wordsOf(text: string | readonly string[]): string[] {
+  return typeof text === 'string' ? text.split(/\s+/).filter((w) => w.length > 0) : [...text];
+}
+
+/**
+ * Bengio et al.'s MLP language model. Parameters (names as in saved files):
+ * `embeddings.weight` [V, m], `hidden.weight` [h, context·m], `hidden.bias` [h],
+ * `output.weight` [V, h] (absent when tied), `output.bias` [V],
+ * `direct.weight` [V, context·m] (with `direct`).
+ *
+ * Initialisation from `config.seed`: embeddings U(−0.1, 0.1), the linear
+ * layers PyTorch's default U(±1/√in), the output bias 0.
+ */
+export class NeuralLM extends Module {
+  readonly config: ResolvedNeuralLMConfig;
+  readonly kind = KIND;
+  readonly embeddings: Embedding;
+  readonly hidden: Linear | null;
+  readonly output: Linear | null;
+  /** The output bias when tied (the output weight is the embedding table). */
+  readonly outputBias: Module | null;
+  readonly direct: Linear | null;
+  readonly inputDropout: Dropout;
+  readonly hiddenDropout: Dropout;
+  private _vocab: string[] | null = null;
+  private _index: Map<string, number> | null = null;
+
+  constructor(config: NeuralLMConfig, vocab?: readonly string[]) {
+    super();
+    const c = (this.config = resolveNeuralLMConfig(config));
+    const inDim = c.context * c.embeddingDim;
+    this.embeddings = this.addModule('embeddings', building(() => new Embedding(c.vocabSize, c.embeddingDim)));
+    this.hidden = c.hidden > 0 ? this.addModule('hidden', building(() => new Linear(inDim, c.hidden))) : null;
+    this.inputDropout = this.addModule('input_dropout', building(() => new Dropout(c.dropout)));
+    this.hiddenDropout = this.addModule('hidden_dropout', building(() => new Dropout(c.dropout)));
+    if (c.hidden > 0 && c.tied) {
+      this.output = null;
+      this.outputBias = this.addModule('output', new Module());
+      this.outputBias.addParameter('bias', new Parameter(Tensor.zeros([c.vocabSize])));
+    } else if (c.hidden > 0) {
+      this.output = this.addModule('output', building(() => new Linear(c.hidden, c.vocabSize)));
+      this.outputBias = null;
+    } else {
+      this.output = null;
+      this.outputBias = null;
+    }
+    this.direct = c.direct ? this.addModule('direct', building(() => new Linear(inDim, c.vocabSize, { bias: c.hidden === 0 }))) : null;
+    this.resetParameters(c.seed);
+    if (vocab !== undefined) this.setVocab(vocab);
+  }
+
+  override resetParameters(seed: number): this {
+    super.resetParameters(seed);
+    const init = new Initializer(seed);
+    init.uniform(this.embeddings.weight, 'embeddings.weight', 0.1);
+    if (this.output?.bias) init.fill(this.output.bias, 0);
+    if (this.direct?.bias) init.fill(this.direct.bias, 0);
+    return this;
+  }
+
+  /** The words by id, when the model has them. */
+  get vocab(): readonly string[] | null {
+    return this._vocab;
+  }
+
+  /** Attach the words by id (length vocabSize, distinct). */
+  setVocab(vocab: readonly string[]): void {
+    const fn = 'NeuralLM.setVocab';
+    if (!Array.isArray(vocab) || vocab.length !== this.config.vocabSize) {
+      throw new ArgumentError(`${fn}: vocab must be an array of ${this.config.vocabSize} words (config.vocabSize), got ${Array.isArray(vocab) ? `${vocab.length} words` : typeof vocab}`);
+    }
+    const index = new Map<string, number>();
+    vocab.forEach((w, i) => {
+      if (typeof w !== 'string') throw new ArgumentError(`${fn}: vocab[${i}] must be a string, got ${typeof w}`);
+      if (index.has(w)) throw new ArgumentError(`${fn}: vocab must not repeat a word, got ${JSON.stringify(w)} at ${index.get(w)} and ${i}`);
+      index.set(w, i);
+    });
+    this._vocab = [...vocab];
+    this._index = index;
+  }
+
+  private needVocab(fn: string): { vocab: string[]; index: Map<string, number> } {
+    if (this._vocab === null || this._index === null) throw new VocabError(`${fn}: the model must have a vocabulary (constructor or setVocab) to take words, got none`);
+    return { vocab: this._vocab, index: this._index };
+  }
+
+  /** Word ids of words or white-space separated text; unknown words → `config.unk`. */
+  encode(text: string | readonly string[]): Int32Array {
+    const { index } = this.needVocab('NeuralLM.encode');
+    const words = wordsOf(text);
+    const out = new Int32Array(words.length);
+    for (let i = 0; i < words.length; i++) out[i] = index.get(words[i]!) ?? this.config.unk;
+    return out;
+  }
+
+  /** Checks a stream of ids (typed error naming `arg`). */
+  private checkStream(fn: string, arg: string, s: unknown): Int32Array {
+    if (!(s instanceof Int32Array)) throw new ArgumentError(`${fn}: ${arg} must be an Int32Array of word ids, got ${s === null ? 'null' : typeof s}`);
+    const V = this.config.vocabSize;
+    for (let i = 0; i < s.length; i++) {
+      const x = s[i]!;
+      if (x < 0 || x >= V) throw new ArgumentError(`${fn}: ${arg}[${i}] must be a word id in [0, ${V}), got ${x}`);
+    }
+    return s;
+  }
+
+  /** Contexts [positions.length, context] of the given positions of `stream` (bos before the start). */
+  private contexts(stream: Int32Array, positions: ArrayLike<number>, from = 0, to = positions.length): Int32Array {
+    const C = this.config.context, bos = this.config.bos;
+    const out = new Int32Array((to - from) * C);
+    for (let r = 0; r < to - from; r++) {
+      const p = positions[from + r]!;
+      for (let j = 0; j < C; j++) {
+        const q = p - C + j;
+        out[r * C + j] = q >= 0 ? stream[q]! : bos;
+      }
+    }
+    return out;
+  }
+
+  /** Logits [B, V] for contexts ids [B, context] (alive until backward). */
+  forward(ids: Tensor): Variable {
+    const c = this.config;
+    const B = ids.shape[0]!;
+    let x: Variable = F.reshape(this.embeddings.forward(ids), [B, c.context * c.embeddingDim]);
+    x = this.inputDropout.forward(x);
+    let logits: Variable | null = null;
+    if (this.hidden !== null) {
+      const a = this.hiddenDropout.forward(F.tanh(this.hidden.forward(x)));
+      logits = this.output !== null ? this.output.forward(a) : F.linear(a, this.embeddings.weight, this.outputBias!.namedParameters()[0]![1]);
+    }
+    if (this.direct !== null) {
+      const d = this.direct.forward(x);
+      logits = logits === null ? d : F.add(logits, d);
+    }
+    return logits!;
+  }
+
+  /** Mean cross-entropy (nats) of predicting `targets` [B] from contexts [B, context]. */
+  loss(ids: Tensor, targets: Tensor): Variable {
+    return F.crossEntropy(this.forward(ids), targets);
+  }
+
+  /**
+   * −ln P of every token of `stream` given the ids before it (eval mode, no
+   * gradients), in batches of `batchSize` positions, from the fused
+   * softmax-cross-entropy kernel's per-row losses.
+   */
+  tokenLosses(stream: Int32Array, options: { batchSize?: number } = {}): Float64Array {
+    const fn = 'NeuralLM.tokenLosses';
+    this.checkStream(fn, 'stream', stream);
+    const B = intIn(fn, 'options.batchSize', options.batchSize ?? 1024, 1);
+    const n = stream.length;
+    const out = new Float64Array(n);
+    const wasTraining = this.training;
+    this.eval();
+    try {
+      for (let s = 0; s < n; s += B) {
+        const e = Math.min(n, s + B);
+        const pos = new Int32Array(e - s);
+        for (let i = 0; i < pos.length; i++) pos[i] = s + i;
+        const ids = Tensor.fromArray(this.contexts(stream, pos), [e - s, this.config.context], 'int32');
+        const tg = Tensor.fromArray(stream.subarray(s, e), [e - s], 'int32');
+        try {
+          step(() => noGrad(() => {
+            const logits = this.forward(ids);
+            const r = sm.softmaxXent(logits.value, tg);
+            try {
+              const rl = r.rowLoss.view() as Float32Array;
+              for (let i = 0; i < rl.length; i++) out[s + i] = rl[i]!;
+            } finally {
+              r.rowLoss.dispose();
+              r.lse.dispose();
+            }
+          }));
+        } finally {
+          ids.dispose();
+          tg.dispose();
+        }
+      }
+    } finally {
+      this.train(wasTraining);
+    }
+    return out;
+  }
+
+  /** P of every token of `stream` given the ids before it (bos-padded), as `KneserNey.tokenProbs`. */
+  tokenProbs(stream: Int32Array, options: { batchSize?: number } = {}): Float64Array {
+    const l = this.tokenLosses(stream, options);
+    for (let i = 0; i < l.length; i++) l[i] = Math.exp(-l[i]!);
+    return l;
+  }
+
+  /** Mean cross-entropy (nats) over the stream and its perplexity exp(loss). */
+  evaluate(stream: Int32Array, options: { batchSize?: number } = {}): { loss: number; perplexity: number; n: number } {
+    const l = this.tokenLosses(stream, options);
+    let s = 0;
+    for (let i = 0; i < l.length; i++) s += l[i]!;
+    const loss = l.length > 0 ? s / l.length : NaN;
+    return { loss, perplexity: Math.exp(loss), n: l.length };
+  }
+
+  /** Perplexity of text (words, white-space separated; needs the vocabulary) or of a stream of ids. */
+  perplexity(text: string | readonly string[] | Int32Array): number {
+    const ids = text instanceof Int32Array ? text : this.encode(text);
+    if (ids.length === 0) throw new ArgumentError(`NeuralLM.perplexity: text must hold at least one word, got none`);
+    return this.evaluate(ids).perplexity;
+  }
+
+  private contextIds(fn: string, context: string | readonly string[] | ArrayLike<number>): Int32Array {
+    let ids: ArrayLike<number>;
+    if (typeof context === 'string' || (Array.isArray(context) && context.every((w) => typeof w === 'string'))) ids = this.encode(context as string | string[]);
+    else ids = context as ArrayLike<number>;
+    const C = this.config.context;
+    const out = new Int32Array(C).fill(this.config.bos);
+    const n = ids.length;
+    for (let j = 0; j < Math.min(C, n); j++) {
+      const x = ids[n - 1 - j]!;
+      if (!Number.isInteger(x) || x < 0 || x >= this.config.vocabSize) throw new ArgumentError(`${fn}: context[${n - 1 - j}] must be a word id in [0, ${this.config.vocabSize}), got ${x}`);
+      out[C - 1 - j] = x;
+    }
+    return out;
+  }
+
+  /** The distribution of the next word [V] (sums to 1) after `context` (words, text or ids; only its last `context` words count; shorter is bos-padded). */
+  nextWordProbs(context: string | readonly string[] | ArrayLike<number>, options: { temperature?: number } = {}): Float32Array {
+    const fn = 'NeuralLM.nextWordProbs';
+    const ctx = this.contextIds(fn, context);
+    const temp = options.temperature ?? 1;
+    if (typeof temp !== 'number' || !(temp > 0) || !Number.isFinite(temp)) throw new ArgumentError(`${fn}: options.temperature must be a finite number > 0, got ${String(temp)}`);
+    const ids = Tensor.fromArray(ctx, [1, this.config.context], 'int32');
+    const wasTraining = this.training;
+    this.eval();
+    try {
+      return step(() => noGrad(() => {
+        let logits = this.forward(ids);
+        if (temp !== 1) logits = F.scale(logits, 1 / temp);
+        const p = sm.softmax(logits.value);
+        try {
+          return p.toArray() as Float32Array;
+        } finally {
+          p.dispose();
+        }
+      }));
+    } finally {
+      ids.dispose();
+      this.train(wasTraining);
+    }
+  }
+
+  /** The k most probable next words after `context`, best first. */
+  topNext(context: string | readonly string[] | ArrayLike<number>, k = 10): NextWord[] {
+    const fn = 'NeuralLM.topNext';
+    const { vocab } = this.needVocab(fn);
+    intIn(fn, 'k', k, 1);
+    const p = this.nextWordProbs(context);
+    const order = [...p.keys()].filter((i) => i !== this.config.bos).sort((a, b) => p[b]! - p[a]! || a - b).slice(0, k);
+    return order.map((id) => ({ word: vocab[id]!, id, prob: p[id]! }));
+  }
+
+  /** Sample `length` words after `prompt` (words, text or ids), seeded. */
+  generate(prompt: string | readonly string[] | ArrayLike<number>, options: GenerateOptions = {}): string[] {
+    const fn = 'NeuralLM.generate';
+    const { vocab } = this.needVocab(fn);
+    const length = intIn(fn, 'options.length', options.length ?? 20, 0);
+    const topK = intIn(fn, 'options.topK', options.topK ?? 0, 0);
+    const seed = intIn(fn, 'options.seed', options.seed ?? 0, 0);
+    const allowUnk = bool(fn, 'options.allowUnk', options.allowUnk ?? false);
+    const hist = Array.from(this.contextIds(fn, prompt));
+    const rng = new Philox(seed, SAMPLE_STREAM, 0);
+    const out: string[] = [];
+    for (let t = 0; t < length; t++) {
+      const p = this.nextWordProbs(hist.slice(hist.length - this.config.context), { temperature: options.temperature ?? 1 });
+      p[this.config.bos] = 0;
+      if (!allowUnk) p[this.config.unk] = 0;
+      let cand = [...p.keys()];
+      if (topK > 0) cand = cand.sort((a, b) => p[b]! - p[a]! || a - b).slice(0, topK);
+      let total = 0;
+      for (const i of cand) total += p[i]!;
+      let u = rng.nextFloat() * total;
+      let pick = cand[cand.length - 1]!;
+      for (const i of cand) {
+        u -= p[i]!;
+        if (u < 0) {
+          pick = i;
+          break;
+        }
+      }
+      hist.push(pick);
+      out.push(vocab[pick]!);
+    }
+    return out;
+  }
+
+  /** The k words whose embeddings have the highest cosine with `word`'s (bos and the word itself excluded). */
+  mostSimilar(word: string, k = 10): { word: string; similarity: number }[] {
+    const fn = 'NeuralLM.mostSimilar';
+    const { vocab, index } = this.needVocab(fn);
+    intIn(fn, 'k', k, 1);
+    const id = index.get(word);
+    if (id === undefined) throw new VocabError(`${fn}: word must be in the vocabulary, got ${JSON.stringify(word)}`);
+    const m = this.config.embeddingDim;
+    const unit = unitRows(this.embeddings.weight.value.view() as Float32Array, m);
+    const q = unit.subarray(id * m, (id + 1) * m);
+    return topCosine(unit, m, q, k, (r) => r === id || r === this.config.bos).map((b) => ({ word: vocab[b.row]!, similarity: b.score }));
+  }
+
+  /**
+   * Train on a stream of word ids: each step takes `batchSize` positions of a
+   * seeded shuffle of all positions (every token predicted once per epoch).
+   * With `valid`, after each epoch: validation perplexity; no improvement →
+   * learning rate × `lrDecay`, and after `patience` such epochs in a row, stop;
+   * the best epoch's weights are restored at the end (`restoreBest`).
+   */
+  async fit(train: Int32Array, options: NeuralLMFitOptions = {}): Promise<NeuralLMFitResult> {
+    const fn = 'NeuralLM.fit';
+    if (options === null || typeof options !== 'object') throw new ArgumentError(`${fn}: options must be an object, got ${String(options)}`);
+    for (const k of Object.keys(options)) if (!FIT_KEYS.includes(k)) throw new ArgumentError(`${fn}: options must have only the keys ${FIT_KEYS.join(', ')}, got '${k}'`);
+    this.checkStream(fn, 'train', train);
+    if (train.length === 0) throw new ArgumentError(`${fn}: train must hold at least one token, got 0`);
+    const valid = options.valid === undefined ? undefined : this.checkStream(fn, 'options.valid', options.valid);
+    if (valid !== undefined && valid.length === 0) throw new ArgumentError(`${fn}: options.valid must hold at least one token, got 0`);
+    const num = (name: string, v: unknown, ok: (x: number) => boolean, expect: string): number => {
+      if (typeof v !== 'number' || !ok(v)) throw new ArgumentError(`${fn}: options.${name} must be ${expect}, got ${String(v)}`);
+      return v;
+    };
+    const epochs = intIn(fn, 'options.epochs', options.epochs ?? 10, 1);
+    const B = intIn(fn, 'options.batchSize', options.batchSize ?? 256, 1);
+    const lr0 = num('lr', options.lr ?? 1e-3, (x) => Number.isFinite(x) && x > 0, 'a finite number > 0');
+    const weightDecay = num('weightDecay', options.weightDecay ?? 0, (x) => Number.isFinite(x) && x >= 0, 'a finite number >= 0');
+    const clip = num('clip', options.clip ?? 0, (x) => Number.isFinite(x) && x >= 0, 'a finite number >= 0 (0 = off)');
+    const threads = intIn(fn, 'options.threads', options.threads ?? 1, 1, 64);
+    const patience = intIn(fn, 'options.patience', options.patience ?? 2, 1);
+    const lrDecay = num('lrDecay', options.lrDecay ?? 0.5, (x) => x > 0 && x <= 1, 'a number in (0, 1]');
+    const restoreBest = bool(fn, 'options.restoreBest', options.restoreBest ?? true);
+    const maxSteps = options.maxSteps === undefined ? Infinity : intIn(fn, 'options.maxSteps', options.maxSteps, 1);
+    const checkpointEvery = intIn(fn, 'options.checkpointEvery', options.checkpointEvery ?? 0, 0);
+    for (const k of ['onProgress', 'onCheckpoint'] as const) {
+      if (options[k] !== undefined && typeof options[k] !== 'function') throw new ArgumentError(`${fn}: options.${k} must be a function, got ${typeof options[k]}`);
+    }
+    if (options.resumeFrom !== undefined && !(options.resumeFrom instanceof Uint8Array)) throw new ArgumentError(`${fn}: options.resumeFrom must be a Uint8Array (checkpoint bytes), got ${typeof options.resumeFrom}`);
+
+    const N = train.length;
+    const perEpoch = Math.ceil(N / B);
+    const totalSteps = epochs * perEpoch;
+    const fitMeta = { epochs, batchSize: B, lr: lr0, weightDecay, clip, patience, lrDecay, tokens: streamHash(train), valid: valid === undefined ? null : streamHash(valid) };
+    const prevThreads = getThreads();
+    if (threads !== prevThreads) setThreads(threads);
+    const opt = new AdamW(defaultParamGroups(this.namedParameters()), { lr: lr0, weightDecay });
+    interface State { step: number; epoch: number; batch: number; shuffleCounter: number; lr: number; best: number | null; bestEpoch: number; bad: number; lossSum: number; lossCount: number; done: boolean; history: NeuralLMEpoch[]; epochSeconds: number }
+    let st: State = { step: 0, epoch: 0, batch: 0, shuffleCounter: 0, lr: lr0, best: null, bestEpoch: 0, bad: 0, lossSum: 0, lossCount: 0, done: false, history: [], epochSeconds: 0 };
+    let best: Map<string, Float32Array> | null = null;
+    const params = this.namedParameters();
+    const snapshot = () => new Map(params.map(([n, p]) => [n, (p.value.view() as Float32Array).slice()]));
+
+    try {
+      if (options.resumeFrom !== undefined) {
+        const ck = decodeCheckpoint(options.resumeFrom);
+        const m = ck.meta;
+        if (m.model !== KIND) throw new ArgumentError(`${fn}: options.resumeFrom must be a ${KIND} checkpoint, got ${JSON.stringify(m.model)}`);
+        if (JSON.stringify(m.config) !== JSON.stringify(this.config)) throw new ArgumentError(`${fn}: options.resumeFrom must have this model's config ${JSON.stringify(this.config)}, got ${JSON.stringify(m.config)}`);
+        const f = m.fit as Record<string, unknown>;
+        for (const [k, v] of Object.entries(fitMeta)) {
+          if (f?.[k] !== v) {
+            const what = k === 'tokens' ? 'train (the hash of its ids)' : k === 'valid' ? 'options.valid (the hash of its ids)' : `options.${k}`;
+            throw new ArgumentError(`${fn}: ${what} must equal the checkpoint's ${JSON.stringify(f?.[k])}, got ${JSON.stringify(v)}`);
+          }
+        }
+        if (ck.optimizer === null) throw new ArgumentError(`${fn}: options.resumeFrom must hold the optimizer state, got none`);
+        const weights: Record<string, unknown> = {};
+        const bestW = new Map<string, Float32Array>();
+        for (const [k, t] of Object.entries(ck.weights)) {
+          if (k.startsWith(BEST)) bestW.set(k.slice(BEST.length), t.data as Float32Array);
+          else weights[k] = t;
+        }
+        this.loadStateDict(weights as Parameters<Module['loadStateDict']>[0]);
+        opt.loadStateDict(ck.optimizer);
+        this.loadRngState(m.rng as Record<string, DropoutRngState>);
+        st = JSON.parse(JSON.stringify(m.state)) as State;
+        best = bestW.size > 0 ? bestW : null;
+      }
+      for (const g of opt.paramGroups) g.lr = st.lr;
+
+      const checkpoint = async (info: { step: number; epoch: number; epochEnd: boolean }) => {
+        if (options.onCheckpoint === undefined) return;
+        const weights: [string, Tensor | { shape: readonly number[]; data: Float32Array }][] = Object.entries(this.stateDict());
+        if (best !== null) for (const [n, p] of params) weights.push([BEST + n, { shape: p.shape, data: best.get(n)! }]);
+        const bytes = encodeCheckpoint({
+          weights, optimizer: opt.stateDict(),
+          meta: { model: KIND, config: this.config, fit: fitMeta, rng: this.rngState(), state: st },
+        });
+        await options.onCheckpoint(bytes, info);
+      };
+
+      const t0 = now();
+      let lastReport = t0, tokens = 0, stepsHere = 0, repLoss = 0, repCount = 0, epochT0 = t0;
+      const report = (epochEnd: boolean, extra: Partial<NeuralLMProgress> = {}, loss?: number) => {
+        if (options.onProgress === undefined) return;
+        const el = (now() - t0) / 1000;
+        options.onProgress({
+          epoch: Math.min(st.epoch + (epochEnd ? 0 : 1), epochs), epochs, step: st.step, steps: totalSteps,
+          loss: loss ?? (repCount > 0 ? repLoss / repCount : NaN), lr: opt.paramGroups[0]!.lr,
+          tokensPerSec: el > 0 ? tokens / el : 0, eta: stepsHere > 0 ? (el / stepsHere) * (totalSteps - st.step) : NaN, epochEnd, ...extra,
+        });
+        repLoss = 0;
+        repCount = 0;
+      };
+
+      const ctxLen = this.config.context;
+      const idsT = Tensor.zeros([B, ctxLen], 'int32');
+      const tgT = Tensor.zeros([B], 'int32');
+      let stopped = false;
+      this.train();
+      try {
+        while (!st.done && st.epoch < epochs) {
+          const { perm, counter } = shuffled(N, this.config.seed, st.shuffleCounter);
+          epochT0 = now() - st.epochSeconds * 1000;
+          for (let b = st.batch; b < perEpoch; b++) {
+            if (stepsHere >= maxSteps) {
+              stopped = true;
+              break;
+            }
+            const s = b * B, e = Math.min(N, s + B), n = e - s;
+            const ids = n === B ? idsT : Tensor.zeros([n, ctxLen], 'int32');
+            const tg = n === B ? tgT : Tensor.zeros([n], 'int32');
+            try {
+              (ids.view() as Int32Array).set(this.contexts(train, perm, s, e));
+              const tv = tg.view() as Int32Array;
+              for (let i = 0; i < n; i++) tv[i] = train[perm[s + i]!]!;
+              const loss = step(() => {
+                const l = this.loss(ids, tg);
+                l.backward();
+                const norm = clip > 0 ? clipGradients(opt.parameters(), clip) : 0;
+                if (Number.isFinite(norm)) opt.step();
+                opt.zeroGrad();
+                return l.item();
+              });
+              st.lossSum += loss;
+              st.lossCount++;
+              repLoss += loss;
+              repCount++;
+            } finally {
+              if (ids !== idsT) ids.dispose();
+              if (tg !== tgT) tg.dispose();
+            }
+            tokens += n;
+            stepsHere++;
+            st.step++;
+            st.batch = b + 1;
+            const t = now();
+            if (options.onProgress !== undefined && t - lastReport >= 250) {
+              lastReport = t;
+              report(false);
+              await new Promise((r) => setTimeout(r, 0));
+            }
+            if (checkpointEvery > 0 && st.step % checkpointEvery === 0 && st.batch < perEpoch) {
+              st.epochSeconds = (now() - epochT0) / 1000;
+              await checkpoint({ step: st.step, epoch: st.epoch + 1, epochEnd: false });
+            }
+          }
+          if (stopped) break;
+          const epochLoss = st.lossCount > 0 ? st.lossSum / st.lossCount : NaN;
+          const rec: NeuralLMEpoch = { epoch: st.epoch + 1, loss: epochLoss, lr: opt.paramGroups[0]!.lr, seconds: 0 };
+          const extra: Partial<NeuralLMProgress> = {};
+          if (valid !== undefined) {
+            const vp = this.evaluate(valid).perplexity;
+            this.train();
+            rec.validPerplexity = vp;
+            extra.validPerplexity = vp;
+            extra.improved = st.best === null || vp < st.best;
+            if (extra.improved) {
+              st.best = vp;
+              st.bestEpoch = st.epoch + 1;
+              st.bad = 0;
+              if (restoreBest) best = snapshot();
+            } else {
+              st.bad++;
+              st.lr *= lrDecay;
+              for (const g of opt.paramGroups) g.lr = st.lr;
+              if (st.bad >= patience) st.done = true;
+            }
+          }
+          rec.seconds = (now() - epochT0) / 1000;
+          st.history.push(rec);
+          st.lossSum = 0;
+          st.lossCount = 0;
+          st.epoch++;
+          st.batch = 0;
+          st.shuffleCounter = counter;
+          st.epochSeconds = 0;
+          report(true, extra, epochLoss);
+          await checkpoint({ step: st.step, epoch: st.epoch, epochEnd: true });
+        }
+      } finally {
+        idsT.dispose();
+        tgT.dispose();
+      }
+      if (restoreBest && best !== null && !stopped) this.loadStateDict(best);
+      const result: NeuralLMFitResult = { steps: st.step, epochs: st.epoch, seconds: (now() - t0) / 1000, stopped: stopped || st.done, history: st.history };
+      if (st.best !== null) {
+        result.bestValidPerplexity = st.best;
+        result.bestEpoch = st.bestEpoch;
+      }
+      return result;
+    } finally {
+      this.eval();
+      opt.dispose();
+      if (getThreads() !== prevThreads) setThreads(prevThreads);
+    }
+  }
+
+  /** Weights as safetensors bytes, with the class, config and vocabulary (when set) in the metadata. */
+  toSafetensors(): Uint8Array {
+    const meta: Record<string, string> = { format: 'pt', [MODEL_KEY]: KIND, [CONFIG_KEY]: JSON.stringify(this.config) };
+    if (this._vocab !== null) meta[VOCAB_KEY] = JSON.stringify(this._vocab);
+    return encodeSafetensors(this.stateDict(), meta);
+  }
+
+  /** A model from `toSafetensors` bytes (in eval mode). */
+  static fromSafetensors(bytes: Uint8Array): NeuralLM {
+    const fn = 'NeuralLM.fromSafetensors';
+    if (!(bytes instanceof Uint8Array)) throw new ArgumentError(`${fn}: bytes must be a Uint8Array, got ${typeof bytes}`);
+    const { tensors, metadata } = decodeSafetensors(bytes);
+    if (metadata[MODEL_KEY] !== KIND) throw new FormatError(`${fn}: bytes at offset 8 must be a header whose __metadata__ has "${MODEL_KEY}": "${KIND}", got ${JSON.stringify(metadata[MODEL_KEY] ?? null)}`);
+    let config: NeuralLMConfig, vocab: string[] | undefined;
+    try {
+      config = JSON.parse(metadata[CONFIG_KEY] ?? '') as NeuralLMConfig;
+      vocab = metadata[VOCAB_KEY] === undefined ? undefined : (JSON.parse(metadata[VOCAB_KEY]) as string[]);
+    } catch {
+      throw new FormatError(`${fn}: bytes at offset 8 must be a header whose "${CONFIG_KEY}" and "${VOCAB_KEY}" are JSON, got ${JSON.stringify(metadata[CONFIG_KEY] ?? null)}`);
+    }
+    const m = new NeuralLM(config, vocab);
+    try {
+      m.loadStateDict(tensors);
+    } catch (e) {
+      m.dispose();
+      throw e;
+    }
+    return m.eval();
+  }
+}
+
+/** A Philox Fisher–Yates permutation of [0, n) from `counter`; returns the counter after it. */
+function shuffled(n: number, seed: number, counter: number): { perm: Int32Array; counter: number } {
+  const rng = new Philox(seed, SHUFFLE_STREAM, counter);
+  const perm = new Int32Array(n);
+  for (let i = 0; i < n; i++) perm[i] = i;
+  for (let i = n - 1; i > 0; i--) {
+    const j = rng.nextInt(i + 1);
+    const t = perm[i]!;
+    perm[i] = perm[j]!;
+    perm[j] = t;
+  }
+  return { perm, counter: rng.counter };
+}
+
+/** FNV-1a (32 bits) over the length and ids: resuming checks that the data are the same. */
+function streamHash(s: Int32Array): number {
+  let h = 0x811c9dc5;
+  const mix = (x: number) => {
+    h = Math.imul(h ^ (x & 0xffff), 0x01000193);
+    h = Math.imul(h ^ (x >>> 16), 0x01000193);
+  };
+  mix(s.length);
+  for (let i = 0; i < s.length; i++) mix(s[i]!);
+  return h >>> 0;
+}
