@@ -105,3 +105,8 @@ export { TextClassifier } from './models/classifier.js';
 export type { ClassifierConfig, ClassificationExample, ResolvedClassifierConfig } from './models/classifier.js';
 export { SequenceTagger } from './models/tagger.js';
 export type { TaggerConfig, TaggingExample, ResolvedTaggerConfig } from './models/tagger.js';
+// language models (issue 6): interpolated modified Kneser-Ney n-grams, mixtures, LM vocabulary (docs/ngram.md)
+export { KneserNey, modifiedKnDiscounts } from './models/ngram.js';
+export type { KneserNeyOptions } from './models/ngram.js';
+export { mixtureProbs, perplexityOf, fitMixtureWeight } from './models/lm-mix.js';
+export { lmVocab, encodeStream } from './models/lm-data.js';
