@@ -108,3 +108,8 @@ export type { TaggerConfig, TaggingExample, ResolvedTaggerConfig } from './model
 // neural language model (issue 6)
 export { NeuralLM, resolveNeuralLMConfig } from './models/neural-lm.js';
 export type { NeuralLMConfig, ResolvedNeuralLMConfig, NeuralLMFitOptions, NeuralLMFitResult, NeuralLMProgress, NeuralLMEpoch, NextWord, GenerateOptions } from './models/neural-lm.js';
+// language models (issue 6): interpolated modified Kneser-Ney n-grams, mixtures, LM vocabulary (docs/ngram.md)
+export { KneserNey, modifiedKnDiscounts } from './models/ngram.js';
+export type { KneserNeyOptions } from './models/ngram.js';
+export { mixtureProbs, perplexityOf, fitMixtureWeight } from './models/lm-mix.js';
+export { lmVocab, encodeStream } from './models/lm-data.js';
