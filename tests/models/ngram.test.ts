@@ -103,6 +103,17 @@ describe('KneserNey: hand-computed probabilities', () => {
     expect(m.size(2)).toBe(7);
   });
 
+  test('a context with γ = 0 (every successor count discounted by a clamped D2 = 0)', () => {
+    // "abbbbcaadca", ids ' abcd': bigrams (s,a)=1 (a,b)=1 (b,b)=3 (b,c)=1 (c,a)=2 (a,a)=1 (a,d)=1 (d,c)=1
+    //   n1=6 n2=1 n3=1 → Y = 6/8; D2 = 2 − 3·(3/4)·1/1 = −1/4 → 0. Context c: {a:2}, γ = 0·1/2 = 0:
+    //   P(a|c) = (2 − 0)/2 = 1 and every other id 0.
+    const m = KneserNey.fit(Array.from('abbbbcaadca', (ch) => ' abcd'.indexOf(ch)), { order: 2, vocabSize: 5, bos: 0 });
+    expect(m.discounts[1]![1]).toBe(0);
+    expect(Array.from(m.probs([3]))).toEqual([0, 1, 0, 0, 0]);
+    expect(m.prob([3], 1)).toBe(1);
+    expect(m.prob([3], 2)).toBe(0);
+  });
+
   test('modifiedKnDiscounts: regular case and guards', () => {
     const [d1, d2, d3] = modifiedKnDiscounts(100, 40, 20, 10);
     const y = 100 / 180;
