@@ -76,11 +76,13 @@ class IntTable {
 
   /** The value of `key`, inserting `value` first when absent. */
   getOrInsert(key: number, value: number): number {
-    return this.vals[this.find(key, value)]!;
+    const i = this.find(key, value); // may grow: index this.vals only afterwards
+    return this.vals[i]!;
   }
 
   add(key: number, delta: number): void {
-    this.vals[this.find(key, 0)]! += delta;
+    const i = this.find(key, 0);
+    this.vals[i]! += delta;
   }
 
   private grow(): void {

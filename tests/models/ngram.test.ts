@@ -159,6 +159,21 @@ class RefKN {
       this.disc[k] = modifiedKnDiscounts(n[0]!, n[1]!, n[2]!, n[3]!);
     }
   }
+  index: Map<string, [number, number][]>[] = [];
+  /** Context string → [(last id, count)] of the k-grams (lazily). */
+  byContext(k: number): Map<string, [number, number][]> {
+    if (!this.index[k]) {
+      const m = new Map<string, [number, number][]>();
+      for (const [key, c] of this.table(k)) {
+        const parts = key.split(',');
+        const prefix = parts.slice(0, -1).join(',');
+        if (!m.has(prefix)) m.set(prefix, []);
+        m.get(prefix)!.push([Number(parts[parts.length - 1]), c]);
+      }
+      this.index[k] = m;
+    }
+    return this.index[k]!;
+  }
   table(k: number): Map<string, number> {
     return k === this.order ? this.raw : this.cont[k]!;
   }
@@ -170,12 +185,10 @@ class RefKN {
     let total = 0;
     const N = [0, 0, 0];
     let cw = 0;
-    for (const [key, c] of this.table(k)) {
-      const parts = key.split(',');
-      if (parts.slice(0, -1).join(',') !== prefix) continue;
+    for (const [last, c] of this.byContext(k).get(prefix) ?? []) {
       total += c;
       N[Math.min(c, 3) - 1]!++;
-      if (Number(parts[parts.length - 1]) === w) cw = c;
+      if (last === w) cw = c;
     }
     if (total === 0) return lower;
     const [d1, d2, d3] = this.disc[k]!;
@@ -230,6 +243,22 @@ describe('KneserNey: normalisation, consistency and the reference', () => {
       expect(perplexityOf(tp)).toBe(m.perplexity(stream));
     });
   }
+
+  test('a corpus large enough to grow the hash tables: tokenProbs equal the reference', () => {
+    const big = randomStream(6000, 1, 400, 21);
+    const probe = randomStream(300, 1, 400, 22);
+    for (const order of [2, 4]) {
+      const m = KneserNey.fit(big, { order, vocabSize: 400, bos: 0 });
+      expect(m.size(order)).toBeGreaterThan(2000);
+      const ref = new RefKN(big, order, 400, 0);
+      const tp = m.tokenProbs(probe);
+      let worst = 0;
+      for (let t = 0; t < probe.length; t++) worst = Math.max(worst, Math.abs(tp[t]! - ref.prob(probe.slice(0, t), probe[t]!)));
+      expect(worst).toBeLessThan(1e-12);
+      const out = m.probs(probe.slice(0, 50));
+      expect(Math.abs(out.reduce((a, b) => a + b, 0) - 1)).toBeLessThan(1e-9);
+    }
+  });
 
   test('without bos: an internal pad id, every id predicted; empty training stream = uniform', () => {
     const m = KneserNey.fit(train, { order: 3, vocabSize: V });
