@@ -76,11 +76,13 @@ class IntTable {
 
   /** The value of `key`, inserting `value` first when absent. */
   getOrInsert(key: number, value: number): number {
-    return this.vals[this.find(key, value)]!;
+    const i = this.find(key, value); // may grow: index this.vals only afterwards
+    return this.vals[i]!;
   }
 
   add(key: number, delta: number): void {
-    this.vals[this.find(key, 0)]! += delta;
+    const i = this.find(key, 0);
+    this.vals[i]! += delta;
   }
 
   private grow(): void {
@@ -99,6 +101,14 @@ class IntTable {
       this.vals[i] = oldV[j]!;
     }
   }
+}
+
+/** floor(key / K) for an exact integer key < 2^53 (corrects the rounding of the float division). */
+function nodeOf(key: number, K: number): number {
+  let node = Math.floor(key / K);
+  if (node * K > key) node--;
+  else if ((node + 1) * K <= key) node++;
+  return node;
 }
 
 /** Growable Int32 array. */
@@ -222,8 +232,11 @@ export class KneserNey {
     }
     const K = vocabSize + 1;
     const pad = bos ?? vocabSize;
-    const maxNodes = Math.min(n * (order - 1), 2 ** 31 - 2) + 1;
-    if (maxNodes * K >= 2 ** 53) throw new ArgumentError(`${fn}: train.length * order * vocabSize must be < 2^53, got ${maxNodes * K}`);
+    // node ids are int32 and node * K + id must stay an exact integer
+    const maxNodes = n * (order - 1) + 1;
+    if (maxNodes >= 2 ** 31 || maxNodes * K >= 2 ** 53) {
+      throw new ArgumentError(`${fn}: train.length * (order - 1) must be < 2^31 and times (vocabSize + 1) < 2^53, got ${n} * ${order - 1}`);
+    }
 
     // 1. Trie of contexts and raw counts of the highest order.
     const edges = new IntTable(Math.max(1024, Math.min(n * (order - 1), 1 << 24)));
@@ -262,7 +275,7 @@ export class KneserNey {
       for (let i = 0; i < keys.length; i++) {
         const key = keys[i]!;
         if (key === -1) continue;
-        const node = Math.floor(key / K);
+        const node = nodeOf(key, K);
         dst.add(par[node]! * K + (key - node * K), 1);
       }
     }
@@ -284,7 +297,7 @@ export class KneserNey {
     for (let i = 0; i < numNodes; i++) depth[i] = depthV.data[i]!;
     for (let i = 0; i < total; i++) {
       const key = sorted[i]!;
-      const node = Math.floor(key / K);
+      const node = nodeOf(key, K);
       start[node + 1]!++;
       words[i] = key - node * K;
       cnts[i] = tables[depth[node]!]!.get(key);

@@ -103,6 +103,17 @@ describe('KneserNey: hand-computed probabilities', () => {
     expect(m.size(2)).toBe(7);
   });
 
+  test('a context with γ = 0 (every successor count discounted by a clamped D2 = 0)', () => {
+    // "abbbbcaadca", ids ' abcd': bigrams (s,a)=1 (a,b)=1 (b,b)=3 (b,c)=1 (c,a)=2 (a,a)=1 (a,d)=1 (d,c)=1
+    //   n1=6 n2=1 n3=1 → Y = 6/8; D2 = 2 − 3·(3/4)·1/1 = −1/4 → 0. Context c: {a:2}, γ = 0·1/2 = 0:
+    //   P(a|c) = (2 − 0)/2 = 1 and every other id 0.
+    const m = KneserNey.fit(Array.from('abbbbcaadca', (ch) => ' abcd'.indexOf(ch)), { order: 2, vocabSize: 5, bos: 0 });
+    expect(m.discounts[1]![1]).toBe(0);
+    expect(Array.from(m.probs([3]))).toEqual([0, 1, 0, 0, 0]);
+    expect(m.prob([3], 1)).toBe(1);
+    expect(m.prob([3], 2)).toBe(0);
+  });
+
   test('modifiedKnDiscounts: regular case and guards', () => {
     const [d1, d2, d3] = modifiedKnDiscounts(100, 40, 20, 10);
     const y = 100 / 180;
@@ -148,6 +159,21 @@ class RefKN {
       this.disc[k] = modifiedKnDiscounts(n[0]!, n[1]!, n[2]!, n[3]!);
     }
   }
+  index: Map<string, [number, number][]>[] = [];
+  /** Context string → [(last id, count)] of the k-grams (lazily). */
+  byContext(k: number): Map<string, [number, number][]> {
+    if (!this.index[k]) {
+      const m = new Map<string, [number, number][]>();
+      for (const [key, c] of this.table(k)) {
+        const parts = key.split(',');
+        const prefix = parts.slice(0, -1).join(',');
+        if (!m.has(prefix)) m.set(prefix, []);
+        m.get(prefix)!.push([Number(parts[parts.length - 1]), c]);
+      }
+      this.index[k] = m;
+    }
+    return this.index[k]!;
+  }
   table(k: number): Map<string, number> {
     return k === this.order ? this.raw : this.cont[k]!;
   }
@@ -159,12 +185,10 @@ class RefKN {
     let total = 0;
     const N = [0, 0, 0];
     let cw = 0;
-    for (const [key, c] of this.table(k)) {
-      const parts = key.split(',');
-      if (parts.slice(0, -1).join(',') !== prefix) continue;
+    for (const [last, c] of this.byContext(k).get(prefix) ?? []) {
       total += c;
       N[Math.min(c, 3) - 1]!++;
-      if (Number(parts[parts.length - 1]) === w) cw = c;
+      if (last === w) cw = c;
     }
     if (total === 0) return lower;
     const [d1, d2, d3] = this.disc[k]!;
@@ -219,6 +243,22 @@ describe('KneserNey: normalisation, consistency and the reference', () => {
       expect(perplexityOf(tp)).toBe(m.perplexity(stream));
     });
   }
+
+  test('a corpus large enough to grow the hash tables: tokenProbs equal the reference', () => {
+    const big = randomStream(6000, 1, 400, 21);
+    const probe = randomStream(300, 1, 400, 22);
+    for (const order of [2, 4]) {
+      const m = KneserNey.fit(big, { order, vocabSize: 400, bos: 0 });
+      expect(m.size(order)).toBeGreaterThan(2000);
+      const ref = new RefKN(big, order, 400, 0);
+      const tp = m.tokenProbs(probe);
+      let worst = 0;
+      for (let t = 0; t < probe.length; t++) worst = Math.max(worst, Math.abs(tp[t]! - ref.prob(probe.slice(0, t), probe[t]!)));
+      expect(worst).toBeLessThan(1e-12);
+      const out = m.probs(probe.slice(0, 50));
+      expect(Math.abs(out.reduce((a, b) => a + b, 0) - 1)).toBeLessThan(1e-9);
+    }
+  });
 
   test('without bos: an internal pad id, every id predicted; empty training stream = uniform', () => {
     const m = KneserNey.fit(train, { order: 3, vocabSize: V });
