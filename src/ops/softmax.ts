@@ -1,5 +1,6 @@
 import { ArgumentError, DTypeError, ShapeError, formatShape } from '../core/errors.js';
-import { rt } from '../core/runtime.js';
+import { rt, type Runtime } from '../core/runtime.js';
+import { getThreads, runChunks, splitRange } from '../core/threads.js';
 import { Tensor, expectTensor } from '../core/tensor.js';
 
 export interface SoftmaxOptions {
@@ -98,6 +99,23 @@ interface XentArgs {
   count: number;
 }
 
+/** Softmax cross-entropy rows at or above this many elements are split over the threads (setThreads). */
+export const XENT_PARALLEL_MIN = 1 << 18;
+
+/**
+ * Run a row-wise kernel over `rows` rows of `cols`: in one call, or, with
+ * getThreads() > 1 and rows·cols >= XENT_PARALLEL_MIN, as 2 row ranges per
+ * thread (runChunks). `args(r0, n)` gives the kernel's arguments for rows
+ * [r0, r0 + n). Rows are independent, so the result is bit-identical.
+ */
+function rowChunks(r: Runtime, fn: 'softmax_xent_fwd_f32' | 'softmax_xent_bwd_f32', rows: number, cols: number, args: (r0: number, n: number) => number[]): void {
+  const threads = getThreads();
+  const cut = threads > 1 && rows * cols >= XENT_PARALLEL_MIN ? splitRange(rows, threads * 2, 1) : [0, rows];
+  const chunks: number[][] = [];
+  for (let t = 0; t + 1 < cut.length; t++) chunks.push(args(cut[t]!, cut[t + 1]! - cut[t]!));
+  runChunks(r, fn, chunks, -1, []);
+}
+
 /** Checks logits, targets (int32, each in [0, V) or ignoreIndex) and the options; counts the rows not ignored. */
 function xentArgs(fn: string, logits: Tensor, targets: Tensor, options: SoftmaxXentOptions): XentArgs {
   const [rows, cols] = expectTensor(fn, 'logits', logits, 2) as [number, number];
@@ -154,7 +172,11 @@ export function softmaxXent(logits: Tensor, targets: Tensor, options: SoftmaxXen
   const a = xentArgs(fn, logits, targets, options);
   const rowLoss = Tensor.empty([a.rows]);
   const lse = Tensor.empty([a.rows]);
-  if (a.rows > 0) r.kernels.softmax_xent_fwd_f32(logits.offset, targets.offset, rowLoss.offset, lse.offset, a.rows, a.cols, a.ignoreIndex, a.eps);
+  if (a.rows > 0) {
+    rowChunks(r, 'softmax_xent_fwd_f32', a.rows, a.cols, (r0, n) => [
+      logits.offset + 4 * r0 * a.cols, targets.offset + 4 * r0, rowLoss.offset + 4 * r0, lse.offset + 4 * r0, n, a.cols, a.ignoreIndex, a.eps,
+    ]);
+  }
   return { loss: meanLoss(rowLoss, a.count), rowLoss, lse, count: a.count };
 }
 
@@ -177,7 +199,10 @@ export function softmaxXentBackward(logits: Tensor, targets: Tensor, lse: Tensor
   if (dlogits.offset === logits.offset) {
     throw new ArgumentError(`${fn}: dlogits must not be logits, got the same memory. Hint: use softmaxXentInplace.`);
   }
-  r.kernels.softmax_xent_bwd_f32(logits.offset, targets.offset, lse.offset, dlogits.offset, a.rows, a.cols, a.ignoreIndex, a.eps, dloss / a.count);
+  const scale = dloss / a.count;
+  rowChunks(r, 'softmax_xent_bwd_f32', a.rows, a.cols, (r0, n) => [
+    logits.offset + 4 * r0 * a.cols, targets.offset + 4 * r0, lse.offset + 4 * r0, dlogits.offset + 4 * r0 * a.cols, n, a.cols, a.ignoreIndex, a.eps, scale,
+  ]);
 }
 
 /**

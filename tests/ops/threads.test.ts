@@ -9,6 +9,7 @@ import { setThreads } from '../../src/core/threads.js';
 import { attention, attentionBackward } from '../../src/ops/attention.js';
 import { linear, linearBackward } from '../../src/ops/linear.js';
 import { matmul } from '../../src/ops/matmul.js';
+import { softmaxXent, softmaxXentBackward, XENT_PARALLEL_MIN } from '../../src/ops/softmax.js';
 import { expectSameBits } from '../helpers/assert.js';
 import { initForTests } from '../helpers/runtime.js';
 
@@ -44,6 +45,24 @@ describe('threads: 2', () => {
           expectSameBits(f32(two), f32(one));
         }
       }
+    }
+  });
+
+  test('softmax cross-entropy forward and backward over rows split between threads: the bits of one thread', () => {
+    // 67 rows × 3,917 classes ≥ XENT_PARALLEL_MIN: split in 4 row ranges; ignored rows and label smoothing included.
+    const rows = 67, cols = 3917;
+    expect(rows * cols).toBeGreaterThanOrEqual(XENT_PARALLEL_MIN);
+    const logits = Tensor.randn([rows, cols], { seed: 8, std: 3 });
+    const targets = Tensor.fromArray(Int32Array.from({ length: rows }, (_, i) => (i % 9 === 4 ? -100 : (i * 131) % cols)), [rows], 'int32');
+    for (const labelSmoothing of [0, 0.1]) {
+      const [one, two] = both(() => {
+        const r = softmaxXent(logits, targets, { labelSmoothing });
+        const d = Tensor.zeros([rows, cols]);
+        softmaxXentBackward(logits, targets, r.lse, d, { labelSmoothing, dloss: 0.7 });
+        return { loss: r.loss, rowLoss: r.rowLoss, lse: r.lse, d };
+      });
+      expect(two.loss).toBe(one.loss);
+      for (const k of ['rowLoss', 'lse', 'd'] as const) expectSameBits(f32(two[k]), f32(one[k]));
     }
   });
 
