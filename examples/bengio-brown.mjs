@@ -141,7 +141,10 @@ for (const order of [3, 5]) {
 const evalSeconds = (performance.now() - e0) / 1e3;
 const wall = elapsed();
 const ref = kn[3].test;
-const lower = (x) => `${(100 * (ref - x) / ref).toFixed(1)}%`;
+const lower = (x) => {
+  const d = (100 * (ref - x)) / ref;
+  return d >= 0 ? `${d.toFixed(1)}% lower` : `${(-d).toFixed(1)}% higher`;
+};
 const fmt = (x) => (x === undefined ? '—' : x.toFixed(1));
 const desc = `m ${o.dim}, h ${o.hidden}${o.direct ? ', direct' : ''}${o.tied ? ', tied' : ''}`;
 const rows = [
@@ -152,7 +155,7 @@ const rows = [
   [`NeuralLM + KN 5-gram (λ ${mix[5].lambda.toFixed(3)})`, o.context + 1, o.hidden, o.dim, o.direct ? 'yes' : 'no', 'yes', undefined, mix[5].valid, mix[5].test, fit.epochs],
 ];
 const table = ['| model | n | h | m | direct | mixture | train ppl | valid ppl | test ppl | vs KN 3-gram (test) | epochs |', '|---|---:|---:|---:|---|---|---:|---:|---:|---:|---:|',
-  ...rows.map((r) => `| ${r[0]} | ${r[1]} | ${r[2]} | ${r[3]} | ${r[4]} | ${r[5]} | ${fmt(r[6])} | ${fmt(r[7])} | ${fmt(r[8])} | ${r[0].startsWith('Kneser') && r[1] === 3 ? '(reference)' : `${lower(r[8])} lower`} | ${r[9]} |`)].join('\n');
+  ...rows.map((r) => `| ${r[0]} | ${r[1]} | ${r[2]} | ${r[3]} | ${r[4]} | ${r[5]} | ${fmt(r[6])} | ${fmt(r[7])} | ${fmt(r[8])} | ${r[0].startsWith('Kneser') && r[1] === 3 ? '(reference)' : lower(r[8])} | ${r[9]} |`)].join('\n');
 console.log(`\n${table}\n`);
 console.log(`wall time ${duration(wall)}${before.processes > 0 ? ` over ${before.processes + 1} processes (resumed)` : ''}: data ${prepSeconds.toFixed(1)} s, ` +
   `training ${duration(fitSeconds)} this process, evaluation ${evalSeconds.toFixed(0)} s; stopped: ${fit.stopped ? `early (best epoch ${fit.bestEpoch})` : 'no'}`);
