@@ -147,15 +147,16 @@ const lower = (x) => {
 };
 const fmt = (x) => (x === undefined ? '—' : x.toFixed(1));
 const desc = `m ${o.dim}, h ${o.hidden}${o.direct ? ', direct' : ''}${o.tied ? ', tied' : ''}`;
+const trainSeconds = fit.history.reduce((t, h) => t + h.seconds, 0);
 const rows = [
-  ['Kneser-Ney (interpolated, modified)', 3, '—', '—', 'no', 'no', kn[3].train, kn[3].valid, kn[3].test, '—'],
-  ['Kneser-Ney (interpolated, modified)', 5, '—', '—', 'no', 'no', kn[5].train, kn[5].valid, kn[5].test, '—'],
-  ['NeuralLM (MLP)', o.context + 1, o.hidden, o.dim, o.direct ? 'yes' : 'no', 'no', nn.train, nn.valid, nn.test, fit.epochs],
-  [`NeuralLM + KN 3-gram (λ ${mix[3].lambda.toFixed(3)})`, o.context + 1, o.hidden, o.dim, o.direct ? 'yes' : 'no', 'yes', undefined, mix[3].valid, mix[3].test, fit.epochs],
-  [`NeuralLM + KN 5-gram (λ ${mix[5].lambda.toFixed(3)})`, o.context + 1, o.hidden, o.dim, o.direct ? 'yes' : 'no', 'yes', undefined, mix[5].valid, mix[5].test, fit.epochs],
+  ['Kneser-Ney (interpolated, modified)', 3, '—', '—', 'no', 'no', kn[3].train, kn[3].valid, kn[3].test, '—', kn[3].seconds],
+  ['Kneser-Ney (interpolated, modified)', 5, '—', '—', 'no', 'no', kn[5].train, kn[5].valid, kn[5].test, '—', kn[5].seconds],
+  ['NeuralLM (MLP)', o.context + 1, o.hidden, o.dim, o.direct ? 'yes' : 'no', 'no', nn.train, nn.valid, nn.test, fit.epochs, trainSeconds],
+  [`NeuralLM + KN 3-gram (λ ${mix[3].lambda.toFixed(3)})`, o.context + 1, o.hidden, o.dim, o.direct ? 'yes' : 'no', 'yes', undefined, mix[3].valid, mix[3].test, fit.epochs, undefined],
+  [`NeuralLM + KN 5-gram (λ ${mix[5].lambda.toFixed(3)})`, o.context + 1, o.hidden, o.dim, o.direct ? 'yes' : 'no', 'yes', undefined, mix[5].valid, mix[5].test, fit.epochs, undefined],
 ];
-const table = ['| model | n | h | m | direct | mixture | train ppl | valid ppl | test ppl | vs KN 3-gram (test) | epochs |', '|---|---:|---:|---:|---|---|---:|---:|---:|---:|---:|',
-  ...rows.map((r) => `| ${r[0]} | ${r[1]} | ${r[2]} | ${r[3]} | ${r[4]} | ${r[5]} | ${fmt(r[6])} | ${fmt(r[7])} | ${fmt(r[8])} | ${r[0].startsWith('Kneser') && r[1] === 3 ? '(reference)' : lower(r[8])} | ${r[9]} |`)].join('\n');
+const table = ['| model | n | h | m | direct | mixture | train ppl | valid ppl | test ppl | vs KN 3-gram (test) | epochs | time |', '|---|---:|---:|---:|---|---|---:|---:|---:|---:|---:|---:|',
+  ...rows.map((r) => `| ${r[0]} | ${r[1]} | ${r[2]} | ${r[3]} | ${r[4]} | ${r[5]} | ${fmt(r[6])} | ${fmt(r[7])} | ${fmt(r[8])} | ${r[0].startsWith('Kneser') && r[1] === 3 ? '(reference)' : lower(r[8])} | ${r[9]} | ${r[10] === undefined ? '—' : r[10] < 60 ? `${r[10].toFixed(1)} s` : duration(r[10])} |`)].join('\n');
 console.log(`\n${table}\n`);
 console.log(`wall time ${duration(wall)}${before.processes > 0 ? ` over ${before.processes + 1} processes (resumed)` : ''}: data ${prepSeconds.toFixed(1)} s, ` +
   `training ${duration(fitSeconds)} this process, evaluation ${evalSeconds.toFixed(0)} s; stopped: ${fit.stopped ? `early (best epoch ${fit.bestEpoch})` : 'no'}`);
@@ -182,6 +183,7 @@ the paper's copy of the corpus gave 16,383). Every model predicts each token fro
 Neural model: ${desc}, dropout ${o.dropout}, ${int(params)} parameters; Adam${o.weightDecay > 0 ? `W (decay ${o.weightDecay})` : ''}, lr ${o.lr},
 batch ${o.batch}, × ${o.lrDecay} after an epoch without a better validation perplexity, early stopping after ${o.patience}; the best
 validation epoch's weights (epoch ${fit.bestEpoch ?? '?'}) are the model. Mixture: λ·P_neural + (1−λ)·P_KN, λ chosen on validation.
+Time: n-gram fit and scoring of the three parts; neural training including each epoch's validation (evaluation of the final model not included).
 
 ${table}
 
