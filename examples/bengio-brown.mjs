@@ -170,6 +170,9 @@ const samples = prompts.map((p, i) => `- *${p}* ${model.generate(p, { length: 20
 console.log(`\nsamples (temperature 0.8, seeded):\n${samples.join('\n')}`);
 console.log(`\nnext word after "the United": ${model.topNext('the United', 5).map((n) => `${n.word} ${n.prob.toFixed(3)}`).join(', ')}`);
 
+// The sidecar's seconds now cover this whole process, so a later --resume (to rewrite the results) counts it all.
+await writeBytesAtomic(sidecar, new TextEncoder().encode(JSON.stringify({ step: fit.steps, epoch: fit.epochs, epochEnd: true, done: true, seconds: elapsed(), processes: before.processes + 1, flags: o }) + '\n'));
+
 if (o.results) {
   const mc = machine();
   const md = `## Bengio et al. (2003) neural language model, Brown — \`npm run bengio\`
