@@ -422,7 +422,7 @@ export class NeuralLM extends Module {
 
   private contextIds(fn: string, context: string | readonly string[] | ArrayLike<number>): Int32Array {
     let ids: ArrayLike<number>;
-    if (typeof context === 'string' || (Array.isArray(context) && context.every((w) => typeof w === 'string'))) ids = this.encode(context as string | string[]);
+    if (typeof context === 'string' || (Array.isArray(context) && context.length > 0 && context.every((w) => typeof w === 'string'))) ids = this.encode(context as string | string[]);
     else ids = context as ArrayLike<number>;
     const C = this.config.context;
     const out = new Int32Array(C).fill(this.config.bos);

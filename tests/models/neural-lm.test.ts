@@ -183,6 +183,10 @@ describe('NeuralLM words', () => {
     // Only the last `context` words count; shorter contexts are bos-padded.
     expect(Array.from(m.nextWordProbs('a log the cat'))).toEqual(Array.from(p));
     expect(Array.from(m.nextWordProbs([WORDS.indexOf('the'), WORDS.indexOf('cat')]))).toEqual(Array.from(p));
+    // An empty context is all bos, with or without a vocabulary.
+    const bare = new NeuralLM(m.config); // same seed, same weights, no vocabulary
+    expect(Array.from(bare.nextWordProbs([]))).toEqual(Array.from(m.nextWordProbs('')));
+    bare.dispose();
     const g1 = m.generate('the', { length: 12, seed: 4 }), g2 = m.generate('the', { length: 12, seed: 4 }), g3 = m.generate('the', { length: 12, seed: 5 });
     expect(g1).toEqual(g2);
     expect(g1).not.toEqual(g3);
