@@ -1,0 +1,141 @@
+// WordPiece (BERT): basic tokenization, greedy sub-words, encode / decode, vocab.txt and
+// tokenizer.json I/O, likelihood-score training. Every expected value is worked out by hand.
+import { describe, expect, test } from 'vitest';
+import { ArgumentError, FormatError, VocabError } from '../../src/core/errors.js';
+import { basicTokenize, WordPiece } from '../../src/text/wordpiece.js';
+
+// ids:       0        1        2        3        4         5     6        7         8       9      10      11       12   13   14   15     16   17     18     19       20       21   22   23   24
+const VOCAB = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'un', '##aff', '##able', 'want', '##ed', 'runn', '##ing', ',', '.', '!', 'the', 'a', 'cat', 'dog', 'hello', 'world', "'", 's', 'wa', '##nt'];
+const wp = new WordPiece(VOCAB);
+
+describe('basicTokenize', () => {
+  test('accents follow lower-casing, as Hugging Face', () => {
+    expect(basicTokenize('Héllo')).toEqual(['hello']);
+    expect(basicTokenize('Héllo', { lowercase: false })).toEqual(['Héllo']);
+    expect(basicTokenize('Héllo', { lowercase: false, stripAccents: true })).toEqual(['Hello']);
+    expect(basicTokenize('Héllo', { lowercase: true, stripAccents: false })).toEqual(['héllo']);
+    // NFD of "ñ" is n + U+0303 (Mn), dropped; an already decomposed input gives the same.
+    expect(basicTokenize('Ma\u00f1ana man\u0303ana')).toEqual(['manana', 'manana']);
+  });
+  test('punctuation splits (ASCII ranges incl. $ ^ ` and Unicode P*)', () => {
+    expect(basicTokenize("don't!")).toEqual(['don', "'", 't', '!']);
+    expect(basicTokenize('$5^2 `x` «oui»—non')).toEqual(['$', '5', '^', '2', '`', 'x', '`', '«', 'oui', '»', '—', 'non']);
+    expect(basicTokenize('a...b')).toEqual(['a', '.', '.', '.', 'b']);
+  });
+  test('CJK ideographs are spaced; kana are not', () => {
+    expect(basicTokenize('中文abc')).toEqual(['中', '文', 'abc']);
+    expect(basicTokenize('ひら中')).toEqual(['ひら', '中']);
+  });
+  test('control characters, U+0000 and U+FFFD dropped; whitespace normalised', () => {
+    expect(basicTokenize('a\u0000b\u0007c\ufffdd\u200be')).toEqual(['abcde']); // U+200B is Cf
+    expect(basicTokenize('  one   two\t\tthree\r\nfour\u00a0five  ')).toEqual(['one', 'two', 'three', 'four', 'five']);
+    expect(basicTokenize('')).toEqual([]);
+    expect(basicTokenize(' \n\t ')).toEqual([]);
+  });
+  test('typed error on a non-string', () => {
+    expect(() => basicTokenize(3 as never)).toThrow(ArgumentError);
+  });
+});
+
+describe('WordPiece sub-words', () => {
+  test('greedy longest-match-first with ##', () => {
+    expect(wp.tokenize('unaffable')).toEqual(['un', '##aff', '##able']);
+    expect(wp.tokenize('Wanted running')).toEqual(['want', '##ed', 'runn', '##ing']);
+    // "want" is preferred to "wa" + "##nt" (longest first).
+    expect(wp.tokenize('want')).toEqual(['want']);
+  });
+  test('a word without a full segmentation is one [UNK]', () => {
+    expect(wp.tokenize('xyz unx the')).toEqual(['[UNK]', '[UNK]', 'the']);
+  });
+  test('max chars per word', () => {
+    const short = new WordPiece(VOCAB, { maxInputCharsPerWord: 8 });
+    expect(short.tokenize('unaffable want')).toEqual(['[UNK]', 'want']); // 9 code points > 8
+    expect(new WordPiece(VOCAB, { maxInputCharsPerWord: 9 }).tokenize('unaffable')).toEqual(['un', '##aff', '##able']);
+  });
+  test('special tokens are never split (raw text, before lower-casing)', () => {
+    expect(wp.tokenize('the [MASK] cat[SEP]')).toEqual(['the', '[MASK]', 'cat', '[SEP]']);
+    expect(wp.tokenize('the [mask]')).toEqual(['the', '[UNK]', '[UNK]', '[UNK]']); // "[", "mask", "]"
+  });
+  test('idOf, tokenOf, size, typed errors', () => {
+    expect(wp.size).toBe(25);
+    expect(wp.idOf('cat')).toBe(17);
+    expect(wp.tokenOf(6)).toBe('##aff');
+    expect(() => wp.idOf('zebra')).toThrow(VocabError);
+    expect(() => wp.tokenOf(25)).toThrow(VocabError);
+    expect(() => wp.tokenOf(-1)).toThrow(VocabError);
+    expect(() => new WordPiece(['a', 'b'])).toThrow(VocabError); // no [UNK]
+    expect(() => new WordPiece(['[UNK]', 'a', 'a'])).toThrow(ArgumentError);
+    expect(() => new WordPiece(new Map([['[UNK]', 0], ['a', 2]]))).toThrow(ArgumentError);
+    expect(new WordPiece(new Map([['a', 1], ['[UNK]', 0]])).tokenize('a b')).toEqual(['a', '[UNK]']);
+  });
+});
+
+describe('encode / decode', () => {
+  test('single and pair, token types, attention mask', () => {
+    const e = wp.encode('The cat');
+    expect(e.tokens).toEqual(['[CLS]', 'the', 'cat', '[SEP]']);
+    expect([...e.ids]).toEqual([2, 15, 17, 3]);
+    expect([...e.tokenTypeIds]).toEqual([0, 0, 0, 0]);
+    expect([...e.attentionMask]).toEqual([1, 1, 1, 1]);
+    const p = wp.encode('the cat', 'a dog');
+    expect(p.tokens).toEqual(['[CLS]', 'the', 'cat', '[SEP]', 'a', 'dog', '[SEP]']);
+    expect([...p.ids]).toEqual([2, 15, 17, 3, 16, 18, 3]);
+    expect([...p.tokenTypeIds]).toEqual([0, 0, 0, 0, 1, 1, 1]);
+    expect(p.ids).toBeInstanceOf(Int32Array);
+    expect(wp.encode('the cat', null, { addSpecialTokens: false }).tokens).toEqual(['the', 'cat']);
+  });
+  test('truncation longest_first (the Rust tokenizers rule), only_first, only_second', () => {
+    // 4 + 2 tokens, budget 7 - 3 = 4: the shorter (2) keeps min(2, ...) = 2, the longer gets 4 - 2 = 2.
+    let e = wp.encode('hello world the cat', 'a dog', { maxLength: 7, truncation: true });
+    expect(e.tokens).toEqual(['[CLS]', 'hello', 'world', '[SEP]', 'a', 'dog', '[SEP]']);
+    // 5 + 5, budget 7: both longer than half → 3 and 3 + 1 (the odd one goes to the second).
+    e = wp.encode('hello world the cat dog', 'the cat a dog hello', { maxLength: 10, truncation: 'longest_first' });
+    expect(e.tokens).toEqual(['[CLS]', 'hello', 'world', 'the', '[SEP]', 'the', 'cat', 'a', 'dog', '[SEP]']);
+    expect([...e.tokenTypeIds]).toEqual([0, 0, 0, 0, 0, 1, 1, 1, 1, 1]);
+    // 1 + 5, budget 4: the short one stays whole, the long one gets 3.
+    e = wp.encode('cat', 'the cat a dog hello', { maxLength: 7, truncation: true });
+    expect(e.tokens).toEqual(['[CLS]', 'cat', '[SEP]', 'the', 'cat', 'a', '[SEP]']);
+    e = wp.encode('hello world the cat', 'a dog', { maxLength: 7, truncation: 'only_first' });
+    expect(e.tokens).toEqual(['[CLS]', 'hello', 'world', '[SEP]', 'a', 'dog', '[SEP]']);
+    e = wp.encode('a dog', 'hello world the cat', { maxLength: 7, truncation: 'only_second' });
+    expect(e.tokens).toEqual(['[CLS]', 'a', 'dog', '[SEP]', 'hello', 'world', '[SEP]']);
+    e = wp.encode('hello world the cat', null, { maxLength: 4, truncation: true });
+    expect(e.tokens).toEqual(['[CLS]', 'hello', 'world', '[SEP]']);
+    // Short enough: untouched.
+    expect(wp.encode('cat', 'dog', { maxLength: 50, truncation: true }).tokens).toEqual(['[CLS]', 'cat', '[SEP]', 'dog', '[SEP]']);
+    expect(() => wp.encode('hello world the cat', 'a dog', { maxLength: 4, truncation: 'only_first' })).toThrow(ArgumentError);
+    expect(() => wp.encode('a', null, { truncation: true })).toThrow(ArgumentError);
+  });
+  test('padding max_length and batch longest', () => {
+    const e = wp.encode('the cat', null, { maxLength: 6, padding: 'max_length' });
+    expect([...e.ids]).toEqual([2, 15, 17, 3, 0, 0]);
+    expect([...e.attentionMask]).toEqual([1, 1, 1, 1, 0, 0]);
+    expect([...e.tokenTypeIds]).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(e.tokens).toEqual(['[CLS]', 'the', 'cat', '[SEP]', '[PAD]', '[PAD]']);
+    const b = wp.encodeBatch(['cat', ['the cat', 'a dog'], 'hello world the'], { padding: 'longest' });
+    expect(b.map((x) => x.ids.length)).toEqual([7, 7, 7]);
+    expect([...b[0]!.ids]).toEqual([2, 17, 3, 0, 0, 0, 0]);
+    expect([...b[0]!.attentionMask]).toEqual([1, 1, 1, 0, 0, 0, 0]);
+    expect([...b[1]!.tokenTypeIds]).toEqual([0, 0, 0, 0, 1, 1, 1]);
+    expect([...b[2]!.ids]).toEqual([2, 19, 20, 15, 3, 0, 0]);
+    // 'longest' on one text is a no-op; max_length with truncation gives a fixed length.
+    expect(wp.encode('the cat', null, { padding: 'longest' }).ids.length).toBe(4);
+    const f = wp.encodeBatch(['hello world the cat dog', 'a'], { maxLength: 5, truncation: true, padding: 'max_length' });
+    expect(f.map((x) => x.tokens)).toEqual([
+      ['[CLS]', 'hello', 'world', 'the', '[SEP]'],
+      ['[CLS]', 'a', '[SEP]', '[PAD]', '[PAD]'],
+    ]);
+    expect(() => wp.encode('a', null, { padding: 'max_length' })).toThrow(ArgumentError);
+    expect(() => wp.encode('a', null, { padding: 'left' as never })).toThrow(ArgumentError);
+  });
+  test('decode joins ## pieces and cleans spaces before punctuation', () => {
+    const e = wp.encode("Hello, world! The cat's unaffable.");
+    expect(e.tokens).toEqual(['[CLS]', 'hello', ',', 'world', '!', 'the', 'cat', "'", 's', 'un', '##aff', '##able', '.', '[SEP]']);
+    expect(wp.decode(e.ids)).toBe("hello, world! the cat's unaffable.");
+    expect(wp.decode(e.ids, { skipSpecialTokens: false })).toBe("[CLS] hello, world! the cat's unaffable. [SEP]");
+    expect(wp.decode(e.ids, { cleanUpTokenizationSpaces: false })).toBe("hello , world ! the cat ' s unaffable .");
+    const round = 'the cat wanted a dog. running, hello world!';
+    expect(wp.decode(wp.encode(round).ids)).toBe(round);
+    expect(() => wp.decode([99])).toThrow(VocabError);
+  });
+});
