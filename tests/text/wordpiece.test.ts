@@ -139,3 +139,110 @@ describe('encode / decode', () => {
     expect(() => wp.decode([99])).toThrow(VocabError);
   });
 });
+
+describe('vocab.txt', () => {
+  test('round trip: one token per line, id = line index', () => {
+    const txt = wp.toVocabTxt();
+    expect(txt.split('\n').slice(0, 3)).toEqual(['[PAD]', '[UNK]', '[CLS]']);
+    expect(txt.endsWith('##nt\n')).toBe(true);
+    const back = WordPiece.fromVocabTxt(txt);
+    expect(back.vocab()).toEqual(VOCAB);
+    expect(back.encode('unaffable dog').tokens).toEqual(wp.encode('unaffable dog').tokens);
+  });
+  test('CRLF and a missing final newline are accepted; options pass through', () => {
+    const w = WordPiece.fromVocabTxt('[UNK]\r\nHi\r\n##ya', { lowercase: false });
+    expect(w.vocab()).toEqual(['[UNK]', 'Hi', '##ya']);
+    expect(w.tokenize('Hiya hi')).toEqual(['Hi', '##ya', '[UNK]']);
+    expect(w.specialTokens).toEqual(['[UNK]']);
+  });
+  test('FormatError with line and byte offset on empty or duplicate lines', () => {
+    expect(() => WordPiece.fromVocabTxt('[UNK]\n\nb\n')).toThrow(/line 2 \(byte 6\)/);
+    expect(() => WordPiece.fromVocabTxt('[UNK]\n\nb\n')).toThrow(FormatError);
+    // "é" is 2 bytes in UTF-8: line 3 starts at byte 6 + 3 = 9.
+    expect(() => WordPiece.fromVocabTxt('[UNK]\né\né\n')).toThrow(/line 3 \(byte 9\).*already on line 2/);
+    expect(() => WordPiece.fromVocabTxt('')).toThrow(FormatError);
+  });
+});
+
+// A hand-written tokenizer.json in the shape Hugging Face's tokenizers library saves for BERT.
+const HF_JSON = {
+  version: '1.0',
+  truncation: null,
+  padding: null,
+  added_tokens: [
+    { id: 0, content: '[PAD]', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true },
+    { id: 1, content: '[UNK]', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true },
+    { id: 2, content: '[CLS]', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true },
+    { id: 3, content: '[SEP]', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true },
+    { id: 4, content: '[MASK]', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true },
+  ],
+  normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
+  pre_tokenizer: { type: 'BertPreTokenizer' },
+  post_processor: { type: 'BertProcessing', sep: ['[SEP]', 3], cls: ['[CLS]', 2] },
+  decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
+  model: {
+    type: 'WordPiece',
+    unk_token: '[UNK]',
+    continuing_subword_prefix: '##',
+    max_input_chars_per_word: 100,
+    vocab: { '[PAD]': 0, '[UNK]': 1, '[CLS]': 2, '[SEP]': 3, '[MASK]': 4, cafe: 5, '##s': 6, 中: 7, '.': 8 },
+  },
+};
+
+describe('tokenizer.json', () => {
+  test('reads the WordPiece model and BertNormalizer of a Hugging Face file', () => {
+    const w = WordPiece.fromTokenizerJson(JSON.stringify(HF_JSON));
+    expect(w.size).toBe(9);
+    expect(w.specialTokens).toEqual(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]']);
+    expect([w.lowercase, w.stripAccents, w.handleChineseChars, w.continuingPrefix, w.maxInputCharsPerWord]).toEqual([true, true, true, '##', 100]);
+    expect(w.encode('Cafés 中. [MASK]').tokens).toEqual(['[CLS]', 'cafe', '##s', '中', '.', '[MASK]', '[SEP]']);
+    // strip_accents false, lowercase false, chinese off, another prefix and max chars.
+    const j2 = structuredClone(HF_JSON) as Record<string, any>;
+    j2.normalizer = { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: false, strip_accents: false, lowercase: false };
+    j2.model.continuing_subword_prefix = '@@';
+    j2.model.max_input_chars_per_word = 3;
+    j2.model.vocab = { '[UNK]': 0, Caf: 1, '@@é': 2 };
+    j2.added_tokens = [{ id: 0, content: '[UNK]', special: true }];
+    const w2 = WordPiece.fromTokenizerJson(j2);
+    expect([w2.lowercase, w2.stripAccents, w2.handleChineseChars, w2.continuingPrefix]).toEqual([false, false, false, '@@']);
+    expect(w2.tokenize('Café Cafés')).toEqual(['[UNK]', '[UNK]']); // 4 and 5 code points > 3
+    expect(new WordPiece(w2.vocab(), { lowercase: false, continuingPrefix: '@@' }).tokenize('Café')).toEqual(['Caf', '@@é']);
+  });
+  test('round trip through toTokenizerJson', () => {
+    const text = wp.toTokenizerJson();
+    const obj = JSON.parse(text);
+    expect(obj.model.type).toBe('WordPiece');
+    expect(obj.model.vocab.cat).toBe(17);
+    expect(obj.added_tokens.map((t: { content: string }) => t.content)).toEqual(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]']);
+    expect(obj.post_processor.pair.length).toBe(5);
+    const back = WordPiece.fromTokenizerJson(text);
+    expect(back.vocab()).toEqual(wp.vocab());
+    expect(back.specialTokens).toEqual(wp.specialTokens);
+    for (const s of ["Hello, the cat's unaffable [MASK] dog!", 'running wanted xyz']) {
+      expect(back.encode(s, 'a dog').tokens).toEqual(wp.encode(s, 'a dog').tokens);
+    }
+    const cased = new WordPiece(VOCAB, { lowercase: false, stripAccents: true, maxInputCharsPerWord: 7 });
+    const c2 = WordPiece.fromTokenizerJson(cased.toTokenizerJson());
+    expect([c2.lowercase, c2.stripAccents, c2.maxInputCharsPerWord]).toEqual([false, true, 7]);
+  });
+  test('FormatError naming the JSON path', () => {
+    const bad = (patch: (j: Record<string, any>) => void, path: RegExp) => {
+      const j = structuredClone(HF_JSON) as Record<string, any>;
+      patch(j);
+      expect(() => WordPiece.fromTokenizerJson(j)).toThrow(FormatError);
+      expect(() => WordPiece.fromTokenizerJson(j)).toThrow(path);
+    };
+    bad((j) => (j.model.type = 'BPE'), /\$\.model\.type must be "WordPiece", got "BPE"/);
+    bad((j) => delete j.model, /\$\.model must be an object/);
+    bad((j) => (j.model.vocab = ['a']), /\$\.model\.vocab must be/);
+    bad((j) => (j.model.vocab.cafe = 3), /\$\.model\.vocab\["cafe"\]/);
+    bad((j) => (j.model.unk_token = '<unk>'), /\$\.model\.unk_token must be a token/);
+    bad((j) => (j.model.max_input_chars_per_word = 0), /\$\.model\.max_input_chars_per_word/);
+    bad((j) => (j.normalizer = { type: 'Sequence', normalizers: [] }), /\$\.normalizer\.type must be "BertNormalizer"/);
+    bad((j) => (j.normalizer.lowercase = 'yes'), /\$\.normalizer\.lowercase/);
+    bad((j) => (j.added_tokens[2].id = 7), /\$\.added_tokens\[2\]\.id/);
+    bad((j) => (j.added_tokens[1].content = '<s>'), /\$\.added_tokens\[1\]\.content/);
+    expect(() => WordPiece.fromTokenizerJson('{ not json')).toThrow(FormatError);
+    expect(() => WordPiece.fromTokenizerJson('[1]')).toThrow(/\$ must be an object/);
+  });
+});
