@@ -246,3 +246,59 @@ describe('tokenizer.json', () => {
     expect(() => WordPiece.fromTokenizerJson('[1]')).toThrow(/\$ must be an object/);
   });
 });
+
+describe('WordPiece.train (likelihood score)', () => {
+  // Word counts: ab ×4, a ×4, cb ×4, xy ×3. Symbols (first char plain, others ##):
+  //   a = 4 (ab) + 4 (a) = 8,  ##b = 4 (ab) + 4 (cb) = 8,  c = 4,  x = 3,  ##y = 3.
+  // Pairs and scores count(ab) / (count(a) count(b)):
+  //   (a, ##b) 4 / (8·8) = 0.0625,  (c, ##b) 4 / (4·8) = 0.125,  (x, ##y) 3 / (3·3) = 0.333.
+  // Plain frequency would merge a pair of count 4 first; the score merges xy (count 3).
+  // Merge 1: xy. Counts left: a 8, ##b 8, c 4. Merge 2: cb (0.125 > 0.0625); now ##b = 4 (ab only).
+  // Merge 3: (a, ##b) 4 / (8·4) = 0.125 → ab.
+  // Alphabet in code-unit order: '##b' '##y' 'a' 'c' 'x' ('#' = 35 sorts before letters).
+  const TOY = ['ab ab a cb XY', 'ab a a cb cb xy', 'ab a cb xy'];
+  test('special tokens first (ids 0–4, given order), alphabet, then merges by score', () => {
+    const w = WordPiece.train(TOY, { vocabSize: 13 });
+    expect(w.vocab()).toEqual(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', '##b', '##y', 'a', 'c', 'x', 'xy', 'cb', 'ab']);
+    expect(w.specialTokens).toEqual(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]']);
+    expect(w.tokenize('XY cb ab abz')).toEqual(['xy', 'cb', 'ab', '[UNK]']);
+    // Stopping one merge earlier: only xy and cb.
+    expect(WordPiece.train(TOY, { vocabSize: 11 }).vocab().slice(9)).toEqual(['x', 'xy']);
+    // Another order of special tokens keeps that order.
+    const o = WordPiece.train(TOY, { vocabSize: 9, specialTokens: ['[UNK]', '[PAD]', '[MASK]'] });
+    expect(o.vocab().slice(0, 3)).toEqual(['[UNK]', '[PAD]', '[MASK]']);
+  });
+  test('ties: higher pair count, then the smaller a, then the smaller b; minFrequency stops merging', () => {
+    // pq ×2, rs ×2: both 2 / (2·2) = 0.5 with count 2 → 'p' < 'r', pq first.
+    // uv ×4 in the second corpus: 4 / (4·4) = 0.25 < 0.5, so still pq, rs, then uv.
+    const v = WordPiece.train(['pq rs', 'rs pq', 'uv uv uv uv'], { vocabSize: 100, specialTokens: ['[UNK]'] });
+    expect(v.vocab()).toEqual(['[UNK]', '##q', '##s', '##v', 'p', 'r', 'u', 'pq', 'rs', 'uv']);
+    // Equal scores, different counts: mn ×6 (m 6, ##n 6): 6 / 36 = 1/6, count 6;
+    // ij ×3 plus the word i ×3 (i 6, ##j 3): 3 / 18 = 1/6, count 3.
+    const t = WordPiece.train(['mn mn mn mn mn mn ij ij ij i i i'], { vocabSize: 100, specialTokens: ['[UNK]'] });
+    // Both 1/6: mn (count 6) before ij (count 3) although 'i' < 'm'.
+    expect(t.vocab().slice(-2)).toEqual(['mn', 'ij']);
+    // minFrequency 4: ij (count 3) is never merged.
+    expect(WordPiece.train(['mn mn mn mn mn mn ij ij ij i i i'], { vocabSize: 100, specialTokens: ['[UNK]'], minFrequency: 4 }).vocab().slice(-2)).toEqual(['m', 'mn']);
+  });
+  test('merged tokens keep the first piece’s prefix; multi-step merges; cased training and limitAlphabet', () => {
+    // "abc" ×3: (a, ##b) and (##b, ##c) both 3 / 9 with count 3; the first pieces compare '##b' < 'a' in code
+    // units, so (##b, ##c) → '##bc' first (prefix kept), then (a, ##bc) 3 / 9 → 'abc'.
+    const w = WordPiece.train(['abc abc abc'], { vocabSize: 100, specialTokens: ['[UNK]'] });
+    expect(w.vocab()).toEqual(['[UNK]', '##b', '##c', 'a', '##bc', 'abc']);
+    const cased = WordPiece.train(['Ab Ab ab'], { vocabSize: 100, specialTokens: ['[UNK]'], lowercase: false });
+    expect(cased.vocab()).toEqual(['[UNK]', '##b', 'A', 'a', 'Ab']); // ab (count 1) is below minFrequency 2
+    expect(cased.tokenize('Ab ab')).toEqual(['Ab', 'a', '##b']);
+    // limitAlphabet 2 keeps the two most frequent characters a (5), b (3); words with c are left out.
+    const lim = WordPiece.train(['ab ab ab ac ac'], { vocabSize: 100, specialTokens: ['[UNK]'], limitAlphabet: 2 });
+    expect(lim.vocab()).toEqual(['[UNK]', '##b', 'a', 'ab']);
+    expect(lim.tokenize('ac')).toEqual(['[UNK]']);
+  });
+  test('typed errors', () => {
+    expect(() => WordPiece.train(['a'], { vocabSize: 0 })).toThrow(ArgumentError);
+    expect(() => WordPiece.train('abc' as never, { vocabSize: 10 })).toThrow(ArgumentError);
+    expect(() => WordPiece.train([1 as never], { vocabSize: 10 })).toThrow(ArgumentError);
+    expect(() => WordPiece.train(['a'], { vocabSize: 10, specialTokens: ['[PAD]'] })).toThrow(ArgumentError);
+    expect(() => WordPiece.train(['a'], { vocabSize: 10, specialTokens: ['[UNK]', '[UNK]'] })).toThrow(ArgumentError);
+  });
+});
