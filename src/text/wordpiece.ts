@@ -436,6 +436,9 @@ export class WordPiece {
       if (total > target) {
         if (target < 0) throw new ArgumentError(`${fn}: maxLength must leave room for the ${nSpecial} special tokens, got ${maxLength}`);
         const strategy = truncation === true ? 'longest_first' : truncation;
+        if (b === undefined && strategy === 'only_second') {
+          throw new ArgumentError(`${fn}: truncation 'only_second' must have a second sequence to truncate, got none (as Hugging Face's tokenizers)`);
+        }
         if (b === undefined || strategy === 'only_first') {
           const keep = target - (b?.length ?? 0);
           if (keep < 0) throw new ArgumentError(`${fn}: maxLength must allow truncating only the first sequence, got ${maxLength} with a second sequence of ${b!.length} tokens`);

@@ -105,6 +105,19 @@ describe('encode / decode', () => {
     expect(wp.encode('cat', 'dog', { maxLength: 50, truncation: true }).tokens).toEqual(['[CLS]', 'cat', '[SEP]', 'dog', '[SEP]']);
     expect(() => wp.encode('hello world the cat', 'a dog', { maxLength: 4, truncation: 'only_first' })).toThrow(ArgumentError);
     expect(() => wp.encode('a', null, { truncation: true })).toThrow(ArgumentError);
+    expect(() => wp.encode('a a a a', null, { maxLength: 3, truncation: 'only_second' })).toThrow(ArgumentError);
+  });
+  test('longest_first lengths match the table of the Rust tokenizers tests (budget 7 = maxLength 10 - 3)', () => {
+    const seq = (n: number) => 'a '.repeat(n);
+    const cases: [number, number, number, number][] = [
+      [0, 8, 0, 7], [2, 2, 2, 2], [2, 4, 2, 4], [2, 8, 2, 5], [4, 0, 4, 0], [4, 4, 3, 4],
+      [4, 8, 3, 4], [8, 0, 7, 0], [8, 2, 5, 2], [8, 4, 4, 3], [8, 8, 3, 4],
+    ];
+    for (const [n1, n2, k1, k2] of cases) {
+      const e = wp.encode(seq(n1), seq(n2), { maxLength: 10, truncation: 'longest_first' });
+      const sep = e.tokens.indexOf('[SEP]');
+      expect([sep - 1, e.tokens.length - sep - 2]).toEqual([k1, k2]);
+    }
   });
   test('padding max_length and batch longest', () => {
     const e = wp.encode('the cat', null, { maxLength: 6, padding: 'max_length' });
