@@ -307,6 +307,25 @@ describe('WordPiece.train (likelihood score)', () => {
     expect(lim.vocab()).toEqual(['[UNK]', '##b', 'a', 'ab']);
     expect(lim.tokenize('ac')).toEqual(['[UNK]']);
   });
+  test('the result does not depend on the order of the texts; a generator works; no [UNK] on training words', () => {
+    // A small pseudo-random corpus (LCG, fixed seed) over a 6-letter alphabet.
+    let x = 12345;
+    const rnd = (n: number) => ((x = (x * 1103515245 + 12345) % 2147483648), x % n);
+    const lines: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      const ws: string[] = [];
+      for (let j = 0; j < 8; j++) ws.push(Array.from({ length: 1 + rnd(6) }, () => 'abcdef'[rnd(6)]).join(''));
+      lines.push(ws.join(' '));
+    }
+    const w1 = WordPiece.train(lines, { vocabSize: 60 });
+    function* reversed() {
+      for (let i = lines.length - 1; i >= 0; i--) yield lines[i]!.split(' ').reverse().join(' ');
+    }
+    const w2 = WordPiece.train(reversed(), { vocabSize: 60 });
+    expect(w2.vocab()).toEqual(w1.vocab());
+    expect(w1.size).toBe(60);
+    for (const l of lines) expect(w1.tokenize(l)).not.toContain('[UNK]');
+  });
   test('typed errors', () => {
     expect(() => WordPiece.train(['a'], { vocabSize: 0 })).toThrow(ArgumentError);
     expect(() => WordPiece.train('abc' as never, { vocabSize: 10 })).toThrow(ArgumentError);
