@@ -113,3 +113,6 @@ export { KneserNey, modifiedKnDiscounts } from './models/ngram.js';
 export type { KneserNeyOptions } from './models/ngram.js';
 export { mixtureProbs, perplexityOf, fitMixtureWeight } from './models/lm-mix.js';
 export { lmVocab, encodeStream } from './models/lm-data.js';
+// WordPiece (issue 7): BERT basic tokenization, WordPiece sub-words, encode/decode, vocab.txt / tokenizer.json, training (docs/wordpiece.md)
+export { WordPiece, basicTokenize, isBertPunctuation, isChineseChar, stripAccents } from './text/wordpiece.js';
+export type { WordPieceOptions, BasicTokenizeOptions, EncodeOptions as WordPieceEncodeOptions, Encoding as WordPieceEncoding, DecodeOptions as WordPieceDecodeOptions, Truncation as WordPieceTruncation, WordPieceTrainOptions } from './text/wordpiece.js';
