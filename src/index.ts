@@ -113,3 +113,6 @@ export { KneserNey, modifiedKnDiscounts } from './models/ngram.js';
 export type { KneserNeyOptions } from './models/ngram.js';
 export { mixtureProbs, perplexityOf, fitMixtureWeight } from './models/lm-mix.js';
 export { lmVocab, encodeStream } from './models/lm-data.js';
+// BERT (issue 7): Hugging Face-named BertModel and heads, config.json + model.safetensors loading (docs/bert.md)
+export { BertModel, BertForMaskedLM, BertForSequenceClassification, BertForTokenClassification, bertConfig } from './models/bert.js';
+export type { BertConfig, BertConfigInput, BertInputs, BertOutput, BertModelOptions, BertPretrainedFiles, BertLoadResult } from './models/bert.js';
