@@ -4,13 +4,19 @@ torch.nn (PyTorch 1.13, Debian's python3-torch; no transformers package) with
 Hugging Face BertForPreTraining's parameter names, seeded random weights, and
 its outputs on a small padded batch.
 
-Writes tests/fixtures/bert/:
+Writes tests/fixtures/bert/ (a BertForPreTraining-style checkpoint, 2 layers, erf GELU, F32):
   config.json        Hugging Face-style config
   model.safetensors  weights, F32 (plus the I64 buffer `bert.embeddings.position_ids`
                      that older checkpoints carry), the safetensors file written by
                      hand: u64 header length, JSON header, raw little-endian data
   expected.json      inputs (ids, token types, attention mask with padding) and
                      outputs (last hidden state, pooler output, MLM logits), flat
+
+and tests/fixtures/bert/tanh-f16-*: a 1-layer BertModel-style checkpoint (keys
+without `bert.`, old TF-style `LayerNorm.gamma/beta` names, weights stored as F16)
+with hidden_act 'gelu_new' (tanh GELU) and layer_norm_eps 1e-5, run without
+token types and without attention mask; the reference computes with the
+F16-rounded weights.
 
 Run: /usr/bin/python3 scripts/bert-fixture.py
 """
@@ -105,13 +111,19 @@ class Attention(nn.Module):
         return self.output(self.self(x, m), x)
 
 
+def act(c, x):
+    # 'gelu' is the erf form; 'gelu_new' / 'gelu_pytorch_tanh' the tanh approximation
+    return nn.functional.gelu(x, approximate="none" if c["hidden_act"] == "gelu" else "tanh")
+
+
 class Intermediate(nn.Module):
     def __init__(self, c):
         super().__init__()
+        self.c = c
         self.dense = nn.Linear(c["hidden_size"], c["intermediate_size"])
 
     def forward(self, x):
-        return nn.functional.gelu(self.dense(x))  # erf form ('gelu')
+        return act(self.c, self.dense(x))
 
 
 class Layer(nn.Module):
@@ -163,11 +175,12 @@ class Bert(nn.Module):
 class Transform(nn.Module):
     def __init__(self, c):
         super().__init__()
+        self.c = c
         self.dense = nn.Linear(c["hidden_size"], c["hidden_size"])
         self.LayerNorm = nn.LayerNorm(c["hidden_size"], eps=c["layer_norm_eps"])
 
     def forward(self, h):
-        return self.LayerNorm(nn.functional.gelu(self.dense(h)))
+        return self.LayerNorm(act(self.c, self.dense(h)))
 
 
 class Predictions(nn.Module):
@@ -206,6 +219,8 @@ def write_safetensors(path, tensors):
         t = t.detach().contiguous()
         if t.dtype == torch.float32:
             dtype, fmt = "F32", "<%df"
+        elif t.dtype == torch.float16:
+            dtype, fmt = "F16", "<%de"
         elif t.dtype == torch.int64:
             dtype, fmt = "I64", "<%dq"
         else:
@@ -225,9 +240,7 @@ def write_safetensors(path, tensors):
             f.write(b)
 
 
-def main():
-    torch.manual_seed(20261125)
-    model = BertForPreTrainingLike(CONFIG)
+def randomize(model):
     with torch.no_grad():
         for name, p in model.named_parameters():
             # std 0.2 everywhere so activations are not trivial; LayerNorm gains around 1
@@ -236,6 +249,43 @@ def main():
             else:
                 p.copy_(0.2 * torch.randn_like(p))
     model.eval()
+
+
+def flat(t):
+    return [float("%.8g" % x) for x in t.reshape(-1).tolist()]
+
+
+def tanh_f16():
+    c = dict(CONFIG, architectures=["BertModel"], num_hidden_layers=1, hidden_act="gelu_new", layer_norm_eps=1e-5)
+    torch.manual_seed(7)
+    model = Bert(c)
+    randomize(model)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(p.half().float())  # the reference computes with what the F16 file holds
+    ids = torch.tensor([[2, 31, 4, 9, 3], [2, 44, 17, 1, 3]])
+    types = torch.zeros_like(ids)
+    mask = torch.ones_like(ids)
+    with torch.no_grad():
+        h, pooled = model(ids, types, mask)
+    tensors = []
+    for k, v in model.state_dict().items():
+        k = k.replace("LayerNorm.weight", "LayerNorm.gamma").replace("LayerNorm.bias", "LayerNorm.beta")
+        tensors.append((k, v.half()))
+    write_safetensors(os.path.join(OUT, "tanh-f16-model.safetensors"), tensors)
+    with open(os.path.join(OUT, "tanh-f16-config.json"), "w") as f:
+        json.dump(c, f, indent=2)
+        f.write("\n")
+    with open(os.path.join(OUT, "tanh-f16-expected.json"), "w") as f:
+        json.dump({"torch": torch.__version__, "batch": 2, "seq": 5, "inputIds": ids.reshape(-1).tolist(),
+                   "lastHiddenState": flat(h), "poolerOutput": flat(pooled)}, f, separators=(",", ":"))
+        f.write("\n")
+
+
+def main():
+    torch.manual_seed(20261125)
+    model = BertForPreTrainingLike(CONFIG)
+    randomize(model)
 
     # batch 0: [CLS] a b [SEP] c d [SEP] + padding (type 1 for the second segment); batch 1: full length 8
     ids = torch.tensor([[2, 11, 17, 3, 23, 42, 3, 0], [2, 5, 49, 8, 30, 12, 7, 3]])
@@ -253,9 +303,6 @@ def main():
         json.dump(CONFIG, f, indent=2)
         f.write("\n")
 
-    def flat(t):
-        return [float("%.8g" % x) for x in t.reshape(-1).tolist()]
-
     expected = {
         "torch": torch.__version__,
         "batch": 2,
@@ -270,6 +317,7 @@ def main():
     with open(os.path.join(OUT, "expected.json"), "w") as f:
         json.dump(expected, f, separators=(",", ":"))
         f.write("\n")
+    tanh_f16()
     print("wrote", OUT, "keys", len(tensors), "max |logit|", float(logits.abs().max()))
 
 

@@ -13,6 +13,8 @@ import { noGrad, step, tape } from '../../src/autograd/tape.js';
 import { decodeSafetensors } from '../../src/io/safetensors.js';
 import { Module, StateDictError } from '../../src/nn/module.js';
 import * as F from '../../src/autograd/functional.js';
+import { AdamW } from '../../src/optim/optimizer.js';
+import { defaultParamGroups } from '../../src/optim/groups.js';
 import {
   BertForMaskedLM, BertForSequenceClassification, BertForTokenClassification, BertModel, bertConfig,
 } from '../../src/models/bert.js';
@@ -22,6 +24,9 @@ const FILES: Record<string, URL> = {
   'config.json': new URL('../fixtures/bert/config.json', import.meta.url),
   'model.safetensors': new URL('../fixtures/bert/model.safetensors', import.meta.url),
   'expected.json': new URL('../fixtures/bert/expected.json', import.meta.url),
+  'tanh-f16-config.json': new URL('../fixtures/bert/tanh-f16-config.json', import.meta.url),
+  'tanh-f16-model.safetensors': new URL('../fixtures/bert/tanh-f16-model.safetensors', import.meta.url),
+  'tanh-f16-expected.json': new URL('../fixtures/bert/tanh-f16-expected.json', import.meta.url),
 };
 async function get(name: string): Promise<Uint8Array> {
   if (!inBrowser) {
@@ -109,6 +114,27 @@ describe('PyTorch fixture (scripts/bert-fixture.py)', () => {
       'bert.embeddings.position_ids', 'bert.pooler.dense.bias', 'bert.pooler.dense.weight', 'cls.predictions.decoder.weight',
     ]);
     disposeAll(x);
+    m.dispose();
+  });
+
+  test('tanh GELU (gelu_new), eps 1e-5, F16 weights with LayerNorm.gamma/beta names and no prefix, no token types or mask', async () => {
+    const files = { config: await getJson('tanh-f16-config.json'), weights: await get('tanh-f16-model.safetensors') };
+    const e = (await getJson('tanh-f16-expected.json')) as unknown as Expected;
+    const m = BertModel.fromPretrained(files);
+    expect(m.config.hiddenAct).toBe('gelu_tanh');
+    expect(m.config.layerNormEps).toBe(1e-5);
+    const ids = Tensor.fromArray(Int32Array.from(e.inputIds), [e.batch, e.seq], 'int32');
+    const [h, p] = noGrad(() => {
+      const o = m.forward({ inputIds: ids });
+      return [o.lastHiddenState.toArray(), o.poolerOutput!.toArray()];
+    });
+    tape.release();
+    const dh = maxAbsDiff(h, e.lastHiddenState);
+    const dp = maxAbsDiff(p, e.poolerOutput);
+    console.log(`bert tanh-f16 fixture: max |diff| last hidden ${dh.toExponential(2)}, pooler ${dp.toExponential(2)}`);
+    expect(dh).toBeLessThan(1e-4);
+    expect(dp).toBeLessThan(1e-4);
+    ids.dispose();
     m.dispose();
   });
 
@@ -248,6 +274,29 @@ describe('model', () => {
     expect(() => step(() => seq.loss({ inputIds: ids }, tl))).toThrow(ArgumentError);
     for (const t of [ids, mask, tl, sl]) t.dispose();
     for (const m of [seq, tok, base]) m.dispose();
+  });
+
+  test('a tiny MLM run: AdamW on one masked batch, with dropout on; the loss falls', () => {
+    const m = new BertForMaskedLM({ ...TINY, vocabSize: 20, hiddenSize: 16, numAttentionHeads: 2, intermediateSize: 32, maxPositionEmbeddings: 8, hiddenDropoutProb: 0.1, attentionProbsDropoutProb: 0.1 }, { seed: 5 });
+    const ids = Tensor.fromArray(Int32Array.of(2, 4, 4, 7, 3, 0, 2, 9, 4, 4, 11, 3), [2, 6], 'int32');
+    const masked = Tensor.fromArray(Int32Array.of(2, 4, 5, 7, 3, 0, 2, 5, 4, 4, 5, 3), [2, 6], 'int32'); // 5 = [MASK]
+    const labels = Tensor.fromArray(Int32Array.of(-100, -100, 4, -100, -100, -100, -100, 9, -100, -100, 11, -100), [2, 6], 'int32');
+    const mask = Tensor.fromArray(Int32Array.of(1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1), [2, 6], 'int32');
+    const opt = new AdamW(defaultParamGroups(m.namedParameters(), { weightDecay: 0.01 }), { lr: 3e-3 });
+    const losses: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      losses.push(step(() => {
+        const l = m.loss({ inputIds: masked, attentionMask: mask }, labels);
+        l.backward();
+        opt.step();
+        opt.zeroGrad();
+        return l.item();
+      }));
+    }
+    expect(losses[0]).toBeGreaterThan(2.5); // about ln 20 at BERT's init
+    expect(losses[39]!).toBeLessThan(0.5 * losses[0]!);
+    for (const t of [ids, masked, labels, mask]) t.dispose();
+    m.dispose();
   });
 
   test('input errors', () => {
