@@ -10,7 +10,7 @@ import { ArgumentError, ShapeError, formatShape } from '../core/errors.js';
 import { Tensor } from '../core/tensor.js';
 import { Parameter } from '../autograd/parameter.js';
 import * as F from '../autograd/functional.js';
-import type { Variable } from '../autograd/tape.js';
+import { tape, type Variable } from '../autograd/tape.js';
 import { decodeSafetensors } from '../io/safetensors.js';
 import { Dropout, Initializer, Module, building, isOutermost, type LoadStateDictResult, type StateDictValue } from '../nn/module.js';
 import { LayerNorm, Linear } from '../nn/layers.js';
@@ -431,17 +431,42 @@ export class BertForMaskedLM extends Module {
     return this;
   }
 
-  /** The MLM logits [B, S, vocabSize]. */
-  forward(inputs: BertInputs): Variable {
+  /**
+   * The MLM logits [B, S, vocabSize]; with `positions` (int32 [N], flat indices
+   * b·S + s, alive until backward()) only those rows: [N, vocabSize] — the head
+   * and the V-wide decoder then run on N positions instead of B·S.
+   */
+  forward(inputs: BertInputs, options: { positions?: Tensor } = {}): Variable {
     const h = this.bert.forward(inputs).lastHiddenState;
+    const pos = options.positions;
+    if (pos === undefined) return this.head(h);
+    const fn = 'BertForMaskedLM.forward';
+    const [B, S, H] = h.shape as [number, number, number];
+    if (!(pos instanceof Tensor) || pos.dtype !== 'int32' || pos.rank !== 1) throw new ArgumentError(`${fn}: options.positions must be an int32 Tensor [N], got ${pos instanceof Tensor ? pos.toString() : typeof pos}`);
+    // a gather of rows of h [B·S, H] is an embedding lookup with h as the table (the backward scatter-adds)
+    return this.head(F.embedding(F.reshape(h, [B * S, H]), pos));
+  }
+
+  private head(h: Variable): Variable {
     return F.linear(this.transform.forward(h), this.decoderWeight, this.decoderBias);
   }
 
-  /** Mean cross-entropy over the positions whose label is not -100; labels int32 [B, S], alive until backward(). A scalar Variable. */
+  /**
+   * Mean cross-entropy over the positions whose label is not -100; labels int32
+   * [B, S], alive until backward(). A scalar Variable. Only the labelled
+   * positions go through the head and decoder (the result is the same as
+   * cross-entropy over `forward(inputs)`, within float rounding).
+   */
   loss(inputs: BertInputs, labels: Tensor): Variable {
     const fn = 'BertForMaskedLM.loss';
     expectIds(fn, 'labels', labels, inputs?.inputIds?.shape);
-    return F.crossEntropy(this.forward(inputs), labels, { ignoreIndex: -100 });
+    const lv = labels.view();
+    const idx: number[] = [];
+    for (let i = 0; i < lv.length; i++) if (lv[i] !== -100) idx.push(i);
+    if (idx.length === 0) return F.crossEntropy(this.forward(inputs), labels, { ignoreIndex: -100 });
+    const positions = tape.own(Tensor.fromArray(Int32Array.from(idx), [idx.length], 'int32'));
+    const targets = tape.own(Tensor.fromArray(Int32Array.from(idx, (i) => lv[i]!), [idx.length], 'int32'));
+    return F.crossEntropy(this.forward(inputs, { positions }), targets);
   }
 
   /** Load Hugging Face weights (BertForMaskedLM or BertForPreTraining checkpoints; also a bare BertModel's keys when not strict). */

@@ -299,6 +299,22 @@ describe('model', () => {
     m.dispose();
   });
 
+  test('MLM loss over the gathered labelled positions equals cross-entropy over all logits; its gradients pass finite differences', () => {
+    const m = new BertForMaskedLM({ ...TINY, initializerRange: 0.5 }, { seed: 8 });
+    const ids = Tensor.fromArray(Int32Array.of(2, 5, 9, 3, 2, 7, 4, 0), [2, 4], 'int32');
+    const mask = Tensor.fromArray(Int32Array.of(1, 1, 1, 1, 1, 1, 1, 0), [2, 4], 'int32');
+    const labels = Tensor.fromArray(Int32Array.of(-100, 6, -100, -100, 10, -100, 1, -100), [2, 4], 'int32');
+    m.eval();
+    const [a, b] = noGrad(() => [m.loss({ inputIds: ids, attentionMask: mask }, labels).item(), F.crossEntropy(m.forward({ inputIds: ids, attentionMask: mask }), labels).item()]);
+    tape.release();
+    expect(Math.abs(a - b)).toBeLessThan(1e-5);
+    m.train();
+    const skip = (name: string, j: number) => name === 'bert.embeddings.word_embeddings.weight' && j < 4;
+    moduleGradCheck(m, () => m.loss({ inputIds: ids, attentionMask: mask }, labels), [], { skip, eps: 3e-3 });
+    for (const t of [ids, mask, labels]) t.dispose();
+    m.dispose();
+  });
+
   test('input errors', () => {
     const m = new BertModel(TINY);
     const ids = Tensor.fromArray(Int32Array.of(1, 2, 3), [1, 3], 'int32');
