@@ -116,3 +116,6 @@ export { lmVocab, encodeStream } from './models/lm-data.js';
 // WordPiece (issue 7): BERT basic tokenization, WordPiece sub-words, encode/decode, vocab.txt / tokenizer.json, training (docs/wordpiece.md)
 export { WordPiece, basicTokenize, isBertPunctuation, isChineseChar, stripAccents } from './text/wordpiece.js';
 export type { WordPieceOptions, BasicTokenizeOptions, EncodeOptions as WordPieceEncodeOptions, Encoding as WordPieceEncoding, DecodeOptions as WordPieceDecodeOptions, Truncation as WordPieceTruncation, WordPieceTrainOptions } from './text/wordpiece.js';
+// BERT (issue 7): Hugging Face-named BertModel and heads, config.json + model.safetensors loading (docs/bert.md)
+export { BertModel, BertForMaskedLM, BertForSequenceClassification, BertForTokenClassification, bertConfig } from './models/bert.js';
+export type { BertConfig, BertConfigInput, BertInputs, BertOutput, BertModelOptions, BertPretrainedFiles, BertLoadResult } from './models/bert.js';

@@ -1,0 +1,574 @@
+/**
+ * BERT (Devlin et al. 2019) with Hugging Face's module tree and parameter
+ * names, so `model.safetensors` of a Hugging Face BERT checkpoint loads by name:
+ * BertModel (embeddings, post-norm encoder, pooler), BertForMaskedLM (MLM head,
+ * decoder tied to the word embeddings), BertForSequenceClassification and
+ * BertForTokenClassification. Config from a Hugging Face `config.json`. Runs in
+ * every runtime (no node:*; see bert-node.ts for reading a directory).
+ */
+import { ArgumentError, ShapeError, formatShape } from '../core/errors.js';
+import { Tensor } from '../core/tensor.js';
+import { Parameter } from '../autograd/parameter.js';
+import * as F from '../autograd/functional.js';
+import { tape, type Variable } from '../autograd/tape.js';
+import { decodeSafetensors } from '../io/safetensors.js';
+import { Dropout, Initializer, Module, building, isOutermost, type LoadStateDictResult, type StateDictValue } from '../nn/module.js';
+import { LayerNorm, Linear } from '../nn/layers.js';
+import { TransformerEmbeddings, TransformerEncoder } from '../nn/transformer.js';
+
+/** A BERT configuration (camelCase of Hugging Face's BertConfig fields). */
+export interface BertConfig {
+  vocabSize: number;
+  hiddenSize: number;
+  numHiddenLayers: number;
+  numAttentionHeads: number;
+  intermediateSize: number;
+  /** 'gelu' (erf, Hugging Face's 'gelu') or 'gelu_tanh' (its 'gelu_new' / 'gelu_pytorch_tanh'). */
+  hiddenAct: 'gelu' | 'gelu_tanh';
+  hiddenDropoutProb: number;
+  attentionProbsDropoutProb: number;
+  maxPositionEmbeddings: number;
+  typeVocabSize: number;
+  layerNormEps: number;
+  padTokenId: number;
+  initializerRange: number;
+  /** Classes of the classification heads; default 2 (Hugging Face's num_labels, or the size of id2label). */
+  numLabels: number;
+  /** Dropout before the classification heads; default hiddenDropoutProb (classifier_dropout). */
+  classifierDropout: number;
+  /** Class names by index, from id2label (may be empty). */
+  id2label: Record<number, string>;
+}
+
+/** What the constructors take: a resolved or partial BertConfig (camelCase), or a Hugging Face config.json object or its text. */
+export type BertConfigInput = Partial<BertConfig> | Record<string, unknown> | string;
+
+/** Hugging Face's BertConfig defaults (bert-base). */
+const DEFAULTS: BertConfig = {
+  vocabSize: 30522,
+  hiddenSize: 768,
+  numHiddenLayers: 12,
+  numAttentionHeads: 12,
+  intermediateSize: 3072,
+  hiddenAct: 'gelu',
+  hiddenDropoutProb: 0.1,
+  attentionProbsDropoutProb: 0.1,
+  maxPositionEmbeddings: 512,
+  typeVocabSize: 2,
+  layerNormEps: 1e-12,
+  padTokenId: 0,
+  initializerRange: 0.02,
+  numLabels: 2,
+  classifierDropout: 0.1,
+  id2label: {},
+};
+
+/** Hugging Face key → our key, for the fields we read. */
+const HF_KEYS: Record<string, keyof BertConfig> = {
+  vocab_size: 'vocabSize',
+  hidden_size: 'hiddenSize',
+  num_hidden_layers: 'numHiddenLayers',
+  num_attention_heads: 'numAttentionHeads',
+  intermediate_size: 'intermediateSize',
+  hidden_act: 'hiddenAct',
+  hidden_dropout_prob: 'hiddenDropoutProb',
+  attention_probs_dropout_prob: 'attentionProbsDropoutProb',
+  max_position_embeddings: 'maxPositionEmbeddings',
+  type_vocab_size: 'typeVocabSize',
+  layer_norm_eps: 'layerNormEps',
+  pad_token_id: 'padTokenId',
+  initializer_range: 'initializerRange',
+  num_labels: 'numLabels',
+  classifier_dropout: 'classifierDropout',
+  id2label: 'id2label',
+};
+
+const ACTIVATIONS: Record<string, 'gelu' | 'gelu_tanh'> = { gelu: 'gelu', gelu_new: 'gelu_tanh', gelu_pytorch_tanh: 'gelu_tanh', gelu_tanh: 'gelu_tanh' };
+
+function intField(fn: string, name: string, v: unknown, min: number): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) throw new ArgumentError(`${fn}: ${name} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function rateField(fn: string, name: string, v: unknown): number {
+  if (typeof v !== 'number' || !(v >= 0 && v < 1)) throw new ArgumentError(`${fn}: ${name} must be a number in [0, 1), got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function positiveField(fn: string, name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new ArgumentError(`${fn}: ${name} must be a finite number > 0, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/**
+ * A checked BertConfig from a Hugging Face config.json (object or text, snake_case
+ * keys; unknown keys such as `architectures` are ignored) or from a partial
+ * camelCase BertConfig; missing fields take Hugging Face's defaults (bert-base).
+ * ArgumentError on a field out of range and on what this implementation does not
+ * do: `position_embedding_type` other than 'absolute', `hidden_act` other than
+ * gelu / gelu_new / gelu_pytorch_tanh, `is_decoder` or `add_cross_attention` true,
+ * `model_type` other than 'bert'.
+ */
+export function bertConfig(input: BertConfigInput, fn = 'bertConfig'): BertConfig {
+  let obj: unknown = input;
+  if (typeof input === 'string') {
+    try {
+      obj = JSON.parse(input);
+    } catch (e) {
+      throw new ArgumentError(`${fn}: config must be a JSON object, got text that does not parse (${(e as Error).message})`);
+    }
+  }
+  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) throw new ArgumentError(`${fn}: config must be an object, got ${obj === null ? 'null' : Array.isArray(obj) ? 'an array' : typeof obj}`);
+  const o = obj as Record<string, unknown>;
+  const raw: Partial<Record<keyof BertConfig, unknown>> = {};
+  const hf = Object.keys(o).some((k) => k.includes('_'));
+  const name = (k: keyof BertConfig): string => (hf ? Object.keys(HF_KEYS).find((h) => HF_KEYS[h] === k)! : k);
+  if (hf) {
+    if (o.model_type !== undefined && o.model_type !== 'bert') throw new ArgumentError(`${fn}: config.model_type must be 'bert', got ${JSON.stringify(o.model_type)}`);
+    const pet = o.position_embedding_type;
+    if (pet !== undefined && pet !== 'absolute') throw new ArgumentError(`${fn}: config.position_embedding_type must be 'absolute', got ${JSON.stringify(pet)}`);
+    if (o.is_decoder === true) throw new ArgumentError(`${fn}: config.is_decoder must be false (encoder only), got true`);
+    if (o.add_cross_attention === true) throw new ArgumentError(`${fn}: config.add_cross_attention must be false, got true`);
+    for (const [h, k] of Object.entries(HF_KEYS)) if (o[h] !== undefined && o[h] !== null) raw[k] = o[h];
+  } else {
+    for (const k of Object.keys(o)) {
+      if (!(k in DEFAULTS)) throw new ArgumentError(`${fn}: config must have only BertConfig keys (${Object.keys(DEFAULTS).join(', ')}) or Hugging Face config.json keys, got '${k}'`);
+      if (o[k] !== undefined) raw[k as keyof BertConfig] = o[k];
+    }
+  }
+  const labels = raw.id2label;
+  if (raw.numLabels === undefined && labels !== null && typeof labels === 'object' && Object.keys(labels).length > 0) raw.numLabels = Object.keys(labels).length;
+  const get = <K extends keyof BertConfig>(k: K): unknown => (raw[k] === undefined ? DEFAULTS[k] : raw[k]);
+  const act = get('hiddenAct');
+  const hiddenAct = typeof act === 'string' ? ACTIVATIONS[act] : undefined;
+  if (hiddenAct === undefined) throw new ArgumentError(`${fn}: config.${name('hiddenAct')} must be 'gelu', 'gelu_new' or 'gelu_pytorch_tanh', got ${JSON.stringify(act)}`);
+  const hiddenSize = intField(fn, `config.${name('hiddenSize')}`, get('hiddenSize'), 1);
+  const heads = intField(fn, `config.${name('numAttentionHeads')}`, get('numAttentionHeads'), 1);
+  if (hiddenSize % heads !== 0) throw new ArgumentError(`${fn}: config.${name('hiddenSize')} must be a multiple of ${name('numAttentionHeads')} (${heads}), got ${hiddenSize}`);
+  const vocabSize = intField(fn, `config.${name('vocabSize')}`, get('vocabSize'), 1);
+  const padTokenId = intField(fn, `config.${name('padTokenId')}`, get('padTokenId'), 0);
+  if (padTokenId >= vocabSize) throw new ArgumentError(`${fn}: config.${name('padTokenId')} must be below ${name('vocabSize')} (${vocabSize}), got ${padTokenId}`);
+  const hiddenDropoutProb = rateField(fn, `config.${name('hiddenDropoutProb')}`, get('hiddenDropoutProb'));
+  const id2 = get('id2label');
+  if (id2 === null || typeof id2 !== 'object' || Array.isArray(id2)) throw new ArgumentError(`${fn}: config.${name('id2label')} must be an object of index → name, got ${JSON.stringify(id2)}`);
+  const id2label: Record<number, string> = {};
+  for (const [k, v] of Object.entries(id2 as Record<string, unknown>)) id2label[Number(k)] = String(v);
+  return {
+    vocabSize,
+    hiddenSize,
+    numHiddenLayers: intField(fn, `config.${name('numHiddenLayers')}`, get('numHiddenLayers'), 0),
+    numAttentionHeads: heads,
+    intermediateSize: intField(fn, `config.${name('intermediateSize')}`, get('intermediateSize'), 1),
+    hiddenAct,
+    hiddenDropoutProb,
+    attentionProbsDropoutProb: rateField(fn, `config.${name('attentionProbsDropoutProb')}`, get('attentionProbsDropoutProb')),
+    maxPositionEmbeddings: intField(fn, `config.${name('maxPositionEmbeddings')}`, get('maxPositionEmbeddings'), 1),
+    typeVocabSize: intField(fn, `config.${name('typeVocabSize')}`, get('typeVocabSize'), 1),
+    layerNormEps: positiveField(fn, `config.${name('layerNormEps')}`, get('layerNormEps')),
+    padTokenId,
+    initializerRange: positiveField(fn, `config.${name('initializerRange')}`, get('initializerRange')),
+    numLabels: intField(fn, `config.${name('numLabels')}`, get('numLabels'), 1),
+    classifierDropout: rateField(fn, `config.${name('classifierDropout')}`, raw.classifierDropout ?? hiddenDropoutProb),
+    id2label,
+  };
+}
+
+/** The inputs of every BERT forward: int32 Tensors [B, S], the caller's, alive until backward(). */
+export interface BertInputs {
+  /** Token ids in [0, vocabSize). */
+  inputIds: Tensor;
+  /** Segment ids in [0, typeVocabSize); default all 0. */
+  tokenTypeIds?: Tensor;
+  /** 1 for real tokens, 0 for padding (int32 or float32); default all 1. */
+  attentionMask?: Tensor;
+}
+
+export interface BertOutput {
+  /** [B, S, H]. */
+  lastHiddenState: Variable;
+  /** tanh(pooler.dense(h[:, 0])) [B, H]; null for a BertModel built without its pooler (as inside BertForMaskedLM). */
+  poolerOutput: Variable | null;
+}
+
+export interface BertModelOptions {
+  /** Build `pooler.dense`; default true (BertForMaskedLM builds its `bert` without, as Hugging Face). */
+  addPoolingLayer?: boolean;
+  /** Initialisation and dropout seed; default 0. */
+  seed?: number;
+}
+
+/** Options of `fromPretrained`: the files' contents, read by the caller. */
+export interface BertPretrainedFiles {
+  /** config.json: its text or the parsed object. */
+  config: BertConfigInput;
+  /** model.safetensors bytes. */
+  weights: Uint8Array;
+  /** Strict loading (every parameter present); default true. */
+  strict?: boolean;
+}
+
+/** `loadStateDict`'s result plus the checkpoint keys deliberately skipped (tied decoder copies, position_ids buffers, heads this class does not have). */
+export interface BertLoadResult extends LoadStateDictResult {
+  ignored: string[];
+}
+
+function expectIds(fn: string, name: string, t: unknown, shape?: readonly number[]): Tensor {
+  if (!(t instanceof Tensor) || t.rank !== 2 || t.dtype !== 'int32') {
+    throw new ArgumentError(`${fn}: ${name} must be an int32 Tensor [batch, seq], got ${t instanceof Tensor ? t.toString() : t === null ? 'null' : typeof t}`);
+  }
+  if (shape !== undefined && formatShape(t.shape) !== formatShape(shape)) throw new ShapeError(`${fn}: ${name} must have shape ${formatShape(shape)} (as inputIds), got ${formatShape(t.shape)}`);
+  return t;
+}
+
+/**
+ * BERT's initialisation (Hugging Face `_init_weights`) over a module tree:
+ * LayerNorm weights 1 and biases 0, every other bias 0, every other weight
+ * N(0, std²) from the name-keyed Philox stream of its dotted name, then the
+ * padding row of the word embeddings zeroed.
+ */
+function bertInit(root: Module, seed: number, c: BertConfig): void {
+  const init = new Initializer(seed);
+  for (const [name, p] of root.namedParameters()) {
+    if (name.endsWith('LayerNorm.weight')) init.fill(p, 1);
+    else if (name.endsWith('bias')) init.fill(p, 0);
+    else {
+      init.normal(p, name, c.initializerRange);
+      if (name.endsWith('word_embeddings.weight')) p.value.view().fill(0, c.padTokenId * c.hiddenSize, (c.padTokenId + 1) * c.hiddenSize);
+    }
+  }
+}
+
+/** Keys of old TF-converted checkpoints: LayerNorm.gamma / .beta. */
+function renameKey(k: string): string {
+  return k.replace(/LayerNorm\.gamma$/, 'LayerNorm.weight').replace(/LayerNorm\.beta$/, 'LayerNorm.bias');
+}
+
+const BASE_PREFIXES = ['embeddings.', 'encoder.', 'pooler.'];
+
+function entriesOf(fn: string, dict: unknown): [string, StateDictValue][] {
+  if (dict === null || typeof dict !== 'object') throw new ArgumentError(`${fn}: dict must be a record or [name, value] pairs, got ${dict === null ? 'null' : typeof dict}`);
+  if (Symbol.iterator in dict) return [...(dict as Iterable<readonly [string, StateDictValue]>)].map(([k, v]) => [k, v]);
+  return Object.entries(dict as Record<string, StateDictValue>);
+}
+
+/**
+ * Map Hugging Face checkpoint keys onto a module's names: `base` is the path of
+ * the BertModel inside it ('' for BertModel itself, 'bert' for the heads). Keys
+ * with or without the `bert.` prefix both land; the tied decoder copy
+ * (`cls.predictions.decoder.weight`), `*.position_ids` buffers and keys of parts
+ * this module lacks (pooler, other heads) are set aside as `ignored`.
+ */
+function mapCheckpoint(fn: string, m: Module, base: '' | 'bert', dict: unknown): { mapped: [string, StateDictValue][]; ignored: string[] } {
+  const own = new Set(m.namedParameters().map(([n]) => n));
+  const mapped = new Map<string, StateDictValue>();
+  const ignored: string[] = [];
+  let decoderBias: StateDictValue | undefined;
+  for (const [k0, v] of entriesOf(fn, dict)) {
+    let k = renameKey(k0);
+    if (base === '' && k.startsWith('bert.')) k = k.slice(5);
+    else if (base === 'bert' && BASE_PREFIXES.some((p) => k.startsWith(p))) k = `bert.${k}`;
+    if (k.endsWith('position_ids') || k === 'cls.predictions.decoder.weight') {
+      ignored.push(k0);
+      continue;
+    }
+    if (k === 'cls.predictions.decoder.bias') {
+      decoderBias = v;
+      ignored.push(k0);
+      continue;
+    }
+    // Parts of a checkpoint this class does not have: the pooler, other heads.
+    const foreign = !own.has(k) && (k.startsWith('cls.') || k.startsWith('classifier.') || k.startsWith('qa_outputs.') || /^(bert\.)?pooler\./.test(k));
+    if (foreign) {
+      ignored.push(k0);
+      continue;
+    }
+    mapped.set(k, v);
+  }
+  // Hugging Face ties decoder.bias to predictions.bias; a file may hold only one of them.
+  if (decoderBias !== undefined && own.has('cls.predictions.bias') && !mapped.has('cls.predictions.bias')) mapped.set('cls.predictions.bias', decoderBias);
+  return { mapped: [...mapped], ignored };
+}
+
+/**
+ * The BERT encoder: `embeddings` (word + learned position + token type, LayerNorm,
+ * dropout), `encoder.layer.{i}` (post-norm, GELU feed-forward, attention
+ * dropout) and `pooler.dense`. Parameter names are Hugging Face BertModel's.
+ */
+export class BertModel extends Module {
+  readonly config: BertConfig;
+  readonly embeddings: TransformerEmbeddings;
+  readonly encoder: TransformerEncoder;
+  /** `pooler.dense`; null when built with addPoolingLayer false. */
+  readonly pooler: Linear | null;
+
+  constructor(config: BertConfigInput, options: BertModelOptions = {}) {
+    super();
+    const c = bertConfig(config, 'BertModel');
+    this.config = c;
+    const pool = options.addPoolingLayer ?? true;
+    const p = c.hiddenDropoutProb;
+    [this.embeddings, this.encoder, this.pooler] = building(() => [
+      new TransformerEmbeddings(c.vocabSize, c.hiddenSize, {
+        positions: 'learned', maxPositions: c.maxPositionEmbeddings, paddingIdx: c.padTokenId, typeVocabSize: c.typeVocabSize,
+        layerNorm: true, layerNormEps: c.layerNormEps, dropout: p,
+      }),
+      new TransformerEncoder({
+        layers: c.numHiddenLayers, dim: c.hiddenSize, heads: c.numAttentionHeads, ffnDim: c.intermediateSize, dropout: p,
+        attentionDropout: c.attentionProbsDropoutProb, activation: c.hiddenAct, norm: 'post', layerNormEps: c.layerNormEps, finalNorm: false,
+      }),
+      pool ? new Linear(c.hiddenSize, c.hiddenSize) : null,
+    ] as const);
+    this.addModule('embeddings', this.embeddings);
+    this.addModule('encoder', this.encoder);
+    if (this.pooler !== null) this.addModule('pooler', new Module()).addModule('dense', this.pooler);
+    if (isOutermost()) this.resetParameters(options.seed ?? 0);
+  }
+
+  /** Every parameter and dropout from `seed`, with BERT's initialisation (N(0, initializerRange) weights, zero biases, LayerNorm 1 / 0). */
+  override resetParameters(seed: number): this {
+    super.resetParameters(seed);
+    bertInit(this, seed, this.config);
+    return this;
+  }
+
+  /** inputIds [B, S] (+ tokenTypeIds, attentionMask) → last hidden state [B, S, H] and pooler output [B, H]. */
+  forward(inputs: BertInputs): BertOutput {
+    const fn = 'BertModel.forward';
+    if (inputs === null || typeof inputs !== 'object') throw new ArgumentError(`${fn}: inputs must be { inputIds, tokenTypeIds?, attentionMask? }, got ${inputs === null ? 'null' : typeof inputs}`);
+    const ids = expectIds(fn, 'inputs.inputIds', inputs.inputIds);
+    const types = inputs.tokenTypeIds === undefined ? undefined : expectIds(fn, 'inputs.tokenTypeIds', inputs.tokenTypeIds, ids.shape);
+    const mask = inputs.attentionMask;
+    if (mask !== undefined && (!(mask instanceof Tensor) || formatShape(mask.shape) !== formatShape(ids.shape))) {
+      throw new ArgumentError(`${fn}: inputs.attentionMask must be an int32 or float32 Tensor ${formatShape(ids.shape)} (as inputIds), got ${mask instanceof Tensor ? mask.toString() : typeof mask}`);
+    }
+    const h = this.encoder.forward(this.embeddings.forward(ids, { tokenTypes: types }), { mask });
+    const poolerOutput = this.pooler === null ? null : F.tanh(this.pooler.forward(F.firstPool(h)));
+    return { lastHiddenState: h, poolerOutput };
+  }
+
+  /**
+   * Load Hugging Face weights by name (keys with or without `bert.`; a
+   * `{ shape, data }` record as decodeSafetensors' `tensors`). Heads' keys,
+   * position_ids buffers and (without a pooler) the pooler are ignored.
+   * Strict by default: StateDictError when a parameter is missing.
+   */
+  override loadStateDict(dict: Record<string, StateDictValue> | Iterable<readonly [string, StateDictValue]>, options: { strict?: boolean } = {}): BertLoadResult {
+    const { mapped, ignored } = mapCheckpoint('BertModel.loadStateDict', this, '', dict);
+    return { ...super.loadStateDict(mapped, options), ignored };
+  }
+
+  /** A BertModel from config.json and model.safetensors contents. */
+  static fromPretrained(files: BertPretrainedFiles): BertModel {
+    return pretrained('BertModel.fromPretrained', files, (c) => new BertModel(c));
+  }
+}
+
+function pretrained<M extends Module & { loadStateDict: (d: Record<string, StateDictValue>, o: { strict?: boolean }) => BertLoadResult }>(
+  fn: string, files: BertPretrainedFiles, make: (c: BertConfig) => M,
+): M {
+  if (files === null || typeof files !== 'object') throw new ArgumentError(`${fn}: files must be { config, weights }, got ${files === null ? 'null' : typeof files}`);
+  if (!(files.weights instanceof Uint8Array)) throw new ArgumentError(`${fn}: files.weights must be the Uint8Array of model.safetensors, got ${files.weights === null ? 'null' : typeof files.weights}`);
+  const c = bertConfig(files.config, fn);
+  const st = decodeSafetensors(files.weights);
+  const m = make(c);
+  try {
+    m.loadStateDict(st.tensors, { strict: files.strict ?? true });
+  } catch (e) {
+    m.dispose();
+    throw e;
+  }
+  return m.eval() as M;
+}
+
+/** Hugging Face's BertPredictionHeadTransform: `dense`, activation, `LayerNorm`. */
+class PredictionTransform extends Module {
+  readonly dense: Linear;
+  readonly layerNorm: LayerNorm;
+  constructor(c: BertConfig, readonly act: 'gelu' | 'gelu_tanh') {
+    super();
+    [this.dense, this.layerNorm] = building(() => [new Linear(c.hiddenSize, c.hiddenSize), new LayerNorm(c.hiddenSize, { eps: c.layerNormEps })] as const);
+    this.addModule('dense', this.dense);
+    this.addModule('LayerNorm', this.layerNorm);
+  }
+
+  forward(h: Variable): Variable {
+    return this.layerNorm.forward(F.gelu(this.dense.forward(h), { approximate: this.act === 'gelu_tanh' ? 'tanh' : 'none' }));
+  }
+}
+
+/**
+ * BERT with the masked-LM head: `bert` (no pooler, as Hugging Face) and
+ * `cls.predictions` = transform (`dense`, GELU, `LayerNorm`), then the decoder,
+ * whose weight IS the word-embedding Parameter (tied), plus `cls.predictions.bias`.
+ */
+export class BertForMaskedLM extends Module {
+  readonly config: BertConfig;
+  readonly bert: BertModel;
+  readonly transform: PredictionTransform;
+  /** `cls.predictions.bias` [vocabSize]. */
+  readonly decoderBias: Parameter;
+
+  constructor(config: BertConfigInput, options: { seed?: number } = {}) {
+    super();
+    const c = bertConfig(config, 'BertForMaskedLM');
+    this.config = c;
+    [this.bert, this.transform] = building(() => [new BertModel(c, { addPoolingLayer: false }), new PredictionTransform(c, c.hiddenAct)] as const);
+    this.addModule('bert', this.bert);
+    const predictions = this.addModule('cls', new Module()).addModule('predictions', new Module());
+    this.decoderBias = predictions.addParameter('bias', new Parameter(Tensor.zeros([c.vocabSize])));
+    predictions.addModule('transform', this.transform);
+    if (isOutermost()) this.resetParameters(options.seed ?? 0);
+  }
+
+  /** The decoder weight [vocabSize, hiddenSize]: the same Parameter as `bert.embeddings.word_embeddings.weight`. */
+  get decoderWeight(): Parameter {
+    return this.bert.embeddings.wordEmbeddings.weight;
+  }
+
+  override resetParameters(seed: number): this {
+    super.resetParameters(seed);
+    bertInit(this, seed, this.config);
+    return this;
+  }
+
+  /**
+   * The MLM logits [B, S, vocabSize]; with `positions` (int32 [N], flat indices
+   * b·S + s, alive until backward()) only those rows: [N, vocabSize] — the head
+   * and the V-wide decoder then run on N positions instead of B·S.
+   */
+  forward(inputs: BertInputs, options: { positions?: Tensor } = {}): Variable {
+    const h = this.bert.forward(inputs).lastHiddenState;
+    const pos = options.positions;
+    if (pos === undefined) return this.head(h);
+    const fn = 'BertForMaskedLM.forward';
+    const [B, S, H] = h.shape as [number, number, number];
+    if (!(pos instanceof Tensor) || pos.dtype !== 'int32' || pos.rank !== 1) throw new ArgumentError(`${fn}: options.positions must be an int32 Tensor [N], got ${pos instanceof Tensor ? pos.toString() : typeof pos}`);
+    // a gather of rows of h [B·S, H] is an embedding lookup with h as the table (the backward scatter-adds)
+    return this.head(F.embedding(F.reshape(h, [B * S, H]), pos));
+  }
+
+  private head(h: Variable): Variable {
+    return F.linear(this.transform.forward(h), this.decoderWeight, this.decoderBias);
+  }
+
+  /**
+   * Mean cross-entropy over the positions whose label is not -100; labels int32
+   * [B, S], alive until backward(). A scalar Variable. Only the labelled
+   * positions go through the head and decoder (the result is the same as
+   * cross-entropy over `forward(inputs)`, within float rounding).
+   */
+  loss(inputs: BertInputs, labels: Tensor): Variable {
+    const fn = 'BertForMaskedLM.loss';
+    expectIds(fn, 'labels', labels, inputs?.inputIds?.shape);
+    const lv = labels.view();
+    const idx: number[] = [];
+    for (let i = 0; i < lv.length; i++) if (lv[i] !== -100) idx.push(i);
+    if (idx.length === 0) return F.crossEntropy(this.forward(inputs), labels, { ignoreIndex: -100 });
+    const positions = tape.own(Tensor.fromArray(Int32Array.from(idx), [idx.length], 'int32'));
+    const targets = tape.own(Tensor.fromArray(Int32Array.from(idx, (i) => lv[i]!), [idx.length], 'int32'));
+    return F.crossEntropy(this.forward(inputs, { positions }), targets);
+  }
+
+  /** Load Hugging Face weights (BertForMaskedLM or BertForPreTraining checkpoints; also a bare BertModel's keys when not strict). */
+  override loadStateDict(dict: Record<string, StateDictValue> | Iterable<readonly [string, StateDictValue]>, options: { strict?: boolean } = {}): BertLoadResult {
+    const { mapped, ignored } = mapCheckpoint('BertForMaskedLM.loadStateDict', this, 'bert', dict);
+    return { ...super.loadStateDict(mapped, options), ignored };
+  }
+
+  static fromPretrained(files: BertPretrainedFiles): BertForMaskedLM {
+    return pretrained('BertForMaskedLM.fromPretrained', files, (c) => new BertForMaskedLM(c));
+  }
+}
+
+/** BERT + `dropout` + `classifier` (Linear H → numLabels) on the pooler output. */
+export class BertForSequenceClassification extends Module {
+  readonly config: BertConfig;
+  readonly bert: BertModel;
+  readonly dropout: Dropout;
+  readonly classifier: Linear;
+
+  constructor(config: BertConfigInput, options: { seed?: number } = {}) {
+    super();
+    const c = bertConfig(config, 'BertForSequenceClassification');
+    this.config = c;
+    [this.bert, this.dropout, this.classifier] = building(() => [new BertModel(c), new Dropout(c.classifierDropout), new Linear(c.hiddenSize, c.numLabels)] as const);
+    this.addModule('bert', this.bert);
+    this.addModule('dropout', this.dropout);
+    this.addModule('classifier', this.classifier);
+    if (isOutermost()) this.resetParameters(options.seed ?? 0);
+  }
+
+  override resetParameters(seed: number): this {
+    super.resetParameters(seed);
+    bertInit(this, seed, this.config);
+    return this;
+  }
+
+  /** Logits [B, numLabels]. */
+  forward(inputs: BertInputs): Variable {
+    return this.classifier.forward(this.dropout.forward(this.bert.forward(inputs).poolerOutput!));
+  }
+
+  /** Mean cross-entropy; labels int32 [B] (-100 ignored). */
+  loss(inputs: BertInputs, labels: Tensor): Variable {
+    const fn = 'BertForSequenceClassification.loss';
+    if (!(labels instanceof Tensor) || labels.dtype !== 'int32' || labels.rank !== 1) throw new ArgumentError(`${fn}: labels must be an int32 Tensor [batch], got ${labels instanceof Tensor ? labels.toString() : typeof labels}`);
+    return F.crossEntropy(this.forward(inputs), labels, { ignoreIndex: -100 });
+  }
+
+  override loadStateDict(dict: Record<string, StateDictValue> | Iterable<readonly [string, StateDictValue]>, options: { strict?: boolean } = {}): BertLoadResult {
+    const { mapped, ignored } = mapCheckpoint('BertForSequenceClassification.loadStateDict', this, 'bert', dict);
+    return { ...super.loadStateDict(mapped, options), ignored };
+  }
+
+  static fromPretrained(files: BertPretrainedFiles): BertForSequenceClassification {
+    return pretrained('BertForSequenceClassification.fromPretrained', files, (c) => new BertForSequenceClassification(c));
+  }
+}
+
+/** BERT (no pooler) + `dropout` + `classifier` (Linear H → numLabels) on every token. */
+export class BertForTokenClassification extends Module {
+  readonly config: BertConfig;
+  readonly bert: BertModel;
+  readonly dropout: Dropout;
+  readonly classifier: Linear;
+
+  constructor(config: BertConfigInput, options: { seed?: number } = {}) {
+    super();
+    const c = bertConfig(config, 'BertForTokenClassification');
+    this.config = c;
+    [this.bert, this.dropout, this.classifier] = building(() => [
+      new BertModel(c, { addPoolingLayer: false }), new Dropout(c.classifierDropout), new Linear(c.hiddenSize, c.numLabels),
+    ] as const);
+    this.addModule('bert', this.bert);
+    this.addModule('dropout', this.dropout);
+    this.addModule('classifier', this.classifier);
+    if (isOutermost()) this.resetParameters(options.seed ?? 0);
+  }
+
+  override resetParameters(seed: number): this {
+    super.resetParameters(seed);
+    bertInit(this, seed, this.config);
+    return this;
+  }
+
+  /** Logits [B, S, numLabels]. */
+  forward(inputs: BertInputs): Variable {
+    return this.classifier.forward(this.dropout.forward(this.bert.forward(inputs).lastHiddenState));
+  }
+
+  /** Mean cross-entropy over tokens whose label is not -100; labels int32 [B, S]. */
+  loss(inputs: BertInputs, labels: Tensor): Variable {
+    expectIds('BertForTokenClassification.loss', 'labels', labels, inputs?.inputIds?.shape);
+    return F.crossEntropy(this.forward(inputs), labels, { ignoreIndex: -100 });
+  }
+
+  override loadStateDict(dict: Record<string, StateDictValue> | Iterable<readonly [string, StateDictValue]>, options: { strict?: boolean } = {}): BertLoadResult {
+    const { mapped, ignored } = mapCheckpoint('BertForTokenClassification.loadStateDict', this, 'bert', dict);
+    return { ...super.loadStateDict(mapped, options), ignored };
+  }
+
+  static fromPretrained(files: BertPretrainedFiles): BertForTokenClassification {
+    return pretrained('BertForTokenClassification.fromPretrained', files, (c) => new BertForTokenClassification(c));
+  }
+}
