@@ -113,3 +113,6 @@ export { KneserNey, modifiedKnDiscounts } from './models/ngram.js';
 export type { KneserNeyOptions } from './models/ngram.js';
 export { mixtureProbs, perplexityOf, fitMixtureWeight } from './models/lm-mix.js';
 export { lmVocab, encodeStream } from './models/lm-data.js';
+// masked-LM masking (issue 7): BERT 15% with 80/10/10, whole-word mode, Philox-deterministic (docs/mlm.md)
+export { maskTokens, MlmMasker, MLM_MASKING_STREAM } from './models/mlm-masking.js';
+export type { MlmMaskingOptions, MlmBatchInput, MaskTokensOptions, MaskedTokens, MlmMaskerState } from './models/mlm-masking.js';
