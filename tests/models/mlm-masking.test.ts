@@ -134,14 +134,14 @@ describe('maskTokens: at least one per sequence', () => {
     // Every 10th sequence has nothing eligible.
     for (let b = 0; b < B; b += 10) ids[b * S + 1] = UNK;
     const out = maskTokens(ids, { ...base, seqLen: S, padId: PAD, seed: 5 });
-    let fallbackish = 0;
+    let withLabel = 0;
     for (let b = 0; b < B; b++) {
       const chosen = out.labels[b * S + 1] !== -100;
       expect(chosen).toBe(b % 10 !== 0);
       for (const k of [0, 2, 3]) expect(out.labels[b * S + k]).toBe(-100);
-      if (chosen) fallbackish++;
+      if (chosen) withLabel++;
     }
-    expect(fallbackish).toBe(B - B / 10);
+    expect(withLabel).toBe(B - B / 10);
   });
 
   test('the fallback picks uniformly among the eligible tokens', () => {
@@ -196,6 +196,43 @@ describe('maskTokens: determinism and the Philox layout', () => {
       expect(out.labels[t] !== -100).toBe(lane0 < 0.5 * 2 ** 32);
     }
     expect(MLM_MASKING_STREAM).toBe(fnv1a32('mlm-masking'));
+  });
+
+  test('matches a direct reading of the documented layout (decision lanes, random id, fallback block)', () => {
+    const vocab = 50, S = 8, B = 40, seed = 5, stream = 6, c0 = 77;
+    const g = new Philox(1, 1);
+    const x = new Int32Array(B * S);
+    for (let t = 0; t < x.length; t++) x[t] = g.nextInt(8) === 0 ? g.nextInt(5) : 5 + g.nextInt(vocab - 5);
+    const p = 0.1;
+    const out = maskTokens(x, { maskId: MASK, vocabSize: vocab, specialIds: SPECIALS, seqLen: S, probability: p, seed, stream, counter: c0 });
+    const words = (c: number) => { const r = new Philox(seed, stream, c); return [r.nextU32(), r.nextU32(), r.nextU32(), r.nextU32()] as const; };
+    const pick = (hi: number, lo: number, n: number) => Math.floor(((hi * 2 ** 21 + (lo >>> 11)) / 2 ** 53) * n);
+    const expIds = x.slice();
+    const expLabels = new Int32Array(x.length).fill(-100);
+    const choose = (t: number) => {
+      const [, u, r2, r3] = words(c0 + t);
+      expLabels[t] = x[t]!;
+      if (u < 0.8 * 2 ** 32) expIds[t] = MASK;
+      else if (u < 0.9 * 2 ** 32) expIds[t] = 5 + pick(r2, r3, vocab - 5); // specials are 0..4: the k-th non-special is 5 + k
+    };
+    let fallbacks = 0;
+    for (let b = 0; b < B; b++) {
+      const eligible: number[] = [];
+      let any = false;
+      for (let t = b * S; t < (b + 1) * S; t++) {
+        if (x[t]! < 5) continue;
+        eligible.push(t);
+        if (words(c0 + t)[0] < p * 2 ** 32) { choose(t); any = true; }
+      }
+      if (!any && eligible.length > 0) {
+        const [w0, w1] = words(c0 + B * S + b);
+        choose(eligible[pick(w0, w1, eligible.length)]!);
+        fallbacks++;
+      }
+    }
+    expect(fallbacks).toBeGreaterThan(5);
+    expect(out.inputIds).toEqual(expIds);
+    expect(out.labels).toEqual(expLabels);
   });
 
   test('MlmMasker carries the counter; state() and loadState() replay', () => {
