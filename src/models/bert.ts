@@ -290,11 +290,44 @@ function mapCheckpoint(fn: string, m: Module, base: '' | 'bert', dict: unknown):
 }
 
 /**
+ * What BertModel and its heads share: BERT's initialisation over the whole tree
+ * (`resetParameters`) and the loading of Hugging Face checkpoints
+ * (`loadStateDict` through mapCheckpoint, with the BertModel at `base`). `className`
+ * (the class name) prefixes errors.
+ */
+abstract class BertModule extends Module {
+  abstract readonly config: BertConfig;
+
+  protected constructor(private readonly className: string, private readonly base: '' | 'bert') {
+    super();
+  }
+
+  /** Every parameter and dropout from `seed`, with BERT's initialisation (N(0, initializerRange) weights, zero biases, LayerNorm 1 / 0). */
+  override resetParameters(seed: number): this {
+    super.resetParameters(seed);
+    bertInit(this, seed, this.config);
+    return this;
+  }
+
+  /**
+   * Load Hugging Face weights by name (keys with or without `bert.`, old
+   * LayerNorm gamma/beta names; a `{ shape, data }` record as decodeSafetensors'
+   * `tensors`). position_ids buffers, the tied decoder copy and parts this class
+   * lacks (other heads, the pooler) are returned as `ignored`. Strict by
+   * default: StateDictError when a parameter is missing.
+   */
+  override loadStateDict(dict: Record<string, StateDictValue> | Iterable<readonly [string, StateDictValue]>, options: { strict?: boolean } = {}): BertLoadResult {
+    const { mapped, ignored } = mapCheckpoint(`${this.className}.loadStateDict`, this, this.base, dict);
+    return { ...super.loadStateDict(mapped, options), ignored };
+  }
+}
+
+/**
  * The BERT encoder: `embeddings` (word + learned position + token type, LayerNorm,
  * dropout), `encoder.layer.{i}` (post-norm, GELU feed-forward, attention
  * dropout) and `pooler.dense`. Parameter names are Hugging Face BertModel's.
  */
-export class BertModel extends Module {
+export class BertModel extends BertModule {
   readonly config: BertConfig;
   readonly embeddings: TransformerEmbeddings;
   readonly encoder: TransformerEncoder;
@@ -302,7 +335,7 @@ export class BertModel extends Module {
   readonly pooler: Linear | null;
 
   constructor(config: BertConfigInput, options: BertModelOptions = {}) {
-    super();
+    super('BertModel', '');
     const c = bertConfig(config, 'BertModel');
     this.config = c;
     const pool = options.addPoolingLayer ?? true;
@@ -324,13 +357,6 @@ export class BertModel extends Module {
     if (isOutermost()) this.resetParameters(options.seed ?? 0);
   }
 
-  /** Every parameter and dropout from `seed`, with BERT's initialisation (N(0, initializerRange) weights, zero biases, LayerNorm 1 / 0). */
-  override resetParameters(seed: number): this {
-    super.resetParameters(seed);
-    bertInit(this, seed, this.config);
-    return this;
-  }
-
   /** inputIds [B, S] (+ tokenTypeIds, attentionMask) → last hidden state [B, S, H] and pooler output [B, H]. */
   forward(inputs: BertInputs): BertOutput {
     const fn = 'BertModel.forward';
@@ -344,17 +370,6 @@ export class BertModel extends Module {
     const h = this.encoder.forward(this.embeddings.forward(ids, { tokenTypes: types }), { mask });
     const poolerOutput = this.pooler === null ? null : F.tanh(this.pooler.forward(F.firstPool(h)));
     return { lastHiddenState: h, poolerOutput };
-  }
-
-  /**
-   * Load Hugging Face weights by name (keys with or without `bert.`; a
-   * `{ shape, data }` record as decodeSafetensors' `tensors`). Heads' keys,
-   * position_ids buffers and (without a pooler) the pooler are ignored.
-   * Strict by default: StateDictError when a parameter is missing.
-   */
-  override loadStateDict(dict: Record<string, StateDictValue> | Iterable<readonly [string, StateDictValue]>, options: { strict?: boolean } = {}): BertLoadResult {
-    const { mapped, ignored } = mapCheckpoint('BertModel.loadStateDict', this, '', dict);
-    return { ...super.loadStateDict(mapped, options), ignored };
   }
 
   /** A BertModel from config.json and model.safetensors contents. */
@@ -401,7 +416,7 @@ class PredictionTransform extends Module {
  * `cls.predictions` = transform (`dense`, GELU, `LayerNorm`), then the decoder,
  * whose weight IS the word-embedding Parameter (tied), plus `cls.predictions.bias`.
  */
-export class BertForMaskedLM extends Module {
+export class BertForMaskedLM extends BertModule {
   readonly config: BertConfig;
   readonly bert: BertModel;
   readonly transform: PredictionTransform;
@@ -409,7 +424,7 @@ export class BertForMaskedLM extends Module {
   readonly decoderBias: Parameter;
 
   constructor(config: BertConfigInput, options: { seed?: number } = {}) {
-    super();
+    super('BertForMaskedLM', 'bert');
     const c = bertConfig(config, 'BertForMaskedLM');
     this.config = c;
     [this.bert, this.transform] = building(() => [new BertModel(c, { addPoolingLayer: false }), new PredictionTransform(c, c.hiddenAct)] as const);
@@ -423,12 +438,6 @@ export class BertForMaskedLM extends Module {
   /** The decoder weight [vocabSize, hiddenSize]: the same Parameter as `bert.embeddings.word_embeddings.weight`. */
   get decoderWeight(): Parameter {
     return this.bert.embeddings.wordEmbeddings.weight;
-  }
-
-  override resetParameters(seed: number): this {
-    super.resetParameters(seed);
-    bertInit(this, seed, this.config);
-    return this;
   }
 
   /**
@@ -469,39 +478,36 @@ export class BertForMaskedLM extends Module {
     return F.crossEntropy(this.forward(inputs, { positions }), targets);
   }
 
-  /** Load Hugging Face weights (BertForMaskedLM or BertForPreTraining checkpoints; also a bare BertModel's keys when not strict). */
-  override loadStateDict(dict: Record<string, StateDictValue> | Iterable<readonly [string, StateDictValue]>, options: { strict?: boolean } = {}): BertLoadResult {
-    const { mapped, ignored } = mapCheckpoint('BertForMaskedLM.loadStateDict', this, 'bert', dict);
-    return { ...super.loadStateDict(mapped, options), ignored };
-  }
-
   static fromPretrained(files: BertPretrainedFiles): BertForMaskedLM {
     return pretrained('BertForMaskedLM.fromPretrained', files, (c) => new BertForMaskedLM(c));
   }
 }
 
-/** BERT + `dropout` + `classifier` (Linear H → numLabels) on the pooler output. */
-export class BertForSequenceClassification extends Module {
+/** BERT + `dropout` + `classifier` (Linear H → numLabels): the two classification heads, on the pooler output or on every token. */
+abstract class BertClassifierModel extends BertModule {
   readonly config: BertConfig;
   readonly bert: BertModel;
   readonly dropout: Dropout;
   readonly classifier: Linear;
 
-  constructor(config: BertConfigInput, options: { seed?: number } = {}) {
-    super();
-    const c = bertConfig(config, 'BertForSequenceClassification');
+  protected constructor(name: string, config: BertConfigInput, seed: number, pooler: boolean) {
+    super(name, 'bert');
+    const c = bertConfig(config, name);
     this.config = c;
-    [this.bert, this.dropout, this.classifier] = building(() => [new BertModel(c), new Dropout(c.classifierDropout), new Linear(c.hiddenSize, c.numLabels)] as const);
+    [this.bert, this.dropout, this.classifier] = building(() => [
+      new BertModel(c, { addPoolingLayer: pooler }), new Dropout(c.classifierDropout), new Linear(c.hiddenSize, c.numLabels),
+    ] as const);
     this.addModule('bert', this.bert);
     this.addModule('dropout', this.dropout);
     this.addModule('classifier', this.classifier);
-    if (isOutermost()) this.resetParameters(options.seed ?? 0);
+    if (isOutermost()) this.resetParameters(seed);
   }
+}
 
-  override resetParameters(seed: number): this {
-    super.resetParameters(seed);
-    bertInit(this, seed, this.config);
-    return this;
+/** BERT + `dropout` + `classifier` (Linear H → numLabels) on the pooler output. */
+export class BertForSequenceClassification extends BertClassifierModel {
+  constructor(config: BertConfigInput, options: { seed?: number } = {}) {
+    super('BertForSequenceClassification', config, options.seed ?? 0, true);
   }
 
   /** Logits [B, numLabels]. */
@@ -516,40 +522,15 @@ export class BertForSequenceClassification extends Module {
     return F.crossEntropy(this.forward(inputs), labels, { ignoreIndex: -100 });
   }
 
-  override loadStateDict(dict: Record<string, StateDictValue> | Iterable<readonly [string, StateDictValue]>, options: { strict?: boolean } = {}): BertLoadResult {
-    const { mapped, ignored } = mapCheckpoint('BertForSequenceClassification.loadStateDict', this, 'bert', dict);
-    return { ...super.loadStateDict(mapped, options), ignored };
-  }
-
   static fromPretrained(files: BertPretrainedFiles): BertForSequenceClassification {
     return pretrained('BertForSequenceClassification.fromPretrained', files, (c) => new BertForSequenceClassification(c));
   }
 }
 
 /** BERT (no pooler) + `dropout` + `classifier` (Linear H → numLabels) on every token. */
-export class BertForTokenClassification extends Module {
-  readonly config: BertConfig;
-  readonly bert: BertModel;
-  readonly dropout: Dropout;
-  readonly classifier: Linear;
-
+export class BertForTokenClassification extends BertClassifierModel {
   constructor(config: BertConfigInput, options: { seed?: number } = {}) {
-    super();
-    const c = bertConfig(config, 'BertForTokenClassification');
-    this.config = c;
-    [this.bert, this.dropout, this.classifier] = building(() => [
-      new BertModel(c, { addPoolingLayer: false }), new Dropout(c.classifierDropout), new Linear(c.hiddenSize, c.numLabels),
-    ] as const);
-    this.addModule('bert', this.bert);
-    this.addModule('dropout', this.dropout);
-    this.addModule('classifier', this.classifier);
-    if (isOutermost()) this.resetParameters(options.seed ?? 0);
-  }
-
-  override resetParameters(seed: number): this {
-    super.resetParameters(seed);
-    bertInit(this, seed, this.config);
-    return this;
+    super('BertForTokenClassification', config, options.seed ?? 0, false);
   }
 
   /** Logits [B, S, numLabels]. */
@@ -561,11 +542,6 @@ export class BertForTokenClassification extends Module {
   loss(inputs: BertInputs, labels: Tensor): Variable {
     expectIds('BertForTokenClassification.loss', 'labels', labels, inputs?.inputIds?.shape);
     return F.crossEntropy(this.forward(inputs), labels, { ignoreIndex: -100 });
-  }
-
-  override loadStateDict(dict: Record<string, StateDictValue> | Iterable<readonly [string, StateDictValue]>, options: { strict?: boolean } = {}): BertLoadResult {
-    const { mapped, ignored } = mapCheckpoint('BertForTokenClassification.loadStateDict', this, 'bert', dict);
-    return { ...super.loadStateDict(mapped, options), ignored };
   }
 
   static fromPretrained(files: BertPretrainedFiles): BertForTokenClassification {
