@@ -110,6 +110,21 @@ export class Philox {
     }
   }
 
+  /**
+   * Shuffle `a` in place (Fisher–Yates from the end: for i = n − 1 down to 1,
+   * swap a[i] with a[nextInt(i + 1)]) and return it: the shuffles of the
+   * training loops, so a checkpointed counter replays them.
+   */
+  shuffle<A extends { length: number; [i: number]: unknown }>(a: A): A {
+    for (let i = a.length - 1; i > 0; i--) {
+      const j = this.nextInt(i + 1);
+      const t = a[i];
+      a[i] = a[j];
+      a[j] = t;
+    }
+    return a;
+  }
+
   /** Fill `out` with the next words (whole blocks are consumed as the Wasm fill consumes them). */
   fillU32(out: Uint32Array): Uint32Array {
     for (let i = 0; i < out.length; i++) out[i] = this.nextU32();

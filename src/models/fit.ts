@@ -154,14 +154,7 @@ function resolveOptions(fn: string, o: FitOptions<unknown>): Resolved {
 export function epochBatches(units: readonly Unit[], batchSize: number, sortWindow: number, seed: number, counter: number): { batches: number[][]; counter: number } {
   const rng = new Philox(seed, SHUFFLE_STREAM, counter);
   const n = units.length;
-  const perm = new Array<number>(n);
-  for (let i = 0; i < n; i++) perm[i] = i;
-  for (let i = n - 1; i > 0; i--) {
-    const j = rng.nextInt(i + 1);
-    const t = perm[i]!;
-    perm[i] = perm[j]!;
-    perm[j] = t;
-  }
+  const perm = rng.shuffle(Array.from({ length: n }, (_, i) => i));
   const batches: number[][] = [];
   const w = batchSize * sortWindow;
   for (let s = 0; s < n; s += w) {
@@ -169,19 +162,12 @@ export function epochBatches(units: readonly Unit[], batchSize: number, sortWind
     if (sortWindow > 1) win.sort((a, b) => units[b]!.len - units[a]!.len);
     for (let i = 0; i < win.length; i += batchSize) batches.push(win.slice(i, i + batchSize));
   }
-  if (sortWindow > 1) {
-    for (let i = batches.length - 1; i > 0; i--) {
-      const j = rng.nextInt(i + 1);
-      const t = batches[i]!;
-      batches[i] = batches[j]!;
-      batches[j] = t;
-    }
-  }
+  if (sortWindow > 1) rng.shuffle(batches);
   return { batches, counter: rng.counter };
 }
 
 /** FNV-1a (32 bits) over every example's length and token ids: resuming checks that the data are the same. */
-function idsHash(data: readonly SequenceInput[]): number {
+export function idsHash(data: readonly SequenceInput[]): number {
   let h = 0x811c9dc5;
   const mix = (x: number) => {
     h = Math.imul(h ^ (x & 0xffff), 0x01000193);

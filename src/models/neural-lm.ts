@@ -29,8 +29,10 @@ import { AdamW } from '../optim/optimizer.js';
 import { defaultParamGroups } from '../optim/groups.js';
 import { clipGradients } from '../optim/clip.js';
 import { encodeCheckpoint, decodeCheckpoint } from '../io/checkpoint.js';
-import { encodeSafetensors, decodeSafetensors } from '../io/safetensors.js';
+import { encodeSafetensors } from '../io/safetensors.js';
 import { topCosine, unitRows } from './neighbours.js';
+import { CONFIG_KEY, MODEL_KEY, loadSaved } from './encoder-model.js';
+import { idsHash } from './fit.js';
 
 export interface NeuralLMConfig {
   /** Word ids are in [0, vocabSize). */
@@ -158,8 +160,6 @@ export interface GenerateOptions {
 }
 
 const KIND = 'NeuralLM';
-const MODEL_KEY = 'wasm-nlp.model';
-const CONFIG_KEY = 'wasm-nlp.config';
 const VOCAB_KEY = 'wasm-nlp.vocab';
 /** Stream of the shuffling generator ("lmsh" in ASCII); its key is the config seed. */
 const SHUFFLE_STREAM = 0x6c6d7368;
@@ -556,7 +556,7 @@ export class NeuralLM extends Module {
     const N = train.length;
     const perEpoch = Math.ceil(N / B);
     const totalSteps = epochs * perEpoch;
-    const fitMeta = { epochs, batchSize: B, lr: lr0, weightDecay, clip, patience, lrDecay, tokens: streamHash(train), valid: valid === undefined ? null : streamHash(valid) };
+    const fitMeta = { epochs, batchSize: B, lr: lr0, weightDecay, clip, patience, lrDecay, tokens: idsHash([{ ids: train }]), valid: valid === undefined ? null : idsHash([{ ids: valid }]) };
     const prevThreads = getThreads();
     if (threads !== prevThreads) setThreads(threads);
     const opt = new AdamW(defaultParamGroups(this.namedParameters()), { lr: lr0, weightDecay });
@@ -732,49 +732,22 @@ export class NeuralLM extends Module {
   /** A model from `toSafetensors` bytes (in eval mode). */
   static fromSafetensors(bytes: Uint8Array): NeuralLM {
     const fn = 'NeuralLM.fromSafetensors';
-    if (!(bytes instanceof Uint8Array)) throw new ArgumentError(`${fn}: bytes must be a Uint8Array, got ${typeof bytes}`);
-    const { tensors, metadata } = decodeSafetensors(bytes);
-    if (metadata[MODEL_KEY] !== KIND) throw new FormatError(`${fn}: bytes at offset 8 must be a header whose __metadata__ has "${MODEL_KEY}": "${KIND}", got ${JSON.stringify(metadata[MODEL_KEY] ?? null)}`);
-    let config: NeuralLMConfig, vocab: string[] | undefined;
-    try {
-      config = JSON.parse(metadata[CONFIG_KEY] ?? '') as NeuralLMConfig;
-      vocab = metadata[VOCAB_KEY] === undefined ? undefined : (JSON.parse(metadata[VOCAB_KEY]) as string[]);
-    } catch {
-      throw new FormatError(`${fn}: bytes at offset 8 must be a header whose "${CONFIG_KEY}" and "${VOCAB_KEY}" are JSON, got ${JSON.stringify(metadata[CONFIG_KEY] ?? null)}`);
-    }
-    const m = new NeuralLM(config, vocab);
-    try {
-      m.loadStateDict(tensors);
-    } catch (e) {
-      m.dispose();
-      throw e;
-    }
-    return m.eval();
+    return loadSaved(fn, bytes, KIND, (config, metadata) => {
+      const v = metadata[VOCAB_KEY];
+      let vocab: string[] | undefined;
+      try {
+        vocab = v === undefined ? undefined : (JSON.parse(v) as string[]);
+      } catch {
+        throw new FormatError(`${fn}: bytes at offset 8 must be a header whose "${VOCAB_KEY}" is JSON, got ${JSON.stringify(v)}`);
+      }
+      return new NeuralLM(config as unknown as NeuralLMConfig, vocab);
+    });
   }
 }
 
-/** A Philox Fisher–Yates permutation of [0, n) from `counter`; returns the counter after it. */
+/** A Philox shuffle of [0, n) from `counter`; returns the counter after it. */
 function shuffled(n: number, seed: number, counter: number): { perm: Int32Array; counter: number } {
   const rng = new Philox(seed, SHUFFLE_STREAM, counter);
-  const perm = new Int32Array(n);
-  for (let i = 0; i < n; i++) perm[i] = i;
-  for (let i = n - 1; i > 0; i--) {
-    const j = rng.nextInt(i + 1);
-    const t = perm[i]!;
-    perm[i] = perm[j]!;
-    perm[j] = t;
-  }
+  const perm = rng.shuffle(Int32Array.from({ length: n }, (_, i) => i));
   return { perm, counter: rng.counter };
-}
-
-/** FNV-1a (32 bits) over the length and ids: resuming checks that the data are the same. */
-function streamHash(s: Int32Array): number {
-  let h = 0x811c9dc5;
-  const mix = (x: number) => {
-    h = Math.imul(h ^ (x & 0xffff), 0x01000193);
-    h = Math.imul(h ^ (x >>> 16), 0x01000193);
-  };
-  mix(s.length);
-  for (let i = 0; i < s.length; i++) mix(s[i]!);
-  return h >>> 0;
 }

@@ -485,3 +485,26 @@ describe('Philox.nextInt', () => {
     }
   });
 });
+
+describe('Philox.shuffle', () => {
+  test('Fisher–Yates from the end with nextInt(i + 1): a permutation, the draws of a second generator at the same key, in place', () => {
+    const a = Array.from({ length: 257 }, (_, i) => i);
+    const out = new Philox(9, 4, 17).shuffle(a);
+    expect(out).toBe(a);
+    expect([...a].sort((x, y) => x - y)).toEqual(Array.from({ length: 257 }, (_, i) => i));
+    const rng = new Philox(9, 4, 17);
+    const b = Array.from({ length: 257 }, (_, i) => i);
+    for (let i = b.length - 1; i > 0; i--) {
+      const j = rng.nextInt(i + 1);
+      [b[i], b[j]] = [b[j]!, b[i]!];
+    }
+    expect(a).toEqual(b);
+    // Typed arrays shuffle the same way; lengths 0 and 1 draw nothing.
+    const t = new Philox(9, 4, 17).shuffle(Int32Array.from({ length: 257 }, (_, i) => i));
+    expect(Array.from(t)).toEqual(b);
+    const r = new Philox(1, 2, 3);
+    r.shuffle([]);
+    r.shuffle([5]);
+    expect(r.counter).toBe(3);
+  });
+});
