@@ -22,7 +22,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { getThreadsCount, setThreadsCount, version_wasm } from '@tensorflow/tfjs-backend-wasm';
 import './tfjs-grads.mjs';
 import * as lib from '../dist/wasm-nlp.node.js';
-import { markdownTable, median, writeSection } from './lib.mjs';
+import { markdownTable, median, ms, profileTables, profileTfjs, profileWasmKernels, writeSection } from './lib.mjs';
 
 const { init, shutdown, Tensor, BertForMaskedLM, maskTokens, AdamW, step, memoryStats } = lib;
 
@@ -277,118 +277,15 @@ const res = {
   oursSpread: spread(t1.ours), tfjsSpread: spread(t1.tfjs), tfjsNNSpread: spread(t1.tfjsNN),
 };
 
-/**
- * tfjs's own per-kernel times (tf.profile, wall clock around each kernel of one
- * step), grouped by kernel name: where the tfjs step goes.
- */
-async function profileTfjs(key) {
-  const info = await tf.profile(() => { runners[key](); });
-  const byName = new Map();
-  let total = 0;
-  let wrappers = 0;
-  for (const k of info.kernels) {
-    const t = await k.kernelTimeMs;
-    // tf.customGrad's forward is recorded as one more "kernel" named "forward"
-    // whose time contains the kernels it ran (also recorded): not counted.
-    if (k.name === 'forward') {
-      wrappers++;
-      continue;
-    }
-    const e = byName.get(k.name) ?? { ms: 0, calls: 0 };
-    e.ms += t;
-    e.calls++;
-    total += t;
-    byName.set(k.name, e);
-  }
-  return { total, kernels: info.kernels.length - wrappers, byName: [...byName.entries()].sort((a, b) => b[1].ms - a[1].ms) };
-}
 const tfProf = {};
 for (const key of ['tfjsNN']) { // the plain variant's step is long: not profiled
-  tfProf[key] = await profileTfjs(key);
+  tfProf[key] = await profileTfjs(tf, () => { runners[key](); });
   const top = tfProf[key].byName.slice(0, 8).map(([n, e]) => `${n} ${e.ms.toFixed(0)} ms`).join(', ');
   log(`tfjs profile, ${NAMES[key]}: ${tfProf[key].total.toFixed(0)} ms in ${tfProf[key].kernels} kernels; ${top}`);
 }
 tf.disposeVariables();
 
 // ---------------------------------------------------------------- phase 2: profile of ours (release build, 1 thread)
-
-/**
- * Times every Wasm kernel call of ours's step: init() is run with
- * WebAssembly.instantiate wrapped so the runtime gets an exports object whose
- * functions record their time under the current phase. The wrapper costs about
- * a microsecond per call (included in the kernel times; there are ~10³ calls a step).
- */
-async function profileOurs() {
-  shutdown();
-  const table = new Map(); // kernel -> { forward, backward, optimizer, release, calls }
-  const gemms = new Map(); // "phase|M×K×N|op" -> { ms, calls, flops }
-  const phases = { forward: 0, backward: 0, optimizer: 0, release: 0 };
-  let phase = 'forward';
-  let on = false;
-  const orig = WebAssembly.instantiate;
-  WebAssembly.instantiate = async (...args) => {
-    const result = await orig.apply(WebAssembly, args);
-    const instance = result instanceof WebAssembly.Instance ? result : result.instance;
-    const wrapped = {};
-    for (const [name, f] of Object.entries(instance.exports)) {
-      if (typeof f !== 'function') { wrapped[name] = f; continue; }
-      wrapped[name] = (...a) => {
-        if (!on) return f(...a);
-        const t0 = performance.now();
-        try {
-          return f(...a);
-        } finally {
-          const dt = performance.now() - t0;
-          let e = table.get(name);
-          if (e === undefined) table.set(name, (e = { forward: 0, backward: 0, optimizer: 0, release: 0, calls: 0 }));
-          e[phase] += dt;
-          e.calls++;
-          if (name === 'gemm_f32') {
-            // (a, b, bias, c, work, m, n, k, lda, ldb, ldc, transA, transB, alpha, beta, act)
-            const [m, n, k, tA, tB, beta] = [a[5], a[6], a[7], a[11], a[12], a[14]];
-            const key = `${phase}|${m}×${k}×${n}|${tA ? 'T' : 'N'}${tB ? 'T' : 'N'}${beta !== 0 ? ', β=1' : ''}`;
-            const g = gemms.get(key) ?? { ms: 0, calls: 0, flops: 0 };
-            g.ms += dt;
-            g.calls++;
-            g.flops += 2 * m * n * k;
-            gemms.set(key, g);
-          }
-        }
-      };
-    }
-    const fake = { exports: wrapped };
-    return result instanceof WebAssembly.Instance ? fake : { module: result.module, instance: fake };
-  };
-  try {
-    await init();
-  } finally {
-    WebAssembly.instantiate = orig;
-  }
-  const o = makeOurs();
-  for (let w = 0; w < WARMUP_OURS + 1; w++) o.step();
-  let mark = 0;
-  const hooks = {
-    phase(p) {
-      const now = performance.now();
-      if (p !== 'forward') phases[phase] += now - mark;
-      mark = now;
-      phase = p;
-    },
-  };
-  on = true;
-  const t0 = performance.now();
-  for (let s = 0; s < PROFILE_STEPS; s++) {
-    o.step(hooks);
-    phases.release += performance.now() - mark; // release: tape.release() inside step() after the last hook
-  }
-  const total = (performance.now() - t0) / PROFILE_STEPS;
-  on = false;
-  for (const k of Object.keys(phases)) phases[k] /= PROFILE_STEPS;
-  for (const e of table.values()) for (const k of Object.keys(phases)) e[k] /= PROFILE_STEPS;
-  for (const g of gemms.values()) { g.ms /= PROFILE_STEPS; g.calls /= PROFILE_STEPS; g.flops /= PROFILE_STEPS; }
-  shutdown();
-  return { table, gemms, phases, total, calls: [...table.values()].reduce((n, e) => n + e.calls, 0) / PROFILE_STEPS };
-}
 
 /** Kernel name -> what it is, for the grouped breakdown. */
 function group(name) {
@@ -405,39 +302,11 @@ function group(name) {
   return 'element-wise (add, bias, axpy, sums)';
 }
 
-const prof = await profileOurs();
+const prof = await profileWasmKernels({ init, shutdown, make: makeOurs, warmup: WARMUP_OURS, steps: PROFILE_STEPS });
 log(`profile of ours (release build, 1 thread; ${PROFILE_STEPS} step${PROFILE_STEPS > 1 ? 's' : ''}, ${fmt(prof.calls)} kernel calls a step): ${prof.total.toFixed(0)} ms/step`);
 
-const groups = new Map();
-for (const [name, e] of prof.table) {
-  const g = group(name);
-  const acc = groups.get(g) ?? { forward: 0, backward: 0, optimizer: 0, release: 0, kernels: new Set() };
-  for (const k of ['forward', 'backward', 'optimizer', 'release']) acc[k] += e[k];
-  acc.kernels.add(name);
-  groups.set(g, acc);
-}
-const kernelSum = { forward: 0, backward: 0, optimizer: 0, release: 0 };
-for (const e of prof.table.values()) for (const k of Object.keys(kernelSum)) kernelSum[k] += e[k];
-const ms = (x) => (x >= 10 ? x.toFixed(0) : x >= 1 ? x.toFixed(1) : x.toFixed(2));
-const pct = (x) => `${((100 * x) / prof.total).toFixed(1)}%`;
-const profRows = [...groups.entries()]
-  .map(([g, e]) => ({ g, e, all: e.forward + e.backward + e.optimizer + e.release }))
-  .sort((a, b) => b.all - a.all)
-  .map(({ g, e, all }) => [g, ms(e.forward), ms(e.backward), ms(e.optimizer + e.release), ms(all), pct(all), [...e.kernels].sort().join(', ')]);
-const jsRow = (k) => prof.phases[k] - kernelSum[k];
-profRows.push(['JS outside kernels (tape, allocation, dispatch)', ms(jsRow('forward')), ms(jsRow('backward')), ms(jsRow('optimizer') + jsRow('release')),
-  ms(jsRow('forward') + jsRow('backward') + jsRow('optimizer') + jsRow('release')),
-  pct(jsRow('forward') + jsRow('backward') + jsRow('optimizer') + jsRow('release')), '—']);
-profRows.push(['**whole step**', ms(prof.phases.forward), ms(prof.phases.backward), ms(prof.phases.optimizer + prof.phases.release), ms(prof.total), '100%', '']);
-const profTable = markdownTable(['what', 'forward ms', 'backward ms', 'optimizer + release ms', 'total ms', 'share', 'kernels'], profRows, ['l', 'r', 'r', 'r', 'r', 'r', 'l']);
+const { groups, profTable, gemmTable } = profileTables(prof, group, fmt);
 log(profTable);
-const gemmRows = [...prof.gemms.entries()]
-  .sort((a, b) => b[1].ms - a[1].ms)
-  .map(([key, g]) => {
-    const [ph, shape, op] = key.split('|');
-    return [ph, shape, op, fmt(g.calls), ms(g.ms), (g.flops / (g.ms / 1e3) / 1e9).toFixed(1)];
-  });
-const gemmTable = markdownTable(['phase', 'M×K×N', 'op', 'calls', 'ms', 'GFLOP/s'], gemmRows, ['l', 'l', 'l', 'r', 'r', 'r']);
 log(gemmTable);
 
 // GEMM flops of one step, to read the GEMM row as GFLOP/s.
