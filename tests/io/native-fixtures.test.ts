@@ -6,8 +6,8 @@ import { readFastTextBin } from '../../src/io/fasttext-bin.js';
 import { readVec } from '../../src/io/vec.js';
 import { sentenceVector, wordVector } from '../../src/models/fasttext-model.js';
 import { expectPrinted, parseRows } from './printf.js';
+import { readFixture } from '../helpers/fixtures.js';
 
-const inBrowser = typeof window !== 'undefined';
 // One literal `new URL(..., import.meta.url)` per file: Vite rewrites those to served asset URLs.
 const FILES: Record<string, URL> = {
   'sg.bin': new URL('../fixtures/fasttext/sg.bin', import.meta.url),
@@ -19,15 +19,7 @@ const FILES: Record<string, URL> = {
   'sup.sentences.txt': new URL('../fixtures/fasttext/sup.sentences.txt', import.meta.url),
   'sup.sentence-vectors.txt': new URL('../fixtures/fasttext/sup.sentence-vectors.txt', import.meta.url),
 };
-async function get(name: string): Promise<Uint8Array> {
-  if (!inBrowser) {
-    const { readFile } = await import('node:fs/promises');
-    return new Uint8Array(await readFile(FILES[name]!));
-  }
-  const r = await fetch(FILES[name]!);
-  if (!r.ok) throw new Error(`fixture ${name}: HTTP ${r.status}`);
-  return new Uint8Array(await r.arrayBuffer());
-}
+const get = (name: string): Promise<Uint8Array> => readFixture(FILES[name]!, name);
 const getText = async (name: string) => new TextDecoder().decode(await get(name));
 
 describe('native fastText fixtures', () => {

@@ -18,8 +18,8 @@ import { defaultParamGroups } from '../../src/optim/groups.js';
 import {
   BertForMaskedLM, BertForSequenceClassification, BertForTokenClassification, BertModel, bertConfig,
 } from '../../src/models/bert.js';
+import { readFixture } from '../helpers/fixtures.js';
 
-const inBrowser = typeof window !== 'undefined';
 const FILES: Record<string, URL> = {
   'config.json': new URL('../fixtures/bert/config.json', import.meta.url),
   'model.safetensors': new URL('../fixtures/bert/model.safetensors', import.meta.url),
@@ -28,15 +28,7 @@ const FILES: Record<string, URL> = {
   'tanh-f16-model.safetensors': new URL('../fixtures/bert/tanh-f16-model.safetensors', import.meta.url),
   'tanh-f16-expected.json': new URL('../fixtures/bert/tanh-f16-expected.json', import.meta.url),
 };
-async function get(name: string): Promise<Uint8Array> {
-  if (!inBrowser) {
-    const { readFile } = await import('node:fs/promises');
-    return new Uint8Array(await readFile(FILES[name]!));
-  }
-  const r = await fetch(FILES[name]!);
-  if (!r.ok) throw new Error(`fixture ${name}: HTTP ${r.status}`);
-  return new Uint8Array(await r.arrayBuffer());
-}
+const get = (name: string): Promise<Uint8Array> => readFixture(FILES[name]!, name);
 const getJson = async (name: string) => JSON.parse(new TextDecoder().decode(await get(name))) as Record<string, unknown>;
 
 interface Expected {
