@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { getThreadsCount, setThreadsCount, version_wasm } from '@tensorflow/tfjs-backend-wasm';
 import './tfjs-grads.mjs';
+import { tfjsEncoderOps, tfjsVariables } from './tfjs-encoder.mjs';
 import * as lib from '../dist/wasm-nlp.node.js';
 import { markdownTable, median, ms, profileTables, profileTfjs, profileWasmKernels, writeSection } from './lib.mjs';
 
@@ -115,68 +116,20 @@ function makeOurs() {
 // ---------------------------------------------------------------- tfjs
 
 /**
- * The same model in tfjs-core ops, weights copied from ours by Hugging Face name.
- * Linear weights are stored transposed ([in, out], as tf.layers.dense keeps its
- * kernel) so every forward GEMM is tfjs's fast NN matMul; k is transposed
- * explicitly for q·kᵀ for the same reason. The backward is tfjs's registered
- * gradients (matMul's are its NT/TN products).
+ * The same model in tfjs-core ops on ours's weights (bench/tfjs-encoder.mjs: variables by
+ * Hugging Face name, [in, out] linear weights, the encoder ops).
  */
 function makeTfjs(model, { nnGrads = false } = {}) {
-  const vars = {};
-  for (const [name, p] of model.namedParameters()) {
-    const data = p.value.toArray();
-    const shape = p.value.shape;
-    if (name.endsWith('.weight') && shape.length === 2 && !name.includes('embeddings')) {
-      vars[name] = tf.variable(tf.tidy(() => tf.transpose(tf.tensor2d(data, shape))), true);
-    } else {
-      vars[name] = tf.variable(tf.tensor(data, [...shape]), true);
-    }
-  }
-  const varList = Object.values(vars);
-  // nnGrads: matMul's gradients as explicit transposes + NN matMul (dA = dy·transpose(B),
-  // dB = transpose(A)·dy), all on XNNPACK, instead of tfjs's NT/TN products.
-  const swapLast = (t) => tf.transpose(t, [...Array(t.rank - 2).keys(), t.rank - 1, t.rank - 2]);
-  const nnMatMul = tf.customGrad((a, b, save) => {
-    save([a, b]);
-    return { value: tf.matMul(a, b), gradFunc: (dy, [sa, sb]) => [tf.matMul(dy, swapLast(sb)), tf.matMul(swapLast(sa), dy)] };
-  });
-  const matMul = nnGrads ? nnMatMul : (a, b) => tf.matMul(a, b);
-  const lin = (x, n) => tf.add(matMul(x, vars[`${n}.weight`]), vars[`${n}.bias`]);
-  const ln = (x, n) => {
-    const { mean, variance } = tf.moments(x, -1, true);
-    return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, EPS_LN))), vars[`${n}.weight`]), vars[`${n}.bias`]);
-  };
-  const gelu = (x) => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
-  const attn = (x, pre) => {
-    const q = tf.transpose(tf.reshape(lin(x, `${pre}attention.self.query`), [B, S, H, DH]), [0, 2, 1, 3]); // [B, H, S, DH]
-    const kT = tf.transpose(tf.reshape(lin(x, `${pre}attention.self.key`), [B, S, H, DH]), [0, 2, 3, 1]); // [B, H, DH, S]
-    const v = tf.transpose(tf.reshape(lin(x, `${pre}attention.self.value`), [B, S, H, DH]), [0, 2, 1, 3]);
-    const probs = tf.softmax(tf.mul(matMul(q, kT), 1 / Math.sqrt(DH)));
-    const ctx = tf.reshape(tf.transpose(matMul(probs, v), [0, 2, 1, 3]), [TOKENS, D]);
-    return lin(ctx, `${pre}attention.output.dense`);
-  };
-  const ffn = (x, pre) => lin(gelu(lin(x, `${pre}intermediate.dense`)), `${pre}output.dense`);
-  // tfjs-backend-wasm has no UnsortedSegmentSum kernel, which gather's registered
-  // gradient needs: the embedding's gradient is scatterND (duplicates summed) instead.
-  const embedFor = (ids) => {
-    const rows = tf.keep(tf.reshape(ids, [TOKENS, 1]));
-    return tf.customGrad((table) => ({
-      value: tf.gather(table, ids),
-      gradFunc: (dy) => tf.scatterND(rows, dy, [V, D]),
-    }));
-  };
+  const { vars, varList } = tfjsVariables(tf, model);
+  const { lin, encode, gatherRows } = tfjsEncoderOps(tf, vars, { B, S, D, H, eps: EPS_LN, nnGrads });
   const data = batches.map(({ ids, labels }) => {
     const t = tf.tensor1d(ids, 'int32');
-    return { embed: embedFor(t), onehot: tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), C), 'float32') };
+    return { embed: gatherRows(t, V), onehot: tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), C), 'float32') };
   });
   const loss = (embed, onehot) => {
     let h = embed(vars['embeddings.word_embeddings.weight']); // [B·S, D]
     h = tf.reshape(tf.add(tf.reshape(h, [B, S, D]), vars['embeddings.position_embeddings.weight']), [TOKENS, D]);
-    for (let l = 0; l < L; l++) {
-      const pre = `encoder.layer.${l}.`;
-      h = ln(tf.add(h, attn(h, pre)), `${pre}attention.output.LayerNorm`); // post-norm
-      h = ln(tf.add(h, ffn(h, pre)), `${pre}output.LayerNorm`);
-    }
+    h = encode(h, '', L);
     const pooled = tf.mean(tf.reshape(h, [B, S, D]), 1); // [B, D]
     return tf.losses.softmaxCrossEntropy(onehot, lin(pooled, 'classifier'));
   };
