@@ -22,7 +22,8 @@ export async function nodeHelpers() {
   }
   const { loadSpam, loadBrown } = await import(data);
   const { writeBytesAtomic, readBytes } = await import(io);
-  return { loadSpam, loadBrown, writeBytesAtomic, readBytes };
+  const { loadBertFromDirectory, saveBertToDirectory } = await import(join(ROOT, 'build', 'ts', 'models', 'bert-node.js'));
+  return { loadSpam, loadBrown, writeBytesAtomic, readBytes, loadBertFromDirectory, saveBertToDirectory };
 }
 
 /**

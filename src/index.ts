@@ -117,8 +117,8 @@ export { lmVocab, encodeStream } from './models/lm-data.js';
 export { WordPiece, basicTokenize, isBertPunctuation, isChineseChar, stripAccents } from './text/wordpiece.js';
 export type { WordPieceOptions, BasicTokenizeOptions, EncodeOptions as WordPieceEncodeOptions, Encoding as WordPieceEncoding, DecodeOptions as WordPieceDecodeOptions, Truncation as WordPieceTruncation, WordPieceTrainOptions } from './text/wordpiece.js';
 // BERT (issue 7): Hugging Face-named BertModel and heads, config.json + model.safetensors loading (docs/bert.md)
-export { BertModel, BertForMaskedLM, BertForSequenceClassification, BertForTokenClassification, bertConfig } from './models/bert.js';
-export type { BertConfig, BertConfigInput, BertInputs, BertOutput, BertModelOptions, BertPretrainedFiles, BertLoadResult } from './models/bert.js';
+export { BertModel, BertForMaskedLM, BertForSequenceClassification, BertForTokenClassification, bertConfig, bertConfigJson } from './models/bert.js';
+export type { BertConfig, BertConfigInput, BertInputs, BertOutput, BertModelOptions, BertPretrainedFiles, BertPretrainedOutput, BertLoadResult } from './models/bert.js';
 // masked-LM masking (issue 7): BERT 15% with 80/10/10, whole-word mode, Philox-deterministic (docs/mlm.md)
 export { maskTokens, MlmMasker, MLM_MASKING_STREAM } from './models/mlm-masking.js';
 export type { MlmMaskingOptions, MlmBatchInput, MaskTokensOptions, MaskedTokens, MlmMaskerState } from './models/mlm-masking.js';

@@ -1,27 +1,62 @@
 /**
- * Node-only: a BERT model from a Hugging Face model directory (`config.json` +
- * `model.safetensors`). Not exported from the browser API; the browser reads the
- * two files itself and calls `fromPretrained({ config, weights })`.
+ * Node-only: BERT models from and to a Hugging Face model directory
+ * (`config.json` + `model.safetensors`, and `vocab.txt` / `tokenizer.json` /
+ * `tokenizer_config.json` when present). Not exported from the browser API; the
+ * browser reads the files itself and calls `fromPretrained({ config, weights, vocab })`.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ArgumentError } from '../core/errors.js';
-import type { BertPretrainedFiles } from './bert.js';
+import { writeBytesAtomic } from '../io/node.js';
+import type { BertPretrainedFiles, BertPretrainedOutput } from './bert.js';
 
-/** The two files of a Hugging Face BERT directory, as `fromPretrained` takes them. */
+async function readOptional(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+/** The files of a Hugging Face BERT directory, as `fromPretrained` takes them (vocabulary and lower-casing when present). */
 export async function readBertFiles(dir: string): Promise<BertPretrainedFiles> {
   if (typeof dir !== 'string' || dir === '') throw new ArgumentError(`readBertFiles: dir must be a directory path, got ${JSON.stringify(dir)}`);
-  const [config, w] = await Promise.all([readFile(join(dir, 'config.json'), 'utf8'), readFile(join(dir, 'model.safetensors'))]);
-  return { config, weights: new Uint8Array(w.buffer, w.byteOffset, w.byteLength) };
+  const [config, w, vocab, tokenizer, tc] = await Promise.all([
+    readFile(join(dir, 'config.json'), 'utf8'), readFile(join(dir, 'model.safetensors')),
+    readOptional(join(dir, 'vocab.txt')), readOptional(join(dir, 'tokenizer.json')), readOptional(join(dir, 'tokenizer_config.json')),
+  ]);
+  const files: BertPretrainedFiles = { config, weights: new Uint8Array(w.buffer, w.byteOffset, w.byteLength) };
+  if (vocab !== undefined) files.vocab = vocab;
+  else if (tokenizer !== undefined) files.tokenizer = tokenizer;
+  if (tc !== undefined) {
+    const lower = (JSON.parse(tc) as { do_lower_case?: unknown }).do_lower_case;
+    if (typeof lower === 'boolean') files.lowercase = lower;
+  }
+  return files;
 }
 
 /**
  * `cls.fromPretrained` over the files of `dir`, for example
- * `await loadBertFromDirectory('models/bert-tiny', BertForMaskedLM)`.
+ * `await loadBertFromDirectory('models/bert-tiny', BertForMaskedLM)`; the model's
+ * `tokenizer` is set when the directory holds vocab.txt or tokenizer.json.
  */
 export async function loadBertFromDirectory<M>(dir: string, cls: { fromPretrained(files: BertPretrainedFiles): M }, options: { strict?: boolean } = {}): Promise<M> {
   if (cls === null || typeof (cls as unknown) !== 'function' || typeof cls.fromPretrained !== 'function') {
     throw new ArgumentError(`loadBertFromDirectory: cls must be a BERT class with fromPretrained (BertModel, BertForMaskedLM, ...), got ${cls === null ? 'null' : typeof cls}`);
   }
   return cls.fromPretrained({ ...(await readBertFiles(dir)), strict: options.strict });
+}
+
+/** Write `model.toPretrained()` into `dir` (created if missing), each file atomically. */
+export async function saveBertToDirectory(dir: string, model: { toPretrained(): BertPretrainedOutput }): Promise<void> {
+  if (typeof dir !== 'string' || dir === '') throw new ArgumentError(`saveBertToDirectory: dir must be a directory path, got ${JSON.stringify(dir)}`);
+  if (model === null || typeof model?.toPretrained !== 'function') throw new ArgumentError(`saveBertToDirectory: model must be a BERT model (with toPretrained), got ${model === null ? 'null' : typeof model}`);
+  await mkdir(dir, { recursive: true });
+  const files = model.toPretrained();
+  const enc = new TextEncoder();
+  for (const [name, content] of Object.entries(files)) {
+    if (content === undefined) continue;
+    await writeBytesAtomic(join(dir, name), typeof content === 'string' ? enc.encode(content) : content);
+  }
 }

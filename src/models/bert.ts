@@ -11,7 +11,8 @@ import { Tensor } from '../core/tensor.js';
 import { Parameter } from '../autograd/parameter.js';
 import * as F from '../autograd/functional.js';
 import { tape, type Variable } from '../autograd/tape.js';
-import { decodeSafetensors } from '../io/safetensors.js';
+import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.js';
+import { WordPiece } from '../text/wordpiece.js';
 import { Dropout, Initializer, Module, building, isOutermost, type LoadStateDictResult, type StateDictValue } from '../nn/module.js';
 import { LayerNorm, Linear } from '../nn/layers.js';
 import { TransformerEmbeddings, TransformerEncoder } from '../nn/transformer.js';
@@ -173,6 +174,24 @@ export function bertConfig(input: BertConfigInput, fn = 'bertConfig'): BertConfi
   };
 }
 
+/**
+ * A Hugging Face `config.json` (text) of a config: snake_case keys, `model_type`
+ * 'bert', `architectures` when given, `hidden_act` 'gelu' or 'gelu_new'.
+ * bertConfig() of the result gives the same config back.
+ */
+export function bertConfigJson(config: BertConfigInput, architecture?: string): string {
+  const c = bertConfig(config, 'bertConfigJson');
+  const out: Record<string, unknown> = {};
+  if (architecture !== undefined) out.architectures = [architecture];
+  out.model_type = 'bert';
+  for (const [h, k] of Object.entries(HF_KEYS)) {
+    const v = c[k];
+    out[h] = k === 'hiddenAct' ? (v === 'gelu' ? 'gelu' : 'gelu_new') : k === 'id2label' ? Object.fromEntries(Object.entries(v as Record<number, string>)) : v;
+  }
+  if (Object.keys(c.id2label).length > 0) out.label2id = Object.fromEntries(Object.entries(c.id2label).map(([i, l]) => [l, Number(i)]));
+  return JSON.stringify(out, null, 2) + '\n';
+}
+
 /** The inputs of every BERT forward: int32 Tensors [B, S], the caller's, alive until backward(). */
 export interface BertInputs {
   /** Token ids in [0, vocabSize). */
@@ -203,8 +222,24 @@ export interface BertPretrainedFiles {
   config: BertConfigInput;
   /** model.safetensors bytes. */
   weights: Uint8Array;
+  /** vocab.txt text: the model's `tokenizer` becomes WordPiece.fromVocabTxt(vocab, { lowercase }). */
+  vocab?: string;
+  /** tokenizer.json (text or parsed), used when `vocab` is absent. */
+  tokenizer?: string | object;
+  /** Lower-casing of a tokenizer read from `vocab` (tokenizer_config.json's do_lower_case); default true. */
+  lowercase?: boolean;
   /** Strict loading (every parameter present); default true. */
   strict?: boolean;
+}
+
+/** The files of a Hugging Face model directory, as `toPretrained` gives them (and `fromPretrained` takes them back). */
+export interface BertPretrainedOutput {
+  'config.json': string;
+  'model.safetensors': Uint8Array;
+  /** Present when the model has a tokenizer. */
+  'vocab.txt'?: string;
+  /** do_lower_case of the tokenizer; present with vocab.txt. */
+  'tokenizer_config.json'?: string;
 }
 
 /** `loadStateDict`'s result plus the checkpoint keys deliberately skipped (tied decoder copies, position_ids buffers, heads this class does not have). */
@@ -297,6 +332,12 @@ function mapCheckpoint(fn: string, m: Module, base: '' | 'bert', dict: unknown):
  */
 abstract class BertModule extends Module {
   abstract readonly config: BertConfig;
+  /** The model's tokenizer: set by fromPretrained when the files hold a vocabulary, or by the user; used by pipelines and saved by toPretrained. */
+  tokenizer: WordPiece | null = null;
+  /** The class name (written as `architectures` in config.json). */
+  get kind(): string {
+    return this.className;
+  }
 
   protected constructor(private readonly className: string, private readonly base: '' | 'bert') {
     super();
@@ -319,6 +360,28 @@ abstract class BertModule extends Module {
   override loadStateDict(dict: Record<string, StateDictValue> | Iterable<readonly [string, StateDictValue]>, options: { strict?: boolean } = {}): BertLoadResult {
     const { mapped, ignored } = mapCheckpoint(`${this.className}.loadStateDict`, this, this.base, dict);
     return { ...super.loadStateDict(mapped, options), ignored };
+  }
+
+  /** The config as JSON (camelCase), for checkpoints. */
+  configJson(): string {
+    return JSON.stringify(this.config);
+  }
+
+  /**
+   * The files of a Hugging Face model directory: config.json, model.safetensors
+   * (Hugging Face names; the tied decoder is stored once, as Hugging Face's
+   * save_pretrained does) and, with a tokenizer, vocab.txt and tokenizer_config.json.
+   */
+  toPretrained(): BertPretrainedOutput {
+    const out: BertPretrainedOutput = {
+      'config.json': bertConfigJson(this.config, this.className),
+      'model.safetensors': encodeSafetensors(this.stateDict(), { format: 'pt' }),
+    };
+    if (this.tokenizer !== null) {
+      out['vocab.txt'] = this.tokenizer.toVocabTxt();
+      out['tokenizer_config.json'] = JSON.stringify({ do_lower_case: this.tokenizer.lowercase, tokenizer_class: 'BertTokenizer' }, null, 2) + '\n';
+    }
+    return out;
   }
 }
 
@@ -378,12 +441,22 @@ export class BertModel extends BertModule {
   }
 }
 
-function pretrained<M extends Module & { loadStateDict: (d: Record<string, StateDictValue>, o: { strict?: boolean }) => BertLoadResult }>(
+function pretrained<M extends BertModule & { loadStateDict: (d: Record<string, StateDictValue>, o: { strict?: boolean }) => BertLoadResult }>(
   fn: string, files: BertPretrainedFiles, make: (c: BertConfig) => M,
 ): M {
   if (files === null || typeof files !== 'object') throw new ArgumentError(`${fn}: files must be { config, weights }, got ${files === null ? 'null' : typeof files}`);
   if (!(files.weights instanceof Uint8Array)) throw new ArgumentError(`${fn}: files.weights must be the Uint8Array of model.safetensors, got ${files.weights === null ? 'null' : typeof files.weights}`);
   const c = bertConfig(files.config, fn);
+  let tokenizer: WordPiece | null = null;
+  if (files.vocab !== undefined) {
+    if (typeof files.vocab !== 'string') throw new ArgumentError(`${fn}: files.vocab must be the text of vocab.txt, got ${typeof files.vocab}`);
+    tokenizer = WordPiece.fromVocabTxt(files.vocab, { lowercase: files.lowercase ?? true });
+  } else if (files.tokenizer !== undefined) {
+    tokenizer = WordPiece.fromTokenizerJson(files.tokenizer);
+  }
+  if (tokenizer !== null && tokenizer.size > c.vocabSize) {
+    throw new ArgumentError(`${fn}: the vocabulary must have at most config.vocab_size (${c.vocabSize}) tokens, got ${tokenizer.size}`);
+  }
   const st = decodeSafetensors(files.weights);
   const m = make(c);
   try {
@@ -392,6 +465,7 @@ function pretrained<M extends Module & { loadStateDict: (d: Record<string, State
     m.dispose();
     throw e;
   }
+  m.tokenizer = tokenizer;
   return m.eval() as M;
 }
 
