@@ -22,8 +22,8 @@ export async function nodeHelpers() {
   }
   const { loadSpam, loadBrown } = await import(data);
   const { writeBytesAtomic, readBytes } = await import(io);
-  const { loadBertFromDirectory, saveBertToDirectory } = await import(join(ROOT, 'build', 'ts', 'models', 'bert-node.js'));
-  return { loadSpam, loadBrown, writeBytesAtomic, readBytes, loadBertFromDirectory, saveBertToDirectory };
+  const { readBertFiles, loadBertFromDirectory, saveBertToDirectory } = await import(join(ROOT, 'build', 'ts', 'models', 'bert-node.js'));
+  return { loadSpam, loadBrown, writeBytesAtomic, readBytes, readBertFiles, loadBertFromDirectory, saveBertToDirectory };
 }
 
 /**
@@ -183,11 +183,13 @@ export function checkpointer(path, { writeBytesAtomic, readBytes }) {
  * `model.fit(train, …)` with the examples' flags `o` (epochs, batch, lr, warmup,
  * threads, dir, resume, stopAfter) and a progress bar: a checkpoint every epoch
  * in `<dir>/checkpoint.bin` with a `checkpoint.json` sidecar (epoch, step,
- * flags), `--resume` from it, `--stop-after N` exits after epoch N. Returns the
- * fit result, the training seconds of this process, the sidecar of the
+ * flags), `--resume` from it, `--stop-after N` exits after epoch N; `extra` are more
+ * fit options (checkpointEvery, weightDecay, masking, ...). Returns the
+ * fit result, the training seconds of this process and of all processes of the run (the
+ * sidecar's `trainSeconds` carries them across --resume), the sidecar of the
  * checkpoint resumed from (null when not resuming) and the checkpoints written.
  */
-export async function fitWithCheckpoints(model, train, o, { valid, writeBytesAtomic, readBytes }) {
+export async function fitWithCheckpoints(model, train, o, { valid, writeBytesAtomic, readBytes, extra = {} }) {
   const dir = fromRoot(o.dir);
   const ckpt = checkpointer(`${dir}/checkpoint.bin`, { writeBytesAtomic, readBytes });
   const sidecar = `${dir}/checkpoint.json`;
@@ -200,12 +202,13 @@ export async function fitWithCheckpoints(model, train, o, { valid, writeBytesAto
   const bar = progressBar();
   const t0 = performance.now();
   const fit = await model.fit(train, {
-    epochs: o.epochs, batchSize: o.batch, lr: o.lr, warmup: o.warmup, threads: o.threads, ...(valid ? { valid } : {}), resumeFrom,
+    epochs: o.epochs, batchSize: o.batch, lr: o.lr, warmup: o.warmup, threads: o.threads, ...(valid ? { valid } : {}), resumeFrom, ...extra,
     onProgress: bar,
     onCheckpoint: async (bytes, info) => {
       await ckpt.onCheckpoint(bytes);
-      await writeBytesAtomic(sidecar, new TextEncoder().encode(JSON.stringify({ ...info, flags: o }) + '\n'));
-      if (o.stopAfter > 0 && info.epoch >= o.stopAfter) {
+      const trainSeconds = (resumedAt?.trainSeconds ?? 0) + (performance.now() - t0) / 1e3;
+      await writeBytesAtomic(sidecar, new TextEncoder().encode(JSON.stringify({ ...info, trainSeconds, flags: o }) + '\n'));
+      if (o.stopAfter > 0 && info.epochEnd && info.epoch >= o.stopAfter) {
         bar.done();
         console.log(`stopped after epoch ${info.epoch} (--stop-after); checkpoint ${ckpt.path}; continue with --resume`);
         process.exit(0);
@@ -213,5 +216,8 @@ export async function fitWithCheckpoints(model, train, o, { valid, writeBytesAto
     },
   });
   bar.done();
-  return { fit, fitSeconds: (performance.now() - t0) / 1e3, resumedAt, checkpointsWritten: ckpt.written };
+  const fitSeconds = (performance.now() - t0) / 1e3;
+  // training seconds over every process of the run (the sidecar carries them across --resume; NaN when an older sidecar lacks them)
+  const totalFitSeconds = resumedAt ? (resumedAt.trainSeconds ?? NaN) + fitSeconds : fitSeconds;
+  return { fit, fitSeconds, totalFitSeconds, resumedAt, checkpointsWritten: ckpt.written };
 }

@@ -122,3 +122,6 @@ export type { BertConfig, BertConfigInput, BertInputs, BertOutput, BertModelOpti
 // masked-LM masking (issue 7): BERT 15% with 80/10/10, whole-word mode, Philox-deterministic (docs/mlm.md)
 export { maskTokens, MlmMasker, MLM_MASKING_STREAM } from './models/mlm-masking.js';
 export type { MlmMaskingOptions, MlmBatchInput, MaskTokensOptions, MaskedTokens, MlmMaskerState } from './models/mlm-masking.js';
+// BERT training (issue 7): masked-LM pre-training, fine-tuning, evaluation, packing documents into sequences (docs/bert.md)
+export { packMaskedLMExamples } from './models/bert-train.js';
+export type { BertExample, MlmExample, SequenceLabelExample, TokenLabelExample, MlmMaskingConfig, MlmFitOptions, MlmEvaluateOptions, MlmEvaluation, PackOptions } from './models/bert-train.js';

@@ -16,6 +16,11 @@ import { WordPiece } from '../text/wordpiece.js';
 import { Dropout, Initializer, Module, building, isOutermost, type LoadStateDictResult, type StateDictValue } from '../nn/module.js';
 import { LayerNorm, Linear } from '../nn/layers.js';
 import { TransformerEmbeddings, TransformerEncoder } from '../nn/transformer.js';
+import type { FitOptions, FitResult } from './fit.js';
+import {
+  evaluateMaskedLM, evaluateSequenceClassifier, evaluateTokenClassifier, fitMaskedLM, fitSequenceClassifier, fitTokenClassifier,
+  type MlmEvaluateOptions, type MlmEvaluation, type MlmExample, type MlmFitOptions, type SequenceLabelExample, type TokenLabelExample,
+} from './bert-train.js';
 
 /** A BERT configuration (camelCase of Hugging Face's BertConfig fields). */
 export interface BertConfig {
@@ -334,6 +339,8 @@ abstract class BertModule extends Module {
   abstract readonly config: BertConfig;
   /** The model's tokenizer: set by fromPretrained when the files hold a vocabulary, or by the user; used by pipelines and saved by toPretrained. */
   tokenizer: WordPiece | null = null;
+  /** The seed of the last resetParameters (initialisation, dropout; the training loops' shuffling and masking); 0 for a loaded model. */
+  seed = 0;
   /** The class name (written as `architectures` in config.json). */
   get kind(): string {
     return this.className;
@@ -347,6 +354,7 @@ abstract class BertModule extends Module {
   override resetParameters(seed: number): this {
     super.resetParameters(seed);
     bertInit(this, seed, this.config);
+    this.seed = seed;
     return this;
   }
 
@@ -552,6 +560,22 @@ export class BertForMaskedLM extends BertModule {
     return F.crossEntropy(this.forward(inputs, { positions }), targets);
   }
 
+  /**
+   * Masked-LM pre-training on sequences with special tokens (packMaskedLMExamples
+   * makes them from documents): AdamW, linear warm-up and decay, clipping,
+   * checkpoints and bit-identical resumption (FitOptions); `masking` defaults to
+   * BERT's 15% / 80-10-10 with the ids of the model's tokenizer. With `valid`,
+   * each epoch reports its masked-LM accuracy.
+   */
+  fit(train: readonly MlmExample[], options: MlmFitOptions = {}): Promise<FitResult> {
+    return fitMaskedLM('BertForMaskedLM.fit', this, train, options);
+  }
+
+  /** Masked-LM loss and top-1 accuracy on `data` under a fixed, seeded masking (eval mode). */
+  evaluate(data: readonly MlmExample[], options: MlmEvaluateOptions = {}): MlmEvaluation {
+    return evaluateMaskedLM('BertForMaskedLM.evaluate', this, data, options);
+  }
+
   static fromPretrained(files: BertPretrainedFiles): BertForMaskedLM {
     return pretrained('BertForMaskedLM.fromPretrained', files, (c) => new BertForMaskedLM(c));
   }
@@ -596,6 +620,16 @@ export class BertForSequenceClassification extends BertClassifierModel {
     return F.crossEntropy(this.forward(inputs), labels, { ignoreIndex: -100 });
   }
 
+  /** Fine-tuning (FitOptions: AdamW, warm-up and decay, checkpoints, resume); with `valid`, each epoch reports its accuracy. */
+  fit(train: readonly SequenceLabelExample[], options: FitOptions<SequenceLabelExample> = {}): Promise<FitResult> {
+    return fitSequenceClassifier('BertForSequenceClassification.fit', this, train, options);
+  }
+
+  /** Accuracy and mean cross-entropy on labelled sequences (eval mode). */
+  evaluate(data: readonly SequenceLabelExample[], options: { batchSize?: number } = {}): { accuracy: number; loss: number; n: number } {
+    return evaluateSequenceClassifier('BertForSequenceClassification.evaluate', this, data, options);
+  }
+
   static fromPretrained(files: BertPretrainedFiles): BertForSequenceClassification {
     return pretrained('BertForSequenceClassification.fromPretrained', files, (c) => new BertForSequenceClassification(c));
   }
@@ -616,6 +650,16 @@ export class BertForTokenClassification extends BertClassifierModel {
   loss(inputs: BertInputs, labels: Tensor): Variable {
     expectIds('BertForTokenClassification.loss', 'labels', labels, inputs?.inputIds?.shape);
     return F.crossEntropy(this.forward(inputs), labels, { ignoreIndex: -100 });
+  }
+
+  /** Fine-tuning on per-token labels (-100 = none); with `valid`, each epoch reports its token accuracy. */
+  fit(train: readonly TokenLabelExample[], options: FitOptions<TokenLabelExample> = {}): Promise<FitResult> {
+    return fitTokenClassifier('BertForTokenClassification.fit', this, train, options);
+  }
+
+  /** Token accuracy and mean cross-entropy over labelled tokens (eval mode). */
+  evaluate(data: readonly TokenLabelExample[], options: { batchSize?: number } = {}): { accuracy: number; loss: number; n: number } {
+    return evaluateTokenClassifier('BertForTokenClassification.evaluate', this, data, options);
   }
 
   static fromPretrained(files: BertPretrainedFiles): BertForTokenClassification {

@@ -103,6 +103,7 @@ export class TextClassifier extends EncoderModel {
     const fn = 'TextClassifier.fit';
     return fitModel(fn, {
       model: this,
+      seed: this.config.seed,
       units: (f, arg, data) => this.units(f, arg, data, true),
       batchLoss: (data, units) => {
         const batch = this.makeBatch(data, units, true);

@@ -16,8 +16,8 @@ import { defaultParamGroups } from '../optim/groups.js';
 import { LRScheduler, linearWarmupDecay, type LRSchedulerState } from '../optim/schedule.js';
 import { clipGradients } from '../optim/clip.js';
 import { encodeCheckpoint, decodeCheckpoint } from '../io/checkpoint.js';
-import type { DropoutRngState } from '../nn/module.js';
-import type { EncoderModel, SequenceInput, Unit } from './encoder-model.js';
+import type { DropoutRngState, Module } from '../nn/module.js';
+import type { SequenceInput, Unit } from './encoder-model.js';
 
 export interface FitOptions<E = unknown> {
   /** Passes over the training data; default 3. */
@@ -39,7 +39,7 @@ export interface FitOptions<E = unknown> {
   /** Called about every 0.25 s and at each epoch end. */
   onProgress?: (p: FitProgress) => void;
   /** Called with checkpoint bytes (src/io/checkpoint.ts format) every `checkpointEvery` steps and at each epoch end; awaited. */
-  onCheckpoint?: (bytes: Uint8Array, info: { step: number; epoch: number }) => void | Promise<void>;
+  onCheckpoint?: (bytes: Uint8Array, info: { step: number; epoch: number; epochEnd: boolean }) => void | Promise<void>;
   /** 0 = at epoch ends only (default). */
   checkpointEvery?: number;
   /** Resume from checkpoint bytes: the run continues bit-identically to one that never stopped. The other options must be the ones of the interrupted run. */
@@ -77,9 +77,19 @@ export interface FitResult {
   history: { epoch: number; loss: number; validAccuracy?: number }[];
 }
 
+/** The model a loop trains: a Module that names its class and config in checkpoints. */
+export interface FitModel extends Module {
+  readonly kind: string;
+  configJson(): string;
+}
+
 /** What a model gives the loop. */
 export interface FitTarget<E extends SequenceInput> {
-  model: EncoderModel;
+  model: FitModel;
+  /** Key of the shuffling generator (the model's config seed). */
+  seed: number;
+  /** State of the target's own generators (for example the masking counter), saved in checkpoints and restored on resume. */
+  state?: { save(): unknown; load(state: unknown): void };
   /** Validates every example (typed errors naming `arg`[i]) and returns the batch units. */
   units(fn: string, arg: string, data: readonly E[]): Unit[];
   /** The mean loss of a batch (inside step(); tensors tape-owned). */
@@ -197,7 +207,7 @@ export async function fitModel<E extends SequenceInput>(fn: string, target: FitT
   }
   const perEpoch = Math.ceil(units.length / o.batchSize);
   const totalSteps = o.epochs * perEpoch;
-  const seed = model.config.seed;
+  const seed = target.seed;
   const fitMeta = {
     epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, weightDecay: o.weightDecay, warmup: o.warmup, clip: o.clip, sortWindow: o.sortWindow, units: units.length,
     tokens: idsHash(train),
@@ -231,18 +241,19 @@ export async function fitModel<E extends SequenceInput>(fn: string, target: FitT
       opt.loadStateDict(ck.optimizer);
       sched.loadStateDict(m.scheduler as LRSchedulerState);
       model.loadRngState(m.rng as Record<string, DropoutRngState>);
+      if (target.state !== undefined) target.state.load(m.target);
       pos = { ...(m.position as Position) };
       prog = JSON.parse(JSON.stringify(m.progress)) as Progress;
     }
 
-    const checkpoint = async (p: Position, info: { step: number; epoch: number }) => {
+    const checkpoint = async (p: Position, info: { step: number; epoch: number; epochEnd: boolean }) => {
       if (options.onCheckpoint === undefined) return;
       const bytes = encodeCheckpoint({
         weights: model.stateDict(),
         optimizer: opt.stateDict(),
         meta: {
           model: model.kind, config: JSON.parse(model.configJson()), fit: fitMeta, scheduler: sched.stateDict(), rng: model.rngState(),
-          position: p, progress: prog,
+          position: p, progress: prog, ...(target.state !== undefined ? { target: target.state.save() } : {}),
         },
       });
       await options.onCheckpoint(bytes, info);
@@ -299,7 +310,7 @@ export async function fitModel<E extends SequenceInput>(fn: string, target: FitT
           await new Promise((r) => setTimeout(r, 0)); // let the host breathe (rendering, I/O) about 4 times a second
         }
         if (o.checkpointEvery > 0 && pos.step % o.checkpointEvery === 0 && pos.batch < batches.length) {
-          await checkpoint({ ...pos }, { step: pos.step, epoch: epoch + 1 });
+          await checkpoint({ ...pos }, { step: pos.step, epoch: epoch + 1, epochEnd: false });
         }
       }
       trainLoss = prog.lossCount > 0 ? prog.lossSum / prog.lossCount : NaN;
@@ -313,7 +324,7 @@ export async function fitModel<E extends SequenceInput>(fn: string, target: FitT
       prog.lossCount = 0;
       pos = { step: pos.step, epoch: epoch + 1, batch: 0, shuffleCounter: nextCounter };
       report(epoch, validAccuracy, trainLoss);
-      await checkpoint({ ...pos }, { step: pos.step, epoch: epoch + 1 });
+      await checkpoint({ ...pos }, { step: pos.step, epoch: epoch + 1, epochEnd: true });
     }
     const result: FitResult = { steps: pos.step, seconds: (now() - t0) / 1000, trainLoss, history: prog.history };
     if (validAccuracy !== undefined) result.validAccuracy = validAccuracy;

@@ -70,6 +70,7 @@ export class SequenceTagger extends EncoderModel {
   fit(train: readonly TaggingExample[], options: FitOptions<TaggingExample> = {}): Promise<FitResult> {
     return fitModel('SequenceTagger.fit', {
       model: this,
+      seed: this.config.seed,
       units: (f, arg, data) => this.units(f, arg, data, true),
       batchLoss: (data, units) => {
         const batch = this.makeBatch(data, units, true);
