@@ -1,6 +1,7 @@
 // "Pre-train, then fine-tune": the BERT pre-trained on Brown (npm run bert) against the same
 // architecture trained from scratch, each fine-tuned on a small labelled slice of the Brown train
-// files (DESIGN.md "Data", file split) over 3 seeds, for
+// files (DESIGN.md "Data", file split) over 3 seeds — each initialisation with its own learning rate,
+// the best validation accuracy of the first seed over --lrs — for
 //   genre  — BertForSequenceClassification on [CLS] (15 genres) over text pieces of <= --genre-len tokens;
 //   pos    — BertForTokenClassification, one label per word on its first piece (normalised tag set).
 //   npm run bert:finetune                          (both tasks; after npm run bert)
@@ -14,17 +15,19 @@ import { init, BertForSequenceClassification, BertForTokenClassification, WordPi
 import { duration, fromRoot, int, machine, nodeHelpers, parseFlags, pct, progressBar, writeResultsSection } from './lib.mjs';
 
 const DEFAULTS = {
-  task: 'both', model: 'runs/bert/model', seeds: '1,2,3', trainSize: 1000, genreLen: 64, genreEpochs: 6, posEpochs: 8, batch: 16, lr: 5e-4,
+  task: 'both', model: 'runs/bert/model', seeds: '1,2,3', lrs: '2e-4,5e-4,1e-3', validLimit: 2000, trainSize: 1000, genreLen: 64, genreEpochs: 6, posEpochs: 8, batch: 16,
   warmup: 0.1, threads: 1, testLimit: 0, dir: 'runs/bert-finetune', results: 'docs/results.md', quick: false,
 };
-const QUICK = { seeds: '1', trainSize: 64, genreEpochs: 1, posEpochs: 1, testLimit: 64, dir: 'runs/bert-finetune-quick', results: '' };
+const QUICK = { seeds: '1', lrs: '5e-4', validLimit: 64, trainSize: 64, genreEpochs: 1, posEpochs: 1, testLimit: 64, dir: 'runs/bert-finetune-quick', results: '' };
 const USAGE = `usage: node examples/bert-finetune.mjs [--quick] [--task genre|pos|both] [--model runs/bert/model] [--seeds 1,2,3]
-  [--train-size N] [--genre-len N] [--genre-epochs N] [--pos-epochs N] [--batch N] [--lr X] [--warmup F] [--threads N]
+  [--lrs 2e-4,5e-4,1e-3] [--valid-limit N]
+  [--train-size N] [--genre-len N] [--genre-epochs N] [--pos-epochs N] [--batch N] [--warmup F] [--threads N]
   [--test-limit N] [--dir runs/bert-finetune] [--results docs/results.md|'']`;
 const o = parseFlags(process.argv.slice(2), DEFAULTS, QUICK, USAGE);
 const tasks = o.task === 'both' ? ['genre', 'pos'] : [o.task];
 if (!tasks.every((t) => t === 'genre' || t === 'pos')) (console.error(`--task must be genre, pos or both\n${USAGE}`), process.exit(2));
 const seeds = String(o.seeds).split(',').map(Number);
+const lrs = String(o.lrs).split(',').map(Number);
 
 const { loadBrown, readBertFiles } = await nodeHelpers();
 await init({ threads: o.threads });
@@ -43,13 +46,15 @@ mkdirSync(outDir, { recursive: true });
 const split = brownFileSplit(loadBrown());
 const slice = (xs) => new Philox(0, 0x736c6963).shuffle([...xs]).slice(0, o.trainSize);
 const limit = (xs) => (o.testLimit > 0 ? xs.slice(0, o.testLimit) : xs);
+// validation: a seeded sample of validLimit examples of the validation files (model selection only)
+const vlimit = (xs) => (o.validLimit > 0 && xs.length > o.validLimit ? new Philox(0, 0x76616c69).shuffle([...xs]).slice(0, o.validLimit) : xs);
 
 function genreData() {
   const genres = [...new Set(split.train.map((f) => f.genre))].sort();
   const gid = new Map(genres.map((g, i) => [g, i]));
   const of = (fs) => fs.flatMap((f) => packMaskedLMExamples(tok, [f.sentences.map((s) => s.words.join(' '))], { maxLength: o.genreLen }).map((x) => ({ ids: x.ids, label: gid.get(f.genre) })));
   const all = of(split.train);
-  return { labels: genres, train: slice(all), valid: limit(of(split.valid)), test: limit(of(split.test)), pool: all.length, unit: 'pieces of text' };
+  return { labels: genres, train: slice(all), valid: vlimit(of(split.valid)), test: limit(of(split.test)), pool: all.length, unit: 'pieces of text' };
 }
 
 function posData() {
@@ -73,7 +78,7 @@ function posData() {
   };
   const of = (fs) => fs.flatMap((f) => f.sentences.map(encode));
   const all = of(split.train);
-  return { labels: tags, train: slice(all), valid: limit(of(split.valid)), test: limit(of(split.test)), pool: all.length, unit: 'sentences' };
+  return { labels: tags, train: slice(all), valid: vlimit(of(split.valid)), test: limit(of(split.test)), pool: all.length, unit: 'sentences' };
 }
 
 const resultsPath = (task) => `${outDir}/${task}.json`;
@@ -87,32 +92,44 @@ for (const task of tasks) {
   console.log(`${task}: ${data.labels.length} labels; labelled slice ${int(data.train.length)} of ${int(data.pool)} train ${data.unit} (${int(labelled)} labels); ` +
     `valid ${int(data.valid.length)}, test ${int(data.test.length)}`);
   const rec = load(task);
-  rec.meta = { labels: data.labels.length, train: data.train.length, pool: data.pool, unit: data.unit, valid: data.valid.length, test: data.test.length, epochs, batch: o.batch, lr: o.lr, warmup: o.warmup, genreLen: o.genreLen };
-  for (const init of ['scratch', 'pretrained']) {
-    for (const seed of seeds) {
-      if (rec.runs.some((r) => r.init === init && r.seed === seed)) {
-        console.log(`  ${init} seed ${seed}: done already (${resultsPath(task)})`);
-        continue;
-      }
-      const config = { ...baseConfig, num_labels: data.labels.length, id2label: Object.fromEntries(data.labels.map((l, i) => [i, l])) };
-      const model = new Cls(config, { seed });
-      model.tokenizer = tok;
-      if (init === 'pretrained') {
-        const r = model.loadStateDict(pretrained, { strict: false });
-        if (r.missing.some((k) => k.includes('encoder.') || k.includes('embeddings.'))) throw new Error(`pre-trained weights miss encoder parameters: ${r.missing.join(', ')}`);
-      }
-      const t = performance.now();
-      const bar = progressBar({ logEvery: 30 });
-      const fit = await model.fit(data.train, { epochs, batchSize: o.batch, lr: o.lr, warmup: o.warmup, threads: o.threads, valid: data.valid, onProgress: bar });
-      bar.done();
-      const ev = model.evaluate(data.test, { batchSize: 64 });
-      const seconds = (performance.now() - t) / 1e3;
-      const run = { init, seed, test: ev.accuracy, testLoss: ev.loss, n: ev.n, valid: fit.validAccuracy, history: fit.history, seconds };
-      console.log(`  ${init} seed ${seed}: test accuracy ${pct(ev.accuracy)} (loss ${ev.loss.toFixed(3)}, n ${int(ev.n)}), valid ${pct(fit.validAccuracy)}, ${duration(seconds)}`);
-      rec.runs.push(run);
-      writeFileSync(resultsPath(task), JSON.stringify(rec, null, 1));
-      model.dispose();
+  rec.meta = { labels: data.labels.length, train: data.train.length, pool: data.pool, unit: data.unit, valid: data.valid.length, test: data.test.length, epochs, batch: o.batch, lrs, warmup: o.warmup, genreLen: o.genreLen };
+  const config = { ...baseConfig, num_labels: data.labels.length, id2label: Object.fromEntries(data.labels.map((l, i) => [i, l])) };
+  const runOne = async (init, seed, lr) => {
+    const done = rec.runs.find((r) => r.init === init && r.seed === seed && r.lr === lr);
+    if (done) {
+      console.log(`  ${init} seed ${seed} lr ${lr}: done already (valid ${pct(done.valid)}, test ${pct(done.test)})`);
+      return done;
     }
+    const model = new Cls(config, { seed });
+    model.tokenizer = tok;
+    if (init === 'pretrained') {
+      const r = model.loadStateDict(pretrained, { strict: false });
+      if (r.missing.some((k) => k.includes('encoder.') || k.includes('embeddings.'))) throw new Error(`pre-trained weights miss encoder parameters: ${r.missing.join(', ')}`);
+    }
+    const t = performance.now();
+    const bar = progressBar({ logEvery: 30 });
+    const fit = await model.fit(data.train, { epochs, batchSize: o.batch, lr, warmup: o.warmup, threads: o.threads, onProgress: bar });
+    bar.done();
+    const va = model.evaluate(data.valid, { batchSize: 64 });
+    const ev = model.evaluate(data.test, { batchSize: 64 });
+    const seconds = (performance.now() - t) / 1e3;
+    const run = { init, seed, lr, valid: va.accuracy, test: ev.accuracy, testLoss: ev.loss, n: ev.n, history: fit.history, seconds };
+    console.log(`  ${init} seed ${seed} lr ${lr}: valid ${pct(va.accuracy)}, test ${pct(ev.accuracy)} (loss ${ev.loss.toFixed(3)}, n ${int(ev.n)}), ` +
+      `train loss ${fit.trainLoss.toFixed(3)}, ${duration(seconds)}`);
+    rec.runs.push(run);
+    writeFileSync(resultsPath(task), JSON.stringify(rec, null, 1));
+    model.dispose();
+    return run;
+  };
+  for (const init of ['scratch', 'pretrained']) {
+    // the learning rate of each initialisation: the best validation accuracy of the first seed over the grid
+    const grid = [];
+    for (const lr of lrs) grid.push(await runOne(init, seeds[0], lr));
+    const best = grid.reduce((a, b) => (b.valid > a.valid ? b : a));
+    console.log(`  ${init}: lr ${best.lr} (valid ${pct(best.valid)}; grid ${grid.map((r) => `${r.lr} → ${pct(r.valid)}`).join(', ')})`);
+    rec.chosen = { ...(rec.chosen ?? {}), [init]: best.lr };
+    writeFileSync(resultsPath(task), JSON.stringify(rec, null, 1));
+    for (const seed of seeds.slice(1)) await runOne(init, seed, best.lr);
   }
 }
 
@@ -124,13 +141,13 @@ const stats = (xs) => {
 const rows = [];
 for (const task of ['genre', 'pos']) {
   const rec = load(task);
-  const by = (init) => rec.runs.filter((r) => r.init === init).map((r) => r.test);
+  const by = (init) => rec.runs.filter((r) => r.init === init && r.lr === rec.chosen?.[init]).map((r) => r.test);
   const s = by('scratch'), p = by('pretrained');
   if (s.length === 0 || p.length === 0) continue;
   const a = stats(s), b = stats(p);
   const spread = Math.max(a.max - a.min, b.max - b.min);
   const gain = b.mean - a.mean;
-  const line = { task, meta: rec.meta, a, b, gain, spread, n: Math.min(s.length, p.length), separated: b.min > a.max };
+  const line = { task, meta: rec.meta, chosen: rec.chosen, a, b, gain, spread, n: Math.min(s.length, p.length), separated: b.min > a.max };
   rows.push(line);
   console.log(`${task}: from scratch ${pct(a.mean)} (${pct(a.min)}–${pct(a.max)}), pre-trained ${pct(b.mean)} (${pct(b.min)}–${pct(b.max)}); ` +
     `gain ${(100 * gain).toFixed(2)} points vs spread ${(100 * spread).toFixed(2)} → ${gain > spread ? 'gain > spread' : 'NOT above the spread'}`);
@@ -141,15 +158,15 @@ if (o.results && rows.length > 0) {
   const md = `## BERT fine-tuning: pre-trained on Brown vs from scratch — \`npm run bert:finetune\`
 
 \`examples/bert-finetune.mjs\`, ${m.date}, Node ${m.node}, ${m.cpu}, threads ${o.threads}. The model of \`npm run bert\` (section above) against the same architecture
-initialised at random (BERT's init); the same labelled slice, hyper-parameters and seeds for both; the classifier head (and, for genre, the pooler,
-which masked-LM pre-training does not train) initialised from the seed. Test accuracy on the test files (file split) over seeds ${seeds.join(', ')}:
-mean (min–max).
+initialised at random (BERT's init); the same labelled slice, epochs and seeds for both; each initialisation gets its own learning rate (the best validation accuracy of seed
+${seeds[0]} over ${lrs.join(', ')}, on ${o.validLimit > 0 ? `a seeded sample of ≤ ${int(o.validLimit)} examples of ` : ''}the validation files); the classifier head (and, for genre, the pooler, which masked-LM
+pre-training does not train) initialised from the seed. Test accuracy on the test files (file split) over seeds ${seeds.join(', ')}: mean (min–max).
 
-| task | labelled slice | epochs | from scratch | pre-trained | gain (points) | spread (points) | gain > spread |
-|---|---|---:|---:|---:|---:|---:|---|
-${rows.map((r) => `| ${name[r.task]} | ${int(r.meta.train)} ${r.meta.unit} of ${int(r.meta.pool)}${r.task === 'genre' ? ` (≤ ${r.meta.genreLen} tokens, ${r.meta.labels} genres)` : ` (${r.meta.labels} tags)`} | ${r.meta.epochs} | ${pct(r.a.mean)} (${pct(r.a.min)}–${pct(r.a.max)}) | **${pct(r.b.mean)}** (${pct(r.b.min)}–${pct(r.b.max)}) | ${(100 * r.gain).toFixed(2)} | ${(100 * r.spread).toFixed(2)} | ${r.gain > r.spread ? 'yes' : 'no'}${r.separated ? ' (every pre-trained run above every scratch run)' : ''} |`).join('\n')}
+| task | labelled slice | epochs | lr scratch / pre-trained | from scratch | pre-trained | gain (points) | spread (points) | gain > spread |
+|---|---|---:|---|---:|---:|---:|---:|---|
+${rows.map((r) => `| ${name[r.task]} | ${int(r.meta.train)} ${r.meta.unit} of ${int(r.meta.pool)}${r.task === 'genre' ? ` (≤ ${r.meta.genreLen} tokens, ${r.meta.labels} genres)` : ` (${r.meta.labels} tags)`} | ${r.meta.epochs} | ${r.chosen.scratch} / ${r.chosen.pretrained} | ${pct(r.a.mean)} (${pct(r.a.min)}–${pct(r.a.max)}) | **${pct(r.b.mean)}** (${pct(r.b.min)}–${pct(r.b.max)}) | ${(100 * r.gain).toFixed(2)} | ${(100 * r.spread).toFixed(2)} | ${r.gain > r.spread ? 'yes' : 'no'}${r.separated ? ' (every pre-trained run above every scratch run)' : ''} |`).join('\n')}
 
-Fine-tuning: AdamW lr ${o.lr}, warm-up ${o.warmup} then linear decay, weight decay 0.01, batch ${o.batch}, dropout as pre-trained (0.1). Spread = the larger of the two
-min–max ranges. Per-run figures (valid accuracy per epoch, times) in \`runs/bert-finetune/*.json\`.`;
+Fine-tuning: AdamW, warm-up ${o.warmup} then linear decay, weight decay 0.01, batch ${o.batch}, dropout as pre-trained (0.1); each run's last epoch is tested.
+Spread = the larger of the two min–max ranges. Per-run figures (train loss per epoch, times) in \`runs/bert-finetune/*.json\`.`;
   console.log(`results: ${writeResultsSection(fromRoot(o.results), 'bert-finetune', md)}`);
 }
