@@ -32,3 +32,30 @@ test('loadBertFromDirectory: BertForMaskedLM matches the PyTorch logits; eval mo
   base.dispose();
   await expect(loadBertFromDirectory(`${DIR}/missing`, BertModel)).rejects.toThrow(/ENOENT/);
 });
+
+test('saveBertToDirectory → loadBertFromDirectory: weights, config and the tokenizer (vocab.txt, do_lower_case) round-trip', async () => {
+  const { mkdtempSync, rmSync, readdirSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { WordPiece } = await import('../../src/text/wordpiece.js');
+  const { saveBertToDirectory } = await import('../../src/models/bert-node.js');
+  const dir = mkdtempSync(join(tmpdir(), 'wasm-nlp-bert-'));
+  try {
+    const specials = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
+    const m = new BertForMaskedLM({ vocabSize: 12, hiddenSize: 8, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 16, maxPositionEmbeddings: 16 }, { seed: 3 });
+    m.tokenizer = new WordPiece([...specials, 'Big', 'dog', '##s', '.'], { specialTokens: specials, lowercase: false });
+    await saveBertToDirectory(join(dir, 'model'), m);
+    expect(readdirSync(join(dir, 'model')).sort()).toEqual(['config.json', 'model.safetensors', 'tokenizer_config.json', 'vocab.txt']);
+    const back = await loadBertFromDirectory(join(dir, 'model'), BertForMaskedLM);
+    expect(back.config).toEqual(m.config);
+    expect(back.tokenizer!.lowercase).toBe(false);
+    expect(back.tokenizer!.encode('Big dogs.').ids).toEqual(m.tokenizer.encode('Big dogs.').ids);
+    const sa = m.stateDict(), sb = back.stateDict();
+    for (const k of Object.keys(sa)) expect(sb[k]!.toArray()).toEqual(sa[k]!.toArray());
+    m.dispose();
+    back.dispose();
+    await expect(saveBertToDirectory('', m)).rejects.toThrow(/dir must be a directory path/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,4 +1,4 @@
-// The Transformer examples (examples/spam-transformer.mjs, examples/pos-brown.mjs)
+// The Transformer and BERT examples (spam-transformer, pos-brown, bert-brown, bert-finetune)
 // as users run them, in their tiny --quick configuration: each prints its report,
 // writes its checkpoint and its results section, and --resume continues a run
 // stopped after an epoch to the same end as a run that never stopped.
@@ -60,4 +60,36 @@ describe('examples, --quick', () => {
     expect(accuracyLine(c.stdout)).toBe(accuracyLine(a.stdout));
     expect(existsSync(join(parts, 'model.safetensors'))).toBe(true);
   });
+
+  test('bert-brown: held-out MLM accuracy, the model directory; --stop-after then --resume ends as the uninterrupted run; bert-finetune on it', async () => {
+    const whole = join(dir, 'bert-whole');
+    const parts = join(dir, 'bert-parts');
+    const [a, b] = await Promise.all([
+      run('bert-brown', ['--epochs', '2', '--dir', whole]),
+      run('bert-brown', ['--epochs', '2', '--dir', parts, '--stop-after', '1']),
+    ]);
+    expectOk(a);
+    const heldOut = (out: string) => out.split('\n').find((l) => l.startsWith('held-out masked-LM accuracy'));
+    expect(heldOut(a.stdout)).toMatch(/valid \d+\.\d\d% .* test \d+\.\d\d% .* most-frequent-token baseline/);
+    for (const f of ['config.json', 'model.safetensors', 'vocab.txt', 'tokenizer_config.json']) expect(existsSync(join(whole, 'model', f))).toBe(true);
+    expectOk(b);
+    expect(b.stdout).toMatch(/stopped after epoch 1 \(--stop-after\)/);
+    const c = await run('bert-brown', ['--epochs', '2', '--dir', parts, '--resume']);
+    expectOk(c);
+    expect(c.stdout).toMatch(/^vocabulary: .*vocab\.txt/m);
+    expect(c.stdout).toMatch(/^resuming from .*checkpoint\.bin \(epoch 1, step \d+\)/m);
+    expect(heldOut(c.stdout)).toBe(heldOut(a.stdout));
+
+    const results = join(dir, 'ft-results.md');
+    const f = await run('bert-finetune', ['--model', join(whole, 'model'), '--dir', join(dir, 'ft'), '--results', results, '--seeds', '1,2']);
+    expectOk(f);
+    expect(f.stdout).toMatch(/^ {2}scratch: lr [\d.e-]+ \(valid/m);
+    expect(f.stdout).toMatch(/^genre: from scratch \d+\.\d\d% .* pre-trained \d+\.\d\d%/m);
+    expect(f.stdout).toMatch(/^pos: from scratch \d+\.\d\d% .* pre-trained \d+\.\d\d%/m);
+    expect(readFileSync(results, 'utf8')).toMatch(/<!-- results:bert-finetune -->[^]*\| lr scratch \/ pre-trained \|[^]*<!-- \/results:bert-finetune -->/);
+    // run again: every run is found in the results files, none is trained twice
+    const g = await run('bert-finetune', ['--model', join(whole, 'model'), '--dir', join(dir, 'ft'), '--results', '', '--seeds', '1,2']);
+    expectOk(g);
+    expect(g.stdout.match(/done already/g)).toHaveLength(8);
+  }, 120_000);
 });
