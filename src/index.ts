@@ -122,3 +122,12 @@ export type { BertConfig, BertConfigInput, BertInputs, BertOutput, BertModelOpti
 // masked-LM masking (issue 7): BERT 15% with 80/10/10, whole-word mode, Philox-deterministic (docs/mlm.md)
 export { maskTokens, MlmMasker, MLM_MASKING_STREAM } from './models/mlm-masking.js';
 export type { MlmMaskingOptions, MlmBatchInput, MaskTokensOptions, MaskedTokens, MlmMaskerState } from './models/mlm-masking.js';
+// pipelines (issue 7): transformers.js-shaped fill-mask, feature-extraction, text- and token-classification over the BERT models (docs/pipelines.md)
+export { pipeline, PipelineTensor } from './pipelines.js';
+export type {
+  PipelineTask, PipelineTaskName, PipelineOptions, PipelineBase, Pipeline, BertModule as PipelineBertModel,
+  FillMaskPipeline, FillMaskOptions, FillMaskResult, FillMaskOutput,
+  FeatureExtractionPipeline, FeatureExtractionOptions,
+  TextClassificationPipeline, TextClassificationOptions, TextClassificationInput, TextClassificationResult,
+  TokenClassificationPipeline, TokenClassificationOptions, TokenClassificationResult, TokenClassificationGroup,
+} from './pipelines.js';

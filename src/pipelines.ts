@@ -141,7 +141,7 @@ export interface TokenClassificationResult {
   end: null;
 }
 
-/** One entity group of aggregation_strategy 'first'. */
+/** One entity group of aggregation_strategy 'simple' or 'first'. */
 export interface TokenClassificationGroup {
   /** The label without its B- / I- prefix. */
   entity_group: string;
@@ -156,8 +156,13 @@ export interface TokenClassificationGroup {
 export interface TokenClassificationOptions {
   /** Labels left out of the result; default ['O']. */
   ignore_labels?: readonly string[];
-  /** 'none' (default): one entry per token; 'first': one label per word (that of its first sub-token), then adjacent words of the same entity grouped (B- / I- tags), as Hugging Face's. */
-  aggregation_strategy?: 'none' | 'first';
+  /**
+   * 'none' (default): one entry per token. 'simple': adjacent tokens of the same
+   * entity grouped (B- / I- tags). 'first': one label per word (that of its first
+   * sub-token), then adjacent words grouped the same way. As Hugging Face's
+   * (Python) pipeline; ignore_labels applies to the groups.
+   */
+  aggregation_strategy?: 'none' | 'simple' | 'first';
   batch_size?: number;
 }
 
@@ -490,7 +495,7 @@ function tokenClassification(model: BertForTokenClassification, tok: WordPiece, 
     const ignore = o.ignore_labels ?? ['O'];
     if (!Array.isArray(ignore) || ignore.some((x) => typeof x !== 'string')) throw new ArgumentError(`${fn}: options.ignore_labels must be an array of strings, got ${describe(ignore)}`);
     const strategy = o.aggregation_strategy ?? 'none';
-    if (strategy !== 'none' && strategy !== 'first') throw new ArgumentError(`${fn}: options.aggregation_strategy must be 'none' or 'first', got ${describe(strategy)}`);
+    if (strategy !== 'none' && strategy !== 'simple' && strategy !== 'first') throw new ArgumentError(`${fn}: options.aggregation_strategy must be 'none', 'simple' or 'first', got ${describe(strategy)}`);
     const bs = positiveInt(fn, 'options.batch_size', o.batch_size, r.batchSize);
     const { list, batched } = textList(fn, input);
     const encs = list.map((t) => r.encode(t));
@@ -498,11 +503,11 @@ function tokenClassification(model: BertForTokenClassification, tok: WordPiece, 
     r.run(encs, bs, false, (inputs) => model.forward(inputs), (start, count, S, logits) => {
       for (let b = 0; b < count; b++) {
         const ids = encs[start + b]!.ids;
-        // per token: [position, token, probabilities, argmax]; special tokens left out ('first' keeps [UNK], a word of its own)
+        // per token: position, token, probabilities, argmax; special tokens left out (the aggregations keep [UNK], a word of its own, as Hugging Face)
         const toks: { j: number; word: string; p: Float64Array; best: number }[] = [];
         for (let j = 0; j < ids.length; j++) {
           const id = ids[j]!;
-          if (tok.isSpecialId(id) && !(strategy === 'first' && id === unkId)) continue;
+          if (tok.isSpecialId(id) && !(strategy !== 'none' && id === unkId)) continue;
           const p = softmaxRow(logits, (b * S + j) * L, L);
           toks.push({ j, word: tok.tokenOf(id), p, best: topK(p, 1)[0]! });
         }
@@ -510,6 +515,11 @@ function tokenClassification(model: BertForTokenClassification, tok: WordPiece, 
           out.push(toks
             .map((t): TokenClassificationResult => ({ entity: r.label(t.best), score: t.p[t.best]!, index: t.j, word: t.word, start: null, end: null }))
             .filter((e) => !ignore.includes(e.entity)));
+          continue;
+        }
+        if (strategy === 'simple') {
+          const each = toks.map((t) => ({ entity: r.label(t.best), score: t.p[t.best]!, word: t.word }));
+          out.push(groupEntities(each, prefix).filter((g) => !ignore.includes(g.entity_group)));
           continue;
         }
         // words: a '##' piece continues the previous word; each word takes its first piece's label and score

@@ -348,7 +348,7 @@ describe('token-classification', () => {
     expect(maxAbs(batch[2]!.map((r) => r.score), single2.map((r) => r.score))).toBeLessThan(1e-5);
   });
 
-  test("aggregation_strategy 'first': words labelled by their first piece, B-/I- groups", async () => {
+  test("aggregation_strategy 'first' / 'simple': words labelled by their first piece, B-/I- groups", async () => {
     // a classifier that ignores the token (weights 0) and prefers one label by its bias: every token gets that label
     const fixed = new BertForTokenClassification({ ...SMALL, id2label: LABELS }, { seed: 9 });
     const tagger = pipeline('token-classification', fixed, { tokenizer: tok });
@@ -370,46 +370,53 @@ describe('token-classification', () => {
     g = (await tagger(text, { aggregation_strategy: 'first' })) as TokenClassificationGroup[];
     expect(g.map((x) => x.word)).toEqual(['john', 'lives', 'in', 'new', 'york', ',', 'playing', '!']);
     expect(new Set(g.map((x) => x.entity_group))).toEqual(new Set(['PER']));
+    // 'simple' groups tokens, not words: the '##' piece stands alone
+    g = (await tagger(text, { aggregation_strategy: 'simple' })) as TokenClassificationGroup[];
+    expect(g.map((x) => x.word)).toEqual(['john', 'lives', 'in', 'new', 'york', ',', 'play', '##ing', '!']);
     setBias(0); // O everywhere: ignored by default
     expect(await tagger(text, { aggregation_strategy: 'first' })).toEqual([]);
     expect(((await tagger(text, { aggregation_strategy: 'first', ignore_labels: [] })) as TokenClassificationGroup[]).map((x) => x.word)).toEqual(['john lives in new york , playing !']);
     fixed.dispose();
   });
 
-  test("'first' on the random model = Hugging Face's algorithm written out by hand", async () => {
+  test("'first' and 'simple' on the random model = Hugging Face's algorithm written out by hand", async () => {
     const tagger = pipeline('token-classification', model);
     const { out, ids } = forwardOne((x) => model.forward(x), text);
-    // words: first piece's label and score
-    const words: { entity: string; score: number; toks: string[] }[] = [];
-    for (let j = 1; j < ids.length - 1; j++) {
-      const w = VOCAB[ids[j]!]!;
-      if (w.startsWith('##')) {
-        words[words.length - 1]!.toks.push(w);
-        continue;
+    for (const strategy of ['first', 'simple'] as const) {
+      // units: words ('first': the first piece's label and score) or tokens ('simple')
+      const units: { entity: string; score: number; toks: string[] }[] = [];
+      for (let j = 1; j < ids.length - 1; j++) {
+        const w = VOCAB[ids[j]!]!;
+        if (strategy === 'first' && w.startsWith('##')) {
+          units[units.length - 1]!.toks.push(w);
+          continue;
+        }
+        const p = softmax(out, j * 5, 5);
+        const best = order(p)[0]!;
+        units.push({ entity: LABELS[best as 0], score: p[best]!, toks: [w] });
       }
-      const p = softmax(out, j * 5, 5);
-      const best = order(p)[0]!;
-      words.push({ entity: LABELS[best as 0], score: p[best]!, toks: [w] });
+      const tag = (e: string) => (e.startsWith('B-') || e.startsWith('I-') ? [e[0], e.slice(2)] : ['I', e]);
+      const groups: { entity_group: string; scores: number[]; toks: string[] }[] = [];
+      let last: string | null = null;
+      for (const u of units) {
+        const [bi, t] = tag(u.entity);
+        if (last !== null && t === tag(last)[1] && bi !== 'B') {
+          groups[groups.length - 1]!.scores.push(u.score);
+          groups[groups.length - 1]!.toks.push(...u.toks);
+        } else groups.push({ entity_group: t!, scores: [u.score], toks: [...u.toks] });
+        last = u.entity;
+      }
+      const want = groups.filter((x) => x.entity_group !== 'O').map((x) => ({
+        entity_group: x.entity_group, word: x.toks.join(' ').replaceAll(' ##', ''), score: x.scores.reduce((a, b) => a + b, 0) / x.scores.length,
+      }));
+      const got = (await tagger(text, { aggregation_strategy: strategy })) as TokenClassificationGroup[];
+      expect(got.map((x) => [x.entity_group, x.word])).toEqual(want.map((x) => [x.entity_group, x.word]));
+      expect(maxAbs(got.map((x) => x.score), want.map((x) => x.score))).toBeLessThan(1e-6);
+      const batch = (await tagger([text, 'the cat'], { aggregation_strategy: strategy, batch_size: 1 })) as TokenClassificationGroup[][];
+      expect(batch[0]!.map((x) => x.word)).toEqual(got.map((x) => x.word));
+      expect(maxAbs(batch[0]!.map((x) => x.score), got.map((x) => x.score))).toBeLessThan(1e-5);
     }
-    const tag = (e: string) => (e.startsWith('B-') || e.startsWith('I-') ? [e[0], e.slice(2)] : ['I', e]);
-    const groups: { entity_group: string; scores: number[]; words: string[] }[] = [];
-    let last: string | null = null;
-    for (const w of words) {
-      const [bi, t] = tag(w.entity);
-      const word = w.toks.join('').replaceAll('##', '');
-      if (last !== null && t === tag(last)[1] && bi !== 'B') {
-        groups[groups.length - 1]!.scores.push(w.score);
-        groups[groups.length - 1]!.words.push(word);
-      } else groups.push({ entity_group: t!, scores: [w.score], words: [word] });
-      last = w.entity;
-    }
-    const want = groups.filter((x) => x.entity_group !== 'O').map((x) => ({ entity_group: x.entity_group, word: x.words.join(' '), score: x.scores.reduce((a, b) => a + b, 0) / x.scores.length }));
-    const got = (await tagger(text, { aggregation_strategy: 'first' })) as TokenClassificationGroup[];
-    expect(got.map((x) => [x.entity_group, x.word])).toEqual(want.map((x) => [x.entity_group, x.word]));
-    expect(maxAbs(got.map((x) => x.score), want.map((x) => x.score))).toBeLessThan(1e-6);
-    const batch = (await tagger([text, 'the cat'], { aggregation_strategy: 'first' })) as TokenClassificationGroup[][];
-    expect(batch[0]!.map((x) => x.word)).toEqual(got.map((x) => x.word));
-    await rejects(tagger(text, { aggregation_strategy: 'max' as never }), /options.aggregation_strategy must be 'none' or 'first', got "max"/);
+    await rejects(tagger(text, { aggregation_strategy: 'max' as never }), /options.aggregation_strategy must be 'none', 'simple' or 'first', got "max"/);
     await rejects(tagger(text, { ignore_labels: 'O' as never }), /options.ignore_labels must be an array of strings/);
   });
 });
