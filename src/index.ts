@@ -125,7 +125,7 @@ export type { MlmMaskingOptions, MlmBatchInput, MaskTokensOptions, MaskedTokens,
 // pipelines (issue 7): transformers.js-shaped fill-mask, feature-extraction, text- and token-classification over the BERT models (docs/pipelines.md)
 export { pipeline, PipelineTensor } from './pipelines.js';
 export type {
-  PipelineTask, PipelineTaskName, PipelineOptions, PipelineBase, Pipeline, BertModule as PipelineBertModel,
+  PipelineTask, PipelineTaskName, PipelineOptions, PipelineBase, Pipeline, PipelineBertModel,
   FillMaskPipeline, FillMaskOptions, FillMaskResult, FillMaskOutput,
   FeatureExtractionPipeline, FeatureExtractionOptions,
   TextClassificationPipeline, TextClassificationOptions, TextClassificationInput, TextClassificationResult,

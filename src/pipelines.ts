@@ -105,7 +105,7 @@ export interface FeatureExtractionOptions {
   batch_size?: number;
 }
 
-export interface FeatureExtractionPipeline extends PipelineBase<'feature-extraction', BertModule> {
+export interface FeatureExtractionPipeline extends PipelineBase<'feature-extraction', PipelineBertModel> {
   /** A single text gives a batch of one ([1, H] or [1, S, H]), as transformers.js. */
   (texts: string | readonly string[], options?: FeatureExtractionOptions): Promise<PipelineTensor>;
 }
@@ -172,7 +172,7 @@ export interface TokenClassificationPipeline extends PipelineBase<'token-classif
 }
 
 /** A BERT encoder, or a head holding one as `.bert`: what feature extraction runs. */
-export type BertModule = BertModel | BertForMaskedLM | BertForSequenceClassification | BertForTokenClassification;
+export type PipelineBertModel = BertModel | BertForMaskedLM | BertForSequenceClassification | BertForTokenClassification;
 
 export type Pipeline = FillMaskPipeline | FeatureExtractionPipeline | TextClassificationPipeline | TokenClassificationPipeline;
 
@@ -396,7 +396,7 @@ function fillMask(model: BertForMaskedLM, tok: WordPiece, batchSize: number): Fi
   return attach(call as FillMaskPipeline, 'fill-mask', model, tok);
 }
 
-function featureExtraction(model: BertModule, encoder: BertModel, tok: WordPiece, batchSize: number): FeatureExtractionPipeline {
+function featureExtraction(model: PipelineBertModel, encoder: BertModel, tok: WordPiece, batchSize: number): FeatureExtractionPipeline {
   const fn = "pipeline('feature-extraction')";
   const r = new Runner(fn, model, tok, batchSize);
   const H = model.config.hiddenSize;
@@ -595,11 +595,11 @@ function groupEntities(words: readonly { entity: string; score: number; word: st
  * tokenizer. Returns synchronously (so `await pipeline(...)` works as in transformers.js).
  */
 export function pipeline(task: 'fill-mask', model: BertForMaskedLM, options?: PipelineOptions): FillMaskPipeline;
-export function pipeline(task: 'feature-extraction' | 'embeddings', model: BertModule, options?: PipelineOptions): FeatureExtractionPipeline;
+export function pipeline(task: 'feature-extraction' | 'embeddings', model: PipelineBertModel, options?: PipelineOptions): FeatureExtractionPipeline;
 export function pipeline(task: 'text-classification' | 'sentiment-analysis', model: BertForSequenceClassification, options?: PipelineOptions): TextClassificationPipeline;
 export function pipeline(task: 'token-classification' | 'ner', model: BertForTokenClassification, options?: PipelineOptions): TokenClassificationPipeline;
-export function pipeline(task: PipelineTaskName, model: BertModule, options?: PipelineOptions): Pipeline;
-export function pipeline(task: PipelineTaskName, model: BertModule, options: PipelineOptions = {}): Pipeline {
+export function pipeline(task: PipelineTaskName, model: PipelineBertModel, options?: PipelineOptions): Pipeline;
+export function pipeline(task: PipelineTaskName, model: PipelineBertModel, options: PipelineOptions = {}): Pipeline {
   const fn = 'pipeline';
   const t: PipelineTask | undefined = typeof task === 'string' ? (ALIASES[task] ?? (TASKS.includes(task as PipelineTask) ? (task as PipelineTask) : undefined)) : undefined;
   if (t === undefined) throw new ArgumentError(`${fn}: task must be one of ${TASKS.map((x) => `'${x}'`).join(', ')} (or the aliases ${Object.keys(ALIASES).map((x) => `'${x}'`).join(', ')}), got ${describe(task)}`);

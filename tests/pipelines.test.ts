@@ -444,7 +444,11 @@ describe('pipeline()', () => {
     seq.tokenizer = new WordPiece(VOCAB.slice(0, 20));
     expect(pipeline('text-classification', seq, { tokenizer: tok }).tokenizer).toBe(tok);
     mlm.dispose();
-    seq.dispose();
+    // dispose() frees the model, as transformers.js's
+    const p = pipeline('text-classification', seq);
+    expect(p.tokenizer).toBe(seq.tokenizer);
+    p.dispose();
+    expect(seq.classifier.weight.value.disposed).toBe(true);
   });
 
   test('the tokenizer from fromPretrained (tests/fixtures/bert + a vocab.txt): fill-mask and feature-extraction', async () => {
