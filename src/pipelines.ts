@@ -258,7 +258,6 @@ class Runner {
   readonly padId: number;
   readonly maxLength: number;
   constructor(
-    readonly fn: string,
     readonly model: Module & { readonly config: BertConfig },
     readonly tokenizer: WordPiece,
     readonly batchSize: number,
@@ -341,7 +340,7 @@ function fillMask(model: BertForMaskedLM, tok: WordPiece, batchSize: number): Fi
   const fn = "pipeline('fill-mask')";
   if (!tok.has(tok.maskToken)) throw new ArgumentError(`${fn}: tokenizer must have its mask token ${JSON.stringify(tok.maskToken)} in the vocabulary, got a vocabulary without it`);
   const maskId = tok.idOf(tok.maskToken);
-  const r = new Runner(fn, model, tok, batchSize);
+  const r = new Runner(model, tok, batchSize);
   const V = model.config.vocabSize;
   const ranked = Math.min(V, tok.size);
   const call = async (input: string | readonly string[], options?: FillMaskOptions): Promise<FillMaskOutput | FillMaskOutput[]> => {
@@ -355,7 +354,11 @@ function fillMask(model: BertForMaskedLM, tok: WordPiece, batchSize: number): Fi
       e.ids.forEach((id, j) => {
         if (id === maskId) at.push(j);
       });
-      if (at.length === 0) throw new ArgumentError(`${fn}: ${batched ? `texts[${i}]` : 'text'} must contain the mask token ${tok.maskToken}, got ${describe(list[i])}`);
+      const name = batched ? `texts[${i}]` : 'text';
+      if (at.length === 0 && list[i]!.includes(tok.maskToken)) {
+        throw new ArgumentError(`${fn}: ${name} must have its mask token within the first max_position_embeddings (${r.maxLength}) tokens, got it truncated away (${tok.tokenize(list[i]!).length + 2} tokens)`);
+      }
+      if (at.length === 0) throw new ArgumentError(`${fn}: ${name} must contain the mask token ${tok.maskToken}, got ${describe(list[i])}`);
       return at;
     });
     const out: FillMaskOutput[] = new Array(list.length);
@@ -398,7 +401,7 @@ function fillMask(model: BertForMaskedLM, tok: WordPiece, batchSize: number): Fi
 
 function featureExtraction(model: PipelineBertModel, encoder: BertModel, tok: WordPiece, batchSize: number): FeatureExtractionPipeline {
   const fn = "pipeline('feature-extraction')";
-  const r = new Runner(fn, model, tok, batchSize);
+  const r = new Runner(model, tok, batchSize);
   const H = model.config.hiddenSize;
   const call = async (input: string | readonly string[], options?: FeatureExtractionOptions): Promise<PipelineTensor> => {
     const o = checkOptions(fn, options, ['pooling', 'normalize', 'batch_size']);
@@ -451,7 +454,7 @@ function featureExtraction(model: PipelineBertModel, encoder: BertModel, tok: Wo
 
 function textClassification(model: BertForSequenceClassification, tok: WordPiece, batchSize: number): TextClassificationPipeline {
   const fn = "pipeline('text-classification')";
-  const r = new Runner(fn, model, tok, batchSize);
+  const r = new Runner(model, tok, batchSize);
   const L = model.config.numLabels;
   const call = async (input: TextClassificationInput | readonly TextClassificationInput[], options?: TextClassificationOptions) => {
     const o = checkOptions(fn, options, ['top_k', 'batch_size']);
@@ -486,7 +489,7 @@ function textClassification(model: BertForSequenceClassification, tok: WordPiece
 
 function tokenClassification(model: BertForTokenClassification, tok: WordPiece, batchSize: number): TokenClassificationPipeline {
   const fn = "pipeline('token-classification')";
-  const r = new Runner(fn, model, tok, batchSize);
+  const r = new Runner(model, tok, batchSize);
   const L = model.config.numLabels;
   const unkId = tok.idOf(tok.unkToken);
   const prefix = tok.continuingPrefix;

@@ -168,6 +168,8 @@ describe('fill-mask', () => {
     const heap = rt('test').heap.bytesInUse;
     await rejects(unmasker('no mask here'), /pipeline\('fill-mask'\): text must contain the mask token \[MASK\], got "no mask here"/);
     await rejects(unmasker(['a [MASK]', 'none']), /texts\[1\] must contain the mask token \[MASK\]/);
+    const long = `${'the cat '.repeat(12)}[MASK]`; // 24 + 1 + 2 tokens > 24 positions
+    await rejects(unmasker(long), /text must have its mask token within the first max_position_embeddings \(24\) tokens, got it truncated away \(27 tokens\)/);
     await rejects(unmasker('a [MASK]', { topK: 3 } as never), /options must have only top_k, batch_size, got 'topK'/);
     await rejects(unmasker('a [MASK]', { top_k: 0 }), /options.top_k must be a positive integer, got number 0/);
     await rejects(unmasker([]), /texts must be a string or a non-empty array of strings, got an array of 0/);
@@ -250,6 +252,8 @@ describe('feature-extraction', () => {
     const { out } = forwardOne((x) => mlm.bert.forward(x).lastHiddenState, texts[1]!);
     expect(maxAbs((await extractor(texts[1]!)).data, out)).toBeLessThan(1e-6);
     expect(pipeline('embeddings', base).task).toBe('feature-extraction');
+    // longer than max_position_embeddings: truncated, [CLS] ... [SEP] in 24 positions
+    expect((await extractor('the cat '.repeat(20))).dims).toEqual([1, 24, H]);
     await rejects(extractor('x', { pooling: 'max' as never }), /options.pooling must be 'none', 'mean' or 'cls', got "max"/);
     await rejects(extractor('x', { normalize: 1 as never }), /options.normalize must be a boolean, got number 1/);
     mlm.dispose();
