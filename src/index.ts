@@ -125,3 +125,12 @@ export type { MlmMaskingOptions, MlmBatchInput, MaskTokensOptions, MaskedTokens,
 // BERT training (issue 7): masked-LM pre-training, fine-tuning, evaluation, packing documents into sequences (docs/bert.md)
 export { packMaskedLMExamples } from './models/bert-train.js';
 export type { BertExample, MlmExample, SequenceLabelExample, TokenLabelExample, MlmMaskingConfig, MlmFitOptions, MlmEvaluateOptions, MlmEvaluation, PackOptions } from './models/bert-train.js';
+// pipelines (issue 7): transformers.js-shaped fill-mask, feature-extraction, text- and token-classification over the BERT models (docs/pipelines.md)
+export { pipeline, PipelineTensor } from './pipelines.js';
+export type {
+  PipelineTask, PipelineTaskName, PipelineOptions, PipelineBase, Pipeline, PipelineBertModel,
+  FillMaskPipeline, FillMaskOptions, FillMaskResult, FillMaskOutput,
+  FeatureExtractionPipeline, FeatureExtractionOptions,
+  TextClassificationPipeline, TextClassificationOptions, TextClassificationInput, TextClassificationResult,
+  TokenClassificationPipeline, TokenClassificationOptions, TokenClassificationResult, TokenClassificationGroup,
+} from './pipelines.js';
