@@ -368,89 +368,90 @@ function tokenLabelsOf(data: readonly TokenLabelExample[], units: readonly Unit[
   return out;
 }
 
-/** Fine-tuning of BertForSequenceClassification (cross-entropy on the pooled [CLS]); per-epoch figure: accuracy on `valid`. */
-export async function fitSequenceClassifier(fn: string, model: HeadTrainable, train: readonly SequenceLabelExample[], options: FitOptions<SequenceLabelExample>): Promise<FitResult> {
+/** What differs between the two classification heads: the label check, the label tensor of a batch, and the scored logits rows of a batch. */
+interface HeadTask<E extends BertExample> {
+  check: (fn: string, C: number) => (e: E, what: string) => void;
+  labels: (data: readonly E[], units: readonly Unit[], b: Batch) => Tensor;
+  /** Logits rows [n, C] to score and their targets, from a batch's logits. */
+  scored: (data: readonly E[], units: readonly Unit[], b: Batch, logits: Float32Array, C: number) => { rows: Float32Array; targets: ArrayLike<number> };
+}
+
+const SEQUENCE_TASK: HeadTask<SequenceLabelExample> = {
+  check: labelCheck,
+  labels: (data, units, b) => Tensor.fromArray(Int32Array.from(units, (u) => data[u.ex]!.label), [b.B], 'int32'),
+  scored: (data, units, _b, logits) => ({ rows: logits, targets: units.map((u) => data[u.ex]!.label) }),
+};
+
+const TOKEN_TASK: HeadTask<TokenLabelExample> = {
+  check: tokenLabelCheck,
+  labels: (data, units, b) => Tensor.fromArray(tokenLabelsOf(data, units, b.S), [b.B, b.S], 'int32'),
+  scored: (data, units, b, logits, C) => {
+    const labels = tokenLabelsOf(data, units, b.S);
+    const rows: number[] = [], targets: number[] = [];
+    labels.forEach((l, i) => {
+      if (l !== -100) rows.push(i), targets.push(l);
+    });
+    const sel = new Float32Array(rows.length * C);
+    rows.forEach((r, k) => sel.set(logits.subarray(r * C, (r + 1) * C), k * C));
+    return { rows: sel, targets };
+  },
+};
+
+function fitHead<E extends BertExample>(fn: string, task: HeadTask<E>, model: HeadTrainable, train: readonly E[], options: FitOptions<E>): Promise<FitResult> {
   const c = model.config;
   return fitModel(fn, {
     model,
     seed: model.seed,
-    units: (f, arg, data) => unitsOf(f, arg, data, c, labelCheck(f, c.numLabels)),
+    units: (f, arg, data) => unitsOf(f, arg, data, c, task.check(f, c.numLabels)),
     batchLoss: (data, units) => {
       const b = padBatch(data, units, c.padTokenId);
       const { inputs } = inputsOf(b, b.ids, true);
-      const labels = tape.own(Tensor.fromArray(Int32Array.from(units, (u) => data[u.ex]!.label), [b.B], 'int32'));
-      return model.loss(inputs, labels);
+      return model.loss(inputs, tape.own(task.labels(data, units, b)));
     },
-    accuracy: (data, bs) => evaluateSequenceClassifier(fn, model, data, { batchSize: bs }).accuracy,
+    accuracy: (data, bs) => evaluateHead(fn, task, model, data, { batchSize: bs }).accuracy,
   }, train, options);
 }
 
-/** Accuracy and mean cross-entropy of a sequence classifier on labelled data (eval mode). */
-export function evaluateSequenceClassifier(fn: string, model: HeadTrainable, data: readonly SequenceLabelExample[], options: { batchSize?: number } = {}): { accuracy: number; loss: number; n: number } {
+function evaluateHead<E extends BertExample>(fn: string, task: HeadTask<E>, model: HeadTrainable, data: readonly E[], options: { batchSize?: number }): { accuracy: number; loss: number; n: number } {
   const bs = batchSizeOf(fn, options?.batchSize);
   const c = model.config;
-  const units = unitsOf(fn, 'data', data, c, labelCheck(fn, c.numLabels));
-  if (units.length === 0) throw new ArgumentError(`${fn}: data must hold at least one example, got 0`);
-  let loss = 0, correct = 0;
-  evalBatches(model, data, units, bs, (b, bu) => {
-    const { inputs, dispose } = inputsOf(b, b.ids, false);
-    try {
-      const logits = noGrad(() => model.forward(inputs).toArray() as Float32Array);
-      const s = scoreLogits(logits, c.numLabels, bu.map((u) => data[u.ex]!.label));
-      loss += s.loss;
-      correct += s.correct;
-    } finally {
-      dispose();
-    }
-  });
-  return { accuracy: correct / units.length, loss: loss / units.length, n: units.length };
-}
-
-/** Fine-tuning of BertForTokenClassification (cross-entropy over labelled tokens); per-epoch figure: token accuracy on `valid`. */
-export async function fitTokenClassifier(fn: string, model: HeadTrainable, train: readonly TokenLabelExample[], options: FitOptions<TokenLabelExample>): Promise<FitResult> {
-  const c = model.config;
-  return fitModel(fn, {
-    model,
-    seed: model.seed,
-    units: (f, arg, data) => unitsOf(f, arg, data, c, tokenLabelCheck(f, c.numLabels)),
-    batchLoss: (data, units) => {
-      const b = padBatch(data, units, c.padTokenId);
-      const { inputs } = inputsOf(b, b.ids, true);
-      const labels = tape.own(Tensor.fromArray(tokenLabelsOf(data, units, b.S), [b.B, b.S], 'int32'));
-      return model.loss(inputs, labels);
-    },
-    accuracy: (data, bs) => evaluateTokenClassifier(fn, model, data, { batchSize: bs }).accuracy,
-  }, train, options);
-}
-
-/** Accuracy and mean cross-entropy over the labelled tokens (label ≠ -100) of `data` (eval mode). */
-export function evaluateTokenClassifier(fn: string, model: HeadTrainable, data: readonly TokenLabelExample[], options: { batchSize?: number } = {}): { accuracy: number; loss: number; n: number } {
-  const bs = batchSizeOf(fn, options?.batchSize);
-  const c = model.config;
-  const units = unitsOf(fn, 'data', data, c, tokenLabelCheck(fn, c.numLabels));
+  const units = unitsOf(fn, 'data', data, c, task.check(fn, c.numLabels));
   if (units.length === 0) throw new ArgumentError(`${fn}: data must hold at least one example, got 0`);
   let loss = 0, correct = 0, n = 0;
   evalBatches(model, data, units, bs, (b, bu) => {
     const { inputs, dispose } = inputsOf(b, b.ids, false);
     try {
       const logits = noGrad(() => model.forward(inputs).toArray() as Float32Array);
-      const labels = tokenLabelsOf(data, bu, b.S);
-      const C = c.numLabels;
-      const rows: number[] = [], tgt: number[] = [];
-      labels.forEach((l, i) => {
-        if (l !== -100) rows.push(i), tgt.push(l);
-      });
-      const sel = new Float32Array(rows.length * C);
-      rows.forEach((r, k) => sel.set(logits.subarray(r * C, (r + 1) * C), k * C));
-      const s = scoreLogits(sel, C, tgt);
+      const { rows, targets } = task.scored(data, bu, b, logits, c.numLabels);
+      const s = scoreLogits(rows, c.numLabels, targets);
       loss += s.loss;
       correct += s.correct;
-      n += rows.length;
+      n += targets.length;
     } finally {
       dispose();
     }
   });
   return { accuracy: n > 0 ? correct / n : NaN, loss: n > 0 ? loss / n : NaN, n };
+}
+
+/** Fine-tuning of BertForSequenceClassification (cross-entropy on the pooled [CLS]); per-epoch figure: accuracy on `valid`. */
+export async function fitSequenceClassifier(fn: string, model: HeadTrainable, train: readonly SequenceLabelExample[], options: FitOptions<SequenceLabelExample>): Promise<FitResult> {
+  return fitHead(fn, SEQUENCE_TASK, model, train, options);
+}
+
+/** Accuracy and mean cross-entropy of a sequence classifier on labelled data (eval mode). */
+export function evaluateSequenceClassifier(fn: string, model: HeadTrainable, data: readonly SequenceLabelExample[], options: { batchSize?: number } = {}): { accuracy: number; loss: number; n: number } {
+  return evaluateHead(fn, SEQUENCE_TASK, model, data, options);
+}
+
+/** Fine-tuning of BertForTokenClassification (cross-entropy over labelled tokens); per-epoch figure: token accuracy on `valid`. */
+export async function fitTokenClassifier(fn: string, model: HeadTrainable, train: readonly TokenLabelExample[], options: FitOptions<TokenLabelExample>): Promise<FitResult> {
+  return fitHead(fn, TOKEN_TASK, model, train, options);
+}
+
+/** Accuracy and mean cross-entropy over the labelled tokens (label ≠ -100) of `data` (eval mode). */
+export function evaluateTokenClassifier(fn: string, model: HeadTrainable, data: readonly TokenLabelExample[], options: { batchSize?: number } = {}): { accuracy: number; loss: number; n: number } {
+  return evaluateHead(fn, TOKEN_TASK, model, data, options);
 }
 
 /** Options of packMaskedLMExamples. */
