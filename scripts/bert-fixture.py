@@ -18,6 +18,12 @@ with hidden_act 'gelu_new' (tanh GELU) and layer_norm_eps 1e-5, run without
 token types and without attention mask; the reference computes with the
 F16-rounded weights.
 
+and tests/fixtures/bert/grad-*: a 2-layer model with 96 positions, a padded batch
+of 2 × 80 tokens and masked-LM labels on ~15% of the positions: the mean
+cross-entropy over the labelled positions and its gradient with respect to every
+parameter (tied decoder included), so the backward is checked on sequences longer
+than the kernels' blocks.
+
 Run: /usr/bin/python3 scripts/bert-fixture.py
 """
 import json
@@ -282,6 +288,42 @@ def tanh_f16():
         f.write("\n")
 
 
+def grad_fixture():
+    c = dict(CONFIG, vocab_size=50, hidden_size=16, num_attention_heads=2, intermediate_size=32, max_position_embeddings=96)
+    torch.manual_seed(11)
+    model = BertForPreTrainingLike(c)
+    randomize(model)  # eval mode: no dropout
+    B, S = 2, 80
+    g = torch.Generator().manual_seed(5)
+    ids = torch.randint(5, 50, (B, S), generator=g)
+    ids[:, 0] = 2
+    ids[0, S - 14] = 3
+    ids[0, S - 13:] = 0
+    ids[1, S - 1] = 3
+    mask = (ids != 0).long()
+    types = torch.zeros_like(ids)
+    types[1, 40:] = 1
+    labels = torch.full((B, S), -100)
+    pick = (torch.rand((B, S), generator=g) < 0.15) & (mask == 1) & (ids > 4)
+    labels[pick] = ids[pick]
+    ids = torch.where(pick & (torch.rand((B, S), generator=g) < 0.8), torch.full_like(ids, 4), ids)
+    _, _, logits = model(ids, types, mask)
+    loss = nn.functional.cross_entropy(logits.reshape(-1, c["vocab_size"]), labels.reshape(-1), ignore_index=-100)
+    loss.backward()
+    tensors = [(k, v) for k, v in model.state_dict().items()]
+    write_safetensors(os.path.join(OUT, "grad-model.safetensors"), tensors)
+    with open(os.path.join(OUT, "grad-config.json"), "w") as f:
+        json.dump(c, f, indent=2)
+        f.write("\n")
+    grads = {n: flat(p.grad) for n, p in model.named_parameters() if p.grad is not None}  # the pooler is not in the MLM loss
+    with open(os.path.join(OUT, "grad-expected.json"), "w") as f:
+        json.dump({"torch": torch.__version__, "batch": B, "seq": S, "inputIds": ids.reshape(-1).tolist(),
+                   "tokenTypeIds": types.reshape(-1).tolist(), "attentionMask": mask.reshape(-1).tolist(),
+                   "labels": labels.reshape(-1).tolist(), "loss": float(loss), "grads": grads}, f, separators=(",", ":"))
+        f.write("\n")
+    print("grad fixture: loss", float(loss), "labelled", int(pick.sum()), "params", len(grads))
+
+
 def main():
     torch.manual_seed(20261125)
     model = BertForPreTrainingLike(CONFIG)
@@ -318,6 +360,7 @@ def main():
         json.dump(expected, f, separators=(",", ":"))
         f.write("\n")
     tanh_f16()
+    grad_fixture()
     print("wrote", OUT, "keys", len(tensors), "max |logit|", float(logits.abs().max()))
 
 

@@ -27,6 +27,9 @@ const FILES: Record<string, URL> = {
   'tanh-f16-config.json': new URL('../fixtures/bert/tanh-f16-config.json', import.meta.url),
   'tanh-f16-model.safetensors': new URL('../fixtures/bert/tanh-f16-model.safetensors', import.meta.url),
   'tanh-f16-expected.json': new URL('../fixtures/bert/tanh-f16-expected.json', import.meta.url),
+  'grad-config.json': new URL('../fixtures/bert/grad-config.json', import.meta.url),
+  'grad-model.safetensors': new URL('../fixtures/bert/grad-model.safetensors', import.meta.url),
+  'grad-expected.json': new URL('../fixtures/bert/grad-expected.json', import.meta.url),
 };
 const get = (name: string): Promise<Uint8Array> => readFixture(FILES[name]!, name);
 const getJson = async (name: string) => JSON.parse(new TextDecoder().decode(await get(name))) as Record<string, unknown>;
@@ -169,6 +172,40 @@ describe('PyTorch fixture (scripts/bert-fixture.py)', () => {
 });
 
 const TINY = { vocabSize: 11, hiddenSize: 4, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 6, maxPositionEmbeddings: 6, typeVocabSize: 2, hiddenDropoutProb: 0.2, attentionProbsDropoutProb: 0.2 };
+
+describe('gradients against PyTorch (grad fixture: 2 layers, 2 × 80 tokens with padding and token types)', () => {
+  test('the masked-LM loss and the gradient of every parameter (tied decoder included) match PyTorch\'s backward', async () => {
+    const ex = (await getJson('grad-expected.json')) as { batch: number; seq: number; inputIds: number[]; tokenTypeIds: number[]; attentionMask: number[]; labels: number[]; loss: number; grads: Record<string, number[]> };
+    const m = BertForMaskedLM.fromPretrained({ config: await getJson('grad-config.json'), weights: await get('grad-model.safetensors') });
+    const shape = [ex.batch, ex.seq];
+    const t = (a: number[]) => Tensor.fromArray(Int32Array.from(a), shape, 'int32');
+    const x = { inputIds: t(ex.inputIds), tokenTypeIds: t(ex.tokenTypeIds), attentionMask: t(ex.attentionMask) };
+    const labels = t(ex.labels);
+    m.zeroGrad();
+    const loss = step(() => {
+      const l = m.loss(x, labels);
+      l.backward();
+      return l.item();
+    });
+    expect(Math.abs(loss - ex.loss)).toBeLessThan(1e-5);
+    const names = Object.keys(ex.grads);
+    expect(names.length).toBe(m.namedParameters().length);
+    for (const [name, p] of m.namedParameters()) {
+      const want = ex.grads[name];
+      expect(want, name).toBeDefined();
+      const got = p.grad!.toArray();
+      let worst = 0, scale = 0;
+      for (let i = 0; i < got.length; i++) {
+        worst = Math.max(worst, Math.abs(got[i]! - want![i]!));
+        scale = Math.max(scale, Math.abs(want![i]!));
+      }
+      expect(worst, `${name}: max |ours − torch| ${worst} (max |torch| ${scale})`).toBeLessThan(1e-5 + 1e-4 * scale);
+    }
+    disposeAll(x);
+    labels.dispose();
+    m.dispose();
+  });
+});
 
 describe('gradients (finite differences)', () => {
   test('MLM head alone: transform + tied decoder + bias, with respect to its parameters and the hidden state', () => {
