@@ -6,7 +6,7 @@
 //   node examples/bert-brown.mjs --resume      (continue from the last checkpoint)
 // Writes runs/bert/vocab.txt, runs/bert/checkpoint.bin (every --checkpoint-every steps and every
 // epoch, atomically), the Hugging Face-format model in runs/bert/model/ (config.json,
-// model.safetensors, vocab.txt) and its section of docs/results.md.
+// model.safetensors, vocab.txt, tokenizer_config.json) and its section of docs/results.md.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { init, BertForMaskedLM, WordPiece, brownFileSplit, packMaskedLMExamples } from 'wasm-nlp';
 import { duration, fitWithCheckpoints, fromRoot, int, machine, nodeHelpers, parameterCount, parseFlags, pct, writeResultsSection } from './lib.mjs';
@@ -107,7 +107,7 @@ const wall = (performance.now() - t0) / 1e3;
 console.log(`\nheld-out masked-LM accuracy (15% of tokens, 80/10/10, fixed seed): valid ${pct(evValid.accuracy)} (loss ${evValid.loss.toFixed(3)}, ${int(evValid.n)} positions), ` +
   `test ${pct(evTest.accuracy)} (loss ${evTest.loss.toFixed(3)}, ${int(evTest.n)} positions); most-frequent-token baseline ("${tok.tokenOf(topId)}") test ${pct(baseTest)}`);
 // tokens per second over the whole run: its steps × the mean tokens per batch, over the training seconds of every process
-const tokPerSec = (fit.steps * (tokensOf(train) / train.length) * o.batch) / totalFitSeconds;
+const tokPerSec = (o.epochs * tokensOf(train)) / totalFitSeconds;
 console.log(`train loss ${fit.trainLoss.toFixed(4)}, ${fit.steps} steps in ${duration(totalFitSeconds)} (${int(tokPerSec)} tokens/s; this process ${duration(fitSeconds)}); wall ${duration(wall)}` +
   `${resumedAt ? ' (resumed: this process only)' : ''}; evaluation ${evSeconds.toFixed(1)} s; checkpoints written ${checkpointsWritten}; model → ${dir}/model`);
 
@@ -116,7 +116,7 @@ if (o.results) {
   const hist = fit.history.map((h) => `${h.epoch}: loss ${h.loss.toFixed(3)}, valid MLM accuracy ${pct(h.validAccuracy)}`).join('; ');
   const md = `## BERT masked-LM pre-training on Brown — \`npm run bert\`
 
-\`examples/bert-brown.mjs\`, ${m.date}, Node ${m.node}, ${m.cpu}, threads ${o.threads}${resumedAt ? ' (resumed from a checkpoint: times are the last process only)' : ''}.
+\`examples/bert-brown.mjs\`, ${m.date}, Node ${m.node}, ${m.cpu}, threads ${o.threads}${resumedAt ? ' (resumed from a checkpoint: the training time adds up every process)' : ''}.
 
 | | |
 |---|---|

@@ -82,7 +82,22 @@ function posData() {
 }
 
 const resultsPath = (task) => `${outDir}/${task}.json`;
-const load = (task) => (existsSync(resultsPath(task)) ? JSON.parse(readFileSync(resultsPath(task), 'utf8')) : { runs: [] });
+// what a finished run depends on besides (init, seed, lr): runs recorded under another key are not reused
+let h = 0x811c9dc5;
+for (let i = 0; i < files.weights.length; i += 4099) h = Math.imul(h ^ files.weights[i], 0x01000193) >>> 0;
+const runKey = (task) => JSON.stringify({
+  task, model: `${files.weights.length}:${h.toString(16)}`, trainSize: o.trainSize, epochs: task === 'genre' ? o.genreEpochs : o.posEpochs,
+  genreLen: task === 'genre' ? o.genreLen : undefined, batch: o.batch, warmup: o.warmup, validLimit: o.validLimit, testLimit: o.testLimit,
+});
+const load = (task) => {
+  if (!existsSync(resultsPath(task))) return { key: runKey(task), runs: [] };
+  const rec = JSON.parse(readFileSync(resultsPath(task), 'utf8'));
+  if (rec.key !== runKey(task)) {
+    console.error(`${resultsPath(task)} holds runs of other settings or another model (${rec.key}); move it away or pass another --dir`);
+    process.exit(2);
+  }
+  return rec;
+};
 
 for (const task of tasks) {
   const data = task === 'genre' ? genreData() : posData();
@@ -140,8 +155,9 @@ const stats = (xs) => {
 };
 const rows = [];
 for (const task of ['genre', 'pos']) {
+  if (!existsSync(resultsPath(task))) continue;
   const rec = load(task);
-  const by = (init) => rec.runs.filter((r) => r.init === init && r.lr === rec.chosen?.[init]).map((r) => r.test);
+  const by = (init) => rec.runs.filter((r) => r.init === init && r.lr === rec.chosen?.[init] && seeds.includes(r.seed)).map((r) => r.test);
   const s = by('scratch'), p = by('pretrained');
   if (s.length === 0 || p.length === 0) continue;
   const a = stats(s), b = stats(p);
@@ -166,7 +182,7 @@ pre-training does not train) initialised from the seed. Test accuracy on the tes
 |---|---|---:|---|---:|---:|---:|---:|---|
 ${rows.map((r) => `| ${name[r.task]} | ${int(r.meta.train)} ${r.meta.unit} of ${int(r.meta.pool)}${r.task === 'genre' ? ` (≤ ${r.meta.genreLen} tokens, ${r.meta.labels} genres)` : ` (${r.meta.labels} tags)`} | ${r.meta.epochs} | ${r.chosen.scratch} / ${r.chosen.pretrained} | ${pct(r.a.mean)} (${pct(r.a.min)}–${pct(r.a.max)}) | **${pct(r.b.mean)}** (${pct(r.b.min)}–${pct(r.b.max)}) | ${(100 * r.gain).toFixed(2)} | ${(100 * r.spread).toFixed(2)} | ${r.gain > r.spread ? 'yes' : 'no'}${r.separated ? ' (every pre-trained run above every scratch run)' : ''} |`).join('\n')}
 
-Fine-tuning: AdamW, warm-up ${o.warmup} then linear decay, weight decay 0.01, batch ${o.batch}, dropout as pre-trained (0.1); each run's last epoch is tested.
+Fine-tuning: AdamW, warm-up ${o.warmup} then linear decay, weight decay 0.01, batch ${o.batch}, dropout as pre-trained (${baseConfig.hidden_dropout_prob}); each run's last epoch is tested.
 Spread = the larger of the two min–max ranges. Per-run figures (train loss per epoch, times) in \`runs/bert-finetune/*.json\`.`;
   console.log(`results: ${writeResultsSection(fromRoot(o.results), 'bert-finetune', md)}`);
 }

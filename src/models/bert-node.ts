@@ -4,9 +4,9 @@
  * `tokenizer_config.json` when present). Not exported from the browser API; the
  * browser reads the files itself and calls `fromPretrained({ config, weights, vocab })`.
  */
-import { readFile, mkdir } from 'node:fs/promises';
+import { readFile, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ArgumentError } from '../core/errors.js';
+import { ArgumentError, FormatError } from '../core/errors.js';
 import { writeBytesAtomic } from '../io/node.js';
 import type { BertPretrainedFiles, BertPretrainedOutput } from './bert.js';
 
@@ -30,7 +30,13 @@ export async function readBertFiles(dir: string): Promise<BertPretrainedFiles> {
   if (vocab !== undefined) files.vocab = vocab;
   else if (tokenizer !== undefined) files.tokenizer = tokenizer;
   if (tc !== undefined) {
-    const lower = (JSON.parse(tc) as { do_lower_case?: unknown }).do_lower_case;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(tc);
+    } catch (e) {
+      throw new FormatError(`readBertFiles: ${join(dir, 'tokenizer_config.json')} must be JSON, got text that does not parse (${(e as Error).message})`);
+    }
+    const lower = (parsed as { do_lower_case?: unknown } | null)?.do_lower_case;
     if (typeof lower === 'boolean') files.lowercase = lower;
   }
   return files;
@@ -48,15 +54,22 @@ export async function loadBertFromDirectory<M>(dir: string, cls: { fromPretraine
   return cls.fromPretrained({ ...(await readBertFiles(dir)), strict: options.strict });
 }
 
-/** Write `model.toPretrained()` into `dir` (created if missing), each file atomically. */
+/**
+ * Write `model.toPretrained()` into `dir` (created if missing), each file
+ * atomically and config.json last; tokenizer files the model does not write
+ * (vocab.txt, tokenizer.json, tokenizer_config.json of an earlier save) are
+ * removed, so the directory never pairs the new weights with an old vocabulary.
+ */
 export async function saveBertToDirectory(dir: string, model: { toPretrained(): BertPretrainedOutput }): Promise<void> {
   if (typeof dir !== 'string' || dir === '') throw new ArgumentError(`saveBertToDirectory: dir must be a directory path, got ${JSON.stringify(dir)}`);
   if (model === null || typeof model?.toPretrained !== 'function') throw new ArgumentError(`saveBertToDirectory: model must be a BERT model (with toPretrained), got ${model === null ? 'null' : typeof model}`);
   await mkdir(dir, { recursive: true });
-  const files = model.toPretrained();
+  const files = model.toPretrained() as unknown as Record<string, string | Uint8Array | undefined>;
   const enc = new TextEncoder();
-  for (const [name, content] of Object.entries(files)) {
-    if (content === undefined) continue;
+  for (const stale of ['vocab.txt', 'tokenizer.json', 'tokenizer_config.json']) if (files[stale] === undefined) await rm(join(dir, stale), { force: true });
+  const names = Object.keys(files).filter((n) => files[n] !== undefined).sort((a, b) => Number(a === 'config.json') - Number(b === 'config.json'));
+  for (const name of names) {
+    const content = files[name]!;
     await writeBytesAtomic(join(dir, name), typeof content === 'string' ? enc.encode(content) : content);
   }
 }

@@ -9,8 +9,8 @@
 import { ArgumentError, VocabError } from '../core/errors.js';
 import { Tensor } from '../core/tensor.js';
 import { noGrad, tape, type Variable } from '../autograd/tape.js';
-import { maskTokens, MLM_MASKING_STREAM } from './mlm-masking.js';
-import { fitModel, type FitModel, type FitOptions, type FitResult } from './fit.js';
+import { maskTokens, MlmMasker, MLM_MASKING_STREAM } from './mlm-masking.js';
+import { fitModel, FIT_OPTION_KEYS, type FitModel, type FitOptions, type FitResult } from './fit.js';
 import type { Unit } from './encoder-model.js';
 import type { WordPiece } from '../text/wordpiece.js';
 import type { BertConfig, BertInputs } from './bert.js';
@@ -89,7 +89,7 @@ export interface HeadTrainable extends BertTrainable {
 }
 
 /** Stream of the evaluation masking: apart from the training masking's. */
-const EVAL_MASKING_STREAM = (MLM_MASKING_STREAM ^ 0x45564c) >>> 0;
+export const EVAL_MASKING_STREAM = (MLM_MASKING_STREAM ^ 0x45564c) >>> 0;
 
 function describe(v: unknown): string {
   return v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v;
@@ -182,10 +182,21 @@ function maskingOf(fn: string, model: BertTrainable, m: MlmMaskingConfig | undef
   const maskId = m?.maskId ?? (tok !== null && tok.has(tok.maskToken) ? tok.idOf(tok.maskToken) : undefined);
   if (maskId === undefined) throw new ArgumentError(`${fn}: options.masking.maskId must be given when the model has no tokenizer with a mask token, got undefined`);
   const specialIds = m?.specialIds ?? (tok !== null ? tok.specialTokens.filter((t) => tok.has(t)).map((t) => tok.idOf(t)) : [model.config.padTokenId]);
-  return {
+  const r = {
     maskId, specialIds, vocabSize: model.config.vocabSize, padId: model.config.padTokenId,
-    probability: m?.probability, maskFraction: m?.maskFraction, randomFraction: m?.randomFraction, wholeWord: m?.wholeWord ?? false,
+    probability: m?.probability ?? 0.15, maskFraction: m?.maskFraction ?? 0.8, randomFraction: m?.randomFraction ?? 0.1, wholeWord: m?.wholeWord ?? false,
   };
+  // checked once, before any training, with the caller's names (MlmMasker resolves the same options maskTokens takes)
+  try {
+    new MlmMasker(r);
+  } catch (e) {
+    if (e instanceof ArgumentError || e instanceof VocabError) {
+      const msg = e.message.replace(/^MlmMasker: options\./, `${fn}: options.masking.`);
+      throw e instanceof VocabError ? new VocabError(msg) : new ArgumentError(msg);
+    }
+    throw e;
+  }
+  return r;
 }
 
 function wordStartsOf(data: readonly MlmExample[], units: readonly Unit[], S: number, whole: boolean): Int32Array | undefined {
@@ -223,17 +234,25 @@ function splitOptions<O extends object>(fn: string, options: O, own: readonly st
  */
 export async function fitMaskedLM(fn: string, model: MaskedLMTrainable, train: readonly MlmExample[], options: MlmFitOptions): Promise<FitResult> {
   const [mine, fitOptions] = splitOptions(fn, options, ['masking']);
+  for (const k of Object.keys(fitOptions)) {
+    if (!FIT_OPTION_KEYS.includes(k)) throw new ArgumentError(`${fn}: options must have only the keys ${[...FIT_OPTION_KEYS, 'masking'].join(', ')}, got '${k}'`);
+  }
   const m = maskingOf(fn, model, mine.masking as MlmMaskingConfig | undefined);
   const c = model.config;
+  const maskingKey = { ...m, specialIds: [...m.specialIds] };
   let counter = 0;
   return fitModel(fn, {
     model,
     seed: model.seed,
     state: {
-      save: () => ({ maskingCounter: counter }),
+      save: () => ({ maskingCounter: counter, masking: maskingKey }),
       load: (s) => {
-        const v = (s as { maskingCounter?: unknown } | undefined)?.maskingCounter;
+        const st = s as { maskingCounter?: unknown; masking?: unknown } | undefined;
+        const v = st?.maskingCounter;
         if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new ArgumentError(`${fn}: options.resumeFrom must hold the masking counter, got ${JSON.stringify(s)}`);
+        if (st?.masking !== undefined && JSON.stringify(st.masking) !== JSON.stringify(maskingKey)) {
+          throw new ArgumentError(`${fn}: options.masking must equal the checkpoint's ${JSON.stringify(st.masking)}, got ${JSON.stringify(maskingKey)}`);
+        }
         counter = v;
       },
     },
@@ -302,6 +321,7 @@ export function evaluateMaskedLM(fn: string, model: MaskedLMTrainable, data: rea
   const bs = batchSizeOf(fn, options.batchSize);
   const m = maskingOf(fn, model, options.masking);
   const seed = options.seed ?? 0;
+  if (typeof seed !== 'number' || !Number.isSafeInteger(seed) || seed < 0) throw new ArgumentError(`${fn}: options.seed must be an integer in [0, 2^53), got ${String(seed)}`);
   const units = unitsOf(fn, 'data', data, model.config, checkWordStarts(fn, m.wholeWord));
   if (units.length === 0) throw new ArgumentError(`${fn}: data must hold at least one example, got 0`);
   const V = model.config.vocabSize;
@@ -413,7 +433,8 @@ function fitHead<E extends BertExample>(fn: string, task: HeadTask<E>, model: He
 }
 
 function evaluateHead<E extends BertExample>(fn: string, task: HeadTask<E>, model: HeadTrainable, data: readonly E[], options: { batchSize?: number }): { accuracy: number; loss: number; n: number } {
-  const bs = batchSizeOf(fn, options?.batchSize);
+  if (options === null || typeof options !== 'object') throw new ArgumentError(`${fn}: options must be an object, got ${describe(options)}`);
+  const bs = batchSizeOf(fn, options.batchSize);
   const c = model.config;
   const units = unitsOf(fn, 'data', data, c, task.check(fn, c.numLabels));
   if (units.length === 0) throw new ArgumentError(`${fn}: data must hold at least one example, got 0`);

@@ -189,7 +189,10 @@ export function bertConfigJson(config: BertConfigInput, architecture?: string): 
   const out: Record<string, unknown> = {};
   if (architecture !== undefined) out.architectures = [architecture];
   out.model_type = 'bert';
+  const labelled = Object.keys(c.id2label).length > 0;
   for (const [h, k] of Object.entries(HF_KEYS)) {
+    // an empty id2label is left out: Hugging Face would read num_labels 0 from it
+    if (k === 'id2label' && !labelled) continue;
     const v = c[k];
     out[h] = k === 'hiddenAct' ? (v === 'gelu' ? 'gelu' : 'gelu_new') : k === 'id2label' ? Object.fromEntries(Object.entries(v as Record<number, string>)) : v;
   }
@@ -463,7 +466,7 @@ function pretrained<M extends BertModule & { loadStateDict: (d: Record<string, S
     tokenizer = WordPiece.fromTokenizerJson(files.tokenizer);
   }
   if (tokenizer !== null && tokenizer.size > c.vocabSize) {
-    throw new ArgumentError(`${fn}: the vocabulary must have at most config.vocab_size (${c.vocabSize}) tokens, got ${tokenizer.size}`);
+    throw new ArgumentError(`${fn}: files.${files.vocab !== undefined ? 'vocab' : 'tokenizer'} must have at most config.vocab_size (${c.vocabSize}) tokens, got ${tokenizer.size}`);
   }
   const st = decodeSafetensors(files.weights);
   const m = make(c);

@@ -1,6 +1,6 @@
 /**
- * The training loop TextClassifier and SequenceTagger share: deterministic
- * shuffling (Philox, per epoch, from the config seed) with length bucketing,
+ * The training loop TextClassifier, SequenceTagger and the BERT heads share:
+ * deterministic shuffling (Philox, per epoch, keyed by the target's seed) with length bucketing,
  * padded batches with key-padding masks, AdamW with `defaultParamGroups`, linear
  * warm-up then linear decay, global-norm clipping, progress reports, per-epoch
  * validation, checkpoints (weights, AdamW state, scheduler, dropout RNG counters,
@@ -22,7 +22,7 @@ import type { SequenceInput, Unit } from './encoder-model.js';
 export interface FitOptions<E = unknown> {
   /** Passes over the training data; default 3. */
   epochs?: number;
-  /** Examples (classifier) or chunks (tagger) per step; default 32. Batches are padded to their longest sequence. */
+  /** Examples (classifier, BERT) or chunks (tagger) per step; default 32. Batches are padded to their longest sequence. */
   batchSize?: number;
   /** Peak learning rate; default 1e-3. */
   lr?: number;
@@ -100,7 +100,8 @@ export interface FitTarget<E extends SequenceInput> {
 
 /** Stream of the shuffling generator ("shuffle" in ASCII); its key is the config seed. */
 const SHUFFLE_STREAM = 0x73687566;
-const FIT_KEYS = ['epochs', 'batchSize', 'lr', 'weightDecay', 'warmup', 'clip', 'threads', 'valid', 'onProgress', 'onCheckpoint', 'checkpointEvery', 'resumeFrom', 'sortWindow'];
+/** The keys FitOptions may have. */
+export const FIT_OPTION_KEYS: readonly string[] = ['epochs', 'batchSize', 'lr', 'weightDecay', 'warmup', 'clip', 'threads', 'valid', 'onProgress', 'onCheckpoint', 'checkpointEvery', 'resumeFrom', 'sortWindow'];
 
 interface Resolved {
   epochs: number;
@@ -134,7 +135,7 @@ function num(fn: string, name: string, v: unknown, ok: (x: number) => boolean, e
 
 function resolveOptions(fn: string, o: FitOptions<unknown>): Resolved {
   if (o === null || typeof o !== 'object') throw new ArgumentError(`${fn}: options must be an object, got ${String(o)}`);
-  for (const k of Object.keys(o)) if (!FIT_KEYS.includes(k)) throw new ArgumentError(`${fn}: options must have only the keys ${FIT_KEYS.join(', ')}, got '${k}'`);
+  for (const k of Object.keys(o)) if (!FIT_OPTION_KEYS.includes(k)) throw new ArgumentError(`${fn}: options must have only the keys ${FIT_OPTION_KEYS.join(', ')}, got '${k}'`);
   const posInt = (x: number) => Number.isSafeInteger(x) && x >= 1;
   const r: Resolved = {
     epochs: num(fn, 'epochs', o.epochs ?? 3, posInt, 'a positive integer'),
@@ -210,7 +211,7 @@ export async function fitModel<E extends SequenceInput>(fn: string, target: FitT
   const seed = target.seed;
   const fitMeta = {
     epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, weightDecay: o.weightDecay, warmup: o.warmup, clip: o.clip, sortWindow: o.sortWindow, units: units.length,
-    tokens: idsHash(train),
+    tokens: idsHash(train), seed,
   };
 
   // threads > 1: GEMM and attention split over the worker pool (bit-identical to 1 thread); the setting is restored after.
@@ -231,8 +232,9 @@ export async function fitModel<E extends SequenceInput>(fn: string, target: FitT
       }
       const f = m.fit as Record<string, unknown>;
       for (const [k, v] of Object.entries(fitMeta)) {
+        if (k === 'seed' && f?.seed === undefined) continue; // checkpoints written before the seed was recorded
         if (f?.[k] !== v) {
-          const what = k === 'units' ? 'train (its number of batch units)' : k === 'tokens' ? 'train (the hash of its token ids)' : `options.${k}`;
+          const what = k === 'units' ? 'train (its number of batch units)' : k === 'tokens' ? 'train (the hash of its token ids)' : k === 'seed' ? 'the model seed (shuffling, masking)' : `options.${k}`;
           throw new ArgumentError(`${fn}: ${what} must equal the checkpoint's ${JSON.stringify(f?.[k])}, got ${v}`);
         }
       }

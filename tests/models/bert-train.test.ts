@@ -12,7 +12,8 @@ import { noGrad } from '../../src/autograd/tape.js';
 import { Philox } from '../../src/core/rng.js';
 import { WordPiece } from '../../src/text/wordpiece.js';
 import { BertForMaskedLM, BertForSequenceClassification, BertForTokenClassification, bertConfig, bertConfigJson } from '../../src/models/bert.js';
-import { packMaskedLMExamples, type MlmExample } from '../../src/models/bert-train.js';
+import { packMaskedLMExamples, EVAL_MASKING_STREAM } from '../../src/models/bert-train.js';
+import { maskTokens } from '../../src/models/mlm-masking.js';
 
 beforeAll(async () => {
   await initForTests();
@@ -107,18 +108,44 @@ describe('masked-LM pre-training', () => {
     model.dispose();
   }, 60_000);
 
-  test('evaluate: the loss and accuracy of the model\'s own logits at the masked positions (plain JS)', () => {
+  test('evaluate: the loss and accuracy of the model\'s own logits at the masked positions (plain JS), whatever the batch size', () => {
     const model = new BertForMaskedLM(tinyConfig(tok.size), { seed: 5 });
     model.tokenizer = tok;
-    const data = held.slice(0, 3);
-    const ev = model.evaluate(data, { batchSize: 3 });
-    // redo it by hand from the full logits: mask with the same call, one sequence at a time padded to the batch
-    const again = model.evaluate(data, { batchSize: 3 });
-    expect(again).toEqual(ev); // fixed masking: repeatable
-    const other = model.evaluate(data, { batchSize: 3, seed: 9 });
-    expect(other.n === ev.n && other.loss === ev.loss).toBe(false); // another seed, other positions
-    expect(ev.accuracy).toBeGreaterThanOrEqual(0);
-    expect(ev.accuracy).toBeLessThanOrEqual(1);
+    model.eval();
+    const data = held.slice(0, 5);
+    const ev = model.evaluate(data, { batchSize: 2 });
+    // by hand: each sequence masked on its own (seed 0, the evaluation stream, counter = index × (maxPositions + 1)), full logits, log-softmax in float64
+    const V = tok.size, specialIds = [0, 1, 2, 3, 4];
+    let loss = 0, right = 0, n = 0;
+    data.forEach((e, i) => {
+      const mk = maskTokens(Int32Array.from(e.ids), { maskId: tok.idOf('[MASK]'), vocabSize: V, specialIds, padId: 0, seed: 0, stream: EVAL_MASKING_STREAM, counter: i * 65 });
+      const ids = Tensor.fromArray(mk.inputIds, [1, e.ids.length], 'int32');
+      const logits = noGrad(() => model.forward({ inputIds: ids }).toArray() as Float32Array);
+      ids.dispose();
+      mk.labels.forEach((l, t) => {
+        if (l === -100) return;
+        const row = logits.subarray(t * V, (t + 1) * V);
+        let mx = -Infinity, arg = 0;
+        row.forEach((v, j) => v > mx && ((mx = v), (arg = j)));
+        let z = 0;
+        row.forEach((v) => (z += Math.exp(v - mx)));
+        loss += Math.log(z) + mx - row[l]!;
+        if (arg === l) right++;
+        n++;
+      });
+    });
+    expect(ev.n).toBe(n);
+    expect(ev.accuracy).toBe(right / n);
+    expect(ev.loss).toBeCloseTo(loss / n, 5);
+    for (const bs of [1, 5]) {
+      const other = model.evaluate(data, { batchSize: bs });
+      expect(other.n).toBe(ev.n);
+      expect(other.accuracy).toBe(ev.accuracy);
+      expect(other.loss).toBeCloseTo(ev.loss, 5);
+    }
+    const reseeded = model.evaluate(data, { seed: 9 });
+    expect(reseeded.n === ev.n && reseeded.loss === ev.loss).toBe(false); // another seed, other positions
+    expect(() => model.evaluate(data, { seed: -1 })).toThrow(/BertForMaskedLM\.evaluate: options\.seed must be an integer in \[0, 2\^53\), got -1/);
     model.dispose();
   });
 
@@ -137,6 +164,14 @@ describe('masked-LM pre-training', () => {
     for (const k of Object.keys(wa)) expect(wb[k]!.toArray()).toEqual(wa[k]!.toArray());
     await expect(new BertForMaskedLM(tinyConfig(tok.size), { seed: 2 }).fit(train, { ...opts, masking: { maskId: tok.idOf('[MASK]'), specialIds: [0, 1, 2, 3, 4] }, batchSize: 4, resumeFrom: saved.get(mid)! }))
       .rejects.toThrow(/batchSize must equal the checkpoint's 8, got 4/);
+    const other = new BertForMaskedLM(tinyConfig(tok.size), { seed: 3 });
+    other.tokenizer = tok;
+    await expect(other.fit(train, { ...opts, resumeFrom: saved.get(mid)! })).rejects.toThrow(/the model seed \(shuffling, masking\) must equal the checkpoint's 2, got 3/);
+    const c = new BertForMaskedLM(tinyConfig(tok.size), { seed: 2 });
+    c.tokenizer = tok;
+    await expect(c.fit(train, { ...opts, masking: { probability: 0.3 }, resumeFrom: saved.get(mid)! })).rejects.toThrow(/options\.masking must equal the checkpoint's \{.*"probability":0\.15/);
+    other.dispose();
+    c.dispose();
     a.dispose();
     b.dispose();
   }, 60_000);
@@ -151,7 +186,8 @@ describe('masked-LM pre-training', () => {
     await expect(model.fit([{ ids: [2, 5, 3], tokenTypeIds: [0, 2, 0] }])).rejects.toThrow(/train\[0\]\.tokenTypeIds\[1\] must be an integer in \[0, 2\)/);
     await expect(model.fit(train, { masking: { wholeWord: true }, epochs: 1 })).resolves.toBeDefined(); // packed examples carry wordStarts
     await expect(model.fit([{ ids: [2, 5, 3] }], { masking: { wholeWord: true } })).rejects.toThrow(/train\[0\]\.wordStarts must have one entry per token \(3\)/);
-    await expect(model.fit(train, { bogus: 1 } as never)).rejects.toThrow(/options must have only the keys/);
+    await expect(model.fit(train, { bogus: 1 } as never)).rejects.toThrow(/options must have only the keys .*, masking, got 'bogus'/);
+    await expect(model.fit(train, { masking: { probability: 2 } })).rejects.toThrow(/^BertForMaskedLM\.fit: options\.masking\.probability must/);
     model.dispose();
   });
 });
@@ -191,6 +227,21 @@ describe('fine-tuning heads', () => {
     const ev = model.evaluate(data.slice(48));
     expect(ev.n).toBe(data.slice(48).reduce((n, e) => n + e.ids.length - 2, 0));
     expect(ev.accuracy).toBeGreaterThan(0.9);
+    // plain JS from the forward, one sequence at a time (no padding), labelled tokens only
+    let loss = 0, right = 0;
+    for (const e of data.slice(48)) {
+      const ids = Tensor.fromArray(Int32Array.from(e.ids), [1, e.ids.length], 'int32');
+      const l = noGrad(() => model.forward({ inputIds: ids }).toArray() as Float32Array);
+      ids.dispose();
+      e.labels.forEach((y, t) => {
+        if (y === -100) return;
+        const a = l[2 * t]!, b = l[2 * t + 1]!, mx = Math.max(a, b);
+        loss += Math.log(Math.exp(a - mx) + Math.exp(b - mx)) + mx - l[2 * t + y]!;
+        if ((b > a ? 1 : 0) === y) right++;
+      });
+    }
+    expect(ev.accuracy).toBe(right / ev.n);
+    expect(ev.loss).toBeCloseTo(loss / ev.n, 5);
     await expect(model.fit([{ ids: [2, 5, 3], labels: [-100, 0] }])).rejects.toThrow(/train\[0\]\.labels must have one entry per token \(3\), got length 2/);
     await expect(model.fit([{ ids: [2, 5, 3], labels: [-100, 4, -100] }])).rejects.toThrow(/train\[0\]\.labels\[1\] must be -100 or an integer in \[0, 2\)/);
     model.dispose();
@@ -221,7 +272,7 @@ describe('Hugging Face directory files', () => {
     ids.dispose();
     // a vocabulary larger than the model's
     expect(() => BertForMaskedLM.fromPretrained({ config: files['config.json'], weights: files['model.safetensors'], vocab: `${files['vocab.txt']}extra1\nextra2\n` }))
-      .toThrow(/the vocabulary must have at most config\.vocab_size \(9\) tokens, got 11/);
+      .toThrow(/files\.vocab must have at most config\.vocab_size \(9\) tokens, got 11/);
     // a model without tokenizer writes no vocab
     back.tokenizer = null;
     expect(back.toPretrained()['vocab.txt']).toBeUndefined();
@@ -235,6 +286,10 @@ describe('Hugging Face directory files', () => {
     expect(j.label2id).toEqual({ neg: 0, pos: 1 });
     expect(j.num_labels).toBe(2);
     expect(bertConfig(bertConfigJson(c))).toEqual(c);
+    // without label names: no id2label (Hugging Face would read 0 labels from an empty one), num_labels kept
+    const d = JSON.parse(bertConfigJson({ vocabSize: 10, hiddenSize: 8, numAttentionHeads: 2, numLabels: 5 })) as Record<string, unknown>;
+    expect(d.id2label).toBeUndefined();
+    expect(d.num_labels).toBe(5);
   });
 
   test('fine-tuning a pre-trained encoder: every encoder weight loads into the heads (strict: false leaves only the new head and pooler)', () => {

@@ -52,6 +52,11 @@ test('saveBertToDirectory → loadBertFromDirectory: weights, config and the tok
     expect(back.tokenizer!.encode('Big dogs.').ids).toEqual(m.tokenizer.encode('Big dogs.').ids);
     const sa = m.stateDict(), sb = back.stateDict();
     for (const k of Object.keys(sa)) expect(sb[k]!.toArray()).toEqual(sa[k]!.toArray());
+    // saved again without a tokenizer: the old vocabulary files go, so they are not paired with these weights
+    back.tokenizer = null;
+    await saveBertToDirectory(join(dir, 'model'), back);
+    expect(readdirSync(join(dir, 'model')).sort()).toEqual(['config.json', 'model.safetensors']);
+    expect((await loadBertFromDirectory(join(dir, 'model'), BertForMaskedLM)).tokenizer).toBeNull();
     m.dispose();
     back.dispose();
     await expect(saveBertToDirectory('', m)).rejects.toThrow(/dir must be a directory path/);
