@@ -116,7 +116,7 @@ if (o.results) {
   const hist = fit.history.map((h) => `${h.epoch}: loss ${h.loss.toFixed(3)}, valid MLM accuracy ${pct(h.validAccuracy)}`).join('; ');
   const md = `## BERT masked-LM pre-training on Brown — \`npm run bert\`
 
-\`examples/bert-brown.mjs\`, ${m.date}, Node ${m.node}, ${m.cpu}, threads ${o.threads}${resumedAt ? ' (resumed from a checkpoint: the training time adds up every process)' : ''}.
+\`examples/bert-brown.mjs\`, ${m.date}, Node ${m.node}, ${m.cpu}, threads ${resumedAt?.flags?.threads ?? o.threads}${resumedAt ? ` (resumed from a checkpoint with threads ${o.threads}: the training time adds up every process)` : ''}.
 
 | | |
 |---|---|

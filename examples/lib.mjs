@@ -137,7 +137,7 @@ export function parameterCount(model) {
  */
 export function writeResultsSection(path, name, markdown) {
   return writeMarkedSection(path, 'results', name, markdown,
-    '# Results of the examples\n\nWritten by the examples themselves (`npm run spam`, `npm run pos`, `npm run bengio`); each rewrites only its own section.\n');
+    '# Results of the examples\n\nWritten by the examples themselves (`npm run spam`, `npm run pos`, `npm run bengio`, `npm run bert`, `npm run bert:finetune`, `npm run bert:probe`); each rewrites only its own section.\n');
 }
 
 /** Machine facts for the results: CPU model, cores, Node version, date. */
