@@ -12,6 +12,7 @@ import { noGrad, tape, type Variable } from '../autograd/tape.js';
 import { maskTokens, MlmMasker, MLM_MASKING_STREAM } from './mlm-masking.js';
 import { fitModel, FIT_OPTION_KEYS, type FitModel, type FitOptions, type FitResult } from './fit.js';
 import type { Unit } from './encoder-model.js';
+import { batchSizeArg, scoreRows } from './classifier.js';
 import type { WordPiece } from '../text/wordpiece.js';
 import type { BertConfig, BertInputs } from './bert.js';
 
@@ -271,12 +272,6 @@ export async function fitMaskedLM(fn: string, model: MaskedLMTrainable, train: r
   }, train, fitOptions as FitOptions<MlmExample>);
 }
 
-function batchSizeOf(fn: string, v: unknown): number {
-  const bs = v ?? 32;
-  if (typeof bs !== 'number' || !Number.isSafeInteger(bs) || bs < 1) throw new ArgumentError(`${fn}: options.batchSize must be a positive integer, got ${String(bs)}`);
-  return bs;
-}
-
 /**
  * Eval-mode passes over `units` in batches (in order), `each` getting the batch
  * and its units; the training mode is restored after.
@@ -294,22 +289,6 @@ function evalBatches(model: BertTrainable, data: readonly BertExample[], units: 
   }
 }
 
-/** Cross-entropy and argmax of logits rows [n, C] against targets: { loss sum, correct }. */
-function scoreLogits(logits: Float32Array, C: number, targets: ArrayLike<number>): { loss: number; correct: number } {
-  let loss = 0, correct = 0;
-  for (let r = 0; r < targets.length; r++) {
-    const o = r * C;
-    let mx = -Infinity, arg = 0;
-    for (let j = 0; j < C; j++) if (logits[o + j]! > mx) (mx = logits[o + j]!), (arg = j);
-    let z = 0;
-    for (let j = 0; j < C; j++) z += Math.exp(logits[o + j]! - mx);
-    const t = targets[r]!;
-    loss += Math.log(z) + mx - logits[o + t]!;
-    if (arg === t) correct++;
-  }
-  return { loss, correct };
-}
-
 /**
  * Masked-LM loss and accuracy on `data` with a fixed masking (keyed by
  * options.seed, default 0, on a stream of its own, each sequence from a counter
@@ -318,7 +297,7 @@ function scoreLogits(logits: Float32Array, C: number, targets: ArrayLike<number>
  */
 export function evaluateMaskedLM(fn: string, model: MaskedLMTrainable, data: readonly MlmExample[], options: MlmEvaluateOptions = {}): MlmEvaluation {
   if (options === null || typeof options !== 'object') throw new ArgumentError(`${fn}: options must be an object, got ${describe(options)}`);
-  const bs = batchSizeOf(fn, options.batchSize);
+  const bs = batchSizeArg(fn, options);
   const m = maskingOf(fn, model, options.masking);
   const seed = options.seed ?? 0;
   if (typeof seed !== 'number' || !Number.isSafeInteger(seed) || seed < 0) throw new ArgumentError(`${fn}: options.seed must be an integer in [0, 2^53), got ${String(seed)}`);
@@ -349,7 +328,7 @@ export function evaluateMaskedLM(fn: string, model: MaskedLMTrainable, data: rea
     const positions = Tensor.fromArray(Int32Array.from(pos), [pos.length], 'int32');
     try {
       const logits = noGrad(() => model.forward(inputs, { positions }).toArray() as Float32Array);
-      const s = scoreLogits(logits, V, tgt);
+      const s = scoreRows(logits, V, tgt.length, (r) => tgt[r]!);
       loss += s.loss;
       correct += s.correct;
       n += pos.length;
@@ -433,8 +412,7 @@ function fitHead<E extends BertExample>(fn: string, task: HeadTask<E>, model: He
 }
 
 function evaluateHead<E extends BertExample>(fn: string, task: HeadTask<E>, model: HeadTrainable, data: readonly E[], options: { batchSize?: number }): { accuracy: number; loss: number; n: number } {
-  if (options === null || typeof options !== 'object') throw new ArgumentError(`${fn}: options must be an object, got ${describe(options)}`);
-  const bs = batchSizeOf(fn, options.batchSize);
+  const bs = batchSizeArg(fn, options);
   const c = model.config;
   const units = unitsOf(fn, 'data', data, c, task.check(fn, c.numLabels));
   if (units.length === 0) throw new ArgumentError(`${fn}: data must hold at least one example, got 0`);
@@ -444,7 +422,7 @@ function evaluateHead<E extends BertExample>(fn: string, task: HeadTask<E>, mode
     try {
       const logits = noGrad(() => model.forward(inputs).toArray() as Float32Array);
       const { rows, targets } = task.scored(data, bu, b, logits, c.numLabels);
-      const s = scoreLogits(rows, c.numLabels, targets);
+      const s = scoreRows(rows, c.numLabels, targets.length, (r) => targets[r]!);
       loss += s.loss;
       correct += s.correct;
       n += targets.length;
