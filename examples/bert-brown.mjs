@@ -10,14 +10,14 @@
 // epoch, atomically), the Hugging Face-format model in runs/bert/model/ (config.json,
 // model.safetensors, vocab.txt, tokenizer_config.json) and its section of docs/results.md.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { init, BertForMaskedLM, WordPiece, brownFileSplit, packMaskedLMExamples } from 'wasm-nlp';
+import { init, BertForMaskedLM, WordPiece, brownFileSplit, packMaskedLMExamples, sinusoidalPositions } from 'wasm-nlp';
 import { duration, fitWithCheckpoints, fromRoot, int, machine, nodeHelpers, parameterCount, parseFlags, pct, writeResultsSection } from './lib.mjs';
 
 const t0 = performance.now();
 const DEFAULTS = {
   epochs: 10, layers: 4, hidden: 256, heads: 4, ffn: 1024, seqLen: 128, vocab: 8192, minFrequency: 50, batch: 16, lr: 7e-4, warmup: 0.05,
   weightDecay: 0.01, dropout: 0.1, threads: 2, seed: 1, checkpointEvery: 100, limit: 0, dir: 'runs/bert', results: 'docs/results.md',
-  resume: false, quick: false, stopAfter: 0,
+  resume: false, quick: false, stopAfter: 0, positionInit: 'normal',
 };
 const QUICK = {
   epochs: 1, layers: 2, hidden: 64, heads: 2, ffn: 128, seqLen: 64, vocab: 1500, minFrequency: 5, batch: 16, threads: 1, checkpointEvery: 20,
@@ -25,7 +25,7 @@ const QUICK = {
 };
 const USAGE = `usage: node examples/bert-brown.mjs [--quick] [--resume] [--epochs N] [--layers N] [--hidden N] [--heads N] [--ffn N]
   [--seq-len N] [--vocab N] [--min-frequency N] [--batch N] [--lr X] [--warmup F] [--weight-decay X] [--dropout X] [--threads N]
-  [--seed N] [--checkpoint-every STEPS] [--limit FILES] [--dir runs/bert] [--results docs/results.md|''] [--stop-after EPOCHS]`;
+  [--seed N] [--position-init normal|sinusoidal] [--checkpoint-every STEPS] [--limit FILES] [--dir runs/bert] [--results docs/results.md|''] [--stop-after EPOCHS]`;
 const o = parseFlags(process.argv.slice(2), DEFAULTS, QUICK, USAGE);
 
 const { loadBrown, writeBytesAtomic, readBytes, saveBertToDirectory } = await nodeHelpers();
@@ -78,6 +78,14 @@ const config = {
 };
 const model = new BertForMaskedLM(config, { seed: o.seed });
 model.tokenizer = tok;
+if (o.positionInit === 'sinusoidal') {
+  // learned position embeddings started from the sinusoids of Vaswani et al., scaled to the std of BERT's init (sin/cos have std 1/√2)
+  const pe = sinusoidalPositions(o.seqLen, o.hidden);
+  const w = model.namedParameters().find(([n]) => n.endsWith('position_embeddings.weight'))[1].value.view();
+  const s = (pe.toArray());
+  for (let i = 0; i < w.length; i++) w[i] = s[i] * 0.02 * Math.SQRT2;
+  pe.dispose();
+} else if (o.positionInit !== 'normal') (console.error(`--position-init must be normal or sinusoidal, got ${o.positionInit}\n${USAGE}`), process.exit(2));
 const params = parameterCount(model);
 console.log(`BertForMaskedLM: ${o.layers} layers, hidden ${o.hidden}, ${o.heads} heads, FFN ${o.ffn}, seq ${o.seqLen}, vocab ${int(tok.size)}, ` +
   `${int(params)} parameters; ${o.epochs} epochs, batch ${o.batch}, AdamW lr ${o.lr} (warm-up ${o.warmup}, linear decay), weight decay ${o.weightDecay}, ` +

@@ -16,12 +16,12 @@ import { duration, fromRoot, int, machine, nodeHelpers, parseFlags, pct, progres
 
 const DEFAULTS = {
   task: 'both', model: 'runs/bert/model', seeds: '1,2,3', lrs: '2e-4,5e-4,1e-3', validLimit: 2000, trainSize: 1000, genreLen: 64, genreEpochs: 6, posEpochs: 8, batch: 16,
-  warmup: 0.1, threads: 1, testLimit: 0, dir: 'runs/bert-finetune', results: 'docs/results.md', quick: false,
+  warmup: 0.1, dropout: 0.1, threads: 1, testLimit: 0, dir: 'runs/bert-finetune', results: 'docs/results.md', quick: false,
 };
 const QUICK = { seeds: '1', lrs: '5e-4', validLimit: 64, trainSize: 64, genreEpochs: 1, posEpochs: 1, testLimit: 64, dir: 'runs/bert-finetune-quick', results: '' };
 const USAGE = `usage: node examples/bert-finetune.mjs [--quick] [--task genre|pos|both] [--model runs/bert/model] [--seeds 1,2,3]
   [--lrs 2e-4,5e-4,1e-3] [--valid-limit N]
-  [--train-size N] [--genre-len N] [--genre-epochs N] [--pos-epochs N] [--batch N] [--warmup F] [--threads N]
+  [--train-size N] [--genre-len N] [--genre-epochs N] [--pos-epochs N] [--batch N] [--warmup F] [--dropout X] [--threads N]
   [--test-limit N] [--dir runs/bert-finetune] [--results docs/results.md|'']`;
 const o = parseFlags(process.argv.slice(2), DEFAULTS, QUICK, USAGE);
 const tasks = o.task === 'both' ? ['genre', 'pos'] : [o.task];
@@ -35,7 +35,8 @@ const modelDir = fromRoot(o.model);
 if (!existsSync(`${modelDir}/model.safetensors`)) (console.error(`no pre-trained model in ${modelDir}: run \`npm run bert\` first`), process.exit(2));
 const files = await readBertFiles(modelDir);
 const pretrained = decodeSafetensors(files.weights).tensors;
-const baseConfig = JSON.parse(files.config);
+// fine-tuning dropout is --dropout (BERT's 0.1), whatever the pre-training used
+const baseConfig = { ...JSON.parse(files.config), hidden_dropout_prob: o.dropout, attention_probs_dropout_prob: o.dropout, classifier_dropout: o.dropout };
 // the tokenizer of the pre-trained model
 const tok = WordPiece.fromVocabTxt(files.vocab, { lowercase: files.lowercase ?? true });
 const maxLen = baseConfig.max_position_embeddings;
@@ -82,19 +83,34 @@ function posData() {
 }
 
 const resultsPath = (task) => `${outDir}/${task}.json`;
-// what a finished run depends on besides (init, seed, lr): runs recorded under another key are not reused
-let h = 0x811c9dc5;
-for (let i = 0; i < files.weights.length; i += 4099) h = Math.imul(h ^ files.weights[i], 0x01000193) >>> 0;
+// What a finished run depends on besides (init, seed, lr): the settings, the architecture and the vocabulary (config.json,
+// vocab.txt) for every run, and the pre-trained weights for the pre-trained runs only — so a new pre-training of the same
+// architecture reuses the from-scratch runs (which never read the weights) and reruns the pre-trained ones.
+const fnv = (bytes) => {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i], 0x01000193) >>> 0;
+  return `${bytes.length}:${h.toString(16)}`;
+};
+const utf8 = (s) => new TextEncoder().encode(s);
+const { architectures: _a, ...configNoMeta } = baseConfig;
+const archHash = fnv(utf8(JSON.stringify(configNoMeta) + '\n' + files.vocab));
+const weightsHash = fnv(files.weights);
 const runKey = (task) => JSON.stringify({
-  task, model: `${files.weights.length}:${h.toString(16)}`, trainSize: o.trainSize, epochs: task === 'genre' ? o.genreEpochs : o.posEpochs,
-  genreLen: task === 'genre' ? o.genreLen : undefined, batch: o.batch, warmup: o.warmup, validLimit: o.validLimit, testLimit: o.testLimit,
+  task, arch: archHash, trainSize: o.trainSize, epochs: task === 'genre' ? o.genreEpochs : o.posEpochs,
+  genreLen: task === 'genre' ? o.genreLen : undefined, batch: o.batch, warmup: o.warmup, dropout: o.dropout, validLimit: o.validLimit, testLimit: o.testLimit,
 });
-const load = (task) => {
+const load = (task, quiet = false) => {
   if (!existsSync(resultsPath(task))) return { key: runKey(task), runs: [] };
   const rec = JSON.parse(readFileSync(resultsPath(task), 'utf8'));
   if (rec.key !== runKey(task)) {
-    console.error(`${resultsPath(task)} holds runs of other settings or another model (${rec.key}); move it away or pass another --dir`);
+    console.error(`${resultsPath(task)} holds runs of other settings or another architecture/vocabulary (${rec.key}); move it away or pass another --dir`);
     process.exit(2);
+  }
+  const stale = rec.runs.filter((r) => r.init === 'pretrained' && r.model !== weightsHash);
+  if (stale.length > 0) {
+    if (!quiet) console.log(`  ${task}: ${stale.length} pre-trained run(s) of other weights set aside (from-scratch runs kept)`);
+    rec.runs = rec.runs.filter((r) => !stale.includes(r));
+    if (rec.chosen) delete rec.chosen.pretrained;
   }
   return rec;
 };
@@ -128,7 +144,7 @@ for (const task of tasks) {
     const va = model.evaluate(data.valid, { batchSize: 64 });
     const ev = model.evaluate(data.test, { batchSize: 64 });
     const seconds = (performance.now() - t) / 1e3;
-    const run = { init, seed, lr, valid: va.accuracy, test: ev.accuracy, testLoss: ev.loss, n: ev.n, history: fit.history, seconds };
+    const run = { init, seed, lr, ...(init === 'pretrained' ? { model: weightsHash } : {}), valid: va.accuracy, test: ev.accuracy, testLoss: ev.loss, n: ev.n, history: fit.history, seconds };
     console.log(`  ${init} seed ${seed} lr ${lr}: valid ${pct(va.accuracy)}, test ${pct(ev.accuracy)} (loss ${ev.loss.toFixed(3)}, n ${int(ev.n)}), ` +
       `train loss ${fit.trainLoss.toFixed(3)}, ${duration(seconds)}`);
     rec.runs.push(run);
@@ -156,7 +172,7 @@ const stats = (xs) => {
 const rows = [];
 for (const task of ['genre', 'pos']) {
   if (!existsSync(resultsPath(task))) continue;
-  const rec = load(task);
+  const rec = load(task, true);
   const by = (init) => rec.runs.filter((r) => r.init === init && r.lr === rec.chosen?.[init] && seeds.includes(r.seed)).map((r) => r.test);
   const s = by('scratch'), p = by('pretrained');
   if (s.length === 0 || p.length === 0) continue;
@@ -182,7 +198,7 @@ pre-training does not train) initialised from the seed. Test accuracy on the tes
 |---|---|---:|---|---:|---:|---:|---:|---|
 ${rows.map((r) => `| ${name[r.task]} | ${int(r.meta.train)} ${r.meta.unit} of ${int(r.meta.pool)}${r.task === 'genre' ? ` (≤ ${r.meta.genreLen} tokens, ${r.meta.labels} genres)` : ` (${r.meta.labels} tags)`} | ${r.meta.epochs} | ${r.chosen.scratch} / ${r.chosen.pretrained} | ${pct(r.a.mean)} (${pct(r.a.min)}–${pct(r.a.max)}) | **${pct(r.b.mean)}** (${pct(r.b.min)}–${pct(r.b.max)}) | ${(100 * r.gain).toFixed(2)} | ${(100 * r.spread).toFixed(2)} | ${r.gain > r.spread ? 'yes' : 'no'}${r.separated ? ' (every pre-trained run above every scratch run)' : ''} |`).join('\n')}
 
-Fine-tuning: AdamW, warm-up ${o.warmup} then linear decay, weight decay 0.01, batch ${o.batch}, dropout as pre-trained (${baseConfig.hidden_dropout_prob}); each run's last epoch is tested.
+Fine-tuning: AdamW, warm-up ${o.warmup} then linear decay, weight decay 0.01, batch ${o.batch}, dropout ${o.dropout} (hidden, attention and classifier); each run's last epoch is tested.
 Spread = the larger of the two min–max ranges. Per-run figures (train loss per epoch, times) in \`runs/bert-finetune/*.json\`.`;
   console.log(`results: ${writeResultsSection(fromRoot(o.results), 'bert-finetune', md)}`);
 }

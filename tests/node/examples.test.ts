@@ -3,7 +3,7 @@
 // writes its checkpoint and its results section, and --resume continues a run
 // stopped after an epoch to the same end as a run that never stopped.
 // Needs `npm run build` first (the examples import the dist/ bundle and build/ts).
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -91,5 +91,16 @@ describe('examples, --quick', () => {
     const g = await run('bert-finetune', ['--model', join(whole, 'model'), '--dir', join(dir, 'ft'), '--results', '', '--seeds', '1,2']);
     expectOk(g);
     expect(g.stdout.match(/done already/g)).toHaveLength(8);
-  }, 120_000);
+    // other pre-trained weights of the same architecture and vocabulary: the from-scratch runs are reused, the pre-trained ones rerun
+    const other = join(dir, 'bert-other');
+    cpSync(join(whole, 'model'), other, { recursive: true });
+    const st = readFileSync(join(other, 'model.safetensors'));
+    st[st.length - 1] ^= 1;
+    writeFileSync(join(other, 'model.safetensors'), st);
+    const h = await run('bert-finetune', ['--model', other, '--dir', join(dir, 'ft'), '--results', '', '--seeds', '1,2']);
+    expectOk(h);
+    expect(h.stdout).toMatch(/genre: 2 pre-trained run\(s\) of other weights set aside/);
+    expect(h.stdout.match(/^ {2}scratch seed \d lr [\d.e-]+: done already/gm)).toHaveLength(4);
+    expect(h.stdout.match(/^ {2}pretrained seed \d lr [\d.e-]+: valid/gm)).toHaveLength(4);
+  }, 180_000);
 });
