@@ -4,8 +4,9 @@
 //   npm run bert                               (builds, then the full configuration, ~40 min on 2 threads)
 // The defaults (2 layers, initializer_range 0.05, batch 16, lr 7e-4, 8 epochs) come from probes: one pass over the train
 // files with batch 16 beat 32, lr 2.5e-4 learned slower and 1.5e-3 collapsed to the unigram; on a language where only
-// positions tell the masked token, a post-norm BERT with BERT's initializer_range 0.02, or with 4 layers, stays on the
-// plateau where PyTorch stays too (tests/models/bert-train.test.ts, scripts/bert-plateau.py; docs/bert.md, docs/results.md "bert").
+// positions tell the masked token, a post-norm BERT with BERT's initializer_range 0.02 (as PyTorch's, scripts/bert-plateau.py)
+// or with 4 layers stays on the plateau that 2 layers with 0.05–0.1 leave (tests/models/bert-train.test.ts; docs/bert.md,
+// docs/results.md "bert").
 //   node examples/bert-brown.mjs --quick       (a smoke run of a few seconds)
 //   node examples/bert-brown.mjs --resume      (continue from the last checkpoint)
 // Writes runs/bert/vocab.txt, runs/bert/checkpoint.bin (every --checkpoint-every steps and every

@@ -108,7 +108,7 @@ const load = (task, quiet = false) => {
   }
   const stale = rec.runs.filter((r) => r.init === 'pretrained' && r.model !== weightsHash);
   if (stale.length > 0) {
-    if (!quiet) console.log(`  ${task}: ${stale.length} pre-trained run(s) of other weights set aside (from-scratch runs kept)`);
+    if (!quiet) console.log(`  ${task}: ${stale.length} pre-trained run(s) of other weights dropped (from-scratch runs kept)`);
     rec.runs = rec.runs.filter((r) => !stale.includes(r));
     if (rec.chosen) delete rec.chosen.pretrained;
   }

@@ -99,7 +99,7 @@ describe('examples, --quick', () => {
     writeFileSync(join(other, 'model.safetensors'), st);
     const h = await run('bert-finetune', ['--model', other, '--dir', join(dir, 'ft'), '--results', '', '--seeds', '1,2']);
     expectOk(h);
-    expect(h.stdout).toMatch(/genre: 2 pre-trained run\(s\) of other weights set aside/);
+    expect(h.stdout).toMatch(/genre: 2 pre-trained run\(s\) of other weights dropped \(from-scratch runs kept\)/);
     expect(h.stdout.match(/^ {2}scratch seed \d lr [\d.e-]+: done already/gm)).toHaveLength(4);
     expect(h.stdout.match(/^ {2}pretrained seed \d lr [\d.e-]+: valid/gm)).toHaveLength(4);
   }, 180_000);
