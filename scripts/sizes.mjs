@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './lib/runtimes.mjs';
-import { bundleBrowserApp, bundleWorker, packAndInstall, sizeRows, sizesTable } from './parity/package-smoke.mjs';
+import { buildViteApp, bundleBrowserApp, bundleWorker, packAndInstall, sizeRows, sizesTable } from './parity/package-smoke.mjs';
 
 const START = '<!-- sizes:start -->';
 const END = '<!-- sizes:end -->';
@@ -25,12 +25,13 @@ async function main() {
     const pkg = await packAndInstall(dir);
     const app = await bundleBrowserApp(pkg.project);
     const worker = await bundleWorker(pkg.project);
-    const rows = sizeRows({ pkgDir: pkg.pkgDir, browserApp: app.file, worker: worker.file, tarball: pkg.size, unpacked: pkg.unpackedSize });
+    const vite = await buildViteApp(pkg.project);
+    const rows = sizeRows({ pkgDir: pkg.pkgDir, browserApp: app.file, worker: worker.file, viteApp: vite.file, tarball: pkg.size, unpacked: pkg.unpackedSize });
     const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
     const table = [
       sizesTable(rows),
       '',
-      `¹ scripts/parity/smoke/: init, matmul, FastTextClassifier and TextClassifier (rollup 4 + node-resolve, not minified). ` +
+      `¹ scripts/parity/smoke/: init, matmul, FastTextClassifier and TextClassifier (rollup 4 + node-resolve, not minified; Vite 8 with its defaults, minified). ` +
         `Tarball row: raw = unpacked contents (${pkg.files.length} files). wasm-nlp ${version}, measured by \`npm run sizes\`.`,
     ].join('\n');
     console.log(table);

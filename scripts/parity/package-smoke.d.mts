@@ -17,6 +17,7 @@ export interface Bundle {
 export declare function packAndInstall(dir: string): Promise<Installed>;
 export declare function bundleBrowserApp(project: string): Promise<Bundle>;
 export declare function bundleWorker(project: string): Promise<Bundle & { readonly config: string }>;
+export declare function buildViteApp(project: string): Promise<Bundle & { readonly wasm: string | undefined }>;
 
 export declare const BUDGET: Readonly<{
   wasmRaw: number;
@@ -34,5 +35,5 @@ export interface SizeRow {
   gzip: number;
   budget: string;
 }
-export declare function sizeRows(o: { pkgDir: string; browserApp?: string; worker?: string; tarball?: number; unpacked?: number }): SizeRow[];
+export declare function sizeRows(o: { pkgDir: string; browserApp?: string; worker?: string; viteApp?: string; tarball?: number; unpacked?: number }): SizeRow[];
 export declare function sizesTable(rows: SizeRow[]): string;

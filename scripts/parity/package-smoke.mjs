@@ -32,6 +32,9 @@ export async function packAndInstall(dir) {
   for (const f of ['esm.mjs', 'cjs.cjs', 'browser-app.mjs', 'index.html', 'worker.mjs', 'config.capnp', 'types.mts', 'tsconfig.json']) {
     copyFileSync(join(SMOKE, f), join(project, f));
   }
+  mkdirSync(join(project, 'vite'));
+  copyFileSync(join(SMOKE, 'vite-main.mjs'), join(project, 'vite/vite-main.mjs'));
+  copyFileSync(join(SMOKE, 'vite-index.html'), join(project, 'vite/index.html'));
   copyFileSync(TASK, join(project, 'task.mjs'));
   return {
     tarball,
@@ -94,6 +97,28 @@ export async function bundleWorker(project) {
   return { ...r, dir: out, config: join(out, 'config.capnp') };
 }
 
+/**
+ * Build `project`/vite/ (vite-main.mjs: the .wasm imported as 'wasm-nlp/wasm-nlp.wasm?url')
+ * with Vite's defaults (minified, 'browser' condition) into `project`/vite-dist.
+ * Vite comes with vitest (a dev dependency here).
+ */
+export async function buildViteApp(project) {
+  const { build } = await import('vite');
+  const out = join(project, 'vite-dist');
+  const warnings = [];
+  const result = await build({
+    root: join(project, 'vite'),
+    configFile: false,
+    logLevel: 'silent',
+    customLogger: undefined,
+    build: { outDir: out, emptyOutDir: true, target: 'es2022', rollupOptions: { onwarn: (w) => warnings.push(`${w.code}: ${w.message}`) } },
+  });
+  const output = (Array.isArray(result) ? result[0] : result).output;
+  const chunk = output.find((o) => o.type === 'chunk' && o.isEntry);
+  const wasm = output.find((o) => o.fileName.endsWith('.wasm'));
+  return { file: join(out, chunk.fileName), bytes: chunk.code.length, wasm: wasm?.fileName, warnings, dir: out };
+}
+
 const KB = 1024;
 
 /**
@@ -121,7 +146,7 @@ export function gzipSize(file) {
  * install at `pkgDir`), the rollup app and worker bundles if given, and the
  * tarball (`tarball` = its bytes, already gzip; `unpacked` = its contents).
  */
-export function sizeRows({ pkgDir, browserApp, worker, tarball, unpacked }) {
+export function sizeRows({ pkgDir, browserApp, worker, viteApp, tarball, unpacked }) {
   const rows = [];
   const add = (label, file, budget) => {
     const raw = statSync(file).size;
@@ -135,6 +160,7 @@ export function sizeRows({ pkgDir, browserApp, worker, tarball, unpacked }) {
   }
   add('dist/wasm-nlp.cli.js', join(pkgDir, 'dist/wasm-nlp.cli.js'), '');
   if (browserApp) add('rollup browser app (tree-shaken)¹', browserApp, `< ${BUDGET.browserAppRaw / KB} KB raw, < ${BUDGET.browserAppGzip / KB} KB gzip`);
+  if (viteApp) add('Vite browser app (minified)¹', viteApp, '');
   if (worker) add('rollup workerd worker (tree-shaken)¹', worker, '');
   if (tarball !== undefined) rows.push({ label: 'npm tarball (wasm-nlp-x.y.z.tgz)', raw: unpacked, gzip: tarball, budget: `< ${BUDGET.tarball / KB} KB` });
   return rows;

@@ -1,6 +1,6 @@
 // The package as users get it: `npm pack`, the tarball installed offline in a
 // fresh project, then used from Node ESM, CommonJS, TypeScript, the CLI, a
-// rollup browser bundle in Chromium and a rollup worker bundle in workerd. All
+// rollup and a Vite browser bundle in Chromium and a rollup worker bundle in workerd. All
 // run the parity task (scripts/parity/task.js: init, a matmul, a seeded
 // fastText classifier trained and queried, a Transformer) and must agree
 // digest for digest. Plus the tarball's file list and the size budget
@@ -11,10 +11,11 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ROOT, type NodeRun, runNode } from '../helpers/node-process.js';
 import { launchChromium, serveStatic, startWorkerd } from '../../scripts/lib/runtimes.mjs';
-import { BUDGET, bundleBrowserApp, bundleWorker, gzipSize, packAndInstall, type Bundle, type Installed } from '../../scripts/parity/package-smoke.mjs';
+import { BUDGET, buildViteApp, bundleBrowserApp, bundleWorker, gzipSize, packAndInstall, type Bundle, type Installed } from '../../scripts/parity/package-smoke.mjs';
 
 interface TaskResult {
   matmul: number[];
@@ -34,6 +35,7 @@ const NODE_IMPORT = /\bimport\s*\(\s*['"`]node:|\bfrom\s*['"]node:/;
 const dir = mkdtempSync(join(tmpdir(), 'wasm-nlp-pack-'));
 let pkg: Installed;
 let esm: TaskResult;
+let app: Bundle;
 
 beforeAll(async () => {
   pkg = await packAndInstall(dir);
@@ -130,9 +132,37 @@ describe('Node', () => {
   });
 });
 
-describe('browser: a rollup bundle of the installed package in Chromium', () => {
-  let app: Bundle;
-  test('bundles with the browser condition, without node: imports or warnings', async () => {
+describe('browser: bundles of the installed package in Chromium', () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await launchChromium();
+  }, 30_000);
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  /** Serve `dir`, open it, wait for window.__result; the result and the .wasm paths the page fetched. */
+  async function runPage(dir: string): Promise<{ r: TaskResult & Record<string, unknown>; wasm: string[]; text: string | null }> {
+    const server = await serveStatic({ mounts: { '/': dir } });
+    const page = await browser.newPage();
+    try {
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(String(e)));
+      const wasm: string[] = [];
+      page.on('request', (q) => q.url().endsWith('.wasm') && wasm.push(new URL(q.url()).pathname));
+      await page.goto(server.url);
+      const handle = await page.waitForFunction(() => (window as unknown as { __result?: unknown }).__result, undefined, { timeout: 30_000 });
+      const r = (await handle.jsonValue()) as TaskResult & Record<string, unknown>;
+      expect(r.error, errors.join('\n')).toBeUndefined();
+      expect(errors).toEqual([]);
+      return { r, wasm, text: await page.textContent('#out') };
+    } finally {
+      await page.close();
+      await server.close();
+    }
+  }
+
+  test('rollup (browser condition): one file without node: imports or warnings, within the budget', async () => {
     app = await bundleBrowserApp(pkg.project);
     expect(app.warnings).toEqual([]);
     const src = readFileSync(app.file, 'utf8');
@@ -144,30 +174,26 @@ describe('browser: a rollup bundle of the installed package in Chromium', () => 
     expect(gzipSize(app.file)).toBeLessThan(BUDGET.browserAppGzip);
   });
 
-  test('the page loads the .wasm with init({ url }) and computes the same digest as Node', async () => {
-    const server = await serveStatic({ mounts: { '/': app.dir } });
-    const browser = await launchChromium();
-    try {
-      const page = await browser.newPage();
-      const errors: string[] = [];
-      page.on('pageerror', (e) => errors.push(String(e)));
-      const wasmRequests: string[] = [];
-      page.on('request', (q) => q.url().endsWith('.wasm') && wasmRequests.push(new URL(q.url()).pathname));
-      await page.goto(server.url);
-      const handle = await page.waitForFunction(() => (window as unknown as { __result?: unknown }).__result, undefined, { timeout: 30_000 });
-      const r = (await handle.jsonValue()) as TaskResult & { crossOriginIsolated: boolean };
-      expect(r.error, errors.join('\n')).toBeUndefined();
-      expect(errors).toEqual([]);
-      expect(wasmRequests).toEqual(['/wasm-nlp.wasm']);
-      expect(r.info).toMatchObject({ build: 'release', threads: 1 });
-      expect(r.matmul).toEqual(esm.matmul);
-      expect(r.fasttextPredict).toBe(esm.fasttextPredict);
-      expect(r.digest).toBe(esm.digest);
-      expect(await page.textContent('#out')).toBe(`${esm.fasttextPredict}\n${esm.digest}`);
-    } finally {
-      await browser.close();
-      await server.close();
-    }
+  test('rollup: the page loads the copied .wasm with init({ url }) and computes the same digest as Node', async () => {
+    const { r, wasm, text } = await runPage(app.dir);
+    expect(wasm).toEqual(['/wasm-nlp.wasm']);
+    expect(r.info).toMatchObject({ build: 'release', threads: 1 });
+    expect(r.crossOriginIsolated).toBe(true);
+    expect(r.matmul).toEqual(esm.matmul);
+    expect(r.fasttextPredict).toBe(esm.fasttextPredict);
+    expect(r.digest).toBe(esm.digest);
+    expect(text).toBe(`${esm.fasttextPredict}\n${esm.digest}`);
+  });
+
+  test("Vite (defaults): 'wasm-nlp/wasm-nlp.wasm?url' becomes a hashed asset; the page computes the same digest", async () => {
+    const vite = await buildViteApp(pkg.project);
+    expect(vite.warnings).toEqual([]);
+    expect(vite.wasm).toMatch(/^assets\/wasm-nlp-[\w-]+\.wasm$/);
+    expect(readFileSync(join(vite.dir, vite.wasm!))).toEqual(readFileSync(join(pkg.pkgDir, 'dist/wasm-nlp.wasm')));
+    const { r, wasm } = await runPage(vite.dir);
+    expect(wasm).toEqual([`/${vite.wasm}`]);
+    expect(r.wasmUrl).toBe(`/${vite.wasm}`);
+    expect(r.digest).toBe(esm.digest);
   });
 });
 
