@@ -67,7 +67,7 @@ async function rollupBuild(input, outFile, conditions, extra = {}) {
 
 /**
  * Bundle `project`/browser-app.mjs with rollup ('browser' condition) into
- * `project`/web/app.js, with index.html and node_modules/wasm-nlp/dist/wasm-nlp.wasm
+ * `project`/web/app.js, with index.html and node_modules/wasm-nlp/dist/wasm-nlp{,-mt}.wasm
  * copied next to it (the app passes `new URL('./wasm-nlp.wasm', import.meta.url)`).
  */
 export async function bundleBrowserApp(project) {
@@ -75,7 +75,7 @@ export async function bundleBrowserApp(project) {
   mkdirSync(out, { recursive: true });
   const r = await rollupBuild(join(project, 'browser-app.mjs'), join(out, 'app.js'), ['browser']);
   copyFileSync(join(project, 'index.html'), join(out, 'index.html'));
-  copyFileSync(join(project, 'node_modules/wasm-nlp/dist/wasm-nlp.wasm'), join(out, 'wasm-nlp.wasm'));
+  for (const f of ['wasm-nlp.wasm', 'wasm-nlp-mt.wasm']) copyFileSync(join(project, 'node_modules/wasm-nlp/dist', f), join(out, f));
   return { ...r, dir: out };
 }
 

@@ -142,7 +142,7 @@ describe('browser: bundles of the installed package in Chromium', () => {
   });
 
   /** Serve `dir`, open it, wait for window.__result; the result and the .wasm paths the page fetched. */
-  async function runPage(dir: string): Promise<{ r: TaskResult & Record<string, unknown>; wasm: string[]; text: string | null }> {
+  async function runPage(dir: string, query = ''): Promise<{ r: TaskResult & Record<string, unknown>; wasm: string[]; text: string | null }> {
     const server = await serveStatic({ mounts: { '/': dir } });
     const page = await browser.newPage();
     try {
@@ -150,7 +150,7 @@ describe('browser: bundles of the installed package in Chromium', () => {
       page.on('pageerror', (e) => errors.push(String(e)));
       const wasm: string[] = [];
       page.on('request', (q) => q.url().endsWith('.wasm') && wasm.push(new URL(q.url()).pathname));
-      await page.goto(server.url);
+      await page.goto(`${server.url}${query}`);
       const handle = await page.waitForFunction(() => (window as unknown as { __result?: unknown }).__result, undefined, { timeout: 30_000 });
       const r = (await handle.jsonValue()) as TaskResult & Record<string, unknown>;
       expect(r.error, errors.join('\n')).toBeUndefined();
@@ -183,6 +183,13 @@ describe('browser: bundles of the installed package in Chromium', () => {
     expect(r.fasttextPredict).toBe(esm.fasttextPredict);
     expect(r.digest).toBe(esm.digest);
     expect(text).toBe(`${esm.fasttextPredict}\n${esm.digest}`);
+  });
+
+  test('rollup: init({ url, threads: 2 }) with the copied wasm-nlp-mt.wasm starts Web Workers and gives the same digest', async () => {
+    const { r, wasm } = await runPage(app.dir, '?threads=2');
+    expect(wasm).toEqual(['/wasm-nlp-mt.wasm']);
+    expect(r.info).toMatchObject({ build: 'mt', threads: 2, sharedMemory: true });
+    expect(r.digest).toBe(esm.digest);
   });
 
   test("Vite (defaults): 'wasm-nlp/wasm-nlp.wasm?url' becomes a hashed asset; the page computes the same digest", async () => {
