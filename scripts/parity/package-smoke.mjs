@@ -162,7 +162,7 @@ export function sizeRows({ pkgDir, browserApp, worker, viteApp, tarball, unpacke
   if (browserApp) add('rollup browser app (tree-shaken)¹', browserApp, `< ${BUDGET.browserAppRaw / KB} KB raw, < ${BUDGET.browserAppGzip / KB} KB gzip`);
   if (viteApp) add('Vite browser app (minified)¹', viteApp, '');
   if (worker) add('rollup workerd worker (tree-shaken)¹', worker, '');
-  if (tarball !== undefined) rows.push({ label: 'npm tarball (wasm-nlp-x.y.z.tgz)', raw: unpacked, gzip: tarball, budget: `< ${BUDGET.tarball / KB} KB` });
+  if (tarball !== undefined) rows.push({ label: 'npm tarball (npm pack)', raw: unpacked, gzip: tarball, budget: `< ${BUDGET.tarball / KB} KB` });
   return rows;
 }
 
