@@ -7,7 +7,7 @@
 // (docs/bundlers.md). tests/node/package.test.ts checks dist/ itself.
 // Needs `npm run build` first.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -77,8 +77,9 @@ describe('the tarball', () => {
   });
 
   test('installs offline into a fresh project with no other package', () => {
-    const lock = JSON.parse(readFileSync(join(pkg.project, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
-    expect(Object.keys(lock.dependencies)).toEqual(['wasm-nlp']);
+    const project = JSON.parse(readFileSync(join(pkg.project, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    expect(Object.keys(project.dependencies)).toEqual(['wasm-nlp']);
+    expect(readdirSync(join(pkg.project, 'node_modules')).filter((f) => !f.startsWith('.'))).toEqual(['wasm-nlp']);
     const installed = JSON.parse(readFileSync(join(pkg.pkgDir, 'package.json'), 'utf8')) as { dependencies?: object; version: string };
     expect(installed.dependencies ?? {}).toEqual({});
     expect(pkg.installLog).toMatch(/added 1 package/);
