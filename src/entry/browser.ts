@@ -2,6 +2,7 @@
 import { setPlatform } from '../core/platform.js';
 import { browserPlatform } from '../platform/browser.js';
 
-setPlatform(browserPlatform(new URL('./', import.meta.url)));
+// The comment stops Vite from trying to resolve the directory URL at build time.
+setPlatform(browserPlatform(new URL(/* @vite-ignore */ './', import.meta.url)));
 
 export * from '../index.js';
