@@ -35,8 +35,8 @@ async function library() {
   if (!existsSync(lib) || !existsSync(loaders)) {
     throw new Error(`examples/edge: ${existsSync(lib) ? loaders : lib} is missing; run \`npm run build\` first`);
   }
-  const wasmNlp = await import(pathToFileURL(lib).href);
-  const { loadSpam, loadBrown } = await import(pathToFileURL(loaders).href);
+  const wasmNlp = await import(/* @vite-ignore */ pathToFileURL(lib).href);
+  const { loadSpam, loadBrown } = await import(/* @vite-ignore */ pathToFileURL(loaders).href);
   return { ...wasmNlp, loadSpam, loadBrown };
 }
 
