@@ -2,7 +2,7 @@
 // Workers-sized models, bundle the worker with rollup, serve it with the workerd
 // binary on 127.0.0.1, and check answers, errors, size and Wasm memory.
 // Needs `npm run build` (dist/ and build/ts); about 20-40 s, most of it training.
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -21,6 +21,8 @@ const dir = mkdtempSync(join(tmpdir(), 'wasm-nlp-edge-'));
 const build = join(dir, 'build');
 const BUNDLE_FILES = ['worker.js', 'wasm-nlp.wasm', 'spam.bin', 'vectors.bin', 'meta.json'];
 const MB = 1e6;
+/** V8 heap cap of the workerd under test, MB (the burst below needs under 16). */
+const JS_HEAP_MB = 32;
 
 let wd: Workerd | undefined;
 let meta: EdgeModelsMeta;
@@ -32,10 +34,14 @@ beforeAll(async () => {
   const t0 = performance.now();
   meta = await trainEdgeModels({ outDir: build, log: (line) => console.log(`[edge] ${line}`) });
   await bundleWorker(build);
-  // config.capnp embeds build/*, relative to itself: the same file, next to the temporary build/
-  copyFileSync(new URL('config.capnp', EXAMPLE), join(dir, 'config.capnp'));
+  // config.capnp embeds build/*, relative to itself: the same file next to the temporary build/, plus
+  // one V8 flag capping the JavaScript heap at JS_HEAP_MB, so the whole file also checks that the
+  // isolate's JS side stays small (past the cap, workerd aborts: "Reached heap limit").
+  const config = readFileSync(new URL('config.capnp', EXAMPLE), 'utf8');
+  expect(config).toContain('services = [');
+  writeFileSync(join(dir, 'config.capnp'), config.replace('services = [', `v8Flags = ["--max-heap-size=${JS_HEAP_MB}"],\n  services = [`));
   wd = await startWorkerd(join(dir, 'config.capnp'));
-  console.log(`[edge] trained, bundled and started workerd (pid ${wd.pid}) in ${((performance.now() - t0) / 1e3).toFixed(1)} s`);
+  console.log(`[edge] trained, bundled and started workerd (pid ${wd.pid}, V8 heap capped at ${JS_HEAP_MB} MB) in ${((performance.now() - t0) / 1e3).toFixed(1)} s`);
 
   // The held-out e-mails (the canonical test split, never trained on) and the Node-side references.
   await initForTests();
@@ -233,7 +239,8 @@ describe('edge example in workerd', () => {
     }
     const after = (await call('/health')).body.wasm;
     console.log(`[edge] Wasm memory: ${(before.memoryBytes / MB).toFixed(1)} MB before the burst, ${(after.memoryBytes / MB).toFixed(1)} MB after ` +
-      `(a Wasm memory never shrinks: this is the peak); allocator peak ${(after.peakBytesInUse / MB).toFixed(2)} MB, in use ${(after.bytesInUse / MB).toFixed(2)} MB`);
+      `(a Wasm memory never shrinks: this is the peak); allocator peak ${(after.peakBytesInUse / MB).toFixed(2)} MB, in use ${(after.bytesInUse / MB).toFixed(2)} MB; ` +
+      `JS heap within the ${JS_HEAP_MB} MB cap (workerd still answering)`);
     expect(after.memoryBytes).toBeLessThan(100 * MB);
     // For scale, the whole workerd process (runtime, V8 heaps, the isolate): its peak resident set, from Linux.
     let hwm: string | undefined;
