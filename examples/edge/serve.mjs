@@ -24,7 +24,7 @@ console.log(`workerd (pid ${child.pid}) serving examples/edge on ${url}  (Ctrl-C
 
   curl -s ${url}/health
   curl -s -X POST ${url}/classify -H 'content-type: application/json' -d '{"text": "Congratulations! You won a FREE cruise, click here to claim $1000"}'
-  curl -s -X POST ${url}/classify -H 'content-type: application/json' -d '{"texts": ["Are we still on for lunch tomorrow?", "Lowest mortgage rates, apply now!!!"]}'
+  curl -s -X POST ${url}/classify -H 'content-type: application/json' -d '{"texts": ["Meeting moved to 3pm, see the agenda attached", "Lowest mortgage rates, apply now!!!"]}'
   curl -s '${url}/neighbors?word=money&k=5'
 `);
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill('SIGTERM'));
