@@ -55,15 +55,14 @@ function describe(v) {
 
 // ---- the models, loaded once per isolate on the first request that needs them
 let loading;
-let models;
 function load() {
   loading ??= (async () => {
     const t0 = Date.now();
     await init({ module: wasm, ...WASM_MEMORY });
     const classifier = FastTextClassifier.fromBytes(new Uint8Array(spamBin));
     const vectors = Word2Vec.fromWord2VecBin(new Uint8Array(vectorsBin));
-    models = { classifier, vectors, labels: classifier.labels.map((l) => (l.startsWith(LABEL_PREFIX) ? l.slice(LABEL_PREFIX.length) : l)), loadMs: Date.now() - t0 };
-    return models;
+    const labels = classifier.labels.map((l) => (l.startsWith(LABEL_PREFIX) ? l.slice(LABEL_PREFIX.length) : l));
+    return { classifier, vectors, labels, loadMs: Date.now() - t0 };
   })().catch((e) => {
     loading = undefined; // let the next request try again
     throw e;
