@@ -61,7 +61,7 @@ export class SequenceTagger extends EncoderModel {
           if (!Number.isInteger(v) || v < 0 || v >= T) throw new ArgumentError(`${fn}: ${arg}[${i}].tags[${j}] must be an integer in [0, ${T}) (numTags), got ${v}`);
         }
       }
-      out.push(...chunkUnits(i, e.ids.length, this.config.maxLen));
+      for (const u of chunkUnits(i, e.ids.length, this.config.maxLen)) out.push(u);
     });
     return out;
   }

@@ -469,12 +469,14 @@ export class WordPiece {
     if (addSpecial) {
       this.specialId(fn, 'clsToken', this.clsToken);
       this.specialId(fn, 'sepToken', this.sepToken);
-      tokens.push(this.clsToken, ...a, this.sepToken);
-    } else tokens.push(...a);
+      tokens.push(this.clsToken);
+      for (const t of a) tokens.push(t);
+      tokens.push(this.sepToken);
+    } else for (const t of a) tokens.push(t);
     for (let i = 0; i < tokens.length; i++) types.push(0);
     if (b !== undefined) {
       const start = tokens.length;
-      tokens.push(...b);
+      for (const t of b) tokens.push(t);
       if (addSpecial) tokens.push(this.sepToken);
       for (let i = start; i < tokens.length; i++) types.push(1);
     }

@@ -54,6 +54,16 @@ describe('FastTextClassifier', () => {
     });
   }
 
+  test('a line of 300,000 tokens trains and predicts (ids gathered without a spread, which overflows the stack)', async () => {
+    const long = Array.from({ length: 300_000 }, (_, i) => ['goal', 'match', 'pasta', 'code'][i % 4]).join(' ');
+    const m = await FastTextClassifier.train(corpus(300, 4) + `__label__sport ${long}\n`, { dim: 8, epoch: 1, seed: 7, wordNgrams: 2, bucket: 1000 });
+    const p = m.predict(long, 3);
+    expect(p).toHaveLength(3);
+    expect(p.reduce((s, x) => s + x.prob, 0)).toBeCloseTo(1, 5);
+    expect(m.probabilities([long, 'goal'])[0]).toHaveLength(3);
+    m.dispose();
+  });
+
   test('same seed, same model bytes; k and threshold', async () => {
     const a = await FastTextClassifier.train(corpus(300, 4), { dim: 8, epoch: 2, seed: 7 });
     const b = await FastTextClassifier.train(corpus(300, 4), { dim: 8, epoch: 2, seed: 7 });
