@@ -23,8 +23,7 @@ const LIMITS = {
   maxWordLength: 100,
   /**
    * Tokens of one text that are classified (the first ones; `truncated: true` says a text was cut).
-   * The longest e-mail of the data has 24,820. Kept well below ~80,000, where the library's
-   * FastTextClassifier (0.1.0) overflows workerd's stack while encoding one line.
+   * The longest e-mail of the data has 24,820. A bound on the work (and CPU time) one request can ask for.
    */
   maxTokens: 30_000,
 };
