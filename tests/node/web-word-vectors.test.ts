@@ -1,0 +1,121 @@
+// The word-vectors demo in headless Chromium (examples/web/word-vectors, built by
+// `npm run build`): train word2vec and fastText on a small Brown slice through the
+// page's own controls, then check what the page shows (live plot, neighbours,
+// analogy, PCA scatter, the out-of-vocabulary behaviour) and the one-thread path.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { demoSession, saveScreenshot, type DemoSession } from '../helpers/web-demo.js';
+
+let session: DemoSession;
+
+beforeAll(async () => {
+  session = await demoSession();
+}, 30_000);
+
+afterAll(async () => {
+  await session?.close();
+});
+
+/** Small settings through the page's controls: the first 500k tokens of Brown, dim 50, 3 epochs (a few seconds). */
+async function setSmall(page: Page, algo: 'word2vec' | 'fasttext'): Promise<void> {
+  await page.selectOption('#size', '500000');
+  await page.selectOption('#algo', algo);
+  await page.fill('#dim', '50');
+  await page.fill('#epochs', '3');
+  if (algo === 'fasttext') await page.fill('#bucket', '20000');
+}
+
+async function train(page: Page): Promise<string> {
+  await page.waitForFunction(() => document.querySelector('#runtime')?.getAttribute('data-threads') !== null, null, { timeout: 20_000 });
+  await page.click('#train');
+  await page.waitForFunction(() => {
+    const s = document.querySelector('#status');
+    return s?.getAttribute('data-kind') === 'done' || s?.getAttribute('data-kind') === 'error';
+  }, null, { timeout: 40_000 });
+  const status = (await page.textContent('#status')) ?? '';
+  expect(await page.getAttribute('#status', 'data-kind'), status).toBe('done');
+  return status;
+}
+
+const rowCount = (page: Page, table: string) => page.locator(`${table} tbody tr`).count();
+
+describe('web demo: word vectors', () => {
+  it('trains word2vec in the worker (2 threads when isolated), then shows neighbours, an analogy and the PCA map', async () => {
+    const { page, errors } = await session.open('word-vectors', { isolated: true });
+    await setSmall(page, 'word2vec');
+    const status = await train(page);
+    expect(status).toMatch(/done: word2vec skip-gram on [\d,]+ tokens/);
+    const threads = Number(await page.getAttribute('#runtime', 'data-threads'));
+    expect(threads).toBeGreaterThanOrEqual(2); // 2 cores here: initCore takes min(4, cores)
+    expect(status).toContain(`on ${threads} threads`);
+    expect(await page.textContent('#runtime')).toContain('cross-origin isolated');
+    // The live plot got points (loss and words/s).
+    expect(Number(await page.getAttribute('#plot', 'data-points'))).toBeGreaterThan(0);
+    // Neighbours of "man" (the default query, run after training): ten rows with a word, a bar and a cosine.
+    await expect.poll(() => rowCount(page, '#nnTable'), { timeout: 10_000 }).toBe(10);
+    const first = await page.locator('#nnTable tbody tr').first().locator('td').allTextContents();
+    expect(first[0]).toMatch(/^\S+$/);
+    expect(Number(first[2])).toBeGreaterThan(0);
+    expect(await page.locator('#nnTable tbody .bar').count()).toBe(10);
+    // The default analogy king − man + woman lists results.
+    await expect.poll(() => rowCount(page, '#anTable'), { timeout: 10_000 }).toBe(8);
+    // A clickable Brown example: he − his + her.
+    await page.getByRole('button', { name: 'he − his + her' }).click();
+    await expect.poll(() => page.inputValue('#anA')).toBe('he');
+    await expect.poll(async () => (await page.textContent('#anNote')) ?? '').toContain('unit(he) − unit(his) + unit(her)');
+    // The PCA scatter has a point for each of the default words the vocabulary knows.
+    await expect.poll(async () => Number(await page.getAttribute('#pca', 'data-points')), { timeout: 10_000 }).toBeGreaterThanOrEqual(15);
+    expect(await page.locator('#pca canvas').count()).toBe(1);
+    // A misspelling is not in word2vec's vocabulary: said so, no rows.
+    await page.fill('#nnWord', 'goverment');
+    await page.click('#nnForm button[type=submit]');
+    await expect.poll(async () => (await page.textContent('#nnNote')) ?? '').toContain('not in the vocabulary');
+    expect(await rowCount(page, '#nnTable')).toBe(0);
+    // Back to a frequent word for the screenshot.
+    await page.fill('#nnWord', 'man');
+    await page.click('#nnForm button[type=submit]');
+    await expect.poll(() => rowCount(page, '#nnTable')).toBe(10);
+    await page.getByRole('button', { name: 'men − man + woman' }).click();
+    await expect.poll(async () => (await page.textContent('#anNote')) ?? '').toContain('unit(men)');
+    console.log(`word2vec, isolated: ${status}`);
+    console.log(`screenshot: ${await saveScreenshot(page, 'demo-word-vectors')}`);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('fastText gives a misspelt word a vector from its n-grams', async () => {
+    const { page, errors } = await session.open('word-vectors', { isolated: true });
+    await setSmall(page, 'fasttext');
+    const status = await train(page);
+    expect(status).toMatch(/done: fastText skip-gram/);
+    expect(Number(await page.getAttribute('#plot', 'data-points'))).toBeGreaterThan(0);
+    await expect.poll(() => rowCount(page, '#nnTable'), { timeout: 10_000 }).toBe(10);
+    await page.fill('#nnWord', 'goverment');
+    await page.click('#nnForm button[type=submit]');
+    await expect.poll(async () => (await page.textContent('#nnNote')) ?? '').toContain('character n-gram');
+    expect(await rowCount(page, '#nnTable')).toBe(10);
+    console.log(`fastText, isolated: ${status}; goverment → ${(await page.locator('#nnTable tbody tr td:first-child').allTextContents()).slice(0, 5).join(' ')}`);
+    await saveScreenshot(page, 'demo-word-vectors-fasttext');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('trains on one thread when the page is not cross-origin isolated, and validates inputs', async () => {
+    const { page, errors } = await session.open('word-vectors', { isolated: false });
+    await page.waitForFunction(() => document.querySelector('#runtime')?.getAttribute('data-threads') !== null, null, { timeout: 20_000 });
+    expect(await page.getAttribute('#runtime', 'data-threads')).toBe('1');
+    expect(await page.textContent('#runtime')).toContain('not cross-origin isolated');
+    // A bad setting gets a visible message and no training.
+    await page.fill('#dim', '0');
+    await page.click('#train');
+    expect(await page.getAttribute('#status', 'data-kind')).toBe('error');
+    expect(await page.textContent('#status')).toContain('dim must be an integer');
+    await setSmall(page, 'word2vec');
+    const status = await train(page);
+    expect(status).toContain('on 1 thread.');
+    await expect.poll(() => rowCount(page, '#nnTable'), { timeout: 10_000 }).toBe(10);
+    console.log(`word2vec, not isolated: ${status}`);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
