@@ -42,9 +42,11 @@ const rowCount = (page: Page, table: string) => page.locator(`${table} tbody tr`
 describe('web demo: word vectors', () => {
   it('trains word2vec in the worker (2 threads when isolated), then shows neighbours, an analogy and the PCA map', async () => {
     const { page, errors } = await session.open('word-vectors', { isolated: true });
-    await setSmall(page, 'word2vec');
+    // All of Brown (the default) with dim 50 and 3 epochs: a few seconds, and neighbours worth a screenshot.
+    await page.fill('#dim', '50');
+    await page.fill('#epochs', '3');
     const status = await train(page);
-    expect(status).toMatch(/done: word2vec skip-gram on [\d,]+ tokens/);
+    expect(status).toMatch(/done: word2vec skip-gram on 1,161,192 tokens/);
     const threads = Number(await page.getAttribute('#runtime', 'data-threads'));
     expect(threads).toBeGreaterThanOrEqual(2); // 2 cores here: initCore takes min(4, cores)
     expect(status).toContain(`on ${threads} threads`);
@@ -100,7 +102,7 @@ describe('web demo: word vectors', () => {
     await page.close();
   });
 
-  it('trains on one thread when the page is not cross-origin isolated, and validates inputs', async () => {
+  it('trains on one thread when the page is not cross-origin isolated, validates inputs, and Stop keeps the model', async () => {
     const { page, errors } = await session.open('word-vectors', { isolated: false });
     await page.waitForFunction(() => document.querySelector('#runtime')?.getAttribute('data-threads') !== null, null, { timeout: 20_000 });
     expect(await page.getAttribute('#runtime', 'data-threads')).toBe('1');
@@ -110,11 +112,20 @@ describe('web demo: word vectors', () => {
     await page.click('#train');
     expect(await page.getAttribute('#status', 'data-kind')).toBe('error');
     expect(await page.textContent('#status')).toContain('dim must be an integer');
+    // Stop keeps the partially trained word2vec model: 30 epochs, stopped once the plot has a few points.
     await setSmall(page, 'word2vec');
-    const status = await train(page);
+    await page.fill('#epochs', '30');
+    await page.click('#train');
+    await page.waitForFunction(() => Number(document.querySelector('#plot')?.getAttribute('data-points')) >= 3, null, { timeout: 30_000 });
+    await page.click('#stop');
+    await page.waitForFunction(() => ['done', 'error'].includes(document.querySelector('#status')?.getAttribute('data-kind') ?? ''), null, { timeout: 30_000 });
+    const status = (await page.textContent('#status')) ?? '';
+    expect(await page.getAttribute('#status', 'data-kind'), status).toBe('done');
+    expect(status).toContain('stopped early');
     expect(status).toContain('on 1 thread.');
     await expect.poll(() => rowCount(page, '#nnTable'), { timeout: 10_000 }).toBe(10);
-    console.log(`word2vec, not isolated: ${status}`);
+    await expect.poll(async () => Number(await page.getAttribute('#pca', 'data-points')), { timeout: 10_000 }).toBeGreaterThanOrEqual(15);
+    console.log(`word2vec, not isolated, stopped: ${status}`);
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -35,7 +35,7 @@ function newPlot() {
     x: 'seconds',
     series: [
       { label: 'loss (per pair)', color: '#d9480f' },
-      { label: 'words/s', color: '#2463eb', axis: 'right' },
+      { label: 'k words/s', color: '#2463eb', axis: 'right' },
     ],
     height: 230,
   });
@@ -130,7 +130,7 @@ trainBtn.addEventListener('click', async () => {
         tokens = ev.tokens;
         setStatus(status, `${label(s)}: building the vocabulary of ${thousands(tokens)} tokens…`);
       } else if (ev.type === 'progress') {
-        plot.push(ev.elapsed, ev.loss > 0 ? ev.loss : null, ev.wordsPerSec);
+        plot.push(ev.elapsed, ev.loss > 0 ? ev.loss : null, Math.round(ev.wordsPerSec / 1000));
         status.dataset.wordsPerSec = String(Math.round(ev.wordsPerSec));
         setStatus(status,
           `${label(s)} · ${(ev.progress * 100).toFixed(1)}% · epoch ${ev.epoch + 1}/${s.epochs} · ` +

@@ -44,6 +44,7 @@ export function scatterPlot(el, { height = 360 } = {}) {
               ctx.save();
               ctx.font = `${Math.round(12 * devicePixelRatio)}px system-ui, sans-serif`;
               ctx.textBaseline = 'middle';
+              ctx.textAlign = 'left';
               for (const p of current) {
                 const cx = u.valToPos(p.x, 'x', true);
                 const cy = u.valToPos(p.y, 'y', true);
