@@ -77,8 +77,11 @@ describe('web demo: word vectors', () => {
     await page.fill('#nnWord', 'man');
     await page.click('#nnForm button[type=submit]');
     await expect.poll(() => rowCount(page, '#nnTable')).toBe(10);
-    await page.getByRole('button', { name: 'men − man + woman' }).click();
-    await expect.poll(async () => (await page.textContent('#anNote')) ?? '').toContain('unit(men)');
+    await page.getByRole('button', { name: 'went − go + come' }).click();
+    await expect.poll(async () => (await page.textContent('#anNote')) ?? '').toContain('unit(went)');
+    await page.getByRole('button', { name: 'he − his + her' }).click();
+    await expect.poll(async () => (await page.textContent('#anNote')) ?? '').toContain('unit(he)');
+    console.log(`he − his + her: ${(await page.locator('#anTable tbody tr td:first-child').allTextContents()).join(' ')}`);
     console.log(`word2vec, isolated: ${status}`);
     console.log(`screenshot: ${await saveScreenshot(page, 'demo-word-vectors')}`);
     expect(errors).toEqual([]);
@@ -88,6 +91,16 @@ describe('web demo: word vectors', () => {
   it('fastText gives a misspelt word a vector from its n-grams', async () => {
     const { page, errors } = await session.open('word-vectors', { isolated: true });
     await setSmall(page, 'fasttext');
+    // Stop: FastText.train cannot end early, so the page ends the worker, says the model is discarded, and starts a new one.
+    await page.fill('#epochs', '30');
+    await page.waitForFunction(() => document.querySelector('#runtime')?.getAttribute('data-threads') !== null, null, { timeout: 20_000 });
+    await page.click('#train');
+    await page.waitForFunction(() => Number(document.querySelector('#plot')?.getAttribute('data-points')) >= 2, null, { timeout: 30_000 });
+    await page.click('#stop');
+    await expect.poll(() => page.getAttribute('#status', 'data-kind')).toBe('stopped');
+    expect(await page.textContent('#status')).toContain('discarded');
+    await expect.poll(() => page.isEnabled('#train')).toBe(true);
+    await page.fill('#epochs', '3');
     const status = await train(page);
     expect(status).toMatch(/done: fastText skip-gram/);
     expect(Number(await page.getAttribute('#plot', 'data-points'))).toBeGreaterThan(0);
@@ -126,6 +139,19 @@ describe('web demo: word vectors', () => {
     await expect.poll(() => rowCount(page, '#nnTable'), { timeout: 10_000 }).toBe(10);
     await expect.poll(async () => Number(await page.getAttribute('#pca', 'data-points')), { timeout: 10_000 }).toBeGreaterThanOrEqual(15);
     console.log(`word2vec, not isolated, stopped: ${status}`);
+    // Your own text: two topics, min count 2; neighbours come from the pasted text.
+    const pets = 'the cat chased the dog . the dog chased the cat . a kitten and a puppy play . the puppy likes the kitten .';
+    const money = 'the bank pays interest . the loan has interest . a bank gives a loan . money in the bank earns interest .';
+    await page.check('input[name=corpus][value=text]');
+    await page.fill('#text', Array.from({ length: 40 }, (_, i) => (i % 2 ? pets : money)).join('\n'));
+    await page.fill('#minCount', '2');
+    await page.fill('#epochs', '5');
+    const own = await train(page);
+    expect(own).toMatch(/done: word2vec skip-gram on [\d,]+ tokens/);
+    await page.fill('#nnWord', 'bank');
+    await page.click('#nnForm button[type=submit]');
+    await expect.poll(async () => (await page.textContent('#nnNote')) ?? '').toContain('Nearest to "bank"');
+    expect(await rowCount(page, '#nnTable')).toBeGreaterThan(5);
     expect(errors).toEqual([]);
     await page.close();
   });

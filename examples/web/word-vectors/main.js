@@ -176,7 +176,7 @@ stopBtn.addEventListener('click', async () => {
   rpc = connect(WORKER_URL);
   training = false;
   trainBtn.disabled = false;
-  setStatus(status, 'stopped: fastText cannot keep a partially trained model (FastText.train has no stop option), so it was discarded; train again with fewer epochs or less text.', 'error');
+  setStatus(status, 'stopped: fastText cannot keep a partially trained model (FastText.train has no stop option), so it was discarded; train again with fewer epochs or less text.', 'stopped');
   await start();
 });
 
