@@ -45,11 +45,25 @@ export function scatterPlot(el, { height = 360 } = {}) {
               ctx.font = `${Math.round(12 * devicePixelRatio)}px system-ui, sans-serif`;
               ctx.textBaseline = 'middle';
               ctx.textAlign = 'left';
+              // Labels right of their points; one that would overlap a label already placed moves up or down.
+              const placed = [];
+              const h = 13 * devicePixelRatio;
               for (const p of current) {
-                const cx = u.valToPos(p.x, 'x', true);
+                const cx = u.valToPos(p.x, 'x', true) + 7 * devicePixelRatio;
                 const cy = u.valToPos(p.y, 'y', true);
+                const text = p.oov ? `${p.word}*` : p.word;
+                const w = ctx.measureText(text).width;
+                const hits = (y) => placed.some((b) => cx < b.x + b.w && b.x < cx + w && Math.abs(b.y - y) < h);
+                let y = cy;
+                for (const dy of [0, -1, 1, -2, 2, -3, 3]) {
+                  if (!hits(cy + dy * h)) {
+                    y = cy + dy * h;
+                    break;
+                  }
+                }
+                placed.push({ x: cx, y, w });
                 ctx.fillStyle = colors[p.group % colors.length];
-                ctx.fillText(p.oov ? `${p.word}*` : p.word, cx + 7 * devicePixelRatio, cy);
+                ctx.fillText(text, cx, y);
               }
               ctx.restore();
             },
