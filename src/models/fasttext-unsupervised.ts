@@ -18,7 +18,8 @@ import type { TextSource } from '../text/tokenize.js';
 import { Vocab, encode } from '../text/vocab.js';
 import { type FastTextArgs, type FastTextEntry, type FastTextModelData, fastTextInputMatrix, wordVector } from './fasttext-model.js';
 import { topCosine, unitRows } from './neighbours.js';
-import type { Neighbour } from './word2vec.js';
+import { sgnsPass, type Neighbour } from './word2vec.js';
+import { checkAbortSignal, HostYield } from '../core/abort.js';
 
 export interface FastTextUnsupervisedOptions {
   /** 'skipgram' (fastText's `sg`) or 'cbow'. */
@@ -59,6 +60,16 @@ export interface FastTextUnsupervisedOptions {
   initBlocks?: number;
   /** Called about every 0.1 s of training and once at the end. */
   onProgress?: (p: FastTextUnsupervisedProgress) => void;
+  /**
+   * Stops training early: checked between kernel calls (pieces of at most 65,536 ids, about 0.1 s;
+   * with threads > 1, between groups of threads × 65,536 ids). Once it is aborted, training ends at
+   * the next check, the returned model holds the vectors trained so far and the last progress is
+   * reported. Already aborted: nothing is trained (the model holds the initial vectors). Training
+   * yields a macrotask to the event loop about every 50 ms so an abort from a message or a timer
+   * gets through. A signal that never aborts changes nothing (bit-identical model). See
+   * docs/models.md "Stopping training".
+   */
+  signal?: AbortSignal;
 }
 
 export interface FastTextUnsupervisedProgress {
@@ -140,6 +151,7 @@ export class FastText {
     if (!(t >= 0 && Number.isFinite(t))) throw new ArgumentError(`${fn}: t must be a finite number >= 0, got ${t}`);
     const { onProgress } = options;
     if (onProgress !== undefined && typeof onProgress !== 'function') throw new ArgumentError(`${fn}: onProgress must be a function, got ${typeof onProgress}`);
+    const signal = checkAbortSignal(fn, 'signal', options.signal);
 
     const source = typeof text === 'function' ? text : () => text;
     const vocab = await Vocab.build(source(), { minCount });
@@ -181,6 +193,7 @@ export class FastText {
     const input = fastTextInputMatrix(V + bucket, dim, initBlocks, { seed, stream: 21 });
     let output: Tensor | undefined;
     let tr: SgnsTrainer | undefined;
+    const host = HostYield.forTraining(signal, false, Infinity);
     try {
       output = Tensor.zeros([loss === 'hs' ? V - 1 : V, dim]);
       // fastText's schedule: lr = lr0 (1 - done / (epoch · ntokens)), where ntokens counts every token read
@@ -216,20 +229,20 @@ export class FastText {
       // dropped, that is more than `epoch` passes (Brown, minCount 5: 5.25), the last one partial, and
       // the learning rate ends at 0. The same here: whole passes, then the head of the data up to that count.
       const totalIds = epoch * vocab.ntokens;
-      const pass = async (cs: Int32Array[]) => {
-        if (threads > 1) await trainer.trainParallel(cs, threads, after);
-        else for (const c of cs) trainer.train(c, after);
-      };
-      for (ep = 0; trainer.stats.processed + perEpoch <= totalIds; ep++) await pass(chunks);
+      const pass = (cs: Int32Array[]) => sgnsPass(trainer, cs, threads, eos, after, signal, host);
+      let aborted = false;
+      for (ep = 0; !aborted && trainer.stats.processed + perEpoch <= totalIds; ep++) aborted = await pass(chunks);
+      if (aborted) ep--;
       ep = Math.min(ep, epoch - 1);
       const rest = totalIds - trainer.stats.processed;
-      if (rest > 0) await pass(headOfLines(chunks, rest, eos));
+      if (!aborted && rest > 0) await pass(headOfLines(chunks, rest, eos));
       if (onProgress) report(true);
     } catch (e) {
       input.dispose();
       output?.dispose();
       throw e;
     } finally {
+      host.close();
       tr?.dispose();
     }
     return new FastText(args, entries, vocab.ntokens, input, output);

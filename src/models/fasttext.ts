@@ -2,6 +2,7 @@
 // hashed word n-grams averaged into a hidden vector, a linear layer over the
 // labels, trained by SGD with fastText's linear learning-rate decay, in Wasm.
 // Models read and write native fastText `.bin` files.
+import { checkAbortSignal, HostYield } from '../core/abort.js';
 import { ArgumentError, ShapeError } from '../core/errors.js';
 import { rt } from '../core/runtime.js';
 import { Tensor } from '../core/tensor.js';
@@ -46,6 +47,15 @@ export interface SupervisedOptions {
   initBlocks?: number;
   /** Called about every 0.25 s of training and at the end. */
   onProgress?: (p: SupervisedProgress) => void;
+  /**
+   * Stops training early: checked between steps (256 examples each). Once it is aborted, training
+   * ends at the next step boundary, the returned model holds the weights trained so far and the
+   * last progress is reported. Already aborted: nothing is trained (the initial weights). Training
+   * yields a macrotask to the event loop about every 50 ms so an abort from a message or a timer
+   * gets through. A signal that never aborts changes nothing (bit-identical model). See
+   * docs/models.md "Stopping training".
+   */
+  signal?: AbortSignal;
 }
 
 export interface SupervisedProgress {
@@ -132,6 +142,7 @@ export class FastTextClassifier {
     if (!['softmax', 'ns', 'hs', 'ova'].includes(loss)) throw new ArgumentError(`${fn}: loss must be one of softmax, ns, hs, ova, got ${JSON.stringify(loss)}`);
     if (wordNgrams > 1 && bucket === 0) throw new ArgumentError(`${fn}: bucket must be > 0 when wordNgrams > 1, got 0`);
     const label = options.label ?? '__label__';
+    const signal = checkAbortSignal(fn, 'signal', options.signal);
 
     const vocab = await Vocab.build(text, { minCount, minCountLabel, labelPrefix: label });
     if (vocab.nlabels === 0) throw new ArgumentError(`${fn}: text must contain labels starting with ${JSON.stringify(label)}, got none`);
@@ -168,6 +179,7 @@ export class FastTextClassifier {
     if (options.pretrainedVectors !== undefined) loadPretrained(fn, input, vocab, options.pretrainedVectors);
     const model = new FastTextClassifier(args, words, vocab.ntokens, input, output, label);
     const trainer = new SupervisedTrainer(input, output, { loss, neg, labelCounts: model.labelCounts, seed, stream: 12 });
+    const host = HostYield.forTraining(signal, false, Infinity);
     try {
       const total = epoch * vocab.ntokens;
       let tokenCount = 0;
@@ -190,8 +202,13 @@ export class FastTextClassifier {
         lossN = 0;
         lastReport = now;
       };
-      for (let ep = 0; ep < epoch; ep++) {
+      let ep = 0;
+      train: for (; ep < epoch; ep++) {
         for (let b = 0; b < n; b += EXAMPLES_PER_STEP) {
+          if (signal !== undefined) {
+            await host.maybe();
+            if (signal.aborted) break train;
+          }
           const e1 = Math.min(n, b + EXAMPLES_PER_STEP);
           const lrs = new Float32Array(e1 - b);
           for (let e = b; e < e1; e++) {
@@ -219,11 +236,12 @@ export class FastTextClassifier {
         }
       }
       tokenCount += local;
-      report(epoch - 1, performance.now());
+      report(Math.min(ep, epoch - 1), performance.now());
     } catch (e) {
       model.dispose();
       throw e;
     } finally {
+      host.close();
       trainer.dispose();
     }
     return model;

@@ -7,6 +7,7 @@
  * shuffling position, epoch/step, config) and bit-identical resumption.
  * Every step runs inside autograd `step()`, so memory in use is flat.
  */
+import { checkAbortSignal, HostYield } from '../core/abort.js';
 import { ArgumentError } from '../core/errors.js';
 import { getThreads, setThreads } from '../core/threads.js';
 import { Philox } from '../core/rng.js';
@@ -46,6 +47,17 @@ export interface FitOptions<E = unknown> {
   resumeFrom?: Uint8Array;
   /** Length bucketing: each window of `sortWindow` batches (after shuffling) is sorted by length before it is cut into batches, whose order is then shuffled. 1 = plain shuffling. Default 50. */
   sortWindow?: number;
+  /**
+   * Stops training early: checked before every step (batch). Once it is aborted, training ends at
+   * that step boundary, the model keeps the weights trained so far (in eval mode, as after any
+   * fit), a last progress report is made and the result has `aborted: true`; no checkpoint is
+   * written at the stop and `valid` is not evaluated for the unfinished epoch. Already aborted:
+   * nothing is trained. With a signal, training yields a macrotask to the event loop about every
+   * 50 ms (else every 0.25 s with onProgress) so an abort from a message or a timer gets through.
+   * A signal that never aborts changes nothing (bit-identical weights). See docs/models.md
+   * "Stopping training".
+   */
+  signal?: AbortSignal;
 }
 
 export interface FitProgress {
@@ -71,8 +83,10 @@ export interface FitResult {
   steps: number;
   /** Wall-clock seconds of this call. */
   seconds: number;
-  /** Mean training loss of the last epoch. */
+  /** Mean training loss of the last epoch (when `signal` stopped training within an epoch: of that epoch's steps, if any). */
   trainLoss: number;
+  /** True when `signal` ended training before all epochs. */
+  aborted: boolean;
   validAccuracy?: number;
   history: { epoch: number; loss: number; validAccuracy?: number }[];
 }
@@ -101,7 +115,7 @@ export interface FitTarget<E extends SequenceInput> {
 /** Stream of the shuffling generator ("shuffle" in ASCII); its key is the config seed. */
 const SHUFFLE_STREAM = 0x73687566;
 /** The keys FitOptions may have. */
-export const FIT_OPTION_KEYS: readonly string[] = ['epochs', 'batchSize', 'lr', 'weightDecay', 'warmup', 'clip', 'threads', 'valid', 'onProgress', 'onCheckpoint', 'checkpointEvery', 'resumeFrom', 'sortWindow'];
+export const FIT_OPTION_KEYS: readonly string[] = ['epochs', 'batchSize', 'lr', 'weightDecay', 'warmup', 'clip', 'threads', 'valid', 'onProgress', 'onCheckpoint', 'checkpointEvery', 'resumeFrom', 'sortWindow', 'signal'];
 
 interface Resolved {
   epochs: number;
@@ -153,6 +167,7 @@ function resolveOptions(fn: string, o: FitOptions<unknown>): Resolved {
   }
   if (o.valid !== undefined && !Array.isArray(o.valid)) throw new ArgumentError(`${fn}: options.valid must be an array of examples, got ${typeof o.valid}`);
   if (o.resumeFrom !== undefined && !(o.resumeFrom instanceof Uint8Array)) throw new ArgumentError(`${fn}: options.resumeFrom must be a Uint8Array (checkpoint bytes), got ${typeof o.resumeFrom}`);
+  checkAbortSignal(fn, 'options.signal', o.signal);
   return r;
 }
 
@@ -221,6 +236,8 @@ export async function fitModel<E extends SequenceInput>(fn: string, target: FitT
   const sched = new LRScheduler(opt, linearWarmupDecay({ warmupSteps: Math.round(o.warmup * totalSteps), totalSteps }));
   let pos: Position = { step: 0, epoch: 0, batch: 0, shuffleCounter: 0 };
   let prog: Progress = { lossSum: 0, lossCount: 0, history: [] };
+  const signal = options.signal;
+  const host = HostYield.forTraining(signal, options.onProgress !== undefined, 250);
 
   try {
     if (options.resumeFrom !== undefined) {
@@ -283,10 +300,15 @@ export async function fitModel<E extends SequenceInput>(fn: string, target: FitT
     const params = opt.parameters();
     let trainLoss = prog.history.length > 0 ? prog.history[prog.history.length - 1]!.loss : NaN;
     let validAccuracy: number | undefined = prog.history.length > 0 ? prog.history[prog.history.length - 1]!.validAccuracy : undefined;
+    let aborted = false;
     while (pos.epoch < o.epochs) {
       const epoch = pos.epoch;
       const { batches, counter: nextCounter } = epochBatches(units, o.batchSize, o.sortWindow, seed, pos.shuffleCounter);
       for (let b = pos.batch; b < batches.length; b++) {
+        if (signal !== undefined && signal.aborted) {
+          aborted = true;
+          break;
+        }
         const bu = batches[b]!.map((i) => units[i]!);
         const loss = step(() => {
           const l = target.batchLoss(train, bu);
@@ -309,11 +331,16 @@ export async function fitModel<E extends SequenceInput>(fn: string, target: FitT
         if (options.onProgress !== undefined && t - lastReport >= 250) {
           lastReport = t;
           report(epoch);
-          await new Promise((r) => setTimeout(r, 0)); // let the host breathe (rendering, I/O) about 4 times a second
         }
+        await host.maybe(); // let the host breathe (rendering, I/O, a Stop message)
         if (o.checkpointEvery > 0 && pos.step % o.checkpointEvery === 0 && pos.batch < batches.length) {
           await checkpoint({ ...pos }, { step: pos.step, epoch: epoch + 1, epochEnd: false });
         }
+      }
+      if (aborted) {
+        if (prog.lossCount > 0) trainLoss = prog.lossSum / prog.lossCount;
+        report(epoch);
+        break;
       }
       trainLoss = prog.lossCount > 0 ? prog.lossSum / prog.lossCount : NaN;
       validAccuracy = undefined;
@@ -328,10 +355,11 @@ export async function fitModel<E extends SequenceInput>(fn: string, target: FitT
       report(epoch, validAccuracy, trainLoss);
       await checkpoint({ ...pos }, { step: pos.step, epoch: epoch + 1, epochEnd: true });
     }
-    const result: FitResult = { steps: pos.step, seconds: (now() - t0) / 1000, trainLoss, history: prog.history };
+    const result: FitResult = { steps: pos.step, seconds: (now() - t0) / 1000, trainLoss, aborted, history: prog.history };
     if (validAccuracy !== undefined) result.validAccuracy = validAccuracy;
     return result;
   } finally {
+    host.close();
     model.eval();
     opt.dispose();
     if (getThreads() !== prevThreads) setThreads(prevThreads);

@@ -15,6 +15,7 @@
  * stream; positions before the start are `bos` (padding, never a target), as
  * `KneserNey.tokenProbs` does, so the two score the same events.
  */
+import { checkAbortSignal, HostYield } from '../core/abort.js';
 import { ArgumentError, FormatError, VocabError } from '../core/errors.js';
 import { Philox } from '../core/rng.js';
 import { Tensor } from '../core/tensor.js';
@@ -93,6 +94,16 @@ export interface NeuralLMFitOptions {
   checkpointEvery?: number;
   /** Resume from checkpoint bytes: the run continues bit-identically to one that never stopped (the other options must be the same). */
   resumeFrom?: Uint8Array;
+  /**
+   * Stops training early: checked before every step. Once it is aborted, training ends at that step
+   * boundary with the weights trained so far (`restoreBest` is not applied, as with `maxSteps`), a
+   * last progress report is made and the result has `aborted: true` (and `stopped: true`); no
+   * checkpoint is written at the stop. Already aborted: nothing is trained. With a signal,
+   * training yields a macrotask to the event loop about every 50 ms (else every 0.25 s with
+   * onProgress) so an abort from a message or a timer gets through. A signal that never aborts
+   * changes nothing (bit-identical weights). See docs/models.md "Stopping training".
+   */
+  signal?: AbortSignal;
 }
 
 export interface NeuralLMProgress {
@@ -132,8 +143,10 @@ export interface NeuralLMFitResult {
   epochs: number;
   /** Wall-clock seconds of this call. */
   seconds: number;
-  /** True when training ended early (patience ran out or maxSteps). */
+  /** True when training ended before all epochs: patience ran out, maxSteps, or the signal. */
   stopped: boolean;
+  /** True when `signal` ended training (then `stopped` is true too). */
+  aborted: boolean;
   /** Best validation perplexity and its epoch (with `valid`). */
   bestValidPerplexity?: number;
   bestEpoch?: number;
@@ -167,7 +180,7 @@ const SHUFFLE_STREAM = 0x6c6d7368;
 const SAMPLE_STREAM = 0x67656e65;
 const BEST = 'best/';
 const CONFIG_KEYS = ['vocabSize', 'context', 'embeddingDim', 'hidden', 'direct', 'tied', 'dropout', 'unk', 'bos', 'seed'];
-const FIT_KEYS = ['epochs', 'batchSize', 'lr', 'weightDecay', 'clip', 'threads', 'valid', 'patience', 'lrDecay', 'restoreBest', 'maxSteps', 'onProgress', 'onCheckpoint', 'checkpointEvery', 'resumeFrom'];
+const FIT_KEYS = ['epochs', 'batchSize', 'lr', 'weightDecay', 'clip', 'threads', 'valid', 'patience', 'lrDecay', 'restoreBest', 'maxSteps', 'onProgress', 'onCheckpoint', 'checkpointEvery', 'resumeFrom', 'signal'];
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
@@ -552,6 +565,7 @@ export class NeuralLM extends Module {
       if (options[k] !== undefined && typeof options[k] !== 'function') throw new ArgumentError(`${fn}: options.${k} must be a function, got ${typeof options[k]}`);
     }
     if (options.resumeFrom !== undefined && !(options.resumeFrom instanceof Uint8Array)) throw new ArgumentError(`${fn}: options.resumeFrom must be a Uint8Array (checkpoint bytes), got ${typeof options.resumeFrom}`);
+    const signal = checkAbortSignal(fn, 'options.signal', options.signal);
 
     const N = train.length;
     const perEpoch = Math.ceil(N / B);
@@ -565,6 +579,7 @@ export class NeuralLM extends Module {
     let best: Map<string, Float32Array> | null = null;
     const params = this.namedParameters();
     const snapshot = () => new Map(params.map(([n, p]) => [n, (p.value.view() as Float32Array).slice()]));
+    const host = HostYield.forTraining(signal, options.onProgress !== undefined, 250);
 
     try {
       if (options.resumeFrom !== undefined) {
@@ -622,7 +637,7 @@ export class NeuralLM extends Module {
       const ctxLen = this.config.context;
       const idsT = Tensor.zeros([B, ctxLen], 'int32');
       const tgT = Tensor.zeros([B], 'int32');
-      let stopped = false;
+      let stopped = false, aborted = false;
       this.train();
       try {
         while (!st.done && st.epoch < epochs) {
@@ -631,6 +646,11 @@ export class NeuralLM extends Module {
           for (let b = st.batch; b < perEpoch; b++) {
             if (stepsHere >= maxSteps) {
               stopped = true;
+              break;
+            }
+            if (signal !== undefined && signal.aborted) {
+              stopped = aborted = true;
+              report(false, {}, repCount > 0 ? undefined : st.lossCount > 0 ? st.lossSum / st.lossCount : NaN);
               break;
             }
             const s = b * B, e = Math.min(N, s + B), n = e - s;
@@ -664,8 +684,8 @@ export class NeuralLM extends Module {
             if (options.onProgress !== undefined && t - lastReport >= 250) {
               lastReport = t;
               report(false);
-              await new Promise((r) => setTimeout(r, 0));
             }
+            await host.maybe(); // let the host breathe (rendering, I/O, a Stop message)
             if (checkpointEvery > 0 && st.step % checkpointEvery === 0 && st.batch < perEpoch) {
               st.epochSeconds = (now() - epochT0) / 1000;
               await checkpoint({ step: st.step, epoch: st.epoch + 1, epochEnd: false });
@@ -709,13 +729,14 @@ export class NeuralLM extends Module {
         tgT.dispose();
       }
       if (restoreBest && best !== null && !stopped) this.loadStateDict(best);
-      const result: NeuralLMFitResult = { steps: st.step, epochs: st.epoch, seconds: (now() - t0) / 1000, stopped: stopped || st.done, history: st.history };
+      const result: NeuralLMFitResult = { steps: st.step, epochs: st.epoch, seconds: (now() - t0) / 1000, stopped: stopped || st.done, aborted, history: st.history };
       if (st.best !== null) {
         result.bestValidPerplexity = st.best;
         result.bestEpoch = st.bestEpoch;
       }
       return result;
     } finally {
+      host.close();
       this.eval();
       opt.dispose();
       if (getThreads() !== prevThreads) setThreads(prevThreads);

@@ -6,6 +6,7 @@
  * `Word2Vec.fromTrained`. See docs/word2vec.md.
  */
 import { ArgumentError, ShapeError, VocabError } from '../core/errors.js';
+import { checkAbortSignal, HostYield } from '../core/abort.js';
 import { rt } from '../core/runtime.js';
 import { Tensor } from '../core/tensor.js';
 import { readVec, writeVec } from '../io/vec.js';
@@ -75,6 +76,16 @@ export interface Word2VecTrainOptions {
    * and needs `init({ threads: m })` with m >= n. See docs/word2vec.md "Threads".
    */
   threads?: number;
+  /**
+   * Stops training early: checked between kernel calls (pieces of at most 65,536 ids, about 0.1 s;
+   * with threads > 1, between groups of threads × 65,536 ids). Once it is aborted, training ends at
+   * the next check, the model keeps the vectors trained so far, the last progress is reported and
+   * the result has `aborted: true`. Already aborted: nothing is trained (the model holds the
+   * initial random vectors). Training yields a macrotask to the event loop about every 50 ms so an
+   * abort from a message or a timer gets through. A signal that never aborts changes nothing
+   * (bit-identical vectors). See docs/models.md "Stopping training".
+   */
+  signal?: AbortSignal;
 }
 
 export interface Word2VecTrainResult {
@@ -86,6 +97,8 @@ export interface Word2VecTrainResult {
   loss: number;
   /** Threads that trained (the `threads` option). */
   threads: number;
+  /** True when the `signal` ended training before all epochs. */
+  aborted: boolean;
 }
 
 export interface Neighbour {
@@ -123,6 +136,72 @@ function resolve(o: Word2VecOptions): Resolved {
   if (!(r.lr > 0 && Number.isFinite(r.lr))) throw new ArgumentError(`${fn}: lr must be a finite number > 0, got ${r.lr}`);
   if (loss === 'ns' && r.negative === 0) throw new ArgumentError(`${fn}: negative must be >= 1 for loss 'ns', got 0`);
   return r;
+}
+
+/** Ids per kernel call of `SgnsTrainer.train` (its ID_BUFFER): pieces cut by `sgnsPass` exactly as `train` cuts them. */
+const PIECE_IDS = 1 << 16;
+
+/**
+ * One pass of an SGNS trainer over `chunks` (word2vec and fastText word vectors). Without a
+ * signal: one `train` per chunk (threads 1) or one `trainParallel` over all chunks. With one:
+ * threads 1 feeds the kernel the very pieces `SgnsTrainer.train` would (at most 65,536 ids, cut
+ * after the last EOS), so the vectors are bit-identical, checking the signal and yielding between
+ * pieces; threads > 1 trains groups of threads × 65,536 ids (cut after an EOS), checked between
+ * groups. Resolves to true when the signal stopped the pass.
+ * @internal
+ */
+export async function sgnsPass(
+  tr: SgnsTrainer, chunks: readonly Int32Array[], threads: number, eos: number, after: (() => void) | undefined,
+  signal: AbortSignal | undefined, host: HostYield,
+): Promise<boolean> {
+  if (signal === undefined) {
+    if (threads > 1) await tr.trainParallel(chunks, threads, after);
+    else for (const c of chunks) tr.train(c, after);
+    return false;
+  }
+  /** End of the piece of `ids` starting at `start` with at most `max` ids, cut after its last EOS (as SgnsTrainer.train). */
+  const cut = (ids: Int32Array, start: number, max: number): number => {
+    let end = Math.min(ids.length, start + max);
+    if (end < ids.length) {
+      let k = end - 1;
+      while (k > start && ids[k] !== eos) k--;
+      if (k > start) end = k + 1;
+    }
+    return end;
+  };
+  if (threads === 1) {
+    for (const c of chunks) {
+      for (let start = 0; start < c.length;) {
+        await host.maybe();
+        if (signal.aborted) return true;
+        const end = cut(c, start, PIECE_IDS);
+        tr.train(c.subarray(start, end), after);
+        start = end;
+      }
+    }
+    return false;
+  }
+  const groupIds = threads * PIECE_IDS;
+  let group: Int32Array[] = [];
+  let n = 0;
+  const flush = async (): Promise<boolean> => {
+    await host.maybe();
+    if (signal.aborted) return true;
+    await tr.trainParallel(group, threads, after);
+    group = [];
+    n = 0;
+    return false;
+  };
+  for (const c of chunks) {
+    for (let start = 0; start < c.length;) {
+      const end = cut(c, start, groupIds - n);
+      group.push(c.subarray(start, end));
+      n += end - start;
+      start = end;
+      if ((n >= groupIds || start < c.length) && (await flush())) return true;
+    }
+  }
+  return group.length > 0 ? flush() : false;
 }
 
 /** word2vec skip-gram / CBOW. `threads: 1`: the same seed gives the same vectors in every runtime. */
@@ -247,6 +326,7 @@ export class Word2Vec {
     if (onProgress !== undefined && typeof onProgress !== 'function') throw new ArgumentError(`${fn}: onProgress must be a function, got ${typeof onProgress}`);
     const threads = options.threads ?? 1;
     if (!(Number.isInteger(threads) && threads >= 1 && threads <= 64)) throw new ArgumentError(`${fn}: threads must be an integer in [1, 64], got ${String(threads)}`);
+    const signal = checkAbortSignal(fn, 'signal', options.signal);
     if (threads > 1) {
       const pool = rt(fn).pool;
       if (pool === undefined || pool.size < threads) {
@@ -300,6 +380,7 @@ export class Word2Vec {
     let tr: SgnsTrainer | undefined;
     const t0 = now();
     let lastReport = t0, lastLoss = 0, lastPairs = 0, lastValue = 0, epoch = 0;
+    const host = HostYield.forTraining(signal, false, Infinity);
     try {
       // word2vec's initialisation: input rows uniform in [-0.5/dim, 0.5/dim), output rows 0.
       const v = win.view();
@@ -329,18 +410,17 @@ export class Word2Vec {
         lastPairs = s.lossCount;
       };
       const after = onProgress ? () => report(false) : undefined;
-      for (epoch = 0; epoch < o.epochs; epoch++) {
-        if (threads > 1) await tr.trainParallel(mapped, threads, after);
-        else for (const c of mapped) tr.train(c, after);
-      }
-      epoch = o.epochs - 1;
+      let aborted = false;
+      for (epoch = 0; epoch < o.epochs && !aborted; epoch++) aborted = await sgnsPass(tr, mapped, threads, eos, after, signal, host);
+      epoch = Math.min(epoch, o.epochs) - 1;
       if (onProgress) report(true);
       const s = tr.stats;
       this.setWords(words, eos);
       this.W = win.toArray() as Float32Array;
       const seconds = (now() - t0) / 1000;
-      return { words: s.processed, seconds, wordsPerSec: s.processed / Math.max(seconds, 1e-9), loss: s.lossCount > 0 ? s.lossSum / s.lossCount : 0, threads };
+      return { words: s.processed, seconds, wordsPerSec: s.processed / Math.max(seconds, 1e-9), loss: s.lossCount > 0 ? s.lossSum / s.lossCount : 0, threads, aborted };
     } finally {
+      host.close();
       tr?.dispose();
       wout?.dispose();
       win.dispose();
