@@ -63,15 +63,16 @@ describe('web demo: classifier', () => {
     const threads = Number(await page.getAttribute('#runtime', 'data-threads'));
     expect(threads).toBeGreaterThanOrEqual(1);
 
-    // fastText-style, the page's defaults (all 4,833 training e-mails, dim 20, 10 epochs).
+    // fastText-style: the page's defaults (all 4,833 training e-mails, dim 20, 25 epochs, min count 2) without word bigrams (faster).
+    await page.fill('#ft-ngrams', '1');
     const t0 = Date.now();
     const done = await trainToDone(page, 60_000);
     const seconds = (Date.now() - t0) / 1e3;
-    expect(Number(await page.getAttribute('#plot', 'data-points'))).toBeGreaterThanOrEqual(2); // loss while SGD runs (about 1 s) + the test accuracy
+    expect(Number(await page.getAttribute('#plot', 'data-points'))).toBeGreaterThanOrEqual(3); // the loss while SGD runs (about 1 s of the ~10) + the test accuracy
     const accuracy = await metric(page, 'accuracy');
     const precision = await metric(page, 'spam-precision');
     const recall = await metric(page, 'spam-recall');
-    // measured 0.98 (Node: 0.984 with these settings); the majority class (ham) would give 0.669
+    // measured 0.989 in Chromium; the majority class (ham) would give 0.669
     expect(accuracy).toBeGreaterThan(0.95);
     expect(precision).toBeGreaterThan(0.9);
     expect(recall).toBeGreaterThan(0.9);
@@ -156,36 +157,29 @@ describe('web demo: classifier', () => {
     await page.close();
   }, 120_000);
 
-  it.skipIf(!existsSync(NATIVE))('loads a .bin from the native fastText CLI and scores what `fasttext test` prints', async () => {
-    const model = join(downloads, 'native');
-    const run = (args: string[]) => {
-      const r = spawnSync(NATIVE, args, { encoding: 'utf8' });
-      expect(r.status, r.stderr).toBe(0);
-      return r.stdout;
-    };
-    run(['supervised', '-input', join(ROOT, 'data', 'spam.train'), '-output', model, '-dim', '10', '-epoch', '5', '-minCount', '3', '-lr', '0.5', '-thread', '1', '-verbose', '0']);
-    const p1 = Number(/P@1\s+([0-9.]+)/.exec(run(['test', `${model}.bin`, join(ROOT, 'data', 'spam.test')]))![1]);
-    const { page, errors } = await session.open('classifier', { isolated: false });
-    await ready(page);
-    await page.setInputFiles('#load', `${model}.bin`);
-    await expect.poll(() => page.getAttribute('#file-status', 'data-kind'), { timeout: 20_000 }).toBe('done');
-    // native prints P@1 with 3 significant digits; one label per e-mail, so P@1 = accuracy
-    expect(Math.abs((await metric(page, 'accuracy')) - p1)).toBeLessThanOrEqual(0.0005);
-    const probs = await predictExample(page, 'spam');
-    expect(probs.reduce((s, r) => s + r.prob, 0)).toBeCloseTo(1, 5);
-    await expect(page.getAttribute('#verdict', 'data-label')).resolves.toBe('spam');
-    await expect(page.getAttribute('#runtime', 'data-threads')).resolves.toBe('1');
-    await expect(page.textContent('#runtime')).resolves.toContain('not cross-origin isolated');
-    expect(errors).toEqual([]);
-    await page.close();
-  }, 60_000);
-
-  it('runs on one thread without cross-origin isolation', async () => {
+  it('runs on one thread without cross-origin isolation; loads a .bin of the native fastText CLI and scores what `fasttext test` prints', async () => {
     const { page, errors } = await session.open('classifier', { isolated: false });
     await ready(page);
     await expect(page.getAttribute('#runtime', 'data-threads')).resolves.toBe('1');
     await expect(page.getAttribute('#runtime', 'data-isolated')).resolves.toBe('false');
     await expect(page.textContent('#runtime')).resolves.toContain('not cross-origin isolated');
+    if (existsSync(NATIVE)) {
+      const model = join(downloads, 'native');
+      const run = (args: string[]) => {
+        const r = spawnSync(NATIVE, args, { encoding: 'utf8' });
+        expect(r.status, r.stderr).toBe(0);
+        return r.stdout;
+      };
+      run(['supervised', '-input', join(ROOT, 'data', 'spam.train'), '-output', model, '-dim', '10', '-epoch', '5', '-minCount', '3', '-lr', '0.5', '-thread', '1', '-verbose', '0']);
+      const p1 = Number(/P@1\s+([0-9.]+)/.exec(run(['test', `${model}.bin`, join(ROOT, 'data', 'spam.test')]))![1]);
+      await page.setInputFiles('#load', `${model}.bin`);
+      await expect.poll(() => page.getAttribute('#file-status', 'data-kind'), { timeout: 20_000 }).toBe('done');
+      // native prints P@1 with 3 significant digits; one label per e-mail, so P@1 = accuracy
+      expect(Math.abs((await metric(page, 'accuracy')) - p1)).toBeLessThanOrEqual(0.0005);
+      const probs = await predictExample(page, 'spam');
+      expect(probs.reduce((s, r) => s + r.prob, 0)).toBeCloseTo(1, 5);
+      await expect(page.getAttribute('#verdict', 'data-label')).resolves.toBe('spam');
+    }
     expect(errors).toEqual([]);
     await page.close();
   }, 60_000);

@@ -227,7 +227,7 @@ function loadTransformer(bytes, name) {
     } else {
       // model.safetensors of `npm run spam`: no vocabulary inside; rebuild it from spam.train as the script does.
       words = buildVocab(parsedTrain(), SPAM_SCRIPT_VOCAB);
-      tail = Math.min(SPAM_SCRIPT_VOCAB.tail, c.maxLen - 1);
+      tail = Math.floor(c.maxLen / 4); // the script's --tail defaults: 128 of 512 tokens, 8 of 32 with --quick
       note = ' (vocabulary rebuilt from spam.train as npm run spam does)';
     }
     if (words.length + 2 !== c.vocabSize) {

@@ -9,7 +9,7 @@ export const UNK = 1;
 export const VOCAB_KEY = 'wasm-nlp.demo.vocab';
 export const TOKENIZER_KEY = 'wasm-nlp.demo.tokenizer';
 /** `npm run spam` (examples/spam-transformer.mjs) defaults, for its model.safetensors, which holds no vocabulary. */
-export const SPAM_SCRIPT_VOCAB = { minCount: 5, maxVocab: 30000, tail: 128 };
+export const SPAM_SCRIPT_VOCAB = { minCount: 5, maxVocab: 30000 };
 
 /** Lines of a fastText file, without the empty last one. */
 export function splitLines(text) {
