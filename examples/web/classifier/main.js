@@ -99,7 +99,10 @@ function readOptions() {
 function setBusy(busy) {
   training = busy;
   $('#train').disabled = busy || runtime === null;
-  $('#stop').disabled = !busy;
+  // fastText-style training is one uninterrupted call: only shared memory (cross-origin isolation) reaches it
+  const unstoppable = busy && modelKind() === 'fasttext' && stopFlag === undefined;
+  $('#stop').disabled = !busy || unstoppable;
+  $('#stop').title = unstoppable ? 'fastText-style training runs in one uninterrupted call; without cross-origin isolation the page cannot stop it' : '';
   $('#load').disabled = busy;
   $('#save').disabled = busy || !hasModel;
   for (const el of document.querySelectorAll('fieldset input, input[name=model]')) el.disabled = busy;
@@ -223,17 +226,22 @@ function renderProbs(r) {
   $('#predict-status').textContent = `${r.tokens} token${r.tokens === 1 ? '' : 's'} · ${r.kind === 'fasttext' ? 'fastText-style' : 'Transformer'} · ${r.ms.toFixed(1)} ms in the worker`;
 }
 
+// #probs has data-pending while the shown bars are not yet those of the current text and model.
 async function predictNow() {
   clearTimeout(predictTimer);
   const seq = ++predictSeq;
+  $('#probs').dataset.pending = '1';
   try {
     const r = await worker.call('predict', { text: message.value });
     if (seq === predictSeq) renderProbs(r);
   } catch (e) {
     if (seq === predictSeq) $('#predict-status').textContent = `prediction failed: ${e.message}`;
+  } finally {
+    if (seq === predictSeq) delete $('#probs').dataset.pending;
   }
 }
 message.addEventListener('input', () => {
+  $('#probs').dataset.pending = '1';
   clearTimeout(predictTimer);
   predictTimer = setTimeout(predictNow, 150);
 });

@@ -60,7 +60,8 @@ function testScores(m) {
 function describe(m) {
   if (m.kind === 'fasttext') {
     const a = m.model.args;
-    return `fastText-style: dim ${a.dim}, word n-grams ${a.wordNgrams}, ${a.bucket.toLocaleString('en-US')} buckets, ` +
+    const grams = a.wordNgrams > 1 ? `word n-grams up to ${a.wordNgrams} in ${a.bucket.toLocaleString('en-US')} buckets` : 'words only (no n-gram buckets)';
+    return `fastText-style: dim ${a.dim}, ${grams}, ` +
       `${m.model.words.filter((w) => w.type === 'word').length.toLocaleString('en-US')} words, loss ${a.loss}`;
   }
   const c = m.model.config;
