@@ -162,6 +162,10 @@ describe('web demo: classifier', () => {
     await expect(page.getAttribute('#runtime', 'data-threads')).resolves.toBe('1');
     await expect(page.getAttribute('#runtime', 'data-isolated')).resolves.toBe('false');
     await expect(page.textContent('#runtime')).resolves.toContain('not cross-origin isolated');
+    // a file that is no model: a visible error, the page still works
+    await page.setInputFiles('#load', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a model\n') });
+    await expect.poll(() => page.getAttribute('#file-status', 'data-kind'), { timeout: 10_000 }).toBe('error');
+    await expect(page.textContent('#file-status')).resolves.toContain('must be a fastText .bin');
     if (existsSync(NATIVE)) {
       const model = join(downloads, 'native');
       const run = (args: string[]) => {
