@@ -17,6 +17,7 @@ const stopFlag = stopBuffer ? new Int32Array(stopBuffer) : undefined;
 
 let runtime = null;
 let training = false;
+let stopping = false;
 let hasModel = false;
 let plot = null;
 
@@ -146,6 +147,7 @@ async function train() {
     return;
   }
   setBusy(true);
+  stopping = false;
   if (stopFlag) Atomics.store(stopFlag, 0, 0);
   newPlot();
   const t0 = performance.now();
@@ -159,7 +161,7 @@ async function train() {
     if (last.accuracy !== undefined && last.accuracy !== null) parts.push(`test accuracy ${pct(last.accuracy)}`);
     if (last.examplesPerSec) parts.push(`${thousands(last.examplesPerSec)} examples/s`);
     parts.push(`${secs(el)} elapsed`, threadsNote(o.model));
-    return parts.join(' · ');
+    return (stopping ? 'stopping… · ' : '') + parts.join(' · ');
   };
   const timer = setInterval(() => setStatus(status, line(), 'info'), 250);
   setStatus(status, line(), 'info');
@@ -287,6 +289,8 @@ $('#train').addEventListener('click', train);
 $('#stop').addEventListener('click', () => {
   if (stopFlag) Atomics.store(stopFlag, 0, 1);
   worker.call('stop').catch(() => {});
+  stopping = true;
+  $('#stop').disabled = true;
   setStatus(status, 'stopping…', 'info');
 });
 $('#save').addEventListener('click', save);
