@@ -63,16 +63,15 @@ describe('web demo: classifier', () => {
     const threads = Number(await page.getAttribute('#runtime', 'data-threads'));
     expect(threads).toBeGreaterThanOrEqual(1);
 
-    // fastText-style: the page's defaults (all 4,833 training e-mails, dim 20, 25 epochs, min count 2) without word bigrams (faster).
-    await page.fill('#ft-ngrams', '1');
+    // fastText-style, the page's defaults: all 4,833 training e-mails, dim 20, word bigrams in 100,000 buckets, 25 epochs, min count 2.
     const t0 = Date.now();
     const done = await trainToDone(page, 60_000);
     const seconds = (Date.now() - t0) / 1e3;
-    expect(Number(await page.getAttribute('#plot', 'data-points'))).toBeGreaterThanOrEqual(3); // the loss while SGD runs (about 1 s of the ~10) + the test accuracy
+    expect(Number(await page.getAttribute('#plot', 'data-points'))).toBeGreaterThanOrEqual(3); // the loss while SGD runs (1-3 s of the 8-20) + the test accuracy
     const accuracy = await metric(page, 'accuracy');
     const precision = await metric(page, 'spam-precision');
     const recall = await metric(page, 'spam-recall');
-    // measured 0.9876 in Chromium (P 0.9898, R 0.9726); the majority class (ham) would give 0.669
+    // measured 0.9876 in Chromium (P 0.9923, R 0.9701); the majority class (ham) would give 0.669
     expect(accuracy).toBeGreaterThan(0.95);
     expect(precision).toBeGreaterThan(0.9);
     expect(recall).toBeGreaterThan(0.9);
