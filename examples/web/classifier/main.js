@@ -148,6 +148,7 @@ async function train() {
   }
   setBusy(true);
   stopping = false;
+  setStatus($('#file-status'), '', 'info');
   if (stopFlag) Atomics.store(stopFlag, 0, 0);
   newPlot();
   const t0 = performance.now();

@@ -155,11 +155,22 @@ async function trainTransformer(o, emit) {
   let nextEval = evalEvery;
   let last = 0;
   const tFit = performance.now();
+  // An epoch end reports the epoch's mean loss, not the recent one: left out of the line (a gap, not a spike)
+  // when the epoch had reports of its own, kept when it had none (epochs shorter than the 0.25 s report interval).
+  let reportedInEpoch = false;
+  const epochEndLoss = (p) => {
+    if (p.validAccuracy === undefined) {
+      reportedInEpoch = true;
+      return p.loss;
+    }
+    const loss = reportedInEpoch ? null : p.loss;
+    reportedInEpoch = false;
+    return loss;
+  };
   const emitPoint = (p, accuracy) => {
     const seconds = (performance.now() - tFit) / 1e3;
     emit({
-      // an epoch end reports the epoch's mean loss (not the recent one): plotted as a gap, not a spike
-      x: p.step / perEpoch, loss: p.validAccuracy === undefined ? p.loss : null, accuracy, epoch: p.epoch, epochs, step: p.step, steps, seconds,
+      x: p.step / perEpoch, loss: epochEndLoss(p), accuracy, epoch: p.epoch, epochs, step: p.step, steps, seconds,
       examplesPerSec: Math.min(p.step * batchSize, epochs * trainEx.length) / seconds, tokensPerSec: p.tokensPerSec,
     });
   };
