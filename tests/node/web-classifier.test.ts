@@ -89,6 +89,9 @@ describe('web demo: classifier', () => {
     // typing updates the bars (debounced) through the worker
     await page.fill('#message', 'meeting notes attached for the cvs commit on the linux kernel list thanks');
     await expect.poll(() => page.getAttribute('#verdict', 'data-label'), { timeout: 10_000 }).toBe('ham');
+    // the e-mail written like a personal note gets less certain probabilities: compared after loading too
+    const tricky = await predictExample(page, 'tricky spam');
+    expect(tricky.reduce((s, r) => s + r.prob, 0)).toBeCloseTo(1, 5);
     await predictExample(page, 'spam');
     await saveScreenshot(page, 'demo-classifier');
 
@@ -110,6 +113,11 @@ describe('web demo: classifier', () => {
     expect(await page.inputValue('#message')).toBe(message);
     expect(after.map((r) => r.text)).toEqual(before.map((r) => r.text));
     expect(after.map((r) => r.prob)).toEqual(before.map((r) => r.prob));
+    const trickyAfter = await predictExample(page, 'tricky spam');
+    expect(trickyAfter.map((r) => r.text)).toEqual(tricky.map((r) => r.text));
+    expect(trickyAfter.map((r) => r.prob)).toEqual(tricky.map((r) => r.prob));
+    console.log(`classifier demo, probabilities before save and after load: spam example ${after.map((r) => `${r.label} ${r.text}`).join(', ')}; ` +
+      `tricky spam ${trickyAfter.map((r) => `${r.label} ${r.text}`).join(', ')}`);
 
     // A small Transformer for a few seconds, then Stop: the plot has points, the partial model is kept and predicts.
     await page.check('input[name=model][value=transformer]');
