@@ -1,0 +1,182 @@
+// The Language models demo (examples/web/language-models/) in headless Chromium: train the neural LM and a
+// tiny BERT for a few seconds through the page's own controls and check what the page shows; load a BERT
+// from files written here in Node and check the page's probe equals Node's fill-mask on the same model.
+// Needs `npm run build` (the demos are served from examples/web/dist).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { initForTests } from '../helpers/runtime.js';
+import { demoSession, saveScreenshot, type DemoSession } from '../helpers/web-demo.js';
+import { BertForMaskedLM } from '../../src/models/bert.js';
+import { WordPiece } from '../../src/text/wordpiece.js';
+import { pipeline } from '../../src/pipelines.js';
+
+const PROBES = ['[MASK] is poor.', '[MASK] is rich.', '[MASK] is an actor.', '[MASK] is an actress.', '[MASK] is a doctor.', '[MASK] is a nurse.'];
+const FREE = 'the [MASK] is a doctor .';
+const K = 5;
+
+let session: DemoSession;
+let dir: string;
+let model: BertForMaskedLM;
+let files: string[];
+
+beforeAll(async () => {
+  await initForTests();
+  // A tiny random BERT with a vocabulary that covers the probes; a large init range so the fills are far apart.
+  const words = ['he', 'she', 'it', 'they', 'who', 'is', 'a', 'an', 'the', 'poor', 'rich', 'actor', 'actress', 'doctor', 'nurse', '.', ',', 'man', 'woman', 'city'];
+  const tok = WordPiece.fromVocabTxt(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...words, '##s', '##e'].join('\n') + '\n');
+  model = new BertForMaskedLM({
+    vocabSize: tok.size, hiddenSize: 32, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 64, maxPositionEmbeddings: 32, initializerRange: 0.5,
+  }, { seed: 7 });
+  model.tokenizer = tok;
+  model.eval();
+  dir = mkdtempSync(join(tmpdir(), 'wasm-nlp-lm-demo-'));
+  files = [];
+  for (const [name, content] of Object.entries(model.toPretrained())) {
+    writeFileSync(join(dir, name), content as string | Uint8Array);
+    files.push(join(dir, name));
+  }
+  session = await demoSession();
+}, 60_000);
+
+afterAll(async () => {
+  await session?.close();
+  model?.dispose();
+  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+});
+
+/** The probe cards as the page shows them: sentence → [token, displayed probability][]. */
+async function probeCards(page: Page): Promise<{ text: string; fills: [string, string][] }[]> {
+  return page.$$eval('#probes .probe', (cards) => cards.map((c) => ({
+    text: (c as HTMLElement).dataset.text ?? '',
+    fills: [...c.querySelectorAll('tbody tr')].map((tr) => {
+      const td = tr.querySelectorAll('td');
+      return [td[0]!.textContent ?? '', td[2]!.textContent ?? ''] as [string, string];
+    }),
+  })));
+}
+
+/** Load the Node-written model through the file input and compare every probe with Node's pipeline. */
+async function crossCheck(page: Page): Promise<void> {
+  await page.fill('#probe-k', String(K));
+  await page.fill('#probe-text', FREE);
+  await page.setInputFiles('#bert-files', files);
+  await page.waitForFunction(() => document.querySelector('#bert-status')?.textContent?.startsWith('loaded'), undefined, { timeout: 20_000 });
+  await page.waitForFunction((n) => document.querySelectorAll('#probes .probe').length === n, PROBES.length + 1, { timeout: 20_000 });
+  const cards = await probeCards(page);
+  const fill = pipeline('fill-mask', model);
+  expect(cards.map((c) => c.text)).toEqual([...PROBES, FREE]);
+  for (const c of cards) {
+    const node = await fill(c.text, { top_k: K });
+    expect(c.fills).toEqual(node.map((r) => [r.token_str, r.score.toFixed(3)]));
+  }
+}
+
+test('language models demo: neural LM and tiny BERT trained in the tab; a BERT loaded from files probes as in Node', async () => {
+  const { page, errors } = await session.open('language-models');
+  await page.waitForFunction(() => document.querySelector('#runtime')?.getAttribute('data-threads') !== null, undefined, { timeout: 20_000 });
+  const threads = Number(await page.getAttribute('#runtime', 'data-threads'));
+  expect(threads).toBeGreaterThanOrEqual(1);
+  expect(await page.textContent('#runtime')).toContain('cross-origin isolated (SharedArrayBuffer');
+
+  // ---- the neural LM: small settings through the page's controls
+  await page.selectOption('#lm-tokens', '50000');
+  await page.fill('#lm-epochs', '1');
+  await page.fill('#lm-dim', '16');
+  await page.fill('#lm-hidden', '32');
+  // a bad value is refused with a visible message
+  await page.fill('#lm-context', '0');
+  await page.click('#lm-train');
+  await expect.poll(() => page.getAttribute('#lm-status', 'data-kind')).toBe('error');
+  expect(await page.textContent('#lm-status')).toContain('context must be a whole number');
+  await page.fill('#lm-context', '3');
+  await page.click('#lm-train');
+  await page.waitForFunction(() => document.querySelector('#lm-status')?.getAttribute('data-kind') === 'done', undefined, { timeout: 40_000 });
+  const lmStatus = (await page.textContent('#lm-status'))!;
+  expect(Number(await page.getAttribute('#lm-plot', 'data-points'))).toBeGreaterThan(0);
+  const ppl = Number(/validation perplexity ([\d.]+)/.exec(lmStatus)?.[1]);
+  expect(ppl).toBeGreaterThan(1);
+  expect(ppl).toBeLessThan(2000);
+  const wps = Number(/([\d,]+) words\/s/.exec(lmStatus)?.[1]?.replace(/,/g, ''));
+  expect(wps).toBeGreaterThan(0);
+  console.log(`neural LM in Chromium (${threads} threads): ${lmStatus}`);
+
+  await page.fill('#next-prompt', 'he said that the');
+  await page.click('#next-go');
+  await page.waitForFunction(() => document.querySelectorAll('#next-table tbody tr').length === 10, undefined, { timeout: 10_000 });
+  const probs = await page.$$eval('#next-table tbody tr td:last-child', (tds) => tds.map((td) => Number((td as HTMLElement).dataset.prob)));
+  const nextWords = await page.$$eval('#next-table tbody tr td:first-child', (tds) => tds.map((td) => td.textContent ?? ''));
+  expect(probs).toHaveLength(10);
+  expect(nextWords.every((w) => w.length > 0)).toBe(true);
+  expect(probs.reduce((s, p) => s + p, 0)).toBeLessThanOrEqual(1 + 1e-6);
+  for (let i = 1; i < 10; i++) expect(probs[i]).toBeLessThanOrEqual(probs[i - 1]!);
+  expect(probs[0]).toBeGreaterThan(0);
+
+  // sampling: non-empty, vocabulary words only (the saved model's vocabulary), another seed another sample
+  await page.fill('#gen-length', '12');
+  await page.click('#gen-go');
+  await page.waitForFunction(() => (document.querySelector('#sample-out .sample')?.textContent ?? '') !== '', undefined, { timeout: 10_000 });
+  const sample1 = (await page.textContent('#sample-out .sample'))!;
+  const saved = await Promise.all([page.waitForEvent('download'), page.click('#lm-save')]).then(([d]) => d.path());
+  const { readFileSync } = await import('node:fs');
+  const { NeuralLM } = await import('../../src/models/neural-lm.js');
+  const lm = NeuralLM.fromSafetensors(new Uint8Array(readFileSync(saved)));
+  const vocab = new Set(lm.vocab);
+  const sampleWords = sample1.split(' ');
+  expect(sampleWords).toHaveLength(12);
+  expect(sampleWords.every((w) => vocab.has(w) && w !== '<unk>' && w !== '<s>')).toBe(true);
+  // the same model in Node samples the same words from the same seed
+  expect(lm.generate('the president', { length: 12, temperature: 0.8, topK: 40, seed: 1 }).join(' ')).toBe(sample1);
+  lm.dispose();
+  await page.click('#gen-again');
+  await expect.poll(() => page.inputValue('#gen-seed')).toBe('2');
+  await page.waitForFunction((s) => document.querySelector('#sample-out .sample')?.textContent !== s, sample1, { timeout: 10_000 });
+
+  // ---- BERT: a model from files (the cross-runtime check), then a tiny one trained here
+  await crossCheck(page);
+
+  await page.selectOption('#bert-sentences', '5000');
+  await page.fill('#bert-seconds', '5');
+  await page.click('#bert-train');
+  await page.waitForFunction(() => document.querySelector('#bert-status')?.getAttribute('data-kind') === 'done', undefined, { timeout: 40_000 });
+  expect(Number(await page.getAttribute('#bert-plot', 'data-points'))).toBeGreaterThan(0);
+  console.log(`tiny BERT in Chromium: ${await page.textContent('#bert-status')}`);
+  await page.waitForFunction(() => (document.querySelector('#bert-model')?.textContent ?? '').includes('trained here'));
+  // the probe list is redrawn after training: k fills per sentence, probabilities in (0, 1], descending
+  await page.waitForFunction((k) => {
+    const cards = [...document.querySelectorAll('#probes .probe')];
+    return cards.length === 7 && cards.every((c) => c.querySelectorAll('tbody tr').length === k) && document.querySelector('#probe-status')?.textContent?.startsWith('top');
+  }, K, { timeout: 10_000 });
+  const cards = await probeCards(page);
+  expect(cards.map((c) => c.text)).toEqual([...PROBES, FREE]);
+  for (const c of cards) {
+    const ps = c.fills.map((f) => Number(f[1]));
+    expect(ps.every((p) => p >= 0 && p <= 1)).toBe(true);
+    for (let i = 1; i < ps.length; i++) expect(ps[i]).toBeLessThanOrEqual(ps[i - 1]!);
+    expect(c.fills.every((f) => f[0].length > 0)).toBe(true);
+  }
+  // a free text without [MASK] is refused with a visible message
+  await page.fill('#probe-text', 'no mask here');
+  await page.click('#probe-go');
+  await expect.poll(() => page.getAttribute('#probe-status', 'data-kind')).toBe('error');
+  await page.fill('#probe-text', FREE);
+  await page.click('#probe-go');
+  await expect.poll(() => page.getAttribute('#probe-status', 'data-kind')).toBe('info');
+
+  const shot = await saveScreenshot(page, 'demo-language-models');
+  console.log(`screenshot: ${shot}`);
+  expect(errors).toEqual([]);
+  await page.close();
+}, 120_000);
+
+test('language models demo on one thread (not cross-origin isolated): runtime line, and the loaded BERT probes as in Node', async () => {
+  const { page, errors } = await session.open('language-models', { isolated: false });
+  await page.waitForFunction(() => document.querySelector('#runtime')?.getAttribute('data-threads') !== null, undefined, { timeout: 20_000 });
+  expect(await page.getAttribute('#runtime', 'data-threads')).toBe('1');
+  expect(await page.textContent('#runtime')).toContain('not cross-origin isolated');
+  await crossCheck(page);
+  expect(errors).toEqual([]);
+  await page.close();
+}, 60_000);
