@@ -62,6 +62,7 @@ const lmPlot = livePlot($('#lm-plot'), {
   series: [{ label: 'train loss (nats)', color: '#2463eb' }, { label: 'valid perplexity', color: '#c0362c', axis: 'right' }],
 });
 let lmReady = false;
+let lmSummary = '';
 const busy = { lm: false, bert: false };
 const lmButtons = (training) => {
   busy.lm = training;
@@ -102,8 +103,9 @@ $('#lm-train').addEventListener('click', async () => {
     lmReady = true;
     showLmModel(r);
     const how = r.stoppedByUser ? 'stopped' : r.earlyStopped ? `stopped early (best epoch ${r.bestEpoch})` : 'done';
-    setStatus(lmStatus, `${how}: ${thousands(r.steps)} steps in ${secs(r.seconds)} (data ${secs(r.prepSeconds)}), ${thousands(r.tokensPerSec)} words/s; ` +
-      `validation perplexity ${r.validPpl.toFixed(1)} (first 5,000 validation tokens)${r.bestValidPpl !== undefined ? `; best epoch ${r.bestEpoch}: ${r.bestValidPpl.toFixed(1)} on all ${thousands(r.validTokens)} validation tokens` : ''}`, 'done');
+    lmSummary = `${how}: ${thousands(r.steps)} steps in ${secs(r.seconds)} (data ${secs(r.prepSeconds)}), ${thousands(r.tokensPerSec)} words/s; ` +
+      `validation perplexity ${r.validPpl.toFixed(1)} (first 5,000 validation tokens)${r.bestValidPpl !== undefined ? `; best epoch ${r.bestEpoch}: ${r.bestValidPpl.toFixed(1)} on all ${thousands(r.validTokens)} validation tokens` : ''}`;
+    setStatus(lmStatus, lmSummary, 'done');
     lmButtons(false);
     await Promise.all([predict(), generate()]);
   } catch (e) {
@@ -146,7 +148,7 @@ async function generate() {
     s.className = 'sample';
     s.textContent = r.words.join(' ');
     out.replaceChildren(p, s);
-    setStatus(st, `seed ${seed} · temperature ${temperature} · top-k ${topK === 0 ? 'all' : topK}`);
+    setStatus(st, `seed ${seed} · ${r.words.length} words · temperature ${temperature} · top-k ${topK === 0 ? 'all' : topK}`);
   } catch (e) {
     setStatus(st, e.message, 'error');
   }
@@ -168,7 +170,7 @@ $('#lm-save').addEventListener('click', async () => {
     a.download = 'neural-lm.safetensors';
     a.click();
     setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
-    setStatus(lmStatus, `saved neural-lm.safetensors (${thousands(bytes.byteLength)} bytes)`, 'done');
+    setStatus(lmStatus, `${lmSummary}${lmSummary === '' ? '' : ' · '}saved neural-lm.safetensors (${thousands(bytes.byteLength)} bytes)`, 'done');
   } catch (e) {
     setStatus(lmStatus, e.message, 'error');
   }
@@ -182,7 +184,9 @@ $('#lm-load').addEventListener('change', async (ev) => {
     const m = await worker.call('lm.load', { bytes, name: f.name }, undefined, [bytes]);
     lmReady = true;
     showLmModel(m);
-    setStatus(lmStatus, `loaded ${f.name} (${thousands(f.size)} bytes)`, 'done');
+    lmSummary = `loaded ${f.name} (${thousands(f.size)} bytes)`;
+    lmPlot.clear();
+    setStatus(lmStatus, lmSummary, 'done');
     lmButtons(false);
     await Promise.all([predict(), generate()]);
   } catch (e) {
