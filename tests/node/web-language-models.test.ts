@@ -11,7 +11,7 @@ import { initForTests } from '../helpers/runtime.js';
 import { demoSession, saveScreenshot, type DemoSession } from '../helpers/web-demo.js';
 import { BertForMaskedLM } from '../../src/models/bert.js';
 import { WordPiece } from '../../src/text/wordpiece.js';
-import { pipeline } from '../../src/pipelines.js';
+import { pipeline, type FillMaskResult } from '../../src/pipelines.js';
 import { NeuralLM } from '../../src/models/neural-lm.js';
 
 const PROBES = ['[MASK] is poor.', '[MASK] is rich.', '[MASK] is an actor.', '[MASK] is an actress.', '[MASK] is a doctor.', '[MASK] is a nurse.'];
@@ -72,7 +72,7 @@ async function crossCheck(page: Page): Promise<void> {
   const fill = pipeline('fill-mask', model);
   expect(cards.map((c) => c.text)).toEqual([...PROBES, FREE]);
   for (const c of cards) {
-    const node = await fill(c.text, { top_k: K });
+    const node = (await fill(c.text, { top_k: K })) as FillMaskResult[];
     expect(c.fills).toEqual(node.map((r) => [r.token_str, r.score.toFixed(3)]));
   }
 }
