@@ -2,13 +2,14 @@
 // tiny BERT for a few seconds through the page's own controls and check what the page shows; load a BERT
 // from files written here in Node and check the page's probe equals Node's fill-mask on the same model.
 // Needs `npm run build` (the demos are served from examples/web/dist).
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { initForTests } from '../helpers/runtime.js';
 import { demoSession, saveScreenshot, type DemoSession } from '../helpers/web-demo.js';
+import { ROOT } from '../../scripts/lib/runtimes.mjs';
 import { BertForMaskedLM } from '../../src/models/bert.js';
 import { WordPiece } from '../../src/text/wordpiece.js';
 import { pipeline, type FillMaskResult } from '../../src/pipelines.js';
@@ -19,6 +20,10 @@ const FREE = 'the [MASK] is a doctor .';
 const K = 5;
 /** `npm run screenshots` (UPDATE_SCREENSHOTS=1): train longer, for a screenshot that shows a model worth looking at. */
 const LONG = process.env.UPDATE_SCREENSHOTS === '1';
+// The models of `npm run bengio` and `npm run bert`, when they have been trained in this checkout.
+const RUN_LM = join(ROOT, 'runs', 'bengio', 'model.safetensors');
+const RUN_BERT = join(ROOT, 'runs', 'bert', 'model');
+const HAVE_RUNS = existsSync(RUN_LM) && existsSync(join(RUN_BERT, 'config.json'));
 
 let session: DemoSession;
 let dir: string;
@@ -84,6 +89,37 @@ test('language models demo: neural LM and tiny BERT trained in the tab; a BERT l
   expect(threads).toBeGreaterThanOrEqual(1);
   expect(await page.textContent('#runtime')).toContain('cross-origin isolated (SharedArrayBuffer');
 
+  // ---- BERT: a model from files (the cross-runtime check), then a tiny one trained here
+  await crossCheck(page);
+
+  await page.selectOption('#bert-sentences', LONG ? '20000' : '5000');
+  await page.fill('#bert-seconds', LONG ? '12' : '5');
+  await page.click('#bert-train');
+  await page.waitForFunction(() => document.querySelector('#bert-status')?.getAttribute('data-kind') === 'done', undefined, { timeout: 40_000 });
+  expect(Number(await page.getAttribute('#bert-plot', 'data-points'))).toBeGreaterThan(0);
+  console.log(`tiny BERT in Chromium: ${await page.textContent('#bert-status')}`);
+  await page.waitForFunction(() => (document.querySelector('#bert-model')?.textContent ?? '').includes('trained here'));
+  // the probe list is redrawn after training: k fills per sentence, probabilities in (0, 1], descending
+  await page.waitForFunction((k) => {
+    const cards = [...document.querySelectorAll('#probes .probe')];
+    return cards.length === 7 && cards.every((c) => c.querySelectorAll('tbody tr').length === k) && document.querySelector('#probe-status')?.textContent?.startsWith('top');
+  }, K, { timeout: 10_000 });
+  const cards = await probeCards(page);
+  expect(cards.map((c) => c.text)).toEqual([...PROBES, FREE]);
+  for (const c of cards) {
+    const ps = c.fills.map((f) => Number(f[1]));
+    expect(ps.every((p) => p >= 0 && p <= 1)).toBe(true);
+    for (let i = 1; i < ps.length; i++) expect(ps[i]).toBeLessThanOrEqual(ps[i - 1]!);
+    expect(c.fills.every((f) => f[0].length > 0)).toBe(true);
+  }
+  // a free text without [MASK] is refused with a visible message
+  await page.fill('#probe-text', 'no mask here');
+  await page.click('#probe-go');
+  await expect.poll(() => page.getAttribute('#probe-status', 'data-kind')).toBe('error');
+  await page.fill('#probe-text', FREE);
+  await page.click('#probe-go');
+  await expect.poll(() => page.getAttribute('#probe-status', 'data-kind')).toBe('info');
+
   // ---- the neural LM: small settings through the page's controls (bigger ones for the README screenshot)
   await page.selectOption('#lm-tokens', LONG ? '200000' : '50000');
   await page.fill('#lm-epochs', '3');
@@ -97,7 +133,7 @@ test('language models demo: neural LM and tiny BERT trained in the tab; a BERT l
   await page.fill('#lm-context', '4');
   await page.click('#lm-train');
   // train a few seconds (progress comes ~4 times a second), then Stop: the model is kept
-  await page.waitForFunction((n) => Number(document.querySelector('#lm-plot')?.getAttribute('data-points')) >= n, LONG ? 120 : 14, { timeout: 60_000 });
+  await page.waitForFunction((n) => Number(document.querySelector('#lm-plot')?.getAttribute('data-points')) >= n, LONG ? 80 : 14, { timeout: 60_000 });
   expect(await page.isEnabled('#next-go')).toBe(false);
   await page.click('#lm-stop');
   await page.waitForFunction(() => document.querySelector('#lm-status')?.getAttribute('data-kind') === 'done', undefined, { timeout: 20_000 });
@@ -147,6 +183,8 @@ test('language models demo: neural LM and tiny BERT trained in the tab; a BERT l
   await expect.poll(() => page.inputValue('#gen-seed')).toBe('2');
   await page.waitForFunction(() => document.querySelector('#gen-status')?.textContent?.startsWith('seed 2 · 12 words'), undefined, { timeout: 10_000 });
   expect(await page.textContent('#sample-out .sample')).not.toBe(sample1);
+  const shot = await saveScreenshot(page, 'demo-language-models');
+  console.log(`screenshot: ${shot}`);
   // load the saved file back through the file input: the same next words
   await page.setInputFiles('#lm-load', saved);
   await page.waitForFunction(() => document.querySelector('#lm-status')?.textContent?.startsWith('loaded neural-lm.safetensors'), undefined, { timeout: 10_000 });
@@ -154,39 +192,6 @@ test('language models demo: neural LM and tiny BERT trained in the tab; a BERT l
   await page.waitForFunction(() => document.querySelector('#next-status')?.textContent?.startsWith('after “he said that the”'), undefined, { timeout: 10_000 });
   expect(await nextRows()).toEqual(next);
 
-  // ---- BERT: a model from files (the cross-runtime check), then a tiny one trained here
-  await crossCheck(page);
-
-  await page.selectOption('#bert-sentences', LONG ? '20000' : '5000');
-  await page.fill('#bert-seconds', LONG ? '20' : '5');
-  await page.click('#bert-train');
-  await page.waitForFunction(() => document.querySelector('#bert-status')?.getAttribute('data-kind') === 'done', undefined, { timeout: 40_000 });
-  expect(Number(await page.getAttribute('#bert-plot', 'data-points'))).toBeGreaterThan(0);
-  console.log(`tiny BERT in Chromium: ${await page.textContent('#bert-status')}`);
-  await page.waitForFunction(() => (document.querySelector('#bert-model')?.textContent ?? '').includes('trained here'));
-  // the probe list is redrawn after training: k fills per sentence, probabilities in (0, 1], descending
-  await page.waitForFunction((k) => {
-    const cards = [...document.querySelectorAll('#probes .probe')];
-    return cards.length === 7 && cards.every((c) => c.querySelectorAll('tbody tr').length === k) && document.querySelector('#probe-status')?.textContent?.startsWith('top');
-  }, K, { timeout: 10_000 });
-  const cards = await probeCards(page);
-  expect(cards.map((c) => c.text)).toEqual([...PROBES, FREE]);
-  for (const c of cards) {
-    const ps = c.fills.map((f) => Number(f[1]));
-    expect(ps.every((p) => p >= 0 && p <= 1)).toBe(true);
-    for (let i = 1; i < ps.length; i++) expect(ps[i]).toBeLessThanOrEqual(ps[i - 1]!);
-    expect(c.fills.every((f) => f[0].length > 0)).toBe(true);
-  }
-  // a free text without [MASK] is refused with a visible message
-  await page.fill('#probe-text', 'no mask here');
-  await page.click('#probe-go');
-  await expect.poll(() => page.getAttribute('#probe-status', 'data-kind')).toBe('error');
-  await page.fill('#probe-text', FREE);
-  await page.click('#probe-go');
-  await expect.poll(() => page.getAttribute('#probe-status', 'data-kind')).toBe('info');
-
-  const shot = await saveScreenshot(page, 'demo-language-models');
-  console.log(`screenshot: ${shot}`);
   expect(errors).toEqual([]);
   await page.close();
 }, 120_000);
@@ -197,6 +202,21 @@ test('language models demo on one thread (not cross-origin isolated): runtime li
   expect(await page.getAttribute('#runtime', 'data-threads')).toBe('1');
   expect(await page.textContent('#runtime')).toContain('not cross-origin isolated');
   await crossCheck(page);
+  expect(errors).toEqual([]);
+  await page.close();
+}, 60_000);
+
+// `npm run screenshots` with the full models trained: a second screenshot with them loaded through the file inputs.
+test.skipIf(!(LONG && HAVE_RUNS))('language models demo with the models of npm run bengio and npm run bert loaded (screenshot)', async () => {
+  const { page, errors } = await session.open('language-models');
+  await page.waitForFunction(() => document.querySelector('#runtime')?.getAttribute('data-threads') !== null, undefined, { timeout: 20_000 });
+  await page.setInputFiles('#lm-load', RUN_LM);
+  await page.waitForFunction(() => document.querySelector('#lm-status')?.textContent?.startsWith('loaded'), undefined, { timeout: 30_000 });
+  await page.waitForFunction(() => document.querySelectorAll('#next-table tbody tr').length === 10 && (document.querySelector('#sample-out')?.textContent ?? '') !== '', undefined, { timeout: 30_000 });
+  await page.setInputFiles('#bert-files', readdirSync(RUN_BERT).map((f) => join(RUN_BERT, f)));
+  await page.waitForFunction(() => document.querySelector('#bert-status')?.textContent?.startsWith('loaded'), undefined, { timeout: 30_000 });
+  await page.waitForFunction((n) => document.querySelectorAll('#probes .probe tbody tr').length === n, 7 * 5, { timeout: 30_000 });
+  console.log(`screenshot: ${await saveScreenshot(page, 'demo-language-models-pretrained')}`);
   expect(errors).toEqual([]);
   await page.close();
 }, 60_000);

@@ -59,7 +59,7 @@ const fail = (el) => (e) => setStatus(el, e.message, 'error');
 // ---------------------------------------------------------------- neural LM
 const lmPlot = livePlot($('#lm-plot'), {
   title: 'Neural LM: training loss and validation perplexity', x: 'step',
-  series: [{ label: 'train loss (nats)', color: '#2463eb' }, { label: 'valid perplexity', color: '#c0362c', axis: 'right' }],
+  series: [{ label: 'train loss (nats)', color: '#2463eb' }, { label: 'valid perplexity (first 5,000 tokens)', color: '#c0362c', axis: 'right' }],
 });
 let lmReady = false;
 let lmSummary = '';
@@ -87,8 +87,9 @@ $('#lm-train').addEventListener('click', async () => {
   lmReady = false;
   lmButtons(true);
   lmPlot.clear();
+  $('#lm-plot').hidden = false;
   setStatus(lmStatus, 'preparing the data (Brown LM split, vocabulary)…');
-  let epochNote = '';
+  let epochNote = '', lastPpl = NaN;
   try {
     const r = await worker.call('lm.train', { trainTokens, epochs, context, dim, hidden }, (ev) => {
       if (ev.kind === 'start') {
@@ -96,9 +97,10 @@ $('#lm-train').addEventListener('click', async () => {
         return;
       }
       lmPlot.push(ev.step, Number.isFinite(ev.loss) ? ev.loss : null, ev.validPpl ?? null);
+      if (ev.validPpl !== undefined) lastPpl = ev.validPpl;
       if (ev.epochEnd && ev.epochValidPpl !== undefined) epochNote = ` · epoch ${ev.epoch}: valid perplexity ${ev.epochValidPpl.toFixed(1)}`;
       setStatus(lmStatus, `epoch ${ev.epoch}/${ev.epochs} · step ${thousands(ev.step)}/${thousands(ev.steps)} · loss ${fmt(ev.loss, 3)} · ` +
-        `${thousands(ev.tokensPerSec)} words/s · ${secs(ev.elapsed)}${epochNote}`);
+        `${Number.isFinite(lastPpl) ? `valid perplexity ${lastPpl.toFixed(1)} · ` : ''}${thousands(ev.tokensPerSec)} words/s · ${secs(ev.elapsed)}${epochNote}`);
     });
     lmReady = true;
     showLmModel(r);
@@ -186,6 +188,7 @@ $('#lm-load').addEventListener('change', async (ev) => {
     showLmModel(m);
     lmSummary = `loaded ${f.name} (${thousands(f.size)} bytes)`;
     lmPlot.clear();
+    $('#lm-plot').hidden = true;
     setStatus(lmStatus, lmSummary, 'done');
     lmButtons(false);
     await Promise.all([predict(), generate()]);
@@ -220,6 +223,7 @@ $('#bert-train').addEventListener('click', async () => {
   bertReady = false;
   bertButtons(true);
   bertPlot.clear();
+  $('#bert-plot').hidden = false;
   setStatus(bertStatus, 'training a WordPiece vocabulary and packing the sentences…');
   try {
     const r = await worker.call('bert.train', { sentences, vocabSize: 6000, hidden, layers, heads: hidden / 32, seconds }, (ev) => {
@@ -259,6 +263,7 @@ $('#bert-files').addEventListener('change', async (ev) => {
     bertReady = true;
     showBertModel(m);
     bertPlot.clear();
+    $('#bert-plot').hidden = true;
     setStatus(bertStatus, `loaded ${picked.map((f) => f.name).join(', ')}`, 'done');
     bertButtons(false);
     await probe();
@@ -310,6 +315,9 @@ $('#probe-go').addEventListener('click', probe);
 $('#probe-text').addEventListener('keydown', (e) => e.key === 'Enter' && bertReady && probe());
 
 // ---------------------------------------------------------------- start
+// The plots appear when training starts (uPlot sized them while visible).
+$('#lm-plot').hidden = true;
+$('#bert-plot').hidden = true;
 worker.call('init').then((info) => {
   showRuntime($('#runtime'), info);
   lmButtons(false);
