@@ -59,7 +59,7 @@ const fail = (el) => (e) => setStatus(el, e.message, 'error');
 // ---------------------------------------------------------------- neural LM
 const lmPlot = livePlot($('#lm-plot'), {
   title: 'Neural LM: training loss and validation perplexity', x: 'step',
-  series: [{ label: 'train loss (nats)', color: '#2463eb' }, { label: 'valid perplexity (first 5,000 tokens)', color: '#c0362c', axis: 'right' }],
+  series: [{ label: 'train loss (nats)', color: '#2463eb' }, { label: 'valid perplexity', color: '#c0362c', axis: 'right' }],
 });
 let lmReady = false;
 let lmSummary = '';
@@ -87,7 +87,7 @@ $('#lm-train').addEventListener('click', async () => {
   lmReady = false;
   lmButtons(true);
   lmPlot.clear();
-  $('#lm-plot').hidden = false;
+  $('#lm-plot').hidden = $('#lm-plot-note').hidden = false;
   setStatus(lmStatus, 'preparing the data (Brown LM split, vocabulary)…');
   let epochNote = '', lastPpl = NaN;
   try {
@@ -96,8 +96,9 @@ $('#lm-train').addEventListener('click', async () => {
         setStatus(lmStatus, `vocabulary ${thousands(ev.vocabSize)} · ${thousands(ev.trainTokens)} training tokens · ${thousands(ev.params)} parameters · training…`);
         return;
       }
-      lmPlot.push(ev.step, Number.isFinite(ev.loss) ? ev.loss : null, ev.validPpl ?? null);
+      // the validation estimate comes every ~2.5 s: the line holds the latest one in between
       if (ev.validPpl !== undefined) lastPpl = ev.validPpl;
+      lmPlot.push(ev.step, Number.isFinite(ev.loss) ? ev.loss : null, Number.isFinite(lastPpl) ? lastPpl : null);
       if (ev.epochEnd && ev.epochValidPpl !== undefined) epochNote = ` · epoch ${ev.epoch}: valid perplexity ${ev.epochValidPpl.toFixed(1)}`;
       setStatus(lmStatus, `epoch ${ev.epoch}/${ev.epochs} · step ${thousands(ev.step)}/${thousands(ev.steps)} · loss ${fmt(ev.loss, 3)} · ` +
         `${Number.isFinite(lastPpl) ? `valid perplexity ${lastPpl.toFixed(1)} · ` : ''}${thousands(ev.tokensPerSec)} words/s · ${secs(ev.elapsed)}${epochNote}`);
@@ -188,7 +189,7 @@ $('#lm-load').addEventListener('change', async (ev) => {
     showLmModel(m);
     lmSummary = `loaded ${f.name} (${thousands(f.size)} bytes)`;
     lmPlot.clear();
-    $('#lm-plot').hidden = true;
+    $('#lm-plot').hidden = $('#lm-plot-note').hidden = true;
     setStatus(lmStatus, lmSummary, 'done');
     lmButtons(false);
     await Promise.all([predict(), generate()]);
@@ -316,7 +317,7 @@ $('#probe-text').addEventListener('keydown', (e) => e.key === 'Enter' && bertRea
 
 // ---------------------------------------------------------------- start
 // The plots appear when training starts (uPlot sized them while visible).
-$('#lm-plot').hidden = true;
+$('#lm-plot').hidden = $('#lm-plot-note').hidden = true;
 $('#bert-plot').hidden = true;
 worker.call('init').then((info) => {
   showRuntime($('#runtime'), info);
