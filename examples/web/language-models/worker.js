@@ -108,11 +108,7 @@ serve({
       });
       const f0 = performance.now();
       let lastValid = f0, last = null;
-      const validNow = () => {
-        const v = lm.evaluate(probe).perplexity;
-        lm.train(); // evaluate leaves eval mode; fit trains with dropout
-        return v;
-      };
+      const validNow = () => lm.evaluate(probe).perplexity; // eval mode inside, the training mode restored after
       let result;
       try {
         result = await lm.fit(train, {
