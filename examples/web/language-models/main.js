@@ -8,7 +8,11 @@ const PROBES = ['[MASK] is poor.', '[MASK] is rich.', '[MASK] is an actor.', '[M
 
 const worker = connect(new URL('./worker.js', import.meta.url));
 const lmStatus = $('#lm-status'), bertStatus = $('#bert-status');
-const secs = (s) => (s < 60 ? `${s.toFixed(1)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`);
+const secs = (s) => {
+  if (s < 59.95) return `${s.toFixed(1)} s`;
+  const r = Math.round(s);
+  return `${Math.floor(r / 60)} min ${r % 60} s`;
+};
 
 /** Read a number input; a bad value shows the message in `statusEl` and returns null. */
 function readInt(sel, lo, hi, name, statusEl) {

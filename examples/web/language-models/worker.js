@@ -104,7 +104,6 @@ serve({
       const prepSeconds = (performance.now() - t0) / 1e3;
       emit({
         kind: 'start', vocabSize: vocab.words.length, trainTokens: train.length, validTokens: valid.length, params: lm.parameterCount(), prepSeconds,
-        unigramPpl: vocab.words.length, // a uniform model's perplexity, for scale
       });
       const f0 = performance.now();
       let lastValid = f0, last = null;
