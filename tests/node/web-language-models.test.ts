@@ -121,8 +121,8 @@ test('language models demo: neural LM and tiny BERT trained in the tab; a BERT l
   await expect.poll(() => page.getAttribute('#probe-status', 'data-kind')).toBe('info');
 
   // ---- the neural LM: small settings through the page's controls (bigger ones for the README screenshot)
-  await page.selectOption('#lm-tokens', LONG ? '200000' : '50000');
-  await page.fill('#lm-epochs', '3');
+  await page.selectOption('#lm-tokens', LONG ? '200000' : '100000');
+  await page.fill('#lm-epochs', LONG ? '3' : '5'); // never finished before the Stop below
   await page.fill('#lm-dim', LONG ? '32' : '16');
   await page.fill('#lm-hidden', LONG ? '64' : '32');
   // a bad value is refused with a visible message
