@@ -4,7 +4,7 @@ import uPlot from 'uplot';
 
 /**
  * @param {HTMLElement} el  where the plot goes
- * @param {{ title?: string, x?: string, series: { label: string, color: string, axis?: 'left' | 'right' }[],
+ * @param {{ title?: string, x?: string, series: { label: string, color: string, axis?: 'left' | 'right', range?: unknown, options?: object }[],
  *           width?: number, height?: number }} options
  */
 export function livePlot(el, { title, x = 'step', series, width, height = 220 }) {
@@ -14,10 +14,10 @@ export function livePlot(el, { title, x = 'step', series, width, height = 220 })
     title,
     width: width ?? Math.max(320, el.clientWidth || 560),
     height,
-    scales: { x: { time: false } },
+    scales: { x: { time: false }, ...Object.fromEntries(series.filter((s) => s.range).map((s) => [s.axis === 'right' ? 'r' : 'y', { range: s.range }])) },
     series: [
       { label: x },
-      ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, scale: s.axis === 'right' ? 'r' : 'y' })),
+      ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, scale: s.axis === 'right' ? 'r' : 'y', ...(s.options ?? {}) })),
     ],
     axes: [
       { label: x },

@@ -1,0 +1,332 @@
+// The Language models demo's page: controls, live plots, bars. All model work is in worker.js.
+import { connect } from '../common/rpc.js';
+import { livePlot } from '../common/plot.js';
+import { $, fmt, setStatus, showRuntime, thousands } from '../common/ui.js';
+
+// The probe sentences of examples/bert-probe.mjs (the lecture's).
+const PROBES = ['[MASK] is poor.', '[MASK] is rich.', '[MASK] is an actor.', '[MASK] is an actress.', '[MASK] is a doctor.', '[MASK] is a nurse.'];
+
+const worker = connect(new URL('./worker.js', import.meta.url));
+const lmStatus = $('#lm-status'), bertStatus = $('#bert-status');
+const secs = (s) => {
+  if (s < 59.95) return `${s.toFixed(1)} s`;
+  const r = Math.round(s);
+  return `${Math.floor(r / 60)} min ${r % 60} s`;
+};
+
+/** Read a number input; a bad value shows the message in `statusEl` and returns null. */
+function readInt(sel, lo, hi, name, statusEl) {
+  const el = $(sel);
+  const v = Number(el.value);
+  if (el.value.trim() === '' || !Number.isInteger(v) || v < lo || v > hi) {
+    setStatus(statusEl, `${name} must be a whole number from ${lo} to ${hi}, got “${el.value}”`, 'error');
+    el.focus();
+    return null;
+  }
+  return v;
+}
+function readNum(sel, lo, hi, name, statusEl) {
+  const el = $(sel);
+  const v = Number(el.value);
+  if (el.value.trim() === '' || !Number.isFinite(v) || v < lo || v > hi) {
+    setStatus(statusEl, `${name} must be a number from ${lo} to ${hi}, got “${el.value}”`, 'error');
+    el.focus();
+    return null;
+  }
+  return v;
+}
+
+/** Rows word | bar | probability (3 decimals) into a tbody. */
+function bars(tbody, rows) {
+  const max = Math.max(1e-9, ...rows.map((r) => r.prob));
+  tbody.replaceChildren(...rows.map((r) => {
+    const tr = document.createElement('tr');
+    const w = document.createElement('td');
+    w.textContent = r.word;
+    w.title = r.word;
+    const b = document.createElement('td');
+    b.className = 'barcell';
+    const bar = document.createElement('span');
+    bar.className = 'bar';
+    bar.style.width = `${Math.max(1, (100 * r.prob) / max).toFixed(1)}%`;
+    b.append(bar);
+    const p = document.createElement('td');
+    p.textContent = fmt(r.prob, 3);
+    p.dataset.prob = String(r.prob);
+    tr.append(w, b, p);
+    return tr;
+  }));
+}
+
+const fail = (el) => (e) => setStatus(el, e.message, 'error');
+
+// ---------------------------------------------------------------- neural LM
+const lmPlot = livePlot($('#lm-plot'), {
+  title: 'Neural LM: training loss and validation perplexity', x: 'step',
+  series: [{ label: 'train loss (nats)', color: '#2463eb' }, { label: 'valid perplexity', color: '#c0362c', axis: 'right' }],
+});
+let lmReady = false;
+let lmSummary = '';
+const busy = { lm: false, bert: false };
+const lmButtons = (training) => {
+  busy.lm = training;
+  $('#lm-train').disabled = training || busy.bert;
+  $('#bert-train').disabled = training || busy.bert;
+  $('#lm-stop').disabled = !training;
+  $('#lm-load').disabled = training;
+  for (const id of ['#lm-save', '#next-go', '#gen-go', '#gen-again']) $(id).disabled = training || !lmReady;
+};
+const showLmModel = (m) => {
+  $('#lm-model').textContent = `Model: ${m.source} · vocabulary ${thousands(m.vocabSize)} words · n = ${m.context + 1} · embedding ${m.embeddingDim} · hidden ${m.hidden} · ` +
+    `${thousands(m.params)} parameters${m.cased ? ' · case-sensitive vocabulary (type words as in the corpus, e.g. “The”)' : ''}`;
+};
+
+$('#lm-train').addEventListener('click', async () => {
+  const epochs = readInt('#lm-epochs', 1, 50, 'epochs', lmStatus);
+  const context = epochs === null ? null : readInt('#lm-context', 1, 10, 'context', lmStatus);
+  const dim = context === null ? null : readInt('#lm-dim', 2, 512, 'embedding', lmStatus);
+  const hidden = dim === null ? null : readInt('#lm-hidden', 2, 1024, 'hidden', lmStatus);
+  if (hidden === null) return;
+  const trainTokens = Number($('#lm-tokens').value);
+  lmReady = false;
+  lmButtons(true);
+  lmPlot.clear();
+  $('#lm-plot').hidden = $('#lm-plot-note').hidden = false;
+  setStatus(lmStatus, 'preparing the data (Brown LM split, vocabulary)…');
+  let epochNote = '', lastPpl = NaN;
+  try {
+    const r = await worker.call('lm.train', { trainTokens, epochs, context, dim, hidden }, (ev) => {
+      if (ev.kind === 'start') {
+        setStatus(lmStatus, `vocabulary ${thousands(ev.vocabSize)} · ${thousands(ev.trainTokens)} training tokens · ${thousands(ev.params)} parameters · training…`);
+        return;
+      }
+      // the validation estimate comes every ~2.5 s: the line holds the latest one in between
+      if (ev.validPpl !== undefined) lastPpl = ev.validPpl;
+      lmPlot.push(ev.step, Number.isFinite(ev.loss) ? ev.loss : null, Number.isFinite(lastPpl) ? lastPpl : null);
+      if (ev.epochEnd && ev.epochValidPpl !== undefined) epochNote = ` · epoch ${ev.epoch}: valid perplexity ${ev.epochValidPpl.toFixed(1)}`;
+      setStatus(lmStatus, `epoch ${ev.epoch}/${ev.epochs} · step ${thousands(ev.step)}/${thousands(ev.steps)} · loss ${fmt(ev.loss, 3)} · ` +
+        `${Number.isFinite(lastPpl) ? `valid perplexity ${lastPpl.toFixed(1)} · ` : ''}${thousands(ev.tokensPerSec)} words/s · ${secs(ev.elapsed)}${epochNote}`);
+    });
+    lmReady = true;
+    showLmModel(r);
+    const how = r.stoppedByUser ? 'stopped' : r.earlyStopped ? `stopped early (best epoch ${r.bestEpoch})` : 'done';
+    lmSummary = `${how}: ${thousands(r.steps)} steps in ${secs(r.seconds)} (data ${secs(r.prepSeconds)}), ${thousands(r.tokensPerSec)} words/s; ` +
+      `validation perplexity ${r.validPpl.toFixed(1)} (first 5,000 validation tokens)${r.bestValidPpl !== undefined ? `; best epoch ${r.bestEpoch}: ${r.bestValidPpl.toFixed(1)} on all ${thousands(r.validTokens)} validation tokens` : ''}`;
+    setStatus(lmStatus, lmSummary, 'done');
+    lmButtons(false);
+    await Promise.all([predict(), generate()]);
+  } catch (e) {
+    lmReady = false;
+    setStatus(lmStatus, e.message, 'error');
+    lmButtons(false);
+  }
+});
+$('#lm-stop').addEventListener('click', () => {
+  setStatus(lmStatus, 'stopping (the model keeps its current weights)…');
+  worker.call('lm.stop').catch(fail(lmStatus));
+});
+
+async function predict() {
+  const st = $('#next-status');
+  try {
+    const r = await worker.call('lm.next', { prompt: $('#next-prompt').value, k: 10 });
+    bars($('#next-table tbody'), r.top);
+    setStatus(st, `after “${r.context.join(' ') || '(start of text)'}”${r.unknown.length > 0 ? ` — not in the vocabulary (read as <unk>): ${r.unknown.join(', ')}` : ''}` +
+      ` · the 10 shown hold ${(100 * r.top.reduce((s, x) => s + x.prob, 0)).toFixed(1)}% of the probability`);
+  } catch (e) {
+    setStatus(st, e.message, 'error');
+  }
+}
+async function generate() {
+  const st = $('#gen-status');
+  const length = readInt('#gen-length', 1, 200, 'words', st);
+  const temperature = length === null ? null : readNum('#gen-temp', 0.05, 5, 'temperature', st);
+  const topK = temperature === null ? null : readInt('#gen-topk', 0, 1e6, 'top-k', st);
+  const seed = topK === null ? null : readInt('#gen-seed', 0, 2 ** 31 - 1, 'seed', st);
+  if (seed === null) return;
+  try {
+    const prompt = $('#gen-prompt').value;
+    const r = await worker.call('lm.generate', { prompt, length, temperature, topK, seed });
+    const out = $('#sample-out');
+    const p = document.createElement('span');
+    p.className = 'prompt';
+    p.textContent = prompt.trim() === '' ? '' : `${prompt.trim()} `;
+    const s = document.createElement('span');
+    s.className = 'sample';
+    s.textContent = r.words.join(' ');
+    out.replaceChildren(p, s);
+    setStatus(st, `seed ${seed} · ${r.words.length} words · temperature ${temperature} · top-k ${topK === 0 ? 'all' : topK}`);
+  } catch (e) {
+    setStatus(st, e.message, 'error');
+  }
+}
+$('#next-go').addEventListener('click', predict);
+$('#next-prompt').addEventListener('keydown', (e) => e.key === 'Enter' && lmReady && predict());
+$('#gen-go').addEventListener('click', generate);
+$('#gen-again').addEventListener('click', () => {
+  const el = $('#gen-seed');
+  el.value = String((Number(el.value) || 0) + 1);
+  generate();
+});
+
+$('#lm-save').addEventListener('click', async () => {
+  try {
+    const bytes = await worker.call('lm.save');
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
+    a.download = 'neural-lm.safetensors';
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+    setStatus(lmStatus, `${lmSummary}${lmSummary === '' ? '' : ' · '}saved neural-lm.safetensors (${thousands(bytes.byteLength)} bytes)`, 'done');
+  } catch (e) {
+    setStatus(lmStatus, e.message, 'error');
+  }
+});
+$('#lm-load').addEventListener('change', async (ev) => {
+  const f = ev.target.files?.[0];
+  if (f === undefined) return;
+  setStatus(lmStatus, `loading ${f.name}…`);
+  try {
+    const bytes = await f.arrayBuffer();
+    const m = await worker.call('lm.load', { bytes, name: f.name }, undefined, [bytes]);
+    lmReady = true;
+    showLmModel(m);
+    lmSummary = `loaded ${f.name} (${thousands(f.size)} bytes)`;
+    lmPlot.clear();
+    $('#lm-plot').hidden = $('#lm-plot-note').hidden = true;
+    setStatus(lmStatus, lmSummary, 'done');
+    lmButtons(false);
+    await Promise.all([predict(), generate()]);
+  } catch (e) {
+    setStatus(lmStatus, `${f.name}: ${e.message}`, 'error');
+  } finally {
+    ev.target.value = '';
+  }
+});
+
+// ---------------------------------------------------------------- BERT
+const bertPlot = livePlot($('#bert-plot'), { title: 'Tiny BERT: masked-LM training loss', x: 'step', series: [{ label: 'MLM loss (nats)', color: '#2463eb' }] });
+let bertReady = false;
+const bertButtons = (training) => {
+  busy.bert = training;
+  $('#bert-train').disabled = training || busy.lm;
+  $('#lm-train').disabled = training || busy.lm;
+  $('#bert-stop').disabled = !training;
+  $('#bert-files').disabled = training;
+  $('#probe-go').disabled = training || !bertReady;
+};
+const showBertModel = (m) => {
+  $('#bert-model').textContent = `Model: ${m.source} · vocabulary ${thousands(m.vocabSize)} WordPiece tokens · ${m.layers} layers · hidden ${m.hidden} · ` +
+    `${m.heads} heads · ${thousands(m.params)} parameters`;
+};
+
+$('#bert-train').addEventListener('click', async () => {
+  const layers = readInt('#bert-layers', 1, 6, 'layers', bertStatus);
+  const seconds = layers === null ? null : readNum('#bert-seconds', 1, 3600, 'seconds', bertStatus);
+  if (seconds === null) return;
+  const sentences = Number($('#bert-sentences').value), hidden = Number($('#bert-hidden').value);
+  bertReady = false;
+  bertButtons(true);
+  bertPlot.clear();
+  $('#bert-plot').hidden = false;
+  setStatus(bertStatus, 'training a WordPiece vocabulary and packing the sentences…');
+  try {
+    const r = await worker.call('bert.train', { sentences, vocabSize: 6000, hidden, layers, heads: hidden / 32, seconds }, (ev) => {
+      if (ev.kind === 'start') {
+        setStatus(bertStatus, `vocabulary ${thousands(ev.vocabSize)} · ${thousands(ev.sequences)} sequences / ${thousands(ev.tokens)} tokens · ` +
+          `${thousands(ev.params)} parameters (data ready in ${secs(ev.prepSeconds)}) · training…`);
+        return;
+      }
+      bertPlot.push(ev.step, Number.isFinite(ev.loss) ? ev.loss : null);
+      setStatus(bertStatus, `epoch ${ev.epoch}/${ev.epochs} · step ${thousands(ev.step)} · MLM loss ${fmt(ev.loss, 3)} · ${thousands(ev.tokensPerSec)} tokens/s · ` +
+        `${secs(ev.elapsed)} of ${secs(seconds)}`);
+    });
+    bertReady = true;
+    showBertModel(r);
+    setStatus(bertStatus, `done (${r.reason}): ${thousands(r.steps)} steps in ${secs(r.seconds)}, MLM loss ${fmt(r.loss, 3)}, ${thousands(r.tokensPerSec)} tokens/s — ` +
+      'a tiny model: expect frequent words, not the associations of the real one.', 'done');
+    bertButtons(false);
+    await probe();
+  } catch (e) {
+    setStatus(bertStatus, e.message, 'error');
+    bertButtons(false);
+  }
+});
+$('#bert-stop').addEventListener('click', () => {
+  setStatus(bertStatus, 'stopping (the model keeps its current weights)…');
+  worker.call('bert.stop').catch(fail(bertStatus));
+});
+
+$('#bert-files').addEventListener('change', async (ev) => {
+  const picked = [...(ev.target.files ?? [])];
+  if (picked.length === 0) return;
+  setStatus(bertStatus, `reading ${picked.map((f) => f.name).join(', ')}…`);
+  try {
+    const files = {};
+    for (const f of picked) files[f.name] = await f.arrayBuffer();
+    const m = await worker.call('bert.load', { files }, undefined, Object.values(files));
+    bertReady = true;
+    showBertModel(m);
+    bertPlot.clear();
+    $('#bert-plot').hidden = true;
+    setStatus(bertStatus, `loaded ${picked.map((f) => f.name).join(', ')}`, 'done');
+    bertButtons(false);
+    await probe();
+  } catch (e) {
+    setStatus(bertStatus, e.message, 'error');
+  } finally {
+    ev.target.value = '';
+  }
+});
+
+async function probe() {
+  const st = $('#probe-status');
+  const k = readInt('#probe-k', 1, 50, 'top-k', st);
+  if (k === null) return;
+  const free = $('#probe-text').value.trim();
+  const texts = [...PROBES, ...(free === '' ? [] : [free])];
+  try {
+    const res = await worker.call('bert.fill', { texts, k });
+    $('#probes').replaceChildren(...res.map((r, i) => {
+      const card = document.createElement('div');
+      card.className = 'probe';
+      card.dataset.text = r.text;
+      if (i === PROBES.length) card.dataset.free = '';
+      const h = document.createElement('h3');
+      h.textContent = r.text;
+      card.append(h);
+      if (r.error !== undefined) {
+        const e = document.createElement('div');
+        e.className = 'err';
+        e.textContent = r.error;
+        card.append(e);
+      } else {
+        const t = document.createElement('table');
+        t.className = 'bars';
+        const tb = document.createElement('tbody');
+        t.append(tb);
+        bars(tb, r.fills.map((f) => ({ word: f.token, prob: f.prob })));
+        card.append(t);
+      }
+      return card;
+    }));
+    const bad = res.filter((r) => r.error !== undefined);
+    setStatus(st, bad.length > 0 ? `“${bad[0].text}”: ${bad[0].error}` : `top ${k} fills of each sentence`, bad.length > 0 ? 'error' : 'info');
+  } catch (e) {
+    setStatus(st, e.message, 'error');
+  }
+}
+$('#probe-go').addEventListener('click', probe);
+$('#probe-text').addEventListener('keydown', (e) => e.key === 'Enter' && bertReady && probe());
+
+// ---------------------------------------------------------------- start
+// The plots appear when training starts (uPlot sized them while visible).
+$('#lm-plot').hidden = $('#lm-plot-note').hidden = true;
+$('#bert-plot').hidden = true;
+worker.call('init').then((info) => {
+  showRuntime($('#runtime'), info);
+  lmButtons(false);
+  bertButtons(false);
+}, (e) => setStatus(lmStatus, `could not start the WebAssembly core: ${e.message}`, 'error'));
+lmButtons(false);
+bertButtons(false);

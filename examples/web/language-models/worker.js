@@ -1,0 +1,290 @@
+// The Language models demo's worker: all model work happens here (the page only draws).
+//  - Neural LM (Bengio et al. 2003): trained on the Brown LM split of examples/bengio-brown.mjs (the first
+//    800,000 tokens train, the next 200,000 validation), cut to the chosen size as its --limit does; words
+//    from data/brown.txt, so lower-cased (the example keeps case).
+//  - BERT masked LM: loaded from the files of a Hugging Face directory (npm run bert writes runs/bert/model),
+//    or a tiny one trained here (WordPiece vocabulary trained here too) on the first Brown sentences.
+// Training reports progress with emit() about 4 times a second; stopping keeps the model as it is.
+import {
+  NeuralLM, BertForMaskedLM, WordPiece, brownLmSplit, lmVocab, encodeStream, packMaskedLMExamples, pipeline, tape,
+} from 'wasm-nlp';
+import { serve, withTransfer } from '../common/rpc.js';
+import { fetchData, initCore } from '../common/core.js';
+
+let info = null;
+const ready = async () => (info ??= await initCore({ maxThreads: 4 }));
+let brownLines = null;
+const state = { lm: null, lmSource: '', bert: null, bertSource: '', fill: null, stop: { lm: false, bert: false }, busy: { lm: false, bert: false } };
+
+class Stopped extends Error {}
+
+async function lines() {
+  brownLines ??= (await fetchData('brown.txt')).split('\n').filter((l) => l.length > 0);
+  return brownLines;
+}
+
+// The first n tokens of a list of sentences (examples/bengio-brown.mjs --limit).
+function cut(sentences, n) {
+  const out = [];
+  for (const s of sentences) {
+    if (n <= 0) break;
+    out.push(s.slice(0, n));
+    n -= s.length;
+  }
+  return out;
+}
+
+const int = (v, lo, hi, name) => {
+  if (!Number.isInteger(v) || v < lo || v > hi) throw new RangeError(`${name} must be an integer in [${lo}, ${hi}], got ${v}`);
+  return v;
+};
+const num = (v, lo, hi, name) => {
+  if (!Number.isFinite(v) || v < lo || v > hi) throw new RangeError(`${name} must be a number in [${lo}, ${hi}], got ${v}`);
+  return v;
+};
+
+function lmInfo() {
+  const lm = state.lm;
+  const c = lm.config;
+  return {
+    source: state.lmSource, vocabSize: c.vocabSize, context: c.context, embeddingDim: c.embeddingDim, hidden: c.hidden,
+    params: lm.parameterCount(), cased: lm.vocab?.some((w) => w !== w.toLowerCase()) ?? false,
+  };
+}
+
+function bertInfo() {
+  const c = state.bert.config;
+  return {
+    source: state.bertSource, vocabSize: c.vocabSize, layers: c.numHiddenLayers, hidden: c.hiddenSize, heads: c.numAttentionHeads,
+    params: state.bert.parameterCount(),
+  };
+}
+
+function setBert(model, source) {
+  state.bert?.dispose();
+  state.bert = model;
+  state.bertSource = source;
+  state.fill = pipeline('fill-mask', model);
+}
+
+serve({
+  init: ready,
+
+  // ---- Neural LM
+  async 'lm.train'(p, emit) {
+    if (state.busy.lm || state.busy.bert) throw new Error(`wait for the ${state.busy.lm ? 'neural LM' : 'BERT'} training to end (one model trains at a time)`);
+    const trainTokens = int(p.trainTokens, 1000, 800_000, 'training tokens');
+    const epochs = int(p.epochs, 1, 50, 'epochs');
+    const context = int(p.context, 1, 10, 'context');
+    const dim = int(p.dim, 2, 512, 'embedding size');
+    const hidden = int(p.hidden, 2, 1024, 'hidden units');
+    const batchSize = int(p.batchSize ?? 128, 1, 4096, 'batch size');
+    const lr = num(p.lr ?? 3e-3, 1e-6, 1, 'learning rate');
+    const minCount = int(p.minCount ?? 3, 1, 1000, 'minimum count');
+    const dropout = num(p.dropout ?? 0.1, 0, 0.9, 'dropout');
+    await ready();
+    state.busy.lm = true;
+    state.stop.lm = false;
+    const t0 = performance.now();
+    try {
+      const text = (await lines()).map((l) => l.split(' '));
+      // brownLmSplit reads only the sentences' words, in corpus order: brown.txt is those, one per line.
+      const split = brownLmSplit({ sentences: text.map((words) => ({ words })), files: [], ntokens: 0 });
+      const trainPart = cut(split.train, trainTokens);
+      const validPart = cut(split.valid, Math.max(5000, Math.ceil(trainTokens / 4)));
+      const vocab = lmVocab(trainPart, { minCount });
+      const train = encodeStream(trainPart, vocab.index);
+      const valid = encodeStream(validPart, vocab.index);
+      const probe = valid.subarray(0, 5000); // the plot's validation perplexity: the first 5,000 validation tokens
+      state.lm?.dispose();
+      state.lm = null;
+      const lm = new NeuralLM({ vocabSize: vocab.words.length, context, embeddingDim: dim, hidden, dropout, seed: 1 }, vocab.words);
+      state.lm = lm;
+      state.lmSource = `trained here on ${train.length.toLocaleString('en-US')} Brown tokens`;
+      const prepSeconds = (performance.now() - t0) / 1e3;
+      emit({
+        kind: 'start', vocabSize: vocab.words.length, trainTokens: train.length, validTokens: valid.length, params: lm.parameterCount(), prepSeconds,
+      });
+      const f0 = performance.now();
+      let lastValid = f0, last = null;
+      const validNow = () => lm.evaluate(probe).perplexity; // eval mode inside, the training mode restored after
+      let result;
+      try {
+        result = await lm.fit(train, {
+          epochs, batchSize, lr, valid, threads: info.threads, patience: 2, restoreBest: true,
+          onProgress: (q) => {
+            const t = performance.now();
+            const ev = { kind: 'progress', step: q.step, steps: q.steps, epoch: q.epoch, epochs: q.epochs, loss: q.loss, tokensPerSec: q.tokensPerSec,
+              elapsed: (t - f0) / 1e3, epochEnd: q.epochEnd, lr: q.lr };
+            if (q.epochEnd) {
+              ev.epochValidPpl = q.validPerplexity;
+              ev.validPpl = validNow();
+              lastValid = performance.now();
+            } else if (t - lastValid > 2500) {
+              ev.validPpl = validNow();
+              lastValid = performance.now();
+            }
+            last = ev;
+            emit(ev);
+            if (state.stop.lm) throw new Stopped('stopped');
+          },
+        });
+      } catch (e) {
+        if (!(e instanceof Stopped)) throw e;
+        result = { stopped: true, steps: last?.step ?? 0, byUser: true };
+      }
+      tape.release?.();
+      lm.eval();
+      const validPpl = lm.evaluate(probe).perplexity;
+      const seconds = (performance.now() - f0) / 1e3;
+      return {
+        ...lmInfo(), steps: result.steps, stoppedByUser: result.byUser === true, earlyStopped: result.byUser !== true && result.stopped,
+        bestEpoch: result.bestEpoch, bestValidPpl: result.bestValidPerplexity, validPpl, seconds, prepSeconds,
+        tokensPerSec: last?.tokensPerSec ?? 0, trainTokens: train.length, validTokens: valid.length,
+      };
+    } finally {
+      state.busy.lm = false;
+    }
+  },
+  'lm.stop'() {
+    state.stop.lm = true;
+    return state.busy.lm;
+  },
+  'lm.next'({ prompt, k = 10 }) {
+    const lm = needLm();
+    const words = String(prompt).split(/\s+/).filter((w) => w.length > 0);
+    const index = new Map(lm.vocab.map((w, i) => [w, i]));
+    const ctx = words.slice(-lm.config.context);
+    const unknown = ctx.filter((w) => !index.has(w));
+    const top = lm.topNext(words, int(k, 1, 100, 'k')).map((n) => ({ word: n.word, prob: n.prob }));
+    return { top, context: ctx, unknown };
+  },
+  'lm.generate'({ prompt, length, temperature, topK, seed }) {
+    const lm = needLm();
+    const words = lm.generate(String(prompt), {
+      length: int(length, 1, 200, 'length'), temperature: num(temperature, 0.05, 5, 'temperature'), topK: int(topK, 0, lm.config.vocabSize, 'top-k'),
+      seed: int(seed, 0, 2 ** 31 - 1, 'seed'),
+    });
+    return { words };
+  },
+  'lm.save'() {
+    const bytes = needLm().toSafetensors();
+    return withTransfer(bytes, [bytes.buffer]);
+  },
+  'lm.load'({ bytes, name }) {
+    if (state.busy.lm) throw new Error('stop training before loading a model');
+    const lm = NeuralLM.fromSafetensors(new Uint8Array(bytes));
+    if (lm.vocab === null || lm.vocab === undefined) {
+      lm.dispose();
+      throw new Error(`${name}: the file has no vocabulary (NeuralLM.toSafetensors writes it)`);
+    }
+    state.lm?.dispose();
+    state.lm = lm;
+    state.lmSource = `loaded from ${name}`;
+    return lmInfo();
+  },
+
+  // ---- BERT
+  async 'bert.train'(p, emit) {
+    if (state.busy.lm || state.busy.bert) throw new Error(`wait for the ${state.busy.lm ? 'neural LM' : 'BERT'} training to end (one model trains at a time)`);
+    const sentences = int(p.sentences, 200, 57_340, 'sentences');
+    const vocabSize = int(p.vocabSize, 200, 30_000, 'vocabulary size');
+    const hidden = int(p.hidden, 16, 512, 'hidden size');
+    const layers = int(p.layers, 1, 6, 'layers');
+    const heads = int(p.heads ?? 2, 1, 16, 'heads');
+    if (hidden % heads !== 0) throw new RangeError(`hidden size must be a multiple of the heads (${heads}), got ${hidden}`);
+    const seconds = num(p.seconds, 1, 3600, 'seconds');
+    const epochs = int(p.epochs ?? 20, 1, 1000, 'epochs');
+    const seqLen = int(p.seqLen ?? 64, 16, 512, 'sequence length');
+    const batchSize = int(p.batchSize ?? 16, 1, 256, 'batch size');
+    const lr = num(p.lr ?? 1e-3, 1e-6, 1, 'learning rate');
+    await ready();
+    state.busy.bert = true;
+    state.stop.bert = false;
+    const t0 = performance.now();
+    try {
+      const sents = (await lines()).slice(0, sentences);
+      const tok = WordPiece.train(sents, { vocabSize, minFrequency: Math.max(2, Math.round(50 * Math.min(1, sentences / 20000))) });
+      const docs = [];
+      for (let i = 0; i < sents.length; i += 20) docs.push(sents.slice(i, i + 20)); // 20 consecutive sentences a "document"
+      const train = packMaskedLMExamples(tok, docs, { maxLength: seqLen });
+      const model = new BertForMaskedLM({
+        vocabSize: tok.size, hiddenSize: hidden, numHiddenLayers: layers, numAttentionHeads: heads, intermediateSize: 4 * hidden,
+        maxPositionEmbeddings: seqLen, initializerRange: 0.05, padTokenId: tok.idOf('[PAD]'),
+      }, { seed: 1 });
+      model.tokenizer = tok;
+      setBert(model, `trained here on the first ${sentences.toLocaleString('en-US')} Brown sentences`);
+      const prepSeconds = (performance.now() - t0) / 1e3;
+      const tokens = train.reduce((n, x) => n + x.ids.length, 0);
+      emit({ kind: 'start', vocabSize: tok.size, sequences: train.length, tokens, params: bertInfo().params, prepSeconds });
+      const f0 = performance.now();
+      let last = null, reason = 'epochs done';
+      try {
+        await model.fit(train, {
+          epochs, batchSize, lr, warmup: 0.02, threads: info.threads,
+          onProgress: (q) => {
+            const elapsed = (performance.now() - f0) / 1e3;
+            last = { kind: 'progress', step: q.step, steps: q.steps, epoch: q.epoch, epochs: q.epochs, loss: q.loss, tokensPerSec: q.tokensPerSec, elapsed };
+            emit(last);
+            if (state.stop.bert) throw new Stopped('stopped by the user');
+            if (elapsed >= seconds) throw new Stopped(`time limit (${seconds} s)`);
+          },
+        });
+      } catch (e) {
+        if (!(e instanceof Stopped)) throw e;
+        reason = e.message;
+      }
+      tape.release?.();
+      model.eval();
+      return { ...bertInfo(), steps: last?.step ?? 0, loss: last?.loss ?? NaN, tokensPerSec: last?.tokensPerSec ?? 0, seconds: (performance.now() - f0) / 1e3, prepSeconds, reason };
+    } finally {
+      state.busy.bert = false;
+    }
+  },
+  'bert.stop'() {
+    state.stop.bert = true;
+    return state.busy.bert;
+  },
+  // files: { name: ArrayBuffer } as picked by the user (config.json, model.safetensors, vocab.txt or tokenizer.json, tokenizer_config.json?)
+  'bert.load'({ files }) {
+    if (state.busy.bert) throw new Error('stop training before loading a model');
+    const names = Object.keys(files);
+    const text = (n) => new TextDecoder().decode(files[n]);
+    const find = (n) => names.find((x) => x === n);
+    const missing = ['config.json', 'model.safetensors'].filter((n) => find(n) === undefined);
+    if (find('vocab.txt') === undefined && find('tokenizer.json') === undefined) missing.push('vocab.txt (or tokenizer.json)');
+    if (missing.length > 0) throw new Error(`pick the files of a model directory: missing ${missing.join(', ')}; got ${names.join(', ') || 'none'}`);
+    let lowercase = true;
+    if (find('tokenizer_config.json') !== undefined) {
+      const tc = JSON.parse(text('tokenizer_config.json'));
+      if (typeof tc.do_lower_case === 'boolean') lowercase = tc.do_lower_case;
+    }
+    const model = BertForMaskedLM.fromPretrained({
+      config: text('config.json'), weights: new Uint8Array(files['model.safetensors']),
+      ...(find('vocab.txt') !== undefined ? { vocab: text('vocab.txt') } : { tokenizer: text('tokenizer.json') }), lowercase,
+    });
+    setBert(model, `loaded from ${names.length} files`);
+    return bertInfo();
+  },
+  async 'bert.fill'({ texts, k }) {
+    if (state.bert === null) throw new Error('train or load a BERT first');
+    const topK = int(k, 1, 50, 'k');
+    const out = [];
+    for (const t of texts) {
+      const n = (String(t).match(/\[MASK\]/g) ?? []).length;
+      if (n !== 1) {
+        out.push({ text: t, error: `must contain exactly one [MASK], got ${n}` });
+        continue;
+      }
+      const r = await state.fill(t, { top_k: topK });
+      out.push({ text: t, fills: r.map((x) => ({ token: x.token_str, prob: x.score })) });
+    }
+    return out;
+  },
+});
+
+function needLm() {
+  if (state.lm === null) throw new Error('train or load a neural LM first');
+  if (state.busy.lm) throw new Error('wait for training to end (or press Stop)');
+  return state.lm;
+}
