@@ -9,8 +9,7 @@ const WORKER_URL = new URL('./worker.js', import.meta.url);
 let rpc = connect(WORKER_URL);
 let runtime; // what initCore reported
 let training = false;
-let trainAlgo = 'word2vec';
-let run = 0; // training run number: a stopped fastText run's late messages are ignored
+let run = 0; // training run number: messages of an older run are ignored
 
 const status = $('#status');
 const trainBtn = $('#train');
@@ -115,7 +114,6 @@ trainBtn.addEventListener('click', async () => {
   }
   const me = ++run;
   training = true;
-  trainAlgo = s.algo;
   trainBtn.disabled = true;
   stopBtn.disabled = false;
   setQueries(false);
@@ -163,21 +161,10 @@ trainBtn.addEventListener('click', async () => {
 stopBtn.addEventListener('click', async () => {
   if (!training) return;
   stopBtn.disabled = true;
-  if (trainAlgo === 'word2vec') {
-    // The worker yields between kernel calls: it finishes the current one and returns the model so far.
-    setStatus(status, 'stopping after the current batch…');
-    await rpc.call('stop');
-    return;
-  }
-  // FastText.train has no way to end early and keep its model (no stop option or signal), and with one
-  // thread it never yields: end the worker and start a fresh one; the model is discarded.
-  run++;
-  rpc.terminate();
-  rpc = connect(WORKER_URL);
-  training = false;
-  trainBtn.disabled = false;
-  setStatus(status, 'stopped: fastText cannot keep a partially trained model (FastText.train has no stop option), so it was discarded; train again with fewer epochs or less text.', 'stopped');
-  await start();
+  // The worker aborts the training's AbortSignal: the library ends after the current kernel call
+  // (word2vec and fastText alike) and the train call resolves with the model trained so far.
+  setStatus(status, 'stopping after the current batch…');
+  await rpc.call('stop');
 });
 
 // ---- queries ----

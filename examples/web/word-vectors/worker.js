@@ -6,7 +6,7 @@ import { trainFastText, trainWord2Vec } from './train.js';
 
 let brown; // Promise<string[]>: the lines of data/brown.txt
 let model; // { kind: 'word2vec' | 'fasttext', m: Word2Vec | FastText, known: Set<string> }
-let stopRequested = false;
+let controller; // AbortController of the training run under way (Stop aborts it)
 
 /** The first `limit` tokens of Brown, in whole sentences (Infinity: all of it). */
 async function brownText(limit) {
@@ -59,7 +59,9 @@ serve({
 
   async train(p, emit) {
     const info = await initCore();
-    stopRequested = false;
+    controller?.abort();
+    controller = new AbortController();
+    const { signal } = controller;
     const corpus = p.corpus === 'text' ? userText(p.text ?? '', p.lower !== false) : await brownText(p.size ?? Infinity);
     if (corpus.tokens === 0) throw new Error('the text is empty: paste some sentences or pick Brown');
     emit({ type: 'corpus', tokens: corpus.tokens });
@@ -68,8 +70,8 @@ serve({
     const threads = info.threads;
     const report = (r) => emit({ type: 'progress', threads, ...r });
     const r = p.algo === 'fasttext'
-      ? await trainFastText(corpus.text, p, { threads, report })
-      : await trainWord2Vec(corpus.text, p, { threads, report, shouldStop: () => stopRequested });
+      ? await trainFastText(corpus.text, p, { threads, signal, report })
+      : await trainWord2Vec(corpus.text, p, { threads, signal, report });
     const words = r.model.words.filter((w) => w !== '</s>');
     model = { kind: p.algo === 'fasttext' ? 'fasttext' : 'word2vec', m: r.model, known: new Set(words) };
     return {
@@ -79,7 +81,9 @@ serve({
   },
 
   stop() {
-    stopRequested = true;
+    // The library checks the signal between kernel calls and yields to this worker's event loop
+    // about every 50 ms, so this message arrives during training; the model trained so far is kept.
+    controller?.abort();
     return true;
   },
 
