@@ -173,6 +173,19 @@ describe('web demo: classifier', () => {
     await page.setInputFiles('#load', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a model\n') });
     await expect.poll(() => page.getAttribute('#file-status', 'data-kind'), { timeout: 10_000 }).toBe('error');
     await expect(page.textContent('#file-status')).resolves.toContain('must be a fastText .bin');
+    // Stop a fastText-style run, without isolation too: FastTextClassifier.train's signal keeps the partial model.
+    await page.check('input[name=model][value=fasttext]');
+    await page.fill('#ft-epochs', '100');
+    await page.click('#train');
+    await page.waitForFunction(() => Number(document.querySelector('#plot')?.getAttribute('data-points')) >= 2, undefined, { timeout: 30_000 });
+    await page.click('#stop');
+    await page.waitForFunction(() => document.querySelector('#status')?.getAttribute('data-kind') !== 'info', undefined, { timeout: 30_000 });
+    const ft = (await page.textContent('#status')) ?? '';
+    expect(await page.getAttribute('#status', 'data-kind'), ft).toBe('done');
+    expect(ft).toMatch(/stopped early at epoch \d+\/100, model kept/);
+    await expect(page.getAttribute('#model-line', 'data-kind')).resolves.toBe('fasttext');
+    expect(await metric(page, 'accuracy')).toBeGreaterThan(0.5);
+    console.log(`classifier demo, fastText-style stopped early (not isolated): ${ft}`);
     if (existsSync(NATIVE)) {
       const model = join(downloads, 'native');
       const run = (args: string[]) => {

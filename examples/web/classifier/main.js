@@ -10,10 +10,8 @@ const plotEl = $('#plot');
 const message = $('#message');
 const COLORS = { loss: '#2463eb', accuracy: '#e08a00' };
 
-// Stop reaches a busy worker through shared memory when the page is isolated (fastText's
-// training loop never yields); otherwise through a message, between the Transformer's steps.
-const stopBuffer = globalThis.crossOriginIsolated ? new SharedArrayBuffer(4) : undefined;
-const stopFlag = stopBuffer ? new Int32Array(stopBuffer) : undefined;
+// Stop is a 'stop' message: the worker aborts the run's AbortSignal, which both trainers check between
+// steps (they yield to the worker's event loop about every 50 ms, so the message gets through).
 
 let runtime = null;
 let training = false;
@@ -100,10 +98,7 @@ function readOptions() {
 function setBusy(busy) {
   training = busy;
   $('#train').disabled = busy || runtime === null;
-  // fastText-style training is one uninterrupted call: only shared memory (cross-origin isolation) reaches it
-  const unstoppable = busy && modelKind() === 'fasttext' && stopFlag === undefined;
-  $('#stop').disabled = !busy || unstoppable;
-  $('#stop').title = unstoppable ? 'fastText-style training runs in one uninterrupted call; without cross-origin isolation the page cannot stop it' : '';
+  $('#stop').disabled = !busy;
   $('#load').disabled = busy;
   $('#save').disabled = busy || !hasModel;
   for (const el of document.querySelectorAll('fieldset input, input[name=model]')) el.disabled = busy;
@@ -149,7 +144,6 @@ async function train() {
   setBusy(true);
   stopping = false;
   setStatus($('#file-status'), '', 'info');
-  if (stopFlag) Atomics.store(stopFlag, 0, 0);
   newPlot();
   const t0 = performance.now();
   let last = null;
@@ -172,17 +166,12 @@ async function train() {
       plot.push(p.x, p.loss, p.accuracy ?? null);
     });
     clearInterval(timer);
-    if (!r.kept) {
-      setStatus(status, `stopped after ${secs(r.seconds)}: a fastText-style run cannot keep a partial model (FastTextClassifier.train has no stop); ` +
-        (hasModel ? 'the previous model is kept' : 'no model'), 'error');
-    } else {
-      showModel(r);
-      const acc = r.test ? ` · test accuracy ${pct(r.test.accuracy)}` : '';
-      const what = r.stopped ? `stopped early at epoch ${last?.epoch ?? 1}/${r.epochs}, model kept` : `done: ${r.epochs} epoch${r.epochs === 1 ? '' : 's'}`;
-      setStatus(status, `${what} · ` +
-        `${secs(r.seconds)} in all${r.examplesPerSec ? ` · ${thousands(r.examplesPerSec)} examples/s while training` : ''} · ${threadsNote(o.model)}${acc}`, 'done');
-      predictNow();
-    }
+    showModel(r);
+    const acc = r.test ? ` · test accuracy ${pct(r.test.accuracy)}` : '';
+    const what = r.stopped ? `stopped early at epoch ${last?.epoch ?? 1}/${r.epochs}, model kept` : `done: ${r.epochs} epoch${r.epochs === 1 ? '' : 's'}`;
+    setStatus(status, `${what} · ` +
+      `${secs(r.seconds)} in all${r.examplesPerSec ? ` · ${thousands(r.examplesPerSec)} examples/s while training` : ''} · ${threadsNote(o.model)}${acc}`, 'done');
+    predictNow();
   } catch (e) {
     clearInterval(timer);
     setStatus(status, `training failed: ${e.message}`, 'error');
@@ -288,7 +277,6 @@ async function load(file) {
 for (const el of document.querySelectorAll('input[name=model]')) el.addEventListener('change', showOptions);
 $('#train').addEventListener('click', train);
 $('#stop').addEventListener('click', () => {
-  if (stopFlag) Atomics.store(stopFlag, 0, 1);
   worker.call('stop').catch(() => {});
   stopping = true;
   $('#stop').disabled = true;
@@ -303,7 +291,7 @@ $('#load').addEventListener('change', (e) => {
 showOptions();
 newPlot();
 try {
-  runtime = await worker.call('init', { stop: stopBuffer });
+  runtime = await worker.call('init');
   showRuntime($('#runtime'), runtime);
   $('#runtime').dataset.isolated = String(runtime.isolated);
   $('#ft-limit').value = $('#tx-limit').value = String(runtime.train);

@@ -14,11 +14,9 @@ let trainParsed, testParsed; // parsed lazily (the Transformer needs token array
 /** The model predictions use: { kind: 'fasttext', model, labels } | { kind: 'transformer', model, words, ids, maxLen, tail }, plus `origin`. */
 let current = null;
 let training = false;
-let stopLocal = false;     // set by a 'stop' message (reaches the worker between the Transformer's steps)
-let stopShared = null;     // Int32Array over a SharedArrayBuffer when the page is isolated: reaches a busy worker too
-
-class Stopped extends Error {}
-const stopRequested = () => stopLocal || (stopShared !== null && Atomics.load(stopShared, 0) === 1);
+// The run under way's AbortController: a 'stop' message aborts it. Both trainers take its signal, check it
+// between steps and yield to this worker's event loop about every 50 ms, so the message gets through.
+let controller = null;
 const LABELS = ['ham', 'spam'];
 
 /** fastText's token count of a line: its words (label included) + the end of line. */
@@ -97,28 +95,25 @@ async function trainFastText(o, emit) {
   let last = 0;
   let examplesPerSec = 0;
   let finalPoint = null;
+  const signal = controller.signal;
+  opts.signal = signal;
   opts.onProgress = (p) => {
-    if (stopRequested()) throw new Stopped('stopped');
     const now = performance.now();
     examplesPerSec = (p.wordsPerSec * limit) / tokens; // the SGD passes (the vocabulary and ids come first, without reports)
     const point = { x: p.progress * opts.epoch, loss: p.loss, epoch: Math.min(opts.epoch, p.epoch + 1), epochs: opts.epoch, seconds: (now - t0) / 1e3, examplesPerSec };
-    if (p.progress >= 1) finalPoint = point; // sent with the test accuracy once scored
+    if (p.progress >= 1 || signal.aborted) finalPoint = point; // the last report: sent with the test accuracy once scored
     else if (now - last >= 100) {
       last = now;
       emit(point);
     }
   };
-  let model;
-  try {
-    model = await FastTextClassifier.train(text, opts);
-  } catch (e) {
-    if (e instanceof Stopped) return { stopped: true, kept: false, seconds: (performance.now() - t0) / 1e3 };
-    throw e;
-  }
+  // Stop: training ends after the current step and the model trained so far is kept.
+  const model = await FastTextClassifier.train(text, opts);
+  const stopped = signal.aborted;
   const seconds = (performance.now() - t0) / 1e3;
   const labels = model.labels.map((l) => l.slice(model.labelPrefix.length));
-  replaceCurrent({ kind: 'fasttext', model, labels, origin: `trained here on ${limit.toLocaleString('en-US')} e-mails` });
-  const result = modelInfo(current, { stopped: false, kept: true, seconds, examplesPerSec, epochs: opts.epoch });
+  replaceCurrent({ kind: 'fasttext', model, labels, origin: `trained here on ${limit.toLocaleString('en-US')} e-mails${stopped ? ' (stopped early)' : ''}` });
+  const result = modelInfo(current, { stopped, kept: true, seconds, examplesPerSec, epochs: opts.epoch });
   if (finalPoint !== null) emit({ ...finalPoint, accuracy: result.test?.accuracy });
   return result;
 }
@@ -174,15 +169,12 @@ async function trainTransformer(o, emit) {
       examplesPerSec: Math.min(p.step * batchSize, epochs * trainEx.length) / seconds, tokensPerSec: p.tokensPerSec,
     });
   };
-  let stopped = false;
   let fit;
-  let lastStep = 0;
   try {
+    // Stop aborts the signal: fit ends before its next step and leaves the weights of the last one, in eval mode.
     fit = await model.fit(trainEx, {
-      epochs, batchSize, lr, threads: info.threads, valid: sample,
+      epochs, batchSize, lr, threads: info.threads, valid: sample, signal: controller.signal,
       onProgress: (p) => {
-        lastStep = p.step;
-        if (stopRequested()) throw new Stopped('stopped');
         let accuracy = p.validAccuracy;
         if (accuracy === undefined && p.step >= nextEval && p.step % perEpoch !== 0) accuracy = model.evaluate(sample, { batchSize: 64 }).accuracy;
         if (accuracy !== undefined) nextEval = p.step + evalEvery;
@@ -194,19 +186,17 @@ async function trainTransformer(o, emit) {
       },
     });
   } catch (e) {
-    if (!(e instanceof Stopped)) {
-      model.dispose();
-      throw e;
-    }
-    stopped = true; // fit() leaves the weights of the last step, in eval mode: the partial model is kept
+    model.dispose();
+    throw e;
   }
+  const stopped = fit.aborted;
   const seconds = (performance.now() - t0) / 1e3;
   const fitSeconds = (performance.now() - tFit) / 1e3;
   replaceCurrent({
     kind: 'transformer', model, labels: LABELS, words, ids, maxLen, tail,
     origin: `trained here on ${limit.toLocaleString('en-US')} e-mails${stopped ? ' (stopped early)' : ''}`,
   });
-  const done = Math.min((fit ? fit.steps : lastStep) * batchSize, epochs * trainEx.length);
+  const done = Math.min(fit.steps * batchSize, epochs * trainEx.length);
   return modelInfo(current, {
     stopped, kept: true, seconds, epochs, examplesPerSec: done > 0 ? done / fitSeconds : undefined,
     vocab: words.length + 2,
@@ -254,9 +244,8 @@ function loadTransformer(bytes, name) {
 }
 
 serve({
-  async init({ stop }) {
+  async init() {
     info = await initCore();
-    if (typeof SharedArrayBuffer !== 'undefined' && stop instanceof SharedArrayBuffer) stopShared = new Int32Array(stop);
     [trainText, testText] = await Promise.all([fetchData('spam.train'), fetchData('spam.test')]);
     trainLines = splitLines(trainText);
     trainTokens = trainLines.map(tokenCount);
@@ -264,15 +253,14 @@ serve({
     const spamIn = (lines) => lines.reduce((n, l) => n + (l.startsWith('__label__spam') ? 1 : 0), 0);
     return {
       ...info, train: trainLines.length, test: testLines.length, trainSpam: spamIn(trainLines), testSpam: spamIn(testLines),
-      examples: pickExamples(testLines), stopShared: stopShared !== null,
+      examples: pickExamples(testLines),
     };
   },
 
   async train(o, emit) {
     if (training) throw new Error('already training: stop it first');
     training = true;
-    stopLocal = false;
-    if (stopShared) Atomics.store(stopShared, 0, 0);
+    controller = new AbortController();
     try {
       return o.model === 'transformer' ? await trainTransformer(o, emit) : await trainFastText(o, emit);
     } finally {
@@ -281,7 +269,7 @@ serve({
   },
 
   stop() {
-    stopLocal = true;
+    controller?.abort();
     return { training };
   },
 
