@@ -4,7 +4,9 @@
 //    from data/brown.txt, so lower-cased (the example keeps case).
 //  - BERT masked LM: loaded from the files of a Hugging Face directory (npm run bert writes runs/bert/model),
 //    or a tiny one trained here (WordPiece vocabulary trained here too) on the first Brown sentences.
-// Training reports progress with emit() about 4 times a second; stopping keeps the model as it is.
+// Training reports progress with emit() about 4 times a second; stopping keeps the model as it is: each run
+// gets an AbortController whose signal goes to fit(), which checks it before every step and yields to this
+// worker's event loop about every 50 ms, so a 'stop' message (or the BERT time limit's timer) gets through.
 import {
   NeuralLM, BertForMaskedLM, WordPiece, brownLmSplit, lmVocab, encodeStream, packMaskedLMExamples, pipeline, tape,
 } from 'wasm-nlp';
@@ -14,9 +16,8 @@ import { fetchData, initCore } from '../common/core.js';
 let info = null;
 const ready = async () => (info ??= await initCore({ maxThreads: 4 }));
 let brownLines = null;
-const state = { lm: null, lmSource: '', bert: null, bertSource: '', fill: null, stop: { lm: false, bert: false }, busy: { lm: false, bert: false } };
+const state = { lm: null, lmSource: '', bert: null, bertSource: '', fill: null, abort: { lm: null, bert: null }, busy: { lm: false, bert: false } };
 
-class Stopped extends Error {}
 
 async function lines() {
   brownLines ??= (await fetchData('brown.txt')).split('\n').filter((l) => l.length > 0);
@@ -84,7 +85,7 @@ serve({
     const dropout = num(p.dropout ?? 0.1, 0, 0.9, 'dropout');
     await ready();
     state.busy.lm = true;
-    state.stop.lm = false;
+    const abort = (state.abort.lm = new AbortController());
     const t0 = performance.now();
     try {
       const text = (await lines()).map((l) => l.split(' '));
@@ -108,37 +109,31 @@ serve({
       const f0 = performance.now();
       let lastValid = f0, last = null;
       const validNow = () => lm.evaluate(probe).perplexity; // eval mode inside, the training mode restored after
-      let result;
-      try {
-        result = await lm.fit(train, {
-          epochs, batchSize, lr, valid, threads: info.threads, patience: 2, restoreBest: true,
-          onProgress: (q) => {
-            const t = performance.now();
-            const ev = { kind: 'progress', step: q.step, steps: q.steps, epoch: q.epoch, epochs: q.epochs, loss: q.loss, tokensPerSec: q.tokensPerSec,
-              elapsed: (t - f0) / 1e3, epochEnd: q.epochEnd, lr: q.lr };
-            if (q.epochEnd) {
-              ev.epochValidPpl = q.validPerplexity;
-              ev.validPpl = validNow();
-              lastValid = performance.now();
-            } else if (t - lastValid > 2500) {
-              ev.validPpl = validNow();
-              lastValid = performance.now();
-            }
-            last = ev;
-            emit(ev);
-            if (state.stop.lm) throw new Stopped('stopped');
-          },
-        });
-      } catch (e) {
-        if (!(e instanceof Stopped)) throw e;
-        result = { stopped: true, steps: last?.step ?? 0, byUser: true };
-      }
+      // Stop: fit ends before its next step with the weights of the last one (no restoreBest).
+      const result = await lm.fit(train, {
+        epochs, batchSize, lr, valid, threads: info.threads, patience: 2, restoreBest: true, signal: abort.signal,
+        onProgress: (q) => {
+          const t = performance.now();
+          const ev = { kind: 'progress', step: q.step, steps: q.steps, epoch: q.epoch, epochs: q.epochs, loss: q.loss, tokensPerSec: q.tokensPerSec,
+            elapsed: (t - f0) / 1e3, epochEnd: q.epochEnd, lr: q.lr };
+          if (q.epochEnd) {
+            ev.epochValidPpl = q.validPerplexity;
+            ev.validPpl = validNow();
+            lastValid = performance.now();
+          } else if (t - lastValid > 2500) {
+            ev.validPpl = validNow();
+            lastValid = performance.now();
+          }
+          last = ev;
+          emit(ev);
+        },
+      });
       tape.release?.();
       lm.eval();
       const validPpl = lm.evaluate(probe).perplexity;
       const seconds = (performance.now() - f0) / 1e3;
       return {
-        ...lmInfo(), steps: result.steps, stoppedByUser: result.byUser === true, earlyStopped: result.byUser !== true && result.stopped,
+        ...lmInfo(), steps: result.steps, stoppedByUser: result.aborted, earlyStopped: !result.aborted && result.stopped,
         bestEpoch: result.bestEpoch, bestValidPpl: result.bestValidPerplexity, validPpl, seconds, prepSeconds,
         tokensPerSec: last?.tokensPerSec ?? 0, trainTokens: train.length, validTokens: valid.length,
       };
@@ -147,7 +142,7 @@ serve({
     }
   },
   'lm.stop'() {
-    state.stop.lm = true;
+    state.abort.lm?.abort();
     return state.busy.lm;
   },
   'lm.next'({ prompt, k = 10 }) {
@@ -200,7 +195,7 @@ serve({
     const lr = num(p.lr ?? 1e-3, 1e-6, 1, 'learning rate');
     await ready();
     state.busy.bert = true;
-    state.stop.bert = false;
+    const abort = (state.abort.bert = new AbortController());
     const t0 = performance.now();
     try {
       const sents = (await lines()).slice(0, sentences);
@@ -219,20 +214,20 @@ serve({
       emit({ kind: 'start', vocabSize: tok.size, sequences: train.length, tokens, params: bertInfo().params, prepSeconds });
       const f0 = performance.now();
       let last = null, reason = 'epochs done';
+      // The time limit aborts the same signal as Stop, with its own reason.
+      const timer = setTimeout(() => abort.abort('time'), seconds * 1000);
       try {
-        await model.fit(train, {
-          epochs, batchSize, lr, warmup: 0.02, threads: info.threads,
+        const r = await model.fit(train, {
+          epochs, batchSize, lr, warmup: 0.02, threads: info.threads, signal: abort.signal,
           onProgress: (q) => {
             const elapsed = (performance.now() - f0) / 1e3;
             last = { kind: 'progress', step: q.step, steps: q.steps, epoch: q.epoch, epochs: q.epochs, loss: q.loss, tokensPerSec: q.tokensPerSec, elapsed };
             emit(last);
-            if (state.stop.bert) throw new Stopped('stopped by the user');
-            if (elapsed >= seconds) throw new Stopped(`time limit (${seconds} s)`);
           },
         });
-      } catch (e) {
-        if (!(e instanceof Stopped)) throw e;
-        reason = e.message;
+        if (r.aborted) reason = abort.signal.reason === 'time' ? `time limit (${seconds} s)` : 'stopped by the user';
+      } finally {
+        clearTimeout(timer);
       }
       tape.release?.();
       model.eval();
@@ -242,7 +237,7 @@ serve({
     }
   },
   'bert.stop'() {
-    state.stop.bert = true;
+    state.abort.bert?.abort('user');
     return state.busy.bert;
   },
   // files: { name: ArrayBuffer } as picked by the user (config.json, model.safetensors, vocab.txt or tokenizer.json, tokenizer_config.json?)
