@@ -12,6 +12,7 @@
 //      GELU); digest of a forward pass (class probabilities of a padded batch),
 //      then of its weights after a few AdamW steps of fit() and of the forward
 //      pass again.
+//   A never-aborted AbortSignal is passed to both trainings: it must not change a bit.
 //   3. matmul: a 3x4 by 4x2 product, printed (a sanity value, not digested).
 
 /** A small deterministic integer generator (xorshift32): no Math.random, same sequence everywhere. */
@@ -94,6 +95,7 @@ export async function parityTask(w, { seed = 1 } = {}) {
   const test = syntheticCorpus(20, 8).map((l) => l.slice(l.indexOf(' ') + 1));
   const ft = await w.FastTextClassifier.train(train.join('\n') + '\n', {
     dim: 16, epoch: 5, lr: 0.5, wordNgrams: 2, bucket: 4096, minCount: 1, seed, loss: 'softmax',
+    signal: new AbortController().signal, // never aborted: the same bits, but the loop yields to the host (HostYield) in each runtime
   });
   out.fasttextModel = await sha256(ft.toBytes());
   out.fasttextProbs = await sha256(concatFloat32(ft.probabilities(test)));
@@ -111,7 +113,7 @@ export async function parityTask(w, { seed = 1 } = {}) {
   out.transformerForward = await sha256(concatFloat32(clf.predictBatch(inputs, { batchSize: 8 })));
   // label: does token 1..13 appear more than 14..39 (a learnable rule); a few AdamW steps with dropout
   const examples = seqs.map((ids) => ({ ids, label: ids.filter((t) => t < 14).length * 2 > ids.length ? 1 : ids[0] % 2 === 0 ? 0 : 2 }));
-  const fit = await clf.fit(examples, { epochs: 2, batchSize: 8, lr: 3e-3, warmup: 0.2 });
+  const fit = await clf.fit(examples, { epochs: 2, batchSize: 8, lr: 3e-3, warmup: 0.2, signal: new AbortController().signal });
   out.transformerSteps = fit.steps;
   out.transformerTrainLoss = fit.trainLoss;
   out.transformerWeights = await sha256(clf.toSafetensors());
