@@ -55,8 +55,9 @@ async function runNode(seed) {
 
 async function runChromium(seed) {
   const server = await serveStatic({ mounts: { '/dist/': join(ROOT, 'dist'), '/parity/': join(ROOT, 'scripts/parity') } });
-  const browser = await launchChromium();
+  let browser;
   try {
+    browser = await launchChromium();
     const page = await browser.newPage();
     const errors = [];
     page.on('pageerror', (e) => errors.push(String(e)));
@@ -68,16 +69,15 @@ async function runChromium(seed) {
     if (r.error) throw new Error(`parity: Chromium page failed: ${r.error}`);
     return { ...r, version: `Chromium ${browser.version()}` };
   } finally {
-    await browser.close();
+    await browser?.close();
     await server.close();
   }
 }
 
 async function runWorkerd(seed) {
-  const [wd, version] = await Promise.all([
-    startWorkerd(join(ROOT, 'scripts/parity/config.capnp')),
-    promisify(execFile)(workerdPath(), ['--version']).then((r) => r.stdout.trim()),
-  ]);
+  // The version first: nothing to stop if it fails.
+  const version = (await promisify(execFile)(workerdPath(), ['--version'])).stdout.trim();
+  const wd = await startWorkerd(join(ROOT, 'scripts/parity/config.capnp'));
   try {
     const res = await fetch(`${wd.url}?seed=${seed}`);
     const r = await res.json();
@@ -132,8 +132,10 @@ async function main() {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  // SIGTERM (a test's timeout) or Ctrl-C: exit, and the exit hooks kill workerd (scripts/lib/runtimes.mjs) and Chromium (playwright).
+  for (const sig of ['SIGINT', 'SIGTERM']) process.once(sig, () => process.exit(130));
   main().catch((e) => {
     console.error(e instanceof Error ? e.message : e);
-    process.exitCode = 2;
+    process.exit(2); // an open server or browser must not keep a failed run alive
   });
 }

@@ -78,7 +78,8 @@ export async function serveStatic({ mounts, port = 0, host = '127.0.0.1', isolat
         'Cache-Control': 'no-cache',
       });
       if (req.method === 'HEAD') return res.end();
-      createReadStream(file).pipe(res);
+      // A file removed between stat and read (a rebuild) must not crash the server.
+      createReadStream(file).on('error', () => res.destroy()).pipe(res);
       log?.(`${req.method} ${path} 200`);
     } catch {
       send(404, 'not found\n');
@@ -134,10 +135,18 @@ export function startWorkerd(config, { socket = 'http', timeoutMs = 30_000 } = {
     const output = () => out;
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
+    // If this process exits first (an error, a test's timeout), take workerd with it.
+    const killOnExit = () => child.kill('SIGKILL');
+    process.on('exit', killOnExit);
+    child.once('close', () => process.off('exit', killOnExit));
     const stop = () =>
       new Promise((done) => {
         if (child.exitCode !== null || child.signalCode !== null) return done();
-        child.once('close', () => done());
+        const force = setTimeout(() => child.kill('SIGKILL'), 5_000); // a stuck workerd must not hang the caller
+        child.once('close', () => {
+          clearTimeout(force);
+          done();
+        });
         child.kill('SIGTERM');
       });
     const timer = setTimeout(() => {

@@ -12,7 +12,7 @@ export interface NodeRun {
   timedOut: boolean;
 }
 
-/** Run `node <args>` in `cwd`; resolve with its exit code and output; SIGKILL it after `timeoutMs`. */
+/** Run `node <args>` in `cwd`; resolve with its exit code and output; after `timeoutMs` SIGTERM it (SIGKILL 3 s later). */
 export function runNode(args: string[], options: { cwd?: string; timeoutMs?: number } = {}): Promise<NodeRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { cwd: options.cwd ?? ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -21,13 +21,17 @@ export function runNode(args: string[], options: { cwd?: string; timeoutMs?: num
     let timedOut = false;
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
+    // On timeout: SIGTERM first, so the child's exit hooks stop what it started (workerd, Chromium); SIGKILL 3 s later.
+    let force: ReturnType<typeof setTimeout> | undefined;
     const timer = setTimeout(() => {
       timedOut = true;
-      child.kill('SIGKILL');
+      child.kill('SIGTERM');
+      force = setTimeout(() => child.kill('SIGKILL'), 3_000);
     }, options.timeoutMs ?? 30_000);
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      clearTimeout(force);
       resolve({ code, signal, stdout, stderr, timedOut });
     });
   });

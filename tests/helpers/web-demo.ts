@@ -24,7 +24,14 @@ export async function demoSession(): Promise<DemoSession> {
   }
   const server = await serveStatic({ mounts: { '/': WEB_DIST }, isolated: true });
   const plain = await serveStatic({ mounts: { '/': WEB_DIST }, isolated: false });
-  const browser = await launchChromium();
+  let browser: Browser;
+  try {
+    browser = await launchChromium();
+  } catch (e) {
+    await server.close();
+    await plain.close();
+    throw e;
+  }
   return {
     browser,
     server,

@@ -95,10 +95,12 @@ async function trainFastText(o, emit) {
   let last = 0;
   let examplesPerSec = 0;
   let finalPoint = null;
+  let progress = 0;
   const signal = controller.signal;
   opts.signal = signal;
   opts.onProgress = (p) => {
     const now = performance.now();
+    progress = p.progress;
     examplesPerSec = (p.wordsPerSec * limit) / tokens; // the SGD passes (the vocabulary and ids come first, without reports)
     const point = { x: p.progress * opts.epoch, loss: p.loss, epoch: Math.min(opts.epoch, p.epoch + 1), epochs: opts.epoch, seconds: (now - t0) / 1e3, examplesPerSec };
     if (p.progress >= 1 || signal.aborted) finalPoint = point; // the last report: sent with the test accuracy once scored
@@ -109,7 +111,7 @@ async function trainFastText(o, emit) {
   };
   // Stop: training ends after the current step and the model trained so far is kept.
   const model = await FastTextClassifier.train(text, opts);
-  const stopped = signal.aborted;
+  const stopped = signal.aborted && progress < 1; // a Stop after the last step does not make a run "stopped early"
   const seconds = (performance.now() - t0) / 1e3;
   const labels = model.labels.map((l) => l.slice(model.labelPrefix.length));
   replaceCurrent({ kind: 'fasttext', model, labels, origin: `trained here on ${limit.toLocaleString('en-US')} e-mails${stopped ? ' (stopped early)' : ''}` });

@@ -15,6 +15,7 @@ export function initCore({ maxThreads = 4 } = {}) {
     const info = await init({ threads, url: new URL(file, import.meta.url) });
     return { threads: info.threads, isolated, build: info.build, cores };
   })();
+  started.catch(() => (started = undefined)); // a failed load is retried by the next call
   return started;
 }
 

@@ -83,11 +83,12 @@ serve({
     const lr = num(p.lr ?? 3e-3, 1e-6, 1, 'learning rate');
     const minCount = int(p.minCount ?? 3, 1, 1000, 'minimum count');
     const dropout = num(p.dropout ?? 0.1, 0, 0.9, 'dropout');
-    await ready();
+    // Busy and the run's controller before any await: a second Train, or a Stop while the core loads, sees them.
     state.busy.lm = true;
     const abort = (state.abort.lm = new AbortController());
     const t0 = performance.now();
     try {
+      await ready();
       const text = (await lines()).map((l) => l.split(' '));
       // brownLmSplit reads only the sentences' words, in corpus order: brown.txt is those, one per line.
       const split = brownLmSplit({ sentences: text.map((words) => ({ words })), files: [], ntokens: 0 });
@@ -193,11 +194,12 @@ serve({
     const seqLen = int(p.seqLen ?? 64, 16, 512, 'sequence length');
     const batchSize = int(p.batchSize ?? 16, 1, 256, 'batch size');
     const lr = num(p.lr ?? 1e-3, 1e-6, 1, 'learning rate');
-    await ready();
+    // Busy and the run's controller before any await: a second Train, or a Stop while the core loads, sees them.
     state.busy.bert = true;
     const abort = (state.abort.bert = new AbortController());
     const t0 = performance.now();
     try {
+      await ready();
       const sents = (await lines()).slice(0, sentences);
       const tok = WordPiece.train(sents, { vocabSize, minFrequency: Math.max(2, Math.round(50 * Math.min(1, sentences / 20000))) });
       const docs = [];

@@ -50,5 +50,5 @@ export async function trainFastText(text, o, { threads, signal, report, everyMs 
   });
   const seconds = (now() - t0) / 1000;
   const words = model.words.filter((w) => w !== EOS);
-  return { model, stopped: signal.aborted, words: lastP ? lastP.wordsPerSec * seconds : 0, seconds, wordsPerSec: lastP?.wordsPerSec ?? 0, vocab: words.length };
+  return { model, stopped: signal.aborted && (lastP?.progress ?? 0) < 1, words: lastP ? lastP.wordsPerSec * seconds : 0, seconds, wordsPerSec: lastP?.wordsPerSec ?? 0, vocab: words.length };
 }

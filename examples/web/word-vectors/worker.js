@@ -58,10 +58,11 @@ serve({
   },
 
   async train(p, emit) {
-    const info = await initCore();
+    // The run's controller before any await: a Stop while the core loads must reach this run.
     controller?.abort();
     controller = new AbortController();
     const { signal } = controller;
+    const info = await initCore();
     const corpus = p.corpus === 'text' ? userText(p.text ?? '', p.lower !== false) : await brownText(p.size ?? Infinity);
     if (corpus.tokens === 0) throw new Error('the text is empty: paste some sentences or pick Brown');
     emit({ type: 'corpus', tokens: corpus.tokens });
