@@ -38,7 +38,7 @@ describe('parity script', () => {
     const out = parse(r);
     expect(out.same).toBe(true);
     expect(out.results.map((x) => x.runtime)).toEqual(['node', 'chromium', 'workerd']);
-    expect(out.results[0]!.version).toMatch(/^Node 20\./);
+    expect(out.results[0]!.version).toMatch(/^Node \d+\./);
     expect(out.results[1]!.version).toMatch(/^Chromium \d+/);
     expect(out.results[2]!.version).toMatch(/^workerd \d{4}-\d{2}-\d{2}/);
     for (const x of out.results) {
