@@ -128,20 +128,29 @@ export interface Split<T> {
  * The language-model split (Bengio et al. 2003): corpus order, the first
  * `train` (800,000) tokens, the next `valid` (200,000), the rest (161,192 on
  * the full corpus). A sentence crossing a boundary is cut in two, so each part
- * is a list of sentences (word lists) with exactly its token count.
+ * is a list of sentences (word lists) with exactly its token count. `corpus` is
+ * the parsed corpus or its sentences as word lists in corpus order — e.g. the
+ * lines of `data/brown.txt` split on spaces (lower-cased: the same positions).
  */
-export function brownLmSplit(corpus: BrownCorpus, sizes: { train?: number; valid?: number } = {}): Split<string[][]> {
+export function brownLmSplit(corpus: BrownCorpus | readonly string[][], sizes: { train?: number; valid?: number } = {}): Split<string[][]> {
   const nTrain = sizes.train ?? 800_000;
   const nValid = sizes.valid ?? 200_000;
   for (const [k, v] of [['train', nTrain], ['valid', nValid]] as const) {
     if (!Number.isInteger(v) || v < 0) throw new ArgumentError(`brownLmSplit: sizes.${k} must be an integer >= 0, got ${v}`);
   }
+  const sentences: readonly string[][] | undefined = Array.isArray(corpus)
+    ? (corpus as readonly string[][])
+    : corpus !== null && typeof corpus === 'object' && Array.isArray((corpus as BrownCorpus).sentences)
+      ? (corpus as BrownCorpus).sentences.map((s) => s.words)
+      : undefined;
+  if (sentences === undefined) {
+    throw new ArgumentError(`brownLmSplit: corpus must be a BrownCorpus or an array of sentences (word arrays), got ${corpus === null ? 'null' : typeof corpus}`);
+  }
   const bounds = [nTrain, nTrain + nValid];
   const parts: string[][][] = [[], [], []];
   let pos = 0;
-  for (const s of corpus.sentences) {
+  for (const w of sentences) {
     let from = 0;
-    const w = s.words;
     while (from < w.length) {
       const part = pos < bounds[0]! ? 0 : pos < bounds[1]! ? 1 : 2;
       const to = part === 2 ? w.length : Math.min(w.length, from + bounds[part]! - pos);

@@ -53,6 +53,14 @@ describe('brownCorpus and splits', () => {
     expect(s.test[0]).toEqual(['go', '.']);
     expect(s.test.flat()).toEqual(corpus.sentences.flatMap((x) => x.words).slice(12));
   });
+  test('LM split of the sentences as word lists (brown.txt lines) = the split of the corpus, lower-cased', () => {
+    const lines = brownText(corpus).trimEnd().split('\n').map((l) => l.split(' '));
+    const a = brownLmSplit(lines, { train: 7, valid: 5 });
+    const b = brownLmSplit(corpus, { train: 7, valid: 5 });
+    for (const k of ['train', 'valid', 'test'] as const) expect(a[k]).toEqual(b[k].map((x) => x.map((w) => w.toLowerCase())));
+    expect(() => brownLmSplit(null as never)).toThrow(ArgumentError);
+    expect(() => brownLmSplit({} as never)).toThrow(/corpus must be a BrownCorpus or an array of sentences/);
+  });
   test('file split: i % 10 == 0 test, 1 valid, else train', () => {
     const files: Record<string, string> = {};
     for (let i = 1; i <= 23; i++) files[`ck${String(i).padStart(2, '0')}`] = 'a/at\n';

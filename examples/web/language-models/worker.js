@@ -90,8 +90,8 @@ serve({
     try {
       await ready();
       const text = (await lines()).map((l) => l.split(' '));
-      // brownLmSplit reads only the sentences' words, in corpus order: brown.txt is those, one per line.
-      const split = brownLmSplit({ sentences: text.map((words) => ({ words })), files: [], ntokens: 0 });
+      // brown.txt is the corpus's sentences in order, one per line: the same token positions as the corpus.
+      const split = brownLmSplit(text);
       const trainPart = cut(split.train, trainTokens);
       const validPart = cut(split.valid, Math.max(5000, Math.ceil(trainTokens / 4)));
       const vocab = lmVocab(trainPart, { minCount });
