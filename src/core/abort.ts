@@ -40,7 +40,11 @@ export class HostYield {
   private channel: MessageChannel | undefined;
   private wake: (() => void) | undefined;
 
-  constructor(readonly intervalMs: number) {}
+  /**
+   * `via` (internal, for tests): 'auto' picks as described above; 'channel' skips setImmediate
+   * and uses the MessageChannel where there is one (so Node tests can check that close() frees it).
+   */
+  constructor(readonly intervalMs: number, private readonly via: 'auto' | 'channel' = 'auto') {}
 
   /** The interval of a trainer's loop: SIGNAL_YIELD_MS with a signal, `progressMs` with progress reports only, never otherwise. */
   static forTraining(signal: AbortSignal | undefined, progress: boolean, progressMs: number): HostYield {
@@ -55,7 +59,7 @@ export class HostYield {
   /** Yield one macrotask now. */
   async now(): Promise<void> {
     const g = globalThis as { setImmediate?: (f: () => void) => unknown };
-    if (typeof g.setImmediate === 'function') {
+    if (this.via === 'auto' && typeof g.setImmediate === 'function') {
       const si = g.setImmediate;
       await new Promise<void>((resolve) => void si(resolve));
       this.last = now();

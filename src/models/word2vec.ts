@@ -12,7 +12,7 @@ import { Tensor } from '../core/tensor.js';
 import { readVec, writeVec } from '../io/vec.js';
 import { readWord2VecBin, writeWord2VecBin } from '../io/word2vec-bin.js';
 import { topCosine, unitRows } from './neighbours.js';
-import { SgnsTrainer } from '../ops/sgns.js';
+import { ID_BUFFER, SgnsTrainer, pieceEnd } from '../ops/sgns.js';
 import { EOS, type TextSource } from '../text/tokenize.js';
 import { Vocab, encode } from '../text/vocab.js';
 
@@ -138,9 +138,6 @@ function resolve(o: Word2VecOptions): Resolved {
   return r;
 }
 
-/** Ids per kernel call of `SgnsTrainer.train` (its ID_BUFFER): pieces cut by `sgnsPass` exactly as `train` cuts them. */
-const PIECE_IDS = 1 << 16;
-
 /**
  * One pass of an SGNS trainer over `chunks` (word2vec and fastText word vectors). Without a
  * signal: one `train` per chunk (threads 1) or one `trainParallel` over all chunks. With one:
@@ -159,29 +156,19 @@ export async function sgnsPass(
     else for (const c of chunks) tr.train(c, after);
     return false;
   }
-  /** End of the piece of `ids` starting at `start` with at most `max` ids, cut after its last EOS (as SgnsTrainer.train). */
-  const cut = (ids: Int32Array, start: number, max: number): number => {
-    let end = Math.min(ids.length, start + max);
-    if (end < ids.length) {
-      let k = end - 1;
-      while (k > start && ids[k] !== eos) k--;
-      if (k > start) end = k + 1;
-    }
-    return end;
-  };
   if (threads === 1) {
     for (const c of chunks) {
       for (let start = 0; start < c.length;) {
         await host.maybe();
         if (signal.aborted) return true;
-        const end = cut(c, start, PIECE_IDS);
+        const end = pieceEnd(c, start, ID_BUFFER, eos);
         tr.train(c.subarray(start, end), after);
         start = end;
       }
     }
     return false;
   }
-  const groupIds = threads * PIECE_IDS;
+  const groupIds = threads * ID_BUFFER;
   let group: Int32Array[] = [];
   let n = 0;
   const flush = async (): Promise<boolean> => {
@@ -194,7 +181,7 @@ export async function sgnsPass(
   };
   for (const c of chunks) {
     for (let start = 0; start < c.length;) {
-      const end = cut(c, start, groupIds - n);
+      const end = pieceEnd(c, start, groupIds - n, eos);
       group.push(c.subarray(start, end));
       n += end - start;
       start = end;

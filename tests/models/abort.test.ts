@@ -7,13 +7,15 @@ import { initForTests } from '../helpers/runtime.js';
 import { Philox } from '../../src/core/rng.js';
 import { ArgumentError } from '../../src/core/errors.js';
 import { HostYield, checkAbortSignal } from '../../src/core/abort.js';
-import { Word2Vec, type TrainVocab } from '../../src/models/word2vec.js';
+import { Word2Vec } from '../../src/models/word2vec.js';
 import { FastText } from '../../src/models/fasttext-unsupervised.js';
+import { SgnsTrainer } from '../../src/ops/sgns.js';
 import { FastTextClassifier } from '../../src/models/fasttext.js';
 import { TextClassifier, type ClassificationExample } from '../../src/models/classifier.js';
 import { SequenceTagger } from '../../src/models/tagger.js';
 import { NeuralLM } from '../../src/models/neural-lm.js';
 import { BertForSequenceClassification } from '../../src/models/bert.js';
+import { topics } from '../helpers/topics.js';
 
 beforeAll(async () => {
   await initForTests();
@@ -25,21 +27,6 @@ const aborted = () => {
   return c.signal;
 };
 const BAD = [{}, { aborted: 'no', addEventListener() {} }, 5, null, 'signal'];
-
-/** Sentences of 8 words from one of two topics (a*, b*), EOS = id 0. */
-function w2vData(sentences: number): { ids: Int32Array; vocab: TrainVocab } {
-  const words = ['</s>', ...Array.from({ length: 10 }, (_, i) => `a${i}`), ...Array.from({ length: 10 }, (_, i) => `b${i}`)];
-  const rng = new Philox(11, 0);
-  const ids: number[] = [];
-  for (let s = 0; s < sentences; s++) {
-    const base = s % 2 === 0 ? 1 : 11;
-    for (let j = 0; j < 8; j++) ids.push(base + rng.nextInt(10));
-    ids.push(0);
-  }
-  const counts = new Array<number>(words.length).fill(0);
-  for (const id of ids) counts[id]!++;
-  return { ids: Int32Array.from(ids), vocab: { words, counts, eosId: 0 } };
-}
 
 /** Lines of two topics for fastText. */
 function ftText(lines: number): string {
@@ -77,7 +64,7 @@ function orderData(seed: number, n: number): ClassificationExample[] {
 const bits = (a: Float32Array) => new Uint32Array(a.buffer, a.byteOffset, a.length);
 
 describe('checkAbortSignal and HostYield', () => {
-  test('duck-typed check, named option; yields are macrotasks; close lets the process exit', async () => {
+  test('duck-typed check, named option; yields are macrotasks (setImmediate in Node, MessageChannel in browsers)', async () => {
     const s = new AbortController().signal;
     expect(checkAbortSignal('f', 'signal', s)).toBe(s);
     expect(checkAbortSignal('f', 'signal', undefined)).toBeUndefined();
@@ -94,13 +81,42 @@ describe('checkAbortSignal and HostYield', () => {
     h.close();
     h.close();
   });
+
+  test('the MessageChannel path (forced in Node): yields are macrotasks; close() frees the port, so a process can exit; idempotent', async () => {
+    // Node only: the MessagePorts keeping the event loop alive (other ports, e.g. the test runner's, are counted before).
+    const proc = (globalThis as { process?: { getActiveResourcesInfo?: () => string[] } }).process;
+    const ports = typeof proc?.getActiveResourcesInfo === 'function' ? () => proc.getActiveResourcesInfo!().filter((r) => r === 'MessagePort').length : undefined;
+    const before = ports?.();
+    const h = new HostYield(0, 'channel');
+    let timer = false;
+    let yields = 0;
+    setTimeout(() => (timer = true), 0);
+    const end = Date.now() + 2000;
+    while (!timer && Date.now() < end) {
+      await h.now();
+      yields++;
+    }
+    expect(timer).toBe(true);
+    expect(yields).toBeGreaterThan(0);
+    if (ports !== undefined) expect(ports()).toBe(before! + 1); // the channel is open (and would keep Node alive)
+    h.close();
+    if (ports !== undefined) expect(ports()).toBe(before);
+    h.close();
+    if (ports !== undefined) expect(ports()).toBe(before);
+    // maybe() with an interval: no yield before it has passed, then one.
+    const slow = new HostYield(1e9, 'channel');
+    await slow.maybe();
+    slow.close();
+    if (ports !== undefined) expect(ports()).toBe(before);
+  });
 });
 
 describe('Word2Vec signal', () => {
-  const { ids, vocab } = w2vData(3000);
+  const { ids, vocab } = topics(3000); // 27,000 ids
   const opts = { dim: 16, window: 3, minCount: 1, epochs: 3, sample: 0, seed: 3 } as const;
-  // pieces of 65,536 ids: 3 epochs of 27,000 ids are 3 kernel calls in all
-  const many = Array.from({ length: 6 }, () => ids); // 162,000 ids an epoch: 3 pieces each
+  // 6 chunks of 27,000 ids (162,000 an epoch): each chunk is one piece (< 65,536 ids), never cut;
+  // the cut of a longer chunk is tested in 'never aborted, one chunk over 131,072 ids' below.
+  const many = Array.from({ length: 6 }, () => ids);
 
   test('never aborted: bit-identical to no signal; result aborted false', async () => {
     const a = new Word2Vec(opts), b = new Word2Vec(opts);
@@ -111,6 +127,47 @@ describe('Word2Vec signal', () => {
     expect(rb.words).toBe(ra.words);
     expect(bits(b.vectors)).toEqual(bits(a.vectors));
   });
+
+  // One chunk longer than two pieces: with a signal, sgnsPass cuts it as SgnsTrainer.train does
+  // (after the last EOS of each 65,536 ids, or at 65,536 without one). The spy sees those pieces.
+  for (const [name, eosEvery] of [['EOS after every 37th sentence', 37], ['no EOS at all', 0]] as const) {
+    test(`never aborted, one chunk over 131,072 ids (${name}): bit-identical to no signal, in pieces cut like train`, async () => {
+      const big = topics(17000, { eosEvery }); // 8 words a sentence: 136,000 ids (+ 459 EOS)
+      expect(big.ids.length).toBeGreaterThan(131_072);
+      const o = { ...opts, epochs: 1 };
+      const pieces: number[][] = [];
+      const orig = SgnsTrainer.prototype.train;
+      SgnsTrainer.prototype.train = function (this: SgnsTrainer, c: Int32Array, after?: () => void) {
+        pieces.at(-1)!.push(c.length);
+        return orig.call(this, c, after);
+      };
+      const a = new Word2Vec(o), b = new Word2Vec(o);
+      try {
+        pieces.push([]);
+        const ra = await a.trainIds(big.ids, big.vocab);
+        pieces.push([]);
+        const rb = await b.trainIds(big.ids, big.vocab, { signal: new AbortController().signal });
+        expect(rb).toMatchObject({ words: ra.words, aborted: false });
+      } finally {
+        SgnsTrainer.prototype.train = orig;
+      }
+      expect(pieces[0]).toEqual([big.ids.length]);
+      const cut = pieces[1]!;
+      expect(cut).toHaveLength(3);
+      expect(cut.reduce((x, y) => x + y, 0)).toBe(big.ids.length);
+      let at = 0;
+      for (const n of cut.slice(0, -1)) {
+        at += n;
+        if (eosEvery === 0) expect(n).toBe(65_536);
+        else {
+          expect(n).toBeLessThan(65_536);
+          expect(n).toBeGreaterThan(65_536 - 9 * eosEvery);
+          expect(big.ids[at - 1]).toBe(0); // cut just after an EOS
+        }
+      }
+      expect(bits(b.vectors)).toEqual(bits(a.vectors));
+    });
+  }
 
   test('abort from onProgress: fewer words, usable vectors without </s>, last progress < 1, aborted true', async () => {
     const full = 3 * 6 * 3000 * 8;

@@ -3,34 +3,18 @@ import { initForTests } from '../helpers/runtime.js';
 import { Philox } from '../../src/core/rng.js';
 import { ArgumentError, ShapeError, VocabError } from '../../src/core/errors.js';
 import { Word2Vec, type TrainVocab, type Word2VecProgress } from '../../src/models/word2vec.js';
+import { topics } from '../helpers/topics.js';
 
 beforeAll(async () => {
   await initForTests();
 });
 
-/**
- * Two disjoint topics: words a0..a9 and b0..b9, sentences of 8 words from one
- * topic, EOS = id 0; plus a rare word "zz" seen twice.
- */
-function topics(sentences: number): { ids: Int32Array; vocab: TrainVocab } {
-  const words = ['</s>', ...Array.from({ length: 10 }, (_, i) => `a${i}`), ...Array.from({ length: 10 }, (_, i) => `b${i}`), 'zz'];
-  const rng = new Philox(11, 0);
-  const ids: number[] = [];
-  for (let s = 0; s < sentences; s++) {
-    const base = s % 2 === 0 ? 1 : 11;
-    for (let j = 0; j < 8; j++) ids.push(base + rng.nextInt(10));
-    if (s === 5 || s === 6) ids.push(21);
-    ids.push(0);
-  }
-  const counts = new Array<number>(words.length).fill(0);
-  for (const id of ids) counts[id]!++;
-  return { ids: Int32Array.from(ids), vocab: { words, counts, eosId: 0 } };
-}
-
+/** The two topics (tests/helpers/topics.ts) plus a rare word "zz" (id 21) seen twice. */
+const ZZ = { rare: { word: 'zz', sentences: [5, 6] } };
 const topicOf = (w: string) => w[0];
 
 describe('Word2Vec on two disjoint topics', () => {
-  const { ids, vocab } = topics(1500);
+  const { ids, vocab } = topics(1500, ZZ);
   for (const [model, loss] of [['skipgram', 'ns'], ['cbow', 'ns'], ['skipgram', 'hs'], ['cbow', 'hs']] as const) {
     test(`${model} ${loss}: nearest neighbours share the topic`, async () => {
       const m = new Word2Vec({ dim: 16, window: 3, minCount: 3, epochs: 3, sample: 0, model, loss, seed: 3 });
@@ -66,7 +50,7 @@ describe('Word2Vec on two disjoint topics', () => {
   });
 
   test('progress: fractions rise to 1, lr decays, finite loss and rate', async () => {
-    const big = topics(12000);
+    const big = topics(12000, ZZ);
     const seen: Word2VecProgress[] = [];
     const m = new Word2Vec({ dim: 32, minCount: 1, epochs: 2, sample: 0 });
     await m.trainIds(big.ids, big.vocab, { onProgress: (p) => seen.push(p) });

@@ -3,26 +3,12 @@
 // signal trains every token once per epoch (and as well as without one); an abort from onProgress or
 // from a timer ends training early with usable vectors.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { Philox } from '../../src/core/rng.js';
 import { init, shutdown } from '../../src/core/runtime.js';
-import { Word2Vec, type TrainVocab } from '../../src/models/word2vec.js';
+import { Word2Vec } from '../../src/models/word2vec.js';
 import { FastText } from '../../src/models/fasttext-unsupervised.js';
 import { SgnsTrainer } from '../../src/ops/sgns.js';
 import { installPlatform } from '../helpers/runtime.js';
-
-function topics(sentences: number): { ids: Int32Array; vocab: TrainVocab } {
-  const words = ['</s>', ...Array.from({ length: 10 }, (_, i) => `a${i}`), ...Array.from({ length: 10 }, (_, i) => `b${i}`)];
-  const rng = new Philox(11, 0);
-  const ids: number[] = [];
-  for (let s = 0; s < sentences; s++) {
-    const base = s % 2 === 0 ? 1 : 11;
-    for (let j = 0; j < 8; j++) ids.push(base + rng.nextInt(10));
-    ids.push(0);
-  }
-  const counts = new Array<number>(words.length).fill(0);
-  for (const id of ids) counts[id]!++;
-  return { ids: Int32Array.from(ids), vocab: { words, counts, eosId: 0 } };
-}
+import { topics } from '../helpers/topics.js';
 
 const SENTENCES = 40000; // 360,000 ids: three groups of 2 × 65,536 an epoch
 const { ids, vocab } = topics(SENTENCES);

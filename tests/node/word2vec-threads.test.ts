@@ -5,33 +5,18 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ArgumentError, WasmNlpError } from '../../src/core/errors.js';
-import { Philox } from '../../src/core/rng.js';
 import { init, rt, shutdown } from '../../src/core/runtime.js';
 import { Tensor } from '../../src/core/tensor.js';
-import { Word2Vec, type TrainVocab, type Word2VecProgress } from '../../src/models/word2vec.js';
+import { Word2Vec, type Word2VecProgress } from '../../src/models/word2vec.js';
 import { SgnsTrainer } from '../../src/ops/sgns.js';
 import { installPlatform } from '../helpers/runtime.js';
 import { runNode } from '../helpers/node-process.js';
+import { topics } from '../helpers/topics.js';
 
 /** WorkerPool.call without its per-kernel argument types, for the spies below. */
 type RawCall = (this: unknown, worker: number, fn: string, args: number[]) => Promise<number | undefined>;
 
 const NODE_BUNDLE = fileURLToPath(new URL('../../dist/wasm-nlp.node.js', import.meta.url));
-
-/** Two disjoint topics: a0..a9 and b0..b9, sentences of 8 words from one topic, EOS = id 0. */
-function topics(sentences: number): { ids: Int32Array; vocab: TrainVocab } {
-  const words = ['</s>', ...Array.from({ length: 10 }, (_, i) => `a${i}`), ...Array.from({ length: 10 }, (_, i) => `b${i}`)];
-  const rng = new Philox(11, 0);
-  const ids: number[] = [];
-  for (let s = 0; s < sentences; s++) {
-    const base = s % 2 === 0 ? 1 : 11;
-    for (let j = 0; j < 8; j++) ids.push(base + rng.nextInt(10));
-    ids.push(0);
-  }
-  const counts = new Array<number>(words.length).fill(0);
-  for (const id of ids) counts[id]!++;
-  return { ids: Int32Array.from(ids), vocab: { words, counts, eosId: 0 } };
-}
 
 const { ids, vocab } = topics(3000);
 const TOKENS = 3000 * 8;
