@@ -18,7 +18,6 @@ import { nodeResolve } from '@rollup/plugin-node-resolve';
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..', '..');
 const OUT = join(HERE, 'dist');
-const LIB = join(ROOT, 'dist', 'wasm-nlp.browser.js');
 
 /** The demos: folders beside this script with an index.html and a main.js. */
 export function demos() {
@@ -28,14 +27,10 @@ export function demos() {
     .sort();
 }
 
-// `import ... from 'wasm-nlp'` inside this repository means the built bundle.
-const wasmNlp = {
-  name: 'wasm-nlp',
-  resolveId: (id) => (id === 'wasm-nlp' ? LIB : null),
-};
-
+// `import ... from 'wasm-nlp'` resolves as in a user's project: through package.json's exports map (the
+// package's own name, here) with the browser condition, to dist/wasm-nlp.browser.js.
 async function bundle(input, file) {
-  const build = await rollup({ input, plugins: [wasmNlp, nodeResolve({ browser: true })], onwarn: (w, warn) => warn(w) });
+  const build = await rollup({ input, plugins: [nodeResolve({ browser: true })], onwarn: (w, warn) => warn(w) });
   await build.write({ file, format: 'es', sourcemap: false });
   await build.close();
 }
