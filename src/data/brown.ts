@@ -138,14 +138,11 @@ export function brownLmSplit(corpus: BrownCorpus | readonly string[][], sizes: {
   for (const [k, v] of [['train', nTrain], ['valid', nValid]] as const) {
     if (!Number.isInteger(v) || v < 0) throw new ArgumentError(`brownLmSplit: sizes.${k} must be an integer >= 0, got ${v}`);
   }
-  const sentences: readonly string[][] | undefined = Array.isArray(corpus)
-    ? (corpus as readonly string[][])
-    : corpus !== null && typeof corpus === 'object' && Array.isArray((corpus as BrownCorpus).sentences)
-      ? (corpus as BrownCorpus).sentences.map((s) => s.words)
-      : undefined;
-  if (sentences === undefined) {
+  const parsed = (corpus as Partial<BrownCorpus> | null)?.sentences;
+  if (!Array.isArray(corpus) && !Array.isArray(parsed)) {
     throw new ArgumentError(`brownLmSplit: corpus must be a BrownCorpus or an array of sentences (word arrays), got ${corpus === null ? 'null' : typeof corpus}`);
   }
+  const sentences = Array.isArray(corpus) ? (corpus as readonly string[][]) : parsed!.map((s) => s.words);
   const bounds = [nTrain, nTrain + nValid];
   const parts: string[][][] = [[], [], []];
   let pos = 0;
