@@ -9,6 +9,8 @@ import { init, TextClassifier, spamSplit } from 'wasm-nlp';
 import {
   duration, fitWithCheckpoints, fromRoot, int, machine, nodeHelpers, parameterCount, parseFlags, pct, writeResultsSection,
 } from './lib.mjs';
+// The vocabulary and ids, shared with the classifier demo (which loads this script's model.safetensors).
+import { PAD, buildVocab, encodeTokens, parseLine, vocabIds, wordCounts } from './web/common/classifier-text.js';
 
 const t0 = performance.now();
 const DEFAULTS = {
@@ -27,22 +29,16 @@ await init({ threads: o.threads });
 
 // ---- data: the canonical split, lines "__label__spam tok tok ..." ordered by md5(key)
 const split = spamSplit(loadSpam());
-const parse = (line) => {
-  const toks = line.split(' ');
-  return { label: toks[0] === '__label__spam' ? 1 : 0, tokens: toks.slice(1) };
-};
-let train = split.train.map(parse);
-let test = split.test.map(parse);
+let train = split.train.map(parseLine);
+let test = split.test.map(parseLine);
 if (o.limit > 0) train = train.slice(0, o.limit);
 if (o.testLimit > 0) test = test.slice(0, o.testLimit);
 
 // Vocabulary from the training e-mails only: words seen >= minCount times, most frequent
 // first (ties: first occurrence), at most maxVocab; id 0 = padding, 1 = unknown.
-const PAD = 0, UNK = 1;
-const counts = new Map();
-for (const e of train) for (const w of e.tokens) counts.set(w, (counts.get(w) ?? 0) + 1);
-const kept = [...counts].filter(([, c]) => c >= o.minCount).sort((a, b) => b[1] - a[1]).slice(0, o.maxVocab);
-const vocab = new Map(kept.map(([w], i) => [w, i + 2]));
+const counts = wordCounts(train);
+const kept = buildVocab(counts, o);
+const vocab = vocabIds(kept);
 const vocabSize = kept.length + 2;
 
 // Ids: an e-mail longer than maxLen keeps its first maxLen - tail tokens (subject first, then
@@ -51,19 +47,9 @@ if (!(o.tail >= 0 && o.tail < o.maxLen)) {
   console.error(`--tail must be in [0, --max-len), got ${o.tail}`);
   process.exit(2);
 }
-let truncated = 0;
-const encode = (e) => {
-  let toks = e.tokens;
-  if (toks.length > o.maxLen) {
-    truncated++;
-    toks = toks.slice(0, o.maxLen - o.tail).concat(o.tail > 0 ? toks.slice(-o.tail) : []);
-  }
-  const ids = new Int32Array(Math.max(1, toks.length)).fill(UNK);
-  for (let i = 0; i < toks.length; i++) ids[i] = vocab.get(toks[i]) ?? UNK;
-  return { ids, label: e.label };
-};
+const encode = (e) => ({ ids: encodeTokens(e.tokens, vocab, o.maxLen, o.tail), label: e.label });
 const trainEx = train.map(encode);
-const trainTruncated = truncated;
+const trainTruncated = train.filter((e) => e.tokens.length > o.maxLen).length;
 const testEx = test.map(encode);
 const trainTokens = trainEx.reduce((s, e) => s + e.ids.length, 0);
 const prepSeconds = (performance.now() - t0) / 1e3;

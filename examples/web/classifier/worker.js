@@ -1,11 +1,11 @@
 // The classifier demo's worker: every model call runs here, the page only draws.
 // Requests: init, train, stop, predict, save, load (see main.js).
-import { FastTextClassifier, TextClassifier, decodeSafetensors, encodeSafetensors } from 'wasm-nlp';
+import { FastTextClassifier, TextClassifier, decodeSafetensors, encodeSafetensors, spamTokens } from 'wasm-nlp';
 import { initCore, fetchData } from '../common/core.js';
 import { serve, withTransfer } from '../common/rpc.js';
 import {
-  PAD, SPAM_SCRIPT_VOCAB, TOKENIZER_KEY, VOCAB_KEY, argmax, buildVocab, encodeTokens, messageTokens, parseLine, pickExamples,
-  scores, sniffFormat, splitLines, vocabIds,
+  PAD, SPAM_SCRIPT_VOCAB, TOKENIZER_KEY, VOCAB_KEY, argmax, buildVocab, encodeTokens, parseLine, pickExamples,
+  scores, sniffFormat, splitLines, vocabIds, wordCounts,
 } from '../common/classifier-text.js';
 
 let info;                  // runtime: threads, isolated, ...
@@ -134,7 +134,7 @@ async function trainTransformer(o, emit) {
   const tail = Math.floor(maxLen / 4);
   const t0 = performance.now();
   const train = parsedTrain().slice(0, limit);
-  const words = buildVocab(train, { minCount, maxVocab: 30000 });
+  const words = buildVocab(wordCounts(train), { minCount, maxVocab: 30000 });
   const ids = vocabIds(words);
   const trainEx = train.map((e) => ({ ids: encodeTokens(e.tokens, ids, maxLen, tail), label: e.label }));
   // The live accuracy curve: an evenly spaced 300-e-mail sample of the test split (all of it is scored at the end).
@@ -230,7 +230,7 @@ function loadTransformer(bytes, name) {
       tail = JSON.parse(metadata[TOKENIZER_KEY] ?? '{}').tail ?? Math.floor(c.maxLen / 4);
     } else {
       // model.safetensors of `npm run spam`: no vocabulary inside; rebuild it from spam.train as the script does.
-      words = buildVocab(parsedTrain(), SPAM_SCRIPT_VOCAB);
+      words = buildVocab(wordCounts(parsedTrain()), SPAM_SCRIPT_VOCAB);
       tail = Math.floor(c.maxLen / 4); // the script's --tail defaults: 128 of 512 tokens, 8 of 32 with --quick
       note = ' (vocabulary rebuilt from spam.train as npm run spam does)';
     }
@@ -277,7 +277,7 @@ serve({
 
   predict({ text }) {
     if (current === null) return { empty: 'no model yet: train one or load a file' };
-    const tokens = messageTokens(text ?? '');
+    const tokens = spamTokens(text ?? ''); // a typed message as the corpus stores e-mails (src/data/spam.ts)
     if (tokens.length === 0) return { empty: 'type a message (letters or digits)' };
     const t0 = performance.now();
     const p = probabilities(current, [tokens])[0];

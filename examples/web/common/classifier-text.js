@@ -1,7 +1,9 @@
 // The classifier demo's text side, pure functions (no DOM, no Wasm): the spam
 // lines, the Transformer's vocabulary and input ids, the single-file model
-// format's metadata, and the test-set scores. Imported by classifier/worker.js.
-import { spamTokens } from 'wasm-nlp';
+// format's metadata, and the test-set scores. Imported by classifier/worker.js
+// and by examples/spam-transformer.mjs (`npm run spam`), so that the page reads
+// that script's models with the very vocabulary and ids it trained on.
+import { FASTTEXT_MAGIC } from 'wasm-nlp';
 
 export const PAD = 0;
 export const UNK = 1;
@@ -24,19 +26,19 @@ export function parseLine(line) {
   return { label: toks[0] === '__label__spam' ? 1 : 0, tokens: toks.slice(1) };
 }
 
-/** A typed message as the corpus stores e-mails: lower-cased tokens /[a-z0-9]+|[$!]/ (src/data/spam.ts). */
-export function messageTokens(text) {
-  return spamTokens(text);
+/** Occurrences of each token of `examples` ({ tokens }), in order of first occurrence. */
+export function wordCounts(examples) {
+  const counts = new Map();
+  for (const e of examples) for (const w of e.tokens) counts.set(w, (counts.get(w) ?? 0) + 1);
+  return counts;
 }
 
 /**
- * The vocabulary of training e-mails as examples/spam-transformer.mjs builds it: words seen
- * >= minCount times, most frequent first (ties: first occurrence), at most maxVocab;
- * word i has id i + 2 (0 = padding, 1 = unknown).
+ * The vocabulary of the training e-mails (`counts` from wordCounts): words seen >= minCount
+ * times, most frequent first (ties: first occurrence), at most maxVocab; word i has id i + 2
+ * (0 = padding, 1 = unknown).
  */
-export function buildVocab(examples, { minCount, maxVocab }) {
-  const counts = new Map();
-  for (const e of examples) for (const w of e.tokens) counts.set(w, (counts.get(w) ?? 0) + 1);
+export function buildVocab(counts, { minCount, maxVocab }) {
   return [...counts].filter(([, c]) => c >= minCount).sort((a, b) => b[1] - a[1]).slice(0, maxVocab).map(([w]) => w);
 }
 
@@ -46,8 +48,8 @@ export function vocabIds(words) {
 }
 
 /**
- * Input ids of a token list: longer than maxLen keeps the first maxLen - tail tokens and the
- * last `tail` (as examples/spam-transformer.mjs); no tokens → [UNK].
+ * Input ids of a token list: longer than maxLen keeps the first maxLen - tail tokens (subject
+ * first, then the body) and the last `tail` (sign-offs, unsubscribe footers); no tokens → [UNK].
  */
 export function encodeTokens(tokens, ids, maxLen, tail) {
   let toks = tokens;
@@ -97,9 +99,9 @@ export function pickExamples(testLines, choices = EXAMPLE_LINES) {
   }).filter((x) => x !== null);
 }
 
-/** 'fasttext' (a .bin: the magic 793712314), 'safetensors' (an 8-byte length, then '{'), or null. */
+/** 'fasttext' (a .bin: FASTTEXT_MAGIC first), 'safetensors' (an 8-byte length, then '{'), or null. */
 export function sniffFormat(bytes) {
-  if (bytes.length >= 4 && new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getInt32(0, true) === 793712314) return 'fasttext';
+  if (bytes.length >= 4 && new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getInt32(0, true) === FASTTEXT_MAGIC) return 'fasttext';
   if (bytes.length >= 9 && bytes[8] === 0x7b) return 'safetensors';
   return null;
 }
