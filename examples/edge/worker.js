@@ -27,7 +27,6 @@ const LIMITS = {
    */
   maxTokens: 30_000,
 };
-const LABEL_PREFIX = '__label__';
 /** Linear memory: start small, grow on demand, never past this (the isolate has 128 MB in all). */
 const WASM_MEMORY = { initialMemory: 4 << 20, maxMemory: 96 << 20 };
 
@@ -60,7 +59,7 @@ function load() {
     await init({ module: wasm, ...WASM_MEMORY });
     const classifier = FastTextClassifier.fromBytes(new Uint8Array(spamBin));
     const vectors = Word2Vec.fromWord2VecBin(new Uint8Array(vectorsBin));
-    const labels = classifier.labels.map((l) => (l.startsWith(LABEL_PREFIX) ? l.slice(LABEL_PREFIX.length) : l));
+    const labels = classifier.labels.map((l) => l.slice(classifier.labelPrefix.length)); // every label starts with it
     return { classifier, vectors, labels, loadMs: Date.now() - t0 };
   })().catch((e) => {
     loading = undefined; // let the next request try again
