@@ -153,7 +153,7 @@ test('language models demo: neural LM and tiny BERT trained in the tab; a BERT l
   await page.waitForFunction(() => document.querySelector('#next-status')?.textContent?.startsWith('after “he said that the”'), undefined, { timeout: 10_000 });
   const nextRows = async () => page.$$eval('#next-table tbody tr', (trs) => trs.map((tr) => {
     const td = tr.querySelectorAll('td');
-    return { word: td[0]!.textContent ?? '', prob: Number((td[2] as HTMLElement).dataset.prob) };
+    return { word: td[0]!.textContent ?? '', prob: Number((td[2] as HTMLElement).dataset.value) };
   }));
   const next = await nextRows();
   expect(next).toHaveLength(10);

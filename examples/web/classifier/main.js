@@ -2,7 +2,7 @@
 // the file buttons. Every model call goes to worker.js.
 import { connect } from '../common/rpc.js';
 import { livePlot } from '../common/plot.js';
-import { $, fillTable, setStatus, showRuntime, thousands } from '../common/ui.js';
+import { $, duration, fillTable, setStatus, showRuntime, thousands } from '../common/ui.js';
 
 const worker = connect(new URL('./worker.js', import.meta.url));
 const status = $('#status');
@@ -21,7 +21,6 @@ let plot = null;
 
 const modelKind = () => document.querySelector('input[name=model]:checked').value;
 const pct = (x, d = 2) => (Number.isFinite(x) ? `${(x * 100).toFixed(d)} %` : '–');
-const secs = (s) => (s < 60 ? `${s.toFixed(1)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`);
 
 function newPlot() {
   plot = livePlot(plotEl, {
@@ -124,7 +123,7 @@ function showModel(r) {
     ['spam precision', `${pct(t.precision)} (${t.fp} ham flagged)`, t.precision],
     ['spam recall', `${pct(t.recall)} (${t.fn} spam missed)`, t.recall],
   ];
-  if (r.seconds !== undefined) rows.push(['training', `${secs(r.seconds)}${r.examplesPerSec ? ` · ${thousands(r.examplesPerSec)} examples/s` : ''}`, r.seconds]);
+  if (r.seconds !== undefined) rows.push(['training', `${duration(r.seconds)}${r.examplesPerSec ? ` · ${thousands(r.examplesPerSec)} examples/s` : ''}`, r.seconds]);
   if (r.bytes !== undefined) rows.push(['file', `${(r.bytes / 2 ** 20).toFixed(2)} MiB`, r.bytes]);
   fillTable($('#metrics-body'), rows.map(([k, v]) => [k, v]));
   [...$('#metrics-body').children].forEach((tr, i) => {
@@ -149,13 +148,13 @@ async function train() {
   let last = null;
   const line = () => {
     const el = (performance.now() - t0) / 1e3;
-    if (last === null) return `preparing ${o.model === 'fasttext' ? 'the vocabulary' : 'the vocabulary and input ids'}… · ${secs(el)} · ${threadsNote(o.model)}`;
+    if (last === null) return `preparing ${o.model === 'fasttext' ? 'the vocabulary' : 'the vocabulary and input ids'}… · ${duration(el)} · ${threadsNote(o.model)}`;
     const parts = [`epoch ${last.epoch}/${last.epochs}`];
     if (last.step !== undefined) parts.push(`step ${thousands(last.step)}/${thousands(last.steps)}`);
     if (last.loss !== null) parts.push(`loss ${last.loss.toFixed(4)}`);
     if (last.accuracy !== undefined && last.accuracy !== null) parts.push(`test accuracy ${pct(last.accuracy)}`);
     if (last.examplesPerSec) parts.push(`${thousands(last.examplesPerSec)} examples/s`);
-    parts.push(`${secs(el)} elapsed`, threadsNote(o.model));
+    parts.push(`${duration(el)} elapsed`, threadsNote(o.model));
     return (stopping ? 'stopping… · ' : '') + parts.join(' · ');
   };
   const timer = setInterval(() => setStatus(status, line(), 'info'), 250);
@@ -170,7 +169,7 @@ async function train() {
     const acc = r.test ? ` · test accuracy ${pct(r.test.accuracy)}` : '';
     const what = r.stopped ? `stopped early at epoch ${last?.epoch ?? 1}/${r.epochs}, model kept` : `done: ${r.epochs} epoch${r.epochs === 1 ? '' : 's'}`;
     setStatus(status, `${what} · ` +
-      `${secs(r.seconds)} in all${r.examplesPerSec ? ` · ${thousands(r.examplesPerSec)} examples/s while training` : ''} · ${threadsNote(o.model)}${acc}`, 'done');
+      `${duration(r.seconds)} in all${r.examplesPerSec ? ` · ${thousands(r.examplesPerSec)} examples/s while training` : ''} · ${threadsNote(o.model)}${acc}`, 'done');
     predictNow();
   } catch (e) {
     clearInterval(timer);

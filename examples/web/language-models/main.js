@@ -1,18 +1,13 @@
 // The Language models demo's page: controls, live plots, bars. All model work is in worker.js.
 import { connect } from '../common/rpc.js';
 import { livePlot } from '../common/plot.js';
-import { $, fmt, setStatus, showRuntime, thousands } from '../common/ui.js';
+import { $, barRows, duration, fmt, setStatus, showRuntime, thousands } from '../common/ui.js';
 
 // The probe sentences of examples/bert-probe.mjs (the lecture's).
 const PROBES = ['[MASK] is poor.', '[MASK] is rich.', '[MASK] is an actor.', '[MASK] is an actress.', '[MASK] is a doctor.', '[MASK] is a nurse.'];
 
 const worker = connect(new URL('./worker.js', import.meta.url));
 const lmStatus = $('#lm-status'), bertStatus = $('#bert-status');
-const secs = (s) => {
-  if (s < 59.95) return `${s.toFixed(1)} s`;
-  const r = Math.round(s);
-  return `${Math.floor(r / 60)} min ${r % 60} s`;
-};
 
 /** Read a number input; a bad value shows the message in `statusEl` and returns null. */
 function readInt(sel, lo, hi, name, statusEl) {
@@ -36,27 +31,6 @@ function readNum(sel, lo, hi, name, statusEl) {
   return v;
 }
 
-/** Rows word | bar | probability (3 decimals) into a tbody. */
-function bars(tbody, rows) {
-  const max = Math.max(1e-9, ...rows.map((r) => r.prob));
-  tbody.replaceChildren(...rows.map((r) => {
-    const tr = document.createElement('tr');
-    const w = document.createElement('td');
-    w.textContent = r.word;
-    w.title = r.word;
-    const b = document.createElement('td');
-    b.className = 'barcell';
-    const bar = document.createElement('span');
-    bar.className = 'bar';
-    bar.style.width = `${Math.max(1, (100 * r.prob) / max).toFixed(1)}%`;
-    b.append(bar);
-    const p = document.createElement('td');
-    p.textContent = fmt(r.prob, 3);
-    p.dataset.prob = String(r.prob);
-    tr.append(w, b, p);
-    return tr;
-  }));
-}
 
 const fail = (el) => (e) => setStatus(el, e.message, 'error');
 
@@ -105,12 +79,12 @@ $('#lm-train').addEventListener('click', async () => {
       lmPlot.push(ev.step, Number.isFinite(ev.loss) ? ev.loss : null, Number.isFinite(lastPpl) ? lastPpl : null);
       if (ev.epochEnd && ev.epochValidPpl !== undefined) epochNote = ` · epoch ${ev.epoch}: valid perplexity ${ev.epochValidPpl.toFixed(1)}`;
       setStatus(lmStatus, `epoch ${ev.epoch}/${ev.epochs} · step ${thousands(ev.step)}/${thousands(ev.steps)} · loss ${fmt(ev.loss, 3)} · ` +
-        `${Number.isFinite(lastPpl) ? `valid perplexity ${lastPpl.toFixed(1)} · ` : ''}${thousands(ev.tokensPerSec)} words/s · ${secs(ev.elapsed)}${epochNote}`);
+        `${Number.isFinite(lastPpl) ? `valid perplexity ${lastPpl.toFixed(1)} · ` : ''}${thousands(ev.tokensPerSec)} words/s · ${duration(ev.elapsed)}${epochNote}`);
     });
     lmReady = true;
     showLmModel(r);
     const how = r.stoppedByUser ? 'stopped' : r.earlyStopped ? `stopped early (best epoch ${r.bestEpoch})` : 'done';
-    lmSummary = `${how}: ${thousands(r.steps)} steps in ${secs(r.seconds)} (data ${secs(r.prepSeconds)}), ${thousands(r.tokensPerSec)} words/s; ` +
+    lmSummary = `${how}: ${thousands(r.steps)} steps in ${duration(r.seconds)} (data ${duration(r.prepSeconds)}), ${thousands(r.tokensPerSec)} words/s; ` +
       `validation perplexity ${r.validPpl.toFixed(1)} (first 5,000 validation tokens)${r.bestValidPpl !== undefined ? `; best epoch ${r.bestEpoch}: ${r.bestValidPpl.toFixed(1)} on all ${thousands(r.validTokens)} validation tokens` : ''}`;
     setStatus(lmStatus, lmSummary, 'done');
     lmButtons(false);
@@ -130,7 +104,7 @@ async function predict() {
   const st = $('#next-status');
   try {
     const r = await worker.call('lm.next', { prompt: $('#next-prompt').value, k: 10 });
-    bars($('#next-table tbody'), r.top);
+    barRows($('#next-table tbody'), r.top.map((t) => ({ word: t.word, value: t.prob })), { scale: 'max' });
     setStatus(st, `after “${r.context.join(' ') || '(start of text)'}”${r.unknown.length > 0 ? ` — not in the vocabulary (read as <unk>): ${r.unknown.join(', ')}` : ''}` +
       ` · the 10 shown hold ${(100 * r.top.reduce((s, x) => s + x.prob, 0)).toFixed(1)}% of the probability`);
   } catch (e) {
@@ -234,16 +208,16 @@ $('#bert-train').addEventListener('click', async () => {
     const r = await worker.call('bert.train', { sentences, vocabSize: 6000, hidden, layers, heads: hidden / 32, seconds }, (ev) => {
       if (ev.kind === 'start') {
         setStatus(bertStatus, `vocabulary ${thousands(ev.vocabSize)} · ${thousands(ev.sequences)} sequences / ${thousands(ev.tokens)} tokens · ` +
-          `${thousands(ev.params)} parameters (data ready in ${secs(ev.prepSeconds)}) · training…`);
+          `${thousands(ev.params)} parameters (data ready in ${duration(ev.prepSeconds)}) · training…`);
         return;
       }
       bertPlot.push(ev.step, Number.isFinite(ev.loss) ? ev.loss : null);
       setStatus(bertStatus, `epoch ${ev.epoch}/${ev.epochs} · step ${thousands(ev.step)} · MLM loss ${fmt(ev.loss, 3)} · ${thousands(ev.tokensPerSec)} tokens/s · ` +
-        `${secs(ev.elapsed)} of ${secs(seconds)}`);
+        `${duration(ev.elapsed)} of ${duration(seconds)}`);
     });
     bertReady = true;
     showBertModel(r);
-    setStatus(bertStatus, `done (${r.reason}): ${thousands(r.steps)} steps in ${secs(r.seconds)}, MLM loss ${fmt(r.loss, 3)}, ${thousands(r.tokensPerSec)} tokens/s — ` +
+    setStatus(bertStatus, `done (${r.reason}): ${thousands(r.steps)} steps in ${duration(r.seconds)}, MLM loss ${fmt(r.loss, 3)}, ${thousands(r.tokensPerSec)} tokens/s — ` +
       'a tiny model: expect frequent words, not the associations of the real one.', 'done');
     bertButtons(false);
     await probe();
@@ -305,7 +279,7 @@ async function probe() {
         t.className = 'bars';
         const tb = document.createElement('tbody');
         t.append(tb);
-        bars(tb, r.fills.map((f) => ({ word: f.token, prob: f.prob })));
+        barRows(tb, r.fills.map((f) => ({ word: f.token, value: f.prob })), { scale: 'max' });
         card.append(t);
       }
       return card;

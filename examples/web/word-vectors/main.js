@@ -2,7 +2,7 @@
 // All model work runs in worker.js; this file only validates inputs and draws.
 import { connect } from '../common/rpc.js';
 import { livePlot } from '../common/plot.js';
-import { $, fmt, setStatus, showRuntime, thousands } from '../common/ui.js';
+import { $, barRows, fmt, setStatus, showRuntime, thousands } from '../common/ui.js';
 import { scatterPlot } from './scatter.js';
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
@@ -173,49 +173,27 @@ function setQueries(on) {
 }
 setQueries(false);
 
-function fillScores(tbody, rows) {
-  tbody.replaceChildren(...rows.map(({ word, score }) => {
-    const tr = document.createElement('tr');
-    const w = document.createElement('td');
-    w.textContent = word;
-    const b = document.createElement('td');
-    b.className = 'barcell';
-    const bar = document.createElement('span');
-    bar.className = 'bar';
-    bar.style.width = `${Math.max(0, Math.min(1, score)) * 100}%`;
-    b.append(bar);
-    const c = document.createElement('td');
-    c.textContent = score.toFixed(3);
-    tr.append(w, b, c);
-    return tr;
-  }));
-}
-
-function note(el, text, kind = 'info') {
-  el.textContent = text;
-  el.dataset.kind = kind;
-}
 
 async function queryNeighbours() {
   const el = $('#nnNote');
   const tbody = $('#nnTable tbody');
   const w = $('#nnWord').value.trim();
   if (w === '' || /\s/.test(w)) {
-    note(el, 'Type one word.', 'warn');
+    setStatus(el, 'Type one word.', 'warn');
     return;
   }
   try {
     const r = await rpc.call('neighbours', { word: w, k: 10 });
     if (r.missing) {
       tbody.replaceChildren();
-      note(el, `"${r.word}" is not in the vocabulary: word2vec has no vector for it (fastText would build one from its character n-grams).`, 'warn');
+      setStatus(el, `"${r.word}" is not in the vocabulary: word2vec has no vector for it (fastText would build one from its character n-grams).`, 'warn');
       return;
     }
-    fillScores(tbody, r.rows);
-    note(el, r.oov ? `"${r.word}" is not in the vocabulary: its vector is the mean of its character n-gram vectors.` : `Nearest to "${r.word}" by cosine similarity.`);
+    barRows(tbody, r.rows.map((n) => ({ word: n.word, value: n.score })));
+    setStatus(el, r.oov ? `"${r.word}" is not in the vocabulary: its vector is the mean of its character n-gram vectors.` : `Nearest to "${r.word}" by cosine similarity.`);
   } catch (e) {
     tbody.replaceChildren();
-    note(el, e.message, 'warn');
+    setStatus(el, e.message, 'warn');
   }
 }
 
@@ -224,22 +202,22 @@ async function queryAnalogy() {
   const tbody = $('#anTable tbody');
   const [a, b, c] = ['#anA', '#anB', '#anC'].map((id) => $(id).value.trim());
   if ([a, b, c].some((w) => w === '' || /\s/.test(w))) {
-    note(el, 'Type one word in each box.', 'warn');
+    setStatus(el, 'Type one word in each box.', 'warn');
     return;
   }
   try {
     const r = await rpc.call('analogy', { a, b, c, k: 8 });
     if (r.missing.length > 0) {
       tbody.replaceChildren();
-      note(el, `Not in the vocabulary: ${r.missing.join(', ')}.`, 'warn');
+      setStatus(el, `Not in the vocabulary: ${r.missing.join(', ')}.`, 'warn');
       return;
     }
-    fillScores(tbody, r.rows);
-    note(el, `Nearest to unit(${a}) − unit(${b}) + unit(${c}), the three words excluded` +
+    barRows(tbody, r.rows.map((n) => ({ word: n.word, value: n.score })));
+    setStatus(el, `Nearest to unit(${a}) − unit(${b}) + unit(${c}), the three words excluded` +
       (r.oov.length > 0 ? `; from n-grams: ${r.oov.join(', ')}.` : '.'));
   } catch (e) {
     tbody.replaceChildren();
-    note(el, e.message, 'warn');
+    setStatus(el, e.message, 'warn');
   }
 }
 
@@ -259,12 +237,12 @@ async function queryPca() {
       return s;
     }));
     const oov = r.points.filter((p) => p.oov).map((p) => p.word);
-    note(el, `${r.points.length} words; groups separated by |.` +
+    setStatus(el, `${r.points.length} words; groups separated by |.` +
       (r.missing.length > 0 ? ` Not in the vocabulary (left out): ${r.missing.join(', ')}.` : '') +
       (oov.length > 0 ? ` * from character n-grams: ${oov.join(', ')}.` : ''),
       r.missing.length > 0 ? 'warn' : 'info');
   } catch (e) {
-    note(el, e.message, 'warn');
+    setStatus(el, e.message, 'warn');
   }
 }
 
