@@ -14,8 +14,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { init, NeuralLM, KneserNey, brownLmSplit, lmVocab, encodeStream, fitMixtureWeight, mixtureProbs, perplexityOf } from 'wasm-nlp';
 import {
-  checkpointer, duration, fromRoot, int, machine, nodeHelpers, parseFlags, pct, progressBar, writeResultsSection,
+  checkpointer, duration, fromRoot, int, machine, parseFlags, pct, progressBar, writeResultsSection,
 } from './lib.mjs';
+import { loadBrown, writeBytesAtomic, readBytes } from 'wasm-nlp/node';
 
 const t0 = performance.now();
 const DEFAULTS = {
@@ -29,7 +30,6 @@ const USAGE = `usage: node examples/bengio-brown.mjs [--quick] [--resume] [--epo
   [--limit TOKENS] [--checkpoint-every STEPS] [--dir runs/bengio] [--results docs/results.md|''] [--stop-after EPOCHS]`;
 const o = parseFlags(process.argv.slice(2), DEFAULTS, QUICK, USAGE);
 
-const { loadBrown, writeBytesAtomic, readBytes } = await nodeHelpers();
 await init({ threads: o.threads });
 
 // ---- data: the LM split; vocabulary from train (count >= minCount), 0 = <unk>, 1 = <s> (padding before a stream's start)

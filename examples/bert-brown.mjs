@@ -14,7 +14,8 @@
 // model.safetensors, vocab.txt, tokenizer_config.json) and its section of docs/results.md.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { init, BertForMaskedLM, WordPiece, brownFileSplit, packMaskedLMExamples } from 'wasm-nlp';
-import { duration, fitWithCheckpoints, fromRoot, int, machine, nodeHelpers, parameterCount, parseFlags, pct, writeResultsSection } from './lib.mjs';
+import { duration, fitWithCheckpoints, fromRoot, int, machine, parameterCount, parseFlags, pct, writeResultsSection } from './lib.mjs';
+import { loadBrown, writeBytesAtomic, readBytes, saveBertToDirectory } from 'wasm-nlp/node';
 
 const t0 = performance.now();
 const DEFAULTS = {
@@ -31,7 +32,6 @@ const USAGE = `usage: node examples/bert-brown.mjs [--quick] [--resume] [--epoch
   [--seed N] [--checkpoint-every STEPS] [--limit FILES] [--dir runs/bert] [--results docs/results.md|''] [--stop-after EPOCHS]`;
 const o = parseFlags(process.argv.slice(2), DEFAULTS, QUICK, USAGE);
 
-const { loadBrown, writeBytesAtomic, readBytes, saveBertToDirectory } = await nodeHelpers();
 await init({ threads: o.threads });
 const dir = fromRoot(o.dir);
 mkdirSync(dir, { recursive: true });

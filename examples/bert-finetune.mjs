@@ -12,7 +12,8 @@
 // docs/results.md is rewritten from those files.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { init, BertForSequenceClassification, BertForTokenClassification, WordPiece, brownFileSplit, decodeSafetensors, packMaskedLMExamples, Philox } from 'wasm-nlp';
-import { duration, fromRoot, int, machine, nodeHelpers, parseFlags, pct, progressBar, writeResultsSection } from './lib.mjs';
+import { duration, fromRoot, int, machine, parseFlags, pct, progressBar, writeResultsSection } from './lib.mjs';
+import { loadBrown, readBertFiles } from 'wasm-nlp/node';
 
 const DEFAULTS = {
   task: 'both', model: 'runs/bert/model', seeds: '1,2,3', lrs: '2e-4,5e-4,1e-3', validLimit: 2000, trainSize: 1000, genreLen: 64, genreEpochs: 6, posEpochs: 8, batch: 16,
@@ -29,7 +30,6 @@ if (!tasks.every((t) => t === 'genre' || t === 'pos')) (console.error(`--task mu
 const seeds = String(o.seeds).split(',').map(Number);
 const lrs = String(o.lrs).split(',').map(Number);
 
-const { loadBrown, readBertFiles } = await nodeHelpers();
 await init({ threads: o.threads });
 const modelDir = fromRoot(o.model);
 if (!existsSync(`${modelDir}/model.safetensors`)) (console.error(`no pre-trained model in ${modelDir}: run \`npm run bert\` first`), process.exit(2));

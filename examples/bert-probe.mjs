@@ -5,13 +5,13 @@
 //   npm run bert:probe                         (after npm run bert)
 //   node examples/bert-probe.mjs --model DIR --top-k 8 --results ''
 import { init, BertForMaskedLM, brownFileSplit, pipeline } from 'wasm-nlp';
-import { fromRoot, machine, nodeHelpers, parseFlags, writeResultsSection } from './lib.mjs';
+import { fromRoot, machine, parseFlags, writeResultsSection } from './lib.mjs';
+import { loadBertFromDirectory, loadBrown } from 'wasm-nlp/node';
 
 const DEFAULTS = { model: 'runs/bert/model', topK: 5, results: 'docs/results.md' };
 const USAGE = 'usage: node examples/bert-probe.mjs [--model runs/bert/model] [--top-k N] [--results docs/results.md|\'\']';
 const o = parseFlags(process.argv.slice(2), DEFAULTS, {}, USAGE);
 
-const { loadBertFromDirectory, loadBrown } = await nodeHelpers();
 await init();
 const model = await loadBertFromDirectory(fromRoot(o.model), BertForMaskedLM);
 const unmasker = pipeline('fill-mask', model);

@@ -9,24 +9,6 @@ import { writeMarkedSection } from '../scripts/sections.mjs';
 export const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 /**
- * The Node-only helpers of the library, from the compiled TypeScript in build/ts
- * (`npm run build` writes it; the package entry does not export them, since
- * they import node:fs): the corpus loaders and the atomic file writer.
- */
-export async function nodeHelpers() {
-  const data = join(ROOT, 'build', 'ts', 'data', 'node.js');
-  const io = join(ROOT, 'build', 'ts', 'io', 'node.js');
-  if (!existsSync(data) || !existsSync(io)) {
-    console.error('build/ts is missing: run `npm run build` first (the npm scripts do).');
-    process.exit(2);
-  }
-  const { loadSpam, loadBrown } = await import(data);
-  const { writeBytesAtomic, readBytes } = await import(io);
-  const { readBertFiles, loadBertFromDirectory, saveBertToDirectory } = await import(join(ROOT, 'build', 'ts', 'models', 'bert-node.js'));
-  return { loadSpam, loadBrown, writeBytesAtomic, readBytes, readBertFiles, loadBertFromDirectory, saveBertToDirectory };
-}
-
-/**
  * `--name value` and boolean `--name` flags over `defaults` (its keys in
  * camelCase, flags in kebab-case); `--quick` first applies `quick` on top.
  * Unknown flags and bad numbers exit with status 2 and a one-line message.

@@ -8,8 +8,9 @@
 // at the end, and its section of docs/results.md.
 import { init, SequenceTagger, brownFileSplit, computeSubwords } from 'wasm-nlp';
 import {
-  duration, fitWithCheckpoints, fromRoot, int, machine, nodeHelpers, parameterCount, parseFlags, pct, writeResultsSection,
+  duration, fitWithCheckpoints, fromRoot, int, machine, parameterCount, parseFlags, pct, writeResultsSection,
 } from './lib.mjs';
+import { loadBrown, writeBytesAtomic, readBytes } from 'wasm-nlp/node';
 
 const t0 = performance.now();
 const DEFAULTS = {
@@ -23,7 +24,6 @@ const USAGE = `usage: node examples/pos-brown.mjs [--quick] [--resume] [--epochs
   [--threads N] [--seed N] [--limit N] [--test-limit N] [--dir runs/pos] [--results docs/results.md|''] [--stop-after EPOCHS]`;
 const o = parseFlags(process.argv.slice(2), DEFAULTS, QUICK, USAGE);
 
-const { loadBrown, writeBytesAtomic, readBytes } = await nodeHelpers();
 await init({ threads: o.threads });
 
 // ---- data: the file split (file i: test if i % 10 == 0, valid if 1, else train), normalised tags

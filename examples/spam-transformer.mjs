@@ -7,8 +7,9 @@
 // at the end, and its section of docs/results.md.
 import { init, TextClassifier, spamSplit } from 'wasm-nlp';
 import {
-  duration, fitWithCheckpoints, fromRoot, int, machine, nodeHelpers, parameterCount, parseFlags, pct, writeResultsSection,
+  duration, fitWithCheckpoints, fromRoot, int, machine, parameterCount, parseFlags, pct, writeResultsSection,
 } from './lib.mjs';
+import { loadSpam, writeBytesAtomic, readBytes } from 'wasm-nlp/node';
 // The vocabulary and ids, shared with the classifier demo (which loads this script's model.safetensors).
 import { PAD, buildVocab, encodeTokens, parseLine, vocabIds, wordCounts } from './web/common/classifier-text.js';
 
@@ -24,7 +25,6 @@ const USAGE = `usage: node examples/spam-transformer.mjs [--quick] [--resume] [-
   [--limit N] [--test-limit N] [--dir runs/spam] [--results docs/results.md|''] [--stop-after EPOCHS]`;
 const o = parseFlags(process.argv.slice(2), DEFAULTS, QUICK, USAGE);
 
-const { loadSpam, writeBytesAtomic, readBytes } = await nodeHelpers();
 await init({ threads: o.threads });
 
 // ---- data: the canonical split, lines "__label__spam tok tok ..." ordered by md5(key)

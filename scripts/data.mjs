@@ -4,13 +4,13 @@
 //   <outDir>/brown.txt   Brown, one lower-cased sentence per line
 //   <outDir>/spam.train  SpamAssassin train split, fastText format
 //   <outDir>/spam.test   SpamAssassin test split, fastText format
-// The split logic is src/data, compiled by `tsc -p tsconfig.build.json` into
-// build/ts (`npm run data` does both). Output bytes are deterministic.
+// The split logic is src/data, from the built package (`npm run data` builds first).
+// Output bytes are deterministic.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const { loadBrown, loadSpam } = await import('../build/ts/data/node.js');
-const { brownText, spamSplit, toLines, md5Hex } = await import('../build/ts/data/index.js');
+import { brownText, spamSplit, toLines, md5Hex } from 'wasm-nlp';
+import { loadBrown, loadSpam } from 'wasm-nlp/node';
 
 const outDir = process.argv[2] ?? 'data';
 mkdirSync(outDir, { recursive: true });

@@ -7,14 +7,14 @@ import { availableParallelism } from 'node:os';
 import { init, rt } from './core/runtime.js';
 import { WasmNlpError } from './core/errors.js';
 import { CliError, helpText, parseArgs, type Parsed, type TrainArgs } from './cli/args.js';
-import { FastTextClassifier } from './models/fasttext.js';
-import { FastText } from './models/fasttext-unsupervised.js';
+import { FastTextClassifier } from './models/fasttext/classifier.js';
+import { FastText } from './models/vectors/fasttext.js';
 import { readFastTextBin } from './io/fasttext-bin.js';
-import { readVec, writeVec, type WordVectors } from './io/vec.js';
+import { readVec, writeVec, type WordVectorTable } from './io/vec.js';
 import { writeBytesAtomic } from './io/node.js';
-import { type FastTextModelData, sentenceVector, wordSubwords, wordVector } from './models/fasttext-model.js';
+import { type FastTextModelData, fastTextSentenceVector, fastTextWordSubwords, fastTextWordVector } from './models/fasttext/model.js';
 import { ngramStrings } from './text/subwords.js';
-import { topCosine, unitRows } from './models/neighbours.js';
+import { topCosine, unitRows } from './models/vectors/word-vectors.js';
 
 export interface CliIO {
   stdout: (s: string) => void;
@@ -56,11 +56,11 @@ function loadModel(path: string): FastTextModelData {
 }
 
 /** Word vectors of every word of a model (fastText's getWordVector), for .vec output, nn and analogies. */
-function allWordVectors(model: FastTextModelData): WordVectors {
+function allWordVectors(model: FastTextModelData): WordVectorTable {
   const words = model.words.filter((w) => w.type === 'word').map((w) => w.word);
   const dim = model.input.cols;
   const data = new Float32Array(words.length * dim);
-  words.forEach((w, i) => wordVector(model, w, data.subarray(i * dim, (i + 1) * dim)));
+  words.forEach((w, i) => fastTextWordVector(model, w, data.subarray(i * dim, (i + 1) * dim)));
   return { words, dim, data };
 }
 
@@ -149,12 +149,12 @@ async function run(parsed: Parsed, io: CliIO): Promise<number> {
       if (parsed.command === 'print-word-vectors') {
         for (const w of input.split(/[ \t\n\v\f\r]+/)) {
           if (w.length === 0) continue;
-          out.push(`${w} ${Array.from(wordVector(model, w), (v) => formatG(v)).join(' ')} `);
+          out.push(`${w} ${Array.from(fastTextWordVector(model, w), (v) => formatG(v)).join(' ')} `);
         }
       } else {
         const lines = input.split('\n');
         if (lines[lines.length - 1] === '') lines.pop();
-        for (const l of lines) out.push(`${Array.from(sentenceVector(model, l), (v) => formatG(v)).join(' ')} `);
+        for (const l of lines) out.push(`${Array.from(fastTextSentenceVector(model, l), (v) => formatG(v)).join(' ')} `);
       }
       io.stdout(out.map((l) => l + '\n').join(''));
       return 0;
@@ -163,7 +163,7 @@ async function run(parsed: Parsed, io: CliIO): Promise<number> {
       const model = loadModel(parsed.model);
       if (model.args.maxn <= 0) throw new CliError('print-ngrams: model must have character n-grams (maxn > 0), got maxn 0');
       const grams = ngramStrings(parsed.word, model.args.minn, model.args.maxn);
-      const rows = wordSubwords(model, parsed.word);
+      const rows = fastTextWordSubwords(model, parsed.word);
       // An in-vocabulary word's own row comes first, printed under the word itself (as fastText does).
       const names = rows.length > grams.length ? [parsed.word, ...grams] : grams;
       const dim = model.input.cols;
@@ -189,7 +189,7 @@ async function run(parsed: Parsed, io: CliIO): Promise<number> {
         if (io.interactive) out.push(prompt);
         const v = new Float32Array(wv.dim);
         const add = (w: string, s: number) => {
-          const x = wordVector(model, w);
+          const x = fastTextWordVector(model, w);
           let n = 0;
           for (const e of x) n += e * e;
           n = Math.sqrt(n) || 1;

@@ -15,8 +15,9 @@ import { noGrad, type Variable } from './autograd/tape.js';
 import type { Module } from './nn/module.js';
 import { WordPiece, type Encoding } from './text/wordpiece.js';
 import {
-  BertForMaskedLM, BertForSequenceClassification, BertForTokenClassification, BertModel, type BertConfig, type BertInputs,
-} from './models/bert.js';
+  BertForMaskedLM, BertForSequenceClassification, BertForTokenClassification, BertModel,
+} from './models/bert/modeling.js';
+import type { BertConfig, BertInputs } from './models/bert/config.js';
 
 /** The four tasks (canonical names). */
 export type PipelineTask = 'fill-mask' | 'feature-extraction' | 'text-classification' | 'token-classification';

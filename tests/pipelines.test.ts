@@ -13,7 +13,7 @@ import { noGrad, type Variable } from '../src/autograd/tape.js';
 import { WordPiece } from '../src/text/wordpiece.js';
 import {
   BertForMaskedLM, BertForSequenceClassification, BertForTokenClassification, BertModel, type BertInputs,
-} from '../src/models/bert.js';
+} from '../src/models/bert/index.js';
 import {
   pipeline, PipelineTensor, type FillMaskResult, type TextClassificationResult, type TokenClassificationGroup, type TokenClassificationResult,
 } from '../src/pipelines.js';

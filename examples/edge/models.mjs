@@ -4,10 +4,10 @@
 //   vectors.bin  skip-gram word vectors of Brown (Word2Vec), the most frequent words, word2vec C binary
 //   meta.json    the settings and measured figures (the worker reports them in /health)
 // Used by train.mjs (npm run edge:train) and by tests/node/edge.test.ts. Needs `npm run build`
-// (dist/wasm-nlp.node.js and the compiled data loaders in build/ts). Node only.
+// (dist/: wasm-nlp and wasm-nlp/node). Node only.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -31,13 +31,8 @@ const mb = (n) => `${(n / 1e6).toFixed(2)} MB`;
 /** The library's Node build and its Node-only data loaders (exit hint when not built). */
 async function library() {
   const lib = join(ROOT, 'dist', 'wasm-nlp.node.js');
-  const loaders = join(ROOT, 'build', 'ts', 'data', 'node.js');
-  if (!existsSync(lib) || !existsSync(loaders)) {
-    throw new Error(`examples/edge: ${existsSync(lib) ? loaders : lib} is missing; run \`npm run build\` first`);
-  }
-  const wasmNlp = await import(/* @vite-ignore */ pathToFileURL(lib).href);
-  const { loadSpam, loadBrown } = await import(/* @vite-ignore */ pathToFileURL(loaders).href);
-  return { ...wasmNlp, loadSpam, loadBrown };
+  if (!existsSync(lib)) throw new Error(`examples/edge: ${lib} is missing; run \`npm run build\` first`);
+  return { ...(await import('wasm-nlp')), ...(await import('wasm-nlp/node')) };
 }
 
 /**

@@ -84,7 +84,7 @@ export async function parityTask(w, { seed = 1 } = {}) {
   // matmul: a readable sanity value
   const a = w.Tensor.fromArray([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], [3, 4]);
   const b = w.Tensor.fromArray([0.5, -1, 0.25, 2, -0.75, 1.5, 1, 0], [4, 2]);
-  const c = w.matmul(a, b);
+  const c = w.ops.matmul(a, b);
   out.matmul = Array.from(c.toArray());
   a.dispose();
   b.dispose();

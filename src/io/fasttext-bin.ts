@@ -14,7 +14,7 @@
  * A quantized model (`.ftz`) is rejected with a FormatError.
  */
 import { ArgumentError } from '../core/errors.js';
-import type { FastTextArgs, FastTextEntry, FastTextLoss, FastTextMatrix, FastTextModelData, FastTextModelName } from '../models/fasttext-model.js';
+import type { FastTextArgs, FastTextEntry, FastTextLoss, FastTextMatrix, FastTextModelData, FastTextModelName } from './fasttext-model.js';
 import { ByteReader, ByteWriter, fromUtf8, utf8 } from './bytes.js';
 
 export const FASTTEXT_MAGIC = 793712314;

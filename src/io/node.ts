@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { FastTextModelData } from '../models/fasttext-model.js';
+import type { FastTextModelData } from './fasttext-model.js';
 import { readFastTextBin, writeFastTextBin } from './fasttext-bin.js';
 import { decodeSafetensors, encodeSafetensors, type Safetensors } from './safetensors.js';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint, type CheckpointInput } from './checkpoint.js';

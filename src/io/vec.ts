@@ -9,7 +9,7 @@ import { ArgumentError, FormatError } from '../core/errors.js';
 import { fromUtf8, utf8 } from './bytes.js';
 
 /** Words and their vectors: row i of `data` (row-major, `dim` columns) is `words[i]`. */
-export interface WordVectors {
+export interface WordVectorTable {
   words: string[];
   dim: number;
   data: Float32Array;
@@ -64,7 +64,7 @@ function ascii(bytes: Uint8Array, start: number, end: number): string {
 const isBlank = (b: number) => b === 0x20 || b === 0x09 || b === 0x0d || b === 0x0b || b === 0x0c;
 
 /** Read a `.vec` text file (bytes or a string). */
-export function readVec(input: Uint8Array | string): WordVectors {
+export function readVec(input: Uint8Array | string): WordVectorTable {
   const fn = 'readVec';
   const bytes = typeof input === 'string' ? utf8(input) : input;
   let pos = 0;
@@ -114,7 +114,7 @@ export function readVec(input: Uint8Array | string): WordVectors {
 }
 
 /** Check a WordVectors value before writing; `fn` names the writer. */
-export function checkWordVectors(fn: string, wv: WordVectors, forbidden: RegExp): void {
+export function checkWordVectorTable(fn: string, wv: WordVectorTable, forbidden: RegExp): void {
   if (!Number.isInteger(wv.dim) || wv.dim < 0) throw new ArgumentError(`${fn}: dim must be an integer >= 0, got ${wv.dim}`);
   if (wv.data.length !== wv.words.length * wv.dim) {
     throw new ArgumentError(`${fn}: data must have words.length * dim = ${wv.words.length * wv.dim} values, got ${wv.data.length}`);
@@ -127,8 +127,8 @@ export function checkWordVectors(fn: string, wv: WordVectors, forbidden: RegExp)
 }
 
 /** Write a `.vec` text file: header `n dim`, then `word v1 ... vdim` per line, float32-exact. */
-export function writeVec(wv: WordVectors): Uint8Array {
-  checkWordVectors('writeVec', wv, /[\s\0]/);
+export function writeVec(wv: WordVectorTable): Uint8Array {
+  checkWordVectorTable('writeVec', wv, /[\s\0]/);
   const parts: string[] = [`${wv.words.length} ${wv.dim}\n`];
   const row: string[] = new Array(wv.dim + 1);
   for (let i = 0; i < wv.words.length; i++) {

@@ -4,10 +4,10 @@
  * a `\n`. Like word2vec's own reader, newlines before a word are skipped.
  */
 import { ByteReader, ByteWriter, fromUtf8, utf8 } from './bytes.js';
-import { type WordVectors, checkWordVectors } from './vec.js';
+import { type WordVectorTable, checkWordVectorTable } from './vec.js';
 
 /** Read a word2vec binary file. */
-export function readWord2VecBin(bytes: Uint8Array): WordVectors {
+export function readWord2VecBin(bytes: Uint8Array): WordVectorTable {
   const r = new ByteReader(bytes, 'readWord2VecBin');
   const headerBytes = r.until(0x0a, 'a header line "<count> <dim>" ending in a newline');
   const header = String.fromCharCode(...headerBytes.subarray(0, 80)).trim().split(/\s+/);
@@ -32,8 +32,8 @@ export function readWord2VecBin(bytes: Uint8Array): WordVectors {
 }
 
 /** Write a word2vec binary file, exactly as word2vec.c does. */
-export function writeWord2VecBin(wv: WordVectors): Uint8Array {
-  checkWordVectors('writeWord2VecBin', wv, /[ \n\0]/);
+export function writeWord2VecBin(wv: WordVectorTable): Uint8Array {
+  checkWordVectorTable('writeWord2VecBin', wv, /[ \n\0]/);
   const w = new ByteWriter(32 + wv.data.length * 4 + wv.words.length * 16);
   w.bytes(utf8(`${wv.words.length} ${wv.dim}\n`));
   for (let i = 0; i < wv.words.length; i++) {

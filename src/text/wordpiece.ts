@@ -136,15 +136,15 @@ export interface WordPieceOptions {
   maskToken?: string;
 }
 
-/** Truncation strategy of {@link EncodeOptions}; `true` means 'longest_first'. */
-export type Truncation = boolean | 'longest_first' | 'only_first' | 'only_second';
+/** Truncation strategy of {@link WordPieceEncodeOptions}; `true` means 'longest_first'. */
+export type WordPieceTruncation = boolean | 'longest_first' | 'only_first' | 'only_second';
 
 /** Options of {@link WordPiece.encode} / {@link WordPiece.encodeBatch}. */
-export interface EncodeOptions {
+export interface WordPieceEncodeOptions {
   /** Maximum length including special tokens; used by truncation and by padding 'max_length'. */
   maxLength?: number;
   /** Truncate to `maxLength` (default false). */
-  truncation?: Truncation;
+  truncation?: WordPieceTruncation;
   /** 'max_length' pads to `maxLength`; 'longest' pads to the longest of the batch (a no-op for one text). */
   padding?: false | 'max_length' | 'longest';
   /** Add [CLS] / [SEP] (default true). */
@@ -160,7 +160,7 @@ export interface Encoding {
 }
 
 /** Options of {@link WordPiece.decode}. */
-export interface DecodeOptions {
+export interface WordPieceDecodeOptions {
   /** Leave the special tokens out (default true). */
   skipSpecialTokens?: boolean;
   /** Remove the spaces before punctuation and contractions, as Hugging Face's clean_up_tokenization (default true). */
@@ -408,11 +408,11 @@ export class WordPiece {
   }
 
   /** Encode one text or a pair into BERT inputs. */
-  encode(text: string, pair?: string | null, options: EncodeOptions = {}): Encoding {
+  encode(text: string, pair?: string | null, options: WordPieceEncodeOptions = {}): Encoding {
     return this.encodeOne('WordPiece.encode', text, pair ?? undefined, options, undefined);
   }
 
-  private encodeOne(fn: string, text: string, pair: string | undefined, options: EncodeOptions, padTo: number | undefined): Encoding {
+  private encodeOne(fn: string, text: string, pair: string | undefined, options: WordPieceEncodeOptions, padTo: number | undefined): Encoding {
     if (typeof text !== 'string') throw new ArgumentError(`${fn}: text must be a string, got ${typeof text}`);
     if (pair !== undefined && typeof pair !== 'string') throw new ArgumentError(`${fn}: pair must be a string, got ${typeof pair}`);
     const addSpecial = options.addSpecialTokens ?? true;
@@ -500,7 +500,7 @@ export class WordPiece {
   }
 
   /** Encode several texts (strings, or [text, pair] tuples); padding 'longest' pads to the longest. */
-  encodeBatch(texts: readonly (string | readonly [string, string])[], options: EncodeOptions = {}): Encoding[] {
+  encodeBatch(texts: readonly (string | readonly [string, string])[], options: WordPieceEncodeOptions = {}): Encoding[] {
     const fn = 'WordPiece.encodeBatch';
     if (!Array.isArray(texts)) throw new ArgumentError(`${fn}: texts must be an array, got ${typeof texts}`);
     const unpadded = { ...options, padding: options.padding === 'max_length' ? ('max_length' as const) : false as const };
@@ -522,7 +522,7 @@ export class WordPiece {
   }
 
   /** Ids back to text: pieces joined, '##' pieces glued, spaces before punctuation removed. */
-  decode(ids: ArrayLike<number>, options: DecodeOptions = {}): string {
+  decode(ids: ArrayLike<number>, options: WordPieceDecodeOptions = {}): string {
     const skip = options.skipSpecialTokens ?? true;
     const cleanup = options.cleanUpTokenizationSpaces ?? true;
     let s = '';

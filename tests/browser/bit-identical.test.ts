@@ -24,7 +24,7 @@ const CASES: DigestCase[] = [
 
 test('Chromium and Node produce bit-identical GEMM output (same SHA-256)', async () => {
   await initForTests();
-  const here = await computeDigests({ Tensor, matmul, tidy }, CASES, (b) => digest(b));
+  const here = await computeDigests({ Tensor, ops: { matmul }, tidy }, CASES, (b) => digest(b));
   const node = await commands.nodeGemmDigests(CASES);
   expect(here).toHaveLength(CASES.length);
   for (let i = 0; i < CASES.length; i++) {

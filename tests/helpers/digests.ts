@@ -22,7 +22,7 @@ export interface DigestResult {
 
 type Lib = {
   Tensor: typeof TensorT;
-  matmul: typeof import('../../src/ops/matmul.js').matmul;
+  ops: { matmul: typeof import('../../src/ops/matmul.js').matmul };
   tidy: typeof import('../../src/core/tensor.js').tidy;
 };
 
@@ -34,7 +34,7 @@ export async function computeDigests(lib: Lib, cases: DigestCase[], sha256: (b: 
       const A = lib.Tensor.randn(c.transposeA ? [c.k, c.m] : [c.m, c.k], { seed: c.seed, stream: 0 });
       const B = lib.Tensor.randn(c.transposeB ? [c.n, c.k] : [c.k, c.n], { seed: c.seed, stream: 1 });
       const bias = c.bias ? lib.Tensor.randn([c.n], { seed: c.seed, stream: 2 }) : undefined;
-      const C = lib.matmul(A, B, { transposeA: c.transposeA, transposeB: c.transposeB, bias, activation: c.relu ? 'relu' : 'none' });
+      const C = lib.ops.matmul(A, B, { transposeA: c.transposeA, transposeB: c.transposeB, bias, activation: c.relu ? 'relu' : 'none' });
       const ins = new Uint8Array(A.byteLength + B.byteLength);
       ins.set(new Uint8Array(A.toArray().buffer), 0);
       ins.set(new Uint8Array(B.toArray().buffer), A.byteLength);

@@ -16,19 +16,19 @@ export async function computeKernelDigests(lib: Lib, sha256: (b: Uint8Array) => 
   lib.tidy(() => {
     const randn = (shape: number[], stream: number, std = 1) => {
       const t = Tensor.randn(shape, { seed: 77, stream });
-      if (std !== 1) lib.scale(t, std, { out: t });
+      if (std !== 1) lib.ops.scale(t, std, { out: t });
       return t;
     };
     // softmax family
     const logits = randn([37, 1001], 1, 3);
     const targets = Tensor.fromArray(Int32Array.from({ length: 37 }, (_, i) => (i * 389) % 1001), [37], 'int32');
-    const xent = lib.softmaxXent(logits, targets, { labelSmoothing: 0.1 });
+    const xent = lib.ops.softmaxXent(logits, targets, { labelSmoothing: 0.1 });
     const dlogits = Tensor.zeros([37, 1001]);
-    lib.softmaxXentBackward(logits, targets, xent.lse, dlogits, { labelSmoothing: 0.1 });
+    lib.ops.softmaxXentBackward(logits, targets, xent.lse, dlogits, { labelSmoothing: 0.1 });
     keep('softmaxXent', xent.loss, xent.rowLoss, dlogits);
-    const sm = lib.softmax(logits);
+    const sm = lib.ops.softmax(logits);
     const dsm = Tensor.zeros([37, 1001]);
-    lib.softmaxBackward(sm, randn([37, 1001], 2), dsm);
+    lib.ops.softmaxBackward(sm, randn([37, 1001], 2), dsm);
     keep('softmax', sm, dsm);
 
     // attention with key mask, causal mask and dropout, then rotary
@@ -36,52 +36,52 @@ export async function computeKernelDigests(lib: Lib, sha256: (b: Uint8Array) => 
     const q = randn([b, h, s, d], 3), k = randn([b, h, s, d], 4), v = randn([b, h, s, d], 5);
     const mask = Tensor.fromArray(Int32Array.from({ length: b * s }, (_, i) => (i % s < s - 1 - (i % 7) ? 1 : 0)), [b, s], 'int32');
     const opts = { keyMask: mask, causal: true, dropout: { p: 0.1, seed: 5 } };
-    const att = lib.attention(q, k, v, opts);
+    const att = lib.ops.attention(q, k, v, opts);
     const dq = Tensor.zeros([b, h, s, d]), dk = Tensor.zeros([b, h, s, d]), dv = Tensor.zeros([b, h, s, d]);
-    lib.attentionBackward(q, k, v, att.out, att.lse, randn([b, h, s, d], 6), { dq, dk, dv }, opts);
+    lib.ops.attentionBackward(q, k, v, att.out, att.lse, randn([b, h, s, d], 6), { dq, dk, dv }, opts);
     keep('attention', att.out, att.lse, dq, dk, dv);
-    const rq = lib.rotary(q, { offset: 3 });
+    const rq = lib.ops.rotary(q, { offset: 3 });
     const drq = Tensor.zeros([b, h, s, d]);
-    lib.rotaryBackward(randn([b, h, s, d], 7), drq, { offset: 3 });
+    lib.ops.rotaryBackward(randn([b, h, s, d], 7), drq, { offset: 3 });
     keep('rotary', rq, drq);
 
     // layer norm and activations
     const x = randn([19, 77], 8, 2);
     const gamma = randn([77], 9), beta = randn([77], 10);
-    const ln = lib.layerNorm(x, gamma, beta);
+    const ln = lib.ops.layerNorm(x, gamma, beta);
     const dx = Tensor.zeros([19, 77]), dgamma = Tensor.zeros([77]), dbeta = Tensor.zeros([77]);
     const dy = randn([19, 77], 11);
-    lib.layerNormBackward(x, gamma, ln.mean, ln.rstd, dy, { dx, dgamma, dbeta });
+    lib.ops.layerNormBackward(x, gamma, ln.mean, ln.rstd, dy, { dx, dgamma, dbeta });
     keep('layerNorm', ln.y, ln.mean, ln.rstd, dx, dgamma, dbeta);
     for (const approximate of ['none', 'tanh'] as const) {
-      const g = lib.gelu(x, { approximate });
+      const g = lib.ops.gelu(x, { approximate });
       const dg = Tensor.zeros([19, 77]);
-      lib.geluBackward(x, dy, dg, { approximate });
+      lib.ops.geluBackward(x, dy, dg, { approximate });
       keep(`gelu ${approximate}`, g, dg);
     }
-    const th = lib.tanh(x), sg = lib.sigmoid(x);
+    const th = lib.ops.tanh(x), sg = lib.ops.sigmoid(x);
     const dth = Tensor.zeros([19, 77]), dsg = Tensor.zeros([19, 77]);
-    lib.tanhBackward(th, dy, dth);
-    lib.sigmoidBackward(sg, dy, dsg);
+    lib.ops.tanhBackward(th, dy, dth);
+    lib.ops.sigmoidBackward(sg, dy, dsg);
     keep('tanh sigmoid', th, sg, dth, dsg);
 
     // embedding, dropout, optimizers
     const weight = randn([50, 13], 12);
     const ids = Tensor.fromArray(Int32Array.from({ length: 31 }, (_, i) => (i * 7) % 50 % 17), [31], 'int32');
-    const emb = lib.embedding(weight, ids);
+    const emb = lib.ops.embedding(weight, ids);
     const dweight = Tensor.zeros([50, 13]);
-    lib.embeddingBackward(ids, randn([31, 13], 13), dweight);
+    lib.ops.embeddingBackward(ids, randn([31, 13], 13), dweight);
     keep('embedding', emb, dweight);
-    const dr = lib.dropout(x, { p: 0.3, seed: 9, stream: 2, counter: 5 });
+    const dr = lib.ops.dropout(x, { p: 0.3, seed: 9, stream: 2, counter: 5 });
     const ddr = Tensor.zeros([19, 77]);
-    lib.dropoutBackward(dy, ddr, { p: 0.3, seed: 9, stream: 2, counter: 5 });
+    lib.ops.dropoutBackward(dy, ddr, { p: 0.3, seed: 9, stream: 2, counter: 5 });
     keep('dropout', dr, ddr);
     const p = randn([1003], 14), g = randn([1003], 15);
     const m = Tensor.zeros([1003]), vv = Tensor.zeros([1003]);
-    for (let step = 1; step <= 3; step++) lib.adamStep(p, g, { m, v: vv }, { lr: 1e-2, step, weightDecay: 0.01, decoupled: true });
+    for (let step = 1; step <= 3; step++) lib.ops.adamStep(p, g, { m, v: vv }, { lr: 1e-2, step, weightDecay: 0.01, decoupled: true });
     const p2 = randn([1003], 14), mom = Tensor.zeros([1003]);
-    for (let step = 0; step < 3; step++) lib.sgdStep(p2, g, { momentum: mom }, { lr: 0.1, momentum: 0.9, weightDecay: 1e-4, nesterov: true });
-    const norm = lib.clipGradNorm([g], 1);
+    for (let step = 0; step < 3; step++) lib.ops.sgdStep(p2, g, { momentum: mom }, { lr: 0.1, momentum: 0.9, weightDecay: 1e-4, nesterov: true });
+    const norm = lib.ops.clipGradNorm([g], 1);
     keep('optim', p, m, vv, p2, mom, g, norm);
 
     // word2vec: skip-gram/NS and CBOW/HS with subsampling, over sentences of seeded ids

@@ -1,7 +1,7 @@
 // Synthetic word2vec data shared by the tests: two disjoint topics, a0..a9 (ids 1-10) and b0..b9
 // (ids 11-20), '</s>' = id 0. Browser-safe (no node:* imports).
 import { Philox } from '../../src/core/rng.js';
-import type { TrainVocab } from '../../src/models/word2vec.js';
+import type { TrainVocab } from '../../src/models/vectors/word2vec.js';
 
 export interface TopicsOptions {
   /** EOS (id 0) after every `eosEvery`-th sentence (s % eosEvery === eosEvery - 1). Default 1 (every sentence); 0: no EOS at all ('</s>' stays in the vocab, count 0). */

@@ -4,7 +4,7 @@
 import { describe, expect, test } from 'vitest';
 import { ArgumentError, FormatError } from '../../src/core/errors.js';
 import { FASTTEXT_MAGIC, readFastTextBin, writeFastTextBin } from '../../src/io/fasttext-bin.js';
-import type { FastTextModelData } from '../../src/models/fasttext-model.js';
+import type { FastTextModelData } from '../../src/models/fasttext/model.js';
 
 function tinyModel(): FastTextModelData {
   const words = [

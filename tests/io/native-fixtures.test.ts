@@ -4,7 +4,7 @@
 import { describe, expect, test } from 'vitest';
 import { readFastTextBin } from '../../src/io/fasttext-bin.js';
 import { readVec } from '../../src/io/vec.js';
-import { sentenceVector, wordVector } from '../../src/models/fasttext-model.js';
+import { fastTextSentenceVector, fastTextWordVector } from '../../src/models/fasttext/model.js';
 import { expectPrinted, parseRows } from './printf.js';
 import { readFixture } from '../helpers/fixtures.js';
 
@@ -28,17 +28,17 @@ describe('native fastText fixtures', () => {
     expect(sg.args.bucket).toBe(2000);
     const rows = parseRows(await getText('sg.word-vectors.txt'));
     expect(rows.length).toBe(10);
-    for (const [w, printed] of rows) expectPrinted(wordVector(sg, w), printed, w);
+    for (const [w, printed] of rows) expectPrinted(fastTextWordVector(sg, w), printed, w);
     const lines = (await getText('sentences.txt')).trim().split('\n');
     const printed = parseRows((await getText('sg.sentence-vectors.txt')).replace(/^/gm, 'x '));
-    lines.forEach((l, i) => expectPrinted(sentenceVector(sg, l), printed[i]![1], l));
+    lines.forEach((l, i) => expectPrinted(fastTextSentenceVector(sg, l), printed[i]![1], l));
   });
 
   test('sup.bin and sg.vec', async () => {
     const sup = readFastTextBin(await get('sup.bin'));
     const lines = (await getText('sup.sentences.txt')).trim().split('\n');
     const printed = parseRows((await getText('sup.sentence-vectors.txt')).replace(/^/gm, 'x '));
-    lines.forEach((l, i) => expectPrinted(sentenceVector(sup, l), printed[i]![1], l));
+    lines.forEach((l, i) => expectPrinted(fastTextSentenceVector(sup, l), printed[i]![1], l));
     const vecText = await getText('sg.vec');
     const vec = readVec(await get('sg.vec'));
     const vecRows = parseRows(vecText.split('\n').slice(1).join('\n'));

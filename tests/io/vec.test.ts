@@ -2,10 +2,10 @@
 // FormatErrors with byte offsets. Native .vec files: tests/node/fasttext-native.test.ts.
 import { describe, expect, test } from 'vitest';
 import { ArgumentError, FormatError } from '../../src/core/errors.js';
-import { formatFloat32, readVec, writeVec, type WordVectors } from '../../src/io/vec.js';
+import { formatFloat32, readVec, writeVec, type WordVectorTable } from '../../src/io/vec.js';
 
 /** Seeded float32 values over many magnitudes, with the awkward ones. */
-function sample(): WordVectors {
+function sample(): WordVectorTable {
   const words = ['the', 'café', 'straße', '日本', '😀', '</s>', '__label__x', 'a-b'];
   const dim = 7;
   const data = new Float32Array(words.length * dim);

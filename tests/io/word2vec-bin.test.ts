@@ -3,11 +3,11 @@
 import { describe, expect, test } from 'vitest';
 import { FormatError } from '../../src/core/errors.js';
 import { readWord2VecBin, writeWord2VecBin } from '../../src/io/word2vec-bin.js';
-import type { WordVectors } from '../../src/io/vec.js';
+import type { WordVectorTable } from '../../src/io/vec.js';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 
-function sample(): WordVectors {
+function sample(): WordVectorTable {
   const words = ['the', 'café', '日本', '😀', '</s>'];
   const data = Float32Array.from({ length: words.length * 5 }, (_, i) => Math.fround(Math.sin(i) * 10 ** ((i % 9) - 4)));
   data.set([0, -0, 1e-45, -3.4028234663852886e38], 0);

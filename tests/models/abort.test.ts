@@ -6,15 +6,15 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { initForTests } from '../helpers/runtime.js';
 import { Philox } from '../../src/core/rng.js';
 import { ArgumentError } from '../../src/core/errors.js';
-import { HostYield, checkAbortSignal } from '../../src/core/abort.js';
-import { Word2Vec } from '../../src/models/word2vec.js';
-import { FastText } from '../../src/models/fasttext-unsupervised.js';
-import { SgnsTrainer } from '../../src/ops/sgns.js';
-import { FastTextClassifier } from '../../src/models/fasttext.js';
-import { TextClassifier, type ClassificationExample } from '../../src/models/classifier.js';
-import { SequenceTagger } from '../../src/models/tagger.js';
-import { NeuralLM } from '../../src/models/neural-lm.js';
-import { BertForSequenceClassification } from '../../src/models/bert.js';
+import { HostYield, checkAbortSignal } from '../../src/train/abort.js';
+import { Word2Vec } from '../../src/models/vectors/word2vec.js';
+import { FastText } from '../../src/models/vectors/fasttext.js';
+import { SgnsTrainer } from '../../src/models/vectors/sgns-trainer.js';
+import { FastTextClassifier } from '../../src/models/fasttext/classifier.js';
+import { TextClassifier, type ClassificationExample } from '../../src/models/encoder/classifier.js';
+import { SequenceTagger } from '../../src/models/encoder/tagger.js';
+import { NeuralLM } from '../../src/models/lm/neural-lm.js';
+import { BertForSequenceClassification } from '../../src/models/bert/index.js';
 import { topics } from '../helpers/topics.js';
 
 beforeAll(async () => {

@@ -13,9 +13,9 @@ import { AdamW } from '../../src/optim/optimizer.js';
 import { defaultParamGroups } from '../../src/optim/groups.js';
 import { Philox } from '../../src/core/rng.js';
 import { WordPiece } from '../../src/text/wordpiece.js';
-import { BertForMaskedLM, BertForSequenceClassification, BertForTokenClassification, bertConfig, bertConfigJson } from '../../src/models/bert.js';
-import { packMaskedLMExamples, EVAL_MASKING_STREAM } from '../../src/models/bert-train.js';
-import { maskTokens } from '../../src/models/mlm-masking.js';
+import { BertForMaskedLM, BertForSequenceClassification, BertForTokenClassification, bertConfig, bertConfigJson } from '../../src/models/bert/index.js';
+import { packMaskedLMExamples, EVAL_MASKING_STREAM } from '../../src/models/bert/training.js';
+import { maskTokens } from '../../src/models/bert/masking.js';
 
 beforeAll(async () => {
   await initForTests();

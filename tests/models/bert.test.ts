@@ -17,7 +17,7 @@ import { AdamW } from '../../src/optim/optimizer.js';
 import { defaultParamGroups } from '../../src/optim/groups.js';
 import {
   BertForMaskedLM, BertForSequenceClassification, BertForTokenClassification, BertModel, bertConfig,
-} from '../../src/models/bert.js';
+} from '../../src/models/bert/index.js';
 import { readFixture } from '../helpers/fixtures.js';
 
 const FILES: Record<string, URL> = {

@@ -7,8 +7,8 @@ import { Philox } from '../../src/core/rng.js';
 import { memoryStats } from '../../src/core/runtime.js';
 import { ArgumentError, VocabError, FormatError } from '../../src/core/errors.js';
 import { decodeCheckpoint } from '../../src/io/checkpoint.js';
-import { TextClassifier, type ClassificationExample } from '../../src/models/classifier.js';
-import type { FitProgress } from '../../src/models/fit.js';
+import { TextClassifier, type ClassificationExample } from '../../src/models/encoder/classifier.js';
+import type { FitProgress } from '../../src/train/loop.js';
 import * as lib from '../../src/index.js';
 
 beforeAll(async () => {

@@ -6,8 +6,8 @@ import { Tensor } from '../../src/core/tensor.js';
 import { ArgumentError } from '../../src/core/errors.js';
 import {
   fastTextInputMatrix,
-  type FastTextModelData, lineIds, numWords, sentenceVector, wordId, wordSubwords, wordVector,
-} from '../../src/models/fasttext-model.js';
+  type FastTextModelData, fastTextLineIds, fastTextNumWords, fastTextSentenceVector, fastTextWordId, fastTextWordSubwords, fastTextWordVector,
+} from '../../src/models/fasttext/model.js';
 import { addWordNgrams, computeSubwords, fastTextHash } from '../../src/text/subwords.js';
 
 function model(kind: 'sg' | 'sup', maxn: number, wordNgrams = 1): FastTextModelData {
@@ -36,70 +36,70 @@ function mean(m: FastTextModelData, rows: number[]): number[] {
   return Array.from(acc, (v) => Math.fround(v * s));
 }
 
-describe('wordSubwords and wordVector', () => {
+describe('fastTextWordSubwords and fastTextWordVector', () => {
   const m = model('sg', 6);
 
   test('in vocabulary: own row first, then the n-gram rows; </s> has no n-grams', () => {
-    expect(numWords(m)).toBe(4);
-    expect(wordId(m, 'café')).toBe(2);
-    expect(wordSubwords(m, 'café')).toEqual([2, ...computeSubwords('café', 3, 6, 50, 4)]);
-    expect(wordSubwords(m, '</s>')).toEqual([0]);
-    expect(Array.from(wordVector(m, 'café'))).toEqual(mean(m, wordSubwords(m, 'café')));
+    expect(fastTextNumWords(m)).toBe(4);
+    expect(fastTextWordId(m, 'café')).toBe(2);
+    expect(fastTextWordSubwords(m, 'café')).toEqual([2, ...computeSubwords('café', 3, 6, 50, 4)]);
+    expect(fastTextWordSubwords(m, '</s>')).toEqual([0]);
+    expect(Array.from(fastTextWordVector(m, 'café'))).toEqual(mean(m, fastTextWordSubwords(m, 'café')));
   });
 
   test('out of vocabulary: n-gram rows only; no n-grams → zeros', () => {
-    expect(wordId(m, 'cafés')).toBe(-1);
-    expect(wordSubwords(m, 'cafés')).toEqual(computeSubwords('cafés', 3, 6, 50, 4));
-    expect(Array.from(wordVector(m, 'cafés'))).toEqual(mean(m, wordSubwords(m, 'cafés')));
+    expect(fastTextWordId(m, 'cafés')).toBe(-1);
+    expect(fastTextWordSubwords(m, 'cafés')).toEqual(computeSubwords('cafés', 3, 6, 50, 4));
+    expect(Array.from(fastTextWordVector(m, 'cafés'))).toEqual(mean(m, fastTextWordSubwords(m, 'cafés')));
     const noSub = model('sg', 0);
-    expect(Array.from(wordVector(noSub, 'cafés'))).toEqual([0, 0, 0, 0, 0]);
-    expect(Array.from(wordVector(noSub, 'the'))).toEqual(mean(noSub, [1]));
+    expect(Array.from(fastTextWordVector(noSub, 'cafés'))).toEqual([0, 0, 0, 0, 0]);
+    expect(Array.from(fastTextWordVector(noSub, 'the'))).toEqual(mean(noSub, [1]));
   });
 
   test('writes into out when given; a wrong length is an ArgumentError', () => {
     const out = new Float32Array(5);
-    expect(wordVector(m, 'the', out)).toBe(out);
-    expect(() => wordVector(m, 'the', new Float32Array(4))).toThrow(ArgumentError);
+    expect(fastTextWordVector(m, 'the', out)).toBe(out);
+    expect(() => fastTextWordVector(m, 'the', new Float32Array(4))).toThrow(ArgumentError);
   });
 });
 
-describe('sentenceVector', () => {
+describe('fastTextSentenceVector', () => {
   test('unsupervised: mean of unit-norm word vectors (float32), skipping zero vectors', () => {
     const m = model('sg', 6);
     const words = ['the', 'café', 'xyz'];
     const acc = new Float32Array(5);
     for (const w of words) {
-      const v = wordVector(m, w);
+      const v = fastTextWordVector(m, w);
       let sum = 0;
       for (const x of v) sum = Math.fround(sum + Math.fround(x * x));
       const inv = Math.fround(1 / Math.fround(Math.sqrt(sum)));
       for (let j = 0; j < 5; j++) acc[j] = Math.fround(acc[j]! + Math.fround(v[j]! * inv));
     }
     const s = Math.fround(1 / 3);
-    expect(Array.from(sentenceVector(m, '  the\tcafé xyz \n'))).toEqual(Array.from(acc, (x) => Math.fround(x * s)));
+    expect(Array.from(fastTextSentenceVector(m, '  the\tcafé xyz \n'))).toEqual(Array.from(acc, (x) => Math.fround(x * s)));
     const noSub = model('sg', 0);
-    expect(sentenceVector(noSub, 'zz the')).toEqual(sentenceVector(noSub, 'the'));
-    expect(Array.from(sentenceVector(noSub, 'zz yy'))).toEqual([0, 0, 0, 0, 0]);
+    expect(fastTextSentenceVector(noSub, 'zz the')).toEqual(fastTextSentenceVector(noSub, 'the'));
+    expect(Array.from(fastTextSentenceVector(noSub, 'zz yy'))).toEqual([0, 0, 0, 0, 0]);
   });
 
-  test('supervised: lineIds adds </s>, skips labels, appends word n-grams; the mean of those rows', () => {
+  test('supervised: fastTextLineIds adds </s>, skips labels, appends word n-grams; the mean of those rows', () => {
     const m = model('sup', 0, 2);
-    const { ids, labels } = lineIds(m, '__label__neg good film unknown __label__other');
+    const { ids, labels } = fastTextLineIds(m, '__label__neg good film unknown __label__other');
     const hashes = ['good', 'film', 'unknown', '</s>'].map((w) => fastTextHash(w));
     const expected = [1, 3, 0];
     addWordNgrams(expected, hashes, 2, 50, 4);
     expect(ids).toEqual(expected);
     expect(labels).toEqual([1]);
-    expect(Array.from(sentenceVector(m, 'good film unknown'))).toEqual(mean(m, lineIds(m, 'good film unknown').ids));
-    expect(lineIds(m, 'good film', { eos: false }).ids.slice(0, 2)).toEqual([1, 3]);
-    expect(lineIds(m, 'good\nfilm').ids.slice(0, 2)).toEqual([1, 0]);
-    expect(lineIds(m, 'good #good', { label: '#' }).ids.slice(0, 2)).toEqual([1, 0]);
+    expect(Array.from(fastTextSentenceVector(m, 'good film unknown'))).toEqual(mean(m, fastTextLineIds(m, 'good film unknown').ids));
+    expect(fastTextLineIds(m, 'good film', { eos: false }).ids.slice(0, 2)).toEqual([1, 3]);
+    expect(fastTextLineIds(m, 'good\nfilm').ids.slice(0, 2)).toEqual([1, 0]);
+    expect(fastTextLineIds(m, 'good #good', { label: '#' }).ids.slice(0, 2)).toEqual([1, 0]);
   });
 
   test('supervised with maxn > 0: in-vocabulary words add their subword rows', () => {
     const m = model('sup', 4);
-    const { ids } = lineIds(m, 'good', { eos: false });
-    expect(ids).toEqual(wordSubwords(m, 'good'));
+    const { ids } = fastTextLineIds(m, 'good', { eos: false });
+    expect(ids).toEqual(fastTextWordSubwords(m, 'good'));
     expect(ids.length).toBeGreaterThan(1);
   });
 });

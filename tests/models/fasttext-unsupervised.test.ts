@@ -2,12 +2,12 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { initForTests } from '../helpers/runtime.js';
 import { Philox } from '../../src/core/rng.js';
 import { ArgumentError, FormatError, VocabError } from '../../src/core/errors.js';
-import { FastText, type FastTextUnsupervisedProgress } from '../../src/models/fasttext-unsupervised.js';
-import { FastTextClassifier } from '../../src/models/fasttext.js';
+import { FastText, type FastTextUnsupervisedProgress } from '../../src/models/vectors/fasttext.js';
+import { FastTextClassifier } from '../../src/models/fasttext/classifier.js';
 import { readFastTextBin } from '../../src/io/fasttext-bin.js';
 import { readVec } from '../../src/io/vec.js';
 import { computeSubwords } from '../../src/text/subwords.js';
-import { SgnsTrainer } from '../../src/ops/sgns.js';
+import { SgnsTrainer } from '../../src/models/vectors/sgns-trainer.js';
 import { Tensor } from '../../src/core/tensor.js';
 
 beforeAll(async () => {

@@ -3,7 +3,7 @@ import { initForTests } from '../helpers/runtime.js';
 import { Philox } from '../../src/core/rng.js';
 import { ArgumentError } from '../../src/core/errors.js';
 import { memoryInUse } from '../../src/core/runtime.js';
-import { FastTextClassifier } from '../../src/models/fasttext.js';
+import { FastTextClassifier } from '../../src/models/fasttext/classifier.js';
 import { readFastTextBin } from '../../src/io/fasttext-bin.js';
 
 beforeAll(async () => {

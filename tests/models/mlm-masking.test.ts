@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { maskTokens, MlmMasker, MLM_MASKING_STREAM } from '../../src/models/mlm-masking.js';
-import type { MaskTokensOptions } from '../../src/models/mlm-masking.js';
+import { maskTokens, MlmMasker, MLM_MASKING_STREAM } from '../../src/models/bert/masking.js';
+import type { MaskTokensOptions } from '../../src/models/bert/masking.js';
 import { Philox } from '../../src/core/rng.js';
 import { fnv1a32 } from '../../src/nn/module.js';
 import { ArgumentError, ShapeError, VocabError } from '../../src/core/errors.js';

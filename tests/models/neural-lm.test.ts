@@ -10,7 +10,7 @@ import { moduleGradCheck } from '../helpers/nn-gradcheck.js';
 import { Philox } from '../../src/core/rng.js';
 import { Tensor } from '../../src/core/tensor.js';
 import { ArgumentError, FormatError, VocabError } from '../../src/core/errors.js';
-import { NeuralLM, type NeuralLMConfig, type NeuralLMProgress } from '../../src/models/neural-lm.js';
+import { NeuralLM, type NeuralLMConfig, type NeuralLMProgress } from '../../src/models/lm/neural-lm.js';
 import * as F from '../../src/autograd/functional.js';
 import { referenceLosses } from '../reference/neural-lm.js';
 

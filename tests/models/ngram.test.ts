@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { KneserNey, modifiedKnDiscounts } from '../../src/models/ngram.js';
-import { fitMixtureWeight, mixtureProbs, perplexityOf } from '../../src/models/lm-mix.js';
-import { encodeStream, lmVocab } from '../../src/models/lm-data.js';
+import { KneserNey, modifiedKnDiscounts } from '../../src/models/lm/ngram.js';
+import { fitMixtureWeight, mixtureProbs, perplexityOf } from '../../src/models/lm/mix.js';
+import { encodeStream, lmVocab } from '../../src/models/lm/data.js';
 import { ArgumentError } from '../../src/core/errors.js';
 
 // Toy ids: 0 = <s> (bos), 1 = a, 2 = b, 3 = c; predicted set {a, b, c}, uniform 1/3.

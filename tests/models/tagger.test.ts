@@ -7,7 +7,7 @@ import { Philox } from '../../src/core/rng.js';
 import { memoryStats } from '../../src/core/runtime.js';
 import { ArgumentError, VocabError } from '../../src/core/errors.js';
 import { decodeCheckpoint } from '../../src/io/checkpoint.js';
-import { SequenceTagger, type TaggingExample } from '../../src/models/tagger.js';
+import { SequenceTagger, type TaggingExample } from '../../src/models/encoder/tagger.js';
 import * as lib from '../../src/index.js';
 
 beforeAll(async () => {

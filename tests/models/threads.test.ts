@@ -6,8 +6,8 @@ import { initForTests } from '../helpers/runtime.js';
 import { shutdown } from '../../src/core/runtime.js';
 import { Philox } from '../../src/core/rng.js';
 import { getThreads } from '../../src/core/threads.js';
-import { TextClassifier, type ClassificationExample } from '../../src/models/classifier.js';
-import { SequenceTagger, type TaggingExample } from '../../src/models/tagger.js';
+import { TextClassifier, type ClassificationExample } from '../../src/models/encoder/classifier.js';
+import { SequenceTagger, type TaggingExample } from '../../src/models/encoder/tagger.js';
 
 beforeAll(async () => {
   await initForTests({ threads: 2 });

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { initForTests } from '../helpers/runtime.js';
 import { Philox } from '../../src/core/rng.js';
 import { ArgumentError, ShapeError, VocabError } from '../../src/core/errors.js';
-import { Word2Vec, type TrainVocab, type Word2VecProgress } from '../../src/models/word2vec.js';
+import { Word2Vec, type TrainVocab, type Word2VecProgress } from '../../src/models/vectors/word2vec.js';
 import { topics } from '../helpers/topics.js';
 
 beforeAll(async () => {

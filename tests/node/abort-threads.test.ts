@@ -4,9 +4,9 @@
 // from a timer ends training early with usable vectors.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { init, shutdown } from '../../src/core/runtime.js';
-import { Word2Vec } from '../../src/models/word2vec.js';
-import { FastText } from '../../src/models/fasttext-unsupervised.js';
-import { SgnsTrainer } from '../../src/ops/sgns.js';
+import { Word2Vec } from '../../src/models/vectors/word2vec.js';
+import { FastText } from '../../src/models/vectors/fasttext.js';
+import { SgnsTrainer } from '../../src/models/vectors/sgns-trainer.js';
 import { installPlatform } from '../helpers/runtime.js';
 import { topics } from '../helpers/topics.js';
 

@@ -5,8 +5,8 @@ import { beforeAll, expect, test } from 'vitest';
 import { initForTests } from '../helpers/runtime.js';
 import { Tensor } from '../../src/core/tensor.js';
 import { noGrad, tape } from '../../src/autograd/tape.js';
-import { BertForMaskedLM, BertModel } from '../../src/models/bert.js';
-import { loadBertFromDirectory } from '../../src/models/bert-node.js';
+import { BertForMaskedLM, BertModel } from '../../src/models/bert/index.js';
+import { loadBertFromDirectory } from '../../src/models/bert/node.js';
 
 const DIR = fileURLToPath(new URL('../fixtures/bert/', import.meta.url));
 
@@ -38,7 +38,7 @@ test('saveBertToDirectory → loadBertFromDirectory: weights, config and the tok
   const { tmpdir } = await import('node:os');
   const { join } = await import('node:path');
   const { WordPiece } = await import('../../src/text/wordpiece.js');
-  const { saveBertToDirectory } = await import('../../src/models/bert-node.js');
+  const { saveBertToDirectory } = await import('../../src/models/bert/node.js');
   const dir = mkdtempSync(join(tmpdir(), 'wasm-nlp-bert-'));
   try {
     const specials = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];

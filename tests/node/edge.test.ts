@@ -13,8 +13,8 @@ import { bundleWorker } from '../../examples/edge/bundle.mjs';
 import { initForTests } from '../helpers/runtime.js';
 import { loadSpam } from '../../src/data/node.js';
 import { spamSplit } from '../../src/data/spam.js';
-import { FastTextClassifier } from '../../src/models/fasttext.js';
-import { Word2Vec } from '../../src/models/word2vec.js';
+import { FastTextClassifier } from '../../src/models/fasttext/classifier.js';
+import { Word2Vec } from '../../src/models/vectors/word2vec.js';
 
 const EXAMPLE = new URL('../../examples/edge/', import.meta.url);
 const dir = mkdtempSync(join(tmpdir(), 'wasm-nlp-edge-'));

@@ -13,8 +13,8 @@ import { readFastTextBin, writeFastTextBin } from '../../src/io/fasttext-bin.js'
 import { loadFastTextBin, saveFastTextBin } from '../../src/io/node.js';
 import { readVec } from '../../src/io/vec.js';
 import {
-  type FastTextModelData, numWords, sentenceVector, wordId, wordSubwords, wordVector,
-} from '../../src/models/fasttext-model.js';
+  type FastTextModelData, fastTextNumWords, fastTextSentenceVector, fastTextWordId, fastTextWordSubwords, fastTextWordVector,
+} from '../../src/models/fasttext/model.js';
 import { ngramStrings } from '../../src/text/subwords.js';
 import { cfmt, expectPrinted, parseRows } from '../io/printf.js';
 
@@ -37,17 +37,17 @@ describe('committed native fixtures', () => {
     expect(sg.args).toMatchObject({ dim: 8, minn: 3, maxn: 6, bucket: 2000, model: 'sg', loss: 'ns', epoch: 1, minCount: 1, wordNgrams: 1 });
     expect(sg.words[0]!.word).toBe('the');
     expect(sg.words.map((e) => e.word)).toEqual(expect.arrayContaining(['café', 'straße', '日本', '😀', 'naïve', '</s>']));
-    expect(sg.input.rows).toBe(numWords(sg) + 2000);
-    expect(sg.output.rows).toBe(numWords(sg));
+    expect(sg.input.rows).toBe(fastTextNumWords(sg) + 2000);
+    expect(sg.output.rows).toBe(fastTextNumWords(sg));
     expect(sg.pruneIdxSize).toBe(-1);
     expect(writeFastTextBin(sg)).toEqual(sgBytes);
   });
 
-  test('sg.bin: wordVector equals print-word-vectors, in and out of vocabulary', () => {
+  test('sg.bin: fastTextWordVector equals print-word-vectors, in and out of vocabulary', () => {
     const rows = parseRows(fixtureText('sg.word-vectors.txt'));
     expect(rows.map((r) => r[0])).toEqual(['the', 'café', 'straße', '日本', '😀', 'naïve', 'cafés', '東京', 'a', 'zzz']);
-    expect(wordId(sg, 'cafés')).toBe(-1);
-    for (const [w, printed] of rows) expectPrinted(wordVector(sg, w), printed, w);
+    expect(fastTextWordId(sg, 'cafés')).toBe(-1);
+    for (const [w, printed] of rows) expectPrinted(fastTextWordVector(sg, w), printed, w);
   });
 
   test('sg.bin: n-gram strings and rows equal print-ngrams (é, ß, ï, 日本, 😀)', () => {
@@ -56,22 +56,22 @@ describe('committed native fixtures', () => {
     for (const block of blocks) {
       const [word, ...lines] = block.split('\n');
       const printed = parseRows(lines.join('\n'));
-      const inVocab = wordId(sg, word!) >= 0;
+      const inVocab = fastTextWordId(sg, word!) >= 0;
       const strings = [...(inVocab ? [word!] : []), ...ngramStrings(word!, 3, 6)];
       expect(printed.map((r) => r[0]), word).toEqual(strings);
-      const ids = wordSubwords(sg, word!);
+      const ids = fastTextWordSubwords(sg, word!);
       expect(ids.length).toBe(strings.length);
       ids.forEach((id, i) => expectPrinted(row(sg, id), printed[i]![1], `${word} ${strings[i]}`));
     }
   });
 
-  test('sg.bin and sup.bin: sentenceVector equals print-sentence-vectors', () => {
+  test('sg.bin and sup.bin: fastTextSentenceVector equals print-sentence-vectors', () => {
     const lines = fixtureText('sentences.txt').trim().split('\n');
     const printed = parseRows(fixtureText('sg.sentence-vectors.txt').replace(/^/gm, 'x '));
-    lines.forEach((l, i) => expectPrinted(sentenceVector(sg, l), printed[i]![1], l));
+    lines.forEach((l, i) => expectPrinted(fastTextSentenceVector(sg, l), printed[i]![1], l));
     const supLines = fixtureText('sup.sentences.txt').trim().split('\n');
     const supPrinted = parseRows(fixtureText('sup.sentence-vectors.txt').replace(/^/gm, 'x '));
-    supLines.forEach((l, i) => expectPrinted(sentenceVector(sup, l), supPrinted[i]![1], l));
+    supLines.forEach((l, i) => expectPrinted(fastTextSentenceVector(sup, l), supPrinted[i]![1], l));
   });
 
   test('sup.bin: labels, word bigram buckets, word vectors; re-serialised byte for byte', () => {
@@ -79,9 +79,9 @@ describe('committed native fixtures', () => {
     const labels = sup.words.filter((e) => e.type === 'label').map((e) => e.word);
     expect(labels.sort()).toEqual(['__label__great', '__label__neg', '__label__pos']);
     expect(sup.output.rows).toBe(3);
-    expect(sup.input.rows).toBe(numWords(sup) + 1000);
+    expect(sup.input.rows).toBe(fastTextNumWords(sup) + 1000);
     expect(writeFastTextBin(sup)).toEqual(supBytes);
-    for (const [w, printed] of parseRows(fixtureText('sup.word-vectors.txt'))) expectPrinted(wordVector(sup, w), printed, w);
+    for (const [w, printed] of parseRows(fixtureText('sup.word-vectors.txt'))) expectPrinted(fastTextWordVector(sup, w), printed, w);
   });
 
   test('sg.vec (written by native) is read to its printed precision', () => {
@@ -92,7 +92,7 @@ describe('committed native fixtures', () => {
     vec.words.forEach((w, i) => {
       const ours = vec.data.subarray(i * 8, i * 8 + 8);
       expectPrinted(ours, printed[i]![1], w);
-      expectPrinted(wordVector(sg, w), printed[i]![1], w);
+      expectPrinted(fastTextWordVector(sg, w), printed[i]![1], w);
     });
   });
 });
@@ -107,7 +107,7 @@ describe.skipIf(!existsSync(FT))('live native fastText', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  test('(a) a fresh skipgram .bin: wordVector = print-word-vectors, OOV included; .vec to its precision', () => {
+  test('(a) a fresh skipgram .bin: fastTextWordVector = print-word-vectors, OOV included; .vec to its precision', () => {
     ft(['skipgram', '-input', 'tiny.txt', '-output', 'm', '-minn', '2', '-maxn', '5', '-bucket', '3000', '-dim', '12',
       '-epoch', '1', '-minCount', '1', '-thread', '1', '-seed', '7', '-verbose', '0']);
     const m = readFastTextBin(new Uint8Array(readFileSync(join(dir, 'm.bin'))));
@@ -115,7 +115,7 @@ describe.skipIf(!existsSync(FT))('live native fastText', () => {
     const words = ['the', 'café', '日本', '😀', 'straßen', 'Café', 'x', 'ß', '日本語', '🙂🙂', 'zzzz'];
     const printed = parseRows(ft(['print-word-vectors', 'm.bin'], words.join('\n') + '\n'));
     expect(printed.map((r) => r[0])).toEqual(words);
-    for (const [w, p] of printed) expectPrinted(wordVector(m, w), p, w);
+    for (const [w, p] of printed) expectPrinted(fastTextWordVector(m, w), p, w);
     // (d) the .vec native wrote alongside
     const vec = readVec(new Uint8Array(readFileSync(join(dir, 'm.vec'))));
     const vecRows = parseRows(readFileSync(join(dir, 'm.vec'), 'utf8').split('\n').slice(1).join('\n'));
@@ -162,17 +162,17 @@ describe.skipIf(!existsSync(FT))('live native fastText', () => {
     writeFileSync(join(dir, 'ours.bin'), writeFastTextBin(model));
     for (const w of ['café', 'straße', '日本', '😀', 'naïve', 'Zürich', '東京都', '👍🏽x', 'ab']) {
       const printed = parseRows(ft(['print-ngrams', 'ours.bin', w]));
-      const ids = wordSubwords(model, w);
+      const ids = fastTextWordSubwords(model, w);
       expect(printed.map((p) => Number(p[1][0])), w).toEqual(ids);
-      expect(printed.map((p) => p[0]), w).toEqual([...(wordId(model, w) >= 0 ? [w] : []), ...ngramStrings(w, 3, 6)]);
+      expect(printed.map((p) => p[0]), w).toEqual([...(fastTextWordId(model, w) >= 0 ? [w] : []), ...ngramStrings(w, 3, 6)]);
     }
     // dyadic rows make the printed word vectors exact when the n-gram count is a power of two
     const pv = parseRows(ft(['print-word-vectors', 'ours.bin'], 'the\ncafé\nzz\nabcdefgh\n'));
-    for (const [w, p] of pv) expectPrinted(wordVector(model, w), p, w);
+    for (const [w, p] of pv) expectPrinted(fastTextWordVector(model, w), p, w);
 
     // re-serialise a native supervised model after perturbing one vector
     const s = readFastTextBin(new Uint8Array(fixture('sup.bin')));
-    const id = wordId(s, 'film');
+    const id = fastTextWordId(s, 'film');
     s.input.data.set([0.5, -0.25, 0.125, 1, 2, -4, 0.0625, 3], id * 8);
     await saveFastTextBin(join(dir, 'sup2.bin'), s);
     expect(await loadFastTextBin(join(dir, 'sup2.bin'))).toEqual(s);
@@ -180,6 +180,6 @@ describe.skipIf(!existsSync(FT))('live native fastText', () => {
     expect(film).toEqual(['0.5', '-0.25', '0.125', '1', '2', '-4', '0.0625', '3']);
     const lines = ['i love this great film', 'the film is bad', 'unknown words only'];
     const printed = parseRows(ft(['print-sentence-vectors', 'sup2.bin'], lines.join('\n') + '\n').replace(/^/gm, 'x '));
-    lines.forEach((l, i) => expectPrinted(sentenceVector(s, l), printed[i]![1], l));
+    lines.forEach((l, i) => expectPrinted(fastTextSentenceVector(s, l), printed[i]![1], l));
   });
 });

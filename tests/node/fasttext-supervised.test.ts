@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { initForTests } from '../helpers/runtime.js';
 import { loadSpam } from '../../src/data/node.js';
 import { spamSplit, toLines } from '../../src/data/spam.js';
-import { FastTextClassifier } from '../../src/models/fasttext.js';
+import { FastTextClassifier } from '../../src/models/fasttext/classifier.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wasm-nlp-ft-'));
 let train = '';

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { initForTests } from '../helpers/runtime.js';
-import { FastText } from '../../src/models/fasttext-unsupervised.js';
-import { readVec, type WordVectors } from '../../src/io/vec.js';
+import { FastText } from '../../src/models/vectors/fasttext.js';
+import { readVec, type WordVectorTable } from '../../src/io/vec.js';
 import { formatG } from '../../src/cli.js';
 import { loadBrown } from '../../src/data/node.js';
 import { brownText } from '../../src/data/brown.js';
@@ -54,7 +54,7 @@ const STOP = new Set((
 ).split(' '));
 
 /** Unit rows and top-k neighbour sets by cosine (the query and `</s>` excluded). */
-function neighbours(wv: WordVectors, queries: string[], k: number): Map<string, Set<string>> {
+function neighbours(wv: WordVectorTable, queries: string[], k: number): Map<string, Set<string>> {
   const { dim, words } = wv;
   const u = new Float32Array(wv.data);
   for (let i = 0; i < words.length; i++) {

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { initForTests } from '../helpers/runtime.js';
 import { Philox } from '../../src/core/rng.js';
 import { readBytes, writeBytesAtomic } from '../../src/io/node.js';
-import { SequenceTagger, type TaggingExample } from '../../src/models/tagger.js';
+import { SequenceTagger, type TaggingExample } from '../../src/models/encoder/tagger.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wasm-nlp-models-'));
 beforeAll(async () => {

@@ -7,9 +7,9 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { initForTests } from '../helpers/runtime.js';
 import { loadBrown } from '../../src/data/node.js';
 import { brownLmSplit } from '../../src/data/brown.js';
-import { lmVocab, encodeStream } from '../../src/models/lm-data.js';
-import { KneserNey } from '../../src/models/ngram.js';
-import { NeuralLM, type NeuralLMProgress } from '../../src/models/neural-lm.js';
+import { lmVocab, encodeStream } from '../../src/models/lm/data.js';
+import { KneserNey } from '../../src/models/lm/ngram.js';
+import { NeuralLM, type NeuralLMProgress } from '../../src/models/lm/neural-lm.js';
 import { referenceLosses } from '../reference/neural-lm.js';
 
 beforeAll(async () => {

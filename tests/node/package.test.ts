@@ -32,7 +32,7 @@ describe('the node bundle, imported', () => {
     expect(info).toEqual({ build: 'release', threads: 1, sharedMemory: false, maxMemory: 2 ** 32 });
     const a = w.Tensor.fromArray([1, 2, 3, 4, 5, 6], [2, 3]);
     const b = w.Tensor.fromArray([7, 8, 9, 10, 11, 12], [3, 2]);
-    expect(w.matmul(a, b).toNested()).toEqual([[58, 64], [139, 154]]);
+    expect(w.ops.matmul(a, b).toNested()).toEqual([[58, 64], [139, 154]]);
   });
 
   test('the bundle exports the typed errors, and they work with instanceof', async () => {
@@ -51,7 +51,7 @@ describe('CommonJS', () => {
       const w = require(${JSON.stringify(bundlePath('node'))});
       w.init().then((info) => {
         const a = w.Tensor.fromArray([1, 2, 3, 4], [2, 2]);
-        console.log(info.build, JSON.stringify(w.matmul(a, a).toNested()));
+        console.log(info.build, JSON.stringify(w.ops.matmul(a, a).toNested()));
       }, (e) => { console.error(e); process.exit(2); });`;
     const r = await runNode(['--input-type=commonjs', '-e', code]);
     expectOk(r);

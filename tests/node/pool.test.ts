@@ -210,7 +210,7 @@ describe('process exit', () => {
       import(${JSON.stringify(new URL(`file://${NODE_BUNDLE}`).href)}).then(async (w) => {
         const info = await w.init({ threads: 2 });
         const a = w.Tensor.fromArray([1, 2, 3, 4], [2, 2]);
-        const c = w.matmul(a, a);
+        const c = w.ops.matmul(a, a);
         console.log(info.build, info.threads, JSON.stringify(c.toNested()));
         w.shutdown();
       });`;

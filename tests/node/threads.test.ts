@@ -11,7 +11,7 @@ import { getThreads, setThreads } from '../../src/core/threads.js';
 import { type AttentionOptions, attention, attentionBackward } from '../../src/ops/attention.js';
 import { linear, linearBackward } from '../../src/ops/linear.js';
 import { gemm, matmul } from '../../src/ops/matmul.js';
-import { SgnsTrainer } from '../../src/ops/sgns.js';
+import { SgnsTrainer } from '../../src/models/vectors/sgns-trainer.js';
 import * as F from '../../src/autograd/functional.js';
 import { Parameter } from '../../src/autograd/parameter.js';
 import { step } from '../../src/autograd/tape.js';
@@ -326,9 +326,9 @@ describe('process exit', () => {
         await w.init({ threads: 2 });
         w.setThreads(2);
         const a = w.Tensor.randn([256, 256], { seed: 1 });
-        const c = w.matmul(a, a);
+        const c = w.ops.matmul(a, a);
         w.setThreads(1);
-        const d = w.matmul(a, a);
+        const d = w.ops.matmul(a, a);
         const [x, y] = [c.toArray(), d.toArray()];
         console.log(w.getThreads(), x.every((v, i) => Object.is(v, y[i])));
         ${callShutdown ? 'w.shutdown();' : ''}

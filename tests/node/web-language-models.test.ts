@@ -10,10 +10,10 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { initForTests } from '../helpers/runtime.js';
 import { demoSession, saveScreenshot, type DemoSession } from '../helpers/web-demo.js';
 import { ROOT } from '../../scripts/lib/runtimes.mjs';
-import { BertForMaskedLM } from '../../src/models/bert.js';
+import { BertForMaskedLM } from '../../src/models/bert/index.js';
 import { WordPiece } from '../../src/text/wordpiece.js';
 import { pipeline, type FillMaskResult } from '../../src/pipelines.js';
-import { NeuralLM } from '../../src/models/neural-lm.js';
+import { NeuralLM } from '../../src/models/lm/neural-lm.js';
 
 const PROBES = ['[MASK] is poor.', '[MASK] is rich.', '[MASK] is an actor.', '[MASK] is an actress.', '[MASK] is a doctor.', '[MASK] is a nurse.'];
 const FREE = 'the [MASK] is a doctor .';

@@ -4,7 +4,8 @@ import { expectClose } from '../helpers/assert.js';
 import { Tensor } from '../../src/core/tensor.js';
 import { Philox } from '../../src/core/rng.js';
 import { ArgumentError, ShapeError } from '../../src/core/errors.js';
-import { SupervisedTrainer, huffmanPaths, negativeTable, supervisedPredict, type SupervisedLoss } from '../../src/ops/fasttext.js';
+import { SupervisedTrainer, supervisedPredict, type SupervisedLoss } from '../../src/models/fasttext/trainer.js';
+import { huffmanPaths, negativeTable } from '../../src/ops/tables.js';
 import { refTrain } from '../reference/fasttext.js';
 
 beforeAll(async () => {

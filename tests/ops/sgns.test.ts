@@ -3,7 +3,8 @@ import { initForTests } from '../helpers/runtime.js';
 import { Philox } from '../../src/core/rng.js';
 import { Tensor } from '../../src/core/tensor.js';
 import { ArgumentError, ShapeError } from '../../src/core/errors.js';
-import { SgnsTrainer, aliasTable, huffmanTree, keepProbabilities, type SgnsOptions } from '../../src/ops/sgns.js';
+import { SgnsTrainer, type SgnsOptions } from '../../src/models/vectors/sgns-trainer.js';
+import { aliasTable, huffmanTree, keepProbabilities } from '../../src/ops/tables.js';
 import { refSgnsTrain, type RefSgnsConfig, type RefSgnsState } from '../reference/sgns.js';
 
 beforeAll(async () => {

@@ -1,5 +1,5 @@
 // Float64 reference of NeuralLM's scoring: the model written out by hand from its weights.
-import type { NeuralLM } from '../../src/models/neural-lm.js';
+import type { NeuralLM } from '../../src/models/lm/neural-lm.js';
 
 /** −ln P(token | previous) of every token, in float64 from the float32 weights: the model written out by hand. */
 export function referenceLosses(m: NeuralLM, stream: Int32Array): Float64Array {

@@ -4,10 +4,11 @@
  * the Huffman tree) and `SgnsTrainer`, which owns the kernel's state, scratch
  * and id buffer and runs `sgns_train` over chunks of ids. See docs/word2vec.md.
  */
-import { ArgumentError, ShapeError, WasmNlpError } from '../core/errors.js';
-import type { Kernels } from '../core/kernels.js';
-import { rt } from '../core/runtime.js';
-import { Tensor, expectTensor } from '../core/tensor.js';
+import { ArgumentError, ShapeError, WasmNlpError } from '../../core/errors.js';
+import type { Kernels } from '../../core/kernels.js';
+import { rt } from '../../core/runtime.js';
+import { Tensor, expectTensor } from '../../core/tensor.js';
+import { aliasTable, huffmanTree, keepProbabilities } from '../../ops/tables.js';
 
 /** Longest sentence the kernel keeps in one piece (assembly/sgns.ts SGNS_MAX_SENTENCE). */
 export const SGNS_MAX_SENTENCE = 1000;
@@ -43,134 +44,6 @@ export function pieceEnd(ids: Int32Array, start: number, max: number, eos: numbe
 
 /** Philox stream of worker thread k: base stream + (k + 1) * THREAD_STREAM (never the 1-thread stream). */
 export const THREAD_STREAM = 1 << 16;
-
-/**
- * word2vec's keep probability per word: (sqrt(f / (s T)) + 1) (s T) / f with f
- * the word's count and T the total (fastText's sqrt(t / p) + t / p with p = f / T
- * is the same number); ≥ 1 means always kept. Float32 (the kernel compares a
- * 24-bit uniform against it). Words with count 0 (and `eosId`) get 1. T defaults
- * to the sum of the counts without `eosId` (word2vec); fastText passes its
- * token count (every token read, `</s>` and words below minCount included).
- */
-export function keepProbabilities(counts: ArrayLike<number>, sample: number, eosId = -1, total?: number): Float32Array {
-  if (total === undefined) {
-    total = 0;
-    for (let i = 0; i < counts.length; i++) if (i !== eosId) total += counts[i]!;
-  }
-  const keep = new Float32Array(counts.length);
-  const st = sample * total;
-  for (let i = 0; i < counts.length; i++) {
-    const f = counts[i]!;
-    keep[i] = i === eosId || f <= 0 ? 1 : (Math.sqrt(f / st) + 1) * st / f;
-  }
-  return keep;
-}
-
-/**
- * Vose's alias table for P(i) ∝ counts[i]^power (`exclude`, e.g. EOS, gets 0).
- * prob[i] is the acceptance threshold scaled to 2^32 (u32), alias[i] the
- * fallback; entries that always accept point at themselves. O(V) to build, one
- * multiply and two loads per draw, exact up to 2^-32 (a 1e6-entry unigram table
- * quantises every probability to 1e-6 and takes 4 MB).
- */
-export function aliasTable(counts: ArrayLike<number>, power = 0.75, exclude = -1): { prob: Uint32Array; alias: Int32Array } {
-  const V = counts.length;
-  const w = new Float64Array(V);
-  let sum = 0;
-  for (let i = 0; i < V; i++) {
-    w[i] = i === exclude || counts[i]! <= 0 ? 0 : Math.pow(counts[i]!, power);
-    sum += w[i]!;
-  }
-  if (!(sum > 0)) throw new ArgumentError('aliasTable: counts must have a positive entry besides the excluded id, got none');
-  const prob = new Uint32Array(V);
-  const alias = new Int32Array(V);
-  const p = new Float64Array(V);
-  const small: number[] = [];
-  const large: number[] = [];
-  for (let i = 0; i < V; i++) {
-    p[i] = (w[i]! * V) / sum;
-    (p[i]! < 1 ? small : large).push(i);
-  }
-  while (small.length > 0 && large.length > 0) {
-    const s = small.pop()!;
-    const l = large[large.length - 1]!;
-    prob[s] = Math.floor(p[s]! * 2 ** 32);
-    alias[s] = l;
-    p[l] = p[l]! + p[s]! - 1;
-    if (p[l]! < 1) {
-      large.pop();
-      small.push(l);
-    }
-  }
-  for (const i of [...small, ...large]) {
-    prob[i] = 0xffffffff;
-    alias[i] = i;
-  }
-  return { prob, alias };
-}
-
-/** Huffman codes in CSR form: word w's path is codes/points[offsets[w] .. offsets[w+1]), root first. */
-export interface HuffmanTree {
-  offsets: Int32Array;
-  /** 0/1 branch taken at each inner node. */
-  codes: Int32Array;
-  /** Inner node ids in [0, V - 1): rows of the output matrix. */
-  points: Int32Array;
-  maxCodeLength: number;
-}
-
-/**
- * The Huffman tree of word2vec and fastText over `counts` (V ≥ 2): the two
- * lightest nodes merge first (ties: leaves before inner nodes, lower id first);
- * the lighter child gets code 0, the heavier 1. Inner node k (0-based, in
- * creation order) is output row k; the root is V - 2.
- */
-export function huffmanTree(counts: ArrayLike<number>): HuffmanTree {
-  const V = counts.length;
-  if (V < 2) throw new ArgumentError(`huffmanTree: counts must have at least 2 words, got ${V}`);
-  const order = Array.from({ length: V }, (_, i) => i).sort((a, b) => counts[a]! - counts[b]! || a - b);
-  const weight = new Float64Array(2 * V - 1);
-  const parent = new Int32Array(2 * V - 1);
-  const bit = new Int32Array(2 * V - 1);
-  for (let i = 0; i < V; i++) weight[i] = counts[i]!;
-  // Two queues: leaves by increasing count, inner nodes in creation (= increasing weight) order.
-  let li = 0;
-  let ni = V;
-  const pick = (next: number): number => {
-    if (li < V && (ni >= next || weight[order[li]!]! <= weight[ni]!)) return order[li++]!;
-    return ni++;
-  };
-  for (let k = V; k < 2 * V - 1; k++) {
-    const a = pick(k);
-    const b = pick(k);
-    weight[k] = weight[a]! + weight[b]!;
-    parent[a] = k;
-    parent[b] = k;
-    bit[a] = 0;
-    bit[b] = 1;
-  }
-  const offsets = new Int32Array(V + 1);
-  const paths: number[][] = [];
-  let maxCodeLength = 0;
-  for (let w = 0; w < V; w++) {
-    const path: number[] = [];
-    for (let node = w; node !== 2 * V - 2; node = parent[node]!) path.push(node);
-    paths.push(path);
-    offsets[w + 1] = offsets[w]! + path.length;
-    maxCodeLength = Math.max(maxCodeLength, path.length);
-  }
-  const codes = new Int32Array(offsets[V]!);
-  const points = new Int32Array(offsets[V]!);
-  for (let w = 0; w < V; w++) {
-    const path = paths[w]!;
-    let j = offsets[w]!;
-    for (let d = path.length - 1; d >= 0; d--, j++) {
-      codes[j] = bit[path[d]!]!;
-      points[j] = parent[path[d]!]! - V;
-    }
-  }
-  return { offsets, codes, points, maxCodeLength };
-}
 
 /** Options of one training run of the kernel. */
 export interface SgnsOptions {

@@ -2,17 +2,17 @@
 // hashed word n-grams averaged into a hidden vector, a linear layer over the
 // labels, trained by SGD with fastText's linear learning-rate decay, in Wasm.
 // Models read and write native fastText `.bin` files.
-import { checkAbortSignal, HostYield } from '../core/abort.js';
-import { ArgumentError, ShapeError } from '../core/errors.js';
-import { rt } from '../core/runtime.js';
-import { Tensor } from '../core/tensor.js';
-import { readFastTextBin, writeFastTextBin } from '../io/fasttext-bin.js';
-import type { WordVectors } from '../io/vec.js';
-import { SupervisedTrainer, supervisedPredict, type SupervisedLoss } from '../ops/fasttext.js';
-import { Vocab } from '../text/vocab.js';
-import { type FastTextArgs, type FastTextModelData, fastTextInputMatrix, lineIds } from './fasttext-model.js';
+import { checkAbortSignal, HostYield } from '../../train/abort.js';
+import { ArgumentError, ShapeError } from '../../core/errors.js';
+import { rt } from '../../core/runtime.js';
+import { Tensor } from '../../core/tensor.js';
+import { readFastTextBin, writeFastTextBin } from '../../io/fasttext-bin.js';
+import type { WordVectorTable } from '../../io/vec.js';
+import { SupervisedTrainer, supervisedPredict, type SupervisedLoss } from './trainer.js';
+import { Vocab } from '../../text/vocab.js';
+import { type FastTextArgs, type FastTextModelData, fastTextInputMatrix, fastTextLineIds } from './model.js';
 
-export interface SupervisedOptions {
+export interface FastTextSupervisedOptions {
   /** Vector dimension; default 100. */
   dim?: number;
   /** Passes over the data; default 5. */
@@ -38,7 +38,7 @@ export interface SupervisedOptions {
   /** Seed of the initial vectors and of the random draws; default 0. */
   seed?: number;
   /** Word vectors to start the input rows of known words from (fastText's -pretrainedVectors). */
-  pretrainedVectors?: WordVectors;
+  pretrainedVectors?: WordVectorTable;
   /**
    * Blocks of the input matrix fastText would initialise (its -thread): the first min(initBlocks, 10)
    * tenths start uniform in [-1/dim, 1/dim], the rest at zero, as in native fastText 0.9.2 (see
@@ -123,7 +123,7 @@ export class FastTextClassifier {
   }
 
   /** Train on lines `__label__a __label__b word word ...` (fastText's supervised format). */
-  static async train(text: string | Uint8Array, options: SupervisedOptions = {}): Promise<FastTextClassifier> {
+  static async train(text: string | Uint8Array, options: FastTextSupervisedOptions = {}): Promise<FastTextClassifier> {
     const fn = 'FastTextClassifier.train';
     rt(fn);
     const dim = checkInt(fn, 'dim', options.dim, 100, 1);
@@ -163,7 +163,7 @@ export class FastTextClassifier {
     const labelOffsets = [0];
     const tokens: number[] = [];
     for (const line of lines) {
-      const ex = lineIds(lookup, line, { label });
+      const ex = fastTextLineIds(lookup, line, { label });
       // Element by element: a spread of a long line's ids overflows the call stack (workerd: ~80k tokens).
       for (const id of ex.ids) rows.push(id);
       for (const l of ex.labels) labels.push(l);
@@ -289,7 +289,7 @@ export class FastTextClassifier {
     const offsets = [0];
     const labels: number[][] = [];
     for (const line of lines) {
-      const ex = lineIds(lk, line, { label: this.labelPrefix });
+      const ex = fastTextLineIds(lk, line, { label: this.labelPrefix });
       for (const id of ex.ids) rows.push(id);
       offsets.push(rows.length);
       labels.push(ex.labels);
@@ -362,7 +362,7 @@ export class FastTextClassifier {
   }
 }
 
-function loadPretrained(fn: string, input: Tensor, vocab: Vocab, wv: WordVectors): void {
+function loadPretrained(fn: string, input: Tensor, vocab: Vocab, wv: WordVectorTable): void {
   const dim = input.shape[1]!;
   if (wv.dim !== dim) throw new ShapeError(`${fn}: pretrainedVectors must have dimension ${dim} (dim), got ${wv.dim}`);
   const view = input.view() as Float32Array;

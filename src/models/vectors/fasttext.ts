@@ -7,19 +7,19 @@
  * fastText). Words never seen in training get a vector from their n-grams.
  * Models read and write native fastText `.bin` files. See docs/fasttext.md.
  */
-import { ArgumentError, VocabError } from '../core/errors.js';
-import { rt } from '../core/runtime.js';
-import { Tensor } from '../core/tensor.js';
-import { readFastTextBin, writeFastTextBin } from '../io/fasttext-bin.js';
-import { writeVec, type WordVectors } from '../io/vec.js';
-import { SgnsTrainer } from '../ops/sgns.js';
-import { EOS, computeSubwords } from '../text/subwords.js';
-import type { TextSource } from '../text/tokenize.js';
-import { Vocab, encode } from '../text/vocab.js';
-import { type FastTextArgs, type FastTextEntry, type FastTextModelData, fastTextInputMatrix, wordVector } from './fasttext-model.js';
-import { topCosine, unitRows } from './neighbours.js';
+import { ArgumentError, VocabError } from '../../core/errors.js';
+import { rt } from '../../core/runtime.js';
+import { Tensor } from '../../core/tensor.js';
+import { readFastTextBin, writeFastTextBin } from '../../io/fasttext-bin.js';
+import { writeVec, type WordVectorTable } from '../../io/vec.js';
+import { SgnsTrainer } from './sgns-trainer.js';
+import { EOS, computeSubwords } from '../../text/subwords.js';
+import type { TextSource } from '../../text/tokenize.js';
+import { Vocab, encode } from '../../text/vocab.js';
+import { type FastTextArgs, type FastTextEntry, type FastTextModelData, fastTextInputMatrix, fastTextWordVector } from '../fasttext/model.js';
+import { topCosine, unitRows } from './word-vectors.js';
 import { sgnsPass, type Neighbour } from './word2vec.js';
-import { checkAbortSignal, HostYield } from '../core/abort.js';
+import { checkAbortSignal, HostYield } from '../../train/abort.js';
 
 export interface FastTextUnsupervisedOptions {
   /** 'skipgram' (fastText's `sg`) or 'cbow'. */
@@ -98,7 +98,7 @@ function intOpt(fn: string, name: string, v: number | undefined, dflt: number, m
 /** fastText skip-gram / CBOW word vectors with subwords. Holds its matrices in Wasm memory: `dispose()` it. */
 export class FastText {
   private data: FastTextModelData;
-  private vecs: WordVectors | undefined;
+  private vecs: WordVectorTable | undefined;
   private unit: Float32Array | undefined;
   private eos: number;
 
@@ -299,17 +299,17 @@ export class FastText {
     const fn = 'FastText.vector';
     if (typeof word !== 'string') throw new ArgumentError(`${fn}: word must be a string, got ${typeof word}`);
     this.alive(fn);
-    return wordVector(this.toModelData(), word);
+    return fastTextWordVector(this.toModelData(), word);
   }
 
   /** Vectors of every word (fastText's .vec content), computed once. */
-  private all(): WordVectors {
+  private all(): WordVectorTable {
     if (this.vecs === undefined) {
       const md = this.toModelData();
       const words = this.words;
       const dim = this.dim;
       const data = new Float32Array(words.length * dim);
-      words.forEach((w, i) => wordVector(md, w, data.subarray(i * dim, (i + 1) * dim)));
+      words.forEach((w, i) => fastTextWordVector(md, w, data.subarray(i * dim, (i + 1) * dim)));
       this.vecs = { words, dim, data };
     }
     return this.vecs;

@@ -1,7 +1,7 @@
 // Perplexity and the linear mixture of two language models' per-token
 // probabilities of the same stream (issue 6: neural LM + Kneser-Ney).
 
-import { ArgumentError } from '../core/errors.js';
+import { ArgumentError } from '../../core/errors.js';
 
 function checkProbs(fn: string, name: string, p: ArrayLike<number>): void {
   if (p === null || typeof p !== 'object' || typeof p.length !== 'number') {

@@ -9,7 +9,7 @@
 // vocabSize + 1, exact integers below 2^53: no collisions); the n-gram counts
 // are stored per context node, sorted by word (CSR), and found by binary search.
 
-import { ArgumentError } from '../core/errors.js';
+import { ArgumentError } from '../../core/errors.js';
 
 export interface KneserNeyOptions {
   /** n >= 1 (3 and 5 are the ones used). */

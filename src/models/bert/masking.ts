@@ -16,8 +16,8 @@
  * (lanes 0–1); the call returns c + N + B as the next counter. The same (seed, stream, counter)
  * and input give the same output in every runtime.
  */
-import { ArgumentError, ShapeError, VocabError } from '../core/errors.js';
-import { philox4x32 } from '../core/rng.js';
+import { ArgumentError, ShapeError, VocabError } from '../../core/errors.js';
+import { philox4x32 } from '../../core/rng.js';
 
 /** Default Philox stream of the masking: fnv1a32("mlm-masking"), apart from the dropout modules' streams (fnv1a32(path)). */
 export const MLM_MASKING_STREAM = 0x8a517a4e;

@@ -15,25 +15,25 @@
  * stream; positions before the start are `bos` (padding, never a target), as
  * `KneserNey.tokenProbs` does, so the two score the same events.
  */
-import { checkAbortSignal, HostYield } from '../core/abort.js';
-import { ArgumentError, FormatError, VocabError } from '../core/errors.js';
-import { Philox } from '../core/rng.js';
-import { Tensor } from '../core/tensor.js';
-import { Parameter } from '../autograd/parameter.js';
-import { getThreads, setThreads } from '../core/threads.js';
-import * as sm from '../ops/softmax.js';
-import * as F from '../autograd/functional.js';
-import { noGrad, step, type Variable } from '../autograd/tape.js';
-import { Initializer, Module, building, Dropout, type DropoutRngState } from '../nn/module.js';
-import { Embedding, Linear } from '../nn/layers.js';
-import { AdamW } from '../optim/optimizer.js';
-import { defaultParamGroups } from '../optim/groups.js';
-import { clipGradients } from '../optim/clip.js';
-import { encodeCheckpoint, decodeCheckpoint } from '../io/checkpoint.js';
-import { encodeSafetensors } from '../io/safetensors.js';
-import { topCosine, unitRows } from './neighbours.js';
-import { CONFIG_KEY, MODEL_KEY, loadSaved } from './encoder-model.js';
-import { idsHash } from './fit.js';
+import { checkAbortSignal, HostYield } from '../../train/abort.js';
+import { ArgumentError, FormatError, VocabError } from '../../core/errors.js';
+import { Philox } from '../../core/rng.js';
+import { Tensor } from '../../core/tensor.js';
+import { Parameter } from '../../autograd/parameter.js';
+import { getThreads, setThreads } from '../../core/threads.js';
+import * as sm from '../../ops/softmax.js';
+import * as F from '../../autograd/functional.js';
+import { noGrad, step, type Variable } from '../../autograd/tape.js';
+import { Initializer, Module, building, Dropout, type DropoutRngState } from '../../nn/module.js';
+import { Embedding, Linear } from '../../nn/layers.js';
+import { AdamW } from '../../optim/optimizer.js';
+import { defaultParamGroups } from '../../optim/groups.js';
+import { clipGradients } from '../../optim/clip.js';
+import { encodeCheckpoint, decodeCheckpoint } from '../../io/checkpoint.js';
+import { encodeSafetensors } from '../../io/safetensors.js';
+import { topCosine, unitRows } from '../vectors/word-vectors.js';
+import { CONFIG_KEY, MODEL_KEY, loadSaved } from '../../io/saved-model.js';
+import { idsHash } from '../../train/loop.js';
 
 export interface NeuralLMConfig {
   /** Word ids are in [0, vocabSize). */

@@ -7,7 +7,7 @@
  * shuffling position, epoch/step, config) and bit-identical resumption.
  * Every step runs inside autograd `step()`, so memory in use is flat.
  */
-import { checkAbortSignal, HostYield } from '../core/abort.js';
+import { checkAbortSignal, HostYield } from './abort.js';
 import { ArgumentError } from '../core/errors.js';
 import { getThreads, setThreads } from '../core/threads.js';
 import { Philox } from '../core/rng.js';
@@ -18,7 +18,7 @@ import { LRScheduler, linearWarmupDecay, type LRSchedulerState } from '../optim/
 import { clipGradients } from '../optim/clip.js';
 import { encodeCheckpoint, decodeCheckpoint } from '../io/checkpoint.js';
 import type { DropoutRngState, Module } from '../nn/module.js';
-import type { SequenceInput, Unit } from './encoder-model.js';
+import type { SequenceInput, Unit } from '../models/encoder/model.js';
 
 export interface FitOptions<E = unknown> {
   /** Passes over the training data; default 3. */

@@ -6,9 +6,9 @@
  */
 import { readFile, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ArgumentError, FormatError } from '../core/errors.js';
-import { writeBytesAtomic } from '../io/node.js';
-import type { BertPretrainedFiles, BertPretrainedOutput } from './bert.js';
+import { ArgumentError, FormatError } from '../../core/errors.js';
+import { writeBytesAtomic } from '../../io/node.js';
+import type { BertPretrainedFiles, BertPretrainedOutput } from './modeling.js';
 
 async function readOptional(path: string): Promise<string | undefined> {
   try {

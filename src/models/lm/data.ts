@@ -1,6 +1,6 @@
 // Vocabulary and id streams for the language models of issue 6 (docs/ngram.md).
 
-import { ArgumentError } from '../core/errors.js';
+import { ArgumentError } from '../../core/errors.js';
 
 /** Id 0: every word outside the vocabulary. */
 export const UNK = '<unk>';

@@ -5,16 +5,16 @@
  * feeds `trainIds`; a model can also be made from trained vectors with
  * `Word2Vec.fromTrained`. See docs/word2vec.md.
  */
-import { ArgumentError, ShapeError, VocabError } from '../core/errors.js';
-import { checkAbortSignal, HostYield } from '../core/abort.js';
-import { rt } from '../core/runtime.js';
-import { Tensor } from '../core/tensor.js';
-import { readVec, writeVec } from '../io/vec.js';
-import { readWord2VecBin, writeWord2VecBin } from '../io/word2vec-bin.js';
-import { topCosine, unitRows } from './neighbours.js';
-import { ID_BUFFER, SgnsTrainer, pieceEnd } from '../ops/sgns.js';
-import { EOS, type TextSource } from '../text/tokenize.js';
-import { Vocab, encode } from '../text/vocab.js';
+import { ArgumentError, ShapeError, VocabError } from '../../core/errors.js';
+import { checkAbortSignal, HostYield } from '../../train/abort.js';
+import { rt } from '../../core/runtime.js';
+import { Tensor } from '../../core/tensor.js';
+import { readVec, writeVec } from '../../io/vec.js';
+import { readWord2VecBin, writeWord2VecBin } from '../../io/word2vec-bin.js';
+import { topCosine, unitRows } from './word-vectors.js';
+import { ID_BUFFER, SgnsTrainer, pieceEnd } from './sgns-trainer.js';
+import { EOS, type TextSource } from '../../text/tokenize.js';
+import { Vocab, encode } from '../../text/vocab.js';
 
 export interface Word2VecOptions {
   /** Vector size; default 100. */

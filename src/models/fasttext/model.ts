@@ -1,61 +1,14 @@
 /**
  * A fastText model in memory, as its `.bin` file stores it (non-quantized), and
  * the vector lookups of native fastText in the same float32 arithmetic:
- * `wordVector` (getWordVector), `sentenceVector` (getSentenceVector),
- * `wordSubwords` (getSubwords) and `lineIds` (the supervised getLine).
+ * `fastTextWordVector` (getWordVector), `fastTextSentenceVector` (getSentenceVector),
+ * `fastTextWordSubwords` (getSubwords) and `fastTextLineIds` (the supervised getLine).
  */
-import { ArgumentError, VocabError } from '../core/errors.js';
-import { EOS, addWordNgrams, computeSubwords, fastTextHash } from '../text/subwords.js';
-import { Tensor, type RandomOptions } from '../core/tensor.js';
-
-export type FastTextLoss = 'hs' | 'ns' | 'softmax' | 'ova';
-export type FastTextModelName = 'cbow' | 'sg' | 'sup';
-
-/** The training arguments a fastText `.bin` stores, in its order. */
-export interface FastTextArgs {
-  dim: number;
-  ws: number;
-  epoch: number;
-  minCount: number;
-  neg: number;
-  wordNgrams: number;
-  loss: FastTextLoss;
-  model: FastTextModelName;
-  bucket: number;
-  minn: number;
-  maxn: number;
-  lrUpdateRate: number;
-  /** Sampling threshold (a double in the file). */
-  t: number;
-}
-
-/** A row-major float32 matrix. */
-export interface FastTextMatrix {
-  rows: number;
-  cols: number;
-  data: Float32Array;
-}
-
-export interface FastTextEntry {
-  word: string;
-  count: number;
-  type: 'word' | 'label';
-}
-
-/**
- * The model data. `words` lists the words (type 'word') first, then the labels,
- * as fastText's dictionary does; `input` has `nwords + bucket` rows (words, then
- * hashed n-grams); `output` has one row per label (supervised) or per word.
- */
-export interface FastTextModelData {
-  args: FastTextArgs;
-  words: FastTextEntry[];
-  ntokens: number;
-  /** -1 when the dictionary is not pruned (every non-quantized model). */
-  pruneIdxSize: number;
-  input: FastTextMatrix;
-  output: FastTextMatrix;
-}
+import { ArgumentError, VocabError } from '../../core/errors.js';
+import { EOS, addWordNgrams, computeSubwords, fastTextHash } from '../../text/subwords.js';
+import { Tensor, type RandomOptions } from '../../core/tensor.js';
+import type { FastTextModelData } from '../../io/fasttext-model.js';
+export type { FastTextArgs, FastTextEntry, FastTextLoss, FastTextMatrix, FastTextModelData, FastTextModelName } from '../../io/fasttext-model.js';
 
 /** Options of the lookups that tokenize. */
 export interface FastTextLookupOptions {
@@ -91,12 +44,12 @@ function indexOf(model: FastTextModelData): ModelIndex {
 }
 
 /** Number of words (not labels) in the dictionary. */
-export function numWords(model: FastTextModelData): number {
+export function fastTextNumWords(model: FastTextModelData): number {
   return indexOf(model).nwords;
 }
 
 /** Id of `word` in the dictionary, or -1. */
-export function wordId(model: FastTextModelData, word: string): number {
+export function fastTextWordId(model: FastTextModelData, word: string): number {
   return indexOf(model).ids.get(word) ?? -1;
 }
 
@@ -109,7 +62,7 @@ function ngramsOf(model: FastTextModelData, word: string, nwords: number): numbe
  * Input rows that make up `word` (fastText's getSubwords): its own id when in
  * the vocabulary, then its character n-gram rows; `</s>` has no n-grams.
  */
-export function wordSubwords(model: FastTextModelData, word: string): number[] {
+export function fastTextWordSubwords(model: FastTextModelData, word: string): number[] {
   const ix = indexOf(model);
   const id = ix.ids.get(word);
   if (id === undefined) return ngramsOf(model, word, ix.nwords);
@@ -146,14 +99,14 @@ function meanOfRows(model: FastTextModelData, rows: readonly number[], out: Floa
 
 /**
  * The vector of `word` (fastText's getWordVector): the float32 mean of its
- * input rows (`wordSubwords`); out-of-vocabulary words use their n-grams only;
+ * input rows (`fastTextWordSubwords`); out-of-vocabulary words use their n-grams only;
  * zeros when there are none.
  */
-export function wordVector(model: FastTextModelData, word: string, out?: Float32Array): Float32Array {
+export function fastTextWordVector(model: FastTextModelData, word: string, out?: Float32Array): Float32Array {
   const dim = model.input.cols;
   const v = out ?? new Float32Array(dim);
-  if (v.length !== dim) throw new ArgumentError(`wordVector: out must have length ${dim}, got ${v.length}`);
-  return meanOfRows(model, wordSubwords(model, word), v);
+  if (v.length !== dim) throw new ArgumentError(`fastTextWordVector: out must have length ${dim}, got ${v.length}`);
+  return meanOfRows(model, fastTextWordSubwords(model, word), v);
 }
 
 const READWORD_SPACE = /[ \t\v\f\r\0]+/;
@@ -168,7 +121,7 @@ const CPP_SPACE = /[ \t\n\v\f\r]+/;
  * n-gram rows of the word hashes (`wordNgrams`). Labels (ids among the labels,
  * 0-based) are only those in the dictionary.
  */
-export function lineIds(
+export function fastTextLineIds(
   model: FastTextModelData, line: string, options: FastTextLookupOptions & { eos?: boolean } = {},
 ): { ids: number[]; labels: number[] } {
   const prefix = options.label ?? '__label__';
@@ -186,7 +139,7 @@ export function lineIds(
     if (!isLabel) {
       if (id === undefined) ids.push(...ngramsOf(model, token, ix.nwords));
       else if (model.args.maxn <= 0) ids.push(id);
-      else ids.push(...wordSubwords(model, token));
+      else ids.push(...fastTextWordSubwords(model, token));
       hashes.push(fastTextHash(token));
     } else if (id !== undefined) {
       labels.push(id - ix.nwords);
@@ -198,19 +151,19 @@ export function lineIds(
 
 /**
  * fastText's sentence vector (print-sentence-vectors). Supervised models: the
- * mean of the input rows of `lineIds(line)` (so `</s>` and word n-grams count).
+ * mean of the input rows of `fastTextLineIds(line)` (so `</s>` and word n-grams count).
  * Unsupervised: split at C whitespace; the mean of the word vectors, each
  * scaled to unit L2 norm first (zero vectors are skipped).
  */
-export function sentenceVector(model: FastTextModelData, line: string, options: FastTextLookupOptions = {}): Float32Array {
+export function fastTextSentenceVector(model: FastTextModelData, line: string, options: FastTextLookupOptions = {}): Float32Array {
   const dim = model.input.cols;
   const out = new Float32Array(dim);
-  if (model.args.model === 'sup') return meanOfRows(model, lineIds(model, line, options).ids, out);
+  if (model.args.model === 'sup') return meanOfRows(model, fastTextLineIds(model, line, options).ids, out);
   const v = new Float32Array(dim);
   let count = 0;
   for (const word of line.split(CPP_SPACE)) {
     if (word.length === 0) continue;
-    wordVector(model, word, v);
+    fastTextWordVector(model, word, v);
     let sum = 0;
     for (let j = 0; j < dim; j++) sum = Math.fround(sum + Math.fround(v[j]! * v[j]!));
     const norm = Math.fround(Math.sqrt(sum));

@@ -4,7 +4,7 @@
  * abort (a Stop button's message, a timer) reach the training loop. See
  * docs/models.md "Stopping training".
  */
-import { ArgumentError } from './errors.js';
+import { ArgumentError } from '../core/errors.js';
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 

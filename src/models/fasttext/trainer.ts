@@ -2,9 +2,10 @@
 // (input row ids and label ids, CSR) trained with one SGD step each, and label
 // probabilities for prediction. The model class (src/models) turns text into
 // rows (words + hashed word n-grams) and schedules the learning rate.
-import { ArgumentError, ShapeError, formatShape } from '../core/errors.js';
-import { type Runtime, rt } from '../core/runtime.js';
-import { Tensor, expectTensor } from '../core/tensor.js';
+import { ArgumentError, ShapeError, formatShape } from '../../core/errors.js';
+import { type Runtime, rt } from '../../core/runtime.js';
+import { Tensor, expectTensor } from '../../core/tensor.js';
+import { huffmanPaths, negativeTable } from '../../ops/tables.js';
 
 export type SupervisedLoss = 'softmax' | 'ns' | 'hs' | 'ova';
 
@@ -20,7 +21,7 @@ export interface SupervisedBatch {
   lrs: Float32Array;
 }
 
-export interface SupervisedOptions {
+export interface SupervisedTrainerOptions {
   loss?: SupervisedLoss;
   /** Negatives per example for loss 'ns'; default 5. */
   neg?: number;
@@ -29,60 +30,6 @@ export interface SupervisedOptions {
   seed?: number;
   /** Philox stream of the draws (label choice, negatives); default 0. */
   stream?: number;
-}
-
-/** Huffman tree over label counts (fastText's construction): each label's path of internal nodes and codes. */
-export function huffmanPaths(counts: ArrayLike<number>): { points: Int32Array; codes: Int32Array; offsets: Int32Array } {
-  const n = counts.length;
-  if (n < 2) {
-    return { points: new Int32Array(0), codes: new Int32Array(0), offsets: new Int32Array(n + 1) };
-  }
-  // Leaves in descending count order (stable), so the two cheapest are found by
-  // walking leaves from the end and internal nodes from the start, in O(n).
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => counts[b]! - counts[a]! || a - b);
-  const size = 2 * n - 1;
-  const count = new Float64Array(size).fill(Infinity);
-  const parent = new Int32Array(size).fill(-1);
-  const binary = new Uint8Array(size);
-  for (let i = 0; i < n; i++) count[i] = counts[order[i]!]!;
-  let leaf = n - 1;
-  let node = n;
-  for (let i = n; i < size; i++) {
-    const pick = () => (leaf >= 0 && count[leaf]! < count[node]! ? leaf-- : node++);
-    const a = pick();
-    const b = pick();
-    count[i] = count[a]! + count[b]!;
-    parent[a] = i;
-    parent[b] = i;
-    binary[b] = 1;
-  }
-  const paths: number[][] = new Array(n);
-  const codes: number[][] = new Array(n);
-  for (let i = 0; i < n; i++) {
-    const p: number[] = [];
-    const c: number[] = [];
-    for (let j = i; parent[j] !== -1; j = parent[j]!) {
-      p.push(parent[j]! - n);
-      c.push(binary[j]!);
-    }
-    paths[order[i]!] = p;
-    codes[order[i]!] = c;
-  }
-  const offsets = new Int32Array(n + 1);
-  for (let i = 0; i < n; i++) offsets[i + 1] = offsets[i]! + paths[i]!.length;
-  return { points: Int32Array.from(paths.flat()), codes: Int32Array.from(codes.flat()), offsets };
-}
-
-/** Table for negative sampling of labels: label i appears in proportion to count_i^0.5 (fastText). */
-export function negativeTable(counts: ArrayLike<number>, size = 100_000): Int32Array {
-  let z = 0;
-  for (let i = 0; i < counts.length; i++) z += Math.sqrt(counts[i]!);
-  const out: number[] = [];
-  for (let i = 0; i < counts.length; i++) {
-    const k = Math.max(1, Math.round((Math.sqrt(counts[i]!) / z) * size));
-    for (let j = 0; j < k; j++) out.push(i);
-  }
-  return Int32Array.from(out);
 }
 
 function checkCsr(fn: string, name: string, offsets: Int32Array, values: Int32Array, n: number, limit: number, what: string): void {
@@ -131,7 +78,7 @@ export class SupervisedTrainer {
   private readonly lossOut: number;
   private disposed = false;
 
-  constructor(readonly input: Tensor, readonly output: Tensor, options: SupervisedOptions = {}) {
+  constructor(readonly input: Tensor, readonly output: Tensor, options: SupervisedTrainerOptions = {}) {
     const fn = 'SupervisedTrainer';
     const r = rt(fn);
     const [, dim] = expectTensor(fn, 'input', input, 2) as [number, number];

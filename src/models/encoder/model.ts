@@ -5,14 +5,15 @@
  * padded batches (ids, key-padding mask, sub-word ids and their mask).
  * Everything here runs in every runtime (no node:*).
  */
-import { ArgumentError, FormatError, VocabError } from '../core/errors.js';
-import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.js';
-import { Tensor } from '../core/tensor.js';
-import { noGrad, tape, type Variable } from '../autograd/tape.js';
-import * as F from '../autograd/functional.js';
-import { Module, Dropout, building } from '../nn/module.js';
-import { Embedding, Linear } from '../nn/layers.js';
-import { TransformerEmbeddings, TransformerEncoder } from '../nn/transformer.js';
+import { ArgumentError, FormatError, VocabError } from '../../core/errors.js';
+import { encodeSafetensors } from '../../io/safetensors.js';
+import { CONFIG_KEY, MODEL_KEY } from '../../io/saved-model.js';
+import { Tensor } from '../../core/tensor.js';
+import { noGrad, tape, type Variable } from '../../autograd/tape.js';
+import * as F from '../../autograd/functional.js';
+import { Module, Dropout, building } from '../../nn/module.js';
+import { Embedding, Linear } from '../../nn/layers.js';
+import { TransformerEmbeddings, TransformerEncoder } from '../../nn/transformer.js';
 
 export interface EncoderModelConfig {
   /** Token ids are in [0, vocabSize); id `padId` is padding. */
@@ -299,38 +300,6 @@ export abstract class EncoderModel extends Module {
   toSafetensors(): Uint8Array {
     return encodeSafetensors(this.stateDict(), { format: 'pt', [MODEL_KEY]: this.kind, [CONFIG_KEY]: this.configJson() });
   }
-}
-
-/** Metadata key of saved files naming the model class. */
-export const MODEL_KEY = 'wasm-nlp.model';
-/** Metadata key of saved files holding the config (JSON). */
-export const CONFIG_KEY = 'wasm-nlp.config';
-
-/**
- * A model of class `kind` from `toSafetensors` bytes: checks the metadata, makes
- * the model from the saved config (and the rest of the metadata, for what else a
- * class saves there), loads the weights (disposing the model if
- * they do not fit) and returns it in eval mode.
- */
-export function loadSaved<M extends Module>(fn: string, bytes: Uint8Array, kind: string, make: (config: Record<string, unknown>, metadata: Record<string, string>) => M): M {
-  if (!(bytes instanceof Uint8Array)) throw new ArgumentError(`${fn}: bytes must be a Uint8Array, got ${typeof bytes}`);
-  const { tensors, metadata } = decodeSafetensors(bytes);
-  if (metadata[MODEL_KEY] !== kind) throw new FormatError(`${fn}: bytes at offset 8 must be a header whose __metadata__ has "${MODEL_KEY}": "${kind}", got ${JSON.stringify(metadata[MODEL_KEY] ?? null)}`);
-  let config: unknown;
-  try {
-    config = JSON.parse(metadata[CONFIG_KEY] ?? '');
-  } catch {
-    throw new FormatError(`${fn}: bytes at offset 8 must be a header whose __metadata__ has "${CONFIG_KEY}" as JSON, got ${JSON.stringify(metadata[CONFIG_KEY] ?? null)}`);
-  }
-  if (config === null || typeof config !== 'object') throw new FormatError(`${fn}: bytes at offset 8 must be a header whose "${CONFIG_KEY}" is a JSON object, got ${String(config)}`);
-  const m = make(config as Record<string, unknown>, metadata);
-  try {
-    m.loadStateDict(tensors);
-  } catch (e) {
-    m.dispose();
-    throw e;
-  }
-  return m.eval();
 }
 
 /** Units of tokens [0, n) of example `ex`: consecutive chunks of at most `max` tokens (none when n = 0). */

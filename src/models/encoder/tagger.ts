@@ -4,13 +4,14 @@
  * ignoreIndex). Sequences longer than `maxLen` are cut into consecutive chunks
  * of maxLen tokens, each encoded on its own (in training, evaluation and prediction).
  */
-import { ArgumentError } from '../core/errors.js';
-import { Tensor } from '../core/tensor.js';
-import { tape, type Variable } from '../autograd/tape.js';
-import * as F from '../autograd/functional.js';
-import { EncoderModel, chunkUnits, loadSaved, resolveEncoderConfig, type EncoderModelConfig, type ResolvedEncoderConfig, type SequenceInput, type Unit, type PaddedBatch } from './encoder-model.js';
-import { fitModel, type FitOptions, type FitResult } from './fit.js';
-import { batchSizeArg, scoreRows, softmaxRow } from './classifier.js';
+import { ArgumentError } from '../../core/errors.js';
+import { Tensor } from '../../core/tensor.js';
+import { tape, type Variable } from '../../autograd/tape.js';
+import * as F from '../../autograd/functional.js';
+import { loadSaved } from '../../io/saved-model.js';
+import { EncoderModel, chunkUnits, resolveEncoderConfig, type EncoderModelConfig, type ResolvedEncoderConfig, type SequenceInput, type Unit, type PaddedBatch } from './model.js';
+import { fitModel, type FitOptions, type FitResult } from '../../train/loop.js';
+import { batchSizeArg, scoreRows, softmaxRow } from './scores.js';
 
 export interface TaggerConfig extends EncoderModelConfig {
   numTags: number;

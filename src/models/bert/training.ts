@@ -6,15 +6,15 @@
  * pre-training sequences. The methods `fit` / `evaluate` of the classes in
  * bert.ts call into this file.
  */
-import { ArgumentError, VocabError } from '../core/errors.js';
-import { Tensor } from '../core/tensor.js';
-import { noGrad, tape, type Variable } from '../autograd/tape.js';
-import { maskTokens, MlmMasker, MLM_MASKING_STREAM } from './mlm-masking.js';
-import { fitModel, FIT_OPTION_KEYS, type FitModel, type FitOptions, type FitResult } from './fit.js';
-import type { Unit } from './encoder-model.js';
-import { batchSizeArg, scoreRows } from './classifier.js';
-import type { WordPiece } from '../text/wordpiece.js';
-import type { BertConfig, BertInputs } from './bert.js';
+import { ArgumentError, VocabError } from '../../core/errors.js';
+import { Tensor } from '../../core/tensor.js';
+import { noGrad, tape, type Variable } from '../../autograd/tape.js';
+import { maskTokens, MlmMasker, MLM_MASKING_STREAM } from './masking.js';
+import { fitModel, FIT_OPTION_KEYS, type FitModel, type FitOptions, type FitResult } from '../../train/loop.js';
+import type { Unit } from '../encoder/model.js';
+import { batchSizeArg, scoreRows } from '../encoder/scores.js';
+import type { WordPiece } from '../../text/wordpiece.js';
+import type { BertConfig, BertInputs } from './config.js';
 
 /** One input sequence as the tokenizer gives it (special tokens included, no padding). */
 export interface BertExample {

@@ -1,0 +1,50 @@
+/** The fastText model as its `.bin` file stores it: arguments, dictionary and the two matrices. */
+export type FastTextLoss = 'hs' | 'ns' | 'softmax' | 'ova';
+export type FastTextModelName = 'cbow' | 'sg' | 'sup';
+
+/** The training arguments a fastText `.bin` stores, in its order. */
+export interface FastTextArgs {
+  dim: number;
+  ws: number;
+  epoch: number;
+  minCount: number;
+  neg: number;
+  wordNgrams: number;
+  loss: FastTextLoss;
+  model: FastTextModelName;
+  bucket: number;
+  minn: number;
+  maxn: number;
+  lrUpdateRate: number;
+  /** Sampling threshold (a double in the file). */
+  t: number;
+}
+
+/** A row-major float32 matrix. */
+export interface FastTextMatrix {
+  rows: number;
+  cols: number;
+  data: Float32Array;
+}
+
+export interface FastTextEntry {
+  word: string;
+  count: number;
+  type: 'word' | 'label';
+}
+
+/**
+ * The model data. `words` lists the words (type 'word') first, then the labels,
+ * as fastText's dictionary does; `input` has `nwords + bucket` rows (words, then
+ * hashed n-grams); `output` has one row per label (supervised) or per word.
+ */
+export interface FastTextModelData {
+  args: FastTextArgs;
+  words: FastTextEntry[];
+  ntokens: number;
+  /** -1 when the dictionary is not pruned (every non-quantized model). */
+  pruneIdxSize: number;
+  input: FastTextMatrix;
+  output: FastTextMatrix;
+}
+

@@ -1,0 +1,7 @@
+// Language models: Kneser-Ney n-grams, the Bengio et al. (2003) neural LM, their mixtures, the LM vocabulary.
+export { KneserNey, modifiedKnDiscounts } from './ngram.js';
+export type { KneserNeyOptions } from './ngram.js';
+export { NeuralLM, resolveNeuralLMConfig } from './neural-lm.js';
+export type { NeuralLMConfig, ResolvedNeuralLMConfig, NeuralLMFitOptions, NeuralLMFitResult, NeuralLMProgress, NeuralLMEpoch, NextWord, GenerateOptions } from './neural-lm.js';
+export { mixtureProbs, perplexityOf, fitMixtureWeight } from './mix.js';
+export { lmVocab, encodeStream, UNK, BOS } from './data.js';
