@@ -6,7 +6,7 @@
 //   node examples/bengio-brown.mjs --quick      (a smoke run of a few seconds)
 //   node examples/bengio-brown.mjs --resume     (continue from the last checkpoint)
 //   node examples/bengio-brown.mjs --stop-after 4   (stop after epoch 4; --resume later)
-// Data: the LM split of DESIGN.md "Data" (first 800,000 tokens train, next 200,000
+// Data: the LM split of docs/data.md (first 800,000 tokens train, next 200,000
 // validation, the rest test), case and punctuation kept, each part one stream of
 // words; words seen fewer than 4 times in train → <unk>. Writes
 // runs/bengio/checkpoint.bin (atomically) every epoch and every --checkpoint-every
@@ -105,7 +105,7 @@ const onProgress = (p) => {
   if (p.epochEnd) {
     bar.done();
     const line = `epoch ${p.epoch}: train ppl ${Math.exp(p.loss).toFixed(1)} (running, dropout on), ` +
-      `valid ppl ${p.validPerplexity?.toFixed(1) ?? '?'}${p.improved ? ' (best)' : ''}, lr ${p.lr.toExponential(2)}, ${int(p.tokensPerSec)} tok/s`;
+      `valid ppl ${p.validPerplexity?.toFixed(1) ?? '?'}${p.improved ? ' (best)' : ''}, lr ${p.lr.toExponential(2)}, ${int(p.itemsPerSec)} tok/s`;
     console.log(line);
   }
 };
@@ -179,7 +179,7 @@ if (o.results) {
 
 \`examples/bengio-brown.mjs\`, ${mc.date}, Node ${mc.node}, ${mc.cpu}, threads ${o.threads}.
 
-Data: the LM split of DESIGN.md (train ${int(train.length)} tokens, validation ${int(valid.length)}, test ${int(test.length)}), each part
+Data: the LM split of docs/data.md (train ${int(train.length)} tokens, validation ${int(valid.length)}, test ${int(test.length)}), each part
 one stream of words, case and punctuation kept as in the corpus; words seen fewer than ${o.minCount} times in train are one
 \`<unk>\` token (${pct(unkRate(test))} of test tokens), giving a vocabulary of **${int(V)}** (with \`<unk>\` and the padding \`<s>\`;
 the paper's copy of the corpus gave 16,383). Every model predicts each token from the ones before it in its part, \`<s>\` before the start.

@@ -82,14 +82,14 @@ export function progressBar({ logEvery = 15 } = {}) {
     const bar = `[${'#'.repeat(fill)}${'-'.repeat(width - fill)}]`;
     const va = p.validAccuracy !== undefined ? `  valid ${pct(p.validAccuracy)}` : p.validPerplexity !== undefined ? `  valid ppl ${p.validPerplexity.toFixed(2)}` : '';
     const line = `epoch ${Math.max(1, p.epoch)}/${p.epochs} ${bar} ${(100 * frac).toFixed(1).padStart(5)}%  step ${p.step}/${p.steps}  ` +
-      `${int(p.tokensPerSec)} tok/s  loss ${loss.toFixed(4)}  lr ${p.lr.toExponential(2)}  ETA ${duration(p.eta)}${va}`;
+      `${int(p.itemsPerSec)} tok/s  loss ${loss.toFixed(4)}  lr ${p.lr.toExponential(2)}  ETA ${duration(p.etaSec)}${va}`;
     if (tty) {
       process.stderr.write(`\r${line}\x1b[K`);
       drawn = true;
       return;
     }
     const now = performance.now() / 1e3;
-    const epochEnd = (p.epochEnd === true || p.validAccuracy !== undefined) && p.epoch !== lastEpochLogged;
+    const epochEnd = p.epochEnd && p.epoch !== lastEpochLogged;
     if (now - lastLog >= logEvery || epochEnd || p.step === p.steps) {
       if (epochEnd) lastEpochLogged = p.epoch;
       lastLog = now;

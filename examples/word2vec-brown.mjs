@@ -17,7 +17,7 @@ const w2v = new Word2Vec({ dim: flag('dim', 100), window: 5, negative: 5, sample
 const t0 = performance.now();
 const result = await w2v.train(text, {
   onProgress: (p) => process.stderr.write(
-    `\rProgress: ${(100 * p.progress).toFixed(1).padStart(5)}%  words/sec: ${Math.round(p.wordsPerSec).toLocaleString('en')}  ` +
+    `\rProgress: ${(100 * p.progress).toFixed(1).padStart(5)}%  words/sec: ${Math.round(p.itemsPerSec).toLocaleString('en')}  ` +
     `lr: ${p.lr.toFixed(5)}  loss: ${p.loss.toFixed(4)}  ETA: ${Math.round(p.etaSec)} s   `,
   ),
 });

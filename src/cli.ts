@@ -10,6 +10,7 @@ import { CliError, helpText, parseArgs, type Parsed, type TrainArgs } from './cl
 import { FastTextClassifier } from './models/fasttext/classifier.js';
 import { FastText } from './models/vectors/fasttext.js';
 import { readFastTextBin } from './io/fasttext-bin.js';
+import type { Progress } from './train/progress.js';
 import { readVec, writeVec, type WordVectorTable } from './io/vec.js';
 import { writeBytesAtomic } from './io/node.js';
 import { type FastTextModelData, fastTextSentenceVector, fastTextWordSubwords, fastTextWordVector } from './models/fasttext/model.js';
@@ -40,10 +41,10 @@ export function formatG(v: number, p = 5): string {
   return s.includes('.') ? s.replace(/0+$/, '').replace(/\.$/, '') : s;
 }
 
-function progressLine(p: { progress: number; wordsPerSec: number; lr: number; loss: number; avgLoss?: number; eta: number }): string {
-  const eta = Number.isFinite(p.eta) ? Math.max(0, Math.round(p.eta)) : 0;
+function progressLine(p: Progress): string {
+  const eta = Number.isFinite(p.etaSec) ? Math.max(0, Math.round(p.etaSec)) : 0;
   const h = Math.floor(eta / 3600), m = Math.floor((eta % 3600) / 60), s = eta % 60;
-  return `\rProgress: ${(100 * p.progress).toFixed(1).padStart(5)}% words/sec/thread: ${String(Math.round(p.wordsPerSec)).padStart(7)} ` +
+  return `\rProgress: ${(100 * p.progress).toFixed(1).padStart(5)}% words/sec/thread: ${String(Math.round(p.itemsPerSec / p.threads)).padStart(7)} ` +
     `lr: ${p.lr.toFixed(6)} avg.loss: ${(p.avgLoss ?? p.loss).toFixed(6)} ETA: ${h}h${m}m${s}s`;
 }
 

@@ -1,2 +1,5 @@
-// train: the one training loop and the shell the SGD trainers share.
-export type { FitOptions, FitProgress, FitResult } from './loop.js';
+// train: the one training loop, its hooks and batch providers, and the shell the SGD trainers share.
+export type { Progress, ProgressUnit } from './progress.js';
+export type { FitOptions, FitResult, LoopResult, EpochRecord, EpochMetrics, CheckpointInfo } from './loop.js';
+export type { TrainHook, EpochEndContext } from './hooks.js';
+export { reduceLrOnPlateau, earlyStopping, restoreBest } from './hooks.js';

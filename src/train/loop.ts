@@ -1,25 +1,334 @@
 /**
- * The training loop TextClassifier, SequenceTagger and the BERT heads share:
- * deterministic shuffling (Philox, per epoch, keyed by the target's seed) with length bucketing,
- * padded batches with key-padding masks, AdamW with `defaultParamGroups`, linear
- * warm-up then linear decay, global-norm clipping, progress reports, per-epoch
- * validation, checkpoints (weights, AdamW state, scheduler, dropout RNG counters,
- * shuffling position, epoch/step, config) and bit-identical resumption.
- * Every step runs inside autograd `step()`, so memory in use is flat.
+ * The one training loop. Every batch trainer runs through `runLoop`: TextClassifier,
+ * SequenceTagger and the BERT heads (through `fitModel`, padded-sequence batches) and
+ * NeuralLM (shuffled position streams). It owns: AdamW with `defaultParamGroups`, an
+ * optional per-step schedule, global-norm clipping, the threads setting, progress
+ * reports, per-epoch validation and the hooks (learning-rate decay on a plateau, early
+ * stopping, best-weight restore), checkpoints (weights, AdamW state, scheduler, dropout
+ * RNG counters, shuffling position, hook state, config) with bit-identical resumption,
+ * stopping on an AbortSignal and the host yields. Every step runs inside autograd
+ * `step()`, so memory in use is flat.
  */
-import { checkAbortSignal, HostYield } from './abort.js';
 import { ArgumentError } from '../core/errors.js';
 import { getThreads, setThreads } from '../core/threads.js';
-import { Philox } from '../core/rng.js';
 import { step, type Variable } from '../autograd/tape.js';
 import { AdamW } from '../optim/optimizer.js';
 import { defaultParamGroups } from '../optim/groups.js';
-import { LRScheduler, linearWarmupDecay, type LRSchedulerState } from '../optim/schedule.js';
+import { LRScheduler, linearWarmupDecay, type LRSchedulerState, type Schedule } from '../optim/schedule.js';
 import { clipGradients } from '../optim/clip.js';
 import { encodeCheckpoint, decodeCheckpoint } from '../io/checkpoint.js';
 import type { DropoutRngState, Module } from '../nn/module.js';
-import type { SequenceInput, Unit } from '../models/encoder/model.js';
+import { HostYield } from './abort.js';
+import { epochBatches, idsHash, type Unit } from './batches.js';
+import type { TrainHook } from './hooks.js';
+import { checkCheckpointOptions, checkOptionKeys, checkShellOptions } from './options.js';
+import { ProgressMeter, now, type Progress, type ProgressUnit } from './progress.js';
 
+/** The model a loop trains: a Module that names its class and config in checkpoints. */
+export interface FitModel extends Module {
+  readonly kind: string;
+  configJson(): string;
+}
+
+/** Validation metrics of an epoch. */
+export interface EpochMetrics {
+  validAccuracy?: number;
+  validPerplexity?: number;
+}
+
+/** One epoch of the run's history. */
+export interface EpochRecord extends EpochMetrics {
+  /** 1-based epoch. */
+  epoch: number;
+  /** Mean training loss of the epoch (dropout on). */
+  loss: number;
+  /** Learning rate at the epoch's end (before any plateau decay); with `timedHistory`. */
+  lr?: number;
+  /** Seconds the epoch took (resumed epochs: over all calls); with `timedHistory`. */
+  seconds?: number;
+}
+
+/** What a model family gives the loop. */
+export interface TrainTask {
+  readonly model: FitModel;
+  /** Steps (batches) of one epoch. */
+  readonly stepsPerEpoch: number;
+  /** Prepare an epoch: shuffle from the generator counter `counter`; returns the counter after. */
+  beginEpoch(counter: number): number;
+  /** The mean loss of batch `b` of the current epoch (inside step(); tensors tape-owned) and the items it counts for speed. */
+  batchLoss(b: number): { loss: Variable; items: number };
+  /** Validation after an epoch (in eval mode, no gradients); absent without validation data. */
+  validate?(): EpochMetrics;
+  /** The task's own generators (the MLM masking counter), saved in checkpoints. */
+  state?: { save(): unknown; load(state: unknown): void };
+  /** Settings and data hashes a resumed run must match, and how errors name each. */
+  fitMeta: Record<string, unknown>;
+  metaNames?: Record<string, string>;
+  /** Frees what the task allocated (called once, at the end). */
+  dispose?(): void;
+}
+
+/** The loop's settings (already checked). */
+export interface LoopSettings {
+  epochs: number;
+  lr: number;
+  weightDecay: number;
+  clip: number;
+  threads: number;
+  checkpointEvery: number;
+  /** Stop after this many steps of this call; Infinity = never. */
+  maxSteps: number;
+  /** Per-step learning-rate factor over the run's total steps; none = the hooks' (or constant). */
+  schedule?: (totalSteps: number) => Schedule;
+  hooks: readonly TrainHook[];
+  /** The validation metric whose best value `improved` (and the hooks) follow. */
+  monitor?: { metric: keyof EpochMetrics; mode: 'min' | 'max' };
+  /** History records carry `lr` and `seconds`. */
+  timedHistory: boolean;
+  unit: ProgressUnit;
+  onProgress?: (p: Progress) => void;
+  onCheckpoint?: (bytes: Uint8Array, info: CheckpointInfo) => void | Promise<void>;
+  resumeFrom?: Uint8Array;
+  signal?: AbortSignal;
+}
+
+/** The second argument of `onCheckpoint`: `epoch` is the 1-based epoch under way, or at an epoch end the epochs done. */
+export interface CheckpointInfo {
+  step: number;
+  epoch: number;
+  epochEnd: boolean;
+}
+
+export interface LoopResult {
+  /** Steps done over the whole run (resumed ones included). */
+  steps: number;
+  /** Epochs completed. */
+  epochs: number;
+  /** Wall-clock seconds of this call. */
+  seconds: number;
+  /** Mean training loss of the last epoch (when training stopped within an epoch: of that epoch's steps, if any). */
+  trainLoss: number;
+  /** True when training ended before all epochs: a hook stopped it, maxSteps, or the signal. */
+  stopped: boolean;
+  /** True when `signal` ended training (then `stopped` is true too). */
+  aborted: boolean;
+  /** Metrics of the last validated epoch. */
+  validAccuracy?: number;
+  validPerplexity?: number;
+  /** With a monitor: its best value and the 1-based epoch that reached it. */
+  best?: number;
+  bestEpoch?: number;
+  history: EpochRecord[];
+}
+
+/** Where a run is, saved in checkpoints. */
+interface LoopState {
+  step: number;
+  epoch: number;
+  batch: number;
+  shuffleCounter: number;
+  epochSeconds: number;
+  lossSum: number;
+  lossCount: number;
+  done: boolean;
+  best: number | null;
+  bestEpoch: number;
+  history: EpochRecord[];
+}
+
+/** Run `task` under `o`; `fn` names the caller in errors. */
+export async function runLoop(fn: string, task: TrainTask, o: LoopSettings): Promise<LoopResult> {
+  const model = task.model;
+  const perEpoch = task.stepsPerEpoch;
+  const totalSteps = o.epochs * perEpoch;
+  // threads > 1: GEMM and attention split over the worker pool (bit-identical to 1 thread); the setting is restored after.
+  const prevThreads = getThreads();
+  if (o.threads !== prevThreads) setThreads(o.threads);
+  const opt = new AdamW(defaultParamGroups(model.namedParameters()), { lr: o.lr, weightDecay: o.weightDecay });
+  const sched = o.schedule === undefined ? undefined : new LRScheduler(opt, o.schedule(totalSteps));
+  let st: LoopState = {
+    step: 0, epoch: 0, batch: 0, shuffleCounter: 0, epochSeconds: 0, lossSum: 0, lossCount: 0, done: false, best: null, bestEpoch: 0, history: [],
+  };
+  const host = HostYield.forTraining(o.signal, o.onProgress !== undefined, 250);
+  const meter = new ProgressMeter(o.onProgress, { epochs: o.epochs, steps: totalSteps, unit: o.unit, threads: o.threads });
+
+  try {
+    if (o.resumeFrom !== undefined) st = resume(fn, task, o, opt, sched);
+
+    const checkpoint = async (info: CheckpointInfo) => {
+      if (o.onCheckpoint === undefined) return;
+      const weights: [string, unknown][] = Object.entries(model.stateDict());
+      const hooks: Record<string, unknown> = {};
+      for (const h of o.hooks) {
+        hooks[h.name] = h.state();
+        for (const [k, t] of h.weights?.() ?? []) weights.push([`${h.name}/${k}`, t]);
+      }
+      const bytes = encodeCheckpoint({
+        weights: weights as never,
+        optimizer: opt.stateDict(),
+        meta: {
+          model: model.kind, config: JSON.parse(model.configJson()), fit: task.fitMeta, rng: model.rngState(), state: st, hooks,
+          ...(sched !== undefined ? { scheduler: sched.stateDict() } : {}), ...(task.state !== undefined ? { target: task.state.save() } : {}),
+        },
+      });
+      await o.onCheckpoint(bytes, info);
+    };
+
+    let repLoss = 0, repCount = 0, lastLoss = NaN;
+    // loss: the mean since the previous report; at an epoch end (epochLoss given) the epoch's mean.
+    const report = (extra: Partial<Progress> = {}, epochLoss?: number) => {
+      const loss = epochLoss ?? (repCount > 0 ? repLoss / repCount : st.lossCount > 0 ? st.lossSum / st.lossCount : lastLoss);
+      if (Number.isFinite(loss)) lastLoss = loss;
+      repLoss = 0;
+      repCount = 0;
+      meter.emit({ epoch: Math.min(st.epoch + (extra.epochEnd === true ? 0 : 1), o.epochs), step: st.step, loss, lr: opt.paramGroups[0]!.lr, ...extra });
+    };
+
+    model.train();
+    const params = opt.parameters();
+    const last = st.history[st.history.length - 1];
+    let trainLoss = last?.loss ?? NaN;
+    let metrics: EpochMetrics = last === undefined ? {} : pickMetrics(last);
+    let stopped = false, aborted = false;
+    while (!st.done && st.epoch < o.epochs) {
+      const nextCounter = task.beginEpoch(st.shuffleCounter);
+      const epochT0 = now() - st.epochSeconds * 1000;
+      for (let b = st.batch; b < perEpoch; b++) {
+        if (meter.stepsHere >= o.maxSteps) {
+          stopped = true;
+          break;
+        }
+        if (o.signal !== undefined && o.signal.aborted) {
+          stopped = aborted = true;
+          break;
+        }
+        let items = 0;
+        const loss = step(() => {
+          const r = task.batchLoss(b);
+          items = r.items;
+          r.loss.backward();
+          const norm = o.clip > 0 ? clipGradients(params, o.clip) : 0;
+          if (Number.isFinite(norm)) opt.step(); // a non-finite gradient skips the update (the schedule still advances)
+          sched?.step();
+          opt.zeroGrad();
+          return r.loss.item();
+        });
+        meter.items += items;
+        meter.stepsHere++;
+        st.step++;
+        st.batch = b + 1;
+        st.lossSum += loss;
+        st.lossCount++;
+        repLoss += loss;
+        repCount++;
+        if (meter.due()) report();
+        await host.maybe(); // let the host breathe (rendering, I/O, a Stop message)
+        if (o.checkpointEvery > 0 && st.step % o.checkpointEvery === 0 && st.batch < perEpoch) {
+          st.epochSeconds = (now() - epochT0) / 1000;
+          await checkpoint({ step: st.step, epoch: st.epoch + 1, epochEnd: false });
+        }
+      }
+      if (stopped) {
+        if (st.lossCount > 0) trainLoss = st.lossSum / st.lossCount;
+        if (aborted) report();
+        break;
+      }
+      trainLoss = st.lossCount > 0 ? st.lossSum / st.lossCount : NaN;
+      const rec: EpochRecord = { epoch: st.epoch + 1, loss: trainLoss };
+      if (o.timedHistory) rec.lr = opt.paramGroups[0]!.lr;
+      metrics = {};
+      if (task.validate !== undefined) {
+        metrics = task.validate();
+        model.train();
+      }
+      Object.assign(rec, metrics);
+      const extra: Partial<Progress> = { epochEnd: true, ...metrics };
+      let improved: boolean | undefined;
+      const m = o.monitor === undefined ? undefined : metrics[o.monitor.metric];
+      if (m !== undefined) {
+        improved = st.best === null || (o.monitor!.mode === 'min' ? m < st.best : m > st.best);
+        if (improved) {
+          st.best = m;
+          st.bestEpoch = st.epoch + 1;
+        }
+        extra.improved = improved;
+      }
+      for (const h of o.hooks) {
+        const r = h.onEpochEnd({ epoch: st.epoch + 1, metrics, improved, model, optimizer: opt });
+        if (r?.stop === true) st.done = true;
+      }
+      if (o.timedHistory) rec.seconds = (now() - epochT0) / 1000;
+      st.history.push(rec);
+      st = { ...st, epoch: st.epoch + 1, batch: 0, shuffleCounter: nextCounter, epochSeconds: 0, lossSum: 0, lossCount: 0 };
+      report(extra, trainLoss);
+      await checkpoint({ step: st.step, epoch: st.epoch, epochEnd: true });
+    }
+    for (const h of o.hooks) h.onTrainEnd?.({ interrupted: stopped, model });
+    const result: LoopResult = {
+      steps: st.step, epochs: st.epoch, seconds: meter.elapsedSec(), trainLoss, stopped: stopped || st.done, aborted, history: st.history, ...metrics,
+    };
+    if (st.best !== null) {
+      result.best = st.best;
+      result.bestEpoch = st.bestEpoch;
+    }
+    return result;
+  } finally {
+    host.close();
+    task.dispose?.();
+    model.eval();
+    opt.dispose();
+    if (getThreads() !== prevThreads) setThreads(prevThreads);
+  }
+}
+
+function pickMetrics(r: EpochRecord): EpochMetrics {
+  const m: EpochMetrics = {};
+  if (r.validAccuracy !== undefined) m.validAccuracy = r.validAccuracy;
+  if (r.validPerplexity !== undefined) m.validPerplexity = r.validPerplexity;
+  return m;
+}
+
+/** Loads a checkpoint into the model, optimizer, scheduler, hooks and task after checking that it belongs to this run. */
+function resume(fn: string, task: TrainTask, o: LoopSettings, opt: AdamW, sched: LRScheduler | undefined): LoopState {
+  const model = task.model;
+  const ck = decodeCheckpoint(o.resumeFrom!);
+  const m = ck.meta;
+  if (m.model !== model.kind) throw new ArgumentError(`${fn}: options.resumeFrom must be a ${model.kind} checkpoint, got ${JSON.stringify(m.model)}`);
+  if (JSON.stringify(m.config) !== model.configJson()) {
+    throw new ArgumentError(`${fn}: options.resumeFrom must have this model's config ${model.configJson()}, got ${JSON.stringify(m.config)}`);
+  }
+  const f = m.fit as Record<string, unknown> | undefined;
+  for (const [k, v] of Object.entries(task.fitMeta)) {
+    if (f?.[k] !== v) {
+      const what = task.metaNames?.[k] ?? `options.${k}`;
+      throw new ArgumentError(`${fn}: ${what} must equal the checkpoint's ${JSON.stringify(f?.[k])}, got ${JSON.stringify(v)}`);
+    }
+  }
+  if (ck.optimizer === null) throw new ArgumentError(`${fn}: options.resumeFrom must hold the optimizer state, got none`);
+  const weights: Record<string, unknown> = {};
+  const hookWeights = new Map<string, Map<string, { shape: readonly number[]; data: Float32Array }>>(o.hooks.map((h) => [h.name, new Map()]));
+  for (const [k, t] of Object.entries(ck.weights)) {
+    const slash = k.indexOf('/');
+    const hw = slash > 0 ? hookWeights.get(k.slice(0, slash)) : undefined;
+    if (hw !== undefined) hw.set(k.slice(slash + 1), { shape: t.shape, data: t.data as Float32Array });
+    else weights[k] = t;
+  }
+  model.loadStateDict(weights as Parameters<Module['loadStateDict']>[0]);
+  opt.loadStateDict(ck.optimizer);
+  if (sched !== undefined) sched.loadStateDict(m.scheduler as LRSchedulerState);
+  model.loadRngState(m.rng as Record<string, DropoutRngState>);
+  const hs = (m.hooks ?? {}) as Record<string, unknown>;
+  for (const h of o.hooks) {
+    h.loadState(hs[h.name], opt);
+    h.loadWeights?.(hookWeights.get(h.name)!);
+  }
+  if (task.state !== undefined) task.state.load(m.target);
+  return JSON.parse(JSON.stringify(m.state)) as LoopState;
+}
+
+// ---- Sequence models (TextClassifier, SequenceTagger, the BERT heads) ----
+
+/** Options of `fit` of the sequence models. */
 export interface FitOptions<E = unknown> {
   /** Passes over the training data; default 3. */
   epochs?: number;
@@ -38,9 +347,9 @@ export interface FitOptions<E = unknown> {
   /** Evaluated after each epoch (in eval mode, no dropout): reported in progress and in the result. */
   valid?: readonly E[];
   /** Called about every 0.25 s and at each epoch end. */
-  onProgress?: (p: FitProgress) => void;
+  onProgress?: (p: Progress) => void;
   /** Called with checkpoint bytes (src/io/checkpoint.ts format) every `checkpointEvery` steps and at each epoch end; awaited. */
-  onCheckpoint?: (bytes: Uint8Array, info: { step: number; epoch: number; epochEnd: boolean }) => void | Promise<void>;
+  onCheckpoint?: (bytes: Uint8Array, info: CheckpointInfo) => void | Promise<void>;
   /** 0 = at epoch ends only (default). */
   checkpointEvery?: number;
   /** Resume from checkpoint bytes: the run continues bit-identically to one that never stopped. The other options must be the ones of the interrupted run. */
@@ -60,44 +369,15 @@ export interface FitOptions<E = unknown> {
   signal?: AbortSignal;
 }
 
-export interface FitProgress {
-  /** 1-based epoch of the last step. */
-  epoch: number;
-  epochs: number;
-  /** Steps done (over the whole run, resumed ones included). */
-  step: number;
-  steps: number;
-  /** Mean training loss since the last report. */
-  loss: number;
-  /** Learning rate of the next step (first group). */
-  lr: number;
-  /** Real (non-padding) tokens per second in this call. */
-  tokensPerSec: number;
-  /** Seconds left, estimated from this call's speed. */
-  eta: number;
-  /** At epoch ends when `valid` is given. */
-  validAccuracy?: number;
+/** What `fit` of a sequence model returns. */
+export type FitResult = LoopResult;
+
+/** A sequence example: token ids (the targets are the task's). */
+export interface SequenceInput {
+  ids: ArrayLike<number>;
 }
 
-export interface FitResult {
-  steps: number;
-  /** Wall-clock seconds of this call. */
-  seconds: number;
-  /** Mean training loss of the last epoch (when `signal` stopped training within an epoch: of that epoch's steps, if any). */
-  trainLoss: number;
-  /** True when `signal` ended training before all epochs. */
-  aborted: boolean;
-  validAccuracy?: number;
-  history: { epoch: number; loss: number; validAccuracy?: number }[];
-}
-
-/** The model a loop trains: a Module that names its class and config in checkpoints. */
-export interface FitModel extends Module {
-  readonly kind: string;
-  configJson(): string;
-}
-
-/** What a model gives the loop. */
+/** What a sequence model gives `fitModel`. */
 export interface FitTarget<E extends SequenceInput> {
   model: FitModel;
   /** Key of the shuffling generator (the model's config seed). */
@@ -112,106 +392,32 @@ export interface FitTarget<E extends SequenceInput> {
   accuracy(data: readonly E[], batchSize: number): number;
 }
 
-/** Stream of the shuffling generator ("shuffle" in ASCII); its key is the config seed. */
-const SHUFFLE_STREAM = 0x73687566;
 /** The keys FitOptions may have. */
-export const FIT_OPTION_KEYS: readonly string[] = ['epochs', 'batchSize', 'lr', 'weightDecay', 'warmup', 'clip', 'threads', 'valid', 'onProgress', 'onCheckpoint', 'checkpointEvery', 'resumeFrom', 'sortWindow', 'signal'];
-
-interface Resolved {
-  epochs: number;
-  batchSize: number;
-  lr: number;
-  weightDecay: number;
-  warmup: number;
-  clip: number;
-  threads: number;
-  checkpointEvery: number;
-  sortWindow: number;
-}
-
-interface Position {
-  step: number;
-  epoch: number;
-  batch: number;
-  shuffleCounter: number;
-}
-
-interface Progress {
-  lossSum: number;
-  lossCount: number;
-  history: FitResult['history'];
-}
+export const FIT_OPTION_KEYS: readonly string[] = [
+  'epochs', 'batchSize', 'lr', 'weightDecay', 'warmup', 'clip', 'threads', 'valid', 'onProgress', 'onCheckpoint', 'checkpointEvery', 'resumeFrom', 'sortWindow', 'signal',
+];
 
 function num(fn: string, name: string, v: unknown, ok: (x: number) => boolean, expect: string): number {
   if (typeof v !== 'number' || !ok(v)) throw new ArgumentError(`${fn}: options.${name} must be ${expect}, got ${typeof v === 'number' ? v : typeof v}`);
   return v;
 }
 
-function resolveOptions(fn: string, o: FitOptions<unknown>): Resolved {
-  if (o === null || typeof o !== 'object') throw new ArgumentError(`${fn}: options must be an object, got ${String(o)}`);
-  for (const k of Object.keys(o)) if (!FIT_OPTION_KEYS.includes(k)) throw new ArgumentError(`${fn}: options must have only the keys ${FIT_OPTION_KEYS.join(', ')}, got '${k}'`);
-  const posInt = (x: number) => Number.isSafeInteger(x) && x >= 1;
-  const r: Resolved = {
-    epochs: num(fn, 'epochs', o.epochs ?? 3, posInt, 'a positive integer'),
-    batchSize: num(fn, 'batchSize', o.batchSize ?? 32, posInt, 'a positive integer'),
-    lr: num(fn, 'lr', o.lr ?? 1e-3, (x) => Number.isFinite(x) && x > 0, 'a finite number > 0'),
-    weightDecay: num(fn, 'weightDecay', o.weightDecay ?? 0.01, (x) => Number.isFinite(x) && x >= 0, 'a finite number >= 0'),
-    warmup: num(fn, 'warmup', o.warmup ?? 0.1, (x) => x >= 0 && x <= 1, 'a number in [0, 1]'),
-    clip: num(fn, 'clip', o.clip ?? 1.0, (x) => Number.isFinite(x) && x >= 0, 'a finite number >= 0 (0 = off)'),
-    threads: num(fn, 'threads', o.threads ?? 1, (x) => Number.isInteger(x) && x >= 1 && x <= 64, 'an integer in [1, 64]'),
-    checkpointEvery: num(fn, 'checkpointEvery', o.checkpointEvery ?? 0, (x) => Number.isSafeInteger(x) && x >= 0, 'an integer >= 0 (0 = epoch ends only)'),
-    sortWindow: num(fn, 'sortWindow', o.sortWindow ?? 50, posInt, 'a positive integer'),
-  };
-  for (const k of ['onProgress', 'onCheckpoint'] as const) {
-    if (o[k] !== undefined && typeof o[k] !== 'function') throw new ArgumentError(`${fn}: options.${k} must be a function, got ${typeof o[k]}`);
-  }
-  if (o.valid !== undefined && !Array.isArray(o.valid)) throw new ArgumentError(`${fn}: options.valid must be an array of examples, got ${typeof o.valid}`);
-  if (o.resumeFrom !== undefined && !(o.resumeFrom instanceof Uint8Array)) throw new ArgumentError(`${fn}: options.resumeFrom must be a Uint8Array (checkpoint bytes), got ${typeof o.resumeFrom}`);
-  checkAbortSignal(fn, 'options.signal', o.signal);
-  return r;
-}
-
-/**
- * The batches of one epoch (lists of unit indices): a Fisher–Yates shuffle of all
- * units, windows of `sortWindow · batchSize` sorted by length (stable, longest
- * first), cut into batches, and the batch order shuffled. Draws from a fresh
- * Philox at `counter`; returns the counter after the last block used.
- */
-export function epochBatches(units: readonly Unit[], batchSize: number, sortWindow: number, seed: number, counter: number): { batches: number[][]; counter: number } {
-  const rng = new Philox(seed, SHUFFLE_STREAM, counter);
-  const n = units.length;
-  const perm = rng.shuffle(Array.from({ length: n }, (_, i) => i));
-  const batches: number[][] = [];
-  const w = batchSize * sortWindow;
-  for (let s = 0; s < n; s += w) {
-    const win = perm.slice(s, Math.min(n, s + w));
-    if (sortWindow > 1) win.sort((a, b) => units[b]!.len - units[a]!.len);
-    for (let i = 0; i < win.length; i += batchSize) batches.push(win.slice(i, i + batchSize));
-  }
-  if (sortWindow > 1) rng.shuffle(batches);
-  return { batches, counter: rng.counter };
-}
-
-/** FNV-1a (32 bits) over every example's length and token ids: resuming checks that the data are the same. */
-export function idsHash(data: readonly SequenceInput[]): number {
-  let h = 0x811c9dc5;
-  const mix = (x: number) => {
-    h = Math.imul(h ^ (x & 0xffff), 0x01000193);
-    h = Math.imul(h ^ (x >>> 16), 0x01000193);
-  };
-  for (const e of data) {
-    mix(e.ids.length);
-    for (let i = 0; i < e.ids.length; i++) mix(e.ids[i]!);
-  }
-  return h >>> 0;
-}
-
-const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
-
-/** The shared loop behind `fit`: `fn` names the caller in errors; `target` supplies validation, the batch loss and accuracy. */
+/** The loop over padded-sequence batches behind `fit` of TextClassifier, SequenceTagger and the BERT heads. */
 export async function fitModel<E extends SequenceInput>(fn: string, target: FitTarget<E>, train: readonly E[], options: FitOptions<E> = {}): Promise<FitResult> {
-  const o = resolveOptions(fn, options as FitOptions<unknown>);
-  const model = target.model;
+  checkOptionKeys(fn, options, FIT_OPTION_KEYS);
+  const posInt = (x: number) => Number.isSafeInteger(x) && x >= 1;
+  const epochs = num(fn, 'epochs', options.epochs ?? 3, posInt, 'a positive integer');
+  const batchSize = num(fn, 'batchSize', options.batchSize ?? 32, posInt, 'a positive integer');
+  const lr = num(fn, 'lr', options.lr ?? 1e-3, (x) => Number.isFinite(x) && x > 0, 'a finite number > 0');
+  const weightDecay = num(fn, 'weightDecay', options.weightDecay ?? 0.01, (x) => Number.isFinite(x) && x >= 0, 'a finite number >= 0');
+  const warmup = num(fn, 'warmup', options.warmup ?? 0.1, (x) => x >= 0 && x <= 1, 'a number in [0, 1]');
+  const clip = num(fn, 'clip', options.clip ?? 1.0, (x) => Number.isFinite(x) && x >= 0, 'a finite number >= 0 (0 = off)');
+  num(fn, 'threads', options.threads ?? 1, (x) => Number.isInteger(x) && x >= 1 && x <= 64, 'an integer in [1, 64]');
+  const threads = checkShellOptions(fn, options, 'options.');
+  const checkpointEvery = num(fn, 'checkpointEvery', options.checkpointEvery ?? 0, (x) => Number.isSafeInteger(x) && x >= 0, 'an integer >= 0 (0 = epoch ends only)');
+  const sortWindow = num(fn, 'sortWindow', options.sortWindow ?? 50, posInt, 'a positive integer');
+  checkCheckpointOptions(fn, options);
+  if (options.valid !== undefined && !Array.isArray(options.valid)) throw new ArgumentError(`${fn}: options.valid must be an array of examples, got ${typeof options.valid}`);
   if (!Array.isArray(train)) throw new ArgumentError(`${fn}: train must be an array of examples, got ${train === null ? 'null' : typeof train}`);
   if (train.length === 0) throw new ArgumentError(`${fn}: train must hold at least one example, got 0`);
   const units = target.units(fn, 'train', train);
@@ -221,147 +427,29 @@ export async function fitModel<E extends SequenceInput>(fn: string, target: FitT
     if (valid.length === 0) throw new ArgumentError(`${fn}: options.valid must hold at least one example, got 0`);
     target.units(fn, 'options.valid', valid);
   }
-  const perEpoch = Math.ceil(units.length / o.batchSize);
-  const totalSteps = o.epochs * perEpoch;
-  const seed = target.seed;
-  const fitMeta = {
-    epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, weightDecay: o.weightDecay, warmup: o.warmup, clip: o.clip, sortWindow: o.sortWindow, units: units.length,
-    tokens: idsHash(train), seed,
+  let batches: number[][] = [];
+  const task: TrainTask = {
+    model: target.model,
+    stepsPerEpoch: Math.ceil(units.length / batchSize),
+    beginEpoch(counter) {
+      const r = epochBatches(units, batchSize, sortWindow, target.seed, counter);
+      batches = r.batches;
+      return r.counter;
+    },
+    batchLoss(b) {
+      const bu = batches[b]!.map((i) => units[i]!);
+      let items = 0;
+      for (const u of bu) items += u.len;
+      return { loss: target.batchLoss(train, bu), items };
+    },
+    validate: valid === undefined ? undefined : () => ({ validAccuracy: target.accuracy(valid, batchSize) }),
+    state: target.state,
+    fitMeta: { epochs, batchSize, lr, weightDecay, warmup, clip, sortWindow, units: units.length, tokens: idsHash(train), seed: target.seed },
+    metaNames: { units: 'train (its number of batch units)', tokens: 'train (the hash of its token ids)', seed: 'the model seed (shuffling, masking)' },
   };
-
-  // threads > 1: GEMM and attention split over the worker pool (bit-identical to 1 thread); the setting is restored after.
-  const prevThreads = getThreads();
-  if (o.threads !== prevThreads) setThreads(o.threads);
-  const opt = new AdamW(defaultParamGroups(model.namedParameters()), { lr: o.lr, weightDecay: o.weightDecay });
-  const sched = new LRScheduler(opt, linearWarmupDecay({ warmupSteps: Math.round(o.warmup * totalSteps), totalSteps }));
-  let pos: Position = { step: 0, epoch: 0, batch: 0, shuffleCounter: 0 };
-  let prog: Progress = { lossSum: 0, lossCount: 0, history: [] };
-  const signal = options.signal;
-  const host = HostYield.forTraining(signal, options.onProgress !== undefined, 250);
-
-  try {
-    if (options.resumeFrom !== undefined) {
-      const ck = decodeCheckpoint(options.resumeFrom);
-      const m = ck.meta;
-      if (m.model !== model.kind) throw new ArgumentError(`${fn}: options.resumeFrom must be a ${model.kind} checkpoint, got ${JSON.stringify(m.model)}`);
-      if (JSON.stringify(m.config) !== model.configJson()) {
-        throw new ArgumentError(`${fn}: options.resumeFrom must have this model's config ${model.configJson()}, got ${JSON.stringify(m.config)}`);
-      }
-      const f = m.fit as Record<string, unknown>;
-      for (const [k, v] of Object.entries(fitMeta)) {
-        if (k === 'seed' && f?.seed === undefined) continue; // checkpoints written before the seed was recorded
-        if (f?.[k] !== v) {
-          const what = k === 'units' ? 'train (its number of batch units)' : k === 'tokens' ? 'train (the hash of its token ids)' : k === 'seed' ? 'the model seed (shuffling, masking)' : `options.${k}`;
-          throw new ArgumentError(`${fn}: ${what} must equal the checkpoint's ${JSON.stringify(f?.[k])}, got ${v}`);
-        }
-      }
-      if (ck.optimizer === null) throw new ArgumentError(`${fn}: options.resumeFrom must hold the optimizer state, got none`);
-      model.loadStateDict(ck.weights);
-      opt.loadStateDict(ck.optimizer);
-      sched.loadStateDict(m.scheduler as LRSchedulerState);
-      model.loadRngState(m.rng as Record<string, DropoutRngState>);
-      if (target.state !== undefined) target.state.load(m.target);
-      pos = { ...(m.position as Position) };
-      prog = JSON.parse(JSON.stringify(m.progress)) as Progress;
-    }
-
-    const checkpoint = async (p: Position, info: { step: number; epoch: number; epochEnd: boolean }) => {
-      if (options.onCheckpoint === undefined) return;
-      const bytes = encodeCheckpoint({
-        weights: model.stateDict(),
-        optimizer: opt.stateDict(),
-        meta: {
-          model: model.kind, config: JSON.parse(model.configJson()), fit: fitMeta, scheduler: sched.stateDict(), rng: model.rngState(),
-          position: p, progress: prog, ...(target.state !== undefined ? { target: target.state.save() } : {}),
-        },
-      });
-      await options.onCheckpoint(bytes, info);
-    };
-
-    const t0 = now();
-    let lastReport = t0, tokens = 0, stepsHere = 0, repLoss = 0, repCount = 0, lastLoss = NaN;
-    // loss: the mean since the previous report; at an epoch end (epochLoss given) the epoch's mean.
-    const report = (epoch: number, validAccuracy?: number, epochLoss?: number) => {
-      const el = (now() - t0) / 1000;
-      const p: FitProgress = {
-        epoch: epoch + 1, epochs: o.epochs, step: pos.step, steps: totalSteps,
-        loss: epochLoss ?? (repCount > 0 ? repLoss / repCount : prog.lossCount > 0 ? prog.lossSum / prog.lossCount : lastLoss),
-        lr: opt.paramGroups[0]!.lr, tokensPerSec: el > 0 ? tokens / el : 0,
-        eta: stepsHere > 0 ? (el / stepsHere) * (totalSteps - pos.step) : NaN,
-      };
-      if (validAccuracy !== undefined) p.validAccuracy = validAccuracy;
-      if (Number.isFinite(p.loss)) lastLoss = p.loss;
-      repLoss = 0;
-      repCount = 0;
-      options.onProgress?.(p);
-    };
-
-    model.train();
-    const params = opt.parameters();
-    let trainLoss = prog.history.length > 0 ? prog.history[prog.history.length - 1]!.loss : NaN;
-    let validAccuracy: number | undefined = prog.history.length > 0 ? prog.history[prog.history.length - 1]!.validAccuracy : undefined;
-    let aborted = false;
-    while (pos.epoch < o.epochs) {
-      const epoch = pos.epoch;
-      const { batches, counter: nextCounter } = epochBatches(units, o.batchSize, o.sortWindow, seed, pos.shuffleCounter);
-      for (let b = pos.batch; b < batches.length; b++) {
-        if (signal !== undefined && signal.aborted) {
-          aborted = true;
-          break;
-        }
-        const bu = batches[b]!.map((i) => units[i]!);
-        const loss = step(() => {
-          const l = target.batchLoss(train, bu);
-          l.backward();
-          const norm = o.clip > 0 ? clipGradients(params, o.clip) : 0;
-          if (Number.isFinite(norm)) opt.step(); // a non-finite gradient skips the update (the schedule still advances)
-          sched.step();
-          opt.zeroGrad();
-          return l.item();
-        });
-        for (const u of bu) tokens += u.len;
-        stepsHere++;
-        pos.step++;
-        pos.batch = b + 1;
-        prog.lossSum += loss;
-        prog.lossCount++;
-        repLoss += loss;
-        repCount++;
-        const t = now();
-        if (options.onProgress !== undefined && t - lastReport >= 250) {
-          lastReport = t;
-          report(epoch);
-        }
-        await host.maybe(); // let the host breathe (rendering, I/O, a Stop message)
-        if (o.checkpointEvery > 0 && pos.step % o.checkpointEvery === 0 && pos.batch < batches.length) {
-          await checkpoint({ ...pos }, { step: pos.step, epoch: epoch + 1, epochEnd: false });
-        }
-      }
-      if (aborted) {
-        if (prog.lossCount > 0) trainLoss = prog.lossSum / prog.lossCount;
-        report(epoch);
-        break;
-      }
-      trainLoss = prog.lossCount > 0 ? prog.lossSum / prog.lossCount : NaN;
-      validAccuracy = undefined;
-      if (valid !== undefined) {
-        validAccuracy = target.accuracy(valid, o.batchSize);
-        model.train();
-      }
-      prog.history.push(validAccuracy === undefined ? { epoch: epoch + 1, loss: trainLoss } : { epoch: epoch + 1, loss: trainLoss, validAccuracy });
-      prog.lossSum = 0;
-      prog.lossCount = 0;
-      pos = { step: pos.step, epoch: epoch + 1, batch: 0, shuffleCounter: nextCounter };
-      report(epoch, validAccuracy, trainLoss);
-      await checkpoint({ ...pos }, { step: pos.step, epoch: epoch + 1, epochEnd: true });
-    }
-    const result: FitResult = { steps: pos.step, seconds: (now() - t0) / 1000, trainLoss, aborted, history: prog.history };
-    if (validAccuracy !== undefined) result.validAccuracy = validAccuracy;
-    return result;
-  } finally {
-    host.close();
-    model.eval();
-    opt.dispose();
-    if (getThreads() !== prevThreads) setThreads(prevThreads);
-  }
+  return runLoop(fn, task, {
+    epochs, lr, weightDecay, clip, threads, checkpointEvery, maxSteps: Infinity, hooks: [], timedHistory: false, unit: 'tokens',
+    schedule: (totalSteps) => linearWarmupDecay({ warmupSteps: Math.round(warmup * totalSteps), totalSteps }),
+    onProgress: options.onProgress, onCheckpoint: options.onCheckpoint, resumeFrom: options.resumeFrom, signal: options.signal,
+  });
 }

@@ -8,7 +8,7 @@ import { memoryStats } from '../../src/core/runtime.js';
 import { ArgumentError, VocabError, FormatError } from '../../src/core/errors.js';
 import { decodeCheckpoint } from '../../src/io/checkpoint.js';
 import { TextClassifier, type ClassificationExample } from '../../src/models/encoder/classifier.js';
-import type { FitProgress } from '../../src/train/loop.js';
+import type { Progress } from '../../src/train/progress.js';
 import * as lib from '../../src/index.js';
 
 beforeAll(async () => {
@@ -39,7 +39,7 @@ function bitsOf(m: TextClassifier): Uint32Array[] {
 describe('TextClassifier', () => {
   test('learns "is A before B" (needs attention and positions) to >= 95% held-out', async () => {
     const m = new TextClassifier({ vocabSize: VOCAB, numClasses: 2, dim: 32, heads: 4, layers: 2, ffn: 64, maxLen: 16, dropout: 0, attentionDropout: 0, seed: 1 });
-    const progress: FitProgress[] = [];
+    const progress: Progress[] = [];
     const r = await m.fit(orderData(1, 4000), { epochs: 4, batchSize: 32, lr: 3e-3, warmup: 0.05, valid: orderData(2, 200), onProgress: (p) => progress.push(p) });
     expect(r.steps).toBe(4 * 125);
     expect(r.history).toHaveLength(4);
@@ -51,7 +51,7 @@ describe('TextClassifier', () => {
     expect(last.step).toBe(500);
     expect(last.epoch).toBe(4);
     expect(last.validAccuracy).toBe(r.validAccuracy);
-    expect(last.tokensPerSec).toBeGreaterThan(0);
+    expect(last.itemsPerSec).toBeGreaterThan(0);
     // every report has a finite loss; an epoch-end report carries that epoch's mean
     expect(progress.every((p) => Number.isFinite(p.loss))).toBe(true);
     expect(last.loss).toBe(r.history[3]!.loss);
@@ -121,7 +121,7 @@ describe('TextClassifier', () => {
     expect(bitsOf(a)).toEqual(bitsOf(full));
     a.dispose();
     const ck = decodeCheckpoint(saved.get(12)!);
-    expect(ck.meta.position).toMatchObject({ step: 12, epoch: 1, batch: 5 });
+    expect(ck.meta.state).toMatchObject({ step: 12, epoch: 1, batch: 5 });
     expect(Object.keys(ck.weights)).toContain('encoder.layer.0.attention.self.query.weight');
     const b = new TextClassifier(cfg);
     const r2 = await b.fit(data, { ...opts, resumeFrom: saved.get(12)! });

@@ -2,7 +2,8 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { initForTests } from '../helpers/runtime.js';
 import { Philox } from '../../src/core/rng.js';
 import { ArgumentError, FormatError, VocabError } from '../../src/core/errors.js';
-import { FastText, type FastTextUnsupervisedProgress } from '../../src/models/vectors/fasttext.js';
+import { FastText } from '../../src/models/vectors/fasttext.js';
+import type { Progress } from '../../src/train/progress.js';
 import { FastTextClassifier } from '../../src/models/fasttext/classifier.js';
 import { readFastTextBin } from '../../src/io/fasttext-bin.js';
 import { readVec } from '../../src/io/vec.js';
@@ -33,7 +34,7 @@ const SMALL = { dim: 16, ws: 3, epoch: 3, minCount: 3, bucket: 5000, t: 0, seed:
 describe('FastText (unsupervised)', () => {
   for (const [model, loss] of [['skipgram', 'ns'], ['cbow', 'ns'], ['skipgram', 'hs']] as const) {
     test(`${model} ${loss}: nearest neighbours share the topic`, async () => {
-      const reports: FastTextUnsupervisedProgress[] = [];
+      const reports: Progress[] = [];
       const m = await FastText.train(TEXT, { ...SMALL, model, loss, onProgress: (p) => reports.push(p) });
       try {
         expect(m.words).toHaveLength(21); // 20 words + </s>; "rare" dropped

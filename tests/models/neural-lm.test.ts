@@ -10,7 +10,8 @@ import { moduleGradCheck } from '../helpers/nn-gradcheck.js';
 import { Philox } from '../../src/core/rng.js';
 import { Tensor } from '../../src/core/tensor.js';
 import { ArgumentError, FormatError, VocabError } from '../../src/core/errors.js';
-import { NeuralLM, type NeuralLMConfig, type NeuralLMProgress } from '../../src/models/lm/neural-lm.js';
+import { NeuralLM, type NeuralLMConfig } from '../../src/models/lm/neural-lm.js';
+import type { Progress } from '../../src/train/progress.js';
 import * as F from '../../src/autograd/functional.js';
 import { referenceLosses } from '../reference/neural-lm.js';
 
@@ -103,7 +104,7 @@ describe('NeuralLM training', () => {
     const train = grammarStream(1, 300), valid = grammarStream(2, 40);
     const m = new NeuralLM({ vocabSize: V, context: 3, embeddingDim: 8, hidden: 16, seed: 1 }, WORDS);
     const before = m.evaluate(valid).perplexity;
-    const reports: NeuralLMProgress[] = [];
+    const reports: Progress[] = [];
     const r = await m.fit(train, { epochs: 4, batchSize: 32, lr: 1e-2, valid, onProgress: (p) => reports.push(p) });
     const after = m.evaluate(valid).perplexity;
     expect(before).toBeGreaterThan(V * 0.7); // about uniform at the start

@@ -94,7 +94,7 @@ describe('SequenceTagger', () => {
     expect(bitsOf(a)).toEqual(bitsOf(full));
     a.dispose();
     for (const [at, batch] of [[3, 3], [6, 1], [5, 0]] as const) {
-      expect((decodeCheckpoint(saved.get(at)!).meta.position as { batch: number }).batch).toBe(batch);
+      expect((decodeCheckpoint(saved.get(at)!).meta.state as { batch: number }).batch).toBe(batch);
       const b = new SequenceTagger(cfg);
       const r2 = await b.fit(data, { ...opts, resumeFrom: saved.get(at)! });
       expect(bitsOf(b)).toEqual(bitsOf(full));

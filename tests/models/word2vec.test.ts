@@ -2,7 +2,8 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { initForTests } from '../helpers/runtime.js';
 import { Philox } from '../../src/core/rng.js';
 import { ArgumentError, ShapeError, VocabError } from '../../src/core/errors.js';
-import { Word2Vec, type TrainVocab, type Word2VecProgress } from '../../src/models/vectors/word2vec.js';
+import { Word2Vec, type TrainVocab } from '../../src/models/vectors/word2vec.js';
+import type { Progress } from '../../src/train/progress.js';
 import { topics } from '../helpers/topics.js';
 
 beforeAll(async () => {
@@ -51,16 +52,19 @@ describe('Word2Vec on two disjoint topics', () => {
 
   test('progress: fractions rise to 1, lr decays, finite loss and rate', async () => {
     const big = topics(12000, ZZ);
-    const seen: Word2VecProgress[] = [];
+    const seen: Progress[] = [];
     const m = new Word2Vec({ dim: 32, minCount: 1, epochs: 2, sample: 0 });
     await m.trainIds(big.ids, big.vocab, { onProgress: (p) => seen.push(p) });
     expect(seen.length).toBeGreaterThanOrEqual(1);
     const last = seen[seen.length - 1]!;
     expect(last.progress).toBe(1);
-    expect(last.epoch).toBe(1);
+    expect(last.epoch).toBe(2); // 1-based: the second of 2 epochs
+    expect(last.epochEnd).toBe(true);
+    expect(last.step).toBe(last.steps);
+    expect(last.unit).toBe('words');
     expect(last.lr).toBeLessThan(0.025 * 0.01);
     for (const p of seen) {
-      expect(p.wordsPerSec).toBeGreaterThan(0);
+      expect(p.itemsPerSec).toBeGreaterThan(0);
       expect(Number.isFinite(p.loss)).toBe(true);
       expect(p.etaSec).toBeGreaterThanOrEqual(0);
     }

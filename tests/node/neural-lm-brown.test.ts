@@ -9,7 +9,8 @@ import { loadBrown } from '../../src/data/node.js';
 import { brownLmSplit } from '../../src/data/brown.js';
 import { lmVocab, encodeStream } from '../../src/models/lm/data.js';
 import { KneserNey } from '../../src/models/lm/ngram.js';
-import { NeuralLM, type NeuralLMProgress } from '../../src/models/lm/neural-lm.js';
+import { NeuralLM } from '../../src/models/lm/neural-lm.js';
+import type { Progress } from '../../src/train/progress.js';
 import { referenceLosses } from '../reference/neural-lm.js';
 
 beforeAll(async () => {
@@ -27,7 +28,7 @@ describe('NeuralLM on a Brown slice', () => {
     const V = vocab.words.length;
     const m = new NeuralLM({ vocabSize: V, context: 3, embeddingDim: 16, hidden: 32, seed: 1 }, vocab.words);
     const before = m.evaluate(valid);
-    const ends: NeuralLMProgress[] = [];
+    const ends: Progress[] = [];
     const losses: number[] = [];
     await m.fit(train, {
       epochs: 2, batchSize: 128, lr: 3e-3, valid,

@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ArgumentError, WasmNlpError } from '../../src/core/errors.js';
 import { init, rt, shutdown } from '../../src/core/runtime.js';
 import { Tensor } from '../../src/core/tensor.js';
-import { Word2Vec, type Word2VecProgress } from '../../src/models/vectors/word2vec.js';
+import { Word2Vec } from '../../src/models/vectors/word2vec.js';
+import type { Progress } from '../../src/train/progress.js';
 import { SgnsTrainer } from '../../src/models/vectors/sgns-trainer.js';
 import { installPlatform } from '../helpers/runtime.js';
 import { runNode } from '../helpers/node-process.js';
@@ -44,7 +45,7 @@ describe('Word2Vec threads: 2', () => {
   test('trains the two topics as well as threads: 1 (related words nearest), the same token count', async () => {
     for (const threads of [1, 2]) {
       const m = new Word2Vec({ dim: 16, window: 3, minCount: 3, epochs: 3, sample: 0, seed: 3 });
-      const seen: Word2VecProgress[] = [];
+      const seen: Progress[] = [];
       const res = await m.trainIds(ids, vocab, { threads, onProgress: (p) => seen.push(p) });
       expect(res.words).toBe(3 * TOKENS);
       expect(Number.isFinite(res.loss)).toBe(true);
@@ -54,10 +55,12 @@ describe('Word2Vec threads: 2', () => {
       const last = seen.at(-1)!;
       expect(last.progress).toBe(1);
       expect(last.threads).toBe(threads);
-      expect(last.threadWordsPerSec).toHaveLength(threads);
-      for (const x of last.threadWordsPerSec) expect(x).toBeGreaterThan(0);
-      expect(last.wordsPerSecPerThread).toBeCloseTo(last.wordsPerSec / threads, 6);
-      expect(last.threadWordsPerSec.reduce((a, b) => a + b, 0)).toBeCloseTo(last.wordsPerSec, 0);
+      expect(last.threads).toBe(threads);
+      expect(last.unit).toBe('words');
+      const perThread = last.threadItemsPerSec!;
+      expect(perThread).toHaveLength(threads);
+      for (const x of perThread) expect(x).toBeGreaterThan(0);
+      expect(perThread.reduce((a, b) => a + b, 0)).toBeCloseTo(last.itemsPerSec, 0);
       expect(last.lr).toBeLessThan(0.025 * 0.01);
     }
   });

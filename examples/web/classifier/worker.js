@@ -101,8 +101,8 @@ async function trainFastText(o, emit) {
   opts.onProgress = (p) => {
     const now = performance.now();
     progress = p.progress;
-    examplesPerSec = (p.wordsPerSec * limit) / tokens; // the SGD passes (the vocabulary and ids come first, without reports)
-    const point = { x: p.progress * opts.epoch, loss: p.loss, epoch: Math.min(opts.epoch, p.epoch + 1), epochs: opts.epoch, seconds: (now - t0) / 1e3, examplesPerSec };
+    examplesPerSec = (p.itemsPerSec * limit) / tokens; // the SGD passes (the vocabulary and ids come first, without reports)
+    const point = { x: p.progress * opts.epoch, loss: p.loss, epoch: Math.min(opts.epoch, p.epoch), epochs: opts.epoch, seconds: (now - t0) / 1e3, examplesPerSec };
     if (p.progress >= 1 || signal.aborted) finalPoint = point; // the last report: sent with the test accuracy once scored
     else if (now - last >= 100) {
       last = now;
@@ -168,7 +168,7 @@ async function trainTransformer(o, emit) {
     const seconds = (performance.now() - tFit) / 1e3;
     emit({
       x: p.step / perEpoch, loss: epochEndLoss(p), accuracy, epoch: p.epoch, epochs, step: p.step, steps, seconds,
-      examplesPerSec: Math.min(p.step * batchSize, epochs * trainEx.length) / seconds, tokensPerSec: p.tokensPerSec,
+      examplesPerSec: Math.min(p.step * batchSize, epochs * trainEx.length) / seconds, tokensPerSec: p.itemsPerSec,
     });
   };
   let fit;

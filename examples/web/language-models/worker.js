@@ -115,7 +115,7 @@ serve({
         epochs, batchSize, lr, valid, threads: info.threads, patience: 2, restoreBest: true, signal: abort.signal,
         onProgress: (q) => {
           const t = performance.now();
-          const ev = { kind: 'progress', step: q.step, steps: q.steps, epoch: q.epoch, epochs: q.epochs, loss: q.loss, tokensPerSec: q.tokensPerSec,
+          const ev = { kind: 'progress', step: q.step, steps: q.steps, epoch: q.epoch, epochs: q.epochs, loss: q.loss, tokensPerSec: q.itemsPerSec,
             elapsed: (t - f0) / 1e3, epochEnd: q.epochEnd, lr: q.lr };
           if (q.epochEnd) {
             ev.epochValidPpl = q.validPerplexity;
@@ -223,7 +223,7 @@ serve({
           epochs, batchSize, lr, warmup: 0.02, threads: info.threads, signal: abort.signal,
           onProgress: (q) => {
             const elapsed = (performance.now() - f0) / 1e3;
-            last = { kind: 'progress', step: q.step, steps: q.steps, epoch: q.epoch, epochs: q.epochs, loss: q.loss, tokensPerSec: q.tokensPerSec, elapsed };
+            last = { kind: 'progress', step: q.step, steps: q.steps, epoch: q.epoch, epochs: q.epochs, loss: q.loss, tokensPerSec: q.itemsPerSec, elapsed };
             emit(last);
           },
         });

@@ -131,7 +131,7 @@ trainBtn.addEventListener('click', async () => {
         plot.push(ev.elapsed, ev.loss > 0 ? ev.loss : null, Math.round(ev.wordsPerSec / 1000));
         status.dataset.wordsPerSec = String(Math.round(ev.wordsPerSec));
         setStatus(status,
-          `${label(s)} · ${(ev.progress * 100).toFixed(1)}% · epoch ${ev.epoch + 1}/${s.epochs} · ` +
+          `${label(s)} · ${(ev.progress * 100).toFixed(1)}% · epoch ${ev.epoch}/${s.epochs} · ` +
           `${thousands(ev.wordsPerSec)} words/s · ${ev.elapsed.toFixed(1)} s · ${threadsText(ev.threads)} · loss ${fmt(ev.loss)}`);
       }
     });

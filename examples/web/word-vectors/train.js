@@ -20,7 +20,7 @@ export async function trainWord2Vec(text, o, { threads, signal, report }) {
   try {
     r = await model.train(text, {
       threads, signal,
-      onProgress: (p) => report({ progress: p.progress, wordsPerSec: p.wordsPerSec, loss: p.loss, lr: p.lr, epoch: p.epoch, elapsed: (now() - t0) / 1000 }),
+      onProgress: (p) => report({ progress: p.progress, wordsPerSec: p.itemsPerSec, loss: p.loss, lr: p.lr, epoch: p.epoch, elapsed: (now() - t0) / 1000 }),
     });
   } catch (e) {
     // The library's message names the option; say it in the page's words.
@@ -45,10 +45,10 @@ export async function trainFastText(text, o, { threads, signal, report, everyMs 
       const t = now();
       if (t - last < everyMs && p.progress < 1) return;
       last = t;
-      report({ progress: p.progress, wordsPerSec: p.wordsPerSec, loss: p.loss, lr: p.lr, epoch: p.epoch, elapsed: (t - t0) / 1000 });
+      report({ progress: p.progress, wordsPerSec: p.itemsPerSec, loss: p.loss, lr: p.lr, epoch: p.epoch, elapsed: (t - t0) / 1000 });
     },
   });
   const seconds = (now() - t0) / 1000;
   const words = model.words.filter((w) => w !== EOS);
-  return { model, stopped: signal.aborted && (lastP?.progress ?? 0) < 1, words: lastP ? lastP.wordsPerSec * seconds : 0, seconds, wordsPerSec: lastP?.wordsPerSec ?? 0, vocab: words.length };
+  return { model, stopped: signal.aborted && (lastP?.progress ?? 0) < 1, words: lastP ? lastP.itemsPerSec * seconds : 0, seconds, wordsPerSec: lastP?.itemsPerSec ?? 0, vocab: words.length };
 }

@@ -2,7 +2,8 @@
 // hashed word n-grams averaged into a hidden vector, a linear layer over the
 // labels, trained by SGD with fastText's linear learning-rate decay, in Wasm.
 // Models read and write native fastText `.bin` files.
-import { checkAbortSignal, HostYield } from '../../train/abort.js';
+import type { Progress } from '../../train/progress.js';
+import { TrainingSession } from '../../train/session.js';
 import { ArgumentError, ShapeError } from '../../core/errors.js';
 import { rt } from '../../core/runtime.js';
 import { Tensor } from '../../core/tensor.js';
@@ -12,6 +13,7 @@ import { SupervisedTrainer, supervisedPredict, type SupervisedLoss } from './tra
 import { Vocab } from '../../text/vocab.js';
 import { type FastTextArgs, type FastTextModelData, fastTextInputMatrix, fastTextLineIds } from './model.js';
 
+/** Options of supervised fastText training (the arguments of `fasttext supervised`). */
 export interface FastTextSupervisedOptions {
   /** Vector dimension; default 100. */
   dim?: number;
@@ -45,8 +47,12 @@ export interface FastTextSupervisedOptions {
    * `fastTextInputMatrix`). Default 10 (native's default -thread 12); the CLI passes its -thread.
    */
   initBlocks?: number;
-  /** Called about every 0.25 s of training and at the end. */
-  onProgress?: (p: SupervisedProgress) => void;
+  /**
+   * Called about every 0.25 s of training and at the end (`epochEnd` true). A step is one input
+   * token (counted as fastText does, every lrUpdateRate tokens); `loss` is the mean of the
+   * examples since the previous report.
+   */
+  onProgress?: (p: Progress) => void;
   /**
    * Stops training early: checked between steps (256 examples each). Once it is aborted, training
    * ends at the next step boundary, the returned model holds the weights trained so far and the
@@ -58,26 +64,14 @@ export interface FastTextSupervisedOptions {
   signal?: AbortSignal;
 }
 
-export interface SupervisedProgress {
-  /** Fraction of the planned tokens done, 0..1. */
-  progress: number;
-  /** Learning rate now. */
-  lr: number;
-  /** Mean loss of the examples since the last report. */
-  loss: number;
-  /** Input tokens per second (one thread). */
-  wordsPerSec: number;
-  /** Seconds left at this pace. */
-  eta: number;
-  epoch: number;
-}
-
+/** One predicted label and its probability. */
 export interface Prediction {
   /** The label without its prefix removed (as fastText prints it). */
   label: string;
   prob: number;
 }
 
+/** What `test` returns: the examples counted, precision at k and recall at k. */
 export interface TestResult {
   /** Examples with at least one known label. */
   n: number;
@@ -142,7 +136,7 @@ export class FastTextClassifier {
     if (!['softmax', 'ns', 'hs', 'ova'].includes(loss)) throw new ArgumentError(`${fn}: loss must be one of softmax, ns, hs, ova, got ${JSON.stringify(loss)}`);
     if (wordNgrams > 1 && bucket === 0) throw new ArgumentError(`${fn}: bucket must be > 0 when wordNgrams > 1, got 0`);
     const label = options.label ?? '__label__';
-    const signal = checkAbortSignal(fn, 'signal', options.signal);
+    const session = new TrainingSession(fn, options, '', 250);
 
     const vocab = await Vocab.build(text, { minCount, minCountLabel, labelPrefix: label });
     if (vocab.nlabels === 0) throw new ArgumentError(`${fn}: text must contain labels starting with ${JSON.stringify(label)}, got none`);
@@ -179,36 +173,26 @@ export class FastTextClassifier {
     if (options.pretrainedVectors !== undefined) loadPretrained(fn, input, vocab, options.pretrainedVectors);
     const model = new FastTextClassifier(args, words, vocab.ntokens, input, output, label);
     const trainer = new SupervisedTrainer(input, output, { loss, neg, labelCounts: model.labelCounts, seed, stream: 12 });
-    const host = HostYield.forTraining(signal, false, Infinity);
     try {
       const total = epoch * vocab.ntokens;
       let tokenCount = 0;
       let local = 0;
       let lossSum = 0;
       let lossN = 0;
-      const start = performance.now();
-      let lastReport = start;
+      session.start({ epochs: epoch, steps: total });
       const n = lines.length;
       const csr = { rows: Int32Array.from(rows), offsets: Int32Array.from(offsets), labels: Int32Array.from(labels), labelOffsets: Int32Array.from(labelOffsets) };
-      const report = (ep: number, now: number) => {
-        const secs = (now - start) / 1e3;
-        const progress = Math.min(1, tokenCount / total);
-        const wps = secs > 0 ? tokenCount / secs : 0;
-        options.onProgress?.({
-          progress, lr: lr0 * (1 - progress), loss: lossN > 0 ? lossSum / lossN : 0, wordsPerSec: wps,
-          eta: wps > 0 ? (total - tokenCount) / wps : Infinity, epoch: ep,
+      const report = (ep: number, force: boolean) =>
+        session.report(force, tokenCount, () => {
+          const loss = lossN > 0 ? lossSum / lossN : 0;
+          lossSum = 0;
+          lossN = 0;
+          return { epoch: ep + 1, step: tokenCount, lr: lr0 * (1 - Math.min(1, tokenCount / total)), loss };
         });
-        lossSum = 0;
-        lossN = 0;
-        lastReport = now;
-      };
       let ep = 0;
       train: for (; ep < epoch; ep++) {
         for (let b = 0; b < n; b += EXAMPLES_PER_STEP) {
-          if (signal !== undefined) {
-            await host.maybe();
-            if (signal.aborted) break train;
-          }
+          if (await session.stopRequested()) break train;
           const e1 = Math.min(n, b + EXAMPLES_PER_STEP);
           const lrs = new Float32Array(e1 - b);
           for (let e = b; e < e1; e++) {
@@ -231,17 +215,16 @@ export class FastTextClassifier {
           });
           lossSum += r.loss * r.examples;
           lossN += r.examples;
-          const now = performance.now();
-          if (options.onProgress && now - lastReport >= 250) report(ep, now);
+          report(ep, false);
         }
       }
       tokenCount += local;
-      report(Math.min(ep, epoch - 1), performance.now());
+      report(Math.min(ep, epoch - 1), true);
     } catch (e) {
       model.dispose();
       throw e;
     } finally {
-      host.close();
+      session.close();
       trainer.dispose();
     }
     return model;

@@ -1,4 +1,4 @@
-// Vocabulary and id streams for the language models of issue 6 (docs/ngram.md).
+// Vocabulary and id streams for the language models (docs/ngram.md).
 
 import { ArgumentError } from '../../core/errors.js';
 

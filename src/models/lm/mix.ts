@@ -1,5 +1,5 @@
 // Perplexity and the linear mixture of two language models' per-token
-// probabilities of the same stream (issue 6: neural LM + Kneser-Ney).
+// probabilities of the same stream (the neural LM mixed with Kneser-Ney; docs/ngram.md).
 
 import { ArgumentError } from '../../core/errors.js';
 

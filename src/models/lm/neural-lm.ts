@@ -15,26 +15,25 @@
  * stream; positions before the start are `bos` (padding, never a target), as
  * `KneserNey.tokenProbs` does, so the two score the same events.
  */
-import { checkAbortSignal, HostYield } from '../../train/abort.js';
 import { ArgumentError, FormatError, VocabError } from '../../core/errors.js';
 import { Philox } from '../../core/rng.js';
 import { Tensor } from '../../core/tensor.js';
 import { Parameter } from '../../autograd/parameter.js';
-import { getThreads, setThreads } from '../../core/threads.js';
 import * as sm from '../../ops/softmax.js';
 import * as F from '../../autograd/functional.js';
 import { noGrad, step, type Variable } from '../../autograd/tape.js';
-import { Initializer, Module, building, Dropout, type DropoutRngState } from '../../nn/module.js';
+import { Initializer, Module, building, Dropout } from '../../nn/module.js';
 import { Embedding, Linear } from '../../nn/layers.js';
-import { AdamW } from '../../optim/optimizer.js';
-import { defaultParamGroups } from '../../optim/groups.js';
-import { clipGradients } from '../../optim/clip.js';
-import { encodeCheckpoint, decodeCheckpoint } from '../../io/checkpoint.js';
 import { encodeSafetensors } from '../../io/safetensors.js';
 import { topCosine, unitRows } from '../vectors/word-vectors.js';
 import { CONFIG_KEY, MODEL_KEY, loadSaved } from '../../io/saved-model.js';
-import { idsHash } from '../../train/loop.js';
+import { idsHash, shuffledPositions } from '../../train/batches.js';
+import { earlyStopping, reduceLrOnPlateau, restoreBest } from '../../train/hooks.js';
+import { runLoop, type CheckpointInfo, type EpochRecord, type TrainTask } from '../../train/loop.js';
+import { checkCheckpointOptions, checkOptionKeys, checkShellOptions } from '../../train/options.js';
+import type { Progress } from '../../train/progress.js';
 
+/** NeuralLM's configuration: context, embedding and hidden sizes (Bengio et al.'s n - 1, m, h), direct connections, tying, dropout. */
 export interface NeuralLMConfig {
   /** Word ids are in [0, vocabSize). */
   vocabSize: number;
@@ -58,8 +57,10 @@ export interface NeuralLMConfig {
   seed?: number;
 }
 
+/** A NeuralLMConfig with every default filled in. */
 export type ResolvedNeuralLMConfig = Required<NeuralLMConfig>;
 
+/** Options of `NeuralLM.fit`: epochs, batch size, AdamW, validation and early stopping, checkpoints, progress, the stop signal. */
 export interface NeuralLMFitOptions {
   /** Maximum passes over the training stream; default 10. */
   epochs?: number;
@@ -84,7 +85,7 @@ export interface NeuralLMFitOptions {
   /** Stop after this many steps of this call (benchmarks, tests); default none. */
   maxSteps?: number;
   /** Called about every 0.25 s during an epoch and at each epoch end (with the validation figures). */
-  onProgress?: (p: NeuralLMProgress) => void;
+  onProgress?: (p: Progress) => void;
   /**
    * Called with checkpoint bytes at each epoch end (`epoch` = epochs done, `epochEnd` true) and every
    * `checkpointEvery` steps within an epoch (`epoch` = the 1-based epoch under way); awaited.
@@ -106,29 +107,7 @@ export interface NeuralLMFitOptions {
   signal?: AbortSignal;
 }
 
-export interface NeuralLMProgress {
-  /** 1-based epoch of the last step. */
-  epoch: number;
-  epochs: number;
-  /** Steps done over the whole run (resumed ones included), and the steps of `epochs` full epochs. */
-  step: number;
-  steps: number;
-  /** Mean training cross-entropy (nats, dropout on) since the last report; at an epoch end, the epoch's mean. */
-  loss: number;
-  /** Learning rate of the next step. */
-  lr: number;
-  /** Predicted tokens per second in this call. */
-  tokensPerSec: number;
-  /** Seconds left if every epoch runs, from this call's speed. */
-  eta: number;
-  /** True on the report closing an epoch. */
-  epochEnd: boolean;
-  /** At epoch ends with `valid`. */
-  validPerplexity?: number;
-  /** At epoch ends with `valid`: true when this epoch set the best validation perplexity. */
-  improved?: boolean;
-}
-
+/** One epoch of `NeuralLM.fit`: training loss, learning rate, validation perplexity, time. */
 export interface NeuralLMEpoch {
   epoch: number;
   /** Mean training cross-entropy of the epoch (nats, dropout on). */
@@ -138,6 +117,7 @@ export interface NeuralLMEpoch {
   seconds: number;
 }
 
+/** What `NeuralLM.fit` returns: steps, epochs, time, whether training stopped early, the best validation perplexity, the epochs' history. */
 export interface NeuralLMFitResult {
   steps: number;
   epochs: number;
@@ -153,12 +133,14 @@ export interface NeuralLMFitResult {
   history: NeuralLMEpoch[];
 }
 
+/** A candidate next word and its probability. */
 export interface NextWord {
   word: string;
   id: number;
   prob: number;
 }
 
+/** Options of `NeuralLM.generate`: length, temperature, top-k and seed. */
 export interface GenerateOptions {
   /** Words to generate; default 20. */
   length?: number;
@@ -531,6 +513,11 @@ export class NeuralLM extends Module {
     return topCosine(unit, m, q, k, (r) => r === id || r === this.config.bos).map((b) => ({ word: vocab[b.row]!, similarity: b.score }));
   }
 
+  /** The config as checkpoints record it. */
+  configJson(): string {
+    return JSON.stringify(this.config);
+  }
+
   /**
    * Train on a stream of word ids: each step takes `batchSize` positions of a
    * seeded shuffle of all positions (every token predicted once per epoch).
@@ -540,8 +527,7 @@ export class NeuralLM extends Module {
    */
   async fit(train: Int32Array, options: NeuralLMFitOptions = {}): Promise<NeuralLMFitResult> {
     const fn = 'NeuralLM.fit';
-    if (options === null || typeof options !== 'object') throw new ArgumentError(`${fn}: options must be an object, got ${String(options)}`);
-    for (const k of Object.keys(options)) if (!FIT_KEYS.includes(k)) throw new ArgumentError(`${fn}: options must have only the keys ${FIT_KEYS.join(', ')}, got '${k}'`);
+    checkOptionKeys(fn, options, FIT_KEYS);
     this.checkStream(fn, 'train', train);
     if (train.length === 0) throw new ArgumentError(`${fn}: train must hold at least one token, got 0`);
     const valid = options.valid === undefined ? undefined : this.checkStream(fn, 'options.valid', options.valid);
@@ -551,196 +537,62 @@ export class NeuralLM extends Module {
       return v;
     };
     const epochs = intIn(fn, 'options.epochs', options.epochs ?? 10, 1);
-    const B = intIn(fn, 'options.batchSize', options.batchSize ?? 256, 1);
-    const lr0 = num('lr', options.lr ?? 1e-3, (x) => Number.isFinite(x) && x > 0, 'a finite number > 0');
+    const batchSize = intIn(fn, 'options.batchSize', options.batchSize ?? 256, 1);
+    const lr = num('lr', options.lr ?? 1e-3, (x) => Number.isFinite(x) && x > 0, 'a finite number > 0');
     const weightDecay = num('weightDecay', options.weightDecay ?? 0, (x) => Number.isFinite(x) && x >= 0, 'a finite number >= 0');
     const clip = num('clip', options.clip ?? 0, (x) => Number.isFinite(x) && x >= 0, 'a finite number >= 0 (0 = off)');
-    const threads = intIn(fn, 'options.threads', options.threads ?? 1, 1, 64);
+    const threads = checkShellOptions(fn, options, 'options.');
     const patience = intIn(fn, 'options.patience', options.patience ?? 2, 1);
     const lrDecay = num('lrDecay', options.lrDecay ?? 0.5, (x) => x > 0 && x <= 1, 'a number in (0, 1]');
-    const restoreBest = bool(fn, 'options.restoreBest', options.restoreBest ?? true);
+    const best = bool(fn, 'options.restoreBest', options.restoreBest ?? true);
     const maxSteps = options.maxSteps === undefined ? Infinity : intIn(fn, 'options.maxSteps', options.maxSteps, 1);
     const checkpointEvery = intIn(fn, 'options.checkpointEvery', options.checkpointEvery ?? 0, 0);
-    for (const k of ['onProgress', 'onCheckpoint'] as const) {
-      if (options[k] !== undefined && typeof options[k] !== 'function') throw new ArgumentError(`${fn}: options.${k} must be a function, got ${typeof options[k]}`);
+    checkCheckpointOptions(fn, options);
+    const fitMeta = { epochs, batchSize, lr, weightDecay, clip, patience, lrDecay, tokens: idsHash([{ ids: train }]), valid: valid === undefined ? null : idsHash([{ ids: valid }]) };
+    const hooks = valid === undefined ? [] : [reduceLrOnPlateau({ factor: lrDecay }), earlyStopping({ patience }), ...(best ? [restoreBest()] : [])];
+    const r = await runLoop(fn, this.streamTask(train, valid, batchSize, fitMeta), {
+      epochs, lr, weightDecay, clip, threads, checkpointEvery, maxSteps, hooks, monitor: { metric: 'validPerplexity', mode: 'min' }, timedHistory: true, unit: 'tokens',
+      onProgress: options.onProgress, onCheckpoint: options.onCheckpoint, resumeFrom: options.resumeFrom, signal: options.signal,
+    });
+    const result: NeuralLMFitResult = { steps: r.steps, epochs: r.epochs, seconds: r.seconds, stopped: r.stopped, aborted: r.aborted, history: r.history as NeuralLMEpoch[] };
+    if (r.best !== undefined) {
+      result.bestValidPerplexity = r.best;
+      result.bestEpoch = r.bestEpoch!;
     }
-    if (options.resumeFrom !== undefined && !(options.resumeFrom instanceof Uint8Array)) throw new ArgumentError(`${fn}: options.resumeFrom must be a Uint8Array (checkpoint bytes), got ${typeof options.resumeFrom}`);
-    const signal = checkAbortSignal(fn, 'options.signal', options.signal);
+    return result;
+  }
 
-    const N = train.length;
-    const perEpoch = Math.ceil(N / B);
-    const totalSteps = epochs * perEpoch;
-    const fitMeta = { epochs, batchSize: B, lr: lr0, weightDecay, clip, patience, lrDecay, tokens: idsHash([{ ids: train }]), valid: valid === undefined ? null : idsHash([{ ids: valid }]) };
-    const prevThreads = getThreads();
-    if (threads !== prevThreads) setThreads(threads);
-    const opt = new AdamW(defaultParamGroups(this.namedParameters()), { lr: lr0, weightDecay });
-    interface State { step: number; epoch: number; batch: number; shuffleCounter: number; lr: number; best: number | null; bestEpoch: number; bad: number; lossSum: number; lossCount: number; done: boolean; history: NeuralLMEpoch[]; epochSeconds: number }
-    let st: State = { step: 0, epoch: 0, batch: 0, shuffleCounter: 0, lr: lr0, best: null, bestEpoch: 0, bad: 0, lossSum: 0, lossCount: 0, done: false, history: [], epochSeconds: 0 };
-    let best: Map<string, Float32Array> | null = null;
-    const params = this.namedParameters();
-    const snapshot = () => new Map(params.map(([n, p]) => [n, (p.value.view() as Float32Array).slice()]));
-    const host = HostYield.forTraining(signal, options.onProgress !== undefined, 250);
-
-    try {
-      if (options.resumeFrom !== undefined) {
-        const ck = decodeCheckpoint(options.resumeFrom);
-        const m = ck.meta;
-        if (m.model !== KIND) throw new ArgumentError(`${fn}: options.resumeFrom must be a ${KIND} checkpoint, got ${JSON.stringify(m.model)}`);
-        if (JSON.stringify(m.config) !== JSON.stringify(this.config)) throw new ArgumentError(`${fn}: options.resumeFrom must have this model's config ${JSON.stringify(this.config)}, got ${JSON.stringify(m.config)}`);
-        const f = m.fit as Record<string, unknown>;
-        for (const [k, v] of Object.entries(fitMeta)) {
-          if (f?.[k] !== v) {
-            const what = k === 'tokens' ? 'train (the hash of its ids)' : k === 'valid' ? 'options.valid (the hash of its ids)' : `options.${k}`;
-            throw new ArgumentError(`${fn}: ${what} must equal the checkpoint's ${JSON.stringify(f?.[k])}, got ${JSON.stringify(v)}`);
-          }
-        }
-        if (ck.optimizer === null) throw new ArgumentError(`${fn}: options.resumeFrom must hold the optimizer state, got none`);
-        const weights: Record<string, unknown> = {};
-        const bestW = new Map<string, Float32Array>();
-        for (const [k, t] of Object.entries(ck.weights)) {
-          if (k.startsWith(BEST)) bestW.set(k.slice(BEST.length), t.data as Float32Array);
-          else weights[k] = t;
-        }
-        this.loadStateDict(weights as Parameters<Module['loadStateDict']>[0]);
-        opt.loadStateDict(ck.optimizer);
-        this.loadRngState(m.rng as Record<string, DropoutRngState>);
-        st = JSON.parse(JSON.stringify(m.state)) as State;
-        best = bestW.size > 0 ? bestW : null;
-      }
-      for (const g of opt.paramGroups) g.lr = st.lr;
-
-      const checkpoint = async (info: { step: number; epoch: number; epochEnd: boolean }) => {
-        if (options.onCheckpoint === undefined) return;
-        const weights: [string, Tensor | { shape: readonly number[]; data: Float32Array }][] = Object.entries(this.stateDict());
-        if (best !== null) for (const [n, p] of params) weights.push([BEST + n, { shape: p.shape, data: best.get(n)! }]);
-        const bytes = encodeCheckpoint({
-          weights, optimizer: opt.stateDict(),
-          meta: { model: KIND, config: this.config, fit: fitMeta, rng: this.rngState(), state: st },
-        });
-        await options.onCheckpoint(bytes, info);
-      };
-
-      const t0 = now();
-      let lastReport = t0, tokens = 0, stepsHere = 0, repLoss = 0, repCount = 0, epochT0 = t0;
-      const report = (epochEnd: boolean, extra: Partial<NeuralLMProgress> = {}, loss?: number) => {
-        if (options.onProgress === undefined) return;
-        const el = (now() - t0) / 1000;
-        options.onProgress({
-          epoch: Math.min(st.epoch + (epochEnd ? 0 : 1), epochs), epochs, step: st.step, steps: totalSteps,
-          loss: loss ?? (repCount > 0 ? repLoss / repCount : NaN), lr: opt.paramGroups[0]!.lr,
-          tokensPerSec: el > 0 ? tokens / el : 0, eta: stepsHere > 0 ? (el / stepsHere) * (totalSteps - st.step) : NaN, epochEnd, ...extra,
-        });
-        repLoss = 0;
-        repCount = 0;
-      };
-
-      const ctxLen = this.config.context;
-      const idsT = Tensor.zeros([B, ctxLen], 'int32');
-      const tgT = Tensor.zeros([B], 'int32');
-      let stopped = false, aborted = false;
-      this.train();
-      try {
-        while (!st.done && st.epoch < epochs) {
-          const { perm, counter } = shuffled(N, this.config.seed, st.shuffleCounter);
-          epochT0 = now() - st.epochSeconds * 1000;
-          for (let b = st.batch; b < perEpoch; b++) {
-            if (stepsHere >= maxSteps) {
-              stopped = true;
-              break;
-            }
-            if (signal !== undefined && signal.aborted) {
-              stopped = aborted = true;
-              report(false, {}, repCount > 0 ? undefined : st.lossCount > 0 ? st.lossSum / st.lossCount : NaN);
-              break;
-            }
-            const s = b * B, e = Math.min(N, s + B), n = e - s;
-            const ids = n === B ? idsT : Tensor.zeros([n, ctxLen], 'int32');
-            const tg = n === B ? tgT : Tensor.zeros([n], 'int32');
-            try {
-              (ids.view() as Int32Array).set(this.contexts(train, perm, s, e));
-              const tv = tg.view() as Int32Array;
-              for (let i = 0; i < n; i++) tv[i] = train[perm[s + i]!]!;
-              const loss = step(() => {
-                const l = this.loss(ids, tg);
-                l.backward();
-                const norm = clip > 0 ? clipGradients(opt.parameters(), clip) : 0;
-                if (Number.isFinite(norm)) opt.step();
-                opt.zeroGrad();
-                return l.item();
-              });
-              st.lossSum += loss;
-              st.lossCount++;
-              repLoss += loss;
-              repCount++;
-            } finally {
-              if (ids !== idsT) ids.dispose();
-              if (tg !== tgT) tg.dispose();
-            }
-            tokens += n;
-            stepsHere++;
-            st.step++;
-            st.batch = b + 1;
-            const t = now();
-            if (options.onProgress !== undefined && t - lastReport >= 250) {
-              lastReport = t;
-              report(false);
-            }
-            await host.maybe(); // let the host breathe (rendering, I/O, a Stop message)
-            if (checkpointEvery > 0 && st.step % checkpointEvery === 0 && st.batch < perEpoch) {
-              st.epochSeconds = (now() - epochT0) / 1000;
-              await checkpoint({ step: st.step, epoch: st.epoch + 1, epochEnd: false });
-            }
-          }
-          if (stopped) break;
-          const epochLoss = st.lossCount > 0 ? st.lossSum / st.lossCount : NaN;
-          const rec: NeuralLMEpoch = { epoch: st.epoch + 1, loss: epochLoss, lr: opt.paramGroups[0]!.lr, seconds: 0 };
-          const extra: Partial<NeuralLMProgress> = {};
-          if (valid !== undefined) {
-            const vp = this.evaluate(valid).perplexity;
-            this.train();
-            rec.validPerplexity = vp;
-            extra.validPerplexity = vp;
-            extra.improved = st.best === null || vp < st.best;
-            if (extra.improved) {
-              st.best = vp;
-              st.bestEpoch = st.epoch + 1;
-              st.bad = 0;
-              if (restoreBest) best = snapshot();
-            } else {
-              st.bad++;
-              st.lr *= lrDecay;
-              for (const g of opt.paramGroups) g.lr = st.lr;
-              if (st.bad >= patience) st.done = true;
-            }
-          }
-          rec.seconds = (now() - epochT0) / 1000;
-          st.history.push(rec);
-          st.lossSum = 0;
-          st.lossCount = 0;
-          st.epoch++;
-          st.batch = 0;
-          st.shuffleCounter = counter;
-          st.epochSeconds = 0;
-          report(true, extra, epochLoss);
-          await checkpoint({ step: st.step, epoch: st.epoch, epochEnd: true });
-        }
-      } finally {
-        idsT.dispose();
-        tgT.dispose();
-      }
-      if (restoreBest && best !== null && !stopped) this.loadStateDict(best);
-      const result: NeuralLMFitResult = { steps: st.step, epochs: st.epoch, seconds: (now() - t0) / 1000, stopped: stopped || st.done, aborted, history: st.history };
-      if (st.best !== null) {
-        result.bestValidPerplexity = st.best;
-        result.bestEpoch = st.bestEpoch;
-      }
-      return result;
-    } finally {
-      host.close();
-      this.eval();
-      opt.dispose();
-      if (getThreads() !== prevThreads) setThreads(prevThreads);
-    }
+  /** The loop's view of a stream: batches of `B` positions of a seeded shuffle, predicted from their contexts. */
+  private streamTask(train: Int32Array, valid: Int32Array | undefined, B: number, fitMeta: Record<string, unknown>): TrainTask {
+    const N = train.length, ctxLen = this.config.context;
+    const idsT = Tensor.zeros([B, ctxLen], 'int32');
+    const tgT = Tensor.zeros([B], 'int32');
+    let perm: Int32Array = new Int32Array(0);
+    let spare: Tensor[] = []; // the last batch's short tensors, alive until its backward ran
+    return {
+      model: this, stepsPerEpoch: Math.ceil(N / B), fitMeta,
+      metaNames: { tokens: 'train (the hash of its ids)', valid: 'options.valid (the hash of its ids)' },
+      beginEpoch: (counter) => {
+        const r = shuffledPositions(N, this.config.seed, counter);
+        perm = r.perm;
+        return r.counter;
+      },
+      batchLoss: (b) => {
+        for (const t of spare) t.dispose();
+        const s = b * B, e = Math.min(N, s + B), n = e - s;
+        const ids = n === B ? idsT : Tensor.zeros([n, ctxLen], 'int32');
+        const tg = n === B ? tgT : Tensor.zeros([n], 'int32');
+        spare = n === B ? [] : [ids, tg];
+        (ids.view() as Int32Array).set(this.contexts(train, perm, s, e));
+        const tv = tg.view() as Int32Array;
+        for (let i = 0; i < n; i++) tv[i] = train[perm[s + i]!]!;
+        return { loss: this.loss(ids, tg), items: n };
+      },
+      validate: valid === undefined ? undefined : () => ({ validPerplexity: this.evaluate(valid).perplexity }),
+      dispose: () => {
+        for (const t of [idsT, tgT, ...spare]) t.dispose();
+      },
+    };
   }
 
   /** Weights as safetensors bytes, with the class, config and vocabulary (when set) in the metadata. */
@@ -764,11 +616,4 @@ export class NeuralLM extends Module {
       return new NeuralLM(config as unknown as NeuralLMConfig, vocab);
     });
   }
-}
-
-/** A Philox shuffle of [0, n) from `counter`; returns the counter after it. */
-function shuffled(n: number, seed: number, counter: number): { perm: Int32Array; counter: number } {
-  const rng = new Philox(seed, SHUFFLE_STREAM, counter);
-  const perm = rng.shuffle(Int32Array.from({ length: n }, (_, i) => i));
-  return { perm, counter: rng.counter };
 }

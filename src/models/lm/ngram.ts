@@ -1,5 +1,5 @@
 // Interpolated modified Kneser-Ney n-gram language model (Chen & Goodman 1998),
-// the baseline of issue 6 (docs/ngram.md).
+// the baseline of the Bengio et al. (2003) experiment (docs/ngram.md).
 //
 // Storage: every context (a sequence of up to order-1 ids) is a node of a trie
 // walked from the most recent id backwards, so the node of `x h` is a child of
@@ -11,6 +11,7 @@
 
 import { ArgumentError } from '../../core/errors.js';
 
+/** Options of the KneserNey constructor: order, vocabulary size and the padding id. */
 export interface KneserNeyOptions {
   /** n >= 1 (3 and 5 are the ones used). */
   order: number;

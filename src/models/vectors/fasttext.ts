@@ -18,9 +18,12 @@ import type { TextSource } from '../../text/tokenize.js';
 import { Vocab, encode } from '../../text/vocab.js';
 import { type FastTextArgs, type FastTextEntry, type FastTextModelData, fastTextInputMatrix, fastTextWordVector } from '../fasttext/model.js';
 import { topCosine, unitRows } from './word-vectors.js';
-import { sgnsPass, type Neighbour } from './word2vec.js';
-import { checkAbortSignal, HostYield } from '../../train/abort.js';
+import type { Neighbour } from './word2vec.js';
+import { chunkPass } from '../../train/batches.js';
+import type { Progress } from '../../train/progress.js';
+import { TrainingSession } from '../../train/session.js';
 
+/** Options of FastText word-vector training (the arguments of `fasttext skipgram` / `cbow`). */
 export interface FastTextUnsupervisedOptions {
   /** 'skipgram' (fastText's `sg`) or 'cbow'. */
   model: 'skipgram' | 'cbow';
@@ -58,8 +61,12 @@ export interface FastTextUnsupervisedOptions {
    * `fastTextInputMatrix`). Default 10 (native's default -thread 12); the CLI passes its -thread.
    */
   initBlocks?: number;
-  /** Called about every 0.1 s of training and once at the end. */
-  onProgress?: (p: FastTextUnsupervisedProgress) => void;
+  /**
+   * Called about every 0.1 s of training and once at the end (`epochEnd` true). A step is one
+   * input word; `loss` is the mean per pair since the previous report, `avgLoss` since the start
+   * (what fastText prints as avg.loss).
+   */
+  onProgress?: (p: Progress) => void;
   /**
    * Stops training early: checked between kernel calls (pieces of at most 65,536 ids, about 0.1 s;
    * with threads > 1, between groups of threads × 65,536 ids). Once it is aborted, training ends at
@@ -72,22 +79,6 @@ export interface FastTextUnsupervisedOptions {
   signal?: AbortSignal;
 }
 
-export interface FastTextUnsupervisedProgress {
-  /** Fraction of the run done, 0..1. */
-  progress: number;
-  /** Raw tokens per second since the start (epochs included). */
-  wordsPerSec: number;
-  lr: number;
-  /** Mean loss per pair since the previous report (the previous value when no pair ran since). */
-  loss: number;
-  /** Mean loss per pair since the start (what fastText prints as avg.loss). */
-  avgLoss: number;
-  /** Seconds left at this pace. */
-  eta: number;
-  epoch: number;
-}
-
-const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
 function intOpt(fn: string, name: string, v: number | undefined, dflt: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (v === undefined) return dflt;
@@ -136,22 +127,11 @@ export class FastText {
     const seed = intOpt(fn, 'seed', options.seed, 0, 0);
     const threads = intOpt(fn, 'threads', options.threads, 1, 1, 64);
     const initBlocks = intOpt(fn, 'initBlocks', options.initBlocks, 10, 0);
-    if (threads > 1) {
-      const pool = rt(fn).pool;
-      if (pool === undefined || pool.size < threads) {
-        throw new ArgumentError(
-          `${fn}: threads must be at most the worker pool size, got ${threads} with ${pool === undefined ? 'no worker pool' : `a pool of ${pool.size}`}. ` +
-            `Hint: \`await init({ threads: ${threads} })\`, or train with threads: 1.`,
-        );
-      }
-    }
     const lr = options.lr ?? 0.05;
     if (!(lr > 0 && Number.isFinite(lr))) throw new ArgumentError(`${fn}: lr must be a finite number > 0, got ${lr}`);
     const t = options.t ?? 1e-4;
     if (!(t >= 0 && Number.isFinite(t))) throw new ArgumentError(`${fn}: t must be a finite number >= 0, got ${t}`);
-    const { onProgress } = options;
-    if (onProgress !== undefined && typeof onProgress !== 'function') throw new ArgumentError(`${fn}: onProgress must be a function, got ${typeof onProgress}`);
-    const signal = checkAbortSignal(fn, 'signal', options.signal);
+    const session = new TrainingSession(fn, { ...options, threads });
 
     const source = typeof text === 'function' ? text : () => text;
     const vocab = await Vocab.build(source(), { minCount });
@@ -193,7 +173,6 @@ export class FastText {
     const input = fastTextInputMatrix(V + bucket, dim, initBlocks, { seed, stream: 21 });
     let output: Tensor | undefined;
     let tr: SgnsTrainer | undefined;
-    const host = HostYield.forTraining(signal, false, Infinity);
     try {
       output = Tensor.zeros([loss === 'hs' ? V - 1 : V, dim]);
       // fastText's schedule: lr = lr0 (1 - done / (epoch · ntokens)), where ntokens counts every token read
@@ -206,43 +185,36 @@ export class FastText {
         eosId: eos, counts, subwords, stream: 22, noisePower: 0.5, flavor: 'fasttext', sampleTotal: vocab.ntokens,
       });
       const trainer = tr;
-      const t0 = now();
-      let last = t0, lastLoss = 0, lastPairs = 0, lastValue = 0, ep = 0;
-      const report = (force: boolean) => {
-        const tm = now();
-        if (!force && tm - last < 100) return;
-        const s = trainer.stats;
-        const secs = Math.max(1e-9, (tm - t0) / 1000);
-        const progress = Math.min(1, s.processed / (epoch * vocab.ntokens));
-        const pairs = s.lossCount - lastPairs;
-        if (pairs > 0) lastValue = (s.lossSum - lastLoss) / pairs;
-        onProgress!({
-          progress, wordsPerSec: s.processed / secs, lr: s.lr, loss: lastValue, avgLoss: s.lossCount > 0 ? s.lossSum / s.lossCount : 0,
-          eta: progress > 0 ? (secs * (1 - progress)) / progress : Infinity, epoch: ep,
+      session.start({ epochs: epoch, steps: epoch * vocab.ntokens });
+      let lastLoss = 0, lastPairs = 0, lastValue = 0, ep = 0;
+      const report = (force: boolean) =>
+        session.report(force, trainer.stats.processed, () => {
+          const s = trainer.stats;
+          const pairs = s.lossCount - lastPairs;
+          if (pairs > 0) lastValue = (s.lossSum - lastLoss) / pairs;
+          lastLoss = s.lossSum;
+          lastPairs = s.lossCount;
+          return { epoch: ep + 1, step: s.processed, lr: s.lr, loss: lastValue, avgLoss: s.lossCount > 0 ? s.lossSum / s.lossCount : 0 };
         });
-        last = tm;
-        lastLoss = s.lossSum;
-        lastPairs = s.lossCount;
-      };
-      const after = onProgress ? () => report(false) : undefined;
+      const after = session.reporting ? () => report(false) : undefined;
       // fastText trains until it has read epoch · ntokens dictionary tokens: with words below minCount
       // dropped, that is more than `epoch` passes (Brown, minCount 5: 5.25), the last one partial, and
       // the learning rate ends at 0. The same here: whole passes, then the head of the data up to that count.
       const totalIds = epoch * vocab.ntokens;
-      const pass = (cs: Int32Array[]) => sgnsPass(trainer, cs, threads, eos, after, signal, host);
+      const pass = (cs: Int32Array[]) => chunkPass(trainer, cs, threads, eos, after, session.signal, session.host);
       let aborted = false;
       for (ep = 0; !aborted && trainer.stats.processed + perEpoch <= totalIds; ep++) aborted = await pass(chunks);
       if (aborted) ep--;
       ep = Math.min(ep, epoch - 1);
       const rest = totalIds - trainer.stats.processed;
       if (!aborted && rest > 0) await pass(headOfLines(chunks, rest, eos));
-      if (onProgress) report(true);
+      report(true);
     } catch (e) {
       input.dispose();
       output?.dispose();
       throw e;
     } finally {
-      host.close();
+      session.close();
       tr?.dispose();
     }
     return new FastText(args, entries, vocab.ntokens, input, output);

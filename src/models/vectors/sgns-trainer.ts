@@ -9,6 +9,7 @@ import type { Kernels } from '../../core/kernels.js';
 import { rt } from '../../core/runtime.js';
 import { Tensor, expectTensor } from '../../core/tensor.js';
 import { aliasTable, huffmanTree, keepProbabilities } from '../../ops/tables.js';
+import { ID_BUFFER, pieceEnd } from '../../train/batches.js';
 
 /** Longest sentence the kernel keeps in one piece (assembly/sgns.ts SGNS_MAX_SENTENCE). */
 export const SGNS_MAX_SENTENCE = 1000;
@@ -16,32 +17,10 @@ export const SGNS_MAX_SENTENCE = 1000;
 const SGNS_EOS_WORD = 1, SGNS_REDRAW = 2;
 /** Bytes of the kernel's state block. */
 const STATE_BYTES = 80;
-/** Ids copied into Wasm per kernel call of `SgnsTrainer.train` at most (the length of its pieces, see `pieceEnd`). @internal */
-export const ID_BUFFER = 1 << 16;
 /** Ids per worker kernel call in `trainParallel` at most (~0.1-0.3 s of work at dim 100). */
 const PART_IDS = 1 << 16;
 /** Per-thread blocks start on their own cache lines, with a guard line either side (no false sharing). */
 const LINE = 64;
-/**
- * End (exclusive) of the piece of `ids` that starts at `start`: at most `max` ids, cut just
- * after the last EOS id in the piece so that no sentence is split, unless the piece has no EOS
- * after its first id (then it is cut at `max`) or it reaches the end of the stream. The stream
- * ends at `ids.length` unless `more` says it goes on after `ids` (trainParallel's pieces, copied
- * from several chunks into one buffer). `eos` < 0: never cut at an EOS. Used by
- * `SgnsTrainer.train`, `trainParallel` and `sgnsPass` (src/models/word2vec.ts), whose pieces
- * must match bit for bit.
- * @internal
- */
-export function pieceEnd(ids: Int32Array, start: number, max: number, eos: number, more = false): number {
-  const end = Math.min(ids.length, start + max);
-  if ((end < ids.length || more) && eos >= 0) {
-    let k = end - 1;
-    while (k > start && ids[k] !== eos) k--;
-    if (k > start) return k + 1;
-  }
-  return end;
-}
-
 /** Philox stream of worker thread k: base stream + (k + 1) * THREAD_STREAM (never the 1-thread stream). */
 export const THREAD_STREAM = 1 << 16;
 

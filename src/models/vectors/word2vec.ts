@@ -6,16 +6,19 @@
  * `Word2Vec.fromTrained`. See docs/word2vec.md.
  */
 import { ArgumentError, ShapeError, VocabError } from '../../core/errors.js';
-import { checkAbortSignal, HostYield } from '../../train/abort.js';
+import { chunkPass } from '../../train/batches.js';
+import type { Progress } from '../../train/progress.js';
+import { TrainingSession } from '../../train/session.js';
 import { rt } from '../../core/runtime.js';
 import { Tensor } from '../../core/tensor.js';
 import { readVec, writeVec } from '../../io/vec.js';
 import { readWord2VecBin, writeWord2VecBin } from '../../io/word2vec-bin.js';
 import { topCosine, unitRows } from './word-vectors.js';
-import { ID_BUFFER, SgnsTrainer, pieceEnd } from './sgns-trainer.js';
+import { SgnsTrainer } from './sgns-trainer.js';
 import { EOS, type TextSource } from '../../text/tokenize.js';
 import { Vocab, encode } from '../../text/vocab.js';
 
+/** Options of the Word2Vec constructor (word2vec.c's arguments). */
 export interface Word2VecOptions {
   /** Vector size; default 100. */
   dim?: number;
@@ -46,30 +49,14 @@ export interface TrainVocab {
   eosId: number;
 }
 
-export interface Word2VecProgress {
-  /** Fraction of the whole run done, 0..1. */
-  progress: number;
-  /** Raw tokens per second (epochs included) since training started, all threads together. */
-  wordsPerSec: number;
-  /** Threads training (the `threads` option). */
-  threads: number;
-  /** wordsPerSec / threads (the native tools' "words/sec/thread"). */
-  wordsPerSecPerThread: number;
-  /** Per thread: its raw tokens per second since training started (one entry with threads: 1). */
-  threadWordsPerSec: number[];
-  /** Current learning rate. */
-  lr: number;
-  /** Mean loss per (input, output word) pair since the previous report (the previous value when no pair ran since). */
-  loss: number;
-  /** Seconds left, estimated from the rate so far. */
-  etaSec: number;
-  /** Current epoch, 0-based. */
-  epoch: number;
-}
-
+/** Options of `Word2Vec.train`: the progress callback, threads, the stop signal. */
 export interface Word2VecTrainOptions {
-  /** Called about every 0.1 s of training and once at the end. */
-  onProgress?: (p: Word2VecProgress) => void;
+  /**
+   * Called about every 0.1 s of training and once at the end (`epochEnd` true). A step is one
+   * input word (`itemsPerSec` in words, all threads; `threadItemsPerSec` per thread); `loss` is
+   * the mean per (input, output word) pair since the previous report.
+   */
+  onProgress?: (p: Progress) => void;
   /**
    * Threads to train on; default 1 (the main thread: deterministic, the same
    * vectors in every runtime). n > 1 trains hogwild on n workers of the pool
@@ -88,6 +75,7 @@ export interface Word2VecTrainOptions {
   signal?: AbortSignal;
 }
 
+/** What `Word2Vec.train` returns: words processed, time, speed, mean loss, threads. */
 export interface Word2VecTrainResult {
   /** Raw tokens processed (epochs included, EOS and dropped words excluded). */
   words: number;
@@ -101,6 +89,7 @@ export interface Word2VecTrainResult {
   aborted: boolean;
 }
 
+/** A word and its cosine similarity, as `mostSimilar` and `analogy` return them. */
 export interface Neighbour {
   word: string;
   /** Cosine similarity. */
@@ -109,7 +98,6 @@ export interface Neighbour {
 
 type Resolved = Required<Omit<Word2VecOptions, 'lr'>> & { lr: number };
 
-const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
 function resolve(o: Word2VecOptions): Resolved {
   const fn = 'Word2Vec';
@@ -136,59 +124,6 @@ function resolve(o: Word2VecOptions): Resolved {
   if (!(r.lr > 0 && Number.isFinite(r.lr))) throw new ArgumentError(`${fn}: lr must be a finite number > 0, got ${r.lr}`);
   if (loss === 'ns' && r.negative === 0) throw new ArgumentError(`${fn}: negative must be >= 1 for loss 'ns', got 0`);
   return r;
-}
-
-/**
- * One pass of an SGNS trainer over `chunks` (word2vec and fastText word vectors). Without a
- * signal: one `train` per chunk (threads 1) or one `trainParallel` over all chunks. With one:
- * threads 1 feeds the kernel the very pieces `SgnsTrainer.train` would (at most 65,536 ids, cut
- * after the last EOS), so the vectors are bit-identical, checking the signal and yielding between
- * pieces; threads > 1 trains groups of threads × 65,536 ids (cut after an EOS), checked between
- * groups. Resolves to true when the signal stopped the pass.
- * @internal
- */
-export async function sgnsPass(
-  tr: SgnsTrainer, chunks: readonly Int32Array[], threads: number, eos: number, after: (() => void) | undefined,
-  signal: AbortSignal | undefined, host: HostYield,
-): Promise<boolean> {
-  if (signal === undefined) {
-    if (threads > 1) await tr.trainParallel(chunks, threads, after);
-    else for (const c of chunks) tr.train(c, after);
-    return false;
-  }
-  if (threads === 1) {
-    for (const c of chunks) {
-      for (let start = 0; start < c.length;) {
-        await host.maybe();
-        if (signal.aborted) return true;
-        const end = pieceEnd(c, start, ID_BUFFER, eos);
-        tr.train(c.subarray(start, end), after);
-        start = end;
-      }
-    }
-    return false;
-  }
-  const groupIds = threads * ID_BUFFER;
-  let group: Int32Array[] = [];
-  let n = 0;
-  const flush = async (): Promise<boolean> => {
-    await host.maybe();
-    if (signal.aborted) return true;
-    await tr.trainParallel(group, threads, after);
-    group = [];
-    n = 0;
-    return false;
-  };
-  for (const c of chunks) {
-    for (let start = 0; start < c.length;) {
-      const end = pieceEnd(c, start, groupIds - n, eos);
-      group.push(c.subarray(start, end));
-      n += end - start;
-      start = end;
-      if ((n >= groupIds || start < c.length) && (await flush())) return true;
-    }
-  }
-  return group.length > 0 ? flush() : false;
 }
 
 /** word2vec skip-gram / CBOW. `threads: 1`: the same seed gives the same vectors in every runtime. */
@@ -309,20 +244,8 @@ export class Word2Vec {
     if (vocab.counts?.length !== Vin) throw new ShapeError(`${fn}: vocab.counts must have ${Vin} entries like vocab.words, got ${vocab.counts?.length}`);
     const eosIn = vocab.eosId;
     if (!(Number.isInteger(eosIn) && eosIn >= -1 && eosIn < Vin)) throw new ArgumentError(`${fn}: vocab.eosId must be -1 or an id in [0, ${Vin}), got ${eosIn}`);
-    const { onProgress } = options;
-    if (onProgress !== undefined && typeof onProgress !== 'function') throw new ArgumentError(`${fn}: onProgress must be a function, got ${typeof onProgress}`);
-    const threads = options.threads ?? 1;
-    if (!(Number.isInteger(threads) && threads >= 1 && threads <= 64)) throw new ArgumentError(`${fn}: threads must be an integer in [1, 64], got ${String(threads)}`);
-    const signal = checkAbortSignal(fn, 'signal', options.signal);
-    if (threads > 1) {
-      const pool = rt(fn).pool;
-      if (pool === undefined || pool.size < threads) {
-        throw new ArgumentError(
-          `${fn}: threads must be at most the worker pool size, got ${threads} with ${pool === undefined ? 'no worker pool' : `a pool of ${pool.size}`}. ` +
-            `Hint: \`await init({ threads: ${threads} })\` (call shutdown() first if init() already ran), or train with threads: 1.`,
-        );
-      }
-    }
+    const session = new TrainingSession(fn, options);
+    const threads = session.threads;
 
     // Keep words with count >= minCount (and EOS), in the given order.
     const remap = new Int32Array(Vin).fill(-1);
@@ -365,9 +288,8 @@ export class Word2Vec {
     const win = Tensor.rand([V, dim], { seed: o.seed, stream: 1 });
     let wout: Tensor | undefined;
     let tr: SgnsTrainer | undefined;
-    const t0 = now();
-    let lastReport = t0, lastLoss = 0, lastPairs = 0, lastValue = 0, epoch = 0;
-    const host = HostYield.forTraining(signal, false, Infinity);
+    let lastLoss = 0, lastPairs = 0, lastValue = 0, epoch = 0;
+    session.start({ epochs: o.epochs, steps: total });
     try {
       // word2vec's initialisation: input rows uniform in [-0.5/dim, 0.5/dim), output rows 0.
       const v = win.view();
@@ -378,36 +300,29 @@ export class Word2Vec {
         totalWords: total, seed: o.seed, eosId: eos, counts,
       });
       const trainer = tr;
-      const report = (force: boolean) => {
-        const t = now();
-        if (!force && t - lastReport < 100) return;
-        const s = trainer.stats;
-        const secs = Math.max(1e-9, (t - t0) / 1000);
-        const progress = Math.min(1, s.processed / total);
-        const pairs = s.lossCount - lastPairs;
-        if (pairs > 0) lastValue = (s.lossSum - lastLoss) / pairs;
-        const threadWordsPerSec = threads > 1 ? trainer.threadStats.map((x) => x.processed / secs) : [s.processed / secs];
-        onProgress!({
-          progress, wordsPerSec: s.processed / secs, threads, wordsPerSecPerThread: s.processed / secs / threads, threadWordsPerSec,
-          lr: s.lr, loss: lastValue,
-          etaSec: progress > 0 ? (secs * (1 - progress)) / progress : Infinity, epoch,
+      const report = (force: boolean) =>
+        session.report(force, trainer.stats.processed, () => {
+          const s = trainer.stats;
+          const pairs = s.lossCount - lastPairs;
+          if (pairs > 0) lastValue = (s.lossSum - lastLoss) / pairs;
+          lastLoss = s.lossSum;
+          lastPairs = s.lossCount;
+          const secs = Math.max(1e-9, session.elapsedSec());
+          const threadItemsPerSec = threads > 1 ? trainer.threadStats.map((x) => x.processed / secs) : [s.processed / secs];
+          return { epoch: epoch + 1, step: s.processed, lr: s.lr, loss: lastValue, threadItemsPerSec };
         });
-        lastReport = t;
-        lastLoss = s.lossSum;
-        lastPairs = s.lossCount;
-      };
-      const after = onProgress ? () => report(false) : undefined;
+      const after = session.reporting ? () => report(false) : undefined;
       let aborted = false;
-      for (epoch = 0; epoch < o.epochs && !aborted; epoch++) aborted = await sgnsPass(tr, mapped, threads, eos, after, signal, host);
+      for (epoch = 0; epoch < o.epochs && !aborted; epoch++) aborted = await chunkPass(tr, mapped, threads, eos, after, session.signal, session.host);
       epoch = Math.min(epoch, o.epochs) - 1;
-      if (onProgress) report(true);
+      report(true);
       const s = tr.stats;
       this.setWords(words, eos);
       this.W = win.toArray() as Float32Array;
-      const seconds = (now() - t0) / 1000;
+      const seconds = session.elapsedSec();
       return { words: s.processed, seconds, wordsPerSec: s.processed / Math.max(seconds, 1e-9), loss: s.lossCount > 0 ? s.lossSum / s.lossCount : 0, threads, aborted };
     } finally {
-      host.close();
+      session.close();
       tr?.dispose();
       wout?.dispose();
       win.dispose();
