@@ -15,7 +15,7 @@ import { readVec, writeVec, type WordVectorTable } from './io/vec.js';
 import { writeBytesAtomic } from './io/node.js';
 import { type FastTextModelData, fastTextSentenceVector, fastTextWordSubwords, fastTextWordVector } from './models/fasttext/model.js';
 import { ngramStrings } from './text/subwords.js';
-import { topCosine, unitRows } from './models/vectors/word-vectors.js';
+import { WordVectors } from './models/vectors/word-vectors.js';
 
 export interface CliIO {
   stdout: (s: string) => void;
@@ -178,8 +178,9 @@ async function run(parsed: Parsed, io: CliIO): Promise<number> {
     case 'nn':
     case 'analogies': {
       const model = loadModel(parsed.model);
-      const wv = allWordVectors(model);
-      const unit = unitRows(wv.data, wv.dim);
+      const t = allWordVectors(model);
+      // native fastText's arithmetic (float32 query), every word a candidate but the query words
+      const wv = new WordVectors(t.words, t.dim, t.data, { lookup: (w) => fastTextWordVector(model, w), arithmetic: 'float32', name: 'wasm-nlp ' + parsed.command });
       const input = await io.stdin();
       const out: string[] = [];
       const prompt = parsed.command === 'nn' ? 'Query word? ' : 'Query triplet (A - B + C)? ';
@@ -188,18 +189,8 @@ async function run(parsed: Parsed, io: CliIO): Promise<number> {
         : input.split('\n').map((l) => l.trim().split(/\s+/)).filter((t) => t.length === 3 && t[0] !== '');
       for (const q of queries) {
         if (io.interactive) out.push(prompt);
-        const v = new Float32Array(wv.dim);
-        const add = (w: string, s: number) => {
-          const x = fastTextWordVector(model, w);
-          let n = 0;
-          for (const e of x) n += e * e;
-          n = Math.sqrt(n) || 1;
-          for (let j = 0; j < wv.dim; j++) v[j]! += (s * x[j]!) / n;
-        };
-        if (q.length === 1) add(q[0]!, 1);
-        else { add(q[0]!, 1); add(q[1]!, -1); add(q[2]!, 1); }
-        const exclude = new Set(q);
-        for (const n of topCosine(unit, wv.dim, v, parsed.k, (i) => exclude.has(wv.words[i]!))) out.push(`${wv.words[n.row]} ${formatG(n.score)}\n`);
+        const terms: [string, number][] = q.length === 1 ? [[q[0]!, 1]] : [[q[0]!, 1], [q[1]!, -1], [q[2]!, 1]];
+        for (const n of wv.nearest(wv.combine(terms), parsed.k, new Set(q))) out.push(`${n.word} ${formatG(n.score)}\n`);
       }
       io.stdout(out.join(''));
       return 0;

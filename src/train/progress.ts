@@ -50,7 +50,11 @@ export interface Progress {
 }
 
 /** The fields a trainer supplies for one report; the meter adds the rest. */
-export type ProgressFields = Pick<Progress, 'epoch' | 'step' | 'loss' | 'lr'> & Partial<Omit<Progress, 'epoch' | 'step' | 'loss' | 'lr'>>;
+export type ProgressFields = Pick<Progress, 'epoch' | 'step' | 'loss' | 'lr'> &
+  Partial<Omit<Progress, 'epoch' | 'step' | 'loss' | 'lr'>> & {
+    /** Items per thread so far: the meter turns them into `threadItemsPerSec` over the same time as `itemsPerSec`. */
+    threadItems?: number[];
+  };
 
 /** `performance.now()` where there is one, else `Date.now()` (milliseconds). */
 export const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
@@ -97,12 +101,14 @@ export class ProgressMeter {
     if (this.onProgress === undefined) return;
     const el = this.elapsedSec();
     const { steps, epochs, unit, threads } = this.run;
+    const { threadItems, ...rest } = f;
     const p: Progress = {
       epochs, steps, progress: steps > 0 ? Math.min(1, f.step / steps) : 1, unit, threads,
       itemsPerSec: el > 0 ? this.items / el : 0,
       etaSec: this.stepsHere > 0 ? (el / this.stepsHere) * Math.max(0, steps - f.step) : Infinity,
-      elapsedSec: el, epochEnd: false, ...f,
+      elapsedSec: el, epochEnd: false, ...rest,
     };
+    if (threadItems !== undefined) p.threadItemsPerSec = threadItems.map((x) => (el > 0 ? x / el : 0));
     this.last = now();
     this.onProgress(p);
   }

@@ -25,7 +25,7 @@ import { noGrad, step, type Variable } from '../../autograd/tape.js';
 import { Initializer, Module, building, Dropout } from '../../nn/module.js';
 import { Embedding, Linear } from '../../nn/layers.js';
 import { encodeSafetensors } from '../../io/safetensors.js';
-import { topCosine, unitRows } from '../vectors/word-vectors.js';
+import { WordVectors } from '../vectors/word-vectors.js';
 import { CONFIG_KEY, MODEL_KEY, loadSaved } from '../../io/saved-model.js';
 import { idsHash, shuffledPositions } from '../../train/batches.js';
 import { earlyStopping, reduceLrOnPlateau, restoreBest } from '../../train/hooks.js';
@@ -505,12 +505,9 @@ export class NeuralLM extends Module {
     const fn = 'NeuralLM.mostSimilar';
     const { vocab, index } = this.needVocab(fn);
     intIn(fn, 'k', k, 1);
-    const id = index.get(word);
-    if (id === undefined) throw new VocabError(`${fn}: word must be in the vocabulary, got ${JSON.stringify(word)}`);
-    const m = this.config.embeddingDim;
-    const unit = unitRows(this.embeddings.weight.value.view() as Float32Array, m);
-    const q = unit.subarray(id * m, (id + 1) * m);
-    return topCosine(unit, m, q, k, (r) => r === id || r === this.config.bos).map((b) => ({ word: vocab[b.row]!, similarity: b.score }));
+    if (!index.has(word)) throw new VocabError(`${fn}: word must be in the vocabulary, got ${JSON.stringify(word)}`);
+    const wv = new WordVectors(vocab, this.config.embeddingDim, this.embeddings.weight.value.view() as Float32Array, { skipRows: [this.config.bos], name: fn });
+    return wv.mostSimilar(word, k).map((n) => ({ word: n.word, similarity: n.score }));
   }
 
   /** The config as checkpoints record it. */

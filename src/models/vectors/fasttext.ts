@@ -17,8 +17,7 @@ import { EOS, computeSubwords } from '../../text/subwords.js';
 import type { TextSource } from '../../text/tokenize.js';
 import { Vocab, encode } from '../../text/vocab.js';
 import { type FastTextArgs, type FastTextEntry, type FastTextModelData, fastTextInputMatrix, fastTextWordVector } from '../fasttext/model.js';
-import { topCosine, unitRows } from './word-vectors.js';
-import type { Neighbour } from './word2vec.js';
+import { WordVectors, type Neighbour } from './word-vectors.js';
 import { chunkPass } from '../../train/batches.js';
 import type { Progress } from '../../train/progress.js';
 import { TrainingSession } from '../../train/session.js';
@@ -90,7 +89,7 @@ function intOpt(fn: string, name: string, v: number | undefined, dflt: number, m
 export class FastText {
   private data: FastTextModelData;
   private vecs: WordVectorTable | undefined;
-  private unit: Float32Array | undefined;
+  private queries: WordVectors | undefined;
   private eos: number;
 
   private constructor(
@@ -287,47 +286,26 @@ export class FastText {
     return this.vecs;
   }
 
-  private unitRows(): Float32Array {
-    if (this.unit === undefined) {
-      const { data, dim } = this.all();
-      this.unit = unitRows(data, dim);
+  /** The cosine queries over every word's vector (unknown words through their n-grams). */
+  wordVectors(): WordVectors {
+    this.alive('FastText.wordVectors');
+    if (this.queries === undefined) {
+      const { words, dim, data } = this.all();
+      this.queries = new WordVectors(words, dim, data, { skipRows: this.eos >= 0 ? [this.eos] : [], lookup: (w) => this.vector(w), name: 'FastText' });
     }
-    return this.unit;
-  }
-
-
-  private nearest(fn: string, q: Float64Array, k: number, exclude: Set<string>): Neighbour[] {
-    if (!(Number.isInteger(k) && k >= 1)) throw new ArgumentError(`${fn}: k must be an integer >= 1, got ${k}`);
-    const words = this.all().words;
-    return topCosine(this.unitRows(), this.dim, q, k, (i) => i === this.eos || exclude.has(words[i]!))
-      .map((n) => ({ word: words[n.row]!, score: n.score }));
-  }
-
-
-  private unitVector(fn: string, word: string): Float64Array {
-    if (typeof word !== 'string') throw new ArgumentError(`${fn}: word must be a string, got ${typeof word}`);
-    const v = this.vector(word);
-    let s = 0;
-    for (const x of v) s += x * x;
-    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
-    return Float64Array.from(v, (x) => x * inv);
+    return this.queries;
   }
 
   /** The k words nearest to `word` by cosine (fastText's `nn`; unknown words work through their n-grams; the word and `</s>` excluded). */
   mostSimilar(word: string, k = 10): Neighbour[] {
-    const fn = 'FastText.mostSimilar';
-    this.alive(fn);
-    return this.nearest(fn, this.unitVector(fn, word), k, new Set([word]));
+    this.alive('FastText.mostSimilar');
+    return this.wordVectors().mostSimilar(word, k);
   }
 
   /** "a is to b as c is to ?": the k words nearest to unit(b) − unit(a) + unit(c), the three excluded. */
   analogy(a: string, b: string, c: string, k = 10): Neighbour[] {
-    const fn = 'FastText.analogy';
-    this.alive(fn);
-    const va = this.unitVector(fn, a), vb = this.unitVector(fn, b), vc = this.unitVector(fn, c);
-    const q = new Float64Array(this.dim);
-    for (let x = 0; x < q.length; x++) q[x] = vb[x]! - va[x]! + vc[x]!;
-    return this.nearest(fn, q, k, new Set([a, b, c]));
+    this.alive('FastText.analogy');
+    return this.wordVectors().analogy(a, b, c, k);
   }
 
   /** The model as native fastText `.bin` bytes (`fasttext print-word-vectors`, `nn` read them). */
@@ -346,7 +324,7 @@ export class FastText {
     if (!this.input.disposed) this.input.dispose();
     if (!this.output.disposed) this.output.dispose();
     this.vecs = undefined;
-    this.unit = undefined;
+    this.queries = undefined;
   }
 }
 

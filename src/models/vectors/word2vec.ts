@@ -13,7 +13,8 @@ import { rt } from '../../core/runtime.js';
 import { Tensor } from '../../core/tensor.js';
 import { readVec, writeVec } from '../../io/vec.js';
 import { readWord2VecBin, writeWord2VecBin } from '../../io/word2vec-bin.js';
-import { topCosine, unitRows } from './word-vectors.js';
+import { WordVectors, type Neighbour } from './word-vectors.js';
+export type { Neighbour } from './word-vectors.js';
 import { SgnsTrainer } from './sgns-trainer.js';
 import { EOS, type TextSource } from '../../text/tokenize.js';
 import { Vocab, encode } from '../../text/vocab.js';
@@ -89,13 +90,6 @@ export interface Word2VecTrainResult {
   aborted: boolean;
 }
 
-/** A word and its cosine similarity, as `mostSimilar` and `analogy` return them. */
-export interface Neighbour {
-  word: string;
-  /** Cosine similarity. */
-  score: number;
-}
-
 type Resolved = Required<Omit<Word2VecOptions, 'lr'>> & { lr: number };
 
 
@@ -133,7 +127,7 @@ export class Word2Vec {
   private index = new Map<string, number>();
   private W: Float32Array = new Float32Array(0);
   /** Row-normalised copy of W for cosine queries, made on first use. */
-  private unit: Float32Array | undefined;
+  private queries: WordVectors | undefined;
   private eos = -1;
 
   constructor(options: Word2VecOptions = {}) {
@@ -197,7 +191,7 @@ export class Word2Vec {
       this.index.set(w, i);
     });
     this.eos = eos;
-    this.unit = undefined;
+    this.queries = undefined;
   }
 
   /**
@@ -307,9 +301,8 @@ export class Word2Vec {
           if (pairs > 0) lastValue = (s.lossSum - lastLoss) / pairs;
           lastLoss = s.lossSum;
           lastPairs = s.lossCount;
-          const secs = Math.max(1e-9, session.elapsedSec());
-          const threadItemsPerSec = threads > 1 ? trainer.threadStats.map((x) => x.processed / secs) : [s.processed / secs];
-          return { epoch: epoch + 1, step: s.processed, lr: s.lr, loss: lastValue, threadItemsPerSec };
+          const threadItems = threads > 1 ? trainer.threadStats.map((x) => x.processed) : [s.processed];
+          return { epoch: epoch + 1, step: s.processed, lr: s.lr, loss: lastValue, threadItems };
         });
       const after = session.reporting ? () => report(false) : undefined;
       let aborted = false;
@@ -348,44 +341,28 @@ export class Word2Vec {
     return this.index.has(word);
   }
 
-  private normalized(): Float32Array {
-    this.unit ??= unitRows(this.W, this.options.dim);
-    return this.unit;
+  /** The cosine queries over these vectors (made once per training / load). */
+  wordVectors(): WordVectors {
+    this.queries ??= new WordVectors(this._words, this.options.dim, this.W, { skipRows: this.eos >= 0 ? [this.eos] : [], name: 'Word2Vec' });
+    return this.queries;
   }
 
-
-  /** The k words with the highest cosine to `query` (a word or a [dim] vector), excluding `exclude`. */
-  private nearest(fn: string, q: Float64Array, k: number, exclude: Set<number>): Neighbour[] {
-    if (!(Number.isInteger(k) && k >= 1)) throw new ArgumentError(`${fn}: k must be an integer >= 1, got ${k}`);
-    return topCosine(this.normalized(), this.options.dim, q, k, (i) => exclude.has(i) || i === this.eos)
-      .map((n) => ({ word: this._words[n.row]!, score: n.score }));
-  }
-
-
-  /** The k nearest words to `word` by cosine similarity (the word itself excluded). */
+  /** The k nearest words to `word` by cosine similarity (the word itself excluded). VocabError if unknown. */
   mostSimilar(word: string, k = 10): Neighbour[] {
-    const fn = 'Word2Vec.mostSimilar';
-    const id = this.idOf(fn, word);
-    const d = this.options.dim;
-    const q = Float64Array.from(this.normalized().subarray(id * d, (id + 1) * d));
-    return this.nearest(fn, q, k, new Set([id]));
+    this.idOf('Word2Vec.mostSimilar', word);
+    return this.wordVectors().mostSimilar(word, k);
   }
 
   /** "a is to b as c is to ?": the k nearest words to unit(b) − unit(a) + unit(c), the inputs excluded (word2vec's rule). */
   analogy(a: string, b: string, c: string, k = 10): Neighbour[] {
-    const fn = 'Word2Vec.analogy';
-    const ia = this.idOf(fn, a), ib = this.idOf(fn, b), ic = this.idOf(fn, c);
-    const d = this.options.dim;
-    const u = this.normalized();
-    const q = new Float64Array(d);
-    for (let x = 0; x < d; x++) q[x] = u[ib * d + x]! - u[ia * d + x]! + u[ic * d + x]!;
-    return this.nearest(fn, q, k, new Set([ia, ib, ic]));
+    for (const w of [a, b, c]) this.idOf('Word2Vec.analogy', w);
+    return this.wordVectors().analogy(a, b, c, k);
   }
 
   /** Drop the vectors. The model is empty afterwards (the vectors live in JS memory, so this only frees them early). */
   dispose(): void {
     this.W = new Float32Array(0);
-    this.unit = undefined;
+    this.queries = undefined;
     this.setWords([], -1);
   }
 }
