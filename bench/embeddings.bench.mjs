@@ -1,9 +1,10 @@
-// Word-embedding benchmark (issue 4): skip-gram, CBOW and fastText skipgram on
+// Word-embedding benchmark: skip-gram, CBOW and fastText skipgram on
 // Brown, wasm-nlp against the native tools, threads 1 and 2, plus a neighbour-
 // overlap quality check.
 //
 //   npm run bench:embeddings              3 interleaved rounds (medians)
 //   npm run bench:embeddings -- --quick   1 round
+//   (-- --no-write: either, with docs/benchmarks.md left alone)
 //
 // Contenders, same settings (dim 100, window 5, negative 5, sample 1e-4,
 // min-count 5, 5 epochs, data/brown.txt):
@@ -36,11 +37,12 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { markdownTable, median, writeSection } from './lib.mjs';
+import { benchArgs, fmt, markdownTable, median, saveSection } from './lib.mjs';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const args = benchArgs(import.meta.url);
+const ROOT = args.root;
 const DIST = join(ROOT, 'dist', 'wasm-nlp.node.js');
 const CLI = join(ROOT, 'dist', 'wasm-nlp.cli.js');
 const DATA = join(ROOT, 'data', 'brown.txt');
@@ -91,7 +93,7 @@ if (process.argv[2] === '--child') {
 }
 
 // ------------------------------------------------------------ parent
-const QUICK = process.argv.includes('--quick');
+const QUICK = args.quick;
 const ROUNDS = QUICK ? 1 : 3;
 const TMP = mkdtempSync(join(os.tmpdir(), 'wasm-nlp-emb-'));
 process.on('exit', () => rmSync(TMP, { recursive: true, force: true }));
@@ -359,7 +361,6 @@ for (const r of ROWS) {
 const minutes = (performance.now() - tStart) / 60e3;
 
 // ------------------------------------------------------------ report
-const fmt = (x) => Math.round(x).toLocaleString('en');
 const stat = (xs) => {
   if (!xs.length) return '–';
   const v = xs.map((p) => p.ov);
@@ -428,5 +429,5 @@ ${qTable}
 All pairs (overlap@10):
 ${pairList}
 `;
-writeSection(ROOT, 'embeddings', md);
+saveSection(args, 'embeddings', md, minutes * 60);
 console.log(md);

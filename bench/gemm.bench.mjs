@@ -6,26 +6,30 @@
 //   npm run bench -- --quick   under 2 minutes: 3 rounds of everything, no
 //                              64^3, short timings, naive/ikj JS, tfjs-cpu and
 //                              tfjs-wasm NT/TN only up to 2*512^3 flops
+//   npm run bench -- --no-write   either, with docs/benchmarks.md left alone
 //
 // Every contender runs on every shape once per round, and rounds repeat, so a burst
 // of load from another process hits all contenders rather than one. A cell is the
 // median over rounds of benchmark.js's median time per call. Before timing, each
 // contender's result is compared with the i-k-j JS product, so a broken kernel is
 // never benchmarked. Prints a markdown table and writes docs/benchmarks.md.
-// Needs `npm run build` first (dist/wasm-nlp.node.js).
-import os from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// Needs `npm run build` first (dist/wasm-nlp.node.js). Rounds, timing, the
+// machine header and output are bench/lib.mjs's.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { getThreadsCount, setThreadsCount, version_wasm } from '@tensorflow/tfjs-backend-wasm';
-import { init, Tensor, matmul, gemm } from '../dist/wasm-nlp.node.js';
+import * as tfjsWasm from '@tensorflow/tfjs-backend-wasm';
+import * as lib from '../dist/wasm-nlp.node.js';
 import {
-  compilePeak, ikjMatmul, markdownTable, maxError, median, naiveMatmul, peakProbe, timeCall, transpose, writeSection,
+  benchArgs, caseTimer, compilePeak, cpuText, ikjMatmul, isoDate, markdownTable, maxError, median, modeText, naiveMatmul, peakProbe,
+  rounds, saveSection, setupTfjsWasm, timingText, transpose,
 } from './lib.mjs';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const QUICK = process.argv.includes('--quick');
+// The raw ops, wherever the bundle keeps them (the root, or its `ops` namespace).
+const { matmul, gemm } = lib.ops ?? lib;
+const { init, Tensor } = lib;
+
+const args = benchArgs(import.meta.url);
+const QUICK = args.quick;
 
 const ALL_SHAPES = [
   [64, 64, 64], [128, 128, 128], [256, 256, 256], [512, 512, 512], [1024, 1024, 1024],
@@ -54,13 +58,7 @@ const SLOW_FLOPS_CAP = QUICK ? 2 * 512 ** 3 : Infinity;
 const tolerance = (k) => 1e-5 * k;
 
 const runtime = await init();
-// setThreadsCount must precede the wasm backend's initialisation. PROD mode skips
-// tfjs's debug checks (and its Node banner), as tfjs recommends for timing.
-setThreadsCount(1);
-tf.enableProdMode();
-await tf.setBackend('wasm');
-const tfjsWasmThreads = getThreadsCount();
-const tfjsWasmSimd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
+const tfjs = await setupTfjsWasm(tf, tfjsWasm);
 await tf.setBackend('cpu');
 
 async function useBackend(name) {
@@ -69,7 +67,7 @@ async function useBackend(name) {
 
 // The probe runs before every shape of every round, like a contender, and the
 // best run is the peak: one measurement could land on a busy moment of a shared machine.
-const peakRun = peakProbe(compilePeak(ROOT), QUICK ? 0.05 : 0.1);
+const peakRun = peakProbe(compilePeak(args.root), QUICK ? 0.05 : 0.1);
 const PEAK_RUNS = QUICK ? 2 : 3;
 const peakRates = [];
 
@@ -108,6 +106,15 @@ const tfjsOps = (t, v) => ({ a: v === 'TN' ? t.aT : t.a, b: v === 'NT' ? t.bT : 
 /** Stays true while every tfjs-cpu result had its values before the first read. */
 let cpuEager = true;
 
+/** A plain-JS contender, NN only: `f(a, b, c, m, n, k)` writing the shape data's `d[out]`. */
+function jsContender(id, label, f, out) {
+  const call = (d) => {
+    const { m, n, k } = d.shape;
+    return () => f(d.aF, d.bF, d[out], m, n, k);
+  };
+  return { id, label, variants: ['NN'], slow: ['NN'], call, result: (d) => (call(d)(), d[out]) };
+}
+
 /**
  * The contenders. `call(d, v)` makes the function timed for shape data d and
  * variant v; `result(d, v)` runs it once more and returns C for the check.
@@ -139,30 +146,8 @@ const CONTENDERS = [
       return gemm(a, b, { m, n, k, transposeA: v === 'TN', transposeB: v === 'NT', c: d.c }).slice();
     },
   },
-  {
-    id: 'naive', label: 'naive JS', variants: ['NN'], slow: ['NN'],
-    call: (d) => {
-      const { m, n, k } = d.shape;
-      return () => naiveMatmul(d.aF, d.bF, d.cNaive, m, n, k);
-    },
-    result: (d) => {
-      const { m, n, k } = d.shape;
-      naiveMatmul(d.aF, d.bF, d.cNaive, m, n, k);
-      return d.cNaive;
-    },
-  },
-  {
-    id: 'ikj', label: 'ikj JS', variants: ['NN'], slow: ['NN'],
-    call: (d) => {
-      const { m, n, k } = d.shape;
-      return () => ikjMatmul(d.aF, d.bF, d.cIkj, m, n, k);
-    },
-    result: (d) => {
-      const { m, n, k } = d.shape;
-      ikjMatmul(d.aF, d.bF, d.cIkj, m, n, k);
-      return d.cIkj;
-    },
-  },
+  jsContender('naive', 'naive JS', naiveMatmul, 'cNaive'),
+  jsContender('ikj', 'ikj JS', ikjMatmul, 'cIkj'),
   {
     // Kernel only: the result stays in tfjs's heap (no dataSync), like ours with `out`.
     id: 'tfwasm', label: 'tfjs-wasm', variants: VARIANTS, backend: 'wasm', slow: ['NT', 'TN'],
@@ -215,7 +200,8 @@ for (const [i, shape] of SHAPES.entries()) cases.push(await makeCase(shape, i));
 
 /** seconds[shape.name][contender.id][variant] = per-round medians */
 const seconds = {};
-const estimate = {};
+// Each case's latest time is the estimate of its next timing (the check's call the first).
+const timer = caseTimer(TIMING, { refine: true });
 const checks = [];
 for (const d of cases) {
   const s = d.shape;
@@ -227,7 +213,7 @@ for (const d of cases) {
       if (c.backend) await useBackend(c.backend);
       const start = performance.now();
       const got = c.result(d, v);
-      estimate[`${s.name}/${c.id}/${v}`] = (performance.now() - start) / 1e3;
+      timer.seed(`${s.name}/${c.id}/${v}`, (performance.now() - start) / 1e3);
       const { err, idx } = maxError(got, d.ref);
       checks.push({ shape: s.name, who: `${c.label} ${v}`, err });
       if (!(err <= tolerance(s.k))) {
@@ -244,8 +230,7 @@ console.error(`checked ${checks.length} results against ikj JS: worst |err| ${wo
   `(${worstCheck.who} ${worstCheck.shape})`);
 
 // --- Timing: interleaved rounds ---
-for (let r = 0; r < FAST_ROUNDS; r++) {
-  const roundStart = performance.now();
+await rounds(FAST_ROUNDS, async (r) => {
   for (const d of cases) {
     const s = d.shape;
     for (let i = 0; i < PEAK_RUNS; i++) peakRates.push(peakRun());
@@ -254,14 +239,10 @@ for (let r = 0; r < FAST_ROUNDS; r++) {
       if (!runs(c, s, v)) continue;
       if (r >= ROUNDS && c.slow?.includes(v)) continue;
       if (c.backend) await useBackend(c.backend);
-      const key = `${s.name}/${c.id}/${v}`;
-      const t = await timeCall(key, c.call(d, v), TIMING, estimate[key]);
-      seconds[s.name][c.id][v].push(t);
-      estimate[key] = t;
+      seconds[s.name][c.id][v].push(await timer.time(`${s.name}/${c.id}/${v}`, c.call(d, v)));
     }
   }
-  console.error(`round ${r + 1}/${FAST_ROUNDS}${r >= ROUNDS ? ' (fast cases)' : ''}: ${((performance.now() - roundStart) / 1e3).toFixed(1)} s`);
-}
+}, (r) => (r >= ROUNDS ? ' (fast cases)' : ''));
 // performance.now() counts from process start: this is the whole run's wall time.
 const wallSeconds = performance.now() / 1e3;
 const peak = { best: Math.max(...peakRates), median: median(peakRates) };
@@ -339,16 +320,13 @@ const criteria = [
     `(worst ${(() => { const w = transposeOk.reduce((a, b) => (b.r < a.r ? b : a)); return `${w.v} ${w.s.name} ${w.r.toFixed(2)}×`; })()})`,
 ];
 
-const cpu = os.cpus();
-const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 const machine = [
-  `- date: ${date}`,
-  `- mode: ${QUICK ? 'quick (`npm run bench -- --quick`)' : 'full (`npm run bench`)'}; ${FAST_ROUNDS} interleaved rounds (slow cases: the first ${ROUNDS}); ` +
-    `benchmark.js minTime ${TIMING.minTime} s, maxTime ${TIMING.maxTime} s, minSamples ${TIMING.minSamples}; wall time ${wallSeconds.toFixed(0)} s`,
-  `- CPU: ${cpu[0].model} (${cpu.length} logical cores), ${os.platform()} ${os.arch()}`,
+  `- date: ${isoDate()}`,
+  `- mode: ${modeText(QUICK, 'bench')}; ${FAST_ROUNDS} interleaved rounds (slow cases: the first ${ROUNDS}); ${timingText(TIMING)}; wall time ${wallSeconds.toFixed(0)} s`,
+  `- CPU: ${cpuText()}`,
   `- Node ${process.version}, V8 ${process.versions.v8}`,
   `- wasm-nlp: ${runtime.build} build, SIMD128 (no relaxed SIMD), threads ${runtime.threads}`,
-  `- tfjs ${tf.version_core} (backend-wasm ${version_wasm}): wasm threads ${tfjsWasmThreads}, SIMD ${tfjsWasmSimd ? 'on' : 'off'}; cpu backend plain JS`,
+  `- ${tfjs.version}: wasm threads ${tfjs.threads}, SIMD ${tfjs.simd ? 'on' : 'off'}; cpu backend plain JS`,
   `- SIMD128 peak (f32x4 mul+add, 10 chains): **${g(peak.best)} GFLOP/s** best of ${peakRates.length} runs spread over the rounds (median ${g(peak.median)})`,
 ];
 
@@ -394,5 +372,4 @@ const doc = [
   '## GEMM', '', ...machine, '', 'GFLOP/s, higher is better.', '', table, '',
   '### Transposed vs NN (ours matmul)', '', ...transposeLines, '', '### Criteria', '', ...criteria, '', ...notes.map((l) => l.replace(/^## How to read this$/, '### How to read this')), '',
 ].join('\n');
-writeSection(ROOT, 'gemm', doc);
-console.error(`wrote the GEMM section of docs/benchmarks.md (${wallSeconds.toFixed(0)} s)`);
+saveSection(args, 'gemm', doc, wallSeconds);

@@ -4,60 +4,52 @@
 //
 //   npm run bench:kernels              5 interleaved rounds (~10 min here)
 //   npm run bench:kernels -- --quick   3 rounds, shorter timings (~3 min)
+//   (-- --no-write: either, with docs/benchmarks.md left alone)
 //
 // Every contender is checked against a reference before it is timed. A cell is
 // the median over rounds of benchmark.js's median time per call; a ratio is the
 // median over rounds of the ratio within the round (the contenders of a case run
 // back to back, so both sides of a ratio see the same phase of a shared machine).
 // Writes the "kernels" section of docs/benchmarks.md. Needs `npm run build` first.
-import os from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// Rounds, timing, the machine header and output are bench/lib.mjs's.
 import * as tf from '@tensorflow/tfjs-core';
-import { getThreadsCount, setThreadsCount, version_wasm } from '@tensorflow/tfjs-backend-wasm';
+import * as tfjsWasm from '@tensorflow/tfjs-backend-wasm';
 import './tfjs-grads.mjs';
+import * as lib from '../dist/wasm-nlp.node.js';
 import {
-  init, Tensor, memoryStats, resetPeakMemory,
+  benchArgs, caseTimer, cpuText, isoDate, markdownTable, maxError, median, modeText, rounds, saveSection, setupTfjsWasm, timingText,
+  xorshift,
+} from './lib.mjs';
+
+// The raw ops, wherever the bundle keeps them (the root, or its `ops` namespace).
+const {
   softmaxXent, softmaxXentBackward, softmaxXentInplace,
   attention, attentionBackward, attentionWorkspaceBytes,
   layerNorm, layerNormBackward, gelu, geluBackward, adamStep,
-} from '../dist/wasm-nlp.node.js';
-import { markdownTable, maxError, median, timeCall, writeSection } from './lib.mjs';
+} = lib.ops ?? lib;
+const { init, Tensor, memoryStats, resetPeakMemory } = lib;
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const QUICK = process.argv.includes('--quick');
+const args = benchArgs(import.meta.url);
+const QUICK = args.quick;
 const ROUNDS = QUICK ? 3 : 5;
 const TIMING = QUICK
   ? { minTime: 0.05, maxTime: 0.2, minSamples: 3, slowSamples: 1 }
   : { minTime: 0.1, maxTime: 1, minSamples: 5, slowSamples: 2 };
 
 const runtime = await init();
-setThreadsCount(1);
-tf.enableProdMode();
-await tf.setBackend('wasm');
-const tfjsThreads = getThreadsCount();
-const tfjsSimd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
+const tfjs = await setupTfjsWasm(tf, tfjsWasm);
 
 /** Deterministic N(0, 1)-ish floats (sum of uniforms) for inputs; seeded, no Math.random. */
 function seededNormal(n, seed) {
+  const next = xorshift(seed);
   const out = new Float32Array(n);
-  let s = (seed * 2654435761) >>> 0 || 1;
-  const next = () => {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
-    return s / 2 ** 32;
-  };
-  for (let i = 0; i < n; i++) out[i] = next() + next() + next() + next() - 2;
+  for (let i = 0; i < n; i++) out[i] = (next() + next() + next() + next()) / 2 ** 32 - 2;
   return out;
 }
 
 function seededInts(n, max, seed) {
-  const out = new Int32Array(n);
-  let s = (seed * 2246822519) >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
-    out[i] = s % max;
-  }
-  return out;
+  const next = xorshift(seed, 2246822519);
+  return Int32Array.from({ length: n }, () => next() % max);
 }
 
 /** Fails the run when a contender disagrees with the reference. */
@@ -358,23 +350,15 @@ const memory = attentionMemory(8, 4, 512, 64);
 for (const c of checks) console.error(`check: ${c}`);
 
 const times = CASES.map((c) => Object.fromEntries(Object.keys(c.contenders).map((k) => [k, []])));
-const estimates = new Map();
-for (let r = 0; r < ROUNDS; r++) {
-  const rs = performance.now();
+const timer = caseTimer(TIMING); // a case's first call is its time estimate
+await rounds(ROUNDS, async () => {
   for (let i = 0; i < CASES.length; i++) {
     const c = CASES[i];
     for (const [who, fn] of Object.entries(c.contenders)) {
-      const key = `${i}/${who}`;
-      if (!estimates.has(key)) {
-        const s = performance.now();
-        fn();
-        estimates.set(key, (performance.now() - s) / 1e3);
-      }
-      times[i][who].push(await timeCall(`${c.group} ${c.name} ${who}`, fn, TIMING, estimates.get(key)));
+      times[i][who].push(await timer.time(`${i}/${who}`, fn, `${c.group} ${c.name} ${who}`));
     }
   }
-  console.error(`round ${r + 1}/${ROUNDS}: ${((performance.now() - rs) / 1e3).toFixed(1)} s`);
-}
+});
 const wallSeconds = (performance.now() - t0) / 1e3;
 
 const ms = (s) => (s * 1e3 >= 100 ? (s * 1e3).toFixed(0) : s * 1e3 >= 10 ? (s * 1e3).toFixed(1) : (s * 1e3).toFixed(2));
@@ -413,13 +397,11 @@ const memoryLines = [
 ];
 const allOk = criteria.every((c) => c.ok);
 const criteriaLines = criteria.map((c) => `- ${c.text}: **${c.ok ? 'PASS' : 'FAIL'}**`);
-const cpu = os.cpus();
 const machine = [
-  `- date: ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}`,
-  `- mode: ${QUICK ? 'quick (`npm run bench:kernels -- --quick`)' : 'full (`npm run bench:kernels`)'}; ${ROUNDS} interleaved rounds; ` +
-    `benchmark.js minTime ${TIMING.minTime} s, maxTime ${TIMING.maxTime} s, minSamples ${TIMING.minSamples}; wall time ${wallSeconds.toFixed(0)} s`,
-  `- CPU: ${cpu[0].model} (${cpu.length} logical cores), ${os.platform()} ${os.arch()}; Node ${process.version}`,
-  `- wasm-nlp: ${runtime.build} build, SIMD128, threads ${runtime.threads}; tfjs ${tf.version_core} (backend-wasm ${version_wasm}): threads ${tfjsThreads}, SIMD ${tfjsSimd ? 'on' : 'off'}`,
+  `- date: ${isoDate()}`,
+  `- mode: ${modeText(QUICK, 'bench:kernels')}; ${ROUNDS} interleaved rounds; ${timingText(TIMING)}; wall time ${wallSeconds.toFixed(0)} s`,
+  `- CPU: ${cpuText()}; Node ${process.version}`,
+  `- wasm-nlp: ${runtime.build} build, SIMD128, threads ${runtime.threads}; ${tfjs.version}: threads ${tfjs.threads}, SIMD ${tfjs.simd ? 'on' : 'off'}`,
 ];
 const notes = [
   '### How to read this',
@@ -443,5 +425,4 @@ const section = [
   '### Criteria', '', ...criteriaLines, '', ...notes, '',
 ].join('\n');
 console.log(section);
-writeSection(ROOT, 'kernels', section);
-console.error(`wrote the kernels section of docs/benchmarks.md (${wallSeconds.toFixed(0)} s); criteria ${allOk ? 'all pass' : 'NOT all met'}`);
+saveSection(args, 'kernels', section, wallSeconds, `; criteria ${allOk ? 'all pass' : 'NOT all met'}`);

@@ -7,6 +7,7 @@
 //
 //   npm run bench:lm              4 interleaved rounds (+ warm-up)
 //   npm run bench:lm -- --quick   1 round of a few steps
+//   (-- --no-write: the same run, docs/benchmarks.md left alone)
 //
 // One step: embedding gather of [B, 4] ids -> reshape [B, 400] -> tanh(x Hᵀ + d)
 // -> logits = hid Uᵀ + b [B, V] -> mean softmax-cross-entropy -> gradients -> Adam
@@ -17,26 +18,26 @@
 // second-step losses (after one Adam update) to 1e-3, or the run fails. Then a
 // per-kernel profile of ours's step (forward / backward / optimizer) says where
 // the time goes. Writes the "neural-lm" section of docs/benchmarks.md. Needs
-// `npm run build` first.
-import os from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// `npm run build` first. The phases and report pieces are bench/lib.mjs's.
 import * as tf from '@tensorflow/tfjs-core';
-import { getThreadsCount, setThreadsCount, version_wasm } from '@tensorflow/tfjs-backend-wasm';
+import * as tfjsWasm from '@tensorflow/tfjs-backend-wasm';
 import './tfjs-grads.mjs';
 import * as lib from '../dist/wasm-nlp.node.js';
-import { markdownTable, median, ms, profileTables, profileTfjs, profileWasmKernels, writeSection } from './lib.mjs';
+import {
+  benchArgs, criterionLine, elapsed, fmt, GEMM_GROUP, log, msPerStep, oursStep, plural, profileTail, runTrainingBench,
+  sameComputationText, saveSection, speedupLine, spreadCell, tfjsAdam, tfjsRows, timeSteps, trainingHeader, trainingTable,
+  twoThreadRows, xorshift,
+} from './lib.mjs';
 
-const { init, shutdown, Tensor, NeuralLM, Adam, step, memoryStats } = lib;
+// No raw ops here: NeuralLM's own loss, autograd and the optimizer.
+const { Tensor, NeuralLM, Adam, step } = lib;
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const QUICK = process.argv.includes('--quick');
+const args = benchArgs(import.meta.url);
+const QUICK = args.quick;
 const ROUNDS = QUICK ? 1 : 4;
 const STEPS = { ours: QUICK ? 3 : 10, fit: QUICK ? 4 : 12, tfjs: QUICK ? 1 : 3 };
 const WARMUP_OURS = QUICK ? 1 : 2;
 const PROFILE_STEPS = QUICK ? 1 : 3;
-const T0 = Date.now();
-const LOAD0 = os.loadavg().map((x) => x.toFixed(1)).join(' ');
 
 // The model (both implementations).
 const V = 16383; // vocabulary (Brown, words of frequency >= 4 in train + <unk>, as in the paper)
@@ -51,18 +52,11 @@ const SEED = 11;
 const N_BATCHES = 4; // distinct batches, cycled
 const BOS = 1; // NeuralLM's default padding id: kept out of the stream
 const CRITERION = 2;
+const GATE = [1e-4, 1e-3]; // the first and second steps' losses, relative
 const OUT_FLOPS = 6 * V * H * B; // output layer per step: forward 2VhB, backward 4VhB
 const STEP_FLOPS = 6 * B * (V * H + H * IN); // all GEMM work of a step (output + hidden layer)
 
 // ---------------------------------------------------------------- data
-
-function xorshift(seed) {
-  let s = (seed * 2654435761) >>> 0 || 1;
-  return () => {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
-    return s;
-  };
-}
 
 /**
  * A synthetic word stream with Zipf-distributed ids (P(rank r) ∝ 1/(r+1), as word
@@ -109,7 +103,7 @@ const CONFIG = { vocabSize: V, context: CTX, embeddingDim: M, hidden: H, direct:
 const NAMES_OURS = ['embeddings.weight', 'hidden.weight', 'hidden.bias', 'output.weight', 'output.bias'];
 
 /**
- * A NeuralLM (src/models/neural-lm.ts) and two ways to train it:
+ * A NeuralLM (src/models/lm/neural-lm.ts) and two ways to train it:
  * - `step`: a bare step on the fixed batches, NeuralLM's own loss (embedding,
  *   reshape, tanh(linear), linear, fused softmax-cross-entropy) + backward + Adam
  *   inside step(): what fit does per step, minus its batch assembly; the loss
@@ -129,20 +123,7 @@ function makeOurs() {
     ids: Tensor.fromArray(ids, [B, CTX], 'int32'),
     targets: Tensor.fromArray(targets, [B], 'int32'),
   }));
-  let i = 0;
-  const stepFn = (hooks) => step(() => {
-    const { ids, targets } = data[i++ % N_BATCHES];
-    hooks?.phase('forward');
-    const loss = lm.loss(ids, targets);
-    const value = loss.item();
-    hooks?.phase('backward');
-    loss.backward();
-    hooks?.phase('optimizer');
-    opt.step();
-    opt.zeroGrad();
-    hooks?.phase('release');
-    return value;
-  });
+  const stepFn = oursStep(step, opt, data, ({ ids, targets }) => lm.loss(ids, targets));
   const fit = async (steps, threads) => {
     const t0 = process.hrtime.bigint();
     const r = await lm.fit(STREAM, { epochs: 1, batchSize: B, lr: LR, maxSteps: steps, threads });
@@ -164,7 +145,7 @@ function makeOurs() {
  * transposed-product loop as well. The backward is tfjs's registered gradients
  * (matMul's are its NT/TN products), or with nnGrads explicit transposes + NN matMul.
  */
-function makeTfjs(params, { nnGrads = false } = {}) {
+function makeTfjs({ params }, { nnGrads = false } = {}) {
   const val = (name) => params[name].value;
   const t2 = (name) => tf.tensor2d(val(name).toArray(), val(name).shape);
   const vars = {
@@ -193,119 +174,20 @@ function makeTfjs(params, { nnGrads = false } = {}) {
     embed: embedFor(tf.tensor1d(ids, 'int32')),
     onehot: tf.cast(tf.oneHot(tf.tensor1d(targets, 'int32'), V), 'float32'),
   }));
-  const loss = (embed, onehot) => {
+  const loss = ({ embed, onehot }) => {
     const x = tf.reshape(embed(vars.emb), [B, IN]);
     const hid = tf.tanh(tf.add(matMul(x, vars.Hk), vars.d));
     const logits = tf.add(matMul(hid, vars.Uk), vars.b);
     return tf.losses.softmaxCrossEntropy(onehot, logits); // mean over the batch
   };
-  const opt = tf.train.adam(LR, 0.9, 0.999, EPS);
-  let i = 0;
-  const stepFn = () => {
-    const { embed, onehot } = data[i++ % N_BATCHES];
-    const l = opt.minimize(() => loss(embed, onehot), true, varList);
-    const value = l.dataSync()[0];
-    l.dispose();
-    return value;
-  };
-  const count = varList.reduce((n, v) => n + v.size, 0);
-  return { step: stepFn, count };
+  return tfjsAdam(tf, varList, data, loss, LR, EPS);
 }
 
-// ---------------------------------------------------------------- timing
-
-function timeSteps(stepFn, n) {
-  const times = [];
-  for (let s = 0; s < n; s++) {
-    const t0 = process.hrtime.bigint();
-    stepFn();
-    times.push(Number(process.hrtime.bigint() - t0) / 1e9);
-  }
-  return times;
-}
-
-const fmt = (x, d = 0) => x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
-const log = (s) => console.log(s);
-
-// ---------------------------------------------------------------- phase 1: ours t1 vs tfjs-wasm t1
-
-await init();
-setThreadsCount(1);
-tf.enableProdMode();
-await tf.setBackend('wasm');
-const tfjsThreads = getThreadsCount();
-const tfjsSimd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
-log(`neural-lm bench (${QUICK ? 'quick' : 'full'}): V ${V} context ${CTX} m ${M} h ${H} batch ${B}; tfjs-wasm threads ${tfjsThreads}, SIMD ${tfjsSimd}; load ${LOAD0}`);
-
-const ours = makeOurs();
-const NAMES = { fit: 'ours, NeuralLM.fit', ours: 'ours, bare step', tfjs: 'tfjs-wasm', tfjsNN: 'tfjs-wasm, NN-only matMul gradients' };
-const runners = { ours: ours.step };
-for (const [key, nnGrads] of [['tfjs', false], ['tfjsNN', true]]) {
-  const m = makeTfjs(ours.params, { nnGrads });
-  if (m.count !== ours.count) throw new Error(`parameter counts differ: ours ${ours.count}, ${NAMES[key]} ${m.count}`);
-  runners[key] = m.step;
-}
-
-// Correctness: the first step (same weights, same batch) must give the same loss,
-// and so must the second (next batch, after one Adam update), to 1e-3.
-const GATE = [1e-4, 1e-3];
-const losses = { ours: [ours.step(), ours.step()] };
-const checks = {};
-for (const key of ['tfjs', 'tfjsNN']) {
-  losses[key] = [runners[key](), runners[key]()];
-  const rel = losses[key].map((x, i) => Math.abs(losses.ours[i] - x) / Math.abs(x));
-  checks[key] = rel;
-  log(`${NAMES[key]}: first-step loss ours ${losses.ours[0].toFixed(7)}, theirs ${losses[key][0].toFixed(7)}, relative difference ${rel[0].toExponential(2)}; ` +
-    `second step ${losses.ours[1].toFixed(7)} vs ${losses[key][1].toFixed(7)} (${rel[1].toExponential(2)})`);
-  for (const s of [0, 1]) {
-    if (!(rel[s] <= GATE[s])) {
-      throw new Error(`FAIL: step ${s + 1} losses of ours and ${NAMES[key]} differ by ${rel[s]} relative (> ${GATE[s]}): the models do not compute the same thing`);
-    }
-  }
-}
-for (let w = 0; w < WARMUP_OURS; w++) ours.step();
-await ours.fit(WARMUP_OURS, 1);
-
-// A round: each contender back to back, order alternating so a burst of load
-// does not always land on the same side. fit gives one figure a round (its call's
-// seconds / steps), the others one per step.
-const t1 = { fit: [], ours: [], tfjs: [], tfjsNN: [] };
-const ratios = { fit: { tfjs: [], tfjsNN: [] }, ours: { tfjs: [], tfjsNN: [] } };
-for (let r = 0; r < ROUNDS; r++) {
-  const order = r % 2 === 0 ? ['tfjs', 'fit', 'ours', 'tfjsNN'] : ['tfjsNN', 'ours', 'fit', 'tfjs'];
-  const round = {};
-  for (const who of order) {
-    round[who] = who === 'fit' ? [(await ours.fit(STEPS.fit, 1)) / STEPS.fit] : timeSteps(runners[who], who === 'ours' ? STEPS.ours : STEPS.tfjs);
-    t1[who].push(...round[who]);
-  }
-  for (const o of ['fit', 'ours']) for (const k of ['tfjs', 'tfjsNN']) ratios[o][k].push(median(round[k]) / median(round[o]));
-  log(`round ${r + 1}/${ROUNDS}: NeuralLM.fit ${(median(round.fit) * 1e3).toFixed(0)} ms/step, bare step ${(median(round.ours) * 1e3).toFixed(0)} ms/step, ` +
-    `tfjs-wasm ${(median(round.tfjs) * 1e3).toFixed(0)} ms/step (fit ${ratios.fit.tfjs.at(-1).toFixed(2)}× faster), ` +
-    `tfjs-wasm NN grads ${(median(round.tfjsNN) * 1e3).toFixed(0)} ms/step (fit ${ratios.fit.tfjsNN.at(-1).toFixed(2)}× faster)`);
-}
-const oursMem = memoryStats();
-const spread = (xs) => (xs.length < 2 ? NaN : (Math.max(...xs) - Math.min(...xs)) / median(xs));
-const spreadCell = (x, what = 'step') => (Number.isNaN(x) ? `— (1 ${what})` : `${(x * 100).toFixed(0)}%`);
-const res = {
-  fit1: median(t1.fit), ours1: median(t1.ours), tfjs1: median(t1.tfjs), tfjsNN1: median(t1.tfjsNN),
-  ratio: median(ratios.fit.tfjs), ratioNN: median(ratios.fit.tfjsNN),
-  stepRatio: median(ratios.ours.tfjs), stepRatioNN: median(ratios.ours.tfjsNN),
-  fitSpread: spread(t1.fit), oursSpread: spread(t1.ours), tfjsSpread: spread(t1.tfjs), tfjsNNSpread: spread(t1.tfjsNN),
-};
-
-const tfProf = {};
-for (const key of QUICK ? ['tfjs'] : ['tfjs', 'tfjsNN']) {
-  tfProf[key] = await profileTfjs(tf, () => { runners[key](); });
-  const top = tfProf[key].byName.slice(0, 8).map(([n, e]) => `${n} ${e.ms.toFixed(0)} ms`).join(', ');
-  log(`tfjs profile, ${NAMES[key]}: ${tfProf[key].total.toFixed(0)} ms in ${tfProf[key].kernels} kernels; ${top}`);
-}
-tf.disposeVariables();
-
-// ---------------------------------------------------------------- phase 2: profile of ours (release build, 1 thread)
+// ---------------------------------------------------------------- phases 1-3 (bench/lib.mjs runTrainingBench)
 
 /** Kernel name -> what it is, for the grouped breakdown. */
 function group(name) {
-  if (/gemm|matmul|linear/.test(name)) return 'GEMM (linear layers and their gradients)';
+  if (/gemm|matmul|linear/.test(name)) return GEMM_GROUP;
   if (/xent|softmax|cross/.test(name)) return 'softmax-cross-entropy';
   if (/adam|sgd/.test(name)) return 'optimizer update';
   if (/embedding/.test(name)) return 'embedding gather / scatter-add';
@@ -314,94 +196,60 @@ function group(name) {
   return 'element-wise (bias sums, axpy, ...)';
 }
 
-const prof = await profileWasmKernels({ init, shutdown, make: makeOurs, warmup: WARMUP_OURS, steps: PROFILE_STEPS });
-log(`profile of ours (release build, 1 thread; ${PROFILE_STEPS} step${PROFILE_STEPS > 1 ? 's' : ''}, ${fmt(prof.calls)} kernel calls a step): ${prof.total.toFixed(0)} ms/step`);
-
-const { groups, profTable, gemmTable } = profileTables(prof, group, fmt);
-log(profTable);
-log(gemmTable);
-const gemmGroup = groups.get('GEMM (linear layers and their gradients)');
-const gemmMs = gemmGroup ? gemmGroup.forward + gemmGroup.backward : NaN;
+// A round: each contender back to back, order alternating so a burst of load
+// does not always land on the same side. fit gives one figure a round (its call's
+// seconds / steps), the others one per step. Ratios are against fit and against
+// the bare step; 2 threads: NeuralLM.fit with threads 1 and threads 2 on the same model.
+const fitStep = async (o, threads) => [(await o.fit(STEPS.fit, threads)) / STEPS.fit];
+const run = await runTrainingBench({
+  lib, tf, tfjsWasm, makeOurs, makeTfjs, params: (ours) => ours.count, group,
+  banner: (tfjs) => `neural-lm bench (${QUICK ? 'quick' : 'full'}): V ${V} context ${CTX} m ${M} h ${H} batch ${B}; tfjs-wasm threads ${tfjs.threads}, SIMD ${tfjs.simd}; load ${args.load0}`,
+  gates: GATE, rounds: ROUNDS, steps: STEPS, warmup: WARMUP_OURS, profileSteps: PROFILE_STEPS,
+  warmupMore: (ours) => ours.fit(WARMUP_OURS, 1),
+  orders: [['tfjs', 'fit', 'ours', 'tfjsNN'], ['tfjsNN', 'ours', 'fit', 'tfjs']],
+  bases: ['fit', 'ours'],
+  run: (who, { ours, runners }) => (who === 'fit' ? fitStep(ours, 1) : timeSteps(runners[who], STEPS[who] ?? STEPS.tfjs)),
+  describe: (r, round, ratios) => `round ${r + 1}/${ROUNDS}: NeuralLM.fit ${msPerStep(round.fit)} ms/step, bare step ${msPerStep(round.ours)} ms/step, ` +
+    `tfjs-wasm ${msPerStep(round.tfjs)} ms/step (fit ${ratios.fit.tfjs.at(-1).toFixed(2)}× faster), ` +
+    `tfjs-wasm NN grads ${msPerStep(round.tfjsNN)} ms/step (fit ${ratios.fit.tfjsNN.at(-1).toFixed(2)}× faster)`,
+  tfjsProfile: QUICK ? ['tfjs'] : ['tfjs', 'tfjsNN'],
+  threads: {
+    warmup: async (o) => {
+      await o.fit(WARMUP_OURS, 1);
+      await o.fit(WARMUP_OURS, 2);
+    },
+    run: fitStep,
+    describe: (ms1, ms2) => `NeuralLM.fit, shared-memory build, threads 1 ${ms1} ms/step, threads 2 ${ms2} ms/step`,
+  },
+});
+const { tfjs, ours, losses, checks, oursMem, tfProf, profile: { prof, profTable, gemmTable, gemmMs }, t2 } = run;
+const { median: sec, spread, ratio } = run.res;
 const gemmGflops = STEP_FLOPS / (gemmMs / 1e3) / 1e9;
-
-// ---------------------------------------------------------------- phase 3: ours with 2 threads
-
-/**
- * The shared-memory build: NeuralLM.fit with threads 1 and threads 2 on the same
- * model, interleaved, so the speed-up compares like with like.
- */
-let t2 = { available: false, why: '' };
-if (typeof lib.setThreads !== 'function') {
-  t2.why = 'not available: this build exports no setThreads';
-} else if (typeof SharedArrayBuffer === 'undefined') {
-  t2.why = 'not available: no SharedArrayBuffer';
-} else {
-  try {
-    await init({ threads: 2 });
-  } catch (e) {
-    t2.why = `not available: init({ threads: 2 }) failed: ${e.message}`;
-  }
-}
-if (t2.why === '') {
-  const o = makeOurs();
-  lib.setThreads(2);
-  const firstT2 = o.step(); // the same first step as phase 1's, now on 2 threads
-  const t2Same = firstT2 === losses.ours[0] ? 'bit-identical' : `differs by ${Math.abs(firstT2 - losses.ours[0]).toExponential(2)}`;
-  log(`2 threads: first-step loss ${firstT2.toFixed(7)}, ${t2Same} to 1 thread's`);
-  lib.setThreads(1);
-  await o.fit(WARMUP_OURS, 1);
-  await o.fit(WARMUP_OURS, 2);
-  const mt = { 1: [], 2: [] };
-  const speedups = [];
-  for (let r = 0; r < ROUNDS; r++) {
-    const round = {};
-    for (const n of r % 2 === 0 ? [2, 1] : [1, 2]) {
-      round[n] = (await o.fit(STEPS.fit, n)) / STEPS.fit;
-      mt[n].push(round[n]);
-    }
-    speedups.push(round[1] / round[2]);
-    log(`threads round ${r + 1}/${ROUNDS}: NeuralLM.fit, shared-memory build, threads 1 ${(round[1] * 1e3).toFixed(0)} ms/step, threads 2 ${(round[2] * 1e3).toFixed(0)} ms/step, speed-up ${speedups.at(-1).toFixed(2)}×`);
-  }
-  t2 = { available: true, mt1: median(mt[1]), mt2: median(mt[2]), speedup: median(speedups), firstT2, t2Same, spread1: spread(mt[1]), spread2: spread(mt[2]) };
-  shutdown();
-}
 
 // ---------------------------------------------------------------- report
 
-const row = (name, sec, spreadText, vs, sp) => [
-  name, ms(sec * 1e3), (1 / sec).toFixed(2), fmt(B / sec), (OUT_FLOPS / sec / 1e9).toFixed(1), spreadText, vs, sp,
-];
-const rows = [
-  row('ours, `NeuralLM.fit`, 1 thread (release build)', res.fit1, spreadCell(res.fitSpread, 'round'), '1.00×', '—'),
-  row('ours, bare step (`loss` + backward + Adam), 1 thread', res.ours1, spreadCell(res.oursSpread), `fit's overhead ${(((res.fit1 - res.ours1) / res.ours1) * 100).toFixed(0)}%`, '—'),
-  row('tfjs-wasm, 1 thread', res.tfjs1, spreadCell(res.tfjsSpread), `ours ${res.ratio.toFixed(2)}× faster (bare step ${res.stepRatio.toFixed(2)}×)`, '—'),
-  row('tfjs-wasm, 1 thread, NN-only matMul gradients', res.tfjsNN1, spreadCell(res.tfjsNNSpread), `ours ${res.ratioNN.toFixed(2)}× faster (bare step ${res.stepRatioNN.toFixed(2)}×)`, '—'),
-];
-if (t2.available) {
-  rows.push(row('ours, `NeuralLM.fit`, threads 1 (shared-memory build)', t2.mt1, spreadCell(t2.spread1, 'round'), '—', '1.00×'));
-  rows.push(row('ours, `NeuralLM.fit`, threads 2 (shared-memory build)', t2.mt2, spreadCell(t2.spread2, 'round'), `${(res.tfjs1 / t2.mt2).toFixed(2)}× (across phases)`, `${t2.speedup.toFixed(2)}×`));
-} else {
-  rows.push(['ours, 2 threads', '—', '—', '—', '—', '—', '—', t2.why]);
-}
-const table = markdownTable(['contender', 'ms / step', 'steps/s', 'tokens/s', 'output layer GFLOP/s', 'spread', 'vs tfjs-wasm', '2-thread speed-up'],
-  rows, ['l', 'r', 'r', 'r', 'r', 'r', 'l', 'l']);
+const table = trainingTable([
+  ['steps/s', (s) => (1 / s).toFixed(2)], ['tokens/s', (s) => fmt(B / s)], ['output layer GFLOP/s', (s) => (OUT_FLOPS / s / 1e9).toFixed(1)],
+], [
+  { name: 'ours, `NeuralLM.fit`, 1 thread (release build)', sec: sec.fit, spread: spreadCell(spread.fit, 'round'), vs: '1.00×', speedup: '—' },
+  { name: 'ours, bare step (`loss` + backward + Adam), 1 thread', sec: sec.ours, spread: spreadCell(spread.ours),
+    vs: `fit's overhead ${(((sec.fit - sec.ours) / sec.ours) * 100).toFixed(0)}%`, speedup: '—' },
+  ...tfjsRows(run.res, 'fit', (k) => ` (bare step ${ratio.ours[k].toFixed(2)}×)`),
+  ...twoThreadRows(t2, ['ours, `NeuralLM.fit`, threads 1 (shared-memory build)', 'ours, `NeuralLM.fit`, threads 2 (shared-memory build)'], sec.tfjs,
+    [spreadCell(t2.spread1, 'round'), spreadCell(t2.spread2, 'round')]),
+]);
 log('');
 log(table);
-const pass = res.ratio >= CRITERION;
-const criterionLine = `- ours ≥ ${CRITERION}× tfjs-wasm training throughput (1 thread each): **${pass ? 'PASS' : 'FAIL'}** (${res.ratio.toFixed(2)}×; ` +
-  `against the faster tfjs variant with NN-only matMul gradients ${res.ratioNN.toFixed(2)}×: ${res.ratioNN >= CRITERION ? 'also ≥' : 'below'} ${CRITERION}×)`;
-log(criterionLine.replace(/\*\*/g, ''));
+const criterion = criterionLine(ratio.fit.tfjs, ratio.fit.tfjsNN, CRITERION);
+log(criterion.replace(/\*\*/g, ''));
 
-const cpu = os.cpus()[0]?.model.trim() ?? 'unknown CPU';
-const wall = (Date.now() - T0) / 1e3;
-const load = os.loadavg().map((x) => x.toFixed(1)).join(' ');
+const wall = elapsed(args);
 const md = `
 ## Neural language model training throughput (Bengio et al. 2003)
 
-- date: ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}
-- mode: ${QUICK ? 'quick (`npm run bench:lm -- --quick`)' : 'full (`npm run bench:lm`)'}; ${ROUNDS} interleaved round${ROUNDS > 1 ? 's' : ''}, each one \`fit\` call of ${STEPS.fit} steps, ${STEPS.ours} bare steps of ours and ${STEPS.tfjs} step${STEPS.tfjs > 1 ? 's' : ''} of each tfjs variant, after the 2 checked steps (and ${WARMUP_OURS} more warm-up step${WARMUP_OURS > 1 ? 's' : ''} and a ${WARMUP_OURS}-step \`fit\` of ours); wall time ${wall.toFixed(0)} s
-- CPU: ${cpu} (${os.cpus().length} logical cores), ${os.platform()} ${os.arch()}; Node ${process.version}; load average at the start ${LOAD0}, at the end ${load}${QUICK ? ' — quick mode on a shared machine: noisy figures' : ''}
-- wasm-nlp: release build, SIMD128, 1 thread; tfjs ${tf.version_core} (backend-wasm ${version_wasm}): threads ${tfjsThreads} (\`setThreadsCount(1)\` before \`setBackend('wasm')\`), SIMD ${tfjsSimd ? 'on' : 'off'}
+${trainingHeader({ args, script: 'bench:lm', wall, tfjs,
+    rounds: `${ROUNDS} interleaved round${plural(ROUNDS)}, each one \`fit\` call of ${STEPS.fit} steps, ${STEPS.ours} bare steps of ours and ${STEPS.tfjs} step${plural(STEPS.tfjs)} of each tfjs variant, ` +
+      `after the 2 checked steps (and ${WARMUP_OURS} more warm-up step${plural(WARMUP_OURS)} and a ${WARMUP_OURS}-step \`fit\` of ours)` })}
 
 Model (the same in both, ${fmt(ours.count)} parameters): the MLP of Bengio et al. (2003) at the Brown size: |V| ${V}, context ${CTX},
 embeddings m ${M}, hidden h ${H} (tanh), no direct connections, separate output weights, dropout 0; ours is
@@ -417,41 +265,26 @@ ${table}
 
 ### Criteria
 
-${criterionLine}
-- 2-thread speed-up: ${t2.available ? `**${t2.speedup.toFixed(2)}×** (shared-memory build, \`fit({ threads: 2 })\` vs \`fit({ threads: 1 })\` on the same model, interleaved)` : t2.why}
+${criterion}
+${speedupLine(t2, '`fit({ threads: 2 })` vs `fit({ threads: 1 })`')}
 
 ### Same computation
 
-- tfjs's variables are ours's initial parameters; all take the first two steps on the same two batches.
-  First-step loss: ours ${losses.ours[0].toFixed(7)}, tfjs-wasm ${losses.tfjs[0].toFixed(7)} (relative difference **${checks.tfjs[0].toExponential(2)}**),
-  tfjs-wasm NN gradients ${losses.tfjsNN[0].toFixed(7)} (**${checks.tfjsNN[0].toExponential(2)}**); the bench fails above ${GATE[0]}.
-- Second step (next batch, after one Adam update): ours ${losses.ours[1].toFixed(7)}, tfjs-wasm ${losses.tfjs[1].toFixed(7)} (${checks.tfjs[1].toExponential(2)}),
-  NN gradients ${losses.tfjsNN[1].toFixed(7)} (${checks.tfjsNN[1].toExponential(2)}); the bench fails above ${GATE[1]}.
-- Parameter counts checked equal (${fmt(ours.count)}).${t2.available ? `
-- Ours on 2 threads (shared-memory build, same seed and batch): first-step loss ${t2.firstT2.toFixed(7)}, ${t2.t2Same} to 1 thread's.` : ''}
+${sameComputationText({
+    intro: 'tfjs\'s variables are ours\'s initial parameters; all take the first two steps on the same two batches.',
+    losses, checks, gate1: GATE[0], step2: 'next batch, after one Adam update', tail2: `; the bench fails above ${GATE[1]}`, params: ours.count, t2 })}
 
 ### Where ours's step goes
 
-Kernel times of ours's step (release build, 1 thread, mean of ${PROFILE_STEPS} step${PROFILE_STEPS > 1 ? 's' : ''} after warm-up, ${fmt(prof.calls)} Wasm calls a step),
+Kernel times of ours's step (release build, 1 thread, mean of ${PROFILE_STEPS} step${plural(PROFILE_STEPS)} after warm-up, ${fmt(prof.calls)} Wasm calls a step),
 measured by wrapping every Wasm export with a timer. "forward" runs up to the loss value, "backward" is \`loss.backward()\`,
 "optimizer + release" is \`opt.step()\`, \`zeroGrad()\` and the tape release.
 
 ${profTable}
 
 The step has ${(STEP_FLOPS / 1e9).toFixed(2)} GFLOP of GEMM work; the GEMM rows run it at **${gemmGflops.toFixed(1)} GFLOP/s**.
-GEMM calls by shape (C[M×N] = op(A)[M×K] · op(B)[K×N]; β=1 accumulates into the gradient):
-
-${gemmTable}
-
-Wasm memory of ours after the timed steps: ${(oursMem.bytesInUse / 2 ** 20).toFixed(0)} MiB in use, peak ${(oursMem.peakBytesInUse / 2 ** 20).toFixed(0)} MiB.
-
-### Where tfjs's step goes
-
-${Object.entries(tfProf).map(([key, p]) => `${NAMES[key]}: one step (\`tf.profile\`, wall clock around each kernel) spends ${p.total.toFixed(0)} ms in ${fmt(p.kernels)} kernel calls; ` +
-  `by kernel: ${p.byName.slice(0, 12).map(([n, e]) => `${n} ${ms(e.ms)} ms (${e.calls})`).join(', ')}${p.byName.length > 12 ? ', …' : ''}.`).join('\n\n')}
-
-(Profiled after the timed rounds; \`tf.customGrad\`'s own "forward" records, which contain the kernels they ran, are left out.
-${QUICK ? 'Quick mode profiles only plain tfjs-wasm; the full run also profiles the NN-gradient variant.' : ''})
+${profileTail({ gemmTable, memory: oursMem, tfProf,
+  note: QUICK ? 'Quick mode profiles only plain tfjs-wasm; the full run also profiles the NN-gradient variant.' : '' })}
 
 ### How to read this
 
@@ -476,5 +309,4 @@ ${QUICK ? 'Quick mode profiles only plain tfjs-wasm; the full run also profiles 
   rounds of the within-round ratio (the contenders run back to back, order alternating). "spread" = (slowest − fastest) / median.
 - This section is written by \`bench/neural-lm.bench.mjs\`; rerun it rather than editing the numbers.
 `;
-const path = writeSection(ROOT, 'neural-lm', md);
-log(`\nwrote the "neural-lm" section of ${path} (${wall.toFixed(0)} s)`);
+saveSection(args, 'neural-lm', md, wall);

@@ -8,6 +8,7 @@
 import { ArgumentError, FormatError, VocabError } from '../../core/errors.js';
 import { encodeSafetensors } from '../../io/safetensors.js';
 import { CONFIG_KEY, MODEL_KEY } from '../../io/saved-model.js';
+import type { Unit } from '../../train/batches.js';
 import { Tensor } from '../../core/tensor.js';
 import { noGrad, tape, type Variable } from '../../autograd/tape.js';
 import * as F from '../../autograd/functional.js';
@@ -15,6 +16,7 @@ import { Module, Dropout, building } from '../../nn/module.js';
 import { Embedding, Linear } from '../../nn/layers.js';
 import { TransformerEmbeddings, TransformerEncoder } from '../../nn/transformer.js';
 
+/** The encoder's configuration: vocabulary, width, layers, heads, feed-forward, dropout, positions, sub-word buckets. */
 export interface EncoderModelConfig {
   /** Token ids are in [0, vocabSize); id `padId` is padding. */
   vocabSize: number;
@@ -46,6 +48,7 @@ export interface EncoderModelConfig {
   subwordBuckets?: number;
 }
 
+/** An EncoderModelConfig with every default filled in. */
 export type ResolvedEncoderConfig = Required<EncoderModelConfig>;
 
 /** One input sequence: token ids and, with subwordBuckets, the n-gram bucket ids of each token. */
@@ -54,12 +57,7 @@ export interface SequenceInput {
   subwords?: ArrayLike<number>[];
 }
 
-/** A piece of an example that goes into a batch: tokens [start, start + len) of example `ex`. */
-export interface Unit {
-  ex: number;
-  start: number;
-  len: number;
-}
+export type { Unit } from '../../train/batches.js';
 
 /** A padded batch: the caller owns the tensors (or they are tape-owned when made with `own`). */
 export interface PaddedBatch {
