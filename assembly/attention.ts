@@ -50,7 +50,7 @@
 // Tried and no faster: blocks of 32 (same speed), a constant-step copy of the
 // micro-kernel for the packed products (same speed).
 
-import { transpose_store } from './gemm';
+import { mk_4x8, pack_a_n, pack_b_t, transpose_store } from './tile';
 import { philox_x4_store } from './rng';
 import { exp_v } from './vmath';
 
@@ -98,43 +98,9 @@ export function attention_workspace_bytes(S: i32, D: i32): i32 {
 }
 
 /**
- * The 4 x 8 micro-kernel: acc[r][c] = sum_{p < k} A_p[r] * B_p[c], where A_p is
- * the 4 floats at a + p*astep and B_p the 8 floats at b + p*bstep (byte steps).
- * C (4 rows of 8 floats, ldc bytes apart) = acc, or += acc when accumulate.
- * Registers: 8 accumulators + 2 B vectors + 1 A splat + 1 product.
- */
-function mk_4x8(a: usize, astep: usize, b: usize, bstep: usize, k: i32, c: usize, ldc: usize, accumulate: bool): void {
-  let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00;
-  let c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-  let pa = a, pb = b;
-  for (let p = 0; p < k; p++) {
-    const b0 = v128.load(pb), b1 = v128.load(pb, 16);
-    let x = v128.load32_splat(pa);
-    c00 = f32x4.add(c00, f32x4.mul(x, b0)); c01 = f32x4.add(c01, f32x4.mul(x, b1));
-    x = v128.load32_splat(pa, 4);
-    c10 = f32x4.add(c10, f32x4.mul(x, b0)); c11 = f32x4.add(c11, f32x4.mul(x, b1));
-    x = v128.load32_splat(pa, 8);
-    c20 = f32x4.add(c20, f32x4.mul(x, b0)); c21 = f32x4.add(c21, f32x4.mul(x, b1));
-    x = v128.load32_splat(pa, 12);
-    c30 = f32x4.add(c30, f32x4.mul(x, b0)); c31 = f32x4.add(c31, f32x4.mul(x, b1));
-    pa += astep; pb += bstep;
-  }
-  if (accumulate) {
-    c00 = f32x4.add(c00, v128.load(c)); c01 = f32x4.add(c01, v128.load(c, 16));
-    c10 = f32x4.add(c10, v128.load(c + ldc)); c11 = f32x4.add(c11, v128.load(c + ldc, 16));
-    c20 = f32x4.add(c20, v128.load(c + 2 * ldc)); c21 = f32x4.add(c21, v128.load(c + 2 * ldc, 16));
-    c30 = f32x4.add(c30, v128.load(c + 3 * ldc)); c31 = f32x4.add(c31, v128.load(c + 3 * ldc, 16));
-  }
-  v128.store(c, c00); v128.store(c, c01, 16);
-  v128.store(c + ldc, c10); v128.store(c + ldc, c11, 16);
-  v128.store(c + 2 * ldc, c20); v128.store(c + 2 * ldc, c21, 16);
-  v128.store(c + 3 * ldc, c30); v128.store(c + 3 * ldc, c31, 16);
-}
-
-/**
  * C (rows x cols, both multiples of 4 and 8; row stride ldc floats) = or +=
- * A B, with A_p and B_p as in mk_4x8: A strip r (4 rows) starts at a + r*astrip,
- * B panel q (8 columns) at b + q*bpanel (bytes).
+ * A B, with A_p and B_p as in tile.ts's mk_4x8 (steps astep, bstep): A strip r
+ * (4 rows) starts at a + r*astrip, B panel q (8 columns) at b + q*bpanel (bytes).
  */
 function tiles(a: usize, astrip: usize, astep: usize, b: usize, bpanel: usize, bstep: usize, k: i32,
                c: usize, rows: i32, cols: i32, ldc: i32, accumulate: bool): void {
@@ -143,67 +109,27 @@ function tiles(a: usize, astrip: usize, astep: usize, b: usize, bpanel: usize, b
     const ar = a + <usize>(r >> 2) * astrip;
     const cr = c + <usize>r * ldcb;
     for (let q = 0; q < cols; q += 8) {
-      mk_4x8(ar, astep, b + <usize>(q >> 3) * bpanel, bstep, k, cr + (<usize>q << 2), ldcb, accumulate);
+      mk_4x8(ar, astep, b + <usize>(q >> 3) * bpanel, bstep, k, cr + (<usize>q << 2), ldcb, accumulate, false, 1, 1, 0, false);
     }
   }
 }
 
 /**
- * Pack rows [0, valid) of a row-major (rows, D) matrix into strips of W rows,
- * k-major: dst[s][d][r] = src[s W + r][d]; rows past valid (up to padRows) are 0.
+ * Pack rows [0, valid) of a row-major (rows, D) matrix into strips of W (4 or 8)
+ * rows, k-major: dst[s][d][r] = src[s W + r][d]; rows past valid, up to padRows
+ * (round8(valid)), are 0. W = 4 is tile.ts's A-panel packing, W = 8 its packing
+ * of a transposed B (the matrix's rows become the panel's columns).
  */
-function pack_kmajor(src: usize, valid: i32, padRows: i32, D: i32, W: i32, dst: usize): void {
-  const rowb = <usize>D << 2;
-  let o = dst;
-  for (let s = 0; s < padRows; s += W) {
-    if (W == 4 && s + 4 <= valid) {
-      const r0 = src + <usize>s * rowb, r1 = r0 + rowb, r2 = r1 + rowb, r3 = r2 + rowb;
-      let d = 0;
-      for (; d + 4 <= D; d += 4) {
-        const off = <usize>d << 2;
-        transpose_store(o, 16, v128.load(r0 + off), v128.load(r1 + off), v128.load(r2 + off), v128.load(r3 + off));
-        o += 64;
-      }
-      for (; d < D; d++) {
-        const off = <usize>d << 2;
-        store<f32>(o, load<f32>(r0 + off));
-        store<f32>(o, load<f32>(r1 + off), 4);
-        store<f32>(o, load<f32>(r2 + off), 8);
-        store<f32>(o, load<f32>(r3 + off), 12);
-        o += 16;
-      }
-    } else if (W == 8 && s + 8 <= valid) {
-      const r0 = src + <usize>s * rowb, r1 = r0 + rowb, r2 = r1 + rowb, r3 = r2 + rowb;
-      const r4 = r3 + rowb, r5 = r4 + rowb, r6 = r5 + rowb, r7 = r6 + rowb;
-      let d = 0;
-      for (; d + 4 <= D; d += 4) {
-        const off = <usize>d << 2;
-        transpose_store(o, 32, v128.load(r0 + off), v128.load(r1 + off), v128.load(r2 + off), v128.load(r3 + off));
-        transpose_store(o + 16, 32, v128.load(r4 + off), v128.load(r5 + off), v128.load(r6 + off), v128.load(r7 + off));
-        o += 128;
-      }
-      for (; d < D; d++) {
-        const off = <usize>d << 2;
-        store<f32>(o, load<f32>(r0 + off));
-        store<f32>(o, load<f32>(r1 + off), 4);
-        store<f32>(o, load<f32>(r2 + off), 8);
-        store<f32>(o, load<f32>(r3 + off), 12);
-        store<f32>(o, load<f32>(r4 + off), 16);
-        store<f32>(o, load<f32>(r5 + off), 20);
-        store<f32>(o, load<f32>(r6 + off), 24);
-        store<f32>(o, load<f32>(r7 + off), 28);
-        o += 32;
-      }
-    } else {
-      for (let d = 0; d < D; d++) {
-        for (let r = 0; r < W; r++) {
-          const row = s + r;
-          const v: f32 = row < valid ? load<f32>(src + <usize>row * rowb + (<usize>d << 2)) : 0;
-          store<f32>(o + (<usize>r << 2), v);
-        }
-        o += <usize>W << 2;
-      }
-    }
+// @ts-ignore: decorator
+@inline function pack_kmajor(src: usize, valid: i32, padRows: i32, D: i32, W: i32, dst: usize): void {
+  assert(padRows == round8(valid), 'pack_kmajor: padRows must be round8(valid)');
+  if (W == 4) {
+    pack_a_n(src, dst, 0, 0, valid, D, D);
+    // pack_a_n writes ceil(valid / 4) strips; an all-zero one may remain.
+    const done = (valid + 3) & ~3;
+    if (done < padRows) memory.fill(dst + (<usize>(done * D) << 2), 0, <usize>((padRows - done) * D) << 2);
+  } else {
+    pack_b_t(src, dst, 0, 0, D, valid, D);
   }
 }
 

@@ -1,9 +1,9 @@
 // Re-exports only: every kernel lives in its family's file.
 export { heap_base } from './memory';
 export { gemm_f32, gemm_workspace_bytes } from './gemm';
-export { philox4x32_fill_u32, philox4x32_fill_uniform, philox4x32_fill_normal } from './rng';
+export { philox4x32_fill_u32, philox4x32_fill_uniform_f32, philox4x32_fill_normal_f32 } from './rng';
 export { vmath_exp, vmath_tanh, vmath_sigmoid, vmath_erf } from './vmath';
-export { softmax_f32, log_softmax_f32, softmax_bwd_f32, log_softmax_bwd_f32, softmax_xent_fwd_f32, softmax_xent_bwd_f32, softmax_xent_fwd_bwd_inplace_f32 } from './softmax';
+export { softmax_fwd_f32, log_softmax_fwd_f32, softmax_bwd_f32, log_softmax_bwd_f32, softmax_xent_fwd_f32, softmax_xent_bwd_f32, softmax_xent_fwd_bwd_inplace_f32 } from './softmax';
 export { layer_norm_fwd_f32, layer_norm_bwd_f32 } from './norm';
 export { relu_fwd_f32, relu_bwd_f32, gelu_fwd_f32, gelu_bwd_f32, tanh_fwd_f32, tanh_bwd_f32, sigmoid_fwd_f32, sigmoid_bwd_f32 } from './activation';
 export { embedding_fwd_f32, embedding_bwd_f32 } from './embedding';

@@ -64,7 +64,7 @@ export function philox4x32_fill_u32(out: usize, n: i32, key0: u32, key1: u32, st
  * philox4x32_fill_u32. Exact (24 bits), so identical in every runtime.
  *   out (n) f32, written, 4-byte aligned; any n.
  */
-export function philox4x32_fill_uniform(out: usize, n: i32, key0: u32, key1: u32, stream: u32,
+export function philox4x32_fill_uniform_f32(out: usize, n: i32, key0: u32, key1: u32, stream: u32,
                                         counterLo: u32, counterHi: u32): void {
   let ctr = (<u64>counterHi << 32) | <u64>counterLo;
   const scale = f32x4.splat(INV_2_24);
@@ -92,7 +92,7 @@ export function philox4x32_fill_uniform(out: usize, n: i32, key0: u32, key1: u32
  * The f64 log/cos/sin are AssemblyScript's own (compiled into the module), so
  * the results do not depend on the host's Math library.
  */
-export function philox4x32_fill_normal(out: usize, n: i32, key0: u32, key1: u32, stream: u32,
+export function philox4x32_fill_normal_f32(out: usize, n: i32, key0: u32, key1: u32, stream: u32,
                                        counterLo: u32, counterHi: u32, mean: f32, std: f32): void {
   let ctr = (<u64>counterHi << 32) | <u64>counterLo;
   for (let i = 0; i < n; i += 4) {

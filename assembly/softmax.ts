@@ -96,8 +96,8 @@ import { exp_s, exp_v, hmax, hsum, log_f64 } from './vmath';
  * y may be x itself (in place); no other overlap. cols >= 1 when rows >= 1.
  * Three passes per row: max, exp written to y and summed, y *= 1/sum.
  */
-export function softmax_f32(x: usize, y: usize, rows: i32, cols: i32): void {
-  assert(rows >= 0 && cols >= 0, 'softmax_f32: rows and cols must be >= 0');
+export function softmax_fwd_f32(x: usize, y: usize, rows: i32, cols: i32): void {
+  assert(rows >= 0 && cols >= 0, 'softmax_fwd_f32: rows and cols must be >= 0');
   for (let r = 0; r < rows; r++) {
     const off = (<usize>r * <usize>cols) << 2;
     const xr = x + off;
@@ -202,8 +202,8 @@ export function softmax_bwd_f32(y: usize, dy: usize, dx: usize, rows: i32, cols:
  *   y  (rows, cols) f32, written: (x - max) - ln(sum exp(x - max)), per row
  * y may be x itself; no other overlap. Three passes per row: max, exp sum, write.
  */
-export function log_softmax_f32(x: usize, y: usize, rows: i32, cols: i32): void {
-  assert(rows >= 0 && cols >= 0, 'log_softmax_f32: rows and cols must be >= 0');
+export function log_softmax_fwd_f32(x: usize, y: usize, rows: i32, cols: i32): void {
+  assert(rows >= 0 && cols >= 0, 'log_softmax_fwd_f32: rows and cols must be >= 0');
   for (let r = 0; r < rows; r++) {
     const off = (<usize>r * <usize>cols) << 2;
     const xr = x + off;

@@ -12,17 +12,17 @@ export interface Kernels {
     transA: number, transB: number, alpha: number, beta: number, act: number,
   ): void;
   philox4x32_fill_u32(out: number, n: number, key0: number, key1: number, stream: number, counterLo: number, counterHi: number): void;
-  philox4x32_fill_uniform(out: number, n: number, key0: number, key1: number, stream: number, counterLo: number, counterHi: number): void;
-  philox4x32_fill_normal(out: number, n: number, key0: number, key1: number, stream: number, counterLo: number, counterHi: number, mean: number, std: number): void;
+  philox4x32_fill_uniform_f32(out: number, n: number, key0: number, key1: number, stream: number, counterLo: number, counterHi: number): void;
+  philox4x32_fill_normal_f32(out: number, n: number, key0: number, key1: number, stream: number, counterLo: number, counterHi: number, mean: number, std: number): void;
   // vmath probes: out = f(x) over n floats
   vmath_exp(x: number, out: number, n: number): void;
   vmath_tanh(x: number, out: number, n: number): void;
   vmath_sigmoid(x: number, out: number, n: number): void;
   vmath_erf(x: number, out: number, n: number): void;
   // softmax
-  softmax_f32(x: number, y: number, rows: number, cols: number): void;
+  softmax_fwd_f32(x: number, y: number, rows: number, cols: number): void;
   softmax_bwd_f32(y: number, dy: number, dx: number, rows: number, cols: number): void;
-  log_softmax_f32(x: number, y: number, rows: number, cols: number): void;
+  log_softmax_fwd_f32(x: number, y: number, rows: number, cols: number): void;
   log_softmax_bwd_f32(y: number, dy: number, dx: number, rows: number, cols: number): void;
   softmax_xent_fwd_f32(logits: number, targets: number, loss: number, lse: number, rows: number, cols: number, ignoreIndex: number, eps: number): void;
   softmax_xent_bwd_f32(logits: number, targets: number, lse: number, dlogits: number, rows: number, cols: number, ignoreIndex: number, eps: number, scale: number): void;

@@ -1,13 +1,16 @@
+import { describe } from '../core/check.js';
 import { ArgumentError, DTypeError, ShapeError, formatShape } from '../core/errors.js';
 import { rt, type Runtime } from '../core/runtime.js';
 import { getThreads, runChunks, splitRange } from '../core/threads.js';
 import { Tensor, expectTensor } from '../core/tensor.js';
 
+/** Options of `softmax` and `logSoftmax`: an output buffer. */
 export interface SoftmaxOptions {
   /** float32 tensor of x's shape to write into (may be x itself: in place); allocated when absent. */
   out?: Tensor;
 }
 
+/** Options of `softmaxXent`: the ignored target and label smoothing. */
 export interface SoftmaxXentOptions {
   /** Rows whose target equals this get loss 0, no gradient, and do not count in the mean. Default -100 (PyTorch). */
   ignoreIndex?: number;
@@ -15,11 +18,13 @@ export interface SoftmaxXentOptions {
   labelSmoothing?: number;
 }
 
+/** Options of `softmaxXentBackward`: the forward's, and the gradient of the loss. */
 export interface SoftmaxXentBackwardOptions extends SoftmaxXentOptions {
   /** Gradient of the (mean) loss; default 1. */
   dloss?: number;
 }
 
+/** What `softmaxXent` returns: the mean loss, the per-row loss and the per-row log-sum-exp the backward takes. */
 export interface SoftmaxXentResult {
   /** Mean of rowLoss over the rows that are not ignored; 0 when every row is ignored. */
   loss: number;
@@ -37,7 +42,7 @@ export interface SoftmaxXentResult {
 
 /** Throws unless `t` is a float32 Tensor of rank >= 1; returns [rows, cols] over the last dimension. */
 function rowsCols(fn: string, arg: string, t: unknown): [number, number] {
-  if (!(t instanceof Tensor)) throw new ArgumentError(`${fn}: ${arg} must be a Tensor, got ${t === null ? 'null' : typeof t}`);
+  if (!(t instanceof Tensor)) throw new ArgumentError(`${fn}: ${arg} must be a Tensor, got ${describe(t)}`);
   if (t.dtype !== 'float32') throw new DTypeError(`${fn}: ${arg} must have dtype float32, got ${t.dtype}`);
   if (t.rank < 1) throw new ShapeError(`${fn}: ${arg} must have rank >= 1, got shape ${formatShape(t.shape)}`);
   const cols = t.shape[t.rank - 1]!;
@@ -52,7 +57,7 @@ function expectSameShape(fn: string, arg: string, t: unknown, like: Tensor): voi
   }
 }
 
-function rowwise(fn: string, x: Tensor, options: SoftmaxOptions, kernel: 'softmax_f32' | 'log_softmax_f32'): Tensor {
+function rowwise(fn: string, x: Tensor, options: SoftmaxOptions, kernel: 'softmax_fwd_f32' | 'log_softmax_fwd_f32'): Tensor {
   const r = rt(fn);
   const [rows, cols] = rowsCols(fn, 'x', x);
   let out = options.out;
@@ -64,7 +69,7 @@ function rowwise(fn: string, x: Tensor, options: SoftmaxOptions, kernel: 'softma
 
 /** Softmax over the last dimension (numerically stable: the row max is subtracted). `out` may be `x`. */
 export function softmax(x: Tensor, options: SoftmaxOptions = {}): Tensor {
-  return rowwise('softmax', x, options, 'softmax_f32');
+  return rowwise('softmax', x, options, 'softmax_fwd_f32');
 }
 
 /** dx += y * (dy - sum_j dy_j y_j) over the last dimension; y is softmax's output. dx may be dy, not y. */
@@ -74,7 +79,7 @@ export function softmaxBackward(y: Tensor, dy: Tensor, dx: Tensor): void {
 
 /** Log-softmax over the last dimension: (x - max) - ln(sum exp(x - max)). `out` may be `x`. */
 export function logSoftmax(x: Tensor, options: SoftmaxOptions = {}): Tensor {
-  return rowwise('logSoftmax', x, options, 'log_softmax_f32');
+  return rowwise('logSoftmax', x, options, 'log_softmax_fwd_f32');
 }
 
 /** dx += dy - exp(y) * sum_j dy_j over the last dimension; y is logSoftmax's output. dx may be dy, not y. */

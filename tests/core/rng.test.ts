@@ -53,8 +53,8 @@ function wasmFillBits(kind: Fill, n: number, a: FillArgs, guard = 0): Uint32Arra
     new Uint32Array(r.memory.buffer, ptr, n + guard).fill(SENTINEL);
     const { key0, key1, stream, counterLo, counterHi } = a;
     if (kind === 'u32') r.kernels.philox4x32_fill_u32(ptr, n, key0, key1, stream, counterLo, counterHi);
-    else if (kind === 'uniform') r.kernels.philox4x32_fill_uniform(ptr, n, key0, key1, stream, counterLo, counterHi);
-    else r.kernels.philox4x32_fill_normal(ptr, n, key0, key1, stream, counterLo, counterHi, a.mean ?? 0, a.std ?? 1);
+    else if (kind === 'uniform') r.kernels.philox4x32_fill_uniform_f32(ptr, n, key0, key1, stream, counterLo, counterHi);
+    else r.kernels.philox4x32_fill_normal_f32(ptr, n, key0, key1, stream, counterLo, counterHi, a.mean ?? 0, a.std ?? 1);
     return new Uint32Array(r.memory.buffer, ptr, n + guard).slice();
   } finally {
     r.heap.free(ptr);
