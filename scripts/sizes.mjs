@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Sizes of what users download: the .wasm builds and JS bundles of the packed
-// package, a tree-shaken rollup browser app and workerd worker built from the
-// installed tarball (scripts/parity/smoke/), and the tarball itself; raw and
-// gzip -9, with the budget of docs/bundlers.md (asserted by tests/node/pack.test.ts).
+// package (the readable bundles and the minified browser bundle), a tree-shaken
+// rollup browser app and workerd worker built from the installed tarball
+// (scripts/parity/smoke/), and the tarball itself; raw and gzip -9, with the
+// budget of docs/bundlers.md (asserted by tests/node/pack.test.ts).
 //
 //   node scripts/sizes.mjs            print the table
 //   node scripts/sizes.mjs --write    also replace it in README.md between
@@ -31,7 +32,10 @@ async function main() {
     const table = [
       sizesTable(rows),
       '',
-      `¹ scripts/parity/smoke/: init, matmul, FastTextClassifier and TextClassifier (rollup 4 + node-resolve, not minified; Vite 8 with its defaults, minified). ` +
+      'Readable bundles: not minified (the exports map\'s targets); dist/wasm-nlp.browser.min.js: the browser bundle minified by terser, for pages without a bundler (docs/bundlers.md). ' +
+        'A bundle with a shared chunk is measured with it (sums of the files).',
+      '',
+      `¹ scripts/parity/smoke/: init, ops.matmul, FastTextClassifier and TextClassifier (rollup 4 + node-resolve, not minified; Vite 8 with its defaults, minified). ` +
         `Tarball row: raw = unpacked contents (${pkg.files.length} files). wasm-nlp ${version}, measured by \`npm run sizes\`.`,
     ].join('\n');
     console.log(table);

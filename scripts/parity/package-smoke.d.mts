@@ -24,11 +24,16 @@ export declare const BUDGET: Readonly<{
   wasmGzip: number;
   bundleRaw: number;
   bundleGzip: number;
+  minBundleRaw: number;
+  minBundleGzip: number;
   browserAppRaw: number;
   browserAppGzip: number;
   tarball: number;
 }>;
 export declare function gzipSize(file: string): number;
+export declare function staticImports(file: string): string[];
+export declare function bundleFiles(file: string): string[];
+export declare function bundleSize(file: string): { files: string[]; raw: number; gzip: number };
 export interface SizeRow {
   label: string;
   raw: number;

@@ -4,7 +4,7 @@
 // tests/node/pack.test.ts and scripts/sizes.mjs. Needs `npm run build` first.
 import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
@@ -29,7 +29,8 @@ export async function packAndInstall(dir) {
   mkdirSync(project, { recursive: true });
   writeFileSync(join(project, 'package.json'), `${JSON.stringify({ name: 'wasm-nlp-smoke', version: '1.0.0', private: true }, null, 2)}\n`);
   const installed = await run(NPM, ['install', tarball, '--offline', '--no-audit', '--no-fund', '--no-package-lock'], { cwd: project });
-  for (const f of ['esm.mjs', 'cjs.cjs', 'browser-app.mjs', 'index.html', 'worker.mjs', 'config.capnp', 'types.mts', 'tsconfig.json']) {
+  for (const f of ['esm.mjs', 'cjs.cjs', 'browser-app.mjs', 'index.html', 'min.html', 'worker.mjs', 'config.capnp', 'types.mts', 'types-node.mts', 'tsconfig.json',
+    'node-io.mjs', 'node-io.cjs', 'node-io-task.mjs']) {
     copyFileSync(join(SMOKE, f), join(project, f));
   }
   mkdirSync(join(project, 'vite'));
@@ -123,14 +124,17 @@ const KB = 1024;
 
 /**
  * The size budget (docs/bundlers.md), in bytes; gzip at level 9. The core .wasm
- * limit is the issue's; the others are the sizes measured on 2026-11-26 plus
- * about 40% headroom (bundles are not minified).
+ * limit is a hard one (150 KB raw); the others are the sizes measured on 2026-11-26 plus
+ * about 40% headroom (the readable bundles are not minified); the minified browser
+ * bundle's, measured on 2026-12-07 (282.1 KB / 82.5 KB) plus about 40%.
  */
 export const BUDGET = Object.freeze({
   wasmRaw: 150 * KB,
   wasmGzip: 50 * KB,
   bundleRaw: 900 * KB,
   bundleGzip: 220 * KB,
+  minBundleRaw: 400 * KB,
+  minBundleGzip: 115 * KB,
   browserAppRaw: 450 * KB,
   browserAppGzip: 120 * KB,
   tarball: 1024 * KB,
@@ -139,6 +143,30 @@ export const BUDGET = Object.freeze({
 /** Bytes of `file` after gzip -9. */
 export function gzipSize(file) {
   return gzipSync(readFileSync(file), { level: 9 }).length;
+}
+
+/** Static `import … from` / `export … from` specifiers of an ES module file (not dynamic `import()`). */
+export function staticImports(file) {
+  const re = /^\s*(?:import|export)\s*(?:[\w*{][^;]*?\bfrom\s*)?['"]([^'"]+)['"]/gm;
+  return [...readFileSync(file, 'utf8').matchAll(re)].map((m) => m[1]);
+}
+
+/** `file` and the files it statically imports by relative path, transitively (a bundle and its shared chunks). */
+export function bundleFiles(file) {
+  const files = [file];
+  for (let i = 0; i < files.length; i++) {
+    for (const s of staticImports(files[i])) {
+      const f = join(dirname(files[i]), s);
+      if (/^\.\.?\//.test(s) && !files.includes(f)) files.push(f);
+    }
+  }
+  return files;
+}
+
+/** What loading `file` downloads: it and its chunks (bundleFiles), raw and gzip -9 bytes summed over the files. */
+export function bundleSize(file) {
+  const files = bundleFiles(file);
+  return { files, raw: files.reduce((n, f) => n + statSync(f).size, 0), gzip: files.reduce((n, f) => n + gzipSize(f), 0) };
 }
 
 /**
@@ -152,12 +180,20 @@ export function sizeRows({ pkgDir, browserApp, worker, viteApp, tarball, unpacke
     const raw = statSync(file).size;
     rows.push({ label, raw, gzip: gzipSize(file), budget });
   };
+  // a bundle with the shared chunks it imports (the node build's, when there is one), summed
+  const addBundle = (name, note, budget) => {
+    const b = bundleSize(join(pkgDir, `dist/wasm-nlp.${name}.js`));
+    const files = b.files.map((f) => `dist/${f.slice(join(pkgDir, 'dist/').length)}`);
+    rows.push({ label: `${files.join(' + ')}${note}`, raw: b.raw, gzip: b.gzip, budget });
+  };
   add('dist/wasm-nlp.wasm (core, 1 thread)', join(pkgDir, 'dist/wasm-nlp.wasm'), `< ${BUDGET.wasmRaw / KB} KB raw, < ${BUDGET.wasmGzip / KB} KB gzip`);
   add('dist/wasm-nlp-mt.wasm (threads)', join(pkgDir, 'dist/wasm-nlp-mt.wasm'), `< ${BUDGET.wasmRaw / KB} KB raw, < ${BUDGET.wasmGzip / KB} KB gzip`);
   add('dist/wasm-nlp-debug.wasm', join(pkgDir, 'dist/wasm-nlp-debug.wasm'), '');
   for (const name of ['browser', 'node', 'workerd']) {
-    add(`dist/wasm-nlp.${name}.js`, join(pkgDir, `dist/wasm-nlp.${name}.js`), `< ${BUDGET.bundleRaw / KB} KB raw, < ${BUDGET.bundleGzip / KB} KB gzip`);
+    addBundle(name, ' (readable)', `< ${BUDGET.bundleRaw / KB} KB raw, < ${BUDGET.bundleGzip / KB} KB gzip`);
   }
+  add('dist/wasm-nlp.browser.min.js (minified, terser)', join(pkgDir, 'dist/wasm-nlp.browser.min.js'), `< ${BUDGET.minBundleRaw / KB} KB raw, < ${BUDGET.minBundleGzip / KB} KB gzip`);
+  add('dist/wasm-nlp.node-io.js (`wasm-nlp/node`, on top of the node bundle)', join(pkgDir, 'dist/wasm-nlp.node-io.js'), '');
   add('dist/wasm-nlp.cli.js', join(pkgDir, 'dist/wasm-nlp.cli.js'), '');
   if (browserApp) add('rollup browser app (tree-shaken)¹', browserApp, `< ${BUDGET.browserAppRaw / KB} KB raw, < ${BUDGET.browserAppGzip / KB} KB gzip`);
   if (viteApp) add('Vite browser app (minified)¹', viteApp, '');

@@ -1,13 +1,16 @@
 // The package as users get it: `npm pack`, the tarball installed offline in a
 // fresh project, then used from Node ESM, CommonJS, TypeScript, the CLI, a
-// rollup and a Vite browser bundle in Chromium and a rollup worker bundle in workerd. All
-// run the parity task (scripts/parity/task.js: init, a matmul, a seeded
-// fastText classifier trained and queried, a Transformer) and must agree
-// digest for digest. Plus the tarball's file list and the size budget
-// (docs/bundlers.md). tests/node/package.test.ts checks dist/ itself.
+// rollup and a Vite browser bundle and the minified browser bundle (no bundler)
+// in Chromium, and a rollup worker bundle in workerd. All run the parity task
+// (scripts/parity/task.js: init, a matmul, a seeded fastText classifier trained
+// and queried, a Transformer) and must agree digest for digest. The
+// `wasm-nlp/node` entry loads a BERT directory and a native fastText .bin from
+// disk (scripts/parity/smoke/node-io-task.mjs) and must give what src/ gives here.
+// Plus the tarball's file list and the size budget (docs/bundlers.md).
+// tests/node/package.test.ts checks dist/ itself.
 // Needs `npm run build` first.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -15,7 +18,12 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ROOT, type NodeRun, runNode } from '../helpers/node-process.js';
 import { launchChromium, serveStatic, startWorkerd } from '../../scripts/lib/runtimes.mjs';
-import { BUDGET, buildViteApp, bundleBrowserApp, bundleWorker, gzipSize, packAndInstall, type Bundle, type Installed } from '../../scripts/parity/package-smoke.mjs';
+import { BUDGET, buildViteApp, bundleBrowserApp, bundleFiles, bundleSize, bundleWorker, gzipSize, packAndInstall, type Bundle, type Installed } from '../../scripts/parity/package-smoke.mjs';
+import { nodeIoTask, type NodeIoOptions, type NodeIoResult } from '../../scripts/parity/smoke/node-io-task.mjs';
+import * as src from '../../src/index.js';
+import * as srcNode from '../../src/node/index.js';
+import { initForTests } from '../helpers/runtime.js';
+import { expectPrinted, parseRows } from '../io/printf.js';
 
 interface TaskResult {
   matmul: number[];
@@ -58,17 +66,28 @@ async function repoDigest(): Promise<string> {
   return r.stdout.trim();
 }
 
+/** The JS files of dist/ in the tarball: the exports map's bundles, the `wasm-nlp/node` entry, the minified browser bundle, the CLI. */
+const DIST_JS = ['node', 'node-io', 'browser', 'browser.min', 'workerd', 'cli'].map((n) => `dist/wasm-nlp.${n}.js`).sort();
+
 describe('the tarball', () => {
   test('holds exactly what users need: the bundles, the .wasm builds, the types, README, docs; no sources, tests or data', () => {
     const files = pkg.files;
     for (const f of [
-      'package.json', 'README.md', 'dist/wasm-nlp.node.js', 'dist/wasm-nlp.browser.js', 'dist/wasm-nlp.workerd.js', 'dist/wasm-nlp.cli.js',
-      'dist/wasm-nlp.wasm', 'dist/wasm-nlp-mt.wasm', 'dist/wasm-nlp-debug.wasm', 'dist/types/index.d.ts',
+      'package.json', 'README.md', ...DIST_JS,
+      'dist/wasm-nlp.wasm', 'dist/wasm-nlp-mt.wasm', 'dist/wasm-nlp-debug.wasm', 'dist/types/index.d.ts', 'dist/types/node/index.d.ts',
     ]) {
       expect(files, f).toContain(f);
     }
-    const allowed = [/^package\.json$/, /^README\.md$/, /^LICENSE(\.md)?$/, /^dist\/wasm-nlp(\.[a-z]+\.js|(-mt|-debug)?\.wasm)$/, /^dist\/types\/.+\.d\.ts$/, /^docs\/[\w-]+\.md$/];
+    // exactly these bundles, and the node build's shared chunk if it has one (wasm-nlp and wasm-nlp/node import it): no orphan file
+    const chunk = /^dist\/wasm-nlp\.[\w-]+-chunk\.js$/;
+    expect(files.filter((f) => /^dist\/[^/]+\.js$/.test(f) && !chunk.test(f))).toEqual(DIST_JS);
+    const imported = bundleFiles(join(pkg.pkgDir, 'dist/wasm-nlp.node.js')).map((f) => f.slice(pkg.pkgDir.length + 1));
+    expect(files.filter((f) => chunk.test(f)).filter((f) => !imported.includes(f))).toEqual([]);
+    const allowed = [/^package\.json$/, /^README\.md$/, /^LICENSE(\.md)?$/, /^dist\/wasm-nlp\.[a-z.-]+\.js$/, /^dist\/wasm-nlp(-mt|-debug)?\.wasm$/, /^dist\/types\/.+\.d\.ts$/, /^docs\/[\w-]+\.md$/];
     expect(files.filter((f) => !allowed.some((re) => re.test(f)))).toEqual([]);
+    // the declarations are those of today's sources: none left over from a module that moved
+    const stale = files.filter((f) => f.startsWith('dist/types/')).filter((f) => !existsSync(join(ROOT, 'src', f.slice('dist/types/'.length).replace(/\.d\.ts$/, '.ts'))));
+    expect(stale).toEqual([]);
     // spelled out: nothing from the working tree that users do not need
     for (const prefix of ['src/', 'assembly/', 'tests/', 'runs/', 'data/', 'build/', 'bench/', 'examples/', 'scripts/', 'node_modules/', 'docs/img/']) {
       expect(files.filter((f) => f.startsWith(prefix)), prefix).toEqual([]);
@@ -120,7 +139,7 @@ describe('Node', () => {
     expect(cjs.digest).toBe(esm.digest);
   });
 
-  test('TypeScript (module nodenext, no @types/node) type-checks an app against the installed types', async () => {
+  test("TypeScript (module nodenext, no @types/node) type-checks apps against the installed types of 'wasm-nlp' and 'wasm-nlp/node'", async () => {
     const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
     const r = await runNode([tsc, '-p', 'tsconfig.json'], { cwd: pkg.project });
     expectOk(r);
@@ -133,6 +152,77 @@ describe('Node', () => {
   });
 });
 
+describe("Node: 'wasm-nlp/node' of the installed package, files from disk", () => {
+  const FIXTURES = join(ROOT, 'tests/fixtures');
+  const ex = JSON.parse(readFileSync(join(FIXTURES, 'bert/expected.json'), 'utf8')) as NodeIoOptions['bert'] & { logits: number[] };
+  const bert = { batch: ex.batch, seq: ex.seq, inputIds: ex.inputIds, tokenTypeIds: ex.tokenTypeIds, attentionMask: ex.attentionMask };
+  const lines = readFileSync(join(FIXTURES, 'fasttext/sup.sentences.txt'), 'utf8').trim().split('\n');
+  /** What the repository's src/ gives for the same files, computed in this process. */
+  let expected: NodeIoResult;
+  let esmIo: NodeIoResult & { resolved: string };
+  /** The task's options in the fresh project: the fixtures copied into it (a BERT directory of config.json + model.safetensors, a .bin). */
+  const projectOptions = (out: string): NodeIoOptions => {
+    const fx = join(pkg.project, 'fixtures');
+    if (!existsSync(fx)) {
+      mkdirSync(join(fx, 'bert'), { recursive: true });
+      for (const f of ['config.json', 'model.safetensors']) copyFileSync(join(FIXTURES, 'bert', f), join(fx, 'bert', f));
+      copyFileSync(join(FIXTURES, 'fasttext/sup.bin'), join(fx, 'sup.bin'));
+    }
+    mkdirSync(join(pkg.project, out), { recursive: true });
+    return { bertDir: join(fx, 'bert'), bert, fastTextBin: join(fx, 'sup.bin'), lines, outDir: join(pkg.project, out) };
+  };
+
+  beforeAll(async () => {
+    await initForTests();
+    const out = join(dir, 'expected');
+    mkdirSync(out, { recursive: true });
+    expected = await nodeIoTask(src, srcNode, { bertDir: join(FIXTURES, 'bert'), bert, fastTextBin: join(FIXTURES, 'fasttext/sup.bin'), lines, outDir: out });
+  }, 30_000);
+  afterAll(() => src.shutdown());
+
+  test('the expected values themselves: PyTorch logits, native fastText sentence vectors, the labels of the .bin', () => {
+    expect(expected.bert.logits.length).toBe(ex.logits.length);
+    let d = 0;
+    for (let i = 0; i < ex.logits.length; i++) d = Math.max(d, Math.abs(expected.bert.logits[i]! - ex.logits[i]!));
+    expect(d).toBeLessThan(1e-4);
+    const printed = parseRows(readFileSync(join(FIXTURES, 'fasttext/sup.sentence-vectors.txt'), 'utf8').replace(/^/gm, 'x '));
+    lines.forEach((l, i) => expectPrinted(Float32Array.from(expected.fastText.sentenceVectors[i]!), printed[i]![1], l));
+    expect(expected.fastText.model).toBe('sup');
+    expect(expected.fastText.labels).toEqual(['__label__great', '__label__neg', '__label__pos']);
+    expect(expected.fastText.predictions.map((p) => p.length)).toEqual(lines.map(() => 3));
+    expect(expected.fastText.sameBytes).toBe(true);
+    expect(expected.oneLibrary).toBe(true);
+  });
+
+  test("ES module: import from 'wasm-nlp/node' resolves to dist/wasm-nlp.node-io.js; BERT and fastText from disk give what src/ gives", async () => {
+    const r = await runNode(['node-io.mjs', JSON.stringify(projectOptions('out-esm'))], { cwd: pkg.project });
+    expectOk(r);
+    esmIo = JSON.parse(r.stdout) as NodeIoResult & { resolved: string };
+    expect(esmIo.resolved).toBe(`file://${pkg.pkgDir}/dist/wasm-nlp.node-io.js`);
+    expect(esmIo.bert.config).toEqual(expected.bert.config);
+    expect(esmIo.bert.logits).toEqual(expected.bert.logits); // bit for bit: the same kernels and summation order
+    expect(esmIo.fastText).toEqual(expected.fastText);
+    expect(esmIo.oneLibrary).toBe(true); // 'wasm-nlp/node' throws the ArgumentError class of 'wasm-nlp'
+    expect(esmIo.nodeExports).toEqual(Object.keys(srcNode).sort());
+    for (const n of ['readBytes', 'writeBytesAtomic', 'loadFastTextBin', 'saveFastTextBin', 'loadSafetensors', 'saveSafetensors', 'loadCheckpoint', 'saveCheckpoint',
+      'loadBrown', 'loadSpam', 'readBertFiles', 'loadBertFromDirectory', 'saveBertToDirectory']) {
+      expect(esmIo.nodeExports).toContain(n);
+    }
+    expect(readFileSync(join(pkg.project, 'out-esm/copy.bin'))).toEqual(readFileSync(join(FIXTURES, 'fasttext/sup.bin')));
+  });
+
+  test("CommonJS: require('wasm-nlp/node') resolves to the same file and gives the same results", async () => {
+    const r = await runNode(['node-io.cjs', JSON.stringify(projectOptions('out-cjs'))], { cwd: pkg.project });
+    expectOk(r);
+    expect(r.stderr).not.toContain('ERR_REQUIRE');
+    const cjs = JSON.parse(r.stdout) as NodeIoResult & { resolved: string };
+    expect(cjs.resolved).toBe(join(pkg.pkgDir, 'dist/wasm-nlp.node-io.js'));
+    const { resolved: _a, ...a } = cjs;
+    const { resolved: _b, ...b } = esmIo;
+    expect(a).toEqual(b);
+  });
+});
+
 describe('browser: bundles of the installed package in Chromium', () => {
   let browser: Browser;
   beforeAll(async () => {
@@ -142,8 +232,8 @@ describe('browser: bundles of the installed package in Chromium', () => {
     await browser?.close();
   });
 
-  /** Serve `dir`, open it, wait for window.__result; the result and the .wasm paths the page fetched. */
-  async function runPage(dir: string, query = ''): Promise<{ r: TaskResult & Record<string, unknown>; wasm: string[]; text: string | null }> {
+  /** Serve `dir`, open `pagePath` in it ('' = index.html, '?threads=2', 'min.html'), wait for window.__result; the result and the .wasm paths the page fetched. */
+  async function runPage(dir: string, pagePath = ''): Promise<{ r: TaskResult & Record<string, unknown>; wasm: string[]; text: string | null }> {
     const server = await serveStatic({ mounts: { '/': dir } });
     const page = await browser.newPage();
     try {
@@ -151,7 +241,7 @@ describe('browser: bundles of the installed package in Chromium', () => {
       page.on('pageerror', (e) => errors.push(String(e)));
       const wasm: string[] = [];
       page.on('request', (q) => q.url().endsWith('.wasm') && wasm.push(new URL(q.url()).pathname));
-      await page.goto(`${server.url}${query}`);
+      await page.goto(`${server.url}${pagePath}`);
       const handle = await page.waitForFunction(() => (window as unknown as { __result?: unknown }).__result, undefined, { timeout: 30_000 });
       const r = (await handle.jsonValue()) as TaskResult & Record<string, unknown>;
       expect(r.error, errors.join('\n')).toBeUndefined();
@@ -203,6 +293,17 @@ describe('browser: bundles of the installed package in Chromium', () => {
     expect(r.wasmUrl).toBe(`/${vite.wasm}`);
     expect(r.digest).toBe(esm.digest);
   });
+
+  test('the minified bundle, unbundled: min.html imports dist/wasm-nlp.browser.min.js; init() finds the .wasm next to it; same digest, errors keep their names', async () => {
+    const { r, wasm, text } = await runPage(pkg.project, 'min.html');
+    expect(wasm).toEqual(['/node_modules/wasm-nlp/dist/wasm-nlp.wasm']);
+    expect(r.info).toMatchObject({ build: 'release', threads: 1 });
+    expect(r.matmul).toEqual(esm.matmul);
+    expect(r.digest).toBe(esm.digest);
+    expect(text).toBe(`${esm.fasttextPredict}\n${esm.digest}`);
+    expect(r.errorName).toBe('ArgumentError');
+    expect(r.errorIsArgumentError).toBe(true);
+  });
 });
 
 describe('workerd: a rollup worker bundle of the installed package', () => {
@@ -235,15 +336,21 @@ describe('size budget (docs/bundlers.md)', () => {
   test('core .wasm under 150 KB raw; the JS bundles and the tarball within their budgets', () => {
     const path = (f: string) => join(pkg.pkgDir, f);
     for (const f of ['dist/wasm-nlp.wasm', 'dist/wasm-nlp-mt.wasm']) {
-      expect(statSync(path(f)).size, f).toBeLessThan(150 * 1024); // the issue's limit
+      expect(statSync(path(f)).size, f).toBeLessThan(150 * 1024); // the core .wasm's hard limit (docs/bundlers.md)
       expect(statSync(path(f)).size, f).toBeLessThanOrEqual(BUDGET.wasmRaw);
       expect(gzipSize(path(f)), f).toBeLessThan(BUDGET.wasmGzip);
     }
     for (const name of ['node', 'browser', 'workerd']) {
-      const f = path(`dist/wasm-nlp.${name}.js`);
-      expect(statSync(f).size, name).toBeLessThan(BUDGET.bundleRaw);
-      expect(gzipSize(f), name).toBeLessThan(BUDGET.bundleGzip);
+      const b = bundleSize(path(`dist/wasm-nlp.${name}.js`)); // with the node build's shared chunk
+      expect(b.raw, name).toBeLessThan(BUDGET.bundleRaw);
+      expect(b.gzip, name).toBeLessThan(BUDGET.bundleGzip);
     }
+    const min = path('dist/wasm-nlp.browser.min.js');
+    expect(statSync(min).size).toBeLessThan(BUDGET.minBundleRaw);
+    expect(gzipSize(min)).toBeLessThan(BUDGET.minBundleGzip);
+    // minified: well under the readable bundle (measured: less than half raw, about 55% gzip)
+    expect(statSync(min).size).toBeLessThan(0.6 * statSync(path('dist/wasm-nlp.browser.js')).size);
+    expect(gzipSize(min)).toBeLessThan(0.7 * gzipSize(path('dist/wasm-nlp.browser.js')));
     expect(pkg.size).toBeLessThan(BUDGET.tarball);
   });
 });
