@@ -1,5 +1,5 @@
 // Masked-LM pre-training of a small BERT on the Brown corpus (train files of the canonical
-// FILE split, DESIGN.md "Data"), with its own WordPiece vocabulary, and the held-out masked-LM
+// FILE split, docs/data.md), with its own WordPiece vocabulary, and the held-out masked-LM
 // accuracy on the validation and test files.
 //   npm run bert                               (builds, then the full configuration, ~40 min on 2 threads)
 // The defaults (2 layers, initializer_range 0.05, batch 16, lr 7e-4, 8 epochs) come from probes: one pass over the train
@@ -41,12 +41,16 @@ mkdirSync(dir, { recursive: true });
 const files = brownFileSplit(loadBrown());
 const docsOf = (fs) => fs.map((f) => f.sentences.map((s) => s.words.join(' ')));
 let trainFiles = files.train, validFiles = files.valid, testFiles = files.test;
-if (o.limit > 0) (trainFiles = trainFiles.slice(0, o.limit)), (validFiles = validFiles.slice(0, Math.ceil(o.limit / 8))), (testFiles = testFiles.slice(0, Math.ceil(o.limit / 8)));
+if (o.limit > 0) {
+  trainFiles = trainFiles.slice(0, o.limit);
+  validFiles = validFiles.slice(0, Math.ceil(o.limit / 8));
+  testFiles = testFiles.slice(0, Math.ceil(o.limit / 8));
+}
 const trainDocs = docsOf(trainFiles), validDocs = docsOf(validFiles), testDocs = docsOf(testFiles);
 
 // ---- WordPiece vocabulary from the train files (likelihood score; kept in runs/bert/vocab.txt, so a resumed run uses the same ids)
 const vocabPath = `${dir}/vocab.txt`;
-let tok, vocabSeconds = 0;
+let tok, vocabSeconds;
 if (o.resume && existsSync(vocabPath)) {
   tok = WordPiece.fromVocabTxt(readFileSync(vocabPath, 'utf8'));
   console.log(`vocabulary: ${vocabPath} (${int(tok.size)} tokens)`);

@@ -1,6 +1,6 @@
 // "Pre-train, then fine-tune": the BERT pre-trained on Brown (npm run bert) against the same
 // architecture trained from scratch, each fine-tuned on a small labelled slice of the Brown train
-// files (DESIGN.md "Data", file split) over 3 seeds — each initialisation with its own learning rate,
+// files (docs/data.md, file split) over 3 seeds — each initialisation with its own learning rate,
 // the best validation accuracy of the first seed over --lrs — for
 //   genre  — BertForSequenceClassification on [CLS] (15 genres) over text pieces of <= --genre-len tokens;
 //   pos    — BertForTokenClassification, one label per word on its first piece (normalised tag set).
@@ -26,13 +26,19 @@ const USAGE = `usage: node examples/bert-finetune.mjs [--quick] [--task genre|po
   [--test-limit N] [--dir runs/bert-finetune] [--results docs/results.md|'']`;
 const o = parseFlags(process.argv.slice(2), DEFAULTS, QUICK, USAGE);
 const tasks = o.task === 'both' ? ['genre', 'pos'] : [o.task];
-if (!tasks.every((t) => t === 'genre' || t === 'pos')) (console.error(`--task must be genre, pos or both\n${USAGE}`), process.exit(2));
+if (!tasks.every((t) => t === 'genre' || t === 'pos')) {
+  console.error(`--task must be genre, pos or both\n${USAGE}`);
+  process.exit(2);
+}
 const seeds = String(o.seeds).split(',').map(Number);
 const lrs = String(o.lrs).split(',').map(Number);
 
 await init({ threads: o.threads });
 const modelDir = fromRoot(o.model);
-if (!existsSync(`${modelDir}/model.safetensors`)) (console.error(`no pre-trained model in ${modelDir}: run \`npm run bert\` first`), process.exit(2));
+if (!existsSync(`${modelDir}/model.safetensors`)) {
+  console.error(`no pre-trained model in ${modelDir}: run \`npm run bert\` first`);
+  process.exit(2);
+}
 const files = await readBertFiles(modelDir);
 const pretrained = decodeSafetensors(files.weights).tensors;
 // fine-tuning dropout is --dropout (BERT's 0.1), whatever the pre-training used
@@ -74,7 +80,8 @@ function posData() {
         labels.push(k === 0 ? tid.get(s.tags[i]) : -100);
       });
     }
-    ids.push(sep), labels.push(-100);
+    ids.push(sep);
+    labels.push(-100);
     return { ids: Int32Array.from(ids), labels: Int32Array.from(labels) };
   };
   const of = (fs) => fs.flatMap((f) => f.sentences.map(encode));

@@ -2,7 +2,7 @@
 // flags, the progress bar, checkpoint files, the final report and the sections
 // of docs/results.md. Plain ESM, Node only.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeMarkedSection } from '../scripts/sections.mjs';
 

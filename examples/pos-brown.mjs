@@ -1,6 +1,6 @@
 // Part-of-speech tagging of the Brown corpus with a small Transformer encoder and
 // fastText-style sub-word features, on the canonical FILE split and the normalised
-// tag set (DESIGN.md "Data", docs/data.md), beside the most-frequent-tag baseline.
+// tag set (docs/data.md), beside the most-frequent-tag baseline.
 //   npm run pos                                (builds, then the full configuration)
 //   node examples/pos-brown.mjs --quick        (a smoke run of a few seconds)
 //   node examples/pos-brown.mjs --resume       (continue from the last checkpoint)
@@ -33,7 +33,10 @@ const sentencesOf = (fs) => fs.flatMap((f) => f.sentences);
 let train = sentencesOf(files.train);
 let valid = sentencesOf(files.valid);
 let test = sentencesOf(files.test);
-if (o.limit > 0) train = train.slice(0, o.limit), valid = valid.slice(0, Math.ceil(o.limit / 4));
+if (o.limit > 0) {
+  train = train.slice(0, o.limit);
+  valid = valid.slice(0, Math.ceil(o.limit / 4));
+}
 if (o.testLimit > 0) test = test.slice(0, o.testLimit);
 const count = (ss) => ss.reduce((n, s) => n + s.words.length, 0);
 
@@ -63,7 +66,12 @@ for (const s of train) {
 // tag seen first); an unseen word gets the most frequent tag of all (`nn`).
 const argmax = (m) => {
   let best, bc = -1;
-  for (const [k, c] of m) if (c > bc) (best = k), (bc = c);
+  for (const [k, c] of m) {
+    if (c > bc) {
+      best = k;
+      bc = c;
+    }
+  }
   return best;
 };
 const topTag = argmax(tagCount);

@@ -1,5 +1,5 @@
 // Spam or ham: a small Transformer encoder classifier on the canonical
-// SpamAssassin split (DESIGN.md "Data", docs/data.md), trained from scratch.
+// SpamAssassin split (docs/data.md), trained from scratch.
 //   npm run spam                                   (builds, then the full configuration)
 //   node examples/spam-transformer.mjs --quick     (a smoke run of a few seconds)
 //   node examples/spam-transformer.mjs --resume    (continue from the last checkpoint)

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Writes the canonical corpora (DESIGN.md "Data") as plain files for the CLI and
+// Writes the canonical corpora (docs/data.md) as plain files for the CLI and
 // native tools:  node scripts/data.mjs [outDir=data]
 //   <outDir>/brown.txt   Brown, one lower-cased sentence per line
 //   <outDir>/spam.train  SpamAssassin train split, fastText format

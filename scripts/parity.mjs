@@ -62,7 +62,7 @@ async function runChromium(seed) {
     const errors = [];
     page.on('pageerror', (e) => errors.push(String(e)));
     await page.goto(`${server.url}parity/?seed=${seed}`);
-    const handle = await page.waitForFunction(() => window.__parity, undefined, { timeout: 30_000 }).catch((e) => {
+    const handle = await page.waitForFunction(() => globalThis.__parity, undefined, { timeout: 30_000 }).catch((e) => {
       throw new Error(`parity: Chromium page did not finish: ${e.message}; page errors: ${errors.join('; ')}`);
     });
     const r = await handle.jsonValue();

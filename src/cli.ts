@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { init, rt } from './core/runtime.js';
+import { now } from './core/clock.js';
 import { WasmNlpError } from './core/errors.js';
 import { CliError, helpText, parseArgs, type Parsed, type TrainArgs } from './cli/args.js';
 import { FastTextClassifier } from './models/fasttext/classifier.js';
@@ -70,7 +71,7 @@ async function train(command: 'skipgram' | 'cbow' | 'supervised', a: TrainArgs, 
   if (a.thread !== 1 && a.verbose > 0) io.stderr(`note: -thread ${a.thread}: supervised training runs on 1 thread in this version\n`);
   const text = readFileSync(a.input);
   const pretrained = a.pretrainedVectors !== '' ? readVec(new Uint8Array(readFileSync(a.pretrainedVectors))) : undefined;
-  const start = performance.now();
+  const start = now();
   const model = await FastTextClassifier.train(text, {
     dim: a.dim, epoch: a.epoch, lr: a.lr, wordNgrams: a.wordNgrams, minCount: a.minCount, minCountLabel: a.minCountLabel,
     bucket: a.bucket, loss: a.loss, neg: a.neg, lrUpdateRate: a.lrUpdateRate, label: a.label, seed: a.seed,
@@ -79,7 +80,7 @@ async function train(command: 'skipgram' | 'cbow' | 'supervised', a: TrainArgs, 
   });
   try {
     if (a.verbose > 1) io.stderr('\n');
-    if (a.verbose > 0) io.stderr(`Trained in ${((performance.now() - start) / 1e3).toFixed(1)} s; writing ${a.output}.bin and ${a.output}.vec\n`);
+    if (a.verbose > 0) io.stderr(`Trained in ${((now() - start) / 1e3).toFixed(1)} s; writing ${a.output}.bin and ${a.output}.vec\n`);
     await writeBytesAtomic(`${a.output}.bin`, model.toBytes());
     // Views of the Wasm matrices: nothing allocates in Wasm memory until the .vec bytes exist.
     await writeBytesAtomic(`${a.output}.vec`, writeVec(allWordVectors(model.toModelData())));
@@ -94,7 +95,7 @@ async function trainUnsupervised(command: 'skipgram' | 'cbow', a: TrainArgs, io:
   const threads = rt(command).threads;
   if (threads < a.thread && a.verbose > 1) io.stderr(`note: -thread ${a.thread}: training on ${threads} (the cores of this machine)\n`);
   const text = readFileSync(a.input);
-  const start = performance.now();
+  const start = now();
   const model = await FastText.train(text, {
     model: command, dim: a.dim, ws: a.ws, epoch: a.epoch, lr: a.lr, minCount: a.minCount, neg: a.neg, loss: a.loss,
     bucket: a.bucket, minn: a.minn, maxn: a.maxn, t: a.t, lrUpdateRate: a.lrUpdateRate, seed: a.seed,
@@ -103,7 +104,7 @@ async function trainUnsupervised(command: 'skipgram' | 'cbow', a: TrainArgs, io:
   });
   try {
     if (a.verbose > 1) io.stderr('\n');
-    if (a.verbose > 0) io.stderr(`Trained in ${((performance.now() - start) / 1e3).toFixed(1)} s; writing ${a.output}.bin and ${a.output}.vec\n`);
+    if (a.verbose > 0) io.stderr(`Trained in ${((now() - start) / 1e3).toFixed(1)} s; writing ${a.output}.bin and ${a.output}.vec\n`);
     await writeBytesAtomic(`${a.output}.bin`, model.toBytes());
     await writeBytesAtomic(`${a.output}.vec`, model.toVec());
   } finally {

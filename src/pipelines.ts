@@ -9,6 +9,7 @@
  * batches of `batch_size` (results do not depend on the batching). Every
  * runtime (no node:*). See docs/pipelines.md.
  */
+import { checkBool, checkOptions, describe } from './core/check.js';
 import { ArgumentError } from './core/errors.js';
 import { Tensor } from './core/tensor.js';
 import { noGrad, type Variable } from './autograd/tape.js';
@@ -57,6 +58,7 @@ export interface FillMaskResult {
   sequence: string;
 }
 
+/** Options of a fill-mask call: top_k and batch size. */
 export interface FillMaskOptions {
   /** Proposals per mask; default 5 (at most the vocabulary size). */
   top_k?: number;
@@ -66,6 +68,7 @@ export interface FillMaskOptions {
 /** Result for one text: proposals for its mask, or (several masks) one list per mask, in text order. */
 export type FillMaskOutput = FillMaskResult[] | FillMaskResult[][];
 
+/** The fill-mask pipeline: texts with a mask token in, proposals out. */
 export interface FillMaskPipeline extends PipelineBase<'fill-mask', BertForMaskedLM> {
   (text: string, options?: FillMaskOptions): Promise<FillMaskOutput>;
   (texts: readonly string[], options?: FillMaskOptions): Promise<FillMaskOutput[]>;
@@ -98,6 +101,7 @@ export class PipelineTensor {
   }
 }
 
+/** Options of a feature-extraction call: pooling, normalisation, batch size. */
 export interface FeatureExtractionOptions {
   /** 'none' (every position, padding included: [B, S, H]), 'mean' (over the real tokens, [CLS] and [SEP] included: [B, H]) or 'cls' (position 0: [B, H]); default 'none'. */
   pooling?: 'none' | 'mean' | 'cls';
@@ -106,6 +110,7 @@ export interface FeatureExtractionOptions {
   batch_size?: number;
 }
 
+/** The feature-extraction pipeline: texts in, a PipelineTensor out. */
 export interface FeatureExtractionPipeline extends PipelineBase<'feature-extraction', PipelineBertModel> {
   /** A single text gives a batch of one ([1, H] or [1, S, H]), as transformers.js. */
   (texts: string | readonly string[], options?: FeatureExtractionOptions): Promise<PipelineTensor>;
@@ -114,17 +119,20 @@ export interface FeatureExtractionPipeline extends PipelineBase<'feature-extract
 /** A text, or a pair of texts encoded together ([CLS] a [SEP] b [SEP]) as Hugging Face's `{ text, text_pair }`. */
 export type TextClassificationInput = string | { text: string; text_pair?: string | null };
 
+/** One label and its score. */
 export interface TextClassificationResult {
   label: string;
   score: number;
 }
 
+/** Options of a text-classification call: top_k and batch size. */
 export interface TextClassificationOptions {
   /** Labels per text, best first; default 1; null = every label. */
   top_k?: number | null;
   batch_size?: number;
 }
 
+/** The text-classification pipeline: texts (or pairs) in, labels with scores out. */
 export interface TextClassificationPipeline extends PipelineBase<'text-classification', BertForSequenceClassification> {
   /** One text: `[{ label, score }]` (top_k entries). Several texts: one entry per text when top_k is 1, else one list per text. */
   (texts: TextClassificationInput | readonly TextClassificationInput[], options?: TextClassificationOptions): Promise<TextClassificationResult[] | TextClassificationResult[][]>;
@@ -154,6 +162,7 @@ export interface TokenClassificationGroup {
   end: null;
 }
 
+/** Options of a token-classification call: ignored labels, aggregation, batch size. */
 export interface TokenClassificationOptions {
   /** Labels left out of the result; default ['O']. */
   ignore_labels?: readonly string[];
@@ -167,6 +176,7 @@ export interface TokenClassificationOptions {
   batch_size?: number;
 }
 
+/** The token-classification pipeline: texts in, labelled tokens or entity groups out. */
 export interface TokenClassificationPipeline extends PipelineBase<'token-classification', BertForTokenClassification> {
   (text: string, options?: TokenClassificationOptions): Promise<TokenClassificationResult[] | TokenClassificationGroup[]>;
   (texts: readonly string[], options?: TokenClassificationOptions): Promise<(TokenClassificationResult[] | TokenClassificationGroup[])[]>;
@@ -175,27 +185,16 @@ export interface TokenClassificationPipeline extends PipelineBase<'token-classif
 /** A BERT encoder, or a head holding one as `.bert`: what feature extraction runs. */
 export type PipelineBertModel = BertModel | BertForMaskedLM | BertForSequenceClassification | BertForTokenClassification;
 
+/** Any of the four pipelines. */
 export type Pipeline = FillMaskPipeline | FeatureExtractionPipeline | TextClassificationPipeline | TokenClassificationPipeline;
 
 // ---------------------------------------------------------------------------
 // shared
 // ---------------------------------------------------------------------------
 
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return `an array of ${v.length}`;
-  if (typeof v === 'string') return JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v);
-  if (typeof v === 'object') return (v as object).constructor?.name ?? 'an object';
-  return `${typeof v} ${String(v)}`;
-}
-
-function checkOptions(fn: string, options: unknown, known: readonly string[]): Record<string, unknown> {
-  if (options === undefined) return {};
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new ArgumentError(`${fn}: options must be an object, got ${describe(options)}`);
-  for (const k of Object.keys(options)) {
-    if (!known.includes(k)) throw new ArgumentError(`${fn}: options must have only ${known.join(', ')}, got '${k}'`);
-  }
-  return options as Record<string, unknown>;
+/** A call's options: undefined gives {}; the message lists the keys as `only top_k, batch_size`. */
+function optionsOf(fn: string, options: unknown, known: readonly string[]): Record<string, unknown> {
+  return options === undefined ? {} : checkOptions(fn, 'options', options, known, known.join(', '));
 }
 
 function positiveInt(fn: string, name: string, v: unknown, dflt: number): number {
@@ -345,7 +344,7 @@ function fillMask(model: BertForMaskedLM, tok: WordPiece, batchSize: number): Fi
   const V = model.config.vocabSize;
   const ranked = Math.min(V, tok.size);
   const call = async (input: string | readonly string[], options?: FillMaskOptions): Promise<FillMaskOutput | FillMaskOutput[]> => {
-    const o = checkOptions(fn, options, ['top_k', 'batch_size']);
+    const o = optionsOf(fn, options, ['top_k', 'batch_size']);
     const topk = positiveInt(fn, 'options.top_k', o.top_k, 5);
     const bs = positiveInt(fn, 'options.batch_size', o.batch_size, r.batchSize);
     const { list, batched } = textList(fn, input);
@@ -405,10 +404,10 @@ function featureExtraction(model: PipelineBertModel, encoder: BertModel, tok: Wo
   const r = new Runner(model, tok, batchSize);
   const H = model.config.hiddenSize;
   const call = async (input: string | readonly string[], options?: FeatureExtractionOptions): Promise<PipelineTensor> => {
-    const o = checkOptions(fn, options, ['pooling', 'normalize', 'batch_size']);
+    const o = optionsOf(fn, options, ['pooling', 'normalize', 'batch_size']);
     const pooling = o.pooling ?? 'none';
     if (pooling !== 'none' && pooling !== 'mean' && pooling !== 'cls') throw new ArgumentError(`${fn}: options.pooling must be 'none', 'mean' or 'cls', got ${describe(pooling)}`);
-    if (o.normalize !== undefined && typeof o.normalize !== 'boolean') throw new ArgumentError(`${fn}: options.normalize must be a boolean, got ${describe(o.normalize)}`);
+    if (o.normalize !== undefined) checkBool(fn, 'options.normalize', o.normalize);
     const normalize = o.normalize === true;
     const bs = positiveInt(fn, 'options.batch_size', o.batch_size, r.batchSize);
     const { list } = textList(fn, input);
@@ -458,7 +457,7 @@ function textClassification(model: BertForSequenceClassification, tok: WordPiece
   const r = new Runner(model, tok, batchSize);
   const L = model.config.numLabels;
   const call = async (input: TextClassificationInput | readonly TextClassificationInput[], options?: TextClassificationOptions) => {
-    const o = checkOptions(fn, options, ['top_k', 'batch_size']);
+    const o = optionsOf(fn, options, ['top_k', 'batch_size']);
     const topk = o.top_k === null ? L : positiveInt(fn, 'options.top_k', o.top_k, 1);
     const bs = positiveInt(fn, 'options.batch_size', o.batch_size, r.batchSize);
     const batched = Array.isArray(input);
@@ -495,7 +494,7 @@ function tokenClassification(model: BertForTokenClassification, tok: WordPiece, 
   const unkId = tok.idOf(tok.unkToken);
   const prefix = tok.continuingPrefix;
   const call = async (input: string | readonly string[], options?: TokenClassificationOptions) => {
-    const o = checkOptions(fn, options, ['ignore_labels', 'aggregation_strategy', 'batch_size']);
+    const o = optionsOf(fn, options, ['ignore_labels', 'aggregation_strategy', 'batch_size']);
     const ignore = o.ignore_labels ?? ['O'];
     if (!Array.isArray(ignore) || ignore.some((x) => typeof x !== 'string')) throw new ArgumentError(`${fn}: options.ignore_labels must be an array of strings, got ${describe(ignore)}`);
     const strategy = o.aggregation_strategy ?? 'none';
@@ -607,7 +606,7 @@ export function pipeline(task: PipelineTaskName, model: PipelineBertModel, optio
   const fn = 'pipeline';
   const t: PipelineTask | undefined = typeof task === 'string' ? (ALIASES[task] ?? (TASKS.includes(task as PipelineTask) ? (task as PipelineTask) : undefined)) : undefined;
   if (t === undefined) throw new ArgumentError(`${fn}: task must be one of ${TASKS.map((x) => `'${x}'`).join(', ')} (or the aliases ${Object.keys(ALIASES).map((x) => `'${x}'`).join(', ')}), got ${describe(task)}`);
-  const o = checkOptions(fn, options, ['tokenizer', 'batch_size']) as PipelineOptions;
+  const o = optionsOf(fn, options, ['tokenizer', 'batch_size']) as PipelineOptions;
   const batchSize = positiveInt(fn, 'options.batch_size', o.batch_size, 32);
   const need: Record<PipelineTask, string> = {
     'fill-mask': 'a BertForMaskedLM',

@@ -1,5 +1,5 @@
 // The two models of the edge example, sized for Cloudflare Workers, trained in
-// Node from the canonical data (DESIGN.md "Data", src/data):
+// Node from the canonical data (docs/data.md, src/data):
 //   spam.bin     a fastText-style spam classifier (FastTextClassifier, native fastText .bin)
 //   vectors.bin  skip-gram word vectors of Brown (Word2Vec), the most frequent words, word2vec C binary
 //   meta.json    the settings and measured figures (the worker reports them in /health)

@@ -4,7 +4,7 @@
 //                                               here with an index.html and main.js)
 //   dist/wasm-nlp.wasm, dist/wasm-nlp-mt.wasm   the core, loaded with init({ url })
 //   dist/common/                                style.css, uPlot's CSS
-//   dist/data/                                  the bundled corpora (DESIGN.md "Data")
+//   dist/data/                                  the bundled corpora (docs/data.md)
 //   dist/index.html                             the landing page
 // `wasm-nlp` resolves to the library's browser bundle (dist/wasm-nlp.browser.js,
 // from `npm run build:ts`), so run `npm run build` first; `npm run demo` does both.

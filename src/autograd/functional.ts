@@ -46,6 +46,7 @@ function checkF32(fn: string, name: string, x: Variable): void {
 
 // ---------------------------------------------------------------- products
 
+/** Options of `matmul`: transposes, a bias row and a ReLU epilogue. */
 export interface MatmulOptions {
   transposeA?: boolean;
   transposeB?: boolean;
@@ -55,7 +56,7 @@ export interface MatmulOptions {
   activation?: 'none' | 'relu';
 }
 
-/** op(a) op(b) (+ bias) (then ReLU) for 2-D a, b (src/ops/matmul): op(a) [M, K], op(b) [K, N]. */
+/** op(a) op(b) (+ bias) (then ReLU) for 2-D a, b (`ops.matmul`): op(a) [M, K], op(b) [K, N]. */
 export function matmul(a: Input, b: Input, options: MatmulOptions = {}): Variable {
   const fn = 'matmul';
   const A = v(fn, 'a', a), B = v(fn, 'b', b);
@@ -90,7 +91,7 @@ export function matmul(a: Input, b: Input, options: MatmulOptions = {}): Variabl
 
 /**
  * PyTorch's F.linear over any leading shape: x [..., in], weight [out, in],
- * bias [out] → x W^T + b, with an optional ReLU epilogue (src/ops/linear).
+ * bias [out] → x W^T + b, with an optional ReLU epilogue (`ops.linear`).
  */
 export function linear(x: Input, weight: Input, bias?: Input | null, options: { activation?: 'none' | 'relu' } = {}): Variable {
   const fn = 'linear';
@@ -258,6 +259,7 @@ export function layerNorm(x: Input, gamma: Input, beta: Input, options: { eps?: 
   }, [mu, rstd]);
 }
 
+/** ReLU: max(x, 0), element-wise. */
 export function relu(x: Input): Variable {
   const X = v('relu', 'x', x);
   return out(act.relu(X.value), [X], (g) => act.reluBackward(X.value, g, gradOf(X)));
@@ -270,12 +272,14 @@ export function gelu(x: Input, options: { approximate?: 'none' | 'tanh' } = {}):
   return out(act.gelu(X.value, { approximate }), [X], (g) => act.geluBackward(X.value, g, gradOf(X), { approximate }));
 }
 
+/** tanh, element-wise (the backward uses the output). */
 export function tanh(x: Input): Variable {
   const X = v('tanh', 'x', x);
   const Y: Variable = out(act.tanh(X.value), [X], (g) => act.tanhBackward(Y.value, g, gradOf(X)));
   return Y;
 }
 
+/** Logistic sigmoid 1 / (1 + exp(-x)), element-wise (the backward uses the output). */
 export function sigmoid(x: Input): Variable {
   const X = v('sigmoid', 'x', x);
   const Y: Variable = out(act.sigmoid(X.value), [X], (g) => act.sigmoidBackward(Y.value, g, gradOf(X)));
@@ -283,7 +287,7 @@ export function sigmoid(x: Input): Variable {
 }
 
 /**
- * Inverted dropout with the counter-based RNG (src/ops/elementwise DropoutOptions):
+ * Inverted dropout with the counter-based RNG (`ops.DropoutOptions`):
  * the backward regenerates the mask from (seed, stream, counter). The caller
  * advances `counter` by dropoutCounterSpan(x.size) per call. p = 0 returns x.
  */
@@ -301,14 +305,15 @@ export function dropoutCounterSpan(size: number): number {
 
 // ---------------------------------------------------------------- attention
 
+/** Options of `attention`: those of the raw op, with dropout as a seeded spec and optional rotary positions. */
 export interface AttentionOptions extends Omit<att.AttentionOptions, 'dropout'> {
-  /** Dropout on the attention probabilities (see src/ops/attention); p = 0 or absent: none. */
+  /** Dropout on the attention probabilities (see `ops.attention`); p = 0 or absent: none. */
   dropout?: { p: number; seed: number; stream?: number; counter?: number };
   /** Rotary position embedding applied to q and k first (true: base 10000, offset 0). */
   rotary?: boolean | att.RotaryOptions;
 }
 
-/** Rotary position embedding over [..., seq, dim] (GPT-NeoX pairing, src/ops/attention). */
+/** Rotary position embedding over [..., seq, dim] (GPT-NeoX pairing, `ops.rotary`). */
 export function rotary(x: Input, options: att.RotaryOptions = {}): Variable {
   const X = v('rotary', 'x', x);
   const opts = { ...options };
@@ -317,7 +322,7 @@ export function rotary(x: Input, options: att.RotaryOptions = {}): Variable {
 
 /**
  * Scaled dot-product attention over q, k, v [batch, heads, seq, headDim]
- * (src/ops/attention: key-padding mask [batch, seq], causal, dropout, scale),
+ * (`ops.attention`: key-padding mask [batch, seq], causal, dropout, scale),
  * with rotary positions on q and k when asked. The key mask must stay alive
  * until backward() has run.
  */
@@ -360,6 +365,7 @@ export function attention(q: Input, k: Input, v_: Input, options: AttentionOptio
 
 // ---------------------------------------------------------------- loss and pooling
 
+/** Options of `crossEntropy`: the ignored target and label smoothing. */
 export interface CrossEntropyOptions {
   /** Targets equal to this are left out of the mean; default -100. */
   ignoreIndex?: number;

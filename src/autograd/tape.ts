@@ -1,5 +1,7 @@
 import { ArgumentError, ShapeError, WasmNlpError, formatShape } from '../core/errors.js';
+import { describe } from '../core/check.js';
 import { rt } from '../core/runtime.js';
+import { ScopeStack } from '../core/scope.js';
 import { Tensor, keep } from '../core/tensor.js';
 import { Parameter } from './parameter.js';
 
@@ -88,14 +90,13 @@ export type Input = Variable | Parameter | Tensor;
  */
 export class Tape {
   private nodes: Node[] = [];
-  /** Tensors owned by the step, freed by release(). The last entry is the innermost noGrad scope. */
-  private scopes: Tensor[][] = [[]];
-  private gradDepth = 0;
+  /** Tensors owned by the step, freed by release(): the root scope, and one scope per open noGrad (the innermost last). */
+  private readonly scopes = new ScopeStack<Tensor>('noGrad', true);
   private leafGrads: Variable[] = [];
 
   /** True when ops record (outside noGrad). */
   get gradEnabled(): boolean {
-    return this.gradDepth === 0;
+    return this.scopes.depth === 1;
   }
 
   /** Recorded ops since the last release. */
@@ -106,7 +107,7 @@ export class Tape {
   /** Live Tensors the step owns (values, saved activations, gradients). */
   get tensorCount(): number {
     let n = 0;
-    for (const s of this.scopes) for (const t of s) if (!t.disposed) n++;
+    for (const t of this.scopes.items()) if (!t.disposed) n++;
     return n;
   }
 
@@ -115,7 +116,7 @@ export class Tape {
    * also exempt from tidy(), which cannot see Tensors inside a returned Variable.
    */
   own<T extends Tensor>(t: T): T {
-    this.scopes[this.scopes.length - 1]!.push(keep(t));
+    this.scopes.add(keep(t));
     return t;
   }
 
@@ -145,7 +146,7 @@ export class Tape {
   /** @internal Run the backward pass from `loss`. */
   backward(loss: Variable, seed?: Tensor): void {
     const fn = 'backward';
-    if (!(loss instanceof Variable)) throw new ArgumentError(`${fn}: loss must be a Variable, got ${loss === null ? 'null' : typeof loss}`);
+    if (!(loss instanceof Variable)) throw new ArgumentError(`${fn}: loss must be a Variable, got ${describe(loss)}`);
     if (!loss.requiresGrad) {
       throw new ArgumentError(`${fn}: loss must depend on a Parameter or Variable that requires a gradient, got one that does not. Hint: was it computed inside noGrad(), or are all parameters frozen?`);
     }
@@ -153,7 +154,7 @@ export class Tape {
       throw new ShapeError(`${fn}: loss must have one element when no gradient is given, got shape ${formatShape(loss.shape)}`);
     }
     if (seed !== undefined && (!(seed instanceof Tensor) || seed.dtype !== 'float32' || seed.size !== loss.size)) {
-      throw new ShapeError(`${fn}: grad must be a float32 Tensor of ${loss.size} elements, got ${seed instanceof Tensor ? `${seed.dtype} ${formatShape(seed.shape)}` : typeof seed}`);
+      throw new ShapeError(`${fn}: grad must be a float32 Tensor of ${loss.size} elements, got ${seed instanceof Tensor ? `${seed.dtype} ${formatShape(seed.shape)}` : describe(seed)}`);
     }
     const node = loss.node;
     if (node === null) {
@@ -184,31 +185,11 @@ export class Tape {
 
   /** @internal Run fn without recording; dispose what it made except what it returns. */
   noGrad<T>(fn: () => T): T {
-    const scope: Tensor[] = [];
-    this.scopes.push(scope);
-    this.gradDepth++;
-    let result: T;
-    try {
-      result = fn();
-    } catch (e) {
-      for (const t of scope) t.dispose();
-      throw e;
-    } finally {
-      this.gradDepth--;
-      this.scopes.pop();
-    }
-    if (result instanceof Promise) {
-      for (const t of scope) t.dispose();
-      throw new WasmNlpError('noGrad: fn must be synchronous, got a function returning a Promise');
-    }
-    const survivors = new Set<Tensor>();
-    collect(result, survivors);
-    const outer = this.scopes[this.scopes.length - 1]!;
-    for (const t of scope) {
-      if (survivors.has(t)) outer.push(t);
-      else t.dispose();
-    }
-    return result;
+    return this.scopes.run(fn, (result) => {
+      const survivors = new Set<Tensor>();
+      collect(result, survivors);
+      return (t) => survivors.has(t);
+    });
   }
 
   /**
@@ -217,9 +198,8 @@ export class Tape {
    * optimizer step; every Variable of the step is unusable afterwards.
    */
   release(): void {
-    if (this.scopes.length !== 1) throw new WasmNlpError('release: must not be called inside noGrad(), got a call from inside one');
-    const owned = this.scopes[0]!;
-    this.scopes[0] = [];
+    if (this.scopes.depth !== 1) throw new WasmNlpError('release: must not be called inside noGrad(), got a call from inside one');
+    const owned = this.scopes.takeRoot();
     for (const n of this.nodes) n.out.grad = null;
     for (const v of this.leafGrads) v.grad = null;
     this.nodes = [];
@@ -299,7 +279,7 @@ export function step<T>(fn: () => T): T {
  * d loss / d value after backward()). The tensor is not freed by release().
  */
 export function variable(value: Tensor, options: { requiresGrad?: boolean } = {}): Variable {
-  if (!(value instanceof Tensor)) throw new ArgumentError(`variable: value must be a Tensor, got ${value === null ? 'null' : typeof value}`);
+  if (!(value instanceof Tensor)) throw new ArgumentError(`variable: value must be a Tensor, got ${describe(value)}`);
   const rg = options.requiresGrad === true;
   if (rg && value.dtype !== 'float32') throw new ArgumentError(`variable: value must be float32 to require a gradient, got ${value.dtype}`);
   return new Variable(value, rg && tape.gradEnabled);
@@ -307,7 +287,7 @@ export function variable(value: Tensor, options: { requiresGrad?: boolean } = {}
 
 /** The leaf Variable of a Parameter (requiresGrad follows the parameter's, and is off inside noGrad). */
 export function param(p: Parameter): Variable {
-  if (!(p instanceof Parameter)) throw new ArgumentError(`param: p must be a Parameter, got ${p === null ? 'null' : typeof p}`);
+  if (!(p instanceof Parameter)) throw new ArgumentError(`param: p must be a Parameter, got ${describe(p)}`);
   return new Variable(p.value, p.requiresGrad && tape.gradEnabled, p);
 }
 
@@ -319,5 +299,5 @@ export function asVariable(fn: string, name: string, x: Input): Variable {
   }
   if (x instanceof Parameter) return param(x);
   if (x instanceof Tensor) return new Variable(x, false);
-  throw new ArgumentError(`${fn}: ${name} must be a Variable, Parameter or Tensor, got ${x === null ? 'null' : typeof x}`);
+  throw new ArgumentError(`${fn}: ${name} must be a Variable, Parameter or Tensor, got ${describe(x)}`);
 }

@@ -1,5 +1,5 @@
 /**
- * Typed errors. Every error thrown by wasm-nlp extends WasmNlpError; messages
+ * The base class of every error wasm-nlp throws (the typed errors below extend it). Messages
  * read `<fn>: <arg> must <expectation>, got <actual>` with an optional `Hint:`.
  */
 export class WasmNlpError extends Error {

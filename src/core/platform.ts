@@ -6,8 +6,10 @@
  */
 import { ArgumentError } from './errors.js';
 
+/** The builds of the `.wasm`: 'release' (the default), 'mt' (shared memory, threads), 'debug' (assertions kept). */
 export type Build = 'release' | 'mt' | 'debug';
 
+/** The file name of each build's `.wasm`. */
 export const WASM_FILES: Record<Build, string> = {
   release: 'wasm-nlp.wasm',
   mt: 'wasm-nlp-mt.wasm',
@@ -26,6 +28,7 @@ export interface WorkerHandle {
   unref?(): void;
 }
 
+/** What differs per runtime (Node, browsers, workerd): the default `.wasm` URL, how to compile it, how to start a worker. */
 export interface Platform {
   readonly name: string;
   /** URL of the default `.wasm` for a build, next to the bundle; undefined where there is none (workerd). */
@@ -40,10 +43,12 @@ export interface Platform {
 
 let current: Platform | undefined;
 
+/** Install the runtime's Platform; each entry point (src/entry/*.ts) does so when imported. */
 export function setPlatform(p: Platform): void {
   current = p;
 }
 
+/** The installed Platform; undefined until an entry point installed one. */
 export function getPlatform(): Platform | undefined {
   return current;
 }

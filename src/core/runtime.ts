@@ -4,6 +4,7 @@ import { Heap, PAGE, WASM32_MAX_BYTES } from './memory.js';
 import { type Build, type Platform, WASM_FILES, compileFetched, getPlatform } from './platform.js';
 import { WorkerPool } from './pool.js';
 
+/** Options of `init`: where the `.wasm` comes from (url, bytes or a compiled module), threads, the debug build, memory sizes. */
 export interface InitOptions {
   /** Where to fetch the `.wasm` (for bundlers that emit it as an asset). Must be the build that `threads`/`debug` select. */
   url?: string | URL;
@@ -27,6 +28,7 @@ export interface InitOptions {
   initialMemory?: number;
 }
 
+/** What `init` resolves to: the build loaded, the worker threads, whether memory is shared, the memory limit. */
 export interface RuntimeInfo {
   readonly build: Build;
   readonly threads: number;
@@ -234,6 +236,7 @@ export function resetPeakMemory(): void {
   rt('resetPeakMemory').heap.resetPeak();
 }
 
+/** The allocator's counters: bytes in use and their peak (since resetPeakMemory()), bytes reserved, live blocks, the memory limit. */
 export function memoryStats(): { bytesInUse: number; peakBytesInUse: number; bytesReserved: number; blocks: number; maxMemory: number } {
   const r = rt('memoryStats');
   return {

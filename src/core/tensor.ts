@@ -1,6 +1,9 @@
-import { ArgumentError, DTypeError, ShapeError, WasmNlpError, formatShape } from './errors.js';
+import { ArgumentError, DTypeError, ShapeError, formatShape } from './errors.js';
 import { generation, rt } from './runtime.js';
+import { ScopeStack } from './scope.js';
+import { describe } from './check.js';
 
+/** Element type of a Tensor: 'float32' or 'int32'. */
 export type DType = 'float32' | 'int32';
 export type TypedArrayFor<D extends DType> = D extends 'int32' ? Int32Array : Float32Array;
 
@@ -8,7 +11,7 @@ export type TypedArrayFor<D extends DType> = D extends 'int32' ? Int32Array : Fl
 const F32_MAX = 3.4028234663852886e38;
 
 /** Scopes opened by tidy(): Tensors made inside are tracked and disposed at the end. */
-const scopes: Set<Tensor>[] = [];
+const scopes = new ScopeStack<Tensor>('tidy');
 
 /**
  * A dense row-major tensor in Wasm linear memory. It holds a byte offset, not
@@ -32,7 +35,7 @@ export class Tensor<D extends DType = DType> {
     this.size = sizeOf(shape);
     this._offset = offset;
     this.gen = generation;
-    scopes[scopes.length - 1]?.add(this);
+    scopes.add(this);
   }
 
   /** Byte offset in linear memory; throws once disposed. */
@@ -106,7 +109,7 @@ export class Tensor<D extends DType = DType> {
     if (!(Math.abs(mean) <= F32_MAX)) throw new ArgumentError(`Tensor.randn: mean must be a finite float32, got ${mean}`);
     if (!(std >= 0 && std <= F32_MAX)) throw new ArgumentError(`Tensor.randn: std must be a finite float32 >= 0, got ${std}`);
     const t = Tensor.alloc('Tensor.randn', shape, 'float32');
-    rt('Tensor.randn').kernels.philox4x32_fill_normal(t.offset, t.size, key0, key1, stream, 0, 0, mean, std);
+    rt('Tensor.randn').kernels.philox4x32_fill_normal_f32(t.offset, t.size, key0, key1, stream, 0, 0, mean, std);
     return t;
   }
 
@@ -123,7 +126,7 @@ export class Tensor<D extends DType = DType> {
       t.dispose();
       throw new ArgumentError(`Tensor.rand: count must be an integer in [0, ${t.size}], got ${count}`);
     }
-    rt('Tensor.rand').kernels.philox4x32_fill_uniform(t.offset, count, key0, key1, stream, 0, 0);
+    rt('Tensor.rand').kernels.philox4x32_fill_uniform_f32(t.offset, count, key0, key1, stream, 0, 0);
     if (count < t.size) t.view().fill(0, count);
     return t;
   }
@@ -169,7 +172,7 @@ export class Tensor<D extends DType = DType> {
     if (this._offset < 0) return;
     if (this.gen === generation) rt('Tensor.dispose').heap.free(this._offset);
     this._offset = -1;
-    for (const s of scopes) s.delete(this);
+    scopes.delete(this);
   }
 
   toString(): string {
@@ -183,30 +186,11 @@ export class Tensor<D extends DType = DType> {
  * to `keep()`. Scopes nest; kept tensors move to the enclosing scope.
  */
 export function tidy<T>(fn: () => T): T {
-  const scope = new Set<Tensor>();
-  scopes.push(scope);
-  let result: T;
-  try {
-    result = fn();
-  } catch (e) {
-    // Nothing made inside survives a throw.
-    for (const t of scope) t.dispose();
-    throw e;
-  } finally {
-    scopes.pop();
-  }
-  if (result instanceof Promise) {
-    for (const t of scope) t.dispose();
-    throw new WasmNlpError('tidy: fn must be synchronous, got a function returning a Promise');
-  }
-  const survivors = new Set<Tensor>();
-  collect(result, survivors);
-  const outer = scopes[scopes.length - 1];
-  for (const t of scope) {
-    if (survivors.has(t) || kept.has(t)) outer?.add(t);
-    else t.dispose();
-  }
-  return result;
+  return scopes.run(fn, (result) => {
+    const survivors = new Set<Tensor>();
+    collect(result, survivors);
+    return (t) => survivors.has(t) || kept.has(t);
+  });
 }
 
 const kept = new WeakSet<Tensor>();
@@ -225,6 +209,7 @@ function collect(x: unknown, into: Set<Tensor>): void {
   }
 }
 
+/** Seed and stream of the random constructors `Tensor.randn` and `Tensor.rand`. */
 export interface RandomOptions {
   /** Seed, an integer in [0, 2^53); default 0. */
   seed?: number;
@@ -263,7 +248,7 @@ function checkDType(fn: string, dtype: string): void {
 /** Throws unless `t` is a Tensor of `dtype` and rank `rank`; returns its shape. */
 export function expectTensor(fn: string, arg: string, t: unknown, rank: number, dtype: DType = 'float32'): readonly number[] {
   if (!(t instanceof Tensor)) {
-    throw new ArgumentError(`${fn}: ${arg} must be a Tensor, got ${t === null ? 'null' : typeof t}`);
+    throw new ArgumentError(`${fn}: ${arg} must be a Tensor, got ${describe(t)}`);
   }
   if (t.dtype !== dtype) throw new DTypeError(`${fn}: ${arg} must have dtype ${dtype}, got ${t.dtype}`);
   if (t.rank !== rank) throw new ShapeError(`${fn}: ${arg} must have rank ${rank}, got shape ${formatShape(t.shape)}`);

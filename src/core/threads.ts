@@ -1,3 +1,4 @@
+import { checkObject } from './check.js';
 import { ArgumentError } from './errors.js';
 import type { KernelName } from './pool.js';
 import { type Runtime, generation, rt } from './runtime.js';
@@ -12,6 +13,7 @@ export const GEMM_MIN_MACS = 1 << 20;
 /** Default of ThreadOptions.attentionMinMacs. */
 export const ATTENTION_MIN_MACS = 1 << 19;
 
+/** Options of `setThreads`: the work below which an op stays on one thread. */
 export interface ThreadOptions {
   /** A GEMM with fewer multiply-adds (m n k) stays on one thread; default 2^20. 0 splits every GEMM. */
   gemmMinMacs?: number;
@@ -37,7 +39,7 @@ export function setThreads(n: number, options: ThreadOptions = {}): void {
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 64) {
     throw new ArgumentError(`${fn}: threads must be an integer in [1, 64], got ${n}`);
   }
-  if (options === null || typeof options !== 'object') throw new ArgumentError(`${fn}: options must be an object, got ${options === null ? 'null' : typeof options}`);
+  checkObject(fn, 'options', options);
   const r = rt(fn);
   if (n > 1) {
     const size = r.pool?.size ?? 0;

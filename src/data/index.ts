@@ -1,4 +1,4 @@
-// The canonical corpora and splits (DESIGN.md "Data"): pure functions over file
+// The canonical corpora and splits (docs/data.md): pure functions over file
 // contents, for every runtime. Node loaders live in ./node.ts.
 export { md5, md5Hex } from './md5.js';
 export {

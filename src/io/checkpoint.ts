@@ -11,16 +11,19 @@
  * Floats round-trip bit for bit, so resuming from a checkpoint continues a run
  * exactly.
  */
+import { checkObject } from '../core/check.js';
 import { ArgumentError, FormatError } from '../core/errors.js';
 import type { GroupState, OptimizerName, OptimizerStateDict, ParamStateDict, StateTensorName } from '../optim/optimizer.js';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsInput, type SafetensorsTensor } from './safetensors.js';
 
+/** The format tag every checkpoint carries in its metadata (checked when read). */
 export const CHECKPOINT_VERSION = 'wasm-nlp/1';
 const MARK = 'checkpoint';
 const OPT = 'optimizer';
 const PREFIX = 'optimizer.';
 const STATE_NAMES: readonly StateTensorName[] = ['momentum_buffer', 'exp_avg', 'exp_avg_sq'];
 
+/** What `encodeCheckpoint` stores: weights by name, an optimizer's state dict, JSON metadata. */
 export interface CheckpointInput {
   /** Model weights by name: Tensors, Parameters (their values) or { shape, data }. */
   weights: Record<string, SafetensorsInput> | Iterable<readonly [string, SafetensorsInput]>;
@@ -30,6 +33,7 @@ export interface CheckpointInput {
   meta?: Record<string, unknown>;
 }
 
+/** A checkpoint read back: weights, the optimizer's state dict (or null) and the metadata. */
 export interface Checkpoint {
   weights: Record<string, SafetensorsTensor>;
   /** Ready for `optimizer.loadStateDict()`; null when none was saved. */
@@ -48,9 +52,9 @@ interface OptimizerScalars {
 /** The safetensors bytes of a checkpoint. */
 export function encodeCheckpoint(checkpoint: CheckpointInput): Uint8Array {
   const fn = 'encodeCheckpoint';
-  if (checkpoint === null || typeof checkpoint !== 'object') throw new ArgumentError(`${fn}: checkpoint must be { weights, optimizer?, meta? }, got ${String(checkpoint)}`);
+  checkObject(fn, 'checkpoint', checkpoint, '{ weights, optimizer?, meta? }');
   const { weights, optimizer, meta = {} } = checkpoint;
-  if (weights === null || typeof weights !== 'object') throw new ArgumentError(`${fn}: weights must be a record or [name, tensor] pairs, got ${weights === null ? 'null' : typeof weights}`);
+  checkObject(fn, 'weights', weights, 'a record or [name, tensor] pairs');
   const tensors: [string, SafetensorsInput][] = [];
   const pairs = Symbol.iterator in weights
     ? [...(weights as Iterable<readonly [string, SafetensorsInput]>)]
@@ -63,7 +67,7 @@ export function encodeCheckpoint(checkpoint: CheckpointInput): Uint8Array {
   }
 
   const metadata: Record<string, string> = { [MARK]: CHECKPOINT_VERSION };
-  if (meta === null || typeof meta !== 'object') throw new ArgumentError(`${fn}: meta must be an object, got ${String(meta)}`);
+  checkObject(fn, 'meta', meta);
   for (const [k, v] of Object.entries(meta)) {
     if (k === MARK || k === OPT) throw new ArgumentError(`${fn}: meta keys must not be "${MARK}" or "${OPT}", got "${k}"`);
     const json = JSON.stringify(v);

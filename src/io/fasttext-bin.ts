@@ -17,7 +17,9 @@ import { ArgumentError } from '../core/errors.js';
 import type { FastTextArgs, FastTextEntry, FastTextLoss, FastTextMatrix, FastTextModelData, FastTextModelName } from './fasttext-model.js';
 import { ByteReader, ByteWriter, fromUtf8, utf8 } from './bytes.js';
 
+/** The magic number that starts a fastText `.bin` file. */
 export const FASTTEXT_MAGIC = 793712314;
+/** The fastText `.bin` version we write (12). */
 export const FASTTEXT_VERSION = 12;
 
 const LOSSES: readonly FastTextLoss[] = ['hs', 'ns', 'softmax', 'ova'];

@@ -1,5 +1,8 @@
-/** The fastText model as its `.bin` file stores it: arguments, dictionary and the two matrices. */
+// The fastText model as its `.bin` file stores it: arguments, dictionary and the two matrices.
+
+/** The loss a fastText model was trained with. */
 export type FastTextLoss = 'hs' | 'ns' | 'softmax' | 'ova';
+/** The model a fastText `.bin` holds: 'cbow', 'sg' (skip-gram) or 'sup' (supervised). */
 export type FastTextModelName = 'cbow' | 'sg' | 'sup';
 
 /** The training arguments a fastText `.bin` stores, in its order. */
@@ -27,6 +30,7 @@ export interface FastTextMatrix {
   data: Float32Array;
 }
 
+/** One dictionary entry of a fastText model: a word or a label, and its count. */
 export interface FastTextEntry {
   word: string;
   count: number;

@@ -15,6 +15,7 @@
  * Decoding is eager: every tensor is copied into its own aligned typed array,
  * so the result does not hold on to the input bytes.
  */
+import { describe } from '../core/check.js';
 import { ArgumentError, FormatError, ShapeError, formatShape } from '../core/errors.js';
 import { Tensor } from '../core/tensor.js';
 import { Parameter } from '../autograd/parameter.js';
@@ -36,6 +37,7 @@ export interface SafetensorsTensor {
   data: Float32Array | Int32Array;
 }
 
+/** A safetensors file read back: its tensors by name and its string metadata. */
 export interface Safetensors {
   tensors: Record<string, SafetensorsTensor>;
   metadata: Record<string, string>;
@@ -57,7 +59,7 @@ function byUtf8(a: string, b: string): number {
 }
 
 function entriesOf<T>(fn: string, arg: string, x: Record<string, T> | Iterable<readonly [string, T]>): [string, T][] {
-  if (x === null || typeof x !== 'object') throw new ArgumentError(`${fn}: ${arg} must be a record or [name, value] pairs, got ${x === null ? 'null' : typeof x}`);
+  if (x === null || typeof x !== 'object') throw new ArgumentError(`${fn}: ${arg} must be a record or [name, value] pairs, got ${describe(x)}`);
   if (Symbol.iterator in x) return [...(x as Iterable<readonly [string, T]>)].map(([k, v]) => [k, v]);
   return Object.entries(x as Record<string, T>);
 }
@@ -130,11 +132,11 @@ function plan(fn: string, name: string, t: SafetensorsInput): Planned {
     shape = t.shape;
     data = t.toArray();
   } else {
-    if (t === null || typeof t !== 'object') throw new ArgumentError(`${fn}: tensor "${name}" must be a Tensor or { shape, data }, got ${t === null ? 'null' : typeof t}`);
+    if (t === null || typeof t !== 'object') throw new ArgumentError(`${fn}: tensor "${name}" must be a Tensor or { shape, data }, got ${describe(t)}`);
     data = t.data;
     shape = t.shape;
     if (!(data instanceof Float32Array) && !(data instanceof Int32Array)) {
-      throw new ArgumentError(`${fn}: tensor "${name}" data must be a Float32Array or Int32Array, got ${data === null ? 'null' : (data as object)?.constructor?.name ?? typeof data}`);
+      throw new ArgumentError(`${fn}: tensor "${name}" data must be a Float32Array or Int32Array, got ${describe(data)}`);
     }
     const natural: SafetensorsWriteDType = data instanceof Int32Array ? 'I32' : 'F32';
     dtype = t.dtype ?? natural;
@@ -182,7 +184,7 @@ interface Located {
  */
 export function decodeSafetensors(bytes: Uint8Array): Safetensors {
   const fn = 'decodeSafetensors';
-  if (!(bytes instanceof Uint8Array)) throw new ArgumentError(`${fn}: bytes must be a Uint8Array, got ${bytes === null ? 'null' : typeof bytes}`);
+  if (!(bytes instanceof Uint8Array)) throw new ArgumentError(`${fn}: bytes must be a Uint8Array, got ${describe(bytes)}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes.length < 8) throw formatError(0, 'an 8-byte little-endian header length', `end of data (${bytes.length} bytes)`);
   const n64 = view.getBigUint64(0, true);

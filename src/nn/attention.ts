@@ -6,6 +6,7 @@ import { type Input, type Variable, asVariable } from '../autograd/tape.js';
 import { Dropout, Module, building, isOutermost } from './module.js';
 import { Linear, expectBSD } from './layers.js';
 
+/** Options of MultiHeadAttention: dropout, biases, causal masking, rotary positions. */
 export interface MultiHeadAttentionOptions {
   /** Dropout on the attention probabilities; default 0. */
   dropout?: number;
@@ -18,6 +19,7 @@ export interface MultiHeadAttentionOptions {
   seed?: number;
 }
 
+/** Per-call options of MultiHeadAttention: the key-padding mask and a causal override. */
 export interface AttentionCallOptions {
   /** [B, S] key-padding mask, int32 or float32 0/1 (1 = a real token), the caller's Tensor, alive until backward(). */
   mask?: Tensor;

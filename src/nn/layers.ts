@@ -2,6 +2,7 @@
  * The basic layers: Linear, Embedding, LayerNorm and FeedForward. Each takes
  * and returns autograd Variables (any `Input`), batch-first.
  */
+import { checkPositiveInt } from '../core/check.js';
 import { ArgumentError, formatShape, ShapeError } from '../core/errors.js';
 import { Tensor } from '../core/tensor.js';
 import { Parameter } from '../autograd/parameter.js';
@@ -10,11 +11,7 @@ import * as emb from '../ops/embedding.js';
 import { type Input, type Variable, asVariable, tape } from '../autograd/tape.js';
 import { Initializer, Module, building, isOutermost } from './module.js';
 
-function positiveInt(fn: string, name: string, v: unknown): number {
-  if (!Number.isSafeInteger(v) || (v as number) < 1) throw new ArgumentError(`${fn}: ${name} must be a positive integer, got ${String(v)}`);
-  return v as number;
-}
-
+/** Options of the Linear module: bias and seed. */
 export interface LinearOptions {
   /** Add a bias [out]; default true. */
   bias?: boolean;
@@ -32,8 +29,8 @@ export class Linear extends Module {
 
   constructor(readonly inFeatures: number, readonly outFeatures: number, options: LinearOptions = {}) {
     super();
-    positiveInt('Linear', 'inFeatures', inFeatures);
-    positiveInt('Linear', 'outFeatures', outFeatures);
+    checkPositiveInt('Linear', 'inFeatures', inFeatures);
+    checkPositiveInt('Linear', 'outFeatures', outFeatures);
     this.weight = this.addParameter('weight', new Parameter(Tensor.zeros([outFeatures, inFeatures])));
     this.bias = options.bias === false ? null : this.addParameter('bias', new Parameter(Tensor.zeros([outFeatures])));
     if (isOutermost()) this.resetParameters(options.seed ?? 0);
@@ -51,6 +48,7 @@ export class Linear extends Module {
   }
 }
 
+/** Options of the Embedding module: the padding row and seed. */
 export interface EmbeddingOptions {
   /** Row kept at zero and never updated (its gradient is left untouched), as PyTorch's padding_idx. */
   paddingIdx?: number;
@@ -64,8 +62,8 @@ export class Embedding extends Module {
 
   constructor(readonly numEmbeddings: number, readonly embeddingDim: number, options: EmbeddingOptions = {}) {
     super();
-    positiveInt('Embedding', 'numEmbeddings', numEmbeddings);
-    positiveInt('Embedding', 'embeddingDim', embeddingDim);
+    checkPositiveInt('Embedding', 'numEmbeddings', numEmbeddings);
+    checkPositiveInt('Embedding', 'embeddingDim', embeddingDim);
     const pad = options.paddingIdx;
     if (pad !== undefined && (!Number.isInteger(pad) || pad < 0 || pad >= numEmbeddings)) {
       throw new ArgumentError(`Embedding: paddingIdx must be an integer in [0, ${numEmbeddings}), got ${String(pad)}`);
@@ -97,6 +95,7 @@ export class Embedding extends Module {
   }
 }
 
+/** Options of the LayerNorm module: eps and seed. */
 export interface LayerNormOptions {
   /** Added to the variance; default 1e-5 (PyTorch; Hugging Face BERT uses 1e-12). */
   eps?: number;
@@ -111,7 +110,7 @@ export class LayerNorm extends Module {
 
   constructor(readonly dim: number, options: LayerNormOptions = {}) {
     super();
-    positiveInt('LayerNorm', 'dim', dim);
+    checkPositiveInt('LayerNorm', 'dim', dim);
     const eps = options.eps ?? 1e-5;
     if (typeof eps !== 'number' || !Number.isFinite(eps) || eps < 0) throw new ArgumentError(`LayerNorm: eps must be a finite number >= 0, got ${String(eps)}`);
     this.eps = eps;
@@ -138,6 +137,7 @@ export function checkActivation(fn: string, a: unknown): Activation {
   return a;
 }
 
+/** Options of FeedForward: activation, biases and seed. */
 export interface FeedForwardOptions {
   activation?: Activation;
   bias?: boolean;

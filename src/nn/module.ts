@@ -10,6 +10,7 @@
  * adding or removing another module shifts nothing else. Dropout modules get
  * the same treatment: seed `seed`, stream `fnv1a32(modulePath)`, counter 0.
  */
+import { checkInt, checkObject, describe } from '../core/check.js';
 import { ArgumentError, DTypeError, ShapeError, formatShape } from '../core/errors.js';
 import { Tensor } from '../core/tensor.js';
 import { Parameter } from '../autograd/parameter.js';
@@ -57,11 +58,6 @@ export function fnv1a32(s: string): number {
   return h >>> 0;
 }
 
-function checkSeed(fn: string, seed: unknown): number {
-  if (!Number.isSafeInteger(seed) || (seed as number) < 0) throw new ArgumentError(`${fn}: seed must be an integer in [0, 2^53), got ${String(seed)}`);
-  return seed as number;
-}
-
 /**
  * Fills parameters from Philox streams keyed by name (see the file comment).
  * Uniform values are `(2u - 1) * bound` with u from `Tensor.rand`, computed in
@@ -69,7 +65,7 @@ function checkSeed(fn: string, seed: unknown): number {
  */
 export class Initializer {
   constructor(readonly seed: number) {
-    checkSeed('Initializer', seed);
+    checkInt('Initializer', 'seed', seed, 0, Number.MAX_SAFE_INTEGER);
   }
 
   /** U(-bound, bound) from stream fnv1a32(name). */
@@ -131,7 +127,7 @@ export class Module {
   /** Register `p` under `name` (no dots); returns p. */
   addParameter(name: string, p: Parameter): Parameter {
     checkName('Module.addParameter', name);
-    if (!(p instanceof Parameter)) throw new ArgumentError(`Module.addParameter: p must be a Parameter, got ${p === null ? 'null' : typeof p}`);
+    if (!(p instanceof Parameter)) throw new ArgumentError(`Module.addParameter: p must be a Parameter, got ${describe(p)}`);
     this._params.set(name, p);
     return p;
   }
@@ -139,7 +135,7 @@ export class Module {
   /** Register `m` as a child under `name` (no dots); returns m. */
   addModule<M extends Module>(name: string, m: M): M {
     checkName('Module.addModule', name);
-    if (!(m instanceof Module)) throw new ArgumentError(`Module.addModule: m must be a Module, got ${m === null ? 'null' : typeof m}`);
+    if (!(m instanceof Module)) throw new ArgumentError(`Module.addModule: m must be a Module, got ${describe(m)}`);
     this._children.set(name, m);
     return m;
   }
@@ -238,7 +234,7 @@ export class Module {
    */
   loadStateDict(dict: Record<string, StateDictValue> | Iterable<readonly [string, StateDictValue]>, options: { strict?: boolean } = {}): LoadStateDictResult {
     const fn = 'Module.loadStateDict';
-    if (dict === null || typeof dict !== 'object') throw new ArgumentError(`${fn}: dict must be a record or [name, value] pairs, got ${dict === null ? 'null' : typeof dict}`);
+    checkObject(fn, 'dict', dict, 'a record or [name, value] pairs');
     const strict = options.strict ?? true;
     const entries: [string, StateDictValue][] = Symbol.iterator in dict
       ? [...(dict as Iterable<readonly [string, StateDictValue]>)].map(([k, v]) => [k, v])
@@ -272,7 +268,7 @@ export class Module {
    * file comment) and reset every Dropout to (seed, fnv1a32(path), counter 0).
    */
   resetParameters(seed: number): this {
-    const init = new Initializer(checkSeed('Module.resetParameters', seed));
+    const init = new Initializer(checkInt('Module.resetParameters', 'seed', seed, 0, Number.MAX_SAFE_INTEGER));
     for (const [path, m] of this.namedModules()) {
       m.initParameters(init, path === '' ? '' : `${path}.`);
       if (m instanceof Dropout) m.seedFrom(seed, path);
@@ -295,7 +291,7 @@ export class Module {
   /** Restore what `rngState()` returned: every Dropout of the tree must have an entry and every entry a Dropout (StateDictError otherwise). */
   loadRngState(state: Record<string, DropoutRngState>): void {
     const fn = 'Module.loadRngState';
-    if (state === null || typeof state !== 'object') throw new ArgumentError(`${fn}: state must be a record of { seed, stream, counter }, got ${state === null ? 'null' : typeof state}`);
+    checkObject(fn, 'state', state, 'a record of { seed, stream, counter }');
     const drops = new Map(this.namedModules().filter((e): e is [string, Dropout] => e[1] instanceof Dropout));
     const missing = [...drops.keys()].filter((k) => !(k in state));
     const unexpected = Object.keys(state).filter((k) => !drops.has(k));
@@ -342,7 +338,7 @@ function valueOf(fn: string, key: string, v: StateDictValue, shape: readonly num
     data = v.data;
     if (data.length !== got.reduce((a, b) => a * b, 1)) throw new ShapeError(`${fn}: "${key}" must have data of its shape ${formatShape(got)}, got ${data.length} elements`);
   } else {
-    throw new ArgumentError(`${fn}: "${key}" must be a Tensor, Parameter, { shape, data } or Float32Array, got ${v === null ? 'null' : typeof v}`);
+    throw new ArgumentError(`${fn}: "${key}" must be a Tensor, Parameter, { shape, data } or Float32Array, got ${describe(v)}`);
   }
   if (formatShape(got) !== formatShape(shape)) throw new ShapeError(`${fn}: "${key}" must have shape ${formatShape(shape)}, got ${formatShape(got)}`);
   return data as Float32Array | Tensor;
@@ -377,6 +373,7 @@ export class ModuleList<M extends Module = Module> extends Module {
   }
 }
 
+/** Seed and stream of a Dropout module's masks. */
 export interface DropoutOptions {
   /** Seed of the Philox key; default 0 (`resetParameters(seed)` of an enclosing module sets it). */
   seed?: number;
@@ -399,7 +396,7 @@ export class Dropout extends Module {
   constructor(readonly p = 0.1, options: DropoutOptions = {}) {
     super();
     if (typeof p !== 'number' || !(p >= 0 && p < 1)) throw new ArgumentError(`Dropout: p must be a number in [0, 1), got ${String(p)}`);
-    this.seed = checkSeed('Dropout', options.seed ?? 0);
+    this.seed = checkInt('Dropout', 'seed', options.seed ?? 0, 0, Number.MAX_SAFE_INTEGER);
     this.stream = options.stream ?? fnv1a32('');
   }
 

@@ -4,6 +4,7 @@
  * TransformerEmbeddings (token + learned or sinusoidal positions; rotary
  * positions are an option of the attention instead).
  */
+import { checkNumber, checkObject } from '../core/check.js';
 import { ArgumentError } from '../core/errors.js';
 import { Tensor } from '../core/tensor.js';
 import * as F from '../autograd/functional.js';
@@ -13,6 +14,7 @@ import { Dropout, Module, ModuleList, building, isOutermost } from './module.js'
 import { type Activation, Embedding, FeedForward, LayerNorm, checkActivation, expectBSD } from './layers.js';
 import { type AttentionCallOptions, MultiHeadAttention } from './attention.js';
 
+/** Options of TransformerEncoderLayer: width, heads, feed-forward, dropout, norm placement. */
 export interface TransformerLayerOptions {
   /** Model width D; a multiple of heads. */
   dim: number;
@@ -39,10 +41,8 @@ export interface TransformerLayerOptions {
   seed?: number;
 }
 
-function rate(fn: string, name: string, p: unknown): number {
-  if (typeof p !== 'number' || !(p >= 0 && p < 1)) throw new ArgumentError(`${fn}: ${name} must be a number in [0, 1), got ${String(p)}`);
-  return p;
-}
+/** A dropout probability: in [0, 1). */
+const inRate = (x: number): boolean => x >= 0 && x < 1;
 
 /**
  * One encoder block over x [B, S, D].
@@ -67,12 +67,12 @@ export class TransformerEncoderLayer extends Module {
   constructor(options: TransformerLayerOptions) {
     super();
     const fn = 'TransformerEncoderLayer';
-    if (options === null || typeof options !== 'object') throw new ArgumentError(`${fn}: options must be an object with dim and heads, got ${String(options)}`);
+    checkObject(fn, 'options', options, 'an object with dim and heads');
     const { dim, heads } = options;
     const ffnDim = options.ffnDim ?? 4 * dim;
     if (!Number.isSafeInteger(ffnDim) || ffnDim < 1) throw new ArgumentError(`${fn}: ffnDim must be a positive integer, got ${String(ffnDim)}`);
-    const p = rate(fn, 'dropout', options.dropout ?? 0.1);
-    const pa = rate(fn, 'attentionDropout', options.attentionDropout ?? p);
+    const p = checkNumber(fn, 'dropout', options.dropout ?? 0.1, inRate, 'a number in [0, 1)');
+    const pa = checkNumber(fn, 'attentionDropout', options.attentionDropout ?? p, inRate, 'a number in [0, 1)');
     const norm = options.norm ?? 'post';
     if (norm !== 'post' && norm !== 'pre') throw new ArgumentError(`${fn}: norm must be 'post' or 'pre', got ${String(norm)}`);
     this.norm = norm;
@@ -107,6 +107,7 @@ export class TransformerEncoderLayer extends Module {
   }
 }
 
+/** Options of TransformerEncoder: a layer's options, the number of layers, the final LayerNorm. */
 export interface TransformerEncoderOptions extends TransformerLayerOptions {
   layers: number;
   /** A LayerNorm after the last layer (named `LayerNorm`); default true for pre-norm, false for post-norm. */
@@ -122,7 +123,7 @@ export class TransformerEncoder extends Module {
   constructor(options: TransformerEncoderOptions) {
     super();
     const fn = 'TransformerEncoder';
-    if (options === null || typeof options !== 'object') throw new ArgumentError(`${fn}: options must be an object with layers, dim and heads, got ${String(options)}`);
+    checkObject(fn, 'options', options, 'an object with layers, dim and heads');
     const n = options.layers;
     if (!Number.isSafeInteger(n) || n < 0) throw new ArgumentError(`${fn}: layers must be a non-negative integer, got ${String(n)}`);
     this.dim = options.dim;
@@ -145,6 +146,7 @@ export class TransformerEncoder extends Module {
   }
 }
 
+/** Options of TransformerEmbeddings: positions, padding, token types, LayerNorm and dropout. */
 export interface TransformerEmbeddingsOptions {
   /** 'learned' (a table `position_embeddings` [maxPositions, D]), 'sinusoidal' (fixed, added: `sinusoidalPositions` of src/ops, computed once), or 'none' (use rotary attention instead); default 'learned'. */
   positions?: 'learned' | 'sinusoidal' | 'none';
@@ -188,7 +190,7 @@ export class TransformerEmbeddings extends Module {
     const maxPositions = options.maxPositions ?? 512;
     if (!Number.isSafeInteger(maxPositions) || maxPositions < 1) throw new ArgumentError(`${fn}: maxPositions must be a positive integer, got ${String(maxPositions)}`);
     this.maxPositions = maxPositions;
-    const p = rate(fn, 'dropout', options.dropout ?? 0.1);
+    const p = checkNumber(fn, 'dropout', options.dropout ?? 0.1, inRate, 'a number in [0, 1)');
     const types = options.typeVocabSize ?? 0;
     if (!Number.isSafeInteger(types) || types < 0) throw new ArgumentError(`${fn}: typeVocabSize must be a non-negative integer, got ${String(types)}`);
     [this.wordEmbeddings, this.positionEmbeddings, this.tokenTypeEmbeddings, this.layerNorm, this.dropout] = building(() => [

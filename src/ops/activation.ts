@@ -1,7 +1,9 @@
+import { describe } from '../core/check.js';
 import { ArgumentError, DTypeError, ShapeError, formatShape } from '../core/errors.js';
 import { type Runtime, rt } from '../core/runtime.js';
 import { Tensor } from '../core/tensor.js';
 
+/** Options of the activations: an output buffer (may be x itself). */
 export interface ActivationOptions {
   /**
    * float32 tensor of x's shape to write into instead of allocating one. It may be
@@ -11,8 +13,10 @@ export interface ActivationOptions {
   out?: Tensor;
 }
 
+/** GELU's form: 'none' (erf) or 'tanh'. */
 export type GeluApproximate = 'tanh' | 'none';
 
+/** Options of `gelu`: an output buffer and the form. */
 export interface GeluOptions extends ActivationOptions {
   /** 'none' (default): x Phi(x) with erf; 'tanh': 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
   approximate?: GeluApproximate;
@@ -22,7 +26,7 @@ const GELU_ERF = 0;
 const GELU_TANH = 1;
 
 function expectFloat(fn: string, name: string, t: unknown): Tensor {
-  if (!(t instanceof Tensor)) throw new ArgumentError(`${fn}: ${name} must be a Tensor, got ${t === null ? 'null' : typeof t}`);
+  if (!(t instanceof Tensor)) throw new ArgumentError(`${fn}: ${name} must be a Tensor, got ${describe(t)}`);
   if (t.dtype !== 'float32') throw new DTypeError(`${fn}: ${name} must have dtype float32, got ${t.dtype}`);
   return t;
 }

@@ -1,9 +1,11 @@
+import { checkBool, checkObject, describe } from '../core/check.js';
 import { ArgumentError, DTypeError, ShapeError, formatShape } from '../core/errors.js';
 import { type Runtime, rt } from '../core/runtime.js';
 import { Tensor, expectTensor } from '../core/tensor.js';
 import { getThreads, parallelMin, runChunks, splitRange } from '../core/threads.js';
 
 
+/** Options of `attention` and `attentionBackward`: key mask, causal masking, scale and dropout. */
 export interface AttentionOptions {
   /**
    * [batch, seq] key mask, int32 or float32, every value 0 or 1 (Hugging Face's
@@ -23,6 +25,7 @@ export interface AttentionOptions {
   dropout?: { p: number; seed: number; stream?: number; counter?: number };
 }
 
+/** Options of `rotary` and `rotaryBackward`: frequency base and position offset. */
 export interface RotaryOptions {
   /** Frequency base: theta(pos, c) = pos * base^(-2c / D); default 10000. */
   base?: number;
@@ -49,15 +52,9 @@ interface Prepared {
   ctrHi: number;
 }
 
-function describe(x: unknown): string {
-  if (x === null) return 'null';
-  if (x instanceof Tensor) return x.toString();
-  return typeof x;
-}
-
 /** Checks q, k, v and the options; converts the key mask to int32 0/1 if needed. */
 function prepare(fn: string, q: Tensor, k: Tensor, v: Tensor, options: AttentionOptions): Prepared {
-  if (options === null || typeof options !== 'object') throw new ArgumentError(`${fn}: options must be an object, got ${describe(options)}`);
+  checkObject(fn, 'options', options);
   const [B, H, S, D] = expectTensor(fn, 'q', q, 4) as [number, number, number, number];
   expectTensor(fn, 'k', k, 4);
   expectTensor(fn, 'v', v, 4);
@@ -69,16 +66,14 @@ function prepare(fn: string, q: Tensor, k: Tensor, v: Tensor, options: Attention
   if (D < 1) throw new ShapeError(`${fn}: q must have headDim >= 1, got shape ${formatShape(q.shape)}`);
   const scale = options.scale ?? 1 / Math.sqrt(D);
   if (typeof scale !== 'number' || !Number.isFinite(scale)) throw new ArgumentError(`${fn}: scale must be a finite number, got ${scale}`);
-  if (options.causal !== undefined && typeof options.causal !== 'boolean') {
-    throw new ArgumentError(`${fn}: causal must be a boolean, got ${describe(options.causal)}`);
-  }
+  if (options.causal !== undefined) checkBool(fn, 'causal', options.causal);
   const p: Prepared = {
     B, H, S, D, scale, causal: options.causal === true ? 1 : 0, mask: 0,
     threshold: 0, keepScale: 1, key0: 0, key1: 0, stream: 0, ctrLo: 0, ctrHi: 0,
   };
   const drop = options.dropout;
   if (drop !== undefined) {
-    if (drop === null || typeof drop !== 'object') throw new ArgumentError(`${fn}: dropout must be an object { p, seed }, got ${describe(drop)}`);
+    checkObject(fn, 'dropout', drop, 'an object { p, seed }');
     const pr = drop.p;
     if (typeof pr !== 'number' || !(pr >= 0 && pr < 1)) throw new ArgumentError(`${fn}: dropout.p must be a number in [0, 1), got ${pr}`);
     const seed = drop.seed;
@@ -204,7 +199,7 @@ export function attentionBackward(q: Tensor, k: Tensor, v: Tensor, out: Tensor, 
     expectLike(fn, 'out', out, q.shape);
     expectLike(fn, 'lse', lse, [p.B, p.H, p.S]);
     expectLike(fn, 'dout', dout, q.shape);
-    if (grads === null || typeof grads !== 'object') throw new ArgumentError(`${fn}: grads must be an object { dq, dk, dv }, got ${describe(grads)}`);
+    checkObject(fn, 'grads', grads, 'an object { dq, dk, dv }');
     const inputs = [q, k, v, out, lse, dout];
     const seen: Tensor[] = [];
     for (const name of ['dq', 'dk', 'dv'] as const) {

@@ -1,10 +1,11 @@
+import { checkFinite, checkObject, describe } from '../core/check.js';
 import { ArgumentError, DTypeError, ShapeError, formatShape } from '../core/errors.js';
 import { rt } from '../core/runtime.js';
 import { Tensor } from '../core/tensor.js';
 
 /** Throws unless `t` is a float32 Tensor (any rank); returns its shape. */
 function expectF32(fn: string, arg: string, t: unknown): readonly number[] {
-  if (!(t instanceof Tensor)) throw new ArgumentError(`${fn}: ${arg} must be a Tensor, got ${t === null ? 'null' : typeof t}`);
+  if (!(t instanceof Tensor)) throw new ArgumentError(`${fn}: ${arg} must be a Tensor, got ${describe(t)}`);
   if (t.dtype !== 'float32') throw new DTypeError(`${fn}: ${arg} must have dtype float32, got ${t.dtype}`);
   return t.shape;
 }
@@ -14,11 +15,6 @@ const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b
 /** Checks that `t` has `shape` (message names `what` it must match). */
 function expectShape(fn: string, arg: string, t: Tensor, shape: readonly number[], what: string): void {
   if (!sameShape(t.shape, shape)) throw new ShapeError(`${fn}: ${arg} must have shape ${formatShape(shape)} (${what}), got ${formatShape(t.shape)}`);
-}
-
-function finite(fn: string, name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ArgumentError(`${fn}: ${name} must be a finite number, got ${String(v)}`);
-  return v;
 }
 
 /** The given `out` (checked: float32, `shape`) or a new tensor of `shape`. Lane-wise ops may write over an input. */
@@ -74,7 +70,7 @@ export function scale(x: Tensor, s: number, options: { out?: Tensor } = {}): Ten
   const fn = 'scale';
   const r = rt(fn);
   const xs = expectF32(fn, 'x', x);
-  finite(fn, 's', s);
+  checkFinite(fn, 's', s);
   const out = output(fn, options.out, xs);
   if (x.size > 0) r.kernels.scale_f32(x.offset, out.offset, x.size, s);
   return out;
@@ -84,7 +80,7 @@ export function scale(x: Tensor, s: number, options: { out?: Tensor } = {}): Ten
 export function axpy(alpha: number, x: Tensor, y: Tensor): void {
   const fn = 'axpy';
   const r = rt(fn);
-  finite(fn, 'alpha', alpha);
+  checkFinite(fn, 'alpha', alpha);
   const xs = expectF32(fn, 'x', x);
   expectF32(fn, 'y', y);
   expectShape(fn, 'y', y, xs, 'the shape of x');
@@ -170,7 +166,7 @@ interface DropoutParams {
 }
 
 function dropoutParams(fn: string, o: DropoutOptions): DropoutParams {
-  if (o === null || typeof o !== 'object') throw new ArgumentError(`${fn}: options must be an object with p and seed, got ${String(o)}`);
+  checkObject(fn, 'options', o, 'an object with p and seed');
   const { p, seed } = o;
   const stream = o.stream ?? 0;
   const counter = o.counter ?? 0;

@@ -1,10 +1,11 @@
+import { describe } from '../core/check.js';
 import { ArgumentError, DTypeError, ShapeError, formatShape } from '../core/errors.js';
 import { rt } from '../core/runtime.js';
 import { type DType, Tensor, expectTensor } from '../core/tensor.js';
 
 /** Throws unless `t` is a Tensor of `dtype` (any rank); returns its shape. */
 function expectAnyRank(fn: string, arg: string, t: unknown, dtype: DType): readonly number[] {
-  if (!(t instanceof Tensor)) throw new ArgumentError(`${fn}: ${arg} must be a Tensor, got ${t === null ? 'null' : typeof t}`);
+  if (!(t instanceof Tensor)) throw new ArgumentError(`${fn}: ${arg} must be a Tensor, got ${describe(t)}`);
   if (t.dtype !== dtype) throw new DTypeError(`${fn}: ${arg} must have dtype ${dtype}, got ${t.dtype}`);
   return t.shape;
 }

@@ -1,3 +1,4 @@
+import { describe } from '../core/check.js';
 import { ArgumentError, DTypeError, ShapeError, formatShape } from '../core/errors.js';
 import { rt } from '../core/runtime.js';
 import { Tensor, expectTensor } from '../core/tensor.js';
@@ -7,7 +8,7 @@ import { Tensor, expectTensor } from '../core/tensor.js';
 // the last axis. Each backward ACCUMULATES the moved gradient into dx.
 
 function f32(fn: string, name: string, t: unknown): readonly number[] {
-  if (!(t instanceof Tensor)) throw new ArgumentError(`${fn}: ${name} must be a Tensor, got ${t === null ? 'null' : typeof t}`);
+  if (!(t instanceof Tensor)) throw new ArgumentError(`${fn}: ${name} must be a Tensor, got ${describe(t)}`);
   if (t.dtype !== 'float32') throw new DTypeError(`${fn}: ${name} must have dtype float32, got ${t.dtype}`);
   return t.shape;
 }

@@ -9,6 +9,7 @@ import { activationCode, gemmWorkspace } from './matmul.js';
 // W stored [out, in], on the GEMM kernel without reshaping x (a [batch, seq, in]
 // activation is one (batch * seq) x in matrix in memory).
 
+/** Options of `linear`: bias and ReLU epilogue. */
 export interface LinearOptions {
   /** [out] added to every row. */
   bias?: Tensor;
@@ -16,6 +17,7 @@ export interface LinearOptions {
   activation?: 'none' | 'relu';
 }
 
+/** The gradients `linearBackward` accumulates into (each optional). */
 export interface LinearGrads {
   /** x's shape; dx += dy' W. */
   dx?: Tensor;

@@ -1,11 +1,14 @@
+import { checkFinite, describe } from '../core/check.js';
 import { ArgumentError, DTypeError, ShapeError, formatShape } from '../core/errors.js';
 import { ACT_NONE, ACT_RELU } from '../core/kernels.js';
 import { type Runtime, generation, rt } from '../core/runtime.js';
 import { Tensor, expectTensor } from '../core/tensor.js';
 import { gemmF32 } from './parallel.js';
 
+/** The GEMM epilogue: 'none' or 'relu'. */
 export type Activation = 'none' | 'relu';
 
+/** Options of `matmul`: transposes, bias, activation, scaling and an output Tensor. */
 export interface MatmulOptions {
   /** Use A^T: `a` is stored (K, M). */
   transposeA?: boolean;
@@ -39,12 +42,6 @@ export function activationCode(fn: string, a: unknown): number {
   throw new ArgumentError(`${fn}: activation must be "none" or "relu", got ${JSON.stringify(a)}`);
 }
 
-function checkScalar(fn: string, name: string, v: number | undefined, dflt: number): number {
-  if (v === undefined) return dflt;
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ArgumentError(`${fn}: ${name} must be a finite number, got ${v}`);
-  return v;
-}
-
 /**
  * C = alpha * op(A) * op(B) (+ beta * out) (+ bias) (then activation), on
  * float32 Tensors in Wasm memory. op(A) is (M, K), op(B) is (K, N), C is (M, N).
@@ -66,8 +63,8 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
         `got shape ${formatShape(b.shape)}`,
     );
   }
-  const alpha = checkScalar(fn, 'alpha', options.alpha, 1);
-  const beta = checkScalar(fn, 'beta', options.beta, 0);
+  const alpha = checkFinite(fn, 'alpha', options.alpha ?? 1);
+  const beta = checkFinite(fn, 'beta', options.beta ?? 0);
   const act = activationCode(fn, options.activation);
   let biasPtr = 0;
   if (options.bias !== undefined) {
@@ -91,6 +88,7 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   return out;
 }
 
+/** Options of `gemm`: sizes, transposes, leading dimensions, scaling, bias and activation. */
 export interface GemmOptions {
   /** Rows of op(A) and C. */
   m: number;
@@ -135,13 +133,6 @@ function checkDim(fn: string, name: string, v: unknown): number {
   return v;
 }
 
-/** Name of a value's type for messages: "Float64Array", "null", "number". */
-function describe(x: unknown): string {
-  if (x === null) return 'null';
-  if (typeof x === 'object') return (x as object).constructor?.name ?? 'object';
-  return typeof x;
-}
-
 /** Elements a (rows, cols) matrix with row stride ld spans. */
 const span = (rows: number, cols: number, ld: number) => (rows === 0 || cols === 0 ? 0 : (rows - 1) * ld + cols);
 
@@ -175,8 +166,8 @@ export function gemm(a: Float32Array, b: Float32Array, options: GemmOptions): Fl
   const cLen = span(m, n, ldc);
   if (a.length < aLen) throw new ShapeError(`${fn}: a must have at least ${aLen} elements for ${aRows}x${aCols} with lda ${lda}, got ${a.length}`);
   if (b.length < bLen) throw new ShapeError(`${fn}: b must have at least ${bLen} elements for ${bRows}x${bCols} with ldb ${ldb}, got ${b.length}`);
-  const alpha = checkScalar(fn, 'alpha', options.alpha, 1);
-  const beta = checkScalar(fn, 'beta', options.beta, 0);
+  const alpha = checkFinite(fn, 'alpha', options.alpha ?? 1);
+  const beta = checkFinite(fn, 'beta', options.beta ?? 0);
   const act = activationCode(fn, options.activation);
   const bias = options.bias;
   if (bias !== undefined) {

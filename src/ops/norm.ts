@@ -1,7 +1,9 @@
+import { describe } from '../core/check.js';
 import { ArgumentError, DTypeError, ShapeError, formatShape } from '../core/errors.js';
 import { rt } from '../core/runtime.js';
 import { Tensor, expectTensor } from '../core/tensor.js';
 
+/** Options of `layerNorm`: eps and an output buffer. */
 export interface LayerNormOptions {
   /** Added to the variance before the square root; default 1e-5 (PyTorch). Finite, >= 0. */
   eps?: number;
@@ -12,6 +14,7 @@ export interface LayerNormOptions {
   out?: Tensor;
 }
 
+/** What `layerNorm` returns: the output, and the per-row mean and 1 / std saved for the backward. */
 export interface LayerNormResult {
   /** Normalised output, x's shape. */
   y: Tensor;
@@ -21,6 +24,7 @@ export interface LayerNormResult {
   rstd: Tensor;
 }
 
+/** The gradients `layerNormBackward` accumulates into (each optional). */
 export interface LayerNormGrads {
   /** x's shape; dx += d loss / d x. */
   dx?: Tensor;
@@ -32,7 +36,7 @@ export interface LayerNormGrads {
 
 /** Any-rank float32 x with a last dimension >= 1: returns [rows, C]. */
 function rowsAndCols(fn: string, name: string, x: unknown): [number, number] {
-  if (!(x instanceof Tensor)) throw new ArgumentError(`${fn}: ${name} must be a Tensor, got ${x === null ? 'null' : typeof x}`);
+  if (!(x instanceof Tensor)) throw new ArgumentError(`${fn}: ${name} must be a Tensor, got ${describe(x)}`);
   if (x.dtype !== 'float32') throw new DTypeError(`${fn}: ${name} must have dtype float32, got ${x.dtype}`);
   if (x.rank < 1) throw new ShapeError(`${fn}: ${name} must have rank >= 1, got shape ${formatShape(x.shape)}`);
   const C = x.shape[x.rank - 1]!;
@@ -50,7 +54,7 @@ function expectVector(fn: string, name: string, t: unknown, n: number): void {
 }
 
 function expectLike(fn: string, name: string, t: unknown, x: Tensor): void {
-  if (!(t instanceof Tensor)) throw new ArgumentError(`${fn}: ${name} must be a Tensor, got ${t === null ? 'null' : typeof t}`);
+  if (!(t instanceof Tensor)) throw new ArgumentError(`${fn}: ${name} must be a Tensor, got ${describe(t)}`);
   if (t.dtype !== 'float32') throw new DTypeError(`${fn}: ${name} must have dtype float32, got ${t.dtype}`);
   if (!sameShape(t.shape, x.shape)) throw new ShapeError(`${fn}: ${name} must have shape ${formatShape(x.shape)}, got ${formatShape(t.shape)}`);
 }
@@ -101,7 +105,7 @@ export function layerNormBackward(x: Tensor, gamma: Tensor, mean: Tensor, rstd: 
   expectVector(fn, 'rstd', rstd, rows);
   expectLike(fn, 'dy', dy, x);
   if (grads === null || typeof grads !== 'object') {
-    throw new ArgumentError(`${fn}: grads must be an object { dx?, dgamma?, dbeta? }, got ${grads === null ? 'null' : typeof grads}`);
+    throw new ArgumentError(`${fn}: grads must be an object { dx?, dgamma?, dbeta? }, got ${describe(grads)}`);
   }
   const { dx, dgamma, dbeta } = grads;
   const inputs: unknown[] = [x, gamma, mean, rstd, dy];

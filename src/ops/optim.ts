@@ -1,10 +1,11 @@
+import { checkFinite, checkInt, checkObject, describe } from '../core/check.js';
 import { ArgumentError, DTypeError, ShapeError, formatShape } from '../core/errors.js';
 import { rt } from '../core/runtime.js';
 import { Tensor } from '../core/tensor.js';
 
 /** Throws unless `t` is a float32 Tensor (any rank). */
 function expectF32(fn: string, arg: string, t: unknown): Tensor {
-  if (!(t instanceof Tensor)) throw new ArgumentError(`${fn}: ${arg} must be a Tensor, got ${t === null ? 'null' : typeof t}`);
+  if (!(t instanceof Tensor)) throw new ArgumentError(`${fn}: ${arg} must be a Tensor, got ${describe(t)}`);
   if (t.dtype !== 'float32') throw new DTypeError(`${fn}: ${arg} must have dtype float32, got ${t.dtype}`);
   return t;
 }
@@ -19,17 +20,7 @@ function expectLike(fn: string, arg: string, t: unknown, param: Tensor, others: 
   return x;
 }
 
-/** `options[name]`, default `dflt`; finite and within [lo, hi) (or [lo, hi] when `closed`). */
-function num(fn: string, name: string, v: unknown, dflt: number, lo: number, hi = Infinity, closed = false): number {
-  if (v === undefined) return dflt;
-  const ok = typeof v === 'number' && Number.isFinite(v) && v >= lo && (closed ? v <= hi : v < hi);
-  if (!ok) {
-    const range = hi === Infinity ? `>= ${lo}` : `in [${lo}, ${hi}${closed ? ']' : ')'}`;
-    throw new ArgumentError(`${fn}: ${name} must be a finite number ${range}, got ${String(v)}`);
-  }
-  return v as number;
-}
-
+/** Options of `sgdStep`: learning rate, momentum, weight decay, Nesterov. */
 export interface SgdOptions {
   /** Learning rate, >= 0. */
   lr: number;
@@ -53,12 +44,12 @@ export function sgdStep(param: Tensor, grad: Tensor, state: { momentum?: Tensor 
   const r = rt(fn);
   expectF32(fn, 'param', param);
   expectLike(fn, 'grad', grad, param, [param]);
-  if (state === null || typeof state !== 'object') throw new ArgumentError(`${fn}: state must be an object, got ${String(state)}`);
-  if (options === null || typeof options !== 'object') throw new ArgumentError(`${fn}: options must be an object with lr, got ${String(options)}`);
+  checkObject(fn, 'state', state);
+  checkObject(fn, 'options', options, 'an object with lr');
   if (options.lr === undefined) throw new ArgumentError(`${fn}: lr must be a finite number >= 0, got undefined`);
-  const lr = num(fn, 'lr', options.lr, 0, 0);
-  const mu = num(fn, 'momentum', options.momentum, 0, 0);
-  const wd = num(fn, 'weightDecay', options.weightDecay, 0, 0);
+  const lr = checkFinite(fn, 'lr', options.lr, 0);
+  const mu = checkFinite(fn, 'momentum', options.momentum ?? 0, 0);
+  const wd = checkFinite(fn, 'weightDecay', options.weightDecay ?? 0, 0);
   const nesterov = options.nesterov === true;
   if (nesterov && mu === 0) throw new ArgumentError(`${fn}: momentum must be > 0 with nesterov, got ${mu}`);
   let mom = 0;
@@ -69,6 +60,7 @@ export function sgdStep(param: Tensor, grad: Tensor, state: { momentum?: Tensor 
   if (param.size > 0) r.kernels.sgd_step_f32(grad.offset, param.offset, mom, param.size, lr, mu, wd, nesterov ? 1 : 0);
 }
 
+/** Options of `adamStep`: learning rate, step number, betas, eps, weight decay (coupled or decoupled). */
 export interface AdamOptions {
   /** Learning rate, >= 0. */
   lr: number;
@@ -103,18 +95,17 @@ export function adamStep(param: Tensor, grad: Tensor, state: { m: Tensor; v: Ten
   const r = rt(fn);
   expectF32(fn, 'param', param);
   expectLike(fn, 'grad', grad, param, [param]);
-  if (state === null || typeof state !== 'object') throw new ArgumentError(`${fn}: state must be an object with m and v, got ${String(state)}`);
+  checkObject(fn, 'state', state, 'an object with m and v');
   const m = expectLike(fn, 'state.m', state.m, param, [param, grad]);
   const v = expectLike(fn, 'state.v', state.v, param, [param, grad, m]);
-  if (options === null || typeof options !== 'object') throw new ArgumentError(`${fn}: options must be an object with lr and step, got ${String(options)}`);
+  checkObject(fn, 'options', options, 'an object with lr and step');
   if (options.lr === undefined) throw new ArgumentError(`${fn}: lr must be a finite number >= 0, got undefined`);
-  const lr = num(fn, 'lr', options.lr, 0, 0);
-  const t = options.step;
-  if (!Number.isSafeInteger(t) || t < 1) throw new ArgumentError(`${fn}: step must be an integer >= 1, got ${String(t)}`);
-  const beta1 = num(fn, 'beta1', options.beta1, 0.9, 0, 1);
-  const beta2 = num(fn, 'beta2', options.beta2, 0.999, 0, 1);
-  const eps = num(fn, 'eps', options.eps, 1e-8, 0);
-  const wd = num(fn, 'weightDecay', options.weightDecay, 0, 0);
+  const lr = checkFinite(fn, 'lr', options.lr, 0);
+  const t = checkInt(fn, 'step', options.step, 1);
+  const beta1 = checkFinite(fn, 'beta1', options.beta1 ?? 0.9, 0, 1);
+  const beta2 = checkFinite(fn, 'beta2', options.beta2 ?? 0.999, 0, 1);
+  const eps = checkFinite(fn, 'eps', options.eps ?? 1e-8, 0);
+  const wd = checkFinite(fn, 'weightDecay', options.weightDecay ?? 0, 0);
   const decoupled = options.decoupled === true;
   const bc1 = 1 - beta1 ** t;
   const sqrtBc2 = Math.sqrt(1 - beta2 ** t);
@@ -137,7 +128,7 @@ export function adamStep(param: Tensor, grad: Tensor, state: { m: Tensor; v: Ten
 export function clipGradNorm(grads: Tensor[], maxNorm: number): number {
   const fn = 'clipGradNorm';
   const r = rt(fn);
-  if (!Array.isArray(grads)) throw new ArgumentError(`${fn}: grads must be an array of Tensors, got ${grads === null ? 'null' : typeof grads}`);
+  if (!Array.isArray(grads)) throw new ArgumentError(`${fn}: grads must be an array of Tensors, got ${describe(grads)}`);
   grads.forEach((g, i) => expectF32(fn, `grads[${i}]`, g));
   if (typeof maxNorm !== 'number' || !Number.isFinite(maxNorm) || maxNorm < 0) {
     throw new ArgumentError(`${fn}: maxNorm must be a finite number >= 0, got ${String(maxNorm)}`);

@@ -1,7 +1,9 @@
+import { describe } from '../core/check.js';
 import { ArgumentError, DTypeError, ShapeError, formatShape } from '../core/errors.js';
 import { rt } from '../core/runtime.js';
 import { Tensor, expectTensor } from '../core/tensor.js';
 
+/** Options of the pooling ops: the padding mask. */
 export interface PoolOptions {
   /**
    * [batch, seq] padding mask, int32 or float32, every value 0 or 1 (Hugging Face's
@@ -27,7 +29,7 @@ function expectShape(fn: string, name: string, t: unknown, shape: readonly numbe
  */
 function maskPtr(fn: string, mask: Tensor | undefined, B: number, S: number): { ptr: number; done: () => void } {
   if (mask === undefined) return { ptr: 0, done: () => {} };
-  if (!(mask instanceof Tensor)) throw new ArgumentError(`${fn}: mask must be a Tensor, got ${mask === null ? 'null' : typeof mask}`);
+  if (!(mask instanceof Tensor)) throw new ArgumentError(`${fn}: mask must be a Tensor, got ${describe(mask)}`);
   if (mask.dtype !== 'int32' && mask.dtype !== 'float32') throw new DTypeError(`${fn}: mask must have dtype int32 or float32, got ${mask.dtype}`);
   if (mask.rank !== 2 || mask.shape[0] !== B || mask.shape[1] !== S) {
     throw new ShapeError(`${fn}: mask must have shape [${B}, ${S}], got ${formatShape(mask.shape)}`);

@@ -71,7 +71,7 @@ export function aliasTable(counts: ArrayLike<number>, power = 0.75, exclude = -1
   return { prob, alias };
 }
 
-/** Huffman codes in CSR form: word w's path is codes/points[offsets[w] .. offsets[w+1]), root first. */
+/** Huffman codes in CSR form: word w's path is codes/points[offsets[w] .. offsets[w+1]) (root first for word2vec, leaf first for fastText). */
 export interface HuffmanTree {
   offsets: Int32Array;
   /** 0/1 branch taken at each inner node. */
@@ -82,24 +82,42 @@ export interface HuffmanTree {
 }
 
 /**
- * The Huffman tree of word2vec and fastText over `counts` (V ≥ 2): the two
- * lightest nodes merge first (ties: leaves before inner nodes, lower id first);
- * the lighter child gets code 0, the heavier 1. Inner node k (0-based, in
- * creation order) is output row k; the root is V - 2.
+ * Whose Huffman tree to build: the two differ only in tie-breaking and in the
+ * order a path is stored, and each kernel needs its own bit for bit.
+ *
+ * | | `'word2vec'` (SgnsTrainer, assembly/sgns.ts) | `'fasttext'` (supervised labels, assembly/fasttext.ts) |
+ * |---|---|---|
+ * | equal counts | lower id merges first | higher id merges first |
+ * | leaf weighs as much as inner node | leaf first | inner node first |
+ * | path order | root first | leaf first |
+ * | fewer than 2 entries | throws | empty paths |
  */
-export function huffmanTree(counts: ArrayLike<number>): HuffmanTree {
+export type HuffmanStyle = 'word2vec' | 'fasttext';
+
+/**
+ * The Huffman tree of hierarchical softmax over `counts` (words or labels):
+ * the two lightest nodes merge first (ties as `style` says); the first picked
+ * child gets code 0, the second 1. Inner node k (0-based, in creation order)
+ * is output row k; the root is V - 2. O(V log V): the leaves are sorted once,
+ * then two queues (leaves by increasing count, inner nodes in creation = weight order).
+ */
+export function huffmanTree(counts: ArrayLike<number>, style: HuffmanStyle = 'word2vec'): HuffmanTree {
   const V = counts.length;
-  if (V < 2) throw new ArgumentError(`huffmanTree: counts must have at least 2 words, got ${V}`);
-  const order = Array.from({ length: V }, (_, i) => i).sort((a, b) => counts[a]! - counts[b]! || a - b);
+  const ft = style === 'fasttext';
+  if (V < 2) {
+    if (ft) return { offsets: new Int32Array(V + 1), codes: new Int32Array(0), points: new Int32Array(0), maxCodeLength: 0 };
+    throw new ArgumentError(`huffmanTree: counts must have at least 2 words, got ${V}`);
+  }
+  const order = Array.from({ length: V }, (_, i) => i).sort((a, b) => counts[a]! - counts[b]! || (ft ? b - a : a - b));
   const weight = new Float64Array(2 * V - 1);
   const parent = new Int32Array(2 * V - 1);
   const bit = new Int32Array(2 * V - 1);
   for (let i = 0; i < V; i++) weight[i] = counts[i]!;
-  // Two queues: leaves by increasing count, inner nodes in creation (= increasing weight) order.
   let li = 0;
   let ni = V;
+  // Inner nodes below `next` exist; a leaf wins a tie with one for word2vec, loses it for fastText.
   const pick = (next: number): number => {
-    if (li < V && (ni >= next || weight[order[li]!]! <= weight[ni]!)) return order[li++]!;
+    if (li < V && (ni >= next || (ft ? weight[order[li]!]! < weight[ni]! : weight[order[li]!]! <= weight[ni]!))) return order[li++]!;
     return ni++;
   };
   for (let k = V; k < 2 * V - 1; k++) {
@@ -112,68 +130,26 @@ export function huffmanTree(counts: ArrayLike<number>): HuffmanTree {
     bit[b] = 1;
   }
   const offsets = new Int32Array(V + 1);
-  const paths: number[][] = [];
   let maxCodeLength = 0;
   for (let w = 0; w < V; w++) {
-    const path: number[] = [];
-    for (let node = w; node !== 2 * V - 2; node = parent[node]!) path.push(node);
-    paths.push(path);
-    offsets[w + 1] = offsets[w]! + path.length;
-    maxCodeLength = Math.max(maxCodeLength, path.length);
+    let len = 0;
+    for (let node = w; node !== 2 * V - 2; node = parent[node]!) len++;
+    offsets[w + 1] = offsets[w]! + len;
+    maxCodeLength = Math.max(maxCodeLength, len);
   }
   const codes = new Int32Array(offsets[V]!);
   const points = new Int32Array(offsets[V]!);
   for (let w = 0; w < V; w++) {
-    const path = paths[w]!;
-    let j = offsets[w]!;
-    for (let d = path.length - 1; d >= 0; d--, j++) {
-      codes[j] = bit[path[d]!]!;
-      points[j] = parent[path[d]!]! - V;
+    // Walk leaf to root, filling from the end of the path (root first) or from its start (leaf first).
+    const len = offsets[w + 1]! - offsets[w]!;
+    let d = 0;
+    for (let node = w; node !== 2 * V - 2; node = parent[node]!, d++) {
+      const j = offsets[w]! + (ft ? d : len - 1 - d);
+      codes[j] = bit[node]!;
+      points[j] = parent[node]! - V;
     }
   }
   return { offsets, codes, points, maxCodeLength };
-}
-
-/** Huffman tree over label counts (fastText's construction): each label's path of internal nodes and codes. */
-export function huffmanPaths(counts: ArrayLike<number>): { points: Int32Array; codes: Int32Array; offsets: Int32Array } {
-  const n = counts.length;
-  if (n < 2) {
-    return { points: new Int32Array(0), codes: new Int32Array(0), offsets: new Int32Array(n + 1) };
-  }
-  // Leaves in descending count order (stable), so the two cheapest are found by
-  // walking leaves from the end and internal nodes from the start, in O(n).
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => counts[b]! - counts[a]! || a - b);
-  const size = 2 * n - 1;
-  const count = new Float64Array(size).fill(Infinity);
-  const parent = new Int32Array(size).fill(-1);
-  const binary = new Uint8Array(size);
-  for (let i = 0; i < n; i++) count[i] = counts[order[i]!]!;
-  let leaf = n - 1;
-  let node = n;
-  for (let i = n; i < size; i++) {
-    const pick = () => (leaf >= 0 && count[leaf]! < count[node]! ? leaf-- : node++);
-    const a = pick();
-    const b = pick();
-    count[i] = count[a]! + count[b]!;
-    parent[a] = i;
-    parent[b] = i;
-    binary[b] = 1;
-  }
-  const paths: number[][] = new Array(n);
-  const codes: number[][] = new Array(n);
-  for (let i = 0; i < n; i++) {
-    const p: number[] = [];
-    const c: number[] = [];
-    for (let j = i; parent[j] !== -1; j = parent[j]!) {
-      p.push(parent[j]! - n);
-      c.push(binary[j]!);
-    }
-    paths[order[i]!] = p;
-    codes[order[i]!] = c;
-  }
-  const offsets = new Int32Array(n + 1);
-  for (let i = 0; i < n; i++) offsets[i + 1] = offsets[i]! + paths[i]!.length;
-  return { points: Int32Array.from(paths.flat()), codes: Int32Array.from(codes.flat()), offsets };
 }
 
 /** Table for negative sampling of labels: label i appears in proportion to count_i^0.5 (fastText). */

@@ -2,6 +2,7 @@
  * Gradient clipping over Parameters, and gradient accumulation over
  * micro-batches.
  */
+import { checkObject, describe } from '../core/check.js';
 import { ArgumentError } from '../core/errors.js';
 import { rt } from '../core/runtime.js';
 import type { Tensor } from '../core/tensor.js';
@@ -13,12 +14,12 @@ import type { LRScheduler } from './schedule.js';
 /** The gradients an optimizer would read: of parameters that train and have one. */
 function gradsOf(fn: string, params: Iterable<Parameter>): Tensor[] {
   if (params === null || typeof params !== 'object' || typeof (params as Iterable<Parameter>)[Symbol.iterator] !== 'function') {
-    throw new ArgumentError(`${fn}: params must be an iterable of Parameters, got ${params === null ? 'null' : typeof params}`);
+    throw new ArgumentError(`${fn}: params must be an iterable of Parameters, got ${describe(params)}`);
   }
   const grads: Tensor[] = [];
   let i = 0;
   for (const p of params) {
-    if (!(p instanceof Parameter)) throw new ArgumentError(`${fn}: params[${i}] must be a Parameter, got ${p === null ? 'null' : typeof p}`);
+    if (!(p instanceof Parameter)) throw new ArgumentError(`${fn}: params[${i}] must be a Parameter, got ${describe(p)}`);
     if (p.requiresGrad && p.grad !== null) grads.push(p.grad);
     i++;
   }
@@ -36,6 +37,7 @@ export function clipGradients(params: Iterable<Parameter>, maxNorm: number): num
   return clipGradNorm(gradsOf('clipGradients', params), maxNorm);
 }
 
+/** Options of GradAccumulator: micro-batches per update, clipping, the scheduler. */
 export interface GradAccumulatorOptions {
   /** Micro-batches per optimizer update, an integer >= 1. */
   microBatches: number;
@@ -65,7 +67,7 @@ export class GradAccumulator {
 
   constructor(readonly optimizer: Optimizer, options: GradAccumulatorOptions) {
     const fn = 'GradAccumulator';
-    if (options === null || typeof options !== 'object') throw new ArgumentError(`${fn}: options must be { microBatches }, got ${String(options)}`);
+    checkObject(fn, 'options', options, '{ microBatches }');
     if (!Number.isSafeInteger(options.microBatches) || options.microBatches < 1) {
       throw new ArgumentError(`${fn}: microBatches must be an integer >= 1, got ${String(options.microBatches)}`);
     }

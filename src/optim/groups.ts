@@ -3,6 +3,7 @@
  * biases and normalisation weights (as Hugging Face's Trainer and most
  * Transformer recipes do).
  */
+import { describe } from '../core/check.js';
 import { ArgumentError } from '../core/errors.js';
 import { Parameter } from '../autograd/parameter.js';
 import type { ParamGroup } from './optimizer.js';
@@ -18,6 +19,7 @@ export function isNoDecay(name: string, param: Parameter): boolean {
   return param.shape.length <= 1 || name === 'bias' || name.endsWith('.bias') || name.toLowerCase().includes('norm');
 }
 
+/** Options of `defaultParamGroups`: the groups' weight decay and learning rate. */
 export interface DefaultGroupsOptions {
   /** Weight decay of the decayed group; default: the optimizer's. The other group gets 0. */
   weightDecay?: number;
@@ -38,7 +40,7 @@ export function defaultParamGroups(
 ): ParamGroup<{ lr?: number; weightDecay?: number }>[] {
   const fn = 'defaultParamGroups';
   if (named === null || typeof named !== 'object') {
-    throw new ArgumentError(`${fn}: named must be [name, Parameter] pairs or a record of Parameters, got ${named === null ? 'null' : typeof named}`);
+    throw new ArgumentError(`${fn}: named must be [name, Parameter] pairs or a record of Parameters, got ${describe(named)}`);
   }
   const pairs: (readonly [string, Parameter])[] = Symbol.iterator in named
     ? [...(named as Iterable<readonly [string, Parameter]>)]

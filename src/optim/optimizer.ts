@@ -5,16 +5,19 @@
  * Parameters with `requiresGrad` false or no gradient yet (`grad === null`)
  * are skipped, and their state does not advance (as in PyTorch).
  */
+import { checkBool, checkFinite, checkObject, describe } from '../core/check.js';
 import { ArgumentError } from '../core/errors.js';
 import { Tensor, keep } from '../core/tensor.js';
 import { Parameter } from '../autograd/parameter.js';
 import { adamStep, sgdStep } from '../ops/optim.js';
 
+/** The optimizer types, as state dicts record them. */
 export type OptimizerName = 'SGD' | 'Adam' | 'AdamW';
 
 /** Names of the per-parameter state tensors, as PyTorch names them in its state_dict. */
 export type StateTensorName = 'momentum_buffer' | 'exp_avg' | 'exp_avg_sq';
 
+/** Options of SGD (torch.optim.SGD's). */
 export interface SGDConfig {
   /** Learning rate >= 0; default 1e-3. */
   lr?: number;
@@ -26,6 +29,7 @@ export interface SGDConfig {
   nesterov?: boolean;
 }
 
+/** Options of Adam and AdamW (torch.optim's). */
 export interface AdamConfig {
   /** Learning rate >= 0; default 1e-3. */
   lr?: number;
@@ -99,20 +103,6 @@ function knownKeys(fn: string, o: object, known: readonly string[]): void {
   }
 }
 
-function finiteAtLeast(fn: string, name: string, v: unknown, lo: number): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < lo) {
-    throw new ArgumentError(`${fn}: ${name} must be a finite number >= ${lo}, got ${String(v)}`);
-  }
-  return v;
-}
-
-function unitInterval(fn: string, name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v >= 1) {
-    throw new ArgumentError(`${fn}: ${name} must be a finite number in [0, 1), got ${String(v)}`);
-  }
-  return v;
-}
-
 /** What every optimizer's options have: the schedules and the default groups set these. */
 export interface BaseConfig {
   lr?: number;
@@ -130,7 +120,7 @@ export abstract class Optimizer<C extends BaseConfig = BaseConfig> {
 
   protected constructor(fn: string, params: OptimizerParams<C>, defaults: Required<C>) {
     if (params === null || typeof params !== 'object' || typeof (params as Iterable<unknown>)[Symbol.iterator] !== 'function') {
-      throw new ArgumentError(`${fn}: params must be an array of Parameters or of parameter groups, got ${params === null ? 'null' : typeof params}`);
+      throw new ArgumentError(`${fn}: params must be an array of Parameters or of parameter groups, got ${describe(params)}`);
     }
     const list = [...(params as Iterable<Parameter | ParamGroup<C>>)];
     if (list.length === 0) throw new ArgumentError(`${fn}: params must not be empty, got an empty list`);
@@ -156,7 +146,7 @@ export abstract class Optimizer<C extends BaseConfig = BaseConfig> {
       }
       const groupKeys: string[] = [];
       ps.forEach((p, i) => {
-        if (!(p instanceof Parameter)) throw new ArgumentError(`${fn}: ${where}.params[${i}] must be a Parameter, got ${p === null ? 'null' : typeof p}`);
+        if (!(p instanceof Parameter)) throw new ArgumentError(`${fn}: ${where}.params[${i}] must be a Parameter, got ${describe(p)}`);
         if (seen.has(p)) throw new ArgumentError(`${fn}: ${where}.params[${i}] must appear in one group only, got a parameter listed twice`);
         seen.add(p);
         const key = names !== undefined ? names[i]! : String(index);
@@ -251,7 +241,7 @@ export abstract class Optimizer<C extends BaseConfig = BaseConfig> {
    */
   loadStateDict(sd: OptimizerStateDict): void {
     const fn = `${this.type}.loadStateDict`;
-    if (sd === null || typeof sd !== 'object') throw new ArgumentError(`${fn}: state must be an optimizer state dict, got ${String(sd)}`);
+    checkObject(fn, 'state', sd, 'an optimizer state dict');
     if (sd.type !== this.type) throw new ArgumentError(`${fn}: state.type must be "${this.type}", got ${JSON.stringify(sd.type)}`);
     if (!Number.isSafeInteger(sd.stepCount) || sd.stepCount < 0) throw new ArgumentError(`${fn}: state.stepCount must be an integer >= 0, got ${String(sd.stepCount)}`);
     if (!Array.isArray(sd.groups) || sd.groups.length !== this.paramGroups.length) {
@@ -323,16 +313,16 @@ export class SGD extends Optimizer<SGDConfig> {
   }
 
   private static defaults(o: SGDConfig): Required<SGDConfig> {
-    if (o === null || typeof o !== 'object') throw new ArgumentError(`SGD: options must be an object, got ${String(o)}`);
+    checkObject('SGD', 'options', o);
     knownKeys('SGD', o, ['lr', 'momentum', 'weightDecay', 'nesterov']);
     return { lr: o.lr ?? 1e-3, momentum: o.momentum ?? 0, weightDecay: o.weightDecay ?? 0, nesterov: o.nesterov ?? false };
   }
 
   protected check(fn: string, g: OptimizerGroup<SGDConfig>, where: string): void {
-    finiteAtLeast(fn, `${where}.lr`, g.lr, 0);
-    finiteAtLeast(fn, `${where}.momentum`, g.momentum, 0);
-    finiteAtLeast(fn, `${where}.weightDecay`, g.weightDecay, 0);
-    if (typeof g.nesterov !== 'boolean') throw new ArgumentError(`${fn}: ${where}.nesterov must be a boolean, got ${String(g.nesterov)}`);
+    checkFinite(fn, `${where}.lr`, g.lr, 0);
+    checkFinite(fn, `${where}.momentum`, g.momentum, 0);
+    checkFinite(fn, `${where}.weightDecay`, g.weightDecay, 0);
+    checkBool(fn, `${where}.nesterov`, g.nesterov);
     if (g.nesterov && g.momentum === 0) throw new ArgumentError(`${fn}: ${where}.momentum must be > 0 with nesterov, got 0`);
   }
 
@@ -347,20 +337,20 @@ export class SGD extends Optimizer<SGDConfig> {
 }
 
 function adamDefaults(fn: string, o: AdamConfig, weightDecay: number): Required<AdamConfig> {
-  if (o === null || typeof o !== 'object') throw new ArgumentError(`${fn}: options must be an object, got ${String(o)}`);
+  checkObject(fn, 'options', o);
   knownKeys(fn, o, ['lr', 'betas', 'eps', 'weightDecay']);
   return { lr: o.lr ?? 1e-3, betas: o.betas ?? [0.9, 0.999], eps: o.eps ?? 1e-8, weightDecay: o.weightDecay ?? weightDecay };
 }
 
 function adamCheck(fn: string, g: OptimizerGroup<AdamConfig>, where: string): void {
-  finiteAtLeast(fn, `${where}.lr`, g.lr, 0);
+  checkFinite(fn, `${where}.lr`, g.lr, 0);
   if (!Array.isArray(g.betas) || g.betas.length !== 2) {
     throw new ArgumentError(`${fn}: ${where}.betas must be [beta1, beta2], got ${JSON.stringify(g.betas)}`);
   }
-  unitInterval(fn, `${where}.betas[0]`, g.betas[0]);
-  unitInterval(fn, `${where}.betas[1]`, g.betas[1]);
-  finiteAtLeast(fn, `${where}.eps`, g.eps, 0);
-  finiteAtLeast(fn, `${where}.weightDecay`, g.weightDecay, 0);
+  checkFinite(fn, `${where}.betas[0]`, g.betas[0], 0, 1);
+  checkFinite(fn, `${where}.betas[1]`, g.betas[1], 0, 1);
+  checkFinite(fn, `${where}.eps`, g.eps, 0);
+  checkFinite(fn, `${where}.weightDecay`, g.weightDecay, 0);
 }
 
 /** Adam and AdamW: the same kernel, coupled or decoupled weight decay. */

@@ -4,25 +4,17 @@
  * each group's base learning rate, so `lrAt(step) = baseLr * schedule(step)`.
  * `LRScheduler` applies one to an optimizer's groups (PyTorch's LambdaLR).
  */
+import { checkInt, checkObject, describe } from '../core/check.js';
 import { ArgumentError } from '../core/errors.js';
 import type { Optimizer } from './optimizer.js';
 
 /** Multiplier of the base learning rate for the update after `step` updates. */
 export type Schedule = (step: number) => number;
 
-function stepArg(fn: string, step: number): void {
-  if (!Number.isSafeInteger(step) || step < 0) throw new ArgumentError(`${fn}: step must be an integer >= 0, got ${String(step)}`);
-}
-
-function intArg(fn: string, name: string, v: unknown, lo: number): number {
-  if (!Number.isSafeInteger(v) || (v as number) < lo) throw new ArgumentError(`${fn}: ${name} must be an integer >= ${lo}, got ${String(v)}`);
-  return v as number;
-}
-
 /** Always 1: the base learning rate. */
 export function constantSchedule(): Schedule {
   return (step) => {
-    stepArg('constantSchedule', step);
+    checkInt('constantSchedule', 'step', step, 0);
     return 1;
   };
 }
@@ -36,12 +28,12 @@ export function constantSchedule(): Schedule {
  */
 export function linearWarmupDecay(options: { warmupSteps: number; totalSteps: number }): Schedule {
   const fn = 'linearWarmupDecay';
-  if (options === null || typeof options !== 'object') throw new ArgumentError(`${fn}: options must be { warmupSteps, totalSteps }, got ${String(options)}`);
-  const warmup = intArg(fn, 'warmupSteps', options.warmupSteps, 0);
-  const total = intArg(fn, 'totalSteps', options.totalSteps, 1);
+  checkObject(fn, 'options', options, '{ warmupSteps, totalSteps }');
+  const warmup = checkInt(fn, 'warmupSteps', options.warmupSteps, 0);
+  const total = checkInt(fn, 'totalSteps', options.totalSteps, 1);
   if (warmup > total) throw new ArgumentError(`${fn}: warmupSteps must be <= totalSteps (${total}), got ${warmup}`);
   return (step) => {
-    stepArg(fn, step);
+    checkInt(fn, 'step', step, 0);
     if (step < warmup) return step / warmup;
     if (total === warmup) return 0;
     return Math.max(0, (total - step) / (total - warmup));
@@ -51,17 +43,18 @@ export function linearWarmupDecay(options: { warmupSteps: number; totalSteps: nu
 /** Inverse-time decay: 1 / (1 + decay * step), so lr = lr0 / (1 + decay * step). */
 export function inverseTimeDecay(options: { decay: number }): Schedule {
   const fn = 'inverseTimeDecay';
-  if (options === null || typeof options !== 'object') throw new ArgumentError(`${fn}: options must be { decay }, got ${String(options)}`);
+  checkObject(fn, 'options', options, '{ decay }');
   const decay = options.decay;
   if (typeof decay !== 'number' || !Number.isFinite(decay) || decay < 0) {
     throw new ArgumentError(`${fn}: decay must be a finite number >= 0, got ${String(decay)}`);
   }
   return (step) => {
-    stepArg(fn, step);
+    checkInt(fn, 'step', step, 0);
     return 1 / (1 + decay * step);
   };
 }
 
+/** What `LRScheduler.stateDict()` returns and `loadStateDict()` restores. */
 export interface LRSchedulerState {
   /** Updates taken so far: the learning rate in use is baseLr * schedule(stepCount). */
   stepCount: number;
@@ -79,7 +72,7 @@ export class LRScheduler {
   stepCount = 0;
 
   constructor(readonly optimizer: Optimizer, readonly schedule: Schedule) {
-    if (typeof schedule !== 'function') throw new ArgumentError(`LRScheduler: schedule must be a function of the step, got ${typeof schedule}`);
+    if (typeof schedule !== 'function') throw new ArgumentError(`LRScheduler: schedule must be a function of the step, got ${describe(schedule)}`);
     this.baseLrs = optimizer.paramGroups.map((g) => g.lr);
     this.apply();
   }
@@ -113,8 +106,8 @@ export class LRScheduler {
   /** Restore the step count and base rates, and set the groups' learning rates from them. */
   loadStateDict(state: LRSchedulerState): void {
     const fn = 'LRScheduler.loadStateDict';
-    if (state === null || typeof state !== 'object') throw new ArgumentError(`${fn}: state must be { stepCount, baseLrs }, got ${String(state)}`);
-    intArg(fn, 'state.stepCount', state.stepCount, 0);
+    checkObject(fn, 'state', state, '{ stepCount, baseLrs }');
+    checkInt(fn, 'state.stepCount', state.stepCount, 0);
     if (!Array.isArray(state.baseLrs) || state.baseLrs.length !== this.baseLrs.length || state.baseLrs.some((x) => typeof x !== 'number' || !(x >= 0))) {
       throw new ArgumentError(`${fn}: state.baseLrs must be ${this.baseLrs.length} numbers >= 0, got ${JSON.stringify(state.baseLrs)}`);
     }

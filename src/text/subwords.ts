@@ -14,8 +14,9 @@
  */
 import { ArgumentError } from '../core/errors.js';
 
-/** Begin- and end-of-word markers and the end-of-sentence token. */
+/** The begin-of-word marker of the character n-grams. */
 export const BOW = '<';
+/** The end-of-word marker of the character n-grams. */
 export const EOW = '>';
 export { EOS } from './tokenize.js';
 

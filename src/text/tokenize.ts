@@ -13,6 +13,7 @@
  * Sources are read chunk by chunk and never joined into one string: a token
  * or a multi-byte character may straddle chunk boundaries.
  */
+import { describe } from '../core/check.js';
 import { ArgumentError } from '../core/errors.js';
 
 /** The end-of-sentence token, emitted for each '\n'. */
@@ -106,12 +107,6 @@ export async function* textChunks(source: TextSource, fn = 'tokenize'): AsyncGen
   } else {
     throw new ArgumentError(`${fn}: source must be a string, Uint8Array, (async) iterable of chunks or ReadableStream, got ${describe(source)}`);
   }
-}
-
-function describe(x: unknown): string {
-  if (x === null) return 'null';
-  if (typeof x === 'object') return (x as object).constructor?.name ?? 'object';
-  return typeof x;
 }
 
 /**

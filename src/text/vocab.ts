@@ -24,17 +24,21 @@
  * they come back, so on very large vocabularies counts are approximate, as
  * in fastText.
  */
+import { checkInt } from '../core/check.js';
 import { ArgumentError, VocabError } from '../core/errors.js';
 import { EOS, type TextSource, tokenizeBatches } from './tokenize.js';
 
+/** What a vocabulary entry is: a word or a label. */
 export type EntryType = 'word' | 'label';
 
+/** One vocabulary entry: the string, its count, word or label. */
 export interface VocabEntry {
   word: string;
   count: number;
   type: EntryType;
 }
 
+/** Options of building a Vocab: minimum counts, a size limit, the label prefix. */
 export interface VocabOptions {
   /** Words seen fewer times are dropped. Default 5 (fastText's and word2vec's unsupervised default). */
   minCount?: number;
@@ -49,14 +53,6 @@ export interface VocabOptions {
 }
 
 const DEFAULT_PRUNE_AT = 10_000_000;
-
-function checkCount(fn: string, name: string, v: number | undefined, dflt: number, min = 0): number {
-  if (v === undefined) return dflt;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
-    throw new ArgumentError(`${fn}: ${name} must be an integer >= ${min}, got ${String(v)}`);
-  }
-  return v;
-}
 
 /** A growable table of (word, count) in first-occurrence order. */
 class Counter {
@@ -96,6 +92,7 @@ class Counter {
   }
 }
 
+/** A vocabulary with fastText's Dictionary semantics: words by count, then labels, with counts and lookups. */
 export class Vocab {
   private readonly words_: string[];
   private readonly counts_: Float64Array;
@@ -123,10 +120,10 @@ export class Vocab {
   /** Count the tokens of `source` (see `tokenize`) and apply the thresholds. */
   static async build(source: TextSource, options: VocabOptions = {}): Promise<Vocab> {
     const fn = 'Vocab.build';
-    const minCount = checkCount(fn, 'minCount', options.minCount, 5);
-    const minCountLabel = checkCount(fn, 'minCountLabel', options.minCountLabel, 0);
-    const maxVocab = options.maxVocab === undefined ? Infinity : checkCount(fn, 'maxVocab', options.maxVocab, 0);
-    const pruneAt = checkCount(fn, 'pruneAt', options.pruneAt, DEFAULT_PRUNE_AT, 1);
+    const minCount = checkInt(fn, 'minCount', options.minCount ?? 5, 0);
+    const minCountLabel = checkInt(fn, 'minCountLabel', options.minCountLabel ?? 0, 0);
+    const maxVocab = options.maxVocab === undefined ? Infinity : checkInt(fn, 'maxVocab', options.maxVocab, 0);
+    const pruneAt = checkInt(fn, 'pruneAt', options.pruneAt ?? DEFAULT_PRUNE_AT, 1);
     const prefix = options.labelPrefix ?? '__label__';
     if (typeof prefix !== 'string' || prefix === '') {
       throw new ArgumentError(`${fn}: labelPrefix must be a non-empty string, got ${JSON.stringify(prefix)}`);
@@ -264,6 +261,7 @@ export class Vocab {
   }
 }
 
+/** Options of `encode`: ids per chunk. */
 export interface EncodeOptions {
   /** Ids per yielded chunk (the last may be shorter). Default 65536. */
   chunkTokens?: number;
@@ -276,7 +274,7 @@ export interface EncodeOptions {
  * may end inside a sentence.
  */
 export async function* encode(source: TextSource, vocab: Vocab, options: EncodeOptions = {}): AsyncGenerator<Int32Array> {
-  const n = checkCount('encode', 'chunkTokens', options.chunkTokens, 65536, 1);
+  const n = checkInt('encode', 'chunkTokens', options.chunkTokens ?? 65536, 1);
   const nwords = vocab.nwords;
   let buf = new Int32Array(n);
   let k = 0;
@@ -295,6 +293,7 @@ export async function* encode(source: TextSource, vocab: Vocab, options: EncodeO
   if (k > 0) yield buf.slice(0, k);
 }
 
+/** One line as `encodeLine` gives it: word ids, label indices and the word tokens. */
 export interface EncodedLine {
   /** Ids of the known words, `</s>` last (when in the vocabulary). */
   words: Int32Array;

@@ -6,6 +6,7 @@
  * trainer that merges the pair with the highest likelihood score
  * count(ab) / (count(a) · count(b)). Browser-safe, no dependencies. See docs/wordpiece.md.
  */
+import { checkPositiveInt } from '../core/check.js';
 import { ArgumentError, FormatError, VocabError } from '../core/errors.js';
 
 // ---------------------------------------------------------------------------
@@ -202,13 +203,6 @@ function cleanUpTokenization(s: string): string {
     .replaceAll(" 're", "'re");
 }
 
-function posInt(fn: string, name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-    throw new ArgumentError(`${fn}: ${name} must be a positive integer, got ${String(v)}`);
-  }
-  return v;
-}
-
 /** A WordPiece tokenizer over a fixed vocabulary (token id = index). */
 export class WordPiece {
   readonly unkToken: string;
@@ -259,7 +253,7 @@ export class WordPiece {
     if (!ids.has(this.unkToken)) throw new VocabError(`${fn}: unkToken must be in the vocabulary, got ${JSON.stringify(this.unkToken)}`);
     this.continuingPrefix = options.continuingPrefix ?? '##';
     if (typeof this.continuingPrefix !== 'string') throw new ArgumentError(`${fn}: continuingPrefix must be a string, got ${typeof this.continuingPrefix}`);
-    this.maxInputCharsPerWord = posInt(fn, 'maxInputCharsPerWord', options.maxInputCharsPerWord ?? 100);
+    this.maxInputCharsPerWord = checkPositiveInt(fn, 'maxInputCharsPerWord', options.maxInputCharsPerWord ?? 100);
     this.lowercase = options.lowercase ?? true;
     this.stripExplicit = options.stripAccents;
     this.stripAccents = options.stripAccents ?? this.lowercase;
@@ -416,7 +410,7 @@ export class WordPiece {
     if (typeof text !== 'string') throw new ArgumentError(`${fn}: text must be a string, got ${typeof text}`);
     if (pair !== undefined && typeof pair !== 'string') throw new ArgumentError(`${fn}: pair must be a string, got ${typeof pair}`);
     const addSpecial = options.addSpecialTokens ?? true;
-    const maxLength = options.maxLength === undefined ? undefined : posInt(fn, 'maxLength', options.maxLength);
+    const maxLength = options.maxLength === undefined ? undefined : checkPositiveInt(fn, 'maxLength', options.maxLength);
     const truncation = options.truncation ?? false;
     if (![false, true, 'longest_first', 'only_first', 'only_second'].includes(truncation as never)) {
       throw new ArgumentError(`${fn}: truncation must be a boolean, 'longest_first', 'only_first' or 'only_second', got ${JSON.stringify(truncation)}`);
@@ -449,11 +443,9 @@ export class WordPiece {
           b = b.slice(0, keep);
         } else {
           // longest_first, as the Rust tokenizers: the shorter keeps its length up to half the budget; an odd remainder goes to the second.
-          let n1 = a.length;
-          let n2 = b.length;
-          const swap = n1 > n2;
-          if (swap) [n1, n2] = [n2, n1];
-          n2 = n1 > Math.floor(target / 2) ? n1 : Math.max(n1, target - n1);
+          const swap = a.length > b.length;
+          let n1 = swap ? b.length : a.length;
+          let n2 = n1 > Math.floor(target / 2) ? n1 : Math.max(n1, target - n1);
           if (n1 + n2 > target) {
             n1 = Math.floor(target / 2);
             n2 = n1 + (target % 2);
@@ -721,15 +713,15 @@ export class WordPiece {
       throw new ArgumentError(`${fn}: texts must be an iterable of strings, got ${typeof texts}`);
     }
     if (typeof options !== 'object' || options === null) throw new ArgumentError(`${fn}: options must be an object with vocabSize, got ${String(options)}`);
-    const vocabSize = posInt(fn, 'vocabSize', options.vocabSize);
-    const minFrequency = posInt(fn, 'minFrequency', options.minFrequency ?? 2);
+    const vocabSize = checkPositiveInt(fn, 'vocabSize', options.vocabSize);
+    const minFrequency = checkPositiveInt(fn, 'minFrequency', options.minFrequency ?? 2);
     const specials = (options.specialTokens ?? DEFAULT_SPECIALS).slice();
     if (new Set(specials).size !== specials.length) throw new ArgumentError(`${fn}: specialTokens must be unique, got ${JSON.stringify(specials)}`);
     const unkToken = options.unkToken ?? '[UNK]';
     if (!specials.includes(unkToken)) throw new ArgumentError(`${fn}: specialTokens must include the unkToken ${JSON.stringify(unkToken)}, got ${JSON.stringify(specials)}`);
     const lowercase = options.lowercase ?? true;
     const prefix = options.continuingPrefix ?? '##';
-    const limitAlphabet = options.limitAlphabet === undefined ? undefined : posInt(fn, 'limitAlphabet', options.limitAlphabet);
+    const limitAlphabet = options.limitAlphabet === undefined ? undefined : checkPositiveInt(fn, 'limitAlphabet', options.limitAlphabet);
     const basic = { lowercase, stripAccents: options.stripAccents };
 
     // 1. Word counts.

@@ -5,8 +5,8 @@
  * docs/models.md "Stopping training".
  */
 import { ArgumentError } from '../core/errors.js';
+import { now } from '../core/clock.js';
 
-const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
 /**
  * Checks a `signal` option: undefined, or an AbortSignal. Duck-typed (an object

@@ -56,8 +56,8 @@ export type ProgressFields = Pick<Progress, 'epoch' | 'step' | 'loss' | 'lr'> &
     threadItems?: number[];
   };
 
-/** `performance.now()` where there is one, else `Date.now()` (milliseconds). */
-export const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+export { now } from '../core/clock.js';
+import { now } from '../core/clock.js';
 
 /**
  * Builds and sends reports: time since the start of the call, items per second, the

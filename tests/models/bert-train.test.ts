@@ -101,7 +101,13 @@ describe('masked-LM pre-training', () => {
     for (const e of train) for (const t of Array.from(e.ids)) if (!tok.isSpecialId(t)) counts.set(t, (counts.get(t) ?? 0) + 1);
     const top = [...counts].sort((a, b) => b[1] - a[1])[0]![0];
     let hit = 0, all = 0;
-    for (const e of held) for (const t of Array.from(e.ids)) if (!tok.isSpecialId(t)) (all++, t === top && hit++);
+    for (const e of held) {
+      for (const t of Array.from(e.ids)) {
+        if (tok.isSpecialId(t)) continue;
+        all++;
+        if (t === top) hit++;
+      }
+    }
     expect(after.accuracy).toBeGreaterThan(hit / all + 0.15);
     expect(r.history).toHaveLength(12);
     expect(r.history[11]!.loss).toBeLessThan(r.history[0]!.loss);
@@ -328,7 +334,10 @@ describe('masked-LM training dynamics', () => {
       for (let b = 0; b < B; b++) {
         let t = rng.nextInt(50);
         ids[b * S] = 2;
-        for (let i = 1; i < S - 1; i++) (ids[b * S + i] = 5 + t), (t = (7 * t + 3) % 50);
+        for (let i = 1; i < S - 1; i++) {
+          ids[b * S + i] = 5 + t;
+          t = (7 * t + 3) % 50;
+        }
         ids[b * S + S - 1] = 3;
         const m = b * S + 1 + rng.nextInt(S - 2);
         labels[m] = ids[m]!;

@@ -15,7 +15,7 @@ import { encodeSafetensors, decodeSafetensors } from '../../src/io/safetensors.j
 import { encodeCheckpoint, decodeCheckpoint } from '../../src/io/checkpoint.js';
 import {
   Dropout, Embedding, FeedForward, LayerNorm, Linear, Module, MultiHeadAttention, StateDictError, TransformerEmbeddings, TransformerEncoder,
-  TransformerEncoderLayer, fnv1a32,
+  fnv1a32,
 } from '../../src/nn/index.js';
 import * as lib from '../../src/index.js';
 import { type TinyModel, makeBatchWith, makeTiny } from '../helpers/nn-tiny.js';

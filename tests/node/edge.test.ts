@@ -1,7 +1,7 @@
 // The edge example (examples/edge/, docs/edge.md) in the real runtime: train the
 // Workers-sized models, bundle the worker with rollup, serve it with the workerd
 // binary on 127.0.0.1, and check answers, errors, size and Wasm memory.
-// Needs `npm run build` (dist/ and build/ts); about 20-40 s, most of it training.
+// Needs `npm run build` (dist/); about 20-40 s, most of it training.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

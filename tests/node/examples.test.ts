@@ -2,7 +2,7 @@
 // as users run them, in their tiny --quick configuration: each prints its report,
 // writes its checkpoint and its results section, and --resume continues a run
 // stopped after an epoch to the same end as a run that never stopped.
-// Needs `npm run build` first (the examples import the dist/ bundle and build/ts).
+// Needs `npm run build` first (the examples import the built `wasm-nlp` and `wasm-nlp/node`).
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,6 +1,6 @@
 // Our supervised fastText against the native binary on the canonical spam split
-// (small settings so the test is quick; the issue's full-size comparison is in
-// the closing note and docs/fasttext.md): quality within 1 point of native, and
+// (small settings so the test is quick; the full-size comparison is in
+// docs/fasttext.md): quality within 1 point of native, and
 // native `predict-prob` reads a .bin we wrote and prints our probabilities.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

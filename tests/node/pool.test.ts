@@ -113,9 +113,9 @@ describe('init({ threads: 2 })', () => {
     const far = r.heap.alloc(oldEnd + 8 * MiB);
     const out = [far + oldEnd + 2 * MiB, far + oldEnd + 4 * MiB];
     for (const p of out) expect(p).toBeGreaterThan(oldEnd);
-    for (const [i, p] of out.entries()) await pool.call(i, 'philox4x32_fill_normal', [p, n, 7, 0, 3, 0, 0, 0, 1]);
+    for (const [i, p] of out.entries()) await pool.call(i, 'philox4x32_fill_normal_f32', [p, n, 7, 0, 3, 0, 0, 0, 1]);
     const mine = r.heap.alloc(n * 4);
-    r.kernels.philox4x32_fill_normal(mine, n, 7, 0, 3, 0, 0, 0, 1);
+    r.kernels.philox4x32_fill_normal_f32(mine, n, 7, 0, 3, 0, 0, 0, 1);
     const want = new Float32Array(r.memory.buffer, mine, n);
     for (const p of out) expectSameBits(new Float32Array(r.memory.buffer, p, n), want);
     r.heap.free(mine);

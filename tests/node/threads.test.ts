@@ -4,7 +4,7 @@
 // the async pool.call (trainParallel) keeps working around the synchronous jobs.
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
-import { ArgumentError, WasmNlpError } from '../../src/core/errors.js';
+import { ArgumentError } from '../../src/core/errors.js';
 import { init, rt, shutdown } from '../../src/core/runtime.js';
 import { Tensor } from '../../src/core/tensor.js';
 import { getThreads, setThreads } from '../../src/core/threads.js';
@@ -96,11 +96,11 @@ describe('WorkerPool.runTask', () => {
     const mine = r.heap.alloc(n * 4);
     const theirs = r.heap.alloc(n * 4);
     // Chunk c fills elements [c n/parts, (c + 1) n/parts): block counter c n / (4 parts), the words of one call.
-    r.kernels.philox4x32_fill_normal(mine, n, 7, 0, 3, 0, 0, 0, 1);
+    r.kernels.philox4x32_fill_normal_f32(mine, n, 7, 0, 3, 0, 0, 0, 1);
     const chunks = Array.from({ length: parts }, (_, c) => [theirs + (c * n * 4) / parts, n / parts, 7, 0, 3, (c * n) / (4 * parts), 0, 0, 1]);
     for (let rep = 0; rep < 5; rep++) {
       new Float32Array(r.memory.buffer, theirs, n).fill(Number.NaN);
-      pool.runTask(r.kernels, 'philox4x32_fill_normal', chunks, -1, [], 2);
+      pool.runTask(r.kernels, 'philox4x32_fill_normal_f32', chunks, -1, [], 2);
       expectSameBits(new Float32Array(r.memory.buffer, theirs, n), new Float32Array(r.memory.buffer, mine, n));
     }
     // The worker does take chunks (on a loaded machine it may be late for a few tasks).
@@ -114,12 +114,12 @@ describe('WorkerPool.runTask', () => {
     expect(() => pool.runTask(r.kernels, 'nope' as 'heap_base', [[1]], -1, [], 2)).toThrow(/^WorkerPool\.runTask: fn must be a kernel of the module/);
     // Out of bounds: a trap on whichever thread took the chunk; every chunk still finishes.
     const bad = chunks.map((c, i) => (i === 5 ? [0xfff0_0000, ...c.slice(1)] : c));
-    expect(() => pool.runTask(r.kernels, 'philox4x32_fill_normal', bad, -1, [], 2)).toThrow();
-    pool.runTask(r.kernels, 'philox4x32_fill_normal', chunks, -1, [], 2);
+    expect(() => pool.runTask(r.kernels, 'philox4x32_fill_normal_f32', bad, -1, [], 2)).toThrow();
+    pool.runTask(r.kernels, 'philox4x32_fill_normal_f32', chunks, -1, [], 2);
     // Back to the message loop for an async call, then synchronous again.
     expect(await pool.call(0, 'gemm_workspace_bytes', [])).toBe(r.kernels.gemm_workspace_bytes());
     new Float32Array(r.memory.buffer, theirs, n).fill(0);
-    pool.runTask(r.kernels, 'philox4x32_fill_normal', chunks, -1, [], 2);
+    pool.runTask(r.kernels, 'philox4x32_fill_normal_f32', chunks, -1, [], 2);
     expectSameBits(new Float32Array(r.memory.buffer, theirs, n), new Float32Array(r.memory.buffer, mine, n));
     r.heap.free(mine);
     r.heap.free(theirs);
@@ -273,7 +273,7 @@ describe('around the async pool', () => {
     setThreads(1);
     const want = matmul(a, a);
     const big = r.heap.alloc(4 << 20);
-    const inFlight = pool.call(0, 'philox4x32_fill_normal', [big, 1 << 20, 1, 0, 0, 0, 0, 0, 1]);
+    const inFlight = pool.call(0, 'philox4x32_fill_normal_f32', [big, 1 << 20, 1, 0, 0, 0, 0, 0, 1]);
     setThreads(2, ALWAYS);
     const got = matmul(a, a);
     setThreads(1);

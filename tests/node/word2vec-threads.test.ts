@@ -94,10 +94,16 @@ describe('Word2Vec threads: 2', () => {
         expect(t).toHaveLength(2);
         expect(t[0]!.processed + t[1]!.processed).toBe((e + 1) * TOKENS);
         // Pieces of whole sentences (8 tokens each), shared between both workers.
-        for (const x of t) expect(x.processed % 8).toBe(0), expect(x.processed).toBeGreaterThan(0);
+        for (const x of t) {
+          expect(x.processed % 8).toBe(0);
+          expect(x.processed).toBeGreaterThan(0);
+        }
         expect(tr.stats.processed).toBe((e + 1) * TOKENS);
         // Halfway through the run the lr is about half of lr0 (the global schedule, not each thread's own).
-        if (e === 1) expect(tr.stats.lr / 0.025).toBeGreaterThan(0.4), expect(tr.stats.lr / 0.025).toBeLessThan(0.6);
+        if (e === 1) {
+          expect(tr.stats.lr / 0.025).toBeGreaterThan(0.4);
+          expect(tr.stats.lr / 0.025).toBeLessThan(0.6);
+        }
       }
       expect(tr.stats.lr).toBeLessThan(0.025 * 0.01);
       for (const t of tr.threadStats) expect(t.lr).toBeLessThan(0.025 * 0.15);

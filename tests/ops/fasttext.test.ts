@@ -5,7 +5,7 @@ import { Tensor } from '../../src/core/tensor.js';
 import { Philox } from '../../src/core/rng.js';
 import { ArgumentError, ShapeError } from '../../src/core/errors.js';
 import { SupervisedTrainer, supervisedPredict, type SupervisedLoss } from '../../src/models/fasttext/trainer.js';
-import { huffmanPaths, negativeTable } from '../../src/ops/tables.js';
+import { huffmanTree, negativeTable } from '../../src/ops/tables.js';
 import { refTrain } from '../reference/fasttext.js';
 
 beforeAll(async () => {
@@ -55,7 +55,7 @@ describe('training = float64 reference of the same updates and draws', () => {
       const a = tr.step(half);
       const b = tr.step(rest); // the random stream continues across calls
       const ref = { input: Float64Array.from(input), output: Float64Array.from(output), dim: c.dim, nlabels: c.nlabels };
-      const lossRef = refTrain(ref, ex, { loss: c.loss, neg: 3, negTable: negativeTable(counts), hs: huffmanPaths(counts), rng: new Philox(5, 2) });
+      const lossRef = refTrain(ref, ex, { loss: c.loss, neg: 3, negTable: negativeTable(counts), hs: huffmanTree(counts, 'fasttext'), rng: new Philox(5, 2) });
       expectClose(inT.toArray(), ref.input, { rtol: 1e-4, atol: 1e-6 });
       expectClose(outT.toArray(), ref.output, { rtol: 1e-4, atol: 1e-6 });
       expect(a.examples + b.examples).toBe(39);
@@ -108,10 +108,10 @@ describe('learning and prediction', () => {
   }
 });
 
-describe('huffmanPaths and negativeTable', () => {
+describe("huffmanTree(counts, 'fasttext') and negativeTable", () => {
   test('Huffman codes are prefix-free, frequent labels get shorter paths', () => {
     const counts = [50, 20, 10, 10, 5, 3, 1, 1];
-    const t = huffmanPaths(counts);
+    const t = huffmanTree(counts, 'fasttext');
     const codes = counts.map((_, i) => Array.from(t.codes.subarray(t.offsets[i], t.offsets[i + 1])).reverse().join(''));
     for (let i = 0; i < codes.length; i++) for (let j = 0; j < codes.length; j++) if (i !== j) expect(codes[j]!.startsWith(codes[i]!)).toBe(false);
     expect(codes[0]!.length).toBeLessThanOrEqual(codes[7]!.length);

@@ -21,7 +21,7 @@ const VARIANTS = [
   { name: 'TT', ta: true, tb: true },
 ];
 
-// (m, k, n): the awkward sizes of the issue, squares and non-square mixes. 257
+// (m, k, n): awkward sizes (1, primes, non-multiples of 4), squares and non-square mixes. 257
 // crosses the K block (256) and the M block (128); 2100 crosses the N block (2048).
 const SHAPES: [number, number, number][] = [
   [1, 1, 1], [2, 2, 2], [3, 3, 3], [7, 7, 7], [17, 17, 17], [31, 31, 31], [33, 33, 33],

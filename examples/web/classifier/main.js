@@ -14,7 +14,6 @@ const COLORS = { loss: '#2463eb', accuracy: '#e08a00' };
 // steps (they yield to the worker's event loop about every 50 ms, so the message gets through).
 
 let runtime = null;
-let training = false;
 let stopping = false;
 let hasModel = false;
 let plot = null;
@@ -95,7 +94,6 @@ function readOptions() {
 }
 
 function setBusy(busy) {
-  training = busy;
   $('#train').disabled = busy || runtime === null;
   $('#stop').disabled = !busy;
   $('#load').disabled = busy;

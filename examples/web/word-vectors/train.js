@@ -24,7 +24,7 @@ export async function trainWord2Vec(text, o, { threads, signal, report }) {
     });
   } catch (e) {
     // The library's message names the option; say it in the page's words.
-    if (e?.name === 'VocabError') throw new Error(`no word occurs at least ${o.minCount} times (min count); lower it or use more text`);
+    if (e?.name === 'VocabError') throw new Error(`no word occurs at least ${o.minCount} times (min count); lower it or use more text`, { cause: e });
     throw e;
   }
   const vocab = model.words.filter((w) => w !== EOS).length;

@@ -3,6 +3,7 @@
  * validated with defaults (bertConfig), written back (bertConfigJson), and the
  * inputs every BERT forward takes.
  */
+import { checkInt, checkNumber, describe } from '../../core/check.js';
 import { ArgumentError } from '../../core/errors.js';
 import type { Tensor } from '../../core/tensor.js';
 
@@ -73,22 +74,11 @@ const HF_KEYS: Record<string, keyof BertConfig> = {
   id2label: 'id2label',
 };
 
+/** Dropout probabilities: in [0, 1). */
+const inRate = (x: number): boolean => x >= 0 && x < 1;
+const finitePositive = (x: number): boolean => Number.isFinite(x) && x > 0;
+
 const ACTIVATIONS: Record<string, 'gelu' | 'gelu_tanh'> = { gelu: 'gelu', gelu_new: 'gelu_tanh', gelu_pytorch_tanh: 'gelu_tanh', gelu_tanh: 'gelu_tanh' };
-
-function intField(fn: string, name: string, v: unknown, min: number): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) throw new ArgumentError(`${fn}: ${name} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
-  return v;
-}
-
-function rateField(fn: string, name: string, v: unknown): number {
-  if (typeof v !== 'number' || !(v >= 0 && v < 1)) throw new ArgumentError(`${fn}: ${name} must be a number in [0, 1), got ${JSON.stringify(v)}`);
-  return v;
-}
-
-function positiveField(fn: string, name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new ArgumentError(`${fn}: ${name} must be a finite number > 0, got ${JSON.stringify(v)}`);
-  return v;
-}
 
 /**
  * A checked BertConfig from a Hugging Face config.json (object or text, snake_case
@@ -108,7 +98,7 @@ export function bertConfig(input: BertConfigInput, fn = 'bertConfig'): BertConfi
       throw new ArgumentError(`${fn}: config must be a JSON object, got text that does not parse (${(e as Error).message})`);
     }
   }
-  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) throw new ArgumentError(`${fn}: config must be an object, got ${obj === null ? 'null' : Array.isArray(obj) ? 'an array' : typeof obj}`);
+  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) throw new ArgumentError(`${fn}: config must be an object, got ${describe(obj)}`);
   const o = obj as Record<string, unknown>;
   const raw: Partial<Record<keyof BertConfig, unknown>> = {};
   const hf = Object.keys(o).some((k) => k.includes('_'));
@@ -132,13 +122,13 @@ export function bertConfig(input: BertConfigInput, fn = 'bertConfig'): BertConfi
   const act = get('hiddenAct');
   const hiddenAct = typeof act === 'string' ? ACTIVATIONS[act] : undefined;
   if (hiddenAct === undefined) throw new ArgumentError(`${fn}: config.${name('hiddenAct')} must be 'gelu', 'gelu_new' or 'gelu_pytorch_tanh', got ${JSON.stringify(act)}`);
-  const hiddenSize = intField(fn, `config.${name('hiddenSize')}`, get('hiddenSize'), 1);
-  const heads = intField(fn, `config.${name('numAttentionHeads')}`, get('numAttentionHeads'), 1);
+  const hiddenSize = checkInt(fn, `config.${name('hiddenSize')}`, get('hiddenSize'), 1);
+  const heads = checkInt(fn, `config.${name('numAttentionHeads')}`, get('numAttentionHeads'), 1);
   if (hiddenSize % heads !== 0) throw new ArgumentError(`${fn}: config.${name('hiddenSize')} must be a multiple of ${name('numAttentionHeads')} (${heads}), got ${hiddenSize}`);
-  const vocabSize = intField(fn, `config.${name('vocabSize')}`, get('vocabSize'), 1);
-  const padTokenId = intField(fn, `config.${name('padTokenId')}`, get('padTokenId'), 0);
+  const vocabSize = checkInt(fn, `config.${name('vocabSize')}`, get('vocabSize'), 1);
+  const padTokenId = checkInt(fn, `config.${name('padTokenId')}`, get('padTokenId'), 0);
   if (padTokenId >= vocabSize) throw new ArgumentError(`${fn}: config.${name('padTokenId')} must be below ${name('vocabSize')} (${vocabSize}), got ${padTokenId}`);
-  const hiddenDropoutProb = rateField(fn, `config.${name('hiddenDropoutProb')}`, get('hiddenDropoutProb'));
+  const hiddenDropoutProb = checkNumber(fn, `config.${name('hiddenDropoutProb')}`, get('hiddenDropoutProb'), inRate, 'a number in [0, 1)');
   const id2 = get('id2label');
   if (id2 === null || typeof id2 !== 'object' || Array.isArray(id2)) throw new ArgumentError(`${fn}: config.${name('id2label')} must be an object of index → name, got ${JSON.stringify(id2)}`);
   const id2label: Record<number, string> = {};
@@ -146,19 +136,19 @@ export function bertConfig(input: BertConfigInput, fn = 'bertConfig'): BertConfi
   return {
     vocabSize,
     hiddenSize,
-    numHiddenLayers: intField(fn, `config.${name('numHiddenLayers')}`, get('numHiddenLayers'), 0),
+    numHiddenLayers: checkInt(fn, `config.${name('numHiddenLayers')}`, get('numHiddenLayers'), 0),
     numAttentionHeads: heads,
-    intermediateSize: intField(fn, `config.${name('intermediateSize')}`, get('intermediateSize'), 1),
+    intermediateSize: checkInt(fn, `config.${name('intermediateSize')}`, get('intermediateSize'), 1),
     hiddenAct,
     hiddenDropoutProb,
-    attentionProbsDropoutProb: rateField(fn, `config.${name('attentionProbsDropoutProb')}`, get('attentionProbsDropoutProb')),
-    maxPositionEmbeddings: intField(fn, `config.${name('maxPositionEmbeddings')}`, get('maxPositionEmbeddings'), 1),
-    typeVocabSize: intField(fn, `config.${name('typeVocabSize')}`, get('typeVocabSize'), 1),
-    layerNormEps: positiveField(fn, `config.${name('layerNormEps')}`, get('layerNormEps')),
+    attentionProbsDropoutProb: checkNumber(fn, `config.${name('attentionProbsDropoutProb')}`, get('attentionProbsDropoutProb'), inRate, 'a number in [0, 1)'),
+    maxPositionEmbeddings: checkInt(fn, `config.${name('maxPositionEmbeddings')}`, get('maxPositionEmbeddings'), 1),
+    typeVocabSize: checkInt(fn, `config.${name('typeVocabSize')}`, get('typeVocabSize'), 1),
+    layerNormEps: checkNumber(fn, `config.${name('layerNormEps')}`, get('layerNormEps'), finitePositive, 'a finite number > 0'),
     padTokenId,
-    initializerRange: positiveField(fn, `config.${name('initializerRange')}`, get('initializerRange')),
-    numLabels: intField(fn, `config.${name('numLabels')}`, get('numLabels'), 1),
-    classifierDropout: rateField(fn, `config.${name('classifierDropout')}`, raw.classifierDropout ?? hiddenDropoutProb),
+    initializerRange: checkNumber(fn, `config.${name('initializerRange')}`, get('initializerRange'), finitePositive, 'a finite number > 0'),
+    numLabels: checkInt(fn, `config.${name('numLabels')}`, get('numLabels'), 1),
+    classifierDropout: checkNumber(fn, `config.${name('classifierDropout')}`, raw.classifierDropout ?? hiddenDropoutProb, inRate, 'a number in [0, 1)'),
     id2label,
   };
 }

@@ -1,5 +1,5 @@
 /**
- * Masked-language-model masking (BERT; Hugging Face DataCollatorForLanguageModeling), issue 7.
+ * Masked-language-model masking (BERT; Hugging Face DataCollatorForLanguageModeling); docs/mlm.md.
  *
  * Each eligible token (not special, not padding) is chosen with `probability`; of the chosen,
  * `maskFraction` become `maskId`, `randomFraction` a uniformly drawn non-special id and the rest
@@ -16,6 +16,7 @@
  * (lanes 0–1); the call returns c + N + B as the next counter. The same (seed, stream, counter)
  * and input give the same output in every runtime.
  */
+import { checkBool, checkInt, checkNumber, checkObject, describe, typeName } from '../../core/check.js';
 import { ArgumentError, ShapeError, VocabError } from '../../core/errors.js';
 import { philox4x32 } from '../../core/rng.js';
 
@@ -60,8 +61,10 @@ export interface MlmBatchInput {
   wordStarts?: ArrayLike<number>;
 }
 
+/** Options of `maskTokens`: the run's masking options and the batch's inputs. */
 export interface MaskTokensOptions extends MlmMaskingOptions, MlmBatchInput {}
 
+/** What masking returns: the masked ids, the labels (the original ids at the chosen positions) and the next Philox counter. */
 export interface MaskedTokens {
   /** ids with the chosen positions replaced (mask / random / unchanged). */
   inputIds: Int32Array;
@@ -96,41 +99,24 @@ interface Resolved {
   nonSpecial: number;
 }
 
-function describe(v: unknown): string {
-  if (typeof v === 'number' || typeof v === 'boolean' || v === undefined || v === null) return String(v);
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (Array.isArray(v)) return 'Array';
-  return (v as object).constructor?.name ?? typeof v;
-}
-
-function intIn(fn: string, name: string, v: unknown, min: number, max: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    throw new ArgumentError(`${fn}: ${name} must be an integer in [${min}, ${max}], got ${describe(v)}`);
-  }
-  return v;
-}
-
-function unit(fn: string, name: string, v: unknown): number {
-  if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new ArgumentError(`${fn}: ${name} must be a number in [0, 1], got ${describe(v)}`);
-  return v;
-}
+const inUnit = (x: number): boolean => x >= 0 && x <= 1;
 
 function resolve(fn: string, o: MlmMaskingOptions): Resolved {
-  if (o === null || typeof o !== 'object') throw new ArgumentError(`${fn}: options must be an object, got ${describe(o)}`);
-  const vocabSize = intIn(fn, 'options.vocabSize', o.vocabSize, 1, 2 ** 31 - 1);
-  const maskId = intIn(fn, 'options.maskId', o.maskId, 0, vocabSize - 1);
+  checkObject(fn, 'options', o);
+  const vocabSize = checkInt(fn, 'options.vocabSize', o.vocabSize, 1, 2 ** 31 - 1);
+  const maskId = checkInt(fn, 'options.maskId', o.maskId, 0, vocabSize - 1);
   if (!Array.isArray(o.specialIds)) throw new ArgumentError(`${fn}: options.specialIds must be an array of ids, got ${describe(o.specialIds)}`);
-  const padId = o.padId === undefined ? undefined : intIn(fn, 'options.padId', o.padId, 0, vocabSize - 1);
+  const padId = o.padId === undefined ? undefined : checkInt(fn, 'options.padId', o.padId, 0, vocabSize - 1);
   const isSpecial = new Uint8Array(vocabSize);
-  o.specialIds.forEach((s, i) => { isSpecial[intIn(fn, `options.specialIds[${i}]`, s, 0, vocabSize - 1)] = 1; });
+  o.specialIds.forEach((s, i) => { isSpecial[checkInt(fn, `options.specialIds[${i}]`, s, 0, vocabSize - 1)] = 1; });
   isSpecial[maskId] = 1;
   if (padId !== undefined) isSpecial[padId] = 1;
   const special: number[] = [];
   for (const s of new Set([...o.specialIds, maskId, ...(padId === undefined ? [] : [padId])])) special.push(s);
   const sortedSpecial = Int32Array.from(special).sort();
-  const probability = unit(fn, 'options.probability', o.probability ?? 0.15);
-  const maskFraction = unit(fn, 'options.maskFraction', o.maskFraction ?? 0.8);
-  const randomFraction = unit(fn, 'options.randomFraction', o.randomFraction ?? 0.1);
+  const probability = checkNumber(fn, 'options.probability', o.probability ?? 0.15, inUnit, 'a number in [0, 1]');
+  const maskFraction = checkNumber(fn, 'options.maskFraction', o.maskFraction ?? 0.8, inUnit, 'a number in [0, 1]');
+  const randomFraction = checkNumber(fn, 'options.randomFraction', o.randomFraction ?? 0.1, inUnit, 'a number in [0, 1]');
   if (maskFraction + randomFraction > 1 + 1e-9) {
     throw new ArgumentError(`${fn}: options.maskFraction + options.randomFraction must be <= 1, got ${maskFraction} + ${randomFraction}`);
   }
@@ -138,9 +124,9 @@ function resolve(fn: string, o: MlmMaskingOptions): Resolved {
   if (randomFraction > 0 && nonSpecial === 0) {
     throw new ArgumentError(`${fn}: options.specialIds must leave a non-special id to draw when randomFraction > 0, got all ${vocabSize} ids special`);
   }
-  const ignoreIndex = intIn(fn, 'options.ignoreIndex', o.ignoreIndex ?? -100, -(2 ** 31), 2 ** 31 - 1);
-  const seqLen = o.seqLen === undefined ? undefined : intIn(fn, 'options.seqLen', o.seqLen, 1, 2 ** 31 - 1);
-  if (o.wholeWord !== undefined && typeof o.wholeWord !== 'boolean') throw new ArgumentError(`${fn}: options.wholeWord must be a boolean, got ${describe(o.wholeWord)}`);
+  const ignoreIndex = checkInt(fn, 'options.ignoreIndex', o.ignoreIndex ?? -100, -(2 ** 31), 2 ** 31 - 1);
+  const seqLen = o.seqLen === undefined ? undefined : checkInt(fn, 'options.seqLen', o.seqLen, 1, 2 ** 31 - 1);
+  if (o.wholeWord !== undefined) checkBool(fn, 'options.wholeWord', o.wholeWord);
   return {
     maskId, vocabSize, probability, maskFraction, randomFraction, ignoreIndex, seqLen, padId,
     wholeWord: o.wholeWord ?? false, isSpecial, sortedSpecial, nonSpecial,
@@ -148,9 +134,9 @@ function resolve(fn: string, o: MlmMaskingOptions): Resolved {
 }
 
 function checkRng(fn: string, prefix: string, seed: unknown, stream: unknown, counter: unknown): void {
-  intIn(fn, `${prefix}seed`, seed, 0, Number.MAX_SAFE_INTEGER);
-  intIn(fn, `${prefix}stream`, stream, 0, 0xffffffff);
-  intIn(fn, `${prefix}counter`, counter, 0, Number.MAX_SAFE_INTEGER);
+  checkInt(fn, `${prefix}seed`, seed, 0, Number.MAX_SAFE_INTEGER);
+  checkInt(fn, `${prefix}stream`, stream, 0, 0xffffffff);
+  checkInt(fn, `${prefix}counter`, counter, 0, Number.MAX_SAFE_INTEGER);
 }
 
 /** floor(u · n) for u in [0, 1) made of 53 bits of two words (bias below n / 2^53). */
@@ -160,14 +146,14 @@ function index53(hi: number, lo: number, n: number): number {
 }
 
 function run(fn: string, r: Resolved, ids: Int32Array, batch: MlmBatchInput, seed: number, stream: number, counter: number): MaskedTokens {
-  if (!(ids instanceof Int32Array)) throw new ArgumentError(`${fn}: ids must be an Int32Array, got ${describe(ids)}`);
+  if (!(ids instanceof Int32Array)) throw new ArgumentError(`${fn}: ids must be an Int32Array, got ${typeName(ids)}`);
   const n = ids.length;
   const seqLen = r.seqLen ?? n;
   if (r.seqLen !== undefined && n % seqLen !== 0) throw new ShapeError(`${fn}: ids.length must be a multiple of options.seqLen ${seqLen}, got ${n}`);
   const nSeq = r.seqLen === undefined ? 1 : n / seqLen;
   const { attentionMask, wordStarts } = batch;
   if (attentionMask !== undefined && (attentionMask === null || typeof attentionMask.length !== 'number' || attentionMask.length !== n)) {
-    throw new ShapeError(`${fn}: attentionMask.length must be ids.length ${n}, got ${attentionMask === null ? 'null' : String(attentionMask.length)}`);
+    throw new ShapeError(`${fn}: attentionMask.length must be ids.length ${n}, got ${attentionMask === null || typeof attentionMask.length !== 'number' ? describe(attentionMask) : attentionMask.length}`);
   }
   if (r.wholeWord) {
     if (wordStarts === undefined || wordStarts === null) throw new ArgumentError(`${fn}: wordStarts must be given when wholeWord is true, got ${describe(wordStarts)}`);
@@ -287,7 +273,7 @@ export class MlmMasker {
   /** Restore what state() returned: the following batches are masked as they would have been. */
   loadState(state: MlmMaskerState): void {
     const fn = 'MlmMasker.loadState';
-    if (state === null || typeof state !== 'object') throw new ArgumentError(`${fn}: state must be { seed, stream, counter }, got ${describe(state)}`);
+    checkObject(fn, 'state', state, '{ seed, stream, counter }');
     checkRng(fn, 'state.', state.seed, state.stream, state.counter);
     this.seed = state.seed;
     this.stream = state.stream;

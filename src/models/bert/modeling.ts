@@ -6,6 +6,7 @@
  * BertForTokenClassification. Config from a Hugging Face `config.json`. Runs in
  * every runtime (no node:*; see bert-node.ts for reading a directory).
  */
+import { checkObject, describe } from '../../core/check.js';
 import { ArgumentError, ShapeError, formatShape } from '../../core/errors.js';
 import { Tensor } from '../../core/tensor.js';
 import { Parameter } from '../../autograd/parameter.js';
@@ -23,6 +24,7 @@ import {
   type MlmEvaluateOptions, type MlmEvaluation, type MlmExample, type MlmFitOptions, type SequenceLabelExample, type TokenLabelExample,
 } from './training.js';
 
+/** A BertModel forward's output: the last hidden state and the pooler output. */
 export interface BertOutput {
   /** [B, S, H]. */
   lastHiddenState: Variable;
@@ -30,6 +32,7 @@ export interface BertOutput {
   poolerOutput: Variable | null;
 }
 
+/** Options of the BertModel constructor: the pooler and the seed. */
 export interface BertModelOptions {
   /** Build `pooler.dense`; default true (BertForMaskedLM builds its `bert` without, as Hugging Face). */
   addPoolingLayer?: boolean;
@@ -70,7 +73,7 @@ export interface BertLoadResult extends LoadStateDictResult {
 
 function expectIds(fn: string, name: string, t: unknown, shape?: readonly number[]): Tensor {
   if (!(t instanceof Tensor) || t.rank !== 2 || t.dtype !== 'int32') {
-    throw new ArgumentError(`${fn}: ${name} must be an int32 Tensor [batch, seq], got ${t instanceof Tensor ? t.toString() : t === null ? 'null' : typeof t}`);
+    throw new ArgumentError(`${fn}: ${name} must be an int32 Tensor [batch, seq], got ${describe(t)}`);
   }
   if (shape !== undefined && formatShape(t.shape) !== formatShape(shape)) throw new ShapeError(`${fn}: ${name} must have shape ${formatShape(shape)} (as inputIds), got ${formatShape(t.shape)}`);
   return t;
@@ -102,9 +105,9 @@ function renameKey(k: string): string {
 const BASE_PREFIXES = ['embeddings.', 'encoder.', 'pooler.'];
 
 function entriesOf(fn: string, dict: unknown): [string, StateDictValue][] {
-  if (dict === null || typeof dict !== 'object') throw new ArgumentError(`${fn}: dict must be a record or [name, value] pairs, got ${dict === null ? 'null' : typeof dict}`);
-  if (Symbol.iterator in dict) return [...(dict as Iterable<readonly [string, StateDictValue]>)].map(([k, v]) => [k, v]);
-  return Object.entries(dict as Record<string, StateDictValue>);
+  const d = checkObject<object>(fn, 'dict', dict, 'a record or [name, value] pairs');
+  if (Symbol.iterator in d) return [...(d as Iterable<readonly [string, StateDictValue]>)].map(([k, v]) => [k, v]);
+  return Object.entries(d as Record<string, StateDictValue>);
 }
 
 /**
@@ -247,7 +250,7 @@ export class BertModel extends BertModule {
   /** inputIds [B, S] (+ tokenTypeIds, attentionMask) → last hidden state [B, S, H] and pooler output [B, H]. */
   forward(inputs: BertInputs): BertOutput {
     const fn = 'BertModel.forward';
-    if (inputs === null || typeof inputs !== 'object') throw new ArgumentError(`${fn}: inputs must be { inputIds, tokenTypeIds?, attentionMask? }, got ${inputs === null ? 'null' : typeof inputs}`);
+    checkObject(fn, 'inputs', inputs, '{ inputIds, tokenTypeIds?, attentionMask? }');
     const ids = expectIds(fn, 'inputs.inputIds', inputs.inputIds);
     const types = inputs.tokenTypeIds === undefined ? undefined : expectIds(fn, 'inputs.tokenTypeIds', inputs.tokenTypeIds, ids.shape);
     const mask = inputs.attentionMask;
@@ -268,8 +271,8 @@ export class BertModel extends BertModule {
 function pretrained<M extends BertModule & { loadStateDict: (d: Record<string, StateDictValue>, o: { strict?: boolean }) => BertLoadResult }>(
   fn: string, files: BertPretrainedFiles, make: (c: BertConfig) => M,
 ): M {
-  if (files === null || typeof files !== 'object') throw new ArgumentError(`${fn}: files must be { config, weights }, got ${files === null ? 'null' : typeof files}`);
-  if (!(files.weights instanceof Uint8Array)) throw new ArgumentError(`${fn}: files.weights must be the Uint8Array of model.safetensors, got ${files.weights === null ? 'null' : typeof files.weights}`);
+  checkObject(fn, 'files', files, '{ config, weights }');
+  if (!(files.weights instanceof Uint8Array)) throw new ArgumentError(`${fn}: files.weights must be the Uint8Array of model.safetensors, got ${describe(files.weights)}`);
   const c = bertConfig(files.config, fn);
   let tokenizer: WordPiece | null = null;
   if (files.vocab !== undefined) {

@@ -4,6 +4,7 @@
  * `tokenizer_config.json` when present). Not exported from the browser API; the
  * browser reads the files itself and calls `fromPretrained({ config, weights, vocab })`.
  */
+import { describe } from '../../core/check.js';
 import { readFile, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ArgumentError, FormatError } from '../../core/errors.js';
@@ -49,7 +50,7 @@ export async function readBertFiles(dir: string): Promise<BertPretrainedFiles> {
  */
 export async function loadBertFromDirectory<M>(dir: string, cls: { fromPretrained(files: BertPretrainedFiles): M }, options: { strict?: boolean } = {}): Promise<M> {
   if (cls === null || typeof (cls as unknown) !== 'function' || typeof cls.fromPretrained !== 'function') {
-    throw new ArgumentError(`loadBertFromDirectory: cls must be a BERT class with fromPretrained (BertModel, BertForMaskedLM, ...), got ${cls === null ? 'null' : typeof cls}`);
+    throw new ArgumentError(`loadBertFromDirectory: cls must be a BERT class with fromPretrained (BertModel, BertForMaskedLM, ...), got ${describe(cls)}`);
   }
   return cls.fromPretrained({ ...(await readBertFiles(dir)), strict: options.strict });
 }
@@ -62,7 +63,7 @@ export async function loadBertFromDirectory<M>(dir: string, cls: { fromPretraine
  */
 export async function saveBertToDirectory(dir: string, model: { toPretrained(): BertPretrainedOutput }): Promise<void> {
   if (typeof dir !== 'string' || dir === '') throw new ArgumentError(`saveBertToDirectory: dir must be a directory path, got ${JSON.stringify(dir)}`);
-  if (model === null || typeof model?.toPretrained !== 'function') throw new ArgumentError(`saveBertToDirectory: model must be a BERT model (with toPretrained), got ${model === null ? 'null' : typeof model}`);
+  if (model === null || typeof model?.toPretrained !== 'function') throw new ArgumentError(`saveBertToDirectory: model must be a BERT model (with toPretrained), got ${describe(model)}`);
   await mkdir(dir, { recursive: true });
   const files = model.toPretrained() as unknown as Record<string, string | Uint8Array | undefined>;
   const enc = new TextEncoder();

@@ -52,10 +52,12 @@ export interface MlmMaskingConfig {
   wholeWord?: boolean;
 }
 
+/** Options of `BertForMaskedLM.fit`: the shared training loop's, plus the masking. */
 export interface MlmFitOptions extends FitOptions<MlmExample> {
   masking?: MlmMaskingConfig;
 }
 
+/** Options of `BertForMaskedLM.evaluate`: batch size, masking and the masking seed. */
 export interface MlmEvaluateOptions {
   batchSize?: number;
   masking?: MlmMaskingConfig;
@@ -320,7 +322,10 @@ export function evaluateMaskedLM(fn: string, model: MaskedLMTrainable, data: rea
       const mk = masks[u.ex]!;
       ids.set(mk.inputIds, r * b.S);
       mk.labels.forEach((l, i) => {
-        if (l !== -100) pos.push(r * b.S + i), tgt.push(l);
+        if (l !== -100) {
+          pos.push(r * b.S + i);
+          tgt.push(l);
+        }
       });
     });
     if (pos.length === 0) return;
@@ -388,7 +393,10 @@ const TOKEN_TASK: HeadTask<TokenLabelExample> = {
     const labels = tokenLabelsOf(data, units, b.S);
     const rows: number[] = [], targets: number[] = [];
     labels.forEach((l, i) => {
-      if (l !== -100) rows.push(i), targets.push(l);
+      if (l !== -100) {
+        rows.push(i);
+        targets.push(l);
+      }
     });
     const sel = new Float32Array(rows.length * C);
     rows.forEach((r, k) => sel.set(logits.subarray(r * C, (r + 1) * C), k * C));

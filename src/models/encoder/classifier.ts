@@ -12,12 +12,14 @@ import { batchSizeArg, scoreRows, softmaxRow } from './scores.js';
 import { EncoderModel, resolveEncoderConfig, type EncoderModelConfig, type ResolvedEncoderConfig, type SequenceInput, type Unit, type PaddedBatch } from './model.js';
 import { fitModel, type FitOptions, type FitResult } from '../../train/loop.js';
 
+/** TextClassifier's configuration: the encoder's, the number of classes and the pooling. */
 export interface ClassifierConfig extends EncoderModelConfig {
   numClasses: number;
   /** Default 'mean'. */
   pooling?: 'mean' | 'max' | 'first';
 }
 
+/** One example for TextClassifier: token ids, the class, optional sub-word bucket ids. */
 export interface ClassificationExample {
   ids: ArrayLike<number>;
   label: number;
@@ -25,8 +27,10 @@ export interface ClassificationExample {
   subwords?: ArrayLike<number>[];
 }
 
+/** A ClassifierConfig with every default filled in. */
 export type ResolvedClassifierConfig = ResolvedEncoderConfig & { numClasses: number; pooling: 'mean' | 'max' | 'first' };
 
+/** A Transformer-encoder text classifier: EncoderModel, then mean, max or first-token pooling and a linear layer to class logits. */
 export class TextClassifier extends EncoderModel {
   readonly config: ResolvedClassifierConfig;
   readonly kind = 'TextClassifier';

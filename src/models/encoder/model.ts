@@ -5,7 +5,7 @@
  * padded batches (ids, key-padding mask, sub-word ids and their mask).
  * Everything here runs in every runtime (no node:*).
  */
-import { ArgumentError, FormatError, VocabError } from '../../core/errors.js';
+import { ArgumentError, VocabError } from '../../core/errors.js';
 import { encodeSafetensors } from '../../io/safetensors.js';
 import { CONFIG_KEY, MODEL_KEY } from '../../io/saved-model.js';
 import type { Unit } from '../../train/batches.js';

@@ -13,10 +13,12 @@ import { EncoderModel, chunkUnits, resolveEncoderConfig, type EncoderModelConfig
 import { fitModel, type FitOptions, type FitResult } from '../../train/loop.js';
 import { batchSizeArg, scoreRows, softmaxRow } from './scores.js';
 
+/** SequenceTagger's configuration: the encoder's and the number of tags. */
 export interface TaggerConfig extends EncoderModelConfig {
   numTags: number;
 }
 
+/** One example for SequenceTagger: token ids, one tag per token, optional sub-word bucket ids. */
 export interface TaggingExample {
   ids: ArrayLike<number>;
   /** One tag per token, in [0, numTags). */
@@ -25,10 +27,12 @@ export interface TaggingExample {
   subwords?: ArrayLike<number>[];
 }
 
+/** A TaggerConfig with every default filled in. */
 export type ResolvedTaggerConfig = ResolvedEncoderConfig & { numTags: number };
 
 const IGNORE = -100;
 
+/** A Transformer-encoder sequence tagger: EncoderModel, then a linear layer to tag logits at every token. */
 export class SequenceTagger extends EncoderModel {
   readonly config: ResolvedTaggerConfig;
   readonly kind = 'SequenceTagger';

@@ -5,8 +5,9 @@
 import { ArgumentError, ShapeError, formatShape } from '../../core/errors.js';
 import { type Runtime, rt } from '../../core/runtime.js';
 import { Tensor, expectTensor } from '../../core/tensor.js';
-import { huffmanPaths, negativeTable } from '../../ops/tables.js';
+import { huffmanTree, negativeTable } from '../../ops/tables.js';
 
+/** The loss of supervised training: softmax, negative sampling, hierarchical softmax or one-vs-all. */
 export type SupervisedLoss = 'softmax' | 'ns' | 'hs' | 'ova';
 
 const LOSS_CODE: Record<SupervisedLoss, number> = { softmax: 0, ns: 1, hs: 2, ova: 3 };
@@ -21,6 +22,7 @@ export interface SupervisedBatch {
   lrs: Float32Array;
 }
 
+/** Options of SupervisedTrainer: the loss, negatives, label counts, seed and stream. */
 export interface SupervisedTrainerOptions {
   loss?: SupervisedLoss;
   /** Negatives per example for loss 'ns'; default 5. */
@@ -103,7 +105,7 @@ export class SupervisedTrainer {
     this.nlabels = nlabels;
     this.dim = dim;
     const neg_ = loss === 'ns' ? negativeTable(counts) : new Int32Array(1);
-    const hs = loss === 'hs' ? huffmanPaths(counts) : { points: new Int32Array(1), codes: new Int32Array(1), offsets: new Int32Array(nlabels + 1) };
+    const hs = loss === 'hs' ? huffmanTree(counts, 'fasttext') : { points: new Int32Array(1), codes: new Int32Array(1), offsets: new Int32Array(nlabels + 1) };
     const staged = stage(r, [neg_, hs.points, hs.codes, hs.offsets]);
     this.tables = { ...staged, negSize: neg_.length };
     this.rng = r.heap.alloc(48);
@@ -186,7 +188,7 @@ export function supervisedPredict(
   let hsPtrs = options.hs;
   if (loss === 'hs' && hsPtrs === undefined) {
     if (options.labelCounts === undefined) throw new ArgumentError(`${fn}: labelCounts must be given for loss "hs", got undefined`);
-    const t = huffmanPaths(options.labelCounts);
+    const t = huffmanTree(options.labelCounts, 'fasttext');
     hsStage = stage(r, [t.points.length ? t.points : new Int32Array(1), t.codes.length ? t.codes : new Int32Array(1), t.offsets]);
     hsPtrs = [0, ...hsStage.ptrs];
   }

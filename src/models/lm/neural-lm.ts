@@ -29,7 +29,7 @@ import { WordVectors } from '../vectors/word-vectors.js';
 import { CONFIG_KEY, MODEL_KEY, loadSaved } from '../../io/saved-model.js';
 import { idsHash, shuffledPositions } from '../../train/batches.js';
 import { earlyStopping, reduceLrOnPlateau, restoreBest } from '../../train/hooks.js';
-import { runLoop, type CheckpointInfo, type EpochRecord, type TrainTask } from '../../train/loop.js';
+import { runLoop, type CheckpointInfo, type TrainTask } from '../../train/loop.js';
 import { checkCheckpointOptions, checkOptionKeys, checkShellOptions } from '../../train/options.js';
 import type { Progress } from '../../train/progress.js';
 
@@ -90,7 +90,7 @@ export interface NeuralLMFitOptions {
    * Called with checkpoint bytes at each epoch end (`epoch` = epochs done, `epochEnd` true) and every
    * `checkpointEvery` steps within an epoch (`epoch` = the 1-based epoch under way); awaited.
    */
-  onCheckpoint?: (bytes: Uint8Array, info: { step: number; epoch: number; epochEnd: boolean }) => void | Promise<void>;
+  onCheckpoint?: (bytes: Uint8Array, info: CheckpointInfo) => void | Promise<void>;
   /** 0 = epoch ends only (default). */
   checkpointEvery?: number;
   /** Resume from checkpoint bytes: the run continues bit-identically to one that never stopped (the other options must be the same). */
@@ -156,15 +156,11 @@ export interface GenerateOptions {
 
 const KIND = 'NeuralLM';
 const VOCAB_KEY = 'wasm-nlp.vocab';
-/** Stream of the shuffling generator ("lmsh" in ASCII); its key is the config seed. */
-const SHUFFLE_STREAM = 0x6c6d7368;
 /** Stream of `generate`'s sampler ("gene"). */
 const SAMPLE_STREAM = 0x67656e65;
-const BEST = 'best/';
 const CONFIG_KEYS = ['vocabSize', 'context', 'embeddingDim', 'hidden', 'direct', 'tied', 'dropout', 'unk', 'bos', 'seed'];
 const FIT_KEYS = ['epochs', 'batchSize', 'lr', 'weightDecay', 'clip', 'threads', 'valid', 'patience', 'lrDecay', 'restoreBest', 'maxSteps', 'onProgress', 'onCheckpoint', 'checkpointEvery', 'resumeFrom', 'signal'];
 
-const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
 function intIn(fn: string, name: string, v: unknown, lo: number, hi = Number.MAX_SAFE_INTEGER): number {
   if (!Number.isSafeInteger(v) || (v as number) < lo || (v as number) > hi) {

@@ -1,0 +1,179 @@
+/**
+ * Argument checks, written once. Each throws an `ArgumentError` reading
+ * `<fn>: <name> must <expectation>, got <actual>` (STYLE.md "Errors") and
+ * returns the checked value, typed, so a call reads
+ * `const k = checkInt(fn, 'options.k', o.k ?? 10, 1, 100)`.
+ *
+ * `<actual>` is `describe(v)`, except in the numeric checks, where a number
+ * prints as its value alone (`got 2.5`, `got NaN`) and anything else as
+ * `describe(v)` (`got "3"`, `got undefined`).
+ */
+import { ArgumentError } from './errors.js';
+
+/** Longest string `describe` quotes in full; longer ones are cut to `MAX_QUOTED - 3` characters and `...`. */
+const MAX_QUOTED = 60;
+/** Keys `describe` lists for a plain object. */
+const MAX_KEYS = 5;
+
+/**
+ * What an error message prints after "got" for a value:
+ *
+ * | value | prints |
+ * |---|---|
+ * | `null`, `undefined` | `null`, `undefined` |
+ * | number, boolean, bigint, symbol | its type and value: `number 3`, `number NaN`, `boolean true` |
+ * | string | JSON, cut after 57 characters: `"abc"`, `"a long te..."` |
+ * | function | `function name`, or `a function` when anonymous |
+ * | array | `an array of 3` |
+ * | typed array, DataView | class and length: `Float64Array(6)` |
+ * | object whose class defines `toString` | that: `Tensor(float32, [2, 3])`, `Variable(float32, [2])` |
+ * | other class instance | the class name: `WordPiece`, `Map`, `Promise` |
+ * | plain or null-prototype object | `Object` and its first keys: `Object {}`, `Object { text, pair }`, `Object { a, b, c, d, e, ... }` |
+ */
+export function describe(v: unknown): string {
+  if (v === null) return 'null';
+  switch (typeof v) {
+    case 'undefined':
+      return 'undefined';
+    case 'string':
+      return JSON.stringify(v.length > MAX_QUOTED ? `${v.slice(0, MAX_QUOTED - 3)}...` : v);
+    case 'function':
+      return v.name ? `function ${v.name}` : 'a function';
+    case 'object':
+      break;
+    default:
+      return `${typeof v} ${String(v)}`;
+  }
+  if (Array.isArray(v)) return `an array of ${v.length}`;
+  if (ArrayBuffer.isView(v)) return `${v.constructor.name}(${'length' in v ? (v as unknown as ArrayLike<unknown>).length : v.byteLength})`;
+  const proto = Object.getPrototypeOf(v) as object | null;
+  if (proto === null || proto === Object.prototype) {
+    const keys = Object.keys(v);
+    if (keys.length === 0) return 'Object {}';
+    return `Object { ${keys.slice(0, MAX_KEYS).join(', ')}${keys.length > MAX_KEYS ? ', ...' : ''} }`;
+  }
+  const ctor = (v as { constructor?: { name?: unknown } }).constructor;
+  const cls = typeof ctor?.name === 'string' && ctor.name !== '' ? ctor.name : 'Object';
+  try {
+    const toString = (v as { toString?: unknown }).toString;
+    if (typeof toString === 'function' && toString !== Object.prototype.toString) {
+      const s: unknown = toString.call(v);
+      if (typeof s === 'string') return s;
+    }
+  } catch {
+    // A throwing toString: fall back to the class name.
+  }
+  return cls;
+}
+
+/**
+ * The kind of a value only: the class name of an object (`Array`,
+ * `Float64Array`, `Object`), `null`, or `typeof` for the rest (`number`).
+ * For messages that name the expected class, e.g.
+ * `ids must be an Int32Array, got Array`; prefer `describe` elsewhere.
+ */
+export function typeName(v: unknown): string {
+  if (v === null) return 'null';
+  if (typeof v !== 'object') return typeof v;
+  const name = (v as { constructor?: { name?: unknown } }).constructor?.name;
+  return typeof name === 'string' && name !== '' ? name : 'Object';
+}
+
+/** `v` when it is a number, else `describe(v)`: the "got" of the numeric checks. */
+function shown(v: unknown): string {
+  return typeof v === 'number' ? String(v) : describe(v);
+}
+
+/**
+ * An integer in [lo, hi]: `Number.isSafeInteger(v) && lo <= v <= hi`, else
+ * throws `<fn>: <name> must be an integer >= lo` (no `hi`), `... in [lo, 2^53)`
+ * (`hi` = `Number.MAX_SAFE_INTEGER`, e.g. seeds) or `... in [lo, hi]`.
+ */
+export function checkInt(fn: string, name: string, v: unknown, lo: number, hi = Infinity): number {
+  if (typeof v === 'number' && Number.isSafeInteger(v) && v >= lo && v <= hi) return v;
+  const range = hi === Infinity ? `>= ${lo}` : hi === Number.MAX_SAFE_INTEGER ? `in [${lo}, 2^53)` : `in [${lo}, ${hi}]`;
+  throw new ArgumentError(`${fn}: ${name} must be an integer ${range}, got ${shown(v)}`);
+}
+
+/** An integer >= 1 (`Number.isSafeInteger`), else throws `<fn>: <name> must be a positive integer, got ...`. */
+export function checkPositiveInt(fn: string, name: string, v: unknown): number {
+  if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 1) return v;
+  throw new ArgumentError(`${fn}: ${name} must be a positive integer, got ${shown(v)}`);
+}
+
+/**
+ * A number accepted by `ok`, else throws `<fn>: <name> must be <expect>, got ...`;
+ * `expect` says what `ok` accepts (`'a finite number > 0'`, `'a number in [0, 1]'`).
+ */
+export function checkNumber(fn: string, name: string, v: unknown, ok: (x: number) => boolean, expect: string): number {
+  if (typeof v === 'number' && ok(v)) return v;
+  throw new ArgumentError(`${fn}: ${name} must be ${expect}, got ${shown(v)}`);
+}
+
+/**
+ * A finite number in [lo, hi) (`closed`: [lo, hi]), else throws
+ * `<fn>: <name> must be a finite number` with ` >= lo` (hi = Infinity) or
+ * ` in [lo, hi)` / ` in [lo, hi]` (none when lo = -Infinity and hi = Infinity).
+ */
+export function checkFinite(fn: string, name: string, v: unknown, lo = -Infinity, hi = Infinity, closed = false): number {
+  if (typeof v === 'number' && Number.isFinite(v) && v >= lo && (closed ? v <= hi : v < hi)) return v;
+  const range = hi === Infinity ? (lo === -Infinity ? '' : ` >= ${lo}`) : ` in [${lo}, ${hi}${closed ? ']' : ')'}`;
+  throw new ArgumentError(`${fn}: ${name} must be a finite number${range}, got ${shown(v)}`);
+}
+
+/** A boolean, else throws `<fn>: <name> must be a boolean, got ...`. */
+export function checkBool(fn: string, name: string, v: unknown): boolean {
+  if (typeof v === 'boolean') return v;
+  throw new ArgumentError(`${fn}: ${name} must be a boolean, got ${describe(v)}`);
+}
+
+/** A function, else throws `<fn>: <name> must be a function, got ...`. */
+export function checkFunction<F extends (...args: never[]) => unknown>(fn: string, name: string, v: unknown): F {
+  if (typeof v === 'function') return v as F;
+  throw new ArgumentError(`${fn}: ${name} must be a function, got ${describe(v)}`);
+}
+
+/**
+ * An instance of `cls`, else throws `<fn>: <name> must be <what>, got ...`
+ * (`what` defaults to `a <class name>`: `a Tensor`, `a Parameter`).
+ */
+// A class with a private constructor (Tensor) is no `new`-able type: take any function with a prototype.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+export function checkInstance<T>(fn: string, name: string, v: unknown, cls: Function & { prototype: T }, what = `a ${cls.name}`): T {
+  if (v instanceof cls) return v as T;
+  throw new ArgumentError(`${fn}: ${name} must be ${what}, got ${describe(v)}`);
+}
+
+/**
+ * An object: not null, `typeof 'object'` (arrays pass: check them apart when
+ * they must not), else throws `<fn>: <name> must be <what>, got ...`; `what`
+ * defaults to `an object` and may describe the expected shape
+ * (`'a record or [name, value] pairs'`, `'an object { dq, dk, dv }'`).
+ */
+export function checkObject<T extends object = Record<string, unknown>>(fn: string, name: string, v: unknown, what = 'an object'): T {
+  if (v !== null && typeof v === 'object') return v as T;
+  throw new ArgumentError(`${fn}: ${name} must be ${what}, got ${describe(v)}`);
+}
+
+/**
+ * Every own enumerable key of `obj` is in `known`, else throws
+ * `<fn>: <name> must have only <allowed>, got '<key>'`; `allowed` defaults to
+ * `the keys <known joined by ', '>`.
+ */
+export function checkKeys(fn: string, name: string, obj: object, known: readonly string[], allowed = `the keys ${known.join(', ')}`): void {
+  for (const k of Object.keys(obj)) {
+    if (!known.includes(k)) throw new ArgumentError(`${fn}: ${name} must have only ${allowed}, got '${k}'`);
+  }
+}
+
+/**
+ * An options bag: an object that is not an array (else
+ * `<fn>: <name> must be an object, got ...`) with only the keys `known` (else
+ * as `checkKeys`). `undefined` is not accepted: pass `options ?? {}` where the
+ * bag is optional.
+ */
+export function checkOptions<T extends object = Record<string, unknown>>(fn: string, name: string, v: unknown, known: readonly string[], allowed?: string): T {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new ArgumentError(`${fn}: ${name} must be an object, got ${describe(v)}`);
+  checkKeys(fn, name, v, known, allowed);
+  return v as T;
+}
