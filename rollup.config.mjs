@@ -21,7 +21,13 @@ const pruneChunks = {
 export default [
   {
     input: { node: 'build/ts/entry/node.js', 'node-io': 'build/ts/entry/node-io.js' },
-    output: { dir: 'dist', format: 'es', sourcemap: false, entryFileNames: 'wasm-nlp.[name].js', chunkFileNames: 'wasm-nlp.[name]-chunk.js' },
+    output: {
+      dir: 'dist',
+      format: 'es',
+      sourcemap: false,
+      entryFileNames: 'wasm-nlp.[name].js',
+      chunkFileNames: 'wasm-nlp.[name]-chunk.js',
+    },
     external: [/^node:/],
     plugins: [pruneChunks],
   },
@@ -33,7 +39,12 @@ export default [
     input: 'build/ts/entry/browser.js',
     output: [
       { file: 'dist/wasm-nlp.browser.js', format: 'es', sourcemap: false },
-      { file: 'dist/wasm-nlp.browser.min.js', format: 'es', sourcemap: false, plugins: [terser({ keep_classnames: true })] },
+      {
+        file: 'dist/wasm-nlp.browser.min.js',
+        format: 'es',
+        sourcemap: false,
+        plugins: [terser({ keep_classnames: true })],
+      },
     ],
     external: [/^node:/],
   },

@@ -23,9 +23,25 @@ import './tfjs-grads.mjs';
 import { tfjsEncoderOps, tfjsVariables } from './tfjs-encoder.mjs';
 import * as lib from '../dist/wasm-nlp.node.js';
 import {
-  benchArgs, elapsed, encoderKernelGroup, encoderProfileIntro, encoderRoundsNote, encoderRoundsText, encoderTable,
-  encoderTfjsNote, fmt, log, oursStep, profileTail, runTrainingBench, sameComputationText, saveSection, speedupLine, tfjsAdam,
-  trainingHeader, xorshift,
+  benchArgs,
+  elapsed,
+  encoderKernelGroup,
+  encoderProfileIntro,
+  encoderRoundsNote,
+  encoderRoundsText,
+  encoderTable,
+  encoderTfjsNote,
+  fmt,
+  log,
+  oursStep,
+  profileTail,
+  runTrainingBench,
+  sameComputationText,
+  saveSection,
+  speedupLine,
+  tfjsAdam,
+  trainingHeader,
+  xorshift,
 } from './lib.mjs';
 
 // No raw ops here: the model is BertForMaskedLM, trained through autograd and the optimizer.
@@ -36,19 +52,37 @@ const QUICK = args.quick;
 // tfjs takes seconds to tens of seconds a step here: few steps for it (its step
 // time varies little), more for ours. The two checked steps are everyone's
 // warm-up; ours gets more.
-const RUN = { rounds: QUICK ? 1 : 3, steps: { ours: QUICK ? 3 : 8, tfjs: QUICK ? 1 : 2 }, warmup: QUICK ? 1 : 2, profileSteps: QUICK ? 1 : 3 };
+const RUN = {
+  rounds: QUICK ? 1 : 3,
+  steps: { ours: QUICK ? 3 : 8, tfjs: QUICK ? 1 : 2 },
+  warmup: QUICK ? 1 : 2,
+  profileSteps: QUICK ? 1 : 3,
+};
 
 // The model (both implementations): its Hugging Face config, the small BERT of docs/bert.md.
 const SPECIAL = { pad: 0, unk: 1, cls: 2, sep: 3, mask: 4 };
 const CONFIG = {
-  vocabSize: 8000, hiddenSize: 256, numHiddenLayers: 4, numAttentionHeads: 4, intermediateSize: 1024, maxPositionEmbeddings: 128,
+  vocabSize: 8000,
+  hiddenSize: 256,
+  numHiddenLayers: 4,
+  numAttentionHeads: 4,
+  intermediateSize: 1024,
+  maxPositionEmbeddings: 128,
   typeVocabSize: 2, // token types (every token type 0, as single-segment pre-training)
-  hiddenAct: 'gelu', hiddenDropoutProb: 0, attentionProbsDropoutProb: 0,
+  hiddenAct: 'gelu',
+  hiddenDropoutProb: 0,
+  attentionProbsDropoutProb: 0,
   layerNormEps: 1e-12, // Hugging Face BERT's layer_norm_eps
   padTokenId: SPECIAL.pad,
 };
 const {
-  vocabSize: V, hiddenSize: D, numAttentionHeads: H, intermediateSize: FF, numHiddenLayers: L, typeVocabSize: TYPES, layerNormEps: EPS_LN,
+  vocabSize: V,
+  hiddenSize: D,
+  numAttentionHeads: H,
+  intermediateSize: FF,
+  numHiddenLayers: L,
+  typeVocabSize: TYPES,
+  layerNormEps: EPS_LN,
 } = CONFIG;
 const S = CONFIG.maxPositionEmbeddings; // sequence length (every sequence full: no padding, no attention mask)
 const B = 16; // batch
@@ -69,10 +103,21 @@ const batches = Array.from({ length: N_BATCHES }, (_, i) => {
     ids[b * S] = SPECIAL.cls;
     ids[b * S + S - 1] = SPECIAL.sep;
   }
-  const m = maskTokens(ids, { maskId: SPECIAL.mask, vocabSize: V, specialIds: Object.values(SPECIAL), seqLen: S, seed: 100 + i });
+  const m = maskTokens(ids, {
+    maskId: SPECIAL.mask,
+    vocabSize: V,
+    specialIds: Object.values(SPECIAL),
+    seqLen: S,
+    seed: 100 + i,
+  });
   const positions = [];
   for (let j = 0; j < TOKENS; j++) if (m.labels[j] !== -100) positions.push(j);
-  return { ids: m.inputIds, labels: m.labels, positions: Int32Array.from(positions), targets: Int32Array.from(positions, (j) => m.labels[j]) };
+  return {
+    ids: m.inputIds,
+    labels: m.labels,
+    positions: Int32Array.from(positions),
+    targets: Int32Array.from(positions, (j) => m.labels[j]),
+  };
 });
 const LABELLED = batches.map((b) => b.positions.length);
 const LABELLED_MEAN = LABELLED.reduce((a, b) => a + b, 0) / N_BATCHES;
@@ -126,12 +171,28 @@ function makeTfjs({ model }, { nnGrads = false } = {}) {
 // ---------------------------------------------------------------- phases 1-3 (bench/lib.mjs runTrainingBench)
 
 const run = await runTrainingBench({
-  lib, tf, tfjsWasm, makeOurs, makeTfjs,
-  banner: (tfjs) => `bert bench (${QUICK ? 'quick' : 'full'}): L${L} d${D} h${H} ffn${FF} seq${S} batch${B} vocab${V}, labelled positions per batch ${LABELLED.join('/')}; tfjs-wasm threads ${tfjs.threads}, SIMD ${tfjs.simd}`,
-  ...RUN, gates: GATES, group: encoderKernelGroup,
+  lib,
+  tf,
+  tfjsWasm,
+  makeOurs,
+  makeTfjs,
+  banner: (tfjs) =>
+    `bert bench (${QUICK ? 'quick' : 'full'}): L${L} d${D} h${H} ffn${FF} seq${S} batch${B} vocab${V}, labelled positions per batch ${LABELLED.join('/')}; tfjs-wasm threads ${tfjs.threads}, SIMD ${tfjs.simd}`,
+  ...RUN,
+  gates: GATES,
+  group: encoderKernelGroup,
   tfjsProfile: ['tfjsNN'], // the plain variant's step is long: not profiled
 });
-const { tfjs, params: oursParams, losses, checks, oursMem, tfProf, profile: { prof, profTable, gemmTable, gemmMs }, t2 } = run;
+const {
+  tfjs,
+  params: oursParams,
+  losses,
+  checks,
+  oursMem,
+  tfProf,
+  profile: { prof, profTable, gemmTable, gemmMs },
+  t2,
+} = run;
 const { median: sec, ratio } = run.res;
 
 // GEMM flops of one step, to read the GEMM row as GFLOP/s.
@@ -148,7 +209,8 @@ const tps = (s) => fmt(TOKENS / s);
 const table = encoderTable(run, TOKENS);
 log('');
 log(table);
-const summaryLine = `- pre-training throughput, 1 thread each: ours **${tps(sec.ours)} tokens/s**, tfjs-wasm ${tps(sec.tfjs)} tokens/s: ours **${ratio.ours.tfjs.toFixed(2)}×** ` +
+const summaryLine =
+  `- pre-training throughput, 1 thread each: ours **${tps(sec.ours)} tokens/s**, tfjs-wasm ${tps(sec.tfjs)} tokens/s: ours **${ratio.ours.tfjs.toFixed(2)}×** ` +
   `(against the faster tfjs variant with NN-only matMul gradients, ${tps(sec.tfjsNN)} tokens/s: **${ratio.ours.tfjsNN.toFixed(2)}×**)`;
 log(summaryLine.replace(/\*\*/g, ''));
 
@@ -179,8 +241,15 @@ ${speedupLine(t2, '`setThreads(2)` vs `setThreads(1)`')}
 ### Same computation
 
 ${sameComputationText({
-    intro: 'tfjs\'s variables are ours\'s initial parameters (by Hugging Face name); all take the first two steps on the same two batches.',
-    losses, checks, gate1: GATES[0].toExponential(), step2: `after one Adam update; the bench fails above ${GATES[1].toExponential()}`, params: oursParams, t2 })}
+  intro:
+    "tfjs's variables are ours's initial parameters (by Hugging Face name); all take the first two steps on the same two batches.",
+  losses,
+  checks,
+  gate1: GATES[0].toExponential(),
+  step2: `after one Adam update; the bench fails above ${GATES[1].toExponential()}`,
+  params: oursParams,
+  t2,
+})}
 
 ### Where ours's step goes
 
@@ -191,8 +260,12 @@ ${profTable}
 The step has ${(stepFlops / 1e9).toFixed(1)} GFLOP of GEMM-shaped work (encoder linear layers ${((3 * 2 * TOKENS * linearMacsPerToken) / 1e9).toFixed(1)},
 MLM head on ${LABELLED_MEAN.toFixed(0)} positions ${((3 * 2 * headMacs) / 1e9).toFixed(1)}, attention scores and context ${((3 * 2 * TOKENS * attnMacsPerToken) / 1e9).toFixed(1)});
 the GEMM rows run the linear layers' and head's ${(linearFlops / 1e9).toFixed(1)} GFLOP at **${gemmGflops.toFixed(1)} GFLOP/s**.
-${profileTail({ gemmTable, memory: oursMem, tfProf,
-  note: 'Only the NN-gradient variant is profiled: a plain tfjs-wasm step is long, and its time goes to the transposed matMul products.' })}
+${profileTail({
+  gemmTable,
+  memory: oursMem,
+  tfProf,
+  note: 'Only the NN-gradient variant is profiled: a plain tfjs-wasm step is long, and its time goes to the transposed matMul products.',
+})}
 
 ### How to read this
 

@@ -73,7 +73,13 @@ if (process.argv[2] === '--child') {
     } else {
       const t0 = performance.now();
       // initBlocks = the thread count, as native fastText's -thread decides how much of its input matrix starts random.
-      const ft = await lib.FastText.train(text, { model: 'skipgram', ...FT, seed: job.seed, threads: job.threads, initBlocks: job.threads });
+      const ft = await lib.FastText.train(text, {
+        model: 'skipgram',
+        ...FT,
+        seed: job.seed,
+        threads: job.threads,
+        initBlocks: job.threads,
+      });
       out.seconds = (performance.now() - t0) / 1e3;
       out.threadsUsed = ft.options?.threads ?? ft.threads ?? job.threads;
       words = [...ft.words];
@@ -104,7 +110,17 @@ const log = (s) => process.stderr.write(`${s}\n`);
 
 // native word2vec, built from the package's C source
 const W2V_BIN = join(TMP, 'word2vec');
-execFileSync('gcc', ['-O3', '-march=native', '-funroll-loops', '-o', W2V_BIN, join(ROOT, 'node_modules/word2vec/src/word2vec.c'), '-lm', '-pthread', '-w']);
+execFileSync('gcc', [
+  '-O3',
+  '-march=native',
+  '-funroll-loops',
+  '-o',
+  W2V_BIN,
+  join(ROOT, 'node_modules/word2vec/src/word2vec.c'),
+  '-lm',
+  '-pthread',
+  '-w',
+]);
 const HAVE_FASTTEXT = spawnSync('fasttext', [], { stdio: 'ignore' }).error === undefined;
 
 const lib = await import(DIST);
@@ -114,7 +130,23 @@ function cliSkipgram() {
   if (!existsSync(CLI)) return false;
   const tiny = join(TMP, 'probe.txt');
   writeFileSync(tiny, 'the cat sat on the mat\nthe dog sat on the log\n'.repeat(20));
-  const args = ['skipgram', '-input', tiny, '-output', join(TMP, 'probe'), '-minCount', '1', '-bucket', '100', '-dim', '4', '-epoch', '1', '-thread', '1'];
+  const args = [
+    'skipgram',
+    '-input',
+    tiny,
+    '-output',
+    join(TMP, 'probe'),
+    '-minCount',
+    '1',
+    '-bucket',
+    '100',
+    '-dim',
+    '4',
+    '-epoch',
+    '1',
+    '-thread',
+    '1',
+  ];
   return spawnSync('node', [CLI, ...args], { stdio: 'ignore' }).status === 0;
 }
 const HAVE_FT_CLI = !HAVE_FT_CLASS && cliSkipgram();
@@ -128,14 +160,68 @@ function wallSeconds(cmd, args) {
 }
 
 function nativeWord2vec(model, threads, vecPath, iter = W2V.epochs) {
-  return wallSeconds(W2V_BIN, ['-train', DATA, '-output', vecPath, '-size', '100', '-window', '5', '-negative', '5', '-hs', '0',
-    '-sample', '1e-4', '-min-count', '5', '-iter', String(iter), '-cbow', model === 'cbow' ? '1' : '0', '-threads', String(threads), '-binary', '0']);
+  return wallSeconds(W2V_BIN, [
+    '-train',
+    DATA,
+    '-output',
+    vecPath,
+    '-size',
+    '100',
+    '-window',
+    '5',
+    '-negative',
+    '5',
+    '-hs',
+    '0',
+    '-sample',
+    '1e-4',
+    '-min-count',
+    '5',
+    '-iter',
+    String(iter),
+    '-cbow',
+    model === 'cbow' ? '1' : '0',
+    '-threads',
+    String(threads),
+    '-binary',
+    '0',
+  ]);
 }
 
 function nativeFasttext(threads, prefix, seed = 0) {
-  const s = wallSeconds('fasttext', ['skipgram', '-input', DATA, '-output', prefix, '-dim', '100', '-ws', '5', '-epoch', '5', '-neg', '5',
-    '-t', '1e-4', '-minCount', '5', '-minn', '3', '-maxn', '6', '-bucket', '2000000', '-lr', '0.05', '-thread', String(threads),
-    '-seed', String(seed), '-verbose', '0']);
+  const s = wallSeconds('fasttext', [
+    'skipgram',
+    '-input',
+    DATA,
+    '-output',
+    prefix,
+    '-dim',
+    '100',
+    '-ws',
+    '5',
+    '-epoch',
+    '5',
+    '-neg',
+    '5',
+    '-t',
+    '1e-4',
+    '-minCount',
+    '5',
+    '-minn',
+    '3',
+    '-maxn',
+    '6',
+    '-bucket',
+    '2000000',
+    '-lr',
+    '0.05',
+    '-thread',
+    String(threads),
+    '-seed',
+    String(seed),
+    '-verbose',
+    '0',
+  ]);
   rmSync(`${prefix}.bin`, { force: true });
   return s;
 }
@@ -144,17 +230,56 @@ function nativeFasttext(threads, prefix, seed = 0) {
 function ours(kind, model, threads, vecBase, seed = 1) {
   if (kind === 'fasttext' && !HAVE_FT_CLASS) {
     if (!HAVE_FT_CLI) return { na: 'no FastText class or CLI skipgram' };
-    const s = wallSeconds('node', [CLI, 'skipgram', '-input', DATA, '-output', vecBase, '-dim', '100', '-ws', '5', '-epoch', '5',
-      '-neg', '5', '-t', '1e-4', '-minCount', '5', '-minn', '3', '-maxn', '6', '-bucket', '2000000', '-lr', '0.05',
-      '-thread', String(threads), '-seed', String(seed), '-verbose', '0']);
+    const s = wallSeconds('node', [
+      CLI,
+      'skipgram',
+      '-input',
+      DATA,
+      '-output',
+      vecBase,
+      '-dim',
+      '100',
+      '-ws',
+      '5',
+      '-epoch',
+      '5',
+      '-neg',
+      '5',
+      '-t',
+      '1e-4',
+      '-minCount',
+      '5',
+      '-minn',
+      '3',
+      '-maxn',
+      '6',
+      '-bucket',
+      '2000000',
+      '-lr',
+      '0.05',
+      '-thread',
+      String(threads),
+      '-seed',
+      String(seed),
+      '-verbose',
+      '0',
+    ]);
     rmSync(`${vecBase}.bin`, { force: true });
     return { seconds: s, vecFile: `${vecBase}.vec` };
   }
   const job = { kind, model, threads, seed, vectors: vecBase };
-  const r = spawnSync('node', [SELF, '--child', JSON.stringify(job)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 });
+  const r = spawnSync('node', [SELF, '--child', JSON.stringify(job)], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 1 << 26,
+  });
   const line = r.stdout.trim().split('\n').pop();
   let o;
-  try { o = JSON.parse(line); } catch { return { na: `child failed (${r.status})` }; }
+  try {
+    o = JSON.parse(line);
+  } catch {
+    return { na: `child failed (${r.status})` };
+  }
   if (!o.ok) return { na: `not available (${o.error})` };
   if (threads > 1 && o.threadsUsed !== threads) return { na: 'not available (threads option not supported)' };
   return { seconds: o.seconds, vecBase };
@@ -262,7 +387,9 @@ for (const r of ROWS) {
   vecRuns[r.key] = { ours: [], native: [] };
 }
 
-log(`Brown: ${TOKENS.toLocaleString('en')} tokens (no </s>), ${ROUNDS} round(s); FastText class: ${HAVE_FT_CLASS}, CLI skipgram: ${HAVE_FT_CLI}, native fasttext: ${HAVE_FASTTEXT}`);
+log(
+  `Brown: ${TOKENS.toLocaleString('en')} tokens (no </s>), ${ROUNDS} round(s); FastText class: ${HAVE_FT_CLASS}, CLI skipgram: ${HAVE_FT_CLI}, native fasttext: ${HAVE_FASTTEXT}`,
+);
 const wps = (sec, threads) => (TOKENS * W2V.epochs) / sec / threads;
 const tStart = performance.now();
 
@@ -291,12 +418,23 @@ for (let round = 0; round < ROUNDS; round++) {
       }
       if (o && !o.na && n) cell.ratio.push(wps(o.seconds, t) / wps(n, t));
       const keepOurs = o && !o.na && (round === 0 || t > 1);
-      if (keepOurs) vecRuns[r.key].ours.push({ tag: `ours t${t} r${round + 1}`, stream: `ours seed 1 t${t}`, load: () => (o.vecFile ? readTextVectors(o.vecFile) : readOurVectors(o.vecBase)) });
+      if (keepOurs)
+        vecRuns[r.key].ours.push({
+          tag: `ours t${t} r${round + 1}`,
+          stream: `ours seed 1 t${t}`,
+          load: () => (o.vecFile ? readTextVectors(o.vecFile) : readOurVectors(o.vecBase)),
+        });
       if (n) {
         const path = r.kind === 'word2vec' ? `${base}-native.txt` : `${base}-native.vec`;
-        vecRuns[r.key].native.push({ tag: `native t${t} r${round + 1}`, stream: `native seed 0 t${t}`, load: () => readTextVectors(path) });
+        vecRuns[r.key].native.push({
+          tag: `native t${t} r${round + 1}`,
+          stream: `native seed 0 t${t}`,
+          load: () => readTextVectors(path),
+        });
       }
-      log(`round ${round + 1} ${r.label} t${t}: ours ${o?.na ?? `${o.seconds.toFixed(1)} s`}, native ${n ? `${n.toFixed(1)} s` : '-'}`);
+      log(
+        `round ${round + 1} ${r.label} t${t}: ours ${o?.na ?? `${o.seconds.toFixed(1)} s`}, native ${n ? `${n.toFixed(1)} s` : '-'}`,
+      );
     }
   }
 }
@@ -323,13 +461,22 @@ for (const r of ROWS) {
     if (r.kind === 'fasttext' && !HAVE_FT_CLASS && !HAVE_FT_CLI) break;
     const base = join(TMP, `${r.key}-seed${seed}`);
     const o = ours(r.kind, r.model, 1, `${base}-ours`, seed);
-    if (!o.na) runs.ours.push({ tag: `ours t1 seed ${seed}`, stream: `ours seed ${seed} t1`, load: () => (o.vecFile ? readTextVectors(o.vecFile) : readOurVectors(o.vecBase)) });
+    if (!o.na)
+      runs.ours.push({
+        tag: `ours t1 seed ${seed}`,
+        stream: `ours seed ${seed} t1`,
+        load: () => (o.vecFile ? readTextVectors(o.vecFile) : readOurVectors(o.vecBase)),
+      });
   }
   if (r.kind === 'fasttext' && HAVE_FASTTEXT) {
     for (const seed of [2, 3]) {
       const p = join(TMP, `ft-native-seed${seed}`);
       nativeFasttext(1, p, seed);
-      runs.native.push({ tag: `native t1 seed ${seed}`, stream: `native seed ${seed} t1`, load: () => readTextVectors(`${p}.vec`) });
+      runs.native.push({
+        tag: `native t1 seed ${seed}`,
+        stream: `native seed ${seed} t1`,
+        load: () => readTextVectors(`${p}.vec`),
+      });
     }
   }
   // nativeNative: different random streams (another seed, or threads 1 vs 2, which splits
@@ -338,10 +485,16 @@ for (const r of ROWS) {
   const pairs = { nativeNative: [], nativeRaces: [], oursNative: [], oursOurs: [], oursRaces: [], identical: [] };
   // a run bit-identical to an earlier run of the same side is reported and dropped
   const all = [];
-  for (const x of [...runs.ours.map((y) => ({ ...y, side: 'ours' })), ...runs.native.map((y) => ({ ...y, side: 'native' }))]) {
+  for (const x of [
+    ...runs.ours.map((y) => ({ ...y, side: 'ours' })),
+    ...runs.native.map((y) => ({ ...y, side: 'native' })),
+  ]) {
     x.vecs = x.load();
     const twin = all.find((y) => y.side === x.side && sameVectors(y.vecs, x.vecs));
-    if (twin) { pairs.identical.push(`${x.tag} = ${twin.tag}`); continue; }
+    if (twin) {
+      pairs.identical.push(`${x.tag} = ${twin.tag}`);
+      continue;
+    }
     x.nn = neighbours(x.vecs);
     all.push(x);
   }
@@ -351,11 +504,23 @@ for (const r of ROWS) {
       const b = all[j];
       const ov = overlap(a.nn, b.nn);
       const same = a.stream === b.stream;
-      const k = a.side !== b.side ? 'oursNative' : a.side === 'ours' ? (same ? 'oursRaces' : 'oursOurs') : same ? 'nativeRaces' : 'nativeNative';
+      const k =
+        a.side !== b.side
+          ? 'oursNative'
+          : a.side === 'ours'
+            ? same
+              ? 'oursRaces'
+              : 'oursOurs'
+            : same
+              ? 'nativeRaces'
+              : 'nativeNative';
       pairs[k].push({ a: a.tag, b: b.tag, ov });
     }
   }
-  for (const x of all) { delete x.vecs; delete x.nn; }
+  for (const x of all) {
+    delete x.vecs;
+    delete x.nn;
+  }
   quality[r.key] = pairs;
 }
 const minutes = (performance.now() - tStart) / 60e3;
@@ -375,25 +540,62 @@ for (const r of ROWS) {
     const oursCell = c.na ?? (c.ours.length ? fmt(wps(median(c.ours), t)) : '–');
     const natCell = c.native.length ? fmt(wps(median(c.native), t)) : 'not available';
     const ratio = c.ratio.length ? median(c.ratio) : null;
-    const verdict = r.criterion == null ? '(no bar)' : ratio == null ? 'not measured' : ratio >= r.criterion ? `PASS (≥ ${r.criterion}×)` : `FAIL (< ${r.criterion}×)`;
-    rows.push([`${r.label} vs native ${r.native}`, String(t), oursCell, natCell, ratio == null ? '–' : `${ratio.toFixed(2)}×`, verdict]);
+    const verdict =
+      r.criterion == null
+        ? '(no bar)'
+        : ratio == null
+          ? 'not measured'
+          : ratio >= r.criterion
+            ? `PASS (≥ ${r.criterion}×)`
+            : `FAIL (< ${r.criterion}×)`;
+    rows.push([
+      `${r.label} vs native ${r.native}`,
+      String(t),
+      oursCell,
+      natCell,
+      ratio == null ? '–' : `${ratio.toFixed(2)}×`,
+      verdict,
+    ]);
     if (!c.na && c.ours.length) ran.push(`${r.label} t${t}`);
   }
 }
-const table = markdownTable(['row', 'threads', 'ours words/s/thread', 'native words/s/thread', 'ours/native', 'criterion'], rows, ['l', 'r', 'r', 'r', 'r', 'l']);
+const table = markdownTable(
+  ['row', 'threads', 'ours words/s/thread', 'native words/s/thread', 'ours/native', 'criterion'],
+  rows,
+  ['l', 'r', 'r', 'r', 'r', 'l'],
+);
 
 const qRows = [];
 for (const r of ROWS) {
   const q = quality[r.key];
-  if (!q) { qRows.push([r.label, 'not measured', '–', '–', '–', '–']); continue; }
+  if (!q) {
+    qRows.push([r.label, 'not measured', '–', '–', '–', '–']);
+    continue;
+  }
   const nn = q.nativeNative.map((p) => p.ov);
   const on = q.oursNative.map((p) => p.ov);
   const meanOf = (v) => v.reduce((s, x) => s + x, 0) / v.length;
   const within = nn.length && on.length ? (meanOf(on) >= Math.min(...nn) ? 'yes' : 'NO') : '–';
   qRows.push([r.label, stat(q.oursNative), stat(q.nativeNative), stat(q.nativeRaces), stat(q.oursOurs), within]);
 }
-const qTable = markdownTable(['model', 'ours vs native', 'native vs native, other random stream (spread)', 'native t2 vs t2, races only', ran.some((x) => x.endsWith('t2')) ? 'ours, other seed or threads' : 'ours seed 1 vs 2', 'ours within native spread'], qRows, ['l', 'l', 'l', 'l', 'l', 'l']);
-const pairList = Object.entries(quality).map(([k, q]) => `- ${k}: ${[...q.oursNative, ...q.nativeNative, ...q.nativeRaces, ...q.oursOurs, ...q.oursRaces].map((p) => `${p.a} / ${p.b} ${p.ov.toFixed(3)}`).join('; ')}`).join('\n');
+const qTable = markdownTable(
+  [
+    'model',
+    'ours vs native',
+    'native vs native, other random stream (spread)',
+    'native t2 vs t2, races only',
+    ran.some((x) => x.endsWith('t2')) ? 'ours, other seed or threads' : 'ours seed 1 vs 2',
+    'ours within native spread',
+  ],
+  qRows,
+  ['l', 'l', 'l', 'l', 'l', 'l'],
+);
+const pairList = Object.entries(quality)
+  .map(
+    ([k, q]) =>
+      `- ${k}: ${[...q.oursNative, ...q.nativeNative, ...q.nativeRaces, ...q.oursOurs, ...q.oursRaces].map((p) => `${p.a} / ${p.b} ${p.ov.toFixed(3)}`).join('; ')}`,
+  )
+  .join('\n');
 const identical = Object.entries(quality).flatMap(([k, q]) => q.identical.map((s) => `${k}: ${s}`));
 
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
@@ -401,7 +603,10 @@ const gccV = execFileSync('gcc', ['--version'], { encoding: 'utf8' }).split('\n'
 const md = `## Word embeddings: word2vec and fastText vs the native tools
 
 \`npm run bench:embeddings${QUICK ? ' -- --quick' : ''}\` — ${QUICK ? 'quick mode, 1 round' : `full mode, ${ROUNDS} interleaved rounds, medians`}; ${new Date().toISOString().slice(0, 16)} UTC, ${minutes.toFixed(1)} min.
-Machine: ${cpu}, ${os.cpus().length} cores (shared with other jobs; load average at the end ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}), Node ${process.version}, ${gccV}, fastText 0.9.2 (Debian).
+Machine: ${cpu}, ${os.cpus().length} cores (shared with other jobs; load average at the end ${os
+  .loadavg()
+  .map((x) => x.toFixed(1))
+  .join(' ')}), Node ${process.version}, ${gccV}, fastText 0.9.2 (Debian).
 
 Brown (\`data/brown.txt\`, ${TOKENS.toLocaleString('en')} input tokens, \`</s>\` not counted), dim 100, window 5, negative 5, sample 1e-4, min-count 5, 5 epochs;
 fastText skipgram also minn 3, maxn 6, bucket 2,000,000, lr 0.05.

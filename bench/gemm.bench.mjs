@@ -20,8 +20,23 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tfjsWasm from '@tensorflow/tfjs-backend-wasm';
 import * as lib from '../dist/wasm-nlp.node.js';
 import {
-  benchArgs, caseTimer, compilePeak, cpuText, ikjMatmul, isoDate, markdownTable, maxError, median, modeText, naiveMatmul, peakProbe,
-  rounds, saveSection, setupTfjsWasm, timingText, transpose,
+  benchArgs,
+  caseTimer,
+  compilePeak,
+  cpuText,
+  ikjMatmul,
+  isoDate,
+  markdownTable,
+  maxError,
+  median,
+  modeText,
+  naiveMatmul,
+  peakProbe,
+  rounds,
+  saveSection,
+  setupTfjsWasm,
+  timingText,
+  transpose,
 } from './lib.mjs';
 
 // The raw ops, wherever the bundle keeps them (the root, or its `ops` namespace).
@@ -32,8 +47,13 @@ const args = benchArgs(import.meta.url);
 const QUICK = args.quick;
 
 const ALL_SHAPES = [
-  [64, 64, 64], [128, 128, 128], [256, 256, 256], [512, 512, 512], [1024, 1024, 1024],
-  [128, 256, 256], [512, 768, 768],
+  [64, 64, 64],
+  [128, 128, 128],
+  [256, 256, 256],
+  [512, 512, 512],
+  [1024, 1024, 1024],
+  [128, 256, 256],
+  [512, 768, 768],
 ].map(([m, k, n]) => ({ m, k, n, flops: 2 * m * n * k, name: m === k && k === n ? `${m}³` : `${m}×${k}×${n}` }));
 // 64^3 is the only shape the acceptance criteria do not name.
 const SHAPES = QUICK ? ALL_SHAPES.filter((s) => s.m !== 64 || s.k !== 64) : ALL_SHAPES;
@@ -87,14 +107,31 @@ async function makeCase(shape, index) {
   const ref = new Float32Array(m * n);
   ikjMatmul(aF, bF, ref, m, n, k);
   await useBackend('wasm');
-  const wasmT = { a: tf.tensor2d(aF, [m, k]), b: tf.tensor2d(bF, [k, n]), aT: tf.tensor2d(aTF, [k, m]), bT: tf.tensor2d(bTF, [n, k]) };
+  const wasmT = {
+    a: tf.tensor2d(aF, [m, k]),
+    b: tf.tensor2d(bF, [k, n]),
+    aT: tf.tensor2d(aTF, [k, m]),
+    bT: tf.tensor2d(bTF, [n, k]),
+  };
   await useBackend('cpu');
   const cpuT = { a: tf.tensor2d(aF, [m, k]), b: tf.tensor2d(bF, [k, n]) };
   return {
-    shape, ref, aF, bF, aTF, bTF, wasmT, cpuT,
-    a, b, aT: Tensor.fromArray(aTF, [k, m]), bT: Tensor.fromArray(bTF, [n, k]),
-    out: Tensor.empty([m, n]), c: new Float32Array(m * n),
-    cNaive: new Float32Array(m * n), cIkj: new Float32Array(m * n),
+    shape,
+    ref,
+    aF,
+    bF,
+    aTF,
+    bTF,
+    wasmT,
+    cpuT,
+    a,
+    b,
+    aT: Tensor.fromArray(aTF, [k, m]),
+    bT: Tensor.fromArray(bTF, [n, k]),
+    out: Tensor.empty([m, n]),
+    c: new Float32Array(m * n),
+    cNaive: new Float32Array(m * n),
+    cIkj: new Float32Array(m * n),
   };
 }
 
@@ -121,7 +158,9 @@ function jsContender(id, label, f, out) {
  */
 const CONTENDERS = [
   {
-    id: 'matmul', label: 'ours matmul', variants: VARIANTS,
+    id: 'matmul',
+    label: 'ours matmul',
+    variants: VARIANTS,
     call: (d, v) => {
       const { a, b } = ours(d, v);
       const opts = { transposeA: v === 'TN', transposeB: v === 'NT', out: d.out };
@@ -133,7 +172,9 @@ const CONTENDERS = [
     },
   },
   {
-    id: 'gemm', label: 'ours gemm (copies)', variants: VARIANTS,
+    id: 'gemm',
+    label: 'ours gemm (copies)',
+    variants: VARIANTS,
     call: (d, v) => {
       const { a, b } = oursF(d, v);
       const { m, n, k } = d.shape;
@@ -150,7 +191,11 @@ const CONTENDERS = [
   jsContender('ikj', 'ikj JS', ikjMatmul, 'cIkj'),
   {
     // Kernel only: the result stays in tfjs's heap (no dataSync), like ours with `out`.
-    id: 'tfwasm', label: 'tfjs-wasm', variants: VARIANTS, backend: 'wasm', slow: ['NT', 'TN'],
+    id: 'tfwasm',
+    label: 'tfjs-wasm',
+    variants: VARIANTS,
+    backend: 'wasm',
+    slow: ['NT', 'TN'],
     call: (d, v) => {
       const { a, b } = tfjsOps(d.wasmT, v);
       const ta = v === 'TN';
@@ -167,7 +212,11 @@ const CONTENDERS = [
   },
   {
     // tfjs-cpu computes inside matMul (`result` checks it), so no dataSync.
-    id: 'tfcpu', label: 'tfjs-cpu', variants: ['NN'], backend: 'cpu', slow: ['NN'],
+    id: 'tfcpu',
+    label: 'tfjs-cpu',
+    variants: ['NN'],
+    backend: 'cpu',
+    slow: ['NN'],
     call: (d) => () => tf.matMul(d.cpuT.a, d.cpuT.b).dispose(),
     result: (d) => {
       const r = tf.matMul(d.cpuT.a, d.cpuT.b);
@@ -189,10 +238,21 @@ const runs = (c, shape, v) => !c.slow?.includes(v) || shape.flops <= SLOW_FLOPS_
 // apart or less, so both sides usually see the same phase: tfjs-wasm NN right
 // before our NN, our NT and TN right after it.
 const ORDER = [
-  ['tfwasm', 'NN'], ['matmul', 'NN'], ['matmul', 'NT'], ['matmul', 'TN'], ['tfwasm', 'NT'], ['tfwasm', 'TN'],
-  ['gemm', 'NN'], ['gemm', 'NT'], ['gemm', 'TN'], ['naive', 'NN'], ['ikj', 'NN'], ['tfcpu', 'NN'],
+  ['tfwasm', 'NN'],
+  ['matmul', 'NN'],
+  ['matmul', 'NT'],
+  ['matmul', 'TN'],
+  ['tfwasm', 'NT'],
+  ['tfwasm', 'TN'],
+  ['gemm', 'NN'],
+  ['gemm', 'NT'],
+  ['gemm', 'TN'],
+  ['naive', 'NN'],
+  ['ikj', 'NN'],
+  ['tfcpu', 'NN'],
 ];
-if (ORDER.length !== CONTENDERS.reduce((n, c) => n + c.variants.length, 0)) throw new Error('ORDER must list every case once');
+if (ORDER.length !== CONTENDERS.reduce((n, c) => n + c.variants.length, 0))
+  throw new Error('ORDER must list every case once');
 
 // --- Setup and correctness check (also the warm-up and the first time estimate) ---
 const cases = [];
@@ -217,8 +277,10 @@ for (const d of cases) {
       const { err, idx } = maxError(got, d.ref);
       checks.push({ shape: s.name, who: `${c.label} ${v}`, err });
       if (!(err <= tolerance(s.k))) {
-        throw new Error(`${c.label} ${v} ${s.name}: max |C - C_ikj| = ${err} at ${idx} (row ${Math.floor(idx / s.n)}, ` +
-          `col ${idx % s.n}) exceeds ${tolerance(s.k)}; refusing to benchmark a wrong result`);
+        throw new Error(
+          `${c.label} ${v} ${s.name}: max |C - C_ikj| = ${err} at ${idx} (row ${Math.floor(idx / s.n)}, ` +
+            `col ${idx % s.n}) exceeds ${tolerance(s.k)}; refusing to benchmark a wrong result`,
+        );
       }
       seconds[s.name][c.id][v] = [];
     }
@@ -226,23 +288,29 @@ for (const d of cases) {
 }
 if (!cpuEager) throw new Error('tfjs-cpu matMul left its values uncomputed: time it with dataSync()');
 const worstCheck = checks.reduce((w, x) => (x.err > w.err ? x : w));
-console.error(`checked ${checks.length} results against ikj JS: worst |err| ${worstCheck.err.toExponential(2)} ` +
-  `(${worstCheck.who} ${worstCheck.shape})`);
+console.error(
+  `checked ${checks.length} results against ikj JS: worst |err| ${worstCheck.err.toExponential(2)} ` +
+    `(${worstCheck.who} ${worstCheck.shape})`,
+);
 
 // --- Timing: interleaved rounds ---
-await rounds(FAST_ROUNDS, async (r) => {
-  for (const d of cases) {
-    const s = d.shape;
-    for (let i = 0; i < PEAK_RUNS; i++) peakRates.push(peakRun());
-    for (const [id, v] of ORDER) {
-      const c = byId[id];
-      if (!runs(c, s, v)) continue;
-      if (r >= ROUNDS && c.slow?.includes(v)) continue;
-      if (c.backend) await useBackend(c.backend);
-      seconds[s.name][c.id][v].push(await timer.time(`${s.name}/${c.id}/${v}`, c.call(d, v)));
+await rounds(
+  FAST_ROUNDS,
+  async (r) => {
+    for (const d of cases) {
+      const s = d.shape;
+      for (let i = 0; i < PEAK_RUNS; i++) peakRates.push(peakRun());
+      for (const [id, v] of ORDER) {
+        const c = byId[id];
+        if (!runs(c, s, v)) continue;
+        if (r >= ROUNDS && c.slow?.includes(v)) continue;
+        if (c.backend) await useBackend(c.backend);
+        seconds[s.name][c.id][v].push(await timer.time(`${s.name}/${c.id}/${v}`, c.call(d, v)));
+      }
     }
-  }
-}, (r) => (r >= ROUNDS ? ' (fast cases)' : ''));
+  },
+  (r) => (r >= ROUNDS ? ' (fast cases)' : ''),
+);
 // performance.now() counts from process start: this is the whole run's wall time.
 const wallSeconds = performance.now() / 1e3;
 const peak = { best: Math.max(...peakRates), median: median(peakRates) };
@@ -278,17 +346,37 @@ const cell = (s, c, v) => {
   return g(gflops(s, c.id, v));
 };
 
-const header = ['shape (M×K×N)', 'op', 'ours matmul', 'spread', 'ours gemm (copies)', 'naive JS', 'ikj JS', 'tfjs-wasm', 'tfjs-cpu',
-  'ours/tfjs-wasm', 'ours/naive', '% of peak'];
+const header = [
+  'shape (M×K×N)',
+  'op',
+  'ours matmul',
+  'spread',
+  'ours gemm (copies)',
+  'naive JS',
+  'ikj JS',
+  'tfjs-wasm',
+  'tfjs-cpu',
+  'ours/tfjs-wasm',
+  'ours/naive',
+  '% of peak',
+];
 const align = ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'];
 const rows = [];
 for (const { shape: s } of cases) {
   for (const v of VARIANTS) {
     const mine = gflops(s, 'matmul', v);
     rows.push([
-      `${s.m}×${s.k}×${s.n}`, v, g(mine), `${(100 * spread(s, 'matmul', v)).toFixed(0)}%`,
-      cell(s, byId.gemm, v), cell(s, byId.naive, v), cell(s, byId.ikj, v), cell(s, byId.tfwasm, v), cell(s, byId.tfcpu, v),
-      times(speedup(s, ['matmul', v], ['tfwasm', v])), v === 'NN' ? times(speedup(s, ['matmul', v], ['naive', v])) : '—',
+      `${s.m}×${s.k}×${s.n}`,
+      v,
+      g(mine),
+      `${(100 * spread(s, 'matmul', v)).toFixed(0)}%`,
+      cell(s, byId.gemm, v),
+      cell(s, byId.naive, v),
+      cell(s, byId.ikj, v),
+      cell(s, byId.tfwasm, v),
+      cell(s, byId.tfcpu, v),
+      times(speedup(s, ['matmul', v], ['tfwasm', v])),
+      v === 'NN' ? times(speedup(s, ['matmul', v], ['naive', v])) : '—',
       `${((100 * mine) / peak.best).toFixed(0)}%`,
     ]);
   }
@@ -311,13 +399,20 @@ for (const { shape: s } of cases) {
 const pass = (ok) => (ok ? 'PASS' : 'FAIL');
 const big = cases.map((d) => d.shape).filter((s) => s.flops >= 2 * 128 ** 3);
 const vsWasm = big.map((s) => ({ s, r: speedup(s, ['matmul', 'NN'], ['tfwasm', 'NN']) }));
-const vsNaive = speedup(ALL_SHAPES.find((s) => s.name === '256³'), ['matmul', 'NN'], ['naive', 'NN']);
+const vsNaive = speedup(
+  ALL_SHAPES.find((s) => s.name === '256³'),
+  ['matmul', 'NN'],
+  ['naive', 'NN'],
+);
 const criteria = [
   `- ours matmul NN ≥ 1.2× tfjs-wasm NN on every shape ≥ 128³: **${pass(vsWasm.every((x) => x.r >= 1.2))}** ` +
     `(${vsWasm.map((x) => `${x.s.name} ${x.r.toFixed(2)}×${x.r >= 1.2 ? '' : ' ✗'}`).join(', ')})`,
   `- ours matmul NN ≥ 30× naive JS at 256³: **${pass(vsNaive >= 30)}** (${vsNaive.toFixed(1)}×)`,
   `- NT and TN within 15% of NN on every shape: **${pass(transposeOk.every((x) => x.ok))}** ` +
-    `(worst ${(() => { const w = transposeOk.reduce((a, b) => (b.r < a.r ? b : a)); return `${w.v} ${w.s.name} ${w.r.toFixed(2)}×`; })()})`,
+    `(worst ${(() => {
+      const w = transposeOk.reduce((a, b) => (b.r < a.r ? b : a));
+      return `${w.v} ${w.s.name} ${w.r.toFixed(2)}×`;
+    })()})`,
 ];
 
 const machine = [
@@ -331,8 +426,22 @@ const machine = [
 ];
 
 const stdoutReport = [
-  `## GEMM, ${QUICK ? 'quick' : 'full'} run`, '', ...machine, '', 'GFLOP/s (2·M·N·K / median time per call), higher is better.', '',
-  table, '', '### Transposed vs NN (ours matmul)', '', ...transposeLines, '', '### Criteria', '', ...criteria, '',
+  `## GEMM, ${QUICK ? 'quick' : 'full'} run`,
+  '',
+  ...machine,
+  '',
+  'GFLOP/s (2·M·N·K / median time per call), higher is better.',
+  '',
+  table,
+  '',
+  '### Transposed vs NN (ours matmul)',
+  '',
+  ...transposeLines,
+  '',
+  '### Criteria',
+  '',
+  ...criteria,
+  '',
 ].join('\n');
 console.log(stdoutReport);
 
@@ -355,21 +464,37 @@ const notes = [
   '  **ikj JS**: i-k-j loop (every inner loop is contiguous). Both write a preallocated output, NN only.',
   '- **tfjs-wasm**: `tf.matMul(A, B, transposeA, transposeB)` on tensors made beforehand, result disposed, no',
   '  `dataSync` (kernel only, like ours). `setThreadsCount(1)`; only NN reaches XNNPACK, NT and TN fall back to',
-  '  tfjs\'s scalar loop. **tfjs-cpu**: NN only, no `dataSync` needed: the cpu backend computes inside',
-  '  `matMul` (the bench checks that the result\'s values exist before any read).',
+  "  tfjs's scalar loop. **tfjs-cpu**: NN only, no `dataSync` needed: the cpu backend computes inside",
+  "  `matMul` (the bench checks that the result's values exist before any read).",
   '- "skipped": too slow for quick mode (naive/ikj JS, tfjs-cpu and tfjs-wasm NT/TN run only up to 2·512³',
   '  flops there); run `npm run bench` for every cell. "—": not run for that transpose.',
   '- "% of peak": ours matmul against the SIMD128 probe `bench/peak.ts` (10 independent f32x4 mul+add',
   '  chains over 5 loaded vectors per iteration), the best this machine does in Wasm without relaxed SIMD.',
   '  The peak is the best probe run, taken at the quietest moment, while the cells are medians: when the',
   '  probe\'s median is far below its best, the machine was busy and "% of peak" reads low.',
-  '- Before timing, every contender\'s result on every shape is compared with the ikj JS product',
+  "- Before timing, every contender's result on every shape is compared with the ikj JS product",
   `  (tolerance 1e-5·K; worst seen this run ${worstCheck.err.toExponential(1)}, ${worstCheck.who} ${worstCheck.shape}).`,
   '- This section is written by `bench/gemm.bench.mjs`; rerun it rather than editing the numbers.',
 ];
 
 const doc = [
-  '## GEMM', '', ...machine, '', 'GFLOP/s, higher is better.', '', table, '',
-  '### Transposed vs NN (ours matmul)', '', ...transposeLines, '', '### Criteria', '', ...criteria, '', ...notes.map((l) => l.replace(/^## How to read this$/, '### How to read this')), '',
+  '## GEMM',
+  '',
+  ...machine,
+  '',
+  'GFLOP/s, higher is better.',
+  '',
+  table,
+  '',
+  '### Transposed vs NN (ours matmul)',
+  '',
+  ...transposeLines,
+  '',
+  '### Criteria',
+  '',
+  ...criteria,
+  '',
+  ...notes.map((l) => l.replace(/^## How to read this$/, '### How to read this')),
+  '',
 ].join('\n');
 saveSection(args, 'gemm', doc, wallSeconds);

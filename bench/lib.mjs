@@ -38,13 +38,18 @@ export function benchArgs(metaUrl, argv = process.argv.slice(2)) {
 export const elapsed = (args) => (Date.now() - args.t0) / 1e3;
 
 /** The "mode" of the docs header: 'quick (`npm run <script> -- --quick`)' or 'full (`npm run <script>`)'. */
-export const modeText = (quick, script) => (quick ? `quick (\`npm run ${script} -- --quick\`)` : `full (\`npm run ${script}\`)`);
+export const modeText = (quick, script) =>
+  quick ? `quick (\`npm run ${script} -- --quick\`)` : `full (\`npm run ${script}\`)`;
 
 /** Now, as 2026-01-31T12:00:00Z (no milliseconds). */
 export const isoDate = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
 /** The 1, 5 and 15 minute load averages, one decimal each. */
-export const loadAverage = () => os.loadavg().map((x) => x.toFixed(1)).join(' ');
+export const loadAverage = () =>
+  os
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ');
 
 /** 'AMD EPYC (2 logical cores), linux x64': the CPU line of every docs header. */
 export function cpuText() {
@@ -68,7 +73,11 @@ export const plural = (n) => (n > 1 ? 's' : '');
 export function xorshift(seed, mult = 2654435761) {
   let s = (seed * mult) >>> 0 || 1;
   return () => {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
     return s;
   };
 }
@@ -133,7 +142,8 @@ export async function timeCall(name, fn, timing, estimate) {
 }
 
 /** The timing settings of a benchmark.js bench as its docs header states them. */
-export const timingText = (t) => `benchmark.js minTime ${t.minTime} s, maxTime ${t.maxTime} s, minSamples ${t.minSamples}`;
+export const timingText = (t) =>
+  `benchmark.js minTime ${t.minTime} s, maxTime ${t.maxTime} s, minSamples ${t.minSamples}`;
 
 /**
  * Interleaved rounds: `body(r)` for r = 0 … n−1, every contender once per round,
@@ -227,7 +237,19 @@ export function compilePeak(root) {
   const out = join(root, 'build', 'bench', 'peak.wasm');
   mkdirSync(dirname(out), { recursive: true });
   const asc = join(root, 'node_modules', '.bin', 'asc');
-  const args = ['peak.ts', '--runtime', 'stub', '--enable', 'simd', '-O3', '--importMemory', '--use', 'abort=', '-o', relative(benchDir, out)];
+  const args = [
+    'peak.ts',
+    '--runtime',
+    'stub',
+    '--enable',
+    'simd',
+    '-O3',
+    '--importMemory',
+    '--use',
+    'abort=',
+    '-o',
+    relative(benchDir, out),
+  ];
   execFileSync(asc, args, { cwd: benchDir, stdio: ['ignore', 'ignore', 'inherit'] });
   return out;
 }
@@ -324,7 +346,11 @@ export async function profileTfjs(tf, run) {
     total += t;
     byName.set(k.name, e);
   }
-  return { total, kernels: info.kernels.length - wrappers, byName: [...byName.entries()].sort((a, b) => b[1].ms - a[1].ms) };
+  return {
+    total,
+    kernels: info.kernels.length - wrappers,
+    byName: [...byName.entries()].sort((a, b) => b[1].ms - a[1].ms),
+  };
 }
 
 /**
@@ -347,7 +373,10 @@ export async function profileWasmKernels({ init, shutdown, make, warmup, steps }
     const instance = result instanceof WebAssembly.Instance ? result : result.instance;
     const wrapped = {};
     for (const [name, f] of Object.entries(instance.exports)) {
-      if (typeof f !== 'function') { wrapped[name] = f; continue; }
+      if (typeof f !== 'function') {
+        wrapped[name] = f;
+        continue;
+      }
       wrapped[name] = (...a) => {
         if (!on) return f(...a);
         const t0 = performance.now();
@@ -401,7 +430,11 @@ export async function profileWasmKernels({ init, shutdown, make, warmup, steps }
   on = false;
   for (const k of Object.keys(phases)) phases[k] /= steps;
   for (const e of table.values()) for (const k of Object.keys(phases)) e[k] /= steps;
-  for (const g of gemms.values()) { g.ms /= steps; g.calls /= steps; g.flops /= steps; }
+  for (const g of gemms.values()) {
+    g.ms /= steps;
+    g.calls /= steps;
+    g.flops /= steps;
+  }
   shutdown();
   return { table, gemms, phases, total, calls: [...table.values()].reduce((n, e) => n + e.calls, 0) / steps };
 }
@@ -426,20 +459,53 @@ export function profileTables(prof, group, fmt) {
   const profRows = [...groups.entries()]
     .map(([g, e]) => ({ g, e, all: e.forward + e.backward + e.optimizer + e.release }))
     .sort((a, b) => b.all - a.all)
-    .map(({ g, e, all }) => [g, ms(e.forward), ms(e.backward), ms(e.optimizer + e.release), ms(all), pct(all), [...e.kernels].sort().join(', ')]);
+    .map(({ g, e, all }) => [
+      g,
+      ms(e.forward),
+      ms(e.backward),
+      ms(e.optimizer + e.release),
+      ms(all),
+      pct(all),
+      [...e.kernels].sort().join(', '),
+    ]);
   const jsRow = (k) => prof.phases[k] - kernelSum[k];
-  profRows.push(['JS outside kernels (tape, allocation, dispatch)', ms(jsRow('forward')), ms(jsRow('backward')), ms(jsRow('optimizer') + jsRow('release')),
+  profRows.push([
+    'JS outside kernels (tape, allocation, dispatch)',
+    ms(jsRow('forward')),
+    ms(jsRow('backward')),
+    ms(jsRow('optimizer') + jsRow('release')),
     ms(jsRow('forward') + jsRow('backward') + jsRow('optimizer') + jsRow('release')),
-    pct(jsRow('forward') + jsRow('backward') + jsRow('optimizer') + jsRow('release')), '—']);
-  profRows.push(['**whole step**', ms(prof.phases.forward), ms(prof.phases.backward), ms(prof.phases.optimizer + prof.phases.release), ms(prof.total), '100%', '']);
-  const profTable = markdownTable(['what', 'forward ms', 'backward ms', 'optimizer + release ms', 'total ms', 'share', 'kernels'], profRows, ['l', 'r', 'r', 'r', 'r', 'r', 'l']);
+    pct(jsRow('forward') + jsRow('backward') + jsRow('optimizer') + jsRow('release')),
+    '—',
+  ]);
+  profRows.push([
+    '**whole step**',
+    ms(prof.phases.forward),
+    ms(prof.phases.backward),
+    ms(prof.phases.optimizer + prof.phases.release),
+    ms(prof.total),
+    '100%',
+    '',
+  ]);
+  const profTable = markdownTable(
+    ['what', 'forward ms', 'backward ms', 'optimizer + release ms', 'total ms', 'share', 'kernels'],
+    profRows,
+    ['l', 'r', 'r', 'r', 'r', 'r', 'l'],
+  );
   const gemmRows = [...prof.gemms.entries()]
     .sort((a, b) => b[1].ms - a[1].ms)
     .map(([key, g]) => {
       const [ph, shape, op] = key.split('|');
       return [ph, shape, op, fmt(g.calls), ms(g.ms), (g.flops / (g.ms / 1e3) / 1e9).toFixed(1)];
     });
-  const gemmTable = markdownTable(['phase', 'M×K×N', 'op', 'calls', 'ms', 'GFLOP/s'], gemmRows, ['l', 'l', 'l', 'r', 'r', 'r']);
+  const gemmTable = markdownTable(['phase', 'M×K×N', 'op', 'calls', 'ms', 'GFLOP/s'], gemmRows, [
+    'l',
+    'l',
+    'l',
+    'r',
+    'r',
+    'r',
+  ]);
   return { groups, profTable, gemmTable };
 }
 
@@ -466,19 +532,20 @@ export const GEMM_GROUP = 'GEMM (linear layers and their gradients)';
  */
 export function oursStep(step, opt, data, loss) {
   let i = 0;
-  return (hooks) => step(() => {
-    const batch = data[i++ % data.length];
-    hooks?.phase('forward');
-    const l = loss(batch);
-    const value = l.item();
-    hooks?.phase('backward');
-    l.backward();
-    hooks?.phase('optimizer');
-    opt.step();
-    opt.zeroGrad();
-    hooks?.phase('release');
-    return value;
-  });
+  return (hooks) =>
+    step(() => {
+      const batch = data[i++ % data.length];
+      hooks?.phase('forward');
+      const l = loss(batch);
+      const value = l.item();
+      hooks?.phase('backward');
+      l.backward();
+      hooks?.phase('optimizer');
+      opt.step();
+      opt.zeroGrad();
+      hooks?.phase('release');
+      return value;
+    });
 }
 
 /**
@@ -506,7 +573,10 @@ export function tfjsAdam(tf, varList, data, loss, lr, eps = 1e-8) {
  */
 export function tfjsVariants(make, params) {
   const runners = {};
-  for (const [key, nnGrads] of [['tfjs', false], ['tfjsNN', true]]) {
+  for (const [key, nnGrads] of [
+    ['tfjs', false],
+    ['tfjsNN', true],
+  ]) {
     const m = make({ nnGrads });
     if (m.params !== params) throw new Error(`parameter counts differ: ours ${params}, ${TFJS_NAMES[key]} ${m.params}`);
     runners[key] = m.step;
@@ -546,11 +616,15 @@ export function gateLosses(runners, gates, log) {
     losses[key] = [runners[key](), runners[key]()];
     const rel = losses[key].map((x, i) => Math.abs(losses.ours[i] - x) / Math.abs(x));
     checks[key] = rel;
-    log(`${TFJS_NAMES[key]}: first-step loss ours ${losses.ours[0].toFixed(7)}, theirs ${losses[key][0].toFixed(7)}, relative difference ${rel[0].toExponential(2)}; ` +
-      `second step ${losses.ours[1].toFixed(7)} vs ${losses[key][1].toFixed(7)} (${rel[1].toExponential(2)})`);
+    log(
+      `${TFJS_NAMES[key]}: first-step loss ours ${losses.ours[0].toFixed(7)}, theirs ${losses[key][0].toFixed(7)}, relative difference ${rel[0].toExponential(2)}; ` +
+        `second step ${losses.ours[1].toFixed(7)} vs ${losses[key][1].toFixed(7)} (${rel[1].toExponential(2)})`,
+    );
     gates.forEach((gate, s) => {
       if (!(rel[s] <= gate)) {
-        throw new Error(`FAIL: ${['first', 'second'][s]}-step losses of ours and ${TFJS_NAMES[key]} differ by ${rel[s]} relative (> ${gate.toExponential()}): ${why[s]}`);
+        throw new Error(
+          `FAIL: ${['first', 'second'][s]}-step losses of ours and ${TFJS_NAMES[key]} differ by ${rel[s]} relative (> ${gate.toExponential()}): ${why[s]}`,
+        );
       }
     });
   }
@@ -573,8 +647,14 @@ export async function interleavedRounds({ rounds: n, orders, run, bases = ['ours
   const variants = Object.keys(TFJS_NAMES);
   const times = Object.fromEntries(orders[0].map((who) => [who, []]));
   const ratios = Object.fromEntries(bases.map((b) => [b, Object.fromEntries(variants.map((k) => [k, []]))]));
-  describe ??= (r, round) => `round ${r + 1}/${n}: ours ${msPerStep(round.ours)} ms/step, ` +
-    variants.map((k) => `${k === 'tfjs' ? 'tfjs-wasm' : 'tfjs-wasm NN grads'} ${msPerStep(round[k])} ms/step (${ratios.ours[k].at(-1).toFixed(2)}×)`).join(', ');
+  describe ??= (r, round) =>
+    `round ${r + 1}/${n}: ours ${msPerStep(round.ours)} ms/step, ` +
+    variants
+      .map(
+        (k) =>
+          `${k === 'tfjs' ? 'tfjs-wasm' : 'tfjs-wasm NN grads'} ${msPerStep(round[k])} ms/step (${ratios.ours[k].at(-1).toFixed(2)}×)`,
+      )
+      .join(', ');
   for (let r = 0; r < n; r++) {
     const round = {};
     for (const who of orders[r % 2]) {
@@ -585,7 +665,9 @@ export async function interleavedRounds({ rounds: n, orders, run, bases = ['ours
     log(describe(r, round, ratios));
   }
   const each = (f) => Object.fromEntries(Object.entries(times).map(([who, xs]) => [who, f(xs)]));
-  const ratio = Object.fromEntries(bases.map((b) => [b, Object.fromEntries(variants.map((k) => [k, median(ratios[b][k])]))]));
+  const ratio = Object.fromEntries(
+    bases.map((b) => [b, Object.fromEntries(variants.map((k) => [k, median(ratios[b][k])]))]),
+  );
   return { times, median: each(median), spread: each(spread), ratio };
 }
 
@@ -596,9 +678,16 @@ export async function interleavedRounds({ rounds: n, orders, run, bases = ['ours
 export async function profileTfjsVariants(tf, runners, keys, log) {
   const tfProf = {};
   for (const key of keys) {
-    tfProf[key] = await profileTfjs(tf, () => { runners[key](); });
-    const top = tfProf[key].byName.slice(0, 8).map(([n, e]) => `${n} ${e.ms.toFixed(0)} ms`).join(', ');
-    log(`tfjs profile, ${TFJS_NAMES[key]}: ${tfProf[key].total.toFixed(0)} ms in ${tfProf[key].kernels} kernels; ${top}`);
+    tfProf[key] = await profileTfjs(tf, () => {
+      runners[key]();
+    });
+    const top = tfProf[key].byName
+      .slice(0, 8)
+      .map(([n, e]) => `${n} ${e.ms.toFixed(0)} ms`)
+      .join(', ');
+    log(
+      `tfjs profile, ${TFJS_NAMES[key]}: ${tfProf[key].total.toFixed(0)} ms in ${tfProf[key].kernels} kernels; ${top}`,
+    );
   }
   tf.disposeVariables();
   return tfProf;
@@ -611,7 +700,9 @@ export async function profileTfjsVariants(tf, runners, keys, log) {
  */
 export async function profileOurs({ init, shutdown, make, warmup, steps, group, log }) {
   const prof = await profileWasmKernels({ init, shutdown, make, warmup, steps });
-  log(`profile of ours (release build, 1 thread; ${steps} step${plural(steps)}, ${fmt(prof.calls)} kernel calls a step): ${prof.total.toFixed(0)} ms/step`);
+  log(
+    `profile of ours (release build, 1 thread; ${steps} step${plural(steps)}, ${fmt(prof.calls)} kernel calls a step): ${prof.total.toFixed(0)} ms/step`,
+  );
   const { groups, profTable, gemmTable } = profileTables(prof, group, fmt);
   log(profTable);
   log(gemmTable);
@@ -645,7 +736,8 @@ export async function twoThreads({ lib, make, firstLoss, rounds: n, warmup, run,
   const o = make();
   lib.setThreads(2);
   const firstT2 = o.step(); // the same first step as phase 1's, now on 2 threads
-  const t2Same = firstT2 === firstLoss ? 'bit-identical' : `differs by ${Math.abs(firstT2 - firstLoss).toExponential(2)}`;
+  const t2Same =
+    firstT2 === firstLoss ? 'bit-identical' : `differs by ${Math.abs(firstT2 - firstLoss).toExponential(2)}`;
   log(`2 threads: first-step loss ${firstT2.toFixed(7)}, ${t2Same} to 1 thread's`);
   lib.setThreads(1);
   await warmup(o);
@@ -658,13 +750,21 @@ export async function twoThreads({ lib, make, firstLoss, rounds: n, warmup, run,
       mt[t].push(...round[t]);
     }
     speedups.push(median(round[1]) / median(round[2]));
-    log(`threads round ${r + 1}/${n}: ${describe(msPerStep(round[1]), msPerStep(round[2]))}, speed-up ${speedups.at(-1).toFixed(2)}×`);
+    log(
+      `threads round ${r + 1}/${n}: ${describe(msPerStep(round[1]), msPerStep(round[2]))}, speed-up ${speedups.at(-1).toFixed(2)}×`,
+    );
   }
   lib.setThreads(1);
   lib.shutdown();
   return {
-    available: true, mt1: median(mt[1]), mt2: median(mt[2]), spread1: spread(mt[1]), spread2: spread(mt[2]),
-    speedup: median(speedups), firstT2, t2Same,
+    available: true,
+    mt1: median(mt[1]),
+    mt2: median(mt[2]),
+    spread1: spread(mt[1]),
+    spread2: spread(mt[2]),
+    speedup: median(speedups),
+    firstT2,
+    t2Same,
   };
 }
 
@@ -686,9 +786,30 @@ export async function twoThreads({ lib, make, firstLoss, rounds: n, warmup, run,
  * Returns everything the report needs.
  */
 export async function runTrainingBench({
-  lib, tf, tfjsWasm, banner, makeOurs, makeTfjs, params = (ours) => ours.model.parameterCount(), gates, rounds: n, steps, warmup,
-  warmupMore, profileSteps, group, tfjsProfile, orders = [['tfjs', 'ours', 'tfjsNN'], ['tfjsNN', 'ours', 'tfjs']], run, bases, describe,
-  threads = {}, log = console.log,
+  lib,
+  tf,
+  tfjsWasm,
+  banner,
+  makeOurs,
+  makeTfjs,
+  params = (ours) => ours.model.parameterCount(),
+  gates,
+  rounds: n,
+  steps,
+  warmup,
+  warmupMore,
+  profileSteps,
+  group,
+  tfjsProfile,
+  orders = [
+    ['tfjs', 'ours', 'tfjsNN'],
+    ['tfjsNN', 'ours', 'tfjs'],
+  ],
+  run,
+  bases,
+  describe,
+  threads = {},
+  log = console.log,
 }) {
   await lib.init();
   const tfjs = await setupTfjsWasm(tf, tfjsWasm);
@@ -700,21 +821,45 @@ export async function runTrainingBench({
   for (let w = 0; w < warmup; w++) ours.step();
   await warmupMore?.(ours);
   run ??= (who) => timeSteps(runners[who], steps[who] ?? steps.tfjs);
-  const res = await interleavedRounds({ rounds: n, orders, run: (who) => run(who, { ours, runners }), bases, describe, log });
+  const res = await interleavedRounds({
+    rounds: n,
+    orders,
+    run: (who) => run(who, { ours, runners }),
+    bases,
+    describe,
+    log,
+  });
   const oursMem = lib.memoryStats();
   const tfProf = await profileTfjsVariants(tf, runners, tfjsProfile, log);
-  const profile = await profileOurs({ init: lib.init, shutdown: lib.shutdown, make: makeOurs, warmup, steps: profileSteps, group, log });
+  const profile = await profileOurs({
+    init: lib.init,
+    shutdown: lib.shutdown,
+    make: makeOurs,
+    warmup,
+    steps: profileSteps,
+    group,
+    log,
+  });
   const t2 = await twoThreads({
-    lib, make: makeOurs, firstLoss: losses.ours[0], rounds: n, log, describe: threads.describe,
-    warmup: threads.warmup ?? ((o) => {
-      for (let w = 0; w < warmup; w++) o.step();
-      lib.setThreads(2);
-      for (let w = 0; w < warmup; w++) o.step();
-    }),
-    run: threads.run ?? ((o, t) => {
-      lib.setThreads(t);
-      return timeSteps(o.step, steps.ours);
-    }),
+    lib,
+    make: makeOurs,
+    firstLoss: losses.ours[0],
+    rounds: n,
+    log,
+    describe: threads.describe,
+    warmup:
+      threads.warmup ??
+      ((o) => {
+        for (let w = 0; w < warmup; w++) o.step();
+        lib.setThreads(2);
+        for (let w = 0; w < warmup; w++) o.step();
+      }),
+    run:
+      threads.run ??
+      ((o, t) => {
+        lib.setThreads(t);
+        return timeSteps(o.step, steps.ours);
+      }),
   });
   return { tfjs, ours, params: count, runners, losses, checks, res, oursMem, tfProf, profile, t2 };
 }
@@ -725,10 +870,19 @@ export async function runTrainingBench({
  * the bench's own `figures` ([title, sec => cell]), spread, vs tfjs-wasm, 2-thread speed-up.
  */
 export function trainingTable(figures, rows) {
-  const header = ['contender', 'ms / step', ...figures.map(([title]) => title), 'spread', 'vs tfjs-wasm', '2-thread speed-up'];
-  const cells = rows.map((r) => (r.why !== undefined
-    ? [r.name, '—', ...figures.map(() => '—'), '—', '—', r.why]
-    : [r.name, ms(r.sec * 1e3), ...figures.map(([, cell]) => cell(r.sec)), r.spread, r.vs, r.speedup]));
+  const header = [
+    'contender',
+    'ms / step',
+    ...figures.map(([title]) => title),
+    'spread',
+    'vs tfjs-wasm',
+    '2-thread speed-up',
+  ];
+  const cells = rows.map((r) =>
+    r.why !== undefined
+      ? [r.name, '—', ...figures.map(() => '—'), '—', '—', r.why]
+      : [r.name, ms(r.sec * 1e3), ...figures.map(([, cell]) => cell(r.sec)), r.spread, r.vs, r.speedup],
+  );
   return markdownTable(header, cells, ['l', 'r', ...figures.map(() => 'r'), 'r', 'l', 'l']);
 }
 
@@ -738,9 +892,15 @@ export function trainingTable(figures, rows) {
  * `note(variant)` may add to that cell.
  */
 export function tfjsRows(res, base = 'ours', note = () => '') {
-  return Object.entries({ tfjs: 'tfjs-wasm, 1 thread', tfjsNN: 'tfjs-wasm, 1 thread, NN-only matMul gradients' }).map(([k, name]) => ({
-    name, sec: res.median[k], spread: spreadCell(res.spread[k]), vs: `ours ${res.ratio[base][k].toFixed(2)}× faster${note(k)}`, speedup: '—',
-  }));
+  return Object.entries({ tfjs: 'tfjs-wasm, 1 thread', tfjsNN: 'tfjs-wasm, 1 thread, NN-only matMul gradients' }).map(
+    ([k, name]) => ({
+      name,
+      sec: res.median[k],
+      spread: spreadCell(res.spread[k]),
+      vs: `ours ${res.ratio[base][k].toFixed(2)}× faster${note(k)}`,
+      speedup: '—',
+    }),
+  );
 }
 
 /**
@@ -752,14 +912,22 @@ export function twoThreadRows(t2, names, tfjs1, spreads = ['—', '—']) {
   if (!t2.available) return [{ name: 'ours, 2 threads', why: t2.why }];
   return [
     { name: names[0], sec: t2.mt1, spread: spreads[0], vs: '—', speedup: '1.00×' },
-    { name: names[1], sec: t2.mt2, spread: spreads[1], vs: `${(tfjs1 / t2.mt2).toFixed(2)}× (across phases)`, speedup: `${t2.speedup.toFixed(2)}×` },
+    {
+      name: names[1],
+      sec: t2.mt2,
+      spread: spreads[1],
+      vs: `${(tfjs1 / t2.mt2).toFixed(2)}× (across phases)`,
+      speedup: `${t2.speedup.toFixed(2)}×`,
+    },
   ];
 }
 
 /** The criterion bullet: ours ≥ `criterion`× plain tfjs-wasm (`ratio`), with the NN-gradient variant's ratio beside it. */
 export function criterionLine(ratio, ratioNN, criterion) {
-  return `- ours ≥ ${criterion}× tfjs-wasm training throughput (1 thread each): **${ratio >= criterion ? 'PASS' : 'FAIL'}** (${ratio.toFixed(2)}×; ` +
-    `against the faster tfjs variant with NN-only matMul gradients ${ratioNN.toFixed(2)}×: ${ratioNN >= criterion ? 'also ≥' : 'below'} ${criterion}×)`;
+  return (
+    `- ours ≥ ${criterion}× tfjs-wasm training throughput (1 thread each): **${ratio >= criterion ? 'PASS' : 'FAIL'}** (${ratio.toFixed(2)}×; ` +
+    `against the faster tfjs variant with NN-only matMul gradients ${ratioNN.toFixed(2)}×: ${ratioNN >= criterion ? 'also ≥' : 'below'} ${criterion}×)`
+  );
 }
 
 /** The 2-thread bullet: the speed-up and `how` it was measured (markdown), or why there is none. */
@@ -793,8 +961,12 @@ export function sameComputationText({ intro, losses, checks, gate1, step2, tail2
   tfjs-wasm NN gradients ${l('tfjsNN', 0)} (**${c('tfjsNN', 0)}**); the bench fails above ${gate1}.
 - Second step (${step2}): ours ${l('ours', 1)}, tfjs-wasm ${l('tfjs', 1)} (${c('tfjs', 1)}),
   NN gradients ${l('tfjsNN', 1)} (${c('tfjsNN', 1)})${tail2}.
-- Parameter counts checked equal (${fmt(params)}).${t2.available ? `
-- Ours on 2 threads (shared-memory build, same seed and batch): first-step loss ${t2.firstT2.toFixed(7)}, ${t2.t2Same} to 1 thread's.` : ''}`;
+- Parameter counts checked equal (${fmt(params)}).${
+    t2.available
+      ? `
+- Ours on 2 threads (shared-memory build, same seed and batch): first-step loss ${t2.firstT2.toFixed(7)}, ${t2.t2Same} to 1 thread's.`
+      : ''
+  }`;
 }
 
 /**
@@ -816,12 +988,19 @@ ${tfjsProfileText(tfProf, note)}`;
 }
 
 /** memoryStats() after the timed steps, as the docs state it. */
-const memoryText = (m) => `Wasm memory of ours after the timed steps: ${(m.bytesInUse / 2 ** 20).toFixed(0)} MiB in use, peak ${(m.peakBytesInUse / 2 ** 20).toFixed(0)} MiB.`;
+const memoryText = (m) =>
+  `Wasm memory of ours after the timed steps: ${(m.bytesInUse / 2 ** 20).toFixed(0)} MiB in use, peak ${(m.peakBytesInUse / 2 ** 20).toFixed(0)} MiB.`;
 
 /** "Where tfjs's step goes": a paragraph per profileTfjsVariants profile; `note` ends the closing parenthesis. */
 function tfjsProfileText(tfProf, note) {
-  const paragraphs = Object.entries(tfProf).map(([key, p]) => `${TFJS_NAMES[key]}: one step (\`tf.profile\`, wall clock around each kernel) spends ${p.total.toFixed(0)} ms in ${fmt(p.kernels)} kernel calls; ` +
-    `by kernel: ${p.byName.slice(0, 12).map(([n, e]) => `${n} ${ms(e.ms)} ms (${e.calls})`).join(', ')}${p.byName.length > 12 ? ', …' : ''}.`);
+  const paragraphs = Object.entries(tfProf).map(
+    ([key, p]) =>
+      `${TFJS_NAMES[key]}: one step (\`tf.profile\`, wall clock around each kernel) spends ${p.total.toFixed(0)} ms in ${fmt(p.kernels)} kernel calls; ` +
+      `by kernel: ${p.byName
+        .slice(0, 12)
+        .map(([n, e]) => `${n} ${ms(e.ms)} ms (${e.calls})`)
+        .join(', ')}${p.byName.length > 12 ? ', …' : ''}.`,
+  );
   return `${paragraphs.join('\n\n')}
 
 (Profiled after the timed rounds; \`tf.customGrad\`'s own "forward" records, which contain the kernels they ran, are left out.
@@ -831,16 +1010,30 @@ ${note})`;
 // ---------------------------------------------------------------- the encoder benches (transformer, bert)
 
 /** What the encoder benches' rounds hold, for the docs header's mode line. */
-export const encoderRoundsText = (n, steps, warmup) => `${n} interleaved round${plural(n)}, each ${steps.ours} steps of ours and ${steps.tfjs} of each tfjs variant, ` +
+export const encoderRoundsText = (n, steps, warmup) =>
+  `${n} interleaved round${plural(n)}, each ${steps.ours} steps of ours and ${steps.tfjs} of each tfjs variant, ` +
   `after the 2 checked steps (and ${warmup} more warm-up step${plural(warmup)} of ours)`;
 
 /** The encoder benches' contenders table: tokens/s (`tokens` a step) beside the time, ours 1 thread, the tfjs variants, 2 threads. */
 export function encoderTable({ res, t2 }, tokens) {
-  return trainingTable([['tokens/s', (s) => fmt(tokens / s)]], [
-    { name: 'ours, 1 thread (release build)', sec: res.median.ours, spread: spreadCell(res.spread.ours), vs: '1.00×', speedup: '—' },
-    ...tfjsRows(res),
-    ...twoThreadRows(t2, ['ours, 1 thread (shared-memory build)', 'ours, 2 threads (shared-memory build)'], res.median.tfjs),
-  ]);
+  return trainingTable(
+    [['tokens/s', (s) => fmt(tokens / s)]],
+    [
+      {
+        name: 'ours, 1 thread (release build)',
+        sec: res.median.ours,
+        spread: spreadCell(res.spread.ours),
+        vs: '1.00×',
+        speedup: '—',
+      },
+      ...tfjsRows(res),
+      ...twoThreadRows(
+        t2,
+        ['ours, 1 thread (shared-memory build)', 'ours, 2 threads (shared-memory build)'],
+        res.median.tfjs,
+      ),
+    ],
+  );
 }
 
 /** Kernel name -> what it is, for the grouped profile of an encoder's step (transformer, BERT). */

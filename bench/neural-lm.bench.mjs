@@ -24,9 +24,28 @@ import * as tfjsWasm from '@tensorflow/tfjs-backend-wasm';
 import './tfjs-grads.mjs';
 import * as lib from '../dist/wasm-nlp.node.js';
 import {
-  benchArgs, criterionLine, elapsed, fmt, GEMM_GROUP, log, msPerStep, oursStep, plural, profileTail, runTrainingBench,
-  sameComputationText, saveSection, speedupLine, spreadCell, tfjsAdam, tfjsRows, timeSteps, trainingHeader, trainingTable,
-  twoThreadRows, xorshift,
+  benchArgs,
+  criterionLine,
+  elapsed,
+  fmt,
+  GEMM_GROUP,
+  log,
+  msPerStep,
+  oursStep,
+  plural,
+  profileTail,
+  runTrainingBench,
+  sameComputationText,
+  saveSection,
+  speedupLine,
+  spreadCell,
+  tfjsAdam,
+  tfjsRows,
+  timeSteps,
+  trainingHeader,
+  trainingTable,
+  twoThreadRows,
+  xorshift,
 } from './lib.mjs';
 
 // No raw ops here: NeuralLM's own loss, autograd and the optimizer.
@@ -76,7 +95,8 @@ function zipfStream(n, seed) {
     let hi = ranks - 1;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (cdf[mid] < u) lo = mid + 1; else hi = mid;
+      if (cdf[mid] < u) lo = mid + 1;
+      else hi = mid;
     }
     out[i] = lo < BOS ? lo : lo + 1; // rank 0 is id 0 (<unk>, the most frequent), BOS never occurs
   }
@@ -99,7 +119,17 @@ const batches = Array.from({ length: N_BATCHES }, (_, i) => {
 
 // ---------------------------------------------------------------- ours
 
-const CONFIG = { vocabSize: V, context: CTX, embeddingDim: M, hidden: H, direct: false, tied: false, dropout: 0, bos: BOS, seed: SEED };
+const CONFIG = {
+  vocabSize: V,
+  context: CTX,
+  embeddingDim: M,
+  hidden: H,
+  direct: false,
+  tied: false,
+  dropout: 0,
+  bos: BOS,
+  seed: SEED,
+};
 const NAMES_OURS = ['embeddings.weight', 'hidden.weight', 'hidden.bias', 'output.weight', 'output.bias'];
 
 /**
@@ -115,7 +145,8 @@ function makeOurs() {
   const lm = new NeuralLM(CONFIG);
   const named = lm.namedParameters();
   const names = named.map(([n]) => n);
-  if (names.join() !== NAMES_OURS.join()) throw new Error(`NeuralLM's parameters are ${names.join(', ')}, expected ${NAMES_OURS.join(', ')}`);
+  if (names.join() !== NAMES_OURS.join())
+    throw new Error(`NeuralLM's parameters are ${names.join(', ')}, expected ${NAMES_OURS.join(', ')}`);
   const params = Object.fromEntries(named);
   // fit uses AdamW with weight decay 0 (= Adam); both are the same kernel.
   const opt = new Adam(named, { lr: LR, betas: [0.9, 0.999], eps: EPS });
@@ -150,15 +181,24 @@ function makeTfjs({ params }, { nnGrads = false } = {}) {
   const t2 = (name) => tf.tensor2d(val(name).toArray(), val(name).shape);
   const vars = {
     emb: tf.variable(t2('embeddings.weight'), true, undefined),
-    Hk: tf.variable(tf.tidy(() => tf.transpose(t2('hidden.weight'))), true), // [IN, H]
+    Hk: tf.variable(
+      tf.tidy(() => tf.transpose(t2('hidden.weight'))),
+      true,
+    ), // [IN, H]
     d: tf.variable(tf.tensor1d(val('hidden.bias').toArray()), true),
-    Uk: tf.variable(tf.tidy(() => tf.transpose(t2('output.weight'))), true), // [H, V]
+    Uk: tf.variable(
+      tf.tidy(() => tf.transpose(t2('output.weight'))),
+      true,
+    ), // [H, V]
     b: tf.variable(tf.tensor1d(val('output.bias').toArray()), true),
   };
   const varList = Object.values(vars);
   const nnMatMul = tf.customGrad((a, w, save) => {
     save([a, w]);
-    return { value: tf.matMul(a, w), gradFunc: (dy, [sa, sw]) => [tf.matMul(dy, tf.transpose(sw)), tf.matMul(tf.transpose(sa), dy)] };
+    return {
+      value: tf.matMul(a, w),
+      gradFunc: (dy, [sa, sw]) => [tf.matMul(dy, tf.transpose(sw)), tf.matMul(tf.transpose(sa), dy)],
+    };
   });
   const matMul = nnGrads ? nnMatMul : (a, w) => tf.matMul(a, w);
   // tfjs-backend-wasm has no UnsortedSegmentSum kernel, which gather's registered
@@ -202,14 +242,30 @@ function group(name) {
 // the bare step; 2 threads: NeuralLM.fit with threads 1 and threads 2 on the same model.
 const fitStep = async (o, threads) => [(await o.fit(STEPS.fit, threads)) / STEPS.fit];
 const run = await runTrainingBench({
-  lib, tf, tfjsWasm, makeOurs, makeTfjs, params: (ours) => ours.count, group,
-  banner: (tfjs) => `neural-lm bench (${QUICK ? 'quick' : 'full'}): V ${V} context ${CTX} m ${M} h ${H} batch ${B}; tfjs-wasm threads ${tfjs.threads}, SIMD ${tfjs.simd}; load ${args.load0}`,
-  gates: GATE, rounds: ROUNDS, steps: STEPS, warmup: WARMUP_OURS, profileSteps: PROFILE_STEPS,
+  lib,
+  tf,
+  tfjsWasm,
+  makeOurs,
+  makeTfjs,
+  params: (ours) => ours.count,
+  group,
+  banner: (tfjs) =>
+    `neural-lm bench (${QUICK ? 'quick' : 'full'}): V ${V} context ${CTX} m ${M} h ${H} batch ${B}; tfjs-wasm threads ${tfjs.threads}, SIMD ${tfjs.simd}; load ${args.load0}`,
+  gates: GATE,
+  rounds: ROUNDS,
+  steps: STEPS,
+  warmup: WARMUP_OURS,
+  profileSteps: PROFILE_STEPS,
   warmupMore: (ours) => ours.fit(WARMUP_OURS, 1),
-  orders: [['tfjs', 'fit', 'ours', 'tfjsNN'], ['tfjsNN', 'ours', 'fit', 'tfjs']],
+  orders: [
+    ['tfjs', 'fit', 'ours', 'tfjsNN'],
+    ['tfjsNN', 'ours', 'fit', 'tfjs'],
+  ],
   bases: ['fit', 'ours'],
-  run: (who, { ours, runners }) => (who === 'fit' ? fitStep(ours, 1) : timeSteps(runners[who], STEPS[who] ?? STEPS.tfjs)),
-  describe: (r, round, ratios) => `round ${r + 1}/${ROUNDS}: NeuralLM.fit ${msPerStep(round.fit)} ms/step, bare step ${msPerStep(round.ours)} ms/step, ` +
+  run: (who, { ours, runners }) =>
+    who === 'fit' ? fitStep(ours, 1) : timeSteps(runners[who], STEPS[who] ?? STEPS.tfjs),
+  describe: (r, round, ratios) =>
+    `round ${r + 1}/${ROUNDS}: NeuralLM.fit ${msPerStep(round.fit)} ms/step, bare step ${msPerStep(round.ours)} ms/step, ` +
     `tfjs-wasm ${msPerStep(round.tfjs)} ms/step (fit ${ratios.fit.tfjs.at(-1).toFixed(2)}× faster), ` +
     `tfjs-wasm NN grads ${msPerStep(round.tfjsNN)} ms/step (fit ${ratios.fit.tfjsNN.at(-1).toFixed(2)}× faster)`,
   tfjsProfile: QUICK ? ['tfjs'] : ['tfjs', 'tfjsNN'],
@@ -222,22 +278,54 @@ const run = await runTrainingBench({
     describe: (ms1, ms2) => `NeuralLM.fit, shared-memory build, threads 1 ${ms1} ms/step, threads 2 ${ms2} ms/step`,
   },
 });
-const { tfjs, ours, losses, checks, oursMem, tfProf, profile: { prof, profTable, gemmTable, gemmMs }, t2 } = run;
+const {
+  tfjs,
+  ours,
+  losses,
+  checks,
+  oursMem,
+  tfProf,
+  profile: { prof, profTable, gemmTable, gemmMs },
+  t2,
+} = run;
 const { median: sec, spread, ratio } = run.res;
 const gemmGflops = STEP_FLOPS / (gemmMs / 1e3) / 1e9;
 
 // ---------------------------------------------------------------- report
 
-const table = trainingTable([
-  ['steps/s', (s) => (1 / s).toFixed(2)], ['tokens/s', (s) => fmt(B / s)], ['output layer GFLOP/s', (s) => (OUT_FLOPS / s / 1e9).toFixed(1)],
-], [
-  { name: 'ours, `NeuralLM.fit`, 1 thread (release build)', sec: sec.fit, spread: spreadCell(spread.fit, 'round'), vs: '1.00×', speedup: '—' },
-  { name: 'ours, bare step (`loss` + backward + Adam), 1 thread', sec: sec.ours, spread: spreadCell(spread.ours),
-    vs: `fit's overhead ${(((sec.fit - sec.ours) / sec.ours) * 100).toFixed(0)}%`, speedup: '—' },
-  ...tfjsRows(run.res, 'fit', (k) => ` (bare step ${ratio.ours[k].toFixed(2)}×)`),
-  ...twoThreadRows(t2, ['ours, `NeuralLM.fit`, threads 1 (shared-memory build)', 'ours, `NeuralLM.fit`, threads 2 (shared-memory build)'], sec.tfjs,
-    [spreadCell(t2.spread1, 'round'), spreadCell(t2.spread2, 'round')]),
-]);
+const table = trainingTable(
+  [
+    ['steps/s', (s) => (1 / s).toFixed(2)],
+    ['tokens/s', (s) => fmt(B / s)],
+    ['output layer GFLOP/s', (s) => (OUT_FLOPS / s / 1e9).toFixed(1)],
+  ],
+  [
+    {
+      name: 'ours, `NeuralLM.fit`, 1 thread (release build)',
+      sec: sec.fit,
+      spread: spreadCell(spread.fit, 'round'),
+      vs: '1.00×',
+      speedup: '—',
+    },
+    {
+      name: 'ours, bare step (`loss` + backward + Adam), 1 thread',
+      sec: sec.ours,
+      spread: spreadCell(spread.ours),
+      vs: `fit's overhead ${(((sec.fit - sec.ours) / sec.ours) * 100).toFixed(0)}%`,
+      speedup: '—',
+    },
+    ...tfjsRows(run.res, 'fit', (k) => ` (bare step ${ratio.ours[k].toFixed(2)}×)`),
+    ...twoThreadRows(
+      t2,
+      [
+        'ours, `NeuralLM.fit`, threads 1 (shared-memory build)',
+        'ours, `NeuralLM.fit`, threads 2 (shared-memory build)',
+      ],
+      sec.tfjs,
+      [spreadCell(t2.spread1, 'round'), spreadCell(t2.spread2, 'round')],
+    ),
+  ],
+);
 log('');
 log(table);
 const criterion = criterionLine(ratio.fit.tfjs, ratio.fit.tfjsNN, CRITERION);
@@ -247,9 +335,15 @@ const wall = elapsed(args);
 const md = `
 ## Neural language model training throughput (Bengio et al. 2003)
 
-${trainingHeader({ args, script: 'bench:lm', wall, tfjs,
-    rounds: `${ROUNDS} interleaved round${plural(ROUNDS)}, each one \`fit\` call of ${STEPS.fit} steps, ${STEPS.ours} bare steps of ours and ${STEPS.tfjs} step${plural(STEPS.tfjs)} of each tfjs variant, ` +
-      `after the 2 checked steps (and ${WARMUP_OURS} more warm-up step${plural(WARMUP_OURS)} and a ${WARMUP_OURS}-step \`fit\` of ours)` })}
+${trainingHeader({
+  args,
+  script: 'bench:lm',
+  wall,
+  tfjs,
+  rounds:
+    `${ROUNDS} interleaved round${plural(ROUNDS)}, each one \`fit\` call of ${STEPS.fit} steps, ${STEPS.ours} bare steps of ours and ${STEPS.tfjs} step${plural(STEPS.tfjs)} of each tfjs variant, ` +
+    `after the 2 checked steps (and ${WARMUP_OURS} more warm-up step${plural(WARMUP_OURS)} and a ${WARMUP_OURS}-step \`fit\` of ours)`,
+})}
 
 Model (the same in both, ${fmt(ours.count)} parameters): the MLP of Bengio et al. (2003) at the Brown size: |V| ${V}, context ${CTX},
 embeddings m ${M}, hidden h ${H} (tanh), no direct connections, separate output weights, dropout 0; ours is
@@ -271,8 +365,15 @@ ${speedupLine(t2, '`fit({ threads: 2 })` vs `fit({ threads: 1 })`')}
 ### Same computation
 
 ${sameComputationText({
-    intro: 'tfjs\'s variables are ours\'s initial parameters; all take the first two steps on the same two batches.',
-    losses, checks, gate1: GATE[0], step2: 'next batch, after one Adam update', tail2: `; the bench fails above ${GATE[1]}`, params: ours.count, t2 })}
+  intro: "tfjs's variables are ours's initial parameters; all take the first two steps on the same two batches.",
+  losses,
+  checks,
+  gate1: GATE[0],
+  step2: 'next batch, after one Adam update',
+  tail2: `; the bench fails above ${GATE[1]}`,
+  params: ours.count,
+  t2,
+})}
 
 ### Where ours's step goes
 
@@ -283,8 +384,12 @@ measured by wrapping every Wasm export with a timer. "forward" runs up to the lo
 ${profTable}
 
 The step has ${(STEP_FLOPS / 1e9).toFixed(2)} GFLOP of GEMM work; the GEMM rows run it at **${gemmGflops.toFixed(1)} GFLOP/s**.
-${profileTail({ gemmTable, memory: oursMem, tfProf,
-  note: QUICK ? 'Quick mode profiles only plain tfjs-wasm; the full run also profiles the NN-gradient variant.' : '' })}
+${profileTail({
+  gemmTable,
+  memory: oursMem,
+  tfProf,
+  note: QUICK ? 'Quick mode profiles only plain tfjs-wasm; the full run also profiles the NN-gradient variant.' : '',
+})}
 
 ### How to read this
 

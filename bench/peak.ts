@@ -19,8 +19,16 @@
  * 20-28 GFLOP/s (a spill in the loop, we assume) where this order gives ~47.
  */
 export function peak_f32x4(x: usize, out: usize, iters: i32): void {
-  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0), c4 = f32x4.splat(0);
-  let c5 = f32x4.splat(0), c6 = f32x4.splat(0), c7 = f32x4.splat(0), c8 = f32x4.splat(0), c9 = f32x4.splat(0);
+  let c0 = f32x4.splat(0),
+    c1 = f32x4.splat(0),
+    c2 = f32x4.splat(0),
+    c3 = f32x4.splat(0),
+    c4 = f32x4.splat(0);
+  let c5 = f32x4.splat(0),
+    c6 = f32x4.splat(0),
+    c7 = f32x4.splat(0),
+    c8 = f32x4.splat(0),
+    c9 = f32x4.splat(0);
   for (let i = 0; i < iters; i++) {
     const x0 = v128.load(x, 0);
     const x1 = v128.load(x, 16);

@@ -13,7 +13,10 @@ export function tfjsVariables(tf, model) {
     const data = p.value.toArray();
     const shape = p.value.shape;
     if (name.endsWith('.weight') && shape.length === 2 && !name.includes('embeddings')) {
-      vars[name] = tf.variable(tf.tidy(() => tf.transpose(tf.tensor2d(data, shape))), true);
+      vars[name] = tf.variable(
+        tf.tidy(() => tf.transpose(tf.tensor2d(data, shape))),
+        true,
+      );
     } else {
       vars[name] = tf.variable(tf.tensor(data, [...shape]), true);
     }
@@ -31,17 +34,24 @@ export function tfjsVariables(tf, model) {
  * are explicit transposes + NN matMul (dA = dy·Bᵀ, dB = Aᵀ·dy), all on XNNPACK.
  */
 export function tfjsEncoderOps(tf, vars, { B, S, D, H, eps, nnGrads = false }) {
-  const DH = D / H, TOKENS = B * S;
+  const DH = D / H,
+    TOKENS = B * S;
   const swapLast = (t) => tf.transpose(t, [...Array(t.rank - 2).keys(), t.rank - 1, t.rank - 2]);
   const nnMatMul = tf.customGrad((a, b, save) => {
     save([a, b]);
-    return { value: tf.matMul(a, b), gradFunc: (dy, [sa, sb]) => [tf.matMul(dy, swapLast(sb)), tf.matMul(swapLast(sa), dy)] };
+    return {
+      value: tf.matMul(a, b),
+      gradFunc: (dy, [sa, sb]) => [tf.matMul(dy, swapLast(sb)), tf.matMul(swapLast(sa), dy)],
+    };
   });
   const matMul = nnGrads ? nnMatMul : (a, b) => tf.matMul(a, b);
   const lin = (x, n) => tf.add(matMul(x, vars[`${n}.weight`]), vars[`${n}.bias`]);
   const ln = (x, n) => {
     const { mean, variance } = tf.moments(x, -1, true);
-    return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), vars[`${n}.weight`]), vars[`${n}.bias`]);
+    return tf.add(
+      tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), vars[`${n}.weight`]),
+      vars[`${n}.bias`],
+    );
   };
   const gelu = (x) => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
   const attn = (x, pre) => {

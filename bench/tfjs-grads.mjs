@@ -6,7 +6,9 @@
 // share tfjs's engine and registries through globalThis.
 import { register } from 'node:module';
 
-register('data:text/javascript,' + encodeURIComponent(`
+register(
+  'data:text/javascript,' +
+    encodeURIComponent(`
 export async function resolve(specifier, context, next) {
   try {
     return await next(specifier, context);
@@ -19,6 +21,7 @@ export async function resolve(specifier, context, next) {
       return next(specifier + '/index.js', context);
     }
   }
-}`));
+}`),
+);
 
 await import('@tensorflow/tfjs-core/dist/register_all_gradients.js');

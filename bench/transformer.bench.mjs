@@ -19,9 +19,26 @@ import './tfjs-grads.mjs';
 import { tfjsEncoderOps, tfjsVariables } from './tfjs-encoder.mjs';
 import * as lib from '../dist/wasm-nlp.node.js';
 import {
-  benchArgs, criterionLine, elapsed, encoderKernelGroup, encoderProfileIntro, encoderRoundsNote, encoderRoundsText, encoderTable,
-  encoderTfjsNote, fmt, log, oursStep, profileTail, runTrainingBench, sameComputationText, saveSection, speedupLine, tfjsAdam,
-  trainingHeader, xorshift,
+  benchArgs,
+  criterionLine,
+  elapsed,
+  encoderKernelGroup,
+  encoderProfileIntro,
+  encoderRoundsNote,
+  encoderRoundsText,
+  encoderTable,
+  encoderTfjsNote,
+  fmt,
+  log,
+  oursStep,
+  profileTail,
+  runTrainingBench,
+  sameComputationText,
+  saveSection,
+  speedupLine,
+  tfjsAdam,
+  trainingHeader,
+  xorshift,
 } from './lib.mjs';
 
 // No raw ops here: the model is src/nn + F (autograd) + the optimizer.
@@ -31,7 +48,12 @@ const args = benchArgs(import.meta.url);
 const QUICK = args.quick;
 // tfjs takes 10-35 s a step here: few steps for it (its step time varies little),
 // more for ours. The two checked steps are everyone's warm-up; ours gets more.
-const RUN = { rounds: QUICK ? 1 : 3, steps: { ours: QUICK ? 3 : 8, tfjs: QUICK ? 1 : 3 }, warmup: QUICK ? 1 : 2, profileSteps: QUICK ? 1 : 3 };
+const RUN = {
+  rounds: QUICK ? 1 : 3,
+  steps: { ours: QUICK ? 3 : 8, tfjs: QUICK ? 1 : 3 },
+  warmup: QUICK ? 1 : 2,
+  profileSteps: QUICK ? 1 : 3,
+};
 
 // The model (both implementations).
 const V = 8000; // vocabulary
@@ -66,10 +88,24 @@ const batches = Array.from({ length: N_BATCHES }, (_, i) => {
 class Classifier extends Module {
   constructor() {
     super();
-    this.embeddings = this.addModule('embeddings', new TransformerEmbeddings(V, D, { positions: 'learned', maxPositions: S, dropout: 0 }));
-    this.encoder = this.addModule('encoder', new TransformerEncoder({
-      layers: L, dim: D, heads: H, ffnDim: FF, dropout: 0, attentionDropout: 0, activation: 'gelu', norm: 'post', layerNormEps: EPS_LN,
-    }));
+    this.embeddings = this.addModule(
+      'embeddings',
+      new TransformerEmbeddings(V, D, { positions: 'learned', maxPositions: S, dropout: 0 }),
+    );
+    this.encoder = this.addModule(
+      'encoder',
+      new TransformerEncoder({
+        layers: L,
+        dim: D,
+        heads: H,
+        ffnDim: FF,
+        dropout: 0,
+        attentionDropout: 0,
+        activation: 'gelu',
+        norm: 'post',
+        layerNormEps: EPS_LN,
+      }),
+    );
     this.classifier = this.addModule('classifier', new Linear(D, C));
   }
 
@@ -117,12 +153,28 @@ function makeTfjs({ model }, { nnGrads = false } = {}) {
 // ---------------------------------------------------------------- phases 1-3 (bench/lib.mjs runTrainingBench)
 
 const run = await runTrainingBench({
-  lib, tf, tfjsWasm, makeOurs, makeTfjs,
-  banner: (tfjs) => `transformer bench (${QUICK ? 'quick' : 'full'}): L${L} d${D} h${H} ffn${FF} seq${S} batch${B} vocab${V}; tfjs-wasm threads ${tfjs.threads}, SIMD ${tfjs.simd}`,
-  ...RUN, gates: GATES, group: encoderKernelGroup,
+  lib,
+  tf,
+  tfjsWasm,
+  makeOurs,
+  makeTfjs,
+  banner: (tfjs) =>
+    `transformer bench (${QUICK ? 'quick' : 'full'}): L${L} d${D} h${H} ffn${FF} seq${S} batch${B} vocab${V}; tfjs-wasm threads ${tfjs.threads}, SIMD ${tfjs.simd}`,
+  ...RUN,
+  gates: GATES,
+  group: encoderKernelGroup,
   tfjsProfile: QUICK ? ['tfjsNN'] : ['tfjsNN', 'tfjs'],
 });
-const { tfjs, params: oursParams, losses, checks, oursMem, tfProf, profile: { prof, profTable, gemmTable, gemmMs }, t2 } = run;
+const {
+  tfjs,
+  params: oursParams,
+  losses,
+  checks,
+  oursMem,
+  tfProf,
+  profile: { prof, profTable, gemmTable, gemmMs },
+  t2,
+} = run;
 const { ratio } = run.res;
 
 // GEMM flops of one step, to read the GEMM row as GFLOP/s.
@@ -162,8 +214,15 @@ ${speedupLine(t2, '`setThreads(2)` vs `setThreads(1)`')}
 ### Same computation
 
 ${sameComputationText({
-    intro: 'tfjs\'s variables are ours\'s initial parameters (by Hugging Face name); all take the first step on the same batch.',
-    losses, checks, gate1: GATES[0].toExponential(), step2: 'after one Adam update, informative', params: oursParams, t2 })}
+  intro:
+    "tfjs's variables are ours's initial parameters (by Hugging Face name); all take the first step on the same batch.",
+  losses,
+  checks,
+  gate1: GATES[0].toExponential(),
+  step2: 'after one Adam update, informative',
+  params: oursParams,
+  t2,
+})}
 
 ### Where ours's step goes
 
@@ -173,8 +232,12 @@ ${profTable}
 
 The step has ${(stepFlops / 1e9).toFixed(1)} GFLOP of GEMM-shaped work (linear layers ${linearGflop}, attention scores and context ${((3 * 2 * TOKENS * attnMacsPerToken) / 1e9).toFixed(1)});
 the GEMM rows run the linear layers' ${linearGflop} GFLOP at **${gemmGflops.toFixed(1)} GFLOP/s**.
-${profileTail({ gemmTable, memory: oursMem, tfProf,
-  note: QUICK ? 'Quick mode profiles only the NN-gradient variant; the full run also profiles plain tfjs-wasm.' : '' })}
+${profileTail({
+  gemmTable,
+  memory: oursMem,
+  tfProf,
+  note: QUICK ? 'Quick mode profiles only the NN-gradient variant; the full run also profiles plain tfjs-wasm.' : '',
+})}
 
 ### How to read this
 

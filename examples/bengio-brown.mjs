@@ -12,19 +12,66 @@
 // runs/bengio/checkpoint.bin (atomically) every epoch and every --checkpoint-every
 // steps, runs/bengio/model.safetensors at the end, and its section of docs/results.md.
 import { existsSync, readFileSync } from 'node:fs';
-import { init, NeuralLM, KneserNey, brownLmSplit, lmVocab, encodeStream, fitMixtureWeight, mixtureProbs, perplexityOf } from 'wasm-nlp';
 import {
-  checkpointer, duration, fromRoot, int, machine, parseFlags, pct, progressBar, writeResultsSection,
+  init,
+  NeuralLM,
+  KneserNey,
+  brownLmSplit,
+  lmVocab,
+  encodeStream,
+  fitMixtureWeight,
+  mixtureProbs,
+  perplexityOf,
+} from 'wasm-nlp';
+import {
+  checkpointer,
+  duration,
+  fromRoot,
+  int,
+  machine,
+  parseFlags,
+  pct,
+  progressBar,
+  writeResultsSection,
 } from './lib.mjs';
 import { loadBrown, writeBytesAtomic, readBytes } from 'wasm-nlp/node';
 
 const t0 = performance.now();
 const DEFAULTS = {
-  epochs: 15, context: 4, dim: 100, hidden: 200, direct: false, tied: false, dropout: 0.3, batch: 512, lr: 1e-3, weightDecay: 0,
-  patience: 2, lrDecay: 0.5, minCount: 4, threads: 2, seed: 1, limit: 0, checkpointEvery: 500,
-  dir: 'runs/bengio', results: 'docs/results.md', resume: false, quick: false, stopAfter: 0,
+  epochs: 15,
+  context: 4,
+  dim: 100,
+  hidden: 200,
+  direct: false,
+  tied: false,
+  dropout: 0.3,
+  batch: 512,
+  lr: 1e-3,
+  weightDecay: 0,
+  patience: 2,
+  lrDecay: 0.5,
+  minCount: 4,
+  threads: 2,
+  seed: 1,
+  limit: 0,
+  checkpointEvery: 500,
+  dir: 'runs/bengio',
+  results: 'docs/results.md',
+  resume: false,
+  quick: false,
+  stopAfter: 0,
 };
-const QUICK = { epochs: 2, dim: 16, hidden: 32, batch: 64, limit: 20000, dir: 'runs/bengio-quick', results: '', threads: 1, checkpointEvery: 0 };
+const QUICK = {
+  epochs: 2,
+  dim: 16,
+  hidden: 32,
+  batch: 64,
+  limit: 20000,
+  dir: 'runs/bengio-quick',
+  results: '',
+  threads: 1,
+  checkpointEvery: 0,
+};
 const USAGE = `usage: node examples/bengio-brown.mjs [--quick] [--resume] [--epochs N] [--context N] [--dim M] [--hidden H] [--direct] [--tied]
   [--dropout X] [--batch N] [--lr X] [--weight-decay X] [--patience N] [--lr-decay X] [--min-count N] [--threads N] [--seed N]
   [--limit TOKENS] [--checkpoint-every STEPS] [--dir runs/bengio] [--results docs/results.md|''] [--stop-after EPOCHS]`;
@@ -46,46 +93,71 @@ if (o.limit > 0) {
     }
     return out;
   };
-  parts = { train: cut(split.train, o.limit), valid: cut(split.valid, Math.ceil(o.limit / 4)), test: cut(split.test, Math.ceil(o.limit / 4)) };
+  parts = {
+    train: cut(split.train, o.limit),
+    valid: cut(split.valid, Math.ceil(o.limit / 4)),
+    test: cut(split.test, Math.ceil(o.limit / 4)),
+  };
 }
 const vocab = lmVocab(parts.train, { minCount: o.minCount });
 const V = vocab.words.length;
-const UNK = 0, BOS = 1;
+const UNK = 0,
+  BOS = 1;
 const train = encodeStream(parts.train, vocab.index);
 const valid = encodeStream(parts.valid, vocab.index);
 const test = encodeStream(parts.test, vocab.index);
 const unkRate = (s) => s.reduce((n, x) => n + (x === UNK ? 1 : 0), 0) / s.length;
 const types = new Set(parts.train.flat()).size;
 const prepSeconds = (performance.now() - t0) / 1e3;
-console.log(`Brown LM split: train ${int(train.length)} tokens (${int(types)} types), valid ${int(valid.length)}, test ${int(test.length)}; ` +
-  `vocabulary ${int(V)} (train count >= ${o.minCount}, + <unk> + <s>; case and punctuation kept); <unk> rate train ${pct(unkRate(train))}, ` +
-  `valid ${pct(unkRate(valid))}, test ${pct(unkRate(test))}; data ready in ${prepSeconds.toFixed(1)} s`);
+console.log(
+  `Brown LM split: train ${int(train.length)} tokens (${int(types)} types), valid ${int(valid.length)}, test ${int(test.length)}; ` +
+    `vocabulary ${int(V)} (train count >= ${o.minCount}, + <unk> + <s>; case and punctuation kept); <unk> rate train ${pct(unkRate(train))}, ` +
+    `valid ${pct(unkRate(valid))}, test ${pct(unkRate(test))}; data ready in ${prepSeconds.toFixed(1)} s`,
+);
 
 // ---- baselines: interpolated modified Kneser-Ney, n = 3 and 5
 const kn = {};
 for (const order of [3, 5]) {
   const k0 = performance.now();
   const m = KneserNey.fit(train, { order, vocabSize: V, bos: BOS });
-  const validProbs = m.tokenProbs(valid), testProbs = m.tokenProbs(test);
+  const validProbs = m.tokenProbs(valid),
+    testProbs = m.tokenProbs(test);
   kn[order] = {
-    model: m, validProbs, testProbs, train: m.perplexity(train), valid: perplexityOf(validProbs), test: perplexityOf(testProbs),
+    model: m,
+    validProbs,
+    testProbs,
+    train: m.perplexity(train),
+    valid: perplexityOf(validProbs),
+    test: perplexityOf(testProbs),
     seconds: (performance.now() - k0) / 1e3,
   };
-  console.log(`Kneser-Ney ${order}-gram (interpolated, modified): train ppl ${kn[order].train.toFixed(1)}, valid ${kn[order].valid.toFixed(1)}, ` +
-    `test ${kn[order].test.toFixed(1)} (${kn[order].seconds.toFixed(1)} s)`);
+  console.log(
+    `Kneser-Ney ${order}-gram (interpolated, modified): train ppl ${kn[order].train.toFixed(1)}, valid ${kn[order].valid.toFixed(1)}, ` +
+      `test ${kn[order].test.toFixed(1)} (${kn[order].seconds.toFixed(1)} s)`,
+  );
 }
 
 // ---- the neural model
 const config = {
-  vocabSize: V, context: o.context, embeddingDim: o.dim, hidden: o.hidden, direct: o.direct, tied: o.tied, dropout: o.dropout,
-  unk: UNK, bos: BOS, seed: o.seed,
+  vocabSize: V,
+  context: o.context,
+  embeddingDim: o.dim,
+  hidden: o.hidden,
+  direct: o.direct,
+  tied: o.tied,
+  dropout: o.dropout,
+  unk: UNK,
+  bos: BOS,
+  seed: o.seed,
 };
 const model = new NeuralLM(config, vocab.words);
 const params = model.parameterCount();
-console.log(`NeuralLM: n ${o.context + 1} (context ${o.context}), m ${o.dim}, h ${o.hidden}, direct ${o.direct ? 'yes' : 'no'}, ` +
-  `tied ${o.tied ? 'yes' : 'no'}, dropout ${o.dropout}; ${int(params)} parameters; up to ${o.epochs} epochs, batch ${o.batch}, ` +
-  `Adam${o.weightDecay > 0 ? 'W' : ''} lr ${o.lr} (× ${o.lrDecay} after an epoch without a better validation perplexity, ` +
-  `stop after ${o.patience} in a row), threads ${o.threads}`);
+console.log(
+  `NeuralLM: n ${o.context + 1} (context ${o.context}), m ${o.dim}, h ${o.hidden}, direct ${o.direct ? 'yes' : 'no'}, ` +
+    `tied ${o.tied ? 'yes' : 'no'}, dropout ${o.dropout}; ${int(params)} parameters; up to ${o.epochs} epochs, batch ${o.batch}, ` +
+    `Adam${o.weightDecay > 0 ? 'W' : ''} lr ${o.lr} (× ${o.lrDecay} after an epoch without a better validation perplexity, ` +
+    `stop after ${o.patience} in a row), threads ${o.threads}`,
+);
 
 // Checkpoints: <dir>/checkpoint.bin + checkpoint.json (epoch, step, wall seconds of all processes so far).
 const dir = fromRoot(o.dir);
@@ -96,7 +168,9 @@ let before = { seconds: 0, processes: 0 };
 if (resumeFrom) {
   const side = existsSync(sidecar) ? JSON.parse(readFileSync(sidecar, 'utf8')) : {};
   before = { seconds: side.seconds ?? 0, processes: side.processes ?? 1 };
-  console.log(`resuming from ${ckpt.path} (epoch ${side.epoch ?? '?'}, step ${side.step ?? '?'}, ${duration(before.seconds)} of earlier processes)`);
+  console.log(
+    `resuming from ${ckpt.path} (epoch ${side.epoch ?? '?'}, step ${side.step ?? '?'}, ${duration(before.seconds)} of earlier processes)`,
+  );
 }
 const elapsed = () => before.seconds + (performance.now() - t0) / 1e3;
 const bar = progressBar();
@@ -104,15 +178,25 @@ const onProgress = (p) => {
   bar(p);
   if (p.epochEnd) {
     bar.done();
-    const line = `epoch ${p.epoch}: train ppl ${Math.exp(p.loss).toFixed(1)} (running, dropout on), ` +
+    const line =
+      `epoch ${p.epoch}: train ppl ${Math.exp(p.loss).toFixed(1)} (running, dropout on), ` +
       `valid ppl ${p.validPerplexity?.toFixed(1) ?? '?'}${p.improved ? ' (best)' : ''}, lr ${p.lr.toExponential(2)}, ${int(p.itemsPerSec)} tok/s`;
     console.log(line);
   }
 };
 const f0 = performance.now();
 const fit = await model.fit(train, {
-  epochs: o.epochs, batchSize: o.batch, lr: o.lr, weightDecay: o.weightDecay, threads: o.threads, valid, patience: o.patience, lrDecay: o.lrDecay,
-  checkpointEvery: o.checkpointEvery, resumeFrom, onProgress,
+  epochs: o.epochs,
+  batchSize: o.batch,
+  lr: o.lr,
+  weightDecay: o.weightDecay,
+  threads: o.threads,
+  valid,
+  patience: o.patience,
+  lrDecay: o.lrDecay,
+  checkpointEvery: o.checkpointEvery,
+  resumeFrom,
+  onProgress,
   onCheckpoint: async (bytes, info) => {
     await ckpt.onCheckpoint(bytes);
     const side = { ...info, seconds: elapsed(), processes: before.processes + 1, flags: o };
@@ -131,12 +215,17 @@ await writeBytesAtomic(`${dir}/model.safetensors`, bytes);
 
 // ---- evaluation: perplexities, and the mixtures with the n-gram models (weight chosen on validation)
 const e0 = performance.now();
-const nnValid = model.tokenProbs(valid), nnTest = model.tokenProbs(test);
+const nnValid = model.tokenProbs(valid),
+  nnTest = model.tokenProbs(test);
 const nn = { train: model.evaluate(train).perplexity, valid: perplexityOf(nnValid), test: perplexityOf(nnTest) };
 const mix = {};
 for (const order of [3, 5]) {
   const { lambda } = fitMixtureWeight(nnValid, kn[order].validProbs);
-  mix[order] = { lambda, valid: perplexityOf(mixtureProbs(nnValid, kn[order].validProbs, lambda)), test: perplexityOf(mixtureProbs(nnTest, kn[order].testProbs, lambda)) };
+  mix[order] = {
+    lambda,
+    valid: perplexityOf(mixtureProbs(nnValid, kn[order].validProbs, lambda)),
+    test: perplexityOf(mixtureProbs(nnTest, kn[order].testProbs, lambda)),
+  };
 }
 const evalSeconds = (performance.now() - e0) / 1e3;
 const wall = elapsed();
@@ -149,29 +238,125 @@ const fmt = (x) => (x === undefined ? '—' : x.toFixed(1));
 const desc = `m ${o.dim}, h ${o.hidden}${o.direct ? ', direct' : ''}${o.tied ? ', tied' : ''}`;
 const trainSeconds = fit.history.reduce((t, h) => t + h.seconds, 0);
 const rows = [
-  ['Kneser-Ney (interpolated, modified)', 3, '—', '—', 'no', 'no', kn[3].train, kn[3].valid, kn[3].test, '—', kn[3].seconds],
-  ['Kneser-Ney (interpolated, modified)', 5, '—', '—', 'no', 'no', kn[5].train, kn[5].valid, kn[5].test, '—', kn[5].seconds],
-  ['NeuralLM (MLP)', o.context + 1, o.hidden, o.dim, o.direct ? 'yes' : 'no', 'no', nn.train, nn.valid, nn.test, fit.epochs, trainSeconds],
-  [`NeuralLM + KN 3-gram (λ ${mix[3].lambda.toFixed(3)})`, o.context + 1, o.hidden, o.dim, o.direct ? 'yes' : 'no', 'yes', undefined, mix[3].valid, mix[3].test, fit.epochs, undefined],
-  [`NeuralLM + KN 5-gram (λ ${mix[5].lambda.toFixed(3)})`, o.context + 1, o.hidden, o.dim, o.direct ? 'yes' : 'no', 'yes', undefined, mix[5].valid, mix[5].test, fit.epochs, undefined],
+  [
+    'Kneser-Ney (interpolated, modified)',
+    3,
+    '—',
+    '—',
+    'no',
+    'no',
+    kn[3].train,
+    kn[3].valid,
+    kn[3].test,
+    '—',
+    kn[3].seconds,
+  ],
+  [
+    'Kneser-Ney (interpolated, modified)',
+    5,
+    '—',
+    '—',
+    'no',
+    'no',
+    kn[5].train,
+    kn[5].valid,
+    kn[5].test,
+    '—',
+    kn[5].seconds,
+  ],
+  [
+    'NeuralLM (MLP)',
+    o.context + 1,
+    o.hidden,
+    o.dim,
+    o.direct ? 'yes' : 'no',
+    'no',
+    nn.train,
+    nn.valid,
+    nn.test,
+    fit.epochs,
+    trainSeconds,
+  ],
+  [
+    `NeuralLM + KN 3-gram (λ ${mix[3].lambda.toFixed(3)})`,
+    o.context + 1,
+    o.hidden,
+    o.dim,
+    o.direct ? 'yes' : 'no',
+    'yes',
+    undefined,
+    mix[3].valid,
+    mix[3].test,
+    fit.epochs,
+    undefined,
+  ],
+  [
+    `NeuralLM + KN 5-gram (λ ${mix[5].lambda.toFixed(3)})`,
+    o.context + 1,
+    o.hidden,
+    o.dim,
+    o.direct ? 'yes' : 'no',
+    'yes',
+    undefined,
+    mix[5].valid,
+    mix[5].test,
+    fit.epochs,
+    undefined,
+  ],
 ];
-const table = ['| model | n | h | m | direct | mixture | train ppl | valid ppl | test ppl | vs KN 3-gram (test) | epochs | time |', '|---|---:|---:|---:|---|---|---:|---:|---:|---:|---:|---:|',
-  ...rows.map((r) => `| ${r[0]} | ${r[1]} | ${r[2]} | ${r[3]} | ${r[4]} | ${r[5]} | ${fmt(r[6])} | ${fmt(r[7])} | ${fmt(r[8])} | ${r[0].startsWith('Kneser') && r[1] === 3 ? '(reference)' : lower(r[8])} | ${r[9]} | ${r[10] === undefined ? '—' : r[10] < 60 ? `${r[10].toFixed(1)} s` : duration(r[10])} |`)].join('\n');
+const table = [
+  '| model | n | h | m | direct | mixture | train ppl | valid ppl | test ppl | vs KN 3-gram (test) | epochs | time |',
+  '|---|---:|---:|---:|---|---|---:|---:|---:|---:|---:|---:|',
+  ...rows.map(
+    (r) =>
+      `| ${r[0]} | ${r[1]} | ${r[2]} | ${r[3]} | ${r[4]} | ${r[5]} | ${fmt(r[6])} | ${fmt(r[7])} | ${fmt(r[8])} | ${r[0].startsWith('Kneser') && r[1] === 3 ? '(reference)' : lower(r[8])} | ${r[9]} | ${r[10] === undefined ? '—' : r[10] < 60 ? `${r[10].toFixed(1)} s` : duration(r[10])} |`,
+  ),
+].join('\n');
 console.log(`\n${table}\n`);
-console.log(`wall time ${duration(wall)}${before.processes > 0 ? ` over ${before.processes + 1} processes (resumed)` : ''}: data ${prepSeconds.toFixed(1)} s, ` +
-  `training ${duration(fitSeconds)} this process, evaluation ${evalSeconds.toFixed(0)} s; stopped: ${fit.stopped ? `early (best epoch ${fit.bestEpoch})` : 'no'}`);
+console.log(
+  `wall time ${duration(wall)}${before.processes > 0 ? ` over ${before.processes + 1} processes (resumed)` : ''}: data ${prepSeconds.toFixed(1)} s, ` +
+    `training ${duration(fitSeconds)} this process, evaluation ${evalSeconds.toFixed(0)} s; stopped: ${fit.stopped ? `early (best epoch ${fit.bestEpoch})` : 'no'}`,
+);
 
 // ---- what it learned: nearest neighbours in the embedding space, and samples
-const probeWords = ['Monday', 'man', 'president', 'dollars', 'said', 'three', 'city', 'good', 'church', 'war'].filter((w) => vocab.index.has(w));
-const neighbours = probeWords.map((w) => `| ${w} | ${model.mostSimilar(w, 6).map((n) => n.word).join(', ')} |`);
+const probeWords = ['Monday', 'man', 'president', 'dollars', 'said', 'three', 'city', 'good', 'church', 'war'].filter(
+  (w) => vocab.index.has(w),
+);
+const neighbours = probeWords.map(
+  (w) =>
+    `| ${w} | ${model
+      .mostSimilar(w, 6)
+      .map((n) => n.word)
+      .join(', ')} |`,
+);
 console.log(`\nnearest neighbours (cosine of the input embeddings):\n${neighbours.join('\n')}`);
 const prompts = ['The', 'He said that', 'In the city of', 'The President'];
-const samples = prompts.map((p, i) => `- *${p}* ${model.generate(p, { length: 20, temperature: 0.8, seed: i + 1 }).join(' ')}`);
+const samples = prompts.map(
+  (p, i) => `- *${p}* ${model.generate(p, { length: 20, temperature: 0.8, seed: i + 1 }).join(' ')}`,
+);
 console.log(`\nsamples (temperature 0.8, seeded):\n${samples.join('\n')}`);
-console.log(`\nnext word after "the United": ${model.topNext('the United', 5).map((n) => `${n.word} ${n.prob.toFixed(3)}`).join(', ')}`);
+console.log(
+  `\nnext word after "the United": ${model
+    .topNext('the United', 5)
+    .map((n) => `${n.word} ${n.prob.toFixed(3)}`)
+    .join(', ')}`,
+);
 
 // The sidecar's seconds now cover this whole process, so a later --resume (to rewrite the results) counts it all.
-await writeBytesAtomic(sidecar, new TextEncoder().encode(JSON.stringify({ step: fit.steps, epoch: fit.epochs, epochEnd: true, done: true, seconds: elapsed(), processes: before.processes + 1, flags: o }) + '\n'));
+await writeBytesAtomic(
+  sidecar,
+  new TextEncoder().encode(
+    JSON.stringify({
+      step: fit.steps,
+      epoch: fit.epochs,
+      epochEnd: true,
+      done: true,
+      seconds: elapsed(),
+      processes: before.processes + 1,
+      flags: o,
+    }) + '\n',
+  ),
+);
 
 if (o.results) {
   const mc = machine();

@@ -14,18 +14,60 @@
 // model.safetensors, vocab.txt, tokenizer_config.json) and its section of docs/results.md.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { init, BertForMaskedLM, WordPiece, brownFileSplit, packMaskedLMExamples } from 'wasm-nlp';
-import { duration, fitWithCheckpoints, fromRoot, int, machine, parameterCount, parseFlags, pct, writeResultsSection } from './lib.mjs';
+import {
+  duration,
+  fitWithCheckpoints,
+  fromRoot,
+  int,
+  machine,
+  parameterCount,
+  parseFlags,
+  pct,
+  writeResultsSection,
+} from './lib.mjs';
 import { loadBrown, writeBytesAtomic, readBytes, saveBertToDirectory } from 'wasm-nlp/node';
 
 const t0 = performance.now();
 const DEFAULTS = {
-  epochs: 8, layers: 2, hidden: 256, heads: 4, ffn: 1024, seqLen: 128, vocab: 8192, minFrequency: 50, batch: 16, lr: 7e-4, warmup: 0.05,
-  weightDecay: 0.01, dropout: 0.1, initRange: 0.05, threads: 2, seed: 1, checkpointEvery: 100, limit: 0, dir: 'runs/bert', results: 'docs/results.md',
-  resume: false, quick: false, stopAfter: 0,
+  epochs: 8,
+  layers: 2,
+  hidden: 256,
+  heads: 4,
+  ffn: 1024,
+  seqLen: 128,
+  vocab: 8192,
+  minFrequency: 50,
+  batch: 16,
+  lr: 7e-4,
+  warmup: 0.05,
+  weightDecay: 0.01,
+  dropout: 0.1,
+  initRange: 0.05,
+  threads: 2,
+  seed: 1,
+  checkpointEvery: 100,
+  limit: 0,
+  dir: 'runs/bert',
+  results: 'docs/results.md',
+  resume: false,
+  quick: false,
+  stopAfter: 0,
 };
 const QUICK = {
-  epochs: 1, layers: 2, hidden: 64, heads: 2, ffn: 128, seqLen: 64, vocab: 1500, minFrequency: 5, batch: 16, threads: 1, checkpointEvery: 20,
-  limit: 20, dir: 'runs/bert-quick', results: '',
+  epochs: 1,
+  layers: 2,
+  hidden: 64,
+  heads: 2,
+  ffn: 128,
+  seqLen: 64,
+  vocab: 1500,
+  minFrequency: 5,
+  batch: 16,
+  threads: 1,
+  checkpointEvery: 20,
+  limit: 20,
+  dir: 'runs/bert-quick',
+  results: '',
 };
 const USAGE = `usage: node examples/bert-brown.mjs [--quick] [--resume] [--epochs N] [--layers N] [--hidden N] [--heads N] [--ffn N]
   [--seq-len N] [--vocab N] [--min-frequency N] [--batch N] [--lr X] [--warmup F] [--weight-decay X] [--dropout X] [--init-range X] [--threads N]
@@ -40,13 +82,17 @@ mkdirSync(dir, { recursive: true });
 // its sentences the corpus lines with the words joined by spaces (the tokenizer lower-cases and splits punctuation).
 const files = brownFileSplit(loadBrown());
 const docsOf = (fs) => fs.map((f) => f.sentences.map((s) => s.words.join(' ')));
-let trainFiles = files.train, validFiles = files.valid, testFiles = files.test;
+let trainFiles = files.train,
+  validFiles = files.valid,
+  testFiles = files.test;
 if (o.limit > 0) {
   trainFiles = trainFiles.slice(0, o.limit);
   validFiles = validFiles.slice(0, Math.ceil(o.limit / 8));
   testFiles = testFiles.slice(0, Math.ceil(o.limit / 8));
 }
-const trainDocs = docsOf(trainFiles), validDocs = docsOf(validFiles), testDocs = docsOf(testFiles);
+const trainDocs = docsOf(trainFiles),
+  validDocs = docsOf(validFiles),
+  testDocs = docsOf(testFiles);
 
 // ---- WordPiece vocabulary from the train files (likelihood score; kept in runs/bert/vocab.txt, so a resumed run uses the same ids)
 const vocabPath = `${dir}/vocab.txt`;
@@ -59,18 +105,24 @@ if (o.resume && existsSync(vocabPath)) {
   tok = WordPiece.train(trainDocs.flat(), { vocabSize: o.vocab, minFrequency: o.minFrequency });
   vocabSeconds = (performance.now() - tv) / 1e3;
   await writeBytesAtomic(vocabPath, new TextEncoder().encode(tok.toVocabTxt()));
-  console.log(`vocabulary: ${int(tok.size)} WordPiece tokens trained on the train files in ${vocabSeconds.toFixed(1)} s (min pair frequency ${o.minFrequency}) → ${vocabPath}`);
+  console.log(
+    `vocabulary: ${int(tok.size)} WordPiece tokens trained on the train files in ${vocabSeconds.toFixed(1)} s (min pair frequency ${o.minFrequency}) → ${vocabPath}`,
+  );
 }
 
 // ---- sequences: each file's sentences packed whole into [CLS] … [SEP] of at most seqLen tokens
 const pack = (docs) => packMaskedLMExamples(tok, docs, { maxLength: o.seqLen });
-const train = pack(trainDocs), valid = pack(validDocs), test = pack(testDocs);
+const train = pack(trainDocs),
+  valid = pack(validDocs),
+  test = pack(testDocs);
 const tokensOf = (xs) => xs.reduce((n, x) => n + x.ids.length, 0);
 const words = (docs) => docs.reduce((n, d) => n + d.reduce((m, s) => m + s.split(' ').length, 0), 0);
 const trainWords = words(trainDocs);
-console.log(`Brown file split: train ${trainFiles.length} files / ${int(trainWords)} words → ${int(train.length)} sequences / ${int(tokensOf(train))} tokens ` +
-  `(${(tokensOf(train) / trainWords).toFixed(2)} per word incl. [CLS]/[SEP]); valid ${validFiles.length} files / ${int(valid.length)} sequences; ` +
-  `test ${testFiles.length} files / ${int(test.length)} sequences`);
+console.log(
+  `Brown file split: train ${trainFiles.length} files / ${int(trainWords)} words → ${int(train.length)} sequences / ${int(tokensOf(train))} tokens ` +
+    `(${(tokensOf(train) / trainWords).toFixed(2)} per word incl. [CLS]/[SEP]); valid ${validFiles.length} files / ${int(valid.length)} sequences; ` +
+    `test ${testFiles.length} files / ${int(test.length)} sequences`,
+);
 
 // ---- baseline: always predict the most frequent non-special train token
 const specials = new Set(tok.specialTokens.map((t) => tok.idOf(t)));
@@ -80,19 +132,33 @@ const [topId] = [...freq].sort((a, b) => b[1] - a[1])[0];
 
 // ---- model
 const config = {
-  vocabSize: tok.size, hiddenSize: o.hidden, numHiddenLayers: o.layers, numAttentionHeads: o.heads, intermediateSize: o.ffn,
-  maxPositionEmbeddings: o.seqLen, typeVocabSize: 2, hiddenDropoutProb: o.dropout, attentionProbsDropoutProb: o.dropout, initializerRange: o.initRange, padTokenId: tok.idOf('[PAD]'),
+  vocabSize: tok.size,
+  hiddenSize: o.hidden,
+  numHiddenLayers: o.layers,
+  numAttentionHeads: o.heads,
+  intermediateSize: o.ffn,
+  maxPositionEmbeddings: o.seqLen,
+  typeVocabSize: 2,
+  hiddenDropoutProb: o.dropout,
+  attentionProbsDropoutProb: o.dropout,
+  initializerRange: o.initRange,
+  padTokenId: tok.idOf('[PAD]'),
 };
 const model = new BertForMaskedLM(config, { seed: o.seed });
 model.tokenizer = tok;
 const params = parameterCount(model);
-console.log(`BertForMaskedLM: ${o.layers} layers, hidden ${o.hidden}, ${o.heads} heads, FFN ${o.ffn}, seq ${o.seqLen}, vocab ${int(tok.size)}, ` +
-  `${int(params)} parameters; ${o.epochs} epochs, batch ${o.batch}, AdamW lr ${o.lr} (warm-up ${o.warmup}, linear decay), weight decay ${o.weightDecay}, ` +
-  `dropout ${o.dropout}, init range ${o.initRange}, threads ${o.threads}`);
+console.log(
+  `BertForMaskedLM: ${o.layers} layers, hidden ${o.hidden}, ${o.heads} heads, FFN ${o.ffn}, seq ${o.seqLen}, vocab ${int(tok.size)}, ` +
+    `${int(params)} parameters; ${o.epochs} epochs, batch ${o.batch}, AdamW lr ${o.lr} (warm-up ${o.warmup}, linear decay), weight decay ${o.weightDecay}, ` +
+    `dropout ${o.dropout}, init range ${o.initRange}, threads ${o.threads}`,
+);
 
 // ---- pre-training: masked-LM accuracy on the validation files after each epoch; checkpoints; --resume
 const { fit, fitSeconds, totalFitSeconds, resumedAt, checkpointsWritten } = await fitWithCheckpoints(model, train, o, {
-  valid, writeBytesAtomic, readBytes, extra: { weightDecay: o.weightDecay, checkpointEvery: o.checkpointEvery },
+  valid,
+  writeBytesAtomic,
+  readBytes,
+  extra: { weightDecay: o.weightDecay, checkpointEvery: o.checkpointEvery },
 });
 
 // ---- held-out evaluation with a fixed masking (seed 0): the same positions for every model
@@ -102,7 +168,13 @@ const evTest = model.evaluate(test, { batchSize: 64 });
 const evSeconds = (performance.now() - te) / 1e3;
 // the baseline on the same positions: the share of chosen tokens equal to the most frequent train token
 const base = (xs) => {
-  const probe = new BertForMaskedLM({ ...config, numHiddenLayers: 0, hiddenSize: 8, numAttentionHeads: 1, intermediateSize: 8 });
+  const probe = new BertForMaskedLM({
+    ...config,
+    numHiddenLayers: 0,
+    hiddenSize: 8,
+    numAttentionHeads: 1,
+    intermediateSize: 8,
+  });
   probe.tokenizer = tok;
   // a model whose only parameter that matters is the decoder bias: predict topId everywhere
   probe.decoderBias.value.view()[topId] = 100;
@@ -113,16 +185,22 @@ const base = (xs) => {
 const baseTest = base(test);
 await saveBertToDirectory(`${dir}/model`, model);
 const wall = (performance.now() - t0) / 1e3;
-console.log(`\nheld-out masked-LM accuracy (15% of tokens, 80/10/10, fixed seed): valid ${pct(evValid.accuracy)} (loss ${evValid.loss.toFixed(3)}, ${int(evValid.n)} positions), ` +
-  `test ${pct(evTest.accuracy)} (loss ${evTest.loss.toFixed(3)}, ${int(evTest.n)} positions); most-frequent-token baseline ("${tok.tokenOf(topId)}") test ${pct(baseTest)}`);
+console.log(
+  `\nheld-out masked-LM accuracy (15% of tokens, 80/10/10, fixed seed): valid ${pct(evValid.accuracy)} (loss ${evValid.loss.toFixed(3)}, ${int(evValid.n)} positions), ` +
+    `test ${pct(evTest.accuracy)} (loss ${evTest.loss.toFixed(3)}, ${int(evTest.n)} positions); most-frequent-token baseline ("${tok.tokenOf(topId)}") test ${pct(baseTest)}`,
+);
 // tokens per second over the whole run: its steps × the mean tokens per batch, over the training seconds of every process
 const tokPerSec = (o.epochs * tokensOf(train)) / totalFitSeconds;
-console.log(`train loss ${fit.trainLoss.toFixed(4)}, ${fit.steps} steps in ${duration(totalFitSeconds)} (${int(tokPerSec)} tokens/s; this process ${duration(fitSeconds)}); wall ${duration(wall)}` +
-  `${resumedAt ? ' (resumed: this process only)' : ''}; evaluation ${evSeconds.toFixed(1)} s; checkpoints written ${checkpointsWritten}; model → ${dir}/model`);
+console.log(
+  `train loss ${fit.trainLoss.toFixed(4)}, ${fit.steps} steps in ${duration(totalFitSeconds)} (${int(tokPerSec)} tokens/s; this process ${duration(fitSeconds)}); wall ${duration(wall)}` +
+    `${resumedAt ? ' (resumed: this process only)' : ''}; evaluation ${evSeconds.toFixed(1)} s; checkpoints written ${checkpointsWritten}; model → ${dir}/model`,
+);
 
 if (o.results) {
   const m = machine();
-  const hist = fit.history.map((h) => `${h.epoch}: loss ${h.loss.toFixed(3)}, valid MLM accuracy ${pct(h.validAccuracy)}`).join('; ');
+  const hist = fit.history
+    .map((h) => `${h.epoch}: loss ${h.loss.toFixed(3)}, valid MLM accuracy ${pct(h.validAccuracy)}`)
+    .join('; ');
   const md = `## BERT masked-LM pre-training on Brown — \`npm run bert\`
 
 \`examples/bert-brown.mjs\`, ${m.date}, Node ${m.node}, ${m.cpu}, threads ${resumedAt?.flags?.threads ?? o.threads}${resumedAt ? ` (resumed from a checkpoint with threads ${o.threads}: the training time adds up every process)` : ''}.

@@ -11,15 +11,49 @@
 // run again (an interrupted sweep continues where it stopped); the results section of
 // docs/results.md is rewritten from those files.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { init, BertForSequenceClassification, BertForTokenClassification, WordPiece, brownFileSplit, decodeSafetensors, packMaskedLMExamples, Philox } from 'wasm-nlp';
+import {
+  init,
+  BertForSequenceClassification,
+  BertForTokenClassification,
+  WordPiece,
+  brownFileSplit,
+  decodeSafetensors,
+  packMaskedLMExamples,
+  Philox,
+} from 'wasm-nlp';
 import { duration, fromRoot, int, machine, parseFlags, pct, progressBar, writeResultsSection } from './lib.mjs';
 import { loadBrown, readBertFiles } from 'wasm-nlp/node';
 
 const DEFAULTS = {
-  task: 'both', model: 'runs/bert/model', seeds: '1,2,3', lrs: '2e-4,5e-4,1e-3', validLimit: 2000, trainSize: 1000, genreLen: 64, genreEpochs: 6, posEpochs: 8, batch: 16,
-  warmup: 0.1, dropout: 0.1, threads: 1, testLimit: 0, dir: 'runs/bert-finetune', results: 'docs/results.md', quick: false,
+  task: 'both',
+  model: 'runs/bert/model',
+  seeds: '1,2,3',
+  lrs: '2e-4,5e-4,1e-3',
+  validLimit: 2000,
+  trainSize: 1000,
+  genreLen: 64,
+  genreEpochs: 6,
+  posEpochs: 8,
+  batch: 16,
+  warmup: 0.1,
+  dropout: 0.1,
+  threads: 1,
+  testLimit: 0,
+  dir: 'runs/bert-finetune',
+  results: 'docs/results.md',
+  quick: false,
 };
-const QUICK = { seeds: '1', lrs: '5e-4', validLimit: 64, trainSize: 64, genreEpochs: 1, posEpochs: 1, testLimit: 64, dir: 'runs/bert-finetune-quick', results: '' };
+const QUICK = {
+  seeds: '1',
+  lrs: '5e-4',
+  validLimit: 64,
+  trainSize: 64,
+  genreEpochs: 1,
+  posEpochs: 1,
+  testLimit: 64,
+  dir: 'runs/bert-finetune-quick',
+  results: '',
+};
 const USAGE = `usage: node examples/bert-finetune.mjs [--quick] [--task genre|pos|both] [--model runs/bert/model] [--seeds 1,2,3]
   [--lrs 2e-4,5e-4,1e-3] [--valid-limit N]
   [--train-size N] [--genre-len N] [--genre-epochs N] [--pos-epochs N] [--batch N] [--warmup F] [--dropout X] [--threads N]
@@ -42,7 +76,12 @@ if (!existsSync(`${modelDir}/model.safetensors`)) {
 const files = await readBertFiles(modelDir);
 const pretrained = decodeSafetensors(files.weights).tensors;
 // fine-tuning dropout is --dropout (BERT's 0.1), whatever the pre-training used
-const baseConfig = { ...JSON.parse(files.config), hidden_dropout_prob: o.dropout, attention_probs_dropout_prob: o.dropout, classifier_dropout: o.dropout };
+const baseConfig = {
+  ...JSON.parse(files.config),
+  hidden_dropout_prob: o.dropout,
+  attention_probs_dropout_prob: o.dropout,
+  classifier_dropout: o.dropout,
+};
 // the tokenizer of the pre-trained model
 const tok = WordPiece.fromVocabTxt(files.vocab, { lowercase: files.lowercase ?? true });
 const maxLen = baseConfig.max_position_embeddings;
@@ -54,24 +93,41 @@ const split = brownFileSplit(loadBrown());
 const slice = (xs) => new Philox(0, 0x736c6963).shuffle([...xs]).slice(0, o.trainSize);
 const limit = (xs) => (o.testLimit > 0 ? xs.slice(0, o.testLimit) : xs);
 // validation: a seeded sample of validLimit examples of the validation files (model selection only)
-const vlimit = (xs) => (o.validLimit > 0 && xs.length > o.validLimit ? new Philox(0, 0x76616c69).shuffle([...xs]).slice(0, o.validLimit) : xs);
+const vlimit = (xs) =>
+  o.validLimit > 0 && xs.length > o.validLimit ? new Philox(0, 0x76616c69).shuffle([...xs]).slice(0, o.validLimit) : xs;
 
 function genreData() {
   const genres = [...new Set(split.train.map((f) => f.genre))].sort();
   const gid = new Map(genres.map((g, i) => [g, i]));
-  const of = (fs) => fs.flatMap((f) => packMaskedLMExamples(tok, [f.sentences.map((s) => s.words.join(' '))], { maxLength: o.genreLen }).map((x) => ({ ids: x.ids, label: gid.get(f.genre) })));
+  const of = (fs) =>
+    fs.flatMap((f) =>
+      packMaskedLMExamples(tok, [f.sentences.map((s) => s.words.join(' '))], { maxLength: o.genreLen }).map((x) => ({
+        ids: x.ids,
+        label: gid.get(f.genre),
+      })),
+    );
   const all = of(split.train);
-  return { labels: genres, train: slice(all), valid: vlimit(of(split.valid)), test: limit(of(split.test)), pool: all.length, unit: 'pieces of text' };
+  return {
+    labels: genres,
+    train: slice(all),
+    valid: vlimit(of(split.valid)),
+    test: limit(of(split.test)),
+    pool: all.length,
+    unit: 'pieces of text',
+  };
 }
 
 function posData() {
   const tagSet = new Set();
-  for (const f of [...split.train, ...split.valid, ...split.test]) for (const s of f.sentences) for (const t of s.tags) tagSet.add(t);
+  for (const f of [...split.train, ...split.valid, ...split.test])
+    for (const s of f.sentences) for (const t of s.tags) tagSet.add(t);
   const tags = [...tagSet].sort();
   const tid = new Map(tags.map((t, i) => [t, i]));
-  const cls = tok.idOf(tok.clsToken), sep = tok.idOf(tok.sepToken);
+  const cls = tok.idOf(tok.clsToken),
+    sep = tok.idOf(tok.sepToken);
   const encode = (s) => {
-    const ids = [cls], labels = [-100];
+    const ids = [cls],
+      labels = [-100];
     for (let i = 0; i < s.words.length && ids.length < maxLen - 1; i++) {
       const pieces = tok.tokenize(s.words[i]);
       const ps = pieces.length > 0 ? pieces : [tok.unkToken];
@@ -86,7 +142,14 @@ function posData() {
   };
   const of = (fs) => fs.flatMap((f) => f.sentences.map(encode));
   const all = of(split.train);
-  return { labels: tags, train: slice(all), valid: vlimit(of(split.valid)), test: limit(of(split.test)), pool: all.length, unit: 'sentences' };
+  return {
+    labels: tags,
+    train: slice(all),
+    valid: vlimit(of(split.valid)),
+    test: limit(of(split.test)),
+    pool: all.length,
+    unit: 'sentences',
+  };
 }
 
 const resultsPath = (task) => `${outDir}/${task}.json`;
@@ -102,20 +165,32 @@ const utf8 = (s) => new TextEncoder().encode(s);
 const { architectures: _a, ...configNoMeta } = baseConfig;
 const archHash = fnv(utf8(JSON.stringify(configNoMeta) + '\n' + files.vocab));
 const weightsHash = fnv(files.weights);
-const runKey = (task) => JSON.stringify({
-  task, arch: archHash, trainSize: o.trainSize, epochs: task === 'genre' ? o.genreEpochs : o.posEpochs,
-  genreLen: task === 'genre' ? o.genreLen : undefined, batch: o.batch, warmup: o.warmup, dropout: o.dropout, validLimit: o.validLimit, testLimit: o.testLimit,
-});
+const runKey = (task) =>
+  JSON.stringify({
+    task,
+    arch: archHash,
+    trainSize: o.trainSize,
+    epochs: task === 'genre' ? o.genreEpochs : o.posEpochs,
+    genreLen: task === 'genre' ? o.genreLen : undefined,
+    batch: o.batch,
+    warmup: o.warmup,
+    dropout: o.dropout,
+    validLimit: o.validLimit,
+    testLimit: o.testLimit,
+  });
 const load = (task, quiet = false) => {
   if (!existsSync(resultsPath(task))) return { key: runKey(task), runs: [] };
   const rec = JSON.parse(readFileSync(resultsPath(task), 'utf8'));
   if (rec.key !== runKey(task)) {
-    console.error(`${resultsPath(task)} holds runs of other settings or another architecture/vocabulary (${rec.key}); move it away or pass another --dir`);
+    console.error(
+      `${resultsPath(task)} holds runs of other settings or another architecture/vocabulary (${rec.key}); move it away or pass another --dir`,
+    );
     process.exit(2);
   }
   const stale = rec.runs.filter((r) => r.init === 'pretrained' && r.model !== weightsHash);
   if (stale.length > 0) {
-    if (!quiet) console.log(`  ${task}: ${stale.length} pre-trained run(s) of other weights dropped (from-scratch runs kept)`);
+    if (!quiet)
+      console.log(`  ${task}: ${stale.length} pre-trained run(s) of other weights dropped (from-scratch runs kept)`);
     rec.runs = rec.runs.filter((r) => !stale.includes(r));
     if (rec.chosen) delete rec.chosen.pretrained;
   }
@@ -126,12 +201,33 @@ for (const task of tasks) {
   const data = task === 'genre' ? genreData() : posData();
   const Cls = task === 'genre' ? BertForSequenceClassification : BertForTokenClassification;
   const epochs = task === 'genre' ? o.genreEpochs : o.posEpochs;
-  const labelled = task === 'genre' ? data.train.length : data.train.reduce((n, x) => n + x.labels.filter((l) => l !== -100).length, 0);
-  console.log(`${task}: ${data.labels.length} labels; labelled slice ${int(data.train.length)} of ${int(data.pool)} train ${data.unit} (${int(labelled)} labels); ` +
-    `valid ${int(data.valid.length)}, test ${int(data.test.length)}`);
+  const labelled =
+    task === 'genre'
+      ? data.train.length
+      : data.train.reduce((n, x) => n + x.labels.filter((l) => l !== -100).length, 0);
+  console.log(
+    `${task}: ${data.labels.length} labels; labelled slice ${int(data.train.length)} of ${int(data.pool)} train ${data.unit} (${int(labelled)} labels); ` +
+      `valid ${int(data.valid.length)}, test ${int(data.test.length)}`,
+  );
   const rec = load(task);
-  rec.meta = { labels: data.labels.length, train: data.train.length, pool: data.pool, unit: data.unit, valid: data.valid.length, test: data.test.length, epochs, batch: o.batch, lrs, warmup: o.warmup, genreLen: o.genreLen };
-  const config = { ...baseConfig, num_labels: data.labels.length, id2label: Object.fromEntries(data.labels.map((l, i) => [i, l])) };
+  rec.meta = {
+    labels: data.labels.length,
+    train: data.train.length,
+    pool: data.pool,
+    unit: data.unit,
+    valid: data.valid.length,
+    test: data.test.length,
+    epochs,
+    batch: o.batch,
+    lrs,
+    warmup: o.warmup,
+    genreLen: o.genreLen,
+  };
+  const config = {
+    ...baseConfig,
+    num_labels: data.labels.length,
+    id2label: Object.fromEntries(data.labels.map((l, i) => [i, l])),
+  };
   const runOne = async (init, seed, lr) => {
     const done = rec.runs.find((r) => r.init === init && r.seed === seed && r.lr === lr);
     if (done) {
@@ -142,18 +238,39 @@ for (const task of tasks) {
     model.tokenizer = tok;
     if (init === 'pretrained') {
       const r = model.loadStateDict(pretrained, { strict: false });
-      if (r.missing.some((k) => k.includes('encoder.') || k.includes('embeddings.'))) throw new Error(`pre-trained weights miss encoder parameters: ${r.missing.join(', ')}`);
+      if (r.missing.some((k) => k.includes('encoder.') || k.includes('embeddings.')))
+        throw new Error(`pre-trained weights miss encoder parameters: ${r.missing.join(', ')}`);
     }
     const t = performance.now();
     const bar = progressBar({ logEvery: 30 });
-    const fit = await model.fit(data.train, { epochs, batchSize: o.batch, lr, warmup: o.warmup, threads: o.threads, onProgress: bar });
+    const fit = await model.fit(data.train, {
+      epochs,
+      batchSize: o.batch,
+      lr,
+      warmup: o.warmup,
+      threads: o.threads,
+      onProgress: bar,
+    });
     bar.done();
     const va = model.evaluate(data.valid, { batchSize: 64 });
     const ev = model.evaluate(data.test, { batchSize: 64 });
     const seconds = (performance.now() - t) / 1e3;
-    const run = { init, seed, lr, ...(init === 'pretrained' ? { model: weightsHash } : {}), valid: va.accuracy, test: ev.accuracy, testLoss: ev.loss, n: ev.n, history: fit.history, seconds };
-    console.log(`  ${init} seed ${seed} lr ${lr}: valid ${pct(va.accuracy)}, test ${pct(ev.accuracy)} (loss ${ev.loss.toFixed(3)}, n ${int(ev.n)}), ` +
-      `train loss ${fit.trainLoss.toFixed(3)}, ${duration(seconds)}`);
+    const run = {
+      init,
+      seed,
+      lr,
+      ...(init === 'pretrained' ? { model: weightsHash } : {}),
+      valid: va.accuracy,
+      test: ev.accuracy,
+      testLoss: ev.loss,
+      n: ev.n,
+      history: fit.history,
+      seconds,
+    };
+    console.log(
+      `  ${init} seed ${seed} lr ${lr}: valid ${pct(va.accuracy)}, test ${pct(ev.accuracy)} (loss ${ev.loss.toFixed(3)}, n ${int(ev.n)}), ` +
+        `train loss ${fit.trainLoss.toFixed(3)}, ${duration(seconds)}`,
+    );
     rec.runs.push(run);
     writeFileSync(resultsPath(task), JSON.stringify(rec, null, 1));
     model.dispose();
@@ -164,7 +281,9 @@ for (const task of tasks) {
     const grid = [];
     for (const lr of lrs) grid.push(await runOne(init, seeds[0], lr));
     const best = grid.reduce((a, b) => (b.valid > a.valid ? b : a));
-    console.log(`  ${init}: lr ${best.lr} (valid ${pct(best.valid)}; grid ${grid.map((r) => `${r.lr} → ${pct(r.valid)}`).join(', ')})`);
+    console.log(
+      `  ${init}: lr ${best.lr} (valid ${pct(best.valid)}; grid ${grid.map((r) => `${r.lr} → ${pct(r.valid)}`).join(', ')})`,
+    );
     rec.chosen = { ...(rec.chosen ?? {}), [init]: best.lr };
     writeFileSync(resultsPath(task), JSON.stringify(rec, null, 1));
     for (const seed of seeds.slice(1)) await runOne(init, seed, best.lr);
@@ -180,20 +299,38 @@ const rows = [];
 for (const task of ['genre', 'pos']) {
   if (!existsSync(resultsPath(task))) continue;
   const rec = load(task, true);
-  const by = (init) => rec.runs.filter((r) => r.init === init && r.lr === rec.chosen?.[init] && seeds.includes(r.seed)).map((r) => r.test);
-  const s = by('scratch'), p = by('pretrained');
+  const by = (init) =>
+    rec.runs.filter((r) => r.init === init && r.lr === rec.chosen?.[init] && seeds.includes(r.seed)).map((r) => r.test);
+  const s = by('scratch'),
+    p = by('pretrained');
   if (s.length === 0 || p.length === 0) continue;
-  const a = stats(s), b = stats(p);
+  const a = stats(s),
+    b = stats(p);
   const spread = Math.max(a.max - a.min, b.max - b.min);
   const gain = b.mean - a.mean;
-  const line = { task, meta: rec.meta, chosen: rec.chosen, a, b, gain, spread, n: Math.min(s.length, p.length), separated: b.min > a.max };
+  const line = {
+    task,
+    meta: rec.meta,
+    chosen: rec.chosen,
+    a,
+    b,
+    gain,
+    spread,
+    n: Math.min(s.length, p.length),
+    separated: b.min > a.max,
+  };
   rows.push(line);
-  console.log(`${task}: from scratch ${pct(a.mean)} (${pct(a.min)}–${pct(a.max)}), pre-trained ${pct(b.mean)} (${pct(b.min)}–${pct(b.max)}); ` +
-    `gain ${(100 * gain).toFixed(2)} points vs spread ${(100 * spread).toFixed(2)} → ${gain > spread ? 'gain > spread' : 'NOT above the spread'}`);
+  console.log(
+    `${task}: from scratch ${pct(a.mean)} (${pct(a.min)}–${pct(a.max)}), pre-trained ${pct(b.mean)} (${pct(b.min)}–${pct(b.max)}); ` +
+      `gain ${(100 * gain).toFixed(2)} points vs spread ${(100 * spread).toFixed(2)} → ${gain > spread ? 'gain > spread' : 'NOT above the spread'}`,
+  );
 }
 if (o.results && rows.length > 0) {
   const m = machine();
-  const name = { genre: 'genre (BertForSequenceClassification on [CLS])', pos: 'POS (BertForTokenClassification, first piece of each word)' };
+  const name = {
+    genre: 'genre (BertForSequenceClassification on [CLS])',
+    pos: 'POS (BertForTokenClassification, first piece of each word)',
+  };
   const md = `## BERT fine-tuning: pre-trained on Brown vs from scratch — \`npm run bert:finetune\`
 
 \`examples/bert-finetune.mjs\`, ${m.date}, Node ${m.node}, ${m.cpu}, threads ${o.threads}. The model of \`npm run bert\` (section above) against the same architecture

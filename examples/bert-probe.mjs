@@ -9,13 +9,21 @@ import { fromRoot, machine, parseFlags, writeResultsSection } from './lib.mjs';
 import { loadBertFromDirectory, loadBrown } from 'wasm-nlp/node';
 
 const DEFAULTS = { model: 'runs/bert/model', topK: 5, results: 'docs/results.md' };
-const USAGE = 'usage: node examples/bert-probe.mjs [--model runs/bert/model] [--top-k N] [--results docs/results.md|\'\']';
+const USAGE =
+  "usage: node examples/bert-probe.mjs [--model runs/bert/model] [--top-k N] [--results docs/results.md|'']";
 const o = parseFlags(process.argv.slice(2), DEFAULTS, {}, USAGE);
 
 await init();
 const model = await loadBertFromDirectory(fromRoot(o.model), BertForMaskedLM);
 const unmasker = pipeline('fill-mask', model);
-const PROBES = ['[MASK] is poor.', '[MASK] is rich.', '[MASK] is an actor.', '[MASK] is an actress.', '[MASK] is a doctor.', '[MASK] is a nurse.'];
+const PROBES = [
+  '[MASK] is poor.',
+  '[MASK] is rich.',
+  '[MASK] is an actor.',
+  '[MASK] is an actress.',
+  '[MASK] is a doctor.',
+  '[MASK] is a nurse.',
+];
 // the probabilities of a few fixed fillers, read from the whole distribution (top_k = the vocabulary)
 const WATCH = ['he', 'she', 'it', 'they', 'i', 'who'];
 
@@ -25,15 +33,19 @@ for (const text of PROBES) {
   const top = all.slice(0, o.topK);
   const p = Object.fromEntries(WATCH.map((w) => [w, all.find((r) => r.token_str === w)?.score ?? 0]));
   rows.push({ text, top, p });
-  console.log(`${text.padEnd(24)} ${top.map((r) => `${r.token_str} ${r.score.toFixed(3)}`).join('  ')}   | ${WATCH.map((w) => `P(${w}) ${p[w].toFixed(3)}`).join(' ')}`);
+  console.log(
+    `${text.padEnd(24)} ${top.map((r) => `${r.token_str} ${r.score.toFixed(3)}`).join('  ')}   | ${WATCH.map((w) => `P(${w}) ${p[w].toFixed(3)}`).join(' ')}`,
+  );
 }
 
 // the base rate the model saw: "he" and "she" in the Brown train files (lower-cased, as the tokenizer)
 const counts = { he: 0, she: 0 };
-for (const f of brownFileSplit(loadBrown()).train) for (const s of f.sentences) for (const w of s.words) {
-  const l = w.toLowerCase();
-  if (l === 'he' || l === 'she') counts[l]++;
-}
+for (const f of brownFileSplit(loadBrown()).train)
+  for (const s of f.sentences)
+    for (const w of s.words) {
+      const l = w.toLowerCase();
+      if (l === 'he' || l === 'she') counts[l]++;
+    }
 const baseRatio = counts.he / counts.she;
 console.log(`Brown train files: "he" ${counts.he} times, "she" ${counts.she} (ratio ${baseRatio.toFixed(1)})`);
 

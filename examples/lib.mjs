@@ -80,8 +80,14 @@ export function progressBar({ logEvery = 15 } = {}) {
     const width = 24;
     const fill = Math.round(frac * width);
     const bar = `[${'#'.repeat(fill)}${'-'.repeat(width - fill)}]`;
-    const va = p.validAccuracy !== undefined ? `  valid ${pct(p.validAccuracy)}` : p.validPerplexity !== undefined ? `  valid ppl ${p.validPerplexity.toFixed(2)}` : '';
-    const line = `epoch ${Math.max(1, p.epoch)}/${p.epochs} ${bar} ${(100 * frac).toFixed(1).padStart(5)}%  step ${p.step}/${p.steps}  ` +
+    const va =
+      p.validAccuracy !== undefined
+        ? `  valid ${pct(p.validAccuracy)}`
+        : p.validPerplexity !== undefined
+          ? `  valid ppl ${p.validPerplexity.toFixed(2)}`
+          : '';
+    const line =
+      `epoch ${Math.max(1, p.epoch)}/${p.epochs} ${bar} ${(100 * frac).toFixed(1).padStart(5)}%  step ${p.step}/${p.steps}  ` +
       `${int(p.itemsPerSec)} tok/s  loss ${loss.toFixed(4)}  lr ${p.lr.toExponential(2)}  ETA ${duration(p.etaSec)}${va}`;
     if (tty) {
       process.stderr.write(`\r${line}\x1b[K`);
@@ -118,8 +124,13 @@ export function parameterCount(model) {
  * for docs/benchmarks.md. A missing file starts with a title; a missing section is appended.
  */
 export function writeResultsSection(path, name, markdown) {
-  return writeMarkedSection(path, 'results', name, markdown,
-    '# Results of the examples\n\nWritten by the examples themselves (`npm run spam`, `npm run pos`, `npm run bengio`, `npm run bert`, `npm run bert:finetune`, `npm run bert:probe`); each rewrites only its own section.\n');
+  return writeMarkedSection(
+    path,
+    'results',
+    name,
+    markdown,
+    '# Results of the examples\n\nWritten by the examples themselves (`npm run spam`, `npm run pos`, `npm run bengio`, `npm run bert`, `npm run bert:finetune`, `npm run bert:probe`); each rewrites only its own section.\n',
+  );
 }
 
 /** Machine facts for the results: CPU model, cores, Node version, date. */
@@ -184,15 +195,27 @@ export async function fitWithCheckpoints(model, train, o, { valid, writeBytesAto
   const bar = progressBar();
   const t0 = performance.now();
   const fit = await model.fit(train, {
-    epochs: o.epochs, batchSize: o.batch, lr: o.lr, warmup: o.warmup, threads: o.threads, ...(valid ? { valid } : {}), resumeFrom, ...extra,
+    epochs: o.epochs,
+    batchSize: o.batch,
+    lr: o.lr,
+    warmup: o.warmup,
+    threads: o.threads,
+    ...(valid ? { valid } : {}),
+    resumeFrom,
+    ...extra,
     onProgress: bar,
     onCheckpoint: async (bytes, info) => {
       await ckpt.onCheckpoint(bytes);
       const trainSeconds = (resumedAt?.trainSeconds ?? 0) + (performance.now() - t0) / 1e3;
-      await writeBytesAtomic(sidecar, new TextEncoder().encode(JSON.stringify({ ...info, trainSeconds, flags: o }) + '\n'));
+      await writeBytesAtomic(
+        sidecar,
+        new TextEncoder().encode(JSON.stringify({ ...info, trainSeconds, flags: o }) + '\n'),
+      );
       if (o.stopAfter > 0 && info.epochEnd && info.epoch >= o.stopAfter) {
         bar.done();
-        console.log(`stopped after epoch ${info.epoch} (--stop-after); checkpoint ${ckpt.path}; continue with --resume`);
+        console.log(
+          `stopped after epoch ${info.epoch} (--stop-after); checkpoint ${ckpt.path}; continue with --resume`,
+        );
         process.exit(0);
       }
     },

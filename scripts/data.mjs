@@ -26,6 +26,12 @@ writeFileSync(join(outDir, 'spam.train'), train);
 writeFileSync(join(outDir, 'spam.test'), test);
 
 const pct = (a, b) => ((100 * a) / b).toFixed(1);
-console.log(`${join(outDir, 'brown.txt')}: ${brown.sentences.length} sentences, ${brown.ntokens} tokens, md5 ${md5Hex(text)}`);
-console.log(`${join(outDir, 'spam.train')}: ${split.train.length} e-mails, ${split.trainSpam} spam (${pct(split.trainSpam, split.train.length)}%), md5 ${md5Hex(train)}`);
-console.log(`${join(outDir, 'spam.test')}: ${split.test.length} e-mails, ${split.testSpam} spam (${pct(split.testSpam, split.test.length)}%), md5 ${md5Hex(test)}`);
+console.log(
+  `${join(outDir, 'brown.txt')}: ${brown.sentences.length} sentences, ${brown.ntokens} tokens, md5 ${md5Hex(text)}`,
+);
+console.log(
+  `${join(outDir, 'spam.train')}: ${split.train.length} e-mails, ${split.trainSpam} spam (${pct(split.trainSpam, split.train.length)}%), md5 ${md5Hex(train)}`,
+);
+console.log(
+  `${join(outDir, 'spam.test')}: ${split.test.length} e-mails, ${split.testSpam} spam (${pct(split.testSpam, split.test.length)}%), md5 ${md5Hex(test)}`,
+);

@@ -34,7 +34,8 @@ function parseArgs(argv) {
     else if (a === '--verbose') o.verbose = true;
     else throw new Error(`parity: unknown argument ${a}`);
   }
-  if (!Number.isInteger(o.seed) || o.seed < 0) throw new Error(`parity: --seed must be a non-negative integer, got ${o.seed}`);
+  if (!Number.isInteger(o.seed) || o.seed < 0)
+    throw new Error(`parity: --seed must be a non-negative integer, got ${o.seed}`);
   for (const r of [...o.runtimes, ...(o.perturb ? [o.perturb] : [])]) {
     if (!RUNTIMES.includes(r)) throw new Error(`parity: runtimes must be among ${RUNTIMES.join(', ')}, got ${r}`);
   }
@@ -54,7 +55,9 @@ async function runNode(seed) {
 }
 
 async function runChromium(seed) {
-  const server = await serveStatic({ mounts: { '/dist/': join(ROOT, 'dist'), '/parity/': join(ROOT, 'scripts/parity') } });
+  const server = await serveStatic({
+    mounts: { '/dist/': join(ROOT, 'dist'), '/parity/': join(ROOT, 'scripts/parity') },
+  });
   let browser;
   try {
     browser = await launchChromium();
@@ -62,9 +65,11 @@ async function runChromium(seed) {
     const errors = [];
     page.on('pageerror', (e) => errors.push(String(e)));
     await page.goto(`${server.url}parity/?seed=${seed}`);
-    const handle = await page.waitForFunction(() => globalThis.__parity, undefined, { timeout: 30_000 }).catch((e) => {
-      throw new Error(`parity: Chromium page did not finish: ${e.message}; page errors: ${errors.join('; ')}`);
-    });
+    const handle = await page
+      .waitForFunction(() => globalThis.__parity, undefined, { timeout: 30_000 })
+      .catch((e) => {
+        throw new Error(`parity: Chromium page did not finish: ${e.message}; page errors: ${errors.join('; ')}`);
+      });
     const r = await handle.jsonValue();
     if (r.error) throw new Error(`parity: Chromium page failed: ${r.error}`);
     return { ...r, version: `Chromium ${browser.version()}` };
@@ -92,14 +97,24 @@ const RUN = { node: runNode, chromium: runChromium, workerd: runWorkerd };
 
 /** Run the task in each runtime (one after another: the machine is small); a result per runtime. */
 export async function parity({ seed = 1, runtimes = RUNTIMES, perturb } = {}) {
-  for (const f of ['dist/wasm-nlp.node.js', 'dist/wasm-nlp.browser.js', 'dist/wasm-nlp.workerd.js', 'dist/wasm-nlp.wasm']) {
+  for (const f of [
+    'dist/wasm-nlp.node.js',
+    'dist/wasm-nlp.browser.js',
+    'dist/wasm-nlp.workerd.js',
+    'dist/wasm-nlp.wasm',
+  ]) {
     if (!existsSync(join(ROOT, f))) throw new Error(`parity: ${f} is missing; run npm run build first`);
   }
   const results = [];
   for (const name of runtimes) {
     const t0 = performance.now();
     const r = await RUN[name](name === perturb ? seed + 1 : seed);
-    results.push({ runtime: name, seed: name === perturb ? seed + 1 : seed, wallMs: Math.round(performance.now() - t0), ...r });
+    results.push({
+      runtime: name,
+      seed: name === perturb ? seed + 1 : seed,
+      wallMs: Math.round(performance.now() - t0),
+      ...r,
+    });
   }
   const same = results.every((r) => r.digest === results[0].digest);
   return { same, results };
@@ -118,7 +133,9 @@ async function main() {
         for (const k of PARTS) console.log(`  ${k.padEnd(24)}${r[k]}`);
         console.log(`  ${'matmul'.padEnd(24)}${r.matmul.join(' ')}`);
         console.log(`  ${'fastText predict'.padEnd(24)}${r.fasttextPredict}`);
-        console.log(`  ${'transformer fit'.padEnd(24)}${r.transformerSteps} steps, train loss ${r.transformerTrainLoss}`);
+        console.log(
+          `  ${'transformer fit'.padEnd(24)}${r.transformerSteps} steps, train loss ${r.transformerTrainLoss}`,
+        );
       }
     }
     if (!same) {

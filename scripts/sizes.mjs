@@ -13,7 +13,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './lib/runtimes.mjs';
-import { buildViteApp, bundleBrowserApp, bundleWorker, packAndInstall, sizeRows, sizesTable } from './parity/package-smoke.mjs';
+import {
+  buildViteApp,
+  bundleBrowserApp,
+  bundleWorker,
+  packAndInstall,
+  sizeRows,
+  sizesTable,
+} from './parity/package-smoke.mjs';
 
 const START = '<!-- sizes:start -->';
 const END = '<!-- sizes:end -->';
@@ -27,12 +34,19 @@ async function main() {
     const app = await bundleBrowserApp(pkg.project);
     const worker = await bundleWorker(pkg.project);
     const vite = await buildViteApp(pkg.project);
-    const rows = sizeRows({ pkgDir: pkg.pkgDir, browserApp: app.file, worker: worker.file, viteApp: vite.file, tarball: pkg.size, unpacked: pkg.unpackedSize });
+    const rows = sizeRows({
+      pkgDir: pkg.pkgDir,
+      browserApp: app.file,
+      worker: worker.file,
+      viteApp: vite.file,
+      tarball: pkg.size,
+      unpacked: pkg.unpackedSize,
+    });
     const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
     const table = [
       sizesTable(rows),
       '',
-      'Readable bundles: not minified (the exports map\'s targets); dist/wasm-nlp.browser.min.js: the browser bundle minified by terser, for pages without a bundler (docs/bundlers.md). ' +
+      "Readable bundles: not minified (the exports map's targets); dist/wasm-nlp.browser.min.js: the browser bundle minified by terser, for pages without a bundler (docs/bundlers.md). " +
         'A bundle with a shared chunk is measured with it (sums of the files).',
       '',
       `¹ scripts/parity/smoke/: init, ops.matmul, FastTextClassifier and TextClassifier (rollup 4 + node-resolve, not minified; Vite 8 with its defaults, minified). ` +

@@ -47,18 +47,41 @@ console.log('|---|---|---|---|');
 const tiny = w.Tensor.randn([8, 16], { seed: 1 });
 const tinyB = w.Tensor.randn([16, 16], { seed: 2 });
 const tinyOut = w.Tensor.empty([8, 16]);
-compare('GEMM 8x16x16 (fork-join cost), worker spinning', () => w.ops.matmul(tiny, tinyB, { out: tinyOut }), { inner: 200 });
-compare('GEMM 8x16x16, worker asleep (2 ms idle before each call)', () => w.ops.matmul(tiny, tinyB, { out: tinyOut }), { gapMs: 2, samples: 101 });
+compare('GEMM 8x16x16 (fork-join cost), worker spinning', () => w.ops.matmul(tiny, tinyB, { out: tinyOut }), {
+  inner: 200,
+});
+compare('GEMM 8x16x16, worker asleep (2 ms idle before each call)', () => w.ops.matmul(tiny, tinyB, { out: tinyOut }), {
+  gapMs: 2,
+  samples: 101,
+});
 
-for (const [m, n, k] of [[32, 32, 32], [64, 64, 64], [64, 128, 128], [128, 128, 128], [128, 256, 256], [512, 256, 256], [128, 1024, 256], [128, 256, 1024]]) {
+for (const [m, n, k] of [
+  [32, 32, 32],
+  [64, 64, 64],
+  [64, 128, 128],
+  [128, 128, 128],
+  [128, 256, 256],
+  [512, 256, 256],
+  [128, 1024, 256],
+  [128, 256, 1024],
+]) {
   const a = w.Tensor.randn([m, k], { seed: 1 });
   const b = w.Tensor.randn([n, k], { seed: 2 });
   const out = w.Tensor.empty([m, n]);
   const inner = Math.max(1, Math.round(2e6 / (m * n * k)));
-  compare(`GEMM ${m}x${n}x${k} (NT, ${(m * n * k / 2 ** 20).toFixed(2)} M MACs)`, () => w.ops.matmul(a, b, { transposeB: true, out }), { inner });
+  compare(
+    `GEMM ${m}x${n}x${k} (NT, ${((m * n * k) / 2 ** 20).toFixed(2)} M MACs)`,
+    () => w.ops.matmul(a, b, { transposeB: true, out }),
+    { inner },
+  );
 }
 
-for (const [B, H, S, D] of [[1, 2, 32, 32], [1, 2, 64, 64], [2, 4, 64, 64], [8, 4, 128, 64]]) {
+for (const [B, H, S, D] of [
+  [1, 2, 32, 32],
+  [1, 2, 64, 64],
+  [2, 4, 64, 64],
+  [8, 4, 128, 64],
+]) {
   const shape = [B, H, S, D];
   const q = w.Tensor.randn(shape, { seed: 1 });
   const k = w.Tensor.randn(shape, { seed: 2 });
@@ -69,10 +92,17 @@ for (const [B, H, S, D] of [[1, 2, 32, 32], [1, 2, 64, 64], [2, 4, 64, 64], [8, 
   const macs = (B * H * S * S * D) / 2 ** 20;
   const inner = Math.max(1, Math.round(1 / macs));
   let lse;
-  compare(`attention fwd B=${B} H=${H} S=${S} D=${D} (${macs.toFixed(2)} M MACs in qk^T)`, () => {
-    lse?.dispose();
-    lse = w.ops.attention(q, k, v, { out, causal: false }).lse;
-  }, { inner, samples: 21 });
-  compare(`attention bwd B=${B} H=${H} S=${S} D=${D}`, () => w.attentionBackward(q, k, v, out, lse, dout, grads), { inner, samples: 21 });
+  compare(
+    `attention fwd B=${B} H=${H} S=${S} D=${D} (${macs.toFixed(2)} M MACs in qk^T)`,
+    () => {
+      lse?.dispose();
+      lse = w.ops.attention(q, k, v, { out, causal: false }).lse;
+    },
+    { inner, samples: 21 },
+  );
+  compare(`attention bwd B=${B} H=${H} S=${S} D=${D}`, () => w.attentionBackward(q, k, v, out, lse, dout, grads), {
+    inner,
+    samples: 21,
+  });
 }
 w.shutdown();

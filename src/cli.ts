@@ -14,7 +14,12 @@ import { readFastTextBin } from './io/fasttext-bin.js';
 import type { Progress } from './train/progress.js';
 import { readVec, writeVec, type WordVectorTable } from './io/vec.js';
 import { writeBytesAtomic } from './io/node.js';
-import { type FastTextModelData, fastTextSentenceVector, fastTextWordSubwords, fastTextWordVector } from './models/fasttext/model.js';
+import {
+  type FastTextModelData,
+  fastTextSentenceVector,
+  fastTextWordSubwords,
+  fastTextWordVector,
+} from './models/fasttext/model.js';
 import { ngramStrings } from './text/subwords.js';
 import { WordVectors } from './models/vectors/word-vectors.js';
 
@@ -44,9 +49,13 @@ export function formatG(v: number, p = 5): string {
 
 function progressLine(p: Progress): string {
   const eta = Number.isFinite(p.etaSec) ? Math.max(0, Math.round(p.etaSec)) : 0;
-  const h = Math.floor(eta / 3600), m = Math.floor((eta % 3600) / 60), s = eta % 60;
-  return `\rProgress: ${(100 * p.progress).toFixed(1).padStart(5)}% words/sec/thread: ${String(Math.round(p.itemsPerSec / p.threads)).padStart(7)} ` +
-    `lr: ${p.lr.toFixed(6)} avg.loss: ${(p.avgLoss ?? p.loss).toFixed(6)} ETA: ${h}h${m}m${s}s`;
+  const h = Math.floor(eta / 3600),
+    m = Math.floor((eta % 3600) / 60),
+    s = eta % 60;
+  return (
+    `\rProgress: ${(100 * p.progress).toFixed(1).padStart(5)}% words/sec/thread: ${String(Math.round(p.itemsPerSec / p.threads)).padStart(7)} ` +
+    `lr: ${p.lr.toFixed(6)} avg.loss: ${(p.avgLoss ?? p.loss).toFixed(6)} ETA: ${h}h${m}m${s}s`
+  );
 }
 
 function readInput(path: string, io: CliIO): Promise<string> | string {
@@ -68,19 +77,33 @@ function allWordVectors(model: FastTextModelData): WordVectorTable {
 
 async function train(command: 'skipgram' | 'cbow' | 'supervised', a: TrainArgs, io: CliIO): Promise<number> {
   if (command !== 'supervised') return trainUnsupervised(command, a, io);
-  if (a.thread !== 1 && a.verbose > 0) io.stderr(`note: -thread ${a.thread}: supervised training runs on 1 thread in this version\n`);
+  if (a.thread !== 1 && a.verbose > 0)
+    io.stderr(`note: -thread ${a.thread}: supervised training runs on 1 thread in this version\n`);
   const text = readFileSync(a.input);
-  const pretrained = a.pretrainedVectors !== '' ? readVec(new Uint8Array(readFileSync(a.pretrainedVectors))) : undefined;
+  const pretrained =
+    a.pretrainedVectors !== '' ? readVec(new Uint8Array(readFileSync(a.pretrainedVectors))) : undefined;
   const start = now();
   const model = await FastTextClassifier.train(text, {
-    dim: a.dim, epoch: a.epoch, lr: a.lr, wordNgrams: a.wordNgrams, minCount: a.minCount, minCountLabel: a.minCountLabel,
-    bucket: a.bucket, loss: a.loss, neg: a.neg, lrUpdateRate: a.lrUpdateRate, label: a.label, seed: a.seed,
-    pretrainedVectors: pretrained, initBlocks: a.thread,
+    dim: a.dim,
+    epoch: a.epoch,
+    lr: a.lr,
+    wordNgrams: a.wordNgrams,
+    minCount: a.minCount,
+    minCountLabel: a.minCountLabel,
+    bucket: a.bucket,
+    loss: a.loss,
+    neg: a.neg,
+    lrUpdateRate: a.lrUpdateRate,
+    label: a.label,
+    seed: a.seed,
+    pretrainedVectors: pretrained,
+    initBlocks: a.thread,
     onProgress: a.verbose > 1 ? (p) => io.stderr(progressLine(p)) : undefined,
   });
   try {
     if (a.verbose > 1) io.stderr('\n');
-    if (a.verbose > 0) io.stderr(`Trained in ${((now() - start) / 1e3).toFixed(1)} s; writing ${a.output}.bin and ${a.output}.vec\n`);
+    if (a.verbose > 0)
+      io.stderr(`Trained in ${((now() - start) / 1e3).toFixed(1)} s; writing ${a.output}.bin and ${a.output}.vec\n`);
     await writeBytesAtomic(`${a.output}.bin`, model.toBytes());
     // Views of the Wasm matrices: nothing allocates in Wasm memory until the .vec bytes exist.
     await writeBytesAtomic(`${a.output}.vec`, writeVec(allWordVectors(model.toModelData())));
@@ -91,20 +114,38 @@ async function train(command: 'skipgram' | 'cbow' | 'supervised', a: TrainArgs, 
 }
 
 async function trainUnsupervised(command: 'skipgram' | 'cbow', a: TrainArgs, io: CliIO): Promise<number> {
-  if (a.loss !== 'ns' && a.loss !== 'hs') throw new CliError(`${command}: -loss must be ns or hs for word vectors, got ${a.loss === 'ova' ? 'one-vs-all' : a.loss}`);
+  if (a.loss !== 'ns' && a.loss !== 'hs')
+    throw new CliError(
+      `${command}: -loss must be ns or hs for word vectors, got ${a.loss === 'ova' ? 'one-vs-all' : a.loss}`,
+    );
   const threads = rt(command).threads;
-  if (threads < a.thread && a.verbose > 1) io.stderr(`note: -thread ${a.thread}: training on ${threads} (the cores of this machine)\n`);
+  if (threads < a.thread && a.verbose > 1)
+    io.stderr(`note: -thread ${a.thread}: training on ${threads} (the cores of this machine)\n`);
   const text = readFileSync(a.input);
   const start = now();
   const model = await FastText.train(text, {
-    model: command, dim: a.dim, ws: a.ws, epoch: a.epoch, lr: a.lr, minCount: a.minCount, neg: a.neg, loss: a.loss,
-    bucket: a.bucket, minn: a.minn, maxn: a.maxn, t: a.t, lrUpdateRate: a.lrUpdateRate, seed: a.seed,
-    threads, initBlocks: a.thread,
+    model: command,
+    dim: a.dim,
+    ws: a.ws,
+    epoch: a.epoch,
+    lr: a.lr,
+    minCount: a.minCount,
+    neg: a.neg,
+    loss: a.loss,
+    bucket: a.bucket,
+    minn: a.minn,
+    maxn: a.maxn,
+    t: a.t,
+    lrUpdateRate: a.lrUpdateRate,
+    seed: a.seed,
+    threads,
+    initBlocks: a.thread,
     onProgress: a.verbose > 1 ? (p) => io.stderr(progressLine(p)) : undefined,
   });
   try {
     if (a.verbose > 1) io.stderr('\n');
-    if (a.verbose > 0) io.stderr(`Trained in ${((now() - start) / 1e3).toFixed(1)} s; writing ${a.output}.bin and ${a.output}.vec\n`);
+    if (a.verbose > 0)
+      io.stderr(`Trained in ${((now() - start) / 1e3).toFixed(1)} s; writing ${a.output}.bin and ${a.output}.vec\n`);
     await writeBytesAtomic(`${a.output}.bin`, model.toBytes());
     await writeBytesAtomic(`${a.output}.vec`, model.toVec());
   } finally {
@@ -137,7 +178,10 @@ async function run(parsed: Parsed, io: CliIO): Promise<number> {
         if (lines[lines.length - 1] === '') lines.pop();
         const preds = model.predictLines(lines, parsed.k, parsed.threshold);
         const prob = parsed.command === 'predict-prob';
-        io.stdout(preds.map((p) => p.map((x) => (prob ? `${x.label} ${formatG(x.prob)}` : x.label)).join(' ')).join('\n') + (preds.length ? '\n' : ''));
+        io.stdout(
+          preds.map((p) => p.map((x) => (prob ? `${x.label} ${formatG(x.prob)}` : x.label)).join(' ')).join('\n') +
+            (preds.length ? '\n' : ''),
+        );
         return 0;
       } finally {
         model.dispose();
@@ -156,14 +200,16 @@ async function run(parsed: Parsed, io: CliIO): Promise<number> {
       } else {
         const lines = input.split('\n');
         if (lines[lines.length - 1] === '') lines.pop();
-        for (const l of lines) out.push(`${Array.from(fastTextSentenceVector(model, l), (v) => formatG(v)).join(' ')} `);
+        for (const l of lines)
+          out.push(`${Array.from(fastTextSentenceVector(model, l), (v) => formatG(v)).join(' ')} `);
       }
       io.stdout(out.map((l) => l + '\n').join(''));
       return 0;
     }
     case 'print-ngrams': {
       const model = loadModel(parsed.model);
-      if (model.args.maxn <= 0) throw new CliError('print-ngrams: model must have character n-grams (maxn > 0), got maxn 0');
+      if (model.args.maxn <= 0)
+        throw new CliError('print-ngrams: model must have character n-grams (maxn > 0), got maxn 0');
       const grams = ngramStrings(parsed.word, model.args.minn, model.args.maxn);
       const rows = fastTextWordSubwords(model, parsed.word);
       // An in-vocabulary word's own row comes first, printed under the word itself (as fastText does).
@@ -181,17 +227,36 @@ async function run(parsed: Parsed, io: CliIO): Promise<number> {
       const model = loadModel(parsed.model);
       const t = allWordVectors(model);
       // native fastText's arithmetic (float32 query), every word a candidate but the query words
-      const wv = new WordVectors(t.words, t.dim, t.data, { lookup: (w) => fastTextWordVector(model, w), arithmetic: 'float32', name: 'wasm-nlp ' + parsed.command });
+      const wv = new WordVectors(t.words, t.dim, t.data, {
+        lookup: (w) => fastTextWordVector(model, w),
+        arithmetic: 'float32',
+        name: 'wasm-nlp ' + parsed.command,
+      });
       const input = await io.stdin();
       const out: string[] = [];
       const prompt = parsed.command === 'nn' ? 'Query word? ' : 'Query triplet (A - B + C)? ';
-      const queries = parsed.command === 'nn'
-        ? input.split(/\s+/).filter((w) => w.length > 0).map((w) => [w])
-        : input.split('\n').map((l) => l.trim().split(/\s+/)).filter((t) => t.length === 3 && t[0] !== '');
+      const queries =
+        parsed.command === 'nn'
+          ? input
+              .split(/\s+/)
+              .filter((w) => w.length > 0)
+              .map((w) => [w])
+          : input
+              .split('\n')
+              .map((l) => l.trim().split(/\s+/))
+              .filter((t) => t.length === 3 && t[0] !== '');
       for (const q of queries) {
         if (io.interactive) out.push(prompt);
-        const terms: [string, number][] = q.length === 1 ? [[q[0]!, 1]] : [[q[0]!, 1], [q[1]!, -1], [q[2]!, 1]];
-        for (const n of wv.nearest(wv.combine(terms), parsed.k, new Set(q))) out.push(`${n.word} ${formatG(n.score)}\n`);
+        const terms: [string, number][] =
+          q.length === 1
+            ? [[q[0]!, 1]]
+            : [
+                [q[0]!, 1],
+                [q[1]!, -1],
+                [q[2]!, 1],
+              ];
+        for (const n of wv.nearest(wv.combine(terms), parsed.k, new Set(q)))
+          out.push(`${n.word} ${formatG(n.score)}\n`);
       }
       io.stdout(out.join(''));
       return 0;

@@ -16,7 +16,10 @@ import { noGrad, type Variable } from './autograd/tape.js';
 import type { Module } from './nn/module.js';
 import { WordPiece, type Encoding } from './text/wordpiece.js';
 import {
-  BertForMaskedLM, BertForSequenceClassification, BertForTokenClassification, BertModel,
+  BertForMaskedLM,
+  BertForSequenceClassification,
+  BertForTokenClassification,
+  BertModel,
 } from './models/bert/modeling.js';
 import type { BertConfig, BertInputs } from './models/bert/config.js';
 
@@ -26,8 +29,17 @@ export type PipelineTask = 'fill-mask' | 'feature-extraction' | 'text-classifica
 /** Task names `pipeline` accepts: the four, and Hugging Face's aliases. */
 export type PipelineTaskName = PipelineTask | 'sentiment-analysis' | 'ner' | 'embeddings';
 
-const TASKS: readonly PipelineTask[] = ['fill-mask', 'feature-extraction', 'text-classification', 'token-classification'];
-const ALIASES: Record<string, PipelineTask> = { 'sentiment-analysis': 'text-classification', ner: 'token-classification', embeddings: 'feature-extraction' };
+const TASKS: readonly PipelineTask[] = [
+  'fill-mask',
+  'feature-extraction',
+  'text-classification',
+  'token-classification',
+];
+const ALIASES: Record<string, PipelineTask> = {
+  'sentiment-analysis': 'text-classification',
+  ner: 'token-classification',
+  embeddings: 'feature-extraction',
+};
 
 /** Options of {@link pipeline}. */
 export interface PipelineOptions {
@@ -77,9 +89,15 @@ export interface FillMaskPipeline extends PipelineBase<'fill-mask', BertForMaske
 /** transformers.js's Tensor, reduced to what feature extraction returns: float32 data, row-major, of shape `dims`. */
 export class PipelineTensor {
   readonly type = 'float32' as const;
-  constructor(readonly dims: number[], readonly data: Float32Array) {
+  constructor(
+    readonly dims: number[],
+    readonly data: Float32Array,
+  ) {
     const n = dims.reduce((a, b) => a * b, 1);
-    if (n !== data.length) throw new ArgumentError(`PipelineTensor: data must have ${n} elements (dims [${dims.join(', ')}]), got ${data.length}`);
+    if (n !== data.length)
+      throw new ArgumentError(
+        `PipelineTensor: data must have ${n} elements (dims [${dims.join(', ')}]), got ${data.length}`,
+      );
   }
 
   /** Number of elements. */
@@ -135,7 +153,10 @@ export interface TextClassificationOptions {
 /** The text-classification pipeline: texts (or pairs) in, labels with scores out. */
 export interface TextClassificationPipeline extends PipelineBase<'text-classification', BertForSequenceClassification> {
   /** One text: `[{ label, score }]` (top_k entries). Several texts: one entry per text when top_k is 1, else one list per text. */
-  (texts: TextClassificationInput | readonly TextClassificationInput[], options?: TextClassificationOptions): Promise<TextClassificationResult[] | TextClassificationResult[][]>;
+  (
+    texts: TextClassificationInput | readonly TextClassificationInput[],
+    options?: TextClassificationOptions,
+  ): Promise<TextClassificationResult[] | TextClassificationResult[][]>;
 }
 
 /** One token of token-classification without aggregation. */
@@ -178,15 +199,23 @@ export interface TokenClassificationOptions {
 
 /** The token-classification pipeline: texts in, labelled tokens or entity groups out. */
 export interface TokenClassificationPipeline extends PipelineBase<'token-classification', BertForTokenClassification> {
-  (text: string, options?: TokenClassificationOptions): Promise<TokenClassificationResult[] | TokenClassificationGroup[]>;
-  (texts: readonly string[], options?: TokenClassificationOptions): Promise<(TokenClassificationResult[] | TokenClassificationGroup[])[]>;
+  (
+    text: string,
+    options?: TokenClassificationOptions,
+  ): Promise<TokenClassificationResult[] | TokenClassificationGroup[]>;
+  (
+    texts: readonly string[],
+    options?: TokenClassificationOptions,
+  ): Promise<(TokenClassificationResult[] | TokenClassificationGroup[])[]>;
 }
 
 /** A BERT encoder, or a head holding one as `.bert`: what feature extraction runs. */
-export type PipelineBertModel = BertModel | BertForMaskedLM | BertForSequenceClassification | BertForTokenClassification;
+export type PipelineBertModel =
+  BertModel | BertForMaskedLM | BertForSequenceClassification | BertForTokenClassification;
 
 /** Any of the four pipelines. */
-export type Pipeline = FillMaskPipeline | FeatureExtractionPipeline | TextClassificationPipeline | TokenClassificationPipeline;
+export type Pipeline =
+  FillMaskPipeline | FeatureExtractionPipeline | TextClassificationPipeline | TokenClassificationPipeline;
 
 // ---------------------------------------------------------------------------
 // shared
@@ -199,14 +228,16 @@ function optionsOf(fn: string, options: unknown, known: readonly string[]): Reco
 
 function positiveInt(fn: string, name: string, v: unknown, dflt: number): number {
   if (v === undefined) return dflt;
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new ArgumentError(`${fn}: ${name} must be a positive integer, got ${describe(v)}`);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1)
+    throw new ArgumentError(`${fn}: ${name} must be a positive integer, got ${describe(v)}`);
   return v;
 }
 
 /** A string or a non-empty array of strings → the list, and whether the input was an array. */
 function textList(fn: string, input: unknown): { list: string[]; batched: boolean } {
   if (typeof input === 'string') return { list: [input], batched: false };
-  if (!Array.isArray(input) || input.length === 0) throw new ArgumentError(`${fn}: texts must be a string or a non-empty array of strings, got ${describe(input)}`);
+  if (!Array.isArray(input) || input.length === 0)
+    throw new ArgumentError(`${fn}: texts must be a string or a non-empty array of strings, got ${describe(input)}`);
   input.forEach((t, i) => {
     if (typeof t !== 'string') throw new ArgumentError(`${fn}: texts[${i}] must be a string, got ${describe(t)}`);
   });
@@ -278,7 +309,9 @@ class Runner {
    * first index, its size, its padded length and the forward's output read out.
    */
   run(
-    encs: readonly Encoding[], batchSize: number, padAll: boolean,
+    encs: readonly Encoding[],
+    batchSize: number,
+    padAll: boolean,
     forward: (inputs: BertInputs, start: number, count: number, S: number) => Variable,
     each: (start: number, count: number, S: number, out: Float32Array) => void,
   ): void {
@@ -322,7 +355,12 @@ class Runner {
   }
 }
 
-function attach<F extends (...a: never[]) => unknown, T extends PipelineTask, M>(call: F, task: T, model: M & Module, tokenizer: WordPiece): F & PipelineBase<T, M> {
+function attach<F extends (...a: never[]) => unknown, T extends PipelineTask, M>(
+  call: F,
+  task: T,
+  model: M & Module,
+  tokenizer: WordPiece,
+): F & PipelineBase<T, M> {
   Object.defineProperties(call, {
     task: { value: task, enumerable: true },
     model: { value: model, enumerable: true },
@@ -338,12 +376,18 @@ function attach<F extends (...a: never[]) => unknown, T extends PipelineTask, M>
 
 function fillMask(model: BertForMaskedLM, tok: WordPiece, batchSize: number): FillMaskPipeline {
   const fn = "pipeline('fill-mask')";
-  if (!tok.has(tok.maskToken)) throw new ArgumentError(`${fn}: tokenizer must have its mask token ${JSON.stringify(tok.maskToken)} in the vocabulary, got a vocabulary without it`);
+  if (!tok.has(tok.maskToken))
+    throw new ArgumentError(
+      `${fn}: tokenizer must have its mask token ${JSON.stringify(tok.maskToken)} in the vocabulary, got a vocabulary without it`,
+    );
   const maskId = tok.idOf(tok.maskToken);
   const r = new Runner(model, tok, batchSize);
   const V = model.config.vocabSize;
   const ranked = Math.min(V, tok.size);
-  const call = async (input: string | readonly string[], options?: FillMaskOptions): Promise<FillMaskOutput | FillMaskOutput[]> => {
+  const call = async (
+    input: string | readonly string[],
+    options?: FillMaskOptions,
+  ): Promise<FillMaskOutput | FillMaskOutput[]> => {
     const o = optionsOf(fn, options, ['top_k', 'batch_size']);
     const topk = positiveInt(fn, 'options.top_k', o.top_k, 5);
     const bs = positiveInt(fn, 'options.batch_size', o.batch_size, r.batchSize);
@@ -356,57 +400,77 @@ function fillMask(model: BertForMaskedLM, tok: WordPiece, batchSize: number): Fi
       });
       const name = batched ? `texts[${i}]` : 'text';
       if (at.length === 0 && list[i]!.includes(tok.maskToken)) {
-        throw new ArgumentError(`${fn}: ${name} must have its mask token within the first max_position_embeddings (${r.maxLength}) tokens, got it truncated away (${tok.tokenize(list[i]!).length + 2} tokens)`);
+        throw new ArgumentError(
+          `${fn}: ${name} must have its mask token within the first max_position_embeddings (${r.maxLength}) tokens, got it truncated away (${tok.tokenize(list[i]!).length + 2} tokens)`,
+        );
       }
-      if (at.length === 0) throw new ArgumentError(`${fn}: ${name} must contain the mask token ${tok.maskToken}, got ${describe(list[i])}`);
+      if (at.length === 0)
+        throw new ArgumentError(
+          `${fn}: ${name} must contain the mask token ${tok.maskToken}, got ${describe(list[i])}`,
+        );
       return at;
     });
     const out: FillMaskOutput[] = new Array(list.length);
-    r.run(encs, bs, false, (inputs, start, count, S) => {
-      // only the masked rows go through the head and the V-wide decoder
-      const flat: number[] = [];
-      for (let b = 0; b < count; b++) for (const j of masks[start + b]!) flat.push(b * S + j);
-      const positions = Tensor.fromArray(Int32Array.from(flat), [flat.length], 'int32');
-      try {
-        return model.forward(inputs, { positions });
-      } finally {
-        positions.dispose();
-      }
-    }, (start, count, _S, logits) => {
-      let row = 0;
-      for (let b = start; b < start + count; b++) {
-        const ids = encs[b]!.ids;
-        const single = masks[b]!.length === 1;
-        const perMask = masks[b]!.map((j) => {
-          const p = softmaxRow(logits, (row++) * V, V);
-          return topK(p, topk, ranked).map((id): FillMaskResult => {
-            const seq = Int32Array.from(ids);
-            seq[j] = id;
-            return {
-              score: p[id]!,
-              token: id,
-              token_str: tok.decode([id], { skipSpecialTokens: false }),
-              // Hugging Face keeps the special tokens when there are several masks, so that the other masks stay visible
-              sequence: tok.decode(seq, { skipSpecialTokens: single }),
-            };
+    r.run(
+      encs,
+      bs,
+      false,
+      (inputs, start, count, S) => {
+        // only the masked rows go through the head and the V-wide decoder
+        const flat: number[] = [];
+        for (let b = 0; b < count; b++) for (const j of masks[start + b]!) flat.push(b * S + j);
+        const positions = Tensor.fromArray(Int32Array.from(flat), [flat.length], 'int32');
+        try {
+          return model.forward(inputs, { positions });
+        } finally {
+          positions.dispose();
+        }
+      },
+      (start, count, _S, logits) => {
+        let row = 0;
+        for (let b = start; b < start + count; b++) {
+          const ids = encs[b]!.ids;
+          const single = masks[b]!.length === 1;
+          const perMask = masks[b]!.map((j) => {
+            const p = softmaxRow(logits, row++ * V, V);
+            return topK(p, topk, ranked).map((id): FillMaskResult => {
+              const seq = Int32Array.from(ids);
+              seq[j] = id;
+              return {
+                score: p[id]!,
+                token: id,
+                token_str: tok.decode([id], { skipSpecialTokens: false }),
+                // Hugging Face keeps the special tokens when there are several masks, so that the other masks stay visible
+                sequence: tok.decode(seq, { skipSpecialTokens: single }),
+              };
+            });
           });
-        });
-        out[b] = single ? perMask[0]! : perMask;
-      }
-    });
+          out[b] = single ? perMask[0]! : perMask;
+        }
+      },
+    );
     return batched ? out : out[0]!;
   };
   return attach(call as FillMaskPipeline, 'fill-mask', model, tok);
 }
 
-function featureExtraction(model: PipelineBertModel, encoder: BertModel, tok: WordPiece, batchSize: number): FeatureExtractionPipeline {
+function featureExtraction(
+  model: PipelineBertModel,
+  encoder: BertModel,
+  tok: WordPiece,
+  batchSize: number,
+): FeatureExtractionPipeline {
   const fn = "pipeline('feature-extraction')";
   const r = new Runner(model, tok, batchSize);
   const H = model.config.hiddenSize;
-  const call = async (input: string | readonly string[], options?: FeatureExtractionOptions): Promise<PipelineTensor> => {
+  const call = async (
+    input: string | readonly string[],
+    options?: FeatureExtractionOptions,
+  ): Promise<PipelineTensor> => {
     const o = optionsOf(fn, options, ['pooling', 'normalize', 'batch_size']);
     const pooling = o.pooling ?? 'none';
-    if (pooling !== 'none' && pooling !== 'mean' && pooling !== 'cls') throw new ArgumentError(`${fn}: options.pooling must be 'none', 'mean' or 'cls', got ${describe(pooling)}`);
+    if (pooling !== 'none' && pooling !== 'mean' && pooling !== 'cls')
+      throw new ArgumentError(`${fn}: options.pooling must be 'none', 'mean' or 'cls', got ${describe(pooling)}`);
     if (o.normalize !== undefined) checkBool(fn, 'options.normalize', o.normalize);
     const normalize = o.normalize === true;
     const bs = positiveInt(fn, 'options.batch_size', o.batch_size, r.batchSize);
@@ -416,29 +480,35 @@ function featureExtraction(model: PipelineBertModel, encoder: BertModel, tok: Wo
     const Smax = encs.reduce((m, e) => Math.max(m, e.ids.length), 0);
     const dims = pooling === 'none' ? [B, Smax, H] : [B, H];
     const data = new Float32Array(dims.reduce((a, b) => a * b, 1));
-    r.run(encs, bs, pooling === 'none', (inputs) => encoder.forward(inputs).lastHiddenState, (start, count, S, h) => {
-      if (pooling === 'none') {
-        data.set(h, start * S * H);
-        return;
-      }
-      for (let b = 0; b < count; b++) {
-        const dst = (start + b) * H;
-        if (pooling === 'cls') {
-          data.set(h.subarray(b * S * H, b * S * H + H), dst);
-          continue;
+    r.run(
+      encs,
+      bs,
+      pooling === 'none',
+      (inputs) => encoder.forward(inputs).lastHiddenState,
+      (start, count, S, h) => {
+        if (pooling === 'none') {
+          data.set(h, start * S * H);
+          return;
         }
-        const acc = new Float64Array(H);
-        const mask = encs[start + b]!.attentionMask;
-        let n = 0;
-        for (let j = 0; j < mask.length; j++) {
-          if (mask[j] === 0) continue;
-          n++;
-          const off = (b * S + j) * H;
-          for (let k = 0; k < H; k++) acc[k]! += h[off + k]!;
+        for (let b = 0; b < count; b++) {
+          const dst = (start + b) * H;
+          if (pooling === 'cls') {
+            data.set(h.subarray(b * S * H, b * S * H + H), dst);
+            continue;
+          }
+          const acc = new Float64Array(H);
+          const mask = encs[start + b]!.attentionMask;
+          let n = 0;
+          for (let j = 0; j < mask.length; j++) {
+            if (mask[j] === 0) continue;
+            n++;
+            const off = (b * S + j) * H;
+            for (let k = 0; k < H; k++) acc[k]! += h[off + k]!;
+          }
+          for (let k = 0; k < H; k++) data[dst + k] = acc[k]! / Math.max(n, 1);
         }
-        for (let k = 0; k < H; k++) data[dst + k] = acc[k]! / Math.max(n, 1);
-      }
-    });
+      },
+    );
     if (normalize) {
       for (let off = 0; off < data.length; off += H) {
         let s = 0;
@@ -452,42 +522,63 @@ function featureExtraction(model: PipelineBertModel, encoder: BertModel, tok: Wo
   return attach(call as FeatureExtractionPipeline, 'feature-extraction', model, tok);
 }
 
-function textClassification(model: BertForSequenceClassification, tok: WordPiece, batchSize: number): TextClassificationPipeline {
+function textClassification(
+  model: BertForSequenceClassification,
+  tok: WordPiece,
+  batchSize: number,
+): TextClassificationPipeline {
   const fn = "pipeline('text-classification')";
   const r = new Runner(model, tok, batchSize);
   const L = model.config.numLabels;
-  const call = async (input: TextClassificationInput | readonly TextClassificationInput[], options?: TextClassificationOptions) => {
+  const call = async (
+    input: TextClassificationInput | readonly TextClassificationInput[],
+    options?: TextClassificationOptions,
+  ) => {
     const o = optionsOf(fn, options, ['top_k', 'batch_size']);
     const topk = o.top_k === null ? L : positiveInt(fn, 'options.top_k', o.top_k, 1);
     const bs = positiveInt(fn, 'options.batch_size', o.batch_size, r.batchSize);
     const batched = Array.isArray(input);
-    if (batched && input.length === 0) throw new ArgumentError(`${fn}: texts must be a text, { text, text_pair } or a non-empty array of them, got an array of 0`);
+    if (batched && input.length === 0)
+      throw new ArgumentError(
+        `${fn}: texts must be a text, { text, text_pair } or a non-empty array of them, got an array of 0`,
+      );
     const items = (batched ? input : [input]) as unknown[];
     const encs = items.map((t, i) => {
       const name = batched ? `texts[${i}]` : 'texts';
       if (typeof t === 'string') return r.encode(t);
       if (t !== null && typeof t === 'object' && typeof (t as { text: unknown }).text === 'string') {
         const pair = (t as { text_pair?: unknown }).text_pair;
-        if (pair !== undefined && pair !== null && typeof pair !== 'string') throw new ArgumentError(`${fn}: ${name}.text_pair must be a string, got ${describe(pair)}`);
+        if (pair !== undefined && pair !== null && typeof pair !== 'string')
+          throw new ArgumentError(`${fn}: ${name}.text_pair must be a string, got ${describe(pair)}`);
         return r.encode((t as { text: string }).text, pair);
       }
       throw new ArgumentError(`${fn}: ${name} must be a string or { text, text_pair }, got ${describe(t)}`);
     });
     const out: TextClassificationResult[][] = [];
-    r.run(encs, bs, false, (inputs) => model.forward(inputs), (_start, count, _S, logits) => {
-      for (let b = 0; b < count; b++) {
-        // Hugging Face: sigmoid for a single label, softmax otherwise
-        const p = L === 1 ? Float64Array.of(1 / (1 + Math.exp(-logits[b]!))) : softmaxRow(logits, b * L, L);
-        out.push(topK(p, topk).map((i) => ({ label: r.label(i), score: p[i]! })));
-      }
-    });
+    r.run(
+      encs,
+      bs,
+      false,
+      (inputs) => model.forward(inputs),
+      (_start, count, _S, logits) => {
+        for (let b = 0; b < count; b++) {
+          // Hugging Face: sigmoid for a single label, softmax otherwise
+          const p = L === 1 ? Float64Array.of(1 / (1 + Math.exp(-logits[b]!))) : softmaxRow(logits, b * L, L);
+          out.push(topK(p, topk).map((i) => ({ label: r.label(i), score: p[i]! })));
+        }
+      },
+    );
     if (topk === 1) return out.map((x) => x[0]!);
     return batched ? out : out[0]!;
   };
   return attach(call as TextClassificationPipeline, 'text-classification', model, tok);
 }
 
-function tokenClassification(model: BertForTokenClassification, tok: WordPiece, batchSize: number): TokenClassificationPipeline {
+function tokenClassification(
+  model: BertForTokenClassification,
+  tok: WordPiece,
+  batchSize: number,
+): TokenClassificationPipeline {
   const fn = "pipeline('token-classification')";
   const r = new Runner(model, tok, batchSize);
   const L = model.config.numLabels;
@@ -496,52 +587,78 @@ function tokenClassification(model: BertForTokenClassification, tok: WordPiece, 
   const call = async (input: string | readonly string[], options?: TokenClassificationOptions) => {
     const o = optionsOf(fn, options, ['ignore_labels', 'aggregation_strategy', 'batch_size']);
     const ignore = o.ignore_labels ?? ['O'];
-    if (!Array.isArray(ignore) || ignore.some((x) => typeof x !== 'string')) throw new ArgumentError(`${fn}: options.ignore_labels must be an array of strings, got ${describe(ignore)}`);
+    if (!Array.isArray(ignore) || ignore.some((x) => typeof x !== 'string'))
+      throw new ArgumentError(`${fn}: options.ignore_labels must be an array of strings, got ${describe(ignore)}`);
     const strategy = o.aggregation_strategy ?? 'none';
-    if (strategy !== 'none' && strategy !== 'simple' && strategy !== 'first') throw new ArgumentError(`${fn}: options.aggregation_strategy must be 'none', 'simple' or 'first', got ${describe(strategy)}`);
+    if (strategy !== 'none' && strategy !== 'simple' && strategy !== 'first')
+      throw new ArgumentError(
+        `${fn}: options.aggregation_strategy must be 'none', 'simple' or 'first', got ${describe(strategy)}`,
+      );
     const bs = positiveInt(fn, 'options.batch_size', o.batch_size, r.batchSize);
     const { list, batched } = textList(fn, input);
     const encs = list.map((t) => r.encode(t));
     const out: (TokenClassificationResult[] | TokenClassificationGroup[])[] = [];
-    r.run(encs, bs, false, (inputs) => model.forward(inputs), (start, count, S, logits) => {
-      for (let b = 0; b < count; b++) {
-        const ids = encs[start + b]!.ids;
-        // per token: position, token, probabilities, argmax; special tokens left out (the aggregations keep [UNK], a word of its own, as Hugging Face)
-        const toks: { j: number; word: string; p: Float64Array; best: number }[] = [];
-        for (let j = 0; j < ids.length; j++) {
-          const id = ids[j]!;
-          if (tok.isSpecialId(id) && !(strategy !== 'none' && id === unkId)) continue;
-          const p = softmaxRow(logits, (b * S + j) * L, L);
-          toks.push({ j, word: tok.tokenOf(id), p, best: topK(p, 1)[0]! });
+    r.run(
+      encs,
+      bs,
+      false,
+      (inputs) => model.forward(inputs),
+      (start, count, S, logits) => {
+        for (let b = 0; b < count; b++) {
+          const ids = encs[start + b]!.ids;
+          // per token: position, token, probabilities, argmax; special tokens left out (the aggregations keep [UNK], a word of its own, as Hugging Face)
+          const toks: { j: number; word: string; p: Float64Array; best: number }[] = [];
+          for (let j = 0; j < ids.length; j++) {
+            const id = ids[j]!;
+            if (tok.isSpecialId(id) && !(strategy !== 'none' && id === unkId)) continue;
+            const p = softmaxRow(logits, (b * S + j) * L, L);
+            toks.push({ j, word: tok.tokenOf(id), p, best: topK(p, 1)[0]! });
+          }
+          if (strategy === 'none') {
+            out.push(
+              toks
+                .map((t): TokenClassificationResult => ({
+                  entity: r.label(t.best),
+                  score: t.p[t.best]!,
+                  index: t.j,
+                  word: t.word,
+                  start: null,
+                  end: null,
+                }))
+                .filter((e) => !ignore.includes(e.entity)),
+            );
+            continue;
+          }
+          if (strategy === 'simple') {
+            const each = toks.map((t) => ({ entity: r.label(t.best), score: t.p[t.best]!, word: t.word }));
+            out.push(groupEntities(each, prefix).filter((g) => !ignore.includes(g.entity_group)));
+            continue;
+          }
+          // words: a '##' piece continues the previous word; each word takes its first piece's label and score
+          const words: { entity: string; score: number; word: string }[] = [];
+          let cur: typeof toks = [];
+          const flush = () => {
+            if (cur.length === 0) return;
+            const f = cur[0]!;
+            words.push({
+              entity: r.label(f.best),
+              score: f.p[f.best]!,
+              word: tokensToString(
+                cur.map((t) => t.word),
+                prefix,
+              ),
+            });
+            cur = [];
+          };
+          for (const t of toks) {
+            if (!(cur.length > 0 && prefix !== '' && t.word.startsWith(prefix) && ids[t.j] !== unkId)) flush();
+            cur.push(t);
+          }
+          flush();
+          out.push(groupEntities(words, prefix).filter((g) => !ignore.includes(g.entity_group)));
         }
-        if (strategy === 'none') {
-          out.push(toks
-            .map((t): TokenClassificationResult => ({ entity: r.label(t.best), score: t.p[t.best]!, index: t.j, word: t.word, start: null, end: null }))
-            .filter((e) => !ignore.includes(e.entity)));
-          continue;
-        }
-        if (strategy === 'simple') {
-          const each = toks.map((t) => ({ entity: r.label(t.best), score: t.p[t.best]!, word: t.word }));
-          out.push(groupEntities(each, prefix).filter((g) => !ignore.includes(g.entity_group)));
-          continue;
-        }
-        // words: a '##' piece continues the previous word; each word takes its first piece's label and score
-        const words: { entity: string; score: number; word: string }[] = [];
-        let cur: typeof toks = [];
-        const flush = () => {
-          if (cur.length === 0) return;
-          const f = cur[0]!;
-          words.push({ entity: r.label(f.best), score: f.p[f.best]!, word: tokensToString(cur.map((t) => t.word), prefix) });
-          cur = [];
-        };
-        for (const t of toks) {
-          if (!(cur.length > 0 && prefix !== '' && t.word.startsWith(prefix) && ids[t.j] !== unkId)) flush();
-          cur.push(t);
-        }
-        flush();
-        out.push(groupEntities(words, prefix).filter((g) => !ignore.includes(g.entity_group)));
-      }
-    });
+      },
+    );
     return batched ? out : out[0]!;
   };
   return attach(call as TokenClassificationPipeline, 'token-classification', model, tok);
@@ -555,7 +672,10 @@ function tagOf(label: string): [string, string] {
 }
 
 /** Hugging Face's group_entities: adjacent words of the same tag join unless the next starts with B-. */
-function groupEntities(words: readonly { entity: string; score: number; word: string }[], prefix: string): TokenClassificationGroup[] {
+function groupEntities(
+  words: readonly { entity: string; score: number; word: string }[],
+  prefix: string,
+): TokenClassificationGroup[] {
   const groups: TokenClassificationGroup[] = [];
   let cur: (typeof words)[number][] = [];
   const flush = () => {
@@ -565,7 +685,10 @@ function groupEntities(words: readonly { entity: string; score: number; word: st
     groups.push({
       entity_group: dash < 0 ? e : e.slice(dash + 1),
       score: cur.reduce((s, w) => s + w.score, 0) / cur.length,
-      word: tokensToString(cur.map((w) => w.word), prefix),
+      word: tokensToString(
+        cur.map((w) => w.word),
+        prefix,
+      ),
       start: null,
       end: null,
     });
@@ -598,14 +721,34 @@ function groupEntities(words: readonly { entity: string; score: number; word: st
  * tokenizer. Returns synchronously (so `await pipeline(...)` works as in transformers.js).
  */
 export function pipeline(task: 'fill-mask', model: BertForMaskedLM, options?: PipelineOptions): FillMaskPipeline;
-export function pipeline(task: 'feature-extraction' | 'embeddings', model: PipelineBertModel, options?: PipelineOptions): FeatureExtractionPipeline;
-export function pipeline(task: 'text-classification' | 'sentiment-analysis', model: BertForSequenceClassification, options?: PipelineOptions): TextClassificationPipeline;
-export function pipeline(task: 'token-classification' | 'ner', model: BertForTokenClassification, options?: PipelineOptions): TokenClassificationPipeline;
+export function pipeline(
+  task: 'feature-extraction' | 'embeddings',
+  model: PipelineBertModel,
+  options?: PipelineOptions,
+): FeatureExtractionPipeline;
+export function pipeline(
+  task: 'text-classification' | 'sentiment-analysis',
+  model: BertForSequenceClassification,
+  options?: PipelineOptions,
+): TextClassificationPipeline;
+export function pipeline(
+  task: 'token-classification' | 'ner',
+  model: BertForTokenClassification,
+  options?: PipelineOptions,
+): TokenClassificationPipeline;
 export function pipeline(task: PipelineTaskName, model: PipelineBertModel, options?: PipelineOptions): Pipeline;
 export function pipeline(task: PipelineTaskName, model: PipelineBertModel, options: PipelineOptions = {}): Pipeline {
   const fn = 'pipeline';
-  const t: PipelineTask | undefined = typeof task === 'string' ? (ALIASES[task] ?? (TASKS.includes(task as PipelineTask) ? (task as PipelineTask) : undefined)) : undefined;
-  if (t === undefined) throw new ArgumentError(`${fn}: task must be one of ${TASKS.map((x) => `'${x}'`).join(', ')} (or the aliases ${Object.keys(ALIASES).map((x) => `'${x}'`).join(', ')}), got ${describe(task)}`);
+  const t: PipelineTask | undefined =
+    typeof task === 'string'
+      ? (ALIASES[task] ?? (TASKS.includes(task as PipelineTask) ? (task as PipelineTask) : undefined))
+      : undefined;
+  if (t === undefined)
+    throw new ArgumentError(
+      `${fn}: task must be one of ${TASKS.map((x) => `'${x}'`).join(', ')} (or the aliases ${Object.keys(ALIASES)
+        .map((x) => `'${x}'`)
+        .join(', ')}), got ${describe(task)}`,
+    );
   const o = optionsOf(fn, options, ['tokenizer', 'batch_size']) as PipelineOptions;
   const batchSize = positiveInt(fn, 'options.batch_size', o.batch_size, 32);
   const need: Record<PipelineTask, string> = {
@@ -615,18 +758,30 @@ export function pipeline(task: PipelineTaskName, model: PipelineBertModel, optio
     'feature-extraction': 'a BertModel or a BERT head with .bert',
   };
   const m = model as unknown;
-  const fits = t === 'fill-mask' ? m instanceof BertForMaskedLM
-    : t === 'text-classification' ? m instanceof BertForSequenceClassification
-      : t === 'token-classification' ? m instanceof BertForTokenClassification
-        : m instanceof BertModel || (m !== null && typeof m === 'object' && (m as { bert?: unknown }).bert instanceof BertModel);
+  const fits =
+    t === 'fill-mask'
+      ? m instanceof BertForMaskedLM
+      : t === 'text-classification'
+        ? m instanceof BertForSequenceClassification
+        : t === 'token-classification'
+          ? m instanceof BertForTokenClassification
+          : m instanceof BertModel ||
+            (m !== null && typeof m === 'object' && (m as { bert?: unknown }).bert instanceof BertModel);
   if (!fits) throw new ArgumentError(`${fn}: model must be ${need[t]} for task '${t}', got ${describe(m)}`);
   let tok: WordPiece | null;
   if (o.tokenizer !== undefined) {
-    if (!(o.tokenizer instanceof WordPiece)) throw new ArgumentError(`${fn}: options.tokenizer must be a WordPiece, got ${describe(o.tokenizer)}`);
+    if (!(o.tokenizer instanceof WordPiece))
+      throw new ArgumentError(`${fn}: options.tokenizer must be a WordPiece, got ${describe(o.tokenizer)}`);
     tok = o.tokenizer;
   } else tok = model.tokenizer ?? (model instanceof BertModel ? null : model.bert.tokenizer);
-  if (tok === null) throw new ArgumentError(`${fn}: options.tokenizer must be given when the model has none (model.tokenizer is null), got none. Hint: fromPretrained with vocab.txt sets it, or assign model.tokenizer = WordPiece.fromVocabTxt(...)`);
-  if (tok.size > model.config.vocabSize) throw new ArgumentError(`${fn}: the tokenizer must have at most config.vocab_size (${model.config.vocabSize}) tokens, got ${tok.size}`);
+  if (tok === null)
+    throw new ArgumentError(
+      `${fn}: options.tokenizer must be given when the model has none (model.tokenizer is null), got none. Hint: fromPretrained with vocab.txt sets it, or assign model.tokenizer = WordPiece.fromVocabTxt(...)`,
+    );
+  if (tok.size > model.config.vocabSize)
+    throw new ArgumentError(
+      `${fn}: the tokenizer must have at most config.vocab_size (${model.config.vocabSize}) tokens, got ${tok.size}`,
+    );
   switch (t) {
     case 'fill-mask':
       return fillMask(model as BertForMaskedLM, tok, batchSize);

@@ -12,21 +12,67 @@ import { rt } from '../src/core/runtime.js';
 import { noGrad, type Variable } from '../src/autograd/tape.js';
 import { WordPiece } from '../src/text/wordpiece.js';
 import {
-  BertForMaskedLM, BertForSequenceClassification, BertForTokenClassification, BertModel, type BertInputs,
+  BertForMaskedLM,
+  BertForSequenceClassification,
+  BertForTokenClassification,
+  BertModel,
+  type BertInputs,
 } from '../src/models/bert/index.js';
 import {
-  pipeline, PipelineTensor, type FillMaskResult, type TextClassificationResult, type TokenClassificationGroup, type TokenClassificationResult,
+  pipeline,
+  PipelineTensor,
+  type FillMaskResult,
+  type TextClassificationResult,
+  type TokenClassificationGroup,
+  type TokenClassificationResult,
 } from '../src/pipelines.js';
 
 const VOCAB = [
-  '[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]',
-  'the', 'cat', 'dog', 'sat', 'on', 'mat', 'a', 'new', 'york', 'is', 'big', 'play', '##ing', '##s', 'john',
-  'lives', 'in', 'paris', 'he', 'she', 'rich', 'poor', 'an', 'actor', 'good', 'bad', 'film', '.', ',', '!',
+  '[PAD]',
+  '[UNK]',
+  '[CLS]',
+  '[SEP]',
+  '[MASK]',
+  'the',
+  'cat',
+  'dog',
+  'sat',
+  'on',
+  'mat',
+  'a',
+  'new',
+  'york',
+  'is',
+  'big',
+  'play',
+  '##ing',
+  '##s',
+  'john',
+  'lives',
+  'in',
+  'paris',
+  'he',
+  'she',
+  'rich',
+  'poor',
+  'an',
+  'actor',
+  'good',
+  'bad',
+  'film',
+  '.',
+  ',',
+  '!',
 ];
 const tok = new WordPiece(VOCAB);
 const SMALL = {
-  vocabSize: VOCAB.length, hiddenSize: 16, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 32,
-  maxPositionEmbeddings: 24, initializerRange: 0.3,
+  vocabSize: VOCAB.length,
+  hiddenSize: 16,
+  numHiddenLayers: 2,
+  numAttentionHeads: 2,
+  intermediateSize: 32,
+  maxPositionEmbeddings: 24,
+  initializerRange: 0.3,
 };
 const LABELS = { 0: 'O', 1: 'B-LOC', 2: 'I-LOC', 3: 'B-PER', 4: 'I-PER' };
 
@@ -35,7 +81,11 @@ beforeAll(async () => {
 });
 
 /** The model's raw output for one text (or pair) alone: a [1, S] batch, no padding. */
-function forwardOne(run: (x: BertInputs) => Variable, text: string, pair?: string): { out: Float32Array; ids: Int32Array } {
+function forwardOne(
+  run: (x: BertInputs) => Variable,
+  text: string,
+  pair?: string,
+): { out: Float32Array; ids: Int32Array } {
   const e = tok.encode(text, pair ?? null);
   const S = e.ids.length;
   const x = {
@@ -82,7 +132,12 @@ async function rejects(p: Promise<unknown>, re: RegExp): Promise<void> {
 function expectSameFill(a: FillMaskResult[], b: FillMaskResult[]): void {
   expect(a.map((r) => r.token)).toEqual(b.map((r) => r.token));
   expect(a.map((r) => r.sequence)).toEqual(b.map((r) => r.sequence));
-  expect(maxAbs(a.map((r) => r.score), b.map((r) => r.score))).toBeLessThan(1e-5);
+  expect(
+    maxAbs(
+      a.map((r) => r.score),
+      b.map((r) => r.score),
+    ),
+  ).toBeLessThan(1e-5);
 }
 
 describe('fill-mask', () => {
@@ -93,7 +148,7 @@ describe('fill-mask', () => {
   });
   const V = VOCAB.length;
 
-  test('one mask: top_k proposals = softmax of the model\'s logits at the mask, sorted, with token_str and sequence', async () => {
+  test("one mask: top_k proposals = softmax of the model's logits at the mask, sorted, with token_str and sequence", async () => {
     const unmasker = pipeline('fill-mask', model);
     expect(unmasker.task).toBe('fill-mask');
     expect(unmasker.model).toBe(model);
@@ -138,7 +193,14 @@ describe('fill-mask', () => {
     at.forEach((j, m) => {
       const p = softmax(out, j * V, V);
       expect(res[m]!.map((r) => r.token)).toEqual(order(p).slice(0, 3));
-      expect(maxAbs(res[m]!.map((r) => r.score), order(p).slice(0, 3).map((i) => p[i]!))).toBeLessThan(1e-6);
+      expect(
+        maxAbs(
+          res[m]!.map((r) => r.score),
+          order(p)
+            .slice(0, 3)
+            .map((i) => p[i]!),
+        ),
+      ).toBeLessThan(1e-6);
     });
     const r0 = res[0]![0]!;
     expect(r0.sequence).toBe(`[CLS] ${r0.token_str} is rich, [MASK] is poor. [SEP]`);
@@ -146,7 +208,13 @@ describe('fill-mask', () => {
 
   test('an array of texts: one result per text; batched (padded, chunked) = one at a time', async () => {
     const unmasker = pipeline('fill-mask', model);
-    const texts = ['a [MASK].', 'the dog is [MASK] , [MASK] is big!', 'john lives in [MASK]', 'she is an [MASK] in new york.', '[MASK]'];
+    const texts = [
+      'a [MASK].',
+      'the dog is [MASK] , [MASK] is big!',
+      'john lives in [MASK]',
+      'she is an [MASK] in new york.',
+      '[MASK]',
+    ];
     const single = await Promise.all(texts.map((t) => unmasker(t)));
     for (const bs of [32, 2, 1]) {
       const batch = await unmasker(texts, { batch_size: bs });
@@ -166,10 +234,16 @@ describe('fill-mask', () => {
   test('errors: no mask, bad options, no heap left behind', async () => {
     const unmasker = pipeline('fill-mask', model);
     const heap = rt('test').heap.bytesInUse;
-    await rejects(unmasker('no mask here'), /pipeline\('fill-mask'\): text must contain the mask token \[MASK\], got "no mask here"/);
+    await rejects(
+      unmasker('no mask here'),
+      /pipeline\('fill-mask'\): text must contain the mask token \[MASK\], got "no mask here"/,
+    );
     await rejects(unmasker(['a [MASK]', 'none']), /texts\[1\] must contain the mask token \[MASK\]/);
     const long = `${'the cat '.repeat(12)}[MASK]`; // 24 + 1 + 2 tokens > 24 positions
-    await rejects(unmasker(long), /text must have its mask token within the first max_position_embeddings \(24\) tokens, got it truncated away \(27 tokens\)/);
+    await rejects(
+      unmasker(long),
+      /text must have its mask token within the first max_position_embeddings \(24\) tokens, got it truncated away \(27 tokens\)/,
+    );
     await rejects(unmasker('a [MASK]', { topK: 3 } as never), /options must have only top_k, batch_size, got 'topK'/);
     await rejects(unmasker('a [MASK]', { top_k: 0 }), /options.top_k must be a positive integer, got number 0/);
     await rejects(unmasker([]), /texts must be a string or a non-empty array of strings, got an array of 0/);
@@ -218,7 +292,12 @@ describe('feature-extraction', () => {
     expect((mean.tolist() as number[][])[0]).toHaveLength(H);
     const unit = await extractor(texts[0]!, { pooling: 'mean', normalize: true });
     const norm = Math.hypot(...want);
-    expect(maxAbs(unit.data, want.map((v) => v / norm))).toBeLessThan(1e-6);
+    expect(
+      maxAbs(
+        unit.data,
+        want.map((v) => v / norm),
+      ),
+    ).toBeLessThan(1e-6);
     const rows = await extractor(texts[0]!, { normalize: true });
     for (let j = 0; j < S; j++) expect(Math.hypot(...rows.data.subarray(j * H, (j + 1) * H))).toBeCloseTo(1, 5);
   });
@@ -232,7 +311,9 @@ describe('feature-extraction', () => {
       for (const bs of [32, 2]) {
         const all = await extractor(texts, { pooling, normalize: true, batch_size: bs });
         expect(all.dims).toEqual([3, H]);
-        texts.forEach((_, i) => expect(maxAbs(all.data.subarray(i * H, (i + 1) * H), singles[i]!.data)).toBeLessThan(1e-5));
+        texts.forEach((_, i) =>
+          expect(maxAbs(all.data.subarray(i * H, (i + 1) * H), singles[i]!.data)).toBeLessThan(1e-5),
+        );
       }
     }
     const all = await extractor(texts, { batch_size: 2 });
@@ -254,7 +335,10 @@ describe('feature-extraction', () => {
     expect(pipeline('embeddings', base).task).toBe('feature-extraction');
     // longer than max_position_embeddings: truncated, [CLS] ... [SEP] in 24 positions
     expect((await extractor('the cat '.repeat(20))).dims).toEqual([1, 24, H]);
-    await rejects(extractor('x', { pooling: 'max' as never }), /options.pooling must be 'none', 'mean' or 'cls', got "max"/);
+    await rejects(
+      extractor('x', { pooling: 'max' as never }),
+      /options.pooling must be 'none', 'mean' or 'cls', got "max"/,
+    );
     await rejects(extractor('x', { normalize: 1 as never }), /options.normalize must be a boolean, got number 1/);
     mlm.dispose();
   });
@@ -263,7 +347,10 @@ describe('feature-extraction', () => {
 describe('text-classification', () => {
   let model: BertForSequenceClassification;
   beforeAll(() => {
-    model = new BertForSequenceClassification({ ...SMALL, id2label: { 0: 'NEG', 1: 'NEU', 2: 'POS' } }, { seed: 7 }).eval();
+    model = new BertForSequenceClassification(
+      { ...SMALL, id2label: { 0: 'NEG', 1: 'NEU', 2: 'POS' } },
+      { seed: 7 },
+    ).eval();
     model.tokenizer = tok;
   });
   const texts = ['a good film!', 'a bad film.', 'the dog sat', 'she is an actor in paris, he is rich'];
@@ -291,7 +378,9 @@ describe('text-classification', () => {
   test('arrays: flat with top_k 1, a list per text otherwise; batched = one at a time; pairs; LABEL_i', async () => {
     const classifier = pipeline('sentiment-analysis', model);
     expect(classifier.task).toBe('text-classification');
-    const singles = await Promise.all(texts.map((t) => classifier(t, { top_k: 3 }) as Promise<TextClassificationResult[]>));
+    const singles = await Promise.all(
+      texts.map((t) => classifier(t, { top_k: 3 }) as Promise<TextClassificationResult[]>),
+    );
     const flat = (await classifier(texts, { batch_size: 3 })) as TextClassificationResult[];
     expect(flat).toHaveLength(4);
     flat.forEach((r, i) => {
@@ -301,21 +390,46 @@ describe('text-classification', () => {
     const nested = (await classifier(texts, { top_k: 3 })) as TextClassificationResult[][];
     nested.forEach((r, i) => {
       expect(r.map((x) => x.label)).toEqual(singles[i]!.map((x) => x.label));
-      expect(maxAbs(r.map((x) => x.score), singles[i]!.map((x) => x.score))).toBeLessThan(1e-5);
+      expect(
+        maxAbs(
+          r.map((x) => x.score),
+          singles[i]!.map((x) => x.score),
+        ),
+      ).toBeLessThan(1e-5);
     });
     // a pair: [CLS] a [SEP] b [SEP] with token types 1 on b
     const { out } = forwardOne((x) => model.forward(x), 'he is rich', 'she is poor');
     const p = softmax(out, 0, 3);
-    const pair = (await classifier({ text: 'he is rich', text_pair: 'she is poor' }, { top_k: null })) as TextClassificationResult[];
-    expect(maxAbs(pair.map((r) => r.score), order(p).map((i) => p[i]!))).toBeLessThan(1e-6);
-    const pairs = (await classifier([{ text: 'he is rich', text_pair: 'she is poor' }, 'a film'], { top_k: null })) as TextClassificationResult[][];
-    expect(maxAbs(pairs[0]!.map((r) => r.score), pair.map((r) => r.score))).toBeLessThan(1e-5);
+    const pair = (await classifier(
+      { text: 'he is rich', text_pair: 'she is poor' },
+      { top_k: null },
+    )) as TextClassificationResult[];
+    expect(
+      maxAbs(
+        pair.map((r) => r.score),
+        order(p).map((i) => p[i]!),
+      ),
+    ).toBeLessThan(1e-6);
+    const pairs = (await classifier([{ text: 'he is rich', text_pair: 'she is poor' }, 'a film'], {
+      top_k: null,
+    })) as TextClassificationResult[][];
+    expect(
+      maxAbs(
+        pairs[0]!.map((r) => r.score),
+        pair.map((r) => r.score),
+      ),
+    ).toBeLessThan(1e-5);
     // no id2label: LABEL_i
     const bare = new BertForSequenceClassification({ ...SMALL, numLabels: 4 }, { seed: 1 });
-    const r = (await pipeline('text-classification', bare, { tokenizer: tok })('a film', { top_k: null })) as TextClassificationResult[];
+    const r = (await pipeline('text-classification', bare, { tokenizer: tok })('a film', {
+      top_k: null,
+    })) as TextClassificationResult[];
     expect(r.map((x) => x.label).sort()).toEqual(['LABEL_0', 'LABEL_1', 'LABEL_2', 'LABEL_3']);
     bare.dispose();
-    await rejects(classifier([{ txt: 'a' }] as never), /texts\[0\] must be a string or \{ text, text_pair \}, got Object/);
+    await rejects(
+      classifier([{ txt: 'a' }] as never),
+      /texts\[0\] must be a string or \{ text, text_pair \}, got Object/,
+    );
     await rejects(classifier('a', { top_k: 1.5 }), /options.top_k must be a positive integer, got number 1.5/);
   });
 });
@@ -335,21 +449,46 @@ describe('token-classification', () => {
     for (let j = 1; j < ids.length - 1; j++) {
       const p = softmax(out, j * 5, 5);
       const best = order(p)[0]!;
-      want.push({ entity: LABELS[best as 0], score: p[best]!, index: j, word: VOCAB[ids[j]!]!, start: null, end: null });
+      want.push({
+        entity: LABELS[best as 0],
+        score: p[best]!,
+        index: j,
+        word: VOCAB[ids[j]!]!,
+        start: null,
+        end: null,
+      });
     }
     expect(want.map((w) => w.word)).toEqual(['john', 'lives', 'in', 'new', 'york', ',', 'play', '##ing', '!']);
     const all = (await tagger(text, { ignore_labels: [] })) as TokenClassificationResult[];
     expect(all.map((r) => ({ ...r, score: 0 }))).toEqual(want.map((r) => ({ ...r, score: 0 })));
-    expect(maxAbs(all.map((r) => r.score), want.map((r) => r.score))).toBeLessThan(1e-6);
+    expect(
+      maxAbs(
+        all.map((r) => r.score),
+        want.map((r) => r.score),
+      ),
+    ).toBeLessThan(1e-6);
     const dflt = (await tagger(text)) as TokenClassificationResult[];
     expect(dflt.map((r) => r.index)).toEqual(want.filter((w) => w.entity !== 'O').map((w) => w.index));
     const ner = pipeline('ner', model);
-    const batch = (await ner([text, 'the cat', 'she lives in paris'], { ignore_labels: [], batch_size: 2 })) as TokenClassificationResult[][];
+    const batch = (await ner([text, 'the cat', 'she lives in paris'], {
+      ignore_labels: [],
+      batch_size: 2,
+    })) as TokenClassificationResult[][];
     expect(batch.map((b) => b.length)).toEqual([9, 2, 4]);
     expect(batch[0]!.map((r) => r.entity)).toEqual(all.map((r) => r.entity));
-    expect(maxAbs(batch[0]!.map((r) => r.score), all.map((r) => r.score))).toBeLessThan(1e-5);
+    expect(
+      maxAbs(
+        batch[0]!.map((r) => r.score),
+        all.map((r) => r.score),
+      ),
+    ).toBeLessThan(1e-5);
     const single2 = (await ner('she lives in paris', { ignore_labels: [] })) as TokenClassificationResult[];
-    expect(maxAbs(batch[2]!.map((r) => r.score), single2.map((r) => r.score))).toBeLessThan(1e-5);
+    expect(
+      maxAbs(
+        batch[2]!.map((r) => r.score),
+        single2.map((r) => r.score),
+      ),
+    ).toBeLessThan(1e-5);
   });
 
   test("aggregation_strategy 'first' / 'simple': words labelled by their first piece, B-/I- groups", async () => {
@@ -369,7 +508,13 @@ describe('token-classification', () => {
     expect(g[0]!.entity_group).toBe('LOC');
     expect(g[0]!.word).toBe('john lives in new york , playing !');
     expect(g[0]!.score).toBeCloseTo(s, 6);
-    expect(g[0]).toEqual({ entity_group: 'LOC', score: g[0]!.score, word: 'john lives in new york , playing !', start: null, end: null });
+    expect(g[0]).toEqual({
+      entity_group: 'LOC',
+      score: g[0]!.score,
+      word: 'john lives in new york , playing !',
+      start: null,
+      end: null,
+    });
     setBias(3); // B-PER everywhere: one group per word
     g = (await tagger(text, { aggregation_strategy: 'first' })) as TokenClassificationGroup[];
     expect(g.map((x) => x.word)).toEqual(['john', 'lives', 'in', 'new', 'york', ',', 'playing', '!']);
@@ -379,7 +524,11 @@ describe('token-classification', () => {
     expect(g.map((x) => x.word)).toEqual(['john', 'lives', 'in', 'new', 'york', ',', 'play', '##ing', '!']);
     setBias(0); // O everywhere: ignored by default
     expect(await tagger(text, { aggregation_strategy: 'first' })).toEqual([]);
-    expect(((await tagger(text, { aggregation_strategy: 'first', ignore_labels: [] })) as TokenClassificationGroup[]).map((x) => x.word)).toEqual(['john lives in new york , playing !']);
+    expect(
+      ((await tagger(text, { aggregation_strategy: 'first', ignore_labels: [] })) as TokenClassificationGroup[]).map(
+        (x) => x.word,
+      ),
+    ).toEqual(['john lives in new york , playing !']);
     fixed.dispose();
   });
 
@@ -410,17 +559,37 @@ describe('token-classification', () => {
         } else groups.push({ entity_group: t!, scores: [u.score], toks: [...u.toks] });
         last = u.entity;
       }
-      const want = groups.filter((x) => x.entity_group !== 'O').map((x) => ({
-        entity_group: x.entity_group, word: x.toks.join(' ').replaceAll(' ##', ''), score: x.scores.reduce((a, b) => a + b, 0) / x.scores.length,
-      }));
+      const want = groups
+        .filter((x) => x.entity_group !== 'O')
+        .map((x) => ({
+          entity_group: x.entity_group,
+          word: x.toks.join(' ').replaceAll(' ##', ''),
+          score: x.scores.reduce((a, b) => a + b, 0) / x.scores.length,
+        }));
       const got = (await tagger(text, { aggregation_strategy: strategy })) as TokenClassificationGroup[];
       expect(got.map((x) => [x.entity_group, x.word])).toEqual(want.map((x) => [x.entity_group, x.word]));
-      expect(maxAbs(got.map((x) => x.score), want.map((x) => x.score))).toBeLessThan(1e-6);
-      const batch = (await tagger([text, 'the cat'], { aggregation_strategy: strategy, batch_size: 1 })) as TokenClassificationGroup[][];
+      expect(
+        maxAbs(
+          got.map((x) => x.score),
+          want.map((x) => x.score),
+        ),
+      ).toBeLessThan(1e-6);
+      const batch = (await tagger([text, 'the cat'], {
+        aggregation_strategy: strategy,
+        batch_size: 1,
+      })) as TokenClassificationGroup[][];
       expect(batch[0]!.map((x) => x.word)).toEqual(got.map((x) => x.word));
-      expect(maxAbs(batch[0]!.map((x) => x.score), got.map((x) => x.score))).toBeLessThan(1e-5);
+      expect(
+        maxAbs(
+          batch[0]!.map((x) => x.score),
+          got.map((x) => x.score),
+        ),
+      ).toBeLessThan(1e-5);
     }
-    await rejects(tagger(text, { aggregation_strategy: 'max' as never }), /options.aggregation_strategy must be 'none', 'simple' or 'first', got "max"/);
+    await rejects(
+      tagger(text, { aggregation_strategy: 'max' as never }),
+      /options.aggregation_strategy must be 'none', 'simple' or 'first', got "max"/,
+    );
     await rejects(tagger(text, { ignore_labels: 'O' as never }), /options.ignore_labels must be an array of strings/);
   });
 });
@@ -433,17 +602,47 @@ describe('pipeline()', () => {
       expect(f).toThrow(ArgumentError);
       expect(f).toThrow(re);
     };
-    expectArg(() => pipeline('summarization' as never, mlm), /pipeline: task must be one of 'fill-mask', 'feature-extraction', 'text-classification', 'token-classification' .*got "summarization"/);
+    expectArg(
+      () => pipeline('summarization' as never, mlm),
+      /pipeline: task must be one of 'fill-mask', 'feature-extraction', 'text-classification', 'token-classification' .*got "summarization"/,
+    );
     expectArg(() => pipeline('fill-mask', mlm), /pipeline: options.tokenizer must be given when the model has none/);
-    expectArg(() => pipeline('fill-mask', seq as never, { tokenizer: tok }), /pipeline: model must be a BertForMaskedLM for task 'fill-mask', got BertForSequenceClassification/);
-    expectArg(() => pipeline('text-classification', mlm as never, { tokenizer: tok }), /model must be a BertForSequenceClassification for task 'text-classification', got BertForMaskedLM/);
-    expectArg(() => pipeline('token-classification', seq as never, { tokenizer: tok }), /model must be a BertForTokenClassification/);
-    expectArg(() => pipeline('feature-extraction', {} as never, { tokenizer: tok }), /model must be a BertModel or a BERT head with .bert for task 'feature-extraction', got Object/);
-    expectArg(() => pipeline('fill-mask', mlm, { tokenizer: VOCAB as never }), /options.tokenizer must be a WordPiece, got an array of 35/);
-    expectArg(() => pipeline('fill-mask', mlm, { tokenizer: tok, batch_size: 0 }), /options.batch_size must be a positive integer/);
-    expectArg(() => pipeline('fill-mask', mlm, { tokenizer: tok, batchSize: 2 } as never), /options must have only tokenizer, batch_size, got 'batchSize'/);
-    expectArg(() => pipeline('fill-mask', mlm, { tokenizer: new WordPiece([...VOCAB, 'extra']) }), /tokenizer must have at most config.vocab_size \(35\) tokens, got 36/);
-    expectArg(() => pipeline('fill-mask', mlm, { tokenizer: new WordPiece(VOCAB.filter((t) => t !== '[MASK]')) }), /tokenizer must have its mask token "\[MASK\]"/);
+    expectArg(
+      () => pipeline('fill-mask', seq as never, { tokenizer: tok }),
+      /pipeline: model must be a BertForMaskedLM for task 'fill-mask', got BertForSequenceClassification/,
+    );
+    expectArg(
+      () => pipeline('text-classification', mlm as never, { tokenizer: tok }),
+      /model must be a BertForSequenceClassification for task 'text-classification', got BertForMaskedLM/,
+    );
+    expectArg(
+      () => pipeline('token-classification', seq as never, { tokenizer: tok }),
+      /model must be a BertForTokenClassification/,
+    );
+    expectArg(
+      () => pipeline('feature-extraction', {} as never, { tokenizer: tok }),
+      /model must be a BertModel or a BERT head with .bert for task 'feature-extraction', got Object/,
+    );
+    expectArg(
+      () => pipeline('fill-mask', mlm, { tokenizer: VOCAB as never }),
+      /options.tokenizer must be a WordPiece, got an array of 35/,
+    );
+    expectArg(
+      () => pipeline('fill-mask', mlm, { tokenizer: tok, batch_size: 0 }),
+      /options.batch_size must be a positive integer/,
+    );
+    expectArg(
+      () => pipeline('fill-mask', mlm, { tokenizer: tok, batchSize: 2 } as never),
+      /options must have only tokenizer, batch_size, got 'batchSize'/,
+    );
+    expectArg(
+      () => pipeline('fill-mask', mlm, { tokenizer: new WordPiece([...VOCAB, 'extra']) }),
+      /tokenizer must have at most config.vocab_size \(35\) tokens, got 36/,
+    );
+    expectArg(
+      () => pipeline('fill-mask', mlm, { tokenizer: new WordPiece(VOCAB.filter((t) => t !== '[MASK]')) }),
+      /tokenizer must have its mask token "\[MASK\]"/,
+    );
     // options.tokenizer wins over model.tokenizer
     seq.tokenizer = new WordPiece(VOCAB.slice(0, 20));
     expect(pipeline('text-classification', seq, { tokenizer: tok }).tokenizer).toBe(tok);
@@ -456,8 +655,15 @@ describe('pipeline()', () => {
   });
 
   test('the tokenizer from fromPretrained (tests/fixtures/bert + a vocab.txt): fill-mask and feature-extraction', async () => {
-    const config = JSON.parse(new TextDecoder().decode(await readFixture(new URL('./fixtures/bert/config.json', import.meta.url), 'config.json'))) as Record<string, unknown>;
-    const weights = await readFixture(new URL('./fixtures/bert/model.safetensors', import.meta.url), 'model.safetensors');
+    const config = JSON.parse(
+      new TextDecoder().decode(
+        await readFixture(new URL('./fixtures/bert/config.json', import.meta.url), 'config.json'),
+      ),
+    ) as Record<string, unknown>;
+    const weights = await readFixture(
+      new URL('./fixtures/bert/model.safetensors', import.meta.url),
+      'model.safetensors',
+    );
     const vocab = VOCAB.join('\n') + '\n'; // 35 of the checkpoint's 50 ids
     const mlm = BertForMaskedLM.fromPretrained({ config, weights, vocab });
     expect(mlm.tokenizer!.vocab()).toEqual(VOCAB);
@@ -472,9 +678,17 @@ describe('pipeline()', () => {
     const p = softmax(logits, 2 * 50, 50);
     const want = order(p.slice(0, 35)).slice(0, 3);
     expect(res.map((r) => r.token)).toEqual(want);
-    expect(maxAbs(res.map((r) => r.score), want.map((i) => p[i]!))).toBeLessThan(1e-6);
+    expect(
+      maxAbs(
+        res.map((r) => r.score),
+        want.map((i) => p[i]!),
+      ),
+    ).toBeLessThan(1e-6);
     const base = BertModel.fromPretrained({ config, weights, vocab });
-    const v = await pipeline('feature-extraction', base)(['the cat', 'a dog sat'], { pooling: 'mean', normalize: true });
+    const v = await pipeline('feature-extraction', base)(['the cat', 'a dog sat'], {
+      pooling: 'mean',
+      normalize: true,
+    });
     expect(v.dims).toEqual([2, 32]);
     mlm.dispose();
     base.dispose();

@@ -24,7 +24,16 @@ export const MODEL_FILES = ['spam.bin', 'vectors.bin', 'meta.json'];
  */
 export const CLASSIFIER = { dim: 16, wordNgrams: 1, bucket: 0, minCount: 100, epoch: 25, lr: 0.1, seed: 1 };
 /** The word vectors' settings; `keep` = rows written (most frequent first, `</s>` dropped). */
-export const VECTORS = { dim: 50, window: 5, negative: 5, sample: 1e-4, minCount: 5, epochs: 10, seed: 1, keep: 10_000 };
+export const VECTORS = {
+  dim: 50,
+  window: 5,
+  negative: 5,
+  sample: 1e-4,
+  minCount: 5,
+  epochs: 10,
+  seed: 1,
+  keep: 10_000,
+};
 
 const mb = (n) => `${(n / 1e6).toFixed(2)} MB`;
 
@@ -57,17 +66,26 @@ export async function trainEdgeModels({ outDir = BUILD_DIR, log = console.log } 
     writeFileSync(join(outDir, 'spam.bin'), bytes);
     const nwords = clf.words.filter((e) => e.type === 'word').length;
     classifier = {
-      file: 'spam.bin', settings: CLASSIFIER, words: nwords, labels: clf.labels.map((l) => l.replace(/^__label__/, '')),
-      rows: nwords + CLASSIFIER.bucket, testAccuracy: res.precision, testN: res.n, bytes: bytes.length, gzipBytes: gzipSync(bytes).length,
+      file: 'spam.bin',
+      settings: CLASSIFIER,
+      words: nwords,
+      labels: clf.labels.map((l) => l.replace(/^__label__/, '')),
+      rows: nwords + CLASSIFIER.bucket,
+      testAccuracy: res.precision,
+      testN: res.n,
+      bytes: bytes.length,
+      gzipBytes: gzipSync(bytes).length,
       trainSeconds: (performance.now() - t1) / 1e3,
     };
   } finally {
     clf.dispose();
   }
-  log(`classifier: dim ${CLASSIFIER.dim}, wordNgrams ${CLASSIFIER.wordNgrams}, ${CLASSIFIER.bucket.toLocaleString('en')} hash buckets, ` +
-    `${classifier.words.toLocaleString('en')} words (minCount ${CLASSIFIER.minCount}), epoch ${CLASSIFIER.epoch}: ` +
-    `test accuracy ${(100 * classifier.testAccuracy).toFixed(2)}% (N = ${classifier.testN}), ` +
-    `spam.bin ${mb(classifier.bytes)} (gzip ${mb(classifier.gzipBytes)}), ${classifier.trainSeconds.toFixed(1)} s`);
+  log(
+    `classifier: dim ${CLASSIFIER.dim}, wordNgrams ${CLASSIFIER.wordNgrams}, ${CLASSIFIER.bucket.toLocaleString('en')} hash buckets, ` +
+      `${classifier.words.toLocaleString('en')} words (minCount ${CLASSIFIER.minCount}), epoch ${CLASSIFIER.epoch}: ` +
+      `test accuracy ${(100 * classifier.testAccuracy).toFixed(2)}% (N = ${classifier.testN}), ` +
+      `spam.bin ${mb(classifier.bytes)} (gzip ${mb(classifier.gzipBytes)}), ${classifier.trainSeconds.toFixed(1)} s`,
+  );
 
   // ---- word vectors: skip-gram on Brown (one lower-cased sentence per line), the `keep` most frequent words
   const t2 = performance.now();
@@ -85,13 +103,26 @@ export async function trainEdgeModels({ outDir = BUILD_DIR, log = console.log } 
   w2v.dispose();
   writeFileSync(join(outDir, 'vectors.bin'), vbytes);
   const vectors = {
-    file: 'vectors.bin', settings: VECTORS, words: rows.length, vocabulary: all.length, tokens: trained.words,
-    bytes: vbytes.length, gzipBytes: gzipSync(vbytes).length, trainSeconds: (performance.now() - t2) / 1e3,
+    file: 'vectors.bin',
+    settings: VECTORS,
+    words: rows.length,
+    vocabulary: all.length,
+    tokens: trained.words,
+    bytes: vbytes.length,
+    gzipBytes: gzipSync(vbytes).length,
+    trainSeconds: (performance.now() - t2) / 1e3,
   };
-  log(`vectors: skip-gram dim ${VECTORS.dim}, ${VECTORS.epochs} epochs on Brown (${vectors.vocabulary.toLocaleString('en')} words with minCount ${VECTORS.minCount}), ` +
-    `top ${vectors.words.toLocaleString('en')} kept: vectors.bin ${mb(vectors.bytes)} (gzip ${mb(vectors.gzipBytes)}), ${vectors.trainSeconds.toFixed(1)} s`);
+  log(
+    `vectors: skip-gram dim ${VECTORS.dim}, ${VECTORS.epochs} epochs on Brown (${vectors.vocabulary.toLocaleString('en')} words with minCount ${VECTORS.minCount}), ` +
+      `top ${vectors.words.toLocaleString('en')} kept: vectors.bin ${mb(vectors.bytes)} (gzip ${mb(vectors.gzipBytes)}), ${vectors.trainSeconds.toFixed(1)} s`,
+  );
 
-  const meta = { classifier, vectors, trainedAt: new Date().toISOString().slice(0, 10), seconds: (performance.now() - t0) / 1e3 };
+  const meta = {
+    classifier,
+    vectors,
+    trainedAt: new Date().toISOString().slice(0, 10),
+    seconds: (performance.now() - t0) / 1e3,
+  };
   writeFileSync(join(outDir, 'meta.json'), JSON.stringify(meta, null, 2) + '\n');
   log(`models written to ${outDir} in ${meta.seconds.toFixed(1)} s`);
   return meta;

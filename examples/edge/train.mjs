@@ -12,7 +12,9 @@ for (let i = 0; i < args.length; i++) {
   if (args[i] === '--out' && args[i + 1] !== undefined) out = resolve(args[++i]);
   else if (args[i] === '--if-missing') ifMissing = true;
   else {
-    console.error(`unknown argument ${JSON.stringify(args[i])}\nusage: node examples/edge/train.mjs [--out DIR] [--if-missing]`);
+    console.error(
+      `unknown argument ${JSON.stringify(args[i])}\nusage: node examples/edge/train.mjs [--out DIR] [--if-missing]`,
+    );
     process.exit(2);
   }
 }

@@ -40,7 +40,10 @@ class HttpError extends Error {
 }
 
 const json = (status, body, headers = {}) =>
-  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers } });
+  new Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
+  });
 
 /** How a JSON value is described in error messages: its type, and short values themselves. */
 function describe(v) {
@@ -111,7 +114,8 @@ async function readJson(request) {
 }
 
 function checkText(name, v) {
-  if (typeof v !== 'string') throw new HttpError(400, `${name} must be a string, got ${v === undefined ? 'none' : describe(v)}`);
+  if (typeof v !== 'string')
+    throw new HttpError(400, `${name} must be a string, got ${v === undefined ? 'none' : describe(v)}`);
   if (v.trim() === '') throw new HttpError(400, `${name} must be a non-empty string, got ${JSON.stringify(v)}`);
   return v;
 }
@@ -125,7 +129,10 @@ async function classify(request) {
   const hasTexts = Object.hasOwn(body, 'texts');
   if (hasText && hasTexts) throw new HttpError(400, 'body must have one of "text" and "texts", got both');
   if (!hasText && !hasTexts) {
-    throw new HttpError(400, `text must be given (or texts, an array of strings), got neither; keys: ${JSON.stringify(Object.keys(body).slice(0, 10))}`);
+    throw new HttpError(
+      400,
+      `text must be given (or texts, an array of strings), got neither; keys: ${JSON.stringify(Object.keys(body).slice(0, 10))}`,
+    );
   }
   let texts;
   if (hasText) texts = [checkText('text', body.text)];
@@ -163,11 +170,15 @@ async function neighbors(url) {
   const rawK = q.get('k');
   if (rawK !== null) {
     k = /^\d{1,4}$/.test(rawK) ? Number(rawK) : NaN;
-    if (!(k >= 1 && k <= LIMITS.maxK)) throw new HttpError(400, `k must be an integer in [1, ${LIMITS.maxK}], got ${JSON.stringify(rawK)}`);
+    if (!(k >= 1 && k <= LIMITS.maxK))
+      throw new HttpError(400, `k must be an integer in [1, ${LIMITS.maxK}], got ${JSON.stringify(rawK)}`);
   }
   const { vectors } = await load();
   if (!vectors.has(word)) {
-    throw new HttpError(404, `word must be in the vocabulary (the ${vectors.words.length.toLocaleString('en')} most frequent words of Brown, lower-cased), got ${JSON.stringify(word)}`);
+    throw new HttpError(
+      404,
+      `word must be in the vocabulary (the ${vectors.words.length.toLocaleString('en')} most frequent words of Brown, lower-cased), got ${JSON.stringify(word)}`,
+    );
   }
   const found = vectors.mostSimilar(word, k).map((n) => ({ word: n.word, similarity: n.score }));
   return json(200, { word, k, neighbors: found });
@@ -180,12 +191,23 @@ async function health() {
   return json(200, {
     status: 'ok',
     classifier: {
-      labels: m.labels, dim: m.classifier.args.dim, words: meta.classifier.words, buckets: m.classifier.args.bucket,
-      wordNgrams: m.classifier.args.wordNgrams, bytes: spamBin.byteLength, testAccuracy: meta.classifier.testAccuracy,
+      labels: m.labels,
+      dim: m.classifier.args.dim,
+      words: meta.classifier.words,
+      buckets: m.classifier.args.bucket,
+      wordNgrams: m.classifier.args.wordNgrams,
+      bytes: spamBin.byteLength,
+      testAccuracy: meta.classifier.testAccuracy,
     },
     vectors: { words: m.vectors.words.length, dim: m.vectors.dim, bytes: vectorsBin.byteLength },
     // A Wasm memory never shrinks: memoryBytes is the most this isolate's core has ever needed.
-    wasm: { memoryBytes: s.bytesReserved, bytesInUse: s.bytesInUse, peakBytesInUse: s.peakBytesInUse, blocks: s.blocks, maxMemory: s.maxMemory },
+    wasm: {
+      memoryBytes: s.bytesReserved,
+      bytesInUse: s.bytesInUse,
+      peakBytesInUse: s.peakBytesInUse,
+      blocks: s.blocks,
+      maxMemory: s.maxMemory,
+    },
     limits: LIMITS,
     loadMs: m.loadMs,
   });
@@ -204,7 +226,10 @@ export default {
       const url = new URL(request.url);
       const route = ROUTES[url.pathname];
       if (route === undefined) {
-        throw new HttpError(404, `path must be one of ${Object.keys(ROUTES).join(', ')}, got ${JSON.stringify(url.pathname)}`);
+        throw new HttpError(
+          404,
+          `path must be one of ${Object.keys(ROUTES).join(', ')}, got ${JSON.stringify(url.pathname)}`,
+        );
       }
       const handler = route[request.method];
       if (handler === undefined) {

@@ -42,11 +42,15 @@ function copy(from, to) {
 
 export async function buildDemos({ log = console.log } = {}) {
   for (const f of ['wasm-nlp.browser.js', 'wasm-nlp.wasm', 'wasm-nlp-mt.wasm']) {
-    if (!existsSync(join(ROOT, 'dist', f))) throw new Error(`examples/web/build.mjs: dist/${f} is missing; run \`npm run build\` first`);
+    if (!existsSync(join(ROOT, 'dist', f)))
+      throw new Error(`examples/web/build.mjs: dist/${f} is missing; run \`npm run build\` first`);
   }
   if (!existsSync(join(ROOT, 'data', 'brown.txt'))) {
     log('examples/web: writing the canonical corpora to data/ (scripts/data.mjs)');
-    const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'data.mjs'), join(ROOT, 'data')], { stdio: 'inherit', cwd: ROOT });
+    const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'data.mjs'), join(ROOT, 'data')], {
+      stdio: 'inherit',
+      cwd: ROOT,
+    });
     if (r.status !== 0) throw new Error(`scripts/data.mjs failed with exit code ${r.status}`);
   }
   rmSync(OUT, { recursive: true, force: true });

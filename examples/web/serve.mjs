@@ -22,4 +22,6 @@ if (!existsSync(join(HERE, 'dist', 'index.html'))) {
 }
 const isolated = !args.includes('--no-isolation');
 const server = await serveStatic({ mounts: { '/': join(HERE, 'dist') }, port, host: '127.0.0.1', isolated });
-console.log(`wasm-nlp demos: ${server.url}  (${isolated ? 'cross-origin isolated: threads on' : 'not isolated: one thread'}; Ctrl-C stops)`);
+console.log(
+  `wasm-nlp demos: ${server.url}  (${isolated ? 'cross-origin isolated: threads on' : 'not isolated: one thread'}; Ctrl-C stops)`,
+);

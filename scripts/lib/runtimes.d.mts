@@ -28,4 +28,7 @@ export interface Workerd {
   output(): string;
 }
 export declare function workerdPath(): string;
-export declare function startWorkerd(config: string, options?: { socket?: string; timeoutMs?: number }): Promise<Workerd>;
+export declare function startWorkerd(
+  config: string,
+  options?: { socket?: string; timeoutMs?: number },
+): Promise<Workerd>;

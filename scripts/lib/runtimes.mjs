@@ -79,7 +79,9 @@ export async function serveStatic({ mounts, port = 0, host = '127.0.0.1', isolat
       });
       if (req.method === 'HEAD') return res.end();
       // A file removed between stat and read (a rebuild) must not crash the server.
-      createReadStream(file).on('error', () => res.destroy()).pipe(res);
+      createReadStream(file)
+        .on('error', () => res.destroy())
+        .pipe(res);
       log?.(`${req.method} ${path} 200`);
     } catch {
       send(404, 'not found\n');
@@ -109,7 +111,13 @@ export async function launchChromium(options = {}) {
   return chromium.launch({
     executablePath: chromiumPath(),
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+    ],
     ...options,
   });
 }
@@ -126,9 +134,13 @@ export function workerdPath() {
  */
 export function startWorkerd(config, { socket = 'http', timeoutMs = 30_000 } = {}) {
   return new Promise((ok, fail) => {
-    const child = spawn(workerdPath(), ['serve', config, '--socket-addr', `${socket}=127.0.0.1:0`, '--control-fd', '3'], {
-      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      workerdPath(),
+      ['serve', config, '--socket-addr', `${socket}=127.0.0.1:0`, '--control-fd', '3'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     let control = '';
     let settled = false;
@@ -165,7 +177,9 @@ export function startWorkerd(config, { socket = 'http', timeoutMs = 30_000 } = {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      fail(new Error(`startWorkerd: workerd exited (code ${code}, signal ${signal}) before listening; output:\n${out}`));
+      fail(
+        new Error(`startWorkerd: workerd exited (code ${code}, signal ${signal}) before listening; output:\n${out}`),
+      );
     });
     child.stdio[3].on('data', (d) => {
       control += d;

@@ -40,5 +40,12 @@ export interface SizeRow {
   gzip: number;
   budget: string;
 }
-export declare function sizeRows(o: { pkgDir: string; browserApp?: string; worker?: string; viteApp?: string; tarball?: number; unpacked?: number }): SizeRow[];
+export declare function sizeRows(o: {
+  pkgDir: string;
+  browserApp?: string;
+  worker?: string;
+  viteApp?: string;
+  tarball?: number;
+  unpacked?: number;
+}): SizeRow[];
 export declare function sizesTable(rows: SizeRow[]): string;

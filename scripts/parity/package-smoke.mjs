@@ -27,10 +27,28 @@ export async function packAndInstall(dir) {
   const tarball = join(dir, info.filename);
   const project = join(dir, 'app');
   mkdirSync(project, { recursive: true });
-  writeFileSync(join(project, 'package.json'), `${JSON.stringify({ name: 'wasm-nlp-smoke', version: '1.0.0', private: true }, null, 2)}\n`);
-  const installed = await run(NPM, ['install', tarball, '--offline', '--no-audit', '--no-fund', '--no-package-lock'], { cwd: project });
-  for (const f of ['esm.mjs', 'cjs.cjs', 'browser-app.mjs', 'index.html', 'min.html', 'worker.mjs', 'config.capnp', 'types.mts', 'types-node.mts', 'tsconfig.json',
-    'node-io.mjs', 'node-io.cjs', 'node-io-task.mjs']) {
+  writeFileSync(
+    join(project, 'package.json'),
+    `${JSON.stringify({ name: 'wasm-nlp-smoke', version: '1.0.0', private: true }, null, 2)}\n`,
+  );
+  const installed = await run(NPM, ['install', tarball, '--offline', '--no-audit', '--no-fund', '--no-package-lock'], {
+    cwd: project,
+  });
+  for (const f of [
+    'esm.mjs',
+    'cjs.cjs',
+    'browser-app.mjs',
+    'index.html',
+    'min.html',
+    'worker.mjs',
+    'config.capnp',
+    'types.mts',
+    'types-node.mts',
+    'tsconfig.json',
+    'node-io.mjs',
+    'node-io.cjs',
+    'node-io-task.mjs',
+  ]) {
     copyFileSync(join(SMOKE, f), join(project, f));
   }
   mkdirSync(join(project, 'vite'));
@@ -76,7 +94,8 @@ export async function bundleBrowserApp(project) {
   mkdirSync(out, { recursive: true });
   const r = await rollupBuild(join(project, 'browser-app.mjs'), join(out, 'app.js'), ['browser']);
   copyFileSync(join(project, 'index.html'), join(out, 'index.html'));
-  for (const f of ['wasm-nlp.wasm', 'wasm-nlp-mt.wasm']) copyFileSync(join(project, 'node_modules/wasm-nlp/dist', f), join(out, f));
+  for (const f of ['wasm-nlp.wasm', 'wasm-nlp-mt.wasm'])
+    copyFileSync(join(project, 'node_modules/wasm-nlp/dist', f), join(out, f));
   return { ...r, dir: out };
 }
 
@@ -112,7 +131,12 @@ export async function buildViteApp(project) {
     configFile: false,
     logLevel: 'silent',
     customLogger: undefined,
-    build: { outDir: out, emptyOutDir: true, target: 'es2022', rollupOptions: { onwarn: (w) => warnings.push(`${w.code}: ${w.message}`) } },
+    build: {
+      outDir: out,
+      emptyOutDir: true,
+      target: 'es2022',
+      rollupOptions: { onwarn: (w) => warnings.push(`${w.code}: ${w.message}`) },
+    },
   });
   const output = (Array.isArray(result) ? result[0] : result).output;
   const chunk = output.find((o) => o.type === 'chunk' && o.isEntry);
@@ -166,7 +190,11 @@ export function bundleFiles(file) {
 /** What loading `file` downloads: it and its chunks (bundleFiles), raw and gzip -9 bytes summed over the files. */
 export function bundleSize(file) {
   const files = bundleFiles(file);
-  return { files, raw: files.reduce((n, f) => n + statSync(f).size, 0), gzip: files.reduce((n, f) => n + gzipSize(f), 0) };
+  return {
+    files,
+    raw: files.reduce((n, f) => n + statSync(f).size, 0),
+    gzip: files.reduce((n, f) => n + gzipSize(f), 0),
+  };
 }
 
 /**
@@ -186,19 +214,41 @@ export function sizeRows({ pkgDir, browserApp, worker, viteApp, tarball, unpacke
     const files = b.files.map((f) => `dist/${f.slice(join(pkgDir, 'dist/').length)}`);
     rows.push({ label: `${files.join(' + ')}${note}`, raw: b.raw, gzip: b.gzip, budget });
   };
-  add('dist/wasm-nlp.wasm (core, 1 thread)', join(pkgDir, 'dist/wasm-nlp.wasm'), `< ${BUDGET.wasmRaw / KB} KB raw, < ${BUDGET.wasmGzip / KB} KB gzip`);
-  add('dist/wasm-nlp-mt.wasm (threads)', join(pkgDir, 'dist/wasm-nlp-mt.wasm'), `< ${BUDGET.wasmRaw / KB} KB raw, < ${BUDGET.wasmGzip / KB} KB gzip`);
+  add(
+    'dist/wasm-nlp.wasm (core, 1 thread)',
+    join(pkgDir, 'dist/wasm-nlp.wasm'),
+    `< ${BUDGET.wasmRaw / KB} KB raw, < ${BUDGET.wasmGzip / KB} KB gzip`,
+  );
+  add(
+    'dist/wasm-nlp-mt.wasm (threads)',
+    join(pkgDir, 'dist/wasm-nlp-mt.wasm'),
+    `< ${BUDGET.wasmRaw / KB} KB raw, < ${BUDGET.wasmGzip / KB} KB gzip`,
+  );
   add('dist/wasm-nlp-debug.wasm', join(pkgDir, 'dist/wasm-nlp-debug.wasm'), '');
   for (const name of ['browser', 'node', 'workerd']) {
     addBundle(name, ' (readable)', `< ${BUDGET.bundleRaw / KB} KB raw, < ${BUDGET.bundleGzip / KB} KB gzip`);
   }
-  add('dist/wasm-nlp.browser.min.js (minified, terser)', join(pkgDir, 'dist/wasm-nlp.browser.min.js'), `< ${BUDGET.minBundleRaw / KB} KB raw, < ${BUDGET.minBundleGzip / KB} KB gzip`);
-  add('dist/wasm-nlp.node-io.js (`wasm-nlp/node`, on top of the node bundle)', join(pkgDir, 'dist/wasm-nlp.node-io.js'), '');
+  add(
+    'dist/wasm-nlp.browser.min.js (minified, terser)',
+    join(pkgDir, 'dist/wasm-nlp.browser.min.js'),
+    `< ${BUDGET.minBundleRaw / KB} KB raw, < ${BUDGET.minBundleGzip / KB} KB gzip`,
+  );
+  add(
+    'dist/wasm-nlp.node-io.js (`wasm-nlp/node`, on top of the node bundle)',
+    join(pkgDir, 'dist/wasm-nlp.node-io.js'),
+    '',
+  );
   add('dist/wasm-nlp.cli.js', join(pkgDir, 'dist/wasm-nlp.cli.js'), '');
-  if (browserApp) add('rollup browser app (tree-shaken)¹', browserApp, `< ${BUDGET.browserAppRaw / KB} KB raw, < ${BUDGET.browserAppGzip / KB} KB gzip`);
+  if (browserApp)
+    add(
+      'rollup browser app (tree-shaken)¹',
+      browserApp,
+      `< ${BUDGET.browserAppRaw / KB} KB raw, < ${BUDGET.browserAppGzip / KB} KB gzip`,
+    );
   if (viteApp) add('Vite browser app (minified)¹', viteApp, '');
   if (worker) add('rollup workerd worker (tree-shaken)¹', worker, '');
-  if (tarball !== undefined) rows.push({ label: 'npm tarball (npm pack)', raw: unpacked, gzip: tarball, budget: `< ${BUDGET.tarball / KB} KB` });
+  if (tarball !== undefined)
+    rows.push({ label: 'npm tarball (npm pack)', raw: unpacked, gzip: tarball, budget: `< ${BUDGET.tarball / KB} KB` });
   return rows;
 }
 

@@ -33,7 +33,24 @@ const TOPICS = {
   food: ['bread', 'soup', 'cheese', 'recipe', 'oven', 'salt', 'sugar', 'dinner', 'bake', 'taste'],
   tech: ['code', 'chip', 'wasm', 'kernel', 'compile', 'memory', 'thread', 'vector', 'byte', 'cache'],
 };
-const COMMON = ['the', 'a', 'of', 'and', 'to', 'in', 'is', 'it', 'was', 'for', 'on', 'with', 'at', 'by', 'this', 'that'];
+const COMMON = [
+  'the',
+  'a',
+  'of',
+  'and',
+  'to',
+  'in',
+  'is',
+  'it',
+  'was',
+  'for',
+  'on',
+  'with',
+  'at',
+  'by',
+  'this',
+  'that',
+];
 
 /** `n` fastText-format lines "__label__<topic> w1 w2 ..." from `seed`. */
 export function syntheticCorpus(n, seed) {
@@ -94,7 +111,14 @@ export async function parityTask(w, { seed = 1 } = {}) {
   const train = syntheticCorpus(500, 7);
   const test = syntheticCorpus(20, 8).map((l) => l.slice(l.indexOf(' ') + 1));
   const ft = await w.FastTextClassifier.train(train.join('\n') + '\n', {
-    dim: 16, epoch: 5, lr: 0.5, wordNgrams: 2, bucket: 4096, minCount: 1, seed, loss: 'softmax',
+    dim: 16,
+    epoch: 5,
+    lr: 0.5,
+    wordNgrams: 2,
+    bucket: 4096,
+    minCount: 1,
+    seed,
+    loss: 'softmax',
     signal: new AbortController().signal, // never aborted: the same bits, but the loop yields to the host (HostYield) in each runtime
   });
   out.fasttextModel = await sha256(ft.toBytes());
@@ -107,21 +131,49 @@ export async function parityTask(w, { seed = 1 } = {}) {
   const next = xorshift(seed + 100);
   const seqs = Array.from({ length: 24 }, () => Array.from({ length: 3 + next(10) }, () => 1 + next(vocab - 1)));
   const clf = new w.TextClassifier({
-    vocabSize: vocab, numClasses: 3, dim: 32, heads: 4, layers: 2, ffn: 64, maxLen: 16, seed, dropout: 0.1, attentionDropout: 0.1,
+    vocabSize: vocab,
+    numClasses: 3,
+    dim: 32,
+    heads: 4,
+    layers: 2,
+    ffn: 64,
+    maxLen: 16,
+    seed,
+    dropout: 0.1,
+    attentionDropout: 0.1,
   });
   const inputs = seqs.map((ids) => ({ ids }));
   out.transformerForward = await sha256(concatFloat32(clf.predictBatch(inputs, { batchSize: 8 })));
   // label: does token 1..13 appear more than 14..39 (a learnable rule); a few AdamW steps with dropout
-  const examples = seqs.map((ids) => ({ ids, label: ids.filter((t) => t < 14).length * 2 > ids.length ? 1 : ids[0] % 2 === 0 ? 0 : 2 }));
-  const fit = await clf.fit(examples, { epochs: 2, batchSize: 8, lr: 3e-3, warmup: 0.2, signal: new AbortController().signal });
+  const examples = seqs.map((ids) => ({
+    ids,
+    label: ids.filter((t) => t < 14).length * 2 > ids.length ? 1 : ids[0] % 2 === 0 ? 0 : 2,
+  }));
+  const fit = await clf.fit(examples, {
+    epochs: 2,
+    batchSize: 8,
+    lr: 3e-3,
+    warmup: 0.2,
+    signal: new AbortController().signal,
+  });
   out.transformerSteps = fit.steps;
   out.transformerTrainLoss = fit.trainLoss;
   out.transformerWeights = await sha256(clf.toSafetensors());
   out.transformerForwardAfter = await sha256(concatFloat32(clf.predictBatch(inputs, { batchSize: 8 })));
   clf.dispose();
 
-  const parts = ['fasttextModel', 'fasttextProbs', 'transformerForward', 'transformerWeights', 'transformerForwardAfter'];
-  out.digest = await sha256(new TextEncoder().encode(parts.map((k) => out[k]).join('\n') + `\n${out.matmul.join(',')}\n${out.transformerTrainLoss}`));
+  const parts = [
+    'fasttextModel',
+    'fasttextProbs',
+    'transformerForward',
+    'transformerWeights',
+    'transformerForwardAfter',
+  ];
+  out.digest = await sha256(
+    new TextEncoder().encode(
+      parts.map((k) => out[k]).join('\n') + `\n${out.matmul.join(',')}\n${out.transformerTrainLoss}`,
+    ),
+  );
   out.ms = Math.round(performance.now() - t0);
   return out;
 }

@@ -23,7 +23,12 @@ const v = asVariable;
 const gradOf = (x: Variable) => tape.gradOf(x);
 
 /** Record `value` as the output of an op over `inputs`; `saved` tensors are owned by the step, or freed now when nothing records. */
-function out(value: Tensor, inputs: readonly Variable[], backward: (g: Tensor) => void, saved: readonly Tensor[] = []): Variable {
+function out(
+  value: Tensor,
+  inputs: readonly Variable[],
+  backward: (g: Tensor) => void,
+  saved: readonly Tensor[] = [],
+): Variable {
   const y = tape.record(value, inputs, backward);
   for (const t of saved) {
     if (y.requiresGrad) tape.own(t);
@@ -59,9 +64,11 @@ export interface MatmulOptions {
 /** op(a) op(b) (+ bias) (then ReLU) for 2-D a, b (`ops.matmul`): op(a) [M, K], op(b) [K, N]. */
 export function matmul(a: Input, b: Input, options: MatmulOptions = {}): Variable {
   const fn = 'matmul';
-  const A = v(fn, 'a', a), B = v(fn, 'b', b);
+  const A = v(fn, 'a', a),
+    B = v(fn, 'b', b);
   const bias = options.bias === undefined ? undefined : v(fn, 'bias', options.bias);
-  const ta = options.transposeA === true, tb = options.transposeB === true;
+  const ta = options.transposeA === true,
+    tb = options.transposeB === true;
   const activation = options.activation ?? 'none';
   const y = mm.matmul(A.value, B.value, { transposeA: ta, transposeB: tb, bias: bias?.value, activation });
   const inputs = bias === undefined ? [A, B] : [A, B, bias];
@@ -93,19 +100,32 @@ export function matmul(a: Input, b: Input, options: MatmulOptions = {}): Variabl
  * PyTorch's F.linear over any leading shape: x [..., in], weight [out, in],
  * bias [out] → x W^T + b, with an optional ReLU epilogue (`ops.linear`).
  */
-export function linear(x: Input, weight: Input, bias?: Input | null, options: { activation?: 'none' | 'relu' } = {}): Variable {
+export function linear(
+  x: Input,
+  weight: Input,
+  bias?: Input | null,
+  options: { activation?: 'none' | 'relu' } = {},
+): Variable {
   const fn = 'linear';
-  const X = v(fn, 'x', x), W = v(fn, 'weight', weight);
+  const X = v(fn, 'x', x),
+    W = v(fn, 'weight', weight);
   const Bv = bias === undefined || bias === null ? undefined : v(fn, 'bias', bias);
   const activation = options.activation ?? 'none';
   const y = lin.linear(X.value, W.value, { bias: Bv?.value, activation });
   const inputs = Bv === undefined ? [X, W] : [X, W, Bv];
   const Y: Variable = out(y, inputs, (g) => {
-    lin.linearBackward(X.value, W.value, Y.value, g, {
-      dx: X.requiresGrad ? gradOf(X) : undefined,
-      dweight: W.requiresGrad ? gradOf(W) : undefined,
-      dbias: Bv?.requiresGrad ? gradOf(Bv) : undefined,
-    }, { activation });
+    lin.linearBackward(
+      X.value,
+      W.value,
+      Y.value,
+      g,
+      {
+        dx: X.requiresGrad ? gradOf(X) : undefined,
+        dweight: W.requiresGrad ? gradOf(W) : undefined,
+        dbias: Bv?.requiresGrad ? gradOf(Bv) : undefined,
+      },
+      { activation },
+    );
   });
   return Y;
 }
@@ -115,7 +135,8 @@ export function linear(x: Input, weight: Input, bias?: Input | null, options: { 
 /** a + b: same shapes, or b a row vector [C] broadcast over a [..., C] (a bias). */
 export function add(a: Input, b: Input): Variable {
   const fn = 'add';
-  const A = v(fn, 'a', a), B = v(fn, 'b', b);
+  const A = v(fn, 'a', a),
+    B = v(fn, 'b', b);
   const y = ew.add(A.value, B.value);
   const broadcast = A.shape.length !== B.shape.length || A.shape.some((d, i) => d !== B.shape[i]);
   return out(y, [A, B], (g) => {
@@ -130,10 +151,14 @@ export function add(a: Input, b: Input): Variable {
 /** a * b elementwise (same shapes). */
 export function mul(a: Input, b: Input): Variable {
   const fn = 'mul';
-  const A = v(fn, 'a', a), B = v(fn, 'b', b);
+  const A = v(fn, 'a', a),
+    B = v(fn, 'b', b);
   const y = ew.mul(A.value, B.value);
   return out(y, [A, B], (g) => {
-    for (const [X, other] of [[A, B], [B, A]] as const) {
+    for (const [X, other] of [
+      [A, B],
+      [B, A],
+    ] as const) {
       if (!X.requiresGrad) continue;
       const t = ew.mul(g, other.value);
       try {
@@ -210,7 +235,13 @@ export function concat(xs: readonly Input[]): Variable {
   const X = xs.map((x, i) => v(fn, `xs[${i}]`, x));
   const y = lay.concatLast(X.map((x) => x.value));
   const widths = X.map((x) => x.shape[x.shape.length - 1]!);
-  return out(y, X, (g) => lay.concatLastBackward(g, widths, X.map((x) => (x.requiresGrad ? gradOf(x) : null))));
+  return out(y, X, (g) =>
+    lay.concatLastBackward(
+      g,
+      widths,
+      X.map((x) => (x.requiresGrad ? gradOf(x) : null)),
+    ),
+  );
 }
 
 /** Columns [start, start + width) of the last dimension. */
@@ -225,8 +256,14 @@ export function split(x: Input, widths: readonly number[]): Variable[] {
   const fn = 'split';
   const X = v(fn, 'x', x);
   const C = X.shape[X.shape.length - 1] ?? 0;
-  if (!Array.isArray(widths) || widths.some((w) => !Number.isInteger(w) || w < 0) || widths.reduce((a, b) => a + b, 0) !== C) {
-    throw new ArgumentError(`${fn}: widths must be non-negative integers summing to the last dimension ${C}, got ${JSON.stringify(widths)}`);
+  if (
+    !Array.isArray(widths) ||
+    widths.some((w) => !Number.isInteger(w) || w < 0) ||
+    widths.reduce((a, b) => a + b, 0) !== C
+  ) {
+    throw new ArgumentError(
+      `${fn}: widths must be non-negative integers summing to the last dimension ${C}, got ${JSON.stringify(widths)}`,
+    );
   }
   let start = 0;
   return widths.map((w) => {
@@ -248,15 +285,22 @@ export function embedding(weight: Input, ids: Tensor): Variable {
 /** Layer normalisation over the last dimension with gamma, beta [C]. */
 export function layerNorm(x: Input, gamma: Input, beta: Input, options: { eps?: number } = {}): Variable {
   const fn = 'layerNorm';
-  const X = v(fn, 'x', x), G = v(fn, 'gamma', gamma), Bt = v(fn, 'beta', beta);
+  const X = v(fn, 'x', x),
+    G = v(fn, 'gamma', gamma),
+    Bt = v(fn, 'beta', beta);
   const { y, mean: mu, rstd } = norm.layerNorm(X.value, G.value, Bt.value, { eps: options.eps });
-  return out(y, [X, G, Bt], (g) => {
-    norm.layerNormBackward(X.value, G.value, mu, rstd, g, {
-      dx: X.requiresGrad ? gradOf(X) : undefined,
-      dgamma: G.requiresGrad ? gradOf(G) : undefined,
-      dbeta: Bt.requiresGrad ? gradOf(Bt) : undefined,
-    });
-  }, [mu, rstd]);
+  return out(
+    y,
+    [X, G, Bt],
+    (g) => {
+      norm.layerNormBackward(X.value, G.value, mu, rstd, g, {
+        dx: X.requiresGrad ? gradOf(X) : undefined,
+        dgamma: G.requiresGrad ? gradOf(G) : undefined,
+        dbeta: Bt.requiresGrad ? gradOf(Bt) : undefined,
+      });
+    },
+    [mu, rstd],
+  );
 }
 
 /** ReLU: max(x, 0), element-wise. */
@@ -328,38 +372,58 @@ export function rotary(x: Input, options: att.RotaryOptions = {}): Variable {
  */
 export function attention(q: Input, k: Input, v_: Input, options: AttentionOptions = {}): Variable {
   const fn = 'attention';
-  let Q = v(fn, 'q', q), K = v(fn, 'k', k);
+  let Q = v(fn, 'q', q),
+    K = v(fn, 'k', k);
   const V = v(fn, 'v', v_);
   if (options.rotary !== undefined && options.rotary !== false) {
     const ro = options.rotary === true ? {} : options.rotary;
     Q = rotary(Q, ro);
     K = rotary(K, ro);
   }
-  const opts: att.AttentionOptions = { keyMask: options.keyMask, causal: options.causal, scale: options.scale, dropout: options.dropout && { ...options.dropout } };
+  const opts: att.AttentionOptions = {
+    keyMask: options.keyMask,
+    causal: options.causal,
+    scale: options.scale,
+    dropout: options.dropout && { ...options.dropout },
+  };
   const { out: y, lse } = att.attention(Q.value, K.value, V.value, opts);
-  const Y: Variable = out(y, [Q, K, V], (g) => {
-    const scratch: Tensor[] = [];
-    // The kernel writes three distinct buffers: a gradient shared by two of q, k, v
-    // (self-attention on one Variable) gets a scratch copy added afterwards.
-    const shared: [Tensor, Tensor][] = [];
-    try {
-      const grads: Tensor[] = [];
-      for (const X of [Q, K, V]) {
-        let t = gradOrScratch(X, scratch);
-        if (grads.includes(t)) {
-          const s = Tensor.zeros(X.shape);
-          scratch.push(s);
-          shared.push([s, t]);
-          t = s;
+  const Y: Variable = out(
+    y,
+    [Q, K, V],
+    (g) => {
+      const scratch: Tensor[] = [];
+      // The kernel writes three distinct buffers: a gradient shared by two of q, k, v
+      // (self-attention on one Variable) gets a scratch copy added afterwards.
+      const shared: [Tensor, Tensor][] = [];
+      try {
+        const grads: Tensor[] = [];
+        for (const X of [Q, K, V]) {
+          let t = gradOrScratch(X, scratch);
+          if (grads.includes(t)) {
+            const s = Tensor.zeros(X.shape);
+            scratch.push(s);
+            shared.push([s, t]);
+            t = s;
+          }
+          grads.push(t);
         }
-        grads.push(t);
+        att.attentionBackward(
+          Q.value,
+          K.value,
+          V.value,
+          Y.value,
+          lse,
+          g,
+          { dq: grads[0]!, dk: grads[1]!, dv: grads[2]! },
+          opts,
+        );
+        for (const [s, t] of shared) ew.axpy(1, s, t);
+      } finally {
+        for (const t of scratch) t.dispose();
       }
-      att.attentionBackward(Q.value, K.value, V.value, Y.value, lse, g, { dq: grads[0]!, dk: grads[1]!, dv: grads[2]! }, opts);
-      for (const [s, t] of shared) ew.axpy(1, s, t);
-    } finally {
-      for (const t of scratch) t.dispose();
-    }
-  }, [lse]);
+    },
+    [lse],
+  );
   return Y;
 }
 
@@ -386,7 +450,10 @@ export function crossEntropy(logits: Input, targets: Tensor, options: CrossEntro
   let T = targets;
   let ownT = false;
   if (targets instanceof Tensor && targets.rank !== 1) {
-    if (targets.size !== L.shape[0]) throw new ShapeError(`${fn}: targets must have ${L.shape[0]} elements (the rows of logits), got shape ${formatShape(targets.shape)}`);
+    if (targets.size !== L.shape[0])
+      throw new ShapeError(
+        `${fn}: targets must have ${L.shape[0]} elements (the rows of logits), got shape ${formatShape(targets.shape)}`,
+      );
     T = Tensor.fromArray(targets.view(), [targets.size], 'int32');
     ownT = true;
   }
@@ -401,9 +468,14 @@ export function crossEntropy(logits: Input, targets: Tensor, options: CrossEntro
   res.rowLoss.dispose();
   const y = Tensor.fromArray([res.loss], []);
   const saved = ownT ? [res.lse, T] : [res.lse];
-  return out(y, [L], (g) => {
-    sm.softmaxXentBackward(L.value, T, res.lse, gradOf(L), { ...opts, dloss: (g.view() as Float32Array)[0]! });
-  }, saved);
+  return out(
+    y,
+    [L],
+    (g) => {
+      sm.softmaxXentBackward(L.value, T, res.lse, gradOf(L), { ...opts, dloss: (g.view() as Float32Array)[0]! });
+    },
+    saved,
+  );
 }
 
 /** Mean over the sequence of x [B, S, D] at the positions the mask [B, S] keeps → [B, D]. */

@@ -17,7 +17,9 @@ export class Parameter {
 
   constructor(value: Tensor, options: { requiresGrad?: boolean } = {}) {
     if (!(value instanceof Tensor) || value.dtype !== 'float32') {
-      throw new ArgumentError(`Parameter: value must be a float32 Tensor, got ${value instanceof Tensor ? value.dtype : typeof value}`);
+      throw new ArgumentError(
+        `Parameter: value must be a float32 Tensor, got ${value instanceof Tensor ? value.dtype : typeof value}`,
+      );
     }
     this.value = keep(value as Tensor<'float32'>);
     this.requiresGrad = options.requiresGrad ?? true;

@@ -52,7 +52,8 @@ export class Variable {
 
   /** The value of a one-element Variable (a loss). */
   item(): number {
-    if (this.value.size !== 1) throw new ShapeError(`Variable.item: the value must have 1 element, got shape ${formatShape(this.shape)}`);
+    if (this.value.size !== 1)
+      throw new ShapeError(`Variable.item: the value must have 1 element, got shape ${formatShape(this.shape)}`);
     return this.value.view()[0]!;
   }
 
@@ -148,13 +149,19 @@ export class Tape {
     const fn = 'backward';
     if (!(loss instanceof Variable)) throw new ArgumentError(`${fn}: loss must be a Variable, got ${describe(loss)}`);
     if (!loss.requiresGrad) {
-      throw new ArgumentError(`${fn}: loss must depend on a Parameter or Variable that requires a gradient, got one that does not. Hint: was it computed inside noGrad(), or are all parameters frozen?`);
+      throw new ArgumentError(
+        `${fn}: loss must depend on a Parameter or Variable that requires a gradient, got one that does not. Hint: was it computed inside noGrad(), or are all parameters frozen?`,
+      );
     }
     if (seed === undefined && loss.size !== 1) {
-      throw new ShapeError(`${fn}: loss must have one element when no gradient is given, got shape ${formatShape(loss.shape)}`);
+      throw new ShapeError(
+        `${fn}: loss must have one element when no gradient is given, got shape ${formatShape(loss.shape)}`,
+      );
     }
     if (seed !== undefined && (!(seed instanceof Tensor) || seed.dtype !== 'float32' || seed.size !== loss.size)) {
-      throw new ShapeError(`${fn}: grad must be a float32 Tensor of ${loss.size} elements, got ${seed instanceof Tensor ? `${seed.dtype} ${formatShape(seed.shape)}` : describe(seed)}`);
+      throw new ShapeError(
+        `${fn}: grad must be a float32 Tensor of ${loss.size} elements, got ${seed instanceof Tensor ? `${seed.dtype} ${formatShape(seed.shape)}` : describe(seed)}`,
+      );
     }
     const node = loss.node;
     if (node === null) {
@@ -163,7 +170,8 @@ export class Tape {
       addSeed(g, seed);
       return;
     }
-    if (this.nodes[node.index] !== node) throw new WasmNlpError(`${fn}: loss must belong to the current step, got a Variable from a released tape`);
+    if (this.nodes[node.index] !== node)
+      throw new WasmNlpError(`${fn}: loss must belong to the current step, got a Variable from a released tape`);
     // Intermediate gradients left by an earlier backward() would count twice.
     for (let i = 0; i <= node.index; i++) this.clearGrad(this.nodes[i]!.out);
     addSeed(this.gradOf(loss), seed);
@@ -198,7 +206,8 @@ export class Tape {
    * optimizer step; every Variable of the step is unusable afterwards.
    */
   release(): void {
-    if (this.scopes.depth !== 1) throw new WasmNlpError('release: must not be called inside noGrad(), got a call from inside one');
+    if (this.scopes.depth !== 1)
+      throw new WasmNlpError('release: must not be called inside noGrad(), got a call from inside one');
     const owned = this.scopes.takeRoot();
     for (const n of this.nodes) n.out.grad = null;
     for (const v of this.leafGrads) v.grad = null;
@@ -261,11 +270,15 @@ let stepDepth = 0;
  * numbers (`loss.item()`), not Variables: those are freed. Steps do not nest.
  */
 export function step<T>(fn: () => T): T {
-  if (stepDepth > 0) throw new WasmNlpError('step: calls must not nest, got step() inside step() (the inner release would free the outer step)');
+  if (stepDepth > 0)
+    throw new WasmNlpError(
+      'step: calls must not nest, got step() inside step() (the inner release would free the outer step)',
+    );
   stepDepth++;
   try {
     const r = fn();
-    if (r instanceof Promise) throw new WasmNlpError('step: fn must be synchronous, got a function returning a Promise');
+    if (r instanceof Promise)
+      throw new WasmNlpError('step: fn must be synchronous, got a function returning a Promise');
     return r;
   } finally {
     stepDepth--;
@@ -281,7 +294,8 @@ export function step<T>(fn: () => T): T {
 export function variable(value: Tensor, options: { requiresGrad?: boolean } = {}): Variable {
   if (!(value instanceof Tensor)) throw new ArgumentError(`variable: value must be a Tensor, got ${describe(value)}`);
   const rg = options.requiresGrad === true;
-  if (rg && value.dtype !== 'float32') throw new ArgumentError(`variable: value must be float32 to require a gradient, got ${value.dtype}`);
+  if (rg && value.dtype !== 'float32')
+    throw new ArgumentError(`variable: value must be float32 to require a gradient, got ${value.dtype}`);
   return new Variable(value, rg && tape.gradEnabled);
 }
 
@@ -294,7 +308,8 @@ export function param(p: Parameter): Variable {
 /** Any op input as a Variable: Parameters become leaves, Tensors constant leaves. */
 export function asVariable(fn: string, name: string, x: Input): Variable {
   if (x instanceof Variable) {
-    if (x.value.disposed) throw new ArgumentError(`${fn}: ${name} must be a live Variable, got one whose step was released`);
+    if (x.value.disposed)
+      throw new ArgumentError(`${fn}: ${name} must be a live Variable, got one whose step was released`);
     return x;
   }
   if (x instanceof Parameter) return param(x);

@@ -43,12 +43,26 @@ export interface TrainArgs {
 
 export type TrainCommand = 'skipgram' | 'cbow' | 'supervised';
 export type QueryCommand =
-  | 'test' | 'predict' | 'predict-prob' | 'print-word-vectors' | 'print-sentence-vectors' | 'print-ngrams' | 'nn' | 'analogies';
+  | 'test'
+  | 'predict'
+  | 'predict-prob'
+  | 'print-word-vectors'
+  | 'print-sentence-vectors'
+  | 'print-ngrams'
+  | 'nn'
+  | 'analogies';
 export type Command = TrainCommand | QueryCommand;
 
 export type Parsed =
   | { command: TrainCommand; args: TrainArgs }
-  | { command: 'test' | 'predict' | 'predict-prob'; model: string; input: string; k: number; threshold: number; verbose: number }
+  | {
+      command: 'test' | 'predict' | 'predict-prob';
+      model: string;
+      input: string;
+      k: number;
+      threshold: number;
+      verbose: number;
+    }
   | { command: 'print-word-vectors' | 'print-sentence-vectors'; model: string }
   | { command: 'print-ngrams'; model: string; word: string }
   | { command: 'nn' | 'analogies'; model: string; k: number }
@@ -56,9 +70,26 @@ export type Parsed =
 
 /** fastText's defaults for the unsupervised commands. */
 const UNSUPERVISED: Omit<TrainArgs, 'input' | 'output'> = {
-  dim: 100, ws: 5, epoch: 5, lr: 0.05, minCount: 5, minCountLabel: 0, neg: 5, wordNgrams: 1,
-  minn: 3, maxn: 6, bucket: 2_000_000, thread: 12, t: 1e-4, loss: 'ns', label: '__label__',
-  lrUpdateRate: 100, pretrainedVectors: '', verbose: 2, seed: 0, saveOutput: false,
+  dim: 100,
+  ws: 5,
+  epoch: 5,
+  lr: 0.05,
+  minCount: 5,
+  minCountLabel: 0,
+  neg: 5,
+  wordNgrams: 1,
+  minn: 3,
+  maxn: 6,
+  bucket: 2_000_000,
+  thread: 12,
+  t: 1e-4,
+  loss: 'ns',
+  label: '__label__',
+  lrUpdateRate: 100,
+  pretrainedVectors: '',
+  verbose: 2,
+  seed: 0,
+  saveOutput: false,
 };
 
 /** What `supervised` changes (fastText: lr 0.1, minCount 1, no char n-grams, softmax). */
@@ -84,13 +115,21 @@ const FLAGS: Record<string, { key: keyof TrainArgs; kind: Kind; help: string }> 
   '-wordNgrams': { key: 'wordNgrams', kind: 'posint', help: 'longest word n-gram (supervised)' },
   '-minn': { key: 'minn', kind: 'int', help: 'shortest character n-gram (0: none)' },
   '-maxn': { key: 'maxn', kind: 'int', help: 'longest character n-gram (0: none)' },
-  '-bucket': { key: 'bucket', kind: 'int', help: 'hash buckets for n-grams (rows of the model: keep it small for browsers and edge functions)' },
+  '-bucket': {
+    key: 'bucket',
+    kind: 'int',
+    help: 'hash buckets for n-grams (rows of the model: keep it small for browsers and edge functions)',
+  },
   '-thread': { key: 'thread', kind: 'posint', help: 'worker threads (1 is deterministic)' },
   '-t': { key: 't', kind: 'float', help: 'subsampling threshold for frequent words' },
   '-loss': { key: 'loss', kind: 'loss', help: 'ns, hs, softmax or one-vs-all (ova)' },
   '-label': { key: 'label', kind: 'string', help: 'label prefix' },
   '-lrUpdateRate': { key: 'lrUpdateRate', kind: 'posint', help: 'tokens between learning-rate updates' },
-  '-pretrainedVectors': { key: 'pretrainedVectors', kind: 'string', help: '.vec file to start the input vectors from (supervised)' },
+  '-pretrainedVectors': {
+    key: 'pretrainedVectors',
+    kind: 'string',
+    help: '.vec file to start the input vectors from (supervised)',
+  },
   '-verbose': { key: 'verbose', kind: 'int', help: '0 silent, 1 summary, 2 progress line' },
   '-seed': { key: 'seed', kind: 'int', help: 'random seed' },
   '-saveOutput': { key: 'saveOutput', kind: 'bool', help: 'also save the output matrix' },
@@ -99,10 +138,19 @@ const FLAGS: Record<string, { key: keyof TrainArgs; kind: Kind; help: string }> 
 const TRAIN_COMMANDS: readonly TrainCommand[] = ['skipgram', 'cbow', 'supervised'];
 
 const QUERY_USAGE: Record<QueryCommand, { usage: string; help: string }> = {
-  test: { usage: 'test <model> <test-data> [<k>] [<th>]', help: 'precision and recall at k on labelled data ("-" reads stdin)' },
+  test: {
+    usage: 'test <model> <test-data> [<k>] [<th>]',
+    help: 'precision and recall at k on labelled data ("-" reads stdin)',
+  },
   predict: { usage: 'predict <model> <test-data> [<k>] [<th>]', help: 'the k most likely labels of each line' },
-  'predict-prob': { usage: 'predict-prob <model> <test-data> [<k>] [<th>]', help: 'the k most likely labels of each line, with probabilities' },
-  'print-word-vectors': { usage: 'print-word-vectors <model>', help: 'vectors of the words read from stdin (out-of-vocabulary words from their n-grams)' },
+  'predict-prob': {
+    usage: 'predict-prob <model> <test-data> [<k>] [<th>]',
+    help: 'the k most likely labels of each line, with probabilities',
+  },
+  'print-word-vectors': {
+    usage: 'print-word-vectors <model>',
+    help: 'vectors of the words read from stdin (out-of-vocabulary words from their n-grams)',
+  },
   'print-sentence-vectors': { usage: 'print-sentence-vectors <model>', help: 'one vector per line of stdin' },
   'print-ngrams': { usage: 'print-ngrams <model> <word>', help: 'the character n-grams of a word and their vectors' },
   nn: { usage: 'nn <model> [<k>]', help: 'nearest neighbours of the words read from stdin' },
@@ -131,7 +179,8 @@ function parseValue(command: string, flag: string, kind: Kind, raw: string | und
     }
     case 'float': {
       const v = Number(raw);
-      if (raw.trim() === '' || !Number.isFinite(v) || v < 0) throw new CliError(`${command}: ${flag} must be a non-negative number, got ${JSON.stringify(raw)}`);
+      if (raw.trim() === '' || !Number.isFinite(v) || v < 0)
+        throw new CliError(`${command}: ${flag} must be a non-negative number, got ${JSON.stringify(raw)}`);
       return v;
     }
     case 'int':
@@ -160,7 +209,8 @@ function parseTrain(command: TrainCommand, argv: readonly string[]): Parsed {
   const a = args as unknown as TrainArgs;
   if (a.input === '') throw new CliError(`${command}: -input must be given, got nothing`);
   if (a.output === '') throw new CliError(`${command}: -output must be given, got nothing`);
-  if (a.maxn > 0 && a.minn > a.maxn) throw new CliError(`${command}: -minn must be <= -maxn (${a.maxn}), got ${a.minn}`);
+  if (a.maxn > 0 && a.minn > a.maxn)
+    throw new CliError(`${command}: -minn must be <= -maxn (${a.maxn}), got ${a.minn}`);
   if (a.lr <= 0) throw new CliError(`${command}: -lr must be > 0, got ${a.lr}`);
   // fastText: no buckets when there is nothing to hash.
   if (a.wordNgrams <= 1 && a.maxn === 0) a.bucket = 0;
@@ -170,7 +220,9 @@ function parseTrain(command: TrainCommand, argv: readonly string[]): Parsed {
 function positional(command: QueryCommand, argv: readonly string[], min: number, max: number): string[] {
   if (argv.some((a) => a === '-help' || a === '--help' || a === '-h')) return ['-help'];
   if (argv.length < min || argv.length > max) {
-    throw new CliError(`${command}: usage: wasm-nlp ${QUERY_USAGE[command].usage}, got ${argv.length} argument${argv.length === 1 ? '' : 's'}`);
+    throw new CliError(
+      `${command}: usage: wasm-nlp ${QUERY_USAGE[command].usage}, got ${argv.length} argument${argv.length === 1 ? '' : 's'}`,
+    );
   }
   return [...argv];
 }
@@ -183,7 +235,8 @@ function parseK(command: string, raw: string | undefined, dflt: number): number 
 function parseThreshold(command: string, raw: string | undefined): number {
   if (raw === undefined) return 0;
   const v = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(v) || v < 0 || v > 1) throw new CliError(`${command}: <th> must be a number in [0, 1], got ${JSON.stringify(raw)}`);
+  if (raw.trim() === '' || !Number.isFinite(v) || v < 0 || v > 1)
+    throw new CliError(`${command}: <th> must be a number in [0, 1], got ${JSON.stringify(raw)}`);
   return v;
 }
 
@@ -205,7 +258,14 @@ export function parseArgs(argv: readonly string[]): Parsed {
     case 'predict-prob': {
       const p = positional(q, rest, 2, 4);
       if (p[0] === '-help') return { command: 'help', topic: q };
-      return { command: q, model: p[0]!, input: p[1]!, k: parseK(q, p[2], 1), threshold: parseThreshold(q, p[3]), verbose: 2 };
+      return {
+        command: q,
+        model: p[0]!,
+        input: p[1]!,
+        k: parseK(q, p[2], 1),
+        threshold: parseThreshold(q, p[3]),
+        verbose: 2,
+      };
     }
     case 'print-word-vectors':
     case 'print-sentence-vectors': {
@@ -247,7 +307,10 @@ export function helpText(topic?: Command): string {
     const d = defaultsFor(topic as TrainCommand) as Record<string, unknown>;
     const lines = [`usage: wasm-nlp ${topic} -input <file> -output <prefix> [flags]`, '', 'flags [default]:'];
     for (const [flag, spec] of Object.entries(FLAGS)) {
-      const dv = spec.key === 'input' || spec.key === 'output' ? 'required' : String(spec.key === 'loss' && d.loss === 'ova' ? 'one-vs-all' : d[spec.key]);
+      const dv =
+        spec.key === 'input' || spec.key === 'output'
+          ? 'required'
+          : String(spec.key === 'loss' && d.loss === 'ova' ? 'one-vs-all' : d[spec.key]);
       lines.push(`  ${flag.padEnd(20)} ${spec.help} [${dv}]`);
     }
     if (topic === 'supervised' || topic === 'skipgram' || topic === 'cbow') {

@@ -45,7 +45,8 @@ export function describe(v: unknown): string {
       return `${typeof v} ${String(v)}`;
   }
   if (Array.isArray(v)) return `an array of ${v.length}`;
-  if (ArrayBuffer.isView(v)) return `${v.constructor.name}(${'length' in v ? (v as unknown as ArrayLike<unknown>).length : v.byteLength})`;
+  if (ArrayBuffer.isView(v))
+    return `${v.constructor.name}(${'length' in v ? (v as unknown as ArrayLike<unknown>).length : v.byteLength})`;
   const proto = Object.getPrototypeOf(v) as object | null;
   if (proto === null || proto === Object.prototype) {
     const keys = Object.keys(v);
@@ -91,7 +92,8 @@ function shown(v: unknown): string {
  */
 export function checkInt(fn: string, name: string, v: unknown, lo: number, hi = Infinity): number {
   if (typeof v === 'number' && Number.isSafeInteger(v) && v >= lo && v <= hi) return v;
-  const range = hi === Infinity ? `>= ${lo}` : hi === Number.MAX_SAFE_INTEGER ? `in [${lo}, 2^53)` : `in [${lo}, ${hi}]`;
+  const range =
+    hi === Infinity ? `>= ${lo}` : hi === Number.MAX_SAFE_INTEGER ? `in [${lo}, 2^53)` : `in [${lo}, ${hi}]`;
   throw new ArgumentError(`${fn}: ${name} must be an integer ${range}, got ${shown(v)}`);
 }
 
@@ -115,7 +117,14 @@ export function checkNumber(fn: string, name: string, v: unknown, ok: (x: number
  * `<fn>: <name> must be a finite number` with ` >= lo` (hi = Infinity) or
  * ` in [lo, hi)` / ` in [lo, hi]` (none when lo = -Infinity and hi = Infinity).
  */
-export function checkFinite(fn: string, name: string, v: unknown, lo = -Infinity, hi = Infinity, closed = false): number {
+export function checkFinite(
+  fn: string,
+  name: string,
+  v: unknown,
+  lo = -Infinity,
+  hi = Infinity,
+  closed = false,
+): number {
   if (typeof v === 'number' && Number.isFinite(v) && v >= lo && (closed ? v <= hi : v < hi)) return v;
   const range = hi === Infinity ? (lo === -Infinity ? '' : ` >= ${lo}`) : ` in [${lo}, ${hi}${closed ? ']' : ')'}`;
   throw new ArgumentError(`${fn}: ${name} must be a finite number${range}, got ${shown(v)}`);
@@ -139,7 +148,13 @@ export function checkFunction<F extends (...args: never[]) => unknown>(fn: strin
  */
 // A class with a private constructor (Tensor) is no `new`-able type: take any function with a prototype.
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-export function checkInstance<T>(fn: string, name: string, v: unknown, cls: Function & { prototype: T }, what = `a ${cls.name}`): T {
+export function checkInstance<T>(
+  fn: string,
+  name: string,
+  v: unknown,
+  cls: Function & { prototype: T },
+  what = `a ${cls.name}`,
+): T {
   if (v instanceof cls) return v as T;
   throw new ArgumentError(`${fn}: ${name} must be ${what}, got ${describe(v)}`);
 }
@@ -150,7 +165,12 @@ export function checkInstance<T>(fn: string, name: string, v: unknown, cls: Func
  * defaults to `an object` and may describe the expected shape
  * (`'a record or [name, value] pairs'`, `'an object { dq, dk, dv }'`).
  */
-export function checkObject<T extends object = Record<string, unknown>>(fn: string, name: string, v: unknown, what = 'an object'): T {
+export function checkObject<T extends object = Record<string, unknown>>(
+  fn: string,
+  name: string,
+  v: unknown,
+  what = 'an object',
+): T {
   if (v !== null && typeof v === 'object') return v as T;
   throw new ArgumentError(`${fn}: ${name} must be ${what}, got ${describe(v)}`);
 }
@@ -160,7 +180,13 @@ export function checkObject<T extends object = Record<string, unknown>>(fn: stri
  * `<fn>: <name> must have only <allowed>, got '<key>'`; `allowed` defaults to
  * `the keys <known joined by ', '>`.
  */
-export function checkKeys(fn: string, name: string, obj: object, known: readonly string[], allowed = `the keys ${known.join(', ')}`): void {
+export function checkKeys(
+  fn: string,
+  name: string,
+  obj: object,
+  known: readonly string[],
+  allowed = `the keys ${known.join(', ')}`,
+): void {
   for (const k of Object.keys(obj)) {
     if (!known.includes(k)) throw new ArgumentError(`${fn}: ${name} must have only ${allowed}, got '${k}'`);
   }
@@ -172,8 +198,15 @@ export function checkKeys(fn: string, name: string, obj: object, known: readonly
  * as `checkKeys`). `undefined` is not accepted: pass `options ?? {}` where the
  * bag is optional.
  */
-export function checkOptions<T extends object = Record<string, unknown>>(fn: string, name: string, v: unknown, known: readonly string[], allowed?: string): T {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new ArgumentError(`${fn}: ${name} must be an object, got ${describe(v)}`);
+export function checkOptions<T extends object = Record<string, unknown>>(
+  fn: string,
+  name: string,
+  v: unknown,
+  known: readonly string[],
+  allowed?: string,
+): T {
+  if (v === null || typeof v !== 'object' || Array.isArray(v))
+    throw new ArgumentError(`${fn}: ${name} must be an object, got ${describe(v)}`);
   checkKeys(fn, name, v, known, allowed);
   return v as T;
 }

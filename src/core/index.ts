@@ -1,5 +1,14 @@
 // core: the runtime (init, memory, threads), Tensor and its scopes, errors, the RNG.
-export { WasmNlpError, ShapeError, DTypeError, ArgumentError, FormatError, VocabError, OutOfMemoryError, NotInitializedError } from './errors.js';
+export {
+  WasmNlpError,
+  ShapeError,
+  DTypeError,
+  ArgumentError,
+  FormatError,
+  VocabError,
+  OutOfMemoryError,
+  NotInitializedError,
+} from './errors.js';
 export { init, shutdown, isInitialized, checkSimd, memoryInUse, memoryStats, resetPeakMemory } from './runtime.js';
 export type { InitOptions, RuntimeInfo } from './runtime.js';
 export { Tensor, tidy, keep } from './tensor.js';

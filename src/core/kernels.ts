@@ -7,13 +7,52 @@ export interface Kernels {
   heap_base(): number;
   gemm_workspace_bytes(): number;
   gemm_f32(
-    a: number, b: number, bias: number, c: number, work: number,
-    m: number, n: number, k: number, lda: number, ldb: number, ldc: number,
-    transA: number, transB: number, alpha: number, beta: number, act: number,
+    a: number,
+    b: number,
+    bias: number,
+    c: number,
+    work: number,
+    m: number,
+    n: number,
+    k: number,
+    lda: number,
+    ldb: number,
+    ldc: number,
+    transA: number,
+    transB: number,
+    alpha: number,
+    beta: number,
+    act: number,
   ): void;
-  philox4x32_fill_u32(out: number, n: number, key0: number, key1: number, stream: number, counterLo: number, counterHi: number): void;
-  philox4x32_fill_uniform_f32(out: number, n: number, key0: number, key1: number, stream: number, counterLo: number, counterHi: number): void;
-  philox4x32_fill_normal_f32(out: number, n: number, key0: number, key1: number, stream: number, counterLo: number, counterHi: number, mean: number, std: number): void;
+  philox4x32_fill_u32(
+    out: number,
+    n: number,
+    key0: number,
+    key1: number,
+    stream: number,
+    counterLo: number,
+    counterHi: number,
+  ): void;
+  philox4x32_fill_uniform_f32(
+    out: number,
+    n: number,
+    key0: number,
+    key1: number,
+    stream: number,
+    counterLo: number,
+    counterHi: number,
+  ): void;
+  philox4x32_fill_normal_f32(
+    out: number,
+    n: number,
+    key0: number,
+    key1: number,
+    stream: number,
+    counterLo: number,
+    counterHi: number,
+    mean: number,
+    std: number,
+  ): void;
   // vmath probes: out = f(x) over n floats
   vmath_exp(x: number, out: number, n: number): void;
   vmath_tanh(x: number, out: number, n: number): void;
@@ -24,14 +63,61 @@ export interface Kernels {
   softmax_bwd_f32(y: number, dy: number, dx: number, rows: number, cols: number): void;
   log_softmax_fwd_f32(x: number, y: number, rows: number, cols: number): void;
   log_softmax_bwd_f32(y: number, dy: number, dx: number, rows: number, cols: number): void;
-  softmax_xent_fwd_f32(logits: number, targets: number, loss: number, lse: number, rows: number, cols: number, ignoreIndex: number, eps: number): void;
-  softmax_xent_bwd_f32(logits: number, targets: number, lse: number, dlogits: number, rows: number, cols: number, ignoreIndex: number, eps: number, scale: number): void;
-  softmax_xent_fwd_bwd_inplace_f32(logits: number, targets: number, loss: number, lse: number, rows: number, cols: number, ignoreIndex: number, eps: number, scale: number): void;
+  softmax_xent_fwd_f32(
+    logits: number,
+    targets: number,
+    loss: number,
+    lse: number,
+    rows: number,
+    cols: number,
+    ignoreIndex: number,
+    eps: number,
+  ): void;
+  softmax_xent_bwd_f32(
+    logits: number,
+    targets: number,
+    lse: number,
+    dlogits: number,
+    rows: number,
+    cols: number,
+    ignoreIndex: number,
+    eps: number,
+    scale: number,
+  ): void;
+  softmax_xent_fwd_bwd_inplace_f32(
+    logits: number,
+    targets: number,
+    loss: number,
+    lse: number,
+    rows: number,
+    cols: number,
+    ignoreIndex: number,
+    eps: number,
+    scale: number,
+  ): void;
   // norm
-  layer_norm_fwd_f32(x: number, gamma: number, beta: number, y: number, mean: number, rstd: number, rows: number, C: number, eps: number): void;
+  layer_norm_fwd_f32(
+    x: number,
+    gamma: number,
+    beta: number,
+    y: number,
+    mean: number,
+    rstd: number,
+    rows: number,
+    C: number,
+    eps: number,
+  ): void;
   layer_norm_bwd_f32(
-    x: number, gamma: number, mean: number, rstd: number, dy: number,
-    dx: number, dgamma: number, dbeta: number, rows: number, C: number,
+    x: number,
+    gamma: number,
+    mean: number,
+    rstd: number,
+    dy: number,
+    dx: number,
+    dgamma: number,
+    dbeta: number,
+    rows: number,
+    C: number,
   ): void;
   // activation (approximate: 0 = erf form, 1 = tanh form)
   relu_fwd_f32(x: number, y: number, n: number): void;
@@ -54,58 +140,183 @@ export interface Kernels {
   sum_rows_f32(x: number, out: number, rows: number, cols: number): void;
   sum_cols_f32(x: number, out: number, rows: number, cols: number): void;
   dropout_fwd_f32(
-    x: number, out: number, n: number, key0: number, key1: number, stream: number,
-    counterLo: number, counterHi: number, threshold: number, scale: number,
+    x: number,
+    out: number,
+    n: number,
+    key0: number,
+    key1: number,
+    stream: number,
+    counterLo: number,
+    counterHi: number,
+    threshold: number,
+    scale: number,
   ): void;
   dropout_bwd_f32(
-    dy: number, dx: number, n: number, key0: number, key1: number, stream: number,
-    counterLo: number, counterHi: number, threshold: number, scale: number,
+    dy: number,
+    dx: number,
+    n: number,
+    key0: number,
+    key1: number,
+    stream: number,
+    counterLo: number,
+    counterHi: number,
+    threshold: number,
+    scale: number,
   ): void;
   sinusoidal_positions_f32(out: number, seq: number, dim: number): void;
   // optim
-  sgd_step_f32(grad: number, param: number, momentum: number, n: number, lr: number, mu: number, wd: number, nesterov: number): void;
+  sgd_step_f32(
+    grad: number,
+    param: number,
+    momentum: number,
+    n: number,
+    lr: number,
+    mu: number,
+    wd: number,
+    nesterov: number,
+  ): void;
   adam_step_f32(
-    grad: number, param: number, m: number, v: number, n: number,
-    stepSize: number, beta1: number, beta2: number, oneMinusB1: number, oneMinusB2: number,
-    epsHat: number, wd: number, decay: number,
+    grad: number,
+    param: number,
+    m: number,
+    v: number,
+    n: number,
+    stepSize: number,
+    beta1: number,
+    beta2: number,
+    oneMinusB1: number,
+    oneMinusB2: number,
+    epsHat: number,
+    wd: number,
+    decay: number,
   ): void;
   sum_squares_f32(x: number, n: number): number;
   // attention
   attention_workspace_bytes(S: number, D: number): number;
   attention_fwd(
-    q: number, k: number, v: number, keymask: number, out: number, lse: number, work: number,
-    B: number, H: number, S: number, D: number, scale: number, causal: number,
-    threshold: number, keepScale: number, key0: number, key1: number, stream: number, ctrLo: number, ctrHi: number,
+    q: number,
+    k: number,
+    v: number,
+    keymask: number,
+    out: number,
+    lse: number,
+    work: number,
+    B: number,
+    H: number,
+    S: number,
+    D: number,
+    scale: number,
+    causal: number,
+    threshold: number,
+    keepScale: number,
+    key0: number,
+    key1: number,
+    stream: number,
+    ctrLo: number,
+    ctrHi: number,
   ): void;
   attention_bwd(
-    q: number, k: number, v: number, out: number, lse: number, dout: number, keymask: number,
-    dq: number, dk: number, dv: number, work: number,
-    B: number, H: number, S: number, D: number, scale: number, causal: number,
-    threshold: number, keepScale: number, key0: number, key1: number, stream: number, ctrLo: number, ctrHi: number,
+    q: number,
+    k: number,
+    v: number,
+    out: number,
+    lse: number,
+    dout: number,
+    keymask: number,
+    dq: number,
+    dk: number,
+    dv: number,
+    work: number,
+    B: number,
+    H: number,
+    S: number,
+    D: number,
+    scale: number,
+    causal: number,
+    threshold: number,
+    keepScale: number,
+    key0: number,
+    key1: number,
+    stream: number,
+    ctrLo: number,
+    ctrHi: number,
   ): void;
   rotary_fwd(x: number, cos: number, sin: number, out: number, N: number, S: number, D: number): void;
   rotary_bwd(dy: number, cos: number, sin: number, dx: number, N: number, S: number, D: number): void;
   // fasttext (supervised)
   ft_supervised_train_f32(
-    rows: number, off: number, labels: number, loff: number, lrs: number,
-    negTable: number, hsPoints: number, hsCodes: number, hsOff: number,
-    input: number, output: number, scratch: number, rng: number, lossOut: number,
-    n: number, dim: number, nlabels: number, negSize: number, loss: number, neg: number,
+    rows: number,
+    off: number,
+    labels: number,
+    loff: number,
+    lrs: number,
+    negTable: number,
+    hsPoints: number,
+    hsCodes: number,
+    hsOff: number,
+    input: number,
+    output: number,
+    scratch: number,
+    rng: number,
+    lossOut: number,
+    n: number,
+    dim: number,
+    nlabels: number,
+    negSize: number,
+    loss: number,
+    neg: number,
   ): void;
   ft_supervised_predict_f32(
-    rows: number, off: number, hsPoints: number, hsCodes: number, hsOff: number,
-    input: number, output: number, scratch: number, probs: number,
-    n: number, dim: number, nlabels: number, loss: number,
+    rows: number,
+    off: number,
+    hsPoints: number,
+    hsCodes: number,
+    hsOff: number,
+    input: number,
+    output: number,
+    scratch: number,
+    probs: number,
+    n: number,
+    dim: number,
+    nlabels: number,
+    loss: number,
   ): void;
   // sgns (word2vec / fastText training)
   sgns_scratch_bytes(dim: number, window: number, maxTargets: number, maxRows: number): number;
   sgns_train(
-    ids: number, keep: number, prob: number, alias: number, hsOff: number, hsCodes: number, hsPoints: number,
-    subOff: number, subRows: number, win: number, wout: number, state: number, scratch: number,
-    n: number, V: number, dim: number, window: number, negative: number, maxTargets: number, model: number, hs: number, eos: number,
+    ids: number,
+    keep: number,
+    prob: number,
+    alias: number,
+    hsOff: number,
+    hsCodes: number,
+    hsPoints: number,
+    subOff: number,
+    subRows: number,
+    win: number,
+    wout: number,
+    state: number,
+    scratch: number,
+    n: number,
+    V: number,
+    dim: number,
+    window: number,
+    negative: number,
+    maxTargets: number,
+    model: number,
+    hs: number,
+    eos: number,
     flags: number,
   ): void;
-  sgns_draw_negatives(prob: number, alias: number, out: number, state: number, scratch: number, n: number, V: number): void;
+  sgns_draw_negatives(
+    prob: number,
+    alias: number,
+    out: number,
+    state: number,
+    scratch: number,
+    n: number,
+    V: number,
+  ): void;
   // pool (over the sequence axis; mask 0 = no padding) and layout (acc 0 copies, 1 accumulates)
   mean_pool_fwd(x: number, mask: number, out: number, B: number, S: number, D: number): void;
   mean_pool_bwd(dout: number, mask: number, dx: number, B: number, S: number, D: number): void;
@@ -118,17 +329,56 @@ export interface Kernels {
   transpose_last2_f32(x: number, out: number, N: number, R: number, C: number, acc: number): void;
   // threads (attention over a range [bh0, bh1) of the B * H heads)
   attention_fwd_range(
-    q: number, k: number, v: number, keymask: number, out: number, lse: number, work: number,
-    B: number, H: number, S: number, D: number, scale: number, causal: number,
-    threshold: number, keepScale: number, key0: number, key1: number, stream: number, ctrLo: number, ctrHi: number,
-    bh0: number, bh1: number,
+    q: number,
+    k: number,
+    v: number,
+    keymask: number,
+    out: number,
+    lse: number,
+    work: number,
+    B: number,
+    H: number,
+    S: number,
+    D: number,
+    scale: number,
+    causal: number,
+    threshold: number,
+    keepScale: number,
+    key0: number,
+    key1: number,
+    stream: number,
+    ctrLo: number,
+    ctrHi: number,
+    bh0: number,
+    bh1: number,
   ): void;
   attention_bwd_range(
-    q: number, k: number, v: number, out: number, lse: number, dout: number, keymask: number,
-    dq: number, dk: number, dv: number, work: number,
-    B: number, H: number, S: number, D: number, scale: number, causal: number,
-    threshold: number, keepScale: number, key0: number, key1: number, stream: number, ctrLo: number, ctrHi: number,
-    bh0: number, bh1: number,
+    q: number,
+    k: number,
+    v: number,
+    out: number,
+    lse: number,
+    dout: number,
+    keymask: number,
+    dq: number,
+    dk: number,
+    dv: number,
+    work: number,
+    B: number,
+    H: number,
+    S: number,
+    D: number,
+    scale: number,
+    causal: number,
+    threshold: number,
+    keepScale: number,
+    key0: number,
+    key1: number,
+    stream: number,
+    ctrLo: number,
+    ctrHi: number,
+    bh0: number,
+    bh1: number,
   ): void;
 }
 

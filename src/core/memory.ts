@@ -134,7 +134,9 @@ export class Heap {
         `alloc: bytes must fit in the memory limit, got a request for ${formatBytes(requested)} ` +
           `with ${formatBytes(this.inUse)} in use and a limit of ${formatBytes(this.limit)}. ` +
           `Hint: dispose() tensors you no longer need, use tidy(), or raise init({ maxMemory }) (at most 4 GiB).`,
-        requested, this.inUse, this.limit,
+        requested,
+        this.inUse,
+        this.limit,
       );
     }
     const have = this.memory.buffer.byteLength;
@@ -153,7 +155,9 @@ export class Heap {
           throw new OutOfMemoryError(
             `alloc: bytes must fit in memory the runtime can provide, got a request for ${formatBytes(requested)} ` +
               `with ${formatBytes(this.inUse)} in use; growing linear memory by ${need} pages failed (${String(e)})`,
-            requested, this.inUse, this.limit,
+            requested,
+            this.inUse,
+            this.limit,
           );
         }
       }

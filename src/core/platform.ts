@@ -59,10 +59,14 @@ export async function compileFetched(url: URL): Promise<WebAssembly.Module> {
   try {
     response = await fetch(url);
   } catch (e) {
-    throw new ArgumentError(`init: url must be fetchable, got ${url.href} (${e instanceof Error ? e.message : String(e)})`);
+    throw new ArgumentError(
+      `init: url must be fetchable, got ${url.href} (${e instanceof Error ? e.message : String(e)})`,
+    );
   }
   if (!response.ok) {
-    throw new ArgumentError(`init: url must point to the .wasm file, got ${url.href} answering HTTP ${response.status}`);
+    throw new ArgumentError(
+      `init: url must point to the .wasm file, got ${url.href} answering HTTP ${response.status}`,
+    );
   }
   const type = response.headers.get('content-type') ?? '';
   if (typeof WebAssembly.compileStreaming === 'function' && type.split(';')[0]!.trim() === 'application/wasm') {

@@ -119,7 +119,9 @@ interface Reply {
   message?: string;
 }
 
-export type KernelName = { [K in keyof Kernels]: Kernels[K] extends (...args: never[]) => unknown ? K : never }[keyof Kernels];
+export type KernelName = {
+  [K in keyof Kernels]: Kernels[K] extends (...args: never[]) => unknown ? K : never;
+}[keyof Kernels];
 
 /**
  * Workers that each instantiate `wasm-nlp-mt.wasm` over one shared memory.
@@ -130,7 +132,10 @@ export type KernelName = { [K in keyof Kernels]: Kernels[K] extends (...args: ne
  */
 export class WorkerPool {
   private nextId = 1;
-  private readonly waiting = new Map<number, { worker: number; resolve: (v: number | undefined) => void; reject: (e: Error) => void }>();
+  private readonly waiting = new Map<
+    number,
+    { worker: number; resolve: (v: number | undefined) => void; reject: (e: Error) => void }
+  >();
   /** Calls in flight per worker: a worker is ref'd (keeps Node alive) only while this is > 0. */
   private readonly busy: number[];
   private closed = false;
@@ -150,7 +155,10 @@ export class WorkerPool {
   /** Whether this thread may block in Atomics.wait (Node's main thread, workers), or must spin (a browser's main thread). */
   private readonly canBlock: boolean;
 
-  private constructor(private readonly workers: WorkerHandle[], module: WebAssembly.Module) {
+  private constructor(
+    private readonly workers: WorkerHandle[],
+    module: WebAssembly.Module,
+  ) {
     this.busy = workers.map(() => 0);
     this.taskOff = SLOT_BYTES * workers.length;
     this.ctrl = new SharedArrayBuffer(this.taskOff + 64 + 8 * MAX_CHUNKS * MAX_ARGS);
@@ -160,7 +168,9 @@ export class WorkerPool {
     this.taskArgs = new Float64Array(this.ctrl, this.taskOff + 64, MAX_CHUNKS * MAX_ARGS);
     this.taskHead[0] = CLOSED;
     this.serving = workers.map(() => false);
-    this.kernelNames = WebAssembly.Module.exports(module).filter((e) => e.kind === 'function').map((e) => e.name);
+    this.kernelNames = WebAssembly.Module.exports(module)
+      .filter((e) => e.kind === 'function')
+      .map((e) => e.name);
     this.kernelIndex = new Map(this.kernelNames.map((n, i) => [n, i]));
     let canBlock = true;
     try {
@@ -177,7 +187,12 @@ export class WorkerPool {
   }
 
   /** Start `n` workers and wait until each has instantiated the module. */
-  static async start(platform: Platform, module: WebAssembly.Module, memory: WebAssembly.Memory, n: number): Promise<WorkerPool> {
+  static async start(
+    platform: Platform,
+    module: WebAssembly.Module,
+    memory: WebAssembly.Memory,
+    n: number,
+  ): Promise<WorkerPool> {
     const workers: WorkerHandle[] = [];
     const ready: Promise<void>[] = [];
     for (let i = 0; i < n; i++) {
@@ -188,7 +203,8 @@ export class WorkerPool {
           w.onMessage((m) => {
             const r = m as Reply;
             if (r.type === 'ready') resolve();
-            else if (r.type === 'failed') reject(new WasmNlpError(`init: worker ${i} must instantiate the module, got ${r.message}`));
+            else if (r.type === 'failed')
+              reject(new WasmNlpError(`init: worker ${i} must instantiate the module, got ${r.message}`));
           });
           w.onError((e) => reject(new WasmNlpError(`init: worker ${i} must start, got ${String(e)}`)));
         }),
@@ -211,10 +227,13 @@ export class WorkerPool {
 
   /** Run `fn(...args)` on worker `index`; resolves with the kernel's return value. */
   call<K extends KernelName>(index: number, fn: K, args: Parameters<Kernels[K]>): Promise<number | undefined> {
-    if (this.closed) return Promise.reject(new WasmNlpError('WorkerPool.call: the pool must be running, got a terminated pool'));
+    if (this.closed)
+      return Promise.reject(new WasmNlpError('WorkerPool.call: the pool must be running, got a terminated pool'));
     const w = this.workers[index];
     if (w === undefined) {
-      return Promise.reject(new WasmNlpError(`WorkerPool.call: index must be in [0, ${this.workers.length}), got ${index}`));
+      return Promise.reject(
+        new WasmNlpError(`WorkerPool.call: index must be in [0, ${this.workers.length}), got ${index}`),
+      );
     }
     if (this.serving[index]) this.release(index);
     const id = this.nextId++;
@@ -240,17 +259,27 @@ export class WorkerPool {
    * none. `kernels` are the calling thread's. Chunks must write disjoint
    * memory. Throws WasmNlpError if a kernel threw (after all chunks finished).
    */
-  runTask(kernels: Kernels, fn: KernelName, chunks: readonly (readonly number[])[], workArg: number, works: readonly number[], threads: number): void {
+  runTask(
+    kernels: Kernels,
+    fn: KernelName,
+    chunks: readonly (readonly number[])[],
+    workArg: number,
+    works: readonly number[],
+    threads: number,
+  ): void {
     const name = 'WorkerPool.runTask';
     if (this.closed) throw new WasmNlpError(`${name}: the pool must be running, got a terminated pool`);
     const fi = this.kernelIndex.get(fn);
-    if (fi === undefined) throw new WasmNlpError(`${name}: fn must be a kernel of the module, got ${JSON.stringify(fn)}`);
+    if (fi === undefined)
+      throw new WasmNlpError(`${name}: fn must be a kernel of the module, got ${JSON.stringify(fn)}`);
     const n = chunks.length;
     if (n > MAX_CHUNKS) throw new WasmNlpError(`${name}: chunks must number at most ${MAX_CHUNKS}, got ${n}`);
     if (n === 0) return;
     const nargs = chunks[0]!.length;
     if (nargs > MAX_ARGS || chunks.some((c) => c.length !== nargs)) {
-      throw new WasmNlpError(`${name}: every chunk must have the same number of arguments, at most ${MAX_ARGS}, got ${chunks.map((c) => c.length).join(', ')}`);
+      throw new WasmNlpError(
+        `${name}: every chunk must have the same number of arguments, at most ${MAX_ARGS}, got ${chunks.map((c) => c.length).join(', ')}`,
+      );
     }
     const h = this.taskHead;
     // Close the previous task (a stale worker's claim fails), then write this one.
@@ -268,7 +297,13 @@ export class WorkerPool {
       if (this.busy[i] !== 0) continue;
       const sl = this.slots[i]!;
       if (!this.serving[i]) {
-        this.workers[i]!.postMessage({ type: 'serve', ctrl: this.ctrl, slot: i, taskOff: this.taskOff, names: this.kernelNames });
+        this.workers[i]!.postMessage({
+          type: 'serve',
+          ctrl: this.ctrl,
+          slot: i,
+          taskOff: this.taskOff,
+          names: this.kernelNames,
+        });
         this.serving[i] = true;
       }
       this.slotWork[i]![0] = works[i + 1] ?? 0;
@@ -304,7 +339,8 @@ export class WorkerPool {
     }
     Atomics.store(h, 0, (id << CHUNK_BITS) | CLOSED);
     if (failure !== undefined) throw failure;
-    if (Atomics.load(h, 6) !== 0) throw new WasmNlpError(`worker kernel call failed: ${fn} threw in a worker (a chunk of a synchronous task)`);
+    if (Atomics.load(h, 6) !== 0)
+      throw new WasmNlpError(`worker kernel call failed: ${fn} threw in a worker (a chunk of a synchronous task)`);
   }
 
   /** Chunks of synchronous tasks worker `index` has run so far (a diagnostic: how much the worker took). */

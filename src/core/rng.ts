@@ -28,8 +28,16 @@ function mulhi(a: number, b: number): number {
  * One Philox4x32-10 block: key (key0, key1), counter (c0, c1, c2, c3); writes
  * 4 u32 into `out` at `at`.
  */
-export function philox4x32(key0: number, key1: number, c0: number, c1: number, c2: number, c3: number,
-                           out: Uint32Array = new Uint32Array(4), at = 0): Uint32Array {
+export function philox4x32(
+  key0: number,
+  key1: number,
+  c0: number,
+  c1: number,
+  c2: number,
+  c3: number,
+  out: Uint32Array = new Uint32Array(4),
+  at = 0,
+): Uint32Array {
   let k0 = key0 >>> 0;
   let k1 = key1 >>> 0;
   let x0 = c0 >>> 0;
@@ -72,7 +80,8 @@ export class Philox {
   private lane = 4;
 
   constructor(seed = 0, stream = 0, counter = 0) {
-    if (!Number.isSafeInteger(seed) || seed < 0) throw new ArgumentError(`Philox: seed must be an integer in [0, 2^53), got ${seed}`);
+    if (!Number.isSafeInteger(seed) || seed < 0)
+      throw new ArgumentError(`Philox: seed must be an integer in [0, 2^53), got ${seed}`);
     if (!Number.isInteger(stream) || stream < 0 || stream > 0xffffffff) {
       throw new ArgumentError(`Philox: stream must be an integer in [0, 2^32), got ${stream}`);
     }
@@ -88,7 +97,15 @@ export class Philox {
   /** Next u32. */
   nextU32(): number {
     if (this.lane === 4) {
-      philox4x32(this.key0, this.key1, this.counter >>> 0, Math.floor(this.counter / 2 ** 32) >>> 0, this.stream, 0, this.block);
+      philox4x32(
+        this.key0,
+        this.key1,
+        this.counter >>> 0,
+        Math.floor(this.counter / 2 ** 32) >>> 0,
+        this.stream,
+        0,
+        this.block,
+      );
       this.counter++;
       this.lane = 0;
     }
@@ -102,7 +119,8 @@ export class Philox {
 
   /** Uniform integer in [0, n) (n <= 2^32), by rejection: unbiased. */
   nextInt(n: number): number {
-    if (!Number.isInteger(n) || n < 1 || n > 2 ** 32) throw new ArgumentError(`Philox.nextInt: n must be an integer in [1, 2^32], got ${n}`);
+    if (!Number.isInteger(n) || n < 1 || n > 2 ** 32)
+      throw new ArgumentError(`Philox.nextInt: n must be an integer in [1, 2^32], got ${n}`);
     const limit = 2 ** 32 - (2 ** 32 % n);
     for (;;) {
       const x = this.nextU32();

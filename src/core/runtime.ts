@@ -114,7 +114,8 @@ function checkOptions(o: InitOptions): { threads: number; maxPages: number; init
   if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
     throw new ArgumentError(`init: threads must be an integer in [1, 64], got ${threads}`);
   }
-  if (o.debug && threads > 1) throw new ArgumentError(`init: debug must be false when threads > 1, got threads = ${threads}`);
+  if (o.debug && threads > 1)
+    throw new ArgumentError(`init: debug must be false when threads > 1, got threads = ${threads}`);
   const maxMemory = o.maxMemory ?? WASM32_MAX_BYTES;
   if (!(maxMemory >= PAGE && maxMemory <= WASM32_MAX_BYTES)) {
     throw new ArgumentError(`init: maxMemory must be between 65536 and 4294967296 bytes, got ${maxMemory}`);
@@ -122,7 +123,9 @@ function checkOptions(o: InitOptions): { threads: number; maxPages: number; init
   const maxPages = Math.floor(maxMemory / PAGE);
   const initialMemory = o.initialMemory ?? Math.min(16 * 2 ** 20, maxPages * PAGE);
   if (!(initialMemory >= 0 && initialMemory <= maxPages * PAGE)) {
-    throw new ArgumentError(`init: initialMemory must be between 0 and maxMemory (${maxPages * PAGE}), got ${initialMemory}`);
+    throw new ArgumentError(
+      `init: initialMemory must be between 0 and maxMemory (${maxPages * PAGE}), got ${initialMemory}`,
+    );
   }
   const build: Build = threads > 1 ? 'mt' : o.debug ? 'debug' : 'release';
   return { threads, maxPages, initialPages: Math.max(1, Math.ceil(initialMemory / PAGE)), build };
@@ -131,7 +134,9 @@ function checkOptions(o: InitOptions): { threads: number; maxPages: number; init
 async function compile(o: InitOptions, build: Build, platform: Platform | undefined): Promise<WebAssembly.Module> {
   if (o.module !== undefined) {
     if (!(o.module instanceof WebAssembly.Module)) {
-      throw new ArgumentError(`init: module must be a WebAssembly.Module, got ${Object.prototype.toString.call(o.module)}`);
+      throw new ArgumentError(
+        `init: module must be a WebAssembly.Module, got ${Object.prototype.toString.call(o.module)}`,
+      );
     }
     return o.module;
   }
@@ -141,7 +146,9 @@ async function compile(o: InitOptions, build: Build, platform: Platform | undefi
     try {
       url = typeof o.url === 'string' ? new URL(o.url, globalThis.location?.href) : o.url;
     } catch {
-      throw new ArgumentError(`init: url must be an absolute URL here (no page to resolve it against), got ${JSON.stringify(o.url)}`);
+      throw new ArgumentError(
+        `init: url must be an absolute URL here (no page to resolve it against), got ${JSON.stringify(o.url)}`,
+      );
     }
     return platform !== undefined ? platform.compileUrl(url) : compileFetched(url);
   }
@@ -197,7 +204,9 @@ async function start(o: InitOptions): Promise<RuntimeInfo> {
   let pool: WorkerPool | undefined;
   if (threads > 1) {
     if (platform?.startWorker === undefined) {
-      throw new ArgumentError(`init: threads must be 1 on this runtime (${platform?.name ?? 'unknown'}, no workers), got ${threads}`);
+      throw new ArgumentError(
+        `init: threads must be 1 on this runtime (${platform?.name ?? 'unknown'}, no workers), got ${threads}`,
+      );
     }
     pool = await WorkerPool.start(platform, module, memory, threads);
     if (generation !== gen) {
@@ -237,7 +246,13 @@ export function resetPeakMemory(): void {
 }
 
 /** The allocator's counters: bytes in use and their peak (since resetPeakMemory()), bytes reserved, live blocks, the memory limit. */
-export function memoryStats(): { bytesInUse: number; peakBytesInUse: number; bytesReserved: number; blocks: number; maxMemory: number } {
+export function memoryStats(): {
+  bytesInUse: number;
+  peakBytesInUse: number;
+  bytesReserved: number;
+  blocks: number;
+  maxMemory: number;
+} {
   const r = rt('memoryStats');
   return {
     bytesInUse: r.heap.bytesInUse,

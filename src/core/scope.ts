@@ -16,7 +16,10 @@ export class ScopeStack<T extends { dispose(): void }> {
    * (the tape's step scope, emptied by `takeRoot`); without, an item made
    * outside every `run` is tracked by none.
    */
-  constructor(private readonly name: string, root = false) {
+  constructor(
+    private readonly name: string,
+    root = false,
+  ) {
     this.scopes = root ? [new Set()] : [];
   }
 

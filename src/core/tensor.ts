@@ -41,7 +41,9 @@ export class Tensor<D extends DType = DType> {
   /** Byte offset in linear memory; throws once disposed. */
   get offset(): number {
     if (this._offset < 0) {
-      throw new ArgumentError(`Tensor: tensor must not be disposed, got a disposed tensor of shape ${formatShape(this.shape)}`);
+      throw new ArgumentError(
+        `Tensor: tensor must not be disposed, got a disposed tensor of shape ${formatShape(this.shape)}`,
+      );
     }
     if (this.gen !== generation) {
       throw new ArgumentError('Tensor: tensor must belong to the current runtime, got one made before shutdown()');
@@ -90,7 +92,9 @@ export class Tensor<D extends DType = DType> {
     const sh = shape ?? [data.length];
     checkShape('Tensor.fromArray', sh);
     if (sizeOf(sh) !== data.length) {
-      throw new ShapeError(`Tensor.fromArray: data must have ${sizeOf(sh)} elements for shape ${formatShape(sh)}, got ${data.length}`);
+      throw new ShapeError(
+        `Tensor.fromArray: data must have ${sizeOf(sh)} elements for shape ${formatShape(sh)}, got ${data.length}`,
+      );
     }
     const t = Tensor.alloc('Tensor.fromArray', sh, dt);
     t.view().set(data);
@@ -101,13 +105,18 @@ export class Tensor<D extends DType = DType> {
    * Normal samples from the counter-based generator (Philox4x32-10, Box-Muller in
    * Wasm): the same seed and stream give the same bits in every runtime.
    */
-  static randn(shape: readonly number[], options: RandomOptions & { mean?: number; std?: number } = {}): Tensor<'float32'> {
+  static randn(
+    shape: readonly number[],
+    options: RandomOptions & { mean?: number; std?: number } = {},
+  ): Tensor<'float32'> {
     const { key0, key1, stream } = randomKey('Tensor.randn', options);
     const mean = options.mean ?? 0;
     const std = options.std ?? 1;
     // The kernel takes float32: beyond its range the samples would be Infinity.
-    if (!(Math.abs(mean) <= F32_MAX)) throw new ArgumentError(`Tensor.randn: mean must be a finite float32, got ${mean}`);
-    if (!(std >= 0 && std <= F32_MAX)) throw new ArgumentError(`Tensor.randn: std must be a finite float32 >= 0, got ${std}`);
+    if (!(Math.abs(mean) <= F32_MAX))
+      throw new ArgumentError(`Tensor.randn: mean must be a finite float32, got ${mean}`);
+    if (!(std >= 0 && std <= F32_MAX))
+      throw new ArgumentError(`Tensor.randn: std must be a finite float32 >= 0, got ${std}`);
     const t = Tensor.alloc('Tensor.randn', shape, 'float32');
     rt('Tensor.randn').kernels.philox4x32_fill_normal_f32(t.offset, t.size, key0, key1, stream, 0, 0, mean, std);
     return t;
@@ -135,9 +144,11 @@ export class Tensor<D extends DType = DType> {
   view(): TypedArrayFor<D> {
     const { memory } = rt('Tensor.view');
     const off = this.offset;
-    return (this.dtype === 'int32'
-      ? new Int32Array(memory.buffer, off, this.size)
-      : new Float32Array(memory.buffer, off, this.size)) as TypedArrayFor<D>;
+    return (
+      this.dtype === 'int32'
+        ? new Int32Array(memory.buffer, off, this.size)
+        : new Float32Array(memory.buffer, off, this.size)
+    ) as TypedArrayFor<D>;
   }
 
   /** Copy the contents out, into `out` when given (it must have `size` elements of the same dtype). */
@@ -145,7 +156,9 @@ export class Tensor<D extends DType = DType> {
     if (out !== undefined) {
       const want = this.dtype === 'int32' ? Int32Array : Float32Array;
       if (!(out instanceof want)) {
-        throw new DTypeError(`Tensor.toArray: out must be a ${want.name} for a ${this.dtype} tensor, got ${out.constructor.name}`);
+        throw new DTypeError(
+          `Tensor.toArray: out must be a ${want.name} for a ${this.dtype} tensor, got ${out.constructor.name}`,
+        );
       }
       if (out.length !== this.size) {
         throw new ShapeError(`Tensor.toArray: out must have ${this.size} elements, got ${out.length}`);
@@ -220,7 +233,8 @@ export interface RandomOptions {
 function randomKey(fn: string, o: RandomOptions): { key0: number; key1: number; stream: number } {
   const seed = o.seed ?? 0;
   const stream = o.stream ?? 0;
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new ArgumentError(`${fn}: seed must be an integer in [0, 2^53), got ${seed}`);
+  if (!Number.isSafeInteger(seed) || seed < 0)
+    throw new ArgumentError(`${fn}: seed must be an integer in [0, 2^53), got ${seed}`);
   if (!Number.isInteger(stream) || stream < 0 || stream > 0xffffffff) {
     throw new ArgumentError(`${fn}: stream must be an integer in [0, 2^32), got ${stream}`);
   }
@@ -246,7 +260,13 @@ function checkDType(fn: string, dtype: string): void {
 }
 
 /** Throws unless `t` is a Tensor of `dtype` and rank `rank`; returns its shape. */
-export function expectTensor(fn: string, arg: string, t: unknown, rank: number, dtype: DType = 'float32'): readonly number[] {
+export function expectTensor(
+  fn: string,
+  arg: string,
+  t: unknown,
+  rank: number,
+  dtype: DType = 'float32',
+): readonly number[] {
   if (!(t instanceof Tensor)) {
     throw new ArgumentError(`${fn}: ${arg} must be a Tensor, got ${describe(t)}`);
   }

@@ -52,10 +52,16 @@ export function setThreads(n: number, options: ThreadOptions = {}): void {
   }
   const min = (name: keyof ThreadOptions, dflt: number): number => {
     const v = options[name] ?? dflt;
-    if (typeof v !== 'number' || !(v >= 0) || !Number.isSafeInteger(v)) throw new ArgumentError(`${fn}: ${name} must be a non-negative integer, got ${v}`);
+    if (typeof v !== 'number' || !(v >= 0) || !Number.isSafeInteger(v))
+      throw new ArgumentError(`${fn}: ${name} must be a non-negative integer, got ${v}`);
     return v;
   };
-  setting = { gen: generation, n, gemmMinMacs: min('gemmMinMacs', GEMM_MIN_MACS), attentionMinMacs: min('attentionMinMacs', ATTENTION_MIN_MACS) };
+  setting = {
+    gen: generation,
+    n,
+    gemmMinMacs: min('gemmMinMacs', GEMM_MIN_MACS),
+    attentionMinMacs: min('attentionMinMacs', ATTENTION_MIN_MACS),
+  };
 }
 
 /** The thresholds in force (internal: read by the parallel ops). */
@@ -79,7 +85,13 @@ export function getThreads(): number {
  * (e.g. a running trainParallel) are left out. Chunks must write disjoint
  * memory; each chunk's result then does not depend on the thread that ran it.
  */
-export function runChunks(r: Runtime, fn: KernelName, chunks: readonly (readonly number[])[], workArg: number, works: readonly number[]): void {
+export function runChunks(
+  r: Runtime,
+  fn: KernelName,
+  chunks: readonly (readonly number[])[],
+  workArg: number,
+  works: readonly number[],
+): void {
   const threads = getThreads();
   if (r.pool === undefined || threads < 2 || chunks.length < 2) {
     const call = (r.kernels as unknown as Record<string, (...a: number[]) => unknown>)[fn]!;

@@ -18,7 +18,9 @@ main(process.argv.slice(2), {
   stdin: readStdin,
   interactive: process.stdin.isTTY === true,
 }).then(
-  (code) => { process.exitCode = code; },
+  (code) => {
+    process.exitCode = code;
+  },
   (e: unknown) => {
     process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     process.exitCode = 1;

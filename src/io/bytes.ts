@@ -23,7 +23,10 @@ export class ByteReader {
   readonly view: DataView;
   offset = 0;
 
-  constructor(readonly bytes: Uint8Array, readonly fn: string) {
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly fn: string,
+  ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 

@@ -13,7 +13,13 @@
  */
 import { checkObject } from '../core/check.js';
 import { ArgumentError, FormatError } from '../core/errors.js';
-import type { GroupState, OptimizerName, OptimizerStateDict, ParamStateDict, StateTensorName } from '../optim/optimizer.js';
+import type {
+  GroupState,
+  OptimizerName,
+  OptimizerStateDict,
+  ParamStateDict,
+  StateTensorName,
+} from '../optim/optimizer.js';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsInput, type SafetensorsTensor } from './safetensors.js';
 
 /** The format tag every checkpoint carries in its metadata (checked when read). */
@@ -56,12 +62,15 @@ export function encodeCheckpoint(checkpoint: CheckpointInput): Uint8Array {
   const { weights, optimizer, meta = {} } = checkpoint;
   checkObject(fn, 'weights', weights, 'a record or [name, tensor] pairs');
   const tensors: [string, SafetensorsInput][] = [];
-  const pairs = Symbol.iterator in weights
-    ? [...(weights as Iterable<readonly [string, SafetensorsInput]>)]
-    : Object.entries(weights as Record<string, SafetensorsInput>);
+  const pairs =
+    Symbol.iterator in weights
+      ? [...(weights as Iterable<readonly [string, SafetensorsInput]>)]
+      : Object.entries(weights as Record<string, SafetensorsInput>);
   for (const [name, t] of pairs) {
     if (typeof name === 'string' && name.startsWith(PREFIX)) {
-      throw new ArgumentError(`${fn}: weight names must not start with "${PREFIX}" (kept for the optimizer state), got "${name}"`);
+      throw new ArgumentError(
+        `${fn}: weight names must not start with "${PREFIX}" (kept for the optimizer state), got "${name}"`,
+      );
     }
     tensors.push([name, t]);
   }
@@ -69,9 +78,11 @@ export function encodeCheckpoint(checkpoint: CheckpointInput): Uint8Array {
   const metadata: Record<string, string> = { [MARK]: CHECKPOINT_VERSION };
   checkObject(fn, 'meta', meta);
   for (const [k, v] of Object.entries(meta)) {
-    if (k === MARK || k === OPT) throw new ArgumentError(`${fn}: meta keys must not be "${MARK}" or "${OPT}", got "${k}"`);
+    if (k === MARK || k === OPT)
+      throw new ArgumentError(`${fn}: meta keys must not be "${MARK}" or "${OPT}", got "${k}"`);
     const json = JSON.stringify(v);
-    if (typeof json !== 'string') throw new ArgumentError(`${fn}: meta["${k}"] must be JSON-serialisable, got ${typeof v}`);
+    if (typeof json !== 'string')
+      throw new ArgumentError(`${fn}: meta["${k}"] must be JSON-serialisable, got ${typeof v}`);
     metadata[k] = json;
   }
 
@@ -87,7 +98,12 @@ export function encodeCheckpoint(checkpoint: CheckpointInput): Uint8Array {
         if (a !== undefined) tensors.push([`${PREFIX}${key}.${name}`, { shape: [a.length], data: a }]);
       }
     }
-    const scalars: OptimizerScalars = { type: optimizer.type, stepCount: optimizer.stepCount, groups: optimizer.groups, steps };
+    const scalars: OptimizerScalars = {
+      type: optimizer.type,
+      stepCount: optimizer.stepCount,
+      groups: optimizer.groups,
+      steps,
+    };
     metadata[OPT] = JSON.stringify(scalars);
   }
   return encodeSafetensors(tensors, metadata);
@@ -105,7 +121,10 @@ function headerError(what: string, got: string): FormatError {
 export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
   const { tensors, metadata } = decodeSafetensors(bytes);
   if (metadata[MARK] !== CHECKPOINT_VERSION) {
-    throw headerError(`"__metadata__" holding "${MARK}": "${CHECKPOINT_VERSION}" (a wasm-nlp checkpoint)`, JSON.stringify(metadata[MARK] ?? null));
+    throw headerError(
+      `"__metadata__" holding "${MARK}": "${CHECKPOINT_VERSION}" (a wasm-nlp checkpoint)`,
+      JSON.stringify(metadata[MARK] ?? null),
+    );
   }
   const meta: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(metadata)) {
@@ -132,23 +151,36 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
     } catch {
       throw headerError(`JSON in metadata "${OPT}"`, JSON.stringify(metadata[OPT].slice(0, 40)));
     }
-    if (s === null || typeof s !== 'object' || typeof s.steps !== 'object' || s.steps === null || !Array.isArray(s.groups)) {
+    if (
+      s === null ||
+      typeof s !== 'object' ||
+      typeof s.steps !== 'object' ||
+      s.steps === null ||
+      !Array.isArray(s.groups)
+    ) {
       throw headerError(`metadata "${OPT}" as { type, stepCount, groups, steps }`, metadata[OPT].slice(0, 60));
     }
     const state: Record<string, ParamStateDict> = {};
-    for (const [key, step] of Object.entries(s.steps)) Object.defineProperty(state, key, { value: { step }, enumerable: true, writable: true, configurable: true });
+    for (const [key, step] of Object.entries(s.steps))
+      Object.defineProperty(state, key, { value: { step }, enumerable: true, writable: true, configurable: true });
     for (const [rest, t] of stateTensors) {
       const dot = rest.lastIndexOf('.');
       const key = rest.slice(0, dot);
       const name = rest.slice(dot + 1) as StateTensorName;
       if (dot < 0 || !STATE_NAMES.includes(name) || !Object.hasOwn(state, key) || t.dtype !== 'F32') {
-        throw headerError(`optimizer tensors named ${PREFIX}<parameter key>.(${STATE_NAMES.join('|')}), F32, with the key in metadata "${OPT}"`, `"${PREFIX}${rest}" (${t.stored})`);
+        throw headerError(
+          `optimizer tensors named ${PREFIX}<parameter key>.(${STATE_NAMES.join('|')}), F32, with the key in metadata "${OPT}"`,
+          `"${PREFIX}${rest}" (${t.stored})`,
+        );
       }
       state[key]![name] = t.data as Float32Array;
     }
     optimizer = { type: s.type, stepCount: s.stepCount, groups: s.groups, state };
   } else if (stateTensors.length > 0) {
-    throw headerError(`metadata "${OPT}" for the optimizer tensors`, `"${PREFIX}${stateTensors[0]![0]}" and no "${OPT}" entry`);
+    throw headerError(
+      `metadata "${OPT}" for the optimizer tensors`,
+      `"${PREFIX}${stateTensors[0]![0]}" and no "${OPT}" entry`,
+    );
   }
   return { weights, optimizer, meta };
 }

@@ -14,7 +14,14 @@
  * A quantized model (`.ftz`) is rejected with a FormatError.
  */
 import { ArgumentError } from '../core/errors.js';
-import type { FastTextArgs, FastTextEntry, FastTextLoss, FastTextMatrix, FastTextModelData, FastTextModelName } from './fasttext-model.js';
+import type {
+  FastTextArgs,
+  FastTextEntry,
+  FastTextLoss,
+  FastTextMatrix,
+  FastTextModelData,
+  FastTextModelName,
+} from './fasttext-model.js';
 import { ByteReader, ByteWriter, fromUtf8, utf8 } from './bytes.js';
 
 /** The magic number that starts a fastText `.bin` file. */
@@ -32,7 +39,10 @@ function readMatrix(r: ByteReader, name: string): FastTextMatrix {
   if (rows < 0 || cols < 0) throw r.error(`a non-negative ${name} matrix shape`, `${rows} x ${cols}`, at);
   const n = rows * cols;
   if (n * 4 > r.remaining) {
-    throw r.error(`${rows} x ${cols} float32 values of the ${name} matrix (${n * 4} bytes)`, `end of data (${r.remaining} bytes left)`);
+    throw r.error(
+      `${rows} x ${cols} float32 values of the ${name} matrix (${n * 4} bytes)`,
+      `end of data (${r.remaining} bytes left)`,
+    );
   }
   return { rows, cols, data: r.f32s(n, `the ${name} matrix data`) };
 }
@@ -46,17 +56,53 @@ export function readFastTextBin(bytes: Uint8Array): FastTextModelData {
   if (version !== 12 && version !== 11) throw r.error('format version 12 (or 11)', String(version), 4);
   const argAt = r.offset;
   const ints = [
-    'dim', 'ws', 'epoch', 'minCount', 'neg', 'wordNgrams', 'loss', 'model', 'bucket', 'minn', 'maxn', 'lrUpdateRate',
+    'dim',
+    'ws',
+    'epoch',
+    'minCount',
+    'neg',
+    'wordNgrams',
+    'loss',
+    'model',
+    'bucket',
+    'minn',
+    'maxn',
+    'lrUpdateRate',
   ].map((name) => r.i32(`args.${name} (int32)`));
   const [dim, ws, epoch, minCount, neg, wordNgrams, lossCode, modelCode, bucket, minn, maxn, lrUpdateRate] = ints as [
-    number, number, number, number, number, number, number, number, number, number, number, number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
   ];
   const t = r.f64('args.t (float64)');
   const loss = LOSSES[lossCode - 1];
   if (!loss) throw r.error('args.loss in 1..4 (hs, ns, softmax, ova)', String(lossCode), argAt + 24);
   const model = MODELS[modelCode - 1];
   if (!model) throw r.error('args.model in 1..3 (cbow, sg, sup)', String(modelCode), argAt + 28);
-  const args: FastTextArgs = { dim, ws, epoch, minCount, neg, wordNgrams, loss, model, bucket, minn, maxn, lrUpdateRate, t };
+  const args: FastTextArgs = {
+    dim,
+    ws,
+    epoch,
+    minCount,
+    neg,
+    wordNgrams,
+    loss,
+    model,
+    bucket,
+    minn,
+    maxn,
+    lrUpdateRate,
+    t,
+  };
   // fastText 0.9: version-11 supervised models had no character n-grams
   if (version === 11 && model === 'sup') args.maxn = 0;
 
@@ -65,7 +111,11 @@ export function readFastTextBin(bytes: Uint8Array): FastTextModelData {
   const nwords = r.i32('the dictionary word count (int32)');
   const nlabels = r.i32('the dictionary label count (int32)');
   if (size < 0 || nwords < 0 || nlabels < 0 || nwords + nlabels !== size) {
-    throw r.error('dictionary counts with size = nwords + nlabels', `size ${size}, nwords ${nwords}, nlabels ${nlabels}`, dictAt);
+    throw r.error(
+      'dictionary counts with size = nwords + nlabels',
+      `size ${size}, nwords ${nwords}, nlabels ${nlabels}`,
+      dictAt,
+    );
   }
   const ntokens = r.i64('the token count (int64)');
   const pruneIdxSize = r.i64('the prune index size (int64)');
@@ -75,11 +125,13 @@ export function readFastTextBin(bytes: Uint8Array): FastTextModelData {
     const count = r.i64(`dictionary entry ${i}: the count (int64)`);
     const typeAt = r.offset;
     const type = r.i8(`dictionary entry ${i}: the type (int8)`);
-    if (type !== 0 && type !== 1) throw r.error(`dictionary entry ${i}: type 0 (word) or 1 (label)`, String(type), typeAt);
+    if (type !== 0 && type !== 1)
+      throw r.error(`dictionary entry ${i}: type 0 (word) or 1 (label)`, String(type), typeAt);
     words[i] = { word, count, type: type === 0 ? 'word' : 'label' };
   }
   const typesOk = words.every((e, i) => (e.type === 'word') === i < nwords);
-  if (!typesOk) throw r.error(`a dictionary of ${nwords} words then ${nlabels} labels`, 'entries in another order', dictAt);
+  if (!typesOk)
+    throw r.error(`a dictionary of ${nwords} words then ${nlabels} labels`, 'entries in another order', dictAt);
   for (let i = 0; i < pruneIdxSize; i++) {
     r.i32(`prune index pair ${i} (int32)`);
     r.i32(`prune index pair ${i} (int32)`);
@@ -89,24 +141,33 @@ export function readFastTextBin(bytes: Uint8Array): FastTextModelData {
   if (quantInput !== 0) {
     throw r.error('quant_input 0: quantized models (.ftz) are not supported yet', String(quantInput), quantAt);
   }
-  if (pruneIdxSize > 0) throw r.error('a dictionary that is not pruned (pruneidx_size <= 0) in a non-quantized model', String(pruneIdxSize), dictAt);
+  if (pruneIdxSize > 0)
+    throw r.error(
+      'a dictionary that is not pruned (pruneidx_size <= 0) in a non-quantized model',
+      String(pruneIdxSize),
+      dictAt,
+    );
   const inputAt = r.offset;
   const input = readMatrix(r, 'input');
-  if (input.cols !== dim) throw r.error(`an input matrix with ${dim} (args.dim) columns`, String(input.cols), inputAt + 8);
+  if (input.cols !== dim)
+    throw r.error(`an input matrix with ${dim} (args.dim) columns`, String(input.cols), inputAt + 8);
   if (input.rows < nwords) throw r.error(`an input matrix with at least ${nwords} rows`, String(input.rows), inputAt);
   const qoutAt = r.offset;
   const qout = r.u8('the qout flag (uint8)');
   if (qout !== 0) throw r.error('qout 0: quantized output matrices are not supported yet', String(qout), qoutAt);
   const outputAt = r.offset;
   const output = readMatrix(r, 'output');
-  if (output.cols !== dim) throw r.error(`an output matrix with ${dim} (args.dim) columns`, String(output.cols), outputAt + 8);
+  if (output.cols !== dim)
+    throw r.error(`an output matrix with ${dim} (args.dim) columns`, String(output.cols), outputAt + 8);
   if (r.remaining !== 0) throw r.error('the end of the file', `${r.remaining} more bytes`);
   return { args, words, ntokens, pruneIdxSize, input, output };
 }
 
 function checkMatrix(m: FastTextMatrix, name: string): void {
   if (m.data.length !== m.rows * m.cols) {
-    throw new ArgumentError(`writeFastTextBin: ${name}.data must have rows*cols = ${m.rows * m.cols} values, got ${m.data.length}`);
+    throw new ArgumentError(
+      `writeFastTextBin: ${name}.data must have rows*cols = ${m.rows * m.cols} values, got ${m.data.length}`,
+    );
   }
 }
 
@@ -115,8 +176,10 @@ export function writeFastTextBin(model: FastTextModelData): Uint8Array {
   const { args, words, input, output } = model;
   checkMatrix(input, 'input');
   checkMatrix(output, 'output');
-  if (!LOSSES.includes(args.loss)) throw new ArgumentError(`writeFastTextBin: args.loss must be one of ${LOSSES.join(', ')}, got ${args.loss}`);
-  if (!MODELS.includes(args.model)) throw new ArgumentError(`writeFastTextBin: args.model must be one of ${MODELS.join(', ')}, got ${args.model}`);
+  if (!LOSSES.includes(args.loss))
+    throw new ArgumentError(`writeFastTextBin: args.loss must be one of ${LOSSES.join(', ')}, got ${args.loss}`);
+  if (!MODELS.includes(args.model))
+    throw new ArgumentError(`writeFastTextBin: args.model must be one of ${MODELS.join(', ')}, got ${args.model}`);
   const firstLabel = words.findIndex((e) => e.type === 'label');
   if (firstLabel >= 0 && words.slice(firstLabel).some((e) => e.type !== 'label')) {
     throw new ArgumentError('writeFastTextBin: words must list every word before the labels, got a word after a label');
@@ -138,7 +201,8 @@ export function writeFastTextBin(model: FastTextModelData): Uint8Array {
   w.i64(model.ntokens);
   w.i64(-1);
   words.forEach((e, i) => {
-    if (encoded[i]!.includes(0)) throw new ArgumentError(`writeFastTextBin: words[${i}] must not contain NUL, got ${JSON.stringify(e.word)}`);
+    if (encoded[i]!.includes(0))
+      throw new ArgumentError(`writeFastTextBin: words[${i}] must not contain NUL, got ${JSON.stringify(e.word)}`);
     w.bytes(encoded[i]!);
     w.u8(0);
     w.i64(e.count);

@@ -51,4 +51,3 @@ export interface FastTextModelData {
   input: FastTextMatrix;
   output: FastTextMatrix;
 }
-

@@ -27,7 +27,8 @@ export type SafetensorsWriteDType = 'F32' | 'I32';
 export type SafetensorsReadDType = 'F32' | 'I32' | 'F16' | 'BF16' | 'F64' | 'I64';
 
 /** A tensor to write: a Tensor, a Parameter (its value), or a shape with its data (dtype follows the array when omitted). */
-export type SafetensorsInput = Tensor | Parameter | { dtype?: SafetensorsWriteDType; shape: readonly number[]; data: Float32Array | Int32Array };
+export type SafetensorsInput =
+  Tensor | Parameter | { dtype?: SafetensorsWriteDType; shape: readonly number[]; data: Float32Array | Int32Array };
 
 /** A tensor read back: `dtype` is what `data` holds, `stored` what the file held. */
 export interface SafetensorsTensor {
@@ -59,7 +60,8 @@ function byUtf8(a: string, b: string): number {
 }
 
 function entriesOf<T>(fn: string, arg: string, x: Record<string, T> | Iterable<readonly [string, T]>): [string, T][] {
-  if (x === null || typeof x !== 'object') throw new ArgumentError(`${fn}: ${arg} must be a record or [name, value] pairs, got ${describe(x)}`);
+  if (x === null || typeof x !== 'object')
+    throw new ArgumentError(`${fn}: ${arg} must be a record or [name, value] pairs, got ${describe(x)}`);
   if (Symbol.iterator in x) return [...(x as Iterable<readonly [string, T]>)].map(([k, v]) => [k, v]);
   return Object.entries(x as Record<string, T>);
 }
@@ -104,7 +106,9 @@ export function encodeSafetensors(
   for (const p of planned) {
     Object.defineProperty(header, p.name, {
       value: { dtype: p.dtype, shape: p.shape, data_offsets: [offset, offset + p.bytes.length] },
-      enumerable: true, writable: true, configurable: true,
+      enumerable: true,
+      writable: true,
+      configurable: true,
     });
     offset += p.bytes.length;
   }
@@ -132,20 +136,31 @@ function plan(fn: string, name: string, t: SafetensorsInput): Planned {
     shape = t.shape;
     data = t.toArray();
   } else {
-    if (t === null || typeof t !== 'object') throw new ArgumentError(`${fn}: tensor "${name}" must be a Tensor or { shape, data }, got ${describe(t)}`);
+    if (t === null || typeof t !== 'object')
+      throw new ArgumentError(`${fn}: tensor "${name}" must be a Tensor or { shape, data }, got ${describe(t)}`);
     data = t.data;
     shape = t.shape;
     if (!(data instanceof Float32Array) && !(data instanceof Int32Array)) {
-      throw new ArgumentError(`${fn}: tensor "${name}" data must be a Float32Array or Int32Array, got ${describe(data)}`);
+      throw new ArgumentError(
+        `${fn}: tensor "${name}" data must be a Float32Array or Int32Array, got ${describe(data)}`,
+      );
     }
     const natural: SafetensorsWriteDType = data instanceof Int32Array ? 'I32' : 'F32';
     dtype = t.dtype ?? natural;
-    if (dtype !== natural) throw new ArgumentError(`${fn}: tensor "${name}" dtype must be ${natural} for a ${data.constructor.name}, got ${JSON.stringify(dtype)}`);
+    if (dtype !== natural)
+      throw new ArgumentError(
+        `${fn}: tensor "${name}" dtype must be ${natural} for a ${data.constructor.name}, got ${JSON.stringify(dtype)}`,
+      );
     if (!Array.isArray(shape) || shape.some((d) => !Number.isSafeInteger(d) || d < 0)) {
-      throw new ShapeError(`${fn}: tensor "${name}" shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
+      throw new ShapeError(
+        `${fn}: tensor "${name}" shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`,
+      );
     }
     const size = shape.reduce((a, b) => a * b, 1);
-    if (size !== data.length) throw new ShapeError(`${fn}: tensor "${name}" data must have ${size} elements for shape ${formatShape(shape)}, got ${data.length}`);
+    if (size !== data.length)
+      throw new ShapeError(
+        `${fn}: tensor "${name}" data must have ${size} elements for shape ${formatShape(shape)}, got ${data.length}`,
+      );
   }
   let bytes: Uint8Array;
   if (LITTLE_ENDIAN) {
@@ -184,12 +199,18 @@ interface Located {
  */
 export function decodeSafetensors(bytes: Uint8Array): Safetensors {
   const fn = 'decodeSafetensors';
-  if (!(bytes instanceof Uint8Array)) throw new ArgumentError(`${fn}: bytes must be a Uint8Array, got ${describe(bytes)}`);
+  if (!(bytes instanceof Uint8Array))
+    throw new ArgumentError(`${fn}: bytes must be a Uint8Array, got ${describe(bytes)}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.length < 8) throw formatError(0, 'an 8-byte little-endian header length', `end of data (${bytes.length} bytes)`);
+  if (bytes.length < 8)
+    throw formatError(0, 'an 8-byte little-endian header length', `end of data (${bytes.length} bytes)`);
   const n64 = view.getBigUint64(0, true);
   if (n64 > BigInt(bytes.length - 8)) {
-    throw formatError(0, `a header length of at most ${bytes.length - 8} (the bytes after it)`, `${n64}, past the end of the ${bytes.length}-byte data`);
+    throw formatError(
+      0,
+      `a header length of at most ${bytes.length - 8} (the bytes after it)`,
+      `${n64}, past the end of the ${bytes.length}-byte data`,
+    );
   }
   const n = Number(n64);
   let text: string;
@@ -198,14 +219,16 @@ export function decodeSafetensors(bytes: Uint8Array): Safetensors {
   } catch {
     throw formatError(8, `a UTF-8 JSON header of ${n} bytes`, 'invalid UTF-8');
   }
-  if (!text.startsWith('{')) throw formatError(8, "a JSON object header starting with '{'", JSON.stringify(text.slice(0, 16)));
+  if (!text.startsWith('{'))
+    throw formatError(8, "a JSON object header starting with '{'", JSON.stringify(text.slice(0, 16)));
   let header: unknown;
   try {
     header = JSON.parse(text);
   } catch (e) {
     throw formatError(8, `a JSON object header of ${n} bytes`, `invalid JSON (${(e as Error).message})`);
   }
-  if (header === null || typeof header !== 'object' || Array.isArray(header)) throw formatError(8, 'a JSON object header', Array.isArray(header) ? 'an array' : String(header));
+  if (header === null || typeof header !== 'object' || Array.isArray(header))
+    throw formatError(8, 'a JSON object header', Array.isArray(header) ? 'an array' : String(header));
 
   const dataStart = 8 + n;
   const dataLength = bytes.length - dataStart;
@@ -224,8 +247,11 @@ export function decodeSafetensors(bytes: Uint8Array): Safetensors {
     const prev = byBegin[i - 1]!;
     const cur = byBegin[i]!;
     if (cur.begin < prev.end) {
-      throw formatError(dataStart + cur.begin, `bytes of tensor "${cur.name}" alone (data_offsets [${cur.begin}, ${cur.end}])`,
-        `an overlap with tensor "${prev.name}" (data_offsets [${prev.begin}, ${prev.end}])`);
+      throw formatError(
+        dataStart + cur.begin,
+        `bytes of tensor "${cur.name}" alone (data_offsets [${cur.begin}, ${cur.end}])`,
+        `an overlap with tensor "${prev.name}" (data_offsets [${prev.begin}, ${prev.end}])`,
+      );
     }
   }
   const tensors = Object.fromEntries(located.map((t) => [t.name, convert(bytes, view, dataStart, t)]));
@@ -237,7 +263,8 @@ function readMetadata(entry: unknown): Record<string, string> {
     throw formatError(8, `"${METADATA}" as an object of strings`, JSON.stringify(entry));
   }
   for (const [k, v] of Object.entries(entry)) {
-    if (typeof v !== 'string') throw formatError(8, `"${METADATA}" as an object of strings`, `${JSON.stringify(v)} for key "${k}"`);
+    if (typeof v !== 'string')
+      throw formatError(8, `"${METADATA}" as an object of strings`, `${JSON.stringify(v)} for key "${k}"`);
   }
   return Object.fromEntries(Object.entries(entry)) as Record<string, string>;
 }
@@ -254,19 +281,31 @@ function locate(name: string, entry: unknown, dataStart: number, dataLength: num
   if (!Array.isArray(shape) || shape.some((d) => !Number.isSafeInteger(d) || d < 0)) {
     throw formatError(8, what('a shape of non-negative integers'), JSON.stringify(shape));
   }
-  if (!Array.isArray(offsets) || offsets.length !== 2 || offsets.some((d) => !Number.isSafeInteger(d) || d < 0) || offsets[0] > offsets[1]) {
+  if (
+    !Array.isArray(offsets) ||
+    offsets.length !== 2 ||
+    offsets.some((d) => !Number.isSafeInteger(d) || d < 0) ||
+    offsets[0] > offsets[1]
+  ) {
     throw formatError(8, what('data_offsets [begin, end], integers with 0 <= begin <= end'), JSON.stringify(offsets));
   }
   const [begin, end] = offsets as [number, number];
   if (end > dataLength) {
-    throw formatError(8, what(`data_offsets within the ${dataLength}-byte data section (at offset ${dataStart})`), `[${begin}, ${end}]`);
+    throw formatError(
+      8,
+      what(`data_offsets within the ${dataLength}-byte data section (at offset ${dataStart})`),
+      `[${begin}, ${end}]`,
+    );
   }
   let count = 1;
   for (const d of shape as number[]) count *= d;
   const want = count * ITEM_BYTES[dtype as SafetensorsReadDType];
   if (want !== end - begin) {
-    throw formatError(dataStart + begin, `${want} bytes for tensor "${name}" (${dtype} ${formatShape(shape as number[])})`,
-      `${end - begin} bytes (data_offsets [${begin}, ${end}])`);
+    throw formatError(
+      dataStart + begin,
+      `${want} bytes for tensor "${name}" (${dtype} ${formatShape(shape as number[])})`,
+      `${end - begin} bytes (data_offsets [${begin}, ${end}])`,
+    );
   }
   return { name, dtype: dtype as SafetensorsReadDType, shape: [...(shape as number[])], begin, end };
 }
@@ -290,9 +329,11 @@ function convert(bytes: Uint8Array, view: DataView, dataStart: number, t: Locate
     case 'I32': {
       const isInt = t.dtype === 'I32';
       const copy = bytes.slice(at, at + 4 * count);
-      if (LITTLE_ENDIAN) return { dtype: t.dtype, ...base, data: isInt ? new Int32Array(copy.buffer) : new Float32Array(copy.buffer) };
+      if (LITTLE_ENDIAN)
+        return { dtype: t.dtype, ...base, data: isInt ? new Int32Array(copy.buffer) : new Float32Array(copy.buffer) };
       const data = isInt ? new Int32Array(count) : new Float32Array(count);
-      for (let i = 0; i < count; i++) data[i] = isInt ? view.getInt32(at + 4 * i, true) : view.getFloat32(at + 4 * i, true);
+      for (let i = 0; i < count; i++)
+        data[i] = isInt ? view.getInt32(at + 4 * i, true) : view.getFloat32(at + 4 * i, true);
       return { dtype: t.dtype, ...base, data };
     }
     case 'F16': {
@@ -317,7 +358,11 @@ function convert(bytes: Uint8Array, view: DataView, dataStart: number, t: Locate
         const lo = view.getInt32(at + 8 * i, true);
         const hi = view.getInt32(at + 8 * i + 4, true);
         if (hi !== lo >> 31) {
-          throw formatError(at + 8 * i, `an I64 value in the int32 range (tensor "${t.name}" element ${i})`, `${view.getBigInt64(at + 8 * i, true)}`);
+          throw formatError(
+            at + 8 * i,
+            `an I64 value in the int32 range (tensor "${t.name}" element ${i})`,
+            `${view.getBigInt64(at + 8 * i, true)}`,
+          );
         }
         data[i] = lo;
       }

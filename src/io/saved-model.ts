@@ -17,17 +17,30 @@ export const CONFIG_KEY = 'wasm-nlp.config';
  * class saves there), loads the weights (disposing the model if
  * they do not fit) and returns it in eval mode.
  */
-export function loadSaved<M extends Module>(fn: string, bytes: Uint8Array, kind: string, make: (config: Record<string, unknown>, metadata: Record<string, string>) => M): M {
+export function loadSaved<M extends Module>(
+  fn: string,
+  bytes: Uint8Array,
+  kind: string,
+  make: (config: Record<string, unknown>, metadata: Record<string, string>) => M,
+): M {
   if (!(bytes instanceof Uint8Array)) throw new ArgumentError(`${fn}: bytes must be a Uint8Array, got ${typeof bytes}`);
   const { tensors, metadata } = decodeSafetensors(bytes);
-  if (metadata[MODEL_KEY] !== kind) throw new FormatError(`${fn}: bytes at offset 8 must be a header whose __metadata__ has "${MODEL_KEY}": "${kind}", got ${JSON.stringify(metadata[MODEL_KEY] ?? null)}`);
+  if (metadata[MODEL_KEY] !== kind)
+    throw new FormatError(
+      `${fn}: bytes at offset 8 must be a header whose __metadata__ has "${MODEL_KEY}": "${kind}", got ${JSON.stringify(metadata[MODEL_KEY] ?? null)}`,
+    );
   let config: unknown;
   try {
     config = JSON.parse(metadata[CONFIG_KEY] ?? '');
   } catch {
-    throw new FormatError(`${fn}: bytes at offset 8 must be a header whose __metadata__ has "${CONFIG_KEY}" as JSON, got ${JSON.stringify(metadata[CONFIG_KEY] ?? null)}`);
+    throw new FormatError(
+      `${fn}: bytes at offset 8 must be a header whose __metadata__ has "${CONFIG_KEY}" as JSON, got ${JSON.stringify(metadata[CONFIG_KEY] ?? null)}`,
+    );
   }
-  if (config === null || typeof config !== 'object') throw new FormatError(`${fn}: bytes at offset 8 must be a header whose "${CONFIG_KEY}" is a JSON object, got ${String(config)}`);
+  if (config === null || typeof config !== 'object')
+    throw new FormatError(
+      `${fn}: bytes at offset 8 must be a header whose "${CONFIG_KEY}" is a JSON object, got ${String(config)}`,
+    );
   const m = make(config as Record<string, unknown>, metadata);
   try {
     m.loadStateDict(tensors);
@@ -37,4 +50,3 @@ export function loadSaved<M extends Module>(fn: string, bytes: Uint8Array, kind:
   }
   return m.eval();
 }
-

@@ -68,7 +68,8 @@ export function readVec(input: Uint8Array | string): WordVectorTable {
   const fn = 'readVec';
   const bytes = typeof input === 'string' ? utf8(input) : input;
   let pos = 0;
-  const err = (at: number, what: string, got: string) => new FormatError(`${fn}: bytes at offset ${at} must be ${what}, got ${got}`);
+  const err = (at: number, what: string, got: string) =>
+    new FormatError(`${fn}: bytes at offset ${at} must be ${what}, got ${got}`);
   /** Tokens of the line at `pos` with their byte offsets; advances past the newline. */
   const line = (what: string): { toks: string[]; at: number[]; start: number } => {
     if (pos >= bytes.length) throw err(pos, what, 'end of data');
@@ -115,9 +116,12 @@ export function readVec(input: Uint8Array | string): WordVectorTable {
 
 /** Check a WordVectors value before writing; `fn` names the writer. */
 export function checkWordVectorTable(fn: string, wv: WordVectorTable, forbidden: RegExp): void {
-  if (!Number.isInteger(wv.dim) || wv.dim < 0) throw new ArgumentError(`${fn}: dim must be an integer >= 0, got ${wv.dim}`);
+  if (!Number.isInteger(wv.dim) || wv.dim < 0)
+    throw new ArgumentError(`${fn}: dim must be an integer >= 0, got ${wv.dim}`);
   if (wv.data.length !== wv.words.length * wv.dim) {
-    throw new ArgumentError(`${fn}: data must have words.length * dim = ${wv.words.length * wv.dim} values, got ${wv.data.length}`);
+    throw new ArgumentError(
+      `${fn}: data must have words.length * dim = ${wv.words.length * wv.dim} values, got ${wv.data.length}`,
+    );
   }
   wv.words.forEach((w, i) => {
     if (w.length === 0 || forbidden.test(w)) {

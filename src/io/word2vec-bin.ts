@@ -10,12 +10,15 @@ import { type WordVectorTable, checkWordVectorTable } from './vec.js';
 export function readWord2VecBin(bytes: Uint8Array): WordVectorTable {
   const r = new ByteReader(bytes, 'readWord2VecBin');
   const headerBytes = r.until(0x0a, 'a header line "<count> <dim>" ending in a newline');
-  const header = String.fromCharCode(...headerBytes.subarray(0, 80)).trim().split(/\s+/);
+  const header = String.fromCharCode(...headerBytes.subarray(0, 80))
+    .trim()
+    .split(/\s+/);
   if (header.length !== 2 || !header.every((t) => /^\d+$/.test(t))) {
     throw r.error('a header line "<count> <dim>"', JSON.stringify(header.join(' ')), 0);
   }
   const [n, dim] = header.map(Number) as [number, number];
-  if (n * dim * 4 > bytes.length) throw r.error(`${n} vectors of ${dim} float32`, `a file of only ${bytes.length} bytes`, 0);
+  if (n * dim * 4 > bytes.length)
+    throw r.error(`${n} vectors of ${dim} float32`, `a file of only ${bytes.length} bytes`, 0);
   const words: string[] = new Array(n);
   const data = new Float32Array(n * dim);
   for (let i = 0; i < n; i++) {
@@ -44,4 +47,3 @@ export function writeWord2VecBin(wv: WordVectorTable): Uint8Array {
   }
   return w.finish();
 }
-

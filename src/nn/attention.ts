@@ -46,13 +46,20 @@ export class MultiHeadAttention extends Module {
   readonly causal: boolean;
   readonly rotary: false | { base?: number };
 
-  constructor(readonly dim: number, readonly heads: number, options: MultiHeadAttentionOptions = {}) {
+  constructor(
+    readonly dim: number,
+    readonly heads: number,
+    options: MultiHeadAttentionOptions = {},
+  ) {
     super();
     const fn = 'MultiHeadAttention';
-    if (!Number.isSafeInteger(heads) || heads < 1) throw new ArgumentError(`${fn}: heads must be a positive integer, got ${String(heads)}`);
-    if (!Number.isSafeInteger(dim) || dim < 1 || dim % heads !== 0) throw new ArgumentError(`${fn}: dim must be a positive multiple of heads (${heads}), got ${String(dim)}`);
+    if (!Number.isSafeInteger(heads) || heads < 1)
+      throw new ArgumentError(`${fn}: heads must be a positive integer, got ${String(heads)}`);
+    if (!Number.isSafeInteger(dim) || dim < 1 || dim % heads !== 0)
+      throw new ArgumentError(`${fn}: dim must be a positive multiple of heads (${heads}), got ${String(dim)}`);
     const ro = options.rotary ?? false;
-    if (ro !== false && (dim / heads) % 2 !== 0) throw new ArgumentError(`${fn}: dim / heads must be even for rotary positions, got ${dim / heads}`);
+    if (ro !== false && (dim / heads) % 2 !== 0)
+      throw new ArgumentError(`${fn}: dim / heads must be even for rotary positions, got ${dim / heads}`);
     this.rotary = ro === true ? {} : ro;
     this.causal = options.causal ?? false;
     const bias = options.bias;

@@ -5,4 +5,8 @@ export type { LinearOptions, EmbeddingOptions, LayerNormOptions, FeedForwardOpti
 export { MultiHeadAttention } from './attention.js';
 export type { MultiHeadAttentionOptions, AttentionCallOptions } from './attention.js';
 export { TransformerEncoderLayer, TransformerEncoder, TransformerEmbeddings } from './transformer.js';
-export type { TransformerLayerOptions, TransformerEncoderOptions, TransformerEmbeddingsOptions } from './transformer.js';
+export type {
+  TransformerLayerOptions,
+  TransformerEncoderOptions,
+  TransformerEmbeddingsOptions,
+} from './transformer.js';

@@ -27,7 +27,11 @@ export class Linear extends Module {
   readonly weight: Parameter;
   readonly bias: Parameter | null;
 
-  constructor(readonly inFeatures: number, readonly outFeatures: number, options: LinearOptions = {}) {
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    options: LinearOptions = {},
+  ) {
     super();
     checkPositiveInt('Linear', 'inFeatures', inFeatures);
     checkPositiveInt('Linear', 'outFeatures', outFeatures);
@@ -60,7 +64,11 @@ export class Embedding extends Module {
   readonly weight: Parameter;
   readonly paddingIdx: number | undefined;
 
-  constructor(readonly numEmbeddings: number, readonly embeddingDim: number, options: EmbeddingOptions = {}) {
+  constructor(
+    readonly numEmbeddings: number,
+    readonly embeddingDim: number,
+    options: EmbeddingOptions = {},
+  ) {
     super();
     checkPositiveInt('Embedding', 'numEmbeddings', numEmbeddings);
     checkPositiveInt('Embedding', 'embeddingDim', embeddingDim);
@@ -75,7 +83,8 @@ export class Embedding extends Module {
 
   protected override initParameters(init: Initializer, prefix: string): void {
     init.normal(this.weight, `${prefix}weight`, 1);
-    if (this.paddingIdx !== undefined) this.weight.value.view().fill(0, this.paddingIdx * this.embeddingDim, (this.paddingIdx + 1) * this.embeddingDim);
+    if (this.paddingIdx !== undefined)
+      this.weight.value.view().fill(0, this.paddingIdx * this.embeddingDim, (this.paddingIdx + 1) * this.embeddingDim);
   }
 
   /** ids int32 [...] (alive until backward) → [..., dim]. */
@@ -108,11 +117,15 @@ export class LayerNorm extends Module {
   readonly bias: Parameter;
   readonly eps: number;
 
-  constructor(readonly dim: number, options: LayerNormOptions = {}) {
+  constructor(
+    readonly dim: number,
+    options: LayerNormOptions = {},
+  ) {
     super();
     checkPositiveInt('LayerNorm', 'dim', dim);
     const eps = options.eps ?? 1e-5;
-    if (typeof eps !== 'number' || !Number.isFinite(eps) || eps < 0) throw new ArgumentError(`LayerNorm: eps must be a finite number >= 0, got ${String(eps)}`);
+    if (typeof eps !== 'number' || !Number.isFinite(eps) || eps < 0)
+      throw new ArgumentError(`LayerNorm: eps must be a finite number >= 0, got ${String(eps)}`);
     this.eps = eps;
     this.weight = this.addParameter('weight', new Parameter(Tensor.zeros([dim])));
     this.bias = this.addParameter('bias', new Parameter(Tensor.zeros([dim])));
@@ -133,7 +146,8 @@ export class LayerNorm extends Module {
 export type Activation = 'relu' | 'gelu' | 'gelu_tanh';
 
 export function checkActivation(fn: string, a: unknown): Activation {
-  if (a !== 'relu' && a !== 'gelu' && a !== 'gelu_tanh') throw new ArgumentError(`${fn}: activation must be 'relu', 'gelu' or 'gelu_tanh', got ${String(a)}`);
+  if (a !== 'relu' && a !== 'gelu' && a !== 'gelu_tanh')
+    throw new ArgumentError(`${fn}: activation must be 'relu', 'gelu' or 'gelu_tanh', got ${String(a)}`);
   return a;
 }
 
@@ -156,7 +170,11 @@ export class FeedForward extends Module {
   private readonly up: Linear;
   private readonly down: Linear;
 
-  constructor(readonly dim: number, readonly hidden: number, options: FeedForwardOptions = {}) {
+  constructor(
+    readonly dim: number,
+    readonly hidden: number,
+    options: FeedForwardOptions = {},
+  ) {
     super();
     this.activation = checkActivation('FeedForward', options.activation ?? 'gelu');
     const bias = options.bias;
@@ -185,6 +203,7 @@ export class FeedForward extends Module {
 
 /** @internal Checks x is [B, S, D] with the given D. */
 export function expectBSD(fn: string, x: Variable, D: number): [number, number] {
-  if (x.shape.length !== 3 || x.shape[2] !== D) throw new ShapeError(`${fn}: x must have shape [batch, seq, ${D}], got ${formatShape(x.shape)}`);
+  if (x.shape.length !== 3 || x.shape[2] !== D)
+    throw new ShapeError(`${fn}: x must have shape [batch, seq, ${D}], got ${formatShape(x.shape)}`);
   return [x.shape[0]!, x.shape[1]!];
 }

@@ -19,7 +19,8 @@ import * as F from '../autograd/functional.js';
 import { type Input, type Variable, asVariable } from '../autograd/tape.js';
 
 /** A value `loadStateDict` accepts for one key: a Tensor, a Parameter, `{ shape, data }` (what decodeSafetensors returns), or a bare Float32Array (size checked only). */
-export type StateDictValue = Tensor | Parameter | { shape: readonly number[]; data: Float32Array | Int32Array } | Float32Array;
+export type StateDictValue =
+  Tensor | Parameter | { shape: readonly number[]; data: Float32Array | Int32Array } | Float32Array;
 
 /** Keys that did not match in `loadStateDict`. */
 export interface LoadStateDictResult {
@@ -127,7 +128,8 @@ export class Module {
   /** Register `p` under `name` (no dots); returns p. */
   addParameter(name: string, p: Parameter): Parameter {
     checkName('Module.addParameter', name);
-    if (!(p instanceof Parameter)) throw new ArgumentError(`Module.addParameter: p must be a Parameter, got ${describe(p)}`);
+    if (!(p instanceof Parameter))
+      throw new ArgumentError(`Module.addParameter: p must be a Parameter, got ${describe(p)}`);
     this._params.set(name, p);
     return p;
   }
@@ -232,13 +234,17 @@ export class Module {
    * returned. Always: a value of the wrong shape throws ShapeError naming the key
    * (before anything is loaded), a non-float32 value DTypeError.
    */
-  loadStateDict(dict: Record<string, StateDictValue> | Iterable<readonly [string, StateDictValue]>, options: { strict?: boolean } = {}): LoadStateDictResult {
+  loadStateDict(
+    dict: Record<string, StateDictValue> | Iterable<readonly [string, StateDictValue]>,
+    options: { strict?: boolean } = {},
+  ): LoadStateDictResult {
     const fn = 'Module.loadStateDict';
     checkObject(fn, 'dict', dict, 'a record or [name, value] pairs');
     const strict = options.strict ?? true;
-    const entries: [string, StateDictValue][] = Symbol.iterator in dict
-      ? [...(dict as Iterable<readonly [string, StateDictValue]>)].map(([k, v]) => [k, v])
-      : Object.entries(dict as Record<string, StateDictValue>);
+    const entries: [string, StateDictValue][] =
+      Symbol.iterator in dict
+        ? [...(dict as Iterable<readonly [string, StateDictValue]>)].map(([k, v]) => [k, v])
+        : Object.entries(dict as Record<string, StateDictValue>);
     const byName = new Map(entries);
     const params = new Map(this.namedParameters());
     const missing = [...params.keys()].filter((k) => !byName.has(k));
@@ -247,7 +253,11 @@ export class Module {
       const parts: string[] = [];
       if (missing.length > 0) parts.push(`missing keys ${missing.map((k) => `"${k}"`).join(', ')}`);
       if (unexpected.length > 0) parts.push(`unexpected keys ${unexpected.map((k) => `"${k}"`).join(', ')}`);
-      throw new StateDictError(`${fn}: dict must have exactly the module's parameter names, got ${parts.join('; ')}`, missing, unexpected);
+      throw new StateDictError(
+        `${fn}: dict must have exactly the module's parameter names, got ${parts.join('; ')}`,
+        missing,
+        unexpected,
+      );
     }
     const plan: [Parameter, Float32Array | Tensor][] = [];
     for (const [k, val] of byName) {
@@ -296,13 +306,28 @@ export class Module {
     const missing = [...drops.keys()].filter((k) => !(k in state));
     const unexpected = Object.keys(state).filter((k) => !drops.has(k));
     if (missing.length > 0 || unexpected.length > 0) {
-      throw new StateDictError(`${fn}: state must have exactly the module's dropout paths, got missing [${missing.join(', ')}], unexpected [${unexpected.join(', ')}]`, missing, unexpected);
+      throw new StateDictError(
+        `${fn}: state must have exactly the module's dropout paths, got missing [${missing.join(', ')}], unexpected [${unexpected.join(', ')}]`,
+        missing,
+        unexpected,
+      );
     }
     for (const k of drops.keys()) {
       const s = state[k]!;
-      const ok = s !== null && typeof s === 'object' && Number.isSafeInteger(s.seed) && s.seed >= 0
-        && Number.isInteger(s.stream) && s.stream >= 0 && s.stream <= 0xffffffff && Number.isSafeInteger(s.counter) && s.counter >= 0;
-      if (!ok) throw new ArgumentError(`${fn}: state["${k}"] must be { seed, stream, counter } of non-negative integers, got ${JSON.stringify(s)}`);
+      const ok =
+        s !== null &&
+        typeof s === 'object' &&
+        Number.isSafeInteger(s.seed) &&
+        s.seed >= 0 &&
+        Number.isInteger(s.stream) &&
+        s.stream >= 0 &&
+        s.stream <= 0xffffffff &&
+        Number.isSafeInteger(s.counter) &&
+        s.counter >= 0;
+      if (!ok)
+        throw new ArgumentError(
+          `${fn}: state["${k}"] must be { seed, stream, counter } of non-negative integers, got ${JSON.stringify(s)}`,
+        );
     }
     for (const [k, d] of drops) {
       const s = state[k]!;
@@ -314,13 +339,15 @@ export class Module {
 }
 
 function checkName(fn: string, name: string): void {
-  if (typeof name !== 'string' || name === '' || name.includes('.')) throw new ArgumentError(`${fn}: name must be a non-empty string without dots, got ${JSON.stringify(name)}`);
+  if (typeof name !== 'string' || name === '' || name.includes('.'))
+    throw new ArgumentError(`${fn}: name must be a non-empty string without dots, got ${JSON.stringify(name)}`);
 }
 
 function valueOf(fn: string, key: string, v: StateDictValue, shape: readonly number[]): Float32Array | Tensor {
   const size = shape.reduce((a, b) => a * b, 1);
   if (v instanceof Float32Array) {
-    if (v.length !== size) throw new ShapeError(`${fn}: "${key}" must have ${size} elements (shape ${formatShape(shape)}), got ${v.length}`);
+    if (v.length !== size)
+      throw new ShapeError(`${fn}: "${key}" must have ${size} elements (shape ${formatShape(shape)}), got ${v.length}`);
     return v;
   }
   let got: readonly number[];
@@ -332,15 +359,26 @@ function valueOf(fn: string, key: string, v: StateDictValue, shape: readonly num
     if (v.dtype !== 'float32') throw new DTypeError(`${fn}: "${key}" must be float32, got ${v.dtype}`);
     got = v.shape;
     data = v;
-  } else if (v !== null && typeof v === 'object' && Array.isArray(v.shape) && (v.data instanceof Float32Array || v.data instanceof Int32Array)) {
+  } else if (
+    v !== null &&
+    typeof v === 'object' &&
+    Array.isArray(v.shape) &&
+    (v.data instanceof Float32Array || v.data instanceof Int32Array)
+  ) {
     if (!(v.data instanceof Float32Array)) throw new DTypeError(`${fn}: "${key}" must be float32, got int32 data`);
     got = v.shape;
     data = v.data;
-    if (data.length !== got.reduce((a, b) => a * b, 1)) throw new ShapeError(`${fn}: "${key}" must have data of its shape ${formatShape(got)}, got ${data.length} elements`);
+    if (data.length !== got.reduce((a, b) => a * b, 1))
+      throw new ShapeError(
+        `${fn}: "${key}" must have data of its shape ${formatShape(got)}, got ${data.length} elements`,
+      );
   } else {
-    throw new ArgumentError(`${fn}: "${key}" must be a Tensor, Parameter, { shape, data } or Float32Array, got ${describe(v)}`);
+    throw new ArgumentError(
+      `${fn}: "${key}" must be a Tensor, Parameter, { shape, data } or Float32Array, got ${describe(v)}`,
+    );
   }
-  if (formatShape(got) !== formatShape(shape)) throw new ShapeError(`${fn}: "${key}" must have shape ${formatShape(shape)}, got ${formatShape(got)}`);
+  if (formatShape(got) !== formatShape(shape))
+    throw new ShapeError(`${fn}: "${key}" must have shape ${formatShape(shape)}, got ${formatShape(got)}`);
   return data as Float32Array | Tensor;
 }
 
@@ -393,9 +431,13 @@ export class Dropout extends Module {
   stream: number;
   counter = 0;
 
-  constructor(readonly p = 0.1, options: DropoutOptions = {}) {
+  constructor(
+    readonly p = 0.1,
+    options: DropoutOptions = {},
+  ) {
     super();
-    if (typeof p !== 'number' || !(p >= 0 && p < 1)) throw new ArgumentError(`Dropout: p must be a number in [0, 1), got ${String(p)}`);
+    if (typeof p !== 'number' || !(p >= 0 && p < 1))
+      throw new ArgumentError(`Dropout: p must be a number in [0, 1), got ${String(p)}`);
     this.seed = checkInt('Dropout', 'seed', options.seed ?? 0, 0, Number.MAX_SAFE_INTEGER);
     this.stream = options.stream ?? fnv1a32('');
   }

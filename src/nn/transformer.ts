@@ -70,17 +70,24 @@ export class TransformerEncoderLayer extends Module {
     checkObject(fn, 'options', options, 'an object with dim and heads');
     const { dim, heads } = options;
     const ffnDim = options.ffnDim ?? 4 * dim;
-    if (!Number.isSafeInteger(ffnDim) || ffnDim < 1) throw new ArgumentError(`${fn}: ffnDim must be a positive integer, got ${String(ffnDim)}`);
+    if (!Number.isSafeInteger(ffnDim) || ffnDim < 1)
+      throw new ArgumentError(`${fn}: ffnDim must be a positive integer, got ${String(ffnDim)}`);
     const p = checkNumber(fn, 'dropout', options.dropout ?? 0.1, inRate, 'a number in [0, 1)');
     const pa = checkNumber(fn, 'attentionDropout', options.attentionDropout ?? p, inRate, 'a number in [0, 1)');
     const norm = options.norm ?? 'post';
-    if (norm !== 'post' && norm !== 'pre') throw new ArgumentError(`${fn}: norm must be 'post' or 'pre', got ${String(norm)}`);
+    if (norm !== 'post' && norm !== 'pre')
+      throw new ArgumentError(`${fn}: norm must be 'post' or 'pre', got ${String(norm)}`);
     this.norm = norm;
     this.dim = dim;
     const activation = checkActivation(fn, options.activation ?? 'gelu');
     const eps = options.layerNormEps;
     [this.attention, this.ffn, this.norm1, this.norm2, this.dropout1, this.dropout2] = building(() => {
-      const att = new MultiHeadAttention(dim, heads, { dropout: pa, bias: options.bias, causal: options.causal, rotary: options.rotary });
+      const att = new MultiHeadAttention(dim, heads, {
+        dropout: pa,
+        bias: options.bias,
+        causal: options.causal,
+        rotary: options.rotary,
+      });
       const n1 = att.output.addModule('LayerNorm', new LayerNorm(dim, { eps }));
       const d1 = att.output.addModule('dropout', new Dropout(p));
       const ffn = new FeedForward(dim, ffnDim, { activation, bias: options.bias });
@@ -125,9 +132,10 @@ export class TransformerEncoder extends Module {
     const fn = 'TransformerEncoder';
     checkObject(fn, 'options', options, 'an object with layers, dim and heads');
     const n = options.layers;
-    if (!Number.isSafeInteger(n) || n < 0) throw new ArgumentError(`${fn}: layers must be a non-negative integer, got ${String(n)}`);
+    if (!Number.isSafeInteger(n) || n < 0)
+      throw new ArgumentError(`${fn}: layers must be a non-negative integer, got ${String(n)}`);
     this.dim = options.dim;
-    const wantFinal = options.finalNorm ?? (options.norm === 'pre');
+    const wantFinal = options.finalNorm ?? options.norm === 'pre';
     [this.layer, this.finalNorm] = building(() => {
       const list = new ModuleList<TransformerEncoderLayer>();
       for (let i = 0; i < n; i++) list.push(new TransformerEncoderLayer(options));
@@ -179,7 +187,11 @@ export class TransformerEmbeddings extends Module {
   readonly maxPositions: number;
   private table: Float32Array | null = null;
 
-  constructor(readonly vocabSize: number, readonly dim: number, options: TransformerEmbeddingsOptions = {}) {
+  constructor(
+    readonly vocabSize: number,
+    readonly dim: number,
+    options: TransformerEmbeddingsOptions = {},
+  ) {
     super();
     const fn = 'TransformerEmbeddings';
     const positions = options.positions ?? 'learned';
@@ -188,18 +200,23 @@ export class TransformerEmbeddings extends Module {
     }
     this.positions = positions;
     const maxPositions = options.maxPositions ?? 512;
-    if (!Number.isSafeInteger(maxPositions) || maxPositions < 1) throw new ArgumentError(`${fn}: maxPositions must be a positive integer, got ${String(maxPositions)}`);
+    if (!Number.isSafeInteger(maxPositions) || maxPositions < 1)
+      throw new ArgumentError(`${fn}: maxPositions must be a positive integer, got ${String(maxPositions)}`);
     this.maxPositions = maxPositions;
     const p = checkNumber(fn, 'dropout', options.dropout ?? 0.1, inRate, 'a number in [0, 1)');
     const types = options.typeVocabSize ?? 0;
-    if (!Number.isSafeInteger(types) || types < 0) throw new ArgumentError(`${fn}: typeVocabSize must be a non-negative integer, got ${String(types)}`);
-    [this.wordEmbeddings, this.positionEmbeddings, this.tokenTypeEmbeddings, this.layerNorm, this.dropout] = building(() => [
-      new Embedding(vocabSize, dim, { paddingIdx: options.paddingIdx }),
-      positions === 'learned' ? new Embedding(maxPositions, dim) : null,
-      types > 0 ? new Embedding(types, dim) : null,
-      options.layerNorm === true ? new LayerNorm(dim, { eps: options.layerNormEps }) : null,
-      new Dropout(p),
-    ] as const);
+    if (!Number.isSafeInteger(types) || types < 0)
+      throw new ArgumentError(`${fn}: typeVocabSize must be a non-negative integer, got ${String(types)}`);
+    [this.wordEmbeddings, this.positionEmbeddings, this.tokenTypeEmbeddings, this.layerNorm, this.dropout] = building(
+      () =>
+        [
+          new Embedding(vocabSize, dim, { paddingIdx: options.paddingIdx }),
+          positions === 'learned' ? new Embedding(maxPositions, dim) : null,
+          types > 0 ? new Embedding(types, dim) : null,
+          options.layerNorm === true ? new LayerNorm(dim, { eps: options.layerNormEps }) : null,
+          new Dropout(p),
+        ] as const,
+    );
     this.addModule('word_embeddings', this.wordEmbeddings);
     if (this.positionEmbeddings !== null) this.addModule('position_embeddings', this.positionEmbeddings);
     if (this.tokenTypeEmbeddings !== null) this.addModule('token_type_embeddings', this.tokenTypeEmbeddings);
@@ -215,9 +232,13 @@ export class TransformerEmbeddings extends Module {
    */
   forward(ids: Tensor, options: { tokenTypes?: Tensor } = {}): Variable {
     const fn = 'TransformerEmbeddings.forward';
-    if (!(ids instanceof Tensor) || ids.rank !== 2) throw new ArgumentError(`${fn}: ids must be an int32 Tensor [batch, seq], got ${ids instanceof Tensor ? ids.toString() : typeof ids}`);
+    if (!(ids instanceof Tensor) || ids.rank !== 2)
+      throw new ArgumentError(
+        `${fn}: ids must be an int32 Tensor [batch, seq], got ${ids instanceof Tensor ? ids.toString() : typeof ids}`,
+      );
     const [B, S] = ids.shape as [number, number];
-    if (S > this.maxPositions && this.positions !== 'none') throw new ArgumentError(`${fn}: ids must have at most maxPositions (${this.maxPositions}) columns, got ${S}`);
+    if (S > this.maxPositions && this.positions !== 'none')
+      throw new ArgumentError(`${fn}: ids must have at most maxPositions (${this.maxPositions}) columns, got ${S}`);
     let h = this.wordEmbeddings.forward(ids);
     if (this.positions === 'learned') {
       const pos = tape.own(Tensor.empty([B, S], 'int32'));
@@ -240,7 +261,9 @@ export class TransformerEmbeddings extends Module {
       let types = options.tokenTypes;
       if (types === undefined) types = tape.own(Tensor.zeros([B, S], 'int32'));
       else if (!(types instanceof Tensor) || types.shape.length !== 2 || types.shape[0] !== B || types.shape[1] !== S) {
-        throw new ArgumentError(`${fn}: tokenTypes must be an int32 Tensor [${B}, ${S}], got ${types instanceof Tensor ? types.toString() : typeof types}`);
+        throw new ArgumentError(
+          `${fn}: tokenTypes must be an int32 Tensor [${B}, ${S}], got ${types instanceof Tensor ? types.toString() : typeof types}`,
+        );
       }
       h = F.add(h, this.tokenTypeEmbeddings.forward(types));
     } else if (options.tokenTypes !== undefined) {

@@ -34,7 +34,9 @@ function expectFloat(fn: string, name: string, t: unknown): Tensor {
 function expectLike(fn: string, name: string, t: unknown, x: Tensor, xName: string): Tensor {
   const u = expectFloat(fn, name, t);
   if (u.shape.length !== x.shape.length || u.shape.some((d, i) => d !== x.shape[i])) {
-    throw new ShapeError(`${fn}: ${name} must have the shape of ${xName} ${formatShape(x.shape)}, got ${formatShape(u.shape)}`);
+    throw new ShapeError(
+      `${fn}: ${name} must have the shape of ${xName} ${formatShape(x.shape)}, got ${formatShape(u.shape)}`,
+    );
   }
   return u;
 }
@@ -46,7 +48,12 @@ function approximateCode(fn: string, a: unknown): number {
 }
 
 /** Checks x and options.out and calls kernel(x, y, n) unless x is empty. */
-function forward(fn: string, x: Tensor, options: ActivationOptions | undefined, kernel: (r: Runtime, x: number, y: number, n: number) => void): Tensor {
+function forward(
+  fn: string,
+  x: Tensor,
+  options: ActivationOptions | undefined,
+  kernel: (r: Runtime, x: number, y: number, n: number) => void,
+): Tensor {
   const r = rt(fn);
   expectFloat(fn, 'x', x);
   let y = options?.out;
@@ -57,13 +64,20 @@ function forward(fn: string, x: Tensor, options: ActivationOptions | undefined, 
 }
 
 /** Checks (input, dy, dx) and calls kernel(input, dy, dx, n) unless empty; dx accumulates. */
-function backward(fn: string, inName: string, input: Tensor, dy: Tensor, dx: Tensor,
-                  kernel: (r: Runtime, a: number, dy: number, dx: number, n: number) => void): void {
+function backward(
+  fn: string,
+  inName: string,
+  input: Tensor,
+  dy: Tensor,
+  dx: Tensor,
+  kernel: (r: Runtime, a: number, dy: number, dx: number, n: number) => void,
+): void {
   const r = rt(fn);
   expectFloat(fn, inName, input);
   expectLike(fn, 'dy', dy, input, inName);
   expectLike(fn, 'dx', dx, input, inName);
-  if (dx === input || dx === dy) throw new ArgumentError(`${fn}: dx must not be ${dx === dy ? 'dy' : inName}, got the same Tensor`);
+  if (dx === input || dx === dy)
+    throw new ArgumentError(`${fn}: dx must not be ${dx === dy ? 'dy' : inName}, got the same Tensor`);
   if (input.size > 0) kernel(r, input.offset, dy.offset, dx.offset, input.size);
 }
 

@@ -4,7 +4,6 @@ import { type Runtime, rt } from '../core/runtime.js';
 import { Tensor, expectTensor } from '../core/tensor.js';
 import { getThreads, parallelMin, runChunks, splitRange } from '../core/threads.js';
 
-
 /** Options of `attention` and `attentionBackward`: key mask, causal masking, scale and dropout. */
 export interface AttentionOptions {
   /**
@@ -58,32 +57,53 @@ function prepare(fn: string, q: Tensor, k: Tensor, v: Tensor, options: Attention
   const [B, H, S, D] = expectTensor(fn, 'q', q, 4) as [number, number, number, number];
   expectTensor(fn, 'k', k, 4);
   expectTensor(fn, 'v', v, 4);
-  for (const [name, t] of [['k', k], ['v', v]] as const) {
+  for (const [name, t] of [
+    ['k', k],
+    ['v', v],
+  ] as const) {
     if (t.shape.some((d, i) => d !== q.shape[i])) {
-      throw new ShapeError(`${fn}: ${name} must have the shape of q ${formatShape(q.shape)}, got ${formatShape(t.shape)}`);
+      throw new ShapeError(
+        `${fn}: ${name} must have the shape of q ${formatShape(q.shape)}, got ${formatShape(t.shape)}`,
+      );
     }
   }
   if (D < 1) throw new ShapeError(`${fn}: q must have headDim >= 1, got shape ${formatShape(q.shape)}`);
   const scale = options.scale ?? 1 / Math.sqrt(D);
-  if (typeof scale !== 'number' || !Number.isFinite(scale)) throw new ArgumentError(`${fn}: scale must be a finite number, got ${scale}`);
+  if (typeof scale !== 'number' || !Number.isFinite(scale))
+    throw new ArgumentError(`${fn}: scale must be a finite number, got ${scale}`);
   if (options.causal !== undefined) checkBool(fn, 'causal', options.causal);
   const p: Prepared = {
-    B, H, S, D, scale, causal: options.causal === true ? 1 : 0, mask: 0,
-    threshold: 0, keepScale: 1, key0: 0, key1: 0, stream: 0, ctrLo: 0, ctrHi: 0,
+    B,
+    H,
+    S,
+    D,
+    scale,
+    causal: options.causal === true ? 1 : 0,
+    mask: 0,
+    threshold: 0,
+    keepScale: 1,
+    key0: 0,
+    key1: 0,
+    stream: 0,
+    ctrLo: 0,
+    ctrHi: 0,
   };
   const drop = options.dropout;
   if (drop !== undefined) {
     checkObject(fn, 'dropout', drop, 'an object { p, seed }');
     const pr = drop.p;
-    if (typeof pr !== 'number' || !(pr >= 0 && pr < 1)) throw new ArgumentError(`${fn}: dropout.p must be a number in [0, 1), got ${pr}`);
+    if (typeof pr !== 'number' || !(pr >= 0 && pr < 1))
+      throw new ArgumentError(`${fn}: dropout.p must be a number in [0, 1), got ${pr}`);
     const seed = drop.seed;
-    if (!Number.isSafeInteger(seed) || seed < 0) throw new ArgumentError(`${fn}: dropout.seed must be an integer in [0, 2^53), got ${seed}`);
+    if (!Number.isSafeInteger(seed) || seed < 0)
+      throw new ArgumentError(`${fn}: dropout.seed must be an integer in [0, 2^53), got ${seed}`);
     const stream = drop.stream ?? 0;
     if (!Number.isInteger(stream) || stream < 0 || stream > 0xffffffff) {
       throw new ArgumentError(`${fn}: dropout.stream must be an integer in [0, 2^32), got ${stream}`);
     }
     const counter = drop.counter ?? 0;
-    if (!Number.isSafeInteger(counter) || counter < 0) throw new ArgumentError(`${fn}: dropout.counter must be an integer in [0, 2^53), got ${counter}`);
+    if (!Number.isSafeInteger(counter) || counter < 0)
+      throw new ArgumentError(`${fn}: dropout.counter must be an integer in [0, 2^53), got ${counter}`);
     p.threshold = Math.round(pr * 2 ** 24);
     if (p.threshold > 0) {
       p.keepScale = Math.fround(1 / (1 - pr));
@@ -97,7 +117,8 @@ function prepare(fn: string, q: Tensor, k: Tensor, v: Tensor, options: Attention
   const m = options.keyMask;
   if (m !== undefined) {
     if (!(m instanceof Tensor)) throw new ArgumentError(`${fn}: keyMask must be a Tensor, got ${describe(m)}`);
-    if (m.dtype !== 'int32' && m.dtype !== 'float32') throw new DTypeError(`${fn}: keyMask must have dtype int32 or float32, got ${m.dtype}`);
+    if (m.dtype !== 'int32' && m.dtype !== 'float32')
+      throw new DTypeError(`${fn}: keyMask must have dtype int32 or float32, got ${m.dtype}`);
     if (m.rank !== 2 || m.shape[0] !== B || m.shape[1] !== S) {
       throw new ShapeError(`${fn}: keyMask must have shape [${B}, ${S}], got ${formatShape(m.shape)}`);
     }
@@ -121,7 +142,8 @@ function prepare(fn: string, q: Tensor, k: Tensor, v: Tensor, options: Attention
 function expectLike(fn: string, name: string, t: unknown, shape: readonly number[]): Tensor {
   expectTensor(fn, name, t, shape.length);
   const x = t as Tensor;
-  if (x.shape.some((d, i) => d !== shape[i])) throw new ShapeError(`${fn}: ${name} must have shape ${formatShape(shape)}, got ${formatShape(x.shape)}`);
+  if (x.shape.some((d, i) => d !== shape[i]))
+    throw new ShapeError(`${fn}: ${name} must have shape ${formatShape(shape)}, got ${formatShape(x.shape)}`);
   return x;
 }
 
@@ -137,10 +159,19 @@ const CHUNKS_PER_THREAD = 4;
  * its own attention_workspace_bytes(S, D) block; each head is computed exactly
  * as in the one-call kernel, so the bits are the same.
  */
-function runHeads(r: Runtime, p: Prepared, fn: 'attention_fwd_range' | 'attention_bwd_range', workArg: number, args: (bh0: number, bh1: number) => number[]): void {
+function runHeads(
+  r: Runtime,
+  p: Prepared,
+  fn: 'attention_fwd_range' | 'attention_bwd_range',
+  workArg: number,
+  args: (bh0: number, bh1: number) => number[],
+): void {
   const heads = p.B * p.H;
   const threads = r.pool === undefined ? 1 : getThreads();
-  const cut = threads > 1 && heads * p.S * p.S * p.D >= parallelMin().attentionMacs ? splitRange(heads, threads * CHUNKS_PER_THREAD, 1) : [0, heads];
+  const cut =
+    threads > 1 && heads * p.S * p.S * p.D >= parallelMin().attentionMacs
+      ? splitRange(heads, threads * CHUNKS_PER_THREAD, 1)
+      : [0, heads];
   const chunks: number[][] = [];
   for (let t = 0; t + 1 < cut.length; t++) chunks.push(args(cut[t]!, cut[t + 1]!));
   const bytes = r.kernels.attention_workspace_bytes(p.S, p.D);
@@ -162,7 +193,12 @@ function runHeads(r: Runtime, p: Prepared, fn: 'attention_fwd_range' | 'attentio
  * statistic attentionBackward needs). A query row with no visible key gets out = 0
  * and lse = -Infinity.
  */
-export function attention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOptions & { out?: Tensor } = {}): { out: Tensor; lse: Tensor } {
+export function attention(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  options: AttentionOptions & { out?: Tensor } = {},
+): { out: Tensor; lse: Tensor } {
   const fn = 'attention';
   const r = rt(fn);
   const p = prepare(fn, q, k, v, options);
@@ -170,7 +206,8 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOpt
   if (out !== undefined) {
     try {
       expectLike(fn, 'out', out, q.shape);
-      if (out === q || out === k || out === v) throw new ArgumentError(`${fn}: out must not be an input, got the same Tensor`);
+      if (out === q || out === k || out === v)
+        throw new ArgumentError(`${fn}: out must not be an input, got the same Tensor`);
     } catch (e) {
       p.tmp?.dispose();
       throw e;
@@ -180,8 +217,30 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOpt
   }
   const lse = Tensor.empty([p.B, p.H, p.S]);
   const o = out;
-  runHeads(r, p, 'attention_fwd_range', 6, (bh0, bh1) => [q.offset, k.offset, v.offset, p.mask, o.offset, lse.offset, 0,
-    p.B, p.H, p.S, p.D, p.scale, p.causal, p.threshold, p.keepScale, p.key0, p.key1, p.stream, p.ctrLo, p.ctrHi, bh0, bh1]);
+  runHeads(r, p, 'attention_fwd_range', 6, (bh0, bh1) => [
+    q.offset,
+    k.offset,
+    v.offset,
+    p.mask,
+    o.offset,
+    lse.offset,
+    0,
+    p.B,
+    p.H,
+    p.S,
+    p.D,
+    p.scale,
+    p.causal,
+    p.threshold,
+    p.keepScale,
+    p.key0,
+    p.key1,
+    p.stream,
+    p.ctrLo,
+    p.ctrHi,
+    bh0,
+    bh1,
+  ]);
   return { out, lse };
 }
 
@@ -190,8 +249,16 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOpt
  * `out` and `lse` and the upstream gradient `dout`. Pass the same options as the
  * forward (masks, scale, dropout seed/stream/counter: the mask is regenerated).
  */
-export function attentionBackward(q: Tensor, k: Tensor, v: Tensor, out: Tensor, lse: Tensor, dout: Tensor,
-                                  grads: { dq: Tensor; dk: Tensor; dv: Tensor }, options: AttentionOptions = {}): void {
+export function attentionBackward(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  out: Tensor,
+  lse: Tensor,
+  dout: Tensor,
+  grads: { dq: Tensor; dk: Tensor; dv: Tensor },
+  options: AttentionOptions = {},
+): void {
   const fn = 'attentionBackward';
   const r = rt(fn);
   const p = prepare(fn, q, k, v, options);
@@ -204,16 +271,44 @@ export function attentionBackward(q: Tensor, k: Tensor, v: Tensor, out: Tensor, 
     const seen: Tensor[] = [];
     for (const name of ['dq', 'dk', 'dv'] as const) {
       const g = expectLike(fn, `grads.${name}`, grads[name], q.shape);
-      if (inputs.includes(g) || seen.includes(g)) throw new ArgumentError(`${fn}: grads.${name} must be a separate Tensor, got one that is also an input or another gradient`);
+      if (inputs.includes(g) || seen.includes(g))
+        throw new ArgumentError(
+          `${fn}: grads.${name} must be a separate Tensor, got one that is also an input or another gradient`,
+        );
       seen.push(g);
     }
   } catch (e) {
     p.tmp?.dispose();
     throw e;
   }
-  runHeads(r, p, 'attention_bwd_range', 10, (bh0, bh1) => [q.offset, k.offset, v.offset, out.offset, lse.offset, dout.offset, p.mask,
-    grads.dq.offset, grads.dk.offset, grads.dv.offset, 0,
-    p.B, p.H, p.S, p.D, p.scale, p.causal, p.threshold, p.keepScale, p.key0, p.key1, p.stream, p.ctrLo, p.ctrHi, bh0, bh1]);
+  runHeads(r, p, 'attention_bwd_range', 10, (bh0, bh1) => [
+    q.offset,
+    k.offset,
+    v.offset,
+    out.offset,
+    lse.offset,
+    dout.offset,
+    p.mask,
+    grads.dq.offset,
+    grads.dk.offset,
+    grads.dv.offset,
+    0,
+    p.B,
+    p.H,
+    p.S,
+    p.D,
+    p.scale,
+    p.causal,
+    p.threshold,
+    p.keepScale,
+    p.key0,
+    p.key1,
+    p.stream,
+    p.ctrLo,
+    p.ctrHi,
+    bh0,
+    bh1,
+  ]);
 }
 
 /**
@@ -224,8 +319,10 @@ export function attentionBackward(q: Tensor, k: Tensor, v: Tensor, out: Tensor, 
  */
 export function attentionWorkspaceBytes(seq: number, headDim: number): number {
   const fn = 'attentionWorkspaceBytes';
-  if (!Number.isInteger(seq) || seq < 0) throw new ArgumentError(`${fn}: seq must be a non-negative integer, got ${seq}`);
-  if (!Number.isInteger(headDim) || headDim < 1) throw new ArgumentError(`${fn}: headDim must be a positive integer, got ${headDim}`);
+  if (!Number.isInteger(seq) || seq < 0)
+    throw new ArgumentError(`${fn}: seq must be a non-negative integer, got ${seq}`);
+  if (!Number.isInteger(headDim) || headDim < 1)
+    throw new ArgumentError(`${fn}: headDim must be a positive integer, got ${headDim}`);
   return rt(fn).kernels.attention_workspace_bytes(seq, headDim);
 }
 
@@ -238,8 +335,10 @@ export function attentionWorkspaceBytes(seq: number, headDim: number): number {
 function rotaryTables(fn: string, S: number, D: number, options: RotaryOptions): { cos: Tensor; sin: Tensor } {
   const base = options.base ?? 10000;
   const offset = options.offset ?? 0;
-  if (typeof base !== 'number' || !Number.isFinite(base) || base <= 0) throw new ArgumentError(`${fn}: base must be a finite number > 0, got ${base}`);
-  if (!Number.isSafeInteger(offset) || offset < 0) throw new ArgumentError(`${fn}: offset must be a non-negative integer, got ${offset}`);
+  if (typeof base !== 'number' || !Number.isFinite(base) || base <= 0)
+    throw new ArgumentError(`${fn}: base must be a finite number > 0, got ${base}`);
+  if (!Number.isSafeInteger(offset) || offset < 0)
+    throw new ArgumentError(`${fn}: offset must be a non-negative integer, got ${offset}`);
   const h = D / 2;
   const c = new Float32Array(S * h);
   const s = new Float32Array(S * h);
@@ -256,11 +355,13 @@ function rotaryTables(fn: string, S: number, D: number, options: RotaryOptions):
 
 function rotaryDims(fn: string, name: string, x: unknown): [number, number, number] {
   if (!(x instanceof Tensor)) throw new ArgumentError(`${fn}: ${name} must be a Tensor, got ${describe(x)}`);
-  if (x.rank < 2) throw new ShapeError(`${fn}: ${name} must have rank >= 2 ([..., seq, dim]), got shape ${formatShape(x.shape)}`);
+  if (x.rank < 2)
+    throw new ShapeError(`${fn}: ${name} must have rank >= 2 ([..., seq, dim]), got shape ${formatShape(x.shape)}`);
   expectTensor(fn, name, x, x.rank);
   const S = x.shape[x.rank - 2]!;
   const D = x.shape[x.rank - 1]!;
-  if (D % 2 !== 0) throw new ArgumentError(`${fn}: ${name} must have an even last dimension (rotary pairs c with c + D/2), got ${D}`);
+  if (D % 2 !== 0)
+    throw new ArgumentError(`${fn}: ${name} must have an even last dimension (rotary pairs c with c + D/2), got ${D}`);
   const N = S * D === 0 ? 0 : x.size / (S * D);
   return [N, S, D];
 }

@@ -10,11 +10,13 @@ function expectF32(fn: string, arg: string, t: unknown): readonly number[] {
   return t.shape;
 }
 
-const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
+const sameShape = (a: readonly number[], b: readonly number[]) =>
+  a.length === b.length && a.every((d, i) => d === b[i]);
 
 /** Checks that `t` has `shape` (message names `what` it must match). */
 function expectShape(fn: string, arg: string, t: Tensor, shape: readonly number[], what: string): void {
-  if (!sameShape(t.shape, shape)) throw new ShapeError(`${fn}: ${arg} must have shape ${formatShape(shape)} (${what}), got ${formatShape(t.shape)}`);
+  if (!sameShape(t.shape, shape))
+    throw new ShapeError(`${fn}: ${arg} must have shape ${formatShape(shape)} (${what}), got ${formatShape(t.shape)}`);
 }
 
 /** The given `out` (checked: float32, `shape`) or a new tensor of `shape`. Lane-wise ops may write over an input. */
@@ -46,7 +48,9 @@ export function add(a: Tensor, b: Tensor, options: { out?: Tensor } = {}): Tenso
   const bs = expectF32(fn, 'b', b);
   if (!sameShape(as, bs)) {
     if (bs.length === 1 && as.length >= 1 && bs[0] === as[as.length - 1]) return biasAdd(a, b, options);
-    throw new ShapeError(`${fn}: b must have shape ${formatShape(as)} or [${as[as.length - 1] ?? 1}] (a row broadcast), got ${formatShape(bs)}`);
+    throw new ShapeError(
+      `${fn}: b must have shape ${formatShape(as)} or [${as[as.length - 1] ?? 1}] (a row broadcast), got ${formatShape(bs)}`,
+    );
   }
   const out = output(fn, options.out, as);
   if (a.size > 0) r.kernels.add_f32(a.offset, b.offset, out.offset, a.size);
@@ -129,7 +133,9 @@ export function sumCols(x: Tensor, out: Tensor): void {
   const os = expectF32(fn, 'out', out);
   const lead = xs.slice(0, -1);
   if (!sameShape(os, lead) && !sameShape(os, [rows])) {
-    throw new ShapeError(`${fn}: out must have shape ${formatShape(lead)} or [${rows}] (the rows of x), got ${formatShape(os)}`);
+    throw new ShapeError(
+      `${fn}: out must have shape ${formatShape(lead)} or [${rows}] (the rows of x), got ${formatShape(os)}`,
+    );
   }
   if (out === x) throw new ArgumentError(`${fn}: out must not be x, got the same Tensor`);
   if (rows > 0) r.kernels.sum_cols_f32(x.offset, out.offset, rows, cols);
@@ -170,12 +176,15 @@ function dropoutParams(fn: string, o: DropoutOptions): DropoutParams {
   const { p, seed } = o;
   const stream = o.stream ?? 0;
   const counter = o.counter ?? 0;
-  if (typeof p !== 'number' || !(p >= 0 && p < 1)) throw new ArgumentError(`${fn}: p must be a number in [0, 1), got ${String(p)}`);
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new ArgumentError(`${fn}: seed must be an integer in [0, 2^53), got ${String(seed)}`);
+  if (typeof p !== 'number' || !(p >= 0 && p < 1))
+    throw new ArgumentError(`${fn}: p must be a number in [0, 1), got ${String(p)}`);
+  if (!Number.isSafeInteger(seed) || seed < 0)
+    throw new ArgumentError(`${fn}: seed must be an integer in [0, 2^53), got ${String(seed)}`);
   if (!Number.isInteger(stream) || stream < 0 || stream > 0xffffffff) {
     throw new ArgumentError(`${fn}: stream must be an integer in [0, 2^32), got ${String(stream)}`);
   }
-  if (!Number.isSafeInteger(counter) || counter < 0) throw new ArgumentError(`${fn}: counter must be an integer in [0, 2^53), got ${String(counter)}`);
+  if (!Number.isSafeInteger(counter) || counter < 0)
+    throw new ArgumentError(`${fn}: counter must be an integer in [0, 2^53), got ${String(counter)}`);
   const threshold = Math.round(p * 2 ** 24);
   if (threshold >= 2 ** 24) throw new ArgumentError(`${fn}: p must round to below 1 at 24 bits, got ${p}`);
   return {
@@ -238,8 +247,10 @@ export function dropoutBackward(dy: Tensor, dx: Tensor, options: DropoutOptions)
 export function sinusoidalPositions(seq: number, dim: number): Tensor {
   const fn = 'sinusoidalPositions';
   const r = rt(fn);
-  if (!Number.isInteger(seq) || seq < 0) throw new ArgumentError(`${fn}: seq must be a non-negative integer, got ${String(seq)}`);
-  if (!Number.isInteger(dim) || dim < 0) throw new ArgumentError(`${fn}: dim must be a non-negative integer, got ${String(dim)}`);
+  if (!Number.isInteger(seq) || seq < 0)
+    throw new ArgumentError(`${fn}: seq must be a non-negative integer, got ${String(seq)}`);
+  if (!Number.isInteger(dim) || dim < 0)
+    throw new ArgumentError(`${fn}: dim must be a non-negative integer, got ${String(dim)}`);
   const out = Tensor.empty([seq, dim]);
   if (seq > 0 && dim > 0) r.kernels.sinusoidal_positions_f32(out.offset, seq, dim);
   return out;

@@ -27,7 +27,9 @@ function checkIds(fn: string, ids: Tensor, vocab: number): void {
   for (let i = 0; i < v.length; i++) {
     const id = v[i]!;
     if (id < 0 || id >= vocab) {
-      throw new ArgumentError(`${fn}: ids${position(ids.shape, i)} must be in [0, ${vocab}), got ${id} (flat position ${i})`);
+      throw new ArgumentError(
+        `${fn}: ids${position(ids.shape, i)} must be in [0, ${vocab}), got ${id} (flat position ${i})`,
+      );
     }
   }
 }
@@ -48,7 +50,8 @@ export function embedding(weight: Tensor, ids: Tensor, options: { out?: Tensor }
   let out = options.out;
   if (out !== undefined) {
     const os = expectAnyRank(fn, 'out', out, 'float32');
-    if (formatShape(os) !== formatShape(shape)) throw new ShapeError(`${fn}: out must have shape ${formatShape(shape)}, got ${formatShape(os)}`);
+    if (formatShape(os) !== formatShape(shape))
+      throw new ShapeError(`${fn}: out must have shape ${formatShape(shape)}, got ${formatShape(os)}`);
     if (out === weight) throw new ArgumentError(`${fn}: out must not be weight, got the same Tensor`);
   }
   checkIds(fn, ids, vocab);
@@ -69,7 +72,8 @@ export function embeddingBackward(ids: Tensor, dy: Tensor, dweight: Tensor): voi
   const [vocab, dim] = expectTensor(fn, 'dweight', dweight, 2) as [number, number];
   const shape = [...idShape, dim];
   const ds = expectAnyRank(fn, 'dy', dy, 'float32');
-  if (formatShape(ds) !== formatShape(shape)) throw new ShapeError(`${fn}: dy must have shape ${formatShape(shape)}, got ${formatShape(ds)}`);
+  if (formatShape(ds) !== formatShape(shape))
+    throw new ShapeError(`${fn}: dy must have shape ${formatShape(shape)}, got ${formatShape(ds)}`);
   if (dy === dweight) throw new ArgumentError(`${fn}: dy must not be dweight, got the same Tensor`);
   checkIds(fn, ids, vocab);
   if (ids.size > 0 && dim > 0) r.kernels.embedding_bwd_f32(ids.offset, dy.offset, dweight.offset, ids.size, dim, vocab);

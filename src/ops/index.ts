@@ -4,14 +4,33 @@ export { matmul, gemm } from './matmul.js';
 export type { MatmulOptions, GemmOptions, Activation } from './matmul.js';
 export { linear, linearBackward } from './linear.js';
 export type { LinearOptions, LinearGrads } from './linear.js';
-export { softmax, logSoftmax, softmaxBackward, logSoftmaxBackward, softmaxXent, softmaxXentBackward, softmaxXentInplace } from './softmax.js';
+export {
+  softmax,
+  logSoftmax,
+  softmaxBackward,
+  logSoftmaxBackward,
+  softmaxXent,
+  softmaxXentBackward,
+  softmaxXentInplace,
+} from './softmax.js';
 export type { SoftmaxOptions, SoftmaxXentOptions, SoftmaxXentBackwardOptions, SoftmaxXentResult } from './softmax.js';
 export { layerNorm, layerNormBackward } from './norm.js';
 export type { LayerNormOptions, LayerNormResult, LayerNormGrads } from './norm.js';
 export { relu, reluBackward, gelu, geluBackward, tanh, tanhBackward, sigmoid, sigmoidBackward } from './activation.js';
 export type { ActivationOptions, GeluOptions, GeluApproximate } from './activation.js';
 export { embedding, embeddingBackward } from './embedding.js';
-export { add, mul, scale, axpy, biasAdd, sumRows, sumCols, dropout, dropoutBackward, sinusoidalPositions } from './elementwise.js';
+export {
+  add,
+  mul,
+  scale,
+  axpy,
+  biasAdd,
+  sumRows,
+  sumCols,
+  dropout,
+  dropoutBackward,
+  sinusoidalPositions,
+} from './elementwise.js';
 export type { DropoutOptions } from './elementwise.js';
 export { sgdStep, adamStep, clipGradNorm } from './optim.js';
 export type { SgdOptions, AdamOptions } from './optim.js';
@@ -20,6 +39,16 @@ export type { AttentionOptions, RotaryOptions } from './attention.js';
 export { meanPool, meanPoolBackward, maxPool, maxPoolBackward, firstPool, firstPoolBackward } from './pool.js';
 export type { PoolOptions } from './pool.js';
 export {
-  reshape, reshapeBackward, splitHeads, splitHeadsBackward, mergeHeads, mergeHeadsBackward,
-  transposeLast2, transposeLast2Backward, concatLast, concatLastBackward, sliceLast, sliceLastBackward,
+  reshape,
+  reshapeBackward,
+  splitHeads,
+  splitHeadsBackward,
+  mergeHeads,
+  mergeHeadsBackward,
+  transposeLast2,
+  transposeLast2Backward,
+  concatLast,
+  concatLastBackward,
+  sliceLast,
+  sliceLastBackward,
 } from './layout.js';

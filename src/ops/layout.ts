@@ -27,7 +27,9 @@ export function resolveShape(fn: string, size: number, shape: readonly number[])
   if (!Array.isArray(shape)) throw new ArgumentError(`${fn}: shape must be an array, got ${typeof shape}`);
   const free = shape.filter((d) => d === -1).length;
   if (free > 1 || shape.some((d) => !Number.isInteger(d) || d < -1)) {
-    throw new ShapeError(`${fn}: shape must hold non-negative integers and at most one -1, got ${JSON.stringify(shape)}`);
+    throw new ShapeError(
+      `${fn}: shape must hold non-negative integers and at most one -1, got ${JSON.stringify(shape)}`,
+    );
   }
   const known = prod(shape.filter((d) => d !== -1));
   const out = shape.map((d) => (d === -1 ? (known === 0 ? 0 : size / known) : d));
@@ -53,7 +55,8 @@ export function reshapeBackward(dy: Tensor, dx: Tensor): void {
   const r = rt(fn);
   f32(fn, 'dy', dy);
   f32(fn, 'dx', dx);
-  if (dy.size !== dx.size) throw new ShapeError(`${fn}: dx must have ${dy.size} elements (the size of dy), got ${formatShape(dx.shape)}`);
+  if (dy.size !== dx.size)
+    throw new ShapeError(`${fn}: dx must have ${dy.size} elements (the size of dy), got ${formatShape(dx.shape)}`);
   if (dx.size > 0) r.kernels.copy2d_f32(dy.offset, dx.offset, 1, dx.size, dx.size, dx.size, 1);
 }
 
@@ -105,7 +108,8 @@ export function transposeLast2(x: Tensor): Tensor {
   const r = rt(fn);
   const s = f32(fn, 'x', x);
   if (s.length < 2) throw new ShapeError(`${fn}: x must have rank >= 2, got shape ${formatShape(s)}`);
-  const R = s[s.length - 2]!, C = s[s.length - 1]!;
+  const R = s[s.length - 2]!,
+    C = s[s.length - 1]!;
   const out = Tensor.empty([...s.slice(0, -2), C, R]);
   if (x.size > 0) r.kernels.transpose_last2_f32(x.offset, out.offset, x.size / (R * C), R, C, 0);
   return out;
@@ -117,7 +121,8 @@ export function transposeLast2Backward(dy: Tensor, dx: Tensor): void {
   const r = rt(fn);
   const s = f32(fn, 'dx', dx);
   if (s.length < 2) throw new ShapeError(`${fn}: dx must have rank >= 2, got shape ${formatShape(s)}`);
-  const R = s[s.length - 2]!, C = s[s.length - 1]!;
+  const R = s[s.length - 2]!,
+    C = s[s.length - 1]!;
   expectShape(fn, 'dy', dy, [...s.slice(0, -2), C, R]);
   if (dx.size > 0) r.kernels.transpose_last2_f32(dy.offset, dx.offset, dx.size / (R * C), C, R, 1);
 }
@@ -126,7 +131,10 @@ export function transposeLast2Backward(dy: Tensor, dx: Tensor): void {
 export function concatLast(xs: readonly Tensor[]): Tensor {
   const fn = 'concatLast';
   const r = rt(fn);
-  if (!Array.isArray(xs) || xs.length === 0) throw new ArgumentError(`${fn}: xs must be a non-empty array of Tensors, got ${Array.isArray(xs) ? 'an empty array' : typeof xs}`);
+  if (!Array.isArray(xs) || xs.length === 0)
+    throw new ArgumentError(
+      `${fn}: xs must be a non-empty array of Tensors, got ${Array.isArray(xs) ? 'an empty array' : typeof xs}`,
+    );
   const first = f32(fn, 'xs[0]', xs[0]);
   if (first.length < 1) throw new ShapeError(`${fn}: xs[0] must have rank >= 1, got shape ${formatShape(first)}`);
   const lead = first.slice(0, -1);
@@ -134,7 +142,9 @@ export function concatLast(xs: readonly Tensor[]): Tensor {
   for (const [i, t] of xs.entries()) {
     const s = f32(fn, `xs[${i}]`, t);
     if (s.length !== first.length || lead.some((d, j) => d !== s[j])) {
-      throw new ShapeError(`${fn}: xs[${i}] must have shape ${formatShape([...lead, s[s.length - 1] ?? 0])} (the leading shape of xs[0]), got ${formatShape(s)}`);
+      throw new ShapeError(
+        `${fn}: xs[${i}] must have shape ${formatShape([...lead, s[s.length - 1] ?? 0])} (the leading shape of xs[0]), got ${formatShape(s)}`,
+      );
     }
     total += s[s.length - 1]!;
   }
@@ -161,7 +171,9 @@ export function concatLastBackward(dy: Tensor, widths: readonly number[], dxs: r
   const lead = s.slice(0, -1);
   const total = s[s.length - 1]!;
   if (!Array.isArray(widths) || widths.length !== dxs.length || widths.some((w) => !Number.isInteger(w) || w < 0)) {
-    throw new ArgumentError(`${fn}: widths must be ${dxs.length} non-negative integers (one per dxs entry), got ${JSON.stringify(widths)}`);
+    throw new ArgumentError(
+      `${fn}: widths must be ${dxs.length} non-negative integers (one per dxs entry), got ${JSON.stringify(widths)}`,
+    );
   }
   if (widths.reduce((a, b) => a + b, 0) !== total) {
     throw new ShapeError(`${fn}: widths must sum to the last dimension of dy ${total}, got ${JSON.stringify(widths)}`);

@@ -30,10 +30,15 @@ export interface LinearGrads {
 /** Checks x [..., in] and weight [out, in]; returns [rows, in, out]. */
 function dims(fn: string, x: Tensor, weight: Tensor): [number, number, number] {
   const [N, K] = expectTensor(fn, 'weight', weight, 2) as [number, number];
-  if (!(x instanceof Tensor) || x.rank < 1) throw new ShapeError(`${fn}: x must be a Tensor of rank >= 1, got ${x instanceof Tensor ? formatShape(x.shape) : typeof x}`);
+  if (!(x instanceof Tensor) || x.rank < 1)
+    throw new ShapeError(
+      `${fn}: x must be a Tensor of rank >= 1, got ${x instanceof Tensor ? formatShape(x.shape) : typeof x}`,
+    );
   expectTensor(fn, 'x', x, x.rank);
   if (x.shape[x.rank - 1] !== K) {
-    throw new ShapeError(`${fn}: x must have last dimension ${K} (weight is [out, in] = ${formatShape(weight.shape)}), got ${formatShape(x.shape)}`);
+    throw new ShapeError(
+      `${fn}: x must have last dimension ${K} (weight is [out, in] = ${formatShape(weight.shape)}), got ${formatShape(x.shape)}`,
+    );
   }
   return [K === 0 ? 0 : x.size / K, K, N];
 }
@@ -41,7 +46,9 @@ function dims(fn: string, x: Tensor, weight: Tensor): [number, number, number] {
 function expectLike(fn: string, name: string, t: unknown, shape: readonly number[]): void {
   expectTensor(fn, name, t, shape.length);
   if ((t as Tensor).shape.some((d, i) => d !== shape[i])) {
-    throw new ShapeError(`${fn}: ${name} must have shape ${formatShape(shape)}, got ${formatShape((t as Tensor).shape)}`);
+    throw new ShapeError(
+      `${fn}: ${name} must have shape ${formatShape(shape)}, got ${formatShape((t as Tensor).shape)}`,
+    );
   }
 }
 
@@ -54,7 +61,25 @@ export function linear(x: Tensor, weight: Tensor, options: LinearOptions = {}): 
   if (options.bias !== undefined) expectLike(fn, 'bias', options.bias, [N]);
   const y = Tensor.empty([...x.shape.slice(0, -1), N]);
   if (M > 0 && N > 0) {
-    gemmF32(r, x.offset, weight.offset, options.bias?.offset ?? 0, y.offset, gemmWorkspace(r), M, N, K, K, K, N, 0, 1, 1, 0, act);
+    gemmF32(
+      r,
+      x.offset,
+      weight.offset,
+      options.bias?.offset ?? 0,
+      y.offset,
+      gemmWorkspace(r),
+      M,
+      N,
+      K,
+      K,
+      K,
+      N,
+      0,
+      1,
+      1,
+      0,
+      act,
+    );
   }
   return y;
 }
@@ -64,7 +89,14 @@ export function linear(x: Tensor, weight: Tensor, options: LinearOptions = {}): 
  * output (read only with activation 'relu': dy is masked where y <= 0, so the
  * derivative at 0 is 0).
  */
-export function linearBackward(x: Tensor, weight: Tensor, y: Tensor, dy: Tensor, grads: LinearGrads, options: { activation?: 'none' | 'relu' } = {}): void {
+export function linearBackward(
+  x: Tensor,
+  weight: Tensor,
+  y: Tensor,
+  dy: Tensor,
+  grads: LinearGrads,
+  options: { activation?: 'none' | 'relu' } = {},
+): void {
   const fn = 'linearBackward';
   const r = rt(fn);
   const [M, K, N] = dims(fn, x, weight);
@@ -84,8 +116,10 @@ export function linearBackward(x: Tensor, weight: Tensor, y: Tensor, dy: Tensor,
   }
   try {
     const w = gemmWorkspace(r);
-    if (dx !== undefined && K > 0) gemmF32(r, g.offset, weight.offset, 0, dx.offset, w, M, K, N, N, K, K, 0, 0, 1, 1, ACT_NONE);
-    if (dweight !== undefined && K > 0) gemmF32(r, g.offset, x.offset, 0, dweight.offset, w, N, K, M, N, K, K, 1, 0, 1, 1, ACT_NONE);
+    if (dx !== undefined && K > 0)
+      gemmF32(r, g.offset, weight.offset, 0, dx.offset, w, M, K, N, N, K, K, 0, 0, 1, 1, ACT_NONE);
+    if (dweight !== undefined && K > 0)
+      gemmF32(r, g.offset, x.offset, 0, dweight.offset, w, N, K, M, N, K, K, 1, 0, 1, 1, ACT_NONE);
     if (dbias !== undefined) r.kernels.sum_rows_f32(g.offset, dbias.offset, M, N);
   } finally {
     if (g !== dy) g.dispose();

@@ -78,13 +78,32 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
     if (out.shape[0] !== m || out.shape[1] !== n) {
       throw new ShapeError(`${fn}: out must have shape [${m}, ${n}], got ${formatShape(out.shape)}`);
     }
-    if (out === a || out === b || out === options.bias) throw new ArgumentError(`${fn}: out must not be an input, got the same Tensor`);
+    if (out === a || out === b || out === options.bias)
+      throw new ArgumentError(`${fn}: out must not be an input, got the same Tensor`);
   } else {
     if (beta !== 0) throw new ArgumentError(`${fn}: beta must be 0 without out (there is no C to scale), got ${beta}`);
     out = Tensor.empty([m, n]);
   }
   const work = gemmWorkspace(r);
-  gemmF32(r, a.offset, b.offset, biasPtr, out.offset, work, m, n, k, a1, b1, n, ta ? 1 : 0, tb ? 1 : 0, alpha, beta, act);
+  gemmF32(
+    r,
+    a.offset,
+    b.offset,
+    biasPtr,
+    out.offset,
+    work,
+    m,
+    n,
+    k,
+    a1,
+    b1,
+    n,
+    ta ? 1 : 0,
+    tb ? 1 : 0,
+    alpha,
+    beta,
+    act,
+  );
   return out;
 }
 
@@ -164,20 +183,30 @@ export function gemm(a: Float32Array, b: Float32Array, options: GemmOptions): Fl
   const aLen = span(aRows, aCols, lda);
   const bLen = span(bRows, bCols, ldb);
   const cLen = span(m, n, ldc);
-  if (a.length < aLen) throw new ShapeError(`${fn}: a must have at least ${aLen} elements for ${aRows}x${aCols} with lda ${lda}, got ${a.length}`);
-  if (b.length < bLen) throw new ShapeError(`${fn}: b must have at least ${bLen} elements for ${bRows}x${bCols} with ldb ${ldb}, got ${b.length}`);
+  if (a.length < aLen)
+    throw new ShapeError(
+      `${fn}: a must have at least ${aLen} elements for ${aRows}x${aCols} with lda ${lda}, got ${a.length}`,
+    );
+  if (b.length < bLen)
+    throw new ShapeError(
+      `${fn}: b must have at least ${bLen} elements for ${bRows}x${bCols} with ldb ${ldb}, got ${b.length}`,
+    );
   const alpha = checkFinite(fn, 'alpha', options.alpha ?? 1);
   const beta = checkFinite(fn, 'beta', options.beta ?? 0);
   const act = activationCode(fn, options.activation);
   const bias = options.bias;
   if (bias !== undefined) {
-    if (!(bias instanceof Float32Array)) throw new DTypeError(`${fn}: bias must be a Float32Array, got ${describe(bias)}`);
+    if (!(bias instanceof Float32Array))
+      throw new DTypeError(`${fn}: bias must be a Float32Array, got ${describe(bias)}`);
     if (bias.length !== n) throw new ShapeError(`${fn}: bias must have ${n} elements, got ${bias.length}`);
   }
   let c = options.c;
   if (c !== undefined) {
     if (!(c instanceof Float32Array)) throw new DTypeError(`${fn}: c must be a Float32Array, got ${describe(c)}`);
-    if (c.length < cLen) throw new ShapeError(`${fn}: c must have at least ${cLen} elements for ${m}x${n} with ldc ${ldc}, got ${c.length}`);
+    if (c.length < cLen)
+      throw new ShapeError(
+        `${fn}: c must have at least ${cLen} elements for ${m}x${n} with ldc ${ldc}, got ${c.length}`,
+      );
   } else {
     if (beta !== 0) throw new ArgumentError(`${fn}: beta must be 0 without c (there is no C to scale), got ${beta}`);
     c = new Float32Array(cLen);
@@ -195,7 +224,25 @@ export function gemm(a: Float32Array, b: Float32Array, options: GemmOptions): Fl
   f.set(b.subarray(0, bLen), pb >>> 2);
   if (beta !== 0) f.set(c.subarray(0, cLen), pc >>> 2);
   if (bias !== undefined) f.set(bias, pbias >>> 2);
-  gemmF32(r, pa, pb, bias !== undefined ? pbias : 0, pc, work, m, n, k, lda, ldb, ldc, ta ? 1 : 0, tb ? 1 : 0, alpha, beta, act);
+  gemmF32(
+    r,
+    pa,
+    pb,
+    bias !== undefined ? pbias : 0,
+    pc,
+    work,
+    m,
+    n,
+    k,
+    lda,
+    ldb,
+    ldc,
+    ta ? 1 : 0,
+    tb ? 1 : 0,
+    alpha,
+    beta,
+    act,
+  );
   if (ldc === n) {
     c.set(new Float32Array(r.memory.buffer, pc, cLen));
   } else {

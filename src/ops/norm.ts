@@ -56,7 +56,8 @@ function expectVector(fn: string, name: string, t: unknown, n: number): void {
 function expectLike(fn: string, name: string, t: unknown, x: Tensor): void {
   if (!(t instanceof Tensor)) throw new ArgumentError(`${fn}: ${name} must be a Tensor, got ${describe(t)}`);
   if (t.dtype !== 'float32') throw new DTypeError(`${fn}: ${name} must have dtype float32, got ${t.dtype}`);
-  if (!sameShape(t.shape, x.shape)) throw new ShapeError(`${fn}: ${name} must have shape ${formatShape(x.shape)}, got ${formatShape(t.shape)}`);
+  if (!sameShape(t.shape, x.shape))
+    throw new ShapeError(`${fn}: ${name} must have shape ${formatShape(x.shape)}, got ${formatShape(t.shape)}`);
 }
 
 /**
@@ -96,7 +97,14 @@ export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, options: Layer
  * xhat = (x - mean) rstd; dgamma += sum over rows of dy xhat; dbeta += sum of dy.
  * `mean` and `rstd` are the ones `layerNorm` returned for this x.
  */
-export function layerNormBackward(x: Tensor, gamma: Tensor, mean: Tensor, rstd: Tensor, dy: Tensor, grads: LayerNormGrads): void {
+export function layerNormBackward(
+  x: Tensor,
+  gamma: Tensor,
+  mean: Tensor,
+  rstd: Tensor,
+  dy: Tensor,
+  grads: LayerNormGrads,
+): void {
   const fn = 'layerNormBackward';
   const r = rt(fn);
   const [rows, C] = rowsAndCols(fn, 'x', x);
@@ -120,7 +128,15 @@ export function layerNormBackward(x: Tensor, gamma: Tensor, mean: Tensor, rstd: 
   }
   if (rows === 0 || outs.length === 0) return;
   r.kernels.layer_norm_bwd_f32(
-    x.offset, gamma.offset, mean.offset, rstd.offset, dy.offset,
-    dx?.offset ?? 0, dgamma?.offset ?? 0, dbeta?.offset ?? 0, rows, C,
+    x.offset,
+    gamma.offset,
+    mean.offset,
+    rstd.offset,
+    dy.offset,
+    dx?.offset ?? 0,
+    dgamma?.offset ?? 0,
+    dbeta?.offset ?? 0,
+    rows,
+    C,
   );
 }

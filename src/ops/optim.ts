@@ -14,9 +14,12 @@ function expectF32(fn: string, arg: string, t: unknown): Tensor {
 function expectLike(fn: string, arg: string, t: unknown, param: Tensor, others: Tensor[]): Tensor {
   const x = expectF32(fn, arg, t);
   if (x.size !== param.size) {
-    throw new ShapeError(`${fn}: ${arg} must have ${param.size} elements (param is ${formatShape(param.shape)}), got ${formatShape(x.shape)}`);
+    throw new ShapeError(
+      `${fn}: ${arg} must have ${param.size} elements (param is ${formatShape(param.shape)}), got ${formatShape(x.shape)}`,
+    );
   }
-  if (others.includes(x)) throw new ArgumentError(`${fn}: ${arg} must be its own buffer, got the same Tensor as another argument`);
+  if (others.includes(x))
+    throw new ArgumentError(`${fn}: ${arg} must be its own buffer, got the same Tensor as another argument`);
   return x;
 }
 
@@ -112,8 +115,21 @@ export function adamStep(param: Tensor, grad: Tensor, state: { m: Tensor; v: Ten
   const stepSize = (lr * sqrtBc2) / bc1;
   const epsHat = eps * sqrtBc2;
   if (param.size === 0) return;
-  r.kernels.adam_step_f32(grad.offset, param.offset, m.offset, v.offset, param.size,
-    stepSize, beta1, beta2, 1 - beta1, 1 - beta2, epsHat, decoupled ? 0 : wd, decoupled ? 1 - lr * wd : 1);
+  r.kernels.adam_step_f32(
+    grad.offset,
+    param.offset,
+    m.offset,
+    v.offset,
+    param.size,
+    stepSize,
+    beta1,
+    beta2,
+    1 - beta1,
+    1 - beta2,
+    epsHat,
+    decoupled ? 0 : wd,
+    decoupled ? 1 - lr * wd : 1,
+  );
 }
 
 /**
@@ -128,7 +144,8 @@ export function adamStep(param: Tensor, grad: Tensor, state: { m: Tensor; v: Ten
 export function clipGradNorm(grads: Tensor[], maxNorm: number): number {
   const fn = 'clipGradNorm';
   const r = rt(fn);
-  if (!Array.isArray(grads)) throw new ArgumentError(`${fn}: grads must be an array of Tensors, got ${describe(grads)}`);
+  if (!Array.isArray(grads))
+    throw new ArgumentError(`${fn}: grads must be an array of Tensors, got ${describe(grads)}`);
   grads.forEach((g, i) => expectF32(fn, `grads[${i}]`, g));
   if (typeof maxNorm !== 'number' || !Number.isFinite(maxNorm) || maxNorm < 0) {
     throw new ArgumentError(`${fn}: maxNorm must be a finite number >= 0, got ${String(maxNorm)}`);

@@ -37,9 +37,25 @@ const CHUNKS_PER_THREAD = 2;
  * C is cut into 2 blocks per thread, of rows (multiples of 4) or, when C has
  * more 8-column panels than 4-row panels, of columns (multiples of 8).
  */
-export function gemmF32(r: Runtime, a: number, b: number, bias: number, c: number, work: number,
-                        m: number, n: number, k: number, lda: number, ldb: number, ldc: number,
-                        ta: number, tb: number, alpha: number, beta: number, act: number): void {
+export function gemmF32(
+  r: Runtime,
+  a: number,
+  b: number,
+  bias: number,
+  c: number,
+  work: number,
+  m: number,
+  n: number,
+  k: number,
+  lda: number,
+  ldb: number,
+  ldc: number,
+  ta: number,
+  tb: number,
+  alpha: number,
+  beta: number,
+  act: number,
+): void {
   const threads = getThreads();
   if (threads < 2 || m * n * k < parallelMin().gemmMacs) {
     r.kernels.gemm_f32(a, b, bias, c, work, m, n, k, lda, ldb, ldc, ta, tb, alpha, beta, act);
@@ -50,13 +66,47 @@ export function gemmF32(r: Runtime, a: number, b: number, bias: number, c: numbe
     const cut = splitRange(m, threads * CHUNKS_PER_THREAD, MR);
     for (let t = 0; t + 1 < cut.length; t++) {
       const i0 = cut[t]!;
-      chunks.push([a + 4 * (ta ? i0 : i0 * lda), b, bias, c + 4 * i0 * ldc, 0, cut[t + 1]! - i0, n, k, lda, ldb, ldc, ta, tb, alpha, beta, act]);
+      chunks.push([
+        a + 4 * (ta ? i0 : i0 * lda),
+        b,
+        bias,
+        c + 4 * i0 * ldc,
+        0,
+        cut[t + 1]! - i0,
+        n,
+        k,
+        lda,
+        ldb,
+        ldc,
+        ta,
+        tb,
+        alpha,
+        beta,
+        act,
+      ]);
     }
   } else {
     const cut = splitRange(n, threads * CHUNKS_PER_THREAD, NR);
     for (let t = 0; t + 1 < cut.length; t++) {
       const j0 = cut[t]!;
-      chunks.push([a, b + 4 * (tb ? j0 * ldb : j0), bias === 0 ? 0 : bias + 4 * j0, c + 4 * j0, 0, m, cut[t + 1]! - j0, k, lda, ldb, ldc, ta, tb, alpha, beta, act]);
+      chunks.push([
+        a,
+        b + 4 * (tb ? j0 * ldb : j0),
+        bias === 0 ? 0 : bias + 4 * j0,
+        c + 4 * j0,
+        0,
+        m,
+        cut[t + 1]! - j0,
+        k,
+        lda,
+        ldb,
+        ldc,
+        ta,
+        tb,
+        alpha,
+        beta,
+        act,
+      ]);
     }
   }
   if (chunks.length < 2) {

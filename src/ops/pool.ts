@@ -17,10 +17,17 @@ function dims(fn: string, name: string, x: unknown): [number, number, number] {
   return expectTensor(fn, name, x, 3) as [number, number, number];
 }
 
-function expectShape(fn: string, name: string, t: unknown, shape: readonly number[], dtype: 'float32' | 'int32' = 'float32'): void {
+function expectShape(
+  fn: string,
+  name: string,
+  t: unknown,
+  shape: readonly number[],
+  dtype: 'float32' | 'int32' = 'float32',
+): void {
   expectTensor(fn, name, t, shape.length, dtype);
   const s = (t as Tensor).shape;
-  if (s.some((d, i) => d !== shape[i])) throw new ShapeError(`${fn}: ${name} must have shape ${formatShape(shape)}, got ${formatShape(s)}`);
+  if (s.some((d, i) => d !== shape[i]))
+    throw new ShapeError(`${fn}: ${name} must have shape ${formatShape(shape)}, got ${formatShape(s)}`);
 }
 
 /**
@@ -30,7 +37,8 @@ function expectShape(fn: string, name: string, t: unknown, shape: readonly numbe
 function maskPtr(fn: string, mask: Tensor | undefined, B: number, S: number): { ptr: number; done: () => void } {
   if (mask === undefined) return { ptr: 0, done: () => {} };
   if (!(mask instanceof Tensor)) throw new ArgumentError(`${fn}: mask must be a Tensor, got ${describe(mask)}`);
-  if (mask.dtype !== 'int32' && mask.dtype !== 'float32') throw new DTypeError(`${fn}: mask must have dtype int32 or float32, got ${mask.dtype}`);
+  if (mask.dtype !== 'int32' && mask.dtype !== 'float32')
+    throw new DTypeError(`${fn}: mask must have dtype int32 or float32, got ${mask.dtype}`);
   if (mask.rank !== 2 || mask.shape[0] !== B || mask.shape[1] !== S) {
     throw new ShapeError(`${fn}: mask must have shape [${B}, ${S}], got ${formatShape(mask.shape)}`);
   }
@@ -107,7 +115,8 @@ export function maxPoolBackward(argmax: Tensor, dout: Tensor, dx: Tensor): void 
   expectShape(fn, 'dout', dout, [B, D]);
   const a = argmax.view() as Int32Array;
   for (let i = 0; i < a.length; i++) {
-    if (a[i]! < -1 || a[i]! >= S) throw new ArgumentError(`${fn}: argmax must be in [-1, ${S}), got ${a[i]} at index ${i}`);
+    if (a[i]! < -1 || a[i]! >= S)
+      throw new ArgumentError(`${fn}: argmax must be in [-1, ${S}), got ${a[i]} at index ${i}`);
   }
   if (B > 0 && D > 0) r.kernels.max_pool_bwd(argmax.offset, dout.offset, dx.offset, B, S, D);
 }

@@ -57,7 +57,12 @@ function expectSameShape(fn: string, arg: string, t: unknown, like: Tensor): voi
   }
 }
 
-function rowwise(fn: string, x: Tensor, options: SoftmaxOptions, kernel: 'softmax_fwd_f32' | 'log_softmax_fwd_f32'): Tensor {
+function rowwise(
+  fn: string,
+  x: Tensor,
+  options: SoftmaxOptions,
+  kernel: 'softmax_fwd_f32' | 'log_softmax_fwd_f32',
+): Tensor {
   const r = rt(fn);
   const [rows, cols] = rowsCols(fn, 'x', x);
   let out = options.out;
@@ -87,7 +92,13 @@ export function logSoftmaxBackward(y: Tensor, dy: Tensor, dx: Tensor): void {
   rowwiseBackward('logSoftmaxBackward', y, dy, dx, 'log_softmax_bwd_f32');
 }
 
-function rowwiseBackward(fn: string, y: Tensor, dy: Tensor, dx: Tensor, kernel: 'softmax_bwd_f32' | 'log_softmax_bwd_f32'): void {
+function rowwiseBackward(
+  fn: string,
+  y: Tensor,
+  dy: Tensor,
+  dx: Tensor,
+  kernel: 'softmax_bwd_f32' | 'log_softmax_bwd_f32',
+): void {
   const r = rt(fn);
   const [rows, cols] = rowsCols(fn, 'y', y);
   expectSameShape(fn, 'dy', dy, y);
@@ -113,7 +124,13 @@ export const XENT_PARALLEL_MIN = 1 << 18;
  * thread (runChunks). `args(r0, n)` gives the kernel's arguments for rows
  * [r0, r0 + n). Rows are independent, so the result is bit-identical.
  */
-function rowChunks(r: Runtime, fn: 'softmax_xent_fwd_f32' | 'softmax_xent_bwd_f32', rows: number, cols: number, args: (r0: number, n: number) => number[]): void {
+function rowChunks(
+  r: Runtime,
+  fn: 'softmax_xent_fwd_f32' | 'softmax_xent_bwd_f32',
+  rows: number,
+  cols: number,
+  args: (r0: number, n: number) => number[],
+): void {
   const threads = getThreads();
   const cut = threads > 1 && rows * cols >= XENT_PARALLEL_MIN ? splitRange(rows, threads * 2, 1) : [0, rows];
   const chunks: number[][] = [];
@@ -125,23 +142,32 @@ function rowChunks(r: Runtime, fn: 'softmax_xent_fwd_f32' | 'softmax_xent_bwd_f3
 function xentArgs(fn: string, logits: Tensor, targets: Tensor, options: SoftmaxXentOptions): XentArgs {
   const [rows, cols] = expectTensor(fn, 'logits', logits, 2) as [number, number];
   expectTensor(fn, 'targets', targets, 1, 'int32');
-  if (targets.shape[0] !== rows) throw new ShapeError(`${fn}: targets must have shape [${rows}], got ${formatShape(targets.shape)}`);
+  if (targets.shape[0] !== rows)
+    throw new ShapeError(`${fn}: targets must have shape [${rows}], got ${formatShape(targets.shape)}`);
   const ignoreIndex = options.ignoreIndex ?? -100;
-  if (typeof ignoreIndex !== 'number' || !Number.isInteger(ignoreIndex) || ignoreIndex < -(2 ** 31) || ignoreIndex >= 2 ** 31) {
+  if (
+    typeof ignoreIndex !== 'number' ||
+    !Number.isInteger(ignoreIndex) ||
+    ignoreIndex < -(2 ** 31) ||
+    ignoreIndex >= 2 ** 31
+  ) {
     throw new ArgumentError(`${fn}: ignoreIndex must be an int32 integer, got ${ignoreIndex}`);
   }
   const eps = options.labelSmoothing ?? 0;
   if (typeof eps !== 'number' || !(eps >= 0 && eps < 1)) {
     throw new ArgumentError(`${fn}: labelSmoothing must be a number in [0, 1), got ${eps}`);
   }
-  if (rows > 0 && cols === 0) throw new ShapeError(`${fn}: logits must have at least 1 column, got shape ${formatShape(logits.shape)}`);
+  if (rows > 0 && cols === 0)
+    throw new ShapeError(`${fn}: logits must have at least 1 column, got shape ${formatShape(logits.shape)}`);
   let count = 0;
   const t = targets.view() as Int32Array;
   for (let i = 0; i < rows; i++) {
     const v = t[i]!;
     if (v === ignoreIndex) continue;
     if (v < 0 || v >= cols) {
-      throw new ArgumentError(`${fn}: targets must be in [0, ${cols}) or ignoreIndex (${ignoreIndex}), got ${v} at row ${i}`);
+      throw new ArgumentError(
+        `${fn}: targets must be in [0, ${cols}) or ignoreIndex (${ignoreIndex}), got ${v} at row ${i}`,
+      );
     }
     count++;
   }
@@ -150,7 +176,8 @@ function xentArgs(fn: string, logits: Tensor, targets: Tensor, options: SoftmaxX
 
 function checkDloss(fn: string, dloss: number | undefined): number {
   const d = dloss ?? 1;
-  if (typeof d !== 'number' || !Number.isFinite(d)) throw new ArgumentError(`${fn}: dloss must be a finite number, got ${d}`);
+  if (typeof d !== 'number' || !Number.isFinite(d))
+    throw new ArgumentError(`${fn}: dloss must be a finite number, got ${d}`);
   return d;
 }
 
@@ -179,7 +206,14 @@ export function softmaxXent(logits: Tensor, targets: Tensor, options: SoftmaxXen
   const lse = Tensor.empty([a.rows]);
   if (a.rows > 0) {
     rowChunks(r, 'softmax_xent_fwd_f32', a.rows, a.cols, (r0, n) => [
-      logits.offset + 4 * r0 * a.cols, targets.offset + 4 * r0, rowLoss.offset + 4 * r0, lse.offset + 4 * r0, n, a.cols, a.ignoreIndex, a.eps,
+      logits.offset + 4 * r0 * a.cols,
+      targets.offset + 4 * r0,
+      rowLoss.offset + 4 * r0,
+      lse.offset + 4 * r0,
+      n,
+      a.cols,
+      a.ignoreIndex,
+      a.eps,
     ]);
   }
   return { loss: meanLoss(rowLoss, a.count), rowLoss, lse, count: a.count };
@@ -189,12 +223,19 @@ export function softmaxXent(logits: Tensor, targets: Tensor, options: SoftmaxXen
  * dlogits += (dloss / count) * (softmax(logits) - q) on the rows not ignored, the
  * gradient of softmaxXent's mean loss; `lse` is softmaxXent's. Same options as the forward.
  */
-export function softmaxXentBackward(logits: Tensor, targets: Tensor, lse: Tensor, dlogits: Tensor, options: SoftmaxXentBackwardOptions = {}): void {
+export function softmaxXentBackward(
+  logits: Tensor,
+  targets: Tensor,
+  lse: Tensor,
+  dlogits: Tensor,
+  options: SoftmaxXentBackwardOptions = {},
+): void {
   const fn = 'softmaxXentBackward';
   const r = rt(fn);
   const a = xentArgs(fn, logits, targets, options);
   expectTensor(fn, 'lse', lse, 1);
-  if (lse.shape[0] !== a.rows) throw new ShapeError(`${fn}: lse must have shape [${a.rows}], got ${formatShape(lse.shape)}`);
+  if (lse.shape[0] !== a.rows)
+    throw new ShapeError(`${fn}: lse must have shape [${a.rows}], got ${formatShape(lse.shape)}`);
   expectTensor(fn, 'dlogits', dlogits, 2);
   if (dlogits.shape[0] !== a.rows || dlogits.shape[1] !== a.cols) {
     throw new ShapeError(`${fn}: dlogits must have shape [${a.rows}, ${a.cols}], got ${formatShape(dlogits.shape)}`);
@@ -206,7 +247,15 @@ export function softmaxXentBackward(logits: Tensor, targets: Tensor, lse: Tensor
   }
   const scale = dloss / a.count;
   rowChunks(r, 'softmax_xent_bwd_f32', a.rows, a.cols, (r0, n) => [
-    logits.offset + 4 * r0 * a.cols, targets.offset + 4 * r0, lse.offset + 4 * r0, dlogits.offset + 4 * r0 * a.cols, n, a.cols, a.ignoreIndex, a.eps, scale,
+    logits.offset + 4 * r0 * a.cols,
+    targets.offset + 4 * r0,
+    lse.offset + 4 * r0,
+    dlogits.offset + 4 * r0 * a.cols,
+    n,
+    a.cols,
+    a.ignoreIndex,
+    a.eps,
+    scale,
   ]);
 }
 
@@ -216,7 +265,11 @@ export function softmaxXentBackward(logits: Tensor, targets: Tensor, lse: Tensor
  * no second [N, V] buffer is needed. The result equals softmaxXent followed by
  * softmaxXentBackward into zeros, bit for bit. Returns the mean loss and the count.
  */
-export function softmaxXentInplace(logits: Tensor, targets: Tensor, options: SoftmaxXentBackwardOptions = {}): { loss: number; count: number } {
+export function softmaxXentInplace(
+  logits: Tensor,
+  targets: Tensor,
+  options: SoftmaxXentBackwardOptions = {},
+): { loss: number; count: number } {
   const fn = 'softmaxXentInplace';
   const r = rt(fn);
   const a = xentArgs(fn, logits, targets, options);
@@ -226,7 +279,17 @@ export function softmaxXentInplace(logits: Tensor, targets: Tensor, options: Sof
   const lse = Tensor.empty([a.rows]);
   try {
     const scale = a.count === 0 ? 0 : dloss / a.count;
-    r.kernels.softmax_xent_fwd_bwd_inplace_f32(logits.offset, targets.offset, rowLoss.offset, lse.offset, a.rows, a.cols, a.ignoreIndex, a.eps, scale);
+    r.kernels.softmax_xent_fwd_bwd_inplace_f32(
+      logits.offset,
+      targets.offset,
+      rowLoss.offset,
+      lse.offset,
+      a.rows,
+      a.cols,
+      a.ignoreIndex,
+      a.eps,
+      scale,
+    );
     return { loss: meanLoss(rowLoss, a.count), count: a.count };
   } finally {
     rowLoss.dispose();

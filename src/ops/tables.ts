@@ -23,7 +23,7 @@ export function keepProbabilities(counts: ArrayLike<number>, sample: number, eos
   const st = sample * total;
   for (let i = 0; i < counts.length; i++) {
     const f = counts[i]!;
-    keep[i] = i === eosId || f <= 0 ? 1 : (Math.sqrt(f / st) + 1) * st / f;
+    keep[i] = i === eosId || f <= 0 ? 1 : ((Math.sqrt(f / st) + 1) * st) / f;
   }
   return keep;
 }
@@ -35,7 +35,11 @@ export function keepProbabilities(counts: ArrayLike<number>, sample: number, eos
  * multiply and two loads per draw, exact up to 2^-32 (a 1e6-entry unigram table
  * quantises every probability to 1e-6 and takes 4 MB).
  */
-export function aliasTable(counts: ArrayLike<number>, power = 0.75, exclude = -1): { prob: Uint32Array; alias: Int32Array } {
+export function aliasTable(
+  counts: ArrayLike<number>,
+  power = 0.75,
+  exclude = -1,
+): { prob: Uint32Array; alias: Int32Array } {
   const V = counts.length;
   const w = new Float64Array(V);
   let sum = 0;
@@ -43,7 +47,8 @@ export function aliasTable(counts: ArrayLike<number>, power = 0.75, exclude = -1
     w[i] = i === exclude || counts[i]! <= 0 ? 0 : Math.pow(counts[i]!, power);
     sum += w[i]!;
   }
-  if (!(sum > 0)) throw new ArgumentError('aliasTable: counts must have a positive entry besides the excluded id, got none');
+  if (!(sum > 0))
+    throw new ArgumentError('aliasTable: counts must have a positive entry besides the excluded id, got none');
   const prob = new Uint32Array(V);
   const alias = new Int32Array(V);
   const p = new Float64Array(V);
@@ -105,7 +110,8 @@ export function huffmanTree(counts: ArrayLike<number>, style: HuffmanStyle = 'wo
   const V = counts.length;
   const ft = style === 'fasttext';
   if (V < 2) {
-    if (ft) return { offsets: new Int32Array(V + 1), codes: new Int32Array(0), points: new Int32Array(0), maxCodeLength: 0 };
+    if (ft)
+      return { offsets: new Int32Array(V + 1), codes: new Int32Array(0), points: new Int32Array(0), maxCodeLength: 0 };
     throw new ArgumentError(`huffmanTree: counts must have at least 2 words, got ${V}`);
   }
   const order = Array.from({ length: V }, (_, i) => i).sort((a, b) => counts[a]! - counts[b]! || (ft ? b - a : a - b));
@@ -117,7 +123,8 @@ export function huffmanTree(counts: ArrayLike<number>, style: HuffmanStyle = 'wo
   let ni = V;
   // Inner nodes below `next` exist; a leaf wins a tie with one for word2vec, loses it for fastText.
   const pick = (next: number): number => {
-    if (li < V && (ni >= next || (ft ? weight[order[li]!]! < weight[ni]! : weight[order[li]!]! <= weight[ni]!))) return order[li++]!;
+    if (li < V && (ni >= next || (ft ? weight[order[li]!]! < weight[ni]! : weight[order[li]!]! <= weight[ni]!)))
+      return order[li++]!;
     return ni++;
   };
   for (let k = V; k < 2 * V - 1; k++) {
@@ -163,4 +170,3 @@ export function negativeTable(counts: ArrayLike<number>, size = 100_000): Int32A
   }
   return Int32Array.from(out);
 }
-

@@ -13,13 +13,18 @@ import type { LRScheduler } from './schedule.js';
 
 /** The gradients an optimizer would read: of parameters that train and have one. */
 function gradsOf(fn: string, params: Iterable<Parameter>): Tensor[] {
-  if (params === null || typeof params !== 'object' || typeof (params as Iterable<Parameter>)[Symbol.iterator] !== 'function') {
+  if (
+    params === null ||
+    typeof params !== 'object' ||
+    typeof (params as Iterable<Parameter>)[Symbol.iterator] !== 'function'
+  ) {
     throw new ArgumentError(`${fn}: params must be an iterable of Parameters, got ${describe(params)}`);
   }
   const grads: Tensor[] = [];
   let i = 0;
   for (const p of params) {
-    if (!(p instanceof Parameter)) throw new ArgumentError(`${fn}: params[${i}] must be a Parameter, got ${describe(p)}`);
+    if (!(p instanceof Parameter))
+      throw new ArgumentError(`${fn}: params[${i}] must be a Parameter, got ${describe(p)}`);
     if (p.requiresGrad && p.grad !== null) grads.push(p.grad);
     i++;
   }
@@ -65,13 +70,19 @@ export class GradAccumulator {
   /** Gradient norm before clipping at the last update (NaN before the first, or without maxNorm). */
   lastNorm = NaN;
 
-  constructor(readonly optimizer: Optimizer, options: GradAccumulatorOptions) {
+  constructor(
+    readonly optimizer: Optimizer,
+    options: GradAccumulatorOptions,
+  ) {
     const fn = 'GradAccumulator';
     checkObject(fn, 'options', options, '{ microBatches }');
     if (!Number.isSafeInteger(options.microBatches) || options.microBatches < 1) {
       throw new ArgumentError(`${fn}: microBatches must be an integer >= 1, got ${String(options.microBatches)}`);
     }
-    if (options.maxNorm !== undefined && !(typeof options.maxNorm === 'number' && Number.isFinite(options.maxNorm) && options.maxNorm >= 0)) {
+    if (
+      options.maxNorm !== undefined &&
+      !(typeof options.maxNorm === 'number' && Number.isFinite(options.maxNorm) && options.maxNorm >= 0)
+    ) {
       throw new ArgumentError(`${fn}: maxNorm must be a finite number >= 0, got ${String(options.maxNorm)}`);
     }
     this.microBatches = options.microBatches;

@@ -40,11 +40,14 @@ export function defaultParamGroups(
 ): ParamGroup<{ lr?: number; weightDecay?: number }>[] {
   const fn = 'defaultParamGroups';
   if (named === null || typeof named !== 'object') {
-    throw new ArgumentError(`${fn}: named must be [name, Parameter] pairs or a record of Parameters, got ${describe(named)}`);
+    throw new ArgumentError(
+      `${fn}: named must be [name, Parameter] pairs or a record of Parameters, got ${describe(named)}`,
+    );
   }
-  const pairs: (readonly [string, Parameter])[] = Symbol.iterator in named
-    ? [...(named as Iterable<readonly [string, Parameter]>)]
-    : Object.entries(named as Record<string, Parameter>);
+  const pairs: (readonly [string, Parameter])[] =
+    Symbol.iterator in named
+      ? [...(named as Iterable<readonly [string, Parameter]>)]
+      : Object.entries(named as Record<string, Parameter>);
   const decay: Parameter[] = [];
   const decayNames: string[] = [];
   const none: Parameter[] = [];
@@ -64,7 +67,13 @@ export function defaultParamGroups(
   });
   const extra: { lr?: number } = options.lr === undefined ? {} : { lr: options.lr };
   const groups: ParamGroup<{ lr?: number; weightDecay?: number }>[] = [];
-  if (decay.length > 0) groups.push({ params: decay, names: decayNames, ...extra, ...(options.weightDecay === undefined ? {} : { weightDecay: options.weightDecay }) });
+  if (decay.length > 0)
+    groups.push({
+      params: decay,
+      names: decayNames,
+      ...extra,
+      ...(options.weightDecay === undefined ? {} : { weightDecay: options.weightDecay }),
+    });
   if (none.length > 0) groups.push({ params: none, names: noneNames, ...extra, weightDecay: 0 });
   return groups;
 }

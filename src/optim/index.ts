@@ -1,7 +1,17 @@
 // optim: SGD, Adam, AdamW, parameter groups, learning-rate schedules, clipping and accumulation.
 export { Optimizer, AdamBase, SGD, Adam, AdamW } from './optimizer.js';
 export type {
-  OptimizerName, OptimizerParams, StateTensorName, BaseConfig, SGDConfig, AdamConfig, ParamGroup, OptimizerGroup, GroupState, ParamStateDict, OptimizerStateDict,
+  OptimizerName,
+  OptimizerParams,
+  StateTensorName,
+  BaseConfig,
+  SGDConfig,
+  AdamConfig,
+  ParamGroup,
+  OptimizerGroup,
+  GroupState,
+  ParamStateDict,
+  OptimizerStateDict,
 } from './optimizer.js';
 export { defaultParamGroups, isNoDecay } from './groups.js';
 export type { DefaultGroupsOptions } from './groups.js';

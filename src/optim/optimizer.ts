@@ -53,14 +53,18 @@ export type ParamGroup<C> = { params: readonly Parameter[]; names?: readonly str
  * Parameter] pairs such as `module.namedParameters()` (one group keyed by name),
  * or groups.
  */
-export type OptimizerParams<C> = Iterable<Parameter> | Iterable<readonly [string, Parameter]> | readonly ParamGroup<C>[];
+export type OptimizerParams<C> =
+  Iterable<Parameter> | Iterable<readonly [string, Parameter]> | readonly ParamGroup<C>[];
 
 /**
  * A group as the optimizer holds it: every hyper-parameter resolved. The
  * hyper-parameters may be changed between steps (schedules set `lr`); they are
  * validated again at each `step()`.
  */
-export type OptimizerGroup<C> = { readonly params: readonly Parameter[]; readonly keys: readonly string[] } & Required<C>;
+export type OptimizerGroup<C> = {
+  readonly params: readonly Parameter[];
+  readonly keys: readonly string[];
+} & Required<C>;
 
 /** Hyper-parameters of a group in a state dict (JSON-safe), with its parameters' keys. */
 export interface GroupState {
@@ -119,35 +123,63 @@ export abstract class Optimizer<C extends BaseConfig = BaseConfig> {
   private readonly state = new Map<Parameter, ParamState>();
 
   protected constructor(fn: string, params: OptimizerParams<C>, defaults: Required<C>) {
-    if (params === null || typeof params !== 'object' || typeof (params as Iterable<unknown>)[Symbol.iterator] !== 'function') {
-      throw new ArgumentError(`${fn}: params must be an array of Parameters or of parameter groups, got ${describe(params)}`);
+    if (
+      params === null ||
+      typeof params !== 'object' ||
+      typeof (params as Iterable<unknown>)[Symbol.iterator] !== 'function'
+    ) {
+      throw new ArgumentError(
+        `${fn}: params must be an array of Parameters or of parameter groups, got ${describe(params)}`,
+      );
     }
     const list = [...(params as Iterable<Parameter | ParamGroup<C>>)];
     if (list.length === 0) throw new ArgumentError(`${fn}: params must not be empty, got an empty list`);
     const first: unknown = list[0];
-    const named = Array.isArray(first) && first.length === 2 && typeof first[0] === 'string' && first[1] instanceof Parameter;
+    const named =
+      Array.isArray(first) && first.length === 2 && typeof first[0] === 'string' && first[1] instanceof Parameter;
     const pairs = list as unknown as [string, Parameter][];
-    const groups: ParamGroup<C>[] = first instanceof Parameter
-      ? [{ params: list as Parameter[] } as unknown as ParamGroup<C>]
-      : named
-        ? [{ params: pairs.map((e) => (Array.isArray(e) ? e[1] : e)), names: pairs.map((e) => (Array.isArray(e) ? e[0] : e)) } as unknown as ParamGroup<C>]
-        : (list as ParamGroup<C>[]);
+    const groups: ParamGroup<C>[] =
+      first instanceof Parameter
+        ? [{ params: list as Parameter[] } as unknown as ParamGroup<C>]
+        : named
+          ? [
+              {
+                params: pairs.map((e) => (Array.isArray(e) ? e[1] : e)),
+                names: pairs.map((e) => (Array.isArray(e) ? e[0] : e)),
+              } as unknown as ParamGroup<C>,
+            ]
+          : (list as ParamGroup<C>[]);
     const seen = new Set<Parameter>();
     const keys = new Set<string>();
     let index = 0;
     this.paramGroups = groups.map((g, gi) => {
       const where = `groups[${gi}]`;
       if (g === null || typeof g !== 'object' || g instanceof Parameter || !Array.isArray(g.params)) {
-        throw new ArgumentError(`${fn}: ${where} must be a { params: Parameter[] } group (do not mix Parameters and groups), got ${g instanceof Parameter ? 'a Parameter' : String(g)}`);
+        throw new ArgumentError(
+          `${fn}: ${where} must be a { params: Parameter[] } group (do not mix Parameters and groups), got ${g instanceof Parameter ? 'a Parameter' : String(g)}`,
+        );
       }
-      const { params: ps, names, ...hyper } = g as { params: readonly Parameter[]; names?: readonly string[] } & Record<string, unknown>;
-      if (names !== undefined && (!Array.isArray(names) || names.length !== ps.length || names.some((n) => typeof n !== 'string'))) {
-        throw new ArgumentError(`${fn}: ${where}.names must be ${ps.length} strings (one per parameter), got ${Array.isArray(names) ? `${names.length} entries` : typeof names}`);
+      const {
+        params: ps,
+        names,
+        ...hyper
+      } = g as { params: readonly Parameter[]; names?: readonly string[] } & Record<string, unknown>;
+      if (
+        names !== undefined &&
+        (!Array.isArray(names) || names.length !== ps.length || names.some((n) => typeof n !== 'string'))
+      ) {
+        throw new ArgumentError(
+          `${fn}: ${where}.names must be ${ps.length} strings (one per parameter), got ${Array.isArray(names) ? `${names.length} entries` : typeof names}`,
+        );
       }
       const groupKeys: string[] = [];
       ps.forEach((p, i) => {
-        if (!(p instanceof Parameter)) throw new ArgumentError(`${fn}: ${where}.params[${i}] must be a Parameter, got ${describe(p)}`);
-        if (seen.has(p)) throw new ArgumentError(`${fn}: ${where}.params[${i}] must appear in one group only, got a parameter listed twice`);
+        if (!(p instanceof Parameter))
+          throw new ArgumentError(`${fn}: ${where}.params[${i}] must be a Parameter, got ${describe(p)}`);
+        if (seen.has(p))
+          throw new ArgumentError(
+            `${fn}: ${where}.params[${i}] must appear in one group only, got a parameter listed twice`,
+          );
         seen.add(p);
         const key = names !== undefined ? names[i]! : String(index);
         if (keys.has(key)) throw new ArgumentError(`${fn}: ${where}.names[${i}] must be unique, got "${key}" twice`);
@@ -156,7 +188,10 @@ export abstract class Optimizer<C extends BaseConfig = BaseConfig> {
         index++;
       });
       for (const k of Object.keys(hyper)) {
-        if (!(k in defaults)) throw new ArgumentError(`${fn}: ${where} must hold only params, names and ${Object.keys(defaults).join(', ')}, got "${k}"`);
+        if (!(k in defaults))
+          throw new ArgumentError(
+            `${fn}: ${where} must hold only params, names and ${Object.keys(defaults).join(', ')}, got "${k}"`,
+          );
       }
       const resolved = { ...defaults, ...hyper, params: [...ps], keys: groupKeys } as OptimizerGroup<C>;
       this.check(fn, resolved, where);
@@ -221,7 +256,8 @@ export abstract class Optimizer<C extends BaseConfig = BaseConfig> {
         const st = this.state.get(p);
         if (st === undefined) return;
         const entry: ParamStateDict = { step: st.step };
-        for (const [name, t] of Object.entries(st.tensors) as [StateTensorName, Tensor<'float32'>][]) entry[name] = t.toArray();
+        for (const [name, t] of Object.entries(st.tensors) as [StateTensorName, Tensor<'float32'>][])
+          entry[name] = t.toArray();
         state[g.keys[i]!] = entry;
       });
     }
@@ -242,10 +278,14 @@ export abstract class Optimizer<C extends BaseConfig = BaseConfig> {
   loadStateDict(sd: OptimizerStateDict): void {
     const fn = `${this.type}.loadStateDict`;
     checkObject(fn, 'state', sd, 'an optimizer state dict');
-    if (sd.type !== this.type) throw new ArgumentError(`${fn}: state.type must be "${this.type}", got ${JSON.stringify(sd.type)}`);
-    if (!Number.isSafeInteger(sd.stepCount) || sd.stepCount < 0) throw new ArgumentError(`${fn}: state.stepCount must be an integer >= 0, got ${String(sd.stepCount)}`);
+    if (sd.type !== this.type)
+      throw new ArgumentError(`${fn}: state.type must be "${this.type}", got ${JSON.stringify(sd.type)}`);
+    if (!Number.isSafeInteger(sd.stepCount) || sd.stepCount < 0)
+      throw new ArgumentError(`${fn}: state.stepCount must be an integer >= 0, got ${String(sd.stepCount)}`);
     if (!Array.isArray(sd.groups) || sd.groups.length !== this.paramGroups.length) {
-      throw new ArgumentError(`${fn}: state.groups must have ${this.paramGroups.length} groups, got ${Array.isArray(sd.groups) ? sd.groups.length : typeof sd.groups}`);
+      throw new ArgumentError(
+        `${fn}: state.groups must have ${this.paramGroups.length} groups, got ${Array.isArray(sd.groups) ? sd.groups.length : typeof sd.groups}`,
+      );
     }
     const byKey = new Map<string, Parameter>();
     const resolved = this.paramGroups.map((g, gi) => {
@@ -256,7 +296,8 @@ export abstract class Optimizer<C extends BaseConfig = BaseConfig> {
       }
       g.params.forEach((p, i) => byKey.set(g.keys[i]!, p));
       const next = { ...g } as Record<string, unknown>;
-      for (const k of Object.keys(g)) if (k !== 'params' && k !== 'keys' && k in s) next[k] = (s as unknown as Record<string, unknown>)[k];
+      for (const k of Object.keys(g))
+        if (k !== 'params' && k !== 'keys' && k in s) next[k] = (s as unknown as Record<string, unknown>)[k];
       if (Array.isArray(next.betas)) next.betas = [...(next.betas as number[])];
       this.check(fn, next as OptimizerGroup<C>, `state.groups[${gi}]`);
       return next;
@@ -264,16 +305,21 @@ export abstract class Optimizer<C extends BaseConfig = BaseConfig> {
     const incoming = new Map<Parameter, ParamState>();
     for (const [key, entry] of Object.entries(sd.state ?? {})) {
       const p = byKey.get(key);
-      if (p === undefined) throw new ArgumentError(`${fn}: state.state keys must name this optimizer's parameters, got "${key}"`);
+      if (p === undefined)
+        throw new ArgumentError(`${fn}: state.state keys must name this optimizer's parameters, got "${key}"`);
       if (!Number.isSafeInteger(entry?.step) || entry.step < 0) {
-        throw new ArgumentError(`${fn}: state.state["${key}"].step must be an integer >= 0, got ${String(entry?.step)}`);
+        throw new ArgumentError(
+          `${fn}: state.state["${key}"].step must be an integer >= 0, got ${String(entry?.step)}`,
+        );
       }
       const arrays: Partial<Record<StateTensorName, Float32Array>> = {};
       for (const name of ['momentum_buffer', 'exp_avg', 'exp_avg_sq'] as const) {
         const a = entry[name];
         if (a === undefined) continue;
         if (!(a instanceof Float32Array) || a.length !== p.size) {
-          throw new ArgumentError(`${fn}: state.state["${key}"].${name} must be a Float32Array of ${p.size} values, got ${a instanceof Float32Array ? a.length : typeof a}`);
+          throw new ArgumentError(
+            `${fn}: state.state["${key}"].${name} must be a Float32Array of ${p.size} values, got ${a instanceof Float32Array ? a.length : typeof a}`,
+          );
         }
         arrays[name] = a;
       }
@@ -315,7 +361,12 @@ export class SGD extends Optimizer<SGDConfig> {
   private static defaults(o: SGDConfig): Required<SGDConfig> {
     checkObject('SGD', 'options', o);
     knownKeys('SGD', o, ['lr', 'momentum', 'weightDecay', 'nesterov']);
-    return { lr: o.lr ?? 1e-3, momentum: o.momentum ?? 0, weightDecay: o.weightDecay ?? 0, nesterov: o.nesterov ?? false };
+    return {
+      lr: o.lr ?? 1e-3,
+      momentum: o.momentum ?? 0,
+      weightDecay: o.weightDecay ?? 0,
+      nesterov: o.nesterov ?? false,
+    };
   }
 
   protected check(fn: string, g: OptimizerGroup<SGDConfig>, where: string): void {
@@ -323,12 +374,18 @@ export class SGD extends Optimizer<SGDConfig> {
     checkFinite(fn, `${where}.momentum`, g.momentum, 0);
     checkFinite(fn, `${where}.weightDecay`, g.weightDecay, 0);
     checkBool(fn, `${where}.nesterov`, g.nesterov);
-    if (g.nesterov && g.momentum === 0) throw new ArgumentError(`${fn}: ${where}.momentum must be > 0 with nesterov, got 0`);
+    if (g.nesterov && g.momentum === 0)
+      throw new ArgumentError(`${fn}: ${where}.momentum must be > 0 with nesterov, got 0`);
   }
 
   protected update(p: Parameter, grad: Tensor<'float32'>, g: OptimizerGroup<SGDConfig>, st: ParamState): void {
     const momentum = g.momentum > 0 ? this.buffer(p, st, 'momentum_buffer') : undefined;
-    sgdStep(p.value, grad, { momentum }, { lr: g.lr, momentum: g.momentum, weightDecay: g.weightDecay, nesterov: g.nesterov });
+    sgdStep(
+      p.value,
+      grad,
+      { momentum },
+      { lr: g.lr, momentum: g.momentum, weightDecay: g.weightDecay, nesterov: g.nesterov },
+    );
   }
 
   protected groupState(g: OptimizerGroup<SGDConfig>): Omit<GroupState, 'params'> {
@@ -339,7 +396,12 @@ export class SGD extends Optimizer<SGDConfig> {
 function adamDefaults(fn: string, o: AdamConfig, weightDecay: number): Required<AdamConfig> {
   checkObject(fn, 'options', o);
   knownKeys(fn, o, ['lr', 'betas', 'eps', 'weightDecay']);
-  return { lr: o.lr ?? 1e-3, betas: o.betas ?? [0.9, 0.999], eps: o.eps ?? 1e-8, weightDecay: o.weightDecay ?? weightDecay };
+  return {
+    lr: o.lr ?? 1e-3,
+    betas: o.betas ?? [0.9, 0.999],
+    eps: o.eps ?? 1e-8,
+    weightDecay: o.weightDecay ?? weightDecay,
+  };
 }
 
 function adamCheck(fn: string, g: OptimizerGroup<AdamConfig>, where: string): void {
@@ -355,7 +417,12 @@ function adamCheck(fn: string, g: OptimizerGroup<AdamConfig>, where: string): vo
 
 /** Adam and AdamW: the same kernel, coupled or decoupled weight decay. */
 export abstract class AdamBase extends Optimizer<AdamConfig> {
-  protected constructor(fn: 'Adam' | 'AdamW', params: OptimizerParams<AdamConfig>, options: AdamConfig, weightDecay: number) {
+  protected constructor(
+    fn: 'Adam' | 'AdamW',
+    params: OptimizerParams<AdamConfig>,
+    options: AdamConfig,
+    weightDecay: number,
+  ) {
     super(fn, params, adamDefaults(fn, options, weightDecay));
   }
 
@@ -366,10 +433,20 @@ export abstract class AdamBase extends Optimizer<AdamConfig> {
   protected update(p: Parameter, grad: Tensor<'float32'>, g: OptimizerGroup<AdamConfig>, st: ParamState): void {
     const m = this.buffer(p, st, 'exp_avg');
     const v = this.buffer(p, st, 'exp_avg_sq');
-    adamStep(p.value, grad, { m, v }, {
-      lr: g.lr, step: st.step, beta1: g.betas[0], beta2: g.betas[1], eps: g.eps,
-      weightDecay: g.weightDecay, decoupled: this.type === 'AdamW',
-    });
+    adamStep(
+      p.value,
+      grad,
+      { m, v },
+      {
+        lr: g.lr,
+        step: st.step,
+        beta1: g.betas[0],
+        beta2: g.betas[1],
+        eps: g.eps,
+        weightDecay: g.weightDecay,
+        decoupled: this.type === 'AdamW',
+      },
+    );
   }
 
   protected groupState(g: OptimizerGroup<AdamConfig>): Omit<GroupState, 'params'> {

@@ -71,8 +71,12 @@ export class LRScheduler {
   readonly baseLrs: number[];
   stepCount = 0;
 
-  constructor(readonly optimizer: Optimizer, readonly schedule: Schedule) {
-    if (typeof schedule !== 'function') throw new ArgumentError(`LRScheduler: schedule must be a function of the step, got ${describe(schedule)}`);
+  constructor(
+    readonly optimizer: Optimizer,
+    readonly schedule: Schedule,
+  ) {
+    if (typeof schedule !== 'function')
+      throw new ArgumentError(`LRScheduler: schedule must be a function of the step, got ${describe(schedule)}`);
     this.baseLrs = optimizer.paramGroups.map((g) => g.lr);
     this.apply();
   }
@@ -108,8 +112,14 @@ export class LRScheduler {
     const fn = 'LRScheduler.loadStateDict';
     checkObject(fn, 'state', state, '{ stepCount, baseLrs }');
     checkInt(fn, 'state.stepCount', state.stepCount, 0);
-    if (!Array.isArray(state.baseLrs) || state.baseLrs.length !== this.baseLrs.length || state.baseLrs.some((x) => typeof x !== 'number' || !(x >= 0))) {
-      throw new ArgumentError(`${fn}: state.baseLrs must be ${this.baseLrs.length} numbers >= 0, got ${JSON.stringify(state.baseLrs)}`);
+    if (
+      !Array.isArray(state.baseLrs) ||
+      state.baseLrs.length !== this.baseLrs.length ||
+      state.baseLrs.some((x) => typeof x !== 'number' || !(x >= 0))
+    ) {
+      throw new ArgumentError(
+        `${fn}: state.baseLrs must be ${this.baseLrs.length} numbers >= 0, got ${JSON.stringify(state.baseLrs)}`,
+      );
     }
     this.stepCount = state.stepCount;
     this.baseLrs.splice(0, this.baseLrs.length, ...state.baseLrs);

@@ -6,5 +6,11 @@ export type { VocabEntry, VocabOptions, EntryType, EncodeOptions, EncodedLine } 
 export { fastTextHash, computeSubwords, ngramStrings, addWordNgrams, BOW, EOW } from './subwords.js';
 export { WordPiece, basicTokenize, isBertPunctuation, isChineseChar, stripAccents } from './wordpiece.js';
 export type {
-  WordPieceOptions, BasicTokenizeOptions, WordPieceEncodeOptions, Encoding, WordPieceDecodeOptions, WordPieceTruncation, WordPieceTrainOptions,
+  WordPieceOptions,
+  BasicTokenizeOptions,
+  WordPieceEncodeOptions,
+  Encoding,
+  WordPieceDecodeOptions,
+  WordPieceTruncation,
+  WordPieceTrainOptions,
 } from './wordpiece.js';

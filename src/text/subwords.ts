@@ -47,7 +47,12 @@ function checkNgramArgs(fn: string, minn: number, maxn: number): void {
  * Visit the n-grams of the wrapped word `<word>` (as byte ranges of `wrapped`)
  * in fastText's order: by start character, then by length.
  */
-function forEachNgram(wrapped: Uint8Array, minn: number, maxn: number, visit: (start: number, end: number) => void): void {
+function forEachNgram(
+  wrapped: Uint8Array,
+  minn: number,
+  maxn: number,
+  visit: (start: number, end: number) => void,
+): void {
   const len = wrapped.length;
   for (let i = 0; i < len; i++) {
     if ((wrapped[i]! & 0xc0) === 0x80) continue; // not a character start
@@ -99,7 +104,13 @@ const TWO32 = 4294967296;
  * The uint64 is kept as two uint32 halves; every intermediate is an exact
  * double below 2^53 (checked against BigInt in tests/text/subwords.test.ts).
  */
-export function addWordNgrams(ids: number[], hashes: ArrayLike<number>, n: number, bucket: number, nwords: number): void {
+export function addWordNgrams(
+  ids: number[],
+  hashes: ArrayLike<number>,
+  n: number,
+  bucket: number,
+  nwords: number,
+): void {
   if (n <= 1 || hashes.length < 2) return;
   if (!Number.isInteger(bucket) || bucket <= 0 || bucket >= 2 ** 31) {
     throw new ArgumentError(`addWordNgrams: bucket must be an integer in [1, 2^31) when wordNgrams > 1, got ${bucket}`);

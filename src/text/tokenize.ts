@@ -27,11 +27,7 @@ export type TextChunk = string | Uint8Array;
  * (a Node stream, a generator), or a web `ReadableStream` of chunks.
  */
 export type TextSource =
-  | string
-  | Uint8Array
-  | Iterable<TextChunk>
-  | AsyncIterable<TextChunk>
-  | ReadableStream<TextChunk>;
+  string | Uint8Array | Iterable<TextChunk> | AsyncIterable<TextChunk> | ReadableStream<TextChunk>;
 
 // 1 for the seven whitespace character codes (all below 33).
 const WS = new Uint8Array(33);
@@ -105,7 +101,9 @@ export async function* textChunks(source: TextSource, fn = 'tokenize'): AsyncGen
   } else if (source != null && (Symbol.asyncIterator in Object(source) || Symbol.iterator in Object(source))) {
     for await (const chunk of source as AsyncIterable<TextChunk>) yield chunk;
   } else {
-    throw new ArgumentError(`${fn}: source must be a string, Uint8Array, (async) iterable of chunks or ReadableStream, got ${describe(source)}`);
+    throw new ArgumentError(
+      `${fn}: source must be a string, Uint8Array, (async) iterable of chunks or ReadableStream, got ${describe(source)}`,
+    );
   }
 }
 

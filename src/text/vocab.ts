@@ -81,7 +81,8 @@ class Counter {
     const counts: number[] = [];
     this.index = new Map();
     for (let i = 0; i < this.words.length; i++) {
-      const w = this.words[i]!, c = this.counts[i]!;
+      const w = this.words[i]!,
+        c = this.counts[i]!;
       if (!keep(w, c)) continue;
       this.index.set(w, words.length);
       words.push(w);
@@ -147,7 +148,9 @@ export class Vocab {
 
   /** Sort and threshold counted tokens (first-occurrence order). */
   private static fromCounts(
-    tokens: string[], counts: number[], ntokens: number,
+    tokens: string[],
+    counts: number[],
+    ntokens: number,
     o: { minCount: number; minCountLabel: number; maxVocab: number; prefix: string },
   ): Vocab {
     const words: number[] = [];
@@ -167,7 +170,13 @@ export class Vocab {
     const ids = words.concat(labels);
     const out = new Float64Array(ids.length);
     for (let i = 0; i < ids.length; i++) out[i] = counts[ids[i]!]!;
-    return new Vocab(ids.map((i) => tokens[i]!), out, words.length, ntokens, o.prefix);
+    return new Vocab(
+      ids.map((i) => tokens[i]!),
+      out,
+      words.length,
+      ntokens,
+      o.prefix,
+    );
   }
 
   /**
@@ -184,14 +193,19 @@ export class Vocab {
     const seen = new Set<string>();
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i]!;
-      if (typeof e?.word !== 'string') throw new ArgumentError(`${fn}: entries[${i}].word must be a string, got ${typeof e?.word}`);
-      if (seen.has(e.word)) throw new ArgumentError(`${fn}: entries must not repeat a word, got ${JSON.stringify(e.word)} twice`);
+      if (typeof e?.word !== 'string')
+        throw new ArgumentError(`${fn}: entries[${i}].word must be a string, got ${typeof e?.word}`);
+      if (seen.has(e.word))
+        throw new ArgumentError(`${fn}: entries must not repeat a word, got ${JSON.stringify(e.word)} twice`);
       seen.add(e.word);
       if (typeof e.count !== 'number' || !(e.count >= 0)) {
         throw new ArgumentError(`${fn}: entries[${i}].count must be a number >= 0, got ${String(e.count)}`);
       }
       if (e.type === 'word') {
-        if (nwords !== i) throw new ArgumentError(`${fn}: entries must list all words before the labels, got word ${JSON.stringify(e.word)} at ${i} after a label`);
+        if (nwords !== i)
+          throw new ArgumentError(
+            `${fn}: entries must list all words before the labels, got word ${JSON.stringify(e.word)} at ${i} after a label`,
+          );
         nwords++;
       } else if (e.type !== 'label') {
         throw new ArgumentError(`${fn}: entries[${i}].type must be 'word' or 'label', got ${JSON.stringify(e.type)}`);
@@ -273,7 +287,11 @@ export interface EncodeOptions {
  * kept (when it is in the vocabulary) so sentence boundaries survive. A chunk
  * may end inside a sentence.
  */
-export async function* encode(source: TextSource, vocab: Vocab, options: EncodeOptions = {}): AsyncGenerator<Int32Array> {
+export async function* encode(
+  source: TextSource,
+  vocab: Vocab,
+  options: EncodeOptions = {},
+): AsyncGenerator<Int32Array> {
   const n = checkInt('encode', 'chunkTokens', options.chunkTokens ?? 65536, 1);
   const nwords = vocab.nwords;
   let buf = new Int32Array(n);

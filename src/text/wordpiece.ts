@@ -42,7 +42,8 @@ function isControl(ch: string): boolean {
 /** BERT's punctuation: the ASCII ranges 33–47, 58–64, 91–96, 123–126, and Unicode P*. */
 export function isBertPunctuation(ch: string): boolean {
   const cp = ch.codePointAt(0)!;
-  if ((cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) || (cp >= 123 && cp <= 126)) return true;
+  if ((cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) || (cp >= 123 && cp <= 126))
+    return true;
   return RE_PUNCT.test(ch);
 }
 
@@ -233,7 +234,9 @@ export class WordPiece {
       tokens = new Array<string>(vocab.size);
       for (const [tok, id] of vocab) {
         if (!Number.isInteger(id) || id < 0 || id >= vocab.size || tokens[id] !== undefined) {
-          throw new ArgumentError(`${fn}: vocab ids must be 0..${vocab.size - 1}, each once, got ${id} for ${JSON.stringify(tok)}`);
+          throw new ArgumentError(
+            `${fn}: vocab ids must be 0..${vocab.size - 1}, each once, got ${id} for ${JSON.stringify(tok)}`,
+          );
         }
         tokens[id] = tok;
       }
@@ -243,16 +246,22 @@ export class WordPiece {
     if (tokens.length === 0) throw new ArgumentError(`${fn}: vocab must not be empty, got 0 tokens`);
     const ids = new Map<string, number>();
     tokens.forEach((t, i) => {
-      if (typeof t !== 'string' || t === '') throw new ArgumentError(`${fn}: vocab tokens must be non-empty strings, got ${JSON.stringify(t)} at id ${i}`);
-      if (ids.has(t)) throw new ArgumentError(`${fn}: vocab tokens must be unique, got ${JSON.stringify(t)} at ids ${ids.get(t)} and ${i}`);
+      if (typeof t !== 'string' || t === '')
+        throw new ArgumentError(`${fn}: vocab tokens must be non-empty strings, got ${JSON.stringify(t)} at id ${i}`);
+      if (ids.has(t))
+        throw new ArgumentError(
+          `${fn}: vocab tokens must be unique, got ${JSON.stringify(t)} at ids ${ids.get(t)} and ${i}`,
+        );
       ids.set(t, i);
     });
     this.tokens = tokens;
     this.ids = ids;
     this.unkToken = options.unkToken ?? '[UNK]';
-    if (!ids.has(this.unkToken)) throw new VocabError(`${fn}: unkToken must be in the vocabulary, got ${JSON.stringify(this.unkToken)}`);
+    if (!ids.has(this.unkToken))
+      throw new VocabError(`${fn}: unkToken must be in the vocabulary, got ${JSON.stringify(this.unkToken)}`);
     this.continuingPrefix = options.continuingPrefix ?? '##';
-    if (typeof this.continuingPrefix !== 'string') throw new ArgumentError(`${fn}: continuingPrefix must be a string, got ${typeof this.continuingPrefix}`);
+    if (typeof this.continuingPrefix !== 'string')
+      throw new ArgumentError(`${fn}: continuingPrefix must be a string, got ${typeof this.continuingPrefix}`);
     this.maxInputCharsPerWord = checkPositiveInt(fn, 'maxInputCharsPerWord', options.maxInputCharsPerWord ?? 100);
     this.lowercase = options.lowercase ?? true;
     this.stripExplicit = options.stripAccents;
@@ -266,7 +275,8 @@ export class WordPiece {
     if (options.specialTokens !== undefined) {
       specials = options.specialTokens.slice();
       for (const s of specials) {
-        if (!ids.has(s)) throw new VocabError(`${fn}: specialTokens must be in the vocabulary, got ${JSON.stringify(s)}`);
+        if (!ids.has(s))
+          throw new VocabError(`${fn}: specialTokens must be in the vocabulary, got ${JSON.stringify(s)}`);
       }
     } else {
       const named = [this.padToken, this.unkToken, this.clsToken, this.sepToken, this.maskToken];
@@ -286,7 +296,8 @@ export class WordPiece {
   /** Id of a token; VocabError if absent. */
   idOf(token: string): number {
     const id = this.ids.get(token);
-    if (id === undefined) throw new VocabError(`WordPiece.idOf: token must be in the vocabulary, got ${JSON.stringify(token)}`);
+    if (id === undefined)
+      throw new VocabError(`WordPiece.idOf: token must be in the vocabulary, got ${JSON.stringify(token)}`);
     return id;
   }
 
@@ -374,8 +385,13 @@ export class WordPiece {
 
   /** Basic tokenization then sub-words; special tokens in the text stay whole. */
   tokenize(text: string): string[] {
-    if (typeof text !== 'string') throw new ArgumentError(`WordPiece.tokenize: text must be a string, got ${typeof text}`);
-    const opts = { lowercase: this.lowercase, stripAccents: this.stripAccents, handleChineseChars: this.handleChineseChars };
+    if (typeof text !== 'string')
+      throw new ArgumentError(`WordPiece.tokenize: text must be a string, got ${typeof text}`);
+    const opts = {
+      lowercase: this.lowercase,
+      stripAccents: this.stripAccents,
+      handleChineseChars: this.handleChineseChars,
+    };
     const out: string[] = [];
     for (const part of this.splitSpecials(text)) {
       if (part.special) {
@@ -397,7 +413,10 @@ export class WordPiece {
 
   private specialId(fn: string, name: string, tok: string): number {
     const id = this.ids.get(tok);
-    if (id === undefined) throw new VocabError(`${fn}: ${name} must be in the vocabulary to add special tokens, got ${JSON.stringify(tok)}`);
+    if (id === undefined)
+      throw new VocabError(
+        `${fn}: ${name} must be in the vocabulary to add special tokens, got ${JSON.stringify(tok)}`,
+      );
     return id;
   }
 
@@ -406,21 +425,35 @@ export class WordPiece {
     return this.encodeOne('WordPiece.encode', text, pair ?? undefined, options, undefined);
   }
 
-  private encodeOne(fn: string, text: string, pair: string | undefined, options: WordPieceEncodeOptions, padTo: number | undefined): Encoding {
+  private encodeOne(
+    fn: string,
+    text: string,
+    pair: string | undefined,
+    options: WordPieceEncodeOptions,
+    padTo: number | undefined,
+  ): Encoding {
     if (typeof text !== 'string') throw new ArgumentError(`${fn}: text must be a string, got ${typeof text}`);
-    if (pair !== undefined && typeof pair !== 'string') throw new ArgumentError(`${fn}: pair must be a string, got ${typeof pair}`);
+    if (pair !== undefined && typeof pair !== 'string')
+      throw new ArgumentError(`${fn}: pair must be a string, got ${typeof pair}`);
     const addSpecial = options.addSpecialTokens ?? true;
-    const maxLength = options.maxLength === undefined ? undefined : checkPositiveInt(fn, 'maxLength', options.maxLength);
+    const maxLength =
+      options.maxLength === undefined ? undefined : checkPositiveInt(fn, 'maxLength', options.maxLength);
     const truncation = options.truncation ?? false;
     if (![false, true, 'longest_first', 'only_first', 'only_second'].includes(truncation as never)) {
-      throw new ArgumentError(`${fn}: truncation must be a boolean, 'longest_first', 'only_first' or 'only_second', got ${JSON.stringify(truncation)}`);
+      throw new ArgumentError(
+        `${fn}: truncation must be a boolean, 'longest_first', 'only_first' or 'only_second', got ${JSON.stringify(truncation)}`,
+      );
     }
     const padding = options.padding ?? false;
     if (![false, 'max_length', 'longest'].includes(padding as never)) {
-      throw new ArgumentError(`${fn}: padding must be false, 'max_length' or 'longest', got ${JSON.stringify(padding)}`);
+      throw new ArgumentError(
+        `${fn}: padding must be false, 'max_length' or 'longest', got ${JSON.stringify(padding)}`,
+      );
     }
-    if (truncation !== false && maxLength === undefined) throw new ArgumentError(`${fn}: maxLength must be set when truncation is on, got undefined`);
-    if (padding === 'max_length' && maxLength === undefined) throw new ArgumentError(`${fn}: maxLength must be set for padding 'max_length', got undefined`);
+    if (truncation !== false && maxLength === undefined)
+      throw new ArgumentError(`${fn}: maxLength must be set when truncation is on, got undefined`);
+    if (padding === 'max_length' && maxLength === undefined)
+      throw new ArgumentError(`${fn}: maxLength must be set for padding 'max_length', got undefined`);
     let a = this.tokenize(text);
     let b = pair === undefined ? undefined : this.tokenize(pair);
     if (truncation !== false && maxLength !== undefined) {
@@ -428,18 +461,29 @@ export class WordPiece {
       const target = maxLength - nSpecial;
       const total = a.length + (b?.length ?? 0);
       if (total > target) {
-        if (target < 0) throw new ArgumentError(`${fn}: maxLength must leave room for the ${nSpecial} special tokens, got ${maxLength}`);
+        if (target < 0)
+          throw new ArgumentError(
+            `${fn}: maxLength must leave room for the ${nSpecial} special tokens, got ${maxLength}`,
+          );
         const strategy = truncation === true ? 'longest_first' : truncation;
         if (b === undefined && strategy === 'only_second') {
-          throw new ArgumentError(`${fn}: truncation 'only_second' must have a second sequence to truncate, got none (as Hugging Face's tokenizers)`);
+          throw new ArgumentError(
+            `${fn}: truncation 'only_second' must have a second sequence to truncate, got none (as Hugging Face's tokenizers)`,
+          );
         }
         if (b === undefined || strategy === 'only_first') {
           const keep = target - (b?.length ?? 0);
-          if (keep < 0) throw new ArgumentError(`${fn}: maxLength must allow truncating only the first sequence, got ${maxLength} with a second sequence of ${b!.length} tokens`);
+          if (keep < 0)
+            throw new ArgumentError(
+              `${fn}: maxLength must allow truncating only the first sequence, got ${maxLength} with a second sequence of ${b!.length} tokens`,
+            );
           a = a.slice(0, keep);
         } else if (strategy === 'only_second') {
           const keep = target - a.length;
-          if (keep < 0) throw new ArgumentError(`${fn}: maxLength must allow truncating only the second sequence, got ${maxLength} with a first sequence of ${a.length} tokens`);
+          if (keep < 0)
+            throw new ArgumentError(
+              `${fn}: maxLength must allow truncating only the second sequence, got ${maxLength} with a first sequence of ${a.length} tokens`,
+            );
           b = b.slice(0, keep);
         } else {
           // longest_first, as the Rust tokenizers: the shorter keeps its length up to half the budget; an odd remainder goes to the second.
@@ -492,11 +536,21 @@ export class WordPiece {
   }
 
   /** Encode several texts (strings, or [text, pair] tuples); padding 'longest' pads to the longest. */
-  encodeBatch(texts: readonly (string | readonly [string, string])[], options: WordPieceEncodeOptions = {}): Encoding[] {
+  encodeBatch(
+    texts: readonly (string | readonly [string, string])[],
+    options: WordPieceEncodeOptions = {},
+  ): Encoding[] {
     const fn = 'WordPiece.encodeBatch';
     if (!Array.isArray(texts)) throw new ArgumentError(`${fn}: texts must be an array, got ${typeof texts}`);
-    const unpadded = { ...options, padding: options.padding === 'max_length' ? ('max_length' as const) : false as const };
-    const encs = texts.map((t) => (typeof t === 'string' ? this.encodeOne(fn, t, undefined, unpadded, undefined) : this.encodeOne(fn, t[0], t[1], unpadded, undefined)));
+    const unpadded = {
+      ...options,
+      padding: options.padding === 'max_length' ? ('max_length' as const) : (false as const),
+    };
+    const encs = texts.map((t) =>
+      typeof t === 'string'
+        ? this.encodeOne(fn, t, undefined, unpadded, undefined)
+        : this.encodeOne(fn, t[0], t[1], unpadded, undefined),
+    );
     if (options.padding !== 'longest') return encs;
     const longest = encs.reduce((m, e) => Math.max(m, e.ids.length), 0);
     return encs.map((e) => {
@@ -550,7 +604,10 @@ export class WordPiece {
       if (t.endsWith('\r')) t = t.slice(0, -1);
       if (t === '') throw new FormatError(`${fn}: line ${i + 1} (byte ${byte}) must hold a token, got an empty line`);
       const prev = seen.get(t);
-      if (prev !== undefined) throw new FormatError(`${fn}: line ${i + 1} (byte ${byte}) must hold a new token, got ${JSON.stringify(t)} already on line ${prev + 1}`);
+      if (prev !== undefined)
+        throw new FormatError(
+          `${fn}: line ${i + 1} (byte ${byte}) must hold a new token, got ${JSON.stringify(t)} already on line ${prev + 1}`,
+        );
       seen.set(t, i);
       tokens.push(t);
       byte += lineBytes;
@@ -570,9 +627,12 @@ export class WordPiece {
         throw new FormatError(`${fn}: json must be valid JSON, got ${(e as Error).message}`);
       }
     }
-    const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+    const isObj = (v: unknown): v is Record<string, unknown> =>
+      typeof v === 'object' && v !== null && !Array.isArray(v);
     const bad = (path: string, expect: string, got: unknown): never => {
-      throw new FormatError(`${fn}: ${path} must be ${expect}, got ${JSON.stringify(got)?.slice(0, 80) ?? String(got)}`);
+      throw new FormatError(
+        `${fn}: ${path} must be ${expect}, got ${JSON.stringify(got)?.slice(0, 80) ?? String(got)}`,
+      );
     };
     if (!isObj(root)) bad('$', 'an object', root);
     const r = root as Record<string, unknown>;
@@ -597,12 +657,14 @@ export class WordPiece {
       opts.unkToken = model.unk_token as string;
     }
     if (model.continuing_subword_prefix !== undefined && model.continuing_subword_prefix !== null) {
-      if (typeof model.continuing_subword_prefix !== 'string') bad('$.model.continuing_subword_prefix', 'a string', model.continuing_subword_prefix);
+      if (typeof model.continuing_subword_prefix !== 'string')
+        bad('$.model.continuing_subword_prefix', 'a string', model.continuing_subword_prefix);
       opts.continuingPrefix = model.continuing_subword_prefix as string;
     }
     if (model.max_input_chars_per_word !== undefined) {
       const m = model.max_input_chars_per_word;
-      if (typeof m !== 'number' || !Number.isInteger(m) || m < 1) bad('$.model.max_input_chars_per_word', 'a positive integer', m);
+      if (typeof m !== 'number' || !Number.isInteger(m) || m < 1)
+        bad('$.model.max_input_chars_per_word', 'a positive integer', m);
       opts.maxInputCharsPerWord = m as number;
     }
     const norm = r.normalizer;
@@ -632,7 +694,8 @@ export class WordPiece {
       if (typeof t.content !== 'string') bad(`${path}.content`, 'a string', t.content);
       const id = vocab.get(t.content as string);
       if (id === undefined) bad(`${path}.content`, 'a token of $.model.vocab', t.content);
-      if (t.id !== undefined && t.id !== id) bad(`${path}.id`, `${id} (the id of ${JSON.stringify(t.content)} in $.model.vocab)`, t.id);
+      if (t.id !== undefined && t.id !== id)
+        bad(`${path}.id`, `${id} (the id of ${JSON.stringify(t.content)} in $.model.vocab)`, t.id);
       if (t.special === true) specials.push(t.content as string);
     });
     if (specials.length > 0) opts.specialTokens = specials;
@@ -659,7 +722,11 @@ export class WordPiece {
     const postProcessor = hasTemplate
       ? {
           type: 'TemplateProcessing',
-          single: [{ SpecialToken: { id: cls, type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: sep, type_id: 0 } }],
+          single: [
+            { SpecialToken: { id: cls, type_id: 0 } },
+            { Sequence: { id: 'A', type_id: 0 } },
+            { SpecialToken: { id: sep, type_id: 0 } },
+          ],
           pair: [
             { SpecialToken: { id: cls, type_id: 0 } },
             { Sequence: { id: 'A', type_id: 0 } },
@@ -709,19 +776,29 @@ export class WordPiece {
    */
   static train(texts: Iterable<string>, options: WordPieceTrainOptions): WordPiece {
     const fn = 'WordPiece.train';
-    if (texts === null || typeof texts !== 'object' || typeof (texts as Iterable<string>)[Symbol.iterator] !== 'function') {
+    if (
+      texts === null ||
+      typeof texts !== 'object' ||
+      typeof (texts as Iterable<string>)[Symbol.iterator] !== 'function'
+    ) {
       throw new ArgumentError(`${fn}: texts must be an iterable of strings, got ${typeof texts}`);
     }
-    if (typeof options !== 'object' || options === null) throw new ArgumentError(`${fn}: options must be an object with vocabSize, got ${String(options)}`);
+    if (typeof options !== 'object' || options === null)
+      throw new ArgumentError(`${fn}: options must be an object with vocabSize, got ${String(options)}`);
     const vocabSize = checkPositiveInt(fn, 'vocabSize', options.vocabSize);
     const minFrequency = checkPositiveInt(fn, 'minFrequency', options.minFrequency ?? 2);
     const specials = (options.specialTokens ?? DEFAULT_SPECIALS).slice();
-    if (new Set(specials).size !== specials.length) throw new ArgumentError(`${fn}: specialTokens must be unique, got ${JSON.stringify(specials)}`);
+    if (new Set(specials).size !== specials.length)
+      throw new ArgumentError(`${fn}: specialTokens must be unique, got ${JSON.stringify(specials)}`);
     const unkToken = options.unkToken ?? '[UNK]';
-    if (!specials.includes(unkToken)) throw new ArgumentError(`${fn}: specialTokens must include the unkToken ${JSON.stringify(unkToken)}, got ${JSON.stringify(specials)}`);
+    if (!specials.includes(unkToken))
+      throw new ArgumentError(
+        `${fn}: specialTokens must include the unkToken ${JSON.stringify(unkToken)}, got ${JSON.stringify(specials)}`,
+      );
     const lowercase = options.lowercase ?? true;
     const prefix = options.continuingPrefix ?? '##';
-    const limitAlphabet = options.limitAlphabet === undefined ? undefined : checkPositiveInt(fn, 'limitAlphabet', options.limitAlphabet);
+    const limitAlphabet =
+      options.limitAlphabet === undefined ? undefined : checkPositiveInt(fn, 'limitAlphabet', options.limitAlphabet);
     const basic = { lowercase, stripAccents: options.stripAccents };
 
     // 1. Word counts.
@@ -829,7 +906,11 @@ export class WordPiece {
         const pa = pairA[p]!;
         const pb = pairB[p]!;
         const score = c / (symCount[pa]! * symCount[pb]!);
-        if (score > bestScore || (score === bestScore && (c > bestCount || (c === bestCount && WordPiece.pairLess(symStr, pa, pb, pairA[best]!, pairB[best]!))))) {
+        if (
+          score > bestScore ||
+          (score === bestScore &&
+            (c > bestCount || (c === bestCount && WordPiece.pairLess(symStr, pa, pb, pairA[best]!, pairB[best]!))))
+        ) {
           best = p;
           bestScore = score;
           bestCount = c;
@@ -872,7 +953,13 @@ export class WordPiece {
       }
       step++;
     }
-    return new WordPiece(vocab, { unkToken, continuingPrefix: prefix, lowercase, stripAccents: options.stripAccents, specialTokens: specials });
+    return new WordPiece(vocab, {
+      unkToken,
+      continuingPrefix: prefix,
+      lowercase,
+      stripAccents: options.stripAccents,
+      specialTokens: specials,
+    });
   }
 
   private static pairLess(symStr: string[], a1: number, b1: number, a2: number, b2: number): boolean {

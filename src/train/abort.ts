@@ -7,7 +7,6 @@
 import { ArgumentError } from '../core/errors.js';
 import { now } from '../core/clock.js';
 
-
 /**
  * Checks a `signal` option: undefined, or an AbortSignal. Duck-typed (an object
  * with a boolean `aborted` and `addEventListener`) so a signal from another
@@ -17,8 +16,15 @@ import { now } from '../core/clock.js';
 export function checkAbortSignal(fn: string, name: string, v: unknown): AbortSignal | undefined {
   if (v === undefined) return undefined;
   const s = v as { aborted?: unknown; addEventListener?: unknown } | null;
-  if (s === null || typeof s !== 'object' || typeof s.aborted !== 'boolean' || typeof s.addEventListener !== 'function') {
-    throw new ArgumentError(`${fn}: ${name} must be an AbortSignal, got ${v === null ? 'null' : typeof v === 'object' ? 'an object that is not an AbortSignal' : typeof v}`);
+  if (
+    s === null ||
+    typeof s !== 'object' ||
+    typeof s.aborted !== 'boolean' ||
+    typeof s.addEventListener !== 'function'
+  ) {
+    throw new ArgumentError(
+      `${fn}: ${name} must be an AbortSignal, got ${v === null ? 'null' : typeof v === 'object' ? 'an object that is not an AbortSignal' : typeof v}`,
+    );
   }
   return v as AbortSignal;
 }
@@ -44,7 +50,10 @@ export class HostYield {
    * `via` (internal, for tests): 'auto' picks as described above; 'channel' skips setImmediate
    * and uses the MessageChannel where there is one (so Node tests can check that close() frees it).
    */
-  constructor(readonly intervalMs: number, private readonly via: 'auto' | 'channel' = 'auto') {}
+  constructor(
+    readonly intervalMs: number,
+    private readonly via: 'auto' | 'channel' = 'auto',
+  ) {}
 
   /** The interval of a trainer's loop: SIGNAL_YIELD_MS with a signal, `progressMs` with progress reports only, never otherwise. */
   static forTraining(signal: AbortSignal | undefined, progress: boolean, progressMs: number): HostYield {

@@ -25,7 +25,13 @@ export const LM_SHUFFLE_STREAM = 0x6c6d7368;
  * first), cut into batches, and the batch order shuffled. Draws from a fresh
  * Philox at `counter`; returns the counter after the last block used.
  */
-export function epochBatches(units: readonly Unit[], batchSize: number, sortWindow: number, seed: number, counter: number): { batches: number[][]; counter: number } {
+export function epochBatches(
+  units: readonly Unit[],
+  batchSize: number,
+  sortWindow: number,
+  seed: number,
+  counter: number,
+): { batches: number[][]; counter: number } {
   const rng = new Philox(seed, SEQUENCE_SHUFFLE_STREAM, counter);
   const n = units.length;
   const perm = rng.shuffle(Array.from({ length: n }, (_, i) => i));
@@ -83,7 +89,6 @@ export function pieceEnd(ids: Int32Array, start: number, max: number, eos: numbe
   return end;
 }
 
-
 /** What `chunkPass` drives: an SGD trainer over id chunks (SgnsTrainer). */
 export interface ChunkTrainer {
   train(ids: Int32Array, after?: () => void): unknown;
@@ -100,8 +105,13 @@ export interface ChunkTrainer {
  * when the signal stopped the pass.
  */
 export async function chunkPass(
-  tr: ChunkTrainer, chunks: readonly Int32Array[], threads: number, eos: number, after: (() => void) | undefined,
-  signal: AbortSignal | undefined, host: HostYield,
+  tr: ChunkTrainer,
+  chunks: readonly Int32Array[],
+  threads: number,
+  eos: number,
+  after: (() => void) | undefined,
+  signal: AbortSignal | undefined,
+  host: HostYield,
 ): Promise<boolean> {
   if (signal === undefined) {
     if (threads > 1) await tr.trainParallel(chunks, threads, after);

@@ -91,7 +91,11 @@ export function restoreBest(): TrainHook {
     name: 'best',
     onEpochEnd(ctx) {
       if (ctx.improved !== true) return;
-      best = new Map(ctx.model.namedParameters().map(([n, p]) => [n, { shape: p.shape, data: (p.value.view() as Float32Array).slice() }]));
+      best = new Map(
+        ctx.model
+          .namedParameters()
+          .map(([n, p]) => [n, { shape: p.shape, data: (p.value.view() as Float32Array).slice() }]),
+      );
     },
     onTrainEnd({ interrupted, model }) {
       if (!interrupted && best !== null) model.loadStateDict(new Map([...best].map(([n, t]) => [n, t.data])));

@@ -147,10 +147,25 @@ export async function runLoop(fn: string, task: TrainTask, o: LoopSettings): Pro
   const opt = new AdamW(defaultParamGroups(model.namedParameters()), { lr: o.lr, weightDecay: o.weightDecay });
   const sched = o.schedule === undefined ? undefined : new LRScheduler(opt, o.schedule(totalSteps));
   let st: LoopState = {
-    step: 0, epoch: 0, batch: 0, shuffleCounter: 0, epochSeconds: 0, lossSum: 0, lossCount: 0, done: false, best: null, bestEpoch: 0, history: [],
+    step: 0,
+    epoch: 0,
+    batch: 0,
+    shuffleCounter: 0,
+    epochSeconds: 0,
+    lossSum: 0,
+    lossCount: 0,
+    done: false,
+    best: null,
+    bestEpoch: 0,
+    history: [],
   };
   const host = HostYield.forTraining(o.signal, o.onProgress !== undefined, 250);
-  const meter = new ProgressMeter(o.onProgress, { epochs: o.epochs, steps: totalSteps, unit: o.unit, threads: o.threads });
+  const meter = new ProgressMeter(o.onProgress, {
+    epochs: o.epochs,
+    steps: totalSteps,
+    unit: o.unit,
+    threads: o.threads,
+  });
 
   try {
     if (o.resumeFrom !== undefined) st = resume(fn, task, o, opt, sched);
@@ -167,21 +182,36 @@ export async function runLoop(fn: string, task: TrainTask, o: LoopSettings): Pro
         weights: weights as never,
         optimizer: opt.stateDict(),
         meta: {
-          model: model.kind, config: JSON.parse(model.configJson()), fit: task.fitMeta, rng: model.rngState(), state: st, hooks,
-          ...(sched !== undefined ? { scheduler: sched.stateDict() } : {}), ...(task.state !== undefined ? { target: task.state.save() } : {}),
+          model: model.kind,
+          config: JSON.parse(model.configJson()),
+          fit: task.fitMeta,
+          rng: model.rngState(),
+          state: st,
+          hooks,
+          ...(sched !== undefined ? { scheduler: sched.stateDict() } : {}),
+          ...(task.state !== undefined ? { target: task.state.save() } : {}),
         },
       });
       await o.onCheckpoint(bytes, info);
     };
 
-    let repLoss = 0, repCount = 0, lastLoss = NaN;
+    let repLoss = 0,
+      repCount = 0,
+      lastLoss = NaN;
     // loss: the mean since the previous report; at an epoch end (epochLoss given) the epoch's mean.
     const report = (extra: Partial<Progress> = {}, epochLoss?: number) => {
-      const loss = epochLoss ?? (repCount > 0 ? repLoss / repCount : st.lossCount > 0 ? st.lossSum / st.lossCount : lastLoss);
+      const loss =
+        epochLoss ?? (repCount > 0 ? repLoss / repCount : st.lossCount > 0 ? st.lossSum / st.lossCount : lastLoss);
       if (Number.isFinite(loss)) lastLoss = loss;
       repLoss = 0;
       repCount = 0;
-      meter.emit({ epoch: Math.min(st.epoch + (extra.epochEnd === true ? 0 : 1), o.epochs), step: st.step, loss, lr: opt.paramGroups[0]!.lr, ...extra });
+      meter.emit({
+        epoch: Math.min(st.epoch + (extra.epochEnd === true ? 0 : 1), o.epochs),
+        step: st.step,
+        loss,
+        lr: opt.paramGroups[0]!.lr,
+        ...extra,
+      });
     };
 
     model.train();
@@ -189,7 +219,8 @@ export async function runLoop(fn: string, task: TrainTask, o: LoopSettings): Pro
     const last = st.history[st.history.length - 1];
     let trainLoss = last?.loss ?? NaN;
     let metrics: EpochMetrics = last === undefined ? {} : pickMetrics(last);
-    let stopped = false, aborted = false;
+    let stopped = false,
+      aborted = false;
     while (!st.done && st.epoch < o.epochs) {
       const nextCounter = task.beginEpoch(st.shuffleCounter);
       const epochT0 = now() - st.epochSeconds * 1000;
@@ -259,13 +290,28 @@ export async function runLoop(fn: string, task: TrainTask, o: LoopSettings): Pro
       }
       if (o.timedHistory) rec.seconds = (now() - epochT0) / 1000;
       st.history.push(rec);
-      st = { ...st, epoch: st.epoch + 1, batch: 0, shuffleCounter: nextCounter, epochSeconds: 0, lossSum: 0, lossCount: 0 };
+      st = {
+        ...st,
+        epoch: st.epoch + 1,
+        batch: 0,
+        shuffleCounter: nextCounter,
+        epochSeconds: 0,
+        lossSum: 0,
+        lossCount: 0,
+      };
       report(extra, trainLoss);
       await checkpoint({ step: st.step, epoch: st.epoch, epochEnd: true });
     }
     for (const h of o.hooks) h.onTrainEnd?.({ interrupted: stopped, model });
     const result: LoopResult = {
-      steps: st.step, epochs: st.epoch, seconds: meter.elapsedSec(), trainLoss, stopped: stopped || st.done, aborted, history: st.history, ...metrics,
+      steps: st.step,
+      epochs: st.epoch,
+      seconds: meter.elapsedSec(),
+      trainLoss,
+      stopped: stopped || st.done,
+      aborted,
+      history: st.history,
+      ...metrics,
     };
     if (st.best !== null) {
       result.best = st.best;
@@ -293,20 +339,30 @@ function resume(fn: string, task: TrainTask, o: LoopSettings, opt: AdamW, sched:
   const model = task.model;
   const ck = decodeCheckpoint(o.resumeFrom!);
   const m = ck.meta;
-  if (m.model !== model.kind) throw new ArgumentError(`${fn}: options.resumeFrom must be a ${model.kind} checkpoint, got ${JSON.stringify(m.model)}`);
+  if (m.model !== model.kind)
+    throw new ArgumentError(
+      `${fn}: options.resumeFrom must be a ${model.kind} checkpoint, got ${JSON.stringify(m.model)}`,
+    );
   if (JSON.stringify(m.config) !== model.configJson()) {
-    throw new ArgumentError(`${fn}: options.resumeFrom must have this model's config ${model.configJson()}, got ${JSON.stringify(m.config)}`);
+    throw new ArgumentError(
+      `${fn}: options.resumeFrom must have this model's config ${model.configJson()}, got ${JSON.stringify(m.config)}`,
+    );
   }
   const f = m.fit as Record<string, unknown> | undefined;
   for (const [k, v] of Object.entries(task.fitMeta)) {
     if (f?.[k] !== v) {
       const what = task.metaNames?.[k] ?? `options.${k}`;
-      throw new ArgumentError(`${fn}: ${what} must equal the checkpoint's ${JSON.stringify(f?.[k])}, got ${JSON.stringify(v)}`);
+      throw new ArgumentError(
+        `${fn}: ${what} must equal the checkpoint's ${JSON.stringify(f?.[k])}, got ${JSON.stringify(v)}`,
+      );
     }
   }
-  if (ck.optimizer === null) throw new ArgumentError(`${fn}: options.resumeFrom must hold the optimizer state, got none`);
+  if (ck.optimizer === null)
+    throw new ArgumentError(`${fn}: options.resumeFrom must hold the optimizer state, got none`);
   const weights: Record<string, unknown> = {};
-  const hookWeights = new Map<string, Map<string, { shape: readonly number[]; data: Float32Array }>>(o.hooks.map((h) => [h.name, new Map()]));
+  const hookWeights = new Map<string, Map<string, { shape: readonly number[]; data: Float32Array }>>(
+    o.hooks.map((h) => [h.name, new Map()]),
+  );
   for (const [k, t] of Object.entries(ck.weights)) {
     const slash = k.indexOf('/');
     const hw = slash > 0 ? hookWeights.get(k.slice(0, slash)) : undefined;
@@ -394,34 +450,74 @@ export interface FitTarget<E extends SequenceInput> {
 
 /** The keys FitOptions may have. */
 export const FIT_OPTION_KEYS: readonly string[] = [
-  'epochs', 'batchSize', 'lr', 'weightDecay', 'warmup', 'clip', 'threads', 'valid', 'onProgress', 'onCheckpoint', 'checkpointEvery', 'resumeFrom', 'sortWindow', 'signal',
+  'epochs',
+  'batchSize',
+  'lr',
+  'weightDecay',
+  'warmup',
+  'clip',
+  'threads',
+  'valid',
+  'onProgress',
+  'onCheckpoint',
+  'checkpointEvery',
+  'resumeFrom',
+  'sortWindow',
+  'signal',
 ];
 
 function num(fn: string, name: string, v: unknown, ok: (x: number) => boolean, expect: string): number {
-  if (typeof v !== 'number' || !ok(v)) throw new ArgumentError(`${fn}: options.${name} must be ${expect}, got ${typeof v === 'number' ? v : typeof v}`);
+  if (typeof v !== 'number' || !ok(v))
+    throw new ArgumentError(`${fn}: options.${name} must be ${expect}, got ${typeof v === 'number' ? v : typeof v}`);
   return v;
 }
 
 /** The loop over padded-sequence batches behind `fit` of TextClassifier, SequenceTagger and the BERT heads. */
-export async function fitModel<E extends SequenceInput>(fn: string, target: FitTarget<E>, train: readonly E[], options: FitOptions<E> = {}): Promise<FitResult> {
+export async function fitModel<E extends SequenceInput>(
+  fn: string,
+  target: FitTarget<E>,
+  train: readonly E[],
+  options: FitOptions<E> = {},
+): Promise<FitResult> {
   checkOptionKeys(fn, options, FIT_OPTION_KEYS);
   const posInt = (x: number) => Number.isSafeInteger(x) && x >= 1;
   const epochs = num(fn, 'epochs', options.epochs ?? 3, posInt, 'a positive integer');
   const batchSize = num(fn, 'batchSize', options.batchSize ?? 32, posInt, 'a positive integer');
   const lr = num(fn, 'lr', options.lr ?? 1e-3, (x) => Number.isFinite(x) && x > 0, 'a finite number > 0');
-  const weightDecay = num(fn, 'weightDecay', options.weightDecay ?? 0.01, (x) => Number.isFinite(x) && x >= 0, 'a finite number >= 0');
+  const weightDecay = num(
+    fn,
+    'weightDecay',
+    options.weightDecay ?? 0.01,
+    (x) => Number.isFinite(x) && x >= 0,
+    'a finite number >= 0',
+  );
   const warmup = num(fn, 'warmup', options.warmup ?? 0.1, (x) => x >= 0 && x <= 1, 'a number in [0, 1]');
-  const clip = num(fn, 'clip', options.clip ?? 1.0, (x) => Number.isFinite(x) && x >= 0, 'a finite number >= 0 (0 = off)');
+  const clip = num(
+    fn,
+    'clip',
+    options.clip ?? 1.0,
+    (x) => Number.isFinite(x) && x >= 0,
+    'a finite number >= 0 (0 = off)',
+  );
   num(fn, 'threads', options.threads ?? 1, (x) => Number.isInteger(x) && x >= 1 && x <= 64, 'an integer in [1, 64]');
   const threads = checkShellOptions(fn, options, 'options.');
-  const checkpointEvery = num(fn, 'checkpointEvery', options.checkpointEvery ?? 0, (x) => Number.isSafeInteger(x) && x >= 0, 'an integer >= 0 (0 = epoch ends only)');
+  const checkpointEvery = num(
+    fn,
+    'checkpointEvery',
+    options.checkpointEvery ?? 0,
+    (x) => Number.isSafeInteger(x) && x >= 0,
+    'an integer >= 0 (0 = epoch ends only)',
+  );
   const sortWindow = num(fn, 'sortWindow', options.sortWindow ?? 50, posInt, 'a positive integer');
   checkCheckpointOptions(fn, options);
-  if (options.valid !== undefined && !Array.isArray(options.valid)) throw new ArgumentError(`${fn}: options.valid must be an array of examples, got ${typeof options.valid}`);
-  if (!Array.isArray(train)) throw new ArgumentError(`${fn}: train must be an array of examples, got ${train === null ? 'null' : typeof train}`);
+  if (options.valid !== undefined && !Array.isArray(options.valid))
+    throw new ArgumentError(`${fn}: options.valid must be an array of examples, got ${typeof options.valid}`);
+  if (!Array.isArray(train))
+    throw new ArgumentError(`${fn}: train must be an array of examples, got ${train === null ? 'null' : typeof train}`);
   if (train.length === 0) throw new ArgumentError(`${fn}: train must hold at least one example, got 0`);
   const units = target.units(fn, 'train', train);
-  if (units.length === 0) throw new ArgumentError(`${fn}: train must hold at least one token, got only empty sequences`);
+  if (units.length === 0)
+    throw new ArgumentError(`${fn}: train must hold at least one token, got only empty sequences`);
   const valid = options.valid;
   if (valid !== undefined) {
     if (valid.length === 0) throw new ArgumentError(`${fn}: options.valid must hold at least one example, got 0`);
@@ -444,12 +540,39 @@ export async function fitModel<E extends SequenceInput>(fn: string, target: FitT
     },
     validate: valid === undefined ? undefined : () => ({ validAccuracy: target.accuracy(valid, batchSize) }),
     state: target.state,
-    fitMeta: { epochs, batchSize, lr, weightDecay, warmup, clip, sortWindow, units: units.length, tokens: idsHash(train), seed: target.seed },
-    metaNames: { units: 'train (its number of batch units)', tokens: 'train (the hash of its token ids)', seed: 'the model seed (shuffling, masking)' },
+    fitMeta: {
+      epochs,
+      batchSize,
+      lr,
+      weightDecay,
+      warmup,
+      clip,
+      sortWindow,
+      units: units.length,
+      tokens: idsHash(train),
+      seed: target.seed,
+    },
+    metaNames: {
+      units: 'train (its number of batch units)',
+      tokens: 'train (the hash of its token ids)',
+      seed: 'the model seed (shuffling, masking)',
+    },
   };
   return runLoop(fn, task, {
-    epochs, lr, weightDecay, clip, threads, checkpointEvery, maxSteps: Infinity, hooks: [], timedHistory: false, unit: 'tokens',
+    epochs,
+    lr,
+    weightDecay,
+    clip,
+    threads,
+    checkpointEvery,
+    maxSteps: Infinity,
+    hooks: [],
+    timedHistory: false,
+    unit: 'tokens',
     schedule: (totalSteps) => linearWarmupDecay({ warmupSteps: Math.round(warmup * totalSteps), totalSteps }),
-    onProgress: options.onProgress, onCheckpoint: options.onCheckpoint, resumeFrom: options.resumeFrom, signal: options.signal,
+    onProgress: options.onProgress,
+    onCheckpoint: options.onCheckpoint,
+    resumeFrom: options.resumeFrom,
+    signal: options.signal,
   });
 }

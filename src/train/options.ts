@@ -8,8 +8,11 @@ import { checkAbortSignal } from './abort.js';
 
 /** `options` is an object with only `keys`. */
 export function checkOptionKeys(fn: string, options: unknown, keys: readonly string[]): void {
-  if (options === null || typeof options !== 'object') throw new ArgumentError(`${fn}: options must be an object, got ${String(options)}`);
-  for (const k of Object.keys(options)) if (!keys.includes(k)) throw new ArgumentError(`${fn}: options must have only the keys ${keys.join(', ')}, got '${k}'`);
+  if (options === null || typeof options !== 'object')
+    throw new ArgumentError(`${fn}: options must be an object, got ${String(options)}`);
+  for (const k of Object.keys(options))
+    if (!keys.includes(k))
+      throw new ArgumentError(`${fn}: options must have only the keys ${keys.join(', ')}, got '${k}'`);
 }
 
 /** The shell options of a training call. `prefix` is how errors name them ('options.' or ''). */
@@ -21,10 +24,12 @@ export interface ShellOptions<P> {
 
 /** Checks the shell options; returns the thread count (default 1). `pool`: threads > 1 need a worker pool this large. */
 export function checkShellOptions<P>(fn: string, o: ShellOptions<P>, prefix: '' | 'options.', pool = false): number {
-  if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw new ArgumentError(`${fn}: ${prefix}onProgress must be a function, got ${typeof o.onProgress}`);
+  if (o.onProgress !== undefined && typeof o.onProgress !== 'function')
+    throw new ArgumentError(`${fn}: ${prefix}onProgress must be a function, got ${typeof o.onProgress}`);
   checkAbortSignal(fn, `${prefix}signal`, o.signal);
   const threads = o.threads ?? 1;
-  if (!(Number.isInteger(threads) && threads >= 1 && threads <= 64)) throw new ArgumentError(`${fn}: ${prefix}threads must be an integer in [1, 64], got ${String(threads)}`);
+  if (!(Number.isInteger(threads) && threads >= 1 && threads <= 64))
+    throw new ArgumentError(`${fn}: ${prefix}threads must be an integer in [1, 64], got ${String(threads)}`);
   if (pool && threads > 1) {
     const p = rt(fn).pool;
     if (p === undefined || p.size < threads) {
@@ -39,6 +44,10 @@ export function checkShellOptions<P>(fn: string, o: ShellOptions<P>, prefix: '' 
 
 /** `onCheckpoint` (a function) and `resumeFrom` (bytes), both optional. */
 export function checkCheckpointOptions(fn: string, o: { onCheckpoint?: unknown; resumeFrom?: unknown }): void {
-  if (o.onCheckpoint !== undefined && typeof o.onCheckpoint !== 'function') throw new ArgumentError(`${fn}: options.onCheckpoint must be a function, got ${typeof o.onCheckpoint}`);
-  if (o.resumeFrom !== undefined && !(o.resumeFrom instanceof Uint8Array)) throw new ArgumentError(`${fn}: options.resumeFrom must be a Uint8Array (checkpoint bytes), got ${typeof o.resumeFrom}`);
+  if (o.onCheckpoint !== undefined && typeof o.onCheckpoint !== 'function')
+    throw new ArgumentError(`${fn}: options.onCheckpoint must be a function, got ${typeof o.onCheckpoint}`);
+  if (o.resumeFrom !== undefined && !(o.resumeFrom instanceof Uint8Array))
+    throw new ArgumentError(
+      `${fn}: options.resumeFrom must be a Uint8Array (checkpoint bytes), got ${typeof o.resumeFrom}`,
+    );
 }

@@ -103,10 +103,16 @@ export class ProgressMeter {
     const { steps, epochs, unit, threads } = this.run;
     const { threadItems, ...rest } = f;
     const p: Progress = {
-      epochs, steps, progress: steps > 0 ? Math.min(1, f.step / steps) : 1, unit, threads,
+      epochs,
+      steps,
+      progress: steps > 0 ? Math.min(1, f.step / steps) : 1,
+      unit,
+      threads,
       itemsPerSec: el > 0 ? this.items / el : 0,
       etaSec: this.stepsHere > 0 ? (el / this.stepsHere) * Math.max(0, steps - f.step) : Infinity,
-      elapsedSec: el, epochEnd: false, ...rest,
+      elapsedSec: el,
+      epochEnd: false,
+      ...rest,
     };
     if (threadItems !== undefined) p.threadItemsPerSec = threadItems.map((x) => (el > 0 ? x / el : 0));
     this.last = now();

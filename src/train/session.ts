@@ -24,7 +24,12 @@ export class TrainingSession {
   private meter: ProgressMeter | undefined;
 
   /** Checks the options (`prefix`: how errors name them); threads > 1 need a worker pool that large. */
-  constructor(fn: string, private readonly options: SessionOptions, prefix: '' | 'options.' = '', readonly intervalMs = 100) {
+  constructor(
+    fn: string,
+    private readonly options: SessionOptions,
+    prefix: '' | 'options.' = '',
+    readonly intervalMs = 100,
+  ) {
     this.threads = checkShellOptions(fn, options, prefix, true);
     this.signal = options.signal;
     this.host = HostYield.forTraining(this.signal, false, Infinity);
@@ -32,7 +37,11 @@ export class TrainingSession {
 
   /** Start the clock: `steps` words in all over `epochs`. */
   start(run: { epochs: number; steps: number }): void {
-    this.meter = new ProgressMeter(this.options.onProgress, { ...run, unit: 'words', threads: this.threads }, this.intervalMs);
+    this.meter = new ProgressMeter(
+      this.options.onProgress,
+      { ...run, unit: 'words', threads: this.threads },
+      this.intervalMs,
+    );
   }
 
   /** Whether a listener is set. */

@@ -13,7 +13,16 @@ beforeAll(async () => {
 });
 
 const rnd = (shape: number[], seed: number, scale = 0.3) =>
-  Tensor.fromArray(Float32Array.from(seededValues(shape.reduce((a, b) => a * b, 1), seed, scale)), shape);
+  Tensor.fromArray(
+    Float32Array.from(
+      seededValues(
+        shape.reduce((a, b) => a * b, 1),
+        seed,
+        scale,
+      ),
+    ),
+    shape,
+  );
 
 describe('memory in use is flat over training steps', () => {
   test('10,000 steps of a tiny encoder classifier: bytes and blocks after step 100 = after step 10,000', () => {
@@ -39,8 +48,13 @@ describe('memory in use is flat over training steps', () => {
         const x = F.dropout(F.embedding(params.emb, ids), { p: 0.1, seed: 1, counter });
         counter += F.dropoutCounterSpan(x.size);
         const qkv = F.linear(x, params.wqkv);
-        const [q, k, v] = F.split(qkv, [D, D, D]).map((t) => F.splitHeads(F.reshape(F.transpose(F.transpose(F.reshape(t, [B * S, D]))), [B, S, D]), H));
-        const a = F.linear(F.mergeHeads(F.attention(q!, k!, v!, { keyMask: mask, dropout: { p: 0.1, seed: 2, counter } })), params.wo);
+        const [q, k, v] = F.split(qkv, [D, D, D]).map((t) =>
+          F.splitHeads(F.reshape(F.transpose(F.transpose(F.reshape(t, [B * S, D]))), [B, S, D]), H),
+        );
+        const a = F.linear(
+          F.mergeHeads(F.attention(q!, k!, v!, { keyMask: mask, dropout: { p: 0.1, seed: 2, counter } })),
+          params.wo,
+        );
         counter += F.dropoutCounterSpan(B * H * S * S);
         const h = F.layerNorm(F.add(x, a), params.g, params.b);
         const f = F.gelu(F.linear(h, params.w1, params.b1));
@@ -52,7 +66,8 @@ describe('memory in use is flat over training steps', () => {
         for (const p of list) p.zeroGrad();
         return loss.item();
       });
-    let first = 0, last = 0;
+    let first = 0,
+      last = 0;
     let at100 = memoryStats();
     for (let i = 1; i <= 10_000; i++) {
       const l = trainStep();

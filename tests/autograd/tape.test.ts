@@ -21,7 +21,16 @@ beforeAll(async () => {
 });
 
 const rnd = (shape: number[], seed: number, scale = 0.5) =>
-  Tensor.fromArray(Float32Array.from(seededValues(shape.reduce((a, b) => a * b, 1), seed, scale)), shape);
+  Tensor.fromArray(
+    Float32Array.from(
+      seededValues(
+        shape.reduce((a, b) => a * b, 1),
+        seed,
+        scale,
+      ),
+    ),
+    shape,
+  );
 
 /** A 2-layer MLP: 5 -> 7 (GELU) -> 3, cross-entropy on fixed data. */
 class Mlp {
@@ -61,9 +70,19 @@ describe('gradient accumulation, zeroGrad, requiresGrad', () => {
         l.backward();
       });
       const twice = m.grads();
-      for (const [i, g] of twice.entries()) expectClose(g, once[i]!.map((v) => 2 * v), { rtol: 1e-6, atol: 1e-7 });
+      for (const [i, g] of twice.entries())
+        expectClose(
+          g,
+          once[i]!.map((v) => 2 * v),
+          { rtol: 1e-6, atol: 1e-7 },
+        );
       step(() => m.loss().backward());
-      for (const [i, g] of m.grads().entries()) expectClose(g, once[i]!.map((v) => 3 * v), { rtol: 1e-6, atol: 1e-7 });
+      for (const [i, g] of m.grads().entries())
+        expectClose(
+          g,
+          once[i]!.map((v) => 3 * v),
+          { rtol: 1e-6, atol: 1e-7 },
+        );
       for (const p of m.params) p.zeroGrad();
       expect(m.grads().every((g) => g.every((v) => v === 0))).toBe(true);
     } finally {
@@ -75,7 +94,11 @@ describe('gradient accumulation, zeroGrad, requiresGrad', () => {
     const w = new Parameter(rnd([3], 9));
     try {
       step(() => F.sum(F.mul(w, w)).backward());
-      expectClose(w.grad!.toArray(), Array.from(w.value.toArray(), (v) => 2 * v), { rtol: 1e-6, atol: 0 });
+      expectClose(
+        w.grad!.toArray(),
+        Array.from(w.value.toArray(), (v) => 2 * v),
+        { rtol: 1e-6, atol: 0 },
+      );
     } finally {
       w.dispose();
     }
@@ -156,7 +179,8 @@ describe('noGrad, release and step', () => {
       expect(out.requiresGrad).toBe(false);
       expect(memoryStats().bytesInUse - before).toBe(Math.ceil(out.value.byteLength / 16) * 16);
       // Saved statistics (layer norm mean/rstd, attention lse, max-pool argmax) are not kept either.
-      const gamma = Tensor.fromArray([1, 1, 1]), beta = Tensor.fromArray([0, 0, 0]);
+      const gamma = Tensor.fromArray([1, 1, 1]),
+        beta = Tensor.fromArray([0, 0, 0]);
       const before2 = memoryStats().bytesInUse;
       const pooled = noGrad(() => {
         const x = F.layerNorm(F.reshape(out, [1, 4, 3]), gamma, beta);
@@ -164,10 +188,12 @@ describe('noGrad, release and step', () => {
         return F.maxPool(F.mergeHeads(F.attention(qkv, qkv, qkv)));
       });
       expect(memoryStats().bytesInUse - before2).toBe(Math.ceil(pooled.value.byteLength / 16) * 16);
-      expect(() => noGrad(() => {
-        F.relu(m.x);
-        throw new Error('boom');
-      })).toThrow('boom');
+      expect(() =>
+        noGrad(() => {
+          F.relu(m.x);
+          throw new Error('boom');
+        }),
+      ).toThrow('boom');
       expect(memoryStats().bytesInUse - before2).toBe(Math.ceil(pooled.value.byteLength / 16) * 16);
       tape.release();
       gamma.dispose();
@@ -193,10 +219,12 @@ describe('noGrad, release and step', () => {
       expect(Number.isFinite(loss)).toBe(true);
       expect(memoryStats().bytesInUse).toBe(before.bytesInUse);
       expect(memoryStats().blocks).toBe(before.blocks);
-      expect(() => step(() => {
-        m.loss();
-        throw new Error('boom');
-      })).toThrow('boom');
+      expect(() =>
+        step(() => {
+          m.loss();
+          throw new Error('boom');
+        }),
+      ).toThrow('boom');
       expect(() => step(() => step(() => 1))).toThrow(/must not nest/);
       expect(memoryStats().bytesInUse).toBe(before.bytesInUse);
     } finally {
@@ -208,7 +236,8 @@ describe('noGrad, release and step', () => {
     const w = new Parameter(rnd([2, 3], 8));
     try {
       const before = memoryStats().bytesInUse;
-      const x = Tensor.fromArray([1, 2, 3], [1, 3]), seed = Tensor.fromArray([1, 1], [1, 2]);
+      const x = Tensor.fromArray([1, 2, 3], [1, 3]),
+        seed = Tensor.fromArray([1, 1], [1, 2]);
       const y = tidy(() => F.relu(F.linear(x, w)));
       expect(y.value.disposed).toBe(false);
       y.backward(seed);
@@ -268,7 +297,8 @@ describe('determinism', () => {
       y.dispose();
       return out;
     };
-    const a = run(), b = run();
+    const a = run(),
+      b = run();
     for (const [i, x] of a.entries()) expectSameBits(x, b[i]!);
   });
 });
@@ -284,14 +314,16 @@ describe('the docs example (docs/autograd.md)', () => {
     const y = Tensor.fromArray(Int32Array.from([0, 1, 2, 0, 1, 2, 0, 1]), [8], 'int32');
     const losses: number[] = [];
     for (let i = 0; i < 50; i++) {
-      losses.push(step(() => {
-        const h = F.gelu(F.linear(x, w1, b1));
-        const l = F.crossEntropy(F.linear(h, w2, b2), y, { labelSmoothing: 0.05 });
-        l.backward();
-        for (const p of params) sgdStep(p.value, p.grad!, {}, { lr: 0.5 });
-        for (const p of params) p.zeroGrad();
-        return l.item();
-      }));
+      losses.push(
+        step(() => {
+          const h = F.gelu(F.linear(x, w1, b1));
+          const l = F.crossEntropy(F.linear(h, w2, b2), y, { labelSmoothing: 0.05 });
+          l.backward();
+          for (const p of params) sgdStep(p.value, p.grad!, {}, { lr: 0.5 });
+          for (const p of params) p.zeroGrad();
+          return l.item();
+        }),
+      );
     }
     const probs = noGrad(() => F.linear(F.gelu(F.linear(x, w1, b1)), w2, b2).toArray());
     tape.release();

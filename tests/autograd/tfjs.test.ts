@@ -63,13 +63,22 @@ describe('a model through the tape = the same model in tfjs-core (cpu) with tf.g
           return F.crossEntropy(F.linear(F.meanPool(h, { mask }), w2!, b2!), targets, { labelSmoothing: 0.1 });
         },
         ([w1, b1, g, be, w2, b2]) => {
-          const h = tf.reshape(tf.relu(tf.add(tf.matMul(tf.tensor2d(x, [B * S, Din]), w1!, false, true), b1!)), [B, S, Hd]);
+          const h = tf.reshape(tf.relu(tf.add(tf.matMul(tf.tensor2d(x, [B * S, Din]), w1!, false, true), b1!)), [
+            B,
+            S,
+            Hd,
+          ]);
           const { mean, variance } = tf.moments(h, -1, true);
           const ln = tf.add(tf.mul(tf.mul(tf.sub(h, mean), tf.rsqrt(tf.add(variance, 1e-5))), g!), be!);
           const m = tf.tensor3d(Float32Array.from(maskV), [B, S, 1]);
           const pooled = tf.div(tf.sum(tf.mul(ln, m), 1), tf.sum(m, 1));
           const logits = tf.add(tf.matMul(pooled, w2!, false, true), b2!);
-          return tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(labels, 'int32'), C), logits, undefined, 0.1) as tf.Scalar;
+          return tf.losses.softmaxCrossEntropy(
+            tf.oneHot(tf.tensor1d(labels, 'int32'), C),
+            logits,
+            undefined,
+            0.1,
+          ) as tf.Scalar;
         },
         { rtol: 2e-4, atol: 2e-5 },
       );
@@ -78,11 +87,17 @@ describe('a model through the tape = the same model in tfjs-core (cpu) with tf.g
 
   test('split heads → attention → merge heads → tanh → max pool → linear → cross-entropy', () => {
     tidy(() => {
-      const H = 2, D = 3;
+      const H = 2,
+        D = 3;
       const xt = Tensor.fromArray(x, [B, S, Din]);
       const targets = Tensor.fromArray(labels, [B], 'int32');
       compare(
-        [[H * D, Din], [H * D, Din], [H * D, Din], [C, H * D]],
+        [
+          [H * D, Din],
+          [H * D, Din],
+          [H * D, Din],
+          [C, H * D],
+        ],
         ([wq, wk, wv, wo]) => {
           const [q, k, v] = [wq, wk, wv].map((w) => F.splitHeads(F.linear(xt, w!), H));
           const a = F.tanh(F.mergeHeads(F.attention(q!, k!, v!)));
@@ -90,7 +105,9 @@ describe('a model through the tape = the same model in tfjs-core (cpu) with tf.g
         },
         ([wq, wk, wv, wo]) => {
           const x2 = tf.tensor2d(x, [B * S, Din]);
-          const [q, k, v] = [wq, wk, wv].map((w) => tf.transpose(tf.reshape(tf.matMul(x2, w!, false, true), [B, S, H, D]), [0, 2, 1, 3]));
+          const [q, k, v] = [wq, wk, wv].map((w) =>
+            tf.transpose(tf.reshape(tf.matMul(x2, w!, false, true), [B, S, H, D]), [0, 2, 1, 3]),
+          );
           const p = tf.softmax(tf.mul(tf.matMul(q!, k!, false, true), 1 / Math.sqrt(D)));
           const a = tf.tanh(tf.reshape(tf.transpose(tf.matMul(p, v!), [0, 2, 1, 3]), [B, S, H * D]));
           const logits = tf.matMul(tf.max(a, 1), wo!, false, true);

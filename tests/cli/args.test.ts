@@ -7,14 +7,41 @@ describe('per-command defaults (fastText 0.9)', () => {
     for (const c of ['skipgram', 'cbow'] as const) {
       const p = parseArgs([c, '-input', 'a.txt', '-output', 'm']);
       if (p.command !== c) throw new Error('wrong command');
-      expect(p.args).toMatchObject({ lr: 0.05, dim: 100, ws: 5, epoch: 5, minCount: 5, minCountLabel: 0, neg: 5, wordNgrams: 1,
-        loss: 'ns', bucket: 2_000_000, minn: 3, maxn: 6, thread: 12, lrUpdateRate: 100, t: 1e-4, label: '__label__', verbose: 2, seed: 0 });
+      expect(p.args).toMatchObject({
+        lr: 0.05,
+        dim: 100,
+        ws: 5,
+        epoch: 5,
+        minCount: 5,
+        minCountLabel: 0,
+        neg: 5,
+        wordNgrams: 1,
+        loss: 'ns',
+        bucket: 2_000_000,
+        minn: 3,
+        maxn: 6,
+        thread: 12,
+        lrUpdateRate: 100,
+        t: 1e-4,
+        label: '__label__',
+        verbose: 2,
+        seed: 0,
+      });
     }
   });
   test('supervised: lr 0.1, minCount 1, no char n-grams, softmax, and bucket 0 without n-grams', () => {
     const p = parseArgs(['supervised', '-input', 'a.txt', '-output', 'm']);
     if (p.command !== 'supervised') throw new Error('wrong command');
-    expect(p.args).toMatchObject({ lr: 0.1, minCount: 1, minn: 0, maxn: 0, loss: 'softmax', bucket: 0, epoch: 5, dim: 100 });
+    expect(p.args).toMatchObject({
+      lr: 0.1,
+      minCount: 1,
+      minn: 0,
+      maxn: 0,
+      loss: 'softmax',
+      bucket: 0,
+      epoch: 5,
+      dim: 100,
+    });
     const q = parseArgs(['supervised', '-input', 'a.txt', '-output', 'm', '-wordNgrams', '2']);
     if (q.command !== 'supervised') throw new Error('wrong command');
     expect(q.args.bucket).toBe(2_000_000);
@@ -22,17 +49,62 @@ describe('per-command defaults (fastText 0.9)', () => {
     expect(defaultsFor('skipgram').lr).toBe(0.05);
   });
   test('flags override defaults; one-vs-all is ova', () => {
-    const p = parseArgs(['supervised', '-input', 'i', '-output', 'o', '-lr', '0.5', '-epoch', '25', '-loss', 'one-vs-all',
-      '-thread', '1', '-bucket', '1000', '-wordNgrams', '2', '-label', '__l__', '-seed', '7', '-saveOutput', 'true']);
+    const p = parseArgs([
+      'supervised',
+      '-input',
+      'i',
+      '-output',
+      'o',
+      '-lr',
+      '0.5',
+      '-epoch',
+      '25',
+      '-loss',
+      'one-vs-all',
+      '-thread',
+      '1',
+      '-bucket',
+      '1000',
+      '-wordNgrams',
+      '2',
+      '-label',
+      '__l__',
+      '-seed',
+      '7',
+      '-saveOutput',
+      'true',
+    ]);
     if (p.command !== 'supervised') throw new Error('wrong command');
-    expect(p.args).toMatchObject({ lr: 0.5, epoch: 25, loss: 'ova', thread: 1, bucket: 1000, wordNgrams: 2, label: '__l__', seed: 7, saveOutput: true });
+    expect(p.args).toMatchObject({
+      lr: 0.5,
+      epoch: 25,
+      loss: 'ova',
+      thread: 1,
+      bucket: 1000,
+      wordNgrams: 2,
+      label: '__l__',
+      seed: 7,
+      saveOutput: true,
+    });
   });
 });
 
 describe('query commands', () => {
   test('positional arguments and their defaults', () => {
-    expect(parseArgs(['test', 'm.bin', 't.txt'])).toEqual({ command: 'test', model: 'm.bin', input: 't.txt', k: 1, threshold: 0, verbose: 2 });
-    expect(parseArgs(['predict-prob', 'm.bin', '-', '3', '0.5'])).toMatchObject({ command: 'predict-prob', input: '-', k: 3, threshold: 0.5 });
+    expect(parseArgs(['test', 'm.bin', 't.txt'])).toEqual({
+      command: 'test',
+      model: 'm.bin',
+      input: 't.txt',
+      k: 1,
+      threshold: 0,
+      verbose: 2,
+    });
+    expect(parseArgs(['predict-prob', 'm.bin', '-', '3', '0.5'])).toMatchObject({
+      command: 'predict-prob',
+      input: '-',
+      k: 3,
+      threshold: 0.5,
+    });
     expect(parseArgs(['nn', 'm.bin'])).toEqual({ command: 'nn', model: 'm.bin', k: 10 });
     expect(parseArgs(['analogies', 'm.bin', '5'])).toEqual({ command: 'analogies', model: 'm.bin', k: 5 });
     expect(parseArgs(['print-ngrams', 'm.bin', 'où'])).toEqual({ command: 'print-ngrams', model: 'm.bin', word: 'où' });

@@ -3,8 +3,18 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import { initForTests } from '../helpers/runtime.js';
 import {
-  checkBool, checkFinite, checkFunction, checkInstance, checkInt, checkKeys, checkNumber, checkObject, checkOptions,
-  checkPositiveInt, describe as describeValue, typeName,
+  checkBool,
+  checkFinite,
+  checkFunction,
+  checkInstance,
+  checkInt,
+  checkKeys,
+  checkNumber,
+  checkObject,
+  checkOptions,
+  checkPositiveInt,
+  describe as describeValue,
+  typeName,
 } from '../../src/core/check.js';
 import { now } from '../../src/core/clock.js';
 import { ArgumentError, WasmNlpError } from '../../src/core/errors.js';
@@ -52,7 +62,16 @@ describe('describe', () => {
     expect(describeValue(v)).toBe(want);
   });
   test('an anonymous arrow function assigned to nothing, a Tensor, a throwing toString', () => {
-    expect(describeValue([(() => () => 0)()][0])).toBe('a function');
+    expect(
+      describeValue(
+        [
+          (
+            () => () =>
+              0
+          )(),
+        ][0],
+      ),
+    ).toBe('a function');
     const t = Tensor.zeros([2, 3]);
     expect(describeValue(t)).toBe('Tensor(float32, [2, 3])');
     t.dispose();
@@ -64,8 +83,16 @@ describe('describe', () => {
     expect(describeValue(new Bad())).toBe('Bad');
   });
   test('typeName names the kind only', () => {
-    expect([null, undefined, 3, 'a', [1], new Int32Array(2), {}, Object.create(null)].map(typeName))
-      .toEqual(['null', 'undefined', 'number', 'string', 'Array', 'Int32Array', 'Object', 'Object']);
+    expect([null, undefined, 3, 'a', [1], new Int32Array(2), {}, Object.create(null)].map(typeName)).toEqual([
+      'null',
+      'undefined',
+      'number',
+      'string',
+      'Array',
+      'Int32Array',
+      'Object',
+      'Object',
+    ]);
   });
 });
 
@@ -74,7 +101,9 @@ describe('the checks return the value or throw ArgumentError in the project gram
     expect(checkInt('f', 'k', 3, 1, 5)).toBe(3);
     expect(message(() => checkInt('f', 'k', 6, 1, 5))).toBe('f: k must be an integer in [1, 5], got 6');
     expect(message(() => checkInt('f', 'k', 2.5, 0))).toBe('f: k must be an integer >= 0, got 2.5');
-    expect(message(() => checkInt('f', 'seed', -1, 0, Number.MAX_SAFE_INTEGER))).toBe('f: seed must be an integer in [0, 2^53), got -1');
+    expect(message(() => checkInt('f', 'seed', -1, 0, Number.MAX_SAFE_INTEGER))).toBe(
+      'f: seed must be an integer in [0, 2^53), got -1',
+    );
     expect(message(() => checkInt('f', 'k', '3', 0))).toBe('f: k must be an integer >= 0, got "3"');
     expect(message(() => checkInt('f', 'k', undefined, 0))).toBe('f: k must be an integer >= 0, got undefined');
     expect(message(() => checkInt('f', 'k', 2 ** 53, 0))).toBe(`f: k must be an integer >= 0, got ${2 ** 53}`);
@@ -83,7 +112,9 @@ describe('the checks return the value or throw ArgumentError in the project gram
     expect(checkPositiveInt('f', 'n', 1)).toBe(1);
     expect(message(() => checkPositiveInt('f', 'n', 0))).toBe('f: n must be a positive integer, got 0');
     expect(checkNumber('f', 'p', 0.5, (x) => x >= 0 && x <= 1, 'a number in [0, 1]')).toBe(0.5);
-    expect(message(() => checkNumber('f', 'p', NaN, (x) => x >= 0 && x <= 1, 'a number in [0, 1]'))).toBe('f: p must be a number in [0, 1], got NaN');
+    expect(message(() => checkNumber('f', 'p', NaN, (x) => x >= 0 && x <= 1, 'a number in [0, 1]'))).toBe(
+      'f: p must be a number in [0, 1], got NaN',
+    );
     expect(checkFinite('f', 'lr', 0, 0)).toBe(0);
     expect(message(() => checkFinite('f', 'lr', -1, 0))).toBe('f: lr must be a finite number >= 0, got -1');
     expect(message(() => checkFinite('f', 'b', 1, 0, 1))).toBe('f: b must be a finite number in [0, 1), got 1');
@@ -98,16 +129,26 @@ describe('the checks return the value or throw ArgumentError in the project gram
     expect(checkFunction('f', 'cb', g)).toBe(g);
     expect(message(() => checkFunction('f', 'cb', 3))).toBe('f: cb must be a function, got number 3');
     expect(message(() => checkInstance('f', 'x', null, Tensor))).toBe('f: x must be a Tensor, got null');
-    expect(message(() => checkInstance('f', 'x', [1], Tensor, 'a float32 Tensor'))).toBe('f: x must be a float32 Tensor, got an array of 1');
+    expect(message(() => checkInstance('f', 'x', [1], Tensor, 'a float32 Tensor'))).toBe(
+      'f: x must be a float32 Tensor, got an array of 1',
+    );
     expect(checkObject('f', 'o', [])).toEqual([]);
-    expect(message(() => checkObject('f', 'state', 'x', '{ seed, stream }'))).toBe('f: state must be { seed, stream }, got "x"');
+    expect(message(() => checkObject('f', 'state', 'x', '{ seed, stream }'))).toBe(
+      'f: state must be { seed, stream }, got "x"',
+    );
   });
   test('checkKeys and checkOptions', () => {
-    expect(message(() => checkKeys('f', 'options', { a: 1, bb: 2 }, ['a']))).toBe("f: options must have only the keys a, got 'bb'");
-    expect(message(() => checkKeys('f', 'options', { c: 1 }, ['a', 'b'], 'a, b'))).toBe("f: options must have only a, b, got 'c'");
+    expect(message(() => checkKeys('f', 'options', { a: 1, bb: 2 }, ['a']))).toBe(
+      "f: options must have only the keys a, got 'bb'",
+    );
+    expect(message(() => checkKeys('f', 'options', { c: 1 }, ['a', 'b'], 'a, b'))).toBe(
+      "f: options must have only a, b, got 'c'",
+    );
     const o = { a: 1 };
     expect(checkOptions('f', 'options', o, ['a'])).toBe(o);
-    expect(message(() => checkOptions('f', 'options', [1], ['a']))).toBe('f: options must be an object, got an array of 1');
+    expect(message(() => checkOptions('f', 'options', [1], ['a']))).toBe(
+      'f: options must be an object, got an array of 1',
+    );
     expect(message(() => checkOptions('f', 'options', null, ['a']))).toBe('f: options must be an object, got null');
   });
 });
@@ -132,17 +173,23 @@ describe('ScopeStack', () => {
   test('nested runs: survivors move out, the rest is disposed in order; no root: outermost survivors are untracked', () => {
     const s = new ScopeStack<Item>('tidy');
     let inner: Item[] = [];
-    const kept = s.run(() => {
-      const a = new Item(s);
-      const b = s.run(() => {
-        inner = [new Item(s), new Item(s)];
-        expect(s.depth).toBe(2);
-        return inner[1]!;
-      }, (r) => (t) => t === r);
-      expect(inner[0]!.disposed).toBe(true);
-      expect([...s.items()]).toEqual([a, b]);
-      return b;
-    }, (r) => (t) => t === r);
+    const kept = s.run(
+      () => {
+        const a = new Item(s);
+        const b = s.run(
+          () => {
+            inner = [new Item(s), new Item(s)];
+            expect(s.depth).toBe(2);
+            return inner[1]!;
+          },
+          (r) => (t) => t === r,
+        );
+        expect(inner[0]!.disposed).toBe(true);
+        expect([...s.items()]).toEqual([a, b]);
+        return b;
+      },
+      (r) => (t) => t === r,
+    );
     expect(kept.disposed).toBe(false);
     expect(s.depth).toBe(0);
     expect([...s.items()]).toEqual([]);
@@ -150,23 +197,41 @@ describe('ScopeStack', () => {
   test('a throw disposes everything made inside; a Promise is refused with a WasmNlpError', () => {
     const s = new ScopeStack<Item>('noGrad', true);
     let made: Item | undefined;
-    expect(() => s.run(() => {
-      made = new Item(s);
-      throw new Error('boom');
-    }, () => () => true)).toThrow('boom');
+    expect(() =>
+      s.run(
+        () => {
+          made = new Item(s);
+          throw new Error('boom');
+        },
+        () => () => true,
+      ),
+    ).toThrow('boom');
     expect(made!.disposed).toBe(true);
-    expect(() => s.run(() => {
-      made = new Item(s);
-      return Promise.resolve(1);
-    }, () => () => true)).toThrow(WasmNlpError);
+    expect(() =>
+      s.run(
+        () => {
+          made = new Item(s);
+          return Promise.resolve(1);
+        },
+        () => () => true,
+      ),
+    ).toThrow(WasmNlpError);
     expect(made!.disposed).toBe(true);
-    expect(() => s.run(() => Promise.resolve(1), () => () => true)).toThrow('noGrad: fn must be synchronous, got a function returning a Promise');
+    expect(() =>
+      s.run(
+        () => Promise.resolve(1),
+        () => () => true,
+      ),
+    ).toThrow('noGrad: fn must be synchronous, got a function returning a Promise');
     expect(s.depth).toBe(1);
   });
   test('a root scope keeps outermost survivors until takeRoot', () => {
     const s = new ScopeStack<Item>('noGrad', true);
     const first = new Item(s);
-    const second = s.run(() => new Item(s), (r) => (t) => t === r);
+    const second = s.run(
+      () => new Item(s),
+      (r) => (t) => t === r,
+    );
     expect([...s.items()]).toEqual([first, second]);
     expect(s.takeRoot()).toEqual([first, second]);
     expect([...s.items()]).toEqual([]);

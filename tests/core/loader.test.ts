@@ -17,20 +17,25 @@ const EMPTY_MODULE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]);
 function expectKnownMatmul(): void {
   const a = Tensor.fromArray([1, 2, 3, 4, 5, 6], [2, 3]);
   const b = Tensor.fromArray([7, 8, 9, 10, 11, 12], [3, 2]);
-  expect(matmul(a, b).toNested()).toEqual([[58, 64], [139, 154]]);
+  expect(matmul(a, b).toNested()).toEqual([
+    [58, 64],
+    [139, 154],
+  ]);
   // 5x7 times 7x9 with small integers: every sum is exact, so compare exactly.
   const [m, k, n] = [5, 7, 9];
   const av = Float32Array.from({ length: m * k }, (_, i) => ((i * 7) % 11) - 5);
   const bv = Float32Array.from({ length: k * n }, (_, i) => ((i * 5) % 13) - 6);
   const want = new Float32Array(m * n);
-  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
-    let s = 0;
-    for (let p = 0; p < k; p++) s += av[i * k + p]! * bv[p * n + j]!;
-    want[i * n + j] = s;
-  }
-  expect(Array.from(matmul(Tensor.fromArray(av, [m, k]), Tensor.fromArray(bv, [k, n])).toArray())).toEqual(Array.from(want));
+  for (let i = 0; i < m; i++)
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let p = 0; p < k; p++) s += av[i * k + p]! * bv[p * n + j]!;
+      want[i * n + j] = s;
+    }
+  expect(Array.from(matmul(Tensor.fromArray(av, [m, k]), Tensor.fromArray(bv, [k, n])).toArray())).toEqual(
+    Array.from(want),
+  );
 }
-
 
 /** The error a call throws (fails the test when it returns). */
 function thrown(fn: () => unknown): unknown {
@@ -194,7 +199,12 @@ describe('init options are checked', () => {
     const bytes = await wasmBytes('wasm-nlp.wasm');
     const module = await WebAssembly.compile(bytes);
     const url = new URL('wasm-nlp.wasm', DIST_URL);
-    for (const o of [{ url, bytes }, { bytes, module }, { url, module }, { url, bytes, module }]) {
+    for (const o of [
+      { url, bytes },
+      { bytes, module },
+      { url, module },
+      { url, bytes, module },
+    ]) {
       const p = init(o);
       await expect(p).rejects.toThrow(ArgumentError);
       await expect(p).rejects.toThrow(/^init: options must name at most one of url, bytes and module, got [23]$/);
@@ -352,8 +362,22 @@ describe('threads over shared memory', () => {
     const half = M / 2;
     const calls = [0, 1].map((i) =>
       pool.call(i, 'gemm_f32', [
-        a.offset + i * half * K * 4, b.offset, 0, c.offset + i * half * N * 4, works[i]!,
-        half, N, K, K, N, N, 0, 0, 1, 0, 0,
+        a.offset + i * half * K * 4,
+        b.offset,
+        0,
+        c.offset + i * half * N * 4,
+        works[i]!,
+        half,
+        N,
+        K,
+        K,
+        N,
+        N,
+        0,
+        0,
+        1,
+        0,
+        0,
       ]),
     );
     expect(await Promise.all(calls)).toEqual([undefined, undefined]);

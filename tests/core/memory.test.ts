@@ -80,7 +80,8 @@ describe('Heap: free', () => {
   test('freeing a pointer that was never handed out (interior, unaligned, negative) is an ArgumentError', () => {
     const heap = freshHeap();
     const a = heap.alloc(64);
-    for (const bad of [a + 16, a + 1, -16, 0, 123456]) expect(() => heap.free(bad), `free(${bad})`).toThrow(ArgumentError);
+    for (const bad of [a + 16, a + 1, -16, 0, 123456])
+      expect(() => heap.free(bad), `free(${bad})`).toThrow(ArgumentError);
     expect(heap.sizeOf(a)).toBe(64);
     expect(heap.bytesInUse).toBe(64);
   });
@@ -214,7 +215,9 @@ describe('Heap: a seeded sequence of 6,000 allocs and frees', () => {
       const head = w[blk.ptr >>> 2];
       const tail = w[(blk.ptr + blk.size - 4) >>> 2];
       if (head !== blk.tag || tail !== ~blk.tag >>> 0) {
-        expect.fail(`${when}: block at ${blk.ptr} (size ${blk.size}) was overwritten: head ${head}, tail ${tail}, tag ${blk.tag}`);
+        expect.fail(
+          `${when}: block at ${blk.ptr} (size ${blk.size}) was overwritten: head ${head}, tail ${tail}, tag ${blk.tag}`,
+        );
       }
     };
 
@@ -225,7 +228,8 @@ describe('Heap: a seeded sequence of 6,000 allocs and frees', () => {
         if (first < 0) first = ptr;
         const size = blockSize(bytes);
         if (ptr % 16 !== 0) expect.fail(`op ${op}: alloc(${bytes}) gave unaligned ${ptr}`);
-        if (heap.sizeOf(ptr) !== size) expect.fail(`op ${op}: alloc(${bytes}) gave size ${heap.sizeOf(ptr)}, want ${size}`);
+        if (heap.sizeOf(ptr) !== size)
+          expect.fail(`op ${op}: alloc(${bytes}) gave size ${heap.sizeOf(ptr)}, want ${size}`);
         if (ptr < 777 || ptr + size > heap.memory.buffer.byteLength) {
           expect.fail(`op ${op}: block [${ptr}, ${ptr + size}) outside [777, ${heap.memory.buffer.byteLength})`);
         }
@@ -250,7 +254,8 @@ describe('Heap: a seeded sequence of 6,000 allocs and frees', () => {
         heap.free(blk.ptr);
         expectedInUse -= blk.size;
       }
-      if (heap.bytesInUse !== expectedInUse) expect.fail(`op ${op}: bytesInUse ${heap.bytesInUse}, want ${expectedInUse}`);
+      if (heap.bytesInUse !== expectedInUse)
+        expect.fail(`op ${op}: bytesInUse ${heap.bytesInUse}, want ${expectedInUse}`);
       if (heap.blockCount !== live.length) expect.fail(`op ${op}: blockCount ${heap.blockCount}, want ${live.length}`);
     }
     expect(live.length).toBeGreaterThan(50);
@@ -412,7 +417,8 @@ describe('runtime heap: arenas', () => {
       for (let j = 0; j < count; j++) arena.alloc(rng.nextInt(3000));
       maxInUse = Math.max(maxInUse, heap.bytesInUse);
       arena.release();
-      if (heap.bytesInUse !== base + 48) expect.fail(`iteration ${it}: bytesInUse ${heap.bytesInUse}, want ${base + 48}`);
+      if (heap.bytesInUse !== base + 48)
+        expect.fail(`iteration ${it}: bytesInUse ${heap.bytesInUse}, want ${base + 48}`);
     }
     expect(maxInUse).toBeGreaterThan(base + 48);
     expect(heap.bytesReserved).toBe(reservedAtStart);

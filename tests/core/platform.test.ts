@@ -28,6 +28,8 @@ describe('compileFetched', () => {
   }
 
   test('bytes that are not Wasm reject with a CompileError', async () => {
-    await expect(compileFetched(dataUrl(new Uint8Array([1, 2, 3]), 'application/octet-stream'))).rejects.toThrow(WebAssembly.CompileError);
+    await expect(compileFetched(dataUrl(new Uint8Array([1, 2, 3]), 'application/octet-stream'))).rejects.toThrow(
+      WebAssembly.CompileError,
+    );
   });
 });

@@ -53,8 +53,10 @@ function wasmFillBits(kind: Fill, n: number, a: FillArgs, guard = 0): Uint32Arra
     new Uint32Array(r.memory.buffer, ptr, n + guard).fill(SENTINEL);
     const { key0, key1, stream, counterLo, counterHi } = a;
     if (kind === 'u32') r.kernels.philox4x32_fill_u32(ptr, n, key0, key1, stream, counterLo, counterHi);
-    else if (kind === 'uniform') r.kernels.philox4x32_fill_uniform_f32(ptr, n, key0, key1, stream, counterLo, counterHi);
-    else r.kernels.philox4x32_fill_normal_f32(ptr, n, key0, key1, stream, counterLo, counterHi, a.mean ?? 0, a.std ?? 1);
+    else if (kind === 'uniform')
+      r.kernels.philox4x32_fill_uniform_f32(ptr, n, key0, key1, stream, counterLo, counterHi);
+    else
+      r.kernels.philox4x32_fill_normal_f32(ptr, n, key0, key1, stream, counterLo, counterHi, a.mean ?? 0, a.std ?? 1);
     return new Uint32Array(r.memory.buffer, ptr, n + guard).slice();
   } finally {
     r.heap.free(ptr);
@@ -87,7 +89,12 @@ const hex = (words: ArrayLike<number>) => Array.from(words, (w) => (w >>> 0).toS
 
 // Random123 tests/kat_vectors (DEShawResearch/random123), the philox4x32 10 lines:
 // counter c0..c3, key k0 k1 -> output words 0..3, all hex u32.
-const KAT: { name: string; ctr: [number, number, number, number]; key: [number, number]; out: [number, number, number, number] }[] = [
+const KAT: {
+  name: string;
+  ctr: [number, number, number, number];
+  key: [number, number];
+  out: [number, number, number, number];
+}[] = [
   { name: 'zeros', ctr: [0, 0, 0, 0], key: [0, 0], out: [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8] },
   {
     name: 'all ones',
@@ -151,8 +158,18 @@ const STREAMS: { label: string; seed: number; stream: number; counter: number }[
   { label: 'seed 0, stream 0, counter 0', seed: 0, stream: 0, counter: 0 },
   { label: 'seed 42, stream 7, counter 1000', seed: 42, stream: 7, counter: 1000 },
   { label: 'seed 2^32 + 5 (key1 = 1), stream 1', seed: 2 ** 32 + 5, stream: 1, counter: 123 },
-  { label: 'seed 2^53 - 1, stream 2^32 - 1, counterLo carries into counterHi', seed: 2 ** 53 - 1, stream: 0xffffffff, counter: 0xffffffff - 10 },
-  { label: 'seed 0x9e3779b97f4a, counterHi 5, carry to 6', seed: 0x9e3779b97f4a, stream: 3, counter: 5 * 2 ** 32 + 0xfffffff0 },
+  {
+    label: 'seed 2^53 - 1, stream 2^32 - 1, counterLo carries into counterHi',
+    seed: 2 ** 53 - 1,
+    stream: 0xffffffff,
+    counter: 0xffffffff - 10,
+  },
+  {
+    label: 'seed 0x9e3779b97f4a, counterHi 5, carry to 6',
+    seed: 0x9e3779b97f4a,
+    stream: 3,
+    counter: 5 * 2 ** 32 + 0xfffffff0,
+  },
 ];
 
 describe('Wasm fills = TS Philox, long streams of 100,003 elements', () => {
@@ -283,7 +300,10 @@ describe('normal fill (Box-Muller in Wasm)', () => {
     const n = 10_003;
     const words = philoxWords(a.key0, a.key1, a.stream, a.counterLo, a.counterHi, Math.ceil(n / 4) * 4);
     expectClose(wasmNormal(n, a), boxMuller(words, n), { rtol: 1e-6, atol: 1e-7 });
-    expectClose(wasmNormal(n, { ...a, mean: -2.5, std: 0.37 }), boxMuller(words, n, -2.5, 0.37), { rtol: 1e-6, atol: 1e-6 });
+    expectClose(wasmNormal(n, { ...a, mean: -2.5, std: 0.37 }), boxMuller(words, n, -2.5, 0.37), {
+      rtol: 1e-6,
+      atol: 1e-6,
+    });
   });
 
   test('deterministic: the same seed gives identical bytes (digest)', async () => {
@@ -303,7 +323,12 @@ describe('normal fill (Box-Muller in Wasm)', () => {
   test('different streams, seeds and counters give different, uncorrelated samples', async () => {
     const n = 100_000;
     const base = wasmNormal(n, argsOf(7, 0, 0));
-    const others = [wasmNormal(n, argsOf(7, 1, 0)), wasmNormal(n, argsOf(8, 0, 0)), wasmNormal(n, argsOf(7, 0, 1)), wasmNormal(n, argsOf(7 + 2 ** 32, 0, 0))];
+    const others = [
+      wasmNormal(n, argsOf(7, 1, 0)),
+      wasmNormal(n, argsOf(8, 0, 0)),
+      wasmNormal(n, argsOf(7, 0, 1)),
+      wasmNormal(n, argsOf(7 + 2 ** 32, 0, 0)),
+    ];
     const d0 = await digest(base);
     for (const o of others) {
       expect(await digest(o)).not.toBe(d0);

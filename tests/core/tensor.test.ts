@@ -94,7 +94,7 @@ describe('Tensor.fromArray / toArray round trip', () => {
     b.dispose();
   });
 
-  test('the shape is copied and frozen: later changes to the caller\'s array do not affect the tensor', () => {
+  test("the shape is copied and frozen: later changes to the caller's array do not affect the tensor", () => {
     const shape = [2, 2];
     const t = Tensor.fromArray([1, 2, 3, 4], shape);
     shape[0] = 99;
@@ -160,7 +160,9 @@ describe('Tensor.fromArray / empty / zeros: typed errors', () => {
       expect(() => Tensor.empty(shape as number[]), `empty(${JSON.stringify(shape)})`).toThrow(ShapeError);
     }
     expect(() => Tensor.fromArray([1], [-1] as number[])).toThrow(ShapeError);
-    expect(() => Tensor.zeros([-1])).toThrow(/Tensor.zeros: shape must be an array of non-negative integers, got \[-1\]/);
+    expect(() => Tensor.zeros([-1])).toThrow(
+      /Tensor.zeros: shape must be an array of non-negative integers, got \[-1\]/,
+    );
   });
 
   test('bad dtype -> DTypeError', () => {
@@ -224,8 +226,16 @@ describe('toNested, zeros', () => {
   test('toNested builds row-major nested arrays', () => {
     const t = Tensor.fromArray([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], [2, 3, 2]);
     expect(t.toNested()).toEqual([
-      [[1, 2], [3, 4], [5, 6]],
-      [[7, 8], [9, 10], [11, 12]],
+      [
+        [1, 2],
+        [3, 4],
+        [5, 6],
+      ],
+      [
+        [7, 8],
+        [9, 10],
+        [11, 12],
+      ],
     ]);
     const v = Tensor.fromArray(new Int32Array([-1, 2]));
     expect(v.toNested()).toEqual([-1, 2]);
@@ -246,7 +256,11 @@ describe('toNested, zeros', () => {
     expect(Array.from(z.toArray())).toEqual(new Array(37).fill(0));
     const zi = Tensor.zeros([3, 3], 'int32');
     expect(zi.dtype).toBe('int32');
-    expect(zi.toNested()).toEqual([[0, 0, 0], [0, 0, 0], [0, 0, 0]]);
+    expect(zi.toNested()).toEqual([
+      [0, 0, 0],
+      [0, 0, 0],
+      [0, 0, 0],
+    ]);
     z.dispose();
     zi.dispose();
     guard.dispose();

@@ -39,7 +39,8 @@ function erf64(x: number): number {
   let y: number;
   if (ax < 2.5) {
     // Maclaurin series: 2/sqrt(pi) sum (-1)^n x^(2n+1) / (n! (2n+1))
-    let term = ax, sum = ax;
+    let term = ax,
+      sum = ax;
     for (let n = 1; n < 200; n++) {
       term *= (-ax * ax) / n;
       const t = term / (2 * n + 1);
@@ -49,10 +50,13 @@ function erf64(x: number): number {
     y = (2 / Math.sqrt(Math.PI)) * sum;
   } else {
     // erfc continued fraction (Lentz), accurate for x >= 2.5
-    let f = ax, C = ax, D = 0;
+    let f = ax,
+      C = ax,
+      D = 0;
     for (let k = 1; k < 300; k++) {
       const a = k / 2;
-      D = ax + a * D; D = 1 / D;
+      D = ax + a * D;
+      D = 1 / D;
       C = ax + a / C;
       const delta = C * D;
       f *= delta;
@@ -63,15 +67,24 @@ function erf64(x: number): number {
   return x < 0 ? -y : y;
 }
 
-interface Err { maxRel: number; maxAbs: number; at: number }
+interface Err {
+  maxRel: number;
+  maxAbs: number;
+  at: number;
+}
 
 function errors(xs: Float32Array, ys: Float32Array, ref: (x: number) => number): Err {
-  let maxRel = 0, maxAbs = 0, at = NaN;
+  let maxRel = 0,
+    maxAbs = 0,
+    at = NaN;
   for (let i = 0; i < xs.length; i++) {
     const e = ref(xs[i]!);
     const abs = Math.abs(ys[i]! - e);
     const rel = e === 0 ? abs : abs / Math.abs(e);
-    if (rel > maxRel) { maxRel = rel; at = xs[i]!; }
+    if (rel > maxRel) {
+      maxRel = rel;
+      at = xs[i]!;
+    }
     if (abs > maxAbs) maxAbs = abs;
   }
   return { maxRel, maxAbs, at };
@@ -120,7 +133,10 @@ describe('tanh_v', () => {
     const ys = run('vmath_tanh', xs);
     const e = errors(xs, ys, Math.tanh);
     expect(e.maxAbs).toBeLessThanOrEqual(1e-6);
-    const neg = run('vmath_tanh', xs.map((x) => -x));
+    const neg = run(
+      'vmath_tanh',
+      xs.map((x) => -x),
+    );
     for (let i = 0; i < xs.length; i += 97) expect(neg[i]).toBe(-ys[i]!);
   });
   test('saturates to +-1 with no NaN', () => {

@@ -57,5 +57,8 @@ export function firstBitDifference(x: Float32Array | Int32Array, y: Float32Array
 /** Fails at the first element whose bits differ. */
 export function expectSameBits(actual: Float32Array | Int32Array, expected: Float32Array | Int32Array): void {
   const i = firstBitDifference(actual, expected);
-  if (i >= 0) expect.fail(`first bit difference at index ${i}: actual ${actual[i]}, expected ${expected[i]} (lengths ${actual.length}, ${expected.length})`);
+  if (i >= 0)
+    expect.fail(
+      `first bit difference at index ${i}: actual ${actual[i]}, expected ${expected[i]} (lengths ${actual.length}, ${expected.length})`,
+    );
 }

@@ -27,14 +27,23 @@ type Lib = {
 };
 
 /** Digests of each case computed with `lib` (the src modules or the built bundle). */
-export async function computeDigests(lib: Lib, cases: DigestCase[], sha256: (b: Uint8Array) => Promise<string>): Promise<DigestResult[]> {
+export async function computeDigests(
+  lib: Lib,
+  cases: DigestCase[],
+  sha256: (b: Uint8Array) => Promise<string>,
+): Promise<DigestResult[]> {
   const out: DigestResult[] = [];
   for (const c of cases) {
     const bytes = lib.tidy(() => {
       const A = lib.Tensor.randn(c.transposeA ? [c.k, c.m] : [c.m, c.k], { seed: c.seed, stream: 0 });
       const B = lib.Tensor.randn(c.transposeB ? [c.n, c.k] : [c.k, c.n], { seed: c.seed, stream: 1 });
       const bias = c.bias ? lib.Tensor.randn([c.n], { seed: c.seed, stream: 2 }) : undefined;
-      const C = lib.ops.matmul(A, B, { transposeA: c.transposeA, transposeB: c.transposeB, bias, activation: c.relu ? 'relu' : 'none' });
+      const C = lib.ops.matmul(A, B, {
+        transposeA: c.transposeA,
+        transposeB: c.transposeB,
+        bias,
+        activation: c.relu ? 'relu' : 'none',
+      });
       const ins = new Uint8Array(A.byteLength + B.byteLength);
       ins.set(new Uint8Array(A.toArray().buffer), 0);
       ins.set(new Uint8Array(B.toArray().buffer), A.byteLength);

@@ -20,7 +20,8 @@ export interface GradCheckOptions {
 /** d loss / d t[j] by central differences: t[j] ± eps (rounded to float32), restored after. */
 export function centralDifference(t: Tensor, j: number, eps: number, loss: () => number): number {
   const orig = t.view()[j]!;
-  const xp = Math.fround(orig + eps), xm = Math.fround(orig - eps);
+  const xp = Math.fround(orig + eps),
+    xm = Math.fround(orig - eps);
   t.view()[j] = xp;
   const fp = loss();
   t.view()[j] = xm;

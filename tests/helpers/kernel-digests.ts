@@ -7,11 +7,16 @@ import type { Tensor as TensorT } from '../../src/core/tensor.js';
 type Lib = typeof import('../../src/index.js');
 
 /** name -> SHA-256 of the bytes of the results of that computation. */
-export async function computeKernelDigests(lib: Lib, sha256: (b: Uint8Array) => Promise<string>): Promise<Record<string, string>> {
+export async function computeKernelDigests(
+  lib: Lib,
+  sha256: (b: Uint8Array) => Promise<string>,
+): Promise<Record<string, string>> {
   const { Tensor } = lib;
   const results: Record<string, Uint8Array[]> = {};
   const keep = (name: string, ...ts: (TensorT | number)[]) => {
-    results[name] = ts.map((t) => (typeof t === 'number' ? new Uint8Array(new Float64Array([t]).buffer) : new Uint8Array(t.toArray().buffer)));
+    results[name] = ts.map((t) =>
+      typeof t === 'number' ? new Uint8Array(new Float64Array([t]).buffer) : new Uint8Array(t.toArray().buffer),
+    );
   };
   lib.tidy(() => {
     const randn = (shape: number[], stream: number, std = 1) => {
@@ -21,7 +26,11 @@ export async function computeKernelDigests(lib: Lib, sha256: (b: Uint8Array) => 
     };
     // softmax family
     const logits = randn([37, 1001], 1, 3);
-    const targets = Tensor.fromArray(Int32Array.from({ length: 37 }, (_, i) => (i * 389) % 1001), [37], 'int32');
+    const targets = Tensor.fromArray(
+      Int32Array.from({ length: 37 }, (_, i) => (i * 389) % 1001),
+      [37],
+      'int32',
+    );
     const xent = lib.ops.softmaxXent(logits, targets, { labelSmoothing: 0.1 });
     const dlogits = Tensor.zeros([37, 1001]);
     lib.ops.softmaxXentBackward(logits, targets, xent.lse, dlogits, { labelSmoothing: 0.1 });
@@ -33,11 +42,19 @@ export async function computeKernelDigests(lib: Lib, sha256: (b: Uint8Array) => 
 
     // attention with key mask, causal mask and dropout, then rotary
     const [b, h, s, d] = [2, 3, 45, 24];
-    const q = randn([b, h, s, d], 3), k = randn([b, h, s, d], 4), v = randn([b, h, s, d], 5);
-    const mask = Tensor.fromArray(Int32Array.from({ length: b * s }, (_, i) => (i % s < s - 1 - (i % 7) ? 1 : 0)), [b, s], 'int32');
+    const q = randn([b, h, s, d], 3),
+      k = randn([b, h, s, d], 4),
+      v = randn([b, h, s, d], 5);
+    const mask = Tensor.fromArray(
+      Int32Array.from({ length: b * s }, (_, i) => (i % s < s - 1 - (i % 7) ? 1 : 0)),
+      [b, s],
+      'int32',
+    );
     const opts = { keyMask: mask, causal: true, dropout: { p: 0.1, seed: 5 } };
     const att = lib.ops.attention(q, k, v, opts);
-    const dq = Tensor.zeros([b, h, s, d]), dk = Tensor.zeros([b, h, s, d]), dv = Tensor.zeros([b, h, s, d]);
+    const dq = Tensor.zeros([b, h, s, d]),
+      dk = Tensor.zeros([b, h, s, d]),
+      dv = Tensor.zeros([b, h, s, d]);
     lib.ops.attentionBackward(q, k, v, att.out, att.lse, randn([b, h, s, d], 6), { dq, dk, dv }, opts);
     keep('attention', att.out, att.lse, dq, dk, dv);
     const rq = lib.ops.rotary(q, { offset: 3 });
@@ -47,9 +64,12 @@ export async function computeKernelDigests(lib: Lib, sha256: (b: Uint8Array) => 
 
     // layer norm and activations
     const x = randn([19, 77], 8, 2);
-    const gamma = randn([77], 9), beta = randn([77], 10);
+    const gamma = randn([77], 9),
+      beta = randn([77], 10);
     const ln = lib.ops.layerNorm(x, gamma, beta);
-    const dx = Tensor.zeros([19, 77]), dgamma = Tensor.zeros([77]), dbeta = Tensor.zeros([77]);
+    const dx = Tensor.zeros([19, 77]),
+      dgamma = Tensor.zeros([77]),
+      dbeta = Tensor.zeros([77]);
     const dy = randn([19, 77], 11);
     lib.ops.layerNormBackward(x, gamma, ln.mean, ln.rstd, dy, { dx, dgamma, dbeta });
     keep('layerNorm', ln.y, ln.mean, ln.rstd, dx, dgamma, dbeta);
@@ -59,15 +79,21 @@ export async function computeKernelDigests(lib: Lib, sha256: (b: Uint8Array) => 
       lib.ops.geluBackward(x, dy, dg, { approximate });
       keep(`gelu ${approximate}`, g, dg);
     }
-    const th = lib.ops.tanh(x), sg = lib.ops.sigmoid(x);
-    const dth = Tensor.zeros([19, 77]), dsg = Tensor.zeros([19, 77]);
+    const th = lib.ops.tanh(x),
+      sg = lib.ops.sigmoid(x);
+    const dth = Tensor.zeros([19, 77]),
+      dsg = Tensor.zeros([19, 77]);
     lib.ops.tanhBackward(th, dy, dth);
     lib.ops.sigmoidBackward(sg, dy, dsg);
     keep('tanh sigmoid', th, sg, dth, dsg);
 
     // embedding, dropout, optimizers
     const weight = randn([50, 13], 12);
-    const ids = Tensor.fromArray(Int32Array.from({ length: 31 }, (_, i) => (i * 7) % 50 % 17), [31], 'int32');
+    const ids = Tensor.fromArray(
+      Int32Array.from({ length: 31 }, (_, i) => ((i * 7) % 50) % 17),
+      [31],
+      'int32',
+    );
     const emb = lib.ops.embedding(weight, ids);
     const dweight = Tensor.zeros([50, 13]);
     lib.ops.embeddingBackward(ids, randn([31, 13], 13), dweight);
@@ -76,11 +102,16 @@ export async function computeKernelDigests(lib: Lib, sha256: (b: Uint8Array) => 
     const ddr = Tensor.zeros([19, 77]);
     lib.ops.dropoutBackward(dy, ddr, { p: 0.3, seed: 9, stream: 2, counter: 5 });
     keep('dropout', dr, ddr);
-    const p = randn([1003], 14), g = randn([1003], 15);
-    const m = Tensor.zeros([1003]), vv = Tensor.zeros([1003]);
-    for (let step = 1; step <= 3; step++) lib.ops.adamStep(p, g, { m, v: vv }, { lr: 1e-2, step, weightDecay: 0.01, decoupled: true });
-    const p2 = randn([1003], 14), mom = Tensor.zeros([1003]);
-    for (let step = 0; step < 3; step++) lib.ops.sgdStep(p2, g, { momentum: mom }, { lr: 0.1, momentum: 0.9, weightDecay: 1e-4, nesterov: true });
+    const p = randn([1003], 14),
+      g = randn([1003], 15);
+    const m = Tensor.zeros([1003]),
+      vv = Tensor.zeros([1003]);
+    for (let step = 1; step <= 3; step++)
+      lib.ops.adamStep(p, g, { m, v: vv }, { lr: 1e-2, step, weightDecay: 0.01, decoupled: true });
+    const p2 = randn([1003], 14),
+      mom = Tensor.zeros([1003]);
+    for (let step = 0; step < 3; step++)
+      lib.ops.sgdStep(p2, g, { momentum: mom }, { lr: 0.1, momentum: 0.9, weightDecay: 1e-4, nesterov: true });
     const norm = lib.ops.clipGradNorm([g], 1);
     keep('optim', p, m, vv, p2, mom, g, norm);
 
@@ -90,11 +121,26 @@ export async function computeKernelDigests(lib: Lib, sha256: (b: Uint8Array) => 
     const w2vIds = Int32Array.from({ length: 5000 }, (_, i) => (i % 13 === 12 ? V - 1 : rng.nextInt(V - 1)));
     const counts = new Array<number>(V).fill(0);
     for (const id of w2vIds) counts[id]!++;
-    for (const [model, loss] of [['skipgram', 'ns'], ['cbow', 'hs']] as const) {
-      const win = lib.Tensor.fromArray(Float32Array.from({ length: V * 16 }, () => (rng.nextFloat() - 0.5) / 16), [V, 16]);
+    for (const [model, loss] of [
+      ['skipgram', 'ns'],
+      ['cbow', 'hs'],
+    ] as const) {
+      const win = lib.Tensor.fromArray(
+        Float32Array.from({ length: V * 16 }, () => (rng.nextFloat() - 0.5) / 16),
+        [V, 16],
+      );
       const wout = Tensor.zeros([loss === 'hs' ? V - 1 : V, 16]);
       const tr = new lib.SgnsTrainer(win, wout, {
-        window: 4, negative: 5, model, loss, sample: 1e-2, lr: 0.05, totalWords: w2vIds.length, seed: 5, eosId: V - 1, counts,
+        window: 4,
+        negative: 5,
+        model,
+        loss,
+        sample: 1e-2,
+        lr: 0.05,
+        totalWords: w2vIds.length,
+        seed: 5,
+        eosId: V - 1,
+        counts,
       });
       tr.train(w2vIds);
       tr.dispose();
@@ -112,7 +158,12 @@ export async function computeKernelDigests(lib: Lib, sha256: (b: Uint8Array) => 
       const labelOffsets = Int32Array.from({ length: 101 }, (_, i) => i);
       const lrs = Float32Array.from({ length: 100 }, (_, i) => 0.1 * (1 - i / 100));
       tr.step({ rows, offsets, labels, labelOffsets, lrs });
-      keep(`fasttext supervised ${loss}`, input, output, Tensor.fromArray(tr.predict(rows.subarray(0, 30), offsets.subarray(0, 11)), [10, 4]));
+      keep(
+        `fasttext supervised ${loss}`,
+        input,
+        output,
+        Tensor.fromArray(tr.predict(rows.subarray(0, 30), offsets.subarray(0, 11)), [10, 4]),
+      );
       tr.dispose();
     }
   });
@@ -121,7 +172,10 @@ export async function computeKernelDigests(lib: Lib, sha256: (b: Uint8Array) => 
     const len = parts.reduce((a, p) => a + p.length, 0);
     const all = new Uint8Array(len);
     let o = 0;
-    for (const p of parts) { all.set(p, o); o += p.length; }
+    for (const p of parts) {
+      all.set(p, o);
+      o += p.length;
+    }
     out[name] = await sha256(all);
   }
   return out;

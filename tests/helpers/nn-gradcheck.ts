@@ -21,7 +21,12 @@ export interface ModuleGradCheckOptions {
 }
 
 /** Returns the number of elements checked. */
-export function moduleGradCheck(module: Module, build: (...xs: Variable[]) => Variable, inputs: Tensor[], o: ModuleGradCheckOptions = {}): number {
+export function moduleGradCheck(
+  module: Module,
+  build: (...xs: Variable[]) => Variable,
+  inputs: Tensor[],
+  o: ModuleGradCheckOptions = {},
+): number {
   const eps = o.eps ?? 1e-2;
   const rtol = o.rtol ?? 1e-2;
   const atol = o.atol ?? 1e-3;
@@ -42,7 +47,9 @@ export function moduleGradCheck(module: Module, build: (...xs: Variable[]) => Va
     }
     return vars.map((v) => (v.grad === null ? new Float32Array(v.size) : (v.grad.toArray() as Float32Array)));
   });
-  const analyticP = params.map(([, p]) => (p.grad === null ? new Float32Array(p.size) : (p.grad.toArray() as Float32Array)));
+  const analyticP = params.map(([, p]) =>
+    p.grad === null ? new Float32Array(p.size) : (p.grad.toArray() as Float32Array),
+  );
   const loss = () =>
     noGrad(() => {
       module.loadRngState(rng);

@@ -37,20 +37,36 @@ export function makeTiny(lib: Lib, cfg: TinyConfig, seed: number): TinyModel {
     classifier: Linear;
     constructor() {
       super();
-      this.embeddings = this.addModule('embeddings', new lib.TransformerEmbeddings(cfg.vocab, cfg.dim, {
-        positions: cfg.positions === 'rotary' ? 'none' : cfg.positions, maxPositions: 32, paddingIdx: 0, dropout: cfg.dropout,
-      }));
-      this.encoder = this.addModule('encoder', new lib.TransformerEncoder({
-        layers: cfg.layers, dim: cfg.dim, heads: cfg.heads, ffnDim: cfg.ffnDim ?? 2 * cfg.dim, dropout: cfg.dropout, norm: cfg.norm,
-        rotary: cfg.positions === 'rotary', activation: 'gelu',
-      }));
+      this.embeddings = this.addModule(
+        'embeddings',
+        new lib.TransformerEmbeddings(cfg.vocab, cfg.dim, {
+          positions: cfg.positions === 'rotary' ? 'none' : cfg.positions,
+          maxPositions: 32,
+          paddingIdx: 0,
+          dropout: cfg.dropout,
+        }),
+      );
+      this.encoder = this.addModule(
+        'encoder',
+        new lib.TransformerEncoder({
+          layers: cfg.layers,
+          dim: cfg.dim,
+          heads: cfg.heads,
+          ffnDim: cfg.ffnDim ?? 2 * cfg.dim,
+          dropout: cfg.dropout,
+          norm: cfg.norm,
+          rotary: cfg.positions === 'rotary',
+          activation: 'gelu',
+        }),
+      );
       this.classifier = this.addModule('classifier', new lib.Linear(cfg.dim, cfg.classes ?? 2));
       this.resetParameters(seed);
     }
 
     logits(ids: TensorT, mask: TensorT): Variable {
       const h = this.encoder.forward(this.embeddings.forward(ids), { mask });
-      const pooled = cfg.pool === 'first' ? F.firstPool(h) : cfg.pool === 'max' ? F.maxPool(h, { mask }) : F.meanPool(h, { mask });
+      const pooled =
+        cfg.pool === 'first' ? F.firstPool(h) : cfg.pool === 'max' ? F.maxPool(h, { mask }) : F.meanPool(h, { mask });
       return this.classifier.forward(pooled);
     }
 
@@ -71,7 +87,9 @@ export interface Batch {
 /** B sequences of length <= S over ids 1..vocab-1, padded with id 0 (mask 0); labels: parity of the first token. */
 export function makeBatchWith(lib: Lib, seed: number, B: number, S: number, vocab: number): Batch {
   const rng = new lib.Philox(seed, 1);
-  const ids = new Int32Array(B * S), mask = new Int32Array(B * S), labels = new Int32Array(B);
+  const ids = new Int32Array(B * S),
+    mask = new Int32Array(B * S),
+    labels = new Int32Array(B);
   for (let b = 0; b < B; b++) {
     const len = 2 + rng.nextInt(S - 1);
     for (let i = 0; i < len; i++) {
@@ -97,9 +115,15 @@ export function makeBatchWith(lib: Lib, seed: number, B: number, S: number, voca
 export async function nnDigests(lib: Lib, sha256: (b: Uint8Array) => Promise<string>): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   const cases: [string, TinyConfig][] = [
-    ['pre rotary', { vocab: 20, dim: 16, heads: 2, layers: 2, dropout: 0.1, norm: 'pre', positions: 'rotary', pool: 'max' }],
+    [
+      'pre rotary',
+      { vocab: 20, dim: 16, heads: 2, layers: 2, dropout: 0.1, norm: 'pre', positions: 'rotary', pool: 'max' },
+    ],
     ['post learned', { vocab: 20, dim: 16, heads: 4, layers: 2, dropout: 0.1, norm: 'post', positions: 'learned' }],
-    ['post sinusoidal', { vocab: 20, dim: 16, heads: 2, layers: 1, dropout: 0.2, norm: 'post', positions: 'sinusoidal', pool: 'first' }],
+    [
+      'post sinusoidal',
+      { vocab: 20, dim: 16, heads: 2, layers: 1, dropout: 0.2, norm: 'post', positions: 'sinusoidal', pool: 'first' },
+    ],
   ];
   for (const [name, cfg] of cases) {
     const m = makeTiny(lib, cfg, 5);

@@ -17,7 +17,11 @@ export interface TopicsOptions {
  */
 export function topics(sentences: number, options: TopicsOptions = {}): { ids: Int32Array; vocab: TrainVocab } {
   const { eosEvery = 1, rare } = options;
-  const words = ['</s>', ...Array.from({ length: 10 }, (_, i) => `a${i}`), ...Array.from({ length: 10 }, (_, i) => `b${i}`)];
+  const words = [
+    '</s>',
+    ...Array.from({ length: 10 }, (_, i) => `a${i}`),
+    ...Array.from({ length: 10 }, (_, i) => `b${i}`),
+  ];
   if (rare !== undefined) words.push(rare.word);
   const rareIn = new Set(rare?.sentences ?? []);
   const rng = new Philox(11, 0);

@@ -58,7 +58,8 @@ export async function demoSession(): Promise<DemoSession> {
  * (`npm run screenshots`), otherwise into the OS temp directory. Returns the path.
  */
 export async function saveScreenshot(page: Page, name: string): Promise<string> {
-  const dir = process.env.UPDATE_SCREENSHOTS === '1' ? join(ROOT, 'docs', 'img') : join(tmpdir(), 'wasm-nlp-screenshots');
+  const dir =
+    process.env.UPDATE_SCREENSHOTS === '1' ? join(ROOT, 'docs', 'img') : join(tmpdir(), 'wasm-nlp-screenshots');
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `${name}.png`);
   await page.screenshot({ path, fullPage: true });

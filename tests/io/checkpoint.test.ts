@@ -30,7 +30,12 @@ function model(seed: number, values?: Float32Array[]): [string, Parameter][] {
 
 function train(named: [string, Parameter][], opt: AdamW, sched: LRScheduler, from: number, to: number): void {
   for (let s = from; s <= to; s++) {
-    named.forEach(([, p], i) => p.ensureGrad().view().set(seeded(p.size, 1000 + 13 * s + i)));
+    named.forEach(([, p], i) =>
+      p
+        .ensureGrad()
+        .view()
+        .set(seeded(p.size, 1000 + 13 * s + i)),
+    );
     opt.step();
     sched.step();
     opt.zeroGrad();
@@ -53,13 +58,28 @@ describe('checkpoints', () => {
       const bytes = encodeCheckpoint({
         weights: b,
         optimizer: optB.stateDict(),
-        meta: { config: { dim: 4, layers: 1 }, step: 3, epoch: 0, rng: { seed: 7, counter: 123456 }, scheduler: schedB.stateDict() },
+        meta: {
+          config: { dim: 4, layers: 1 },
+          step: 3,
+          epoch: 0,
+          rng: { seed: 7, counter: 123456 },
+          scheduler: schedB.stateDict(),
+        },
       });
       optB.dispose();
 
       const ck = decodeCheckpoint(bytes);
-      expect(ck.meta).toEqual({ config: { dim: 4, layers: 1 }, step: 3, epoch: 0, rng: { seed: 7, counter: 123456 }, scheduler: { stepCount: 3, baseLrs: [0.01, 0.01] } });
-      const c = model(0, NAMES.map(([n]) => ck.weights[n]!.data as Float32Array));
+      expect(ck.meta).toEqual({
+        config: { dim: 4, layers: 1 },
+        step: 3,
+        epoch: 0,
+        rng: { seed: 7, counter: 123456 },
+        scheduler: { stepCount: 3, baseLrs: [0.01, 0.01] },
+      });
+      const c = model(
+        0,
+        NAMES.map(([n]) => ck.weights[n]!.data as Float32Array),
+      );
       const optC = new AdamW(defaultParamGroups(c, { weightDecay: 0.05 }), { lr: 0.01 });
       const schedC = new LRScheduler(optC, schedule);
       optC.loadStateDict(ck.optimizer!);
@@ -81,12 +101,16 @@ describe('checkpoints', () => {
       const opt = new AdamW(defaultParamGroups(named), { lr: 0.01 });
       named[0]![1].ensureGrad().view().fill(1);
       opt.step();
-      const st = decodeSafetensors(encodeCheckpoint({ weights: new Map(named), optimizer: opt.stateDict(), meta: { epoch: 2 } }));
-      expect(Object.keys(st.tensors).sort()).toEqual([
-        ...NAMES.map(([n]) => n),
-        'optimizer.embeddings.word_embeddings.weight.exp_avg',
-        'optimizer.embeddings.word_embeddings.weight.exp_avg_sq',
-      ].sort());
+      const st = decodeSafetensors(
+        encodeCheckpoint({ weights: new Map(named), optimizer: opt.stateDict(), meta: { epoch: 2 } }),
+      );
+      expect(Object.keys(st.tensors).sort()).toEqual(
+        [
+          ...NAMES.map(([n]) => n),
+          'optimizer.embeddings.word_embeddings.weight.exp_avg',
+          'optimizer.embeddings.word_embeddings.weight.exp_avg_sq',
+        ].sort(),
+      );
       expect(st.tensors['optimizer.embeddings.word_embeddings.weight.exp_avg']!.shape).toEqual([44]);
       expect(st.tensors['encoder.layer.0.attention.self.query.weight']!.shape).toEqual([4, 4]);
       expect(st.metadata.checkpoint).toBe(CHECKPOINT_VERSION);
@@ -123,12 +147,26 @@ describe('checkpoints', () => {
       expect(() => encodeCheckpoint({ weights: {}, meta: { optimizer: 1 } })).toThrow(ArgumentError);
       expect(() => encodeCheckpoint({ weights: {}, meta: { f: () => 1 } })).toThrow(/must be JSON-serialisable/);
       expect(() => decodeCheckpoint(encodeSafetensors({ w }))).toThrow(FormatError);
-      expect(() => decodeCheckpoint(encodeSafetensors({ w }))).toThrow(/offset 8 \(the header\) must be "__metadata__" holding "checkpoint": "wasm-nlp\/1"/);
-      expect(() => decodeCheckpoint(encodeSafetensors({ w }, { checkpoint: CHECKPOINT_VERSION, epoch: '{' }))).toThrow(/JSON in metadata "epoch"/);
-      expect(() => decodeCheckpoint(encodeSafetensors({ 'optimizer.0.exp_avg': w }, { checkpoint: CHECKPOINT_VERSION }))).toThrow(/metadata "optimizer" for the optimizer tensors/);
+      expect(() => decodeCheckpoint(encodeSafetensors({ w }))).toThrow(
+        /offset 8 \(the header\) must be "__metadata__" holding "checkpoint": "wasm-nlp\/1"/,
+      );
+      expect(() => decodeCheckpoint(encodeSafetensors({ w }, { checkpoint: CHECKPOINT_VERSION, epoch: '{' }))).toThrow(
+        /JSON in metadata "epoch"/,
+      );
+      expect(() =>
+        decodeCheckpoint(encodeSafetensors({ 'optimizer.0.exp_avg': w }, { checkpoint: CHECKPOINT_VERSION })),
+      ).toThrow(/metadata "optimizer" for the optimizer tensors/);
       const scalars = JSON.stringify({ type: 'Adam', stepCount: 1, groups: [], steps: { 0: 1 } });
-      expect(() => decodeCheckpoint(encodeSafetensors({ 'optimizer.1.exp_avg': w }, { checkpoint: CHECKPOINT_VERSION, optimizer: scalars }))).toThrow(/"optimizer.1.exp_avg"/);
-      expect(() => decodeCheckpoint(encodeSafetensors({ 'optimizer.0.velocity': w }, { checkpoint: CHECKPOINT_VERSION, optimizer: scalars }))).toThrow(FormatError);
+      expect(() =>
+        decodeCheckpoint(
+          encodeSafetensors({ 'optimizer.1.exp_avg': w }, { checkpoint: CHECKPOINT_VERSION, optimizer: scalars }),
+        ),
+      ).toThrow(/"optimizer.1.exp_avg"/);
+      expect(() =>
+        decodeCheckpoint(
+          encodeSafetensors({ 'optimizer.0.velocity': w }, { checkpoint: CHECKPOINT_VERSION, optimizer: scalars }),
+        ),
+      ).toThrow(FormatError);
     });
   });
 });

@@ -19,8 +19,24 @@ function tinyModel(): FastTextModelData {
   const input = Float32Array.from({ length: (3 + bucket) * dim }, (_, i) => Math.fround(Math.sin(i + 1) / 3));
   const output = Float32Array.from({ length: 2 * dim }, (_, i) => Math.fround(-i / 7));
   return {
-    args: { dim, ws: 5, epoch: 25, minCount: 1, neg: 5, wordNgrams: 2, loss: 'softmax', model: 'sup', bucket, minn: 0, maxn: 0, lrUpdateRate: 100, t: 1e-4 },
-    words, ntokens: 123456789012, pruneIdxSize: -1,
+    args: {
+      dim,
+      ws: 5,
+      epoch: 25,
+      minCount: 1,
+      neg: 5,
+      wordNgrams: 2,
+      loss: 'softmax',
+      model: 'sup',
+      bucket,
+      minn: 0,
+      maxn: 0,
+      lrUpdateRate: 100,
+      t: 1e-4,
+    },
+    words,
+    ntokens: 123456789012,
+    pruneIdxSize: -1,
     input: { rows: 3 + bucket, cols: dim, data: input },
     output: { rows: 2, cols: dim, data: output },
   };
@@ -30,7 +46,9 @@ function tinyModel(): FastTextModelData {
 const ARGS = 8;
 const DICT = ARGS + 12 * 4 + 8; // 64
 const ENTRIES = DICT + 12 + 16; // 92
-const ENTRY_BYTES = ['</s>', 'café', '日本', '__label__a', '__label__b'].map((w) => new TextEncoder().encode(w).length + 10);
+const ENTRY_BYTES = ['</s>', 'café', '日本', '__label__a', '__label__b'].map(
+  (w) => new TextEncoder().encode(w).length + 10,
+);
 const QUANT = ENTRIES + ENTRY_BYTES.reduce((a, b) => a + b, 0);
 const INPUT = QUANT + 1;
 const QOUT = INPUT + 16 + 10 * 3 * 4;
@@ -82,10 +100,15 @@ describe('writeFastTextBin / readFastTextBin', () => {
   test('the writer rejects bad models with ArgumentError', () => {
     const m = tinyModel();
     expect(() => writeFastTextBin({ ...m, words: [m.words[3]!, ...m.words.slice(0, 3), m.words[4]!] })).toThrow(
-      /words must list every word before the labels/);
-    expect(() => writeFastTextBin({ ...m, input: { ...m.input, rows: 11 } })).toThrow(/input.data must have rows\*cols = 33 values, got 30/);
+      /words must list every word before the labels/,
+    );
+    expect(() => writeFastTextBin({ ...m, input: { ...m.input, rows: 11 } })).toThrow(
+      /input.data must have rows\*cols = 33 values, got 30/,
+    );
     expect(() => writeFastTextBin({ ...m, args: { ...m.args, loss: 'nope' as never } })).toThrow(ArgumentError);
-    expect(() => writeFastTextBin({ ...m, words: [{ word: 'a\0b', count: 1, type: 'word' }] })).toThrow(/must not contain NUL/);
+    expect(() => writeFastTextBin({ ...m, words: [{ word: 'a\0b', count: 1, type: 'word' }] })).toThrow(
+      /must not contain NUL/,
+    );
   });
 
   test('each model kind and loss round-trips', () => {
@@ -127,15 +150,42 @@ describe('malformed .bin input gets a FormatError with the byte offset', () => {
       f(new DataView(b.buffer));
       return b;
     };
-    expectFormatError(patch(0, (v) => v.setInt32(0, 1234, true)), /offset 0 must be the fastText magic number 793712314, got 1234/);
-    expectFormatError(patch(4, (v) => v.setInt32(4, 13, true)), /offset 4 must be format version 12 \(or 11\), got 13/);
-    expectFormatError(patch(0, (v) => v.setInt32(ARGS + 24, 9, true)), /offset 32 must be args.loss in 1..4/);
-    expectFormatError(patch(0, (v) => v.setInt32(ARGS + 28, 0, true)), /offset 36 must be args.model in 1..3/);
-    expectFormatError(patch(0, (v) => v.setInt32(DICT + 4, 4, true)), /offset 64 must be dictionary counts with size = nwords \+ nlabels/);
-    expectFormatError(patch(0, (v) => v.setInt8(ENTRIES + 13, 5)), /offset 105 must be dictionary entry 0: type 0 \(word\) or 1 \(label\), got 5/);
-    expectFormatError(patch(0, (v) => v.setInt8(QUANT, 1)), new RegExp(`offset ${QUANT} must be quant_input 0: quantized models \\(.ftz\\) are not supported yet`));
-    expectFormatError(patch(0, (v) => v.setInt8(QOUT, 1)), /quantized output matrices are not supported yet/);
-    expectFormatError(patch(0, (v) => v.setBigInt64(INPUT + 8, 4n, true)), /must be an input matrix with 3 \(args.dim\) columns|must be 10 x 4 float32/);
+    expectFormatError(
+      patch(0, (v) => v.setInt32(0, 1234, true)),
+      /offset 0 must be the fastText magic number 793712314, got 1234/,
+    );
+    expectFormatError(
+      patch(4, (v) => v.setInt32(4, 13, true)),
+      /offset 4 must be format version 12 \(or 11\), got 13/,
+    );
+    expectFormatError(
+      patch(0, (v) => v.setInt32(ARGS + 24, 9, true)),
+      /offset 32 must be args.loss in 1..4/,
+    );
+    expectFormatError(
+      patch(0, (v) => v.setInt32(ARGS + 28, 0, true)),
+      /offset 36 must be args.model in 1..3/,
+    );
+    expectFormatError(
+      patch(0, (v) => v.setInt32(DICT + 4, 4, true)),
+      /offset 64 must be dictionary counts with size = nwords \+ nlabels/,
+    );
+    expectFormatError(
+      patch(0, (v) => v.setInt8(ENTRIES + 13, 5)),
+      /offset 105 must be dictionary entry 0: type 0 \(word\) or 1 \(label\), got 5/,
+    );
+    expectFormatError(
+      patch(0, (v) => v.setInt8(QUANT, 1)),
+      new RegExp(`offset ${QUANT} must be quant_input 0: quantized models \\(.ftz\\) are not supported yet`),
+    );
+    expectFormatError(
+      patch(0, (v) => v.setInt8(QOUT, 1)),
+      /quantized output matrices are not supported yet/,
+    );
+    expectFormatError(
+      patch(0, (v) => v.setBigInt64(INPUT + 8, 4n, true)),
+      /must be an input matrix with 3 \(args.dim\) columns|must be 10 x 4 float32/,
+    );
     const longer = new Uint8Array(END + 3);
     longer.set(good);
     expectFormatError(longer, new RegExp(`offset ${END} must be the end of the file, got 3 more bytes`));
@@ -144,7 +194,10 @@ describe('malformed .bin input gets a FormatError with the byte offset', () => {
   test('an int64 beyond 2^53 is rejected, not rounded', () => {
     const b = good.slice();
     new DataView(b.buffer).setBigInt64(DICT + 12, 1n << 60n, true);
-    expectFormatError(b, /offset 76 must be the token count \(int64\), got 1152921504606846976 \(outside the safe integer range\)/);
+    expectFormatError(
+      b,
+      /offset 76 must be the token count \(int64\), got 1152921504606846976 \(outside the safe integer range\)/,
+    );
   });
 
   test('a version-11 supervised model reads with maxn forced to 0 (as fastText does)', () => {

@@ -19,12 +19,18 @@ export function cfmt(v: number, p: number): string {
 
 /** "token v1 v2 ... " lines → [token, printed numbers]. */
 export function parseRows(text: string): [string, string[]][] {
-  return text.split('\n').filter((l) => l.trim() !== '').map((l) => {
-    const t = l.trim().split(/\s+/);
-    return [t[0]!, t.slice(1)];
-  });
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => {
+      const t = l.trim().split(/\s+/);
+      return [t[0]!, t.slice(1)];
+    });
 }
 
 export function expectPrinted(ours: Float32Array, printed: string[], what: string, p = 5): void {
-  expect(Array.from(ours, (v) => cfmt(v, p)), what).toEqual(printed);
+  expect(
+    Array.from(ours, (v) => cfmt(v, p)),
+    what,
+  ).toEqual(printed);
 }

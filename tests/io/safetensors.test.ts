@@ -43,11 +43,11 @@ describe('round trips', () => {
     const tensors = {
       'encoder.layer.0.attention.self.query.weight': { shape: [3, 5], data: seeded(15, 1) },
       'encoder.layer.0.attention.self.query.bias': { shape: [5], data: seeded(5, 2) },
-      'ids': { shape: [2, 2], data: Int32Array.from([-2147483648, 2147483647, 0, -1]) },
-      'empty': { shape: [0, 4], data: new Float32Array(0) },
-      'empty_i32': { shape: [3, 0], data: new Int32Array(0) },
-      'scalar': { shape: [], data: Float32Array.of(-0) },
-      'special': { shape: [4], data: Float32Array.of(NaN, Infinity, -Infinity, 1e-45) },
+      ids: { shape: [2, 2], data: Int32Array.from([-2147483648, 2147483647, 0, -1]) },
+      empty: { shape: [0, 4], data: new Float32Array(0) },
+      empty_i32: { shape: [3, 0], data: new Int32Array(0) },
+      scalar: { shape: [], data: Float32Array.of(-0) },
+      special: { shape: [4], data: Float32Array.of(NaN, Infinity, -Infinity, 1e-45) },
       'ünïcödé 🙂': { shape: [1], data: Float32Array.of(3) },
     };
     const metadata = { format: 'pt', config: '{"dim":4}', '': 'empty key' };
@@ -65,10 +65,20 @@ describe('round trips', () => {
     // The data starts at a multiple of 8; F32 tensors come first, then I32, each by name (Hugging Face's order).
     const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));
     expect(n % 8).toBe(0);
-    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))) as Record<string, { data_offsets: number[] }>;
+    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))) as Record<
+      string,
+      { data_offsets: number[] }
+    >;
     expect(Object.keys(header)).toEqual([
-      '__metadata__', 'empty', 'encoder.layer.0.attention.self.query.bias', 'encoder.layer.0.attention.self.query.weight',
-      'scalar', 'special', 'ünïcödé 🙂', 'empty_i32', 'ids',
+      '__metadata__',
+      'empty',
+      'encoder.layer.0.attention.self.query.bias',
+      'encoder.layer.0.attention.self.query.weight',
+      'scalar',
+      'special',
+      'ünïcödé 🙂',
+      'empty_i32',
+      'ids',
     ]);
     expect(header.ids!.data_offsets).toEqual([104, 120]); // after 20 + 60 + 4 + 16 + 4 bytes of F32
   });
@@ -78,13 +88,22 @@ describe('round trips', () => {
       const w = Tensor.fromArray(seeded(6, 3), [2, 3]);
       const i = Tensor.fromArray(Int32Array.from([4, 5]), [2]);
       const p = new Parameter(Tensor.fromArray([5, 6], [1, 2]));
-      const bytes = encodeSafetensors(new Map<string, Tensor | Parameter>([['w', w], ['i', i], ['p', p]]));
+      const bytes = encodeSafetensors(
+        new Map<string, Tensor | Parameter>([
+          ['w', w],
+          ['i', i],
+          ['p', p],
+        ]),
+      );
       const out = decodeSafetensors(bytes);
       expect(out.metadata).toEqual({});
       expectSameBits(out.tensors.w!.data, w.toArray());
       expect(out.tensors.w!.shape).toEqual([2, 3]);
       expectSameBits(out.tensors.i!.data, i.toArray() as Int32Array);
-      expect([out.tensors.p!.shape, Array.from(out.tensors.p!.data)]).toEqual([[1, 2], [5, 6]]);
+      expect([out.tensors.p!.shape, Array.from(out.tensors.p!.data)]).toEqual([
+        [1, 2],
+        [5, 6],
+      ]);
       bytes.fill(0);
       expectSameBits(out.tensors.w!.data, w.toArray());
     });
@@ -96,7 +115,8 @@ describe('round trips', () => {
       { format: 'pt' },
     );
     // F32 before I32 (Hugging Face sorts by dtype alignment, descending, then by name).
-    const header = '{"__metadata__":{"format":"pt"},"b":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"a":{"dtype":"I32","shape":[],"data_offsets":[8,12]}}';
+    const header =
+      '{"__metadata__":{"format":"pt"},"b":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"a":{"dtype":"I32","shape":[],"data_offsets":[8,12]}}';
     const data = new Uint8Array(12);
     const dv = new DataView(data.buffer);
     dv.setFloat32(0, 1, true);
@@ -170,7 +190,9 @@ describe('a hand-built fixture with every dtype we read', () => {
     const data = new Uint8Array(2 * 65536);
     const dv = new DataView(data.buffer);
     for (let h = 0; h < 65536; h++) dv.setUint16(2 * h, h, true);
-    const one = (dtype: string) => decodeSafetensors(build(`{"x":{"dtype":"${dtype}","shape":[65536],"data_offsets":[0,131072]}}`, data)).tensors.x!.data as Float32Array;
+    const one = (dtype: string) =>
+      decodeSafetensors(build(`{"x":{"dtype":"${dtype}","shape":[65536],"data_offsets":[0,131072]}}`, data)).tensors.x!
+        .data as Float32Array;
     const f16 = one('F16');
     const bf16 = one('BF16');
     const f16Bits = new Uint32Array(f16.buffer);
@@ -194,8 +216,10 @@ describe('a hand-built fixture with every dtype we read', () => {
         want = (sign | ((e + 127) << 23) | ((f & 0x3ff) << 13)) >>> 0;
       }
       if (want === -1) expect(Number.isNaN(f16[h]), `F16 ${h.toString(16)}`).toBe(true);
-      else if (f16Bits[h] !== want) expect.fail(`F16 0x${h.toString(16)}: got bits 0x${f16Bits[h]!.toString(16)}, want 0x${want.toString(16)}`);
-      if (bf16Bits[h] !== ((h << 16) >>> 0)) expect.fail(`BF16 0x${h.toString(16)}: got bits 0x${bf16Bits[h]!.toString(16)}`);
+      else if (f16Bits[h] !== want)
+        expect.fail(`F16 0x${h.toString(16)}: got bits 0x${f16Bits[h]!.toString(16)}, want 0x${want.toString(16)}`);
+      if (bf16Bits[h] !== (h << 16) >>> 0)
+        expect.fail(`BF16 0x${h.toString(16)}: got bits 0x${bf16Bits[h]!.toString(16)}`);
     }
   });
 
@@ -205,48 +229,111 @@ describe('a hand-built fixture with every dtype we read', () => {
 });
 
 describe('malformed input: FormatError with the byte offset and what was expected', () => {
-  const good = encodeSafetensors({ a: { shape: [2], data: Float32Array.of(1, 2) }, b: { shape: [1], data: Float32Array.of(3) } });
+  const good = encodeSafetensors({
+    a: { shape: [2], data: Float32Array.of(1, 2) },
+    b: { shape: [1], data: Float32Array.of(3) },
+  });
   const f32 = (k: number) => new Uint8Array(4 * k);
 
   test('fewer than 8 bytes', () => {
-    expectFormatError(() => decodeSafetensors(new Uint8Array(5)), 0, /8-byte little-endian header length, got end of data \(5 bytes\)/);
+    expectFormatError(
+      () => decodeSafetensors(new Uint8Array(5)),
+      0,
+      /8-byte little-endian header length, got end of data \(5 bytes\)/,
+    );
   });
   test('header length past the end (truncated header)', () => {
-    expectFormatError(() => decodeSafetensors(good.subarray(0, 20)), 0, /header length of at most 12 .* got \d+, past the end/);
-    expectFormatError(() => decodeSafetensors(build('{}', new Uint8Array(0), { length: 2n ** 63n })), 0, /got 9223372036854775808/);
+    expectFormatError(
+      () => decodeSafetensors(good.subarray(0, 20)),
+      0,
+      /header length of at most 12 .* got \d+, past the end/,
+    );
+    expectFormatError(
+      () => decodeSafetensors(build('{}', new Uint8Array(0), { length: 2n ** 63n })),
+      0,
+      /got 9223372036854775808/,
+    );
   });
   test('bad JSON, a header that is not an object, invalid UTF-8', () => {
-    expectFormatError(() => decodeSafetensors(build('{"a": {', new Uint8Array(0))), 8, /JSON object header of 7 bytes, got invalid JSON/);
+    expectFormatError(
+      () => decodeSafetensors(build('{"a": {', new Uint8Array(0))),
+      8,
+      /JSON object header of 7 bytes, got invalid JSON/,
+    );
     expectFormatError(() => decodeSafetensors(build('[1, 2]', new Uint8Array(0))), 8, /starting with '\{'/);
     const bad = build('{"\u00e9":1}', new Uint8Array(0));
     bad[10] = 0xff;
     expectFormatError(() => decodeSafetensors(bad), 8, /UTF-8 JSON header of \d+ bytes, got invalid UTF-8/);
   });
   test('unknown dtype', () => {
-    expectFormatError(() => decodeSafetensors(build('{"x":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}', new Uint8Array(1))), 8,
-      /tensor "x" with a dtype we read \(F32, I32, F16, BF16, F64, I64\), got "U8"/);
+    expectFormatError(
+      () => decodeSafetensors(build('{"x":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}', new Uint8Array(1))),
+      8,
+      /tensor "x" with a dtype we read \(F32, I32, F16, BF16, F64, I64\), got "U8"/,
+    );
   });
   test('bad shape, bad data_offsets, bad entry, bad metadata', () => {
-    expectFormatError(() => decodeSafetensors(build('{"x":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}}', f32(1))), 8, /shape of non-negative integers, got \[-1\]/);
-    expectFormatError(() => decodeSafetensors(build('{"x":{"dtype":"F32","shape":[1],"data_offsets":[4,0]}}', f32(1))), 8, /0 <= begin <= end/);
-    expectFormatError(() => decodeSafetensors(build('{"x":{"dtype":"F32","shape":[1]}}', f32(1))), 8, /data_offsets \[begin, end\].*got undefined/);
-    expectFormatError(() => decodeSafetensors(build('{"x":3}', f32(1))), 8, /tensor "x" as \{ dtype, shape, data_offsets \}, got 3/);
-    expectFormatError(() => decodeSafetensors(build('{"__metadata__":{"k":1}}', f32(0))), 8, /"__metadata__" as an object of strings, got 1 for key "k"/);
+    expectFormatError(
+      () => decodeSafetensors(build('{"x":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}}', f32(1))),
+      8,
+      /shape of non-negative integers, got \[-1\]/,
+    );
+    expectFormatError(
+      () => decodeSafetensors(build('{"x":{"dtype":"F32","shape":[1],"data_offsets":[4,0]}}', f32(1))),
+      8,
+      /0 <= begin <= end/,
+    );
+    expectFormatError(
+      () => decodeSafetensors(build('{"x":{"dtype":"F32","shape":[1]}}', f32(1))),
+      8,
+      /data_offsets \[begin, end\].*got undefined/,
+    );
+    expectFormatError(
+      () => decodeSafetensors(build('{"x":3}', f32(1))),
+      8,
+      /tensor "x" as \{ dtype, shape, data_offsets \}, got 3/,
+    );
+    expectFormatError(
+      () => decodeSafetensors(build('{"__metadata__":{"k":1}}', f32(0))),
+      8,
+      /"__metadata__" as an object of strings, got 1 for key "k"/,
+    );
   });
   test('offsets out of range (a truncated data section)', () => {
-    expectFormatError(() => decodeSafetensors(good.subarray(0, good.length - 2)), 8, /tensor "b" with data_offsets within the 10-byte data section .*got \[8, 12\]/);
-    expectFormatError(() => decodeSafetensors(build('{"x":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}}', f32(2))), 8, /within the 8-byte data section/);
+    expectFormatError(
+      () => decodeSafetensors(good.subarray(0, good.length - 2)),
+      8,
+      /tensor "b" with data_offsets within the 10-byte data section .*got \[8, 12\]/,
+    );
+    expectFormatError(
+      () => decodeSafetensors(build('{"x":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}}', f32(2))),
+      8,
+      /within the 8-byte data section/,
+    );
   });
   test('overlapping tensors', () => {
-    const h = '{"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"y":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}';
+    const h =
+      '{"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"y":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}';
     const bytes = build(h, f32(3));
-    expectFormatError(() => decodeSafetensors(bytes), 8 + enc.encode(h).length + 4, /tensor "y" alone .* got an overlap with tensor "x" \(data_offsets \[0, 8\]\)/);
+    expectFormatError(
+      () => decodeSafetensors(bytes),
+      8 + enc.encode(h).length + 4,
+      /tensor "y" alone .* got an overlap with tensor "x" \(data_offsets \[0, 8\]\)/,
+    );
   });
   test('byte length != shape x dtype size', () => {
     const h = '{"x":{"dtype":"F32","shape":[2,3],"data_offsets":[4,24]}}';
-    expectFormatError(() => decodeSafetensors(build(h, f32(6))), 8 + h.length + 4, /24 bytes for tensor "x" \(F32 \[2, 3\]\), got 20 bytes \(data_offsets \[4, 24\]\)/);
+    expectFormatError(
+      () => decodeSafetensors(build(h, f32(6))),
+      8 + h.length + 4,
+      /24 bytes for tensor "x" \(F32 \[2, 3\]\), got 20 bytes \(data_offsets \[4, 24\]\)/,
+    );
     const h16 = '{"x":{"dtype":"BF16","shape":[3],"data_offsets":[0,4]}}';
-    expectFormatError(() => decodeSafetensors(build(h16, f32(1))), 8 + h16.length, /6 bytes for tensor "x" \(BF16 \[3\]\), got 4 bytes/);
+    expectFormatError(
+      () => decodeSafetensors(build(h16, f32(1))),
+      8 + h16.length,
+      /6 bytes for tensor "x" \(BF16 \[3\]\), got 4 bytes/,
+    );
   });
   test('an I64 value outside int32', () => {
     const h = '{"x":{"dtype":"I64","shape":[3],"data_offsets":[0,24]}}';
@@ -254,7 +341,11 @@ describe('malformed input: FormatError with the byte offset and what was expecte
     const dv = new DataView(d.buffer);
     dv.setBigInt64(0, 5n, true);
     dv.setBigInt64(8, 2147483648n, true);
-    expectFormatError(() => decodeSafetensors(build(h, d)), 8 + h.length + 8, /I64 value in the int32 range \(tensor "x" element 1\), got 2147483648/);
+    expectFormatError(
+      () => decodeSafetensors(build(h, d)),
+      8 + h.length + 8,
+      /I64 value in the int32 range \(tensor "x" element 1\), got 2147483648/,
+    );
     dv.setBigInt64(8, -2147483649n, true);
     expectFormatError(() => decodeSafetensors(build(h, d)), 8 + h.length + 8, /got -2147483649/);
   });
@@ -268,11 +359,20 @@ describe('malformed input: FormatError with the byte offset and what was expecte
 
 describe('encode errors', () => {
   test('reserved or repeated names, shape and dtype mismatches, non-string metadata', () => {
-    expect(() => encodeSafetensors({ __metadata__: { shape: [1], data: Float32Array.of(1) } })).toThrow(/must not be "__metadata__"/);
-    expect(() => encodeSafetensors([['x', { shape: [1], data: Float32Array.of(1) }], ['x', { shape: [1], data: Float32Array.of(2) }]])).toThrow(/unique, got "x" twice/);
+    expect(() => encodeSafetensors({ __metadata__: { shape: [1], data: Float32Array.of(1) } })).toThrow(
+      /must not be "__metadata__"/,
+    );
+    expect(() =>
+      encodeSafetensors([
+        ['x', { shape: [1], data: Float32Array.of(1) }],
+        ['x', { shape: [1], data: Float32Array.of(2) }],
+      ]),
+    ).toThrow(/unique, got "x" twice/);
     expect(() => encodeSafetensors({ x: { shape: [2, 2], data: Float32Array.of(1) } })).toThrow(ShapeError);
     expect(() => encodeSafetensors({ x: { shape: [1.5], data: Float32Array.of(1) } })).toThrow(ShapeError);
-    expect(() => encodeSafetensors({ x: { dtype: 'I32', shape: [1], data: Float32Array.of(1) } })).toThrow(/dtype must be F32 for a Float32Array, got "I32"/);
+    expect(() => encodeSafetensors({ x: { dtype: 'I32', shape: [1], data: Float32Array.of(1) } })).toThrow(
+      /dtype must be F32 for a Float32Array, got "I32"/,
+    );
     expect(() => encodeSafetensors({ x: { shape: [1], data: [1] as never } })).toThrow(ArgumentError);
     expect(() => encodeSafetensors({}, { k: 1 as never })).toThrow(/metadata\["k"\] must be a string/);
     expect(() => decodeSafetensors([1, 2] as never)).toThrow(ArgumentError);

@@ -12,7 +12,7 @@ function sample(): WordVectorTable {
   let s = 12345;
   for (let i = 0; i < data.length; i++) {
     s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    data[i] = ((s / 2 ** 32) - 0.5) * 10 ** ((i % 13) - 6);
+    data[i] = (s / 2 ** 32 - 0.5) * 10 ** ((i % 13) - 6);
   }
   data.set([0, -0, 1e-45, -3.4028234663852886e38, 1.1754943508222875e-38, 0.1, 1 / 3], 0);
   return { words, dim, data };
@@ -71,6 +71,8 @@ describe('.vec text', () => {
 
   test('the writer rejects words with whitespace and mismatched data (ArgumentError)', () => {
     expect(() => writeVec({ words: ['a b'], dim: 1, data: new Float32Array(1) })).toThrow(ArgumentError);
-    expect(() => writeVec({ words: ['a'], dim: 2, data: new Float32Array(1) })).toThrow(/data must have words.length \* dim = 2 values, got 1/);
+    expect(() => writeVec({ words: ['a'], dim: 2, data: new Float32Array(1) })).toThrow(
+      /data must have words.length \* dim = 2 values, got 1/,
+    );
   });
 });

@@ -41,7 +41,10 @@ function ftText(lines: number): string {
 
 function supText(n: number): string {
   const rng = new Philox(3, 3);
-  const topics = [['goal', 'match', 'team'], ['pasta', 'sauce', 'oven']];
+  const topics = [
+    ['goal', 'match', 'team'],
+    ['pasta', 'sauce', 'oven'],
+  ];
   const lines: string[] = [];
   for (let i = 0; i < n; i++) {
     const y = rng.nextInt(2);
@@ -57,7 +60,10 @@ function orderData(seed: number, n: number): ClassificationExample[] {
     const pa = rng.nextInt(len);
     let pb = rng.nextInt(len - 1);
     if (pb >= pa) pb++;
-    return { ids: Array.from({ length: len }, (_, i) => (i === pa ? 1 : i === pb ? 2 : 3 + rng.nextInt(7))), label: pa < pb ? 1 : 0 };
+    return {
+      ids: Array.from({ length: len }, (_, i) => (i === pa ? 1 : i === pb ? 2 : 3 + rng.nextInt(7))),
+      label: pa < pb ? 1 : 0,
+    };
   });
 }
 
@@ -71,7 +77,10 @@ describe('checkAbortSignal and HostYield', () => {
     // another realm's signal: only the shape matters
     const foreign = { aborted: false, addEventListener() {}, removeEventListener() {} };
     expect(checkAbortSignal('f', 'options.signal', foreign)).toBe(foreign);
-    for (const b of BAD) expect(() => checkAbortSignal('f', 'options.signal', b)).toThrow(/^f: options\.signal must be an AbortSignal, got /);
+    for (const b of BAD)
+      expect(() => checkAbortSignal('f', 'options.signal', b)).toThrow(
+        /^f: options\.signal must be an AbortSignal, got /,
+      );
     const h = new HostYield(0);
     let timer = false;
     setTimeout(() => (timer = true), 0);
@@ -85,7 +94,10 @@ describe('checkAbortSignal and HostYield', () => {
   test('the MessageChannel path (forced in Node): yields are macrotasks; close() frees the port, so a process can exit; idempotent', async () => {
     // Node only: the MessagePorts keeping the event loop alive (other ports, e.g. the test runner's, are counted before).
     const proc = (globalThis as { process?: { getActiveResourcesInfo?: () => string[] } }).process;
-    const ports = typeof proc?.getActiveResourcesInfo === 'function' ? () => proc.getActiveResourcesInfo!().filter((r) => r === 'MessagePort').length : undefined;
+    const ports =
+      typeof proc?.getActiveResourcesInfo === 'function'
+        ? () => proc.getActiveResourcesInfo!().filter((r) => r === 'MessagePort').length
+        : undefined;
     const before = ports?.();
     const h = new HostYield(0, 'channel');
     let timer = false;
@@ -119,7 +131,8 @@ describe('Word2Vec signal', () => {
   const many = Array.from({ length: 6 }, () => ids);
 
   test('never aborted: bit-identical to no signal; result aborted false', async () => {
-    const a = new Word2Vec(opts), b = new Word2Vec(opts);
+    const a = new Word2Vec(opts),
+      b = new Word2Vec(opts);
     const ra = await a.trainIds(many, vocab);
     const rb = await b.trainIds(many, vocab, { signal: new AbortController().signal });
     expect(ra.aborted).toBe(false);
@@ -130,7 +143,10 @@ describe('Word2Vec signal', () => {
 
   // One chunk longer than two pieces: with a signal, sgnsPass cuts it as SgnsTrainer.train does
   // (after the last EOS of each 65,536 ids, or at 65,536 without one). The spy sees those pieces.
-  for (const [name, eosEvery] of [['EOS after every 37th sentence', 37], ['no EOS at all', 0]] as const) {
+  for (const [name, eosEvery] of [
+    ['EOS after every 37th sentence', 37],
+    ['no EOS at all', 0],
+  ] as const) {
     test(`never aborted, one chunk over 131,072 ids (${name}): bit-identical to no signal, in pieces cut like train`, async () => {
       const big = topics(17000, { eosEvery }); // 8 words a sentence: 136,000 ids (+ 459 EOS)
       expect(big.ids.length).toBeGreaterThan(131_072);
@@ -141,7 +157,8 @@ describe('Word2Vec signal', () => {
         pieces.at(-1)!.push(c.length);
         return orig.call(this, c, after);
       };
-      const a = new Word2Vec(o), b = new Word2Vec(o);
+      const a = new Word2Vec(o),
+        b = new Word2Vec(o);
       try {
         pieces.push([]);
         const ra = await a.trainIds(big.ids, big.vocab);
@@ -174,7 +191,13 @@ describe('Word2Vec signal', () => {
     const c = new AbortController();
     const reports: number[] = [];
     const m = new Word2Vec(opts);
-    const r = await m.trainIds(many, vocab, { signal: c.signal, onProgress: (p) => { reports.push(p.progress); if (p.progress > 0) c.abort(); } });
+    const r = await m.trainIds(many, vocab, {
+      signal: c.signal,
+      onProgress: (p) => {
+        reports.push(p.progress);
+        if (p.progress > 0) c.abort();
+      },
+    });
     expect(r.aborted).toBe(true);
     expect(r.words).toBeGreaterThan(0);
     expect(r.words).toBeLessThan(full);
@@ -189,17 +212,35 @@ describe('Word2Vec signal', () => {
     const c = new AbortController();
     let on = false;
     const m = new Word2Vec({ ...opts, epochs: 50 });
-    const r = await m.trainIds(many, vocab, { signal: c.signal, onProgress: () => { if (!on) { on = true; setTimeout(() => c.abort(), 30); } } });
+    const r = await m.trainIds(many, vocab, {
+      signal: c.signal,
+      onProgress: () => {
+        if (!on) {
+          on = true;
+          setTimeout(() => c.abort(), 30);
+        }
+      },
+    });
     expect(r.aborted).toBe(true);
     expect(r.words).toBeGreaterThan(0);
     expect(r.words).toBeLessThan(50 * 6 * 3000 * 8);
     expect(m.mostSimilar('a1', 3).map((n) => n.word)).not.toContain('</s>');
 
-    const text = Array.from({ length: 20000 }, (_, s) => Array.from({ length: 8 }, (_, j) => `${s % 2 ? 'a' : 'b'}${(s * 7 + j * 3) % 10}`).join(' ')).join('\n');
+    const text = Array.from({ length: 20000 }, (_, s) =>
+      Array.from({ length: 8 }, (_, j) => `${s % 2 ? 'a' : 'b'}${(s * 7 + j * 3) % 10}`).join(' '),
+    ).join('\n');
     const t = new AbortController();
     let armed = false;
     const m2 = new Word2Vec({ ...opts, epochs: 100 });
-    const r2 = await m2.train(text, { signal: t.signal, onProgress: () => { if (!armed) { armed = true; setTimeout(() => t.abort(), 20); } } });
+    const r2 = await m2.train(text, {
+      signal: t.signal,
+      onProgress: () => {
+        if (!armed) {
+          armed = true;
+          setTimeout(() => t.abort(), 20);
+        }
+      },
+    });
     expect(r2.aborted).toBe(true);
     expect(r2.words).toBeGreaterThan(0);
     expect(r2.words).toBeLessThan(100 * 20000 * 8);
@@ -214,7 +255,9 @@ describe('Word2Vec signal', () => {
     const v = m.vectors;
     expect(v.every((x) => Math.abs(x) <= 0.5 / 16)).toBe(true);
     for (const b of BAD) await expect(m.trainIds(ids, vocab, { signal: b as never })).rejects.toThrow(ArgumentError);
-    await expect(m.trainIds(ids, vocab, { signal: {} as never })).rejects.toThrow(/Word2Vec\.trainIds: signal must be an AbortSignal/);
+    await expect(m.trainIds(ids, vocab, { signal: {} as never })).rejects.toThrow(
+      /Word2Vec\.trainIds: signal must be an AbortSignal/,
+    );
   });
 });
 
@@ -235,7 +278,15 @@ describe('FastText (unsupervised) signal', () => {
     const big = ftText(30000);
     const c = new AbortController();
     const reports: number[] = [];
-    const m = await FastText.train(big, { ...opts, epoch: 5, signal: c.signal, onProgress: (p) => { reports.push(p.progress); if (p.progress > 0) c.abort(); } });
+    const m = await FastText.train(big, {
+      ...opts,
+      epoch: 5,
+      signal: c.signal,
+      onProgress: (p) => {
+        reports.push(p.progress);
+        if (p.progress > 0) c.abort();
+      },
+    });
     try {
       expect(reports.at(-1)).toBeGreaterThan(0);
       expect(reports.at(-1)).toBeLessThan(1);
@@ -252,20 +303,34 @@ describe('FastText (unsupervised) signal', () => {
     let armed = false;
     const reports: number[] = [];
     const m = await FastText.train(big, {
-      ...opts, epoch: 50, signal: c.signal,
-      onProgress: (p) => { reports.push(p.progress); if (!armed) { armed = true; setTimeout(() => c.abort(), 20); } },
+      ...opts,
+      epoch: 50,
+      signal: c.signal,
+      onProgress: (p) => {
+        reports.push(p.progress);
+        if (!armed) {
+          armed = true;
+          setTimeout(() => c.abort(), 20);
+        }
+      },
     });
     expect(reports.at(-1)).toBeGreaterThan(0);
     expect(reports.at(-1)).toBeLessThan(1);
     m.dispose();
-    const init = await FastText.train(TEXT, { ...opts, signal: aborted(), onProgress: (p) => reports.push(p.progress) });
+    const init = await FastText.train(TEXT, {
+      ...opts,
+      signal: aborted(),
+      onProgress: (p) => reports.push(p.progress),
+    });
     try {
       expect(reports.at(-1)).toBe(0);
       expect(init.words).toContain('apple1');
     } finally {
       init.dispose();
     }
-    await expect(FastText.train(TEXT, { ...opts, signal: 1 as never })).rejects.toThrow(/FastText\.train: signal must be an AbortSignal, got number/);
+    await expect(FastText.train(TEXT, { ...opts, signal: 1 as never })).rejects.toThrow(
+      /FastText\.train: signal must be an AbortSignal, got number/,
+    );
   });
 });
 
@@ -284,7 +349,15 @@ describe('FastTextClassifier signal', () => {
     const big = supText(60000);
     const c = new AbortController();
     const reports: number[] = [];
-    const m = await FastTextClassifier.train(big, { ...opts, epoch: 20, signal: c.signal, onProgress: (p) => { reports.push(p.progress); c.abort(); } });
+    const m = await FastTextClassifier.train(big, {
+      ...opts,
+      epoch: 20,
+      signal: c.signal,
+      onProgress: (p) => {
+        reports.push(p.progress);
+        c.abort();
+      },
+    });
     expect(reports.at(-1)).toBeLessThan(1);
     expect(m.predict('goal match team', 1)[0]!.label).toBe('__label__0');
     m.dispose();
@@ -293,30 +366,56 @@ describe('FastTextClassifier signal', () => {
     let armed = false;
     const reports2: number[] = [];
     const m2 = await FastTextClassifier.train(big, {
-      ...opts, epoch: 50, signal: t.signal,
-      onProgress: (p) => { reports2.push(p.progress); if (!armed) { armed = true; setTimeout(() => t.abort(), 20); } },
+      ...opts,
+      epoch: 50,
+      signal: t.signal,
+      onProgress: (p) => {
+        reports2.push(p.progress);
+        if (!armed) {
+          armed = true;
+          setTimeout(() => t.abort(), 20);
+        }
+      },
     });
     expect(reports2.at(-1)).toBeGreaterThan(0);
     expect(reports2.at(-1)).toBeLessThan(1);
     m2.dispose();
 
     const reports3: number[] = [];
-    const m3 = await FastTextClassifier.train(text, { ...opts, signal: aborted(), onProgress: (p) => reports3.push(p.progress) });
+    const m3 = await FastTextClassifier.train(text, {
+      ...opts,
+      signal: aborted(),
+      onProgress: (p) => reports3.push(p.progress),
+    });
     expect(reports3).toEqual([0]);
     expect(m3.predict('goal match', 1)).toHaveLength(1);
     m3.dispose();
-    await expect(FastTextClassifier.train(text, { ...opts, signal: {} as never })).rejects.toThrow(/FastTextClassifier\.train: signal must be an AbortSignal/);
+    await expect(FastTextClassifier.train(text, { ...opts, signal: {} as never })).rejects.toThrow(
+      /FastTextClassifier\.train: signal must be an AbortSignal/,
+    );
   });
 });
 
 describe('fit (TextClassifier, SequenceTagger, BERT) signal', () => {
-  const cfg = { vocabSize: 10, numClasses: 2, dim: 8, heads: 2, layers: 1, ffn: 16, dropout: 0.1, attentionDropout: 0, seed: 7 } as const;
+  const cfg = {
+    vocabSize: 10,
+    numClasses: 2,
+    dim: 8,
+    heads: 2,
+    layers: 1,
+    ffn: 16,
+    dropout: 0.1,
+    attentionDropout: 0,
+    seed: 7,
+  } as const;
   const data = orderData(5, 64);
   const opts = { epochs: 2, batchSize: 8, lr: 3e-3, sortWindow: 2 };
-  const weights = (m: TextClassifier) => m.namedParameters().map(([, p]) => Array.from(bits(p.value.toArray() as Float32Array)));
+  const weights = (m: TextClassifier) =>
+    m.namedParameters().map(([, p]) => Array.from(bits(p.value.toArray() as Float32Array)));
 
   test('never aborted: bit-identical, aborted false', async () => {
-    const a = new TextClassifier(cfg), b = new TextClassifier(cfg);
+    const a = new TextClassifier(cfg),
+      b = new TextClassifier(cfg);
     const ra = await a.fit(data, opts);
     const rb = await b.fit(data, { ...opts, signal: new AbortController().signal });
     expect(ra.aborted).toBe(false);
@@ -331,7 +430,14 @@ describe('fit (TextClassifier, SequenceTagger, BERT) signal', () => {
     const c = new AbortController();
     const steps: number[] = [];
     // abort at the end of epoch 1 (8 steps): training stops before the first step of epoch 2
-    const r = await m.fit(data, { ...opts, signal: c.signal, onProgress: (p) => { steps.push(p.step); if (p.step >= 8) c.abort(); } });
+    const r = await m.fit(data, {
+      ...opts,
+      signal: c.signal,
+      onProgress: (p) => {
+        steps.push(p.step);
+        if (p.step >= 8) c.abort();
+      },
+    });
     expect(r.aborted).toBe(true);
     expect(r.steps).toBe(8);
     expect(r.history).toHaveLength(1);
@@ -352,28 +458,49 @@ describe('fit (TextClassifier, SequenceTagger, BERT) signal', () => {
   });
 
   test('already aborted: nothing trained; bad signal: ArgumentError; SequenceTagger and BERT pass the option', async () => {
-    const a = new TextClassifier(cfg), b = new TextClassifier(cfg);
+    const a = new TextClassifier(cfg),
+      b = new TextClassifier(cfg);
     const r = await b.fit(data, { ...opts, signal: aborted() });
     expect(r).toMatchObject({ steps: 0, aborted: true, history: [] });
     expect(weights(b)).toEqual(weights(a));
-    await expect(b.fit(data, { signal: { aborted: false } as never })).rejects.toThrow(/TextClassifier\.fit: options\.signal must be an AbortSignal/);
+    await expect(b.fit(data, { signal: { aborted: false } as never })).rejects.toThrow(
+      /TextClassifier\.fit: options\.signal must be an AbortSignal/,
+    );
     a.dispose();
     b.dispose();
 
     const tagger = new SequenceTagger({ vocabSize: 10, numTags: 2, dim: 8, heads: 2, layers: 1, ffn: 16, seed: 1 });
     const rt = await tagger.fit([{ ids: [1, 2, 3], tags: [0, 1, 0] }], { signal: aborted() });
     expect(rt).toMatchObject({ steps: 0, aborted: true });
-    await expect(tagger.fit([{ ids: [1, 2, 3], tags: [0, 1, 0] }], { signal: 'stop' as never })).rejects.toThrow(/SequenceTagger\.fit: options\.signal must be an AbortSignal, got string/);
+    await expect(tagger.fit([{ ids: [1, 2, 3], tags: [0, 1, 0] }], { signal: 'stop' as never })).rejects.toThrow(
+      /SequenceTagger\.fit: options\.signal must be an AbortSignal, got string/,
+    );
     tagger.dispose();
 
-    const bert = new BertForSequenceClassification({
-      vocabSize: 12, hiddenSize: 8, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 16, maxPositionEmbeddings: 16, numLabels: 2,
-    }, { seed: 1 });
+    const bert = new BertForSequenceClassification(
+      {
+        vocabSize: 12,
+        hiddenSize: 8,
+        numHiddenLayers: 1,
+        numAttentionHeads: 2,
+        intermediateSize: 16,
+        maxPositionEmbeddings: 16,
+        numLabels: 2,
+      },
+      { seed: 1 },
+    );
     const bd = Array.from({ length: 16 }, (_, i) => ({ ids: [2, 5 + (i % 5), 3], label: i % 2 }));
     const rb = await bert.fit(bd, { epochs: 1, batchSize: 4, signal: aborted() });
     expect(rb).toMatchObject({ steps: 0, aborted: true });
     const c = new AbortController();
-    const rb2 = await bert.fit(bd, { epochs: 3, batchSize: 4, signal: c.signal, onProgress: (p) => { if (p.step >= 4) c.abort(); } });
+    const rb2 = await bert.fit(bd, {
+      epochs: 3,
+      batchSize: 4,
+      signal: c.signal,
+      onProgress: (p) => {
+        if (p.step >= 4) c.abort();
+      },
+    });
     expect(rb2).toMatchObject({ steps: 4, aborted: true });
     bert.dispose();
   });
@@ -385,10 +512,12 @@ describe('NeuralLM signal', () => {
   const valid = train.subarray(0, 300);
   const cfg = { vocabSize: 12, context: 2, embeddingDim: 4, hidden: 8, seed: 1 };
   const opts = { epochs: 2, batchSize: 100, valid };
-  const weights = (m: NeuralLM) => m.namedParameters().map(([, p]) => Array.from(bits(p.value.toArray() as Float32Array)));
+  const weights = (m: NeuralLM) =>
+    m.namedParameters().map(([, p]) => Array.from(bits(p.value.toArray() as Float32Array)));
 
   test('never aborted: bit-identical; abort from onProgress: weights at the stop (no restoreBest), aborted and stopped', async () => {
-    const a = new NeuralLM(cfg), b = new NeuralLM(cfg);
+    const a = new NeuralLM(cfg),
+      b = new NeuralLM(cfg);
     const ra = await a.fit(train, opts);
     const rb = await b.fit(train, { ...opts, signal: new AbortController().signal });
     expect(ra).toMatchObject({ aborted: false, stopped: false });
@@ -399,7 +528,14 @@ describe('NeuralLM signal', () => {
     const c = new AbortController();
     const m = new NeuralLM(cfg);
     const reports: boolean[] = [];
-    const r = await m.fit(train, { ...opts, signal: c.signal, onProgress: (p) => { reports.push(p.epochEnd); if (p.epochEnd) c.abort(); } });
+    const r = await m.fit(train, {
+      ...opts,
+      signal: c.signal,
+      onProgress: (p) => {
+        reports.push(p.epochEnd);
+        if (p.epochEnd) c.abort();
+      },
+    });
     expect(r).toMatchObject({ steps: 30, epochs: 1, aborted: true, stopped: true, bestEpoch: 1 });
     expect(reports.at(-1)).toBe(false); // the closing report of the stop
     const once = new NeuralLM(cfg);
@@ -416,9 +552,18 @@ describe('NeuralLM signal', () => {
     expect(r.aborted).toBe(true);
     expect(r.steps).toBeGreaterThan(0);
     expect(r.steps).toBeLessThan(1000 * 60);
-    const a = new NeuralLM(cfg), b = new NeuralLM(cfg);
-    expect(await b.fit(train, { ...opts, signal: aborted() })).toMatchObject({ steps: 0, epochs: 0, aborted: true, stopped: true, history: [] });
+    const a = new NeuralLM(cfg),
+      b = new NeuralLM(cfg);
+    expect(await b.fit(train, { ...opts, signal: aborted() })).toMatchObject({
+      steps: 0,
+      epochs: 0,
+      aborted: true,
+      stopped: true,
+      history: [],
+    });
     expect(weights(b)).toEqual(weights(a));
-    await expect(b.fit(train, { signal: new EventTarget() as never })).rejects.toThrow(/NeuralLM\.fit: options\.signal must be an AbortSignal/);
+    await expect(b.fit(train, { signal: new EventTarget() as never })).rejects.toThrow(
+      /NeuralLM\.fit: options\.signal must be an AbortSignal/,
+    );
   });
 });

@@ -16,7 +16,11 @@ import * as F from '../../src/autograd/functional.js';
 import { AdamW } from '../../src/optim/optimizer.js';
 import { defaultParamGroups } from '../../src/optim/groups.js';
 import {
-  BertForMaskedLM, BertForSequenceClassification, BertForTokenClassification, BertModel, bertConfig,
+  BertForMaskedLM,
+  BertForSequenceClassification,
+  BertForTokenClassification,
+  BertModel,
+  bertConfig,
 } from '../../src/models/bert/index.js';
 import { readFixture } from '../helpers/fixtures.js';
 
@@ -32,7 +36,8 @@ const FILES: Record<string, URL> = {
   'grad-expected.json': new URL('../fixtures/bert/grad-expected.json', import.meta.url),
 };
 const get = (name: string): Promise<Uint8Array> => readFixture(FILES[name]!, name);
-const getJson = async (name: string) => JSON.parse(new TextDecoder().decode(await get(name))) as Record<string, unknown>;
+const getJson = async (name: string) =>
+  JSON.parse(new TextDecoder().decode(await get(name))) as Record<string, unknown>;
 
 interface Expected {
   batch: number;
@@ -106,7 +111,10 @@ describe('PyTorch fixture (scripts/bert-fixture.py)', () => {
     expect(r.missing).toEqual([]);
     expect(r.unexpected).toEqual([]);
     expect(r.ignored.sort()).toEqual([
-      'bert.embeddings.position_ids', 'bert.pooler.dense.bias', 'bert.pooler.dense.weight', 'cls.predictions.decoder.weight',
+      'bert.embeddings.position_ids',
+      'bert.pooler.dense.bias',
+      'bert.pooler.dense.weight',
+      'cls.predictions.decoder.weight',
     ]);
     disposeAll(x);
     m.dispose();
@@ -147,9 +155,14 @@ describe('PyTorch fixture (scripts/bert-fixture.py)', () => {
     for (const k of Object.keys(sa)) expect(sb[k]!.toArray()).toEqual(sa[k]!.toArray());
     // MLM head from un-prefixed base keys + cls.*
     const mlm = new BertForMaskedLM(config);
-    const mixed = { ...bare, 'cls.predictions.bias': tensors['cls.predictions.bias']!, 'cls.predictions.transform.dense.weight': tensors['cls.predictions.transform.dense.weight']!,
-      'cls.predictions.transform.dense.bias': tensors['cls.predictions.transform.dense.bias']!, 'cls.predictions.transform.LayerNorm.weight': tensors['cls.predictions.transform.LayerNorm.weight']!,
-      'cls.predictions.transform.LayerNorm.bias': tensors['cls.predictions.transform.LayerNorm.bias']! };
+    const mixed = {
+      ...bare,
+      'cls.predictions.bias': tensors['cls.predictions.bias']!,
+      'cls.predictions.transform.dense.weight': tensors['cls.predictions.transform.dense.weight']!,
+      'cls.predictions.transform.dense.bias': tensors['cls.predictions.transform.dense.bias']!,
+      'cls.predictions.transform.LayerNorm.weight': tensors['cls.predictions.transform.LayerNorm.weight']!,
+      'cls.predictions.transform.LayerNorm.bias': tensors['cls.predictions.transform.LayerNorm.bias']!,
+    };
     expect(mlm.loadStateDict(mixed).missing).toEqual([]);
     expect(mlm.decoderWeight.value.toArray()).toEqual(sa['embeddings.word_embeddings.weight']!.toArray());
     // a base-only checkpoint lacks the head: strict fails naming it, nothing loaded
@@ -171,12 +184,34 @@ describe('PyTorch fixture (scripts/bert-fixture.py)', () => {
   });
 });
 
-const TINY = { vocabSize: 11, hiddenSize: 4, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 6, maxPositionEmbeddings: 6, typeVocabSize: 2, hiddenDropoutProb: 0.2, attentionProbsDropoutProb: 0.2 };
+const TINY = {
+  vocabSize: 11,
+  hiddenSize: 4,
+  numHiddenLayers: 1,
+  numAttentionHeads: 2,
+  intermediateSize: 6,
+  maxPositionEmbeddings: 6,
+  typeVocabSize: 2,
+  hiddenDropoutProb: 0.2,
+  attentionProbsDropoutProb: 0.2,
+};
 
 describe('gradients against PyTorch (grad fixture: 2 layers, 2 × 80 tokens with padding and token types)', () => {
-  test('the masked-LM loss and the gradient of every parameter (tied decoder included) match PyTorch\'s backward', async () => {
-    const ex = (await getJson('grad-expected.json')) as { batch: number; seq: number; inputIds: number[]; tokenTypeIds: number[]; attentionMask: number[]; labels: number[]; loss: number; grads: Record<string, number[]> };
-    const m = BertForMaskedLM.fromPretrained({ config: await getJson('grad-config.json'), weights: await get('grad-model.safetensors') });
+  test("the masked-LM loss and the gradient of every parameter (tied decoder included) match PyTorch's backward", async () => {
+    const ex = (await getJson('grad-expected.json')) as {
+      batch: number;
+      seq: number;
+      inputIds: number[];
+      tokenTypeIds: number[];
+      attentionMask: number[];
+      labels: number[];
+      loss: number;
+      grads: Record<string, number[]>;
+    };
+    const m = BertForMaskedLM.fromPretrained({
+      config: await getJson('grad-config.json'),
+      weights: await get('grad-model.safetensors'),
+    });
     const shape = [ex.batch, ex.seq];
     const t = (a: number[]) => Tensor.fromArray(Int32Array.from(a), shape, 'int32');
     const x = { inputIds: t(ex.inputIds), tokenTypeIds: t(ex.tokenTypeIds), attentionMask: t(ex.attentionMask) };
@@ -194,7 +229,8 @@ describe('gradients against PyTorch (grad fixture: 2 layers, 2 × 80 tokens with
       const want = ex.grads[name];
       expect(want, name).toBeDefined();
       const got = p.grad!.toArray();
-      let worst = 0, scale = 0;
+      let worst = 0,
+        scale = 0;
       for (let i = 0; i < got.length; i++) {
         worst = Math.max(worst, Math.abs(got[i]! - want![i]!));
         scale = Math.max(scale, Math.abs(want![i]!));
@@ -211,7 +247,13 @@ describe('gradients (finite differences)', () => {
   test('MLM head alone: transform + tied decoder + bias, with respect to its parameters and the hidden state', () => {
     const m = new BertForMaskedLM({ ...TINY, numHiddenLayers: 0 }, { seed: 3 });
     // perturb the zero-initialised biases and gains so every element has a gradient worth checking
-    for (const [n, p] of m.namedParameters()) if (n.endsWith('bias') || n.endsWith('LayerNorm.weight')) p.value.view().set(Tensor.randn(p.shape, { seed: 9, stream: n.length }).view().map((v) => (n.endsWith('weight') ? 1 : 0) + 0.3 * v));
+    for (const [n, p] of m.namedParameters())
+      if (n.endsWith('bias') || n.endsWith('LayerNorm.weight'))
+        p.value.view().set(
+          Tensor.randn(p.shape, { seed: 9, stream: n.length })
+            .view()
+            .map((v) => (n.endsWith('weight') ? 1 : 0) + 0.3 * v),
+        );
     const h = Tensor.randn([2, 3, 4], { seed: 4 });
     // a module holding exactly the head's parameters: cls.predictions (transform, bias) and the tied decoder weight
     const head = new Module();
@@ -226,7 +268,13 @@ describe('gradients (finite differences)', () => {
   test('1-layer BertForMaskedLM with padding, token types and dropout on: every parameter', () => {
     // initializerRange 0.5: with BERT's 0.02 the embedding sums are so small that LayerNorm bends within a finite-difference step
     const m = new BertForMaskedLM({ ...TINY, initializerRange: 0.5 }, { seed: 7 });
-    for (const [n, p] of m.namedParameters()) if (n.endsWith('bias') || n.endsWith('LayerNorm.weight')) p.value.view().set(Tensor.randn(p.shape, { seed: 9, stream: n.length }).view().map((v) => (n.endsWith('weight') ? 1 : 0) + 0.3 * v));
+    for (const [n, p] of m.namedParameters())
+      if (n.endsWith('bias') || n.endsWith('LayerNorm.weight'))
+        p.value.view().set(
+          Tensor.randn(p.shape, { seed: 9, stream: n.length })
+            .view()
+            .map((v) => (n.endsWith('weight') ? 1 : 0) + 0.3 * v),
+        );
     const shape = [2, 4];
     const x = {
       inputIds: Tensor.fromArray(Int32Array.of(2, 5, 9, 3, 2, 7, 0, 0), shape, 'int32'),
@@ -266,7 +314,18 @@ describe('model', () => {
   });
 
   test('BERT initialisation: N(0, initializerRange) weights, zero biases, LayerNorm 1 / 0, zero padding row', () => {
-    const m = new BertForSequenceClassification({ ...TINY, vocabSize: 400, hiddenSize: 32, numAttentionHeads: 4, intermediateSize: 64, initializerRange: 0.05, numLabels: 3 }, { seed: 2 });
+    const m = new BertForSequenceClassification(
+      {
+        ...TINY,
+        vocabSize: 400,
+        hiddenSize: 32,
+        numAttentionHeads: 4,
+        intermediateSize: 64,
+        initializerRange: 0.05,
+        numLabels: 3,
+      },
+      { seed: 2 },
+    );
     const sd = m.stateDict();
     const w = sd['bert.embeddings.word_embeddings.weight']!.toArray();
     expect(Array.from(w.subarray(0, 32))).toEqual(new Array(32).fill(0));
@@ -306,21 +365,39 @@ describe('model', () => {
   });
 
   test('a tiny MLM run: AdamW on one masked batch, with dropout on; the loss falls', () => {
-    const m = new BertForMaskedLM({ ...TINY, vocabSize: 20, hiddenSize: 16, numAttentionHeads: 2, intermediateSize: 32, maxPositionEmbeddings: 8, hiddenDropoutProb: 0.1, attentionProbsDropoutProb: 0.1 }, { seed: 5 });
+    const m = new BertForMaskedLM(
+      {
+        ...TINY,
+        vocabSize: 20,
+        hiddenSize: 16,
+        numAttentionHeads: 2,
+        intermediateSize: 32,
+        maxPositionEmbeddings: 8,
+        hiddenDropoutProb: 0.1,
+        attentionProbsDropoutProb: 0.1,
+      },
+      { seed: 5 },
+    );
     const ids = Tensor.fromArray(Int32Array.of(2, 4, 4, 7, 3, 0, 2, 9, 4, 4, 11, 3), [2, 6], 'int32');
     const masked = Tensor.fromArray(Int32Array.of(2, 4, 5, 7, 3, 0, 2, 5, 4, 4, 5, 3), [2, 6], 'int32'); // 5 = [MASK]
-    const labels = Tensor.fromArray(Int32Array.of(-100, -100, 4, -100, -100, -100, -100, 9, -100, -100, 11, -100), [2, 6], 'int32');
+    const labels = Tensor.fromArray(
+      Int32Array.of(-100, -100, 4, -100, -100, -100, -100, 9, -100, -100, 11, -100),
+      [2, 6],
+      'int32',
+    );
     const mask = Tensor.fromArray(Int32Array.of(1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1), [2, 6], 'int32');
     const opt = new AdamW(defaultParamGroups(m.namedParameters(), { weightDecay: 0.01 }), { lr: 3e-3 });
     const losses: number[] = [];
     for (let i = 0; i < 40; i++) {
-      losses.push(step(() => {
-        const l = m.loss({ inputIds: masked, attentionMask: mask }, labels);
-        l.backward();
-        opt.step();
-        opt.zeroGrad();
-        return l.item();
-      }));
+      losses.push(
+        step(() => {
+          const l = m.loss({ inputIds: masked, attentionMask: mask }, labels);
+          l.backward();
+          opt.step();
+          opt.zeroGrad();
+          return l.item();
+        }),
+      );
     }
     expect(losses[0]).toBeGreaterThan(2.5); // about ln 20 at BERT's init
     expect(losses[39]!).toBeLessThan(0.5 * losses[0]!);
@@ -334,7 +411,10 @@ describe('model', () => {
     const mask = Tensor.fromArray(Int32Array.of(1, 1, 1, 1, 1, 1, 1, 0), [2, 4], 'int32');
     const labels = Tensor.fromArray(Int32Array.of(-100, 6, -100, -100, 10, -100, 1, -100), [2, 4], 'int32');
     m.eval();
-    const [a, b] = noGrad(() => [m.loss({ inputIds: ids, attentionMask: mask }, labels).item(), F.crossEntropy(m.forward({ inputIds: ids, attentionMask: mask }), labels).item()]);
+    const [a, b] = noGrad(() => [
+      m.loss({ inputIds: ids, attentionMask: mask }, labels).item(),
+      F.crossEntropy(m.forward({ inputIds: ids, attentionMask: mask }), labels).item(),
+    ]);
     tape.release();
     expect(Math.abs(a - b)).toBeLessThan(1e-5);
     m.train();
@@ -350,8 +430,12 @@ describe('model', () => {
     const f32 = Tensor.fromArray([1, 2, 3], [1, 3]);
     const long = Tensor.zeros([1, 7], 'int32');
     expect(() => noGrad(() => m.forward({ inputIds: f32 }))).toThrow(/inputs.inputIds must be an int32 Tensor/);
-    expect(() => noGrad(() => m.forward({ inputIds: ids, tokenTypeIds: Tensor.zeros([1, 2], 'int32') }))).toThrow(/tokenTypeIds must have shape \[1, 3\]/);
-    expect(() => noGrad(() => m.forward({ inputIds: ids, attentionMask: Tensor.zeros([2, 3], 'int32') }))).toThrow(/attentionMask must be/);
+    expect(() => noGrad(() => m.forward({ inputIds: ids, tokenTypeIds: Tensor.zeros([1, 2], 'int32') }))).toThrow(
+      /tokenTypeIds must have shape \[1, 3\]/,
+    );
+    expect(() => noGrad(() => m.forward({ inputIds: ids, attentionMask: Tensor.zeros([2, 3], 'int32') }))).toThrow(
+      /attentionMask must be/,
+    );
     expect(() => noGrad(() => m.forward({ inputIds: long }))).toThrow(/at most maxPositions \(6\)/);
     tape.release();
     for (const t of [ids, f32, long]) t.dispose();
@@ -362,7 +446,18 @@ describe('model', () => {
 describe('config', () => {
   test('from a Hugging Face config.json: fields, defaults, activations', () => {
     const c = bertConfig(config);
-    expect(c).toMatchObject({ vocabSize: 50, hiddenSize: 32, numHiddenLayers: 2, numAttentionHeads: 4, intermediateSize: 64, hiddenAct: 'gelu', maxPositionEmbeddings: 16, layerNormEps: 1e-12, numLabels: 2, classifierDropout: 0.1 });
+    expect(c).toMatchObject({
+      vocabSize: 50,
+      hiddenSize: 32,
+      numHiddenLayers: 2,
+      numAttentionHeads: 4,
+      intermediateSize: 64,
+      hiddenAct: 'gelu',
+      maxPositionEmbeddings: 16,
+      layerNormEps: 1e-12,
+      numLabels: 2,
+      classifierDropout: 0.1,
+    });
     expect(bertConfig({}).hiddenSize).toBe(768);
     expect(bertConfig({ hidden_act: 'gelu_new' }).hiddenAct).toBe('gelu_tanh');
     expect(bertConfig({ hidden_act: 'gelu_pytorch_tanh' }).hiddenAct).toBe('gelu_tanh');
@@ -373,11 +468,17 @@ describe('config', () => {
 
   test('typed errors on what is not supported or out of range', () => {
     const bad: [unknown, RegExp][] = [
-      [{ position_embedding_type: 'relative_key' }, /config.position_embedding_type must be 'absolute', got "relative_key"/],
+      [
+        { position_embedding_type: 'relative_key' },
+        /config.position_embedding_type must be 'absolute', got "relative_key"/,
+      ],
       [{ hidden_act: 'relu' }, /config.hidden_act must be 'gelu', 'gelu_new' or 'gelu_pytorch_tanh', got "relu"/],
       [{ is_decoder: true }, /config.is_decoder must be false/],
       [{ model_type: 'roberta' }, /config.model_type must be 'bert'/],
-      [{ hidden_size: 30, num_attention_heads: 4 }, /config.hidden_size must be a multiple of num_attention_heads \(4\), got 30/],
+      [
+        { hidden_size: 30, num_attention_heads: 4 },
+        /config.hidden_size must be a multiple of num_attention_heads \(4\), got 30/,
+      ],
       [{ hidden_dropout_prob: 1 }, /config.hidden_dropout_prob must be a number in \[0, 1\)/],
       [{ vocab_size: 10, pad_token_id: 10 }, /config.pad_token_id must be below vocab_size \(10\), got 10/],
       [{ layer_norm_eps: 0 }, /config.layer_norm_eps must be a finite number > 0/],

@@ -6,23 +6,47 @@ import { Tensor } from '../../src/core/tensor.js';
 import { ArgumentError } from '../../src/core/errors.js';
 import {
   fastTextInputMatrix,
-  type FastTextModelData, fastTextLineIds, fastTextNumWords, fastTextSentenceVector, fastTextWordId, fastTextWordSubwords, fastTextWordVector,
+  type FastTextModelData,
+  fastTextLineIds,
+  fastTextNumWords,
+  fastTextSentenceVector,
+  fastTextWordId,
+  fastTextWordSubwords,
+  fastTextWordVector,
 } from '../../src/models/fasttext/model.js';
 import { addWordNgrams, computeSubwords, fastTextHash } from '../../src/text/subwords.js';
 
 function model(kind: 'sg' | 'sup', maxn: number, wordNgrams = 1): FastTextModelData {
-  const words = kind === 'sup'
-    ? ['</s>', 'good', 'bad', 'film', '__label__pos', '__label__neg']
-    : ['</s>', 'the', 'café', '日本'];
+  const words =
+    kind === 'sup' ? ['</s>', 'good', 'bad', 'film', '__label__pos', '__label__neg'] : ['</s>', 'the', 'café', '日本'];
   const nwords = words.filter((w) => !w.startsWith('__label__')).length;
   const bucket = 50;
   const dim = 5;
   const rows = nwords + bucket;
   const data = Float32Array.from({ length: rows * dim }, (_, i) => Math.fround(Math.cos(i * 0.7) / (1 + (i % 3))));
   return {
-    args: { dim, ws: 5, epoch: 1, minCount: 1, neg: 5, wordNgrams, loss: kind === 'sup' ? 'softmax' : 'ns', model: kind, bucket, minn: 3, maxn, lrUpdateRate: 100, t: 1e-4 },
-    words: words.map((word, i) => ({ word, count: 10 - i, type: word.startsWith('__label__') ? 'label' as const : 'word' as const })),
-    ntokens: 100, pruneIdxSize: -1,
+    args: {
+      dim,
+      ws: 5,
+      epoch: 1,
+      minCount: 1,
+      neg: 5,
+      wordNgrams,
+      loss: kind === 'sup' ? 'softmax' : 'ns',
+      model: kind,
+      bucket,
+      minn: 3,
+      maxn,
+      lrUpdateRate: 100,
+      t: 1e-4,
+    },
+    words: words.map((word, i) => ({
+      word,
+      count: 10 - i,
+      type: word.startsWith('__label__') ? ('label' as const) : ('word' as const),
+    })),
+    ntokens: 100,
+    pruneIdxSize: -1,
     input: { rows, cols: dim, data },
     output: { rows: words.length - nwords, cols: dim, data: new Float32Array((words.length - nwords) * dim) },
   };
@@ -31,7 +55,8 @@ function model(kind: 'sg' | 'sup', maxn: number, wordNgrams = 1): FastTextModelD
 /** The float32 mean of rows, summed in order then scaled by fround(1/n), as fastText does. */
 function mean(m: FastTextModelData, rows: number[]): number[] {
   const acc = new Float32Array(m.input.cols);
-  for (const r of rows) for (let j = 0; j < acc.length; j++) acc[j] = Math.fround(acc[j]! + m.input.data[r * m.input.cols + j]!);
+  for (const r of rows)
+    for (let j = 0; j < acc.length; j++) acc[j] = Math.fround(acc[j]! + m.input.data[r * m.input.cols + j]!);
   const s = Math.fround(1 / rows.length);
   return Array.from(acc, (v) => Math.fround(v * s));
 }
@@ -76,7 +101,9 @@ describe('fastTextSentenceVector', () => {
       for (let j = 0; j < 5; j++) acc[j] = Math.fround(acc[j]! + Math.fround(v[j]! * inv));
     }
     const s = Math.fround(1 / 3);
-    expect(Array.from(fastTextSentenceVector(m, '  the\tcafé xyz \n'))).toEqual(Array.from(acc, (x) => Math.fround(x * s)));
+    expect(Array.from(fastTextSentenceVector(m, '  the\tcafé xyz \n'))).toEqual(
+      Array.from(acc, (x) => Math.fround(x * s)),
+    );
     const noSub = model('sg', 0);
     expect(fastTextSentenceVector(noSub, 'zz the')).toEqual(fastTextSentenceVector(noSub, 'the'));
     expect(Array.from(fastTextSentenceVector(noSub, 'zz yy'))).toEqual([0, 0, 0, 0, 0]);
@@ -90,7 +117,9 @@ describe('fastTextSentenceVector', () => {
     addWordNgrams(expected, hashes, 2, 50, 4);
     expect(ids).toEqual(expected);
     expect(labels).toEqual([1]);
-    expect(Array.from(fastTextSentenceVector(m, 'good film unknown'))).toEqual(mean(m, fastTextLineIds(m, 'good film unknown').ids));
+    expect(Array.from(fastTextSentenceVector(m, 'good film unknown'))).toEqual(
+      mean(m, fastTextLineIds(m, 'good film unknown').ids),
+    );
     expect(fastTextLineIds(m, 'good film', { eos: false }).ids.slice(0, 2)).toEqual([1, 3]);
     expect(fastTextLineIds(m, 'good\nfilm').ids.slice(0, 2)).toEqual([1, 0]);
     expect(fastTextLineIds(m, 'good #good', { label: '#' }).ids.slice(0, 2)).toEqual([1, 0]);
@@ -110,11 +139,19 @@ describe('fastTextInputMatrix (fastText 0.9.2: ten blocks, one per -thread)', ()
   });
 
   test('the first min(T, 10) blocks of floor(n / 10) floats are Tensor.rand mapped to [-1/dim, 1/dim); the rest is 0', () => {
-    const rows = 26, dim = 4, n = rows * dim; // floor(104 / 10) = 10 floats per block, 4 left over
+    const rows = 26,
+      dim = 4,
+      n = rows * dim; // floor(104 / 10) = 10 floats per block, 4 left over
     const u = Tensor.rand([rows, dim], { seed: 3, stream: 7 });
     const uv = u.toArray() as Float32Array;
     u.dispose();
-    for (const [blocks, end] of [[1, 10], [3, 30], [10, 100], [12, 100], [0, 0]] as const) {
+    for (const [blocks, end] of [
+      [1, 10],
+      [3, 30],
+      [10, 100],
+      [12, 100],
+      [0, 0],
+    ] as const) {
       const t = fastTextInputMatrix(rows, dim, blocks, { seed: 3, stream: 7 });
       const v = t.toArray() as Float32Array;
       t.dispose();

@@ -32,7 +32,11 @@ const TEXT = topics(1200);
 const SMALL = { dim: 16, ws: 3, epoch: 3, minCount: 3, bucket: 5000, t: 0, seed: 4 } as const;
 
 describe('FastText (unsupervised)', () => {
-  for (const [model, loss] of [['skipgram', 'ns'], ['cbow', 'ns'], ['skipgram', 'hs']] as const) {
+  for (const [model, loss] of [
+    ['skipgram', 'ns'],
+    ['cbow', 'ns'],
+    ['skipgram', 'hs'],
+  ] as const) {
     test(`${model} ${loss}: nearest neighbours share the topic`, async () => {
       const reports: Progress[] = [];
       const m = await FastText.train(TEXT, { ...SMALL, model, loss, onProgress: (p) => reports.push(p) });
@@ -76,7 +80,9 @@ describe('FastText (unsupervised)', () => {
       const oov = computeSubwords('applesauce', 3, 6, 5000, V);
       expect(oov.length).toBeGreaterThan(10);
       expect(m.vector('applesauce')).toEqual(mean(oov));
-      expect(m.vector('</s>')).toEqual(md.input.data.slice(m.words.indexOf('</s>') * 16, m.words.indexOf('</s>') * 16 + 16));
+      expect(m.vector('</s>')).toEqual(
+        md.input.data.slice(m.words.indexOf('</s>') * 16, m.words.indexOf('</s>') * 16 + 16),
+      );
     } finally {
       m.dispose();
     }
@@ -102,7 +108,18 @@ describe('FastText (unsupervised)', () => {
       expect(b.toBytes()).toEqual(bytes);
       expect(c.toBytes()).not.toEqual(bytes);
       const md = readFastTextBin(bytes);
-      expect(md.args).toMatchObject({ model: 'cbow', loss: 'hs', dim: 16, ws: 3, epoch: 1, minCount: 3, bucket: 5000, minn: 3, maxn: 6, wordNgrams: 1 });
+      expect(md.args).toMatchObject({
+        model: 'cbow',
+        loss: 'hs',
+        dim: 16,
+        ws: 3,
+        epoch: 1,
+        minCount: 3,
+        bucket: 5000,
+        minn: 3,
+        maxn: 6,
+        wordNgrams: 1,
+      });
       expect(md.output.rows).toBe(20); // HS: V - 1 inner nodes
       const r = FastText.fromBytes(bytes);
       try {
@@ -136,7 +153,9 @@ describe('FastText (unsupervised)', () => {
     for (const [o, re] of bad) await expect(FastText.train(TEXT, o as never)).rejects.toThrow(re);
     await expect(FastText.train(TEXT, { model: 'cbow', dim: 1.5 })).rejects.toThrow(ArgumentError);
     await expect(FastText.train('a b c\n', { model: 'skipgram', minCount: 5 })).rejects.toThrow(VocabError);
-    await expect(FastText.train('__label__x a b\n', { model: 'skipgram', minCount: 1 })).rejects.toThrow(/must not contain labels/);
+    await expect(FastText.train('__label__x a b\n', { model: 'skipgram', minCount: 1 })).rejects.toThrow(
+      /must not contain labels/,
+    );
     expect(() => FastText.fromBytes(new Uint8Array(8))).toThrow(FormatError);
     const sup = await FastTextClassifier.train('__label__a x y\n__label__b z w\n', { dim: 4, epoch: 1 });
     try {
@@ -154,7 +173,18 @@ describe('FastText (unsupervised)', () => {
   test('SgnsOptions.noisePower 0.5 (fastText): negatives ∝ count^0.5; the default stays 0.75; out of range throws', () => {
     const win = Tensor.zeros([2, 4]);
     const wout = Tensor.zeros([2, 4]);
-    const base = { window: 2, negative: 5, model: 'skipgram', loss: 'ns', sample: 0, lr: 0.05, totalWords: 10, seed: 1, eosId: -1, counts: [1, 10_000] } as const;
+    const base = {
+      window: 2,
+      negative: 5,
+      model: 'skipgram',
+      loss: 'ns',
+      sample: 0,
+      lr: 0.05,
+      totalWords: 10,
+      seed: 1,
+      eosId: -1,
+      counts: [1, 10_000],
+    } as const;
     const ratio = (noisePower?: number) => {
       const tr = new SgnsTrainer(win, wout, { ...base, noisePower });
       try {
@@ -170,7 +200,9 @@ describe('FastText (unsupervised)', () => {
       expect(ratio(0.5)).toBeGreaterThan(90); // 10000^0.5 = 100
       expect(ratio(0.5)).toBeLessThan(110);
       expect(ratio()).toBeGreaterThan(800); // 10000^0.75 = 1000
-      expect(() => new SgnsTrainer(win, wout, { ...base, noisePower: 2 })).toThrow(/noisePower must be a number in \[0, 1\]/);
+      expect(() => new SgnsTrainer(win, wout, { ...base, noisePower: 2 })).toThrow(
+        /noisePower must be a number in \[0, 1\]/,
+      );
     } finally {
       win.dispose();
       wout.dispose();

@@ -41,8 +41,17 @@ describe('FastTextClassifier', () => {
       const progress: number[] = [];
       const losses: number[] = [];
       const m = await FastTextClassifier.train(corpus(600, 1), {
-        dim: 16, epoch: 5, lr: 0.5, wordNgrams: 2, bucket: 1000, loss, seed: 2,
-        onProgress: (p) => { progress.push(p.progress); losses.push(p.loss); },
+        dim: 16,
+        epoch: 5,
+        lr: 0.5,
+        wordNgrams: 2,
+        bucket: 1000,
+        loss,
+        seed: 2,
+        onProgress: (p) => {
+          progress.push(p.progress);
+          losses.push(p.loss);
+        },
       });
       const r = m.test(corpus(200, 99));
       expect(r.n).toBe(200);
@@ -56,7 +65,13 @@ describe('FastTextClassifier', () => {
 
   test('a line of 300,000 tokens trains and predicts (ids gathered without a spread, which overflows the stack)', async () => {
     const long = Array.from({ length: 300_000 }, (_, i) => ['goal', 'match', 'pasta', 'code'][i % 4]).join(' ');
-    const m = await FastTextClassifier.train(corpus(300, 4) + `__label__sport ${long}\n`, { dim: 8, epoch: 1, seed: 7, wordNgrams: 2, bucket: 1000 });
+    const m = await FastTextClassifier.train(corpus(300, 4) + `__label__sport ${long}\n`, {
+      dim: 8,
+      epoch: 1,
+      seed: 7,
+      wordNgrams: 2,
+      bucket: 1000,
+    });
     const p = m.predict(long, 3);
     expect(p).toHaveLength(3);
     expect(p.reduce((s, x) => s + x.prob, 0)).toBeCloseTo(1, 5);
@@ -79,7 +94,13 @@ describe('FastTextClassifier', () => {
   });
 
   test('.bin round trip: the bytes read back predict the same; the file is a native supervised model', async () => {
-    const m = await FastTextClassifier.train(corpus(300, 5), { dim: 12, epoch: 3, wordNgrams: 2, bucket: 500, seed: 1 });
+    const m = await FastTextClassifier.train(corpus(300, 5), {
+      dim: 12,
+      epoch: 3,
+      wordNgrams: 2,
+      bucket: 500,
+      seed: 1,
+    });
     const bytes = m.toBytes();
     const data = readFastTextBin(bytes);
     expect(data.args.model).toBe('sup');
@@ -92,8 +113,17 @@ describe('FastTextClassifier', () => {
   });
 
   test('multi-label with ova: both labels of a two-topic line rank first', async () => {
-    const m = await FastTextClassifier.train(corpus(1500, 6, true), { dim: 16, epoch: 10, lr: 0.5, loss: 'ova', seed: 3 });
-    const p = m.predict('goal match pasta sauce', 2).map((x) => x.label).sort();
+    const m = await FastTextClassifier.train(corpus(1500, 6, true), {
+      dim: 16,
+      epoch: 10,
+      lr: 0.5,
+      loss: 'ova',
+      seed: 3,
+    });
+    const p = m
+      .predict('goal match pasta sauce', 2)
+      .map((x) => x.label)
+      .sort();
     expect(p).toEqual(['__label__food', '__label__sport']);
     m.dispose();
   });
@@ -104,8 +134,12 @@ describe('FastTextClassifier', () => {
     m.dispose();
     expect(memoryInUse()).toBe(before);
     await expect(FastTextClassifier.train(corpus(10, 1), { dim: 0 })).rejects.toThrow(/dim must be an integer >= 1/);
-    await expect(FastTextClassifier.train(corpus(10, 1), { loss: 'x' as never })).rejects.toThrow(/loss must be one of/);
+    await expect(FastTextClassifier.train(corpus(10, 1), { loss: 'x' as never })).rejects.toThrow(
+      /loss must be one of/,
+    );
     await expect(FastTextClassifier.train('no labels here\n', {})).rejects.toThrow(/must contain labels/);
-    await expect(FastTextClassifier.train(corpus(10, 1), { wordNgrams: 2, bucket: 0 })).rejects.toThrow(/bucket must be > 0/);
+    await expect(FastTextClassifier.train(corpus(10, 1), { wordNgrams: 2, bucket: 0 })).rejects.toThrow(
+      /bucket must be > 0/,
+    );
   });
 });

@@ -6,7 +6,11 @@ import { fnv1a32 } from '../../src/nn/module.js';
 import { ArgumentError, ShapeError, VocabError } from '../../src/core/errors.js';
 
 // BERT-like specials: [PAD]=0 [UNK]=1 [CLS]=2 [SEP]=3 [MASK]=4.
-const PAD = 0, UNK = 1, CLS = 2, SEP = 3, MASK = 4;
+const PAD = 0,
+  UNK = 1,
+  CLS = 2,
+  SEP = 3,
+  MASK = 4;
 const SPECIALS = [PAD, UNK, CLS, SEP, MASK];
 // A BERT-size vocabulary: a random replacement equals the original id with chance 1/30517, so counting
 // "random" as (input != label) misses about 0.1 of ~20k random replacements: negligible against 1 pp.
@@ -38,7 +42,11 @@ function makeBatch(B: number, S: number, minLen: number) {
 
 /** Decisions inferred from the output: chosen, [MASK], random (input != original), unchanged; bad = positions breaking the label rules. */
 function count(ids: Int32Array, out: { inputIds: Int32Array; labels: Int32Array }, ignore = -100) {
-  let chosen = 0, mask = 0, random = 0, same = 0, bad = 0;
+  let chosen = 0,
+    mask = 0,
+    random = 0,
+    same = 0,
+    bad = 0;
   for (let t = 0; t < ids.length; t++) {
     if (out.labels[t] === ignore) {
       if (out.inputIds[t] !== ids[t]) bad++;
@@ -78,12 +86,15 @@ describe('maskTokens: BERT 15% and 80/10/10 on a large batch', () => {
   });
 
   test('specials and padding are never chosen; random replacements are never special', () => {
-    let specialOrPad = 0, chosenThere = 0, drawnSpecial = 0;
+    let specialOrPad = 0,
+      chosenThere = 0,
+      drawnSpecial = 0;
     for (let t = 0; t < ids.length; t++) {
       if (ids[t]! < 5 || attention[t] === 0) {
         specialOrPad++;
         if (out.labels[t] !== -100 || out.inputIds[t] !== ids[t]) chosenThere++;
-      } else if (out.labels[t] !== -100 && out.inputIds[t] !== MASK && !(out.inputIds[t]! >= 5 && out.inputIds[t]! < V)) drawnSpecial++;
+      } else if (out.labels[t] !== -100 && out.inputIds[t] !== MASK && !(out.inputIds[t]! >= 5 && out.inputIds[t]! < V))
+        drawnSpecial++;
     }
     expect(specialOrPad).toBeGreaterThan(30_000);
     expect(chosenThere).toBe(0);
@@ -101,7 +112,15 @@ describe('maskTokens: the random replacement', () => {
   test('uniform over the non-special ids (vocab 10, specials {0, 4, 7})', () => {
     const n = 70_000;
     const ids = new Int32Array(n).fill(1);
-    const out = maskTokens(ids, { maskId: 4, vocabSize: 10, specialIds: [0, 7], probability: 1, maskFraction: 0, randomFraction: 1, seed: 3 });
+    const out = maskTokens(ids, {
+      maskId: 4,
+      vocabSize: 10,
+      specialIds: [0, 7],
+      probability: 1,
+      maskFraction: 0,
+      randomFraction: 1,
+      seed: 3,
+    });
     const hist = new Array<number>(10).fill(0);
     for (const id of out.inputIds) hist[id]!++;
     for (const s of [0, 4, 7]) expect(hist[s]).toBe(0);
@@ -112,13 +131,29 @@ describe('maskTokens: the random replacement', () => {
   test('maskId and padId are special even when not listed', () => {
     const ids = new Int32Array(5000);
     for (let i = 0; i < ids.length; i++) ids[i] = i % 2 === 0 ? 2 : 3;
-    const out = maskTokens(ids, { maskId: 2, padId: 3, vocabSize: 6, specialIds: [], probability: 1, maskFraction: 0, randomFraction: 1 });
+    const out = maskTokens(ids, {
+      maskId: 2,
+      padId: 3,
+      vocabSize: 6,
+      specialIds: [],
+      probability: 1,
+      maskFraction: 0,
+      randomFraction: 1,
+    });
     for (let t = 0; t < ids.length; t++) {
       expect(out.labels[t]).toBe(-100);
       expect(out.inputIds[t]).toBe(ids[t]);
     }
     const other = new Int32Array(5000).fill(5);
-    const o2 = maskTokens(other, { maskId: 2, padId: 3, vocabSize: 6, specialIds: [], probability: 1, maskFraction: 0, randomFraction: 1 });
+    const o2 = maskTokens(other, {
+      maskId: 2,
+      padId: 3,
+      vocabSize: 6,
+      specialIds: [],
+      probability: 1,
+      maskFraction: 0,
+      randomFraction: 1,
+    });
     const seen = new Set(o2.inputIds);
     expect([...seen].sort()).toEqual([0, 1, 4, 5]);
   });
@@ -153,7 +188,11 @@ describe('maskTokens: at least one per sequence', () => {
     const hist = [0, 0, 0, 0];
     for (let b = 0; b < B; b++) {
       let k = 0;
-      for (let i = 1; i <= 4; i++) if (out.labels[b * S + i] !== -100) { hist[i - 1]!++; k++; }
+      for (let i = 1; i <= 4; i++)
+        if (out.labels[b * S + i] !== -100) {
+          hist[i - 1]!++;
+          k++;
+        }
       expect(k).toBe(1);
     }
     for (const h of hist) expect(Math.abs(h / B - 0.25)).toBeLessThan(0.02);
@@ -199,13 +238,30 @@ describe('maskTokens: determinism and the Philox layout', () => {
   });
 
   test('matches a direct reading of the documented layout (decision lanes, random id, fallback block)', () => {
-    const vocab = 50, S = 8, B = 40, seed = 5, stream = 6, c0 = 77;
+    const vocab = 50,
+      S = 8,
+      B = 40,
+      seed = 5,
+      stream = 6,
+      c0 = 77;
     const g = new Philox(1, 1);
     const x = new Int32Array(B * S);
     for (let t = 0; t < x.length; t++) x[t] = g.nextInt(8) === 0 ? g.nextInt(5) : 5 + g.nextInt(vocab - 5);
     const p = 0.1;
-    const out = maskTokens(x, { maskId: MASK, vocabSize: vocab, specialIds: SPECIALS, seqLen: S, probability: p, seed, stream, counter: c0 });
-    const words = (c: number) => { const r = new Philox(seed, stream, c); return [r.nextU32(), r.nextU32(), r.nextU32(), r.nextU32()] as const; };
+    const out = maskTokens(x, {
+      maskId: MASK,
+      vocabSize: vocab,
+      specialIds: SPECIALS,
+      seqLen: S,
+      probability: p,
+      seed,
+      stream,
+      counter: c0,
+    });
+    const words = (c: number) => {
+      const r = new Philox(seed, stream, c);
+      return [r.nextU32(), r.nextU32(), r.nextU32(), r.nextU32()] as const;
+    };
     const pick = (hi: number, lo: number, n: number) => Math.floor(((hi * 2 ** 21 + (lo >>> 11)) / 2 ** 53) * n);
     const expIds = x.slice();
     const expLabels = new Int32Array(x.length).fill(-100);
@@ -222,7 +278,10 @@ describe('maskTokens: determinism and the Philox layout', () => {
       for (let t = b * S; t < (b + 1) * S; t++) {
         if (x[t]! < 5) continue;
         eligible.push(t);
-        if (words(c0 + t)[0] < p * 2 ** 32) { choose(t); any = true; }
+        if (words(c0 + t)[0] < p * 2 ** 32) {
+          choose(t);
+          any = true;
+        }
       }
       if (!any && eligible.length > 0) {
         const [w0, w1] = words(c0 + B * S + b);
@@ -285,7 +344,10 @@ describe('maskTokens: whole-word mode', () => {
       }
       ids[o + t] = SEP;
       starts[o + t] = 1;
-      for (let u = t + 1; u < S; u++) { ids[o + u] = PAD; starts[o + u] = 1; }
+      for (let u = t + 1; u < S; u++) {
+        ids[o + u] = PAD;
+        starts[o + u] = 1;
+      }
     }
     return { ids, starts, wordOf, words };
   }
@@ -296,11 +358,15 @@ describe('maskTokens: whole-word mode', () => {
     const { ids, starts, wordOf, words } = makeWords(B, S);
     const out = maskTokens(ids, { ...base, seqLen: S, padId: PAD, wholeWord: true, wordStarts: starts, seed: 8 });
     const state = new Int8Array(words).fill(-1);
-    let split = 0, outside = 0;
+    let split = 0,
+      outside = 0;
     for (let t = 0; t < ids.length; t++) {
       const w = wordOf[t]!;
       const chosen = out.labels[t] !== -100 ? 1 : 0;
-      if (w < 0) { outside += chosen; continue; }
+      if (w < 0) {
+        outside += chosen;
+        continue;
+      }
       if (state[w] === -1) state[w] = chosen;
       else if (chosen !== state[w]) split++;
     }
@@ -336,14 +402,29 @@ describe('maskTokens: typed errors', () => {
   const ids = Int32Array.from([CLS, 10, 11, SEP]);
   test.each([
     ['probability', { probability: 1.5 }, ArgumentError, /options\.probability must be a number in \[0, 1\], got 1\.5/],
-    ['fractions', { maskFraction: 0.9, randomFraction: 0.2 }, ArgumentError, /maskFraction \+ options\.randomFraction must be <= 1/],
+    [
+      'fractions',
+      { maskFraction: 0.9, randomFraction: 0.2 },
+      ArgumentError,
+      /maskFraction \+ options\.randomFraction must be <= 1/,
+    ],
     ['maskId', { maskId: V }, ArgumentError, /options\.maskId must be an integer in \[0, 30521\], got 30522/],
     ['specialIds', { specialIds: [1, -1] }, ArgumentError, /options\.specialIds\[1\] must be an integer/],
     ['counter', { counter: -1 }, ArgumentError, /options\.counter must be an integer/],
     ['seqLen', { seqLen: 3 }, ShapeError, /ids\.length must be a multiple of options\.seqLen 3, got 4/],
-    ['attentionMask', { attentionMask: new Uint8Array(3) }, ShapeError, /attentionMask\.length must be ids\.length 4, got 3/],
+    [
+      'attentionMask',
+      { attentionMask: new Uint8Array(3) },
+      ShapeError,
+      /attentionMask\.length must be ids\.length 4, got 3/,
+    ],
     ['wholeWord', { wholeWord: true }, ArgumentError, /wordStarts must be given when wholeWord is true/],
-    ['wordStarts', { wholeWord: true, wordStarts: new Uint8Array(5) }, ShapeError, /wordStarts\.length must be ids\.length 4, got 5/],
+    [
+      'wordStarts',
+      { wholeWord: true, wordStarts: new Uint8Array(5) },
+      ShapeError,
+      /wordStarts\.length must be ids\.length 4, got 5/,
+    ],
     ['all special', { vocabSize: 5 }, ArgumentError, /specialIds must leave a non-special id/],
   ] as const)('%s', (_name, extra, Err, msg) => {
     expect(() => maskTokens(ids, { ...base, ...(extra as object) } as MaskTokensOptions)).toThrow(Err);
@@ -351,15 +432,23 @@ describe('maskTokens: typed errors', () => {
   });
 
   test('ids: Int32Array of ids in [0, vocabSize)', () => {
-    expect(() => maskTokens([2, 10] as unknown as Int32Array, base)).toThrow(/maskTokens: ids must be an Int32Array, got Array/);
+    expect(() => maskTokens([2, 10] as unknown as Int32Array, base)).toThrow(
+      /maskTokens: ids must be an Int32Array, got Array/,
+    );
     expect(() => maskTokens(Int32Array.from([2, V]), base)).toThrow(VocabError);
-    expect(() => maskTokens(Int32Array.from([2, V]), base)).toThrow(/ids\[1\] must be an id in \[0, 30522\), got 30522/);
+    expect(() => maskTokens(Int32Array.from([2, V]), base)).toThrow(
+      /ids\[1\] must be an id in \[0, 30522\), got 30522/,
+    );
   });
 
   test('MlmMasker checks its options and loadState its state', () => {
-    expect(() => new MlmMasker({ ...base, randomFraction: -0.1 })).toThrow(/MlmMasker: options\.randomFraction must be a number in \[0, 1\]/);
+    expect(() => new MlmMasker({ ...base, randomFraction: -0.1 })).toThrow(
+      /MlmMasker: options\.randomFraction must be a number in \[0, 1\]/,
+    );
     const m = new MlmMasker(base);
-    expect(() => m.loadState({ seed: 1, stream: 2 ** 32, counter: 0 })).toThrow(/MlmMasker\.loadState: state\.stream must be an integer/);
+    expect(() => m.loadState({ seed: 1, stream: 2 ** 32, counter: 0 })).toThrow(
+      /MlmMasker\.loadState: state\.stream must be an integer/,
+    );
     expect(() => m.loadState(null as never)).toThrow(ArgumentError);
     expect(m.state().counter).toBe(0);
   });

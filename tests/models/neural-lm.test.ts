@@ -27,7 +27,15 @@ function grammarStream(seed: number, sentences: number): Int32Array {
   const pick = (...ws: string[]) => WORDS.indexOf(ws[rng.nextInt(ws.length)]!);
   const out: number[] = [];
   for (let s = 0; s < sentences; s++) {
-    out.push(pick('the', 'a'), pick('cat', 'dog'), pick('sat', 'ran'), WORDS.indexOf('on'), pick('the', 'a'), pick('mat', 'log'), WORDS.indexOf('.'));
+    out.push(
+      pick('the', 'a'),
+      pick('cat', 'dog'),
+      pick('sat', 'ran'),
+      WORDS.indexOf('on'),
+      pick('the', 'a'),
+      pick('mat', 'log'),
+      WORDS.indexOf('.'),
+    );
   }
   return Int32Array.from(out);
 }
@@ -70,7 +78,8 @@ describe('NeuralLM forward and perplexity', () => {
   test('the output layer is batched: 1 and 1,000 positions per batch give the same losses', () => {
     const m = new NeuralLM({ vocabSize: 300, context: 4, embeddingDim: 8, hidden: 16, direct: true, seed: 1 });
     const s = randomStream(9, 400, 300);
-    const a = m.tokenLosses(s, { batchSize: 1 }), b = m.tokenLosses(s, { batchSize: 1000 });
+    const a = m.tokenLosses(s, { batchSize: 1 }),
+      b = m.tokenLosses(s, { batchSize: 1000 });
     for (let i = 0; i < s.length; i++) expect(a[i]).toBeCloseTo(b[i]!, 5);
     m.dispose();
   });
@@ -101,7 +110,8 @@ describe('NeuralLM gradients', () => {
 describe('NeuralLM training', () => {
   test('a tiny model on a slice: the loss falls, the validation perplexity falls, and it learns the grammar', async () => {
     const V = WORDS.length;
-    const train = grammarStream(1, 300), valid = grammarStream(2, 40);
+    const train = grammarStream(1, 300),
+      valid = grammarStream(2, 40);
     const m = new NeuralLM({ vocabSize: V, context: 3, embeddingDim: 8, hidden: 16, seed: 1 }, WORDS);
     const before = m.evaluate(valid).perplexity;
     const reports: Progress[] = [];
@@ -116,14 +126,18 @@ describe('NeuralLM training', () => {
     expect(r.history.map((h) => h.validPerplexity)).toEqual(ends.map((p) => p.validPerplexity));
     expect(r.bestValidPerplexity).toBeCloseTo(after, 6); // best weights restored
     // After "the cat sat on": "the" or "a" only.
-    const next = m.topNext(['the', 'cat', 'sat', 'on'], 2).map((w) => w.word).sort();
+    const next = m
+      .topNext(['the', 'cat', 'sat', 'on'], 2)
+      .map((w) => w.word)
+      .sort();
     expect(next).toEqual(['a', 'the']);
     m.dispose();
   });
 
   test('maxSteps stops early; lrDecay and patience act on a validation set it cannot improve on', async () => {
     const V = 20;
-    const train = randomStream(3, 500, V), valid = randomStream(4, 200, V);
+    const train = randomStream(3, 500, V),
+      valid = randomStream(4, 200, V);
     const m = new NeuralLM({ vocabSize: V, context: 2, embeddingDim: 4, hidden: 8, seed: 5 });
     const r1 = await m.fit(train, { epochs: 3, batchSize: 50, maxSteps: 4 });
     expect(r1.steps).toBe(4);
@@ -149,16 +163,29 @@ describe('NeuralLM training', () => {
 
   test('resuming from a checkpoint (mid-epoch and at an epoch end) continues bit-identically', async () => {
     const V = WORDS.length;
-    const train = grammarStream(3, 120), valid = grammarStream(4, 20);
-    const cfg: NeuralLMConfig = { vocabSize: V, context: 3, embeddingDim: 6, hidden: 10, dropout: 0.25, direct: true, seed: 7 };
+    const train = grammarStream(3, 120),
+      valid = grammarStream(4, 20);
+    const cfg: NeuralLMConfig = {
+      vocabSize: V,
+      context: 3,
+      embeddingDim: 6,
+      hidden: 10,
+      dropout: 0.25,
+      direct: true,
+      seed: 7,
+    };
     const opts = { epochs: 3, batchSize: 40, lr: 5e-3, valid, checkpointEvery: 7, patience: 1 };
     const whole = new NeuralLM(cfg);
     const saved: { bytes: Uint8Array; info: { step: number; epoch: number; epochEnd: boolean } }[] = [];
     await whole.fit(train, { ...opts, onCheckpoint: (bytes, info) => void saved.push({ bytes, info }) });
     expect(saved.some((s) => !s.info.epochEnd)).toBe(true);
     expect(saved.some((s) => s.info.epochEnd && s.info.epoch === 1)).toBe(true);
-    const bits = (m: NeuralLM) => m.namedParameters().map(([n, p]) => [n, Array.from(new Uint32Array((p.value.toArray() as Float32Array).buffer))]);
-    for (const pick of [saved.find((s) => !s.info.epochEnd && s.info.epoch === 2)!, saved.find((s) => s.info.epochEnd && s.info.epoch === 1)!]) {
+    const bits = (m: NeuralLM) =>
+      m.namedParameters().map(([n, p]) => [n, Array.from(new Uint32Array((p.value.toArray() as Float32Array).buffer))]);
+    for (const pick of [
+      saved.find((s) => !s.info.epochEnd && s.info.epoch === 2)!,
+      saved.find((s) => s.info.epochEnd && s.info.epoch === 1)!,
+    ]) {
       const resumed = new NeuralLM(cfg);
       await resumed.fit(train, { ...opts, resumeFrom: pick.bytes });
       expect(bits(resumed)).toEqual(bits(whole));
@@ -166,8 +193,12 @@ describe('NeuralLM training', () => {
     }
     // Different options are refused.
     const other = new NeuralLM(cfg);
-    await expect(other.fit(train, { ...opts, lr: 1e-3, resumeFrom: saved[0]!.bytes })).rejects.toThrow(/options.lr must equal the checkpoint's/);
-    await expect(other.fit(grammarStream(9, 120), { ...opts, resumeFrom: saved[0]!.bytes })).rejects.toThrow(/train \(the hash of its ids\)/);
+    await expect(other.fit(train, { ...opts, lr: 1e-3, resumeFrom: saved[0]!.bytes })).rejects.toThrow(
+      /options.lr must equal the checkpoint's/,
+    );
+    await expect(other.fit(grammarStream(9, 120), { ...opts, resumeFrom: saved[0]!.bytes })).rejects.toThrow(
+      /train \(the hash of its ids\)/,
+    );
     other.dispose();
     whole.dispose();
   });
@@ -188,7 +219,9 @@ describe('NeuralLM words', () => {
     const bare = new NeuralLM(m.config); // same seed, same weights, no vocabulary
     expect(Array.from(bare.nextWordProbs([]))).toEqual(Array.from(m.nextWordProbs('')));
     bare.dispose();
-    const g1 = m.generate('the', { length: 12, seed: 4 }), g2 = m.generate('the', { length: 12, seed: 4 }), g3 = m.generate('the', { length: 12, seed: 5 });
+    const g1 = m.generate('the', { length: 12, seed: 4 }),
+      g2 = m.generate('the', { length: 12, seed: 4 }),
+      g3 = m.generate('the', { length: 12, seed: 5 });
     expect(g1).toEqual(g2);
     expect(g1).not.toEqual(g3);
     expect(g1.length).toBe(12);
@@ -225,7 +258,9 @@ describe('NeuralLM words', () => {
 
   test('typed errors name the argument', async () => {
     expect(() => new NeuralLM({ vocabSize: 1 })).toThrow(ArgumentError);
-    expect(() => new NeuralLM({ vocabSize: 10, hidden: 5, embeddingDim: 4, tied: true })).toThrow(/config.hidden must equal config.embeddingDim \(4\)/);
+    expect(() => new NeuralLM({ vocabSize: 10, hidden: 5, embeddingDim: 4, tied: true })).toThrow(
+      /config.hidden must equal config.embeddingDim \(4\)/,
+    );
     expect(() => new NeuralLM({ vocabSize: 10, hidden: 0 })).toThrow(/config.direct must be true/);
     expect(() => new NeuralLM({ vocabSize: 10, dropout: 1 })).toThrow(/config.dropout must be a number in \[0, 1\)/);
     expect(() => new NeuralLM({ vocabSize: 10, bos: 0 })).toThrow(/config.bos must differ/);
@@ -236,8 +271,12 @@ describe('NeuralLM words', () => {
     expect(() => m.evaluate(Int32Array.from([1, 10]))).toThrow(/stream\[1\] must be a word id in \[0, 10\), got 10/);
     await expect(m.fit(new Int32Array(0))).rejects.toThrow(/train must hold at least one token/);
     await expect(m.fit(Int32Array.from([2, 3]), { batch: 3 } as never)).rejects.toThrow(/got 'batch'/);
-    await expect(m.fit(Int32Array.from([2, 3]), { lrDecay: 0 })).rejects.toThrow(/options.lrDecay must be a number in \(0, 1\]/);
-    await expect(m.fit(Int32Array.from([2, 3]), { valid: [1, 2] as never })).rejects.toThrow(/options.valid must be an Int32Array/);
+    await expect(m.fit(Int32Array.from([2, 3]), { lrDecay: 0 })).rejects.toThrow(
+      /options.lrDecay must be a number in \(0, 1\]/,
+    );
+    await expect(m.fit(Int32Array.from([2, 3]), { valid: [1, 2] as never })).rejects.toThrow(
+      /options.valid must be an Int32Array/,
+    );
     expect(() => m.nextWordProbs([1, 99])).toThrow(/context\[1\] must be a word id/);
     expect(() => NeuralLM.fromSafetensors(new Uint8Array(4))).toThrow(FormatError);
     m.dispose();

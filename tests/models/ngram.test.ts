@@ -107,7 +107,10 @@ describe('KneserNey: hand-computed probabilities', () => {
     // "abbbbcaadca", ids ' abcd': bigrams (s,a)=1 (a,b)=1 (b,b)=3 (b,c)=1 (c,a)=2 (a,a)=1 (a,d)=1 (d,c)=1
     //   n1=6 n2=1 n3=1 → Y = 6/8; D2 = 2 − 3·(3/4)·1/1 = −1/4 → 0. Context c: {a:2}, γ = 0·1/2 = 0:
     //   P(a|c) = (2 − 0)/2 = 1 and every other id 0.
-    const m = KneserNey.fit(Array.from('abbbbcaadca', (ch) => ' abcd'.indexOf(ch)), { order: 2, vocabSize: 5, bos: 0 });
+    const m = KneserNey.fit(
+      Array.from('abbbbcaadca', (ch) => ' abcd'.indexOf(ch)),
+      { order: 2, vocabSize: 5, bos: 0 },
+    );
     expect(m.discounts[1]![1]).toBe(0);
     expect(Array.from(m.probs([3]))).toEqual([0, 1, 0, 0, 0]);
     expect(m.prob([3], 1)).toBe(1);
@@ -131,7 +134,12 @@ class RefKN {
   raw = new Map<string, number>(); // top-order n-gram → count
   cont: Map<string, number>[] = []; // [k] for k < order: k-gram → number of distinct left ids
   disc: [number, number, number][] = [];
-  constructor(readonly train: number[], readonly order: number, readonly V: number, readonly bos: number | undefined) {
+  constructor(
+    readonly train: number[],
+    readonly order: number,
+    readonly V: number,
+    readonly bos: number | undefined,
+  ) {
     const pad = bos ?? V;
     const padded = [...Array<number>(order - 1).fill(pad), ...train];
     const lefts = new Map<string, Set<number>>();
@@ -253,7 +261,8 @@ describe('KneserNey: normalisation, consistency and the reference', () => {
       const ref = new RefKN(big, order, 400, 0);
       const tp = m.tokenProbs(probe);
       let worst = 0;
-      for (let t = 0; t < probe.length; t++) worst = Math.max(worst, Math.abs(tp[t]! - ref.prob(probe.slice(0, t), probe[t]!)));
+      for (let t = 0; t < probe.length; t++)
+        worst = Math.max(worst, Math.abs(tp[t]! - ref.prob(probe.slice(0, t), probe[t]!)));
       expect(worst).toBeLessThan(1e-12);
       const out = m.probs(probe.slice(0, 50));
       expect(Math.abs(out.reduce((a, b) => a + b, 0) - 1)).toBeLessThan(1e-9);
@@ -278,17 +287,32 @@ describe('KneserNey: normalisation, consistency and the reference', () => {
       expect(f).toThrow(ArgumentError);
       expect(f).toThrow(msg);
     };
-    err(() => KneserNey.fit([1], { order: 0, vocabSize: 3 }), 'KneserNey.fit: options.order must be an integer >= 1, got 0');
+    err(
+      () => KneserNey.fit([1], { order: 0, vocabSize: 3 }),
+      'KneserNey.fit: options.order must be an integer >= 1, got 0',
+    );
     err(() => KneserNey.fit([1], { order: 2.5, vocabSize: 3 }), 'options.order must be an integer >= 1, got 2.5');
-    err(() => KneserNey.fit([1], { order: 2, vocabSize: 0 }), 'options.vocabSize must be an integer in [1, 2^24], got 0');
-    err(() => KneserNey.fit([1], { order: 2, vocabSize: 3, bos: 3 }), 'options.bos must be an integer in [0, 3) or undefined, got 3');
-    err(() => KneserNey.fit([1, 2, 7], { order: 2, vocabSize: 3 }), 'KneserNey.fit: train[2] must be an integer id in [0, 3), got 7');
+    err(
+      () => KneserNey.fit([1], { order: 2, vocabSize: 0 }),
+      'options.vocabSize must be an integer in [1, 2^24], got 0',
+    );
+    err(
+      () => KneserNey.fit([1], { order: 2, vocabSize: 3, bos: 3 }),
+      'options.bos must be an integer in [0, 3) or undefined, got 3',
+    );
+    err(
+      () => KneserNey.fit([1, 2, 7], { order: 2, vocabSize: 3 }),
+      'KneserNey.fit: train[2] must be an integer id in [0, 3), got 7',
+    );
     err(() => KneserNey.fit([1, -1], { order: 2, vocabSize: 3 }), 'train[1] must be an integer id in [0, 3), got -1');
     err(() => KneserNey.fit([1, 0], { order: 2, vocabSize: 3, bos: 0 }), 'train[1] must not be the bos id 0');
     const m = KneserNey.fit([1, 2, 1], { order: 3, vocabSize: 3, bos: 0 });
     err(() => m.prob([1, 5], 1), 'KneserNey.prob: context[1] must be an integer id in [0, 3), got 5');
     err(() => m.prob([1], 3), 'KneserNey.prob: word must be an integer id in [0, 3), got 3');
-    err(() => m.probs([1], new Float64Array(2)), 'KneserNey.probs: out must be a Float64Array of length 3, got length 2');
+    err(
+      () => m.probs([1], new Float64Array(2)),
+      'KneserNey.probs: out must be a Float64Array of length 3, got length 2',
+    );
     err(() => m.tokenProbs([1, 2, 9]), 'KneserNey.tokenProbs: stream[2] must be an integer id in [0, 3), got 9');
     err(() => m.perplexity([]), 'KneserNey.perplexity: stream must be non-empty, got length 0');
     err(() => m.size(4), 'KneserNey.size: k must be an integer in [1, 3], got 4');
@@ -327,8 +351,12 @@ describe('mixture and perplexity', () => {
   });
 
   test('typed errors', () => {
-    expect(() => fitMixtureWeight(p, q.subarray(1))).toThrow('fitMixtureWeight: q must have the length of p (400), got 399');
-    expect(() => fitMixtureWeight(p, Float64Array.of(...q.subarray(1), 0))).toThrow('fitMixtureWeight: q[399] must be a probability in (0, 1], got 0');
+    expect(() => fitMixtureWeight(p, q.subarray(1))).toThrow(
+      'fitMixtureWeight: q must have the length of p (400), got 399',
+    );
+    expect(() => fitMixtureWeight(p, Float64Array.of(...q.subarray(1), 0))).toThrow(
+      'fitMixtureWeight: q[399] must be a probability in (0, 1], got 0',
+    );
     expect(() => perplexityOf([0.5, Number.NaN])).toThrow(ArgumentError);
     expect(() => perplexityOf([])).toThrow('perplexityOf: probs must be non-empty, got length 0');
     expect(() => mixtureProbs(p, q, 1.5)).toThrow('mixtureProbs: lambda must be a number in [0, 1], got 1.5');
@@ -337,12 +365,26 @@ describe('mixture and perplexity', () => {
 
 describe('lmVocab and encodeStream', () => {
   test('ids: <unk>, <s>, then by descending frequency, ties in code-unit order', () => {
-    const train = [['the', 'cat', 'The', 'the'], ['cat', 'dog', '.'], ['the', 'dog', '.', 'cat', 'x']];
+    const train = [
+      ['the', 'cat', 'The', 'the'],
+      ['cat', 'dog', '.'],
+      ['the', 'dog', '.', 'cat', 'x'],
+    ];
     const { words, index } = lmVocab(train, { minCount: 2 });
     expect(words).toEqual(['<unk>', '<s>', 'cat', 'the', '.', 'dog']);
     expect(index.get('the')).toBe(3);
     expect(lmVocab(train).words).toEqual(['<unk>', '<s>']);
-    expect(Array.from(encodeStream([['the', 'The'], ['dog', 'cat', '.']], index))).toEqual([3, 0, 5, 2, 4]);
+    expect(
+      Array.from(
+        encodeStream(
+          [
+            ['the', 'The'],
+            ['dog', 'cat', '.'],
+          ],
+          index,
+        ),
+      ),
+    ).toEqual([3, 0, 5, 2, 4]);
     expect(() => lmVocab(train, { minCount: 0 })).toThrow('lmVocab: options.minCount must be an integer >= 1, got 0');
   });
 });

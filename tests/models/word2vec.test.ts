@@ -16,7 +16,12 @@ const topicOf = (w: string) => w[0];
 
 describe('Word2Vec on two disjoint topics', () => {
   const { ids, vocab } = topics(1500, ZZ);
-  for (const [model, loss] of [['skipgram', 'ns'], ['cbow', 'ns'], ['skipgram', 'hs'], ['cbow', 'hs']] as const) {
+  for (const [model, loss] of [
+    ['skipgram', 'ns'],
+    ['cbow', 'ns'],
+    ['skipgram', 'hs'],
+    ['cbow', 'hs'],
+  ] as const) {
     test(`${model} ${loss}: nearest neighbours share the topic`, async () => {
       const m = new Word2Vec({ dim: 16, window: 3, minCount: 3, epochs: 3, sample: 0, model, loss, seed: 3 });
       const res = await m.trainIds(ids, vocab);
@@ -122,7 +127,9 @@ describe('Word2Vec.train(text) and saving', () => {
     const m = new Word2Vec({ dim: 12, window: 3, negative: 4, minCount: 1, epochs: 3, sample: 0, seed: 2 });
     const r = await m.train(text);
     expect(r.words).toBe(800 * 8 * 3);
-    expect(new Set(m.words)).toEqual(new Set(['cat', 'dog', 'horse', 'cow', 'sheep', 'red', 'blue', 'green', 'white', 'black', '</s>']));
+    expect(new Set(m.words)).toEqual(
+      new Set(['cat', 'dog', 'horse', 'cow', 'sheep', 'red', 'blue', 'green', 'white', 'black', '</s>']),
+    );
     const animals = new Set(['dog', 'horse', 'cow', 'sheep']);
     expect(m.mostSimilar('cat', 4).every((n) => animals.has(n.word))).toBe(true);
     for (const back of [Word2Vec.fromVec(m.toVec()), Word2Vec.fromWord2VecBin(m.toWord2VecBin())]) {

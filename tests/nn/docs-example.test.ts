@@ -2,21 +2,38 @@
 import { expect, test } from 'vitest';
 import { initForTests } from '../helpers/runtime.js';
 import {
-  Tensor, Module, TransformerEmbeddings, TransformerEncoder, Linear, F, AdamW, defaultParamGroups, step, noGrad, tape,
-  encodeCheckpoint, decodeCheckpoint,
+  Tensor,
+  Module,
+  TransformerEmbeddings,
+  TransformerEncoder,
+  Linear,
+  F,
+  AdamW,
+  defaultParamGroups,
+  step,
+  noGrad,
+  tape,
+  encodeCheckpoint,
+  decodeCheckpoint,
 } from '../../src/index.js';
 
 test('docs/nn.md example: a TransformerEncoder classifier trained a few steps with AdamW, saved and restored', async () => {
   await initForTests();
   // --- from docs/nn.md
   class Classifier extends Module {
-    embeddings = this.addModule('embeddings', new TransformerEmbeddings(100, 32, { positions: 'learned', maxPositions: 64, paddingIdx: 0, dropout: 0.1 }));
-    encoder = this.addModule('encoder', new TransformerEncoder({ layers: 2, dim: 32, heads: 4, ffnDim: 64, dropout: 0.1, norm: 'pre' }));
+    embeddings = this.addModule(
+      'embeddings',
+      new TransformerEmbeddings(100, 32, { positions: 'learned', maxPositions: 64, paddingIdx: 0, dropout: 0.1 }),
+    );
+    encoder = this.addModule(
+      'encoder',
+      new TransformerEncoder({ layers: 2, dim: 32, heads: 4, ffnDim: 64, dropout: 0.1, norm: 'pre' }),
+    );
     classifier = this.addModule('classifier', new Linear(32, 2));
 
     forward(ids: Tensor, mask: Tensor) {
       const h = this.encoder.forward(this.embeddings.forward(ids), { mask }); // [B, S, 32]
-      return this.classifier.forward(F.meanPool(h, { mask }));                // [B, 2]
+      return this.classifier.forward(F.meanPool(h, { mask })); // [B, 2]
     }
   }
   const model = new Classifier().resetParameters(42); // every parameter and dropout from seed 42
@@ -28,23 +45,30 @@ test('docs/nn.md example: a TransformerEncoder classifier trained a few steps wi
 
   const losses: number[] = [];
   for (let i = 0; i < 20; i++) {
-    losses.push(step(() => {               // frees every temporary of the step at the end
-      const loss = F.crossEntropy(model.forward(ids, mask), labels);
-      loss.backward();
-      opt.step();
-      opt.zeroGrad();
-      return loss.item();
-    }));
+    losses.push(
+      step(() => {
+        // frees every temporary of the step at the end
+        const loss = F.crossEntropy(model.forward(ids, mask), labels);
+        loss.backward();
+        opt.step();
+        opt.zeroGrad();
+        return loss.item();
+      }),
+    );
   }
 
-  model.eval();                             // dropout off
+  model.eval(); // dropout off
   const logits = noGrad(() => model.forward(ids, mask).toArray());
   tape.release();
 
-  const bytes = encodeCheckpoint({ weights: model.stateDict(), optimizer: opt.stateDict(), meta: { rng: model.rngState() } });
+  const bytes = encodeCheckpoint({
+    weights: model.stateDict(),
+    optimizer: opt.stateDict(),
+    meta: { rng: model.rngState() },
+  });
   const restored = new Classifier();
   const ck = decodeCheckpoint(bytes);
-  restored.loadStateDict(ck.weights);       // strict: every name must match
+  restored.loadStateDict(ck.weights); // strict: every name must match
   restored.loadRngState(ck.meta.rng as ReturnType<Module['rngState']>);
   // --- end
   expect(losses[19]!).toBeLessThan(losses[0]! / 4);

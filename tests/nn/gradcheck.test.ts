@@ -10,14 +10,24 @@ import { Tensor } from '../../src/core/tensor.js';
 import * as F from '../../src/autograd/functional.js';
 import { noGrad, tape } from '../../src/autograd/tape.js';
 import {
-  FeedForward, LayerNorm, Linear, Module, MultiHeadAttention, TransformerEmbeddings, TransformerEncoder, type Activation,
+  FeedForward,
+  LayerNorm,
+  Linear,
+  Module,
+  MultiHeadAttention,
+  TransformerEmbeddings,
+  TransformerEncoder,
+  type Activation,
 } from '../../src/nn/index.js';
 
 beforeAll(async () => {
   await initForTests();
 });
 
-const B = 2, S = 4, D = 4, V = 7;
+const B = 2,
+  S = 4,
+  D = 4,
+  V = 7;
 // batch 0: 4 real tokens; batch 1: 3 real tokens, then padding
 const IDS = Int32Array.of(3, 1, 4, 6, 5, 2, 6, 0);
 const MASK = Int32Array.of(1, 1, 1, 1, 1, 1, 1, 0);
@@ -42,14 +52,32 @@ describe('2-layer encoder, every option', () => {
   for (const c of CASES) {
     test(`${c.norm}-norm, ${c.positions} positions, ${c.activation}, dropout ${c.dropout}${c.causal ? ', causal' : ''}${c.bias === false ? ', no bias' : ''}`, () => {
       const root = new Module();
-      const emb = root.addModule('embeddings', new TransformerEmbeddings(V, D, {
-        positions: c.positions === 'rotary' ? 'none' : c.positions, maxPositions: 8, paddingIdx: 0, dropout: c.dropout, layerNorm: c.norm === 'post',
-        typeVocabSize: c.norm === 'post' ? 2 : 0,
-      }));
-      const enc = root.addModule('encoder', new TransformerEncoder({
-        layers: 2, dim: D, heads: 2, ffnDim: 6, dropout: c.dropout, norm: c.norm, activation: c.activation, rotary: c.positions === 'rotary',
-        causal: c.causal, bias: c.bias,
-      }));
+      const emb = root.addModule(
+        'embeddings',
+        new TransformerEmbeddings(V, D, {
+          positions: c.positions === 'rotary' ? 'none' : c.positions,
+          maxPositions: 8,
+          paddingIdx: 0,
+          dropout: c.dropout,
+          layerNorm: c.norm === 'post',
+          typeVocabSize: c.norm === 'post' ? 2 : 0,
+        }),
+      );
+      const enc = root.addModule(
+        'encoder',
+        new TransformerEncoder({
+          layers: 2,
+          dim: D,
+          heads: 2,
+          ffnDim: 6,
+          dropout: c.dropout,
+          norm: c.norm,
+          activation: c.activation,
+          rotary: c.positions === 'rotary',
+          causal: c.causal,
+          bias: c.bias,
+        }),
+      );
       root.resetParameters(3);
       const ids = Tensor.fromArray(IDS, [B, S], 'int32');
       const mask = Tensor.fromArray(MASK, [B, S], 'int32');

@@ -14,7 +14,16 @@ import { defaultParamGroups } from '../../src/optim/groups.js';
 import { encodeSafetensors, decodeSafetensors } from '../../src/io/safetensors.js';
 import { encodeCheckpoint, decodeCheckpoint } from '../../src/io/checkpoint.js';
 import {
-  Dropout, Embedding, FeedForward, LayerNorm, Linear, Module, MultiHeadAttention, StateDictError, TransformerEmbeddings, TransformerEncoder,
+  Dropout,
+  Embedding,
+  FeedForward,
+  LayerNorm,
+  Linear,
+  Module,
+  MultiHeadAttention,
+  StateDictError,
+  TransformerEmbeddings,
+  TransformerEncoder,
   fnv1a32,
 } from '../../src/nn/index.js';
 import * as lib from '../../src/index.js';
@@ -31,10 +40,22 @@ describe('names', () => {
     const enc = new TransformerEncoder({ layers: 2, dim: 8, heads: 2, ffnDim: 16 });
     const names = enc.namedParameters().map(([n]) => n);
     const layer0 = [
-      'attention.self.query.weight', 'attention.self.query.bias', 'attention.self.key.weight', 'attention.self.key.bias',
-      'attention.self.value.weight', 'attention.self.value.bias', 'attention.output.dense.weight', 'attention.output.dense.bias',
-      'attention.output.LayerNorm.weight', 'attention.output.LayerNorm.bias', 'intermediate.dense.weight', 'intermediate.dense.bias',
-      'output.dense.weight', 'output.dense.bias', 'output.LayerNorm.weight', 'output.LayerNorm.bias',
+      'attention.self.query.weight',
+      'attention.self.query.bias',
+      'attention.self.key.weight',
+      'attention.self.key.bias',
+      'attention.self.value.weight',
+      'attention.self.value.bias',
+      'attention.output.dense.weight',
+      'attention.output.dense.bias',
+      'attention.output.LayerNorm.weight',
+      'attention.output.LayerNorm.bias',
+      'intermediate.dense.weight',
+      'intermediate.dense.bias',
+      'output.dense.weight',
+      'output.dense.bias',
+      'output.LayerNorm.weight',
+      'output.LayerNorm.bias',
     ];
     expect(names).toEqual([...layer0.map((n) => `layer.0.${n}`), ...layer0.map((n) => `layer.1.${n}`)]);
     const shapes = Object.fromEntries(enc.namedParameters().map(([n, p]) => [n, p.shape]));
@@ -47,12 +68,20 @@ describe('names', () => {
     expect(rn[0]).toBe('encoder.layer.0.attention.self.query.weight');
     expect(rn.slice(-2)).toEqual(['encoder.LayerNorm.weight', 'encoder.LayerNorm.bias']);
     expect(Object.keys(enc.rngState())).toEqual([
-      'layer.0.attention.self.dropout', 'layer.0.attention.output.dropout', 'layer.0.output.dropout',
-      'layer.1.attention.self.dropout', 'layer.1.attention.output.dropout', 'layer.1.output.dropout',
+      'layer.0.attention.self.dropout',
+      'layer.0.attention.output.dropout',
+      'layer.0.output.dropout',
+      'layer.1.attention.self.dropout',
+      'layer.1.attention.output.dropout',
+      'layer.1.output.dropout',
     ]);
     const emb = new TransformerEmbeddings(10, 8, { layerNorm: true, typeVocabSize: 2 });
     expect(emb.namedParameters().map(([n]) => n)).toEqual([
-      'word_embeddings.weight', 'position_embeddings.weight', 'token_type_embeddings.weight', 'LayerNorm.weight', 'LayerNorm.bias',
+      'word_embeddings.weight',
+      'position_embeddings.weight',
+      'token_type_embeddings.weight',
+      'LayerNorm.weight',
+      'LayerNorm.bias',
     ]);
     const ffn = new FeedForward(4, 6, { bias: false });
     expect(ffn.namedParameters().map(([n]) => n)).toEqual(['intermediate.dense.weight', 'output.dense.weight']);
@@ -80,15 +109,22 @@ describe('initialisation', () => {
     const b = new TransformerEncoder({ layers: 2, dim: 8, heads: 2, seed: 7 });
     const c = new TransformerEncoder({ layers: 2, dim: 8, heads: 2, seed: 8 });
     const d = new TransformerEncoder({ layers: 3, dim: 8, heads: 2, seed: 7 }); // one more layer: the first two unchanged
-    const sa = a.stateDict(), sb = b.stateDict(), sc = c.stateDict(), sd = d.stateDict();
+    const sa = a.stateDict(),
+      sb = b.stateDict(),
+      sc = c.stateDict(),
+      sd = d.stateDict();
     for (const k of Object.keys(sa)) {
       expect(bits(sb[k]!), k).toEqual(bits(sa[k]!));
       expect(bits(sd[k]!), k).toEqual(bits(sa[k]!));
       if (!k.includes('LayerNorm')) expect(bits(sc[k]!), k).not.toEqual(bits(sa[k]!));
     }
     // query and key of one layer differ (different streams), layer 0 and layer 1 differ
-    expect(bits(sa['layer.0.attention.self.query.weight']!)).not.toEqual(bits(sa['layer.0.attention.self.key.weight']!));
-    expect(bits(sa['layer.0.attention.self.query.weight']!)).not.toEqual(bits(sa['layer.1.attention.self.query.weight']!));
+    expect(bits(sa['layer.0.attention.self.query.weight']!)).not.toEqual(
+      bits(sa['layer.0.attention.self.key.weight']!),
+    );
+    expect(bits(sa['layer.0.attention.self.query.weight']!)).not.toEqual(
+      bits(sa['layer.1.attention.self.query.weight']!),
+    );
     // the scheme: U(-1/sqrt(in), 1/sqrt(in)) from Tensor.rand(seed, stream fnv1a32(name))
     const u = Tensor.rand([8, 8], { seed: 7, stream: fnv1a32('layer.1.attention.self.value.weight') });
     const want = Float32Array.from(u.toArray() as Float32Array, (x) => (2 * x - 1) / Math.sqrt(8));
@@ -125,12 +161,18 @@ test('token types: omitted = all type 0; given = those rows', () => {
   const ids = Tensor.fromArray(Int32Array.of(1, 2, 3, 4, 5, 6), [2, 3], 'int32');
   const zeros = Tensor.zeros([2, 3], 'int32');
   const ones = Tensor.fromArray(Int32Array.of(1, 1, 1, 1, 1, 1), [2, 3], 'int32');
-  const [a, b, c] = noGrad(() => [emb.forward(ids).toArray(), emb.forward(ids, { tokenTypes: zeros }).toArray(), emb.forward(ids, { tokenTypes: ones }).toArray()]);
+  const [a, b, c] = noGrad(() => [
+    emb.forward(ids).toArray(),
+    emb.forward(ids, { tokenTypes: zeros }).toArray(),
+    emb.forward(ids, { tokenTypes: ones }).toArray(),
+  ]);
   tape.release();
   expect(a).toEqual(b);
   expect(c).not.toEqual(a);
   const bad = Tensor.zeros([3, 2], 'int32');
-  expect(() => noGrad(() => emb.forward(ids, { tokenTypes: bad }))).toThrow(/tokenTypes must be an int32 Tensor \[2, 3\]/);
+  expect(() => noGrad(() => emb.forward(ids, { tokenTypes: bad }))).toThrow(
+    /tokenTypes must be an int32 Tensor \[2, 3\]/,
+  );
   tape.release();
   for (const t of [ids, zeros, ones, bad]) t.dispose();
   emb.dispose();
@@ -141,11 +183,12 @@ test('memory in use is flat over training steps of an encoder classifier (dropou
     const m = makeTiny(lib, { vocab: 12, dim: 8, heads: 2, layers: 2, dropout: 0.1, norm: 'pre', positions }, 3);
     const opt = new AdamW(m.parameters(), { lr: 1e-3 });
     const b = makeBatchWith(lib, 5, 4, 6, 12);
-    const run = () => step(() => {
-      m.loss(b.ids, b.mask, b.labels).backward();
-      opt.step();
-      opt.zeroGrad();
-    });
+    const run = () =>
+      step(() => {
+        m.loss(b.ids, b.mask, b.labels).backward();
+        opt.step();
+        opt.zeroGrad();
+      });
     for (let i = 0; i < 5; i++) run();
     const before = memoryStats();
     for (let i = 0; i < 50; i++) run();
@@ -199,9 +242,13 @@ describe('state dicts', () => {
     expect(() => l.loadStateDict({ weight: { shape: [3, 2], data: w }, bias: new Float32Array(2) })).toThrow(
       /"weight" must have shape \[2, 3\], got \[3, 2\]/,
     );
-    expect(() => l.loadStateDict({ weight: { shape: [3, 2], data: w }, bias: new Float32Array(2) })).toThrow(ShapeError);
+    expect(() => l.loadStateDict({ weight: { shape: [3, 2], data: w }, bias: new Float32Array(2) })).toThrow(
+      ShapeError,
+    );
     expect(() => l.loadStateDict({ weight: w, bias: new Float32Array(3) })).toThrow(/"bias" must have 2 elements/);
-    expect(() => l.loadStateDict({ weight: { shape: [2, 3], data: new Int32Array(6) }, bias: new Float32Array(2) })).toThrow(/"weight" must be float32/);
+    expect(() =>
+      l.loadStateDict({ weight: { shape: [2, 3], data: new Int32Array(6) }, bias: new Float32Array(2) }),
+    ).toThrow(/"weight" must be float32/);
     expect(bits(l.weight.value)).toEqual(before);
     // non-strict: loads what matches, reports the rest
     const r = l.loadStateDict({ weight: w, other: w }, { strict: false });
@@ -216,7 +263,8 @@ describe('modes, freezing, RNG state', () => {
     const enc = new TransformerEncoder({ layers: 1, dim: 8, heads: 2, dropout: 0.3, seed: 1 });
     const x = Tensor.randn([2, 5, 8], { seed: 9 });
     const run = () => noGrad(() => enc.forward(x).toArray());
-    const t1 = run(), t2 = run();
+    const t1 = run(),
+      t2 = run();
     expect(t1).not.toEqual(t2);
     expect(enc.rngState()['layer.0.output.dropout']!.counter).toBe(2 * Math.ceil(80 / 4));
     expect(enc.rngState()['layer.0.attention.self.dropout']!.counter).toBe(2 * Math.ceil((2 * 2 * 5 * 5) / 4));
@@ -224,7 +272,8 @@ describe('modes, freezing, RNG state', () => {
     expect(enc.training).toBe(false);
     expect(enc.layer.at(0).dropout1.training).toBe(false);
     const before = JSON.stringify(enc.rngState());
-    const e1 = run(), e2 = run();
+    const e1 = run(),
+      e2 = run();
     expect(e1).toEqual(e2);
     expect(JSON.stringify(enc.rngState())).toBe(before);
     enc.train();
@@ -298,7 +347,15 @@ describe('modes, freezing, RNG state', () => {
 });
 
 test('resume: k steps, save (weights, AdamW, RNG counters) to a checkpoint, restore into fresh objects, continue = uninterrupted run', () => {
-  const cfg = { vocab: 12, dim: 8, heads: 2, layers: 2, dropout: 0.2, norm: 'pre' as const, positions: 'learned' as const };
+  const cfg = {
+    vocab: 12,
+    dim: 8,
+    heads: 2,
+    layers: 2,
+    dropout: 0.2,
+    norm: 'pre' as const,
+    positions: 'learned' as const,
+  };
   const batches = Array.from({ length: 6 }, (_, i) => makeBatchWith(lib, 100 + i, 4, 7, cfg.vocab));
   const trainSteps = (m: TinyModel, opt: AdamW, from: number, to: number) => {
     for (let s = from; s < to; s++) {
@@ -318,7 +375,11 @@ test('resume: k steps, save (weights, AdamW, RNG counters) to a checkpoint, rest
   const m2 = makeTiny(lib, cfg, 11);
   const o2 = new AdamW(defaultParamGroups(m2.namedParameters()), { lr: 1e-2 });
   trainSteps(m2, o2, 0, 3);
-  const bytes = encodeCheckpoint({ weights: m2.stateDict(), optimizer: o2.stateDict(), meta: { rng: m2.rngState(), step: 3 } });
+  const bytes = encodeCheckpoint({
+    weights: m2.stateDict(),
+    optimizer: o2.stateDict(),
+    meta: { rng: m2.rngState(), step: 3 },
+  });
   m2.dispose();
   const ck = decodeCheckpoint(bytes);
   const m3 = makeTiny(lib, cfg, 999); // other init: everything must come from the checkpoint
@@ -327,7 +388,8 @@ test('resume: k steps, save (weights, AdamW, RNG counters) to a checkpoint, rest
   const o3 = new AdamW(defaultParamGroups(m3.namedParameters()), { lr: 1e-2 });
   o3.loadStateDict(ck.optimizer!);
   trainSteps(m3, o3, 3, 6);
-  const s1 = m1.stateDict(), s3 = m3.stateDict();
+  const s1 = m1.stateDict(),
+    s3 = m3.stateDict();
   for (const k of Object.keys(s1)) expect(bits(s3[k]!), k).toEqual(bits(s1[k]!));
   expect(m3.rngState()).toEqual(m1.rngState());
   for (const b of batches) b.dispose();

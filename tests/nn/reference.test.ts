@@ -20,14 +20,26 @@ beforeAll(async () => {
 const [B, S, D, H, FF] = [2, 5, 8, 2, 12];
 const MASK = Int32Array.of(1, 1, 1, 1, 1, 1, 1, 1, 0, 0);
 
-function reference(x: Float32Array, P: Record<string, Float32Array>, shapes: Record<string, readonly number[]>, o: { norm: 'pre' | 'post'; layers: number; activation: Activation }): Float32Array {
+function reference(
+  x: Float32Array,
+  P: Record<string, Float32Array>,
+  shapes: Record<string, readonly number[]>,
+  o: { norm: 'pre' | 'post'; layers: number; activation: Activation },
+): Float32Array {
   return tf.tidy(() => {
     const p = (n: string) => tf.tensor(P[n]!, [...shapes[n]!]);
     const lin = (h: tf.Tensor, name: string, din: number, dout: number) =>
-      tf.reshape(tf.add(tf.matMul(tf.reshape(h, [B * S, din]), p(`${name}.weight`), false, true), p(`${name}.bias`)), [B, S, dout]);
+      tf.reshape(tf.add(tf.matMul(tf.reshape(h, [B * S, din]), p(`${name}.weight`), false, true), p(`${name}.bias`)), [
+        B,
+        S,
+        dout,
+      ]);
     const ln = (h: tf.Tensor, name: string) => {
       const { mean, variance } = tf.moments(h, -1, true);
-      return tf.add(tf.mul(tf.mul(tf.sub(h, mean), tf.rsqrt(tf.add(variance, 1e-5))), p(`${name}.weight`)), p(`${name}.bias`));
+      return tf.add(
+        tf.mul(tf.mul(tf.sub(h, mean), tf.rsqrt(tf.add(variance, 1e-5))), p(`${name}.weight`)),
+        p(`${name}.bias`),
+      );
     };
     const heads = (h: tf.Tensor) => tf.transpose(tf.reshape(h, [B, S, H, D / H]), [0, 2, 1, 3]);
     const bias = tf.reshape(tf.mul(tf.sub(1, tf.tensor(Float32Array.from(MASK), [B, S])), -1e9), [B, 1, 1, S]);
@@ -45,7 +57,8 @@ function reference(x: Float32Array, P: Record<string, Float32Array>, shapes: Rec
       const c = Math.sqrt(2 / Math.PI);
       return tf.mul(tf.mul(h, 0.5), tf.add(1, tf.tanh(tf.mul(c, tf.add(h, tf.mul(0.044715, tf.pow(h, 3)))))));
     };
-    const ffn = (h: tf.Tensor, pre: string) => lin(act(lin(h, `${pre}intermediate.dense`, D, FF)), `${pre}output.dense`, FF, D);
+    const ffn = (h: tf.Tensor, pre: string) =>
+      lin(act(lin(h, `${pre}intermediate.dense`, D, FF)), `${pre}output.dense`, FF, D);
     let h: tf.Tensor = tf.tensor(x, [B, S, D]);
     for (let i = 0; i < o.layers; i++) {
       const pre = `layer.${i}.`;
@@ -63,14 +76,29 @@ function reference(x: Float32Array, P: Record<string, Float32Array>, shapes: Rec
 }
 
 describe('TransformerEncoder = the same encoder in tfjs-core, by Hugging Face names', () => {
-  for (const [norm, activation] of [['post', 'gelu'], ['pre', 'gelu_tanh'], ['pre', 'relu']] as const) {
+  for (const [norm, activation] of [
+    ['post', 'gelu'],
+    ['pre', 'gelu_tanh'],
+    ['pre', 'relu'],
+  ] as const) {
     test(`${norm}-norm, ${activation}, key-padding mask, 2 layers (eval mode: dropout off)`, () => {
-      const enc = new TransformerEncoder({ layers: 2, dim: D, heads: H, ffnDim: FF, dropout: 0.3, norm, activation, seed: 12 });
+      const enc = new TransformerEncoder({
+        layers: 2,
+        dim: D,
+        heads: H,
+        ffnDim: FF,
+        dropout: 0.3,
+        norm,
+        activation,
+        seed: 12,
+      });
       enc.eval();
       // non-trivial layer norms
       for (const [n, p] of enc.namedParameters()) {
-        if (n.endsWith('LayerNorm.weight')) p.value.view().forEach((_, i, a) => (a[i] = 1 + 0.1 * Math.sin(i + n.length)));
-        if (n.endsWith('LayerNorm.bias')) p.value.view().forEach((_, i, a) => (a[i] = 0.1 * Math.cos(i * 3 + n.length)));
+        if (n.endsWith('LayerNorm.weight'))
+          p.value.view().forEach((_, i, a) => (a[i] = 1 + 0.1 * Math.sin(i + n.length)));
+        if (n.endsWith('LayerNorm.bias'))
+          p.value.view().forEach((_, i, a) => (a[i] = 0.1 * Math.cos(i * 3 + n.length)));
       }
       const x = Tensor.randn([B, S, D], { seed: 3 });
       const mask = Tensor.fromArray(MASK, [B, S], 'int32');

@@ -17,10 +17,15 @@ beforeAll(async () => {
   await initForTests();
 });
 
-const X = 1, Y = 2, VOCAB = 8, MAXLEN = 10;
+const X = 1,
+  Y = 2,
+  VOCAB = 8,
+  MAXLEN = 10;
 
 function batch(rng: Philox, B: number) {
-  const ids = new Int32Array(B * MAXLEN), mask = new Int32Array(B * MAXLEN), labels = new Int32Array(B);
+  const ids = new Int32Array(B * MAXLEN),
+    mask = new Int32Array(B * MAXLEN),
+    labels = new Int32Array(B);
   for (let b = 0; b < B; b++) {
     const len = 3 + rng.nextInt(MAXLEN - 2);
     const px = rng.nextInt(len);
@@ -44,7 +49,11 @@ function batch(rng: Philox, B: number) {
 }
 
 test('"is X before Y": a 2-layer encoder reaches >= 99% held-out accuracy', () => {
-  const model = makeTiny(lib, { vocab: VOCAB, dim: 32, heads: 4, layers: 2, dropout: 0, norm: 'pre', positions: 'learned', ffnDim: 64 }, 1);
+  const model = makeTiny(
+    lib,
+    { vocab: VOCAB, dim: 32, heads: 4, layers: 2, dropout: 0, norm: 'pre', positions: 'learned', ffnDim: 64 },
+    1,
+  );
   const opt = new AdamW(defaultParamGroups(model.namedParameters()), { lr: 3e-3, weightDecay: 0.01 });
   const rng = new Philox(42, 0);
   const steps = 500;

@@ -54,20 +54,44 @@ describe('signal with threads: 2', () => {
     let armed = false;
     const m2 = new Word2Vec({ ...opts, epochs: 200 });
     const r2 = await m2.trainIds(ids, vocab, {
-      threads: 2, signal: t.signal, onProgress: () => { if (!armed) { armed = true; setTimeout(() => t.abort(), 20); } },
+      threads: 2,
+      signal: t.signal,
+      onProgress: () => {
+        if (!armed) {
+          armed = true;
+          setTimeout(() => t.abort(), 20);
+        }
+      },
     });
     expect(r2.aborted).toBe(true);
     expect(r2.words).toBeLessThan(200 * SENTENCES * 8);
   });
 
   test('fastText: abort from a timer ends early; the model answers queries', async () => {
-    const text = Array.from({ length: 20000 }, (_, s) => Array.from({ length: 8 }, (_, j) => `${s % 2 ? 'apple' : 'zebra'}${(s * 7 + j * 3) % 10}`).join(' ')).join('\n');
+    const text = Array.from({ length: 20000 }, (_, s) =>
+      Array.from({ length: 8 }, (_, j) => `${s % 2 ? 'apple' : 'zebra'}${(s * 7 + j * 3) % 10}`).join(' '),
+    ).join('\n');
     const t = new AbortController();
     let armed = false;
     const reports: number[] = [];
     const m = await FastText.train(text, {
-      model: 'skipgram', dim: 8, ws: 3, epoch: 200, minCount: 1, bucket: 2000, t: 0, seed: 4, threads: 2, signal: t.signal,
-      onProgress: (p) => { reports.push(p.progress); if (!armed) { armed = true; setTimeout(() => t.abort(), 20); } },
+      model: 'skipgram',
+      dim: 8,
+      ws: 3,
+      epoch: 200,
+      minCount: 1,
+      bucket: 2000,
+      t: 0,
+      seed: 4,
+      threads: 2,
+      signal: t.signal,
+      onProgress: (p) => {
+        reports.push(p.progress);
+        if (!armed) {
+          armed = true;
+          setTimeout(() => t.abort(), 20);
+        }
+      },
     });
     try {
       expect(reports.at(-1)).toBeGreaterThan(0);

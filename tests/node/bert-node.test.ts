@@ -15,7 +15,12 @@ beforeAll(async () => {
 });
 
 test('loadBertFromDirectory: BertForMaskedLM matches the PyTorch logits; eval mode; a bad directory rejects', async () => {
-  const ex = JSON.parse(readFileSync(`${DIR}/expected.json`, 'utf8')) as { inputIds: number[]; tokenTypeIds: number[]; attentionMask: number[]; logits: number[] };
+  const ex = JSON.parse(readFileSync(`${DIR}/expected.json`, 'utf8')) as {
+    inputIds: number[];
+    tokenTypeIds: number[];
+    attentionMask: number[];
+    logits: number[];
+  };
   const m = await loadBertFromDirectory(DIR, BertForMaskedLM);
   expect(m.training).toBe(false);
   const t = (a: number[]) => Tensor.fromArray(Int32Array.from(a), [2, 8], 'int32');
@@ -42,15 +47,31 @@ test('saveBertToDirectory → loadBertFromDirectory: weights, config and the tok
   const dir = mkdtempSync(join(tmpdir(), 'wasm-nlp-bert-'));
   try {
     const specials = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
-    const m = new BertForMaskedLM({ vocabSize: 12, hiddenSize: 8, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 16, maxPositionEmbeddings: 16 }, { seed: 3 });
+    const m = new BertForMaskedLM(
+      {
+        vocabSize: 12,
+        hiddenSize: 8,
+        numHiddenLayers: 1,
+        numAttentionHeads: 2,
+        intermediateSize: 16,
+        maxPositionEmbeddings: 16,
+      },
+      { seed: 3 },
+    );
     m.tokenizer = new WordPiece([...specials, 'Big', 'dog', '##s', '.'], { specialTokens: specials, lowercase: false });
     await saveBertToDirectory(join(dir, 'model'), m);
-    expect(readdirSync(join(dir, 'model')).sort()).toEqual(['config.json', 'model.safetensors', 'tokenizer_config.json', 'vocab.txt']);
+    expect(readdirSync(join(dir, 'model')).sort()).toEqual([
+      'config.json',
+      'model.safetensors',
+      'tokenizer_config.json',
+      'vocab.txt',
+    ]);
     const back = await loadBertFromDirectory(join(dir, 'model'), BertForMaskedLM);
     expect(back.config).toEqual(m.config);
     expect(back.tokenizer!.lowercase).toBe(false);
     expect(back.tokenizer!.encode('Big dogs.').ids).toEqual(m.tokenizer.encode('Big dogs.').ids);
-    const sa = m.stateDict(), sb = back.stateDict();
+    const sa = m.stateDict(),
+      sb = back.stateDict();
     for (const k of Object.keys(sa)) expect(sb[k]!.toArray()).toEqual(sa[k]!.toArray());
     // saved again without a tokenizer: the old vocabulary files go, so they are not paired with these weights
     back.tokenizer = null;

@@ -29,7 +29,11 @@ describe('saveSafetensors / loadSafetensors', () => {
   test('round trip through a file; the file is the encoded bytes; no temp file left', async () => {
     const path = join(dir, 'model.safetensors');
     const w = seeded(12, 1);
-    await saveSafetensors(path, { 'encoder.layer.0.output.dense.weight': { shape: [3, 4], data: w } }, { format: 'pt' });
+    await saveSafetensors(
+      path,
+      { 'encoder.layer.0.output.dense.weight': { shape: [3, 4], data: w } },
+      { format: 'pt' },
+    );
     const back = await loadSafetensors(path);
     expect(back.metadata).toEqual({ format: 'pt' });
     expectSameBits(back.tensors['encoder.layer.0.output.dense.weight']!.data, w);
@@ -44,7 +48,11 @@ describe('saveCheckpoint / loadCheckpoint', () => {
     p.ensureGrad().view().set(seeded(10, 3));
     opt.step();
     const path = join(dir, 'ckpt.safetensors');
-    await saveCheckpoint(path, { weights: [['w', p]], optimizer: opt.stateDict(), meta: { step: 1, rng: { seed: 5, counter: 40 } } });
+    await saveCheckpoint(path, {
+      weights: [['w', p]],
+      optimizer: opt.stateDict(),
+      meta: { step: 1, rng: { seed: 5, counter: 40 } },
+    });
     const ck = await loadCheckpoint(path);
     expectSameBits(ck.weights.w!.data, p.value.toArray());
     expect(ck.meta).toEqual({ step: 1, rng: { seed: 5, counter: 40 } });
@@ -70,7 +78,9 @@ describe('saveCheckpoint / loadCheckpoint', () => {
       expect(String(file)).toMatch(/\.ckpt\.safetensors\.[0-9a-f]+\.tmp$/);
       throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
     });
-    await expect(saveCheckpoint(path, { weights: { w: { shape: [2], data: Float32Array.of(9, 9) } }, meta: { step: 2 } })).rejects.toThrow(/ENOSPC/);
+    await expect(
+      saveCheckpoint(path, { weights: { w: { shape: [2], data: Float32Array.of(9, 9) } }, meta: { step: 2 } }),
+    ).rejects.toThrow(/ENOSPC/);
     expect(writeFile).toHaveBeenCalled();
     expect(readdirSync(sub)).toEqual(['ckpt.safetensors']);
     expect(readFileSync(path).equals(before)).toBe(true);
@@ -80,12 +90,18 @@ describe('saveCheckpoint / loadCheckpoint', () => {
   test('an encoding error writes nothing; a failing rename removes the temp file', async () => {
     const sub = join(dir, 'rename');
     mkdirSync(sub);
-    await expect(saveCheckpoint(join(sub, 'x.safetensors'), { weights: { 'optimizer.w': { shape: [1], data: Float32Array.of(1) } } })).rejects.toThrow(/optimizer\./);
+    await expect(
+      saveCheckpoint(join(sub, 'x.safetensors'), {
+        weights: { 'optimizer.w': { shape: [1], data: Float32Array.of(1) } },
+      }),
+    ).rejects.toThrow(/optimizer\./);
     expect(readdirSync(sub)).toEqual([]);
     // The target is a non-empty directory: the rename fails after the temp file is complete.
     mkdirSync(join(sub, 'busy.safetensors'));
     mkdirSync(join(sub, 'busy.safetensors', 'inner'));
-    await expect(saveSafetensors(join(sub, 'busy.safetensors'), { w: { shape: [1], data: Float32Array.of(1) } })).rejects.toThrow();
+    await expect(
+      saveSafetensors(join(sub, 'busy.safetensors'), { w: { shape: [1], data: Float32Array.of(1) } }),
+    ).rejects.toThrow();
     expect(readdirSync(sub)).toEqual(['busy.safetensors']);
   });
 });

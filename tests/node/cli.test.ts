@@ -18,7 +18,14 @@ function cli(args: string[], input?: string) {
 }
 
 /** Rows of "token v1 v2 ..." as [token, numbers]. */
-const rows = (s: string) => s.trim().split('\n').map((l) => { const t = l.trim().split(' '); return [t[0]!, t.slice(1).map(Number)] as const; });
+const rows = (s: string) =>
+  s
+    .trim()
+    .split('\n')
+    .map((l) => {
+      const t = l.trim().split(' ');
+      return [t[0]!, t.slice(1).map(Number)] as const;
+    });
 
 describe('wasm-nlp CLI', () => {
   test('help, per-command help with defaults, and bad command lines (one line, exit 2)', () => {
@@ -28,7 +35,11 @@ describe('wasm-nlp CLI', () => {
     const s = cli(['supervised', '-help']);
     expect(s.code).toBe(0);
     expect(s.out).toMatch(/-lr .*\[0\.1\]/);
-    for (const bad of [['supervised', '-input', 'a', '-output', 'b', '-bogus', '1'], ['frobnicate'], ['supervised', '-input', 'a', '-output', 'b', '-dim', 'x']]) {
+    for (const bad of [
+      ['supervised', '-input', 'a', '-output', 'b', '-bogus', '1'],
+      ['frobnicate'],
+      ['supervised', '-input', 'a', '-output', 'b', '-dim', 'x'],
+    ]) {
       const r = cli(bad);
       expect(r.code).toBe(2);
       expect(r.err.trim().split('\n')).toHaveLength(1);
@@ -47,7 +58,27 @@ describe('wasm-nlp CLI', () => {
     }
     writeFileSync(join(dir, 'train.txt'), lines.join('\n') + '\n');
     writeFileSync(join(dir, 'test.txt'), lines.slice(0, 50).join('\n') + '\n');
-    const t = cli(['supervised', '-input', 'train.txt', '-output', 'm', '-dim', '10', '-epoch', '5', '-lr', '0.5', '-wordNgrams', '2', '-bucket', '1000', '-thread', '1', '-verbose', '2']);
+    const t = cli([
+      'supervised',
+      '-input',
+      'train.txt',
+      '-output',
+      'm',
+      '-dim',
+      '10',
+      '-epoch',
+      '5',
+      '-lr',
+      '0.5',
+      '-wordNgrams',
+      '2',
+      '-bucket',
+      '1000',
+      '-thread',
+      '1',
+      '-verbose',
+      '2',
+    ]);
     expect(t.code, t.err).toBe(0);
     expect(t.err).toMatch(/Progress: 100\.0%/);
     expect(existsSync(join(dir, 'm.bin')) && existsSync(join(dir, 'm.vec'))).toBe(true);
@@ -58,8 +89,14 @@ describe('wasm-nlp CLI', () => {
     const q = 'what a wonderful film\nboring and awful\n';
     const p = cli(['predict-prob', 'm.bin', '-', '2'], q);
     const np = execFileSync('fasttext', ['predict-prob', 'm.bin', '-', '2'], { cwd: dir, input: q, encoding: 'utf8' });
-    const a = p.out.trim().split('\n').map((l) => l.split(' '));
-    const b = np.trim().split('\n').map((l) => l.split(' '));
+    const a = p.out
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' '));
+    const b = np
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' '));
     expect(a.map((l) => [l[0], l[2]])).toEqual(b.map((l) => [l[0], l[2]]));
     for (let i = 0; i < a.length; i++) expect(Math.abs(Number(a[i]![1]) - Number(b[i]![1]))).toBeLessThan(2e-4);
   });
@@ -72,18 +109,31 @@ describe('wasm-nlp CLI', () => {
     const got = rows(wv.out);
     expect(got.map((r) => r[0])).toEqual(want.map((r) => r[0]));
     for (let i = 0; i < want.length; i++) {
-      for (let j = 0; j < want[i]![1].length; j++) expect(Math.abs(got[i]![1][j]! - want[i]![1][j]!)).toBeLessThanOrEqual(1e-4 * Math.abs(want[i]![1][j]!) + 1e-9);
+      for (let j = 0; j < want[i]![1].length; j++)
+        expect(Math.abs(got[i]![1][j]! - want[i]![1][j]!)).toBeLessThanOrEqual(1e-4 * Math.abs(want[i]![1][j]!) + 1e-9);
     }
     const sv = cli(['print-sentence-vectors', join(FIX, 'sg.bin')], readFileSync(join(FIX, 'sentences.txt'), 'utf8'));
-    const swant = readFileSync(join(FIX, 'sg.sentence-vectors.txt'), 'utf8').trim().split('\n').map((l) => l.trim().split(' ').map(Number));
-    const sgot = sv.out.trim().split('\n').map((l) => l.trim().split(' ').map(Number));
+    const swant = readFileSync(join(FIX, 'sg.sentence-vectors.txt'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.trim().split(' ').map(Number));
+    const sgot = sv.out
+      .trim()
+      .split('\n')
+      .map((l) => l.trim().split(' ').map(Number));
     expect(sgot.length).toBe(swant.length);
-    for (let i = 0; i < swant.length; i++) for (let j = 0; j < swant[i]!.length; j++) expect(Math.abs(sgot[i]![j]! - swant[i]![j]!)).toBeLessThanOrEqual(1e-4 * Math.abs(swant[i]![j]!) + 1e-9);
+    for (let i = 0; i < swant.length; i++)
+      for (let j = 0; j < swant[i]!.length; j++)
+        expect(Math.abs(sgot[i]![j]! - swant[i]![j]!)).toBeLessThanOrEqual(1e-4 * Math.abs(swant[i]![j]!) + 1e-9);
     const ng = cli(['print-ngrams', join(FIX, 'sg.bin'), 'café']);
     const native = execFileSync('fasttext', ['print-ngrams', join(FIX, 'sg.bin'), 'café'], { encoding: 'utf8' });
     expect(rows(ng.out).map((r) => r[0])).toEqual(rows(native).map((r) => r[0]));
     const nrows = rows(native);
-    rows(ng.out).forEach((r, i) => r[1].forEach((v, j) => expect(Math.abs(v - nrows[i]![1][j]!)).toBeLessThanOrEqual(1e-4 * Math.abs(nrows[i]![1][j]!) + 1e-9)));
+    rows(ng.out).forEach((r, i) =>
+      r[1].forEach((v, j) =>
+        expect(Math.abs(v - nrows[i]![1][j]!)).toBeLessThanOrEqual(1e-4 * Math.abs(nrows[i]![1][j]!) + 1e-9),
+      ),
+    );
   });
 
   test('nn and analogies print k neighbours', () => {

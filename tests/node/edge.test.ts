@@ -39,15 +39,23 @@ beforeAll(async () => {
   // isolate's JS side stays small (past the cap, workerd aborts: "Reached heap limit").
   const config = readFileSync(new URL('config.capnp', EXAMPLE), 'utf8');
   expect(config).toContain('services = [');
-  writeFileSync(join(dir, 'config.capnp'), config.replace('services = [', `v8Flags = ["--max-heap-size=${JS_HEAP_MB}"],\n  services = [`));
+  writeFileSync(
+    join(dir, 'config.capnp'),
+    config.replace('services = [', `v8Flags = ["--max-heap-size=${JS_HEAP_MB}"],\n  services = [`),
+  );
   wd = await startWorkerd(join(dir, 'config.capnp'));
-  console.log(`[edge] trained, bundled and started workerd (pid ${wd.pid}, V8 heap capped at ${JS_HEAP_MB} MB) in ${((performance.now() - t0) / 1e3).toFixed(1)} s`);
+  console.log(
+    `[edge] trained, bundled and started workerd (pid ${wd.pid}, V8 heap capped at ${JS_HEAP_MB} MB) in ${((performance.now() - t0) / 1e3).toFixed(1)} s`,
+  );
 
   // The held-out e-mails (the canonical test split, never trained on) and the Node-side references.
   await initForTests();
   testSet = spamSplit(loadSpam()).test.map((line) => {
     const sp = line.indexOf(' ');
-    return { label: (sp < 0 ? line : line.slice(0, sp)).slice('__label__'.length), text: sp < 0 ? '' : line.slice(sp + 1) };
+    return {
+      label: (sp < 0 ? line : line.slice(0, sp)).slice('__label__'.length),
+      text: sp < 0 ? '' : line.slice(sp + 1),
+    };
   });
   reference = FastTextClassifier.fromBytes(readFileSync(join(build, 'spam.bin')));
   vectors = Word2Vec.fromWord2VecBin(readFileSync(join(build, 'vectors.bin')));
@@ -66,13 +74,19 @@ async function call(path: string, init?: RequestInit): Promise<{ status: number;
   try {
     body = JSON.parse(text);
   } catch {
-    throw new Error(`${init?.method ?? 'GET'} ${path}: ${r.status}, not JSON: ${text.slice(0, 200)}\nworkerd output:\n${wd!.output()}`);
+    throw new Error(
+      `${init?.method ?? 'GET'} ${path}: ${r.status}, not JSON: ${text.slice(0, 200)}\nworkerd output:\n${wd!.output()}`,
+    );
   }
   expect(r.headers.get('content-type')).toMatch(/^application\/json/);
   return { status: r.status, headers: r.headers, body };
 }
 const post = (path: string, body: unknown) =>
-  call(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  call(path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
 
 /** The test e-mails in requests of at most 100 texts and 512 KB. */
 function batches(items: { text: string; label: string }[]): { text: string; label: string }[][] {
@@ -99,7 +113,11 @@ describe('edge example in workerd', () => {
     const { status, body } = await call('/health');
     expect(status).toBe(200);
     expect(body.status).toBe('ok');
-    expect(body.classifier).toMatchObject({ labels: ['ham', 'spam'], dim: meta.classifier.settings.dim, buckets: meta.classifier.settings.bucket });
+    expect(body.classifier).toMatchObject({
+      labels: ['ham', 'spam'],
+      dim: meta.classifier.settings.dim,
+      buckets: meta.classifier.settings.bucket,
+    });
     expect(body.vectors).toMatchObject({ words: meta.vectors.words, dim: meta.vectors.settings.dim });
     expect(body.wasm.memoryBytes).toBeGreaterThan(0);
     expect((await call('/stats')).body.classifier).toEqual(body.classifier);
@@ -116,7 +134,10 @@ describe('edge example in workerd', () => {
       expect(sum).toBeCloseTo(1, 5);
       expect(body.label).toBe(e.label);
       const p = reference.probabilities([e.text])[0]!;
-      expect(body.probabilities).toEqual({ [reference.labels[0]!.slice(9)]: p[0], [reference.labels[1]!.slice(9)]: p[1] });
+      expect(body.probabilities).toEqual({
+        [reference.labels[0]!.slice(9)]: p[0],
+        [reference.labels[1]!.slice(9)]: p[1],
+      });
     }
   });
 
@@ -132,14 +153,21 @@ describe('edge example in workerd', () => {
         if (r.label === batch[i]!.label) correct++;
       });
     }
-    console.log(`[edge] worker accuracy on the test split: ${(100 * correct / n).toFixed(2)}% (${correct}/${n}); train.mjs measured ${(100 * meta.classifier.testAccuracy).toFixed(2)}%`);
+    console.log(
+      `[edge] worker accuracy on the test split: ${((100 * correct) / n).toFixed(2)}% (${correct}/${n}); train.mjs measured ${(100 * meta.classifier.testAccuracy).toFixed(2)}%`,
+    );
     expect(n).toBe(meta.classifier.testN);
     expect(correct / n).toBe(meta.classifier.testAccuracy);
     expect(correct / n).toBeGreaterThan(0.97);
   });
 
   test('/neighbors: k neighbours sorted by similarity, exactly what the same vectors give in Node', async () => {
-    for (const [word, k] of [['money', 10], ['church', 5], ['president', 25], ['monday', 10]] as const) {
+    for (const [word, k] of [
+      ['money', 10],
+      ['church', 5],
+      ['president', 25],
+      ['monday', 10],
+    ] as const) {
       const { status, body } = await call(`/neighbors?word=${word}&k=${k}`);
       expect(status).toBe(200);
       expect(body.word).toBe(word);
@@ -165,10 +193,25 @@ describe('edge example in workerd', () => {
       ['null text', post('/classify', { text: null }), 400, /text must be a string, got null/],
       ['empty text', post('/classify', { text: '   ' }), 400, /text must be a non-empty string/],
       ['text and texts', post('/classify', { text: 'a', texts: ['b'] }), 400, /one of "text" and "texts", got both/],
-      ['empty texts', post('/classify', { texts: [] }), 400, /texts must be an array of 1 to 100 strings, got an array of 0/],
-      ['too many texts', post('/classify', { texts: Array(101).fill('hi') }), 400, /texts must be an array of 1 to 100 strings, got an array of 101/],
+      [
+        'empty texts',
+        post('/classify', { texts: [] }),
+        400,
+        /texts must be an array of 1 to 100 strings, got an array of 0/,
+      ],
+      [
+        'too many texts',
+        post('/classify', { texts: Array(101).fill('hi') }),
+        400,
+        /texts must be an array of 1 to 100 strings, got an array of 101/,
+      ],
       ['bad texts item', post('/classify', { texts: ['fine', 7] }), 400, /texts\[1\] must be a string, got number 7/],
-      ['body too large', post('/classify', { text: 'free money '.repeat(100_000) }), 413, /body must be at most 1048576 bytes/],
+      [
+        'body too large',
+        post('/classify', { text: 'free money '.repeat(100_000) }),
+        413,
+        /body must be at most 1048576 bytes/,
+      ],
       ['missing word', call('/neighbors?k=3'), 400, /word must be given/],
       ['empty word', call('/neighbors?word=%20'), 400, /word must be 1 to 100 characters/],
       ['k = 0', call('/neighbors?word=money&k=0'), 400, /k must be an integer in \[1, 100\], got "0"/],
@@ -200,15 +243,17 @@ describe('edge example in workerd', () => {
     expect(chunked.body.error).toMatch(/body must be at most 1048576 bytes, got more/);
   });
 
-  test('SIZE: worker bundle + .wasm + models under 10 MB gzip (and under the free plan\'s 3 MB)', () => {
+  test("SIZE: worker bundle + .wasm + models under 10 MB gzip (and under the free plan's 3 MB)", () => {
     const rows = BUNDLE_FILES.map((f) => {
       const bytes = readFileSync(join(build, f));
       return { f, raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
     });
     const raw = rows.reduce((s, r) => s + r.raw, 0);
     const gzip = rows.reduce((s, r) => s + r.gzip, 0);
-    console.log(`[edge] size: ${rows.map((r) => `${r.f} ${(r.raw / MB).toFixed(3)} MB (gzip ${(r.gzip / MB).toFixed(3)})`).join(', ')}; ` +
-      `total ${(raw / MB).toFixed(2)} MB, gzip ${(gzip / MB).toFixed(2)} MB`);
+    console.log(
+      `[edge] size: ${rows.map((r) => `${r.f} ${(r.raw / MB).toFixed(3)} MB (gzip ${(r.gzip / MB).toFixed(3)})`).join(', ')}; ` +
+        `total ${(raw / MB).toFixed(2)} MB, gzip ${(gzip / MB).toFixed(2)} MB`,
+    );
     expect(gzip).toBeLessThan(10 * MB);
     expect(gzip).toBeLessThan(3 * MB);
   });
@@ -229,18 +274,25 @@ describe('edge example in workerd', () => {
       expect(d.status).toBe(200);
       expect(d.body).toMatchObject({ tokens: 510_000, truncated: true });
       const p = reference.probabilities(['$ ! a '.repeat(10_000).trim()])[0]!;
-      expect(d.body.probabilities).toEqual({ [reference.labels[0]!.slice(9)]: p[0], [reference.labels[1]!.slice(9)]: p[1] });
+      expect(d.body.probabilities).toEqual({
+        [reference.labels[0]!.slice(9)]: p[0],
+        [reference.labels[1]!.slice(9)]: p[1],
+      });
     }
     // 200 neighbour queries with k = 100, ten at a time
     const words = vectors.words.slice(0, 200);
     for (let i = 0; i < words.length; i += 10) {
-      const rs = await Promise.all(words.slice(i, i + 10).map((w) => call(`/neighbors?word=${encodeURIComponent(w)}&k=100`)));
+      const rs = await Promise.all(
+        words.slice(i, i + 10).map((w) => call(`/neighbors?word=${encodeURIComponent(w)}&k=100`)),
+      );
       for (const r of rs) expect(r.status).toBe(200);
     }
     const after = (await call('/health')).body.wasm;
-    console.log(`[edge] Wasm memory: ${(before.memoryBytes / MB).toFixed(1)} MB before the burst, ${(after.memoryBytes / MB).toFixed(1)} MB after ` +
-      `(a Wasm memory never shrinks: this is the peak); allocator peak ${(after.peakBytesInUse / MB).toFixed(2)} MB, in use ${(after.bytesInUse / MB).toFixed(2)} MB; ` +
-      `JS heap within the ${JS_HEAP_MB} MB cap (workerd still answering)`);
+    console.log(
+      `[edge] Wasm memory: ${(before.memoryBytes / MB).toFixed(1)} MB before the burst, ${(after.memoryBytes / MB).toFixed(1)} MB after ` +
+        `(a Wasm memory never shrinks: this is the peak); allocator peak ${(after.peakBytesInUse / MB).toFixed(2)} MB, in use ${(after.bytesInUse / MB).toFixed(2)} MB; ` +
+        `JS heap within the ${JS_HEAP_MB} MB cap (workerd still answering)`,
+    );
     expect(after.memoryBytes).toBeLessThan(100 * MB);
     // For scale, the whole workerd process (runtime, V8 heaps, the isolate): its peak resident set, from Linux.
     let hwm: string | undefined;
@@ -249,7 +301,8 @@ describe('edge example in workerd', () => {
     } catch {
       /* not Linux */
     }
-    if (hwm !== undefined) console.log(`[edge] workerd process peak RSS (VmHWM): ${(Number(hwm) * 1024 / MB).toFixed(1)} MB`);
+    if (hwm !== undefined)
+      console.log(`[edge] workerd process peak RSS (VmHWM): ${((Number(hwm) * 1024) / MB).toFixed(1)} MB`);
     expect(after.bytesInUse).toBe(before.bytesInUse); // every request frees what it allocated
   });
 
@@ -264,8 +317,10 @@ describe('edge example in workerd', () => {
       expect((await call('/neighbors?word=money&k=10')).status).toBe(200);
       times.neighbors.push(performance.now() - t);
     }
-    console.log(`[edge] latency over 50 requests from Node on 127.0.0.1: POST /classify (${text.length} chars) median ${median(times.classify).toFixed(2)} ms, ` +
-      `GET /neighbors k=10 median ${median(times.neighbors).toFixed(2)} ms`);
+    console.log(
+      `[edge] latency over 50 requests from Node on 127.0.0.1: POST /classify (${text.length} chars) median ${median(times.classify).toFixed(2)} ms, ` +
+        `GET /neighbors k=10 median ${median(times.neighbors).toFixed(2)} ms`,
+    );
     expect(median(times.classify)).toBeGreaterThan(0);
   });
 });

@@ -17,7 +17,8 @@ function expectOk(r: NodeRun): void {
   expect(r.code, `exit code; stdout: ${r.stdout}\nstderr: ${r.stderr}`).toBe(0);
 }
 
-const run = (example: string, args: string[]) => runNode([`examples/${example}.mjs`, '--quick', ...args], { timeoutMs: 60_000 });
+const run = (example: string, args: string[]) =>
+  runNode([`examples/${example}.mjs`, '--quick', ...args], { timeoutMs: 60_000 });
 /** The final report's accuracy line, which holds the test accuracy and loss. */
 const accuracyLine = (out: string) => out.split('\n').find((l) => /^test (token )?accuracy/.test(l));
 
@@ -35,7 +36,9 @@ describe('examples, --quick', () => {
     expect(existsSync(join(out, 'checkpoint.bin'))).toBe(true);
     expect(existsSync(join(out, 'model.safetensors'))).toBe(true);
     const md = readFileSync(results, 'utf8');
-    expect(md).toMatch(/<!-- results:spam -->\n## Spam classification[^]*\*\*test accuracy\*\*[^]*<!-- \/results:spam -->/);
+    expect(md).toMatch(
+      /<!-- results:spam -->\n## Spam classification[^]*\*\*test accuracy\*\*[^]*<!-- \/results:spam -->/,
+    );
   });
 
   test('pos-brown: baseline and unseen words reported; --stop-after then --resume ends as the uninterrupted run', async () => {
@@ -71,7 +74,8 @@ describe('examples, --quick', () => {
     expectOk(a);
     const heldOut = (out: string) => out.split('\n').find((l) => l.startsWith('held-out masked-LM accuracy'));
     expect(heldOut(a.stdout)).toMatch(/valid \d+\.\d\d% .* test \d+\.\d\d% .* most-frequent-token baseline/);
-    for (const f of ['config.json', 'model.safetensors', 'vocab.txt', 'tokenizer_config.json']) expect(existsSync(join(whole, 'model', f))).toBe(true);
+    for (const f of ['config.json', 'model.safetensors', 'vocab.txt', 'tokenizer_config.json'])
+      expect(existsSync(join(whole, 'model', f))).toBe(true);
     expectOk(b);
     expect(b.stdout).toMatch(/stopped after epoch 1 \(--stop-after\)/);
     const c = await run('bert-brown', ['--epochs', '2', '--dir', parts, '--resume']);
@@ -81,14 +85,34 @@ describe('examples, --quick', () => {
     expect(heldOut(c.stdout)).toBe(heldOut(a.stdout));
 
     const results = join(dir, 'ft-results.md');
-    const f = await run('bert-finetune', ['--model', join(whole, 'model'), '--dir', join(dir, 'ft'), '--results', results, '--seeds', '1,2']);
+    const f = await run('bert-finetune', [
+      '--model',
+      join(whole, 'model'),
+      '--dir',
+      join(dir, 'ft'),
+      '--results',
+      results,
+      '--seeds',
+      '1,2',
+    ]);
     expectOk(f);
     expect(f.stdout).toMatch(/^ {2}scratch: lr [\d.e-]+ \(valid/m);
     expect(f.stdout).toMatch(/^genre: from scratch \d+\.\d\d% .* pre-trained \d+\.\d\d%/m);
     expect(f.stdout).toMatch(/^pos: from scratch \d+\.\d\d% .* pre-trained \d+\.\d\d%/m);
-    expect(readFileSync(results, 'utf8')).toMatch(/<!-- results:bert-finetune -->[^]*\| lr scratch \/ pre-trained \|[^]*<!-- \/results:bert-finetune -->/);
+    expect(readFileSync(results, 'utf8')).toMatch(
+      /<!-- results:bert-finetune -->[^]*\| lr scratch \/ pre-trained \|[^]*<!-- \/results:bert-finetune -->/,
+    );
     // run again: every run is found in the results files, none is trained twice
-    const g = await run('bert-finetune', ['--model', join(whole, 'model'), '--dir', join(dir, 'ft'), '--results', '', '--seeds', '1,2']);
+    const g = await run('bert-finetune', [
+      '--model',
+      join(whole, 'model'),
+      '--dir',
+      join(dir, 'ft'),
+      '--results',
+      '',
+      '--seeds',
+      '1,2',
+    ]);
     expectOk(g);
     expect(g.stdout.match(/done already/g)).toHaveLength(8);
     // other pre-trained weights of the same architecture and vocabulary: the from-scratch runs are reused, the pre-trained ones rerun
@@ -97,7 +121,16 @@ describe('examples, --quick', () => {
     const st = readFileSync(join(other, 'model.safetensors'));
     st[st.length - 1] = st[st.length - 1]! ^ 1;
     writeFileSync(join(other, 'model.safetensors'), st);
-    const h = await run('bert-finetune', ['--model', other, '--dir', join(dir, 'ft'), '--results', '', '--seeds', '1,2']);
+    const h = await run('bert-finetune', [
+      '--model',
+      other,
+      '--dir',
+      join(dir, 'ft'),
+      '--results',
+      '',
+      '--seeds',
+      '1,2',
+    ]);
     expectOk(h);
     expect(h.stdout).toMatch(/genre: 2 pre-trained run\(s\) of other weights dropped \(from-scratch runs kept\)/);
     expect(h.stdout.match(/^ {2}scratch seed \d lr [\d.e-]+: done already/gm)).toHaveLength(4);

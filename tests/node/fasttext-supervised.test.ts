@@ -26,11 +26,30 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const native = (...args: string[]) => execFileSync('fasttext', args, { cwd: dir, encoding: 'utf8', maxBuffer: 1 << 28 });
+const native = (...args: string[]) =>
+  execFileSync('fasttext', args, { cwd: dir, encoding: 'utf8', maxBuffer: 1 << 28 });
 
 describe('supervised spam classifier vs native fastText', () => {
   test('P@1 within 1 point of native with the same settings (dim 20, epoch 5, wordNgrams 2, bucket 100000)', async () => {
-    native('supervised', '-input', 'train.txt', '-output', 'native', '-dim', '20', '-epoch', '5', '-wordNgrams', '2', '-bucket', '100000', '-thread', '1', '-verbose', '0');
+    native(
+      'supervised',
+      '-input',
+      'train.txt',
+      '-output',
+      'native',
+      '-dim',
+      '20',
+      '-epoch',
+      '5',
+      '-wordNgrams',
+      '2',
+      '-bucket',
+      '100000',
+      '-thread',
+      '1',
+      '-verbose',
+      '0',
+    );
     const nativeP = Number(/P@1\s+([0-9.]+)/.exec(native('test', 'native.bin', 'test.txt'))![1]);
     const m = await FastTextClassifier.train(train, { dim: 20, epoch: 5, wordNgrams: 2, bucket: 100_000 });
     const ours = m.test(testText);
@@ -61,4 +80,3 @@ describe('supervised spam classifier vs native fastText', () => {
     m.dispose();
   }, 60_000);
 });
-

@@ -30,28 +30,35 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'brown.txt'), brown);
 });
 
-const native = (args: string[], input?: string) => execFileSync('fasttext', args, { cwd: dir, input, encoding: 'utf8', maxBuffer: 1 << 28 });
+const native = (args: string[], input?: string) =>
+  execFileSync('fasttext', args, { cwd: dir, input, encoding: 'utf8', maxBuffer: 1 << 28 });
 
 /** Run a command in `dir` without blocking (so runs overlap); rejects on a non-zero exit. */
 function run(cmd: string, args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
     const p = spawn(cmd, args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
-    p.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    p.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
     p.on('error', reject);
-    p.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err.slice(-500)}`))));
+    p.on('close', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err.slice(-500)}`)),
+    );
   });
 }
 
 // Function words and other high-frequency tokens whose neighbours say little.
-const STOP = new Set((
-  'the of and to a in that is was he for it with as his on be at by i had not are but from or have an they which one you ' +
-  'were her all she there would their we him been has when who will more no if out so said what up its about into than ' +
-  'them can only other new some could these two may then do first any my now such like our over me even most made after ' +
-  'also did many before must through back where much your way well down should because each just those how too very ' +
-  'make still own see here between both being under never same another know while might us off come since against go came ' +
-  'used take three upon however without yet though around why am shall does whether several either rather'
-).split(' '));
+const STOP = new Set(
+  (
+    'the of and to a in that is was he for it with as his on be at by i had not are but from or have an they which one you ' +
+    'were her all she there would their we him been has when who will more no if out so said what up its about into than ' +
+    'them can only other new some could these two may then do first any my now such like our over me even most made after ' +
+    'also did many before must through back where much your way well down should because each just those how too very ' +
+    'make still own see here between both being under never same another know while might us off come since against go came ' +
+    'used take three upon however without yet though around why am shall does whether several either rather'
+  ).split(' '),
+);
 
 /** Unit rows and top-k neighbour sets by cosine (the query and `</s>` excluded). */
 function neighbours(wv: WordVectorTable, queries: string[], k: number): Map<string, Set<string>> {
@@ -81,7 +88,8 @@ function neighbours(wv: WordVectorTable, queries: string[], k: number): Map<stri
 }
 
 function overlap(a: Map<string, Set<string>>, b: Map<string, Set<string>>): number {
-  let shared = 0, total = 0;
+  let shared = 0,
+    total = 0;
   for (const [q, s] of a) {
     const t = b.get(q)!;
     for (const w of s) if (t.has(w)) shared++;
@@ -97,7 +105,9 @@ describe('unsupervised fastText vs native fastText', () => {
     try {
       writeFileSync(join(dir, 'api.bin'), m.toBytes());
       const words = ['the', 'jury', 'election', 'county', 'xylophonist', 'unelectable', 'jury-room', 'naïveté'];
-      const printed = native(['print-word-vectors', 'api.bin'], words.join('\n') + '\n').trim().split('\n');
+      const printed = native(['print-word-vectors', 'api.bin'], words.join('\n') + '\n')
+        .trim()
+        .split('\n');
       expect(printed).toHaveLength(words.length);
       for (let i = 0; i < words.length; i++) {
         const toks = printed[i]!.trim().split(' ');
@@ -106,7 +116,10 @@ describe('unsupervised fastText vs native fastText', () => {
         // fastText prints %.5g of the same float32 values
         expect(toks.slice(1)).toEqual(Array.from(v, (x) => formatG(x)));
       }
-      const nn = native(['nn', 'api.bin', '5'], 'election\n').split('\n').map((l) => l.replace(/^Query word\? /, '')).filter((l) => l.includes(' '));
+      const nn = native(['nn', 'api.bin', '5'], 'election\n')
+        .split('\n')
+        .map((l) => l.replace(/^Query word\? /, ''))
+        .filter((l) => l.includes(' '));
       expect(nn.map((l) => l.split(' ')[0])).toEqual(m.mostSimilar('election', 5).map((n) => n.word));
     } finally {
       m.dispose();
@@ -114,7 +127,22 @@ describe('unsupervised fastText vs native fastText', () => {
   }, 60_000);
 
   test('quality: on ~200k Brown tokens, our neighbours agree with native as well as two native seeds agree (within 0.05)', async () => {
-    const flags = ['-input', 'brown.txt', '-dim', '50', '-epoch', '5', '-minCount', '5', '-bucket', '200000', '-thread', '1', '-verbose', '0'];
+    const flags = [
+      '-input',
+      'brown.txt',
+      '-dim',
+      '50',
+      '-epoch',
+      '5',
+      '-minCount',
+      '5',
+      '-bucket',
+      '200000',
+      '-thread',
+      '1',
+      '-verbose',
+      '0',
+    ];
     // The three runs overlap in time (each is single-threaded); all three are deterministic (one thread, fixed
     // seeds), so the figures below are the same on every run: 0.304 (native 1 vs 2) and 0.291 (ours vs native).
     await Promise.all([
@@ -130,10 +158,16 @@ describe('unsupervised fastText vs native fastText', () => {
     // The 200 most frequent alphabetic content words.
     const queries = ours.words.filter((w) => /^[a-z]+$/.test(w) && !STOP.has(w)).slice(0, 200);
     expect(queries).toHaveLength(200);
-    const [o, n0, n1] = [ours, nat0, nat1].map((wv) => neighbours(wv, queries, 10)) as [Map<string, Set<string>>, Map<string, Set<string>>, Map<string, Set<string>>];
+    const [o, n0, n1] = [ours, nat0, nat1].map((wv) => neighbours(wv, queries, 10)) as [
+      Map<string, Set<string>>,
+      Map<string, Set<string>>,
+      Map<string, Set<string>>,
+    ];
     const nativeSeeds = overlap(n0, n1);
     const oursNative = (overlap(o, n0) + overlap(o, n1)) / 2;
-    console.log(`top-10 neighbour overlap: native seed 1 vs 2 = ${nativeSeeds.toFixed(3)}, ours vs native (mean of 2) = ${oursNative.toFixed(3)}`);
+    console.log(
+      `top-10 neighbour overlap: native seed 1 vs 2 = ${nativeSeeds.toFixed(3)}, ours vs native (mean of 2) = ${oursNative.toFixed(3)}`,
+    );
     expect(nativeSeeds).toBeGreaterThan(0.15); // the comparison means something
     expect(oursNative).toBeGreaterThanOrEqual(nativeSeeds - 0.05);
   }, 120_000);
@@ -153,7 +187,22 @@ describe('unsupervised fastText vs native fastText', () => {
       }
     };
     for (const thread of ['1', '3']) {
-      const flags = ['-input', 'init.txt', '-dim', '10', '-epoch', '1', '-minCount', '3', '-bucket', '20000', '-thread', thread, '-verbose', '0'];
+      const flags = [
+        '-input',
+        'init.txt',
+        '-dim',
+        '10',
+        '-epoch',
+        '1',
+        '-minCount',
+        '3',
+        '-bucket',
+        '20000',
+        '-thread',
+        thread,
+        '-verbose',
+        '0',
+      ];
       await Promise.all([
         run('fasttext', ['skipgram', ...flags, '-output', `init-nat${thread}`]),
         run(process.execPath, [CLI, 'skipgram', ...flags, '-output', `init-ours${thread}`]),
@@ -182,7 +231,24 @@ describe('unsupervised fastText vs native fastText', () => {
   test('our CLI cbow writes a .bin that native nn queries; -loss softmax/one-vs-all: one line, exit 2', async () => {
     const text = brown.slice(0, brown.lastIndexOf('\n', 100_000) + 1);
     writeFileSync(join(dir, 'tiny.txt'), text);
-    await run(process.execPath, [CLI, 'cbow', '-input', 'tiny.txt', '-output', 'cli', '-dim', '10', '-epoch', '1', '-bucket', '10000', '-minCount', '3', '-verbose', '0']);
+    await run(process.execPath, [
+      CLI,
+      'cbow',
+      '-input',
+      'tiny.txt',
+      '-output',
+      'cli',
+      '-dim',
+      '10',
+      '-epoch',
+      '1',
+      '-bucket',
+      '10000',
+      '-minCount',
+      '3',
+      '-verbose',
+      '0',
+    ]);
     const out = native(['nn', 'cli.bin', '3'], 'jury\n');
     expect(out.split('\n').filter((l) => /^\S+ [-0-9.e]+$/.test(l.replace(/^Query word\? /, '')))).toHaveLength(3);
     const m = FastText.fromBytes(new Uint8Array(readFileSync(join(dir, 'cli.bin'))));
@@ -194,7 +260,10 @@ describe('unsupervised fastText vs native fastText', () => {
       m.dispose();
     }
     for (const loss of ['softmax', 'one-vs-all']) {
-      const r = spawnSync(process.execPath, [CLI, 'skipgram', '-input', 'tiny.txt', '-output', 'x', '-loss', loss], { cwd: dir, encoding: 'utf8' });
+      const r = spawnSync(process.execPath, [CLI, 'skipgram', '-input', 'tiny.txt', '-output', 'x', '-loss', loss], {
+        cwd: dir,
+        encoding: 'utf8',
+      });
       expect(r.status).toBe(2);
       expect(r.stderr.trim().split('\n')).toEqual([`skipgram: -loss must be ns or hs for word vectors, got ${loss}`]);
     }

@@ -34,20 +34,31 @@ function parse(path: string): ts.SourceFile {
   return ts.createSourceFile(path, text, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
 }
 
-function signatureOf(src: ts.SourceFile, params: readonly ts.ParameterDeclaration[], type: ts.TypeNode | undefined): Signature {
-  return { params: params.length, names: params.map((p) => p.name.getText(src)), returns: type !== undefined && type.kind !== ts.SyntaxKind.VoidKeyword };
+function signatureOf(
+  src: ts.SourceFile,
+  params: readonly ts.ParameterDeclaration[],
+  type: ts.TypeNode | undefined,
+): Signature {
+  return {
+    params: params.length,
+    names: params.map((p) => p.name.getText(src)),
+    returns: type !== undefined && type.kind !== ts.SyntaxKind.VoidKeyword,
+  };
 }
 
 /** The members of `interface Kernels` in src/core/kernels.ts. */
 function interfaceAbi(): Abi {
   const src = parse('src/core/kernels.ts');
-  const decl = src.statements.find((s): s is ts.InterfaceDeclaration => ts.isInterfaceDeclaration(s) && s.name.text === 'Kernels');
+  const decl = src.statements.find(
+    (s): s is ts.InterfaceDeclaration => ts.isInterfaceDeclaration(s) && s.name.text === 'Kernels',
+  );
   if (decl === undefined) throw new Error('src/core/kernels.ts: no interface Kernels');
   const abi: Abi = new Map();
   for (const m of decl.members) {
     const name = m.name?.getText(src) ?? '?';
     if (ts.isMethodSignature(m)) abi.set(name, signatureOf(src, m.parameters, m.type));
-    else if (ts.isPropertySignature(m) && m.type !== undefined && ts.isFunctionTypeNode(m.type)) abi.set(name, signatureOf(src, m.type.parameters, m.type.type));
+    else if (ts.isPropertySignature(m) && m.type !== undefined && ts.isFunctionTypeNode(m.type))
+      abi.set(name, signatureOf(src, m.type.parameters, m.type.type));
     else throw new Error(`src/core/kernels.ts: Kernels.${name} must be a method signature`);
   }
   return abi;
@@ -60,8 +71,13 @@ function assemblyAbi(): { abi: Abi; problems: string[] } {
   const problems: string[] = [];
   const families = new Map<string, ts.SourceFile>();
   for (const st of index.statements) {
-    if (!ts.isExportDeclaration(st) || st.moduleSpecifier === undefined || !ts.isStringLiteral(st.moduleSpecifier)
-      || st.exportClause === undefined || !ts.isNamedExports(st.exportClause)) {
+    if (
+      !ts.isExportDeclaration(st) ||
+      st.moduleSpecifier === undefined ||
+      !ts.isStringLiteral(st.moduleSpecifier) ||
+      st.exportClause === undefined ||
+      !ts.isNamedExports(st.exportClause)
+    ) {
       problems.push(`assembly/index.ts: "${st.getText(index).slice(0, 60)}" is not a named re-export`);
       continue;
     }
@@ -69,9 +85,14 @@ function assemblyAbi(): { abi: Abi; problems: string[] } {
     let src = families.get(file);
     if (src === undefined) families.set(file, (src = parse(file)));
     for (const el of st.exportClause.elements) {
-      const name = el.name.text, local = (el.propertyName ?? el.name).getText(index);
-      const fn = src.statements.find((s): s is ts.FunctionDeclaration => ts.isFunctionDeclaration(s) && s.name?.text === local
-        && (ts.getCombinedModifierFlags(s) & ts.ModifierFlags.Export) !== 0);
+      const name = el.name.text,
+        local = (el.propertyName ?? el.name).getText(index);
+      const fn = src.statements.find(
+        (s): s is ts.FunctionDeclaration =>
+          ts.isFunctionDeclaration(s) &&
+          s.name?.text === local &&
+          (ts.getCombinedModifierFlags(s) & ts.ModifierFlags.Export) !== 0,
+      );
       if (fn === undefined) problems.push(`${file}: no exported function ${local} (re-exported by assembly/index.ts)`);
       else if (abi.has(name)) problems.push(`assembly/index.ts: ${name} is re-exported twice`);
       else abi.set(name, signatureOf(src, fn.parameters, fn.type));
@@ -82,7 +103,9 @@ function assemblyAbi(): { abi: Abi; problems: string[] } {
 
 /** Reads an unsigned LEB128 at r.pos. */
 function leb(bytes: Uint8Array, r: { pos: number }): number {
-  let result = 0, scale = 1, b: number;
+  let result = 0,
+    scale = 1,
+    b: number;
   do {
     b = bytes[r.pos++]!;
     result += (b & 0x7f) * scale;
@@ -93,7 +116,10 @@ function leb(bytes: Uint8Array, r: { pos: number }): number {
 
 const VALTYPES: Record<number, string> = { 0x7f: 'i32', 0x7e: 'i64', 0x7d: 'f32', 0x7c: 'f64', 0x7b: 'v128' };
 
-interface WasmFunction { params: string[]; results: string[] }
+interface WasmFunction {
+  params: string[];
+  results: string[];
+}
 
 /**
  * The exports of a module, from its binary: functions with their types (type,
@@ -133,11 +159,15 @@ function wasmExports(bytes: Uint8Array): { functions: Map<string, WasmFunction>;
         name();
         const kind = bytes[r.pos++]!;
         if (kind === 0) funcTypes.push(leb(bytes, r));
-        else if (kind === 1) { r.pos++; limits(); }
-        else if (kind === 2) limits();
+        else if (kind === 1) {
+          r.pos++;
+          limits();
+        } else if (kind === 2) limits();
         else if (kind === 3) r.pos += 2;
-        else if (kind === 4) { r.pos++; leb(bytes, r); }
-        else throw new Error(`import section: unknown kind ${kind}`);
+        else if (kind === 4) {
+          r.pos++;
+          leb(bytes, r);
+        } else throw new Error(`import section: unknown kind ${kind}`);
       }
     } else if (id === 3) {
       for (let n = leb(bytes, r); n > 0; n--) funcTypes.push(leb(bytes, r));
@@ -182,11 +212,17 @@ function abiMismatches(iface: Abi, other: Abi, label: string): string[] {
       out.push(`${name}: in ${label}, not in the Kernels interface`);
       continue;
     }
-    if (sig.params !== want.params) out.push(`${name}: ${sig.params} parameters in ${label}, ${want.params} in the Kernels interface`);
+    if (sig.params !== want.params)
+      out.push(`${name}: ${sig.params} parameters in ${label}, ${want.params} in the Kernels interface`);
     else if (sig.names !== null && want.names !== null && sig.names.join() !== want.names.join()) {
-      out.push(`${name}: parameters (${sig.names.join(', ')}) in ${label}, (${want.names.join(', ')}) in the Kernels interface`);
+      out.push(
+        `${name}: parameters (${sig.names.join(', ')}) in ${label}, (${want.names.join(', ')}) in the Kernels interface`,
+      );
     }
-    if (sig.returns !== want.returns) out.push(`${name}: ${sig.returns ? 'returns a value' : 'returns nothing'} in ${label}, not in the Kernels interface`);
+    if (sig.returns !== want.returns)
+      out.push(
+        `${name}: ${sig.returns ? 'returns a value' : 'returns nothing'} in ${label}, not in the Kernels interface`,
+      );
   }
   return out;
 }
@@ -213,7 +249,12 @@ describe('the kernel ABI', () => {
       // The parse agrees with the JS API's view of the same module.
       const mod = new WebAssembly.Module(bytes);
       const listed = WebAssembly.Module.exports(mod);
-      expect([...functions.keys()].sort()).toEqual(listed.filter((e) => e.kind === 'function').map((e) => e.name).sort());
+      expect([...functions.keys()].sort()).toEqual(
+        listed
+          .filter((e) => e.kind === 'function')
+          .map((e) => e.name)
+          .sort(),
+      );
       expect(others.sort()).toEqual(OTHER_EXPORTS);
       const { abi, problems } = wasmAbi(functions);
       expect(problems).toEqual([]);
@@ -221,7 +262,7 @@ describe('the kernel ABI', () => {
     });
   }
 
-  test('the instantiated functions have the interface\'s arity (.length)', async () => {
+  test("the instantiated functions have the interface's arity (.length)", async () => {
     for (const file of ['wasm-nlp.wasm', 'wasm-nlp-debug.wasm']) {
       const mod = new WebAssembly.Module(await wasmBytes(file));
       const imports: Record<string, Record<string, WebAssembly.ImportValue>> = {};
@@ -229,7 +270,9 @@ describe('the kernel ABI', () => {
         (imports[i.module] ??= {})[i.name] = i.kind === 'memory' ? new WebAssembly.Memory({ initial: 1 }) : () => {};
       }
       const exports = new WebAssembly.Instance(mod, imports).exports;
-      const arity = Object.entries(exports).filter(([, v]) => typeof v === 'function').map(([n, f]) => [n, (f as (...a: unknown[]) => unknown).length]);
+      const arity = Object.entries(exports)
+        .filter(([, v]) => typeof v === 'function')
+        .map(([n, f]) => [n, (f as (...a: unknown[]) => unknown).length]);
       expect(Object.fromEntries(arity), file).toEqual(Object.fromEntries([...iface].map(([n, s]) => [n, s.params])));
     }
   });
@@ -238,11 +281,26 @@ describe('the kernel ABI', () => {
     const { abi } = assemblyAbi();
     const gemm = iface.get('gemm_f32')!;
     const cases: [Abi, RegExp][] = [
-      [new Map([...abi].filter(([n]) => n !== 'softmax_bwd_f32')), /^softmax_bwd_f32: in the Kernels interface, not in x$/],
-      [new Map([...abi, ['new_kernel_f32', { params: 1, names: ['x'], returns: false }]]), /^new_kernel_f32: in x, not in the Kernels interface$/],
-      [new Map([...abi, ['gemm_f32', { ...gemm, params: 15, names: gemm.names!.slice(0, 15) }]]), /^gemm_f32: 15 parameters in x, 16 in the Kernels interface$/],
-      [new Map([...abi, ['gemm_f32', { ...gemm, names: [...gemm.names!.slice(1), 'a'] }]]), /^gemm_f32: parameters \(b, .*\) in x, \(a, b, .*\) in the Kernels interface$/],
-      [new Map([...abi, ['gemm_f32', { ...gemm, returns: true }]]), /^gemm_f32: returns a value in x, not in the Kernels interface$/],
+      [
+        new Map([...abi].filter(([n]) => n !== 'softmax_bwd_f32')),
+        /^softmax_bwd_f32: in the Kernels interface, not in x$/,
+      ],
+      [
+        new Map([...abi, ['new_kernel_f32', { params: 1, names: ['x'], returns: false }]]),
+        /^new_kernel_f32: in x, not in the Kernels interface$/,
+      ],
+      [
+        new Map([...abi, ['gemm_f32', { ...gemm, params: 15, names: gemm.names!.slice(0, 15) }]]),
+        /^gemm_f32: 15 parameters in x, 16 in the Kernels interface$/,
+      ],
+      [
+        new Map([...abi, ['gemm_f32', { ...gemm, names: [...gemm.names!.slice(1), 'a'] }]]),
+        /^gemm_f32: parameters \(b, .*\) in x, \(a, b, .*\) in the Kernels interface$/,
+      ],
+      [
+        new Map([...abi, ['gemm_f32', { ...gemm, returns: true }]]),
+        /^gemm_f32: returns a value in x, not in the Kernels interface$/,
+      ],
     ];
     for (const [other, want] of cases) {
       const got = abiMismatches(iface, other, 'x');
@@ -252,6 +310,8 @@ describe('the kernel ABI', () => {
     // Wasm side: counts without names.
     const wasm = new Map([...iface].map(([n, s]) => [n, { ...s, names: null }]));
     wasm.set('rotary_fwd', { ...wasm.get('rotary_fwd')!, params: 8 });
-    expect(abiMismatches(iface, wasm, 'w.wasm')).toEqual(['rotary_fwd: 8 parameters in w.wasm, 7 in the Kernels interface']);
+    expect(abiMismatches(iface, wasm, 'w.wasm')).toEqual([
+      'rotary_fwd: 8 parameters in w.wasm, 7 in the Kernels interface',
+    ]);
   });
 });

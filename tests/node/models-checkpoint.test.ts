@@ -25,7 +25,8 @@ function data(n: number): TaggingExample[] {
   });
 }
 
-const bits = (m: SequenceTagger) => m.namedParameters().map(([, p]) => Array.from(new Uint32Array((p.value.toArray() as Float32Array).buffer)));
+const bits = (m: SequenceTagger) =>
+  m.namedParameters().map(([, p]) => Array.from(new Uint32Array((p.value.toArray() as Float32Array).buffer)));
 
 test('checkpoint file written atomically every 2 steps; resume from the file after an interruption = uninterrupted run', async () => {
   const cfg = { vocabSize: 9, numTags: 2, dim: 8, heads: 2, layers: 1, ffn: 16, seed: 6 };
@@ -36,13 +37,16 @@ test('checkpoint file written atomically every 2 steps; resume from the file aft
   const path = join(dir, 'tagger.ckpt');
   const a = new SequenceTagger(cfg);
   // "crash" after step 5: the callback throws once the file holds step 4 (mid-epoch 1)
-  await expect(a.fit(train, {
-    ...opts, checkpointEvery: 2,
-    onCheckpoint: async (bytes, { step }) => {
-      if (step > 4) throw new Error('interrupted');
-      await writeBytesAtomic(path, bytes);
-    },
-  })).rejects.toThrow('interrupted');
+  await expect(
+    a.fit(train, {
+      ...opts,
+      checkpointEvery: 2,
+      onCheckpoint: async (bytes, { step }) => {
+        if (step > 4) throw new Error('interrupted');
+        await writeBytesAtomic(path, bytes);
+      },
+    }),
+  ).rejects.toThrow('interrupted');
   expect(readdirSync(dir)).toEqual(['tagger.ckpt']);
   const b = new SequenceTagger(cfg);
   await b.fit(train, { ...opts, resumeFrom: await readBytes(path) });

@@ -31,7 +31,10 @@ describe('NeuralLM on a Brown slice', () => {
     const ends: Progress[] = [];
     const losses: number[] = [];
     await m.fit(train, {
-      epochs: 2, batchSize: 128, lr: 3e-3, valid,
+      epochs: 2,
+      batchSize: 128,
+      lr: 3e-3,
+      valid,
       onProgress: (p) => (p.epochEnd ? ends.push(p) : losses.push(p.loss)),
       onCheckpoint: () => {},
     });

@@ -18,7 +18,18 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ROOT, type NodeRun, runNode } from '../helpers/node-process.js';
 import { launchChromium, serveStatic, startWorkerd } from '../../scripts/lib/runtimes.mjs';
-import { BUDGET, buildViteApp, bundleBrowserApp, bundleFiles, bundleSize, bundleWorker, gzipSize, packAndInstall, type Bundle, type Installed } from '../../scripts/parity/package-smoke.mjs';
+import {
+  BUDGET,
+  buildViteApp,
+  bundleBrowserApp,
+  bundleFiles,
+  bundleSize,
+  bundleWorker,
+  gzipSize,
+  packAndInstall,
+  type Bundle,
+  type Installed,
+} from '../../scripts/parity/package-smoke.mjs';
 import { nodeIoTask, type NodeIoOptions, type NodeIoResult } from '../../scripts/parity/smoke/node-io-task.mjs';
 import * as src from '../../src/index.js';
 import * as srcNode from '../../src/node/index.js';
@@ -57,24 +68,36 @@ function expectOk(r: NodeRun): void {
 
 /** The parity digest of the repository's own dist/ (in-process, seed 1): the value every install must reproduce. */
 async function repoDigest(): Promise<string> {
-  const r = await runNode(['--input-type=module', '-e', `
+  const r = await runNode([
+    '--input-type=module',
+    '-e',
+    `
     import * as w from './dist/wasm-nlp.node.js';
     import { parityTask } from './scripts/parity/task.js';
     await w.init();
-    console.log((await parityTask(w)).digest);`]);
+    console.log((await parityTask(w)).digest);`,
+  ]);
   expectOk(r);
   return r.stdout.trim();
 }
 
 /** The JS files of dist/ in the tarball: the exports map's bundles, the `wasm-nlp/node` entry, the minified browser bundle, the CLI. */
-const DIST_JS = ['node', 'node-io', 'browser', 'browser.min', 'workerd', 'cli'].map((n) => `dist/wasm-nlp.${n}.js`).sort();
+const DIST_JS = ['node', 'node-io', 'browser', 'browser.min', 'workerd', 'cli']
+  .map((n) => `dist/wasm-nlp.${n}.js`)
+  .sort();
 
 describe('the tarball', () => {
   test('holds exactly what users need: the bundles, the .wasm builds, the types, README, docs; no sources, tests or data', () => {
     const files = pkg.files;
     for (const f of [
-      'package.json', 'README.md', ...DIST_JS,
-      'dist/wasm-nlp.wasm', 'dist/wasm-nlp-mt.wasm', 'dist/wasm-nlp-debug.wasm', 'dist/types/index.d.ts', 'dist/types/node/index.d.ts',
+      'package.json',
+      'README.md',
+      ...DIST_JS,
+      'dist/wasm-nlp.wasm',
+      'dist/wasm-nlp-mt.wasm',
+      'dist/wasm-nlp-debug.wasm',
+      'dist/types/index.d.ts',
+      'dist/types/node/index.d.ts',
     ]) {
       expect(files, f).toContain(f);
     }
@@ -83,23 +106,55 @@ describe('the tarball', () => {
     expect(files.filter((f) => /^dist\/[^/]+\.js$/.test(f) && !chunk.test(f))).toEqual(DIST_JS);
     const imported = bundleFiles(join(pkg.pkgDir, 'dist/wasm-nlp.node.js')).map((f) => f.slice(pkg.pkgDir.length + 1));
     expect(files.filter((f) => chunk.test(f)).filter((f) => !imported.includes(f))).toEqual([]);
-    const allowed = [/^package\.json$/, /^README\.md$/, /^LICENSE(\.md)?$/, /^dist\/wasm-nlp\.[a-z.-]+\.js$/, /^dist\/wasm-nlp(-mt|-debug)?\.wasm$/, /^dist\/types\/.+\.d\.ts$/, /^docs\/[\w-]+\.md$/];
+    const allowed = [
+      /^package\.json$/,
+      /^README\.md$/,
+      /^LICENSE(\.md)?$/,
+      /^dist\/wasm-nlp\.[a-z.-]+\.js$/,
+      /^dist\/wasm-nlp(-mt|-debug)?\.wasm$/,
+      /^dist\/types\/.+\.d\.ts$/,
+      /^docs\/[\w-]+\.md$/,
+    ];
     expect(files.filter((f) => !allowed.some((re) => re.test(f)))).toEqual([]);
     // the declarations are those of today's sources: none left over from a module that moved
-    const stale = files.filter((f) => f.startsWith('dist/types/')).filter((f) => !existsSync(join(ROOT, 'src', f.slice('dist/types/'.length).replace(/\.d\.ts$/, '.ts'))));
+    const stale = files
+      .filter((f) => f.startsWith('dist/types/'))
+      .filter((f) => !existsSync(join(ROOT, 'src', f.slice('dist/types/'.length).replace(/\.d\.ts$/, '.ts'))));
     expect(stale).toEqual([]);
     // spelled out: nothing from the working tree that users do not need
-    for (const prefix of ['src/', 'assembly/', 'tests/', 'runs/', 'data/', 'build/', 'bench/', 'examples/', 'scripts/', 'node_modules/', 'docs/img/']) {
-      expect(files.filter((f) => f.startsWith(prefix)), prefix).toEqual([]);
+    for (const prefix of [
+      'src/',
+      'assembly/',
+      'tests/',
+      'runs/',
+      'data/',
+      'build/',
+      'bench/',
+      'examples/',
+      'scripts/',
+      'node_modules/',
+      'docs/img/',
+    ]) {
+      expect(
+        files.filter((f) => f.startsWith(prefix)),
+        prefix,
+      ).toEqual([]);
     }
-    expect(files.filter((f) => f.endsWith('.wat') || f.endsWith('.map') || f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
+    expect(
+      files.filter((f) => f.endsWith('.wat') || f.endsWith('.map') || (f.endsWith('.ts') && !f.endsWith('.d.ts'))),
+    ).toEqual([]);
   });
 
   test('installs offline into a fresh project with no other package', () => {
-    const project = JSON.parse(readFileSync(join(pkg.project, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    const project = JSON.parse(readFileSync(join(pkg.project, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
     expect(Object.keys(project.dependencies)).toEqual(['wasm-nlp']);
     expect(readdirSync(join(pkg.project, 'node_modules')).filter((f) => !f.startsWith('.'))).toEqual(['wasm-nlp']);
-    const installed = JSON.parse(readFileSync(join(pkg.pkgDir, 'package.json'), 'utf8')) as { dependencies?: object; version: string };
+    const installed = JSON.parse(readFileSync(join(pkg.pkgDir, 'package.json'), 'utf8')) as {
+      dependencies?: object;
+      version: string;
+    };
     expect(installed.dependencies ?? {}).toEqual({});
     expect(pkg.installLog).toMatch(/added 1 package/);
   });
@@ -146,7 +201,9 @@ describe('Node', () => {
   });
 
   test('the wasm-nlp command (package.json "bin") is installed and runs', async () => {
-    const r = await promisify(execFile)(join(pkg.project, 'node_modules/.bin/wasm-nlp'), ['--help'], { cwd: pkg.project }).catch((e: { stdout: string; code: number }) => e);
+    const r = await promisify(execFile)(join(pkg.project, 'node_modules/.bin/wasm-nlp'), ['--help'], {
+      cwd: pkg.project,
+    }).catch((e: { stdout: string; code: number }) => e);
     expect(r.stdout).toMatch(/^usage: wasm-nlp <command>/);
     expect(r.stdout).toContain('supervised');
   });
@@ -154,8 +211,16 @@ describe('Node', () => {
 
 describe("Node: 'wasm-nlp/node' of the installed package, files from disk", () => {
   const FIXTURES = join(ROOT, 'tests/fixtures');
-  const ex = JSON.parse(readFileSync(join(FIXTURES, 'bert/expected.json'), 'utf8')) as NodeIoOptions['bert'] & { logits: number[] };
-  const bert = { batch: ex.batch, seq: ex.seq, inputIds: ex.inputIds, tokenTypeIds: ex.tokenTypeIds, attentionMask: ex.attentionMask };
+  const ex = JSON.parse(readFileSync(join(FIXTURES, 'bert/expected.json'), 'utf8')) as NodeIoOptions['bert'] & {
+    logits: number[];
+  };
+  const bert = {
+    batch: ex.batch,
+    seq: ex.seq,
+    inputIds: ex.inputIds,
+    tokenTypeIds: ex.tokenTypeIds,
+    attentionMask: ex.attentionMask,
+  };
   const lines = readFileSync(join(FIXTURES, 'fasttext/sup.sentences.txt'), 'utf8').trim().split('\n');
   /** What the repository's src/ gives for the same files, computed in this process. */
   let expected: NodeIoResult;
@@ -165,7 +230,8 @@ describe("Node: 'wasm-nlp/node' of the installed package, files from disk", () =
     const fx = join(pkg.project, 'fixtures');
     if (!existsSync(fx)) {
       mkdirSync(join(fx, 'bert'), { recursive: true });
-      for (const f of ['config.json', 'model.safetensors']) copyFileSync(join(FIXTURES, 'bert', f), join(fx, 'bert', f));
+      for (const f of ['config.json', 'model.safetensors'])
+        copyFileSync(join(FIXTURES, 'bert', f), join(fx, 'bert', f));
       copyFileSync(join(FIXTURES, 'fasttext/sup.bin'), join(fx, 'sup.bin'));
     }
     mkdirSync(join(pkg.project, out), { recursive: true });
@@ -176,7 +242,13 @@ describe("Node: 'wasm-nlp/node' of the installed package, files from disk", () =
     await initForTests();
     const out = join(dir, 'expected');
     mkdirSync(out, { recursive: true });
-    expected = await nodeIoTask(src, srcNode, { bertDir: join(FIXTURES, 'bert'), bert, fastTextBin: join(FIXTURES, 'fasttext/sup.bin'), lines, outDir: out });
+    expected = await nodeIoTask(src, srcNode, {
+      bertDir: join(FIXTURES, 'bert'),
+      bert,
+      fastTextBin: join(FIXTURES, 'fasttext/sup.bin'),
+      lines,
+      outDir: out,
+    });
   }, 30_000);
   afterAll(() => src.shutdown());
 
@@ -185,7 +257,9 @@ describe("Node: 'wasm-nlp/node' of the installed package, files from disk", () =
     let d = 0;
     for (let i = 0; i < ex.logits.length; i++) d = Math.max(d, Math.abs(expected.bert.logits[i]! - ex.logits[i]!));
     expect(d).toBeLessThan(1e-4);
-    const printed = parseRows(readFileSync(join(FIXTURES, 'fasttext/sup.sentence-vectors.txt'), 'utf8').replace(/^/gm, 'x '));
+    const printed = parseRows(
+      readFileSync(join(FIXTURES, 'fasttext/sup.sentence-vectors.txt'), 'utf8').replace(/^/gm, 'x '),
+    );
     lines.forEach((l, i) => expectPrinted(Float32Array.from(expected.fastText.sentenceVectors[i]!), printed[i]![1], l));
     expect(expected.fastText.model).toBe('sup');
     expect(expected.fastText.labels).toEqual(['__label__great', '__label__neg', '__label__pos']);
@@ -204,11 +278,26 @@ describe("Node: 'wasm-nlp/node' of the installed package, files from disk", () =
     expect(esmIo.fastText).toEqual(expected.fastText);
     expect(esmIo.oneLibrary).toBe(true); // 'wasm-nlp/node' throws the ArgumentError class of 'wasm-nlp'
     expect(esmIo.nodeExports).toEqual(Object.keys(srcNode).sort());
-    for (const n of ['readBytes', 'writeBytesAtomic', 'loadFastTextBin', 'saveFastTextBin', 'loadSafetensors', 'saveSafetensors', 'loadCheckpoint', 'saveCheckpoint',
-      'loadBrown', 'loadSpam', 'readBertFiles', 'loadBertFromDirectory', 'saveBertToDirectory']) {
+    for (const n of [
+      'readBytes',
+      'writeBytesAtomic',
+      'loadFastTextBin',
+      'saveFastTextBin',
+      'loadSafetensors',
+      'saveSafetensors',
+      'loadCheckpoint',
+      'saveCheckpoint',
+      'loadBrown',
+      'loadSpam',
+      'readBertFiles',
+      'loadBertFromDirectory',
+      'saveBertToDirectory',
+    ]) {
       expect(esmIo.nodeExports).toContain(n);
     }
-    expect(readFileSync(join(pkg.project, 'out-esm/copy.bin'))).toEqual(readFileSync(join(FIXTURES, 'fasttext/sup.bin')));
+    expect(readFileSync(join(pkg.project, 'out-esm/copy.bin'))).toEqual(
+      readFileSync(join(FIXTURES, 'fasttext/sup.bin')),
+    );
   });
 
   test("CommonJS: require('wasm-nlp/node') resolves to the same file and gives the same results", async () => {
@@ -233,7 +322,10 @@ describe('browser: bundles of the installed package in Chromium', () => {
   });
 
   /** Serve `dir`, open `pagePath` in it ('' = index.html, '?threads=2', 'min.html'), wait for window.__result; the result and the .wasm paths the page fetched. */
-  async function runPage(dir: string, pagePath = ''): Promise<{ r: TaskResult & Record<string, unknown>; wasm: string[]; text: string | null }> {
+  async function runPage(
+    dir: string,
+    pagePath = '',
+  ): Promise<{ r: TaskResult & Record<string, unknown>; wasm: string[]; text: string | null }> {
     const server = await serveStatic({ mounts: { '/': dir } });
     const page = await browser.newPage();
     try {
@@ -242,7 +334,11 @@ describe('browser: bundles of the installed package in Chromium', () => {
       const wasm: string[] = [];
       page.on('request', (q) => q.url().endsWith('.wasm') && wasm.push(new URL(q.url()).pathname));
       await page.goto(`${server.url}${pagePath}`);
-      const handle = await page.waitForFunction(() => (window as unknown as { __result?: unknown }).__result, undefined, { timeout: 30_000 });
+      const handle = await page.waitForFunction(
+        () => (window as unknown as { __result?: unknown }).__result,
+        undefined,
+        { timeout: 30_000 },
+      );
       const r = (await handle.jsonValue()) as TaskResult & Record<string, unknown>;
       expect(r.error, errors.join('\n')).toBeUndefined();
       expect(errors).toEqual([]);

@@ -16,8 +16,21 @@ const BUNDLES = ['node', 'browser', 'workerd'] as const;
 const bundlePath = (name: string) => fileURLToPath(new URL(`wasm-nlp.${name}.js`, DIST));
 /** What moved out of the root into `ops` (a few of them), and the Node-only helpers of `wasm-nlp/node`. */
 const RAW_OPS = ['matmul', 'gemm', 'softmax', 'attention', 'layerNorm', 'linear', 'embedding', 'gelu'];
-const NODE_HELPERS = ['readBytes', 'writeBytesAtomic', 'loadFastTextBin', 'saveFastTextBin', 'loadSafetensors', 'saveSafetensors', 'loadCheckpoint', 'saveCheckpoint',
-  'loadBrown', 'loadSpam', 'readBertFiles', 'loadBertFromDirectory', 'saveBertToDirectory'];
+const NODE_HELPERS = [
+  'readBytes',
+  'writeBytesAtomic',
+  'loadFastTextBin',
+  'saveFastTextBin',
+  'loadSafetensors',
+  'saveSafetensors',
+  'loadCheckpoint',
+  'saveCheckpoint',
+  'loadBrown',
+  'loadSpam',
+  'readBertFiles',
+  'loadBertFromDirectory',
+  'saveBertToDirectory',
+];
 
 /**
  * The value exports a .d.ts entry declares, resolved by the TypeScript checker through every
@@ -26,18 +39,34 @@ const NODE_HELPERS = ['readBytes', 'writeBytesAtomic', 'loadFastTextBin', 'saveF
  */
 function declaredValues(entry: string): Map<string, string[] | null> {
   const program = ts.createProgram([entry], {
-    module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022, noEmit: true, strict: true, types: [],
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    target: ts.ScriptTarget.ES2022,
+    noEmit: true,
+    strict: true,
+    types: [],
   });
-  const diagnostics = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+  const diagnostics = ts
+    .getPreEmitDiagnostics(program)
+    .map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
   expect(diagnostics, entry).toEqual([]); // the declarations type-check on their own, without @types/node
   const checker = program.getTypeChecker();
-  const typeOnly = (s: ts.Symbol) => (s.declarations ?? []).some((d) => ts.isExportSpecifier(d) && (d.isTypeOnly || d.parent.parent.isTypeOnly));
+  const typeOnly = (s: ts.Symbol) =>
+    (s.declarations ?? []).some((d) => ts.isExportSpecifier(d) && (d.isTypeOnly || d.parent.parent.isTypeOnly));
   const resolve = (s: ts.Symbol) => (s.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(s) : s);
-  const values = (mod: ts.Symbol) => checker.getExportsOfModule(mod).filter((s) => !typeOnly(s) && (resolve(s).flags & ts.SymbolFlags.Value) !== 0);
+  const values = (mod: ts.Symbol) =>
+    checker.getExportsOfModule(mod).filter((s) => !typeOnly(s) && (resolve(s).flags & ts.SymbolFlags.Value) !== 0);
   const out = new Map<string, string[] | null>();
   for (const s of values(checker.getSymbolAtLocation(program.getSourceFile(entry)!)!)) {
     const t = resolve(s);
-    out.set(s.name, t.flags & ts.SymbolFlags.ValueModule ? values(t).map((m) => m.name).sort() : null);
+    out.set(
+      s.name,
+      t.flags & ts.SymbolFlags.ValueModule
+        ? values(t)
+            .map((m) => m.name)
+            .sort()
+        : null,
+    );
   }
   return out;
 }
@@ -68,7 +97,10 @@ describe('the node bundle, imported', () => {
     expect(info).toEqual({ build: 'release', threads: 1, sharedMemory: false, maxMemory: 2 ** 32 });
     const a = w.Tensor.fromArray([1, 2, 3, 4, 5, 6], [2, 3]);
     const b = w.Tensor.fromArray([7, 8, 9, 10, 11, 12], [3, 2]);
-    expect(w.ops.matmul(a, b).toNested()).toEqual([[58, 64], [139, 154]]);
+    expect(w.ops.matmul(a, b).toNested()).toEqual([
+      [58, 64],
+      [139, 154],
+    ]);
   });
 
   test('the bundle exports the typed errors, and they work with instanceof', async () => {
@@ -95,7 +127,11 @@ describe('CommonJS', () => {
   });
 
   test("require('wasm-nlp') resolves through the exports map to the node bundle", async () => {
-    const r = await runNode(['--input-type=commonjs', '-e', "console.log(require.resolve('wasm-nlp')); console.log(typeof require('wasm-nlp').init)"]);
+    const r = await runNode([
+      '--input-type=commonjs',
+      '-e',
+      "console.log(require.resolve('wasm-nlp')); console.log(typeof require('wasm-nlp').init)",
+    ]);
     expectOk(r);
     expect(r.stdout.trim().split('\n')).toEqual([bundlePath('node'), 'function']);
   });
@@ -107,7 +143,17 @@ describe('CommonJS', () => {
     expectOk(r);
     expect(r.stderr).not.toContain('ERR_REQUIRE_ASYNC_MODULE');
     const names = r.stdout.trim().split(',');
-    for (const n of ['init', 'shutdown', 'checkSimd', 'Tensor', 'ops', 'F', 'WasmNlpError', 'ArgumentError', 'NotInitializedError']) {
+    for (const n of [
+      'init',
+      'shutdown',
+      'checkSimd',
+      'Tensor',
+      'ops',
+      'F',
+      'WasmNlpError',
+      'ArgumentError',
+      'NotInitializedError',
+    ]) {
       expect(names).toContain(n);
     }
     for (const n of [...RAW_OPS, ...NODE_HELPERS]) expect(names, `${n} is not at the root`).not.toContain(n);
@@ -140,7 +186,11 @@ describe('CommonJS', () => {
   test('the three bundles export the same names', async () => {
     const lists = await Promise.all(
       BUNDLES.map(async (name) => {
-        const r = await runNode(['--input-type=commonjs', '-e', `console.log(Object.keys(require(${JSON.stringify(bundlePath(name))})).sort().join(','))`]);
+        const r = await runNode([
+          '--input-type=commonjs',
+          '-e',
+          `console.log(Object.keys(require(${JSON.stringify(bundlePath(name))})).sort().join(','))`,
+        ]);
         expectOk(r);
         return r.stdout.trim();
       }),
@@ -156,11 +206,17 @@ describe('the minified browser bundle (dist/wasm-nlp.browser.min.js)', () => {
     const readable = readFileSync(bundlePath('browser'), 'utf8');
     expect(min.length).toBeLessThan(0.6 * readable.length);
     expect(min.split('\n').length).toBeLessThan(readable.split('\n').length / 100);
-    const keys = await Promise.all(['browser', 'browser.min'].map(async (name) => {
-      const r = await runNode(['--input-type=commonjs', '-e', `console.log(Object.keys(require(${JSON.stringify(bundlePath(name))})).sort().join(','))`]);
-      expectOk(r);
-      return r.stdout.trim();
-    }));
+    const keys = await Promise.all(
+      ['browser', 'browser.min'].map(async (name) => {
+        const r = await runNode([
+          '--input-type=commonjs',
+          '-e',
+          `console.log(Object.keys(require(${JSON.stringify(bundlePath(name))})).sort().join(','))`,
+        ]);
+        expectOk(r);
+        return r.stdout.trim();
+      }),
+    );
     expect(keys[1]).toBe(keys[0]);
     expect(min).not.toMatch(/^\s*import\s*(?:[\w*{][^;]*?\bfrom\s*)?['"]/m);
   });
@@ -173,7 +229,9 @@ describe('the minified browser bundle (dist/wasm-nlp.browser.min.js)', () => {
       await w.init({ module: await WebAssembly.compile(readFileSync('dist/wasm-nlp.wasm')) });
       const r = await parityTask(w);
       console.log(r.digest, new w.ShapeError('x').name, w.Tensor.name);`;
-    const [a, b] = await Promise.all(['browser', 'browser.min'].map((name) => runNode(['--input-type=module', '-e', script(name)])));
+    const [a, b] = await Promise.all(
+      ['browser', 'browser.min'].map((name) => runNode(['--input-type=module', '-e', script(name)])),
+    );
     expectOk(a!);
     expectOk(b!);
     expect(b!.stdout.trim()).toBe(a!.stdout.trim());
@@ -270,15 +328,32 @@ describe('package.json and dist/', () => {
       const imported = files.slice(1).map((f) => basename(f));
       if (name === 'node') for (const f of imported) expect(f).toMatch(/^wasm-nlp\.[\w-]+-chunk\.js$/);
       else expect(imported, name).toEqual([]);
-      for (const f of files) expect(staticImports(f).filter((i) => !i.startsWith('./')), f).toEqual([]);
+      for (const f of files)
+        expect(
+          staticImports(f).filter((i) => !i.startsWith('./')),
+          f,
+        ).toEqual([]);
     }
   });
 
   test("the types of 'wasm-nlp', resolved by TypeScript, declare exactly the values the bundle exports, namespaces (ops, F) member for member", async () => {
-    const declared = declaredValues(fileURLToPath(new URL((pkg.exports['.'] as Record<string, string>).types!, `file://${ROOT}`)));
+    const declared = declaredValues(
+      fileURLToPath(new URL((pkg.exports['.'] as Record<string, string>).types!, `file://${ROOT}`)),
+    );
     const w = (await import(/* @vite-ignore */ new URL('wasm-nlp.node.js', DIST).href)) as Record<string, unknown>;
     expect(sorted(declared)).toEqual(sorted(runtimeValues(w, ['ops', 'F'])));
-    for (const n of ['init', 'shutdown', 'Tensor', 'WasmNlpError', 'ArgumentError', 'FastTextClassifier', 'BertModel', 'BertForMaskedLM', 'Module', 'AdamW']) {
+    for (const n of [
+      'init',
+      'shutdown',
+      'Tensor',
+      'WasmNlpError',
+      'ArgumentError',
+      'FastTextClassifier',
+      'BertModel',
+      'BertForMaskedLM',
+      'Module',
+      'AdamW',
+    ]) {
       expect(declared.get(n), n).toBeNull(); // declared, and not a namespace
     }
     for (const n of RAW_OPS) {
@@ -289,7 +364,9 @@ describe('package.json and dist/', () => {
   });
 
   test("the types of 'wasm-nlp/node', resolved by TypeScript, declare exactly the values dist/wasm-nlp.node-io.js exports", async () => {
-    const declared = declaredValues(fileURLToPath(new URL((pkg.exports['./node'] as Record<string, string>).types!, `file://${ROOT}`)));
+    const declared = declaredValues(
+      fileURLToPath(new URL((pkg.exports['./node'] as Record<string, string>).types!, `file://${ROOT}`)),
+    );
     const n = (await import(/* @vite-ignore */ new URL('wasm-nlp.node-io.js', DIST).href)) as Record<string, unknown>;
     expect(sorted(declared)).toEqual(sorted(runtimeValues(n, [])));
     for (const h of NODE_HELPERS) expect(declared.has(h), h).toBe(true);

@@ -29,7 +29,13 @@ function parse(r: NodeRun): ParityOutput {
   return JSON.parse(r.stdout) as ParityOutput;
 }
 
-const PARTS = ['fasttextModel', 'fasttextProbs', 'transformerForward', 'transformerWeights', 'transformerForwardAfter'] as const;
+const PARTS = [
+  'fasttextModel',
+  'fasttextProbs',
+  'transformerForward',
+  'transformerWeights',
+  'transformerForwardAfter',
+] as const;
 
 describe('parity script', () => {
   test('prints three identical digests (Node, Chromium, workerd) and exits 0', async () => {
@@ -54,7 +60,9 @@ describe('parity script', () => {
   }, 70_000);
 
   test('a different seed in one runtime changes every digest, and the script exits 1', async () => {
-    const r = await runNode(['scripts/parity.mjs', '--json', '--runtimes', 'node,chromium', '--perturb', 'chromium'], { timeoutMs: 60_000 });
+    const r = await runNode(['scripts/parity.mjs', '--json', '--runtimes', 'node,chromium', '--perturb', 'chromium'], {
+      timeoutMs: 60_000,
+    });
     expect(r.code, r.stderr).toBe(1);
     const out = parse(r);
     expect(out.same).toBe(false);

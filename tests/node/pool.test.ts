@@ -16,7 +16,6 @@ import { runNode } from '../helpers/node-process.js';
 const MiB = 2 ** 20;
 const NODE_BUNDLE = fileURLToPath(new URL('../../dist/wasm-nlp.node.js', import.meta.url));
 
-
 /** C = A B in float64, row-major. */
 function refMatmul(a: Float32Array, b: Float32Array, m: number, n: number, k: number): Float64Array {
   const c = new Float64Array(m * n);
@@ -28,7 +27,6 @@ function refMatmul(a: Float32Array, b: Float32Array, m: number, n: number, k: nu
   }
   return c;
 }
-
 
 describe('init({ threads: 2 })', () => {
   beforeAll(async () => {
@@ -66,8 +64,22 @@ describe('init({ threads: 2 })', () => {
 
     const calls = [0, 1].map((i) =>
       pool.call(i, 'gemm_f32', [
-        a.offset + i * half * K * 4, b.offset, 0, c.offset + i * half * N * 4, works[i]!,
-        half, N, K, /* lda */ K, /* ldb */ N, /* ldc */ N, 0, 0, /* alpha */ 1, /* beta */ 0, /* act */ 0,
+        a.offset + i * half * K * 4,
+        b.offset,
+        0,
+        c.offset + i * half * N * 4,
+        works[i]!,
+        half,
+        N,
+        K,
+        /* lda */ K,
+        /* ldb */ N,
+        /* ldc */ N,
+        0,
+        0,
+        /* alpha */ 1,
+        /* beta */ 0,
+        /* act */ 0,
       ]),
     );
     // Before awaiting: grow the memory three times from the main thread.
@@ -195,7 +207,9 @@ describe('init({ threads: 2 })', () => {
     await init({ threads: 3 });
     const pool = rt('t').pool!;
     expect(pool.size).toBe(3);
-    expect(await Promise.all([0, 1, 2].map((i) => pool.call(i, 'heap_base', [])))).toEqual([0, 1, 2].map(() => rt('t').kernels.heap_base()));
+    expect(await Promise.all([0, 1, 2].map((i) => pool.call(i, 'heap_base', [])))).toEqual(
+      [0, 1, 2].map(() => rt('t').kernels.heap_base()),
+    );
   });
 
   test('threads > 1 with debug is an ArgumentError', async () => {

@@ -55,10 +55,17 @@ describe('setThreads / getThreads', () => {
     setThreads(1);
     expect(getThreads()).toBe(1);
     expect(() => setThreads(3)).toThrow(ArgumentError);
-    expect(() => setThreads(3)).toThrow(/^setThreads: threads must be at most the worker pool size, got 3 with a pool of 2/);
-    for (const bad of [0, 1.5, -1, 65, Number.NaN]) expect(() => setThreads(bad), String(bad)).toThrow(/^setThreads: threads must be an integer in \[1, 64\]/);
-    expect(() => setThreads(2, { gemmMinMacs: -1 })).toThrow(/^setThreads: gemmMinMacs must be a non-negative integer, got -1/);
-    expect(() => setThreads(2, { attentionMinMacs: 0.5 })).toThrow(/^setThreads: attentionMinMacs must be a non-negative integer, got 0.5/);
+    expect(() => setThreads(3)).toThrow(
+      /^setThreads: threads must be at most the worker pool size, got 3 with a pool of 2/,
+    );
+    for (const bad of [0, 1.5, -1, 65, Number.NaN])
+      expect(() => setThreads(bad), String(bad)).toThrow(/^setThreads: threads must be an integer in \[1, 64\]/);
+    expect(() => setThreads(2, { gemmMinMacs: -1 })).toThrow(
+      /^setThreads: gemmMinMacs must be a non-negative integer, got -1/,
+    );
+    expect(() => setThreads(2, { attentionMinMacs: 0.5 })).toThrow(
+      /^setThreads: attentionMinMacs must be a non-negative integer, got 0.5/,
+    );
     expect(() => setThreads(2, null as never)).toThrow(/^setThreads: options must be an object, got null/);
     expect(getThreads()).toBe(1);
   });
@@ -97,7 +104,17 @@ describe('WorkerPool.runTask', () => {
     const theirs = r.heap.alloc(n * 4);
     // Chunk c fills elements [c n/parts, (c + 1) n/parts): block counter c n / (4 parts), the words of one call.
     r.kernels.philox4x32_fill_normal_f32(mine, n, 7, 0, 3, 0, 0, 0, 1);
-    const chunks = Array.from({ length: parts }, (_, c) => [theirs + (c * n * 4) / parts, n / parts, 7, 0, 3, (c * n) / (4 * parts), 0, 0, 1]);
+    const chunks = Array.from({ length: parts }, (_, c) => [
+      theirs + (c * n * 4) / parts,
+      n / parts,
+      7,
+      0,
+      3,
+      (c * n) / (4 * parts),
+      0,
+      0,
+      1,
+    ]);
     for (let rep = 0; rep < 5; rep++) {
       new Float32Array(r.memory.buffer, theirs, n).fill(Number.NaN);
       pool.runTask(r.kernels, 'philox4x32_fill_normal_f32', chunks, -1, [], 2);
@@ -111,7 +128,9 @@ describe('WorkerPool.runTask', () => {
     for (let i = 0; i < 200 && pool.chunksRun(0) === before; i++) matmul(a, a, { out: c });
     setThreads(1);
     expect(pool.chunksRun(0)).toBeGreaterThan(before);
-    expect(() => pool.runTask(r.kernels, 'nope' as 'heap_base', [[1]], -1, [], 2)).toThrow(/^WorkerPool\.runTask: fn must be a kernel of the module/);
+    expect(() => pool.runTask(r.kernels, 'nope' as 'heap_base', [[1]], -1, [], 2)).toThrow(
+      /^WorkerPool\.runTask: fn must be a kernel of the module/,
+    );
     // Out of bounds: a trap on whichever thread took the chunk; every chunk still finishes.
     const bad = chunks.map((c, i) => (i === 5 ? [0xfff0_0000, ...c.slice(1)] : c));
     expect(() => pool.runTask(r.kernels, 'philox4x32_fill_normal_f32', bad, -1, [], 2)).toThrow();
@@ -129,7 +148,16 @@ describe('WorkerPool.runTask', () => {
 describe('GEMM with 2 threads is bit-identical to 1', () => {
   // [m, n, k]: M < threads, 1x1, primes, wide and short (column split), k = 0, the transformer size.
   const shapes: [number, number, number][] = [
-    [1, 1, 1], [1, 1, 300], [2, 3, 5], [1, 97, 300], [3, 257, 31], [131, 257, 263], [300, 1, 50], [257, 9, 7], [37, 41, 0], [128, 256, 256],
+    [1, 1, 1],
+    [1, 1, 300],
+    [2, 3, 5],
+    [1, 97, 300],
+    [3, 257, 31],
+    [131, 257, 263],
+    [300, 1, 50],
+    [257, 9, 7],
+    [37, 41, 0],
+    [128, 256, 256],
   ];
   test.each(shapes)('matmul %i x %i x %i: NN, NT, TN, TT, with bias, relu, alpha and beta', (m, n, k) => {
     const a = Tensor.randn([m, k], { seed: m * 7 + 1 });
@@ -186,7 +214,11 @@ describe('linear with 2 threads is bit-identical to 1', () => {
     const dy = Tensor.randn([...xShape.slice(0, -1), out], { seed: 4 });
     const run = () => {
       const y = linear(x, w, { bias, activation: act });
-      const grads = { dx: Tensor.fromArray(Tensor.randn(xShape, { seed: 5 }).view(), xShape), dweight: Tensor.zeros([out, K]), dbias: Tensor.zeros([out]) };
+      const grads = {
+        dx: Tensor.fromArray(Tensor.randn(xShape, { seed: 5 }).view(), xShape),
+        dweight: Tensor.zeros([out, K]),
+        dbias: Tensor.zeros([out]),
+      };
       linearBackward(x, w, y, dy, grads, { activation: act });
       return [y, grads.dx, grads.dweight, grads.dbias];
     };
@@ -200,9 +232,17 @@ describe('attention with 2 threads is bit-identical to 1', () => {
   const cases: [string, [number, number, number, number], (B: number, S: number) => AttentionOptions][] = [
     ['plain, odd head count', [3, 3, 37, 16], () => ({})],
     ['key mask + causal', [2, 3, 29, 8], (B, S) => ({ keyMask: mask(B, S), causal: true })],
-    ['dropout + float mask + scale', [3, 1, 65, 24], (B, S) => ({ keyMask: mask(B, S, 'float32'), dropout: { p: 0.25, seed: 11, stream: 2, counter: 5 }, scale: 0.3 })],
+    [
+      'dropout + float mask + scale',
+      [3, 1, 65, 24],
+      (B, S) => ({ keyMask: mask(B, S, 'float32'), dropout: { p: 0.25, seed: 11, stream: 2, counter: 5 }, scale: 0.3 }),
+    ],
     ['one head (no split)', [1, 1, 20, 8], () => ({ causal: true, dropout: { p: 0.1, seed: 3 } })],
-    ['B = 8, H = 4, S = 128, D = 64', [8, 4, 128, 64], (B, S) => ({ keyMask: mask(B, S), dropout: { p: 0.1, seed: 1 } })],
+    [
+      'B = 8, H = 4, S = 128, D = 64',
+      [8, 4, 128, 64],
+      (B, S) => ({ keyMask: mask(B, S), dropout: { p: 0.1, seed: 1 } }),
+    ],
   ];
   test.each(cases)('%s: out, lse, dq, dk, dv', (_name, shape, options) => {
     const [B, , S] = shape;
@@ -213,7 +253,11 @@ describe('attention with 2 threads is bit-identical to 1', () => {
     const opts = options(B, S);
     const run = () => {
       const { out, lse } = attention(q, k, v, opts);
-      const grads = { dq: Tensor.zeros(shape), dk: Tensor.fromArray(Tensor.randn(shape, { seed: 6 }).view(), shape), dv: Tensor.zeros(shape) };
+      const grads = {
+        dq: Tensor.zeros(shape),
+        dk: Tensor.fromArray(Tensor.randn(shape, { seed: 6 }).view(), shape),
+        dv: Tensor.zeros(shape),
+      };
       attentionBackward(q, k, v, out, lse, dout, grads, opts);
       return [out, lse, grads.dq, grads.dk, grads.dv];
     };
@@ -291,7 +335,16 @@ describe('around the async pool', () => {
     const win = Tensor.randn([V, 8], { seed: 1, std: 0.05 });
     const wout = Tensor.zeros([V, 8]);
     const tr = new SgnsTrainer(win, wout, {
-      window: 2, negative: 3, model: 'skipgram', loss: 'ns', sample: 0, lr: 0.025, totalWords: ids.length, seed: 5, eosId: 0, counts,
+      window: 2,
+      negative: 3,
+      model: 'skipgram',
+      loss: 'ns',
+      sample: 0,
+      lr: 0.025,
+      totalWords: ids.length,
+      seed: 5,
+      eosId: 0,
+      counts,
     });
     const x = Tensor.randn([40, 70], { seed: 8 });
     const { one, two, posted } = both(() => matmul(x, x, { transposeB: true }));
@@ -312,7 +365,9 @@ describe('around the async pool', () => {
     shutdown();
     expect(getThreads()).toBe(1);
     await init();
-    expect(() => setThreads(2)).toThrow(/^setThreads: threads must be at most the worker pool size, got 2 with no worker pool/);
+    expect(() => setThreads(2)).toThrow(
+      /^setThreads: threads must be at most the worker pool size, got 2 with no worker pool/,
+    );
     setThreads(1);
     shutdown();
   });
@@ -320,8 +375,10 @@ describe('around the async pool', () => {
 
 describe('process exit', () => {
   // Workers in synchronous mode sit in Atomics.wait: they must not keep Node alive.
-  test.each([true, false])('a script that runs a 2-thread GEMM exits by itself (shutdown() called: %s)', async (callShutdown) => {
-    const code = `
+  test.each([true, false])(
+    'a script that runs a 2-thread GEMM exits by itself (shutdown() called: %s)',
+    async (callShutdown) => {
+      const code = `
       import(${JSON.stringify(new URL(`file://${NODE_BUNDLE}`).href)}).then(async (w) => {
         await w.init({ threads: 2 });
         w.setThreads(2);
@@ -333,9 +390,10 @@ describe('process exit', () => {
         console.log(w.getThreads(), x.every((v, i) => Object.is(v, y[i])));
         ${callShutdown ? 'w.shutdown();' : ''}
       });`;
-    const r = await runNode(['--input-type=commonjs', '-e', code]);
-    expect(r.timedOut, `the process hung; stderr: ${r.stderr}`).toBe(false);
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout.trim()).toBe('1 true');
-  });
+      const r = await runNode(['--input-type=commonjs', '-e', code]);
+      expect(r.timedOut, `the process hung; stderr: ${r.stderr}`).toBe(false);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout.trim()).toBe('1 true');
+    },
+  );
 });

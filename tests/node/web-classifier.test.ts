@@ -27,13 +27,17 @@ afterAll(async () => {
 
 /** The page has loaded the corpus and started the worker. */
 async function ready(page: Page) {
-  await page.waitForFunction(() => !(document.querySelector('#train') as HTMLButtonElement).disabled, undefined, { timeout: 30_000 });
+  await page.waitForFunction(() => !(document.querySelector('#train') as HTMLButtonElement).disabled, undefined, {
+    timeout: 30_000,
+  });
 }
 
 /** Train with the current settings until the status says done; returns the status text. */
 async function trainToDone(page: Page, timeout: number) {
   await page.click('#train');
-  await page.waitForFunction(() => document.querySelector('#status')?.getAttribute('data-kind') !== 'info', undefined, { timeout });
+  await page.waitForFunction(() => document.querySelector('#status')?.getAttribute('data-kind') !== 'info', undefined, {
+    timeout,
+  });
   const kind = await page.getAttribute('#status', 'data-kind');
   const text = (await page.textContent('#status')) ?? '';
   expect(kind, text).toBe('done');
@@ -43,7 +47,12 @@ async function trainToDone(page: Page, timeout: number) {
 /** The displayed probability rows: label, shown text, full value. */
 async function shownProbabilities(page: Page) {
   return page.$$eval('#probs .prob-row', (rows) =>
-    rows.map((r) => ({ label: r.getAttribute('data-label')!, text: r.querySelector('.value')!.textContent!, prob: Number(r.getAttribute('data-prob')) })));
+    rows.map((r) => ({
+      label: r.getAttribute('data-label')!,
+      text: r.querySelector('.value')!.textContent!,
+      prob: Number(r.getAttribute('data-prob')),
+    })),
+  );
 }
 
 /** Click an example button; the bars once they are those of its text (#probs loses data-pending). */
@@ -53,7 +62,8 @@ async function predictExample(page: Page, name: string) {
   return shownProbabilities(page);
 }
 
-const metric = (page: Page, name: string) => page.getAttribute(`#metrics tr[data-metric="${name}"]`, 'data-value').then(Number);
+const metric = (page: Page, name: string) =>
+  page.getAttribute(`#metrics tr[data-metric="${name}"]`, 'data-value').then(Number);
 
 describe('web demo: classifier', () => {
   it('trains fastText-style, predicts, saves, reloads and loads the same model; trains a Transformer', async () => {
@@ -76,7 +86,9 @@ describe('web demo: classifier', () => {
     expect(precision).toBeGreaterThan(0.9);
     expect(recall).toBeGreaterThan(0.9);
     await expect(page.textContent('#metrics')).resolves.toContain('%');
-    console.log(`classifier demo, fastText-style: ${done} (test ${accuracy}, P ${precision}, R ${recall}; ${seconds.toFixed(1)} s by the clock)`);
+    console.log(
+      `classifier demo, fastText-style: ${done} (test ${accuracy}, P ${precision}, R ${recall}; ${seconds.toFixed(1)} s by the clock)`,
+    );
 
     // A spam e-mail of the test split: probabilities shown, summing to 1, and the label.
     const before = await predictExample(page, 'spam');
@@ -116,19 +128,36 @@ describe('web demo: classifier', () => {
     const trickyAfter = await predictExample(page, 'tricky spam');
     expect(trickyAfter.map((r) => r.text)).toEqual(tricky.map((r) => r.text));
     expect(trickyAfter.map((r) => r.prob)).toEqual(tricky.map((r) => r.prob));
-    console.log(`classifier demo, probabilities before save and after load: spam example ${after.map((r) => `${r.label} ${r.text}`).join(', ')}; ` +
-      `tricky spam ${trickyAfter.map((r) => `${r.label} ${r.text}`).join(', ')}`);
+    console.log(
+      `classifier demo, probabilities before save and after load: spam example ${after.map((r) => `${r.label} ${r.text}`).join(', ')}; ` +
+        `tricky spam ${trickyAfter.map((r) => `${r.label} ${r.text}`).join(', ')}`,
+    );
 
     // A small Transformer for a few seconds, then Stop: the plot has points, the partial model is kept and predicts.
     await page.check('input[name=model][value=transformer]');
-    const small: [string, string][] = [['tx-limit', '600'], ['tx-dim', '16'], ['tx-heads', '2'], ['tx-maxlen', '64'], ['tx-epochs', '30'], ['tx-batch', '16']];
+    const small: [string, string][] = [
+      ['tx-limit', '600'],
+      ['tx-dim', '16'],
+      ['tx-heads', '2'],
+      ['tx-maxlen', '64'],
+      ['tx-epochs', '30'],
+      ['tx-batch', '16'],
+    ];
     for (const [id, v] of small) {
       await page.fill(`#${id}`, v);
     }
     await page.click('#train');
-    await page.waitForFunction(() => Number(document.querySelector('#plot')?.getAttribute('data-points')) >= 6, undefined, { timeout: 40_000 });
+    await page.waitForFunction(
+      () => Number(document.querySelector('#plot')?.getAttribute('data-points')) >= 6,
+      undefined,
+      { timeout: 40_000 },
+    );
     await page.click('#stop');
-    await page.waitForFunction(() => document.querySelector('#status')?.getAttribute('data-kind') !== 'info', undefined, { timeout: 30_000 });
+    await page.waitForFunction(
+      () => document.querySelector('#status')?.getAttribute('data-kind') !== 'info',
+      undefined,
+      { timeout: 30_000 },
+    );
     const tx = (await page.textContent('#status')) ?? '';
     expect(await page.getAttribute('#status', 'data-kind'), tx).toBe('done');
     expect(tx).toMatch(/stopped early at epoch \d+\/30, model kept/);
@@ -148,7 +177,9 @@ describe('web demo: classifier', () => {
     const txFile = join(downloads, txDownload.suggestedFilename());
     await txDownload.saveAs(txFile);
     await page.setInputFiles('#load', txFile);
-    await expect.poll(() => page.textContent('#file-status'), { timeout: 20_000 }).toContain('loaded spam-transformer.safetensors');
+    await expect
+      .poll(() => page.textContent('#file-status'), { timeout: 20_000 })
+      .toContain('loaded spam-transformer.safetensors');
     expect(await metric(page, 'accuracy')).toBe(txAccuracy);
     const txAgain = await predictExample(page, 'ham');
     expect(txAgain.map((r) => r.prob)).toEqual(txProbs.map((r) => r.prob));
@@ -170,16 +201,28 @@ describe('web demo: classifier', () => {
     await expect(page.getAttribute('#runtime', 'data-isolated')).resolves.toBe('false');
     await expect(page.textContent('#runtime')).resolves.toContain('not cross-origin isolated');
     // a file that is no model: a visible error, the page still works
-    await page.setInputFiles('#load', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a model\n') });
+    await page.setInputFiles('#load', {
+      name: 'notes.txt',
+      mimeType: 'text/plain',
+      buffer: Buffer.from('not a model\n'),
+    });
     await expect.poll(() => page.getAttribute('#file-status', 'data-kind'), { timeout: 10_000 }).toBe('error');
     await expect(page.textContent('#file-status')).resolves.toContain('must be a fastText .bin');
     // Stop a fastText-style run, without isolation too: FastTextClassifier.train's signal keeps the partial model.
     await page.check('input[name=model][value=fasttext]');
     await page.fill('#ft-epochs', '100');
     await page.click('#train');
-    await page.waitForFunction(() => Number(document.querySelector('#plot')?.getAttribute('data-points')) >= 2, undefined, { timeout: 30_000 });
+    await page.waitForFunction(
+      () => Number(document.querySelector('#plot')?.getAttribute('data-points')) >= 2,
+      undefined,
+      { timeout: 30_000 },
+    );
     await page.click('#stop');
-    await page.waitForFunction(() => document.querySelector('#status')?.getAttribute('data-kind') !== 'info', undefined, { timeout: 30_000 });
+    await page.waitForFunction(
+      () => document.querySelector('#status')?.getAttribute('data-kind') !== 'info',
+      undefined,
+      { timeout: 30_000 },
+    );
     const ft = (await page.textContent('#status')) ?? '';
     expect(await page.getAttribute('#status', 'data-kind'), ft).toBe('done');
     expect(ft).toMatch(/stopped early at epoch \d+\/100, model kept/);
@@ -193,7 +236,25 @@ describe('web demo: classifier', () => {
         expect(r.status, r.stderr).toBe(0);
         return r.stdout;
       };
-      run(['supervised', '-input', join(ROOT, 'data', 'spam.train'), '-output', model, '-dim', '10', '-epoch', '5', '-minCount', '3', '-lr', '0.5', '-thread', '1', '-verbose', '0']);
+      run([
+        'supervised',
+        '-input',
+        join(ROOT, 'data', 'spam.train'),
+        '-output',
+        model,
+        '-dim',
+        '10',
+        '-epoch',
+        '5',
+        '-minCount',
+        '3',
+        '-lr',
+        '0.5',
+        '-thread',
+        '1',
+        '-verbose',
+        '0',
+      ]);
       const p1 = Number(/P@1\s+([0-9.]+)/.exec(run(['test', `${model}.bin`, join(ROOT, 'data', 'spam.test')]))![1]);
       await page.setInputFiles('#load', `${model}.bin`);
       await expect.poll(() => page.getAttribute('#file-status', 'data-kind'), { timeout: 20_000 }).toBe('done');

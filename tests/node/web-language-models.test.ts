@@ -15,7 +15,14 @@ import { WordPiece } from '../../src/text/wordpiece.js';
 import { pipeline, type FillMaskResult } from '../../src/pipelines.js';
 import { NeuralLM } from '../../src/models/lm/neural-lm.js';
 
-const PROBES = ['[MASK] is poor.', '[MASK] is rich.', '[MASK] is an actor.', '[MASK] is an actress.', '[MASK] is a doctor.', '[MASK] is a nurse.'];
+const PROBES = [
+  '[MASK] is poor.',
+  '[MASK] is rich.',
+  '[MASK] is an actor.',
+  '[MASK] is an actress.',
+  '[MASK] is a doctor.',
+  '[MASK] is a nurse.',
+];
 const FREE = 'the [MASK] is a doctor .';
 const K = 5;
 /** `npm run screenshots` (UPDATE_SCREENSHOTS=1): train longer, for a screenshot that shows a model worth looking at. */
@@ -33,11 +40,43 @@ let files: string[];
 beforeAll(async () => {
   await initForTests();
   // A tiny random BERT with a vocabulary that covers the probes; a large init range so the fills are far apart.
-  const words = ['he', 'she', 'it', 'they', 'who', 'is', 'a', 'an', 'the', 'poor', 'rich', 'actor', 'actress', 'doctor', 'nurse', '.', ',', 'man', 'woman', 'city'];
-  const tok = WordPiece.fromVocabTxt(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...words, '##s', '##e'].join('\n') + '\n');
-  model = new BertForMaskedLM({
-    vocabSize: tok.size, hiddenSize: 32, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 64, maxPositionEmbeddings: 32, initializerRange: 0.5,
-  }, { seed: 7 });
+  const words = [
+    'he',
+    'she',
+    'it',
+    'they',
+    'who',
+    'is',
+    'a',
+    'an',
+    'the',
+    'poor',
+    'rich',
+    'actor',
+    'actress',
+    'doctor',
+    'nurse',
+    '.',
+    ',',
+    'man',
+    'woman',
+    'city',
+  ];
+  const tok = WordPiece.fromVocabTxt(
+    ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...words, '##s', '##e'].join('\n') + '\n',
+  );
+  model = new BertForMaskedLM(
+    {
+      vocabSize: tok.size,
+      hiddenSize: 32,
+      numHiddenLayers: 2,
+      numAttentionHeads: 2,
+      intermediateSize: 64,
+      maxPositionEmbeddings: 32,
+      initializerRange: 0.5,
+    },
+    { seed: 7 },
+  );
   model.tokenizer = tok;
   model.eval();
   dir = mkdtempSync(join(tmpdir(), 'wasm-nlp-lm-demo-'));
@@ -57,13 +96,15 @@ afterAll(async () => {
 
 /** The probe cards as the page shows them: sentence → [token, displayed probability][]. */
 async function probeCards(page: Page): Promise<{ text: string; fills: [string, string][] }[]> {
-  return page.$$eval('#probes .probe', (cards) => cards.map((c) => ({
-    text: (c as HTMLElement).dataset.text ?? '',
-    fills: [...c.querySelectorAll('tbody tr')].map((tr) => {
-      const td = tr.querySelectorAll('td');
-      return [td[0]!.textContent ?? '', td[2]!.textContent ?? ''] as [string, string];
-    }),
-  })));
+  return page.$$eval('#probes .probe', (cards) =>
+    cards.map((c) => ({
+      text: (c as HTMLElement).dataset.text ?? '',
+      fills: [...c.querySelectorAll('tbody tr')].map((tr) => {
+        const td = tr.querySelectorAll('td');
+        return [td[0]!.textContent ?? '', td[2]!.textContent ?? ''] as [string, string];
+      }),
+    })),
+  );
 }
 
 /** Load the Node-written model through the file input and compare every probe with Node's pipeline. */
@@ -71,8 +112,14 @@ async function crossCheck(page: Page): Promise<void> {
   await page.fill('#probe-k', String(K));
   await page.fill('#probe-text', FREE);
   await page.setInputFiles('#bert-files', files);
-  await page.waitForFunction(() => document.querySelector('#bert-status')?.textContent?.startsWith('loaded'), undefined, { timeout: 20_000 });
-  await page.waitForFunction((n) => document.querySelectorAll('#probes .probe').length === n, PROBES.length + 1, { timeout: 20_000 });
+  await page.waitForFunction(
+    () => document.querySelector('#bert-status')?.textContent?.startsWith('loaded'),
+    undefined,
+    { timeout: 20_000 },
+  );
+  await page.waitForFunction((n) => document.querySelectorAll('#probes .probe').length === n, PROBES.length + 1, {
+    timeout: 20_000,
+  });
   const cards = await probeCards(page);
   const fill = pipeline('fill-mask', model);
   expect(cards.map((c) => c.text)).toEqual([...PROBES, FREE]);
@@ -84,7 +131,11 @@ async function crossCheck(page: Page): Promise<void> {
 
 test('language models demo: neural LM and tiny BERT trained in the tab; a BERT loaded from files probes as in Node', async () => {
   const { page, errors } = await session.open('language-models');
-  await page.waitForFunction(() => document.querySelector('#runtime')?.getAttribute('data-threads') !== null, undefined, { timeout: 20_000 });
+  await page.waitForFunction(
+    () => document.querySelector('#runtime')?.getAttribute('data-threads') !== null,
+    undefined,
+    { timeout: 20_000 },
+  );
   const threads = Number(await page.getAttribute('#runtime', 'data-threads'));
   expect(threads).toBeGreaterThanOrEqual(1);
   expect(await page.textContent('#runtime')).toContain('cross-origin isolated (SharedArrayBuffer');
@@ -95,15 +146,27 @@ test('language models demo: neural LM and tiny BERT trained in the tab; a BERT l
   await page.selectOption('#bert-sentences', LONG ? '20000' : '5000');
   await page.fill('#bert-seconds', LONG ? '12' : '5');
   await page.click('#bert-train');
-  await page.waitForFunction(() => document.querySelector('#bert-status')?.getAttribute('data-kind') === 'done', undefined, { timeout: 40_000 });
+  await page.waitForFunction(
+    () => document.querySelector('#bert-status')?.getAttribute('data-kind') === 'done',
+    undefined,
+    { timeout: 40_000 },
+  );
   expect(Number(await page.getAttribute('#bert-plot', 'data-points'))).toBeGreaterThan(0);
   console.log(`tiny BERT in Chromium: ${await page.textContent('#bert-status')}`);
   await page.waitForFunction(() => (document.querySelector('#bert-model')?.textContent ?? '').includes('trained here'));
   // the probe list is redrawn after training: k fills per sentence, probabilities in (0, 1], descending
-  await page.waitForFunction((k) => {
-    const cards = [...document.querySelectorAll('#probes .probe')];
-    return cards.length === 7 && cards.every((c) => c.querySelectorAll('tbody tr').length === k) && document.querySelector('#probe-status')?.textContent?.startsWith('top');
-  }, K, { timeout: 10_000 });
+  await page.waitForFunction(
+    (k) => {
+      const cards = [...document.querySelectorAll('#probes .probe')];
+      return (
+        cards.length === 7 &&
+        cards.every((c) => c.querySelectorAll('tbody tr').length === k) &&
+        document.querySelector('#probe-status')?.textContent?.startsWith('top')
+      );
+    },
+    K,
+    { timeout: 10_000 },
+  );
   const cards = await probeCards(page);
   expect(cards.map((c) => c.text)).toEqual([...PROBES, FREE]);
   for (const c of cards) {
@@ -133,10 +196,18 @@ test('language models demo: neural LM and tiny BERT trained in the tab; a BERT l
   await page.fill('#lm-context', '4');
   await page.click('#lm-train');
   // train a few seconds (progress comes ~4 times a second), then Stop: the model is kept
-  await page.waitForFunction((n) => Number(document.querySelector('#lm-plot')?.getAttribute('data-points')) >= n, LONG ? 80 : 14, { timeout: 60_000 });
+  await page.waitForFunction(
+    (n) => Number(document.querySelector('#lm-plot')?.getAttribute('data-points')) >= n,
+    LONG ? 80 : 14,
+    { timeout: 60_000 },
+  );
   expect(await page.isEnabled('#next-go')).toBe(false);
   await page.click('#lm-stop');
-  await page.waitForFunction(() => document.querySelector('#lm-status')?.getAttribute('data-kind') === 'done', undefined, { timeout: 20_000 });
+  await page.waitForFunction(
+    () => document.querySelector('#lm-status')?.getAttribute('data-kind') === 'done',
+    undefined,
+    { timeout: 20_000 },
+  );
   const lmStatus = (await page.textContent('#lm-status'))!;
   expect(lmStatus).toMatch(/^stopped: /);
   expect(Number(await page.getAttribute('#lm-plot', 'data-points'))).toBeGreaterThan(0);
@@ -150,11 +221,18 @@ test('language models demo: neural LM and tiny BERT trained in the tab; a BERT l
   // the next word: training's end fills it for the default prompt; a new prompt on Predict
   await page.fill('#next-prompt', 'he said that the');
   await page.click('#next-go');
-  await page.waitForFunction(() => document.querySelector('#next-status')?.textContent?.startsWith('after “he said that the”'), undefined, { timeout: 10_000 });
-  const nextRows = async () => page.$$eval('#next-table tbody tr', (trs) => trs.map((tr) => {
-    const td = tr.querySelectorAll('td');
-    return { word: td[0]!.textContent ?? '', prob: Number((td[2] as HTMLElement).dataset.value) };
-  }));
+  await page.waitForFunction(
+    () => document.querySelector('#next-status')?.textContent?.startsWith('after “he said that the”'),
+    undefined,
+    { timeout: 10_000 },
+  );
+  const nextRows = async () =>
+    page.$$eval('#next-table tbody tr', (trs) =>
+      trs.map((tr) => {
+        const td = tr.querySelectorAll('td');
+        return { word: td[0]!.textContent ?? '', prob: Number((td[2] as HTMLElement).dataset.value) };
+      }),
+    );
   const next = await nextRows();
   expect(next).toHaveLength(10);
   expect(next.every((r) => r.word.length > 0)).toBe(true);
@@ -165,7 +243,11 @@ test('language models demo: neural LM and tiny BERT trained in the tab; a BERT l
   // sampling: non-empty, vocabulary words only, the same words as Node samples from the saved model and seed
   await page.fill('#gen-length', '12');
   await page.click('#gen-go');
-  await page.waitForFunction(() => document.querySelector('#gen-status')?.textContent?.startsWith('seed 1 · 12 words'), undefined, { timeout: 10_000 });
+  await page.waitForFunction(
+    () => document.querySelector('#gen-status')?.textContent?.startsWith('seed 1 · 12 words'),
+    undefined,
+    { timeout: 10_000 },
+  );
   const sample1 = (await page.textContent('#sample-out .sample'))!;
   const download = await Promise.all([page.waitForEvent('download'), page.click('#lm-save')]).then(([d]) => d.path());
   const saved = join(dir, 'neural-lm.safetensors');
@@ -181,15 +263,27 @@ test('language models demo: neural LM and tiny BERT trained in the tab; a BERT l
   lm.dispose();
   await page.click('#gen-again');
   await expect.poll(() => page.inputValue('#gen-seed')).toBe('2');
-  await page.waitForFunction(() => document.querySelector('#gen-status')?.textContent?.startsWith('seed 2 · 12 words'), undefined, { timeout: 10_000 });
+  await page.waitForFunction(
+    () => document.querySelector('#gen-status')?.textContent?.startsWith('seed 2 · 12 words'),
+    undefined,
+    { timeout: 10_000 },
+  );
   expect(await page.textContent('#sample-out .sample')).not.toBe(sample1);
   const shot = await saveScreenshot(page, 'demo-language-models');
   console.log(`screenshot: ${shot}`);
   // load the saved file back through the file input: the same next words
   await page.setInputFiles('#lm-load', saved);
-  await page.waitForFunction(() => document.querySelector('#lm-status')?.textContent?.startsWith('loaded neural-lm.safetensors'), undefined, { timeout: 10_000 });
+  await page.waitForFunction(
+    () => document.querySelector('#lm-status')?.textContent?.startsWith('loaded neural-lm.safetensors'),
+    undefined,
+    { timeout: 10_000 },
+  );
   await page.click('#next-go');
-  await page.waitForFunction(() => document.querySelector('#next-status')?.textContent?.startsWith('after “he said that the”'), undefined, { timeout: 10_000 });
+  await page.waitForFunction(
+    () => document.querySelector('#next-status')?.textContent?.startsWith('after “he said that the”'),
+    undefined,
+    { timeout: 10_000 },
+  );
   expect(await nextRows()).toEqual(next);
 
   expect(errors).toEqual([]);
@@ -198,7 +292,11 @@ test('language models demo: neural LM and tiny BERT trained in the tab; a BERT l
 
 test('language models demo on one thread (not cross-origin isolated): runtime line, and the loaded BERT probes as in Node', async () => {
   const { page, errors } = await session.open('language-models', { isolated: false });
-  await page.waitForFunction(() => document.querySelector('#runtime')?.getAttribute('data-threads') !== null, undefined, { timeout: 20_000 });
+  await page.waitForFunction(
+    () => document.querySelector('#runtime')?.getAttribute('data-threads') !== null,
+    undefined,
+    { timeout: 20_000 },
+  );
   expect(await page.getAttribute('#runtime', 'data-threads')).toBe('1');
   expect(await page.textContent('#runtime')).toContain('not cross-origin isolated');
   await crossCheck(page);
@@ -208,16 +306,40 @@ test('language models demo on one thread (not cross-origin isolated): runtime li
 
 // `npm run screenshots` with the full models trained: a second screenshot with them loaded through the file inputs.
 // Defined only then (not a skipped test in every other run).
-if (LONG && HAVE_RUNS) test('language models demo with the models of npm run bengio and npm run bert loaded (screenshot)', async () => {
-  const { page, errors } = await session.open('language-models');
-  await page.waitForFunction(() => document.querySelector('#runtime')?.getAttribute('data-threads') !== null, undefined, { timeout: 20_000 });
-  await page.setInputFiles('#lm-load', RUN_LM);
-  await page.waitForFunction(() => document.querySelector('#lm-status')?.textContent?.startsWith('loaded'), undefined, { timeout: 30_000 });
-  await page.waitForFunction(() => document.querySelectorAll('#next-table tbody tr').length === 10 && (document.querySelector('#sample-out')?.textContent ?? '') !== '', undefined, { timeout: 30_000 });
-  await page.setInputFiles('#bert-files', readdirSync(RUN_BERT).map((f) => join(RUN_BERT, f)));
-  await page.waitForFunction(() => document.querySelector('#bert-status')?.textContent?.startsWith('loaded'), undefined, { timeout: 30_000 });
-  await page.waitForFunction((n) => document.querySelectorAll('#probes .probe tbody tr').length === n, 7 * 5, { timeout: 30_000 });
-  console.log(`screenshot: ${await saveScreenshot(page, 'demo-language-models-pretrained')}`);
-  expect(errors).toEqual([]);
-  await page.close();
-}, 60_000);
+if (LONG && HAVE_RUNS)
+  test('language models demo with the models of npm run bengio and npm run bert loaded (screenshot)', async () => {
+    const { page, errors } = await session.open('language-models');
+    await page.waitForFunction(
+      () => document.querySelector('#runtime')?.getAttribute('data-threads') !== null,
+      undefined,
+      { timeout: 20_000 },
+    );
+    await page.setInputFiles('#lm-load', RUN_LM);
+    await page.waitForFunction(
+      () => document.querySelector('#lm-status')?.textContent?.startsWith('loaded'),
+      undefined,
+      { timeout: 30_000 },
+    );
+    await page.waitForFunction(
+      () =>
+        document.querySelectorAll('#next-table tbody tr').length === 10 &&
+        (document.querySelector('#sample-out')?.textContent ?? '') !== '',
+      undefined,
+      { timeout: 30_000 },
+    );
+    await page.setInputFiles(
+      '#bert-files',
+      readdirSync(RUN_BERT).map((f) => join(RUN_BERT, f)),
+    );
+    await page.waitForFunction(
+      () => document.querySelector('#bert-status')?.textContent?.startsWith('loaded'),
+      undefined,
+      { timeout: 30_000 },
+    );
+    await page.waitForFunction((n) => document.querySelectorAll('#probes .probe tbody tr').length === n, 7 * 5, {
+      timeout: 30_000,
+    });
+    console.log(`screenshot: ${await saveScreenshot(page, 'demo-language-models-pretrained')}`);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 60_000);

@@ -26,12 +26,18 @@ async function setSmall(page: Page, algo: 'word2vec' | 'fasttext'): Promise<void
 }
 
 async function train(page: Page): Promise<string> {
-  await page.waitForFunction(() => document.querySelector('#runtime')?.getAttribute('data-threads') !== null, null, { timeout: 20_000 });
+  await page.waitForFunction(() => document.querySelector('#runtime')?.getAttribute('data-threads') !== null, null, {
+    timeout: 20_000,
+  });
   await page.click('#train');
-  await page.waitForFunction(() => {
-    const s = document.querySelector('#status');
-    return s?.getAttribute('data-kind') === 'done' || s?.getAttribute('data-kind') === 'error';
-  }, null, { timeout: 40_000 });
+  await page.waitForFunction(
+    () => {
+      const s = document.querySelector('#status');
+      return s?.getAttribute('data-kind') === 'done' || s?.getAttribute('data-kind') === 'error';
+    },
+    null,
+    { timeout: 40_000 },
+  );
   const status = (await page.textContent('#status')) ?? '';
   expect(await page.getAttribute('#status', 'data-kind'), status).toBe('done');
   return status;
@@ -68,7 +74,9 @@ describe('web demo: word vectors', () => {
     // A clickable Brown example: he − his + her.
     await page.getByRole('button', { name: 'he − his + her' }).click();
     await expect.poll(() => page.inputValue('#anA')).toBe('he');
-    await expect.poll(async () => (await page.textContent('#anNote')) ?? '').toContain('unit(he) − unit(his) + unit(her)');
+    await expect
+      .poll(async () => (await page.textContent('#anNote')) ?? '')
+      .toContain('unit(he) − unit(his) + unit(her)');
     // The PCA scatter has a point for each of the 20 default words (all in Brown's vocabulary).
     await expect.poll(async () => Number(await page.getAttribute('#pca', 'data-points')), { timeout: 10_000 }).toBe(20);
     expect(await page.locator('#pca canvas').count()).toBe(1);
@@ -85,7 +93,9 @@ describe('web demo: word vectors', () => {
     await expect.poll(async () => (await page.textContent('#anNote')) ?? '').toContain('unit(went)');
     await page.getByRole('button', { name: 'he − his + her' }).click();
     await expect.poll(async () => (await page.textContent('#anNote')) ?? '').toContain('unit(he)');
-    console.log(`he − his + her: ${(await page.locator('#anTable tbody tr td:first-child').allTextContents()).join(' ')}`);
+    console.log(
+      `he − his + her: ${(await page.locator('#anTable tbody tr td:first-child').allTextContents()).join(' ')}`,
+    );
     console.log(`word2vec, isolated: ${status}`);
     console.log(`screenshot: ${await saveScreenshot(page, 'demo-word-vectors')}`);
     expect(errors).toEqual([]);
@@ -97,11 +107,19 @@ describe('web demo: word vectors', () => {
     await setSmall(page, 'fasttext');
     // Stop: FastText.train's signal ends training after the current kernel call and keeps the model (queries work).
     await page.fill('#epochs', '30');
-    await page.waitForFunction(() => document.querySelector('#runtime')?.getAttribute('data-threads') !== null, null, { timeout: 20_000 });
+    await page.waitForFunction(() => document.querySelector('#runtime')?.getAttribute('data-threads') !== null, null, {
+      timeout: 20_000,
+    });
     await page.click('#train');
-    await page.waitForFunction(() => Number(document.querySelector('#plot')?.getAttribute('data-points')) >= 2, null, { timeout: 30_000 });
+    await page.waitForFunction(() => Number(document.querySelector('#plot')?.getAttribute('data-points')) >= 2, null, {
+      timeout: 30_000,
+    });
     await page.click('#stop');
-    await page.waitForFunction(() => ['done', 'error'].includes(document.querySelector('#status')?.getAttribute('data-kind') ?? ''), null, { timeout: 30_000 });
+    await page.waitForFunction(
+      () => ['done', 'error'].includes(document.querySelector('#status')?.getAttribute('data-kind') ?? ''),
+      null,
+      { timeout: 30_000 },
+    );
     const stopped = (await page.textContent('#status')) ?? '';
     expect(await page.getAttribute('#status', 'data-kind'), stopped).toBe('done');
     expect(stopped).toMatch(/stopped early .*: fastText skip-gram/);
@@ -116,7 +134,9 @@ describe('web demo: word vectors', () => {
     await page.click('#nnForm button[type=submit]');
     await expect.poll(async () => (await page.textContent('#nnNote')) ?? '').toContain('character n-gram');
     expect(await rowCount(page, '#nnTable')).toBe(10);
-    console.log(`fastText, isolated: ${status}; goverment → ${(await page.locator('#nnTable tbody tr td:first-child').allTextContents()).slice(0, 5).join(' ')}`);
+    console.log(
+      `fastText, isolated: ${status}; goverment → ${(await page.locator('#nnTable tbody tr td:first-child').allTextContents()).slice(0, 5).join(' ')}`,
+    );
     await saveScreenshot(page, 'demo-word-vectors-fasttext');
     expect(errors).toEqual([]);
     await page.close();
@@ -124,7 +144,9 @@ describe('web demo: word vectors', () => {
 
   it('trains on one thread when the page is not cross-origin isolated, validates inputs, and Stop keeps the model', async () => {
     const { page, errors } = await session.open('word-vectors', { isolated: false });
-    await page.waitForFunction(() => document.querySelector('#runtime')?.getAttribute('data-threads') !== null, null, { timeout: 20_000 });
+    await page.waitForFunction(() => document.querySelector('#runtime')?.getAttribute('data-threads') !== null, null, {
+      timeout: 20_000,
+    });
     expect(await page.getAttribute('#runtime', 'data-threads')).toBe('1');
     expect(await page.textContent('#runtime')).toContain('not cross-origin isolated');
     // A bad setting gets a visible message and no training.
@@ -136,19 +158,29 @@ describe('web demo: word vectors', () => {
     await setSmall(page, 'word2vec');
     await page.fill('#epochs', '30');
     await page.click('#train');
-    await page.waitForFunction(() => Number(document.querySelector('#plot')?.getAttribute('data-points')) >= 3, null, { timeout: 30_000 });
+    await page.waitForFunction(() => Number(document.querySelector('#plot')?.getAttribute('data-points')) >= 3, null, {
+      timeout: 30_000,
+    });
     await page.click('#stop');
-    await page.waitForFunction(() => ['done', 'error'].includes(document.querySelector('#status')?.getAttribute('data-kind') ?? ''), null, { timeout: 30_000 });
+    await page.waitForFunction(
+      () => ['done', 'error'].includes(document.querySelector('#status')?.getAttribute('data-kind') ?? ''),
+      null,
+      { timeout: 30_000 },
+    );
     const status = (await page.textContent('#status')) ?? '';
     expect(await page.getAttribute('#status', 'data-kind'), status).toBe('done');
     expect(status).toContain('stopped early');
     expect(status).toContain('on 1 thread.');
     await expect.poll(() => rowCount(page, '#nnTable'), { timeout: 10_000 }).toBe(10);
-    await expect.poll(async () => Number(await page.getAttribute('#pca', 'data-points')), { timeout: 10_000 }).toBeGreaterThanOrEqual(15);
+    await expect
+      .poll(async () => Number(await page.getAttribute('#pca', 'data-points')), { timeout: 10_000 })
+      .toBeGreaterThanOrEqual(15);
     console.log(`word2vec, not isolated, stopped: ${status}`);
     // Your own text: two topics, min count 2; neighbours come from the pasted text.
-    const pets = 'the cat chased the dog . the dog chased the cat . a kitten and a puppy play . the puppy likes the kitten .';
-    const money = 'the bank pays interest . the loan has interest . a bank gives a loan . money in the bank earns interest .';
+    const pets =
+      'the cat chased the dog . the dog chased the cat . a kitten and a puppy play . the puppy likes the kitten .';
+    const money =
+      'the bank pays interest . the loan has interest . a bank gives a loan . money in the bank earns interest .';
     await page.check('input[name=corpus][value=text]');
     await page.fill('#text', Array.from({ length: 40 }, (_, i) => (i % 2 ? pets : money)).join('\n'));
     await page.fill('#minCount', '2');

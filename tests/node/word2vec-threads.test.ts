@@ -36,9 +36,27 @@ function trainer(epochs: number): { tr: SgnsTrainer; win: Tensor; wout: Tensor; 
   for (let i = 0; i < v.length; i++) v[i] = (v[i]! - 0.5) / 16;
   const wout = Tensor.zeros([V, 16]);
   const tr = new SgnsTrainer(win, wout, {
-    window: 3, negative: 5, model: 'skipgram', loss: 'ns', sample: 0, lr: 0.025, totalWords: TOKENS * epochs, seed: 5, eosId: 0, counts: vocab.counts,
+    window: 3,
+    negative: 5,
+    model: 'skipgram',
+    loss: 'ns',
+    sample: 0,
+    lr: 0.025,
+    totalWords: TOKENS * epochs,
+    seed: 5,
+    eosId: 0,
+    counts: vocab.counts,
   });
-  return { tr, win, wout, dispose: () => { tr.dispose(); win.dispose(); wout.dispose(); } };
+  return {
+    tr,
+    win,
+    wout,
+    dispose: () => {
+      tr.dispose();
+      win.dispose();
+      wout.dispose();
+    },
+  };
 }
 
 describe('Word2Vec threads: 2', () => {
@@ -71,7 +89,10 @@ describe('Word2Vec threads: 2', () => {
     const pool = rt('t').pool!;
     const call = pool.call;
     let calls = 0;
-    pool.call = ((...args: Parameters<typeof call>) => { calls++; return call.apply(pool, args); }) as typeof call;
+    pool.call = ((...args: Parameters<typeof call>) => {
+      calls++;
+      return call.apply(pool, args);
+    }) as typeof call;
     try {
       await a.trainIds(ids, vocab, { threads: 1 });
       await b.trainIds(ids, vocab);
@@ -88,7 +109,9 @@ describe('Word2Vec threads: 2', () => {
     try {
       const lrs: number[] = [];
       for (let e = 0; e < epochs; e++) {
-        const n = await tr.trainParallel([ids.subarray(0, 10_000), ids.subarray(10_000)], 2, () => lrs.push(tr.stats.lr));
+        const n = await tr.trainParallel([ids.subarray(0, 10_000), ids.subarray(10_000)], 2, () =>
+          lrs.push(tr.stats.lr),
+        );
         expect(n).toBe(TOKENS);
         const t = tr.threadStats;
         expect(t).toHaveLength(2);
@@ -166,7 +189,9 @@ describe('Word2Vec threads: 2', () => {
     try {
       const p = tr.trainParallel(ids, 2);
       await expect(p).rejects.toThrow(WasmNlpError);
-      await expect(p).rejects.toThrow(/SgnsTrainer\.trainParallel: worker 1 must finish its kernel call, got .*out of bounds/);
+      await expect(p).rejects.toThrow(
+        /SgnsTrainer\.trainParallel: worker 1 must finish its kernel call, got .*out of bounds/,
+      );
     } finally {
       pool.call = call;
     }
@@ -180,8 +205,12 @@ describe('Word2Vec threads: 2', () => {
   test('threads above the pool size or invalid: ArgumentError naming init({ threads })', async () => {
     const m = new Word2Vec({ dim: 8, minCount: 3, epochs: 1 });
     await expect(m.trainIds(ids, vocab, { threads: 3 })).rejects.toThrow(ArgumentError);
-    await expect(m.trainIds(ids, vocab, { threads: 3 })).rejects.toThrow(/threads must be at most the worker pool size, got 3 with a pool of 2.*init\(\{ threads: 3 \}\)/);
-    await expect(m.trainIds(ids, vocab, { threads: 0 })).rejects.toThrow(/threads must be an integer in \[1, 64\], got 0/);
+    await expect(m.trainIds(ids, vocab, { threads: 3 })).rejects.toThrow(
+      /threads must be at most the worker pool size, got 3 with a pool of 2.*init\(\{ threads: 3 \}\)/,
+    );
+    await expect(m.trainIds(ids, vocab, { threads: 0 })).rejects.toThrow(
+      /threads must be an integer in \[1, 64\], got 0/,
+    );
     const { tr, dispose } = trainer(1);
     try {
       await expect(tr.trainParallel(ids, 4)).rejects.toThrow(/a pool of 2/);

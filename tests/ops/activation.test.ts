@@ -6,11 +6,26 @@ import { initForTests } from '../helpers/runtime.js';
 import { expectClose, expectSameBits } from '../helpers/assert.js';
 import { seeded } from '../reference/gemm.js';
 import {
-  map64, refGeluErf, refGeluErfD, refGeluTanh, refGeluTanhD, refRelu, refReluD, refSigmoid, refTanh,
+  map64,
+  refGeluErf,
+  refGeluErfD,
+  refGeluTanh,
+  refGeluTanhD,
+  refRelu,
+  refReluD,
+  refSigmoid,
+  refTanh,
 } from '../reference/activation.js';
 import { Tensor, tidy } from '../../src/core/tensor.js';
 import {
-  gelu, geluBackward, relu, reluBackward, sigmoid, sigmoidBackward, tanh, tanhBackward,
+  gelu,
+  geluBackward,
+  relu,
+  reluBackward,
+  sigmoid,
+  sigmoidBackward,
+  tanh,
+  tanhBackward,
 } from '../../src/ops/activation.js';
 import { ArgumentError, DTypeError, ShapeError } from '../../src/core/errors.js';
 
@@ -41,33 +56,58 @@ interface Act {
 const K = Math.sqrt(2 / Math.PI);
 const ACTS: Act[] = [
   {
-    name: 'relu', fromY: false, ref: refRelu, refD: refReluD,
-    fwd: (x, out) => relu(x, { out }), bwd: reluBackward,
-    tol: { rtol: 0, atol: 0 }, dtol: { rtol: 0, atol: 0 },
+    name: 'relu',
+    fromY: false,
+    ref: refRelu,
+    refD: refReluD,
+    fwd: (x, out) => relu(x, { out }),
+    bwd: reluBackward,
+    tol: { rtol: 0, atol: 0 },
+    dtol: { rtol: 0, atol: 0 },
     tf: (x) => tf.relu(x),
   },
   {
-    name: 'gelu (erf)', fromY: false, ref: refGeluErf, refD: refGeluErfD,
-    fwd: (x, out) => gelu(x, { out }), bwd: (x, dy, dx) => geluBackward(x, dy, dx),
-    tol: { rtol: 2e-6, atol: 2e-6 }, dtol: { rtol: 2e-6, atol: 3e-6 },
+    name: 'gelu (erf)',
+    fromY: false,
+    ref: refGeluErf,
+    refD: refGeluErfD,
+    fwd: (x, out) => gelu(x, { out }),
+    bwd: (x, dy, dx) => geluBackward(x, dy, dx),
+    tol: { rtol: 2e-6, atol: 2e-6 },
+    dtol: { rtol: 2e-6, atol: 3e-6 },
     tf: (x) => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)),
   },
   {
-    name: 'gelu (tanh)', fromY: false, ref: refGeluTanh, refD: refGeluTanhD,
-    fwd: (x, out) => gelu(x, { approximate: 'tanh', out }), bwd: (x, dy, dx) => geluBackward(x, dy, dx, { approximate: 'tanh' }),
-    tol: { rtol: 2e-6, atol: 2e-6 }, dtol: { rtol: 2e-6, atol: 3e-6 },
+    name: 'gelu (tanh)',
+    fromY: false,
+    ref: refGeluTanh,
+    refD: refGeluTanhD,
+    fwd: (x, out) => gelu(x, { approximate: 'tanh', out }),
+    bwd: (x, dy, dx) => geluBackward(x, dy, dx, { approximate: 'tanh' }),
+    tol: { rtol: 2e-6, atol: 2e-6 },
+    dtol: { rtol: 2e-6, atol: 3e-6 },
     tf: (x) => tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), K)), 1)),
   },
   {
-    name: 'tanh', fromY: true, ref: refTanh, refD: (x) => 1 - Math.tanh(x) ** 2,
-    fwd: (x, out) => tanh(x, { out }), bwd: tanhBackward,
-    tol: { rtol: 0, atol: 1e-6 }, dtol: { rtol: 0, atol: 3e-6 },
+    name: 'tanh',
+    fromY: true,
+    ref: refTanh,
+    refD: (x) => 1 - Math.tanh(x) ** 2,
+    fwd: (x, out) => tanh(x, { out }),
+    bwd: tanhBackward,
+    tol: { rtol: 0, atol: 1e-6 },
+    dtol: { rtol: 0, atol: 3e-6 },
     tf: (x) => tf.tanh(x),
   },
   {
-    name: 'sigmoid', fromY: true, ref: refSigmoid, refD: (x) => refSigmoid(x) * (1 - refSigmoid(x)),
-    fwd: (x, out) => sigmoid(x, { out }), bwd: sigmoidBackward,
-    tol: { rtol: 0, atol: 1e-6 }, dtol: { rtol: 0, atol: 1e-6 },
+    name: 'sigmoid',
+    fromY: true,
+    ref: refSigmoid,
+    refD: (x) => refSigmoid(x) * (1 - refSigmoid(x)),
+    fwd: (x, out) => sigmoid(x, { out }),
+    bwd: sigmoidBackward,
+    tol: { rtol: 0, atol: 1e-6 },
+    dtol: { rtol: 0, atol: 1e-6 },
     tf: (x) => tf.sigmoid(x),
   },
 ];
@@ -174,15 +214,45 @@ for (const a of ACTS) {
       const dyRot = Float32Array.from(dy, (_, i) => dy[(i + 8) % 11]!);
       const y = tidy(() => a.fwd(Tensor.fromArray(x)).toArray());
       const yr = tidy(() => a.fwd(Tensor.fromArray(rot)).toArray());
-      expectSameBits(Float32Array.from(y, (_, i) => y[(i + 8) % 11]!), yr);
+      expectSameBits(
+        Float32Array.from(y, (_, i) => y[(i + 8) % 11]!),
+        yr,
+      );
       const g = runBackward(a, x, dy, new Float32Array(11), [11]);
       const gr = runBackward(a, rot, dyRot, new Float32Array(11), [11]);
-      expectSameBits(Float32Array.from(g, (_, i) => g[(i + 8) % 11]!), gr);
+      expectSameBits(
+        Float32Array.from(g, (_, i) => g[(i + 8) % 11]!),
+        gr,
+      );
     });
 
     test('+-inf and huge inputs: no NaN forward or backward, correct limits', () => {
-      const x = Float32Array.from([-Infinity, Infinity, -3e38, 3e38, -1e30, 1e30, -1e10, 1e10, -1e4, 1e4, -100, 100,
-        -20.5, 20.5, -10.5, 10.5, -9.5, 9.5, -0, 0, -1e-30, 1e-30, -40, 40]);
+      const x = Float32Array.from([
+        -Infinity,
+        Infinity,
+        -3e38,
+        3e38,
+        -1e30,
+        1e30,
+        -1e10,
+        1e10,
+        -1e4,
+        1e4,
+        -100,
+        100,
+        -20.5,
+        20.5,
+        -10.5,
+        10.5,
+        -9.5,
+        9.5,
+        -0,
+        0,
+        -1e-30,
+        1e-30,
+        -40,
+        40,
+      ]);
       const n = x.length;
       const y = tidy(() => a.fwd(Tensor.fromArray(x)).toArray());
       const dy = new Float32Array(n).fill(1);
@@ -238,9 +308,13 @@ describe('bad input', () => {
       expect(() => relu(Tensor.zeros([3], 'int32'))).toThrow(/relu: x must have dtype float32, got int32/);
       expect(() => gelu(Tensor.zeros([3], 'int32'))).toThrow(DTypeError);
       expect(() => tanh(null as unknown as Tensor)).toThrow(ArgumentError);
-      expect(() => gelu(x, { approximate: 'exact' as 'tanh' })).toThrow(/gelu: approximate must be "none" or "tanh", got "exact"/);
+      expect(() => gelu(x, { approximate: 'exact' as 'tanh' })).toThrow(
+        /gelu: approximate must be "none" or "tanh", got "exact"/,
+      );
       expect(() => geluBackward(x, dy, dx, { approximate: 'fast' as 'tanh' })).toThrow(ArgumentError);
-      expect(() => sigmoid(x, { out: Tensor.zeros([4, 3]) })).toThrow(/sigmoid: out must have the shape of x \[3, 4\], got \[4, 3\]/);
+      expect(() => sigmoid(x, { out: Tensor.zeros([4, 3]) })).toThrow(
+        /sigmoid: out must have the shape of x \[3, 4\], got \[4, 3\]/,
+      );
       expect(() => relu(x, { out: Tensor.zeros([3, 4], 'int32') })).toThrow(DTypeError);
       expect(() => reluBackward(x, Tensor.zeros([12]), dx)).toThrow(ShapeError);
       expect(() => geluBackward(x, dy, Tensor.zeros([3, 5]))).toThrow(ShapeError);

@@ -5,9 +5,22 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { initForTests } from '../helpers/runtime.js';
 import { expectClose, expectSameBits } from '../helpers/assert.js';
 import { seeded } from '../reference/gemm.js';
-import { dropoutFactors, refAttention, refAttentionBackward, refRotary, type RefAttentionOptions } from '../reference/attention.js';
+import {
+  dropoutFactors,
+  refAttention,
+  refAttentionBackward,
+  refRotary,
+  type RefAttentionOptions,
+} from '../reference/attention.js';
 import { Tensor, tidy } from '../../src/core/tensor.js';
-import { attention, attentionBackward, attentionWorkspaceBytes, rotary, rotaryBackward, type AttentionOptions } from '../../src/ops/attention.js';
+import {
+  attention,
+  attentionBackward,
+  attentionWorkspaceBytes,
+  rotary,
+  rotaryBackward,
+  type AttentionOptions,
+} from '../../src/ops/attention.js';
 import { ArgumentError, DTypeError, ShapeError } from '../../src/core/errors.js';
 import { memoryInUse } from '../../src/core/runtime.js';
 
@@ -37,7 +50,14 @@ function tensors(shape: Shape, x: { q: Float32Array; k: Float32Array; v: Float32
 }
 
 const SHAPES: Shape[] = [
-  [1, 1, 1, 1], [1, 1, 3, 3], [2, 3, 5, 8], [1, 2, 17, 64], [2, 1, 33, 3], [1, 1, 65, 8], [2, 2, 65, 64], [1, 1, 129, 5],
+  [1, 1, 1, 1],
+  [1, 1, 3, 3],
+  [2, 3, 5, 8],
+  [1, 2, 17, 64],
+  [2, 1, 33, 3],
+  [1, 1, 65, 8],
+  [2, 2, 65, 64],
+  [1, 1, 129, 5],
 ];
 const MODES: { name: string; mask: boolean; causal: boolean }[] = [
   { name: 'plain', mask: false, causal: false },
@@ -46,10 +66,23 @@ const MODES: { name: string; mask: boolean; causal: boolean }[] = [
   { name: 'key mask + causal', mask: true, causal: true },
 ];
 
-function opts(mode: { mask: boolean; causal: boolean }, shape: Shape, mask: Int32Array, extra: AttentionOptions = {}): AttentionOptions {
-  return { ...extra, causal: mode.causal, keyMask: mode.mask ? Tensor.fromArray(mask, [shape[0], shape[2]]) : undefined };
+function opts(
+  mode: { mask: boolean; causal: boolean },
+  shape: Shape,
+  mask: Int32Array,
+  extra: AttentionOptions = {},
+): AttentionOptions {
+  return {
+    ...extra,
+    causal: mode.causal,
+    keyMask: mode.mask ? Tensor.fromArray(mask, [shape[0], shape[2]]) : undefined,
+  };
 }
-function refOpts(mode: { mask: boolean; causal: boolean }, mask: Int32Array, extra: RefAttentionOptions = {}): RefAttentionOptions {
+function refOpts(
+  mode: { mask: boolean; causal: boolean },
+  mask: Int32Array,
+  extra: RefAttentionOptions = {},
+): RefAttentionOptions {
   return { ...extra, causal: mode.causal, mask: mode.mask ? mask : undefined };
 }
 
@@ -106,11 +139,12 @@ describe('masked positions have exactly zero weight', () => {
     for (let b = 0; b < B; b++) {
       for (let j = 0; j < S; j++) {
         if (x.mask[b * S + j] !== 0) continue;
-        for (let h = 0; h < H; h++) for (let d = 0; d < D; d++) {
-          const i = ((b * H + h) * S + j) * D + d;
-          k2[i] = 1000 - 37 * d;
-          v2[i] = -5e3 + d;
-        }
+        for (let h = 0; h < H; h++)
+          for (let d = 0; d < D; d++) {
+            const i = ((b * H + h) * S + j) * D + d;
+            k2[i] = 1000 - 37 * d;
+            v2[i] = -5e3 + d;
+          }
       }
     }
     tidy(() => {
@@ -131,10 +165,11 @@ describe('masked positions have exactly zero weight', () => {
     const [, H, S, D] = shape;
     const k2 = x.k.slice();
     const v2 = x.v.slice();
-    for (let h = 0; h < H; h++) for (let d = 0; d < D; d++) {
-      k2[(h * S + S - 1) * D + d] = 50;
-      v2[(h * S + S - 1) * D + d] = -50;
-    }
+    for (let h = 0; h < H; h++)
+      for (let d = 0; d < D; d++) {
+        k2[(h * S + S - 1) * D + d] = 50;
+        v2[(h * S + S - 1) * D + d] = -50;
+      }
     tidy(() => {
       const { q, k, v } = tensors(shape, x);
       const a = attention(q, k, v, { causal: true }).out.toArray();
@@ -166,7 +201,9 @@ describe('fully masked rows', () => {
       expect(l.subarray(H * S).every((y) => y === -Infinity)).toBe(true);
       expect(o.some((y) => Number.isNaN(y))).toBe(false);
       const dout = Tensor.fromArray(seeded(B * half, 10), shape);
-      const dq = Tensor.zeros(shape), dk = Tensor.zeros(shape), dv = Tensor.zeros(shape);
+      const dq = Tensor.zeros(shape),
+        dk = Tensor.zeros(shape),
+        dv = Tensor.zeros(shape);
       attentionBackward(q, k, v, out, lse, dout, { dq, dk, dv }, { keyMask });
       for (const g of [dq, dk, dv]) {
         const a = g.toArray();
@@ -191,12 +228,24 @@ describe('fully masked rows', () => {
       const { out, lse } = attention(q, k, v, opt);
       const o = out.toArray();
       expect(o.subarray(0, 3 * D).every((y) => y === 0)).toBe(true);
-      expect(lse.toArray().subarray(0, 3).every((y) => y === -Infinity)).toBe(true);
+      expect(
+        lse
+          .toArray()
+          .subarray(0, 3)
+          .every((y) => y === -Infinity),
+      ).toBe(true);
       expect(o.some((y) => Number.isNaN(y))).toBe(false);
       const dout = Tensor.fromArray(seeded(S * D, 12), shape);
-      const dq = Tensor.zeros(shape), dk = Tensor.zeros(shape), dv = Tensor.zeros(shape);
+      const dq = Tensor.zeros(shape),
+        dk = Tensor.zeros(shape),
+        dv = Tensor.zeros(shape);
       attentionBackward(q, k, v, out, lse, dout, { dq, dk, dv }, opt);
-      expect(dq.toArray().subarray(0, 3 * D).every((y) => y === 0)).toBe(true);
+      expect(
+        dq
+          .toArray()
+          .subarray(0, 3 * D)
+          .every((y) => y === 0),
+      ).toBe(true);
       for (const g of [dq, dk, dv]) expect(g.toArray().some((y) => Number.isNaN(y))).toBe(false);
       const ref = refAttentionBackward(x.q, x.k, x.v, dout.toArray(), ...shape, { mask, causal: true });
       expectClose(dk.toArray(), ref.dk, { rtol: 1e-3, atol: 1e-4 });
@@ -205,7 +254,12 @@ describe('fully masked rows', () => {
 });
 
 /** Kernel backward added to seeded starting gradients, against start + the reference backward. */
-function checkBackward(shape: Shape, mode: { mask: boolean; causal: boolean }, seed: number, extra: AttentionOptions = {}) {
+function checkBackward(
+  shape: Shape,
+  mode: { mask: boolean; causal: boolean },
+  seed: number,
+  extra: AttentionOptions = {},
+) {
   const x = inputs(shape, seed);
   const n = x.q.length;
   const dout = seeded(n, seed + 3);
@@ -216,7 +270,14 @@ function checkBackward(shape: Shape, mode: { mask: boolean; causal: boolean }, s
     const { out, lse } = attention(q, k, v, o);
     const [dq, dk, dv] = start.map((s) => Tensor.fromArray(s, shape));
     attentionBackward(q, k, v, out, lse, Tensor.fromArray(dout, shape), { dq: dq!, dk: dk!, dv: dv! }, o);
-    const ref = refAttentionBackward(x.q, x.k, x.v, dout, ...shape, refOpts(mode, x.mask, extra as RefAttentionOptions));
+    const ref = refAttentionBackward(
+      x.q,
+      x.k,
+      x.v,
+      dout,
+      ...shape,
+      refOpts(mode, x.mask, extra as RefAttentionOptions),
+    );
     [ref.dq, ref.dk, ref.dv].forEach((g, t) => {
       const want = g.map((y, i) => y + start[t]![i]!);
       expectClose([dq, dk, dv][t]!.toArray(), want, { rtol: 1e-3, atol: 2e-5 * Math.sqrt(shape[2]) });
@@ -225,7 +286,14 @@ function checkBackward(shape: Shape, mode: { mask: boolean; causal: boolean }, s
 }
 
 describe('attention backward = float64 reference backward (accumulating)', () => {
-  for (const shape of [[1, 1, 1, 1], [1, 1, 3, 3], [2, 2, 17, 8], [1, 2, 65, 64], [2, 1, 33, 5], [1, 1, 129, 16]] as Shape[]) {
+  for (const shape of [
+    [1, 1, 1, 1],
+    [1, 1, 3, 3],
+    [2, 2, 17, 8],
+    [1, 2, 65, 64],
+    [2, 1, 33, 5],
+    [1, 1, 129, 16],
+  ] as Shape[]) {
     for (const mode of MODES) {
       test(`${shape.join('x')} ${mode.name}`, () => checkBackward(shape, mode, shape[2] + shape[3]));
     }
@@ -236,7 +304,12 @@ describe('attention backward = float64 reference backward (accumulating)', () =>
  * Central finite differences of L = sum(W out) of the float64 reference, for every
  * element of q, k and v, against the kernel's gradients.
  */
-function checkFD(shape: Shape, mode: { mask: boolean; causal: boolean }, seed: number, extra: RefAttentionOptions = {}) {
+function checkFD(
+  shape: Shape,
+  mode: { mask: boolean; causal: boolean },
+  seed: number,
+  extra: RefAttentionOptions = {},
+) {
   const x = inputs(shape, seed);
   const n = x.q.length;
   const W = seeded(n, seed + 7);
@@ -275,7 +348,10 @@ function checkFD(shape: Shape, mode: { mask: boolean; causal: boolean }, seed: n
 }
 
 describe('attention backward = central finite differences of the float64 reference', () => {
-  for (const shape of [[1, 2, 5, 3], [2, 1, 9, 4]] as Shape[]) {
+  for (const shape of [
+    [1, 2, 5, 3],
+    [2, 1, 9, 4],
+  ] as Shape[]) {
     for (const mode of MODES) {
       test(`${shape.join('x')} ${mode.name}`, () => checkFD(shape, mode, 20 + shape[2]));
     }
@@ -311,8 +387,10 @@ describe('dropout on the attention probabilities', () => {
 
   // The last counter sits just below 2^32, so the 64-bit block counter carries inside a row.
   for (const [shape, mode, counter] of [
-    [[2, 2, 33, 8], MODES[0], 2 ** 33 + 3], [[1, 2, 70, 64], MODES[3], 0], [[2, 1, 17, 3], MODES[1], 2 ** 32 - 37],
-  ] as [Shape, typeof MODES[0], number][]) {
+    [[2, 2, 33, 8], MODES[0], 2 ** 33 + 3],
+    [[1, 2, 70, 64], MODES[3], 0],
+    [[2, 1, 17, 3], MODES[1], 2 ** 32 - 37],
+  ] as [Shape, (typeof MODES)[0], number][]) {
     test(`forward and backward = reference with the regenerated mask ${shape.join('x')} ${mode!.name} counter=${counter}`, () => {
       const x = inputs(shape, 40);
       const dropout = { p: 0.3, seed: 2 ** 40 + 5, stream: 1, counter };
@@ -335,7 +413,11 @@ describe('dropout on the attention probabilities', () => {
 });
 
 describe('tfjs-core cpu: matMul, softmax, matMul and tf.grad', () => {
-  for (const [shape, causal] of [[[2, 2, 17, 8], false], [[1, 3, 33, 16], true], [[2, 1, 65, 64], false]] as [Shape, boolean][]) {
+  for (const [shape, causal] of [
+    [[2, 2, 17, 8], false],
+    [[1, 3, 33, 16], true],
+    [[2, 1, 65, 64], false],
+  ] as [Shape, boolean][]) {
     test(`${shape.join('x')} causal=${causal}`, () => {
       const x = inputs(shape, 60);
       const [B, H, S, D] = shape;
@@ -343,13 +425,22 @@ describe('tfjs-core cpu: matMul, softmax, matMul and tf.grad', () => {
       const W = seeded(x.q.length, 61);
       const bias = new Float32Array(S * S);
       if (causal) for (let i = 0; i < S; i++) for (let j = i + 1; j < S; j++) bias[i * S + j] = -1e9;
-      const tq = tf.tensor4d(x.q, shape), tk = tf.tensor4d(x.k, shape), tv = tf.tensor4d(x.v, shape);
+      const tq = tf.tensor4d(x.q, shape),
+        tk = tf.tensor4d(x.k, shape),
+        tv = tf.tensor4d(x.v, shape);
       const tb = tf.tensor2d(bias, [S, S]);
       const tw = tf.tensor4d(W, shape);
       const f = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
-        tf.matMul(tf.softmax(tf.add(tf.mul(tf.matMul(a as tf.Tensor4D, b as tf.Tensor4D, false, true), scale), tb)), c as tf.Tensor4D);
+        tf.matMul(
+          tf.softmax(tf.add(tf.mul(tf.matMul(a as tf.Tensor4D, b as tf.Tensor4D, false, true), scale), tb)),
+          c as tf.Tensor4D,
+        );
       const tout = f(tq, tk, tv);
-      const grads = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(f(a, b, c), tw)))([tq, tk, tv]);
+      const grads = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(f(a, b, c), tw)))([
+        tq,
+        tk,
+        tv,
+      ]);
       tidy(() => {
         const { q, k, v } = tensors(shape, x);
         const { out, lse } = attention(q, k, v, { causal });
@@ -367,11 +458,18 @@ describe('tfjs-core cpu: matMul, softmax, matMul and tf.grad', () => {
 });
 
 describe('empty shapes', () => {
-  for (const shape of [[0, 2, 5, 4], [2, 0, 5, 4], [2, 2, 0, 4]] as Shape[]) {
+  for (const shape of [
+    [0, 2, 5, 4],
+    [2, 0, 5, 4],
+    [2, 2, 0, 4],
+  ] as Shape[]) {
     test(`${shape.join('x')} forward, backward and rotary do nothing and do not throw`, () => {
       tidy(() => {
         const q = Tensor.zeros(shape);
-        const { out, lse } = attention(q, Tensor.zeros(shape), Tensor.zeros(shape), { causal: true, dropout: { p: 0.5, seed: 1 } });
+        const { out, lse } = attention(q, Tensor.zeros(shape), Tensor.zeros(shape), {
+          causal: true,
+          dropout: { p: 0.5, seed: 1 },
+        });
         expect(out.shape).toEqual(shape);
         expect(lse.shape).toEqual(shape.slice(0, 3));
         const g = { dq: Tensor.zeros(shape), dk: Tensor.zeros(shape), dv: Tensor.zeros(shape) };
@@ -409,7 +507,11 @@ describe('attentionWorkspaceBytes', () => {
 
 describe('rotary position embedding', () => {
   for (const [shape, base, offset] of [
-    [[1, 1, 1, 2], undefined, undefined], [[2, 3, 5, 6], undefined, 3], [[1, 2, 17, 64], 500, 0], [[3, 7, 10], 10000, 100], [[9, 18], 10, 2],
+    [[1, 1, 1, 2], undefined, undefined],
+    [[2, 3, 5, 6], undefined, 3],
+    [[1, 2, 17, 64], 500, 0],
+    [[3, 7, 10], 10000, 100],
+    [[9, 18], 10, 2],
   ] as [number[], number | undefined, number | undefined][]) {
     test(`forward = reference and backward = finite differences ${shape.join('x')} base=${base} offset=${offset}`, () => {
       const n = shape.reduce((a, b) => a * b, 1);
@@ -470,7 +572,9 @@ describe('bad input gives typed errors', () => {
       expect(() => attention(Tensor.zeros([2, 5, 4]), k, v)).toThrow(ShapeError);
       expect(() => attention(Tensor.zeros(shape, 'int32'), k, v)).toThrow(DTypeError);
       expect(() => attention(q, k, v, { keyMask: Tensor.zeros([2, 4], 'int32') })).toThrow(ShapeError);
-      expect(() => attention(q, k, v, { keyMask: Tensor.fromArray(new Int32Array(10).fill(2), [2, 5]) })).toThrow(ArgumentError);
+      expect(() => attention(q, k, v, { keyMask: Tensor.fromArray(new Int32Array(10).fill(2), [2, 5]) })).toThrow(
+        ArgumentError,
+      );
       expect(() => attention(q, k, v, { scale: Number.NaN })).toThrow(ArgumentError);
       expect(() => attention(q, k, v, { dropout: { p: 1, seed: 0 } })).toThrow(ArgumentError);
       expect(() => attention(q, k, v, { dropout: { p: -0.1, seed: 0 } })).toThrow(ArgumentError);
@@ -483,7 +587,9 @@ describe('bad input gives typed errors', () => {
       expect(() => attentionBackward(q, k, v, out, Tensor.zeros([2, 2, 4]), out, g)).toThrow(ShapeError);
       expect(() => attentionBackward(q, k, v, out, lse, Tensor.zeros([2, 2, 5, 3]), g)).toThrow(ShapeError);
       expect(() => attentionBackward(q, k, v, out, lse, out, { ...g, dk: g.dq })).toThrow(ArgumentError);
-      expect(() => attentionBackward(q, k, v, out, lse, out, { ...g, dv: Tensor.zeros(shape, 'int32') })).toThrow(DTypeError);
+      expect(() => attentionBackward(q, k, v, out, lse, out, { ...g, dv: Tensor.zeros(shape, 'int32') })).toThrow(
+        DTypeError,
+      );
       expect(() => attentionWorkspaceBytes(-1, 4)).toThrow(ArgumentError);
     });
   });

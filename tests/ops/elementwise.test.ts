@@ -5,11 +5,25 @@ import { initForTests } from '../helpers/runtime.js';
 import { expectClose, expectSameBits } from '../helpers/assert.js';
 import { seeded } from '../reference/gemm.js';
 import {
-  refDropout, refDropoutBackward, refDropoutKeep, refSinusoidal, refSumCols, refSumRows,
+  refDropout,
+  refDropoutBackward,
+  refDropoutKeep,
+  refSinusoidal,
+  refSumCols,
+  refSumRows,
 } from '../reference/elementwise.js';
 import { Tensor, tidy } from '../../src/core/tensor.js';
 import {
-  add, axpy, biasAdd, dropout, dropoutBackward, mul, scale, sinusoidalPositions, sumCols, sumRows,
+  add,
+  axpy,
+  biasAdd,
+  dropout,
+  dropoutBackward,
+  mul,
+  scale,
+  sinusoidalPositions,
+  sumCols,
+  sumRows,
 } from '../../src/ops/elementwise.js';
 import { ArgumentError, DTypeError, ShapeError } from '../../src/core/errors.js';
 
@@ -20,7 +34,17 @@ beforeAll(async () => {
 
 const f = Math.fround;
 const SIZES = [1, 3, 5, 7, 17, 33, 1001];
-const SHAPES: number[][] = [[1, 1], [1, 3], [3, 5], [5, 7], [7, 17], [17, 1], [33, 33], [3, 1001], [2, 3, 5]];
+const SHAPES: number[][] = [
+  [1, 1],
+  [1, 3],
+  [3, 5],
+  [5, 7],
+  [7, 17],
+  [17, 1],
+  [33, 33],
+  [3, 1001],
+  [2, 3, 5],
+];
 
 // One IEEE f32 operation per element: the kernels must give exactly the rounded float64 value.
 describe('lane-wise ops = float64 reference rounded once (bit-exact)', () => {
@@ -31,13 +55,25 @@ describe('lane-wise ops = float64 reference rounded once (bit-exact)', () => {
       tidy(() => {
         const ta = Tensor.fromArray(a);
         const tb = Tensor.fromArray(b);
-        expectSameBits(add(ta, tb).toArray() as Float32Array, Float32Array.from(a, (v, i) => v + b[i]!));
-        expectSameBits(mul(ta, tb).toArray() as Float32Array, Float32Array.from(a, (v, i) => v * b[i]!));
+        expectSameBits(
+          add(ta, tb).toArray() as Float32Array,
+          Float32Array.from(a, (v, i) => v + b[i]!),
+        );
+        expectSameBits(
+          mul(ta, tb).toArray() as Float32Array,
+          Float32Array.from(a, (v, i) => v * b[i]!),
+        );
         const s = 0.3;
-        expectSameBits(scale(ta, s).toArray() as Float32Array, Float32Array.from(a, (v) => v * f(s)));
+        expectSameBits(
+          scale(ta, s).toArray() as Float32Array,
+          Float32Array.from(a, (v) => v * f(s)),
+        );
         const y = Tensor.fromArray(b);
         axpy(-1.7, ta, y);
-        expectSameBits(y.toArray() as Float32Array, Float32Array.from(b, (v, i) => v + f(f(-1.7) * a[i]!)));
+        expectSameBits(
+          y.toArray() as Float32Array,
+          Float32Array.from(b, (v, i) => v + f(f(-1.7) * a[i]!)),
+        );
       });
     });
   }
@@ -66,13 +102,22 @@ describe('lane-wise ops = float64 reference rounded once (bit-exact)', () => {
     tidy(() => {
       const ta = Tensor.fromArray(a);
       expect(add(ta, Tensor.fromArray(b), { out: ta })).toBe(ta);
-      expectSameBits(ta.toArray() as Float32Array, Float32Array.from(a, (v, i) => v + b[i]!));
+      expectSameBits(
+        ta.toArray() as Float32Array,
+        Float32Array.from(a, (v, i) => v + b[i]!),
+      );
       const tx = Tensor.fromArray(a, [1, 17]);
       biasAdd(tx, Tensor.fromArray(b), { out: tx });
-      expectSameBits(tx.toArray() as Float32Array, Float32Array.from(a, (v, i) => v + b[i]!));
+      expectSameBits(
+        tx.toArray() as Float32Array,
+        Float32Array.from(a, (v, i) => v + b[i]!),
+      );
       const ts = Tensor.fromArray(a);
       scale(ts, 2, { out: ts });
-      expectSameBits(ts.toArray() as Float32Array, Float32Array.from(a, (v) => 2 * v));
+      expectSameBits(
+        ts.toArray() as Float32Array,
+        Float32Array.from(a, (v) => 2 * v),
+      );
     });
   });
 });
@@ -133,8 +178,11 @@ describe('tfjs-core (cpu)', () => {
     const row = seeded(17, 3);
     const [r1, r2, r3] = tf.tidy(() => {
       const ta = tf.tensor2d(a, [3, 17]);
-      return [tf.add(ta, tf.tensor2d(b, [3, 17])), tf.mul(ta, tf.tensor2d(b, [3, 17])), tf.add(ta, tf.tensor1d(row))]
-        .map((t) => t.dataSync() as Float32Array);
+      return [
+        tf.add(ta, tf.tensor2d(b, [3, 17])),
+        tf.mul(ta, tf.tensor2d(b, [3, 17])),
+        tf.add(ta, tf.tensor1d(row)),
+      ].map((t) => t.dataSync() as Float32Array);
     });
     tidy(() => {
       const ta = Tensor.fromArray(a, [3, 17]);
@@ -204,7 +252,10 @@ describe('dropout', () => {
       for (let i = 0; i + 4 < 1001; i++) expect(d[i] === 0).toBe(a[i + 4] === 0);
       const dx = Tensor.fromArray(x);
       dropoutBackward(Tensor.fromArray(x), dx, { p: 0, seed: 9 });
-      expectSameBits(dx.toArray() as Float32Array, Float32Array.from(x, (v) => v + v));
+      expectSameBits(
+        dx.toArray() as Float32Array,
+        Float32Array.from(x, (v) => v + v),
+      );
     });
   });
 
@@ -237,7 +288,13 @@ describe('dropout', () => {
 });
 
 describe('sinusoidalPositions', () => {
-  for (const [seq, dim] of [[1, 1], [3, 5], [17, 16], [50, 33], [128, 64]] as [number, number][]) {
+  for (const [seq, dim] of [
+    [1, 1],
+    [3, 5],
+    [17, 16],
+    [50, 33],
+    [128, 64],
+  ] as [number, number][]) {
     test(`[${seq}, ${dim}] = float64 reference within 1 float32 rounding`, () => {
       tidy(() => {
         const pe = sinusoidalPositions(seq, dim);

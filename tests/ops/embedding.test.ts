@@ -26,8 +26,17 @@ function randomIds(n: number, vocab: number, seed: number): Int32Array {
 
 // (vocab, dim, ids shape): dims 1, 3, 5, 17, 1001; ids of rank 0 to 3; more ids than rows forces repeats.
 const CASES: [number, number, number[]][] = [
-  [1, 1, [1]], [1, 3, [5]], [3, 5, [7]], [5, 17, [3, 7]], [17, 1, [2, 3, 5]], [17, 1001, [33]],
-  [7, 4, []], [2, 33, [17]], [1001, 5, [3, 5]], [4, 8, [0]], [3, 7, [2, 0]],
+  [1, 1, [1]],
+  [1, 3, [5]],
+  [3, 5, [7]],
+  [5, 17, [3, 7]],
+  [17, 1, [2, 3, 5]],
+  [17, 1001, [33]],
+  [7, 4, []],
+  [2, 33, [17]],
+  [1001, 5, [3, 5]],
+  [4, 8, [0]],
+  [3, 7, [2, 0]],
 ];
 
 describe('embedding = float64 reference (exact: a gather copies bits)', () => {
@@ -126,7 +135,9 @@ describe('tfjs-core (cpu): gather, its gradient and unsortedSegmentSum', () => {
   const dy = seeded(n * dim, 53);
 
   test('forward = tf.gather', () => {
-    const ref = tf.tidy(() => tf.gather(tf.tensor2d(w, [vocab, dim]), tf.tensor(ids, shape, 'int32')).dataSync() as Float32Array);
+    const ref = tf.tidy(
+      () => tf.gather(tf.tensor2d(w, [vocab, dim]), tf.tensor(ids, shape, 'int32')).dataSync() as Float32Array,
+    );
     tidy(() => {
       const out = embedding(Tensor.fromArray(w, [vocab, dim]), Tensor.fromArray(ids, shape, 'int32'));
       expectSameBits(out.toArray() as Float32Array, Float32Array.from(ref));
@@ -173,9 +184,13 @@ describe('bad input', () => {
       expect(() => embedding(w, Tensor.zeros([2]))).toThrow(DTypeError);
       expect(() => embedding(Tensor.zeros([4, 3], 'int32'), ids)).toThrow(DTypeError);
       expect(() => embedding(Tensor.zeros([12]), ids)).toThrow(ShapeError);
-      expect(() => embedding(w, ids, { out: Tensor.zeros([2, 4]) })).toThrow(/out must have shape \[2, 3\], got \[2, 4\]/);
+      expect(() => embedding(w, ids, { out: Tensor.zeros([2, 4]) })).toThrow(
+        /out must have shape \[2, 3\], got \[2, 4\]/,
+      );
       expect(() => embedding(w, ids, { out: w })).toThrow(ShapeError);
-      expect(() => embeddingBackward(ids, Tensor.zeros([3, 3]), w)).toThrow(/dy must have shape \[2, 3\], got \[3, 3\]/);
+      expect(() => embeddingBackward(ids, Tensor.zeros([3, 3]), w)).toThrow(
+        /dy must have shape \[2, 3\], got \[3, 3\]/,
+      );
       expect(() => embeddingBackward(ids, Tensor.zeros([2, 3]), Tensor.zeros([4, 3], 'int32'))).toThrow(DTypeError);
       expect(() => embedding(w, null as unknown as Tensor)).toThrow(ArgumentError);
     });

@@ -29,18 +29,26 @@ function problem(nrows: number, dim: number, nlabels: number, nex: number, seed:
 function csr(ex: { rows: number[]; labels: number[]; lr: number }[]) {
   const offsets = new Int32Array(ex.length + 1);
   const labelOffsets = new Int32Array(ex.length + 1);
-  ex.forEach((e, i) => { offsets[i + 1] = offsets[i]! + e.rows.length; labelOffsets[i + 1] = labelOffsets[i]! + e.labels.length; });
+  ex.forEach((e, i) => {
+    offsets[i + 1] = offsets[i]! + e.rows.length;
+    labelOffsets[i + 1] = labelOffsets[i]! + e.labels.length;
+  });
   return {
-    rows: Int32Array.from(ex.flatMap((e) => e.rows)), offsets,
-    labels: Int32Array.from(ex.flatMap((e) => e.labels)), labelOffsets,
+    rows: Int32Array.from(ex.flatMap((e) => e.rows)),
+    offsets,
+    labels: Int32Array.from(ex.flatMap((e) => e.labels)),
+    labelOffsets,
     lrs: Float32Array.from(ex.map((e) => e.lr)),
   };
 }
 
 describe('training = float64 reference of the same updates and draws', () => {
   const cases: { loss: SupervisedLoss; dim: number; nlabels: number }[] = [
-    { loss: 'softmax', dim: 7, nlabels: 5 }, { loss: 'softmax', dim: 16, nlabels: 2 },
-    { loss: 'ns', dim: 9, nlabels: 6 }, { loss: 'hs', dim: 8, nlabels: 7 }, { loss: 'hs', dim: 3, nlabels: 2 },
+    { loss: 'softmax', dim: 7, nlabels: 5 },
+    { loss: 'softmax', dim: 16, nlabels: 2 },
+    { loss: 'ns', dim: 9, nlabels: 6 },
+    { loss: 'hs', dim: 8, nlabels: 7 },
+    { loss: 'hs', dim: 3, nlabels: 2 },
     { loss: 'ova', dim: 5, nlabels: 4 },
   ];
   for (const c of cases) {
@@ -54,8 +62,19 @@ describe('training = float64 reference of the same updates and draws', () => {
       const rest = csr(ex.slice(20));
       const a = tr.step(half);
       const b = tr.step(rest); // the random stream continues across calls
-      const ref = { input: Float64Array.from(input), output: Float64Array.from(output), dim: c.dim, nlabels: c.nlabels };
-      const lossRef = refTrain(ref, ex, { loss: c.loss, neg: 3, negTable: negativeTable(counts), hs: huffmanTree(counts, 'fasttext'), rng: new Philox(5, 2) });
+      const ref = {
+        input: Float64Array.from(input),
+        output: Float64Array.from(output),
+        dim: c.dim,
+        nlabels: c.nlabels,
+      };
+      const lossRef = refTrain(ref, ex, {
+        loss: c.loss,
+        neg: 3,
+        negTable: negativeTable(counts),
+        hs: huffmanTree(counts, 'fasttext'),
+        rng: new Philox(5, 2),
+      });
       expectClose(inT.toArray(), ref.input, { rtol: 1e-4, atol: 1e-6 });
       expectClose(outT.toArray(), ref.output, { rtol: 1e-4, atol: 1e-6 });
       expect(a.examples + b.examples).toBe(39);
@@ -76,14 +95,22 @@ describe('learning and prediction', () => {
       const rng = new Philox(1, 1);
       const ex = Array.from({ length: 600 }, (_, e) => {
         const y = rng.nextInt(3);
-        return { rows: Array.from({ length: 3 }, () => y * 10 + rng.nextInt(10)), labels: [y], lr: 0.2 * (1 - e / 600) };
+        return {
+          rows: Array.from({ length: 3 }, () => y * 10 + rng.nextInt(10)),
+          labels: [y],
+          lr: 0.2 * (1 - e / 600),
+        };
       });
       const dim = 10;
-      const inT = Tensor.fromArray(Float32Array.from({ length: 30 * dim }, () => (rng.nextFloat() - 0.5) / dim), [30, dim]);
+      const inT = Tensor.fromArray(
+        Float32Array.from({ length: 30 * dim }, () => (rng.nextFloat() - 0.5) / dim),
+        [30, dim],
+      );
       const outT = Tensor.zeros([3, dim]);
       const counts = [200, 200, 200];
       const tr = new SupervisedTrainer(inT, outT, { loss, labelCounts: counts, seed: 3 });
-      let first = 0, last = 0;
+      let first = 0,
+        last = 0;
       for (let i = 0; i < 6; i++) {
         const r = tr.step(csr(ex.slice(i * 100, (i + 1) * 100)));
         if (i === 0) first = r.loss;
@@ -112,8 +139,13 @@ describe("huffmanTree(counts, 'fasttext') and negativeTable", () => {
   test('Huffman codes are prefix-free, frequent labels get shorter paths', () => {
     const counts = [50, 20, 10, 10, 5, 3, 1, 1];
     const t = huffmanTree(counts, 'fasttext');
-    const codes = counts.map((_, i) => Array.from(t.codes.subarray(t.offsets[i], t.offsets[i + 1])).reverse().join(''));
-    for (let i = 0; i < codes.length; i++) for (let j = 0; j < codes.length; j++) if (i !== j) expect(codes[j]!.startsWith(codes[i]!)).toBe(false);
+    const codes = counts.map((_, i) =>
+      Array.from(t.codes.subarray(t.offsets[i], t.offsets[i + 1]))
+        .reverse()
+        .join(''),
+    );
+    for (let i = 0; i < codes.length; i++)
+      for (let j = 0; j < codes.length; j++) if (i !== j) expect(codes[j]!.startsWith(codes[i]!)).toBe(false);
     expect(codes[0]!.length).toBeLessThanOrEqual(codes[7]!.length);
     for (const p of t.points) expect(p >= 0 && p < counts.length - 1).toBe(true);
     // Kraft equality for a full binary tree
@@ -138,14 +170,24 @@ describe('bad input', () => {
     expect(() => new SupervisedTrainer(inT, outT, { labelCounts: [1, 2] })).toThrow(ShapeError);
     expect(() => new SupervisedTrainer(inT, outT, { labelCounts: [1, 0, 2] })).toThrow(/labelCounts\[1\] must be > 0/);
     const tr = new SupervisedTrainer(inT, outT);
-    const ok = { rows: Int32Array.of(0, 1), offsets: Int32Array.of(0, 2), labels: Int32Array.of(2), labelOffsets: Int32Array.of(0, 1), lrs: Float32Array.of(0.1) };
-    expect(() => tr.step({ ...ok, rows: Int32Array.of(0, 5) })).toThrow(/rows\[1\] must be a row of input in \[0, 5\), got 5/);
+    const ok = {
+      rows: Int32Array.of(0, 1),
+      offsets: Int32Array.of(0, 2),
+      labels: Int32Array.of(2),
+      labelOffsets: Int32Array.of(0, 1),
+      lrs: Float32Array.of(0.1),
+    };
+    expect(() => tr.step({ ...ok, rows: Int32Array.of(0, 5) })).toThrow(
+      /rows\[1\] must be a row of input in \[0, 5\), got 5/,
+    );
     expect(() => tr.step({ ...ok, labels: Int32Array.of(3) })).toThrow(ArgumentError);
     expect(() => tr.step({ ...ok, offsets: Int32Array.of(0, 1) })).toThrow(/offsets must run from 0 to 2/);
     expect(() => tr.step({ ...ok, lrs: Float32Array.of(NaN) })).toThrow(/lrs\[0\] must be a finite number/);
     expect(() => tr.step({ ...ok, lrs: Float32Array.of() })).toThrow(ShapeError);
     tr.dispose();
     expect(() => tr.step(ok)).toThrow(/disposed/);
-    expect(() => supervisedPredict(inT, outT, Int32Array.of(0), Int32Array.of(0, 1), { loss: 'hs' })).toThrow(/labelCounts must be given/);
+    expect(() => supervisedPredict(inT, outT, Int32Array.of(0), Int32Array.of(0, 1), { loss: 'hs' })).toThrow(
+      /labelCounts must be given/,
+    );
   });
 });

@@ -24,10 +24,28 @@ const VARIANTS = [
 // (m, k, n): awkward sizes (1, primes, non-multiples of 4), squares and non-square mixes. 257
 // crosses the K block (256) and the M block (128); 2100 crosses the N block (2048).
 const SHAPES: [number, number, number][] = [
-  [1, 1, 1], [2, 2, 2], [3, 3, 3], [7, 7, 7], [17, 17, 17], [31, 31, 31], [33, 33, 33],
-  [64, 64, 64], [127, 127, 127], [257, 257, 257],
-  [1, 257, 3], [257, 1, 7], [7, 33, 257], [33, 127, 17], [127, 17, 33], [64, 257, 31],
-  [3, 1, 2], [2, 7, 1], [31, 64, 127], [257, 31, 64], [5, 3, 2100], [129, 300, 9],
+  [1, 1, 1],
+  [2, 2, 2],
+  [3, 3, 3],
+  [7, 7, 7],
+  [17, 17, 17],
+  [31, 31, 31],
+  [33, 33, 33],
+  [64, 64, 64],
+  [127, 127, 127],
+  [257, 257, 257],
+  [1, 257, 3],
+  [257, 1, 7],
+  [7, 33, 257],
+  [33, 127, 17],
+  [127, 17, 33],
+  [64, 257, 31],
+  [3, 1, 2],
+  [2, 7, 1],
+  [31, 64, 127],
+  [257, 31, 64],
+  [5, 3, 2100],
+  [129, 300, 9],
 ];
 
 function stored(m: number, k: number, n: number, ta: boolean, tb: boolean) {
@@ -42,7 +60,10 @@ describe('matmul = float64 reference', () => {
         const a = seeded(m * k, m * 1000 + k);
         const b = seeded(k * n, n * 1000 + k + 1);
         tidy(() => {
-          const c = matmul(Tensor.fromArray(a, aShape), Tensor.fromArray(b, bShape), { transposeA: v.ta, transposeB: v.tb });
+          const c = matmul(Tensor.fromArray(a, aShape), Tensor.fromArray(b, bShape), {
+            transposeA: v.ta,
+            transposeB: v.tb,
+          });
           expect(c.shape).toEqual([m, n]);
           const ref = refGemm(a, b, undefined, { m, n, k, transA: v.ta, transB: v.tb });
           expectClose(c.toArray(), ref.out, { tol: ref.tol });
@@ -73,7 +94,11 @@ describe('alpha, beta and epilogues', () => {
         tidy(() => {
           const out = Tensor.fromArray(c0, [m, n]);
           const res = matmul(Tensor.fromArray(a, aShape), Tensor.fromArray(b, bShape), {
-            transposeA: v.ta, transposeB: v.tb, alpha, beta, out,
+            transposeA: v.ta,
+            transposeB: v.tb,
+            alpha,
+            beta,
+            out,
             bias: bias ? Tensor.fromArray(bias) : undefined,
             activation: cs.relu ? 'relu' : 'none',
           });
@@ -125,12 +150,39 @@ describe('gemm on Float32Arrays with strided views', () => {
         const before = c.slice();
         const bias = cs.bias ? seeded(n, 24) : undefined;
         const beta = cs.beta ?? 0;
-        const res = gemm(a, b, { m, n, k, transposeA: ta, transposeB: tb, lda, ldb, ldc: cs.ldc, beta, c, bias, activation: cs.relu ? 'relu' : 'none' });
+        const res = gemm(a, b, {
+          m,
+          n,
+          k,
+          transposeA: ta,
+          transposeB: tb,
+          lda,
+          ldb,
+          ldc: cs.ldc,
+          beta,
+          c,
+          bias,
+          activation: cs.relu ? 'relu' : 'none',
+        });
         expect(res).toBe(c);
-        const ref = refGemm(a, b, before, { m, n, k, transA: ta, transB: tb, lda, ldb, ldc: cs.ldc, beta, bias, relu: cs.relu });
+        const ref = refGemm(a, b, before, {
+          m,
+          n,
+          k,
+          transA: ta,
+          transB: tb,
+          lda,
+          ldb,
+          ldc: cs.ldc,
+          beta,
+          bias,
+          relu: cs.relu,
+        });
         for (let i = 0; i < m; i++) {
           const row = i * cs.ldc;
-          expectClose(c.subarray(row, row + n), ref.out.subarray(row, row + n), { tol: ref.tol.subarray(row, row + n) });
+          expectClose(c.subarray(row, row + n), ref.out.subarray(row, row + n), {
+            tol: ref.tol.subarray(row, row + n),
+          });
           // The gap between rows and the tail past C are untouched.
           const gapEnd = i === m - 1 ? c.length : row + cs.ldc;
           for (let j = row + n; j < gapEnd; j++) expect(c[j]).toBe(before[j]);
@@ -151,7 +203,12 @@ describe('gemm on Float32Arrays with strided views', () => {
 });
 
 describe('against @tensorflow/tfjs-core (CPU backend)', () => {
-  const shapes: [number, number, number][] = [[1, 7, 3], [17, 33, 31], [64, 127, 65], [130, 257, 33]];
+  const shapes: [number, number, number][] = [
+    [1, 7, 3],
+    [17, 33, 31],
+    [64, 127, 65],
+    [130, 257, 33],
+  ];
   for (const [m, k, n] of shapes) {
     for (const v of VARIANTS) {
       test(`${v.name} m=${m} k=${k} n=${n}, bias + relu via tf.fused.matMul`, () => {
@@ -164,14 +221,22 @@ describe('against @tensorflow/tfjs-core (CPU backend)', () => {
           const tb = tf.tensor2d(b, bShape as [number, number]);
           return [
             tf.matMul(ta, tb, v.ta, v.tb).dataSync().slice(),
-            tf.fused.matMul({ a: ta, b: tb, transposeA: v.ta, transposeB: v.tb, bias: tf.tensor1d(bias), activation: 'relu' }).dataSync().slice(),
+            tf.fused
+              .matMul({ a: ta, b: tb, transposeA: v.ta, transposeB: v.tb, bias: tf.tensor1d(bias), activation: 'relu' })
+              .dataSync()
+              .slice(),
           ];
         });
         tidy(() => {
           const A = Tensor.fromArray(a, aShape);
           const B = Tensor.fromArray(b, bShape);
           const plain = matmul(A, B, { transposeA: v.ta, transposeB: v.tb }).toArray();
-          const fused = matmul(A, B, { transposeA: v.ta, transposeB: v.tb, bias: Tensor.fromArray(bias), activation: 'relu' }).toArray();
+          const fused = matmul(A, B, {
+            transposeA: v.ta,
+            transposeB: v.tb,
+            bias: Tensor.fromArray(bias),
+            activation: 'relu',
+          }).toArray();
           // Both are float32 sums in different orders: tolerance from K.
           const tol = { rtol: 4 * k * 2 ** -23, atol: 4 * k * 2 ** -23 };
           expectClose(plain, expected[0]!, tol);
@@ -196,7 +261,9 @@ describe('typed errors, checked before the kernel runs', () => {
     tidy(() => {
       expect(() => matmul(Tensor.zeros([6]), Tensor.zeros([6, 1]))).toThrow(ShapeError);
       expect(() => matmul(Tensor.zeros([2, 3], 'int32'), Tensor.zeros([3, 2]))).toThrow(DTypeError);
-      expect(() => matmul(Tensor.zeros([2, 3], 'int32'), Tensor.zeros([3, 2]))).toThrow('matmul: a must have dtype float32, got int32');
+      expect(() => matmul(Tensor.zeros([2, 3], 'int32'), Tensor.zeros([3, 2]))).toThrow(
+        'matmul: a must have dtype float32, got int32',
+      );
       expect(() => matmul([1, 2] as unknown as Tensor, Tensor.zeros([3, 2]))).toThrow(ArgumentError);
     });
   });
@@ -205,7 +272,9 @@ describe('typed errors, checked before the kernel runs', () => {
       const a = Tensor.zeros([2, 3]);
       const b = Tensor.zeros([3, 4]);
       expect(() => matmul(a, b, { bias: Tensor.zeros([3]) })).toThrow('matmul: bias must have shape [4], got [3]');
-      expect(() => matmul(a, b, { out: Tensor.zeros([4, 2]) })).toThrow('matmul: out must have shape [2, 4], got [4, 2]');
+      expect(() => matmul(a, b, { out: Tensor.zeros([4, 2]) })).toThrow(
+        'matmul: out must have shape [2, 4], got [4, 2]',
+      );
       expect(() => matmul(a, b, { activation: 'gelu' as 'relu' })).toThrow(ArgumentError);
       expect(() => matmul(a, b, { alpha: NaN })).toThrow('matmul: alpha must be a finite number, got NaN');
       expect(() => matmul(a, b, { beta: 1 })).toThrow(/beta must be 0 without out/);
@@ -215,13 +284,21 @@ describe('typed errors, checked before the kernel runs', () => {
   test('gemm: short arrays, small leading dimensions, wrong types', () => {
     const a = new Float32Array(6);
     const b = new Float32Array(6);
-    expect(() => gemm(a, b, { m: 2, n: 3, k: 4 })).toThrow('gemm: a must have at least 8 elements for 2x4 with lda 4, got 6');
-    expect(() => gemm(a, b, { m: 2, n: 2, k: 3, lda: 2 })).toThrow('gemm: lda must be >= 3 (columns of the stored A), got 2');
+    expect(() => gemm(a, b, { m: 2, n: 3, k: 4 })).toThrow(
+      'gemm: a must have at least 8 elements for 2x4 with lda 4, got 6',
+    );
+    expect(() => gemm(a, b, { m: 2, n: 2, k: 3, lda: 2 })).toThrow(
+      'gemm: lda must be >= 3 (columns of the stored A), got 2',
+    );
     expect(() => gemm(a, b, { m: 2, n: 2, k: 3, ldc: 1 })).toThrow(ArgumentError);
     expect(() => gemm(a, b, { m: 2, n: 2, k: 3, c: new Float32Array(3) })).toThrow(ShapeError);
-    expect(() => gemm(new Float64Array(6) as unknown as Float32Array, b, { m: 2, n: 2, k: 3 })).toThrow('gemm: a must be a Float32Array, got Float64Array');
+    expect(() => gemm(new Float64Array(6) as unknown as Float32Array, b, { m: 2, n: 2, k: 3 })).toThrow(
+      'gemm: a must be a Float32Array, got Float64Array',
+    );
     expect(() => gemm(a, b, { m: -1, n: 2, k: 3 })).toThrow('gemm: m must be a non-negative integer, got -1');
-    expect(() => gemm(a, b, { m: 2, n: 2, k: 3, bias: new Float32Array(3) })).toThrow('gemm: bias must have 2 elements, got 3');
+    expect(() => gemm(a, b, { m: 2, n: 2, k: 3, bias: new Float32Array(3) })).toThrow(
+      'gemm: bias must have 2 elements, got 3',
+    );
   });
   test('every error is a WasmNlpError', () => {
     tidy(() => {

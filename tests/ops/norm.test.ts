@@ -15,7 +15,15 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-const SHAPES: number[][] = [[1, 1], [3, 5], [7, 17], [33, 768], [2, 3, 5], [4, 9], [5, 3]];
+const SHAPES: number[][] = [
+  [1, 1],
+  [3, 5],
+  [7, 17],
+  [33, 768],
+  [2, 3, 5],
+  [4, 9],
+  [5, 3],
+];
 const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
 /** Seeded test data: x with a per-row offset and scale, gamma around 1, beta and dy around 0. */
@@ -31,7 +39,13 @@ function data(shape: number[], seed: number) {
 }
 
 /** Sum of dy * y of the float64 reference (the loss whose gradients the backward gives). */
-function loss64(x: ArrayLike<number>, gamma: ArrayLike<number>, beta: ArrayLike<number>, dy: ArrayLike<number>, C: number): number {
+function loss64(
+  x: ArrayLike<number>,
+  gamma: ArrayLike<number>,
+  beta: ArrayLike<number>,
+  dy: ArrayLike<number>,
+  C: number,
+): number {
   const { y } = refLayerNorm(x, gamma, beta, C);
   let s = 0;
   for (let i = 0; i < y.length; i++) s += y[i]! * dy[i]!;
@@ -39,7 +53,11 @@ function loss64(x: ArrayLike<number>, gamma: ArrayLike<number>, beta: ArrayLike<
 }
 
 /** Central finite difference of loss64 with respect to element i of `which`. */
-function fd(args: { x: Float64Array; gamma: Float64Array; beta: Float64Array; dy: Float32Array; C: number }, which: 'x' | 'gamma' | 'beta', i: number): number {
+function fd(
+  args: { x: Float64Array; gamma: Float64Array; beta: Float64Array; dy: Float32Array; C: number },
+  which: 'x' | 'gamma' | 'beta',
+  i: number,
+): number {
   const h = 1e-5;
   const arr = args[which];
   const v = arr[i]!;
@@ -102,7 +120,14 @@ describe('layerNorm forward = float64 reference', () => {
       const dy = seeded(size(shape), 78);
       const dx = Tensor.zeros(shape);
       const dgamma = Tensor.zeros([C]);
-      layerNormBackward(Tensor.fromArray(x, shape), Tensor.fromArray(gamma), res.mean, res.rstd, Tensor.fromArray(dy, shape), { dx, dgamma });
+      layerNormBackward(
+        Tensor.fromArray(x, shape),
+        Tensor.fromArray(gamma),
+        res.mean,
+        res.rstd,
+        Tensor.fromArray(dy, shape),
+        { dx, dgamma },
+      );
       const rb = refLayerNormBackward(x, gamma, dy, C);
       expectClose(dx.toArray(), rb.dx, { rtol: 0, atol: 5e-5 });
       expectClose(dgamma.toArray(), rb.dgamma, { rtol: 0, atol: 1e-4 });
@@ -132,7 +157,9 @@ describe('layerNorm forward = float64 reference', () => {
       const res = layerNorm(Tensor.zeros([0, 4]), Tensor.zeros([4]), Tensor.zeros([4]));
       expect(res.y.shape).toEqual([0, 4]);
       expect(res.mean.shape).toEqual([0]);
-      layerNormBackward(Tensor.zeros([0, 4]), Tensor.zeros([4]), res.mean, res.rstd, Tensor.zeros([0, 4]), { dgamma: Tensor.zeros([4]) });
+      layerNormBackward(Tensor.zeros([0, 4]), Tensor.zeros([4]), res.mean, res.rstd, Tensor.zeros([0, 4]), {
+        dgamma: Tensor.zeros([4]),
+      });
     });
   });
 });
@@ -175,7 +202,11 @@ describe('layerNormBackward', () => {
         const args = { x: Float64Array.from(x), gamma: Float64Array.from(gamma), beta: Float64Array.from(beta), dy, C };
         const check = (name: 'x' | 'gamma' | 'beta', got: Float32Array, len: number, atol: number) => {
           const idx = sample(len, 24);
-          expectClose(idx.map((i) => got[i]!), idx.map((i) => fd(args, name, i)), { rtol: 1e-4, atol });
+          expectClose(
+            idx.map((i) => got[i]!),
+            idx.map((i) => fd(args, name, i)),
+            { rtol: 1e-4, atol },
+          );
         };
         check('x', dx.toArray(), n, 2e-5);
         check('gamma', dgamma.toArray(), C, 2e-6 * (n / C) + 1e-6);
@@ -194,7 +225,14 @@ describe('layerNormBackward', () => {
       const { mean, rstd } = layerNorm(xt, gt, Tensor.fromArray(beta));
       const full = { dx: Tensor.zeros(shape), dgamma: Tensor.zeros([C]), dbeta: Tensor.zeros([C]) };
       layerNormBackward(xt, gt, mean, rstd, dyt, full);
-      const subsets: (keyof typeof full)[][] = [['dx'], ['dgamma'], ['dbeta'], ['dx', 'dbeta'], ['dgamma', 'dbeta'], ['dx', 'dgamma']];
+      const subsets: (keyof typeof full)[][] = [
+        ['dx'],
+        ['dgamma'],
+        ['dbeta'],
+        ['dx', 'dbeta'],
+        ['dgamma', 'dbeta'],
+        ['dx', 'dgamma'],
+      ];
       for (const keys of subsets) {
         const g: Record<string, Tensor> = {};
         for (const k of keys) g[k] = Tensor.zeros(full[k].shape);
@@ -236,7 +274,11 @@ describe('layerNormBackward', () => {
 });
 
 describe('layerNorm = tfjs-core (cpu): tf.moments composition, forward and tf.grad', () => {
-  for (const shape of [[7, 17], [2, 3, 5], [33, 768]]) {
+  for (const shape of [
+    [7, 17],
+    [2, 3, 5],
+    [33, 768],
+  ]) {
     test(`${JSON.stringify(shape)}`, () => {
       const { C, x, gamma, beta, dy } = data(shape, 123 + size(shape));
       const eps = 1e-5;
@@ -246,7 +288,11 @@ describe('layerNorm = tfjs-core (cpu): tf.moments composition, forward and tf.gr
       };
       const [tx, tg, tb, tdy] = [tf.tensor(x, shape), tf.tensor(gamma), tf.tensor(beta), tf.tensor(dy, shape)];
       const yT = f(tx, tg, tb).dataSync();
-      const grads = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(f(a, b, c), tdy)))([tx, tg, tb]);
+      const grads = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(f(a, b, c), tdy)))([
+        tx,
+        tg,
+        tb,
+      ]);
       const [gx, gg, gb] = grads.map((t) => t.dataSync());
       tf.dispose([tx, tg, tb, tdy, ...grads]);
       tidy(() => {
@@ -276,17 +322,25 @@ describe('layerNorm bad input', () => {
       expect(() => layerNorm(x, Tensor.zeros([5]), b)).toThrow(ShapeError);
       expect(() => layerNorm(x, g, Tensor.zeros([4, 1]))).toThrow(/layerNorm: beta must have rank 1/);
       expect(() => layerNorm(x, Tensor.zeros([4], 'int32'), b)).toThrow(DTypeError);
-      expect(() => layerNorm(Tensor.zeros([3, 4], 'int32'), g, b)).toThrow(/layerNorm: x must have dtype float32, got int32/);
+      expect(() => layerNorm(Tensor.zeros([3, 4], 'int32'), g, b)).toThrow(
+        /layerNorm: x must have dtype float32, got int32/,
+      );
       expect(() => layerNorm(Tensor.zeros([3, 0]), Tensor.zeros([0]), Tensor.zeros([0]))).toThrow(ShapeError);
       expect(() => layerNorm(Tensor.zeros([]), g, b)).toThrow(ShapeError);
       expect(() => layerNorm(x, g, b, { eps: -1 })).toThrow(/layerNorm: eps must be a finite number >= 0, got -1/);
       expect(() => layerNorm(x, g, b, { eps: NaN })).toThrow(ArgumentError);
-      expect(() => layerNorm(x, g, b, { out: Tensor.zeros([4, 3]) })).toThrow(/out must have shape \[3, 4\], got \[4, 3\]/);
+      expect(() => layerNorm(x, g, b, { out: Tensor.zeros([4, 3]) })).toThrow(
+        /out must have shape \[3, 4\], got \[4, 3\]/,
+      );
       expect(() => layerNorm(null as unknown as Tensor, g, b)).toThrow(ArgumentError);
       const { mean, rstd } = layerNorm(x, g, b);
       const dy = Tensor.zeros([3, 4]);
-      expect(() => layerNormBackward(x, g, Tensor.zeros([4]), rstd, dy, { dx: Tensor.zeros([3, 4]) })).toThrow(/mean must have shape \[3\], got \[4\]/);
-      expect(() => layerNormBackward(x, g, mean, rstd, Tensor.zeros([3, 5]), { dx: Tensor.zeros([3, 4]) })).toThrow(ShapeError);
+      expect(() => layerNormBackward(x, g, Tensor.zeros([4]), rstd, dy, { dx: Tensor.zeros([3, 4]) })).toThrow(
+        /mean must have shape \[3\], got \[4\]/,
+      );
+      expect(() => layerNormBackward(x, g, mean, rstd, Tensor.zeros([3, 5]), { dx: Tensor.zeros([3, 4]) })).toThrow(
+        ShapeError,
+      );
       expect(() => layerNormBackward(x, g, mean, rstd, dy, { dx: Tensor.zeros([12]) })).toThrow(ShapeError);
       expect(() => layerNormBackward(x, g, mean, rstd, dy, { dgamma: Tensor.zeros([3]) })).toThrow(ShapeError);
       expect(() => layerNormBackward(x, g, mean, rstd, dy, { dbeta: Tensor.zeros([4], 'int32') })).toThrow(DTypeError);

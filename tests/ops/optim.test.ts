@@ -127,7 +127,16 @@ describe('adamStep = float64 reference of torch.optim.Adam / AdamW over several 
 
 describe('clipGradNorm', () => {
   const shapes = [[17], [3, 1001], [1], [5, 5]];
-  const make = (seed: number, mul: number) => shapes.map((s, i) => Float32Array.from(seeded(s.reduce((x, y) => x * y, 1), seed + i), (v) => v * mul));
+  const make = (seed: number, mul: number) =>
+    shapes.map((s, i) =>
+      Float32Array.from(
+        seeded(
+          s.reduce((x, y) => x * y, 1),
+          seed + i,
+        ),
+        (v) => v * mul,
+      ),
+    );
 
   test('scales to maxNorm and returns the pre-clip norm', () => {
     const gs = make(10, 3);
@@ -140,7 +149,13 @@ describe('clipGradNorm', () => {
       const after = ts.map((t) => t.toArray());
       expect(Math.abs(refGlobalNorm(after) - maxNorm) / maxNorm).toBeLessThan(1e-5);
       const coef = maxNorm / (norm + 1e-6);
-      after.forEach((x, i) => expectClose(x, Float64Array.from(gs[i]!, (v) => v * coef), { rtol: 2e-7, atol: 1e-12 }));
+      after.forEach((x, i) =>
+        expectClose(
+          x,
+          Float64Array.from(gs[i]!, (v) => v * coef),
+          { rtol: 2e-7, atol: 1e-12 },
+        ),
+      );
     });
   });
 
@@ -184,7 +199,9 @@ describe('bad input', () => {
       const st = { m: Tensor.zeros([5]), v: Tensor.zeros([5]) };
       expect(() => adamStep(p, g, st, { lr: 0.1, step: 0 })).toThrow(/step must be an integer >= 1, got 0/);
       expect(() => adamStep(p, g, st, { lr: 0.1, step: 1.5 })).toThrow(ArgumentError);
-      expect(() => adamStep(p, g, st, { lr: 0.1, step: 1, beta1: 1 })).toThrow(/beta1 must be a finite number in \[0, 1\)/);
+      expect(() => adamStep(p, g, st, { lr: 0.1, step: 1, beta1: 1 })).toThrow(
+        /beta1 must be a finite number in \[0, 1\)/,
+      );
       expect(() => adamStep(p, g, st, { lr: 0.1, step: 1, beta2: -0.1 })).toThrow(ArgumentError);
       expect(() => adamStep(p, g, st, { lr: 0.1, step: 1, eps: -1 })).toThrow(ArgumentError);
       expect(() => adamStep(p, g, st, { lr: 0.1, step: 1, weightDecay: -1 })).toThrow(ArgumentError);

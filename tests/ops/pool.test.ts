@@ -4,7 +4,14 @@ import { expectClose } from '../helpers/assert.js';
 import { seededValues } from '../reference/softmax.js';
 import { refFirstPool, refMaxPool, refMaxPoolBackward, refMeanPool, refMeanPoolBackward } from '../reference/pool.js';
 import { Tensor, tidy } from '../../src/core/tensor.js';
-import { firstPool, firstPoolBackward, maxPool, maxPoolBackward, meanPool, meanPoolBackward } from '../../src/ops/pool.js';
+import {
+  firstPool,
+  firstPoolBackward,
+  maxPool,
+  maxPoolBackward,
+  meanPool,
+  meanPoolBackward,
+} from '../../src/ops/pool.js';
 import { ArgumentError, ShapeError } from '../../src/core/errors.js';
 
 beforeAll(async () => {
@@ -34,7 +41,14 @@ describe('pooling = float64 reference (forward and accumulating backward)', () =
           const xv = f32(seededValues(B * S * D, B * 100 + S * 10 + D));
           const x = Tensor.fromArray(xv, [B, S, D]);
           const mv = masked === 'none' ? undefined : makeMask(B, S);
-          const mask = mv === undefined ? undefined : Tensor.fromArray(masked === 'int32' ? mv : Float32Array.from(mv), [B, S], masked as 'int32' | 'float32');
+          const mask =
+            mv === undefined
+              ? undefined
+              : Tensor.fromArray(
+                  masked === 'int32' ? mv : Float32Array.from(mv),
+                  [B, S],
+                  masked as 'int32' | 'float32',
+                );
           const dout = f32(seededValues(B * D, 7 + D));
           const dx0 = f32(seededValues(B * S * D, 9 + S));
 
@@ -71,7 +85,9 @@ describe('pooling = float64 reference (forward and accumulating backward)', () =
       const none = maxPool(x, { mask: Tensor.fromArray(new Int32Array(3), [1, 3], 'int32') });
       expect(Array.from(none.out.toArray())).toEqual([0, 0]);
       expect(Array.from(none.argmax.toArray())).toEqual([-1, -1]);
-      expect(Array.from(meanPool(x, { mask: Tensor.fromArray(new Int32Array(3), [1, 3], 'int32') }).toArray())).toEqual([0, 0]);
+      expect(Array.from(meanPool(x, { mask: Tensor.fromArray(new Int32Array(3), [1, 3], 'int32') }).toArray())).toEqual(
+        [0, 0],
+      );
     });
   });
 
@@ -80,9 +96,13 @@ describe('pooling = float64 reference (forward and accumulating backward)', () =
       const x = Tensor.zeros([2, 3, 4]);
       expect(() => meanPool(Tensor.zeros([2, 3]))).toThrow(ShapeError);
       expect(() => meanPool(x, { mask: Tensor.zeros([2, 4], 'int32') })).toThrow(/mask must have shape \[2, 3\]/);
-      expect(() => maxPool(x, { mask: Tensor.fromArray(new Int32Array([1, 2, 0, 1, 1, 1]), [2, 3], 'int32') })).toThrow(ArgumentError);
+      expect(() => maxPool(x, { mask: Tensor.fromArray(new Int32Array([1, 2, 0, 1, 1, 1]), [2, 3], 'int32') })).toThrow(
+        ArgumentError,
+      );
       expect(() => firstPool(Tensor.zeros([2, 0, 4]))).toThrow(ShapeError);
-      expect(() => maxPoolBackward(Tensor.fromArray(new Int32Array(8).fill(3), [2, 4], 'int32'), Tensor.zeros([2, 4]), x)).toThrow(ArgumentError);
+      expect(() =>
+        maxPoolBackward(Tensor.fromArray(new Int32Array(8).fill(3), [2, 4], 'int32'), Tensor.zeros([2, 4]), x),
+      ).toThrow(ArgumentError);
     });
   });
 });

@@ -19,7 +19,10 @@ function corpus(n: number, V: number, seed: number): Int32Array {
   for (let i = 0; i < n; i++) {
     if (left === 0) {
       left = 1 + rng.nextInt(12);
-      if (i > 0) { ids[i] = V - 1; continue; }
+      if (i > 0) {
+        ids[i] = V - 1;
+        continue;
+      }
     }
     // P(w) ∝ 1 / (w + 1)
     const u = rng.nextFloat();
@@ -58,7 +61,15 @@ const CASES: Case[] = [
   { name: 'skip-gram NS subwords', model: 'skipgram', loss: 'ns', subwords: true, sample: 1e-2, dim: 11 },
   { name: 'CBOW NS subwords', model: 'cbow', loss: 'ns', subwords: true, sample: 0, dim: 3 },
   { name: 'skip-gram NS dim 1', model: 'skipgram', loss: 'ns', sample: 0, dim: 1 },
-  { name: 'fastText flavor: skip-gram NS subwords', model: 'skipgram', loss: 'ns', subwords: true, sample: 1e-2, dim: 7, fasttext: true },
+  {
+    name: 'fastText flavor: skip-gram NS subwords',
+    model: 'skipgram',
+    loss: 'ns',
+    subwords: true,
+    sample: 1e-2,
+    dim: 7,
+    fasttext: true,
+  },
   { name: 'fastText flavor: CBOW NS', model: 'cbow', loss: 'ns', sample: 1e-2, dim: 5, fasttext: true },
   { name: 'fastText flavor: skip-gram HS', model: 'skipgram', loss: 'hs', sample: 0, dim: 5, fasttext: true },
 ];
@@ -66,14 +77,17 @@ const CASES: Case[] = [
 describe('sgns_train = plain-JS reference (same RNG stream, two chunks)', () => {
   for (const k of CASES) {
     test(k.name, () => {
-      const V = 15, n = 600, eos = V - 1;
+      const V = 15,
+        n = 600,
+        eos = V - 1;
       const ids = corpus(n, V, 5);
       const counts = countsOf(ids, V);
       const rowsIn = k.subwords ? V + 7 : V;
       let subwords: { offsets: Int32Array; rows: Int32Array } | undefined;
       if (k.subwords) {
         // Word w: its own row plus 0..2 "n-gram" rows among V..V+6.
-        const offs = [0], rows: number[] = [];
+        const offs = [0],
+          rows: number[] = [];
         for (let w = 0; w < V; w++) {
           rows.push(w);
           for (let j = 0; j < w % 3; j++) rows.push(V + ((w * 5 + j * 3) % 7));
@@ -82,11 +96,23 @@ describe('sgns_train = plain-JS reference (same RNG stream, two chunks)', () => 
         subwords = { offsets: Int32Array.from(offs), rows: Int32Array.from(rows) };
       }
       const rowsOut = k.loss === 'hs' ? V - 1 : V;
-      const w0 = initWeights(rowsIn, k.dim, 1), o0 = initWeights(rowsOut, k.dim, 2);
-      const win = Tensor.fromArray(w0, [rowsIn, k.dim]), wout = Tensor.fromArray(o0, [rowsOut, k.dim]);
+      const w0 = initWeights(rowsIn, k.dim, 1),
+        o0 = initWeights(rowsOut, k.dim, 2);
+      const win = Tensor.fromArray(w0, [rowsIn, k.dim]),
+        wout = Tensor.fromArray(o0, [rowsOut, k.dim]);
       const opts: SgnsOptions = {
-        window: 3, negative: 4, model: k.model, loss: k.loss, sample: k.sample, lr: 0.2, totalWords: 2 * n,
-        seed: 77, eosId: eos, counts, subwords, ...(k.fasttext ? { flavor: 'fasttext', sampleTotal: n + 40 } : {}),
+        window: 3,
+        negative: 4,
+        model: k.model,
+        loss: k.loss,
+        sample: k.sample,
+        lr: 0.2,
+        totalWords: 2 * n,
+        seed: 77,
+        eosId: eos,
+        counts,
+        subwords,
+        ...(k.fasttext ? { flavor: 'fasttext', sampleTotal: n + 40 } : {}),
       };
       const tr = new SgnsTrainer(win, wout, opts);
       const cut = ids.indexOf(eos, 300) + 1;
@@ -97,13 +123,33 @@ describe('sgns_train = plain-JS reference (same RNG stream, two chunks)', () => 
       const tree = k.loss === 'hs' ? huffmanTree(counts) : undefined;
       const at = k.loss === 'ns' ? aliasTable(counts, 0.75, k.fasttext ? -1 : eos) : undefined;
       const cfg: RefSgnsConfig = {
-        V, dim: k.dim, window: 3, negative: 4, cbow: k.model === 'cbow', hs: k.loss === 'hs', eos, lr0: 0.2, total: 2 * n,
-        seed: 77, keep: k.sample > 0 ? (k.fasttext ? keepProbabilities(counts, k.sample, -1, n + 40) : keepProbabilities(counts, k.sample, eos)) : undefined,
+        V,
+        dim: k.dim,
+        window: 3,
+        negative: 4,
+        cbow: k.model === 'cbow',
+        hs: k.loss === 'hs',
+        eos,
+        lr0: 0.2,
+        total: 2 * n,
+        seed: 77,
+        keep:
+          k.sample > 0
+            ? k.fasttext
+              ? keepProbabilities(counts, k.sample, -1, n + 40)
+              : keepProbabilities(counts, k.sample, eos)
+            : undefined,
         fasttext: k.fasttext,
-        prob: at?.prob, alias: at?.alias, hsOff: tree?.offsets, hsCodes: tree?.codes, hsPoints: tree?.points,
-        subOff: subwords?.offsets, subRows: subwords?.rows,
+        prob: at?.prob,
+        alias: at?.alias,
+        hsOff: tree?.offsets,
+        hsCodes: tree?.codes,
+        hsPoints: tree?.points,
+        subOff: subwords?.offsets,
+        subRows: subwords?.rows,
       };
-      const rw = Float64Array.from(w0), ro = Float64Array.from(o0);
+      const rw = Float64Array.from(w0),
+        ro = Float64Array.from(o0);
       const st: RefSgnsState = { processed: 0, lossSum: 0, lossCount: 0, lr: 0, rngWord: 0 };
       refSgnsTrain(ids.subarray(0, cut), rw, ro, cfg, st);
       refSgnsTrain(ids.subarray(cut), rw, ro, cfg, st);
@@ -113,9 +159,14 @@ describe('sgns_train = plain-JS reference (same RNG stream, two chunks)', () => 
       expect(s.rngWord).toBe(st.rngWord);
       expect(s.lr).toBe(st.lr);
       expect(s.lossSum).toBeCloseTo(st.lossSum, 3);
-      const gw = win.toArray(), go = wout.toArray();
-      let maxErr = 0, moved = 0;
-      for (let i = 0; i < gw.length; i++) { maxErr = Math.max(maxErr, Math.abs(gw[i]! - rw[i]!)); moved = Math.max(moved, Math.abs(rw[i]! - w0[i]!)); }
+      const gw = win.toArray(),
+        go = wout.toArray();
+      let maxErr = 0,
+        moved = 0;
+      for (let i = 0; i < gw.length; i++) {
+        maxErr = Math.max(maxErr, Math.abs(gw[i]! - rw[i]!));
+        moved = Math.max(moved, Math.abs(rw[i]! - w0[i]!));
+      }
       for (let i = 0; i < go.length; i++) maxErr = Math.max(maxErr, Math.abs(go[i]! - ro[i]!));
       expect(moved).toBeGreaterThan(1e-2);
       expect(maxErr).toBeLessThan(2e-5);
@@ -126,10 +177,24 @@ describe('sgns_train = plain-JS reference (same RNG stream, two chunks)', () => 
   }
 });
 
-function trainer(V: number, dim: number, extra: Partial<SgnsOptions> = {}, winInit?: Float32Array): { tr: SgnsTrainer; win: Tensor; wout: Tensor } {
+function trainer(
+  V: number,
+  dim: number,
+  extra: Partial<SgnsOptions> = {},
+  winInit?: Float32Array,
+): { tr: SgnsTrainer; win: Tensor; wout: Tensor } {
   const o: SgnsOptions = {
-    window: 5, negative: 5, model: 'skipgram', loss: 'ns', sample: 0, lr: 0.05, totalWords: 1e6, seed: 1, eosId: -1,
-    counts: new Array<number>(V).fill(1), ...extra,
+    window: 5,
+    negative: 5,
+    model: 'skipgram',
+    loss: 'ns',
+    sample: 0,
+    lr: 0.05,
+    totalWords: 1e6,
+    seed: 1,
+    eosId: -1,
+    counts: new Array<number>(V).fill(1),
+    ...extra,
   };
   const rowsOut = o.loss === 'hs' ? V - 1 : V;
   const win = Tensor.fromArray(winInit ?? initWeights(V, dim, 3), [V, dim]);
@@ -151,11 +216,13 @@ describe('statistics', () => {
       const kept = tr.stats.rngWord - n;
       const sd = Math.sqrt(n * p * (1 - p));
       expect(Math.abs(kept - n * p)).toBeLessThan(6 * sd);
-      tr.dispose(); win.dispose(); wout.dispose();
+      tr.dispose();
+      win.dispose();
+      wout.dispose();
     }
     expect(keep[3]).toBeGreaterThanOrEqual(1);
     // word2vec's formula, T = 63 250
-    expect(keep[0]).toBeCloseTo((Math.sqrt(60_000 / 63.25) + 1) * 63.25 / 60_000, 6);
+    expect(keep[0]).toBeCloseTo(((Math.sqrt(60_000 / 63.25) + 1) * 63.25) / 60_000, 6);
   });
 
   test('negatives follow counts^0.75, EOS never drawn (chi-square, 19 df)', () => {
@@ -181,9 +248,12 @@ describe('statistics', () => {
     let zc = 0;
     for (let i = 0; i < V; i++) if (i !== 7) zc += counts[i]!;
     let chiWrong = 0;
-    for (let i = 0; i < V; i++) if (i !== 7) chiWrong += (obs[i]! - (n * counts[i]!) / zc) ** 2 / ((n * counts[i]!) / zc);
+    for (let i = 0; i < V; i++)
+      if (i !== 7) chiWrong += (obs[i]! - (n * counts[i]!) / zc) ** 2 / ((n * counts[i]!) / zc);
     expect(chiWrong).toBeGreaterThan(1000);
-    tr.dispose(); win.dispose(); wout.dispose();
+    tr.dispose();
+    win.dispose();
+    wout.dispose();
   });
 
   test('alias table is exact: acceptance mass per word = V * P(word)', () => {
@@ -214,7 +284,8 @@ describe('statistics', () => {
 describe('schedule, sentences, determinism', () => {
   test('windows never cross EOS: rows of one sentence group never touch the other group', () => {
     // Words 0-2 only in sentences A, 3-5 only in B, EOS 6; win = identity rows.
-    const V = 7, dim = 7;
+    const V = 7,
+      dim = 7;
     const eye = new Float32Array(V * dim);
     for (let i = 0; i < V; i++) eye[i * dim + i] = 1;
     const ids: number[] = [];
@@ -222,7 +293,8 @@ describe('schedule, sentences, determinism', () => {
     // Subwords off, negative 0: each update keeps win/wout rows inside the span of their sentence's basis vectors.
     const { tr, win, wout } = trainer(V, dim, { negative: 0, eosId: 6, window: 5 }, eye);
     tr.train(Int32Array.from(ids));
-    const wi = win.toArray(), wo = wout.toArray();
+    const wi = win.toArray(),
+      wo = wout.toArray();
     for (let w = 0; w < 6; w++) {
       const other = w < 3 ? [3, 4, 5] : [0, 1, 2];
       for (const c of other) {
@@ -232,11 +304,14 @@ describe('schedule, sentences, determinism', () => {
     }
     expect(wo[0 * dim + 1]).not.toBe(0);
     expect(wo[3 * dim + 4]).not.toBe(0);
-    tr.dispose(); win.dispose(); wout.dispose();
+    tr.dispose();
+    win.dispose();
+    wout.dispose();
   });
 
   test("flavor 'fasttext': EOS is its sentence's last word (trained, counted); 'word2vec': EOS only separates", () => {
-    const V = 7, dim = 7;
+    const V = 7,
+      dim = 7;
     const eye = new Float32Array(V * dim);
     for (let i = 0; i < V; i++) eye[i * dim + i] = 1;
     const ids: number[] = [];
@@ -244,11 +319,18 @@ describe('schedule, sentences, determinism', () => {
     const run = (flavor: 'word2vec' | 'fasttext') => {
       const { tr, win, wout } = trainer(V, dim, { negative: 0, eosId: 6, window: 5, flavor }, eye);
       const processed = tr.train(Int32Array.from(ids));
-      const out = { processed, eosIn: win.toArray().slice(6 * dim, 7 * dim), eosOut: wout.toArray().slice(6 * dim, 7 * dim) };
-      tr.dispose(); win.dispose(); wout.dispose();
+      const out = {
+        processed,
+        eosIn: win.toArray().slice(6 * dim, 7 * dim),
+        eosOut: wout.toArray().slice(6 * dim, 7 * dim),
+      };
+      tr.dispose();
+      win.dispose();
+      wout.dispose();
       return out;
     };
-    const w2v = run('word2vec'), ft = run('fasttext');
+    const w2v = run('word2vec'),
+      ft = run('fasttext');
     expect(w2v.processed).toBe(ids.length - 50);
     expect(ft.processed).toBe(ids.length);
     // word2vec: the EOS rows never move (no pair touches them).
@@ -266,9 +348,14 @@ describe('schedule, sentences, determinism', () => {
     const run = (pieces: Int32Array[]) => {
       const { tr, win, wout } = trainer(V, 10, { counts, eosId: V - 1, sample: 1e-2, lr: 0.1, totalWords: 3000 });
       const lrs: number[] = [];
-      for (const p of pieces) { tr.train(p); lrs.push(tr.stats.lr); }
+      for (const p of pieces) {
+        tr.train(p);
+        lrs.push(tr.stats.lr);
+      }
       const out = { w: win.toArray(), o: wout.toArray(), s: tr.stats, lrs };
-      tr.dispose(); win.dispose(); wout.dispose();
+      tr.dispose();
+      win.dispose();
+      wout.dispose();
       return out;
     };
     const cut = ids.indexOf(V - 1, 1500) + 1;
@@ -294,19 +381,33 @@ describe('schedule, sentences, determinism', () => {
       const { tr, win, wout } = trainer(V, 8, { counts, eosId: V - 1, seed, sample: 1e-2 });
       tr.train(ids);
       const w = win.toArray();
-      tr.dispose(); win.dispose(); wout.dispose();
+      tr.dispose();
+      win.dispose();
+      wout.dispose();
       return w;
     };
-    const a = run(4), b = run(4), c = run(5);
+    const a = run(4),
+      b = run(4),
+      c = run(5);
     expect(b).toEqual(a);
     expect(c).not.toEqual(a);
   });
 
   test('bad input: typed errors', () => {
     const V = 5;
-    const win = Tensor.zeros([V, 4]), wout = Tensor.zeros([V, 4]), wout3 = Tensor.zeros([V, 3]);
+    const win = Tensor.zeros([V, 4]),
+      wout = Tensor.zeros([V, 4]),
+      wout3 = Tensor.zeros([V, 3]);
     const base: SgnsOptions = {
-      window: 5, negative: 5, model: 'skipgram', loss: 'ns', sample: 0, lr: 0.05, totalWords: 100, seed: 1, eosId: 4,
+      window: 5,
+      negative: 5,
+      model: 'skipgram',
+      loss: 'ns',
+      sample: 0,
+      lr: 0.05,
+      totalWords: 100,
+      seed: 1,
+      eosId: 4,
       counts: [3, 2, 1, 1, 1],
     };
     expect(() => new SgnsTrainer(win, wout3, base)).toThrow(ShapeError);
@@ -318,14 +419,21 @@ describe('schedule, sentences, determinism', () => {
     expect(() => new SgnsTrainer(win, wout, { ...base, lr: 0 })).toThrow(ArgumentError);
     expect(() => new SgnsTrainer(win, wout, { ...base, eosId: 5 })).toThrow(ArgumentError);
     expect(() => new SgnsTrainer(win, wout, { ...base, counts: [1, 2, NaN, 1, 1] })).toThrow(/counts\[2\]/);
-    expect(() => new SgnsTrainer(win, wout, { ...base, subwords: { offsets: Int32Array.from([0, 1, 2, 3, 4, 5]), rows: Int32Array.from([0, 1, 2, 3, 9]) } }))
-      .toThrow(/subwords.rows\[4\] must be in \[0, 5\)/);
+    expect(
+      () =>
+        new SgnsTrainer(win, wout, {
+          ...base,
+          subwords: { offsets: Int32Array.from([0, 1, 2, 3, 4, 5]), rows: Int32Array.from([0, 1, 2, 3, 9]) },
+        }),
+    ).toThrow(/subwords.rows\[4\] must be in \[0, 5\)/);
     const tr = new SgnsTrainer(win, wout, base);
     expect(() => tr.train(Int32Array.from([0, 1, 5]))).toThrow(/ids\[2\] must be in \[0, 5\), got 5/);
     expect(() => tr.train([0, 1] as never)).toThrow(ArgumentError);
     tr.dispose();
     expect(() => tr.train(Int32Array.from([0]))).toThrow(/disposed/);
-    win.dispose(); wout.dispose(); wout3.dispose();
+    win.dispose();
+    wout.dispose();
+    wout3.dispose();
   });
 });
 

@@ -5,12 +5,25 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { initForTests } from '../helpers/runtime.js';
 import { expectClose, expectSameBits } from '../helpers/assert.js';
 import {
-  finiteDiff, refLogSoftmax, refLogSoftmaxBackward, refSoftmax, refSoftmaxBackward, refXent, refXentBackward,
-  seededTargets, seededValues,
+  finiteDiff,
+  refLogSoftmax,
+  refLogSoftmaxBackward,
+  refSoftmax,
+  refSoftmaxBackward,
+  refXent,
+  refXentBackward,
+  seededTargets,
+  seededValues,
 } from '../reference/softmax.js';
 import { Tensor, tidy } from '../../src/core/tensor.js';
 import {
-  logSoftmax, logSoftmaxBackward, softmax, softmaxBackward, softmaxXent, softmaxXentBackward, softmaxXentInplace,
+  logSoftmax,
+  logSoftmaxBackward,
+  softmax,
+  softmaxBackward,
+  softmaxXent,
+  softmaxXentBackward,
+  softmaxXentInplace,
 } from '../../src/ops/softmax.js';
 import { ArgumentError, DTypeError, ShapeError } from '../../src/core/errors.js';
 
@@ -19,7 +32,17 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-const SHAPES: number[][] = [[1, 1], [3, 1], [5, 7], [17, 33], [4, 1000], [2, 3, 5], [1, 4], [6, 13], [2, 16389]];
+const SHAPES: number[][] = [
+  [1, 1],
+  [3, 1],
+  [5, 7],
+  [17, 33],
+  [4, 1000],
+  [2, 3, 5],
+  [1, 4],
+  [6, 13],
+  [2, 16389],
+];
 
 const rc = (shape: number[]) => {
   const cols = shape[shape.length - 1]!;
@@ -86,7 +109,14 @@ describe('softmax / logSoftmax forward = float64 reference', () => {
 });
 
 describe('softmax / logSoftmax backward (accumulating)', () => {
-  for (const shape of [[1, 1], [3, 1], [5, 7], [17, 33], [4, 1000], [2, 3, 5]]) {
+  for (const shape of [
+    [1, 1],
+    [3, 1],
+    [5, 7],
+    [17, 33],
+    [4, 1000],
+    [2, 3, 5],
+  ]) {
     test(`${JSON.stringify(shape)}`, () => {
       const [rows, cols] = rc(shape);
       const n = rows * cols;
@@ -164,7 +194,9 @@ describe('softmaxXent', () => {
     test(`forward = float64 reference, ${name}`, () => {
       const { rows, cols, x, t } = xentData(c);
       tidy(() => {
-        const res = softmaxXent(Tensor.fromArray(x, [rows, cols]), Tensor.fromArray(t, [rows], 'int32'), { labelSmoothing: c.eps });
+        const res = softmaxXent(Tensor.fromArray(x, [rows, cols]), Tensor.fromArray(t, [rows], 'int32'), {
+          labelSmoothing: c.eps,
+        });
         const ref = refXent(x, t, rows, cols, -100, c.eps);
         expect(res.count).toBe(ref.count);
         const rl = res.rowLoss.toArray();
@@ -240,7 +272,12 @@ describe('softmaxXent', () => {
 });
 
 describe('against @tensorflow/tfjs-core (CPU backend)', () => {
-  for (const shape of [[1, 1], [5, 7], [17, 33], [4, 1000]] as [number, number][]) {
+  for (const shape of [
+    [1, 1],
+    [5, 7],
+    [17, 33],
+    [4, 1000],
+  ] as [number, number][]) {
     test(`softmax, logSoftmax and their tf.grad ${JSON.stringify(shape)}`, () => {
       const [rows, cols] = shape;
       const n = rows * cols;
@@ -252,8 +289,14 @@ describe('against @tensorflow/tfjs-core (CPU backend)', () => {
         return {
           y: tf.softmax(tx).dataSync().slice(),
           ly: tf.logSoftmax(tx).dataSync().slice(),
-          g: tf.grad((z: tf.Tensor) => tf.sum(tf.mul(tf.softmax(z), tdy)))(tx).dataSync().slice(),
-          lg: tf.grad((z: tf.Tensor) => tf.sum(tf.mul(tf.logSoftmax(z), tdy)))(tx).dataSync().slice(),
+          g: tf
+            .grad((z: tf.Tensor) => tf.sum(tf.mul(tf.softmax(z), tdy)))(tx)
+            .dataSync()
+            .slice(),
+          lg: tf
+            .grad((z: tf.Tensor) => tf.sum(tf.mul(tf.logSoftmax(z), tdy)))(tx)
+            .dataSync()
+            .slice(),
         };
       });
       tidy(() => {
@@ -287,7 +330,13 @@ describe('against @tensorflow/tfjs-core (CPU backend)', () => {
       for (const i of c.ignore ?? []) t[i] = -100;
       const w = Float32Array.from(t, (v) => (v === -100 ? 0 : 1));
       const expected = tf.tidy(() => {
-        const onehot = tf.oneHot(tf.tensor1d(Int32Array.from(t, (v) => Math.max(v, 0)), 'int32'), cols);
+        const onehot = tf.oneHot(
+          tf.tensor1d(
+            Int32Array.from(t, (v) => Math.max(v, 0)),
+            'int32',
+          ),
+          cols,
+        );
         const tx = tf.tensor2d(Float32Array.from(x), c.shape);
         const tw = tf.tensor1d(w);
         const f = (z: tf.Tensor) => tf.losses.softmaxCrossEntropy(onehot, z, tw, c.eps) as tf.Scalar;
@@ -325,7 +374,9 @@ describe('bad input -> typed errors', () => {
       const x = Tensor.zeros([2, 3]);
       const t = Tensor.fromArray([0, 2], [2], 'int32');
       expect(() => softmaxXent(x, Tensor.fromArray([0, 2], [2]))).toThrow(DTypeError);
-      expect(() => softmaxXent(x, Tensor.fromArray([0, 3], [2], 'int32'))).toThrow(/targets must be in \[0, 3\).*got 3 at row 1/);
+      expect(() => softmaxXent(x, Tensor.fromArray([0, 3], [2], 'int32'))).toThrow(
+        /targets must be in \[0, 3\).*got 3 at row 1/,
+      );
       expect(() => softmaxXent(x, Tensor.fromArray([-1, 0], [2], 'int32'))).toThrow(ArgumentError);
       expect(() => softmaxXent(x, Tensor.fromArray([0, 1, 2], [3], 'int32'))).toThrow(ShapeError);
       expect(() => softmaxXent(Tensor.zeros([2, 3, 1]), t)).toThrow(ShapeError);

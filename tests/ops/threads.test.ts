@@ -35,7 +35,11 @@ const f32 = (t: Tensor) => t.view() as Float32Array;
 
 describe('threads: 2', () => {
   test('matmul NN/NT/TN/TT, bias + relu, odd shapes: the bits of one thread', () => {
-    for (const [m, n, k] of [[67, 45, 129], [1, 131, 17], [5, 3, 2]] as const) {
+    for (const [m, n, k] of [
+      [67, 45, 129],
+      [1, 131, 17],
+      [5, 3, 2],
+    ] as const) {
       for (const ta of [false, true]) {
         for (const tb of [false, true]) {
           const a = Tensor.randn(ta ? [k, m] : [m, k], { seed: m + k });
@@ -50,10 +54,15 @@ describe('threads: 2', () => {
 
   test('softmax cross-entropy forward and backward over rows split between threads: the bits of one thread', () => {
     // 67 rows × 3,917 classes ≥ XENT_PARALLEL_MIN: split in 4 row ranges; ignored rows and label smoothing included.
-    const rows = 67, cols = 3917;
+    const rows = 67,
+      cols = 3917;
     expect(rows * cols).toBeGreaterThanOrEqual(XENT_PARALLEL_MIN);
     const logits = Tensor.randn([rows, cols], { seed: 8, std: 3 });
-    const targets = Tensor.fromArray(Int32Array.from({ length: rows }, (_, i) => (i % 9 === 4 ? -100 : (i * 131) % cols)), [rows], 'int32');
+    const targets = Tensor.fromArray(
+      Int32Array.from({ length: rows }, (_, i) => (i % 9 === 4 ? -100 : (i * 131) % cols)),
+      [rows],
+      'int32',
+    );
     for (const labelSmoothing of [0, 0.1]) {
       const [one, two] = both(() => {
         const r = softmaxXent(logits, targets, { labelSmoothing });

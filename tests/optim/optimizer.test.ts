@@ -29,7 +29,12 @@ function makeParams(seed: number): Parameter[] {
 }
 
 function setGrads(params: Parameter[], s: number): void {
-  params.forEach((p, i) => p.ensureGrad().view().set(gradAt(i, p.size, s)));
+  params.forEach((p, i) =>
+    p
+      .ensureGrad()
+      .view()
+      .set(gradAt(i, p.size, s)),
+  );
 }
 
 describe('SGD = float64 reference of torch.optim.SGD', () => {
@@ -84,10 +89,17 @@ describe('Adam and AdamW = float64 reference of torch.optim.Adam / AdamW', () =>
         for (let s = 1; s <= STEPS; s++) {
           setGrads(params, s);
           opt.step();
-          params.forEach((p, i) => refAdamStep(refs[i]!, gradAt(i, p.size, s), ms[i]!, vs[i]!, {
-            lr: o.lr, step: s, beta1: betas[0], beta2: betas[1], eps: 'eps' in o ? o.eps : 1e-8,
-            weightDecay: wd, decoupled: cls === 'AdamW',
-          }));
+          params.forEach((p, i) =>
+            refAdamStep(refs[i]!, gradAt(i, p.size, s), ms[i]!, vs[i]!, {
+              lr: o.lr,
+              step: s,
+              beta1: betas[0],
+              beta2: betas[1],
+              eps: 'eps' in o ? o.eps : 1e-8,
+              weightDecay: wd,
+              decoupled: cls === 'AdamW',
+            }),
+          );
         }
         params.forEach((p, i) => expectClose(p.value.toArray(), refs[i]!, { rtol: 2e-6, atol: o.lr * 1e-4 }));
         const sd = opt.stateDict();
@@ -185,13 +197,23 @@ describe('parameter groups', () => {
   test('defaultParamGroups: no decay on rank <= 1, *.bias and *norm* (documented rule)', () => {
     tidy(() => {
       const params = named.map(([, s], i) => new Parameter(Tensor.fromArray(seeded(size(s), 40 + i), [...s])));
-      const groups = defaultParamGroups(named.map(([n], i) => [n, params[i]!] as const), { weightDecay: 0.1 });
+      const groups = defaultParamGroups(
+        named.map(([n], i) => [n, params[i]!] as const),
+        { weightDecay: 0.1 },
+      );
       expect(groups.length).toBe(2);
-      expect(groups[0]!.names).toEqual(['embeddings.word_embeddings.weight', 'encoder.layer.0.attention.self.query.weight', 'classifier.bias_matrix']);
+      expect(groups[0]!.names).toEqual([
+        'embeddings.word_embeddings.weight',
+        'encoder.layer.0.attention.self.query.weight',
+        'classifier.bias_matrix',
+      ]);
       expect(groups[0]!.weightDecay).toBe(0.1);
       expect(groups[1]!.names).toEqual([
-        'embeddings.LayerNorm.weight', 'encoder.layer.0.attention.self.query.bias', 'encoder.layer.0.output.layer_norm.weight',
-        'encoder.norm_final.gain', 'scale',
+        'embeddings.LayerNorm.weight',
+        'encoder.layer.0.attention.self.query.bias',
+        'encoder.layer.0.output.layer_norm.weight',
+        'encoder.norm_final.gain',
+        'scale',
       ]);
       expect(groups[1]!.weightDecay).toBe(0);
       expect(isNoDecay('bias', params[2]!)).toBe(true);
@@ -203,7 +225,10 @@ describe('parameter groups', () => {
   test('AdamW over the default groups: decayed group = reference with wd, the other = reference without', () => {
     tidy(() => {
       const params = named.map(([, s], i) => new Parameter(Tensor.fromArray(seeded(size(s), 40 + i), [...s])));
-      const opt = new AdamW(defaultParamGroups(named.map(([n], i) => [n, params[i]!] as const)), { lr: 0.05, weightDecay: 0.2 });
+      const opt = new AdamW(defaultParamGroups(named.map(([n], i) => [n, params[i]!] as const)), {
+        lr: 0.05,
+        weightDecay: 0.2,
+      });
       expect(opt.paramGroups.map((g) => g.weightDecay)).toEqual([0.2, 0]);
       const refs = params.map((p) => Float64Array.from(p.value.toArray()));
       const ms = params.map((p) => new Float64Array(p.size));
@@ -211,9 +236,14 @@ describe('parameter groups', () => {
       for (let s = 1; s <= 4; s++) {
         setGrads(params, s);
         opt.step();
-        params.forEach((p, i) => refAdamStep(refs[i]!, gradAt(i, p.size, s), ms[i]!, vs[i]!, {
-          lr: 0.05, step: s, weightDecay: isNoDecay(named[i]![0], p) ? 0 : 0.2, decoupled: true,
-        }));
+        params.forEach((p, i) =>
+          refAdamStep(refs[i]!, gradAt(i, p.size, s), ms[i]!, vs[i]!, {
+            lr: 0.05,
+            step: s,
+            weightDecay: isNoDecay(named[i]![0], p) ? 0 : 0.2,
+            decoupled: true,
+          }),
+        );
       }
       params.forEach((p, i) => expectClose(p.value.toArray(), refs[i]!, { rtol: 2e-6, atol: 5e-6 }));
       // The state dict is keyed by name.
@@ -226,7 +256,10 @@ describe('parameter groups', () => {
     tidy(() => {
       const [a, b] = makeParams(5);
       const opt = new SGD([{ params: [a!] }, { params: [b!], lr: 0.5, momentum: 0.9 }], { lr: 0.1 });
-      expect(opt.paramGroups.map((g) => [g.lr, g.momentum, g.keys])).toEqual([[0.1, 0, ['0']], [0.5, 0.9, ['1']]]);
+      expect(opt.paramGroups.map((g) => [g.lr, g.momentum, g.keys])).toEqual([
+        [0.1, 0, ['0']],
+        [0.5, 0.9, ['1']],
+      ]);
       const ra = Float64Array.from(a!.value.toArray());
       const rb = Float64Array.from(b!.value.toArray());
       let buf: Float64Array | null = null;
@@ -245,7 +278,13 @@ describe('parameter groups', () => {
   test('[name, Parameter] pairs (namedParameters()) make one group keyed by name; a Set of Parameters works', () => {
     tidy(() => {
       const [a, b] = makeParams(9);
-      const opt = new Adam(new Map([['x.weight', a!], ['x.bias', b!]]), { lr: 0.1 });
+      const opt = new Adam(
+        new Map([
+          ['x.weight', a!],
+          ['x.bias', b!],
+        ]),
+        { lr: 0.1 },
+      );
       expect(opt.paramGroups.map((g) => g.keys)).toEqual([['x.weight', 'x.bias']]);
       setGrads([a!, b!], 1);
       opt.step();
@@ -264,7 +303,9 @@ describe('parameter groups', () => {
       expect(() => new SGD([a!], { nesterov: true })).toThrow(/momentum must be > 0 with nesterov/);
       expect(() => new Adam([a!], { betas: [1, 0.9] })).toThrow(/betas\[0\] must be a finite number in \[0, 1\)/);
       expect(() => new Adam([{ params: [a!], momentum: 0.9 } as never])).toThrow(/got "momentum"/);
-      expect(() => new AdamW([a!], { weight_decay: 0.1 } as never)).toThrow(/AdamW: options must have only lr, betas, eps, weightDecay, got "weight_decay"/);
+      expect(() => new AdamW([a!], { weight_decay: 0.1 } as never)).toThrow(
+        /AdamW: options must have only lr, betas, eps, weightDecay, got "weight_decay"/,
+      );
       expect(() => new SGD([a!], { beta: 0.9 } as never)).toThrow(/SGD: options must have only/);
       expect(() => new Adam([{ params: [a!, b!], names: ['x', 'x'] }])).toThrow(/must be unique/);
       expect(() => new Adam([{ params: [a!, b!], names: ['x'] }])).toThrow(/names must be 2 strings/);
@@ -404,7 +445,17 @@ describe('stateDict / loadStateDict: resuming gives bit-identical parameters', (
   const makers: [string, (ps: Parameter[]) => Optimizer][] = [
     ['SGD nesterov', (ps) => new SGD(ps, { lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 0.01 })],
     ['Adam', (ps) => new Adam(ps, { lr: 0.01, weightDecay: 0.01 })],
-    ['AdamW groups', (ps) => new AdamW([{ params: ps.slice(0, 2), names: ['w', 'b'] }, { params: ps.slice(2), names: ['c', 'd'], weightDecay: 0 }], { lr: 0.02 })],
+    [
+      'AdamW groups',
+      (ps) =>
+        new AdamW(
+          [
+            { params: ps.slice(0, 2), names: ['w', 'b'] },
+            { params: ps.slice(2), names: ['c', 'd'], weightDecay: 0 },
+          ],
+          { lr: 0.02 },
+        ),
+    ],
   ];
   const k = 3;
   const total = 7;
@@ -461,8 +512,12 @@ describe('stateDict / loadStateDict: resuming gives bit-identical parameters', (
       adam.step();
       const sd = adam.stateDict();
       expect(() => new AdamW(ps).loadStateDict(sd)).toThrow(/state.type must be "AdamW", got "Adam"/);
-      expect(() => new Adam([{ params: ps.slice(0, 2) }, { params: ps.slice(2) }]).loadStateDict(sd)).toThrow(/state.groups must have 2 groups, got 1/);
-      expect(() => new Adam(ps.slice(0, 3)).loadStateDict(sd)).toThrow(/state.groups\[0\].params must be \["0","1","2"\]/);
+      expect(() => new Adam([{ params: ps.slice(0, 2) }, { params: ps.slice(2) }]).loadStateDict(sd)).toThrow(
+        /state.groups must have 2 groups, got 1/,
+      );
+      expect(() => new Adam(ps.slice(0, 3)).loadStateDict(sd)).toThrow(
+        /state.groups\[0\].params must be \["0","1","2"\]/,
+      );
       const bad = structuredClone(sd);
       bad.state['1']!.exp_avg = new Float32Array(3);
       expect(() => new Adam(ps).loadStateDict(bad)).toThrow(/exp_avg must be a Float32Array of 7 values, got 3/);

@@ -30,7 +30,8 @@ const A = 0.044715;
 export const refRelu = (x: number) => (x > 0 ? x : 0);
 export const refReluD = (x: number) => (x > 0 ? 1 : 0);
 export const refGeluErf = (x: number) => 0.5 * x * (1 + erf64(x / Math.SQRT2));
-export const refGeluErfD = (x: number) => 0.5 * (1 + erf64(x / Math.SQRT2)) + (x * Math.exp(-0.5 * x * x)) / Math.sqrt(2 * Math.PI);
+export const refGeluErfD = (x: number) =>
+  0.5 * (1 + erf64(x / Math.SQRT2)) + (x * Math.exp(-0.5 * x * x)) / Math.sqrt(2 * Math.PI);
 export const refGeluTanh = (x: number) => 0.5 * x * (1 + Math.tanh(K * (x + A * x ** 3)));
 export function refGeluTanhD(x: number): number {
   const t = Math.tanh(K * (x + A * x ** 3));

@@ -15,7 +15,10 @@ export interface RefAttentionOptions {
  * (e & 3) of Philox block counter + (e >> 2); dropped iff (word >>> 8) < round(p 2^24);
  * kept elements scale by fround(1 / (1 - p)).
  */
-export function dropoutFactors(n: number, d: { p: number; seed: number; stream?: number; counter?: number }): Float64Array {
+export function dropoutFactors(
+  n: number,
+  d: { p: number; seed: number; stream?: number; counter?: number },
+): Float64Array {
   const out = new Float64Array(n);
   const threshold = Math.round(d.p * 2 ** 24);
   const keep = Math.fround(1 / (1 - d.p));
@@ -26,7 +29,7 @@ export function dropoutFactors(n: number, d: { p: number; seed: number; stream?:
   for (let e = 0; e < n; e += 4) {
     const c = counter + e / 4;
     philox4x32(key0, key1, c >>> 0, Math.floor(c / 2 ** 32) >>> 0, d.stream ?? 0, 0, block);
-    for (let l = 0; l < 4 && e + l < n; l++) out[e + l] = (block[l]! >>> 8) < threshold ? 0 : keep;
+    for (let l = 0; l < 4 && e + l < n; l++) out[e + l] = block[l]! >>> 8 < threshold ? 0 : keep;
   }
   return out;
 }
@@ -36,13 +39,22 @@ export function dropoutFactors(n: number, d: { p: number; seed: number; stream?:
  * with no visible key) and the probabilities P [B,H,S,S] (before dropout) and the
  * dropout factors Z [B,H,S,S] (1 without dropout).
  */
-export function refAttention(q: ArrayLike<number>, k: ArrayLike<number>, v: ArrayLike<number>,
-                             B: number, H: number, S: number, D: number, o: RefAttentionOptions = {}) {
+export function refAttention(
+  q: ArrayLike<number>,
+  k: ArrayLike<number>,
+  v: ArrayLike<number>,
+  B: number,
+  H: number,
+  S: number,
+  D: number,
+  o: RefAttentionOptions = {},
+) {
   const scale = o.scale ?? 1 / Math.sqrt(D);
   const out = new Float64Array(B * H * S * D);
   const lse = new Float64Array(B * H * S);
   const P = new Float64Array(B * H * S * S);
-  const Z = o.dropout && o.dropout.p > 0 ? dropoutFactors(B * H * S * S, o.dropout) : new Float64Array(B * H * S * S).fill(1);
+  const Z =
+    o.dropout && o.dropout.p > 0 ? dropoutFactors(B * H * S * S, o.dropout) : new Float64Array(B * H * S * S).fill(1);
   const s = new Float64Array(S);
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < H; h++) {
@@ -51,7 +63,10 @@ export function refAttention(q: ArrayLike<number>, k: ArrayLike<number>, v: Arra
         let m = -Infinity;
         for (let j = 0; j < S; j++) {
           const visible = (o.mask === undefined || o.mask[b * S + j] !== 0) && (!o.causal || j <= i);
-          if (!visible) { s[j] = -Infinity; continue; }
+          if (!visible) {
+            s[j] = -Infinity;
+            continue;
+          }
           let dot = 0;
           for (let d = 0; d < D; d++) dot += q[(bh * S + i) * D + d]! * k[(bh * S + j) * D + d]!;
           s[j] = dot * scale;
@@ -70,7 +85,8 @@ export function refAttention(q: ArrayLike<number>, k: ArrayLike<number>, v: Arra
           P[row + j] = pij;
           const w = pij * Z[row + j]!;
           if (w === 0) continue;
-          for (let d = 0; d < D; d++) out[(bh * S + i) * D + d] = out[(bh * S + i) * D + d]! + w * v[(bh * S + j) * D + d]!;
+          for (let d = 0; d < D; d++)
+            out[(bh * S + i) * D + d] = out[(bh * S + i) * D + d]! + w * v[(bh * S + j) * D + d]!;
         }
       }
     }
@@ -79,8 +95,17 @@ export function refAttention(q: ArrayLike<number>, k: ArrayLike<number>, v: Arra
 }
 
 /** Gradients of attention in float64 from the reference's P and Z (fresh arrays, not accumulated). */
-export function refAttentionBackward(q: ArrayLike<number>, k: ArrayLike<number>, v: ArrayLike<number>, dout: ArrayLike<number>,
-                                     B: number, H: number, S: number, D: number, o: RefAttentionOptions = {}) {
+export function refAttentionBackward(
+  q: ArrayLike<number>,
+  k: ArrayLike<number>,
+  v: ArrayLike<number>,
+  dout: ArrayLike<number>,
+  B: number,
+  H: number,
+  S: number,
+  D: number,
+  o: RefAttentionOptions = {},
+) {
   const scale = o.scale ?? 1 / Math.sqrt(D);
   const { P, Z } = refAttention(q, k, v, B, H, S, D, o);
   const n = B * H * S * D;
@@ -99,7 +124,8 @@ export function refAttentionBackward(q: ArrayLike<number>, k: ArrayLike<number>,
         dP[j] = g * Z[row + j]!;
         dot += dP[j]! * P[row + j]!;
         const w = P[row + j]! * Z[row + j]!;
-        for (let d = 0; d < D; d++) dv[(bh * S + j) * D + d] = dv[(bh * S + j) * D + d]! + w * dout[(bh * S + i) * D + d]!;
+        for (let d = 0; d < D; d++)
+          dv[(bh * S + j) * D + d] = dv[(bh * S + j) * D + d]! + w * dout[(bh * S + i) * D + d]!;
       }
       for (let j = 0; j < S; j++) {
         const ds = P[row + j]! * (dP[j]! - dot) * scale;
@@ -130,7 +156,14 @@ function angles(S: number, D: number, base: number, offset: number) {
 }
 
 /** Rotary embedding over [N, S, D] with the rotate_half pairing (c with c + D/2), float64. */
-export function refRotary(x: ArrayLike<number>, N: number, S: number, D: number, base = 10000, offset = 0): Float64Array {
+export function refRotary(
+  x: ArrayLike<number>,
+  N: number,
+  S: number,
+  D: number,
+  base = 10000,
+  offset = 0,
+): Float64Array {
   const h = D / 2;
   const { cos, sin } = angles(S, D, base, offset);
   const out = new Float64Array(N * S * D);

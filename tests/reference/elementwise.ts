@@ -35,7 +35,12 @@ export function refDropout(x: ArrayLike<number>, keep: Uint8Array, p: number): F
 }
 
 /** dx[i] = dx0[i] + (keep[i] ? fround(dy[i] * scale) : 0), rounded to f32: the kernel's result exactly. */
-export function refDropoutBackward(dy: ArrayLike<number>, dx0: ArrayLike<number>, keep: Uint8Array, p: number): Float32Array {
+export function refDropoutBackward(
+  dy: ArrayLike<number>,
+  dx0: ArrayLike<number>,
+  keep: Uint8Array,
+  p: number,
+): Float32Array {
   const s = Math.fround(1 / (1 - p));
   return Float32Array.from(dx0, (v, i) => (keep[i] ? Math.fround(v + Math.fround(dy[i]! * s)) : v));
 }

@@ -14,8 +14,13 @@ export function refEmbedding(weight: ArrayLike<number>, ids: ArrayLike<number>, 
  * `f32` rounds after every add (the kernel's exact sequence of f32 adds);
  * otherwise the sums are float64.
  */
-export function refEmbeddingBackward(ids: ArrayLike<number>, dy: ArrayLike<number>, dweight0: ArrayLike<number>,
-                                     dim: number, f32 = false): Float64Array {
+export function refEmbeddingBackward(
+  ids: ArrayLike<number>,
+  dy: ArrayLike<number>,
+  dweight0: ArrayLike<number>,
+  dim: number,
+  f32 = false,
+): Float64Array {
   const dw = Float64Array.from(dweight0);
   for (let i = 0; i < ids.length; i++) {
     const row = ids[i]! * dim;

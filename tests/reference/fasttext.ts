@@ -16,7 +16,13 @@ const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 export function refTrain(
   m: RefModel,
   ex: { rows: number[]; labels: number[]; lr: number }[],
-  o: { loss: Loss; neg: number; negTable: Int32Array; hs?: { points: Int32Array; codes: Int32Array; offsets: Int32Array }; rng: Philox },
+  o: {
+    loss: Loss;
+    neg: number;
+    negTable: Int32Array;
+    hs?: { points: Int32Array; codes: Int32Array; offsets: Int32Array };
+    rng: Philox;
+  },
 ): number {
   const { dim, nlabels } = m;
   const uniformInt = (n: number) => Number((BigInt(o.rng.nextU32()) * BigInt(n)) >> 32n);

@@ -8,12 +8,15 @@ export function referenceLosses(m: NeuralLM, stream: Int32Array): Float64Array {
   const W = (n: string) => sd[n]!.toArray() as Float32Array;
   const E = W('embeddings.weight');
   const M = c.context * c.embeddingDim;
-  const H = c.hidden > 0 ? W('hidden.weight') : null, d = c.hidden > 0 ? W('hidden.bias') : null;
+  const H = c.hidden > 0 ? W('hidden.weight') : null,
+    d = c.hidden > 0 ? W('hidden.bias') : null;
   const U = c.hidden > 0 ? (c.tied ? E : W('output.weight')) : null;
   const b = c.hidden > 0 ? W('output.bias') : W('direct.bias');
   const D = c.direct ? W('direct.weight') : null;
   const out = new Float64Array(stream.length);
-  const x = new Float64Array(M), a = new Float64Array(c.hidden), z = new Float64Array(c.vocabSize);
+  const x = new Float64Array(M),
+    a = new Float64Array(c.hidden),
+    z = new Float64Array(c.vocabSize);
   for (let t = 0; t < stream.length; t++) {
     for (let j = 0; j < c.context; j++) {
       const q = t - c.context + j;

@@ -7,7 +7,13 @@ export interface RefLayerNorm {
 }
 
 /** y = (x - mean) rstd gamma + beta per row of C; rstd = 1 / sqrt(var + eps). */
-export function refLayerNorm(x: ArrayLike<number>, gamma: ArrayLike<number>, beta: ArrayLike<number>, C: number, eps = 1e-5): RefLayerNorm {
+export function refLayerNorm(
+  x: ArrayLike<number>,
+  gamma: ArrayLike<number>,
+  beta: ArrayLike<number>,
+  C: number,
+  eps = 1e-5,
+): RefLayerNorm {
   const rows = x.length / C;
   const y = new Float64Array(x.length);
   const mean = new Float64Array(rows);
@@ -27,7 +33,13 @@ export function refLayerNorm(x: ArrayLike<number>, gamma: ArrayLike<number>, bet
 }
 
 /** Gradients (not accumulated) of sum(dy * layerNorm(x)) wrt x, gamma, beta. */
-export function refLayerNormBackward(x: ArrayLike<number>, gamma: ArrayLike<number>, dy: ArrayLike<number>, C: number, eps = 1e-5) {
+export function refLayerNormBackward(
+  x: ArrayLike<number>,
+  gamma: ArrayLike<number>,
+  dy: ArrayLike<number>,
+  C: number,
+  eps = 1e-5,
+) {
   const rows = x.length / C;
   const { mean, rstd } = refLayerNorm(x, gamma, new Float64Array(C), C, eps);
   const dx = new Float64Array(x.length);

@@ -12,7 +12,12 @@ export interface RefSgd {
  * momentum: buf = g' on the first step, else mu buf + g'; d = nesterov ? g' + mu buf : buf;
  * p -= lr d. `buf` is null before the first step (returned after).
  */
-export function refSgdStep(p: Float64Array, g: ArrayLike<number>, buf: Float64Array | null, o: RefSgd): Float64Array | null {
+export function refSgdStep(
+  p: Float64Array,
+  g: ArrayLike<number>,
+  buf: Float64Array | null,
+  o: RefSgd,
+): Float64Array | null {
   const mu = o.momentum ?? 0;
   const wd = o.weightDecay ?? 0;
   let b = buf;

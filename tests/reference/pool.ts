@@ -1,9 +1,16 @@
 // Float64 references for pooling over the sequence axis (x [B, S, D], mask [B, S]).
 
-const kept = (mask: ArrayLike<number> | undefined, b: number, S: number, s: number) => mask === undefined || mask[b * S + s] !== 0;
+const kept = (mask: ArrayLike<number> | undefined, b: number, S: number, s: number) =>
+  mask === undefined || mask[b * S + s] !== 0;
 
 /** out[b, c] = mean over kept s of x[b, s, c]; 0 when nothing is kept. */
-export function refMeanPool(x: ArrayLike<number>, mask: ArrayLike<number> | undefined, B: number, S: number, D: number): Float64Array {
+export function refMeanPool(
+  x: ArrayLike<number>,
+  mask: ArrayLike<number> | undefined,
+  B: number,
+  S: number,
+  D: number,
+): Float64Array {
   const out = new Float64Array(B * D);
   for (let b = 0; b < B; b++) {
     let n = 0;
@@ -18,7 +25,14 @@ export function refMeanPool(x: ArrayLike<number>, mask: ArrayLike<number> | unde
 }
 
 /** dx[b, s, c] = dx0 + dout[b, c] / n_b at kept s. */
-export function refMeanPoolBackward(dout: ArrayLike<number>, dx0: ArrayLike<number>, mask: ArrayLike<number> | undefined, B: number, S: number, D: number): Float64Array {
+export function refMeanPoolBackward(
+  dout: ArrayLike<number>,
+  dx0: ArrayLike<number>,
+  mask: ArrayLike<number> | undefined,
+  B: number,
+  S: number,
+  D: number,
+): Float64Array {
   const dx = Float64Array.from(dx0);
   for (let b = 0; b < B; b++) {
     let n = 0;
@@ -32,7 +46,13 @@ export function refMeanPoolBackward(dout: ArrayLike<number>, dx0: ArrayLike<numb
 }
 
 /** Max over kept s and the first arg-max; (0, -1) when nothing is kept. */
-export function refMaxPool(x: ArrayLike<number>, mask: ArrayLike<number> | undefined, B: number, S: number, D: number): { out: Float64Array; argmax: Int32Array } {
+export function refMaxPool(
+  x: ArrayLike<number>,
+  mask: ArrayLike<number> | undefined,
+  B: number,
+  S: number,
+  D: number,
+): { out: Float64Array; argmax: Int32Array } {
   const out = new Float64Array(B * D);
   const argmax = new Int32Array(B * D).fill(-1);
   for (let b = 0; b < B; b++) {
@@ -42,7 +62,10 @@ export function refMaxPool(x: ArrayLike<number>, mask: ArrayLike<number> | undef
       for (let s = 0; s < S; s++) {
         if (!kept(mask, b, S, s)) continue;
         const val = x[(b * S + s) * D + c]!;
-        if (arg < 0 || val > best) { best = val; arg = s; }
+        if (arg < 0 || val > best) {
+          best = val;
+          arg = s;
+        }
       }
       out[b * D + c] = arg < 0 ? 0 : best;
       argmax[b * D + c] = arg;
@@ -52,7 +75,14 @@ export function refMaxPool(x: ArrayLike<number>, mask: ArrayLike<number> | undef
 }
 
 /** dx[b, argmax, c] = dx0 + dout[b, c]. */
-export function refMaxPoolBackward(argmax: ArrayLike<number>, dout: ArrayLike<number>, dx0: ArrayLike<number>, B: number, S: number, D: number): Float64Array {
+export function refMaxPoolBackward(
+  argmax: ArrayLike<number>,
+  dout: ArrayLike<number>,
+  dx0: ArrayLike<number>,
+  B: number,
+  S: number,
+  D: number,
+): Float64Array {
   const dx = Float64Array.from(dx0);
   for (let b = 0; b < B; b++) {
     for (let c = 0; c < D; c++) {

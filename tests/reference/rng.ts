@@ -10,7 +10,14 @@ const U64 = (1n << 64n) - 1n;
  * of the block with counter words (lo, hi, stream, 0), where (hi:lo) is
  * (counter + floor(i / 4)) mod 2^64.
  */
-export function philoxWords(key0: number, key1: number, stream: number, counterLo: number, counterHi: number, n: number): Uint32Array {
+export function philoxWords(
+  key0: number,
+  key1: number,
+  stream: number,
+  counterLo: number,
+  counterHi: number,
+  n: number,
+): Uint32Array {
   const out = new Uint32Array(Math.ceil(n / 4) * 4);
   let ctr = (BigInt(counterHi >>> 0) << 32n) | BigInt(counterLo >>> 0);
   for (let b = 0; b * 4 < n; b++) {
@@ -29,7 +36,8 @@ export function philoxWords(key0: number, key1: number, stream: number, counterL
  */
 export function boxMuller(words: Uint32Array, n: number, mean = 0, std = 1): Float64Array {
   // The last, cut block still uses all four words (the second pair feeds element 4b + 2).
-  if (words.length < Math.ceil(n / 4) * 4) throw new Error(`boxMuller: words must cover whole blocks (${Math.ceil(n / 4) * 4}), got ${words.length}`);
+  if (words.length < Math.ceil(n / 4) * 4)
+    throw new Error(`boxMuller: words must cover whole blocks (${Math.ceil(n / 4) * 4}), got ${words.length}`);
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const b = i - (i % 4);

@@ -49,7 +49,13 @@ const sigmoid = (f: number) => 1 / (1 + Math.exp(-f));
 const softplus = (z: number) => Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z)));
 
 /** One kernel call: updates win/wout (float64 copies) and state in place. */
-export function refSgnsTrain(ids: Int32Array, win: Float64Array, wout: Float64Array, cfg: RefSgnsConfig, st: RefSgnsState): void {
+export function refSgnsTrain(
+  ids: Int32Array,
+  win: Float64Array,
+  wout: Float64Array,
+  cfg: RefSgnsConfig,
+  st: RefSgnsState,
+): void {
   const { V, dim, window, negative, eos } = cfg;
   const rng = stream(cfg.seed, cfg.stream ?? 0, st.rngWord);
   const rowsOf = (w: number): number[] => {
@@ -58,14 +64,16 @@ export function refSgnsTrain(ids: Int32Array, win: Float64Array, wout: Float64Ar
   };
   const targetsOf = (w: number): [number[], number[]] => {
     if (cfg.hs) {
-      const t: number[] = [], l: number[] = [];
+      const t: number[] = [],
+        l: number[] = [];
       for (let j = cfg.hsOff![w]!; j < cfg.hsOff![w + 1]!; j++) {
         t.push(cfg.hsPoints![j]!);
         l.push(1 - cfg.hsCodes![j]!);
       }
       return [t, l];
     }
-    const t = [w], l = [1];
+    const t = [w],
+      l = [1];
     for (let d = 0; d < negative; d++) {
       const draw = (): number => {
         const prod = rng.next() * V; // exact while r * V < 2^53
@@ -129,7 +137,8 @@ export function refSgnsTrain(ids: Int32Array, win: Float64Array, wout: Float64Ar
     for (let p = 0; p < m; p++) {
       const b = Math.floor((rng.next() * window) / 2 ** 32);
       const span = window - b;
-      const c0 = Math.max(0, p - span), c1 = Math.min(m - 1, p + span);
+      const c0 = Math.max(0, p - span),
+        c1 = Math.min(m - 1, p + span);
       if (!cfg.cbow) {
         for (let c = c0; c <= c1; c++) {
           if (c === p) continue;

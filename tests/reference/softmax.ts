@@ -10,7 +10,7 @@ export function seededValues(n: number, seed: number, scale = 3): Float64Array {
     s ^= s >>> 17;
     s ^= s << 5;
     s >>>= 0;
-    out[i] = (s / 2 ** 32 * 2 - 1) * scale;
+    out[i] = ((s / 2 ** 32) * 2 - 1) * scale;
   }
   return out;
 }
@@ -66,7 +66,12 @@ export function refLogSoftmax(x: ArrayLike<number>, rows: number, cols: number):
 }
 
 /** Gradient of sum(y * dy), y = softmax(x): dx = y (dy - sum_j dy_j y_j). */
-export function refSoftmaxBackward(y: ArrayLike<number>, dy: ArrayLike<number>, rows: number, cols: number): Float64Array {
+export function refSoftmaxBackward(
+  y: ArrayLike<number>,
+  dy: ArrayLike<number>,
+  rows: number,
+  cols: number,
+): Float64Array {
   const dx = new Float64Array(rows * cols);
   for (let r = 0; r < rows; r++) {
     const o = r * cols;
@@ -78,7 +83,12 @@ export function refSoftmaxBackward(y: ArrayLike<number>, dy: ArrayLike<number>, 
 }
 
 /** Gradient of sum(y * dy), y = logSoftmax(x): dx = dy - exp(y) sum_j dy_j. */
-export function refLogSoftmaxBackward(y: ArrayLike<number>, dy: ArrayLike<number>, rows: number, cols: number): Float64Array {
+export function refLogSoftmaxBackward(
+  y: ArrayLike<number>,
+  dy: ArrayLike<number>,
+  rows: number,
+  cols: number,
+): Float64Array {
   const dx = new Float64Array(rows * cols);
   for (let r = 0; r < rows; r++) {
     const o = r * cols;
@@ -90,7 +100,14 @@ export function refLogSoftmaxBackward(y: ArrayLike<number>, dy: ArrayLike<number
 }
 
 /** Per-row loss -sum_j q_j log p_j, q = (1 - eps) onehot + eps / V; 0 for ignored rows; mean over the rest. */
-export function refXent(x: ArrayLike<number>, t: ArrayLike<number>, rows: number, cols: number, ignoreIndex = -100, eps = 0) {
+export function refXent(
+  x: ArrayLike<number>,
+  t: ArrayLike<number>,
+  rows: number,
+  cols: number,
+  ignoreIndex = -100,
+  eps = 0,
+) {
   const lp = refLogSoftmax(x, rows, cols);
   const rowLoss = new Float64Array(rows);
   let count = 0;
@@ -110,7 +127,15 @@ export function refXent(x: ArrayLike<number>, t: ArrayLike<number>, rows: number
 }
 
 /** d(dloss * mean loss)/d logits = dloss / count * (p - q) on the rows not ignored. */
-export function refXentBackward(x: ArrayLike<number>, t: ArrayLike<number>, rows: number, cols: number, ignoreIndex = -100, eps = 0, dloss = 1): Float64Array {
+export function refXentBackward(
+  x: ArrayLike<number>,
+  t: ArrayLike<number>,
+  rows: number,
+  cols: number,
+  ignoreIndex = -100,
+  eps = 0,
+  dloss = 1,
+): Float64Array {
   const p = refSoftmax(x, rows, cols);
   const g = new Float64Array(rows * cols);
   let count = 0;

@@ -31,7 +31,12 @@ describe('fastTextHash', () => {
   });
 
   test('non-ASCII bytes are sign-extended before the xor (fastText, not standard FNV-1a)', () => {
-    const pinned: [string, number][] = [['é', 1023043777], ['ß', 1325040919], ['日本', 4164387409], ['😀', 604031496]];
+    const pinned: [string, number][] = [
+      ['é', 1023043777],
+      ['ß', 1325040919],
+      ['日本', 4164387409],
+      ['😀', 604031496],
+    ];
     for (const [w, h] of pinned) {
       expect(fastTextHash(w), w).toBe(h);
       expect(refHash(w), w).toBe(h);
@@ -49,15 +54,27 @@ describe('fastTextHash', () => {
 
 describe('ngramStrings / computeSubwords', () => {
   test('n-grams of <café> (3..6): characters, not bytes; the whole <café> is one', () => {
-    expect(ngramStrings('café', 3, 6)).toEqual(['<ca', '<caf', '<café', '<café>', 'caf', 'café', 'café>', 'afé', 'afé>', 'fé>']);
+    expect(ngramStrings('café', 3, 6)).toEqual([
+      '<ca',
+      '<caf',
+      '<café',
+      '<café>',
+      'caf',
+      'café',
+      'café>',
+      'afé',
+      'afé>',
+      'fé>',
+    ]);
     expect(computeSubwords('café', 3, 6, 2000, 6)).toEqual([753, 1837, 645, 1193, 1667, 607, 1691, 368, 18, 1703]);
     const ids = ngramStrings('café', 3, 6).map((g) => 6 + (fastTextHash(g) % 2000));
     expect(computeSubwords('café', 3, 6, 2000, 6)).toEqual(ids);
   });
 
   test('pinned native ids for straße, 日本 and an emoji', () => {
-    expect(computeSubwords('straße', 3, 6, 2000, 6)).toEqual(
-      [1658, 712, 527, 937, 758, 633, 1011, 462, 1916, 1382, 309, 953, 348, 335, 1579, 815, 1147, 1518]);
+    expect(computeSubwords('straße', 3, 6, 2000, 6)).toEqual([
+      1658, 712, 527, 937, 758, 633, 1011, 462, 1916, 1382, 309, 953, 348, 335, 1579, 815, 1147, 1518,
+    ]);
     expect(ngramStrings('日本', 3, 6)).toEqual(['<日本', '<日本>', '日本>']);
     expect(computeSubwords('日本', 3, 6, 2000, 6)).toEqual([593, 1765, 163]);
     expect(ngramStrings('😀', 3, 6)).toEqual(['<😀>']);

@@ -11,7 +11,22 @@ async function collect(src: Parameters<typeof tokenize>[0]): Promise<string[]> {
 }
 
 const SAMPLE = 'Héllo  wörld\tfoo\r\nbar\v\fbaz\0qux\n\n  漢字 🙂 __label__x\nlast';
-const SAMPLE_TOKENS = ['Héllo', 'wörld', 'foo', EOS, 'bar', 'baz', 'qux', EOS, EOS, '漢字', '🙂', '__label__x', EOS, 'last'];
+const SAMPLE_TOKENS = [
+  'Héllo',
+  'wörld',
+  'foo',
+  EOS,
+  'bar',
+  'baz',
+  'qux',
+  EOS,
+  EOS,
+  '漢字',
+  '🙂',
+  '__label__x',
+  EOS,
+  'last',
+];
 
 describe('tokenizeString', () => {
   test('splits on the seven whitespace bytes; each \\n yields </s> after its token', () => {

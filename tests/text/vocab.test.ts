@@ -73,7 +73,12 @@ describe('Vocab.build', () => {
     expect(v.ntokens).toBe(10);
     const big = await Vocab.build('a a a b b c d e f g a b', { minCount: 1, pruneAt: 4 });
     // 'a a a b b c d' -> 5th entry 'e' ... prune at 5 entries (>4): threshold 2 keeps a:3, b:2.
-    expect(big.entries().map((e) => [e.word, e.count])).toEqual([['a', 4], ['b', 3], ['f', 1], ['g', 1]]);
+    expect(big.entries().map((e) => [e.word, e.count])).toEqual([
+      ['a', 4],
+      ['b', 3],
+      ['f', 1],
+      ['g', 1],
+    ]);
   });
 
   test('bad options are ArgumentErrors', async () => {
@@ -99,10 +104,23 @@ describe('Vocab.fromEntries', () => {
     expect(Vocab.fromEntries(v.entries()).ntokens).toBe(17);
   });
   test('keeps the given order; rejects duplicates, words after labels, bad types', () => {
-    const v = Vocab.fromEntries([{ word: 'x', count: 1, type: 'word' }, { word: 'y', count: 9, type: 'word' }]);
+    const v = Vocab.fromEntries([
+      { word: 'x', count: 1, type: 'word' },
+      { word: 'y', count: 9, type: 'word' },
+    ]);
     expect(v.id('y')).toBe(1);
-    expect(() => Vocab.fromEntries([{ word: 'x', count: 1, type: 'word' }, { word: 'x', count: 1, type: 'word' }])).toThrow(/repeat/);
-    expect(() => Vocab.fromEntries([{ word: '__label__a', count: 1, type: 'label' }, { word: 'x', count: 1, type: 'word' }])).toThrow(/before the labels/);
+    expect(() =>
+      Vocab.fromEntries([
+        { word: 'x', count: 1, type: 'word' },
+        { word: 'x', count: 1, type: 'word' },
+      ]),
+    ).toThrow(/repeat/);
+    expect(() =>
+      Vocab.fromEntries([
+        { word: '__label__a', count: 1, type: 'label' },
+        { word: 'x', count: 1, type: 'word' },
+      ]),
+    ).toThrow(/before the labels/);
     expect(() => Vocab.fromEntries([{ word: 'x', count: 1, type: 'noun' as never }])).toThrow(ArgumentError);
     expect(() => Vocab.fromEntries([{ word: 'x', count: -1, type: 'word' }])).toThrow(ArgumentError);
   });
@@ -111,7 +129,9 @@ describe('Vocab.fromEntries', () => {
 describe('encode', () => {
   test('drops labels and unknown words, keeps </s>, chunks of chunkTokens', async () => {
     const v = await Vocab.build(TEXT, { minCount: 3 }); // a b c </s> + labels
-    const want = tokenizeString(TEXT).map((t) => v.id(t)).filter((id) => id >= 0 && id < v.nwords);
+    const want = tokenizeString(TEXT)
+      .map((t) => v.id(t))
+      .filter((id) => id >= 0 && id < v.nwords);
     expect(want).toEqual([0, 1, 2, 3, 2, 0, 1, 3, 0, 1, 2, 0, 3]);
     expect(await all(encode(TEXT, v))).toEqual(want);
     const sizes: number[] = [];

@@ -5,7 +5,33 @@ import { ArgumentError, FormatError, VocabError } from '../../src/core/errors.js
 import { basicTokenize, WordPiece } from '../../src/text/wordpiece.js';
 
 // ids:       0        1        2        3        4         5     6        7         8       9      10      11       12   13   14   15     16   17     18     19       20       21   22   23   24
-const VOCAB = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'un', '##aff', '##able', 'want', '##ed', 'runn', '##ing', ',', '.', '!', 'the', 'a', 'cat', 'dog', 'hello', 'world', "'", 's', 'wa', '##nt'];
+const VOCAB = [
+  '[PAD]',
+  '[UNK]',
+  '[CLS]',
+  '[SEP]',
+  '[MASK]',
+  'un',
+  '##aff',
+  '##able',
+  'want',
+  '##ed',
+  'runn',
+  '##ing',
+  ',',
+  '.',
+  '!',
+  'the',
+  'a',
+  'cat',
+  'dog',
+  'hello',
+  'world',
+  "'",
+  's',
+  'wa',
+  '##nt',
+];
 const wp = new WordPiece(VOCAB);
 
 describe('basicTokenize', () => {
@@ -19,7 +45,20 @@ describe('basicTokenize', () => {
   });
   test('punctuation splits (ASCII ranges incl. $ ^ ` and Unicode P*)', () => {
     expect(basicTokenize("don't!")).toEqual(['don', "'", 't', '!']);
-    expect(basicTokenize('$5^2 `x` «oui»—non')).toEqual(['$', '5', '^', '2', '`', 'x', '`', '«', 'oui', '»', '—', 'non']);
+    expect(basicTokenize('$5^2 `x` «oui»—non')).toEqual([
+      '$',
+      '5',
+      '^',
+      '2',
+      '`',
+      'x',
+      '`',
+      '«',
+      'oui',
+      '»',
+      '—',
+      'non',
+    ]);
     expect(basicTokenize('a...b')).toEqual(['a', '.', '.', '.', 'b']);
   });
   test('CJK ideographs are spaced; kana are not', () => {
@@ -65,8 +104,23 @@ describe('WordPiece sub-words', () => {
     expect(() => wp.tokenOf(-1)).toThrow(VocabError);
     expect(() => new WordPiece(['a', 'b'])).toThrow(VocabError); // no [UNK]
     expect(() => new WordPiece(['[UNK]', 'a', 'a'])).toThrow(ArgumentError);
-    expect(() => new WordPiece(new Map([['[UNK]', 0], ['a', 2]]))).toThrow(ArgumentError);
-    expect(new WordPiece(new Map([['a', 1], ['[UNK]', 0]])).tokenize('a b')).toEqual(['a', '[UNK]']);
+    expect(
+      () =>
+        new WordPiece(
+          new Map([
+            ['[UNK]', 0],
+            ['a', 2],
+          ]),
+        ),
+    ).toThrow(ArgumentError);
+    expect(
+      new WordPiece(
+        new Map([
+          ['a', 1],
+          ['[UNK]', 0],
+        ]),
+      ).tokenize('a b'),
+    ).toEqual(['a', '[UNK]']);
   });
 });
 
@@ -102,16 +156,33 @@ describe('encode / decode', () => {
     e = wp.encode('hello world the cat', null, { maxLength: 4, truncation: true });
     expect(e.tokens).toEqual(['[CLS]', 'hello', 'world', '[SEP]']);
     // Short enough: untouched.
-    expect(wp.encode('cat', 'dog', { maxLength: 50, truncation: true }).tokens).toEqual(['[CLS]', 'cat', '[SEP]', 'dog', '[SEP]']);
-    expect(() => wp.encode('hello world the cat', 'a dog', { maxLength: 4, truncation: 'only_first' })).toThrow(ArgumentError);
+    expect(wp.encode('cat', 'dog', { maxLength: 50, truncation: true }).tokens).toEqual([
+      '[CLS]',
+      'cat',
+      '[SEP]',
+      'dog',
+      '[SEP]',
+    ]);
+    expect(() => wp.encode('hello world the cat', 'a dog', { maxLength: 4, truncation: 'only_first' })).toThrow(
+      ArgumentError,
+    );
     expect(() => wp.encode('a', null, { truncation: true })).toThrow(ArgumentError);
     expect(() => wp.encode('a a a a', null, { maxLength: 3, truncation: 'only_second' })).toThrow(ArgumentError);
   });
   test('longest_first lengths match the table of the Rust tokenizers tests (budget 7 = maxLength 10 - 3)', () => {
     const seq = (n: number) => 'a '.repeat(n);
     const cases: [number, number, number, number][] = [
-      [0, 8, 0, 7], [2, 2, 2, 2], [2, 4, 2, 4], [2, 8, 2, 5], [4, 0, 4, 0], [4, 4, 3, 4],
-      [4, 8, 3, 4], [8, 0, 7, 0], [8, 2, 5, 2], [8, 4, 4, 3], [8, 8, 3, 4],
+      [0, 8, 0, 7],
+      [2, 2, 2, 2],
+      [2, 4, 2, 4],
+      [2, 8, 2, 5],
+      [4, 0, 4, 0],
+      [4, 4, 3, 4],
+      [4, 8, 3, 4],
+      [8, 0, 7, 0],
+      [8, 2, 5, 2],
+      [8, 4, 4, 3],
+      [8, 8, 3, 4],
     ];
     for (const [n1, n2, k1, k2] of cases) {
       const e = wp.encode(seq(n1), seq(n2), { maxLength: 10, truncation: 'longest_first' });
@@ -133,7 +204,11 @@ describe('encode / decode', () => {
     expect([...b[2]!.ids]).toEqual([2, 19, 20, 15, 3, 0, 0]);
     // 'longest' on one text is a no-op; max_length with truncation gives a fixed length.
     expect(wp.encode('the cat', null, { padding: 'longest' }).ids.length).toBe(4);
-    const f = wp.encodeBatch(['hello world the cat dog', 'a'], { maxLength: 5, truncation: true, padding: 'max_length' });
+    const f = wp.encodeBatch(['hello world the cat dog', 'a'], {
+      maxLength: 5,
+      truncation: true,
+      padding: 'max_length',
+    });
     expect(f.map((x) => x.tokens)).toEqual([
       ['[CLS]', 'hello', 'world', 'the', '[SEP]'],
       ['[CLS]', 'a', '[SEP]', '[PAD]', '[PAD]'],
@@ -143,7 +218,22 @@ describe('encode / decode', () => {
   });
   test('decode joins ## pieces and cleans spaces before punctuation', () => {
     const e = wp.encode("Hello, world! The cat's unaffable.");
-    expect(e.tokens).toEqual(['[CLS]', 'hello', ',', 'world', '!', 'the', 'cat', "'", 's', 'un', '##aff', '##able', '.', '[SEP]']);
+    expect(e.tokens).toEqual([
+      '[CLS]',
+      'hello',
+      ',',
+      'world',
+      '!',
+      'the',
+      'cat',
+      "'",
+      's',
+      'un',
+      '##aff',
+      '##able',
+      '.',
+      '[SEP]',
+    ]);
     expect(wp.decode(e.ids)).toBe("hello, world! the cat's unaffable.");
     expect(wp.decode(e.ids, { skipSpecialTokens: false })).toBe("[CLS] hello, world! the cat's unaffable. [SEP]");
     expect(wp.decode(e.ids, { cleanUpTokenizationSpaces: false })).toBe("hello , world ! the cat ' s unaffable .");
@@ -189,7 +279,13 @@ const HF_JSON = {
     { id: 3, content: '[SEP]', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true },
     { id: 4, content: '[MASK]', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true },
   ],
-  normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
+  normalizer: {
+    type: 'BertNormalizer',
+    clean_text: true,
+    handle_chinese_chars: true,
+    strip_accents: null,
+    lowercase: true,
+  },
   pre_tokenizer: { type: 'BertPreTokenizer' },
   post_processor: { type: 'BertProcessing', sep: ['[SEP]', 3], cls: ['[CLS]', 2] },
   decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
@@ -207,26 +303,52 @@ describe('tokenizer.json', () => {
     const w = WordPiece.fromTokenizerJson(JSON.stringify(HF_JSON));
     expect(w.size).toBe(9);
     expect(w.specialTokens).toEqual(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]']);
-    expect([w.lowercase, w.stripAccents, w.handleChineseChars, w.continuingPrefix, w.maxInputCharsPerWord]).toEqual([true, true, true, '##', 100]);
+    expect([w.lowercase, w.stripAccents, w.handleChineseChars, w.continuingPrefix, w.maxInputCharsPerWord]).toEqual([
+      true,
+      true,
+      true,
+      '##',
+      100,
+    ]);
     expect(w.encode('Cafés 中. [MASK]').tokens).toEqual(['[CLS]', 'cafe', '##s', '中', '.', '[MASK]', '[SEP]']);
     // strip_accents false, lowercase false, chinese off, another prefix and max chars.
     const j2 = structuredClone(HF_JSON) as Record<string, any>;
-    j2.normalizer = { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: false, strip_accents: false, lowercase: false };
+    j2.normalizer = {
+      type: 'BertNormalizer',
+      clean_text: true,
+      handle_chinese_chars: false,
+      strip_accents: false,
+      lowercase: false,
+    };
     j2.model.continuing_subword_prefix = '@@';
     j2.model.max_input_chars_per_word = 3;
     j2.model.vocab = { '[UNK]': 0, Caf: 1, '@@é': 2 };
     j2.added_tokens = [{ id: 0, content: '[UNK]', special: true }];
     const w2 = WordPiece.fromTokenizerJson(j2);
-    expect([w2.lowercase, w2.stripAccents, w2.handleChineseChars, w2.continuingPrefix]).toEqual([false, false, false, '@@']);
+    expect([w2.lowercase, w2.stripAccents, w2.handleChineseChars, w2.continuingPrefix]).toEqual([
+      false,
+      false,
+      false,
+      '@@',
+    ]);
     expect(w2.tokenize('Café Cafés')).toEqual(['[UNK]', '[UNK]']); // 4 and 5 code points > 3
-    expect(new WordPiece(w2.vocab(), { lowercase: false, continuingPrefix: '@@' }).tokenize('Café')).toEqual(['Caf', '@@é']);
+    expect(new WordPiece(w2.vocab(), { lowercase: false, continuingPrefix: '@@' }).tokenize('Café')).toEqual([
+      'Caf',
+      '@@é',
+    ]);
   });
   test('round trip through toTokenizerJson', () => {
     const text = wp.toTokenizerJson();
     const obj = JSON.parse(text);
     expect(obj.model.type).toBe('WordPiece');
     expect(obj.model.vocab.cat).toBe(17);
-    expect(obj.added_tokens.map((t: { content: string }) => t.content)).toEqual(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]']);
+    expect(obj.added_tokens.map((t: { content: string }) => t.content)).toEqual([
+      '[PAD]',
+      '[UNK]',
+      '[CLS]',
+      '[SEP]',
+      '[MASK]',
+    ]);
     expect(obj.post_processor.pair.length).toBe(5);
     const back = WordPiece.fromTokenizerJson(text);
     expect(back.vocab()).toEqual(wp.vocab());
@@ -272,7 +394,21 @@ describe('WordPiece.train (likelihood score)', () => {
   const TOY = ['ab ab a cb XY', 'ab a a cb cb xy', 'ab a cb xy'];
   test('special tokens first (ids 0–4, given order), alphabet, then merges by score', () => {
     const w = WordPiece.train(TOY, { vocabSize: 13 });
-    expect(w.vocab()).toEqual(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', '##b', '##y', 'a', 'c', 'x', 'xy', 'cb', 'ab']);
+    expect(w.vocab()).toEqual([
+      '[PAD]',
+      '[UNK]',
+      '[CLS]',
+      '[SEP]',
+      '[MASK]',
+      '##b',
+      '##y',
+      'a',
+      'c',
+      'x',
+      'xy',
+      'cb',
+      'ab',
+    ]);
     expect(w.specialTokens).toEqual(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]']);
     expect(w.tokenize('XY cb ab abz')).toEqual(['xy', 'cb', 'ab', '[UNK]']);
     // Stopping one merge earlier: only xy and cb.
@@ -292,7 +428,15 @@ describe('WordPiece.train (likelihood score)', () => {
     // Both 1/6: mn (count 6) before ij (count 3) although 'i' < 'm'.
     expect(t.vocab().slice(-2)).toEqual(['mn', 'ij']);
     // minFrequency 4: ij (count 3) is never merged.
-    expect(WordPiece.train(['mn mn mn mn mn mn ij ij ij i i i'], { vocabSize: 100, specialTokens: ['[UNK]'], minFrequency: 4 }).vocab().slice(-2)).toEqual(['m', 'mn']);
+    expect(
+      WordPiece.train(['mn mn mn mn mn mn ij ij ij i i i'], {
+        vocabSize: 100,
+        specialTokens: ['[UNK]'],
+        minFrequency: 4,
+      })
+        .vocab()
+        .slice(-2),
+    ).toEqual(['m', 'mn']);
   });
   test('merged tokens keep the first piece’s prefix; multi-step merges; cased training and limitAlphabet', () => {
     // "abc" ×3: (a, ##b) and (##b, ##c) both 3 / 9 with count 3; the first pieces compare '##b' < 'a' in code

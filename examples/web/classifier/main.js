@@ -28,8 +28,12 @@ function newPlot() {
     series: [
       { label: 'train loss', color: COLORS.loss, options: { spanGaps: true } },
       {
-        label: 'test accuracy', color: COLORS.accuracy, axis: 'right', options: { spanGaps: true, points: { show: true, size: 7 } },
-        range: (_u, min, max) => (min === null ? [0.5, 1] : [Math.max(0, Math.floor((min - 0.02) * 20) / 20), Math.max(1, max)]),
+        label: 'test accuracy',
+        color: COLORS.accuracy,
+        axis: 'right',
+        options: { spanGaps: true, points: { show: true, size: 7 } },
+        range: (_u, min, max) =>
+          min === null ? [0.5, 1] : [Math.max(0, Math.floor((min - 0.02) * 20) / 20), Math.max(1, max)],
       },
     ],
     height: 260,
@@ -37,9 +41,11 @@ function newPlot() {
 }
 
 const PLOT_NOTES = {
-  fasttext: 'fastText-style: the loss is reported while SGD runs (most of the time goes into the vocabulary and ids before it); ' +
+  fasttext:
+    'fastText-style: the loss is reported while SGD runs (most of the time goes into the vocabulary and ids before it); ' +
     'the accuracy point is the whole test split, scored after training (the library has no per-epoch hook for this model).',
-  transformer: 'Transformer: the accuracy curve scores an evenly spaced sample of 300 test e-mails about every quarter epoch; ' +
+  transformer:
+    'Transformer: the accuracy curve scores an evenly spaced sample of 300 test e-mails about every quarter epoch; ' +
     'the table scores all of them after training. Stop keeps the weights of the last step.',
 };
 
@@ -55,7 +61,9 @@ function readNumber(id, what, { integer = true, min, max }) {
   const v = Number(el.value);
   if (el.value.trim() === '' || !Number.isFinite(v) || (integer && !Number.isInteger(v)) || v < min || v > max) {
     el.focus();
-    throw new RangeError(`${what} must be ${integer ? 'an integer' : 'a number'} in [${min}, ${max}], got ${JSON.stringify(el.value)}`);
+    throw new RangeError(
+      `${what} must be ${integer ? 'an integer' : 'a number'} in [${min}, ${max}], got ${JSON.stringify(el.value)}`,
+    );
   }
   return v;
 }
@@ -102,7 +110,9 @@ function setBusy(busy) {
 }
 
 function threadsNote(kind) {
-  return kind === 'fasttext' ? '1 thread (fastText-style training is single-threaded)' : `${runtime.threads} thread${runtime.threads === 1 ? '' : 's'}`;
+  return kind === 'fasttext'
+    ? '1 thread (fastText-style training is single-threaded)'
+    : `${runtime.threads} thread${runtime.threads === 1 ? '' : 's'}`;
 }
 
 function showModel(r) {
@@ -121,9 +131,17 @@ function showModel(r) {
     ['spam precision', `${pct(t.precision)} (${t.fp} ham flagged)`, t.precision],
     ['spam recall', `${pct(t.recall)} (${t.fn} spam missed)`, t.recall],
   ];
-  if (r.seconds !== undefined) rows.push(['training', `${duration(r.seconds)}${r.examplesPerSec ? ` · ${thousands(r.examplesPerSec)} examples/s` : ''}`, r.seconds]);
+  if (r.seconds !== undefined)
+    rows.push([
+      'training',
+      `${duration(r.seconds)}${r.examplesPerSec ? ` · ${thousands(r.examplesPerSec)} examples/s` : ''}`,
+      r.seconds,
+    ]);
   if (r.bytes !== undefined) rows.push(['file', `${(r.bytes / 2 ** 20).toFixed(2)} MiB`, r.bytes]);
-  fillTable($('#metrics-body'), rows.map(([k, v]) => [k, v]));
+  fillTable(
+    $('#metrics-body'),
+    rows.map(([k, v]) => [k, v]),
+  );
   [...$('#metrics-body').children].forEach((tr, i) => {
     tr.dataset.metric = rows[i][0].replace(/ /g, '-');
     tr.dataset.value = String(rows[i][2]);
@@ -146,7 +164,8 @@ async function train() {
   let last = null;
   const line = () => {
     const el = (performance.now() - t0) / 1e3;
-    if (last === null) return `preparing ${o.model === 'fasttext' ? 'the vocabulary' : 'the vocabulary and input ids'}… · ${duration(el)} · ${threadsNote(o.model)}`;
+    if (last === null)
+      return `preparing ${o.model === 'fasttext' ? 'the vocabulary' : 'the vocabulary and input ids'}… · ${duration(el)} · ${threadsNote(o.model)}`;
     const parts = [`epoch ${last.epoch}/${last.epochs}`];
     if (last.step !== undefined) parts.push(`step ${thousands(last.step)}/${thousands(last.steps)}`);
     if (last.loss !== null) parts.push(`loss ${last.loss.toFixed(4)}`);
@@ -165,9 +184,15 @@ async function train() {
     clearInterval(timer);
     showModel(r);
     const acc = r.test ? ` · test accuracy ${pct(r.test.accuracy)}` : '';
-    const what = r.stopped ? `stopped early at epoch ${last?.epoch ?? 1}/${r.epochs}, model kept` : `done: ${r.epochs} epoch${r.epochs === 1 ? '' : 's'}`;
-    setStatus(status, `${what} · ` +
-      `${duration(r.seconds)} in all${r.examplesPerSec ? ` · ${thousands(r.examplesPerSec)} examples/s while training` : ''} · ${threadsNote(o.model)}${acc}`, 'done');
+    const what = r.stopped
+      ? `stopped early at epoch ${last?.epoch ?? 1}/${r.epochs}, model kept`
+      : `done: ${r.epochs} epoch${r.epochs === 1 ? '' : 's'}`;
+    setStatus(
+      status,
+      `${what} · ` +
+        `${duration(r.seconds)} in all${r.examplesPerSec ? ` · ${thousands(r.examplesPerSec)} examples/s while training` : ''} · ${threadsNote(o.model)}${acc}`,
+      'done',
+    );
     predictNow();
   } catch (e) {
     clearInterval(timer);
@@ -190,29 +215,32 @@ function renderProbs(r) {
     delete verdict.dataset.label;
     return;
   }
-  probs.replaceChildren(...r.rows.map(({ label, prob }) => {
-    const row = document.createElement('div');
-    row.className = 'prob-row';
-    row.dataset.label = label;
-    row.dataset.prob = String(prob);
-    const name = document.createElement('span');
-    name.textContent = label;
-    const track = document.createElement('span');
-    track.className = 'track';
-    const bar = document.createElement('span');
-    bar.className = 'bar';
-    bar.style.width = `${(prob * 100).toFixed(2)}%`;
-    track.append(bar);
-    const value = document.createElement('span');
-    value.className = 'value';
-    value.textContent = pct(prob);
-    row.append(name, track, value);
-    return row;
-  }));
+  probs.replaceChildren(
+    ...r.rows.map(({ label, prob }) => {
+      const row = document.createElement('div');
+      row.className = 'prob-row';
+      row.dataset.label = label;
+      row.dataset.prob = String(prob);
+      const name = document.createElement('span');
+      name.textContent = label;
+      const track = document.createElement('span');
+      track.className = 'track';
+      const bar = document.createElement('span');
+      bar.className = 'bar';
+      bar.style.width = `${(prob * 100).toFixed(2)}%`;
+      track.append(bar);
+      const value = document.createElement('span');
+      value.className = 'value';
+      value.textContent = pct(prob);
+      row.append(name, track, value);
+      return row;
+    }),
+  );
   verdict.replaceChildren('Prediction: ', Object.assign(document.createElement('b'), { textContent: r.best }));
   verdict.firstElementChild.dataset.label = r.best;
   verdict.dataset.label = r.best;
-  $('#predict-status').textContent = `${r.tokens} token${r.tokens === 1 ? '' : 's'} · ${r.kind === 'fasttext' ? 'fastText-style' : 'Transformer'} · ${r.ms.toFixed(1)} ms in the worker`;
+  $('#predict-status').textContent =
+    `${r.tokens} token${r.tokens === 1 ? '' : 's'} · ${r.kind === 'fasttext' ? 'fastText-style' : 'Transformer'} · ${r.ms.toFixed(1)} ms in the worker`;
 }
 
 // #probs has data-pending while the shown bars are not yet those of the current text and model.
@@ -293,11 +321,15 @@ try {
   $('#runtime').dataset.isolated = String(runtime.isolated);
   $('#ft-limit').value = $('#tx-limit').value = String(runtime.train);
   for (const id of ['ft-limit', 'tx-limit']) $(`#${id}`).max = String(runtime.train);
-  $('#data-line').textContent = `SpamAssassin, the canonical split: ${thousands(runtime.train)} training e-mails (${thousands(runtime.trainSpam)} spam), ` +
+  $('#data-line').textContent =
+    `SpamAssassin, the canonical split: ${thousands(runtime.train)} training e-mails (${thousands(runtime.trainSpam)} spam), ` +
     `${thousands(runtime.test)} test e-mails (${thousands(runtime.testSpam)} spam). Accuracy is measured on the test split.`;
   const box = $('#examples');
   for (const ex of runtime.examples) {
-    const b = Object.assign(document.createElement('button'), { className: 'secondary', textContent: `${ex.name} example` });
+    const b = Object.assign(document.createElement('button'), {
+      className: 'secondary',
+      textContent: `${ex.name} example`,
+    });
     b.dataset.example = ex.name;
     b.title = `spam.test line ${ex.line} (${ex.label})`;
     b.addEventListener('click', () => {

@@ -4,11 +4,23 @@ import { FastTextClassifier, TextClassifier, decodeSafetensors, encodeSafetensor
 import { initCore, fetchData } from '../common/core.js';
 import { serve, withTransfer } from '../common/rpc.js';
 import {
-  PAD, SPAM_SCRIPT_VOCAB, TOKENIZER_KEY, VOCAB_KEY, argmax, buildVocab, encodeTokens, parseLine, pickExamples,
-  scores, sniffFormat, splitLines, vocabIds, wordCounts,
+  PAD,
+  SPAM_SCRIPT_VOCAB,
+  TOKENIZER_KEY,
+  VOCAB_KEY,
+  argmax,
+  buildVocab,
+  encodeTokens,
+  parseLine,
+  pickExamples,
+  scores,
+  sniffFormat,
+  splitLines,
+  vocabIds,
+  wordCounts,
 } from '../common/classifier-text.js';
 
-let info;                  // runtime: threads, isolated, ...
+let info; // runtime: threads, isolated, ...
 let trainText, trainLines, trainTokens, testText, testLines;
 let trainParsed, testParsed; // parsed lazily (the Transformer needs token arrays)
 /** The model predictions use: { kind: 'fasttext', model, labels } | { kind: 'transformer', model, words, ids, maxLen, tail }, plus `origin`. */
@@ -40,7 +52,10 @@ function probabilities(m, tokenLists) {
     const ps = m.model.probabilities(tokenLists.map((t) => t.join(' ')));
     return ps.map((p) => m.labels.map((_, i) => p[i]));
   }
-  const ps = m.model.predictBatch(tokenLists.map((t) => ({ ids: encodeTokens(t, m.ids, m.maxLen, m.tail) })), { batchSize: 64 });
+  const ps = m.model.predictBatch(
+    tokenLists.map((t) => ({ ids: encodeTokens(t, m.ids, m.maxLen, m.tail) })),
+    { batchSize: 64 },
+  );
   return ps.map((p) => Array.from(p));
 }
 
@@ -50,21 +65,37 @@ function testScores(m) {
   if (spam < 0 || !m.labels.includes('ham')) return null;
   const test = parsedTest();
   const t0 = performance.now();
-  const probs = probabilities(m, test.map((e) => e.tokens));
+  const probs = probabilities(
+    m,
+    test.map((e) => e.tokens),
+  );
   const pred = probs.map((p) => (argmax(p) === spam ? 1 : 0));
-  return { ...scores(pred, test.map((e) => e.label)), seconds: (performance.now() - t0) / 1e3 };
+  return {
+    ...scores(
+      pred,
+      test.map((e) => e.label),
+    ),
+    seconds: (performance.now() - t0) / 1e3,
+  };
 }
 
 function describe(m) {
   if (m.kind === 'fasttext') {
     const a = m.model.args;
-    const grams = a.wordNgrams > 1 ? `word n-grams up to ${a.wordNgrams} in ${a.bucket.toLocaleString('en-US')} buckets` : 'words only (no n-gram buckets)';
-    return `fastText-style: dim ${a.dim}, ${grams}, ` +
-      `${m.model.words.filter((w) => w.type === 'word').length.toLocaleString('en-US')} words, loss ${a.loss}`;
+    const grams =
+      a.wordNgrams > 1
+        ? `word n-grams up to ${a.wordNgrams} in ${a.bucket.toLocaleString('en-US')} buckets`
+        : 'words only (no n-gram buckets)';
+    return (
+      `fastText-style: dim ${a.dim}, ${grams}, ` +
+      `${m.model.words.filter((w) => w.type === 'word').length.toLocaleString('en-US')} words, loss ${a.loss}`
+    );
   }
   const c = m.model.config;
-  return `Transformer: d ${c.dim}, ${c.layers} layer${c.layers === 1 ? '' : 's'}, ${c.heads} heads, FFN ${c.ffn}, max ${c.maxLen} tokens, ` +
-    `${c.vocabSize.toLocaleString('en-US')} ids`;
+  return (
+    `Transformer: d ${c.dim}, ${c.layers} layer${c.layers === 1 ? '' : 's'}, ${c.heads} heads, FFN ${c.ffn}, max ${c.maxLen} tokens, ` +
+    `${c.vocabSize.toLocaleString('en-US')} ids`
+  );
 }
 
 function modelInfo(m, extra = {}) {
@@ -72,19 +103,25 @@ function modelInfo(m, extra = {}) {
 }
 
 const int = (name, v, min, max) => {
-  if (!Number.isInteger(v) || v < min || v > max) throw new RangeError(`${name} must be an integer in [${min}, ${max}], got ${v}`);
+  if (!Number.isInteger(v) || v < min || v > max)
+    throw new RangeError(`${name} must be an integer in [${min}, ${max}], got ${v}`);
   return v;
 };
 const real = (name, v, min, max) => {
-  if (!(Number.isFinite(v) && v > min && v <= max)) throw new RangeError(`${name} must be a number in (${min}, ${max}], got ${v}`);
+  if (!(Number.isFinite(v) && v > min && v <= max))
+    throw new RangeError(`${name} must be a number in (${min}, ${max}], got ${v}`);
   return v;
 };
 
 async function trainFastText(o, emit) {
   const limit = int('training e-mails', o.limit, 1, trainLines.length);
   const opts = {
-    dim: int('dim', o.dim, 1, 300), epoch: int('epochs', o.epochs, 1, 100), lr: real('learning rate', o.lr, 0, 10),
-    wordNgrams: int('word n-grams', o.wordNgrams, 1, 3), minCount: int('min count', o.minCount, 1, 100), seed: 1,
+    dim: int('dim', o.dim, 1, 300),
+    epoch: int('epochs', o.epochs, 1, 100),
+    lr: real('learning rate', o.lr, 0, 10),
+    wordNgrams: int('word n-grams', o.wordNgrams, 1, 3),
+    minCount: int('min count', o.minCount, 1, 100),
+    seed: 1,
   };
   if (opts.wordNgrams > 1) opts.bucket = int('buckets', o.bucket, 1000, 2_000_000);
   const text = limit === trainLines.length ? trainText : trainLines.slice(0, limit).join('\n') + '\n';
@@ -102,8 +139,16 @@ async function trainFastText(o, emit) {
     const now = performance.now();
     progress = p.progress;
     examplesPerSec = (p.itemsPerSec * limit) / tokens; // the SGD passes (the vocabulary and ids come first, without reports)
-    const point = { x: p.progress * opts.epoch, loss: p.loss, epoch: Math.min(opts.epoch, p.epoch), epochs: opts.epoch, seconds: (now - t0) / 1e3, examplesPerSec };
-    if (p.progress >= 1 || signal.aborted) finalPoint = point; // the last report: sent with the test accuracy once scored
+    const point = {
+      x: p.progress * opts.epoch,
+      loss: p.loss,
+      epoch: Math.min(opts.epoch, p.epoch),
+      epochs: opts.epoch,
+      seconds: (now - t0) / 1e3,
+      examplesPerSec,
+    };
+    if (p.progress >= 1 || signal.aborted)
+      finalPoint = point; // the last report: sent with the test accuracy once scored
     else if (now - last >= 100) {
       last = now;
       emit(point);
@@ -114,7 +159,12 @@ async function trainFastText(o, emit) {
   const stopped = signal.aborted && progress < 1; // a Stop after the last step does not make a run "stopped early"
   const seconds = (performance.now() - t0) / 1e3;
   const labels = model.labels.map((l) => l.slice(model.labelPrefix.length));
-  replaceCurrent({ kind: 'fasttext', model, labels, origin: `trained here on ${limit.toLocaleString('en-US')} e-mails${stopped ? ' (stopped early)' : ''}` });
+  replaceCurrent({
+    kind: 'fasttext',
+    model,
+    labels,
+    origin: `trained here on ${limit.toLocaleString('en-US')} e-mails${stopped ? ' (stopped early)' : ''}`,
+  });
   const result = modelInfo(current, { stopped, kept: true, seconds, examplesPerSec, epochs: opts.epoch });
   if (finalPoint !== null) emit({ ...finalPoint, accuracy: result.test?.accuracy });
   return result;
@@ -140,11 +190,23 @@ async function trainTransformer(o, emit) {
   // The live accuracy curve: an evenly spaced 300-e-mail sample of the test split (all of it is scored at the end).
   const test = parsedTest();
   const sampleN = Math.min(300, test.length);
-  const sample = Array.from({ length: sampleN }, (_, i) => test[Math.floor((i * test.length) / sampleN)])
-    .map((e) => ({ ids: encodeTokens(e.tokens, ids, maxLen, tail), label: e.label }));
+  const sample = Array.from({ length: sampleN }, (_, i) => test[Math.floor((i * test.length) / sampleN)]).map((e) => ({
+    ids: encodeTokens(e.tokens, ids, maxLen, tail),
+    label: e.label,
+  }));
   const model = new TextClassifier({
-    vocabSize: words.length + 2, numClasses: 2, dim, layers, heads, ffn: 2 * dim, maxLen, dropout: 0.1, attentionDropout: 0.1, padId: PAD,
-    seed: 1, pooling: 'mean',
+    vocabSize: words.length + 2,
+    numClasses: 2,
+    dim,
+    layers,
+    heads,
+    ffn: 2 * dim,
+    maxLen,
+    dropout: 0.1,
+    attentionDropout: 0.1,
+    padId: PAD,
+    seed: 1,
+    pooling: 'mean',
   });
   const perEpoch = Math.ceil(trainEx.length / batchSize);
   const steps = perEpoch * epochs;
@@ -167,18 +229,32 @@ async function trainTransformer(o, emit) {
   const emitPoint = (p, accuracy) => {
     const seconds = (performance.now() - tFit) / 1e3;
     emit({
-      x: p.step / perEpoch, loss: epochEndLoss(p), accuracy, epoch: p.epoch, epochs, step: p.step, steps, seconds,
-      examplesPerSec: Math.min(p.step * batchSize, epochs * trainEx.length) / seconds, tokensPerSec: p.itemsPerSec,
+      x: p.step / perEpoch,
+      loss: epochEndLoss(p),
+      accuracy,
+      epoch: p.epoch,
+      epochs,
+      step: p.step,
+      steps,
+      seconds,
+      examplesPerSec: Math.min(p.step * batchSize, epochs * trainEx.length) / seconds,
+      tokensPerSec: p.itemsPerSec,
     });
   };
   let fit;
   try {
     // Stop aborts the signal: fit ends before its next step and leaves the weights of the last one, in eval mode.
     fit = await model.fit(trainEx, {
-      epochs, batchSize, lr, threads: info.threads, valid: sample, signal: controller.signal,
+      epochs,
+      batchSize,
+      lr,
+      threads: info.threads,
+      valid: sample,
+      signal: controller.signal,
       onProgress: (p) => {
         let accuracy = p.validAccuracy;
-        if (accuracy === undefined && p.step >= nextEval && p.step % perEpoch !== 0) accuracy = model.evaluate(sample, { batchSize: 64 }).accuracy;
+        if (accuracy === undefined && p.step >= nextEval && p.step % perEpoch !== 0)
+          accuracy = model.evaluate(sample, { batchSize: 64 }).accuracy;
         if (accuracy !== undefined) nextEval = p.step + evalEvery;
         const now = performance.now();
         if (accuracy !== undefined || now - last >= 100) {
@@ -195,12 +271,22 @@ async function trainTransformer(o, emit) {
   const seconds = (performance.now() - t0) / 1e3;
   const fitSeconds = (performance.now() - tFit) / 1e3;
   replaceCurrent({
-    kind: 'transformer', model, labels: LABELS, words, ids, maxLen, tail,
+    kind: 'transformer',
+    model,
+    labels: LABELS,
+    words,
+    ids,
+    maxLen,
+    tail,
     origin: `trained here on ${limit.toLocaleString('en-US')} e-mails${stopped ? ' (stopped early)' : ''}`,
   });
   const done = Math.min(fit.steps * batchSize, epochs * trainEx.length);
   return modelInfo(current, {
-    stopped, kept: true, seconds, epochs, examplesPerSec: done > 0 ? done / fitSeconds : undefined,
+    stopped,
+    kept: true,
+    seconds,
+    epochs,
+    examplesPerSec: done > 0 ? done / fitSeconds : undefined,
     vocab: words.length + 2,
   });
 }
@@ -208,9 +294,19 @@ async function trainTransformer(o, emit) {
 /** The demo's Transformer file: TextClassifier's safetensors (weights, class, config) + the vocabulary and input rule. */
 function transformerFile(m) {
   const meta = {
-    format: 'pt', 'wasm-nlp.model': m.model.kind, 'wasm-nlp.config': m.model.configJson(),
+    format: 'pt',
+    'wasm-nlp.model': m.model.kind,
+    'wasm-nlp.config': m.model.configJson(),
     [VOCAB_KEY]: JSON.stringify(m.words),
-    [TOKENIZER_KEY]: JSON.stringify({ tokens: 'spamTokens', pad: 0, unk: 1, firstWordId: 2, maxLen: m.maxLen, tail: m.tail, labels: LABELS }),
+    [TOKENIZER_KEY]: JSON.stringify({
+      tokens: 'spamTokens',
+      pad: 0,
+      unk: 1,
+      firstWordId: 2,
+      maxLen: m.maxLen,
+      tail: m.tail,
+      labels: LABELS,
+    }),
   };
   return encodeSafetensors(m.model.stateDict(), meta);
 }
@@ -218,13 +314,17 @@ function transformerFile(m) {
 function loadTransformer(bytes, name) {
   const { metadata } = decodeSafetensors(bytes);
   if (metadata['wasm-nlp.model'] !== 'TextClassifier') {
-    throw new Error(`${name}: a safetensors file must be a wasm-nlp TextClassifier (metadata "wasm-nlp.model"), got ${JSON.stringify(metadata['wasm-nlp.model'] ?? null)}`);
+    throw new Error(
+      `${name}: a safetensors file must be a wasm-nlp TextClassifier (metadata "wasm-nlp.model"), got ${JSON.stringify(metadata['wasm-nlp.model'] ?? null)}`,
+    );
   }
   const model = TextClassifier.fromSafetensors(bytes);
   try {
     const c = model.config;
     if (c.numClasses !== 2) throw new Error(`${name}: the model must have 2 classes (ham, spam), got ${c.numClasses}`);
-    let words, tail, note = '';
+    let words,
+      tail,
+      note = '';
     if (metadata[VOCAB_KEY] !== undefined) {
       words = JSON.parse(metadata[VOCAB_KEY]);
       tail = JSON.parse(metadata[TOKENIZER_KEY] ?? '{}').tail ?? Math.floor(c.maxLen / 4);
@@ -235,10 +335,21 @@ function loadTransformer(bytes, name) {
       note = ' (vocabulary rebuilt from spam.train as npm run spam does)';
     }
     if (words.length + 2 !== c.vocabSize) {
-      throw new Error(`${name}: the vocabulary must have ${c.vocabSize - 2} words (vocabSize ${c.vocabSize}), got ${words.length}` +
-        (note ? ': was the model trained on a --limit subset?' : ''));
+      throw new Error(
+        `${name}: the vocabulary must have ${c.vocabSize - 2} words (vocabSize ${c.vocabSize}), got ${words.length}` +
+          (note ? ': was the model trained on a --limit subset?' : ''),
+      );
     }
-    return { kind: 'transformer', model, labels: LABELS, words, ids: vocabIds(words), maxLen: c.maxLen, tail, origin: `loaded from ${name}${note}` };
+    return {
+      kind: 'transformer',
+      model,
+      labels: LABELS,
+      words,
+      ids: vocabIds(words),
+      maxLen: c.maxLen,
+      tail,
+      origin: `loaded from ${name}${note}`,
+    };
   } catch (e) {
     model.dispose();
     throw e;
@@ -254,7 +365,11 @@ serve({
     testLines = splitLines(testText);
     const spamIn = (lines) => lines.reduce((n, l) => n + (l.startsWith('__label__spam') ? 1 : 0), 0);
     return {
-      ...info, train: trainLines.length, test: testLines.length, trainSpam: spamIn(trainLines), testSpam: spamIn(testLines),
+      ...info,
+      train: trainLines.length,
+      test: testLines.length,
+      trainSpam: spamIn(trainLines),
+      testSpam: spamIn(testLines),
       examples: pickExamples(testLines),
     };
   },
@@ -282,7 +397,9 @@ serve({
     const t0 = performance.now();
     const p = probabilities(current, [tokens])[0];
     const ms = performance.now() - t0;
-    const rows = current.labels.map((label, i) => ({ label, prob: p[i] })).sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
+    const rows = current.labels
+      .map((label, i) => ({ label, prob: p[i] }))
+      .sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
     return { rows, best: current.labels[argmax(p)], tokens: tokens.length, ms, kind: current.kind };
   },
 
@@ -300,11 +417,18 @@ serve({
     let next;
     if (format === 'fasttext') {
       const model = FastTextClassifier.fromBytes(b);
-      next = { kind: 'fasttext', model, labels: model.labels.map((l) => l.slice(model.labelPrefix.length)), origin: `loaded from ${name}` };
+      next = {
+        kind: 'fasttext',
+        model,
+        labels: model.labels.map((l) => l.slice(model.labelPrefix.length)),
+        origin: `loaded from ${name}`,
+      };
     } else if (format === 'safetensors') {
       next = loadTransformer(b, name);
     } else {
-      throw new Error(`${name}: the file must be a fastText .bin (magic 793712314) or a TextClassifier .safetensors, got neither (${b.length} bytes)`);
+      throw new Error(
+        `${name}: the file must be a fastText .bin (magic 793712314) or a TextClassifier .safetensors, got neither (${b.length} bytes)`,
+      );
     }
     replaceCurrent(next);
     return modelInfo(current, { bytes: b.length });

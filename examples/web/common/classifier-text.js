@@ -39,7 +39,11 @@ export function wordCounts(examples) {
  * (0 = padding, 1 = unknown).
  */
 export function buildVocab(counts, { minCount, maxVocab }) {
-  return [...counts].filter(([, c]) => c >= minCount).sort((a, b) => b[1] - a[1]).slice(0, maxVocab).map(([w]) => w);
+  return [...counts]
+    .filter(([, c]) => c >= minCount)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, maxVocab)
+    .map(([w]) => w);
 }
 
 /** word → id map of a word list (ids from 2). */
@@ -61,7 +65,10 @@ export function encodeTokens(tokens, ids, maxLen, tail) {
 
 /** Accuracy, and precision / recall of `positive` (spam = 1), from predicted and gold class ids. */
 export function scores(pred, gold, positive = 1) {
-  let correct = 0, tp = 0, fp = 0, fn = 0;
+  let correct = 0,
+    tp = 0,
+    fp = 0,
+    fn = 0;
   for (let i = 0; i < gold.length; i++) {
     if (pred[i] === gold[i]) correct++;
     if (pred[i] === positive && gold[i] === positive) tp++;
@@ -69,7 +76,15 @@ export function scores(pred, gold, positive = 1) {
     else if (gold[i] === positive) fn++;
   }
   const n = gold.length;
-  return { n, accuracy: n > 0 ? correct / n : NaN, precision: tp + fp > 0 ? tp / (tp + fp) : NaN, recall: tp + fn > 0 ? tp / (tp + fn) : NaN, tp, fp, fn };
+  return {
+    n,
+    accuracy: n > 0 ? correct / n : NaN,
+    precision: tp + fp > 0 ? tp / (tp + fp) : NaN,
+    recall: tp + fn > 0 ? tp / (tp + fn) : NaN,
+    tp,
+    fp,
+    fn,
+  };
 }
 
 /** Index of the largest value (ties: the first). */
@@ -85,23 +100,39 @@ export function argmax(p) {
  * personal note. When a line is missing or has another label (a different corpus), the shortest
  * e-mail of that label with at least 25 tokens is used instead.
  */
-export const EXAMPLE_LINES = [{ name: 'spam', label: 'spam', line: 248 }, { name: 'ham', label: 'ham', line: 199 }, { name: 'tricky spam', label: 'spam', line: 238 }];
+export const EXAMPLE_LINES = [
+  { name: 'spam', label: 'spam', line: 248 },
+  { name: 'ham', label: 'ham', line: 199 },
+  { name: 'tricky spam', label: 'spam', line: 238 },
+];
 
 export function pickExamples(testLines, choices = EXAMPLE_LINES) {
   const parsed = testLines.map(parseLine);
   const label = (e) => (e.label === 1 ? 'spam' : 'ham');
-  return choices.map(({ name, label: want, line }) => {
-    let i = line - 1;
-    if (!(parsed[i] && label(parsed[i]) === want)) {
-      i = parsed.reduce((best, e, j) => (label(e) === want && e.tokens.length >= 25 && (best < 0 || e.tokens.length < parsed[best].tokens.length) ? j : best), -1);
-    }
-    return i < 0 ? null : { name, label: want, line: i + 1, text: parsed[i].tokens.join(' ') };
-  }).filter((x) => x !== null);
+  return choices
+    .map(({ name, label: want, line }) => {
+      let i = line - 1;
+      if (!(parsed[i] && label(parsed[i]) === want)) {
+        i = parsed.reduce(
+          (best, e, j) =>
+            label(e) === want && e.tokens.length >= 25 && (best < 0 || e.tokens.length < parsed[best].tokens.length)
+              ? j
+              : best,
+          -1,
+        );
+      }
+      return i < 0 ? null : { name, label: want, line: i + 1, text: parsed[i].tokens.join(' ') };
+    })
+    .filter((x) => x !== null);
 }
 
 /** 'fasttext' (a .bin: FASTTEXT_MAGIC first), 'safetensors' (an 8-byte length, then '{'), or null. */
 export function sniffFormat(bytes) {
-  if (bytes.length >= 4 && new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getInt32(0, true) === FASTTEXT_MAGIC) return 'fasttext';
+  if (
+    bytes.length >= 4 &&
+    new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getInt32(0, true) === FASTTEXT_MAGIC
+  )
+    return 'fasttext';
   if (bytes.length >= 9 && bytes[8] === 0x7b) return 'safetensors';
   return null;
 }

@@ -14,16 +14,43 @@ export function livePlot(el, { title, x = 'step', series, width, height = 220 })
     title,
     width: width ?? Math.max(320, el.clientWidth || 560),
     height,
-    scales: { x: { time: false }, ...Object.fromEntries(series.filter((s) => s.range).map((s) => [s.axis === 'right' ? 'r' : 'y', { range: s.range }])) },
+    scales: {
+      x: { time: false },
+      ...Object.fromEntries(
+        series.filter((s) => s.range).map((s) => [s.axis === 'right' ? 'r' : 'y', { range: s.range }]),
+      ),
+    },
     series: [
       { label: x },
-      ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, scale: s.axis === 'right' ? 'r' : 'y', ...(s.options ?? {}) })),
+      ...series.map((s) => ({
+        label: s.label,
+        stroke: s.color,
+        width: 2,
+        scale: s.axis === 'right' ? 'r' : 'y',
+        ...(s.options ?? {}),
+      })),
     ],
     axes: [
       { label: x },
-      { scale: 'y', label: series.filter((s) => s.axis !== 'right').map((s) => s.label).join(', ') },
+      {
+        scale: 'y',
+        label: series
+          .filter((s) => s.axis !== 'right')
+          .map((s) => s.label)
+          .join(', '),
+      },
       ...(rightScale
-        ? [{ scale: 'r', side: 1, grid: { show: false }, label: series.filter((s) => s.axis === 'right').map((s) => s.label).join(', ') }]
+        ? [
+            {
+              scale: 'r',
+              side: 1,
+              grid: { show: false },
+              label: series
+                .filter((s) => s.axis === 'right')
+                .map((s) => s.label)
+                .join(', '),
+            },
+          ]
         : []),
     ],
   };

@@ -39,7 +39,8 @@ export function serve(handlers) {
     const emit = (event) => self.postMessage({ id, event });
     try {
       const h = handlers[type];
-      if (h === undefined) throw new Error(`unknown request ${JSON.stringify(type)}; known: ${Object.keys(handlers).join(', ')}`);
+      if (h === undefined)
+        throw new Error(`unknown request ${JSON.stringify(type)}; known: ${Object.keys(handlers).join(', ')}`);
       const { value, transfer } = unwrap(await h(payload, emit));
       self.postMessage({ id, result: value }, transfer);
     } catch (e) {

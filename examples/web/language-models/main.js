@@ -4,10 +4,18 @@ import { livePlot } from '../common/plot.js';
 import { $, barRows, duration, fmt, setStatus, showRuntime, thousands } from '../common/ui.js';
 
 // The probe sentences of examples/bert-probe.mjs (the lecture's).
-const PROBES = ['[MASK] is poor.', '[MASK] is rich.', '[MASK] is an actor.', '[MASK] is an actress.', '[MASK] is a doctor.', '[MASK] is a nurse.'];
+const PROBES = [
+  '[MASK] is poor.',
+  '[MASK] is rich.',
+  '[MASK] is an actor.',
+  '[MASK] is an actress.',
+  '[MASK] is a doctor.',
+  '[MASK] is a nurse.',
+];
 
 const worker = connect(new URL('./worker.js', import.meta.url));
-const lmStatus = $('#lm-status'), bertStatus = $('#bert-status');
+const lmStatus = $('#lm-status'),
+  bertStatus = $('#bert-status');
 
 /** Read a number input; a bad value shows the message in `statusEl` and returns null. */
 function readInt(sel, lo, hi, name, statusEl) {
@@ -31,13 +39,16 @@ function readNum(sel, lo, hi, name, statusEl) {
   return v;
 }
 
-
 const fail = (el) => (e) => setStatus(el, e.message, 'error');
 
 // ---------------------------------------------------------------- neural LM
 const lmPlot = livePlot($('#lm-plot'), {
-  title: 'Neural LM: training loss and validation perplexity', x: 'step',
-  series: [{ label: 'train loss (nats)', color: '#2463eb' }, { label: 'valid perplexity', color: '#c0362c', axis: 'right' }],
+  title: 'Neural LM: training loss and validation perplexity',
+  x: 'step',
+  series: [
+    { label: 'train loss (nats)', color: '#2463eb' },
+    { label: 'valid perplexity', color: '#c0362c', axis: 'right' },
+  ],
 });
 let lmReady = false;
 let lmSummary = '';
@@ -51,7 +62,8 @@ const lmButtons = (training) => {
   for (const id of ['#lm-save', '#next-go', '#gen-go', '#gen-again']) $(id).disabled = training || !lmReady;
 };
 const showLmModel = (m) => {
-  $('#lm-model').textContent = `Model: ${m.source} · vocabulary ${thousands(m.vocabSize)} words · n = ${m.context + 1} · embedding ${m.embeddingDim} · hidden ${m.hidden} · ` +
+  $('#lm-model').textContent =
+    `Model: ${m.source} · vocabulary ${thousands(m.vocabSize)} words · n = ${m.context + 1} · embedding ${m.embeddingDim} · hidden ${m.hidden} · ` +
     `${thousands(m.params)} parameters${m.cased ? ' · case-sensitive vocabulary (type words as in the corpus, e.g. “The”)' : ''}`;
 };
 
@@ -67,24 +79,33 @@ $('#lm-train').addEventListener('click', async () => {
   lmPlot.clear();
   $('#lm-plot').hidden = $('#lm-plot-note').hidden = false;
   setStatus(lmStatus, 'preparing the data (Brown LM split, vocabulary)…');
-  let epochNote = '', lastPpl = NaN;
+  let epochNote = '',
+    lastPpl = NaN;
   try {
     const r = await worker.call('lm.train', { trainTokens, epochs, context, dim, hidden }, (ev) => {
       if (ev.kind === 'start') {
-        setStatus(lmStatus, `vocabulary ${thousands(ev.vocabSize)} · ${thousands(ev.trainTokens)} training tokens · ${thousands(ev.params)} parameters · training…`);
+        setStatus(
+          lmStatus,
+          `vocabulary ${thousands(ev.vocabSize)} · ${thousands(ev.trainTokens)} training tokens · ${thousands(ev.params)} parameters · training…`,
+        );
         return;
       }
       // the validation estimate comes every ~2.5 s: the line holds the latest one in between
       if (ev.validPpl !== undefined) lastPpl = ev.validPpl;
       lmPlot.push(ev.step, Number.isFinite(ev.loss) ? ev.loss : null, Number.isFinite(lastPpl) ? lastPpl : null);
-      if (ev.epochEnd && ev.epochValidPpl !== undefined) epochNote = ` · epoch ${ev.epoch}: valid perplexity ${ev.epochValidPpl.toFixed(1)}`;
-      setStatus(lmStatus, `epoch ${ev.epoch}/${ev.epochs} · step ${thousands(ev.step)}/${thousands(ev.steps)} · loss ${fmt(ev.loss, 3)} · ` +
-        `${Number.isFinite(lastPpl) ? `valid perplexity ${lastPpl.toFixed(1)} · ` : ''}${thousands(ev.tokensPerSec)} words/s · ${duration(ev.elapsed)}${epochNote}`);
+      if (ev.epochEnd && ev.epochValidPpl !== undefined)
+        epochNote = ` · epoch ${ev.epoch}: valid perplexity ${ev.epochValidPpl.toFixed(1)}`;
+      setStatus(
+        lmStatus,
+        `epoch ${ev.epoch}/${ev.epochs} · step ${thousands(ev.step)}/${thousands(ev.steps)} · loss ${fmt(ev.loss, 3)} · ` +
+          `${Number.isFinite(lastPpl) ? `valid perplexity ${lastPpl.toFixed(1)} · ` : ''}${thousands(ev.tokensPerSec)} words/s · ${duration(ev.elapsed)}${epochNote}`,
+      );
     });
     lmReady = true;
     showLmModel(r);
     const how = r.stoppedByUser ? 'stopped' : r.earlyStopped ? `stopped early (best epoch ${r.bestEpoch})` : 'done';
-    lmSummary = `${how}: ${thousands(r.steps)} steps in ${duration(r.seconds)} (data ${duration(r.prepSeconds)}), ${thousands(r.tokensPerSec)} words/s; ` +
+    lmSummary =
+      `${how}: ${thousands(r.steps)} steps in ${duration(r.seconds)} (data ${duration(r.prepSeconds)}), ${thousands(r.tokensPerSec)} words/s; ` +
       `validation perplexity ${r.validPpl.toFixed(1)} (first 5,000 validation tokens)${r.bestValidPpl !== undefined ? `; best epoch ${r.bestEpoch}: ${r.bestValidPpl.toFixed(1)} on all ${thousands(r.validTokens)} validation tokens` : ''}`;
     setStatus(lmStatus, lmSummary, 'done');
     lmButtons(false);
@@ -104,9 +125,16 @@ async function predict() {
   const st = $('#next-status');
   try {
     const r = await worker.call('lm.next', { prompt: $('#next-prompt').value, k: 10 });
-    barRows($('#next-table tbody'), r.top.map((t) => ({ word: t.word, value: t.prob })), { scale: 'max' });
-    setStatus(st, `after “${r.context.join(' ') || '(start of text)'}”${r.unknown.length > 0 ? ` — not in the vocabulary (read as <unk>): ${r.unknown.join(', ')}` : ''}` +
-      ` · the 10 shown hold ${(100 * r.top.reduce((s, x) => s + x.prob, 0)).toFixed(1)}% of the probability`);
+    barRows(
+      $('#next-table tbody'),
+      r.top.map((t) => ({ word: t.word, value: t.prob })),
+      { scale: 'max' },
+    );
+    setStatus(
+      st,
+      `after “${r.context.join(' ') || '(start of text)'}”${r.unknown.length > 0 ? ` — not in the vocabulary (read as <unk>): ${r.unknown.join(', ')}` : ''}` +
+        ` · the 10 shown hold ${(100 * r.top.reduce((s, x) => s + x.prob, 0)).toFixed(1)}% of the probability`,
+    );
   } catch (e) {
     setStatus(st, e.message, 'error');
   }
@@ -129,7 +157,10 @@ async function generate() {
     s.className = 'sample';
     s.textContent = r.words.join(' ');
     out.replaceChildren(p, s);
-    setStatus(st, `seed ${seed} · ${r.words.length} words · temperature ${temperature} · top-k ${topK === 0 ? 'all' : topK}`);
+    setStatus(
+      st,
+      `seed ${seed} · ${r.words.length} words · temperature ${temperature} · top-k ${topK === 0 ? 'all' : topK}`,
+    );
   } catch (e) {
     setStatus(st, e.message, 'error');
   }
@@ -151,7 +182,11 @@ $('#lm-save').addEventListener('click', async () => {
     a.download = 'neural-lm.safetensors';
     a.click();
     setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
-    setStatus(lmStatus, `${lmSummary}${lmSummary === '' ? '' : ' · '}saved neural-lm.safetensors (${thousands(bytes.byteLength)} bytes)`, 'done');
+    setStatus(
+      lmStatus,
+      `${lmSummary}${lmSummary === '' ? '' : ' · '}saved neural-lm.safetensors (${thousands(bytes.byteLength)} bytes)`,
+      'done',
+    );
   } catch (e) {
     setStatus(lmStatus, e.message, 'error');
   }
@@ -179,7 +214,11 @@ $('#lm-load').addEventListener('change', async (ev) => {
 });
 
 // ---------------------------------------------------------------- BERT
-const bertPlot = livePlot($('#bert-plot'), { title: 'Tiny BERT: masked-LM training loss', x: 'step', series: [{ label: 'MLM loss (nats)', color: '#2463eb' }] });
+const bertPlot = livePlot($('#bert-plot'), {
+  title: 'Tiny BERT: masked-LM training loss',
+  x: 'step',
+  series: [{ label: 'MLM loss (nats)', color: '#2463eb' }],
+});
 let bertReady = false;
 const bertButtons = (training) => {
   busy.bert = training;
@@ -190,7 +229,8 @@ const bertButtons = (training) => {
   $('#probe-go').disabled = training || !bertReady;
 };
 const showBertModel = (m) => {
-  $('#bert-model').textContent = `Model: ${m.source} · vocabulary ${thousands(m.vocabSize)} WordPiece tokens · ${m.layers} layers · hidden ${m.hidden} · ` +
+  $('#bert-model').textContent =
+    `Model: ${m.source} · vocabulary ${thousands(m.vocabSize)} WordPiece tokens · ${m.layers} layers · hidden ${m.hidden} · ` +
     `${m.heads} heads · ${thousands(m.params)} parameters`;
 };
 
@@ -198,27 +238,42 @@ $('#bert-train').addEventListener('click', async () => {
   const layers = readInt('#bert-layers', 1, 6, 'layers', bertStatus);
   const seconds = layers === null ? null : readNum('#bert-seconds', 1, 3600, 'seconds', bertStatus);
   if (seconds === null) return;
-  const sentences = Number($('#bert-sentences').value), hidden = Number($('#bert-hidden').value);
+  const sentences = Number($('#bert-sentences').value),
+    hidden = Number($('#bert-hidden').value);
   bertReady = false;
   bertButtons(true);
   bertPlot.clear();
   $('#bert-plot').hidden = false;
   setStatus(bertStatus, 'training a WordPiece vocabulary and packing the sentences…');
   try {
-    const r = await worker.call('bert.train', { sentences, vocabSize: 6000, hidden, layers, heads: hidden / 32, seconds }, (ev) => {
-      if (ev.kind === 'start') {
-        setStatus(bertStatus, `vocabulary ${thousands(ev.vocabSize)} · ${thousands(ev.sequences)} sequences / ${thousands(ev.tokens)} tokens · ` +
-          `${thousands(ev.params)} parameters (data ready in ${duration(ev.prepSeconds)}) · training…`);
-        return;
-      }
-      bertPlot.push(ev.step, Number.isFinite(ev.loss) ? ev.loss : null);
-      setStatus(bertStatus, `epoch ${ev.epoch}/${ev.epochs} · step ${thousands(ev.step)} · MLM loss ${fmt(ev.loss, 3)} · ${thousands(ev.tokensPerSec)} tokens/s · ` +
-        `${duration(ev.elapsed)} of ${duration(seconds)}`);
-    });
+    const r = await worker.call(
+      'bert.train',
+      { sentences, vocabSize: 6000, hidden, layers, heads: hidden / 32, seconds },
+      (ev) => {
+        if (ev.kind === 'start') {
+          setStatus(
+            bertStatus,
+            `vocabulary ${thousands(ev.vocabSize)} · ${thousands(ev.sequences)} sequences / ${thousands(ev.tokens)} tokens · ` +
+              `${thousands(ev.params)} parameters (data ready in ${duration(ev.prepSeconds)}) · training…`,
+          );
+          return;
+        }
+        bertPlot.push(ev.step, Number.isFinite(ev.loss) ? ev.loss : null);
+        setStatus(
+          bertStatus,
+          `epoch ${ev.epoch}/${ev.epochs} · step ${thousands(ev.step)} · MLM loss ${fmt(ev.loss, 3)} · ${thousands(ev.tokensPerSec)} tokens/s · ` +
+            `${duration(ev.elapsed)} of ${duration(seconds)}`,
+        );
+      },
+    );
     bertReady = true;
     showBertModel(r);
-    setStatus(bertStatus, `done (${r.reason}): ${thousands(r.steps)} steps in ${duration(r.seconds)}, MLM loss ${fmt(r.loss, 3)}, ${thousands(r.tokensPerSec)} tokens/s — ` +
-      'a tiny model: expect frequent words, not the associations of the real one.', 'done');
+    setStatus(
+      bertStatus,
+      `done (${r.reason}): ${thousands(r.steps)} steps in ${duration(r.seconds)}, MLM loss ${fmt(r.loss, 3)}, ${thousands(r.tokensPerSec)} tokens/s — ` +
+        'a tiny model: expect frequent words, not the associations of the real one.',
+      'done',
+    );
     bertButtons(false);
     await probe();
   } catch (e) {
@@ -261,31 +316,41 @@ async function probe() {
   const texts = [...PROBES, ...(free === '' ? [] : [free])];
   try {
     const res = await worker.call('bert.fill', { texts, k });
-    $('#probes').replaceChildren(...res.map((r, i) => {
-      const card = document.createElement('div');
-      card.className = 'probe';
-      card.dataset.text = r.text;
-      if (i === PROBES.length) card.dataset.free = '';
-      const h = document.createElement('h3');
-      h.textContent = r.text;
-      card.append(h);
-      if (r.error !== undefined) {
-        const e = document.createElement('div');
-        e.className = 'err';
-        e.textContent = r.error;
-        card.append(e);
-      } else {
-        const t = document.createElement('table');
-        t.className = 'bars';
-        const tb = document.createElement('tbody');
-        t.append(tb);
-        barRows(tb, r.fills.map((f) => ({ word: f.token, value: f.prob })), { scale: 'max' });
-        card.append(t);
-      }
-      return card;
-    }));
+    $('#probes').replaceChildren(
+      ...res.map((r, i) => {
+        const card = document.createElement('div');
+        card.className = 'probe';
+        card.dataset.text = r.text;
+        if (i === PROBES.length) card.dataset.free = '';
+        const h = document.createElement('h3');
+        h.textContent = r.text;
+        card.append(h);
+        if (r.error !== undefined) {
+          const e = document.createElement('div');
+          e.className = 'err';
+          e.textContent = r.error;
+          card.append(e);
+        } else {
+          const t = document.createElement('table');
+          t.className = 'bars';
+          const tb = document.createElement('tbody');
+          t.append(tb);
+          barRows(
+            tb,
+            r.fills.map((f) => ({ word: f.token, value: f.prob })),
+            { scale: 'max' },
+          );
+          card.append(t);
+        }
+        return card;
+      }),
+    );
     const bad = res.filter((r) => r.error !== undefined);
-    setStatus(st, bad.length > 0 ? `“${bad[0].text}”: ${bad[0].error}` : `top ${k} fills of each sentence`, bad.length > 0 ? 'error' : 'info');
+    setStatus(
+      st,
+      bad.length > 0 ? `“${bad[0].text}”: ${bad[0].error}` : `top ${k} fills of each sentence`,
+      bad.length > 0 ? 'error' : 'info',
+    );
   } catch (e) {
     setStatus(st, e.message, 'error');
   }
@@ -297,10 +362,13 @@ $('#probe-text').addEventListener('keydown', (e) => e.key === 'Enter' && bertRea
 // The plots appear when training starts (uPlot sized them while visible).
 $('#lm-plot').hidden = $('#lm-plot-note').hidden = true;
 $('#bert-plot').hidden = true;
-worker.call('init').then((info) => {
-  showRuntime($('#runtime'), info);
-  lmButtons(false);
-  bertButtons(false);
-}, (e) => setStatus(lmStatus, `could not start the WebAssembly core: ${e.message}`, 'error'));
+worker.call('init').then(
+  (info) => {
+    showRuntime($('#runtime'), info);
+    lmButtons(false);
+    bertButtons(false);
+  },
+  (e) => setStatus(lmStatus, `could not start the WebAssembly core: ${e.message}`, 'error'),
+);
 lmButtons(false);
 bertButtons(false);

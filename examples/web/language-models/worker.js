@@ -8,7 +8,15 @@
 // gets an AbortController whose signal goes to fit(), which checks it before every step and yields to this
 // worker's event loop about every 50 ms, so a 'stop' message (or the BERT time limit's timer) gets through.
 import {
-  NeuralLM, BertForMaskedLM, WordPiece, brownLmSplit, lmVocab, encodeStream, packMaskedLMExamples, pipeline, tape,
+  NeuralLM,
+  BertForMaskedLM,
+  WordPiece,
+  brownLmSplit,
+  lmVocab,
+  encodeStream,
+  packMaskedLMExamples,
+  pipeline,
+  tape,
 } from 'wasm-nlp';
 import { serve, withTransfer } from '../common/rpc.js';
 import { fetchData, initCore } from '../common/core.js';
@@ -16,8 +24,15 @@ import { fetchData, initCore } from '../common/core.js';
 let info = null;
 const ready = async () => (info ??= await initCore({ maxThreads: 4 }));
 let brownLines = null;
-const state = { lm: null, lmSource: '', bert: null, bertSource: '', fill: null, abort: { lm: null, bert: null }, busy: { lm: false, bert: false } };
-
+const state = {
+  lm: null,
+  lmSource: '',
+  bert: null,
+  bertSource: '',
+  fill: null,
+  abort: { lm: null, bert: null },
+  busy: { lm: false, bert: false },
+};
 
 async function lines() {
   brownLines ??= (await fetchData('brown.txt')).split('\n').filter((l) => l.length > 0);
@@ -36,11 +51,13 @@ function cut(sentences, n) {
 }
 
 const int = (v, lo, hi, name) => {
-  if (!Number.isInteger(v) || v < lo || v > hi) throw new RangeError(`${name} must be an integer in [${lo}, ${hi}], got ${v}`);
+  if (!Number.isInteger(v) || v < lo || v > hi)
+    throw new RangeError(`${name} must be an integer in [${lo}, ${hi}], got ${v}`);
   return v;
 };
 const num = (v, lo, hi, name) => {
-  if (!Number.isFinite(v) || v < lo || v > hi) throw new RangeError(`${name} must be a number in [${lo}, ${hi}], got ${v}`);
+  if (!Number.isFinite(v) || v < lo || v > hi)
+    throw new RangeError(`${name} must be a number in [${lo}, ${hi}], got ${v}`);
   return v;
 };
 
@@ -48,15 +65,24 @@ function lmInfo() {
   const lm = state.lm;
   const c = lm.config;
   return {
-    source: state.lmSource, vocabSize: c.vocabSize, context: c.context, embeddingDim: c.embeddingDim, hidden: c.hidden,
-    params: lm.parameterCount(), cased: lm.vocab?.some((w) => w !== w.toLowerCase()) ?? false,
+    source: state.lmSource,
+    vocabSize: c.vocabSize,
+    context: c.context,
+    embeddingDim: c.embeddingDim,
+    hidden: c.hidden,
+    params: lm.parameterCount(),
+    cased: lm.vocab?.some((w) => w !== w.toLowerCase()) ?? false,
   };
 }
 
 function bertInfo() {
   const c = state.bert.config;
   return {
-    source: state.bertSource, vocabSize: c.vocabSize, layers: c.numHiddenLayers, hidden: c.hiddenSize, heads: c.numAttentionHeads,
+    source: state.bertSource,
+    vocabSize: c.vocabSize,
+    layers: c.numHiddenLayers,
+    hidden: c.hiddenSize,
+    heads: c.numAttentionHeads,
     params: state.bert.parameterCount(),
   };
 }
@@ -73,7 +99,10 @@ serve({
 
   // ---- Neural LM
   async 'lm.train'(p, emit) {
-    if (state.busy.lm || state.busy.bert) throw new Error(`wait for the ${state.busy.lm ? 'neural LM' : 'BERT'} training to end (one model trains at a time)`);
+    if (state.busy.lm || state.busy.bert)
+      throw new Error(
+        `wait for the ${state.busy.lm ? 'neural LM' : 'BERT'} training to end (one model trains at a time)`,
+      );
     const trainTokens = int(p.trainTokens, 1000, 800_000, 'training tokens');
     const epochs = int(p.epochs, 1, 50, 'epochs');
     const context = int(p.context, 1, 10, 'context');
@@ -100,23 +129,49 @@ serve({
       const probe = valid.subarray(0, 5000); // the plot's validation perplexity: the first 5,000 validation tokens
       state.lm?.dispose();
       state.lm = null;
-      const lm = new NeuralLM({ vocabSize: vocab.words.length, context, embeddingDim: dim, hidden, dropout, seed: 1 }, vocab.words);
+      const lm = new NeuralLM(
+        { vocabSize: vocab.words.length, context, embeddingDim: dim, hidden, dropout, seed: 1 },
+        vocab.words,
+      );
       state.lm = lm;
       state.lmSource = `trained here on ${train.length.toLocaleString('en-US')} Brown tokens`;
       const prepSeconds = (performance.now() - t0) / 1e3;
       emit({
-        kind: 'start', vocabSize: vocab.words.length, trainTokens: train.length, validTokens: valid.length, params: lm.parameterCount(), prepSeconds,
+        kind: 'start',
+        vocabSize: vocab.words.length,
+        trainTokens: train.length,
+        validTokens: valid.length,
+        params: lm.parameterCount(),
+        prepSeconds,
       });
       const f0 = performance.now();
-      let lastValid = f0, last = null;
+      let lastValid = f0,
+        last = null;
       const validNow = () => lm.evaluate(probe).perplexity; // eval mode inside, the training mode restored after
       // Stop: fit ends before its next step with the weights of the last one (no restoreBest).
       const result = await lm.fit(train, {
-        epochs, batchSize, lr, valid, threads: info.threads, patience: 2, restoreBest: true, signal: abort.signal,
+        epochs,
+        batchSize,
+        lr,
+        valid,
+        threads: info.threads,
+        patience: 2,
+        restoreBest: true,
+        signal: abort.signal,
         onProgress: (q) => {
           const t = performance.now();
-          const ev = { kind: 'progress', step: q.step, steps: q.steps, epoch: q.epoch, epochs: q.epochs, loss: q.loss, tokensPerSec: q.itemsPerSec,
-            elapsed: (t - f0) / 1e3, epochEnd: q.epochEnd, lr: q.lr };
+          const ev = {
+            kind: 'progress',
+            step: q.step,
+            steps: q.steps,
+            epoch: q.epoch,
+            epochs: q.epochs,
+            loss: q.loss,
+            tokensPerSec: q.itemsPerSec,
+            elapsed: (t - f0) / 1e3,
+            epochEnd: q.epochEnd,
+            lr: q.lr,
+          };
           if (q.epochEnd) {
             ev.epochValidPpl = q.validPerplexity;
             ev.validPpl = validNow();
@@ -134,9 +189,18 @@ serve({
       const validPpl = lm.evaluate(probe).perplexity;
       const seconds = (performance.now() - f0) / 1e3;
       return {
-        ...lmInfo(), steps: result.steps, stoppedByUser: result.aborted, earlyStopped: !result.aborted && result.stopped,
-        bestEpoch: result.bestEpoch, bestValidPpl: result.bestValidPerplexity, validPpl, seconds, prepSeconds,
-        tokensPerSec: last?.tokensPerSec ?? 0, trainTokens: train.length, validTokens: valid.length,
+        ...lmInfo(),
+        steps: result.steps,
+        stoppedByUser: result.aborted,
+        earlyStopped: !result.aborted && result.stopped,
+        bestEpoch: result.bestEpoch,
+        bestValidPpl: result.bestValidPerplexity,
+        validPpl,
+        seconds,
+        prepSeconds,
+        tokensPerSec: last?.tokensPerSec ?? 0,
+        trainTokens: train.length,
+        validTokens: valid.length,
       };
     } finally {
       state.busy.lm = false;
@@ -148,7 +212,9 @@ serve({
   },
   'lm.next'({ prompt, k = 10 }) {
     const lm = needLm();
-    const words = String(prompt).split(/\s+/).filter((w) => w.length > 0);
+    const words = String(prompt)
+      .split(/\s+/)
+      .filter((w) => w.length > 0);
     const index = new Map(lm.vocab.map((w, i) => [w, i]));
     const ctx = words.slice(-lm.config.context);
     const unknown = ctx.filter((w) => !index.has(w));
@@ -158,7 +224,9 @@ serve({
   'lm.generate'({ prompt, length, temperature, topK, seed }) {
     const lm = needLm();
     const words = lm.generate(String(prompt), {
-      length: int(length, 1, 200, 'length'), temperature: num(temperature, 0.05, 5, 'temperature'), topK: int(topK, 0, lm.config.vocabSize, 'top-k'),
+      length: int(length, 1, 200, 'length'),
+      temperature: num(temperature, 0.05, 5, 'temperature'),
+      topK: int(topK, 0, lm.config.vocabSize, 'top-k'),
       seed: int(seed, 0, 2 ** 31 - 1, 'seed'),
     });
     return { words };
@@ -182,13 +250,17 @@ serve({
 
   // ---- BERT
   async 'bert.train'(p, emit) {
-    if (state.busy.lm || state.busy.bert) throw new Error(`wait for the ${state.busy.lm ? 'neural LM' : 'BERT'} training to end (one model trains at a time)`);
+    if (state.busy.lm || state.busy.bert)
+      throw new Error(
+        `wait for the ${state.busy.lm ? 'neural LM' : 'BERT'} training to end (one model trains at a time)`,
+      );
     const sentences = int(p.sentences, 200, 57_340, 'sentences');
     const vocabSize = int(p.vocabSize, 200, 30_000, 'vocabulary size');
     const hidden = int(p.hidden, 16, 512, 'hidden size');
     const layers = int(p.layers, 1, 6, 'layers');
     const heads = int(p.heads ?? 2, 1, 16, 'heads');
-    if (hidden % heads !== 0) throw new RangeError(`hidden size must be a multiple of the heads (${heads}), got ${hidden}`);
+    if (hidden % heads !== 0)
+      throw new RangeError(`hidden size must be a multiple of the heads (${heads}), got ${hidden}`);
     const seconds = num(p.seconds, 1, 3600, 'seconds');
     const epochs = int(p.epochs ?? 20, 1, 1000, 'epochs');
     const seqLen = int(p.seqLen ?? 64, 16, 512, 'sequence length');
@@ -201,29 +273,63 @@ serve({
     try {
       await ready();
       const sents = (await lines()).slice(0, sentences);
-      const tok = WordPiece.train(sents, { vocabSize, minFrequency: Math.max(2, Math.round(50 * Math.min(1, sentences / 20000))) });
+      const tok = WordPiece.train(sents, {
+        vocabSize,
+        minFrequency: Math.max(2, Math.round(50 * Math.min(1, sentences / 20000))),
+      });
       const docs = [];
       for (let i = 0; i < sents.length; i += 20) docs.push(sents.slice(i, i + 20)); // 20 consecutive sentences a "document"
       const train = packMaskedLMExamples(tok, docs, { maxLength: seqLen });
-      const model = new BertForMaskedLM({
-        vocabSize: tok.size, hiddenSize: hidden, numHiddenLayers: layers, numAttentionHeads: heads, intermediateSize: 4 * hidden,
-        maxPositionEmbeddings: seqLen, initializerRange: 0.05, padTokenId: tok.idOf('[PAD]'),
-      }, { seed: 1 });
+      const model = new BertForMaskedLM(
+        {
+          vocabSize: tok.size,
+          hiddenSize: hidden,
+          numHiddenLayers: layers,
+          numAttentionHeads: heads,
+          intermediateSize: 4 * hidden,
+          maxPositionEmbeddings: seqLen,
+          initializerRange: 0.05,
+          padTokenId: tok.idOf('[PAD]'),
+        },
+        { seed: 1 },
+      );
       model.tokenizer = tok;
       setBert(model, `trained here on the first ${sentences.toLocaleString('en-US')} Brown sentences`);
       const prepSeconds = (performance.now() - t0) / 1e3;
       const tokens = train.reduce((n, x) => n + x.ids.length, 0);
-      emit({ kind: 'start', vocabSize: tok.size, sequences: train.length, tokens, params: bertInfo().params, prepSeconds });
+      emit({
+        kind: 'start',
+        vocabSize: tok.size,
+        sequences: train.length,
+        tokens,
+        params: bertInfo().params,
+        prepSeconds,
+      });
       const f0 = performance.now();
-      let last = null, reason = 'epochs done';
+      let last = null,
+        reason = 'epochs done';
       // The time limit aborts the same signal as Stop, with its own reason.
       const timer = setTimeout(() => abort.abort('time'), seconds * 1000);
       try {
         const r = await model.fit(train, {
-          epochs, batchSize, lr, warmup: 0.02, threads: info.threads, signal: abort.signal,
+          epochs,
+          batchSize,
+          lr,
+          warmup: 0.02,
+          threads: info.threads,
+          signal: abort.signal,
           onProgress: (q) => {
             const elapsed = (performance.now() - f0) / 1e3;
-            last = { kind: 'progress', step: q.step, steps: q.steps, epoch: q.epoch, epochs: q.epochs, loss: q.loss, tokensPerSec: q.itemsPerSec, elapsed };
+            last = {
+              kind: 'progress',
+              step: q.step,
+              steps: q.steps,
+              epoch: q.epoch,
+              epochs: q.epochs,
+              loss: q.loss,
+              tokensPerSec: q.itemsPerSec,
+              elapsed,
+            };
             emit(last);
           },
         });
@@ -233,7 +339,15 @@ serve({
       }
       tape.release?.();
       model.eval();
-      return { ...bertInfo(), steps: last?.step ?? 0, loss: last?.loss ?? NaN, tokensPerSec: last?.tokensPerSec ?? 0, seconds: (performance.now() - f0) / 1e3, prepSeconds, reason };
+      return {
+        ...bertInfo(),
+        steps: last?.step ?? 0,
+        loss: last?.loss ?? NaN,
+        tokensPerSec: last?.tokensPerSec ?? 0,
+        seconds: (performance.now() - f0) / 1e3,
+        prepSeconds,
+        reason,
+      };
     } finally {
       state.busy.bert = false;
     }
@@ -249,16 +363,22 @@ serve({
     const text = (n) => new TextDecoder().decode(files[n]);
     const find = (n) => names.find((x) => x === n);
     const missing = ['config.json', 'model.safetensors'].filter((n) => find(n) === undefined);
-    if (find('vocab.txt') === undefined && find('tokenizer.json') === undefined) missing.push('vocab.txt (or tokenizer.json)');
-    if (missing.length > 0) throw new Error(`pick the files of a model directory: missing ${missing.join(', ')}; got ${names.join(', ') || 'none'}`);
+    if (find('vocab.txt') === undefined && find('tokenizer.json') === undefined)
+      missing.push('vocab.txt (or tokenizer.json)');
+    if (missing.length > 0)
+      throw new Error(
+        `pick the files of a model directory: missing ${missing.join(', ')}; got ${names.join(', ') || 'none'}`,
+      );
     let lowercase = true;
     if (find('tokenizer_config.json') !== undefined) {
       const tc = JSON.parse(text('tokenizer_config.json'));
       if (typeof tc.do_lower_case === 'boolean') lowercase = tc.do_lower_case;
     }
     const model = BertForMaskedLM.fromPretrained({
-      config: text('config.json'), weights: new Uint8Array(files['model.safetensors']),
-      ...(find('vocab.txt') !== undefined ? { vocab: text('vocab.txt') } : { tokenizer: text('tokenizer.json') }), lowercase,
+      config: text('config.json'),
+      weights: new Uint8Array(files['model.safetensors']),
+      ...(find('vocab.txt') !== undefined ? { vocab: text('vocab.txt') } : { tokenizer: text('tokenizer.json') }),
+      lowercase,
     });
     setBert(model, `loaded from ${names.length} files`);
     return bertInfo();

@@ -25,7 +25,8 @@ const ANALOGIES = [
   ['tuesday', 'monday', 'friday'],
 ];
 const NEIGHBOURS = ['man', 'money', 'tuesday', 'three', 'goverment'];
-const PCA_DEFAULT = 'one two three four five | monday tuesday wednesday friday sunday | mother father brother sister wife | said told asked went came';
+const PCA_DEFAULT =
+  'one two three four five | monday tuesday wednesday friday sunday | mother father brother sister wife | said told asked went came';
 const COLORS = ['#2463eb', '#d9480f', '#1f7a3a', '#9c36b5', '#c0362c', '#0b7285', '#5f3dc4', '#e67700'];
 
 function newPlot() {
@@ -67,7 +68,8 @@ $('#algo').addEventListener('change', () => {
 function intField(id, name) {
   const el = $(`#${id}`);
   const v = Number(el.value);
-  const lo = Number(el.min), hi = Number(el.max);
+  const lo = Number(el.min),
+    hi = Number(el.max);
   if (!(Number.isInteger(v) && v >= lo && v <= hi)) {
     el.focus();
     throw new Error(`${name} must be an integer from ${lo} to ${hi}, got ${JSON.stringify(el.value)}`);
@@ -78,9 +80,16 @@ function intField(id, name) {
 function readSettings() {
   const algo = $('#algo').value;
   const s = {
-    algo, model: $('#model').value, corpus: corpusKind(),
-    dim: intField('dim', 'dim'), window: intField('window', 'window'), epochs: intField('epochs', 'epochs'),
-    negative: intField('negative', 'negatives'), minCount: intField('minCount', 'min count'), sample: Number($('#sample').value), seed: 1,
+    algo,
+    model: $('#model').value,
+    corpus: corpusKind(),
+    dim: intField('dim', 'dim'),
+    window: intField('window', 'window'),
+    epochs: intField('epochs', 'epochs'),
+    negative: intField('negative', 'negatives'),
+    minCount: intField('minCount', 'min count'),
+    sample: Number($('#sample').value),
+    seed: 1,
   };
   if (s.corpus === 'brown') s.size = $('#size').value === 'all' ? Infinity : Number($('#size').value);
   else {
@@ -94,7 +103,10 @@ function readSettings() {
     const [minn, maxn] = $('#ngrams').value.split('-').map(Number);
     Object.assign(s, { minn, maxn });
     const mb = ((s.bucket + 60_000) * s.dim * 4) / 2 ** 20;
-    if (mb > 600) throw new Error(`buckets × dim needs ~${Math.round(mb)} MB of vectors; keep it under 600 MB (fewer buckets or a smaller dim)`);
+    if (mb > 600)
+      throw new Error(
+        `buckets × dim needs ~${Math.round(mb)} MB of vectors; keep it under 600 MB (fewer buckets or a smaller dim)`,
+      );
   }
   return s;
 }
@@ -130,20 +142,30 @@ trainBtn.addEventListener('click', async () => {
       } else if (ev.type === 'progress') {
         plot.push(ev.elapsed, ev.loss > 0 ? ev.loss : null, Math.round(ev.wordsPerSec / 1000));
         status.dataset.wordsPerSec = String(Math.round(ev.wordsPerSec));
-        setStatus(status,
+        setStatus(
+          status,
           `${label(s)} · ${(ev.progress * 100).toFixed(1)}% · epoch ${ev.epoch}/${s.epochs} · ` +
-          `${thousands(ev.wordsPerSec)} words/s · ${ev.elapsed.toFixed(1)} s · ${threadsText(ev.threads)} · loss ${fmt(ev.loss)}`);
+            `${thousands(ev.wordsPerSec)} words/s · ${ev.elapsed.toFixed(1)} s · ${threadsText(ev.threads)} · loss ${fmt(ev.loss)}`,
+        );
       }
     });
     if (me !== run) return;
     status.dataset.wordsPerSec = String(Math.round(r.wordsPerSec));
     status.dataset.threads = String(r.threads);
-    setStatus(status,
+    setStatus(
+      status,
       `${r.stopped ? 'stopped early — the partially trained vectors are kept' : 'done'}: ${label(s)} on ${thousands(r.tokens)} tokens, ` +
-      `${thousands(r.vocab)} words in the vocabulary, ${r.seconds.toFixed(1)} s of training at ${thousands(r.wordsPerSec)} words/s on ${threadsText(r.threads)}.`,
-      'done');
-    $('#trainNote').textContent = `Most frequent words: ${r.top.filter((w) => /\p{L}/u.test(w)).slice(0, 10).join(' ')}` +
-      (r.algo === 'fasttext' ? ' · fastText builds a vector for any word from its character n-grams: try a misspelling.' : '');
+        `${thousands(r.vocab)} words in the vocabulary, ${r.seconds.toFixed(1)} s of training at ${thousands(r.wordsPerSec)} words/s on ${threadsText(r.threads)}.`,
+      'done',
+    );
+    $('#trainNote').textContent =
+      `Most frequent words: ${r.top
+        .filter((w) => /\p{L}/u.test(w))
+        .slice(0, 10)
+        .join(' ')}` +
+      (r.algo === 'fasttext'
+        ? ' · fastText builds a vector for any word from its character n-grams: try a misspelling.'
+        : '');
     setQueries(true);
     await Promise.all([queryNeighbours(), queryAnalogy(), queryPca()]);
   } catch (e) {
@@ -173,7 +195,6 @@ function setQueries(on) {
 }
 setQueries(false);
 
-
 async function queryNeighbours() {
   const el = $('#nnNote');
   const tbody = $('#nnTable tbody');
@@ -186,11 +207,23 @@ async function queryNeighbours() {
     const r = await rpc.call('neighbours', { word: w, k: 10 });
     if (r.missing) {
       tbody.replaceChildren();
-      setStatus(el, `"${r.word}" is not in the vocabulary: word2vec has no vector for it (fastText would build one from its character n-grams).`, 'warn');
+      setStatus(
+        el,
+        `"${r.word}" is not in the vocabulary: word2vec has no vector for it (fastText would build one from its character n-grams).`,
+        'warn',
+      );
       return;
     }
-    barRows(tbody, r.rows.map((n) => ({ word: n.word, value: n.score })));
-    setStatus(el, r.oov ? `"${r.word}" is not in the vocabulary: its vector is the mean of its character n-gram vectors.` : `Nearest to "${r.word}" by cosine similarity.`);
+    barRows(
+      tbody,
+      r.rows.map((n) => ({ word: n.word, value: n.score })),
+    );
+    setStatus(
+      el,
+      r.oov
+        ? `"${r.word}" is not in the vocabulary: its vector is the mean of its character n-gram vectors.`
+        : `Nearest to "${r.word}" by cosine similarity.`,
+    );
   } catch (e) {
     tbody.replaceChildren();
     setStatus(el, e.message, 'warn');
@@ -212,9 +245,15 @@ async function queryAnalogy() {
       setStatus(el, `Not in the vocabulary: ${r.missing.join(', ')}.`, 'warn');
       return;
     }
-    barRows(tbody, r.rows.map((n) => ({ word: n.word, value: n.score })));
-    setStatus(el, `Nearest to unit(${a}) − unit(${b}) + unit(${c}), the three words excluded` +
-      (r.oov.length > 0 ? `; from n-grams: ${r.oov.join(', ')}.` : '.'));
+    barRows(
+      tbody,
+      r.rows.map((n) => ({ word: n.word, value: n.score })),
+    );
+    setStatus(
+      el,
+      `Nearest to unit(${a}) − unit(${b}) + unit(${c}), the three words excluded` +
+        (r.oov.length > 0 ? `; from n-grams: ${r.oov.join(', ')}.` : '.'),
+    );
   } catch (e) {
     tbody.replaceChildren();
     setStatus(el, e.message, 'warn');
@@ -224,23 +263,35 @@ async function queryAnalogy() {
 let scatter;
 async function queryPca() {
   const el = $('#pcaNote');
-  const groups = $('#pcaWords').value.split('|').map((g) => g.trim().toLowerCase().split(/\s+/).filter(Boolean)).filter((g) => g.length > 0);
+  const groups = $('#pcaWords')
+    .value.split('|')
+    .map((g) => g.trim().toLowerCase().split(/\s+/).filter(Boolean))
+    .filter((g) => g.length > 0);
   try {
     const r = await rpc.call('pca', { groups });
     scatter ??= scatterPlot($('#pca'), { height: 380 });
-    scatter.draw(r.points, { colors: COLORS, xLabel: `PC1 (${(r.explained[0] * 100).toFixed(0)}% of variance)`, yLabel: `PC2 (${(r.explained[1] * 100).toFixed(0)}%)` });
-    $('#pcaLegend').replaceChildren(...groups.map((g, i) => {
-      const s = document.createElement('span');
-      const dot = document.createElement('i');
-      dot.style.background = COLORS[i % COLORS.length];
-      s.append(dot, `${g.slice(0, 3).join(', ')}${g.length > 3 ? ', …' : ''}`);
-      return s;
-    }));
+    scatter.draw(r.points, {
+      colors: COLORS,
+      xLabel: `PC1 (${(r.explained[0] * 100).toFixed(0)}% of variance)`,
+      yLabel: `PC2 (${(r.explained[1] * 100).toFixed(0)}%)`,
+    });
+    $('#pcaLegend').replaceChildren(
+      ...groups.map((g, i) => {
+        const s = document.createElement('span');
+        const dot = document.createElement('i');
+        dot.style.background = COLORS[i % COLORS.length];
+        s.append(dot, `${g.slice(0, 3).join(', ')}${g.length > 3 ? ', …' : ''}`);
+        return s;
+      }),
+    );
     const oov = r.points.filter((p) => p.oov).map((p) => p.word);
-    setStatus(el, `${r.points.length} words; groups separated by |.` +
-      (r.missing.length > 0 ? ` Not in the vocabulary (left out): ${r.missing.join(', ')}.` : '') +
-      (oov.length > 0 ? ` * from character n-grams: ${oov.join(', ')}.` : ''),
-      r.missing.length > 0 ? 'warn' : 'info');
+    setStatus(
+      el,
+      `${r.points.length} words; groups separated by |.` +
+        (r.missing.length > 0 ? ` Not in the vocabulary (left out): ${r.missing.join(', ')}.` : '') +
+        (oov.length > 0 ? ` * from character n-grams: ${oov.join(', ')}.` : ''),
+      r.missing.length > 0 ? 'warn' : 'info',
+    );
   } catch (e) {
     setStatus(el, e.message, 'warn');
   }
@@ -260,16 +311,24 @@ $('#pcaForm').addEventListener('submit', (e) => {
 });
 $('#pcaWords').value = PCA_DEFAULT;
 
-$('#nnChips').replaceChildren(...NEIGHBOURS.map((w) => chip(w === 'goverment' ? `${w} (misspelt)` : w, () => {
-  $('#nnWord').value = w;
-  queryNeighbours();
-})));
-$('#anChips').replaceChildren(...ANALOGIES.map(([a, b, c]) => chip(`${a} − ${b} + ${c}`, () => {
-  $('#anA').value = a;
-  $('#anB').value = b;
-  $('#anC').value = c;
-  queryAnalogy();
-})));
+$('#nnChips').replaceChildren(
+  ...NEIGHBOURS.map((w) =>
+    chip(w === 'goverment' ? `${w} (misspelt)` : w, () => {
+      $('#nnWord').value = w;
+      queryNeighbours();
+    }),
+  ),
+);
+$('#anChips').replaceChildren(
+  ...ANALOGIES.map(([a, b, c]) =>
+    chip(`${a} − ${b} + ${c}`, () => {
+      $('#anA').value = a;
+      $('#anB').value = b;
+      $('#anC').value = c;
+      queryAnalogy();
+    }),
+  ),
+);
 setQueries(false);
 
 function chip(text, onClick) {

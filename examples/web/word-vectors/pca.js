@@ -61,11 +61,13 @@ export function pca2(vectors, { iterations = 200 } = {}) {
     components.push(v);
     eigen.push(lambda);
   }
-  const points = X.map((x) => components.map((u) => {
-    let p = 0;
-    for (let j = 0; j < d; j++) p += x[j] * u[j];
-    return p;
-  }));
+  const points = X.map((x) =>
+    components.map((u) => {
+      let p = 0;
+      for (let j = 0; j < d; j++) p += x[j] * u[j];
+      return p;
+    }),
+  );
   return { points, explained: eigen.map((l) => (totalVar > 0 ? l / totalVar : 0)) };
 }
 

@@ -24,7 +24,12 @@ export function scatterPlot(el, { height = 360 } = {}) {
         cursor: { drag: { x: false, y: false }, points: { show: false } },
         scales: {
           x: { time: false, range: (u, min, max) => pad(min, max) },
-          y: { range: (u, min, max) => { const s = max - min || 1; return [min - s * 0.08, max + s * 0.08]; } },
+          y: {
+            range: (u, min, max) => {
+              const s = max - min || 1;
+              return [min - s * 0.08, max + s * 0.08];
+            },
+          },
         },
         axes: [{ label: xLabel }, { label: yLabel }],
         series: [

@@ -13,18 +13,37 @@ const now = () => performance.now();
 export async function trainWord2Vec(text, o, { threads, signal, report }) {
   const t0 = now();
   const model = new Word2Vec({
-    dim: o.dim, window: o.window, negative: o.negative, sample: o.sample, minCount: o.minCount, epochs: o.epochs,
-    model: o.model, seed: o.seed, ...(o.lr !== undefined ? { lr: o.lr } : {}),
+    dim: o.dim,
+    window: o.window,
+    negative: o.negative,
+    sample: o.sample,
+    minCount: o.minCount,
+    epochs: o.epochs,
+    model: o.model,
+    seed: o.seed,
+    ...(o.lr !== undefined ? { lr: o.lr } : {}),
   });
   let r;
   try {
     r = await model.train(text, {
-      threads, signal,
-      onProgress: (p) => report({ progress: p.progress, wordsPerSec: p.itemsPerSec, loss: p.loss, lr: p.lr, epoch: p.epoch, elapsed: (now() - t0) / 1000 }),
+      threads,
+      signal,
+      onProgress: (p) =>
+        report({
+          progress: p.progress,
+          wordsPerSec: p.itemsPerSec,
+          loss: p.loss,
+          lr: p.lr,
+          epoch: p.epoch,
+          elapsed: (now() - t0) / 1000,
+        }),
     });
   } catch (e) {
     // The library's message names the option; say it in the page's words.
-    if (e?.name === 'VocabError') throw new Error(`no word occurs at least ${o.minCount} times (min count); lower it or use more text`, { cause: e });
+    if (e?.name === 'VocabError')
+      throw new Error(`no word occurs at least ${o.minCount} times (min count); lower it or use more text`, {
+        cause: e,
+      });
     throw e;
   }
   const vocab = model.words.filter((w) => w !== EOS).length;
@@ -38,17 +57,42 @@ export async function trainFastText(text, o, { threads, signal, report, everyMs 
   let last = -Infinity;
   let lastP;
   const model = await FastText.train(text, {
-    model: o.model, dim: o.dim, ws: o.window, epoch: o.epochs, minCount: o.minCount, neg: o.negative, t: o.sample,
-    bucket: o.bucket, minn: o.minn, maxn: o.maxn, seed: o.seed, threads, signal,
+    model: o.model,
+    dim: o.dim,
+    ws: o.window,
+    epoch: o.epochs,
+    minCount: o.minCount,
+    neg: o.negative,
+    t: o.sample,
+    bucket: o.bucket,
+    minn: o.minn,
+    maxn: o.maxn,
+    seed: o.seed,
+    threads,
+    signal,
     onProgress: (p) => {
       lastP = p;
       const t = now();
       if (t - last < everyMs && p.progress < 1) return;
       last = t;
-      report({ progress: p.progress, wordsPerSec: p.itemsPerSec, loss: p.loss, lr: p.lr, epoch: p.epoch, elapsed: (t - t0) / 1000 });
+      report({
+        progress: p.progress,
+        wordsPerSec: p.itemsPerSec,
+        loss: p.loss,
+        lr: p.lr,
+        epoch: p.epoch,
+        elapsed: (t - t0) / 1000,
+      });
     },
   });
   const seconds = (now() - t0) / 1000;
   const words = model.words.filter((w) => w !== EOS);
-  return { model, stopped: signal.aborted && (lastP?.progress ?? 0) < 1, words: lastP ? lastP.itemsPerSec * seconds : 0, seconds, wordsPerSec: lastP?.itemsPerSec ?? 0, vocab: words.length };
+  return {
+    model,
+    stopped: signal.aborted && (lastP?.progress ?? 0) < 1,
+    words: lastP ? lastP.itemsPerSec * seconds : 0,
+    seconds,
+    wordsPerSec: lastP?.itemsPerSec ?? 0,
+    vocab: words.length,
+  };
 }

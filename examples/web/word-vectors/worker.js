@@ -30,7 +30,10 @@ function userText(raw, lower) {
   t = t.replace(/([.,;:!?()"“”])/g, ' $1 ').replace(/[ \t]+/g, ' ');
   // One sentence per line: break after . ! ? as well as at newlines.
   t = t.replace(/ ([.!?]) /g, ' $1\n');
-  const lines = t.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = t
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   return { text: lines.join('\n'), tokens: lines.reduce((n, l) => n + count(l), 0) };
 }
 
@@ -40,7 +43,9 @@ function need(fn) {
 }
 
 function word(w, what = 'word') {
-  const s = String(w ?? '').trim().toLowerCase();
+  const s = String(w ?? '')
+    .trim()
+    .toLowerCase();
   if (s === '' || /\s/.test(s)) throw new Error(`${what} must be one word, got ${JSON.stringify(String(w ?? ''))}`);
   return s;
 }
@@ -63,21 +68,29 @@ serve({
     controller = new AbortController();
     const { signal } = controller;
     const info = await initCore();
-    const corpus = p.corpus === 'text' ? userText(p.text ?? '', p.lower !== false) : await brownText(p.size ?? Infinity);
+    const corpus =
+      p.corpus === 'text' ? userText(p.text ?? '', p.lower !== false) : await brownText(p.size ?? Infinity);
     if (corpus.tokens === 0) throw new Error('the text is empty: paste some sentences or pick Brown');
     emit({ type: 'corpus', tokens: corpus.tokens });
     model?.m.dispose?.();
     model = undefined;
     const threads = info.threads;
     const report = (r) => emit({ type: 'progress', threads, ...r });
-    const r = p.algo === 'fasttext'
-      ? await trainFastText(corpus.text, p, { threads, signal, report })
-      : await trainWord2Vec(corpus.text, p, { threads, signal, report });
+    const r =
+      p.algo === 'fasttext'
+        ? await trainFastText(corpus.text, p, { threads, signal, report })
+        : await trainWord2Vec(corpus.text, p, { threads, signal, report });
     const words = r.model.words.filter((w) => w !== '</s>');
     model = { kind: p.algo === 'fasttext' ? 'fasttext' : 'word2vec', m: r.model, known: new Set(words) };
     return {
-      algo: model.kind, stopped: r.stopped, seconds: r.seconds, wordsPerSec: r.wordsPerSec, vocab: words.length,
-      tokens: corpus.tokens, threads, top: words.slice(0, 30),
+      algo: model.kind,
+      stopped: r.stopped,
+      seconds: r.seconds,
+      wordsPerSec: r.wordsPerSec,
+      vocab: words.length,
+      tokens: corpus.tokens,
+      threads,
+      top: words.slice(0, 30),
     };
   },
 
@@ -118,8 +131,15 @@ serve({
         else items.push({ word: w, group: gi, oov, vector });
       }
     });
-    if (items.length < 3) throw new Error(`the map needs at least 3 known words, got ${items.length}${missing.length ? ` (not in vocabulary: ${missing.join(', ')})` : ''}`);
+    if (items.length < 3)
+      throw new Error(
+        `the map needs at least 3 known words, got ${items.length}${missing.length ? ` (not in vocabulary: ${missing.join(', ')})` : ''}`,
+      );
     const { points, explained } = pca2(items.map((it) => it.vector));
-    return { points: items.map((it, i) => ({ word: it.word, group: it.group, oov: it.oov, x: points[i][0], y: points[i][1] })), missing, explained };
+    return {
+      points: items.map((it, i) => ({ word: it.word, group: it.group, oov: it.oov, x: points[i][0], y: points[i][1] })),
+      missing,
+      explained,
+    };
   },
 });

@@ -2,21 +2,26 @@
 const w = require('wasm-nlp');
 const { parityTask } = require('./task.mjs');
 
-w.init().then(async (info) => {
-  const r = await parityTask(w);
-  console.log(JSON.stringify({
-    platform: w.getPlatform()?.name,
-    info,
-    resolved: {
-      main: require.resolve('wasm-nlp'),
-      wasm: require.resolve('wasm-nlp/wasm-nlp.wasm'),
-      mt: require.resolve('wasm-nlp/wasm-nlp-mt.wasm'),
-      pkg: require.resolve('wasm-nlp/package.json'),
-    },
-    ...r,
-  }));
-  w.shutdown();
-}, (e) => {
-  console.error(e);
-  process.exitCode = 2;
-});
+w.init().then(
+  async (info) => {
+    const r = await parityTask(w);
+    console.log(
+      JSON.stringify({
+        platform: w.getPlatform()?.name,
+        info,
+        resolved: {
+          main: require.resolve('wasm-nlp'),
+          wasm: require.resolve('wasm-nlp/wasm-nlp.wasm'),
+          mt: require.resolve('wasm-nlp/wasm-nlp-mt.wasm'),
+          pkg: require.resolve('wasm-nlp/package.json'),
+        },
+        ...r,
+      }),
+    );
+    w.shutdown();
+  },
+  (e) => {
+    console.error(e);
+    process.exitCode = 2;
+  },
+);

@@ -3,7 +3,13 @@ import type { Prediction } from '../../../src/index.js';
 
 export interface NodeIoResult {
   bert: { config: Record<string, unknown>; logits: number[] };
-  fastText: { model: string; labels: string[]; predictions: Prediction[][]; sentenceVectors: number[][]; sameBytes: boolean };
+  fastText: {
+    model: string;
+    labels: string[];
+    predictions: Prediction[][];
+    sentenceVectors: number[][];
+    sameBytes: boolean;
+  };
   oneLibrary: boolean;
   nodeExports: string[];
 }

@@ -21,7 +21,11 @@
 export async function nodeIoTask(w, n, o) {
   const m = await n.loadBertFromDirectory(o.bertDir, w.BertForMaskedLM);
   const ids = (a) => w.Tensor.fromArray(Int32Array.from(a), [o.bert.batch, o.bert.seq], 'int32');
-  const x = { inputIds: ids(o.bert.inputIds), tokenTypeIds: ids(o.bert.tokenTypeIds), attentionMask: ids(o.bert.attentionMask) };
+  const x = {
+    inputIds: ids(o.bert.inputIds),
+    tokenTypeIds: ids(o.bert.tokenTypeIds),
+    attentionMask: ids(o.bert.attentionMask),
+  };
   let logits;
   try {
     logits = Array.from(w.noGrad(() => m.forward(x).toArray()));
@@ -45,12 +49,18 @@ export async function nodeIoTask(w, n, o) {
   const [a, b] = await Promise.all([n.readBytes(o.fastTextBin), n.readBytes(copy)]);
   const sameBytes = a.length === b.length && a.every((v, i) => v === b[i]);
 
-  const err = await n.loadBertFromDirectory('', w.BertModel).then(() => null, (e) => e);
+  const err = await n.loadBertFromDirectory('', w.BertModel).then(
+    () => null,
+    (e) => e,
+  );
   return {
     bert: { config: m.config, logits },
     fastText: {
       model: data.args.model,
-      labels: data.words.filter((e) => e.type === 'label').map((e) => e.word).sort(),
+      labels: data.words
+        .filter((e) => e.type === 'label')
+        .map((e) => e.word)
+        .sort(),
       predictions,
       sentenceVectors,
       sameBytes,

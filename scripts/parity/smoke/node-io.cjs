@@ -4,11 +4,13 @@ const w = require('wasm-nlp');
 const n = require('wasm-nlp/node');
 const { nodeIoTask } = require('./node-io-task.mjs');
 
-w.init().then(async () => {
-  const r = await nodeIoTask(w, n, JSON.parse(process.argv[2]));
-  console.log(JSON.stringify({ resolved: require.resolve('wasm-nlp/node'), ...r }));
-  w.shutdown();
-}).catch((e) => {
-  console.error(e);
-  process.exitCode = 2;
-});
+w.init()
+  .then(async () => {
+    const r = await nodeIoTask(w, n, JSON.parse(process.argv[2]));
+    console.log(JSON.stringify({ resolved: require.resolve('wasm-nlp/node'), ...r }));
+    w.shutdown();
+  })
+  .catch((e) => {
+    console.error(e);
+    process.exitCode = 2;
+  });

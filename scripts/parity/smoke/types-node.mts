@@ -1,12 +1,32 @@
 // Type-checked with tsc (module nodenext, no @types/node) against the installed
 // package's 'wasm-nlp/node' types: each helper used with the types of 'wasm-nlp'.
 import {
-  init, BertForMaskedLM, BertModel, FastTextClassifier, Tensor, writeFastTextBin,
-  type BrownCorpus, type Checkpoint, type FastTextModelData, type Safetensors, type SpamEmail,
+  init,
+  BertForMaskedLM,
+  BertModel,
+  FastTextClassifier,
+  Tensor,
+  writeFastTextBin,
+  type BrownCorpus,
+  type Checkpoint,
+  type FastTextModelData,
+  type Safetensors,
+  type SpamEmail,
 } from 'wasm-nlp';
 import {
-  readBytes, writeBytesAtomic, loadFastTextBin, saveFastTextBin, loadSafetensors, saveSafetensors,
-  loadCheckpoint, saveCheckpoint, loadBrown, loadSpam, readBertFiles, loadBertFromDirectory, saveBertToDirectory,
+  readBytes,
+  writeBytesAtomic,
+  loadFastTextBin,
+  saveFastTextBin,
+  loadSafetensors,
+  saveSafetensors,
+  loadCheckpoint,
+  saveCheckpoint,
+  loadBrown,
+  loadSpam,
+  readBertFiles,
+  loadBertFromDirectory,
+  saveBertToDirectory,
 } from 'wasm-nlp/node';
 // @ts-expect-error the Node-only helpers are not in the root API (it is the same for every runtime)
 import { loadBertFromDirectory as notAtRoot } from 'wasm-nlp';

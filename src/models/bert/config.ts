@@ -78,7 +78,12 @@ const HF_KEYS: Record<string, keyof BertConfig> = {
 const inRate = (x: number): boolean => x >= 0 && x < 1;
 const finitePositive = (x: number): boolean => Number.isFinite(x) && x > 0;
 
-const ACTIVATIONS: Record<string, 'gelu' | 'gelu_tanh'> = { gelu: 'gelu', gelu_new: 'gelu_tanh', gelu_pytorch_tanh: 'gelu_tanh', gelu_tanh: 'gelu_tanh' };
+const ACTIVATIONS: Record<string, 'gelu' | 'gelu_tanh'> = {
+  gelu: 'gelu',
+  gelu_new: 'gelu_tanh',
+  gelu_pytorch_tanh: 'gelu_tanh',
+  gelu_tanh: 'gelu_tanh',
+};
 
 /**
  * A checked BertConfig from a Hugging Face config.json (object or text, snake_case
@@ -95,42 +100,71 @@ export function bertConfig(input: BertConfigInput, fn = 'bertConfig'): BertConfi
     try {
       obj = JSON.parse(input);
     } catch (e) {
-      throw new ArgumentError(`${fn}: config must be a JSON object, got text that does not parse (${(e as Error).message})`);
+      throw new ArgumentError(
+        `${fn}: config must be a JSON object, got text that does not parse (${(e as Error).message})`,
+      );
     }
   }
-  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) throw new ArgumentError(`${fn}: config must be an object, got ${describe(obj)}`);
+  if (obj === null || typeof obj !== 'object' || Array.isArray(obj))
+    throw new ArgumentError(`${fn}: config must be an object, got ${describe(obj)}`);
   const o = obj as Record<string, unknown>;
   const raw: Partial<Record<keyof BertConfig, unknown>> = {};
   const hf = Object.keys(o).some((k) => k.includes('_'));
   const name = (k: keyof BertConfig): string => (hf ? Object.keys(HF_KEYS).find((h) => HF_KEYS[h] === k)! : k);
   if (hf) {
-    if (o.model_type !== undefined && o.model_type !== 'bert') throw new ArgumentError(`${fn}: config.model_type must be 'bert', got ${JSON.stringify(o.model_type)}`);
+    if (o.model_type !== undefined && o.model_type !== 'bert')
+      throw new ArgumentError(`${fn}: config.model_type must be 'bert', got ${JSON.stringify(o.model_type)}`);
     const pet = o.position_embedding_type;
-    if (pet !== undefined && pet !== 'absolute') throw new ArgumentError(`${fn}: config.position_embedding_type must be 'absolute', got ${JSON.stringify(pet)}`);
-    if (o.is_decoder === true) throw new ArgumentError(`${fn}: config.is_decoder must be false (encoder only), got true`);
-    if (o.add_cross_attention === true) throw new ArgumentError(`${fn}: config.add_cross_attention must be false, got true`);
+    if (pet !== undefined && pet !== 'absolute')
+      throw new ArgumentError(`${fn}: config.position_embedding_type must be 'absolute', got ${JSON.stringify(pet)}`);
+    if (o.is_decoder === true)
+      throw new ArgumentError(`${fn}: config.is_decoder must be false (encoder only), got true`);
+    if (o.add_cross_attention === true)
+      throw new ArgumentError(`${fn}: config.add_cross_attention must be false, got true`);
     for (const [h, k] of Object.entries(HF_KEYS)) if (o[h] !== undefined && o[h] !== null) raw[k] = o[h];
   } else {
     for (const k of Object.keys(o)) {
-      if (!(k in DEFAULTS)) throw new ArgumentError(`${fn}: config must have only BertConfig keys (${Object.keys(DEFAULTS).join(', ')}) or Hugging Face config.json keys, got '${k}'`);
+      if (!(k in DEFAULTS))
+        throw new ArgumentError(
+          `${fn}: config must have only BertConfig keys (${Object.keys(DEFAULTS).join(', ')}) or Hugging Face config.json keys, got '${k}'`,
+        );
       if (o[k] !== undefined) raw[k as keyof BertConfig] = o[k];
     }
   }
   const labels = raw.id2label;
-  if (raw.numLabels === undefined && labels !== null && typeof labels === 'object' && Object.keys(labels).length > 0) raw.numLabels = Object.keys(labels).length;
+  if (raw.numLabels === undefined && labels !== null && typeof labels === 'object' && Object.keys(labels).length > 0)
+    raw.numLabels = Object.keys(labels).length;
   const get = <K extends keyof BertConfig>(k: K): unknown => (raw[k] === undefined ? DEFAULTS[k] : raw[k]);
   const act = get('hiddenAct');
   const hiddenAct = typeof act === 'string' ? ACTIVATIONS[act] : undefined;
-  if (hiddenAct === undefined) throw new ArgumentError(`${fn}: config.${name('hiddenAct')} must be 'gelu', 'gelu_new' or 'gelu_pytorch_tanh', got ${JSON.stringify(act)}`);
+  if (hiddenAct === undefined)
+    throw new ArgumentError(
+      `${fn}: config.${name('hiddenAct')} must be 'gelu', 'gelu_new' or 'gelu_pytorch_tanh', got ${JSON.stringify(act)}`,
+    );
   const hiddenSize = checkInt(fn, `config.${name('hiddenSize')}`, get('hiddenSize'), 1);
   const heads = checkInt(fn, `config.${name('numAttentionHeads')}`, get('numAttentionHeads'), 1);
-  if (hiddenSize % heads !== 0) throw new ArgumentError(`${fn}: config.${name('hiddenSize')} must be a multiple of ${name('numAttentionHeads')} (${heads}), got ${hiddenSize}`);
+  if (hiddenSize % heads !== 0)
+    throw new ArgumentError(
+      `${fn}: config.${name('hiddenSize')} must be a multiple of ${name('numAttentionHeads')} (${heads}), got ${hiddenSize}`,
+    );
   const vocabSize = checkInt(fn, `config.${name('vocabSize')}`, get('vocabSize'), 1);
   const padTokenId = checkInt(fn, `config.${name('padTokenId')}`, get('padTokenId'), 0);
-  if (padTokenId >= vocabSize) throw new ArgumentError(`${fn}: config.${name('padTokenId')} must be below ${name('vocabSize')} (${vocabSize}), got ${padTokenId}`);
-  const hiddenDropoutProb = checkNumber(fn, `config.${name('hiddenDropoutProb')}`, get('hiddenDropoutProb'), inRate, 'a number in [0, 1)');
+  if (padTokenId >= vocabSize)
+    throw new ArgumentError(
+      `${fn}: config.${name('padTokenId')} must be below ${name('vocabSize')} (${vocabSize}), got ${padTokenId}`,
+    );
+  const hiddenDropoutProb = checkNumber(
+    fn,
+    `config.${name('hiddenDropoutProb')}`,
+    get('hiddenDropoutProb'),
+    inRate,
+    'a number in [0, 1)',
+  );
   const id2 = get('id2label');
-  if (id2 === null || typeof id2 !== 'object' || Array.isArray(id2)) throw new ArgumentError(`${fn}: config.${name('id2label')} must be an object of index → name, got ${JSON.stringify(id2)}`);
+  if (id2 === null || typeof id2 !== 'object' || Array.isArray(id2))
+    throw new ArgumentError(
+      `${fn}: config.${name('id2label')} must be an object of index → name, got ${JSON.stringify(id2)}`,
+    );
   const id2label: Record<number, string> = {};
   for (const [k, v] of Object.entries(id2 as Record<string, unknown>)) id2label[Number(k)] = String(v);
   return {
@@ -141,14 +175,38 @@ export function bertConfig(input: BertConfigInput, fn = 'bertConfig'): BertConfi
     intermediateSize: checkInt(fn, `config.${name('intermediateSize')}`, get('intermediateSize'), 1),
     hiddenAct,
     hiddenDropoutProb,
-    attentionProbsDropoutProb: checkNumber(fn, `config.${name('attentionProbsDropoutProb')}`, get('attentionProbsDropoutProb'), inRate, 'a number in [0, 1)'),
+    attentionProbsDropoutProb: checkNumber(
+      fn,
+      `config.${name('attentionProbsDropoutProb')}`,
+      get('attentionProbsDropoutProb'),
+      inRate,
+      'a number in [0, 1)',
+    ),
     maxPositionEmbeddings: checkInt(fn, `config.${name('maxPositionEmbeddings')}`, get('maxPositionEmbeddings'), 1),
     typeVocabSize: checkInt(fn, `config.${name('typeVocabSize')}`, get('typeVocabSize'), 1),
-    layerNormEps: checkNumber(fn, `config.${name('layerNormEps')}`, get('layerNormEps'), finitePositive, 'a finite number > 0'),
+    layerNormEps: checkNumber(
+      fn,
+      `config.${name('layerNormEps')}`,
+      get('layerNormEps'),
+      finitePositive,
+      'a finite number > 0',
+    ),
     padTokenId,
-    initializerRange: checkNumber(fn, `config.${name('initializerRange')}`, get('initializerRange'), finitePositive, 'a finite number > 0'),
+    initializerRange: checkNumber(
+      fn,
+      `config.${name('initializerRange')}`,
+      get('initializerRange'),
+      finitePositive,
+      'a finite number > 0',
+    ),
     numLabels: checkInt(fn, `config.${name('numLabels')}`, get('numLabels'), 1),
-    classifierDropout: checkNumber(fn, `config.${name('classifierDropout')}`, raw.classifierDropout ?? hiddenDropoutProb, inRate, 'a number in [0, 1)'),
+    classifierDropout: checkNumber(
+      fn,
+      `config.${name('classifierDropout')}`,
+      raw.classifierDropout ?? hiddenDropoutProb,
+      inRate,
+      'a number in [0, 1)',
+    ),
     id2label,
   };
 }
@@ -168,9 +226,17 @@ export function bertConfigJson(config: BertConfigInput, architecture?: string): 
     // an empty id2label is left out: Hugging Face would read num_labels 0 from it
     if (k === 'id2label' && !labelled) continue;
     const v = c[k];
-    out[h] = k === 'hiddenAct' ? (v === 'gelu' ? 'gelu' : 'gelu_new') : k === 'id2label' ? Object.fromEntries(Object.entries(v as Record<number, string>)) : v;
+    out[h] =
+      k === 'hiddenAct'
+        ? v === 'gelu'
+          ? 'gelu'
+          : 'gelu_new'
+        : k === 'id2label'
+          ? Object.fromEntries(Object.entries(v as Record<number, string>))
+          : v;
   }
-  if (Object.keys(c.id2label).length > 0) out.label2id = Object.fromEntries(Object.entries(c.id2label).map(([i, l]) => [l, Number(i)]));
+  if (Object.keys(c.id2label).length > 0)
+    out.label2id = Object.fromEntries(Object.entries(c.id2label).map(([i, l]) => [l, Number(i)]));
   return JSON.stringify(out, null, 2) + '\n';
 }
 
@@ -183,4 +249,3 @@ export interface BertInputs {
   /** 1 for real tokens, 0 for padding (int32 or float32); default all 1. */
   attentionMask?: Tensor;
 }
-

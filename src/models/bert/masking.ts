@@ -105,10 +105,13 @@ function resolve(fn: string, o: MlmMaskingOptions): Resolved {
   checkObject(fn, 'options', o);
   const vocabSize = checkInt(fn, 'options.vocabSize', o.vocabSize, 1, 2 ** 31 - 1);
   const maskId = checkInt(fn, 'options.maskId', o.maskId, 0, vocabSize - 1);
-  if (!Array.isArray(o.specialIds)) throw new ArgumentError(`${fn}: options.specialIds must be an array of ids, got ${describe(o.specialIds)}`);
+  if (!Array.isArray(o.specialIds))
+    throw new ArgumentError(`${fn}: options.specialIds must be an array of ids, got ${describe(o.specialIds)}`);
   const padId = o.padId === undefined ? undefined : checkInt(fn, 'options.padId', o.padId, 0, vocabSize - 1);
   const isSpecial = new Uint8Array(vocabSize);
-  o.specialIds.forEach((s, i) => { isSpecial[checkInt(fn, `options.specialIds[${i}]`, s, 0, vocabSize - 1)] = 1; });
+  o.specialIds.forEach((s, i) => {
+    isSpecial[checkInt(fn, `options.specialIds[${i}]`, s, 0, vocabSize - 1)] = 1;
+  });
   isSpecial[maskId] = 1;
   if (padId !== undefined) isSpecial[padId] = 1;
   const special: number[] = [];
@@ -116,20 +119,40 @@ function resolve(fn: string, o: MlmMaskingOptions): Resolved {
   const sortedSpecial = Int32Array.from(special).sort();
   const probability = checkNumber(fn, 'options.probability', o.probability ?? 0.15, inUnit, 'a number in [0, 1]');
   const maskFraction = checkNumber(fn, 'options.maskFraction', o.maskFraction ?? 0.8, inUnit, 'a number in [0, 1]');
-  const randomFraction = checkNumber(fn, 'options.randomFraction', o.randomFraction ?? 0.1, inUnit, 'a number in [0, 1]');
+  const randomFraction = checkNumber(
+    fn,
+    'options.randomFraction',
+    o.randomFraction ?? 0.1,
+    inUnit,
+    'a number in [0, 1]',
+  );
   if (maskFraction + randomFraction > 1 + 1e-9) {
-    throw new ArgumentError(`${fn}: options.maskFraction + options.randomFraction must be <= 1, got ${maskFraction} + ${randomFraction}`);
+    throw new ArgumentError(
+      `${fn}: options.maskFraction + options.randomFraction must be <= 1, got ${maskFraction} + ${randomFraction}`,
+    );
   }
   const nonSpecial = vocabSize - sortedSpecial.length;
   if (randomFraction > 0 && nonSpecial === 0) {
-    throw new ArgumentError(`${fn}: options.specialIds must leave a non-special id to draw when randomFraction > 0, got all ${vocabSize} ids special`);
+    throw new ArgumentError(
+      `${fn}: options.specialIds must leave a non-special id to draw when randomFraction > 0, got all ${vocabSize} ids special`,
+    );
   }
   const ignoreIndex = checkInt(fn, 'options.ignoreIndex', o.ignoreIndex ?? -100, -(2 ** 31), 2 ** 31 - 1);
   const seqLen = o.seqLen === undefined ? undefined : checkInt(fn, 'options.seqLen', o.seqLen, 1, 2 ** 31 - 1);
   if (o.wholeWord !== undefined) checkBool(fn, 'options.wholeWord', o.wholeWord);
   return {
-    maskId, vocabSize, probability, maskFraction, randomFraction, ignoreIndex, seqLen, padId,
-    wholeWord: o.wholeWord ?? false, isSpecial, sortedSpecial, nonSpecial,
+    maskId,
+    vocabSize,
+    probability,
+    maskFraction,
+    randomFraction,
+    ignoreIndex,
+    seqLen,
+    padId,
+    wholeWord: o.wholeWord ?? false,
+    isSpecial,
+    sortedSpecial,
+    nonSpecial,
   };
 }
 
@@ -145,30 +168,49 @@ function index53(hi: number, lo: number, n: number): number {
   return Math.min(n - 1, Math.floor(u * n));
 }
 
-function run(fn: string, r: Resolved, ids: Int32Array, batch: MlmBatchInput, seed: number, stream: number, counter: number): MaskedTokens {
+function run(
+  fn: string,
+  r: Resolved,
+  ids: Int32Array,
+  batch: MlmBatchInput,
+  seed: number,
+  stream: number,
+  counter: number,
+): MaskedTokens {
   if (!(ids instanceof Int32Array)) throw new ArgumentError(`${fn}: ids must be an Int32Array, got ${typeName(ids)}`);
   const n = ids.length;
   const seqLen = r.seqLen ?? n;
-  if (r.seqLen !== undefined && n % seqLen !== 0) throw new ShapeError(`${fn}: ids.length must be a multiple of options.seqLen ${seqLen}, got ${n}`);
+  if (r.seqLen !== undefined && n % seqLen !== 0)
+    throw new ShapeError(`${fn}: ids.length must be a multiple of options.seqLen ${seqLen}, got ${n}`);
   const nSeq = r.seqLen === undefined ? 1 : n / seqLen;
   const { attentionMask, wordStarts } = batch;
-  if (attentionMask !== undefined && (attentionMask === null || typeof attentionMask.length !== 'number' || attentionMask.length !== n)) {
-    throw new ShapeError(`${fn}: attentionMask.length must be ids.length ${n}, got ${attentionMask === null || typeof attentionMask.length !== 'number' ? describe(attentionMask) : attentionMask.length}`);
+  if (
+    attentionMask !== undefined &&
+    (attentionMask === null || typeof attentionMask.length !== 'number' || attentionMask.length !== n)
+  ) {
+    throw new ShapeError(
+      `${fn}: attentionMask.length must be ids.length ${n}, got ${attentionMask === null || typeof attentionMask.length !== 'number' ? describe(attentionMask) : attentionMask.length}`,
+    );
   }
   if (r.wholeWord) {
-    if (wordStarts === undefined || wordStarts === null) throw new ArgumentError(`${fn}: wordStarts must be given when wholeWord is true, got ${describe(wordStarts)}`);
-    if (typeof wordStarts.length !== 'number' || wordStarts.length !== n) throw new ShapeError(`${fn}: wordStarts.length must be ids.length ${n}, got ${String(wordStarts.length)}`);
+    if (wordStarts === undefined || wordStarts === null)
+      throw new ArgumentError(`${fn}: wordStarts must be given when wholeWord is true, got ${describe(wordStarts)}`);
+    if (typeof wordStarts.length !== 'number' || wordStarts.length !== n)
+      throw new ShapeError(`${fn}: wordStarts.length must be ids.length ${n}, got ${String(wordStarts.length)}`);
   }
-  if (counter + n + nSeq > Number.MAX_SAFE_INTEGER) throw new ArgumentError(`${fn}: counter must leave room for ${n + nSeq} blocks below 2^53, got ${counter}`);
+  if (counter + n + nSeq > Number.MAX_SAFE_INTEGER)
+    throw new ArgumentError(`${fn}: counter must leave room for ${n + nSeq} blocks below 2^53, got ${counter}`);
   for (let t = 0; t < n; t++) {
     const id = ids[t]!;
-    if (id < 0 || id >= r.vocabSize) throw new VocabError(`${fn}: ids[${t}] must be an id in [0, ${r.vocabSize}), got ${id}`);
+    if (id < 0 || id >= r.vocabSize)
+      throw new VocabError(`${fn}: ids[${t}] must be an id in [0, ${r.vocabSize}), got ${id}`);
   }
 
   const key0 = seed >>> 0;
   const key1 = Math.floor(seed / 2 ** 32) >>> 0;
   const blk = new Uint32Array(4);
-  const block = (c: number): Uint32Array => philox4x32(key0, key1, c >>> 0, Math.floor(c / 2 ** 32) >>> 0, stream, 0, blk);
+  const block = (c: number): Uint32Array =>
+    philox4x32(key0, key1, c >>> 0, Math.floor(c / 2 ** 32) >>> 0, stream, 0, blk);
   const inputIds = ids.slice();
   const labels = new Int32Array(n).fill(r.ignoreIndex);
   const threshold = r.probability * 2 ** 32;

@@ -14,14 +14,32 @@ import * as F from '../../autograd/functional.js';
 import { tape, type Variable } from '../../autograd/tape.js';
 import { decodeSafetensors, encodeSafetensors } from '../../io/safetensors.js';
 import { WordPiece } from '../../text/wordpiece.js';
-import { Dropout, Initializer, Module, building, isOutermost, type LoadStateDictResult, type StateDictValue } from '../../nn/module.js';
+import {
+  Dropout,
+  Initializer,
+  Module,
+  building,
+  isOutermost,
+  type LoadStateDictResult,
+  type StateDictValue,
+} from '../../nn/module.js';
 import { LayerNorm, Linear } from '../../nn/layers.js';
 import { TransformerEmbeddings, TransformerEncoder } from '../../nn/transformer.js';
 import type { FitOptions, FitResult } from '../../train/loop.js';
 import { bertConfig, bertConfigJson, type BertConfig, type BertConfigInput, type BertInputs } from './config.js';
 import {
-  evaluateMaskedLM, evaluateSequenceClassifier, evaluateTokenClassifier, fitMaskedLM, fitSequenceClassifier, fitTokenClassifier,
-  type MlmEvaluateOptions, type MlmEvaluation, type MlmExample, type MlmFitOptions, type SequenceLabelExample, type TokenLabelExample,
+  evaluateMaskedLM,
+  evaluateSequenceClassifier,
+  evaluateTokenClassifier,
+  fitMaskedLM,
+  fitSequenceClassifier,
+  fitTokenClassifier,
+  type MlmEvaluateOptions,
+  type MlmEvaluation,
+  type MlmExample,
+  type MlmFitOptions,
+  type SequenceLabelExample,
+  type TokenLabelExample,
 } from './training.js';
 
 /** A BertModel forward's output: the last hidden state and the pooler output. */
@@ -75,7 +93,10 @@ function expectIds(fn: string, name: string, t: unknown, shape?: readonly number
   if (!(t instanceof Tensor) || t.rank !== 2 || t.dtype !== 'int32') {
     throw new ArgumentError(`${fn}: ${name} must be an int32 Tensor [batch, seq], got ${describe(t)}`);
   }
-  if (shape !== undefined && formatShape(t.shape) !== formatShape(shape)) throw new ShapeError(`${fn}: ${name} must have shape ${formatShape(shape)} (as inputIds), got ${formatShape(t.shape)}`);
+  if (shape !== undefined && formatShape(t.shape) !== formatShape(shape))
+    throw new ShapeError(
+      `${fn}: ${name} must have shape ${formatShape(shape)} (as inputIds), got ${formatShape(t.shape)}`,
+    );
   return t;
 }
 
@@ -92,7 +113,8 @@ function bertInit(root: Module, seed: number, c: BertConfig): void {
     else if (name.endsWith('bias')) init.fill(p, 0);
     else {
       init.normal(p, name, c.initializerRange);
-      if (name.endsWith('word_embeddings.weight')) p.value.view().fill(0, c.padTokenId * c.hiddenSize, (c.padTokenId + 1) * c.hiddenSize);
+      if (name.endsWith('word_embeddings.weight'))
+        p.value.view().fill(0, c.padTokenId * c.hiddenSize, (c.padTokenId + 1) * c.hiddenSize);
     }
   }
 }
@@ -117,7 +139,12 @@ function entriesOf(fn: string, dict: unknown): [string, StateDictValue][] {
  * (`cls.predictions.decoder.weight`), `*.position_ids` buffers and keys of parts
  * this module lacks (pooler, other heads) are set aside as `ignored`.
  */
-function mapCheckpoint(fn: string, m: Module, base: '' | 'bert', dict: unknown): { mapped: [string, StateDictValue][]; ignored: string[] } {
+function mapCheckpoint(
+  fn: string,
+  m: Module,
+  base: '' | 'bert',
+  dict: unknown,
+): { mapped: [string, StateDictValue][]; ignored: string[] } {
   const own = new Set(m.namedParameters().map(([n]) => n));
   const mapped = new Map<string, StateDictValue>();
   const ignored: string[] = [];
@@ -136,7 +163,12 @@ function mapCheckpoint(fn: string, m: Module, base: '' | 'bert', dict: unknown):
       continue;
     }
     // Parts of a checkpoint this class does not have: the pooler, other heads.
-    const foreign = !own.has(k) && (k.startsWith('cls.') || k.startsWith('classifier.') || k.startsWith('qa_outputs.') || /^(bert\.)?pooler\./.test(k));
+    const foreign =
+      !own.has(k) &&
+      (k.startsWith('cls.') ||
+        k.startsWith('classifier.') ||
+        k.startsWith('qa_outputs.') ||
+        /^(bert\.)?pooler\./.test(k));
     if (foreign) {
       ignored.push(k0);
       continue;
@@ -144,7 +176,8 @@ function mapCheckpoint(fn: string, m: Module, base: '' | 'bert', dict: unknown):
     mapped.set(k, v);
   }
   // Hugging Face ties decoder.bias to predictions.bias; a file may hold only one of them.
-  if (decoderBias !== undefined && own.has('cls.predictions.bias') && !mapped.has('cls.predictions.bias')) mapped.set('cls.predictions.bias', decoderBias);
+  if (decoderBias !== undefined && own.has('cls.predictions.bias') && !mapped.has('cls.predictions.bias'))
+    mapped.set('cls.predictions.bias', decoderBias);
   return { mapped: [...mapped], ignored };
 }
 
@@ -165,7 +198,10 @@ abstract class BertModule extends Module {
     return this.className;
   }
 
-  protected constructor(private readonly className: string, private readonly base: '' | 'bert') {
+  protected constructor(
+    private readonly className: string,
+    private readonly base: '' | 'bert',
+  ) {
     super();
   }
 
@@ -184,7 +220,10 @@ abstract class BertModule extends Module {
    * lacks (other heads, the pooler) are returned as `ignored`. Strict by
    * default: StateDictError when a parameter is missing.
    */
-  override loadStateDict(dict: Record<string, StateDictValue> | Iterable<readonly [string, StateDictValue]>, options: { strict?: boolean } = {}): BertLoadResult {
+  override loadStateDict(
+    dict: Record<string, StateDictValue> | Iterable<readonly [string, StateDictValue]>,
+    options: { strict?: boolean } = {},
+  ): BertLoadResult {
     const { mapped, ignored } = mapCheckpoint(`${this.className}.loadStateDict`, this, this.base, dict);
     return { ...super.loadStateDict(mapped, options), ignored };
   }
@@ -206,7 +245,8 @@ abstract class BertModule extends Module {
     };
     if (this.tokenizer !== null) {
       out['vocab.txt'] = this.tokenizer.toVocabTxt();
-      out['tokenizer_config.json'] = JSON.stringify({ do_lower_case: this.tokenizer.lowercase, tokenizer_class: 'BertTokenizer' }, null, 2) + '\n';
+      out['tokenizer_config.json'] =
+        JSON.stringify({ do_lower_case: this.tokenizer.lowercase, tokenizer_class: 'BertTokenizer' }, null, 2) + '\n';
     }
     return out;
   }
@@ -230,17 +270,33 @@ export class BertModel extends BertModule {
     this.config = c;
     const pool = options.addPoolingLayer ?? true;
     const p = c.hiddenDropoutProb;
-    [this.embeddings, this.encoder, this.pooler] = building(() => [
-      new TransformerEmbeddings(c.vocabSize, c.hiddenSize, {
-        positions: 'learned', maxPositions: c.maxPositionEmbeddings, paddingIdx: c.padTokenId, typeVocabSize: c.typeVocabSize,
-        layerNorm: true, layerNormEps: c.layerNormEps, dropout: p,
-      }),
-      new TransformerEncoder({
-        layers: c.numHiddenLayers, dim: c.hiddenSize, heads: c.numAttentionHeads, ffnDim: c.intermediateSize, dropout: p,
-        attentionDropout: c.attentionProbsDropoutProb, activation: c.hiddenAct, norm: 'post', layerNormEps: c.layerNormEps, finalNorm: false,
-      }),
-      pool ? new Linear(c.hiddenSize, c.hiddenSize) : null,
-    ] as const);
+    [this.embeddings, this.encoder, this.pooler] = building(
+      () =>
+        [
+          new TransformerEmbeddings(c.vocabSize, c.hiddenSize, {
+            positions: 'learned',
+            maxPositions: c.maxPositionEmbeddings,
+            paddingIdx: c.padTokenId,
+            typeVocabSize: c.typeVocabSize,
+            layerNorm: true,
+            layerNormEps: c.layerNormEps,
+            dropout: p,
+          }),
+          new TransformerEncoder({
+            layers: c.numHiddenLayers,
+            dim: c.hiddenSize,
+            heads: c.numAttentionHeads,
+            ffnDim: c.intermediateSize,
+            dropout: p,
+            attentionDropout: c.attentionProbsDropoutProb,
+            activation: c.hiddenAct,
+            norm: 'post',
+            layerNormEps: c.layerNormEps,
+            finalNorm: false,
+          }),
+          pool ? new Linear(c.hiddenSize, c.hiddenSize) : null,
+        ] as const,
+    );
     this.addModule('embeddings', this.embeddings);
     this.addModule('encoder', this.encoder);
     if (this.pooler !== null) this.addModule('pooler', new Module()).addModule('dense', this.pooler);
@@ -252,10 +308,15 @@ export class BertModel extends BertModule {
     const fn = 'BertModel.forward';
     checkObject(fn, 'inputs', inputs, '{ inputIds, tokenTypeIds?, attentionMask? }');
     const ids = expectIds(fn, 'inputs.inputIds', inputs.inputIds);
-    const types = inputs.tokenTypeIds === undefined ? undefined : expectIds(fn, 'inputs.tokenTypeIds', inputs.tokenTypeIds, ids.shape);
+    const types =
+      inputs.tokenTypeIds === undefined
+        ? undefined
+        : expectIds(fn, 'inputs.tokenTypeIds', inputs.tokenTypeIds, ids.shape);
     const mask = inputs.attentionMask;
     if (mask !== undefined && (!(mask instanceof Tensor) || formatShape(mask.shape) !== formatShape(ids.shape))) {
-      throw new ArgumentError(`${fn}: inputs.attentionMask must be an int32 or float32 Tensor ${formatShape(ids.shape)} (as inputIds), got ${mask instanceof Tensor ? mask.toString() : typeof mask}`);
+      throw new ArgumentError(
+        `${fn}: inputs.attentionMask must be an int32 or float32 Tensor ${formatShape(ids.shape)} (as inputIds), got ${mask instanceof Tensor ? mask.toString() : typeof mask}`,
+      );
     }
     const h = this.encoder.forward(this.embeddings.forward(ids, { tokenTypes: types }), { mask });
     const poolerOutput = this.pooler === null ? null : F.tanh(this.pooler.forward(F.firstPool(h)));
@@ -268,21 +329,29 @@ export class BertModel extends BertModule {
   }
 }
 
-function pretrained<M extends BertModule & { loadStateDict: (d: Record<string, StateDictValue>, o: { strict?: boolean }) => BertLoadResult }>(
-  fn: string, files: BertPretrainedFiles, make: (c: BertConfig) => M,
-): M {
+function pretrained<
+  M extends BertModule & {
+    loadStateDict: (d: Record<string, StateDictValue>, o: { strict?: boolean }) => BertLoadResult;
+  },
+>(fn: string, files: BertPretrainedFiles, make: (c: BertConfig) => M): M {
   checkObject(fn, 'files', files, '{ config, weights }');
-  if (!(files.weights instanceof Uint8Array)) throw new ArgumentError(`${fn}: files.weights must be the Uint8Array of model.safetensors, got ${describe(files.weights)}`);
+  if (!(files.weights instanceof Uint8Array))
+    throw new ArgumentError(
+      `${fn}: files.weights must be the Uint8Array of model.safetensors, got ${describe(files.weights)}`,
+    );
   const c = bertConfig(files.config, fn);
   let tokenizer: WordPiece | null = null;
   if (files.vocab !== undefined) {
-    if (typeof files.vocab !== 'string') throw new ArgumentError(`${fn}: files.vocab must be the text of vocab.txt, got ${typeof files.vocab}`);
+    if (typeof files.vocab !== 'string')
+      throw new ArgumentError(`${fn}: files.vocab must be the text of vocab.txt, got ${typeof files.vocab}`);
     tokenizer = WordPiece.fromVocabTxt(files.vocab, { lowercase: files.lowercase ?? true });
   } else if (files.tokenizer !== undefined) {
     tokenizer = WordPiece.fromTokenizerJson(files.tokenizer);
   }
   if (tokenizer !== null && tokenizer.size > c.vocabSize) {
-    throw new ArgumentError(`${fn}: files.${files.vocab !== undefined ? 'vocab' : 'tokenizer'} must have at most config.vocab_size (${c.vocabSize}) tokens, got ${tokenizer.size}`);
+    throw new ArgumentError(
+      `${fn}: files.${files.vocab !== undefined ? 'vocab' : 'tokenizer'} must have at most config.vocab_size (${c.vocabSize}) tokens, got ${tokenizer.size}`,
+    );
   }
   const st = decodeSafetensors(files.weights);
   const m = make(c);
@@ -300,15 +369,22 @@ function pretrained<M extends BertModule & { loadStateDict: (d: Record<string, S
 class PredictionTransform extends Module {
   readonly dense: Linear;
   readonly layerNorm: LayerNorm;
-  constructor(c: BertConfig, readonly act: 'gelu' | 'gelu_tanh') {
+  constructor(
+    c: BertConfig,
+    readonly act: 'gelu' | 'gelu_tanh',
+  ) {
     super();
-    [this.dense, this.layerNorm] = building(() => [new Linear(c.hiddenSize, c.hiddenSize), new LayerNorm(c.hiddenSize, { eps: c.layerNormEps })] as const);
+    [this.dense, this.layerNorm] = building(
+      () => [new Linear(c.hiddenSize, c.hiddenSize), new LayerNorm(c.hiddenSize, { eps: c.layerNormEps })] as const,
+    );
     this.addModule('dense', this.dense);
     this.addModule('LayerNorm', this.layerNorm);
   }
 
   forward(h: Variable): Variable {
-    return this.layerNorm.forward(F.gelu(this.dense.forward(h), { approximate: this.act === 'gelu_tanh' ? 'tanh' : 'none' }));
+    return this.layerNorm.forward(
+      F.gelu(this.dense.forward(h), { approximate: this.act === 'gelu_tanh' ? 'tanh' : 'none' }),
+    );
   }
 }
 
@@ -328,7 +404,9 @@ export class BertForMaskedLM extends BertModule {
     super('BertForMaskedLM', 'bert');
     const c = bertConfig(config, 'BertForMaskedLM');
     this.config = c;
-    [this.bert, this.transform] = building(() => [new BertModel(c, { addPoolingLayer: false }), new PredictionTransform(c, c.hiddenAct)] as const);
+    [this.bert, this.transform] = building(
+      () => [new BertModel(c, { addPoolingLayer: false }), new PredictionTransform(c, c.hiddenAct)] as const,
+    );
     this.addModule('bert', this.bert);
     const predictions = this.addModule('cls', new Module()).addModule('predictions', new Module());
     this.decoderBias = predictions.addParameter('bias', new Parameter(Tensor.zeros([c.vocabSize])));
@@ -352,7 +430,10 @@ export class BertForMaskedLM extends BertModule {
     if (pos === undefined) return this.head(h);
     const fn = 'BertForMaskedLM.forward';
     const [B, S, H] = h.shape as [number, number, number];
-    if (!(pos instanceof Tensor) || pos.dtype !== 'int32' || pos.rank !== 1) throw new ArgumentError(`${fn}: options.positions must be an int32 Tensor [N], got ${pos instanceof Tensor ? pos.toString() : typeof pos}`);
+    if (!(pos instanceof Tensor) || pos.dtype !== 'int32' || pos.rank !== 1)
+      throw new ArgumentError(
+        `${fn}: options.positions must be an int32 Tensor [N], got ${pos instanceof Tensor ? pos.toString() : typeof pos}`,
+      );
     // a gather of rows of h [B·S, H] is an embedding lookup with h as the table (the backward scatter-adds)
     return this.head(F.embedding(F.reshape(h, [B * S, H]), pos));
   }
@@ -375,7 +456,13 @@ export class BertForMaskedLM extends BertModule {
     for (let i = 0; i < lv.length; i++) if (lv[i] !== -100) idx.push(i);
     if (idx.length === 0) return F.crossEntropy(this.forward(inputs), labels, { ignoreIndex: -100 });
     const positions = tape.own(Tensor.fromArray(Int32Array.from(idx), [idx.length], 'int32'));
-    const targets = tape.own(Tensor.fromArray(Int32Array.from(idx, (i) => lv[i]!), [idx.length], 'int32'));
+    const targets = tape.own(
+      Tensor.fromArray(
+        Int32Array.from(idx, (i) => lv[i]!),
+        [idx.length],
+        'int32',
+      ),
+    );
     return F.crossEntropy(this.forward(inputs, { positions }), targets);
   }
 
@@ -411,9 +498,14 @@ abstract class BertClassifierModel extends BertModule {
     super(name, 'bert');
     const c = bertConfig(config, name);
     this.config = c;
-    [this.bert, this.dropout, this.classifier] = building(() => [
-      new BertModel(c, { addPoolingLayer: pooler }), new Dropout(c.classifierDropout), new Linear(c.hiddenSize, c.numLabels),
-    ] as const);
+    [this.bert, this.dropout, this.classifier] = building(
+      () =>
+        [
+          new BertModel(c, { addPoolingLayer: pooler }),
+          new Dropout(c.classifierDropout),
+          new Linear(c.hiddenSize, c.numLabels),
+        ] as const,
+    );
     this.addModule('bert', this.bert);
     this.addModule('dropout', this.dropout);
     this.addModule('classifier', this.classifier);
@@ -435,7 +527,10 @@ export class BertForSequenceClassification extends BertClassifierModel {
   /** Mean cross-entropy; labels int32 [B] (-100 ignored). */
   loss(inputs: BertInputs, labels: Tensor): Variable {
     const fn = 'BertForSequenceClassification.loss';
-    if (!(labels instanceof Tensor) || labels.dtype !== 'int32' || labels.rank !== 1) throw new ArgumentError(`${fn}: labels must be an int32 Tensor [batch], got ${labels instanceof Tensor ? labels.toString() : typeof labels}`);
+    if (!(labels instanceof Tensor) || labels.dtype !== 'int32' || labels.rank !== 1)
+      throw new ArgumentError(
+        `${fn}: labels must be an int32 Tensor [batch], got ${labels instanceof Tensor ? labels.toString() : typeof labels}`,
+      );
     return F.crossEntropy(this.forward(inputs), labels, { ignoreIndex: -100 });
   }
 
@@ -445,12 +540,19 @@ export class BertForSequenceClassification extends BertClassifierModel {
   }
 
   /** Accuracy and mean cross-entropy on labelled sequences (eval mode). */
-  evaluate(data: readonly SequenceLabelExample[], options: { batchSize?: number } = {}): { accuracy: number; loss: number; n: number } {
+  evaluate(
+    data: readonly SequenceLabelExample[],
+    options: { batchSize?: number } = {},
+  ): { accuracy: number; loss: number; n: number } {
     return evaluateSequenceClassifier('BertForSequenceClassification.evaluate', this, data, options);
   }
 
   static fromPretrained(files: BertPretrainedFiles): BertForSequenceClassification {
-    return pretrained('BertForSequenceClassification.fromPretrained', files, (c) => new BertForSequenceClassification(c));
+    return pretrained(
+      'BertForSequenceClassification.fromPretrained',
+      files,
+      (c) => new BertForSequenceClassification(c),
+    );
   }
 }
 
@@ -477,7 +579,10 @@ export class BertForTokenClassification extends BertClassifierModel {
   }
 
   /** Token accuracy and mean cross-entropy over labelled tokens (eval mode). */
-  evaluate(data: readonly TokenLabelExample[], options: { batchSize?: number } = {}): { accuracy: number; loss: number; n: number } {
+  evaluate(
+    data: readonly TokenLabelExample[],
+    options: { batchSize?: number } = {},
+  ): { accuracy: number; loss: number; n: number } {
     return evaluateTokenClassifier('BertForTokenClassification.evaluate', this, data, options);
   }
 

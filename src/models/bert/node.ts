@@ -22,10 +22,14 @@ async function readOptional(path: string): Promise<string | undefined> {
 
 /** The files of a Hugging Face BERT directory, as `fromPretrained` takes them (vocabulary and lower-casing when present). */
 export async function readBertFiles(dir: string): Promise<BertPretrainedFiles> {
-  if (typeof dir !== 'string' || dir === '') throw new ArgumentError(`readBertFiles: dir must be a directory path, got ${JSON.stringify(dir)}`);
+  if (typeof dir !== 'string' || dir === '')
+    throw new ArgumentError(`readBertFiles: dir must be a directory path, got ${JSON.stringify(dir)}`);
   const [config, w, vocab, tokenizer, tc] = await Promise.all([
-    readFile(join(dir, 'config.json'), 'utf8'), readFile(join(dir, 'model.safetensors')),
-    readOptional(join(dir, 'vocab.txt')), readOptional(join(dir, 'tokenizer.json')), readOptional(join(dir, 'tokenizer_config.json')),
+    readFile(join(dir, 'config.json'), 'utf8'),
+    readFile(join(dir, 'model.safetensors')),
+    readOptional(join(dir, 'vocab.txt')),
+    readOptional(join(dir, 'tokenizer.json')),
+    readOptional(join(dir, 'tokenizer_config.json')),
   ]);
   const files: BertPretrainedFiles = { config, weights: new Uint8Array(w.buffer, w.byteOffset, w.byteLength) };
   if (vocab !== undefined) files.vocab = vocab;
@@ -35,7 +39,9 @@ export async function readBertFiles(dir: string): Promise<BertPretrainedFiles> {
     try {
       parsed = JSON.parse(tc);
     } catch (e) {
-      throw new FormatError(`readBertFiles: ${join(dir, 'tokenizer_config.json')} must be JSON, got text that does not parse (${(e as Error).message})`);
+      throw new FormatError(
+        `readBertFiles: ${join(dir, 'tokenizer_config.json')} must be JSON, got text that does not parse (${(e as Error).message})`,
+      );
     }
     const lower = (parsed as { do_lower_case?: unknown } | null)?.do_lower_case;
     if (typeof lower === 'boolean') files.lowercase = lower;
@@ -48,9 +54,15 @@ export async function readBertFiles(dir: string): Promise<BertPretrainedFiles> {
  * `await loadBertFromDirectory('models/bert-tiny', BertForMaskedLM)`; the model's
  * `tokenizer` is set when the directory holds vocab.txt or tokenizer.json.
  */
-export async function loadBertFromDirectory<M>(dir: string, cls: { fromPretrained(files: BertPretrainedFiles): M }, options: { strict?: boolean } = {}): Promise<M> {
+export async function loadBertFromDirectory<M>(
+  dir: string,
+  cls: { fromPretrained(files: BertPretrainedFiles): M },
+  options: { strict?: boolean } = {},
+): Promise<M> {
   if (cls === null || typeof (cls as unknown) !== 'function' || typeof cls.fromPretrained !== 'function') {
-    throw new ArgumentError(`loadBertFromDirectory: cls must be a BERT class with fromPretrained (BertModel, BertForMaskedLM, ...), got ${describe(cls)}`);
+    throw new ArgumentError(
+      `loadBertFromDirectory: cls must be a BERT class with fromPretrained (BertModel, BertForMaskedLM, ...), got ${describe(cls)}`,
+    );
   }
   return cls.fromPretrained({ ...(await readBertFiles(dir)), strict: options.strict });
 }
@@ -62,13 +74,20 @@ export async function loadBertFromDirectory<M>(dir: string, cls: { fromPretraine
  * removed, so the directory never pairs the new weights with an old vocabulary.
  */
 export async function saveBertToDirectory(dir: string, model: { toPretrained(): BertPretrainedOutput }): Promise<void> {
-  if (typeof dir !== 'string' || dir === '') throw new ArgumentError(`saveBertToDirectory: dir must be a directory path, got ${JSON.stringify(dir)}`);
-  if (model === null || typeof model?.toPretrained !== 'function') throw new ArgumentError(`saveBertToDirectory: model must be a BERT model (with toPretrained), got ${describe(model)}`);
+  if (typeof dir !== 'string' || dir === '')
+    throw new ArgumentError(`saveBertToDirectory: dir must be a directory path, got ${JSON.stringify(dir)}`);
+  if (model === null || typeof model?.toPretrained !== 'function')
+    throw new ArgumentError(
+      `saveBertToDirectory: model must be a BERT model (with toPretrained), got ${describe(model)}`,
+    );
   await mkdir(dir, { recursive: true });
   const files = model.toPretrained() as unknown as Record<string, string | Uint8Array | undefined>;
   const enc = new TextEncoder();
-  for (const stale of ['vocab.txt', 'tokenizer.json', 'tokenizer_config.json']) if (files[stale] === undefined) await rm(join(dir, stale), { force: true });
-  const names = Object.keys(files).filter((n) => files[n] !== undefined).sort((a, b) => Number(a === 'config.json') - Number(b === 'config.json'));
+  for (const stale of ['vocab.txt', 'tokenizer.json', 'tokenizer_config.json'])
+    if (files[stale] === undefined) await rm(join(dir, stale), { force: true });
+  const names = Object.keys(files)
+    .filter((n) => files[n] !== undefined)
+    .sort((a, b) => Number(a === 'config.json') - Number(b === 'config.json'));
   for (const name of names) {
     const content = files[name]!;
     await writeBytesAtomic(join(dir, name), typeof content === 'string' ? enc.encode(content) : content);

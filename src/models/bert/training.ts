@@ -107,27 +107,46 @@ function isIds(v: unknown): v is ArrayLike<number> {
  * most maxPositionEmbeddings tokens, token types in range, `extra` for the
  * head's labels) and returns one unit per example.
  */
-function unitsOf<E extends BertExample>(fn: string, arg: string, data: readonly E[], c: BertConfig, extra?: (e: E, what: string) => void): Unit[] {
-  if (!Array.isArray(data)) throw new ArgumentError(`${fn}: ${arg} must be an array of examples, got ${describe(data)}`);
+function unitsOf<E extends BertExample>(
+  fn: string,
+  arg: string,
+  data: readonly E[],
+  c: BertConfig,
+  extra?: (e: E, what: string) => void,
+): Unit[] {
+  if (!Array.isArray(data))
+    throw new ArgumentError(`${fn}: ${arg} must be an array of examples, got ${describe(data)}`);
   return data.map((e, i) => {
     const what = `${arg}[${i}]`;
-    if (e === null || typeof e !== 'object') throw new ArgumentError(`${fn}: ${what} must be an object with ids, got ${describe(e)}`);
+    if (e === null || typeof e !== 'object')
+      throw new ArgumentError(`${fn}: ${what} must be an object with ids, got ${describe(e)}`);
     const ids = e.ids;
     if (!isIds(ids)) throw new ArgumentError(`${fn}: ${what}.ids must be an array of token ids, got ${describe(ids)}`);
     if (ids.length === 0) throw new ArgumentError(`${fn}: ${what}.ids must hold at least one token, got 0`);
     if (ids.length > c.maxPositionEmbeddings) {
-      throw new ArgumentError(`${fn}: ${what}.ids must hold at most ${c.maxPositionEmbeddings} tokens (max_position_embeddings; truncate when encoding), got ${ids.length}`);
+      throw new ArgumentError(
+        `${fn}: ${what}.ids must hold at most ${c.maxPositionEmbeddings} tokens (max_position_embeddings; truncate when encoding), got ${ids.length}`,
+      );
     }
     for (let t = 0; t < ids.length; t++) {
       const x = ids[t]!;
-      if (!Number.isInteger(x) || x < 0 || x >= c.vocabSize) throw new VocabError(`${fn}: ${what}.ids[${t}] must be an integer in [0, ${c.vocabSize}) (vocab_size), got ${x}`);
+      if (!Number.isInteger(x) || x < 0 || x >= c.vocabSize)
+        throw new VocabError(
+          `${fn}: ${what}.ids[${t}] must be an integer in [0, ${c.vocabSize}) (vocab_size), got ${x}`,
+        );
     }
     const tt = e.tokenTypeIds;
     if (tt !== undefined) {
-      if (!isIds(tt) || tt.length !== ids.length) throw new ArgumentError(`${fn}: ${what}.tokenTypeIds must have one entry per token (${ids.length}), got ${isIds(tt) ? `length ${tt.length}` : describe(tt)}`);
+      if (!isIds(tt) || tt.length !== ids.length)
+        throw new ArgumentError(
+          `${fn}: ${what}.tokenTypeIds must have one entry per token (${ids.length}), got ${isIds(tt) ? `length ${tt.length}` : describe(tt)}`,
+        );
       for (let t = 0; t < tt.length; t++) {
         const x = tt[t]!;
-        if (!Number.isInteger(x) || x < 0 || x >= c.typeVocabSize) throw new ArgumentError(`${fn}: ${what}.tokenTypeIds[${t}] must be an integer in [0, ${c.typeVocabSize}) (type_vocab_size), got ${x}`);
+        if (!Number.isInteger(x) || x < 0 || x >= c.typeVocabSize)
+          throw new ArgumentError(
+            `${fn}: ${what}.tokenTypeIds[${t}] must be an integer in [0, ${c.typeVocabSize}) (type_vocab_size), got ${x}`,
+          );
       }
     }
     extra?.(e, what);
@@ -148,7 +167,9 @@ function padBatch(data: readonly BertExample[], units: readonly Unit[], padId: n
   const B = units.length;
   let S = 1;
   for (const u of units) S = Math.max(S, u.len);
-  const ids = new Int32Array(B * S).fill(padId), types = new Int32Array(B * S), mask = new Int32Array(B * S);
+  const ids = new Int32Array(B * S).fill(padId),
+    types = new Int32Array(B * S),
+    mask = new Int32Array(B * S);
   units.forEach((u, b) => {
     const e = data[u.ex]!;
     for (let i = 0; i < u.len; i++) {
@@ -180,14 +201,26 @@ function inputsOf(b: Batch, ids: Int32Array, own: boolean): { inputs: BertInputs
 
 /** The masking options resolved against the model's tokenizer. */
 function maskingOf(fn: string, model: BertTrainable, m: MlmMaskingConfig | undefined) {
-  if (m !== undefined && (m === null || typeof m !== 'object')) throw new ArgumentError(`${fn}: options.masking must be an object, got ${describe(m)}`);
+  if (m !== undefined && (m === null || typeof m !== 'object'))
+    throw new ArgumentError(`${fn}: options.masking must be an object, got ${describe(m)}`);
   const tok = model.tokenizer;
   const maskId = m?.maskId ?? (tok !== null && tok.has(tok.maskToken) ? tok.idOf(tok.maskToken) : undefined);
-  if (maskId === undefined) throw new ArgumentError(`${fn}: options.masking.maskId must be given when the model has no tokenizer with a mask token, got undefined`);
-  const specialIds = m?.specialIds ?? (tok !== null ? tok.specialTokens.filter((t) => tok.has(t)).map((t) => tok.idOf(t)) : [model.config.padTokenId]);
+  if (maskId === undefined)
+    throw new ArgumentError(
+      `${fn}: options.masking.maskId must be given when the model has no tokenizer with a mask token, got undefined`,
+    );
+  const specialIds =
+    m?.specialIds ??
+    (tok !== null ? tok.specialTokens.filter((t) => tok.has(t)).map((t) => tok.idOf(t)) : [model.config.padTokenId]);
   const r = {
-    maskId, specialIds, vocabSize: model.config.vocabSize, padId: model.config.padTokenId,
-    probability: m?.probability ?? 0.15, maskFraction: m?.maskFraction ?? 0.8, randomFraction: m?.randomFraction ?? 0.1, wholeWord: m?.wholeWord ?? false,
+    maskId,
+    specialIds,
+    vocabSize: model.config.vocabSize,
+    padId: model.config.padTokenId,
+    probability: m?.probability ?? 0.15,
+    maskFraction: m?.maskFraction ?? 0.8,
+    randomFraction: m?.randomFraction ?? 0.1,
+    wholeWord: m?.wholeWord ?? false,
   };
   // checked once, before any training, with the caller's names (MlmMasker resolves the same options maskTokens takes)
   try {
@@ -202,7 +235,12 @@ function maskingOf(fn: string, model: BertTrainable, m: MlmMaskingConfig | undef
   return r;
 }
 
-function wordStartsOf(data: readonly MlmExample[], units: readonly Unit[], S: number, whole: boolean): Int32Array | undefined {
+function wordStartsOf(
+  data: readonly MlmExample[],
+  units: readonly Unit[],
+  S: number,
+  whole: boolean,
+): Int32Array | undefined {
   if (!whole) return undefined;
   const out = new Int32Array(units.length * S);
   units.forEach((u, b) => {
@@ -216,13 +254,20 @@ function checkWordStarts(fn: string, whole: boolean) {
   return (e: MlmExample, what: string) => {
     if (!whole) return;
     if (!isIds(e.wordStarts) || e.wordStarts.length !== e.ids.length) {
-      throw new ArgumentError(`${fn}: ${what}.wordStarts must have one entry per token (${e.ids.length}) with options.masking.wholeWord, got ${isIds(e.wordStarts) ? `length ${e.wordStarts.length}` : describe(e.wordStarts)}`);
+      throw new ArgumentError(
+        `${fn}: ${what}.wordStarts must have one entry per token (${e.ids.length}) with options.masking.wholeWord, got ${isIds(e.wordStarts) ? `length ${e.wordStarts.length}` : describe(e.wordStarts)}`,
+      );
     }
   };
 }
 
-function splitOptions<O extends object>(fn: string, options: O, own: readonly string[]): [Record<string, unknown>, FitOptions<never>] {
-  if (options === null || typeof options !== 'object') throw new ArgumentError(`${fn}: options must be an object, got ${describe(options)}`);
+function splitOptions<O extends object>(
+  fn: string,
+  options: O,
+  own: readonly string[],
+): [Record<string, unknown>, FitOptions<never>] {
+  if (options === null || typeof options !== 'object')
+    throw new ArgumentError(`${fn}: options must be an object, got ${describe(options)}`);
   const mine: Record<string, unknown> = {};
   const rest: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(options)) (own.includes(k) ? mine : rest)[k] = v;
@@ -235,50 +280,82 @@ function splitOptions<O extends object>(fn: string, options: O, own: readonly st
  * cross-entropy at the chosen positions. With `valid`, the per-epoch figure is
  * the masked-LM accuracy of evaluateMaskedLM (fixed masking).
  */
-export async function fitMaskedLM(fn: string, model: MaskedLMTrainable, train: readonly MlmExample[], options: MlmFitOptions): Promise<FitResult> {
+export async function fitMaskedLM(
+  fn: string,
+  model: MaskedLMTrainable,
+  train: readonly MlmExample[],
+  options: MlmFitOptions,
+): Promise<FitResult> {
   const [mine, fitOptions] = splitOptions(fn, options, ['masking']);
   for (const k of Object.keys(fitOptions)) {
-    if (!FIT_OPTION_KEYS.includes(k)) throw new ArgumentError(`${fn}: options must have only the keys ${[...FIT_OPTION_KEYS, 'masking'].join(', ')}, got '${k}'`);
+    if (!FIT_OPTION_KEYS.includes(k))
+      throw new ArgumentError(
+        `${fn}: options must have only the keys ${[...FIT_OPTION_KEYS, 'masking'].join(', ')}, got '${k}'`,
+      );
   }
   const m = maskingOf(fn, model, mine.masking as MlmMaskingConfig | undefined);
   const c = model.config;
   const maskingKey = { ...m, specialIds: [...m.specialIds] };
   let counter = 0;
-  return fitModel(fn, {
-    model,
-    seed: model.seed,
-    state: {
-      save: () => ({ maskingCounter: counter, masking: maskingKey }),
-      load: (s) => {
-        const st = s as { maskingCounter?: unknown; masking?: unknown } | undefined;
-        const v = st?.maskingCounter;
-        if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new ArgumentError(`${fn}: options.resumeFrom must hold the masking counter, got ${JSON.stringify(s)}`);
-        if (st?.masking !== undefined && JSON.stringify(st.masking) !== JSON.stringify(maskingKey)) {
-          throw new ArgumentError(`${fn}: options.masking must equal the checkpoint's ${JSON.stringify(st.masking)}, got ${JSON.stringify(maskingKey)}`);
-        }
-        counter = v;
+  return fitModel(
+    fn,
+    {
+      model,
+      seed: model.seed,
+      state: {
+        save: () => ({ maskingCounter: counter, masking: maskingKey }),
+        load: (s) => {
+          const st = s as { maskingCounter?: unknown; masking?: unknown } | undefined;
+          const v = st?.maskingCounter;
+          if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
+            throw new ArgumentError(
+              `${fn}: options.resumeFrom must hold the masking counter, got ${JSON.stringify(s)}`,
+            );
+          if (st?.masking !== undefined && JSON.stringify(st.masking) !== JSON.stringify(maskingKey)) {
+            throw new ArgumentError(
+              `${fn}: options.masking must equal the checkpoint's ${JSON.stringify(st.masking)}, got ${JSON.stringify(maskingKey)}`,
+            );
+          }
+          counter = v;
+        },
       },
+      units: (f, arg, data) => unitsOf(f, arg, data, c, checkWordStarts(f, m.wholeWord)),
+      batchLoss: (data, units) => {
+        const b = padBatch(data, units, c.padTokenId);
+        const masked = maskTokens(b.ids, {
+          ...m,
+          seqLen: b.S,
+          seed: model.seed,
+          stream: MLM_MASKING_STREAM,
+          counter,
+          attentionMask: b.mask,
+          wordStarts: wordStartsOf(data, units, b.S, m.wholeWord),
+        });
+        counter = masked.nextCounter;
+        const { inputs } = inputsOf(b, masked.inputIds, true);
+        const labels = tape.own(Tensor.fromArray(masked.labels, [b.B, b.S], 'int32'));
+        return model.loss(inputs, labels);
+      },
+      accuracy: (data, bs) =>
+        evaluateMaskedLM(fn, model, data, { batchSize: bs, masking: mine.masking as MlmMaskingConfig | undefined })
+          .accuracy,
     },
-    units: (f, arg, data) => unitsOf(f, arg, data, c, checkWordStarts(f, m.wholeWord)),
-    batchLoss: (data, units) => {
-      const b = padBatch(data, units, c.padTokenId);
-      const masked = maskTokens(b.ids, {
-        ...m, seqLen: b.S, seed: model.seed, stream: MLM_MASKING_STREAM, counter, attentionMask: b.mask, wordStarts: wordStartsOf(data, units, b.S, m.wholeWord),
-      });
-      counter = masked.nextCounter;
-      const { inputs } = inputsOf(b, masked.inputIds, true);
-      const labels = tape.own(Tensor.fromArray(masked.labels, [b.B, b.S], 'int32'));
-      return model.loss(inputs, labels);
-    },
-    accuracy: (data, bs) => evaluateMaskedLM(fn, model, data, { batchSize: bs, masking: mine.masking as MlmMaskingConfig | undefined }).accuracy,
-  }, train, fitOptions as FitOptions<MlmExample>);
+    train,
+    fitOptions as FitOptions<MlmExample>,
+  );
 }
 
 /**
  * Eval-mode passes over `units` in batches (in order), `each` getting the batch
  * and its units; the training mode is restored after.
  */
-function evalBatches(model: BertTrainable, data: readonly BertExample[], units: readonly Unit[], bs: number, each: (b: Batch, units: Unit[]) => void): void {
+function evalBatches(
+  model: BertTrainable,
+  data: readonly BertExample[],
+  units: readonly Unit[],
+  bs: number,
+  each: (b: Batch, units: Unit[]) => void,
+): void {
   const was = model.training;
   model.eval();
   try {
@@ -297,12 +374,19 @@ function evalBatches(model: BertTrainable, data: readonly BertExample[], units: 
  * of its index): the same positions are scored at every call whatever the batch
  * size, so figures compare across epochs and models. Eval mode.
  */
-export function evaluateMaskedLM(fn: string, model: MaskedLMTrainable, data: readonly MlmExample[], options: MlmEvaluateOptions = {}): MlmEvaluation {
-  if (options === null || typeof options !== 'object') throw new ArgumentError(`${fn}: options must be an object, got ${describe(options)}`);
+export function evaluateMaskedLM(
+  fn: string,
+  model: MaskedLMTrainable,
+  data: readonly MlmExample[],
+  options: MlmEvaluateOptions = {},
+): MlmEvaluation {
+  if (options === null || typeof options !== 'object')
+    throw new ArgumentError(`${fn}: options must be an object, got ${describe(options)}`);
   const bs = batchSizeArg(fn, options);
   const m = maskingOf(fn, model, options.masking);
   const seed = options.seed ?? 0;
-  if (typeof seed !== 'number' || !Number.isSafeInteger(seed) || seed < 0) throw new ArgumentError(`${fn}: options.seed must be an integer in [0, 2^53), got ${String(seed)}`);
+  if (typeof seed !== 'number' || !Number.isSafeInteger(seed) || seed < 0)
+    throw new ArgumentError(`${fn}: options.seed must be an integer in [0, 2^53), got ${String(seed)}`);
   const units = unitsOf(fn, 'data', data, model.config, checkWordStarts(fn, m.wholeWord));
   if (units.length === 0) throw new ArgumentError(`${fn}: data must hold at least one example, got 0`);
   const V = model.config.vocabSize;
@@ -311,13 +395,20 @@ export function evaluateMaskedLM(fn: string, model: MaskedLMTrainable, data: rea
   const masks = units.map((u) => {
     const e = data[u.ex]!;
     return maskTokens(Int32Array.from(e.ids), {
-      ...m, seed, stream: EVAL_MASKING_STREAM, counter: u.ex * stride, wordStarts: m.wholeWord ? e.wordStarts : undefined,
+      ...m,
+      seed,
+      stream: EVAL_MASKING_STREAM,
+      counter: u.ex * stride,
+      wordStarts: m.wholeWord ? e.wordStarts : undefined,
     });
   });
-  let loss = 0, correct = 0, n = 0;
+  let loss = 0,
+    correct = 0,
+    n = 0;
   evalBatches(model, data, units, bs, (b, bu) => {
     const ids = b.ids.slice();
-    const pos: number[] = [], tgt: number[] = [];
+    const pos: number[] = [],
+      tgt: number[] = [];
     bu.forEach((u, r) => {
       const mk = masks[u.ex]!;
       ids.set(mk.inputIds, r * b.S);
@@ -348,17 +439,24 @@ export function evaluateMaskedLM(fn: string, model: MaskedLMTrainable, data: rea
 function labelCheck(fn: string, C: number) {
   return (e: SequenceLabelExample, what: string) => {
     const l = e.label;
-    if (!Number.isInteger(l) || l < 0 || l >= C) throw new ArgumentError(`${fn}: ${what}.label must be an integer in [0, ${C}) (num_labels), got ${String(l)}`);
+    if (!Number.isInteger(l) || l < 0 || l >= C)
+      throw new ArgumentError(`${fn}: ${what}.label must be an integer in [0, ${C}) (num_labels), got ${String(l)}`);
   };
 }
 
 function tokenLabelCheck(fn: string, C: number) {
   return (e: TokenLabelExample, what: string) => {
     const ls = e.labels;
-    if (!isIds(ls) || ls.length !== e.ids.length) throw new ArgumentError(`${fn}: ${what}.labels must have one entry per token (${e.ids.length}), got ${isIds(ls) ? `length ${ls.length}` : describe(ls)}`);
+    if (!isIds(ls) || ls.length !== e.ids.length)
+      throw new ArgumentError(
+        `${fn}: ${what}.labels must have one entry per token (${e.ids.length}), got ${isIds(ls) ? `length ${ls.length}` : describe(ls)}`,
+      );
     for (let t = 0; t < ls.length; t++) {
       const l = ls[t]!;
-      if (l !== -100 && (!Number.isInteger(l) || l < 0 || l >= C)) throw new ArgumentError(`${fn}: ${what}.labels[${t}] must be -100 or an integer in [0, ${C}) (num_labels), got ${l}`);
+      if (l !== -100 && (!Number.isInteger(l) || l < 0 || l >= C))
+        throw new ArgumentError(
+          `${fn}: ${what}.labels[${t}] must be -100 or an integer in [0, ${C}) (num_labels), got ${l}`,
+        );
     }
   };
 }
@@ -377,12 +475,23 @@ interface HeadTask<E extends BertExample> {
   check: (fn: string, C: number) => (e: E, what: string) => void;
   labels: (data: readonly E[], units: readonly Unit[], b: Batch) => Tensor;
   /** Logits rows [n, C] to score and their targets, from a batch's logits. */
-  scored: (data: readonly E[], units: readonly Unit[], b: Batch, logits: Float32Array, C: number) => { rows: Float32Array; targets: ArrayLike<number> };
+  scored: (
+    data: readonly E[],
+    units: readonly Unit[],
+    b: Batch,
+    logits: Float32Array,
+    C: number,
+  ) => { rows: Float32Array; targets: ArrayLike<number> };
 }
 
 const SEQUENCE_TASK: HeadTask<SequenceLabelExample> = {
   check: labelCheck,
-  labels: (data, units, b) => Tensor.fromArray(Int32Array.from(units, (u) => data[u.ex]!.label), [b.B], 'int32'),
+  labels: (data, units, b) =>
+    Tensor.fromArray(
+      Int32Array.from(units, (u) => data[u.ex]!.label),
+      [b.B],
+      'int32',
+    ),
   scored: (data, units, _b, logits) => ({ rows: logits, targets: units.map((u) => data[u.ex]!.label) }),
 };
 
@@ -391,7 +500,8 @@ const TOKEN_TASK: HeadTask<TokenLabelExample> = {
   labels: (data, units, b) => Tensor.fromArray(tokenLabelsOf(data, units, b.S), [b.B, b.S], 'int32'),
   scored: (data, units, b, logits, C) => {
     const labels = tokenLabelsOf(data, units, b.S);
-    const rows: number[] = [], targets: number[] = [];
+    const rows: number[] = [],
+      targets: number[] = [];
     labels.forEach((l, i) => {
       if (l !== -100) {
         rows.push(i);
@@ -404,27 +514,46 @@ const TOKEN_TASK: HeadTask<TokenLabelExample> = {
   },
 };
 
-function fitHead<E extends BertExample>(fn: string, task: HeadTask<E>, model: HeadTrainable, train: readonly E[], options: FitOptions<E>): Promise<FitResult> {
+function fitHead<E extends BertExample>(
+  fn: string,
+  task: HeadTask<E>,
+  model: HeadTrainable,
+  train: readonly E[],
+  options: FitOptions<E>,
+): Promise<FitResult> {
   const c = model.config;
-  return fitModel(fn, {
-    model,
-    seed: model.seed,
-    units: (f, arg, data) => unitsOf(f, arg, data, c, task.check(f, c.numLabels)),
-    batchLoss: (data, units) => {
-      const b = padBatch(data, units, c.padTokenId);
-      const { inputs } = inputsOf(b, b.ids, true);
-      return model.loss(inputs, tape.own(task.labels(data, units, b)));
+  return fitModel(
+    fn,
+    {
+      model,
+      seed: model.seed,
+      units: (f, arg, data) => unitsOf(f, arg, data, c, task.check(f, c.numLabels)),
+      batchLoss: (data, units) => {
+        const b = padBatch(data, units, c.padTokenId);
+        const { inputs } = inputsOf(b, b.ids, true);
+        return model.loss(inputs, tape.own(task.labels(data, units, b)));
+      },
+      accuracy: (data, bs) => evaluateHead(fn, task, model, data, { batchSize: bs }).accuracy,
     },
-    accuracy: (data, bs) => evaluateHead(fn, task, model, data, { batchSize: bs }).accuracy,
-  }, train, options);
+    train,
+    options,
+  );
 }
 
-function evaluateHead<E extends BertExample>(fn: string, task: HeadTask<E>, model: HeadTrainable, data: readonly E[], options: { batchSize?: number }): { accuracy: number; loss: number; n: number } {
+function evaluateHead<E extends BertExample>(
+  fn: string,
+  task: HeadTask<E>,
+  model: HeadTrainable,
+  data: readonly E[],
+  options: { batchSize?: number },
+): { accuracy: number; loss: number; n: number } {
   const bs = batchSizeArg(fn, options);
   const c = model.config;
   const units = unitsOf(fn, 'data', data, c, task.check(fn, c.numLabels));
   if (units.length === 0) throw new ArgumentError(`${fn}: data must hold at least one example, got 0`);
-  let loss = 0, correct = 0, n = 0;
+  let loss = 0,
+    correct = 0,
+    n = 0;
   evalBatches(model, data, units, bs, (b, bu) => {
     const { inputs, dispose } = inputsOf(b, b.ids, false);
     try {
@@ -442,22 +571,42 @@ function evaluateHead<E extends BertExample>(fn: string, task: HeadTask<E>, mode
 }
 
 /** Fine-tuning of BertForSequenceClassification (cross-entropy on the pooled [CLS]); per-epoch figure: accuracy on `valid`. */
-export async function fitSequenceClassifier(fn: string, model: HeadTrainable, train: readonly SequenceLabelExample[], options: FitOptions<SequenceLabelExample>): Promise<FitResult> {
+export async function fitSequenceClassifier(
+  fn: string,
+  model: HeadTrainable,
+  train: readonly SequenceLabelExample[],
+  options: FitOptions<SequenceLabelExample>,
+): Promise<FitResult> {
   return fitHead(fn, SEQUENCE_TASK, model, train, options);
 }
 
 /** Accuracy and mean cross-entropy of a sequence classifier on labelled data (eval mode). */
-export function evaluateSequenceClassifier(fn: string, model: HeadTrainable, data: readonly SequenceLabelExample[], options: { batchSize?: number } = {}): { accuracy: number; loss: number; n: number } {
+export function evaluateSequenceClassifier(
+  fn: string,
+  model: HeadTrainable,
+  data: readonly SequenceLabelExample[],
+  options: { batchSize?: number } = {},
+): { accuracy: number; loss: number; n: number } {
   return evaluateHead(fn, SEQUENCE_TASK, model, data, options);
 }
 
 /** Fine-tuning of BertForTokenClassification (cross-entropy over labelled tokens); per-epoch figure: token accuracy on `valid`. */
-export async function fitTokenClassifier(fn: string, model: HeadTrainable, train: readonly TokenLabelExample[], options: FitOptions<TokenLabelExample>): Promise<FitResult> {
+export async function fitTokenClassifier(
+  fn: string,
+  model: HeadTrainable,
+  train: readonly TokenLabelExample[],
+  options: FitOptions<TokenLabelExample>,
+): Promise<FitResult> {
   return fitHead(fn, TOKEN_TASK, model, train, options);
 }
 
 /** Accuracy and mean cross-entropy over the labelled tokens (label ≠ -100) of `data` (eval mode). */
-export function evaluateTokenClassifier(fn: string, model: HeadTrainable, data: readonly TokenLabelExample[], options: { batchSize?: number } = {}): { accuracy: number; loss: number; n: number } {
+export function evaluateTokenClassifier(
+  fn: string,
+  model: HeadTrainable,
+  data: readonly TokenLabelExample[],
+  options: { batchSize?: number } = {},
+): { accuracy: number; loss: number; n: number } {
   return evaluateHead(fn, TOKEN_TASK, model, data, options);
 }
 
@@ -475,17 +624,28 @@ export interface PackOptions {
  * sentence longer than a sequence is cut into pieces. `wordStarts` mark the
  * pieces that begin a word (for whole-word masking).
  */
-export function packMaskedLMExamples(tokenizer: WordPiece, documents: readonly (readonly string[])[], options: PackOptions = {}): MlmExample[] {
+export function packMaskedLMExamples(
+  tokenizer: WordPiece,
+  documents: readonly (readonly string[])[],
+  options: PackOptions = {},
+): MlmExample[] {
   const fn = 'packMaskedLMExamples';
-  if (tokenizer === null || typeof tokenizer !== 'object' || typeof tokenizer.tokenize !== 'function') throw new ArgumentError(`${fn}: tokenizer must be a WordPiece, got ${describe(tokenizer)}`);
-  if (!Array.isArray(documents)) throw new ArgumentError(`${fn}: documents must be an array of documents (arrays of sentences), got ${describe(documents)}`);
+  if (tokenizer === null || typeof tokenizer !== 'object' || typeof tokenizer.tokenize !== 'function')
+    throw new ArgumentError(`${fn}: tokenizer must be a WordPiece, got ${describe(tokenizer)}`);
+  if (!Array.isArray(documents))
+    throw new ArgumentError(
+      `${fn}: documents must be an array of documents (arrays of sentences), got ${describe(documents)}`,
+    );
   const maxLength = options?.maxLength ?? 128;
-  if (!Number.isSafeInteger(maxLength) || maxLength < 3) throw new ArgumentError(`${fn}: options.maxLength must be an integer >= 3, got ${String(maxLength)}`);
-  const cls = tokenizer.idOf(tokenizer.clsToken), sep = tokenizer.idOf(tokenizer.sepToken);
+  if (!Number.isSafeInteger(maxLength) || maxLength < 3)
+    throw new ArgumentError(`${fn}: options.maxLength must be an integer >= 3, got ${String(maxLength)}`);
+  const cls = tokenizer.idOf(tokenizer.clsToken),
+    sep = tokenizer.idOf(tokenizer.sepToken);
   const prefix = tokenizer.continuingPrefix;
   const budget = maxLength - 2;
   const out: MlmExample[] = [];
-  let ids: number[] = [], starts: number[] = [];
+  let ids: number[] = [],
+    starts: number[] = [];
   const flush = () => {
     if (ids.length === 0) return;
     out.push({ ids: Int32Array.from([cls, ...ids, sep]), wordStarts: Uint8Array.from([1, ...starts, 1]) });
@@ -493,9 +653,11 @@ export function packMaskedLMExamples(tokenizer: WordPiece, documents: readonly (
     starts = [];
   };
   documents.forEach((doc, d) => {
-    if (!Array.isArray(doc)) throw new ArgumentError(`${fn}: documents[${d}] must be an array of sentences, got ${describe(doc)}`);
+    if (!Array.isArray(doc))
+      throw new ArgumentError(`${fn}: documents[${d}] must be an array of sentences, got ${describe(doc)}`);
     doc.forEach((sentence, s) => {
-      if (typeof sentence !== 'string') throw new ArgumentError(`${fn}: documents[${d}][${s}] must be a string, got ${describe(sentence)}`);
+      if (typeof sentence !== 'string')
+        throw new ArgumentError(`${fn}: documents[${d}][${s}] must be a string, got ${describe(sentence)}`);
       const toks = tokenizer.tokenize(sentence);
       if (toks.length === 0) return;
       if (ids.length + toks.length > budget) flush();

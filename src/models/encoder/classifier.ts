@@ -9,7 +9,15 @@ import * as F from '../../autograd/functional.js';
 import { Tensor } from '../../core/tensor.js';
 import { loadSaved } from '../../io/saved-model.js';
 import { batchSizeArg, scoreRows, softmaxRow } from './scores.js';
-import { EncoderModel, resolveEncoderConfig, type EncoderModelConfig, type ResolvedEncoderConfig, type SequenceInput, type Unit, type PaddedBatch } from './model.js';
+import {
+  EncoderModel,
+  resolveEncoderConfig,
+  type EncoderModelConfig,
+  type ResolvedEncoderConfig,
+  type SequenceInput,
+  type Unit,
+  type PaddedBatch,
+} from './model.js';
 import { fitModel, type FitOptions, type FitResult } from '../../train/loop.js';
 
 /** TextClassifier's configuration: the encoder's, the number of classes and the pooling. */
@@ -28,7 +36,10 @@ export interface ClassificationExample {
 }
 
 /** A ClassifierConfig with every default filled in. */
-export type ResolvedClassifierConfig = ResolvedEncoderConfig & { numClasses: number; pooling: 'mean' | 'max' | 'first' };
+export type ResolvedClassifierConfig = ResolvedEncoderConfig & {
+  numClasses: number;
+  pooling: 'mean' | 'max' | 'first';
+};
 
 /** A Transformer-encoder text classifier: EncoderModel, then mean, max or first-token pooling and a linear layer to class logits. */
 export class TextClassifier extends EncoderModel {
@@ -43,7 +54,10 @@ export class TextClassifier extends EncoderModel {
       throw new ArgumentError(`${fn}: config.numClasses must be a positive integer, got ${String(numClasses)}`);
     }
     const pooling = config.pooling ?? 'mean';
-    if (pooling !== 'mean' && pooling !== 'max' && pooling !== 'first') throw new ArgumentError(`${fn}: config.pooling must be one of 'mean', 'max', 'first', got ${JSON.stringify(pooling)}`);
+    if (pooling !== 'mean' && pooling !== 'max' && pooling !== 'first')
+      throw new ArgumentError(
+        `${fn}: config.pooling must be one of 'mean', 'max', 'first', got ${JSON.stringify(pooling)}`,
+      );
     super(base, numClasses);
     this.config = { ...base, numClasses, pooling };
   }
@@ -52,19 +66,36 @@ export class TextClassifier extends EncoderModel {
   logits(batch: PaddedBatch): Variable {
     const h = this.encode(batch);
     const p = this.config.pooling;
-    const pooled = p === 'first' ? F.firstPool(h) : p === 'max' ? F.maxPool(h, { mask: batch.mask }) : F.meanPool(h, { mask: batch.mask });
+    const pooled =
+      p === 'first'
+        ? F.firstPool(h)
+        : p === 'max'
+          ? F.maxPool(h, { mask: batch.mask })
+          : F.meanPool(h, { mask: batch.mask });
     return this.classifier.forward(pooled);
   }
 
-  private units(fn: string, arg: string, data: readonly (SequenceInput & { label?: number })[], labels: boolean): Unit[] {
-    if (!Array.isArray(data)) throw new ArgumentError(`${fn}: ${arg} must be an array of examples, got ${data === null ? 'null' : typeof data}`);
-    const C = this.config.numClasses, max = this.config.maxLen;
+  private units(
+    fn: string,
+    arg: string,
+    data: readonly (SequenceInput & { label?: number })[],
+    labels: boolean,
+  ): Unit[] {
+    if (!Array.isArray(data))
+      throw new ArgumentError(
+        `${fn}: ${arg} must be an array of examples, got ${data === null ? 'null' : typeof data}`,
+      );
+    const C = this.config.numClasses,
+      max = this.config.maxLen;
     return data.map((e, i) => {
       this.checkInput(fn, `${arg}[${i}]`, e);
       if (e.ids.length === 0) throw new ArgumentError(`${fn}: ${arg}[${i}].ids must hold at least one token, got 0`);
       if (labels) {
         const l = e.label;
-        if (!Number.isInteger(l) || l! < 0 || l! >= C) throw new ArgumentError(`${fn}: ${arg}[${i}].label must be an integer in [0, ${C}) (numClasses), got ${String(l)}`);
+        if (!Number.isInteger(l) || l! < 0 || l! >= C)
+          throw new ArgumentError(
+            `${fn}: ${arg}[${i}].label must be an integer in [0, ${C}) (numClasses), got ${String(l)}`,
+          );
       }
       return { ex: i, start: 0, len: Math.min(e.ids.length, max) };
     });
@@ -73,17 +104,28 @@ export class TextClassifier extends EncoderModel {
   /** Trains with AdamW (see FitOptions); resolves when done. */
   fit(train: readonly ClassificationExample[], options: FitOptions<ClassificationExample> = {}): Promise<FitResult> {
     const fn = 'TextClassifier.fit';
-    return fitModel(fn, {
-      model: this,
-      seed: this.config.seed,
-      units: (f, arg, data) => this.units(f, arg, data, true),
-      batchLoss: (data, units) => {
-        const batch = this.makeBatch(data, units, true);
-        const labels = tape.own(Tensor.fromArray(Int32Array.from(units, (u) => data[u.ex]!.label), [units.length], 'int32'));
-        return F.crossEntropy(this.logits(batch), labels);
+    return fitModel(
+      fn,
+      {
+        model: this,
+        seed: this.config.seed,
+        units: (f, arg, data) => this.units(f, arg, data, true),
+        batchLoss: (data, units) => {
+          const batch = this.makeBatch(data, units, true);
+          const labels = tape.own(
+            Tensor.fromArray(
+              Int32Array.from(units, (u) => data[u.ex]!.label),
+              [units.length],
+              'int32',
+            ),
+          );
+          return F.crossEntropy(this.logits(batch), labels);
+        },
+        accuracy: (data, bs) => this.evaluate(data, { batchSize: bs }).accuracy,
       },
-      accuracy: (data, bs) => this.evaluate(data, { batchSize: bs }).accuracy,
-    }, train, options);
+      train,
+      options,
+    );
   }
 
   /** Logits of `data` in batches (eval mode, no gradients); row i = example i. */
@@ -91,14 +133,23 @@ export class TextClassifier extends EncoderModel {
     const C = this.config.numClasses;
     const out = new Float32Array(units.length * C);
     // units[r].ex = r here (one unit per example): logits row r goes to out row r
-    this.evalBatches(data, units, batchSize, (batch) => this.logits(batch), (bu, _batch, l) => {
-      bu.forEach((u, r) => out.set(l.subarray(r * C, (r + 1) * C), u.ex * C));
-    });
+    this.evalBatches(
+      data,
+      units,
+      batchSize,
+      (batch) => this.logits(batch),
+      (bu, _batch, l) => {
+        bu.forEach((u, r) => out.set(l.subarray(r * C, (r + 1) * C), u.ex * C));
+      },
+    );
     return out;
   }
 
   /** Accuracy and mean cross-entropy over `data` (eval mode, no dropout). */
-  evaluate(data: readonly ClassificationExample[], options: { batchSize?: number } = {}): { accuracy: number; loss: number; n: number } {
+  evaluate(
+    data: readonly ClassificationExample[],
+    options: { batchSize?: number } = {},
+  ): { accuracy: number; loss: number; n: number } {
     const fn = 'TextClassifier.evaluate';
     const bs = batchSizeArg(fn, options);
     const units = this.units(fn, 'data', data, true);
@@ -125,6 +176,11 @@ export class TextClassifier extends EncoderModel {
 
   /** A model saved by `toSafetensors` (the config from its metadata), in eval mode. */
   static fromSafetensors(bytes: Uint8Array): TextClassifier {
-    return loadSaved('TextClassifier.fromSafetensors', bytes, 'TextClassifier', (c) => new TextClassifier(c as unknown as ClassifierConfig));
+    return loadSaved(
+      'TextClassifier.fromSafetensors',
+      bytes,
+      'TextClassifier',
+      (c) => new TextClassifier(c as unknown as ClassifierConfig),
+    );
   }
 }

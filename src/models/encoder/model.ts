@@ -72,39 +72,71 @@ export interface PaddedBatch {
 
 function int(fn: string, name: string, v: unknown, min: number, max = 2 ** 31 - 1): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    throw new ArgumentError(`${fn}: ${name} must be an integer in [${min}, ${max}], got ${typeof v === 'number' ? v : typeof v}`);
+    throw new ArgumentError(
+      `${fn}: ${name} must be an integer in [${min}, ${max}], got ${typeof v === 'number' ? v : typeof v}`,
+    );
   }
   return v;
 }
 
 function rateArg(fn: string, name: string, v: unknown): number {
-  if (typeof v !== 'number' || !(v >= 0 && v < 1)) throw new ArgumentError(`${fn}: ${name} must be a number in [0, 1), got ${String(v)}`);
+  if (typeof v !== 'number' || !(v >= 0 && v < 1))
+    throw new ArgumentError(`${fn}: ${name} must be a number in [0, 1), got ${String(v)}`);
   return v;
 }
 
 function oneOf<T extends string>(fn: string, name: string, v: unknown, allowed: readonly T[]): T {
-  if (!allowed.includes(v as T)) throw new ArgumentError(`${fn}: ${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(v)}`);
+  if (!allowed.includes(v as T))
+    throw new ArgumentError(
+      `${fn}: ${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(v)}`,
+    );
   return v as T;
 }
 
 const CONFIG_KEYS = [
-  'vocabSize', 'dim', 'layers', 'heads', 'ffn', 'maxLen', 'norm', 'positions', 'activation', 'dropout', 'attentionDropout', 'padId', 'seed', 'subwordBuckets',
+  'vocabSize',
+  'dim',
+  'layers',
+  'heads',
+  'ffn',
+  'maxLen',
+  'norm',
+  'positions',
+  'activation',
+  'dropout',
+  'attentionDropout',
+  'padId',
+  'seed',
+  'subwordBuckets',
 ] as const;
 
 /** Defaults filled in and every field checked (ArgumentError naming the field). `extra` are the head's own keys. */
-export function resolveEncoderConfig(fn: string, config: EncoderModelConfig, extra: readonly string[]): ResolvedEncoderConfig {
-  if (config === null || typeof config !== 'object') throw new ArgumentError(`${fn}: config must be an object with vocabSize, got ${String(config)}`);
+export function resolveEncoderConfig(
+  fn: string,
+  config: EncoderModelConfig,
+  extra: readonly string[],
+): ResolvedEncoderConfig {
+  if (config === null || typeof config !== 'object')
+    throw new ArgumentError(`${fn}: config must be an object with vocabSize, got ${String(config)}`);
   for (const k of Object.keys(config)) {
     if (!(CONFIG_KEYS as readonly string[]).includes(k) && !extra.includes(k)) {
-      throw new ArgumentError(`${fn}: config must have only the keys ${[...CONFIG_KEYS, ...extra].join(', ')}, got '${k}'`);
+      throw new ArgumentError(
+        `${fn}: config must have only the keys ${[...CONFIG_KEYS, ...extra].join(', ')}, got '${k}'`,
+      );
     }
   }
   const vocabSize = int(fn, 'config.vocabSize', config.vocabSize, 1);
   const dim = int(fn, 'config.dim', config.dim ?? 128, 1);
   const heads = int(fn, 'config.heads', config.heads ?? 4, 1);
-  if (dim % heads !== 0) throw new ArgumentError(`${fn}: config.dim must be a multiple of config.heads (${heads}), got ${dim}`);
-  const positions = oneOf(fn, 'config.positions', config.positions ?? 'learned', ['learned', 'sinusoidal', 'rotary'] as const);
-  if (positions === 'rotary' && (dim / heads) % 2 !== 0) throw new ArgumentError(`${fn}: config.dim / config.heads must be even with rotary positions, got ${dim / heads}`);
+  if (dim % heads !== 0)
+    throw new ArgumentError(`${fn}: config.dim must be a multiple of config.heads (${heads}), got ${dim}`);
+  const positions = oneOf(fn, 'config.positions', config.positions ?? 'learned', [
+    'learned',
+    'sinusoidal',
+    'rotary',
+  ] as const);
+  if (positions === 'rotary' && (dim / heads) % 2 !== 0)
+    throw new ArgumentError(`${fn}: config.dim / config.heads must be even with rotary positions, got ${dim / heads}`);
   const dropout = rateArg(fn, 'config.dropout', config.dropout ?? 0.1);
   return {
     vocabSize,
@@ -145,18 +177,31 @@ export abstract class EncoderModel extends Module {
   protected constructor(c: ResolvedEncoderConfig, outputs: number) {
     super();
     const sub = c.subwordBuckets > 0;
-    [this.embeddings, this.subwordEmbeddings, this.embeddingDropout, this.encoder, this.classifier] = building(() => [
-      new TransformerEmbeddings(c.vocabSize, c.dim, {
-        positions: c.positions === 'rotary' ? 'none' : c.positions, maxPositions: c.maxLen, paddingIdx: c.padId, dropout: sub ? 0 : c.dropout,
-      }),
-      sub ? new Embedding(c.subwordBuckets, c.dim) : null,
-      sub ? new Dropout(c.dropout) : null,
-      new TransformerEncoder({
-        layers: c.layers, dim: c.dim, heads: c.heads, ffnDim: c.ffn, dropout: c.dropout, attentionDropout: c.attentionDropout,
-        activation: c.activation, norm: c.norm, rotary: c.positions === 'rotary',
-      }),
-      new Linear(c.dim, outputs),
-    ] as const);
+    [this.embeddings, this.subwordEmbeddings, this.embeddingDropout, this.encoder, this.classifier] = building(
+      () =>
+        [
+          new TransformerEmbeddings(c.vocabSize, c.dim, {
+            positions: c.positions === 'rotary' ? 'none' : c.positions,
+            maxPositions: c.maxLen,
+            paddingIdx: c.padId,
+            dropout: sub ? 0 : c.dropout,
+          }),
+          sub ? new Embedding(c.subwordBuckets, c.dim) : null,
+          sub ? new Dropout(c.dropout) : null,
+          new TransformerEncoder({
+            layers: c.layers,
+            dim: c.dim,
+            heads: c.heads,
+            ffnDim: c.ffn,
+            dropout: c.dropout,
+            attentionDropout: c.attentionDropout,
+            activation: c.activation,
+            norm: c.norm,
+            rotary: c.positions === 'rotary',
+          }),
+          new Linear(c.dim, outputs),
+        ] as const,
+    );
     this.addModule('embeddings', this.embeddings);
     if (this.subwordEmbeddings !== null) this.embeddings.addModule('subword_embeddings', this.subwordEmbeddings);
     if (this.embeddingDropout !== null) this.embeddings.addModule('output_dropout', this.embeddingDropout);
@@ -181,29 +226,42 @@ export abstract class EncoderModel extends Module {
 
   /** Checks one input sequence (VocabError for ids, ArgumentError for sub-words). `what` names it in messages. */
   protected checkInput(fn: string, what: string, e: SequenceInput): void {
-    if (e === null || typeof e !== 'object') throw new ArgumentError(`${fn}: ${what} must be an object with ids, got ${String(e)}`);
+    if (e === null || typeof e !== 'object')
+      throw new ArgumentError(`${fn}: ${what} must be an object with ids, got ${String(e)}`);
     const ids = e.ids;
     if (ids === null || ids === undefined || typeof ids !== 'object' || typeof ids.length !== 'number') {
-      throw new ArgumentError(`${fn}: ${what}.ids must be an array of token ids, got ${ids === null ? 'null' : typeof ids}`);
+      throw new ArgumentError(
+        `${fn}: ${what}.ids must be an array of token ids, got ${ids === null ? 'null' : typeof ids}`,
+      );
     }
     const V = this.config.vocabSize;
     for (let i = 0; i < ids.length; i++) {
       const t = ids[i]!;
-      if (!Number.isInteger(t) || t < 0 || t >= V) throw new VocabError(`${fn}: ${what}.ids[${i}] must be an integer in [0, ${V}) (vocabSize), got ${t}`);
+      if (!Number.isInteger(t) || t < 0 || t >= V)
+        throw new VocabError(`${fn}: ${what}.ids[${i}] must be an integer in [0, ${V}) (vocabSize), got ${t}`);
     }
     const sw = e.subwords;
     if (sw === undefined) return;
     const nb = this.config.subwordBuckets;
-    if (nb === 0) throw new ArgumentError(`${fn}: ${what}.subwords must be omitted when config.subwordBuckets is 0, got an array`);
+    if (nb === 0)
+      throw new ArgumentError(`${fn}: ${what}.subwords must be omitted when config.subwordBuckets is 0, got an array`);
     if (!Array.isArray(sw) || sw.length !== ids.length) {
-      throw new ArgumentError(`${fn}: ${what}.subwords must be an array with one entry per token (${ids.length}), got ${Array.isArray(sw) ? `length ${sw.length}` : typeof sw}`);
+      throw new ArgumentError(
+        `${fn}: ${what}.subwords must be an array with one entry per token (${ids.length}), got ${Array.isArray(sw) ? `length ${sw.length}` : typeof sw}`,
+      );
     }
     for (let i = 0; i < sw.length; i++) {
       const g = sw[i];
-      if (g === null || typeof g !== 'object' || typeof g.length !== 'number') throw new ArgumentError(`${fn}: ${what}.subwords[${i}] must be an array of bucket ids, got ${g === null ? 'null' : typeof g}`);
+      if (g === null || typeof g !== 'object' || typeof g.length !== 'number')
+        throw new ArgumentError(
+          `${fn}: ${what}.subwords[${i}] must be an array of bucket ids, got ${g === null ? 'null' : typeof g}`,
+        );
       for (let j = 0; j < g.length; j++) {
         const b = g[j]!;
-        if (!Number.isInteger(b) || b < 0 || b >= nb) throw new ArgumentError(`${fn}: ${what}.subwords[${i}][${j}] must be an integer in [0, ${nb}) (subwordBuckets), got ${b}`);
+        if (!Number.isInteger(b) || b < 0 || b >= nb)
+          throw new ArgumentError(
+            `${fn}: ${what}.subwords[${i}][${j}] must be an integer in [0, ${nb}) (subwordBuckets), got ${b}`,
+          );
       }
     }
   }
@@ -215,15 +273,20 @@ export abstract class EncoderModel extends Module {
    */
   makeBatch(data: readonly SequenceInput[], units: readonly Unit[], own: boolean): PaddedBatch {
     const B = units.length;
-    let S = 1, G = 0, tokens = 0;
+    let S = 1,
+      G = 0,
+      tokens = 0;
     for (const u of units) {
       S = Math.max(S, u.len);
       tokens += u.len;
       const sw = data[u.ex]!.subwords;
-      if (sw !== undefined && this.subwordEmbeddings !== null) for (let i = u.start; i < u.start + u.len; i++) G = Math.max(G, sw[i]!.length);
+      if (sw !== undefined && this.subwordEmbeddings !== null)
+        for (let i = u.start; i < u.start + u.len; i++) G = Math.max(G, sw[i]!.length);
     }
-    const ids = new Int32Array(B * S).fill(this.config.padId), mask = new Int32Array(B * S);
-    const subIds = G > 0 ? new Int32Array(B * S * G) : null, subMask = G > 0 ? new Int32Array(B * S * G) : null;
+    const ids = new Int32Array(B * S).fill(this.config.padId),
+      mask = new Int32Array(B * S);
+    const subIds = G > 0 ? new Int32Array(B * S * G) : null,
+      subMask = G > 0 ? new Int32Array(B * S * G) : null;
     units.forEach((u, b) => {
       const e = data[u.ex]!;
       for (let i = 0; i < u.len; i++) {
@@ -244,7 +307,9 @@ export abstract class EncoderModel extends Module {
       return own ? tape.own(t) : t;
     };
     return {
-      B, S, tokens,
+      B,
+      S,
+      tokens,
       ids: mk(ids, [B, S]),
       mask: mk(mask, [B, S]),
       sub: subIds !== null ? { ids: mk(subIds, [B * S, G]), mask: mk(subMask!, [B * S, G]) } : null,
@@ -258,8 +323,11 @@ export abstract class EncoderModel extends Module {
    * under noGrad. The training mode is restored after.
    */
   protected evalBatches(
-    data: readonly SequenceInput[], units: readonly Unit[], batchSize: number,
-    logitsOf: (batch: PaddedBatch) => Variable, each: (batchUnits: Unit[], batch: PaddedBatch, logits: Float32Array) => void,
+    data: readonly SequenceInput[],
+    units: readonly Unit[],
+    batchSize: number,
+    logitsOf: (batch: PaddedBatch) => Variable,
+    each: (batchUnits: Unit[], batch: PaddedBatch, logits: Float32Array) => void,
   ): void {
     const wasTraining = this.training;
     this.eval();
@@ -269,7 +337,11 @@ export abstract class EncoderModel extends Module {
         const bu = order.slice(s, s + batchSize).map((i) => units[i]!);
         const batch = this.makeBatch(data, bu, false);
         try {
-          each(bu, batch, noGrad(() => logitsOf(batch).toArray() as Float32Array));
+          each(
+            bu,
+            batch,
+            noGrad(() => logitsOf(batch).toArray() as Float32Array),
+          );
         } finally {
           EncoderModel.disposeBatch(batch);
         }
@@ -296,7 +368,11 @@ export abstract class EncoderModel extends Module {
 
   /** Weights as safetensors bytes (Hugging Face names), with the model class and config in the metadata. */
   toSafetensors(): Uint8Array {
-    return encodeSafetensors(this.stateDict(), { format: 'pt', [MODEL_KEY]: this.kind, [CONFIG_KEY]: this.configJson() });
+    return encodeSafetensors(this.stateDict(), {
+      format: 'pt',
+      [MODEL_KEY]: this.kind,
+      [CONFIG_KEY]: this.configJson(),
+    });
   }
 }
 

@@ -3,12 +3,19 @@
 import { ArgumentError } from '../../core/errors.js';
 
 /** Mean cross-entropy and argmax hits of logits rows against targets, in float64. */
-export function scoreRows(logits: Float32Array, C: number, rows: number, target: (r: number) => number): { loss: number; correct: number } {
-  let loss = 0, correct = 0;
+export function scoreRows(
+  logits: Float32Array,
+  C: number,
+  rows: number,
+  target: (r: number) => number,
+): { loss: number; correct: number } {
+  let loss = 0,
+    correct = 0;
   for (let r = 0; r < rows; r++) {
     const t = target(r);
     if (t < 0) continue;
-    let mx = -Infinity, arg = 0;
+    let mx = -Infinity,
+      arg = 0;
     for (let c = 0; c < C; c++) {
       const v = logits[r * C + c]!;
       if (v > mx) {
@@ -37,9 +44,10 @@ export function softmaxRow(logits: Float32Array, offset: number, C: number): Flo
 }
 
 export function batchSizeArg(fn: string, options: { batchSize?: number }): number {
-  if (options === null || typeof options !== 'object') throw new ArgumentError(`${fn}: options must be an object, got ${String(options)}`);
+  if (options === null || typeof options !== 'object')
+    throw new ArgumentError(`${fn}: options must be an object, got ${String(options)}`);
   const bs = options.batchSize ?? 32;
-  if (!Number.isSafeInteger(bs) || bs < 1) throw new ArgumentError(`${fn}: options.batchSize must be a positive integer, got ${String(bs)}`);
+  if (!Number.isSafeInteger(bs) || bs < 1)
+    throw new ArgumentError(`${fn}: options.batchSize must be a positive integer, got ${String(bs)}`);
   return bs;
 }
-

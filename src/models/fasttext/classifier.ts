@@ -85,7 +85,8 @@ const EXAMPLES_PER_STEP = 256;
 
 function checkInt(fn: string, name: string, v: number | undefined, dflt: number, min: number): number {
   if (v === undefined) return dflt;
-  if (!Number.isSafeInteger(v) || v < min) throw new ArgumentError(`${fn}: ${name} must be an integer >= ${min}, got ${v}`);
+  if (!Number.isSafeInteger(v) || v < min)
+    throw new ArgumentError(`${fn}: ${name} must be an integer >= ${min}, got ${v}`);
   return v;
 }
 
@@ -131,22 +132,41 @@ export class FastTextClassifier {
     const seed = checkInt(fn, 'seed', options.seed, 0, 0);
     const initBlocks = checkInt(fn, 'initBlocks', options.initBlocks, 10, 0);
     const lr0 = options.lr ?? 0.1;
-    if (!(lr0 > 0 && Number.isFinite(lr0))) throw new ArgumentError(`${fn}: lr must be a finite number > 0, got ${lr0}`);
+    if (!(lr0 > 0 && Number.isFinite(lr0)))
+      throw new ArgumentError(`${fn}: lr must be a finite number > 0, got ${lr0}`);
     const loss = options.loss ?? 'softmax';
-    if (!['softmax', 'ns', 'hs', 'ova'].includes(loss)) throw new ArgumentError(`${fn}: loss must be one of softmax, ns, hs, ova, got ${JSON.stringify(loss)}`);
+    if (!['softmax', 'ns', 'hs', 'ova'].includes(loss))
+      throw new ArgumentError(`${fn}: loss must be one of softmax, ns, hs, ova, got ${JSON.stringify(loss)}`);
     if (wordNgrams > 1 && bucket === 0) throw new ArgumentError(`${fn}: bucket must be > 0 when wordNgrams > 1, got 0`);
     const label = options.label ?? '__label__';
     const session = new TrainingSession(fn, options, '', 250);
 
     const vocab = await Vocab.build(text, { minCount, minCountLabel, labelPrefix: label });
-    if (vocab.nlabels === 0) throw new ArgumentError(`${fn}: text must contain labels starting with ${JSON.stringify(label)}, got none`);
+    if (vocab.nlabels === 0)
+      throw new ArgumentError(`${fn}: text must contain labels starting with ${JSON.stringify(label)}, got none`);
     const args: FastTextArgs = {
-      dim, ws: 5, epoch, minCount, neg, wordNgrams, loss, model: 'sup', bucket, minn: 0, maxn: 0, lrUpdateRate, t: 1e-4,
+      dim,
+      ws: 5,
+      epoch,
+      minCount,
+      neg,
+      wordNgrams,
+      loss,
+      model: 'sup',
+      bucket,
+      minn: 0,
+      maxn: 0,
+      lrUpdateRate,
+      t: 1e-4,
     };
     const words = vocab.entries().map((e) => ({ word: e.word, count: e.count, type: e.type }));
     const lookup: FastTextModelData = {
-      args, words, ntokens: vocab.ntokens, pruneIdxSize: -1,
-      input: { rows: 0, cols: dim, data: new Float32Array(0) }, output: { rows: 0, cols: dim, data: new Float32Array(0) },
+      args,
+      words,
+      ntokens: vocab.ntokens,
+      pruneIdxSize: -1,
+      input: { rows: 0, cols: dim, data: new Float32Array(0) },
+      output: { rows: 0, cols: dim, data: new Float32Array(0) },
     };
 
     // Examples in CSR form, once (every epoch reads them in file order, as one fastText thread does).
@@ -172,7 +192,13 @@ export class FastTextClassifier {
     const output = Tensor.zeros([vocab.nlabels, dim]);
     if (options.pretrainedVectors !== undefined) loadPretrained(fn, input, vocab, options.pretrainedVectors);
     const model = new FastTextClassifier(args, words, vocab.ntokens, input, output, label);
-    const trainer = new SupervisedTrainer(input, output, { loss, neg, labelCounts: model.labelCounts, seed, stream: 12 });
+    const trainer = new SupervisedTrainer(input, output, {
+      loss,
+      neg,
+      labelCounts: model.labelCounts,
+      seed,
+      stream: 12,
+    });
     try {
       const total = epoch * vocab.ntokens;
       let tokenCount = 0;
@@ -181,7 +207,12 @@ export class FastTextClassifier {
       let lossN = 0;
       session.start({ epochs: epoch, steps: total });
       const n = lines.length;
-      const csr = { rows: Int32Array.from(rows), offsets: Int32Array.from(offsets), labels: Int32Array.from(labels), labelOffsets: Int32Array.from(labelOffsets) };
+      const csr = {
+        rows: Int32Array.from(rows),
+        offsets: Int32Array.from(offsets),
+        labels: Int32Array.from(labels),
+        labelOffsets: Int32Array.from(labelOffsets),
+      };
       const report = (ep: number, force: boolean) =>
         session.report(force, tokenCount, () => {
           const loss = lossN > 0 ? lossSum / lossN : 0;
@@ -235,7 +266,8 @@ export class FastTextClassifier {
     const fn = 'FastTextClassifier.fromBytes';
     rt(fn);
     const m = readFastTextBin(bytes);
-    if (m.args.model !== 'sup') throw new ArgumentError(`${fn}: model must be a supervised model, got ${JSON.stringify(m.args.model)}`);
+    if (m.args.model !== 'sup')
+      throw new ArgumentError(`${fn}: model must be a supervised model, got ${JSON.stringify(m.args.model)}`);
     const input = Tensor.fromArray(m.input.data, [m.input.rows, m.input.cols]);
     const output = Tensor.fromArray(m.output.data, [m.output.rows, m.output.cols]);
     return new FastTextClassifier(m.args, m.words, m.ntokens, input, output, options.label ?? '__label__');
@@ -252,7 +284,10 @@ export class FastTextClassifier {
    */
   toModelData(): FastTextModelData {
     return {
-      args: this.args, words: this.words, ntokens: this.ntokens, pruneIdxSize: -1,
+      args: this.args,
+      words: this.words,
+      ntokens: this.ntokens,
+      pruneIdxSize: -1,
       input: { rows: this.input.shape[0]!, cols: this.input.shape[1]!, data: this.input.view() as Float32Array },
       output: { rows: this.output.shape[0]!, cols: this.output.shape[1]!, data: this.output.view() as Float32Array },
     };
@@ -260,8 +295,12 @@ export class FastTextClassifier {
 
   private lookup(): FastTextModelData {
     return {
-      args: this.args, words: this.words, ntokens: this.ntokens, pruneIdxSize: -1,
-      input: { rows: 0, cols: this.args.dim, data: new Float32Array(0) }, output: { rows: 0, cols: this.args.dim, data: new Float32Array(0) },
+      args: this.args,
+      words: this.words,
+      ntokens: this.ntokens,
+      pruneIdxSize: -1,
+      input: { rows: 0, cols: this.args.dim, data: new Float32Array(0) },
+      output: { rows: 0, cols: this.args.dim, data: new Float32Array(0) },
     };
   }
 
@@ -283,7 +322,8 @@ export class FastTextClassifier {
   /** Label probabilities of encoded lines, one kernel call. */
   private probs(rows: Int32Array, offsets: Int32Array): Float32Array[] {
     const p = supervisedPredict(this.input, this.output, rows, offsets, {
-      loss: this.args.loss, labelCounts: this.args.loss === 'hs' ? this.labelCounts : undefined,
+      loss: this.args.loss,
+      labelCounts: this.args.loss === 'hs' ? this.labelCounts : undefined,
     });
     const nl = this.output.shape[0]!;
     return Array.from({ length: offsets.length - 1 }, (_, i) => p.subarray(i * nl, (i + 1) * nl));
@@ -297,7 +337,8 @@ export class FastTextClassifier {
 
   private static checkK(fn: string, k: number, threshold: number): void {
     if (!Number.isInteger(k) || k < 1) throw new ArgumentError(`${fn}: k must be an integer >= 1, got ${k}`);
-    if (!(threshold >= 0 && threshold <= 1)) throw new ArgumentError(`${fn}: threshold must be in [0, 1], got ${threshold}`);
+    if (!(threshold >= 0 && threshold <= 1))
+      throw new ArgumentError(`${fn}: threshold must be in [0, 1], got ${threshold}`);
   }
 
   /** Label probabilities (in label-id order) for each line. */
@@ -317,7 +358,8 @@ export class FastTextClassifier {
     FastTextClassifier.checkK(fn, k, threshold);
     const names = this.labels;
     return this.probabilities(lines).map((p) =>
-      FastTextClassifier.topK(p, k, threshold).map((i) => ({ label: names[i]!, prob: p[i]! })));
+      FastTextClassifier.topK(p, k, threshold).map((i) => ({ label: names[i]!, prob: p[i]! })),
+    );
   }
 
   /** Precision and recall at k on labelled lines (fastText's `test`). */
@@ -326,7 +368,10 @@ export class FastTextClassifier {
     FastTextClassifier.checkK(fn, k, threshold);
     const { rows, offsets, labels: gold } = this.encodeLines(linesOf(text));
     const probs = this.probs(rows, offsets);
-    let n = 0, predicted = 0, correct = 0, golds = 0;
+    let n = 0,
+      predicted = 0,
+      correct = 0,
+      golds = 0;
     for (let i = 0; i < gold.length; i++) {
       if (gold[i]!.length === 0) continue;
       n++;
@@ -354,4 +399,3 @@ function loadPretrained(fn: string, input: Tensor, vocab: Vocab, wv: WordVectorT
     if (id >= 0 && id < vocab.nwords) view.set(wv.data.subarray(i * dim, (i + 1) * dim), id * dim);
   }
 }
-

@@ -8,7 +8,14 @@ import { ArgumentError, VocabError } from '../../core/errors.js';
 import { EOS, addWordNgrams, computeSubwords, fastTextHash } from '../../text/subwords.js';
 import { Tensor, type RandomOptions } from '../../core/tensor.js';
 import type { FastTextModelData } from '../../io/fasttext-model.js';
-export type { FastTextArgs, FastTextEntry, FastTextLoss, FastTextMatrix, FastTextModelData, FastTextModelName } from '../../io/fasttext-model.js';
+export type {
+  FastTextArgs,
+  FastTextEntry,
+  FastTextLoss,
+  FastTextMatrix,
+  FastTextModelData,
+  FastTextModelName,
+} from '../../io/fasttext-model.js';
 
 /** Options of the lookups that tokenize. */
 export interface FastTextLookupOptions {
@@ -122,7 +129,9 @@ const CPP_SPACE = /[ \t\n\v\f\r]+/;
  * 0-based) are only those in the dictionary.
  */
 export function fastTextLineIds(
-  model: FastTextModelData, line: string, options: FastTextLookupOptions & { eos?: boolean } = {},
+  model: FastTextModelData,
+  line: string,
+  options: FastTextLookupOptions & { eos?: boolean } = {},
 ): { ids: number[]; labels: number[] } {
   const prefix = options.label ?? '__label__';
   const ix = indexOf(model);
@@ -155,7 +164,11 @@ export function fastTextLineIds(
  * Unsupervised: split at C whitespace; the mean of the word vectors, each
  * scaled to unit L2 norm first (zero vectors are skipped).
  */
-export function fastTextSentenceVector(model: FastTextModelData, line: string, options: FastTextLookupOptions = {}): Float32Array {
+export function fastTextSentenceVector(
+  model: FastTextModelData,
+  line: string,
+  options: FastTextLookupOptions = {},
+): Float32Array {
   const dim = model.input.cols;
   const out = new Float32Array(dim);
   if (model.args.model === 'sup') return meanOfRows(model, fastTextLineIds(model, line, options).ids, out);
@@ -186,12 +199,18 @@ export function fastTextSentenceVector(model: FastTextModelData, line: string, o
  * -thread 12 covers all ten blocks (every float but the last rows·dim mod 10).
  * Only the random part is drawn.
  */
-export function fastTextInputMatrix(rows: number, dim: number, blocks: number, random: RandomOptions): Tensor<'float32'> {
+export function fastTextInputMatrix(
+  rows: number,
+  dim: number,
+  blocks: number,
+  random: RandomOptions,
+): Tensor<'float32'> {
   const n = rows * dim;
   const end = Math.floor(n / 10) * Math.min(10, Math.max(0, Math.floor(blocks)));
   const t = Tensor.rand([rows, dim], { ...random, count: end });
   const v = t.view();
-  const span = 2 / dim, lo = 1 / dim;
+  const span = 2 / dim,
+    lo = 1 / dim;
   for (let i = 0; i < end; i++) v[i] = v[i]! * span - lo;
   return t;
 }

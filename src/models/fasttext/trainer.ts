@@ -34,17 +34,32 @@ export interface SupervisedTrainerOptions {
   stream?: number;
 }
 
-function checkCsr(fn: string, name: string, offsets: Int32Array, values: Int32Array, n: number, limit: number, what: string): void {
-  if (offsets.length !== n + 1) throw new ShapeError(`${fn}: ${name} offsets must have ${n + 1} entries, got ${offsets.length}`);
+function checkCsr(
+  fn: string,
+  name: string,
+  offsets: Int32Array,
+  values: Int32Array,
+  n: number,
+  limit: number,
+  what: string,
+): void {
+  if (offsets.length !== n + 1)
+    throw new ShapeError(`${fn}: ${name} offsets must have ${n + 1} entries, got ${offsets.length}`);
   if (offsets[0] !== 0 || offsets[n] !== values.length) {
-    throw new ArgumentError(`${fn}: ${name} offsets must run from 0 to ${values.length}, got ${offsets[0]}..${offsets[n]}`);
+    throw new ArgumentError(
+      `${fn}: ${name} offsets must run from 0 to ${values.length}, got ${offsets[0]}..${offsets[n]}`,
+    );
   }
   for (let e = 0; e < n; e++) {
-    if (offsets[e + 1]! < offsets[e]!) throw new ArgumentError(`${fn}: ${name} offsets must not decrease, got ${offsets[e]} then ${offsets[e + 1]} at ${e}`);
+    if (offsets[e + 1]! < offsets[e]!)
+      throw new ArgumentError(
+        `${fn}: ${name} offsets must not decrease, got ${offsets[e]} then ${offsets[e + 1]} at ${e}`,
+      );
   }
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
-    if (!(v >= 0 && v < limit)) throw new ArgumentError(`${fn}: ${name}[${i}] must be a ${what} in [0, ${limit}), got ${v}`);
+    if (!(v >= 0 && v < limit))
+      throw new ArgumentError(`${fn}: ${name}[${i}] must be a ${what} in [0, ${limit}), got ${v}`);
   }
 }
 
@@ -80,23 +95,35 @@ export class SupervisedTrainer {
   private readonly lossOut: number;
   private disposed = false;
 
-  constructor(readonly input: Tensor, readonly output: Tensor, options: SupervisedTrainerOptions = {}) {
+  constructor(
+    readonly input: Tensor,
+    readonly output: Tensor,
+    options: SupervisedTrainerOptions = {},
+  ) {
     const fn = 'SupervisedTrainer';
     const r = rt(fn);
     const [, dim] = expectTensor(fn, 'input', input, 2) as [number, number];
     const [nlabels, odim] = expectTensor(fn, 'output', output, 2) as [number, number];
-    if (odim !== dim) throw new ShapeError(`${fn}: output must have ${dim} columns like input, got shape ${formatShape(output.shape)}`);
-    if (nlabels < 1) throw new ShapeError(`${fn}: output must have at least 1 row (label), got ${formatShape(output.shape)}`);
+    if (odim !== dim)
+      throw new ShapeError(`${fn}: output must have ${dim} columns like input, got shape ${formatShape(output.shape)}`);
+    if (nlabels < 1)
+      throw new ShapeError(`${fn}: output must have at least 1 row (label), got ${formatShape(output.shape)}`);
     const loss = options.loss ?? 'softmax';
-    if (!(loss in LOSS_CODE)) throw new ArgumentError(`${fn}: loss must be one of softmax, ns, hs, ova, got ${JSON.stringify(loss)}`);
+    if (!(loss in LOSS_CODE))
+      throw new ArgumentError(`${fn}: loss must be one of softmax, ns, hs, ova, got ${JSON.stringify(loss)}`);
     const neg = options.neg ?? 5;
     if (!Number.isInteger(neg) || neg < 0) throw new ArgumentError(`${fn}: neg must be an integer >= 0, got ${neg}`);
     const seed = options.seed ?? 0;
-    if (!Number.isSafeInteger(seed) || seed < 0) throw new ArgumentError(`${fn}: seed must be an integer in [0, 2^53), got ${seed}`);
+    if (!Number.isSafeInteger(seed) || seed < 0)
+      throw new ArgumentError(`${fn}: seed must be an integer in [0, 2^53), got ${seed}`);
     const stream = options.stream ?? 0;
-    if (!Number.isInteger(stream) || stream < 0 || stream > 0xffffffff) throw new ArgumentError(`${fn}: stream must be an integer in [0, 2^32), got ${stream}`);
+    if (!Number.isInteger(stream) || stream < 0 || stream > 0xffffffff)
+      throw new ArgumentError(`${fn}: stream must be an integer in [0, 2^32), got ${stream}`);
     const counts = options.labelCounts ?? new Array<number>(nlabels).fill(1);
-    if (counts.length !== nlabels) throw new ShapeError(`${fn}: labelCounts must have ${nlabels} entries (one per output row), got ${counts.length}`);
+    if (counts.length !== nlabels)
+      throw new ShapeError(
+        `${fn}: labelCounts must have ${nlabels} entries (one per output row), got ${counts.length}`,
+      );
     for (let i = 0; i < nlabels; i++) {
       if (!(counts[i]! > 0)) throw new ArgumentError(`${fn}: labelCounts[${i}] must be > 0, got ${counts[i]}`);
     }
@@ -105,7 +132,10 @@ export class SupervisedTrainer {
     this.nlabels = nlabels;
     this.dim = dim;
     const neg_ = loss === 'ns' ? negativeTable(counts) : new Int32Array(1);
-    const hs = loss === 'hs' ? huffmanTree(counts, 'fasttext') : { points: new Int32Array(1), codes: new Int32Array(1), offsets: new Int32Array(nlabels + 1) };
+    const hs =
+      loss === 'hs'
+        ? huffmanTree(counts, 'fasttext')
+        : { points: new Int32Array(1), codes: new Int32Array(1), offsets: new Int32Array(nlabels + 1) };
     const staged = stage(r, [neg_, hs.points, hs.codes, hs.offsets]);
     this.tables = { ...staged, negSize: neg_.length };
     this.rng = r.heap.alloc(48);
@@ -128,7 +158,8 @@ export class SupervisedTrainer {
     if (batch.lrs.length !== n) throw new ShapeError(`${fn}: lrs must have ${n} entries, got ${batch.lrs.length}`);
     for (let e = 0; e < n; e++) {
       const lr = batch.lrs[e]!;
-      if (!(lr >= 0 && Number.isFinite(lr))) throw new ArgumentError(`${fn}: lrs[${e}] must be a finite number >= 0, got ${lr}`);
+      if (!(lr >= 0 && Number.isFinite(lr)))
+        throw new ArgumentError(`${fn}: lrs[${e}] must be a finite number >= 0, got ${lr}`);
     }
     const { block, ptrs } = stage(r, [batch.rows, batch.offsets, batch.labels, batch.labelOffsets, batch.lrs]);
     try {
@@ -136,9 +167,26 @@ export class SupervisedTrainer {
       lo.fill(0);
       const [neg, pts, cds, hoff] = this.tables.ptrs as [number, number, number, number];
       r.kernels.ft_supervised_train_f32(
-        ptrs[0]!, ptrs[1]!, ptrs[2]!, ptrs[3]!, ptrs[4]!, neg, pts, cds, hoff,
-        this.input.offset, this.output.offset, this.scratch, this.rng, this.lossOut,
-        n, this.dim, this.nlabels, this.tables.negSize, LOSS_CODE[this.loss], this.neg,
+        ptrs[0]!,
+        ptrs[1]!,
+        ptrs[2]!,
+        ptrs[3]!,
+        ptrs[4]!,
+        neg,
+        pts,
+        cds,
+        hoff,
+        this.input.offset,
+        this.output.offset,
+        this.scratch,
+        this.rng,
+        this.lossOut,
+        n,
+        this.dim,
+        this.nlabels,
+        this.tables.negSize,
+        LOSS_CODE[this.loss],
+        this.neg,
       );
       const out = new Float64Array(r.memory.buffer, this.lossOut, 2);
       return { loss: out[1]! > 0 ? out[0]! / out[1]! : 0, examples: out[1]! };
@@ -151,7 +199,10 @@ export class SupervisedTrainer {
   predict(rows: Int32Array, offsets: Int32Array): Float32Array {
     const fn = 'SupervisedTrainer.predict';
     if (this.disposed) throw new ArgumentError(`${fn}: trainer must not be disposed, got a disposed trainer`);
-    return supervisedPredict(this.input, this.output, rows, offsets, { loss: this.loss, hs: this.loss === 'hs' ? this.tables.ptrs : undefined });
+    return supervisedPredict(this.input, this.output, rows, offsets, {
+      loss: this.loss,
+      hs: this.loss === 'hs' ? this.tables.ptrs : undefined,
+    });
   }
 
   dispose(): void {
@@ -171,25 +222,35 @@ export class SupervisedTrainer {
  * (which needs the label counts the model was trained with).
  */
 export function supervisedPredict(
-  input: Tensor, output: Tensor, rows: Int32Array, offsets: Int32Array,
+  input: Tensor,
+  output: Tensor,
+  rows: Int32Array,
+  offsets: Int32Array,
   options: { loss?: SupervisedLoss; labelCounts?: ArrayLike<number>; hs?: number[] } = {},
 ): Float32Array {
   const fn = 'supervisedPredict';
   const r = rt(fn);
   const [nrows, dim] = expectTensor(fn, 'input', input, 2) as [number, number];
   const [nlabels, odim] = expectTensor(fn, 'output', output, 2) as [number, number];
-  if (odim !== dim) throw new ShapeError(`${fn}: output must have ${dim} columns like input, got shape ${formatShape(output.shape)}`);
+  if (odim !== dim)
+    throw new ShapeError(`${fn}: output must have ${dim} columns like input, got shape ${formatShape(output.shape)}`);
   const loss = options.loss ?? 'softmax';
-  if (!(loss in LOSS_CODE)) throw new ArgumentError(`${fn}: loss must be one of softmax, ns, hs, ova, got ${JSON.stringify(loss)}`);
+  if (!(loss in LOSS_CODE))
+    throw new ArgumentError(`${fn}: loss must be one of softmax, ns, hs, ova, got ${JSON.stringify(loss)}`);
   const n = offsets.length - 1;
   if (n < 0) throw new ShapeError(`${fn}: offsets must have at least 1 entry, got 0`);
   checkCsr(fn, 'rows', offsets, rows, n, nrows, 'row of input');
   let hsStage: { block: number; ptrs: number[] } | undefined;
   let hsPtrs = options.hs;
   if (loss === 'hs' && hsPtrs === undefined) {
-    if (options.labelCounts === undefined) throw new ArgumentError(`${fn}: labelCounts must be given for loss "hs", got undefined`);
+    if (options.labelCounts === undefined)
+      throw new ArgumentError(`${fn}: labelCounts must be given for loss "hs", got undefined`);
     const t = huffmanTree(options.labelCounts, 'fasttext');
-    hsStage = stage(r, [t.points.length ? t.points : new Int32Array(1), t.codes.length ? t.codes : new Int32Array(1), t.offsets]);
+    hsStage = stage(r, [
+      t.points.length ? t.points : new Int32Array(1),
+      t.codes.length ? t.codes : new Int32Array(1),
+      t.offsets,
+    ]);
     hsPtrs = [0, ...hsStage.ptrs];
   }
   const { block, ptrs } = stage(r, [rows.length ? rows : new Int32Array(1), offsets]);
@@ -197,7 +258,21 @@ export function supervisedPredict(
   const probs = r.heap.alloc(Math.max(1, n * nlabels) * 4);
   try {
     const [, pts, cds, hoff] = hsPtrs ?? [0, 0, 0, 0];
-    r.kernels.ft_supervised_predict_f32(ptrs[0]!, ptrs[1]!, pts!, cds!, hoff!, input.offset, output.offset, scratch, probs, n, dim, nlabels, LOSS_CODE[loss]);
+    r.kernels.ft_supervised_predict_f32(
+      ptrs[0]!,
+      ptrs[1]!,
+      pts!,
+      cds!,
+      hoff!,
+      input.offset,
+      output.offset,
+      scratch,
+      probs,
+      n,
+      dim,
+      nlabels,
+      LOSS_CODE[loss],
+    );
     return new Float32Array(r.memory.buffer, probs, n * nlabels).slice();
   } finally {
     r.heap.free(block);

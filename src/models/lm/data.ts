@@ -12,9 +12,13 @@ export const BOS = '<s>';
  * sentences by descending frequency (ties in code-unit order). Case and punctuation tokens are kept
  * as they are; tokens spelled `<unk>` or `<s>` in the text map to those ids.
  */
-export function lmVocab(trainSentences: readonly (readonly string[])[], options: { minCount?: number } = {}): { words: string[]; index: Map<string, number> } {
+export function lmVocab(
+  trainSentences: readonly (readonly string[])[],
+  options: { minCount?: number } = {},
+): { words: string[]; index: Map<string, number> } {
   const minCount = options.minCount ?? 4;
-  if (!Number.isInteger(minCount) || minCount < 1) throw new ArgumentError(`lmVocab: options.minCount must be an integer >= 1, got ${String(minCount)}`);
+  if (!Number.isInteger(minCount) || minCount < 1)
+    throw new ArgumentError(`lmVocab: options.minCount must be an integer >= 1, got ${String(minCount)}`);
   const freq = new Map<string, number>();
   for (const s of trainSentences) for (const w of s) freq.set(w, (freq.get(w) ?? 0) + 1);
   const kept: [string, number][] = [];
@@ -27,7 +31,10 @@ export function lmVocab(trainSentences: readonly (readonly string[])[], options:
 }
 
 /** The sentences concatenated into one stream of ids (no sentence markers); unknown words → index of `<unk>` (0). */
-export function encodeStream(sentences: readonly (readonly string[])[], index: ReadonlyMap<string, number>): Int32Array {
+export function encodeStream(
+  sentences: readonly (readonly string[])[],
+  index: ReadonlyMap<string, number>,
+): Int32Array {
   const unk = index.get(UNK) ?? 0;
   let n = 0;
   for (const s of sentences) n += s.length;

@@ -2,6 +2,14 @@
 export { KneserNey, modifiedKnDiscounts } from './ngram.js';
 export type { KneserNeyOptions } from './ngram.js';
 export { NeuralLM, resolveNeuralLMConfig } from './neural-lm.js';
-export type { NeuralLMConfig, ResolvedNeuralLMConfig, NeuralLMFitOptions, NeuralLMFitResult, NeuralLMEpoch, NextWord, GenerateOptions } from './neural-lm.js';
+export type {
+  NeuralLMConfig,
+  ResolvedNeuralLMConfig,
+  NeuralLMFitOptions,
+  NeuralLMFitResult,
+  NeuralLMEpoch,
+  NextWord,
+  GenerateOptions,
+} from './neural-lm.js';
 export { mixtureProbs, perplexityOf, fitMixtureWeight } from './mix.js';
 export { lmVocab, encodeStream, UNK, BOS } from './data.js';

@@ -10,21 +10,24 @@ function checkProbs(fn: string, name: string, p: ArrayLike<number>): void {
   if (p.length === 0) throw new ArgumentError(`${fn}: ${name} must be non-empty, got length 0`);
   for (let i = 0; i < p.length; i++) {
     const v = p[i]!;
-    if (!(v > 0 && v <= 1)) throw new ArgumentError(`${fn}: ${name}[${i}] must be a probability in (0, 1], got ${String(v)}`);
+    if (!(v > 0 && v <= 1))
+      throw new ArgumentError(`${fn}: ${name}[${i}] must be a probability in (0, 1], got ${String(v)}`);
   }
 }
 
 function checkPair(fn: string, p: Float64Array, q: Float64Array): void {
   checkProbs(fn, 'p', p);
   checkProbs(fn, 'q', q);
-  if (p.length !== q.length) throw new ArgumentError(`${fn}: q must have the length of p (${p.length}), got ${q.length}`);
+  if (p.length !== q.length)
+    throw new ArgumentError(`${fn}: q must have the length of p (${p.length}), got ${q.length}`);
 }
 
 /** lambda·p + (1 − lambda)·q, element-wise. */
 export function mixtureProbs(p: Float64Array, q: Float64Array, lambda: number): Float64Array {
   const fn = 'mixtureProbs';
   checkPair(fn, p, q);
-  if (!(lambda >= 0 && lambda <= 1)) throw new ArgumentError(`${fn}: lambda must be a number in [0, 1], got ${String(lambda)}`);
+  if (!(lambda >= 0 && lambda <= 1))
+    throw new ArgumentError(`${fn}: lambda must be a number in [0, 1], got ${String(lambda)}`);
   const out = new Float64Array(p.length);
   for (let i = 0; i < p.length; i++) out[i] = lambda * p[i]! + (1 - lambda) * q[i]!;
   return out;

@@ -158,13 +158,42 @@ const KIND = 'NeuralLM';
 const VOCAB_KEY = 'wasm-nlp.vocab';
 /** Stream of `generate`'s sampler ("gene"). */
 const SAMPLE_STREAM = 0x67656e65;
-const CONFIG_KEYS = ['vocabSize', 'context', 'embeddingDim', 'hidden', 'direct', 'tied', 'dropout', 'unk', 'bos', 'seed'];
-const FIT_KEYS = ['epochs', 'batchSize', 'lr', 'weightDecay', 'clip', 'threads', 'valid', 'patience', 'lrDecay', 'restoreBest', 'maxSteps', 'onProgress', 'onCheckpoint', 'checkpointEvery', 'resumeFrom', 'signal'];
-
+const CONFIG_KEYS = [
+  'vocabSize',
+  'context',
+  'embeddingDim',
+  'hidden',
+  'direct',
+  'tied',
+  'dropout',
+  'unk',
+  'bos',
+  'seed',
+];
+const FIT_KEYS = [
+  'epochs',
+  'batchSize',
+  'lr',
+  'weightDecay',
+  'clip',
+  'threads',
+  'valid',
+  'patience',
+  'lrDecay',
+  'restoreBest',
+  'maxSteps',
+  'onProgress',
+  'onCheckpoint',
+  'checkpointEvery',
+  'resumeFrom',
+  'signal',
+];
 
 function intIn(fn: string, name: string, v: unknown, lo: number, hi = Number.MAX_SAFE_INTEGER): number {
   if (!Number.isSafeInteger(v) || (v as number) < lo || (v as number) > hi) {
-    throw new ArgumentError(`${fn}: ${name} must be an integer in [${lo}, ${hi === Number.MAX_SAFE_INTEGER ? '2^53' : hi}], got ${String(v)}`);
+    throw new ArgumentError(
+      `${fn}: ${name} must be an integer in [${lo}, ${hi === Number.MAX_SAFE_INTEGER ? '2^53' : hi}], got ${String(v)}`,
+    );
   }
   return v as number;
 }
@@ -177,8 +206,11 @@ function bool(fn: string, name: string, v: unknown): boolean {
 /** The config with defaults, validated (typed errors naming the field). */
 export function resolveNeuralLMConfig(config: NeuralLMConfig): ResolvedNeuralLMConfig {
   const fn = 'NeuralLM';
-  if (config === null || typeof config !== 'object') throw new ArgumentError(`${fn}: config must be an object, got ${String(config)}`);
-  for (const k of Object.keys(config)) if (!CONFIG_KEYS.includes(k)) throw new ArgumentError(`${fn}: config must have only the keys ${CONFIG_KEYS.join(', ')}, got '${k}'`);
+  if (config === null || typeof config !== 'object')
+    throw new ArgumentError(`${fn}: config must be an object, got ${String(config)}`);
+  for (const k of Object.keys(config))
+    if (!CONFIG_KEYS.includes(k))
+      throw new ArgumentError(`${fn}: config must have only the keys ${CONFIG_KEYS.join(', ')}, got '${k}'`);
   const vocabSize = intIn(fn, 'config.vocabSize', config.vocabSize, 2);
   const c: ResolvedNeuralLMConfig = {
     vocabSize,
@@ -192,12 +224,19 @@ export function resolveNeuralLMConfig(config: NeuralLMConfig): ResolvedNeuralLMC
     bos: intIn(fn, 'config.bos', config.bos ?? 1, 0, vocabSize - 1),
     seed: intIn(fn, 'config.seed', config.seed ?? 0, 0),
   };
-  if (typeof c.dropout !== 'number' || !(c.dropout >= 0 && c.dropout < 1)) throw new ArgumentError(`${fn}: config.dropout must be a number in [0, 1), got ${String(c.dropout)}`);
-  if (c.hidden === 0 && !c.direct) throw new ArgumentError(`${fn}: config.direct must be true when config.hidden is 0 (the output needs an input), got false`);
+  if (typeof c.dropout !== 'number' || !(c.dropout >= 0 && c.dropout < 1))
+    throw new ArgumentError(`${fn}: config.dropout must be a number in [0, 1), got ${String(c.dropout)}`);
+  if (c.hidden === 0 && !c.direct)
+    throw new ArgumentError(
+      `${fn}: config.direct must be true when config.hidden is 0 (the output needs an input), got false`,
+    );
   if (c.tied && c.hidden !== c.embeddingDim) {
-    throw new ArgumentError(`${fn}: config.hidden must equal config.embeddingDim (${c.embeddingDim}) when config.tied is true, got ${c.hidden}`);
+    throw new ArgumentError(
+      `${fn}: config.hidden must equal config.embeddingDim (${c.embeddingDim}) when config.tied is true, got ${c.hidden}`,
+    );
   }
-  if (c.unk === c.bos) throw new ArgumentError(`${fn}: config.bos must differ from config.unk (${c.unk}), got ${c.bos}`);
+  if (c.unk === c.bos)
+    throw new ArgumentError(`${fn}: config.bos must differ from config.unk (${c.unk}), got ${c.bos}`);
   return c;
 }
 
@@ -233,22 +272,45 @@ export class NeuralLM extends Module {
     super();
     const c = (this.config = resolveNeuralLMConfig(config));
     const inDim = c.context * c.embeddingDim;
-    this.embeddings = this.addModule('embeddings', building(() => new Embedding(c.vocabSize, c.embeddingDim)));
-    this.hidden = c.hidden > 0 ? this.addModule('hidden', building(() => new Linear(inDim, c.hidden))) : null;
-    this.inputDropout = this.addModule('input_dropout', building(() => new Dropout(c.dropout)));
-    this.hiddenDropout = this.addModule('hidden_dropout', building(() => new Dropout(c.dropout)));
+    this.embeddings = this.addModule(
+      'embeddings',
+      building(() => new Embedding(c.vocabSize, c.embeddingDim)),
+    );
+    this.hidden =
+      c.hidden > 0
+        ? this.addModule(
+            'hidden',
+            building(() => new Linear(inDim, c.hidden)),
+          )
+        : null;
+    this.inputDropout = this.addModule(
+      'input_dropout',
+      building(() => new Dropout(c.dropout)),
+    );
+    this.hiddenDropout = this.addModule(
+      'hidden_dropout',
+      building(() => new Dropout(c.dropout)),
+    );
     if (c.hidden > 0 && c.tied) {
       this.output = null;
       this.outputBias = this.addModule('output', new Module());
       this.outputBias.addParameter('bias', new Parameter(Tensor.zeros([c.vocabSize])));
     } else if (c.hidden > 0) {
-      this.output = this.addModule('output', building(() => new Linear(c.hidden, c.vocabSize)));
+      this.output = this.addModule(
+        'output',
+        building(() => new Linear(c.hidden, c.vocabSize)),
+      );
       this.outputBias = null;
     } else {
       this.output = null;
       this.outputBias = null;
     }
-    this.direct = c.direct ? this.addModule('direct', building(() => new Linear(inDim, c.vocabSize, { bias: c.hidden === 0 }))) : null;
+    this.direct = c.direct
+      ? this.addModule(
+          'direct',
+          building(() => new Linear(inDim, c.vocabSize, { bias: c.hidden === 0 })),
+        )
+      : null;
     this.resetParameters(c.seed);
     if (vocab !== undefined) this.setVocab(vocab);
   }
@@ -271,12 +333,17 @@ export class NeuralLM extends Module {
   setVocab(vocab: readonly string[]): void {
     const fn = 'NeuralLM.setVocab';
     if (!Array.isArray(vocab) || vocab.length !== this.config.vocabSize) {
-      throw new ArgumentError(`${fn}: vocab must be an array of ${this.config.vocabSize} words (config.vocabSize), got ${Array.isArray(vocab) ? `${vocab.length} words` : typeof vocab}`);
+      throw new ArgumentError(
+        `${fn}: vocab must be an array of ${this.config.vocabSize} words (config.vocabSize), got ${Array.isArray(vocab) ? `${vocab.length} words` : typeof vocab}`,
+      );
     }
     const index = new Map<string, number>();
     vocab.forEach((w, i) => {
       if (typeof w !== 'string') throw new ArgumentError(`${fn}: vocab[${i}] must be a string, got ${typeof w}`);
-      if (index.has(w)) throw new ArgumentError(`${fn}: vocab must not repeat a word, got ${JSON.stringify(w)} at ${index.get(w)} and ${i}`);
+      if (index.has(w))
+        throw new ArgumentError(
+          `${fn}: vocab must not repeat a word, got ${JSON.stringify(w)} at ${index.get(w)} and ${i}`,
+        );
       index.set(w, i);
     });
     this._vocab = [...vocab];
@@ -284,7 +351,8 @@ export class NeuralLM extends Module {
   }
 
   private needVocab(fn: string): { vocab: string[]; index: Map<string, number> } {
-    if (this._vocab === null || this._index === null) throw new VocabError(`${fn}: the model must have a vocabulary (constructor or setVocab) to take words, got none`);
+    if (this._vocab === null || this._index === null)
+      throw new VocabError(`${fn}: the model must have a vocabulary (constructor or setVocab) to take words, got none`);
     return { vocab: this._vocab, index: this._index };
   }
 
@@ -299,7 +367,8 @@ export class NeuralLM extends Module {
 
   /** Checks a stream of ids (typed error naming `arg`). */
   private checkStream(fn: string, arg: string, s: unknown): Int32Array {
-    if (!(s instanceof Int32Array)) throw new ArgumentError(`${fn}: ${arg} must be an Int32Array of word ids, got ${s === null ? 'null' : typeof s}`);
+    if (!(s instanceof Int32Array))
+      throw new ArgumentError(`${fn}: ${arg} must be an Int32Array of word ids, got ${s === null ? 'null' : typeof s}`);
     const V = this.config.vocabSize;
     for (let i = 0; i < s.length; i++) {
       const x = s[i]!;
@@ -310,7 +379,8 @@ export class NeuralLM extends Module {
 
   /** Contexts [positions.length, context] of the given positions of `stream` (bos before the start). */
   private contexts(stream: Int32Array, positions: ArrayLike<number>, from = 0, to = positions.length): Int32Array {
-    const C = this.config.context, bos = this.config.bos;
+    const C = this.config.context,
+      bos = this.config.bos;
     const out = new Int32Array((to - from) * C);
     for (let r = 0; r < to - from; r++) {
       const p = positions[from + r]!;
@@ -331,7 +401,10 @@ export class NeuralLM extends Module {
     let logits: Variable | null = null;
     if (this.hidden !== null) {
       const a = this.hiddenDropout.forward(F.tanh(this.hidden.forward(x)));
-      logits = this.output !== null ? this.output.forward(a) : F.linear(a, this.embeddings.weight, this.outputBias!.namedParameters()[0]![1]);
+      logits =
+        this.output !== null
+          ? this.output.forward(a)
+          : F.linear(a, this.embeddings.weight, this.outputBias!.namedParameters()[0]![1]);
     }
     if (this.direct !== null) {
       const d = this.direct.forward(x);
@@ -366,17 +439,19 @@ export class NeuralLM extends Module {
         const ids = Tensor.fromArray(this.contexts(stream, pos), [e - s, this.config.context], 'int32');
         const tg = Tensor.fromArray(stream.subarray(s, e), [e - s], 'int32');
         try {
-          step(() => noGrad(() => {
-            const logits = this.forward(ids);
-            const r = sm.softmaxXent(logits.value, tg);
-            try {
-              const rl = r.rowLoss.view() as Float32Array;
-              for (let i = 0; i < rl.length; i++) out[s + i] = rl[i]!;
-            } finally {
-              r.rowLoss.dispose();
-              r.lse.dispose();
-            }
-          }));
+          step(() =>
+            noGrad(() => {
+              const logits = this.forward(ids);
+              const r = sm.softmaxXent(logits.value, tg);
+              try {
+                const rl = r.rowLoss.view() as Float32Array;
+                for (let i = 0; i < rl.length; i++) out[s + i] = rl[i]!;
+              } finally {
+                r.rowLoss.dispose();
+                r.lse.dispose();
+              }
+            }),
+          );
         } finally {
           ids.dispose();
           tg.dispose();
@@ -413,39 +488,52 @@ export class NeuralLM extends Module {
 
   private contextIds(fn: string, context: string | readonly string[] | ArrayLike<number>): Int32Array {
     let ids: ArrayLike<number>;
-    if (typeof context === 'string' || (Array.isArray(context) && context.length > 0 && context.every((w) => typeof w === 'string'))) ids = this.encode(context as string | string[]);
+    if (
+      typeof context === 'string' ||
+      (Array.isArray(context) && context.length > 0 && context.every((w) => typeof w === 'string'))
+    )
+      ids = this.encode(context as string | string[]);
     else ids = context as ArrayLike<number>;
     const C = this.config.context;
     const out = new Int32Array(C).fill(this.config.bos);
     const n = ids.length;
     for (let j = 0; j < Math.min(C, n); j++) {
       const x = ids[n - 1 - j]!;
-      if (!Number.isInteger(x) || x < 0 || x >= this.config.vocabSize) throw new ArgumentError(`${fn}: context[${n - 1 - j}] must be a word id in [0, ${this.config.vocabSize}), got ${x}`);
+      if (!Number.isInteger(x) || x < 0 || x >= this.config.vocabSize)
+        throw new ArgumentError(
+          `${fn}: context[${n - 1 - j}] must be a word id in [0, ${this.config.vocabSize}), got ${x}`,
+        );
       out[C - 1 - j] = x;
     }
     return out;
   }
 
   /** The distribution of the next word [V] (sums to 1) after `context` (words, text or ids; only its last `context` words count; shorter is bos-padded). */
-  nextWordProbs(context: string | readonly string[] | ArrayLike<number>, options: { temperature?: number } = {}): Float32Array {
+  nextWordProbs(
+    context: string | readonly string[] | ArrayLike<number>,
+    options: { temperature?: number } = {},
+  ): Float32Array {
     const fn = 'NeuralLM.nextWordProbs';
     const ctx = this.contextIds(fn, context);
     const temp = options.temperature ?? 1;
-    if (typeof temp !== 'number' || !(temp > 0) || !Number.isFinite(temp)) throw new ArgumentError(`${fn}: options.temperature must be a finite number > 0, got ${String(temp)}`);
+    if (typeof temp !== 'number' || !(temp > 0) || !Number.isFinite(temp))
+      throw new ArgumentError(`${fn}: options.temperature must be a finite number > 0, got ${String(temp)}`);
     const ids = Tensor.fromArray(ctx, [1, this.config.context], 'int32');
     const wasTraining = this.training;
     this.eval();
     try {
-      return step(() => noGrad(() => {
-        let logits = this.forward(ids);
-        if (temp !== 1) logits = F.scale(logits, 1 / temp);
-        const p = sm.softmax(logits.value);
-        try {
-          return p.toArray() as Float32Array;
-        } finally {
-          p.dispose();
-        }
-      }));
+      return step(() =>
+        noGrad(() => {
+          let logits = this.forward(ids);
+          if (temp !== 1) logits = F.scale(logits, 1 / temp);
+          const p = sm.softmax(logits.value);
+          try {
+            return p.toArray() as Float32Array;
+          } finally {
+            p.dispose();
+          }
+        }),
+      );
     } finally {
       ids.dispose();
       this.train(wasTraining);
@@ -458,7 +546,10 @@ export class NeuralLM extends Module {
     const { vocab } = this.needVocab(fn);
     intIn(fn, 'k', k, 1);
     const p = this.nextWordProbs(context);
-    const order = [...p.keys()].filter((i) => i !== this.config.bos).sort((a, b) => p[b]! - p[a]! || a - b).slice(0, k);
+    const order = [...p.keys()]
+      .filter((i) => i !== this.config.bos)
+      .sort((a, b) => p[b]! - p[a]! || a - b)
+      .slice(0, k);
     return order.map((id) => ({ word: vocab[id]!, id, prob: p[id]! }));
   }
 
@@ -474,7 +565,9 @@ export class NeuralLM extends Module {
     const rng = new Philox(seed, SAMPLE_STREAM, 0);
     const out: string[] = [];
     for (let t = 0; t < length; t++) {
-      const p = this.nextWordProbs(hist.slice(hist.length - this.config.context), { temperature: options.temperature ?? 1 });
+      const p = this.nextWordProbs(hist.slice(hist.length - this.config.context), {
+        temperature: options.temperature ?? 1,
+      });
       p[this.config.bos] = 0;
       if (!allowUnk) p[this.config.unk] = 0;
       let cand = [...p.keys()];
@@ -502,7 +595,10 @@ export class NeuralLM extends Module {
     const { vocab, index } = this.needVocab(fn);
     intIn(fn, 'k', k, 1);
     if (!index.has(word)) throw new VocabError(`${fn}: word must be in the vocabulary, got ${JSON.stringify(word)}`);
-    const wv = new WordVectors(vocab, this.config.embeddingDim, this.embeddings.weight.value.view() as Float32Array, { skipRows: [this.config.bos], name: fn });
+    const wv = new WordVectors(vocab, this.config.embeddingDim, this.embeddings.weight.value.view() as Float32Array, {
+      skipRows: [this.config.bos],
+      name: fn,
+    });
     return wv.mostSimilar(word, k).map((n) => ({ word: n.word, similarity: n.score }));
   }
 
@@ -524,15 +620,22 @@ export class NeuralLM extends Module {
     this.checkStream(fn, 'train', train);
     if (train.length === 0) throw new ArgumentError(`${fn}: train must hold at least one token, got 0`);
     const valid = options.valid === undefined ? undefined : this.checkStream(fn, 'options.valid', options.valid);
-    if (valid !== undefined && valid.length === 0) throw new ArgumentError(`${fn}: options.valid must hold at least one token, got 0`);
+    if (valid !== undefined && valid.length === 0)
+      throw new ArgumentError(`${fn}: options.valid must hold at least one token, got 0`);
     const num = (name: string, v: unknown, ok: (x: number) => boolean, expect: string): number => {
-      if (typeof v !== 'number' || !ok(v)) throw new ArgumentError(`${fn}: options.${name} must be ${expect}, got ${String(v)}`);
+      if (typeof v !== 'number' || !ok(v))
+        throw new ArgumentError(`${fn}: options.${name} must be ${expect}, got ${String(v)}`);
       return v;
     };
     const epochs = intIn(fn, 'options.epochs', options.epochs ?? 10, 1);
     const batchSize = intIn(fn, 'options.batchSize', options.batchSize ?? 256, 1);
     const lr = num('lr', options.lr ?? 1e-3, (x) => Number.isFinite(x) && x > 0, 'a finite number > 0');
-    const weightDecay = num('weightDecay', options.weightDecay ?? 0, (x) => Number.isFinite(x) && x >= 0, 'a finite number >= 0');
+    const weightDecay = num(
+      'weightDecay',
+      options.weightDecay ?? 0,
+      (x) => Number.isFinite(x) && x >= 0,
+      'a finite number >= 0',
+    );
     const clip = num('clip', options.clip ?? 0, (x) => Number.isFinite(x) && x >= 0, 'a finite number >= 0 (0 = off)');
     const threads = checkShellOptions(fn, options, 'options.');
     const patience = intIn(fn, 'options.patience', options.patience ?? 2, 1);
@@ -541,13 +644,46 @@ export class NeuralLM extends Module {
     const maxSteps = options.maxSteps === undefined ? Infinity : intIn(fn, 'options.maxSteps', options.maxSteps, 1);
     const checkpointEvery = intIn(fn, 'options.checkpointEvery', options.checkpointEvery ?? 0, 0);
     checkCheckpointOptions(fn, options);
-    const fitMeta = { epochs, batchSize, lr, weightDecay, clip, patience, lrDecay, tokens: idsHash([{ ids: train }]), valid: valid === undefined ? null : idsHash([{ ids: valid }]) };
-    const hooks = valid === undefined ? [] : [reduceLrOnPlateau({ factor: lrDecay }), earlyStopping({ patience }), ...(best ? [restoreBest()] : [])];
+    const fitMeta = {
+      epochs,
+      batchSize,
+      lr,
+      weightDecay,
+      clip,
+      patience,
+      lrDecay,
+      tokens: idsHash([{ ids: train }]),
+      valid: valid === undefined ? null : idsHash([{ ids: valid }]),
+    };
+    const hooks =
+      valid === undefined
+        ? []
+        : [reduceLrOnPlateau({ factor: lrDecay }), earlyStopping({ patience }), ...(best ? [restoreBest()] : [])];
     const r = await runLoop(fn, this.streamTask(train, valid, batchSize, fitMeta), {
-      epochs, lr, weightDecay, clip, threads, checkpointEvery, maxSteps, hooks, monitor: { metric: 'validPerplexity', mode: 'min' }, timedHistory: true, unit: 'tokens',
-      onProgress: options.onProgress, onCheckpoint: options.onCheckpoint, resumeFrom: options.resumeFrom, signal: options.signal,
+      epochs,
+      lr,
+      weightDecay,
+      clip,
+      threads,
+      checkpointEvery,
+      maxSteps,
+      hooks,
+      monitor: { metric: 'validPerplexity', mode: 'min' },
+      timedHistory: true,
+      unit: 'tokens',
+      onProgress: options.onProgress,
+      onCheckpoint: options.onCheckpoint,
+      resumeFrom: options.resumeFrom,
+      signal: options.signal,
     });
-    const result: NeuralLMFitResult = { steps: r.steps, epochs: r.epochs, seconds: r.seconds, stopped: r.stopped, aborted: r.aborted, history: r.history as NeuralLMEpoch[] };
+    const result: NeuralLMFitResult = {
+      steps: r.steps,
+      epochs: r.epochs,
+      seconds: r.seconds,
+      stopped: r.stopped,
+      aborted: r.aborted,
+      history: r.history as NeuralLMEpoch[],
+    };
     if (r.best !== undefined) {
       result.bestValidPerplexity = r.best;
       result.bestEpoch = r.bestEpoch!;
@@ -556,14 +692,22 @@ export class NeuralLM extends Module {
   }
 
   /** The loop's view of a stream: batches of `B` positions of a seeded shuffle, predicted from their contexts. */
-  private streamTask(train: Int32Array, valid: Int32Array | undefined, B: number, fitMeta: Record<string, unknown>): TrainTask {
-    const N = train.length, ctxLen = this.config.context;
+  private streamTask(
+    train: Int32Array,
+    valid: Int32Array | undefined,
+    B: number,
+    fitMeta: Record<string, unknown>,
+  ): TrainTask {
+    const N = train.length,
+      ctxLen = this.config.context;
     const idsT = Tensor.zeros([B, ctxLen], 'int32');
     const tgT = Tensor.zeros([B], 'int32');
     let perm: Int32Array = new Int32Array(0);
     let spare: Tensor[] = []; // the last batch's short tensors, alive until its backward ran
     return {
-      model: this, stepsPerEpoch: Math.ceil(N / B), fitMeta,
+      model: this,
+      stepsPerEpoch: Math.ceil(N / B),
+      fitMeta,
       metaNames: { tokens: 'train (the hash of its ids)', valid: 'options.valid (the hash of its ids)' },
       beginEpoch: (counter) => {
         const r = shuffledPositions(N, this.config.seed, counter);
@@ -572,7 +716,9 @@ export class NeuralLM extends Module {
       },
       batchLoss: (b) => {
         for (const t of spare) t.dispose();
-        const s = b * B, e = Math.min(N, s + B), n = e - s;
+        const s = b * B,
+          e = Math.min(N, s + B),
+          n = e - s;
         const ids = n === B ? idsT : Tensor.zeros([n, ctxLen], 'int32');
         const tg = n === B ? tgT : Tensor.zeros([n], 'int32');
         spare = n === B ? [] : [ids, tg];
@@ -604,7 +750,9 @@ export class NeuralLM extends Module {
       try {
         vocab = v === undefined ? undefined : (JSON.parse(v) as string[]);
       } catch {
-        throw new FormatError(`${fn}: bytes at offset 8 must be a header whose "${VOCAB_KEY}" is JSON, got ${JSON.stringify(v)}`);
+        throw new FormatError(
+          `${fn}: bytes at offset 8 must be a header whose "${VOCAB_KEY}" is JSON, got ${JSON.stringify(v)}`,
+        );
       }
       return new NeuralLM(config as unknown as NeuralLMConfig, vocab);
     });

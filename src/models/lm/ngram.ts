@@ -183,8 +183,14 @@ export class KneserNey {
   private constructor(
     options: { order: number; vocabSize: number; bos: number | undefined },
     parts: {
-      discounts: [number, number, number][]; edges: IntTable; start: Int32Array; words: Int32Array; cnts: Int32Array;
-      invTotal: Float64Array; gamma: Float64Array; depth: Uint8Array;
+      discounts: [number, number, number][];
+      edges: IntTable;
+      start: Int32Array;
+      words: Int32Array;
+      cnts: Int32Array;
+      invTotal: Float64Array;
+      gamma: Float64Array;
+      depth: Uint8Array;
     },
   ) {
     this.order = options.order;
@@ -216,10 +222,14 @@ export class KneserNey {
       throw new ArgumentError(`${fn}: options.vocabSize must be an integer in [1, 2^24], got ${String(vocabSize)}`);
     }
     if (bos !== undefined && (!Number.isInteger(bos) || bos < 0 || bos >= vocabSize)) {
-      throw new ArgumentError(`${fn}: options.bos must be an integer in [0, ${vocabSize}) or undefined, got ${String(bos)}`);
+      throw new ArgumentError(
+        `${fn}: options.bos must be an integer in [0, ${vocabSize}) or undefined, got ${String(bos)}`,
+      );
     }
     if (bos !== undefined && vocabSize < 2) {
-      throw new ArgumentError(`${fn}: options.vocabSize must be >= 2 when bos is set (bos is never predicted), got ${vocabSize}`);
+      throw new ArgumentError(
+        `${fn}: options.vocabSize must be >= 2 when bos is set (bos is never predicted), got ${vocabSize}`,
+      );
     }
     if (train === null || typeof train !== 'object' || typeof train.length !== 'number') {
       throw new ArgumentError(`${fn}: train must be an array of ids, got ${String(train)}`);
@@ -230,14 +240,17 @@ export class KneserNey {
       if (!Number.isInteger(w) || w < 0 || w >= vocabSize) {
         throw new ArgumentError(`${fn}: train[${t}] must be an integer id in [0, ${vocabSize}), got ${String(w)}`);
       }
-      if (w === bos) throw new ArgumentError(`${fn}: train[${t}] must not be the bos id ${bos} (bos is never a target), got ${w}`);
+      if (w === bos)
+        throw new ArgumentError(`${fn}: train[${t}] must not be the bos id ${bos} (bos is never a target), got ${w}`);
     }
     const K = vocabSize + 1;
     const pad = bos ?? vocabSize;
     // node ids are int32 and node * K + id must stay an exact integer
     const maxNodes = n * (order - 1) + 1;
     if (maxNodes >= 2 ** 31 || maxNodes * K >= 2 ** 53) {
-      throw new ArgumentError(`${fn}: train.length * (order - 1) must be < 2^31 and times (vocabSize + 1) < 2^53, got ${n} * ${order - 1}`);
+      throw new ArgumentError(
+        `${fn}: train.length * (order - 1) must be < 2^31 and times (vocabSize + 1) < 2^53, got ${n} * ${order - 1}`,
+      );
     }
 
     // 1. Trie of contexts and raw counts of the highest order.
@@ -358,7 +371,9 @@ export class KneserNey {
     for (let i = Math.max(0, len - this.order + 1); i < len; i++) {
       const x = context[i]!;
       if (!Number.isInteger(x) || x < 0 || x >= this.vocabSize) {
-        throw new ArgumentError(`${fn}: context[${i}] must be an integer id in [0, ${this.vocabSize}), got ${String(x)}`);
+        throw new ArgumentError(
+          `${fn}: context[${i}] must be an integer id in [0, ${this.vocabSize}), got ${String(x)}`,
+        );
       }
     }
   }
@@ -401,7 +416,9 @@ export class KneserNey {
   prob(context: ArrayLike<number>, word: number): number {
     this.checkContext('KneserNey.prob', context);
     if (!Number.isInteger(word) || word < 0 || word >= this.vocabSize) {
-      throw new ArgumentError(`KneserNey.prob: word must be an integer id in [0, ${this.vocabSize}), got ${String(word)}`);
+      throw new ArgumentError(
+        `KneserNey.prob: word must be an integer id in [0, ${this.vocabSize}), got ${String(word)}`,
+      );
     }
     if (word === this.bos) return 0;
     return this.probAt(this.walkContext(context), word);
@@ -412,7 +429,9 @@ export class KneserNey {
     this.checkContext('KneserNey.probs', context);
     if (out === undefined) out = new Float64Array(this.vocabSize);
     else if (!(out instanceof Float64Array) || out.length !== this.vocabSize) {
-      throw new ArgumentError(`KneserNey.probs: out must be a Float64Array of length ${this.vocabSize}, got ${out instanceof Float64Array ? `length ${out.length}` : String(out)}`);
+      throw new ArgumentError(
+        `KneserNey.probs: out must be a Float64Array of length ${this.vocabSize}, got ${out instanceof Float64Array ? `length ${out.length}` : String(out)}`,
+      );
     }
     const m = this.walkContext(context);
     const { start, words, cnts, invTotal, gamma, discounts } = this;
@@ -449,7 +468,9 @@ export class KneserNey {
     for (let t = 0; t < n; t++) {
       const w = stream[t]!;
       if (!Number.isInteger(w) || w < 0 || w >= this.vocabSize) {
-        throw new ArgumentError(`${fn}: stream[${t}] must be an integer id in [0, ${this.vocabSize}), got ${String(w)}`);
+        throw new ArgumentError(
+          `${fn}: stream[${t}] must be an integer id in [0, ${this.vocabSize}), got ${String(w)}`,
+        );
       }
     }
     const out = new Float64Array(n);
@@ -478,7 +499,8 @@ export class KneserNey {
       throw new ArgumentError(`KneserNey.size: k must be an integer in [1, ${this.order}], got ${String(k)}`);
     }
     let s = 0;
-    for (let node = 0; node < this.depth.length; node++) if (this.depth[node] === k - 1) s += this.start[node + 1]! - this.start[node]!;
+    for (let node = 0; node < this.depth.length; node++)
+      if (this.depth[node] === k - 1) s += this.start[node + 1]! - this.start[node]!;
     return s;
   }
 }

@@ -16,7 +16,13 @@ import { SgnsTrainer } from './sgns-trainer.js';
 import { EOS, computeSubwords } from '../../text/subwords.js';
 import type { TextSource } from '../../text/tokenize.js';
 import { Vocab, encode } from '../../text/vocab.js';
-import { type FastTextArgs, type FastTextEntry, type FastTextModelData, fastTextInputMatrix, fastTextWordVector } from '../fasttext/model.js';
+import {
+  type FastTextArgs,
+  type FastTextEntry,
+  type FastTextModelData,
+  fastTextInputMatrix,
+  fastTextWordVector,
+} from '../fasttext/model.js';
 import { WordVectors, type Neighbour } from './word-vectors.js';
 import { chunkPass } from '../../train/batches.js';
 import type { Progress } from '../../train/progress.js';
@@ -78,10 +84,17 @@ export interface FastTextUnsupervisedOptions {
   signal?: AbortSignal;
 }
 
-
-function intOpt(fn: string, name: string, v: number | undefined, dflt: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+function intOpt(
+  fn: string,
+  name: string,
+  v: number | undefined,
+  dflt: number,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   if (v === undefined) return dflt;
-  if (!(Number.isSafeInteger(v) && v >= min && v <= max)) throw new ArgumentError(`${fn}: ${name} must be an integer in [${min}, ${max}], got ${String(v)}`);
+  if (!(Number.isSafeInteger(v) && v >= min && v <= max))
+    throw new ArgumentError(`${fn}: ${name} must be an integer in [${min}, ${max}], got ${String(v)}`);
   return v;
 }
 
@@ -108,11 +121,14 @@ export class FastText {
   static async train(text: TextSource | (() => TextSource), options: FastTextUnsupervisedOptions): Promise<FastText> {
     const fn = 'FastText.train';
     rt(fn);
-    if (options === null || typeof options !== 'object') throw new ArgumentError(`${fn}: options must be an object, got ${options === null ? 'null' : typeof options}`);
+    if (options === null || typeof options !== 'object')
+      throw new ArgumentError(`${fn}: options must be an object, got ${options === null ? 'null' : typeof options}`);
     const model = options.model;
-    if (model !== 'skipgram' && model !== 'cbow') throw new ArgumentError(`${fn}: model must be 'skipgram' or 'cbow', got ${String(model)}`);
+    if (model !== 'skipgram' && model !== 'cbow')
+      throw new ArgumentError(`${fn}: model must be 'skipgram' or 'cbow', got ${String(model)}`);
     const loss = options.loss ?? 'ns';
-    if (loss !== 'ns' && loss !== 'hs') throw new ArgumentError(`${fn}: loss must be 'ns' or 'hs' for word vectors, got ${String(loss)}`);
+    if (loss !== 'ns' && loss !== 'hs')
+      throw new ArgumentError(`${fn}: loss must be 'ns' or 'hs' for word vectors, got ${String(loss)}`);
     const dim = intOpt(fn, 'dim', options.dim, 100, 1, 1 << 16);
     const ws = intOpt(fn, 'ws', options.ws, 5, 1, 1000);
     const epoch = intOpt(fn, 'epoch', options.epoch, 5, 1, 1_000_000);
@@ -135,11 +151,14 @@ export class FastText {
     const source = typeof text === 'function' ? text : () => text;
     const vocab = await Vocab.build(source(), { minCount });
     if (vocab.nlabels > 0) {
-      throw new ArgumentError(`${fn}: text must not contain labels for word vectors, got ${vocab.nlabels} (e.g. ${JSON.stringify(vocab.word(vocab.nwords))})`);
+      throw new ArgumentError(
+        `${fn}: text must not contain labels for word vectors, got ${vocab.nlabels} (e.g. ${JSON.stringify(vocab.word(vocab.nwords))})`,
+      );
     }
     const V = vocab.nwords;
     const eos = vocab.id(EOS);
-    if (V - (eos >= 0 ? 1 : 0) < 1) throw new VocabError(`${fn}: text must have a word seen at least minCount (${minCount}) times, got none`);
+    if (V - (eos >= 0 ? 1 : 0) < 1)
+      throw new VocabError(`${fn}: text must have a word seen at least minCount (${minCount}) times, got none`);
     if (loss === 'hs' && V < 2) throw new VocabError(`${fn}: text must have at least 2 words for loss 'hs', got ${V}`);
     const chunks: Int32Array[] = [];
     let tokens = 0;
@@ -147,7 +166,8 @@ export class FastText {
       chunks.push(c);
       for (let i = 0; i < c.length; i++) if (c[i] !== eos) tokens++;
     }
-    if (tokens === 0) throw new ArgumentError(`${fn}: text must contain a word seen at least minCount (${minCount}) times, got none`);
+    if (tokens === 0)
+      throw new ArgumentError(`${fn}: text must contain a word seen at least minCount (${minCount}) times, got none`);
 
     const entries: FastTextEntry[] = vocab.entries().map((e) => ({ word: e.word, count: e.count, type: 'word' }));
     const counts = vocab.counts('word');
@@ -166,7 +186,19 @@ export class FastText {
     }
 
     const args: FastTextArgs = {
-      dim, ws, epoch, minCount, neg, wordNgrams: 1, loss, model: model === 'skipgram' ? 'sg' : 'cbow', bucket, minn, maxn, lrUpdateRate, t,
+      dim,
+      ws,
+      epoch,
+      minCount,
+      neg,
+      wordNgrams: 1,
+      loss,
+      model: model === 'skipgram' ? 'sg' : 'cbow',
+      bucket,
+      minn,
+      maxn,
+      lrUpdateRate,
+      t,
     };
     // fastText's initialisation: input uniform in [-1/dim, 1/dim] over the first initBlocks tenths, output zero.
     const input = fastTextInputMatrix(V + bucket, dim, initBlocks, { seed, stream: 21 });
@@ -180,12 +212,28 @@ export class FastText {
       const eosCount = eos >= 0 ? counts[eos]! : 0;
       const perEpoch = tokens + eosCount;
       tr = new SgnsTrainer(input, output, {
-        window: ws, negative: neg, model, loss, sample: t, lr, totalWords: epoch * vocab.ntokens, seed,
-        eosId: eos, counts, subwords, stream: 22, noisePower: 0.5, flavor: 'fasttext', sampleTotal: vocab.ntokens,
+        window: ws,
+        negative: neg,
+        model,
+        loss,
+        sample: t,
+        lr,
+        totalWords: epoch * vocab.ntokens,
+        seed,
+        eosId: eos,
+        counts,
+        subwords,
+        stream: 22,
+        noisePower: 0.5,
+        flavor: 'fasttext',
+        sampleTotal: vocab.ntokens,
       });
       const trainer = tr;
       session.start({ epochs: epoch, steps: epoch * vocab.ntokens });
-      let lastLoss = 0, lastPairs = 0, lastValue = 0, ep = 0;
+      let lastLoss = 0,
+        lastPairs = 0,
+        lastValue = 0,
+        ep = 0;
       const report = (force: boolean) =>
         session.report(force, trainer.stats.processed, () => {
           const s = trainer.stats;
@@ -193,7 +241,13 @@ export class FastText {
           if (pairs > 0) lastValue = (s.lossSum - lastLoss) / pairs;
           lastLoss = s.lossSum;
           lastPairs = s.lossCount;
-          return { epoch: ep + 1, step: s.processed, lr: s.lr, loss: lastValue, avgLoss: s.lossCount > 0 ? s.lossSum / s.lossCount : 0 };
+          return {
+            epoch: ep + 1,
+            step: s.processed,
+            lr: s.lr,
+            loss: lastValue,
+            avgLoss: s.lossCount > 0 ? s.lossSum / s.lossCount : 0,
+          };
         });
       const after = session.reporting ? () => report(false) : undefined;
       // fastText trains until it has read epoch · ntokens dictionary tokens: with words below minCount
@@ -223,9 +277,11 @@ export class FastText {
   static fromBytes(bytes: Uint8Array): FastText {
     const fn = 'FastText.fromBytes';
     rt(fn);
-    if (!(bytes instanceof Uint8Array)) throw new ArgumentError(`${fn}: bytes must be a Uint8Array, got ${bytes === null ? 'null' : typeof bytes}`);
+    if (!(bytes instanceof Uint8Array))
+      throw new ArgumentError(`${fn}: bytes must be a Uint8Array, got ${bytes === null ? 'null' : typeof bytes}`);
     const m = readFastTextBin(bytes);
-    if (m.args.model === 'sup') throw new ArgumentError(`${fn}: model must be 'sg' or 'cbow' (word vectors), got 'sup' (use FastTextClassifier)`);
+    if (m.args.model === 'sup')
+      throw new ArgumentError(`${fn}: model must be 'sg' or 'cbow' (word vectors), got 'sup' (use FastTextClassifier)`);
     const input = Tensor.fromArray(m.input.data, [m.input.rows, m.input.cols]);
     let output: Tensor;
     try {
@@ -259,8 +315,16 @@ export class FastText {
     this.alive('FastText.toModelData');
     const buf = rt('FastText.toModelData').memory.buffer;
     if (this.data.input.data.buffer !== buf || this.data.input.rows === 0) {
-      this.data.input = { rows: this.input.shape[0]!, cols: this.input.shape[1]!, data: this.input.view() as Float32Array };
-      this.data.output = { rows: this.output.shape[0]!, cols: this.output.shape[1]!, data: this.output.view() as Float32Array };
+      this.data.input = {
+        rows: this.input.shape[0]!,
+        cols: this.input.shape[1]!,
+        data: this.input.view() as Float32Array,
+      };
+      this.data.output = {
+        rows: this.output.shape[0]!,
+        cols: this.output.shape[1]!,
+        data: this.output.view() as Float32Array,
+      };
     }
     return this.data;
   }
@@ -291,7 +355,11 @@ export class FastText {
     this.alive('FastText.wordVectors');
     if (this.queries === undefined) {
       const { words, dim, data } = this.all();
-      this.queries = new WordVectors(words, dim, data, { skipRows: this.eos >= 0 ? [this.eos] : [], lookup: (w) => this.vector(w), name: 'FastText' });
+      this.queries = new WordVectors(words, dim, data, {
+        skipRows: this.eos >= 0 ? [this.eos] : [],
+        lookup: (w) => this.vector(w),
+        name: 'FastText',
+      });
     }
     return this.queries;
   }

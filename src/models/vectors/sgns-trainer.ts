@@ -14,7 +14,8 @@ import { ID_BUFFER, pieceEnd } from '../../train/batches.js';
 /** Longest sentence the kernel keeps in one piece (assembly/sgns.ts SGNS_MAX_SENTENCE). */
 export const SGNS_MAX_SENTENCE = 1000;
 /** Kernel flags (assembly/sgns.ts): EOS is a word; redraw a negative equal to the true word. */
-const SGNS_EOS_WORD = 1, SGNS_REDRAW = 2;
+const SGNS_EOS_WORD = 1,
+  SGNS_REDRAW = 2;
 /** Bytes of the kernel's state block. */
 const STATE_BYTES = 80;
 /** Ids per worker kernel call in `trainParallel` at most (~0.1-0.3 s of work at dim 100). */
@@ -113,26 +114,40 @@ export class SgnsTrainer {
     if (dimOut !== dim) throw new ShapeError(`${fn}: wout must have ${dim} columns like win, got ${dimOut}`);
     if (win === wout) throw new ArgumentError(`${fn}: wout must not be win, got the same Tensor`);
     if (!(dim >= 1)) throw new ShapeError(`${fn}: win must have at least 1 column, got ${dim}`);
-    if (!(int(o.window) && o.window >= 1 && o.window <= 1000)) throw new ArgumentError(`${fn}: window must be an integer in [1, 1000], got ${o.window}`);
-    if (!(int(o.negative) && o.negative >= 0 && o.negative <= 1000)) throw new ArgumentError(`${fn}: negative must be an integer in [0, 1000], got ${o.negative}`);
-    if (o.model !== 'skipgram' && o.model !== 'cbow') throw new ArgumentError(`${fn}: model must be 'skipgram' or 'cbow', got ${String(o.model)}`);
-    if (o.loss !== 'ns' && o.loss !== 'hs') throw new ArgumentError(`${fn}: loss must be 'ns' or 'hs', got ${String(o.loss)}`);
-    if (!(o.sample >= 0 && Number.isFinite(o.sample))) throw new ArgumentError(`${fn}: sample must be a finite number >= 0, got ${o.sample}`);
-    if (!(o.lr > 0 && Number.isFinite(o.lr))) throw new ArgumentError(`${fn}: lr must be a finite number > 0, got ${o.lr}`);
-    if (!(o.totalWords >= 1 && Number.isFinite(o.totalWords))) throw new ArgumentError(`${fn}: totalWords must be >= 1, got ${o.totalWords}`);
-    if (!(Number.isSafeInteger(o.seed) && o.seed >= 0)) throw new ArgumentError(`${fn}: seed must be an integer in [0, 2^53), got ${o.seed}`);
-    if (!(int(o.eosId) && o.eosId >= -1 && o.eosId < V)) throw new ArgumentError(`${fn}: eosId must be -1 or an id in [0, ${V}), got ${o.eosId}`);
-    if (o.flavor !== undefined && o.flavor !== 'word2vec' && o.flavor !== 'fasttext') throw new ArgumentError(`${fn}: flavor must be 'word2vec' or 'fasttext', got ${String(o.flavor)}`);
-    if (o.sampleTotal !== undefined && !(o.sampleTotal > 0 && Number.isFinite(o.sampleTotal))) throw new ArgumentError(`${fn}: sampleTotal must be a finite number > 0, got ${o.sampleTotal}`);
-    if (o.noisePower !== undefined && !(o.noisePower >= 0 && o.noisePower <= 1)) throw new ArgumentError(`${fn}: noisePower must be a number in [0, 1], got ${o.noisePower}`);
+    if (!(int(o.window) && o.window >= 1 && o.window <= 1000))
+      throw new ArgumentError(`${fn}: window must be an integer in [1, 1000], got ${o.window}`);
+    if (!(int(o.negative) && o.negative >= 0 && o.negative <= 1000))
+      throw new ArgumentError(`${fn}: negative must be an integer in [0, 1000], got ${o.negative}`);
+    if (o.model !== 'skipgram' && o.model !== 'cbow')
+      throw new ArgumentError(`${fn}: model must be 'skipgram' or 'cbow', got ${String(o.model)}`);
+    if (o.loss !== 'ns' && o.loss !== 'hs')
+      throw new ArgumentError(`${fn}: loss must be 'ns' or 'hs', got ${String(o.loss)}`);
+    if (!(o.sample >= 0 && Number.isFinite(o.sample)))
+      throw new ArgumentError(`${fn}: sample must be a finite number >= 0, got ${o.sample}`);
+    if (!(o.lr > 0 && Number.isFinite(o.lr)))
+      throw new ArgumentError(`${fn}: lr must be a finite number > 0, got ${o.lr}`);
+    if (!(o.totalWords >= 1 && Number.isFinite(o.totalWords)))
+      throw new ArgumentError(`${fn}: totalWords must be >= 1, got ${o.totalWords}`);
+    if (!(Number.isSafeInteger(o.seed) && o.seed >= 0))
+      throw new ArgumentError(`${fn}: seed must be an integer in [0, 2^53), got ${o.seed}`);
+    if (!(int(o.eosId) && o.eosId >= -1 && o.eosId < V))
+      throw new ArgumentError(`${fn}: eosId must be -1 or an id in [0, ${V}), got ${o.eosId}`);
+    if (o.flavor !== undefined && o.flavor !== 'word2vec' && o.flavor !== 'fasttext')
+      throw new ArgumentError(`${fn}: flavor must be 'word2vec' or 'fasttext', got ${String(o.flavor)}`);
+    if (o.sampleTotal !== undefined && !(o.sampleTotal > 0 && Number.isFinite(o.sampleTotal)))
+      throw new ArgumentError(`${fn}: sampleTotal must be a finite number > 0, got ${o.sampleTotal}`);
+    if (o.noisePower !== undefined && !(o.noisePower >= 0 && o.noisePower <= 1))
+      throw new ArgumentError(`${fn}: noisePower must be a number in [0, 1], got ${o.noisePower}`);
     for (let i = 0; i < V; i++) {
       const c = o.counts[i]!;
-      if (!(c >= 0 && Number.isFinite(c))) throw new ArgumentError(`${fn}: counts[${i}] must be a finite number >= 0, got ${c}`);
+      if (!(c >= 0 && Number.isFinite(c)))
+        throw new ArgumentError(`${fn}: counts[${i}] must be a finite number >= 0, got ${c}`);
     }
     const hs = o.loss === 'hs';
     if (hs && V < 2) throw new ArgumentError(`${fn}: counts must have at least 2 words for loss 'hs', got ${V}`);
     const wantOut = hs ? V - 1 : V;
-    if (rowsOut !== wantOut) throw new ShapeError(`${fn}: wout must have ${wantOut} rows for loss '${o.loss}' and ${V} words, got ${rowsOut}`);
+    if (rowsOut !== wantOut)
+      throw new ShapeError(`${fn}: wout must have ${wantOut} rows for loss '${o.loss}' and ${V} words, got ${rowsOut}`);
     let maxRows = 1;
     if (o.subwords !== undefined) {
       const { offsets, rows } = o.subwords;
@@ -140,15 +155,21 @@ export class SgnsTrainer {
         throw new ShapeError(`${fn}: subwords.offsets must be an Int32Array of ${V + 1}, got ${offsets?.length}`);
       }
       if (!(rows instanceof Int32Array) || offsets[0] !== 0 || offsets[V] !== rows.length) {
-        throw new ShapeError(`${fn}: subwords.rows must be an Int32Array of offsets[V] = ${offsets[V]} entries, got ${rows?.length}`);
+        throw new ShapeError(
+          `${fn}: subwords.rows must be an Int32Array of offsets[V] = ${offsets[V]} entries, got ${rows?.length}`,
+        );
       }
       for (let w = 0; w < V; w++) {
         const n = offsets[w + 1]! - offsets[w]!;
-        if (n < 1) throw new ArgumentError(`${fn}: subwords.offsets must give every word at least 1 row, got ${n} for word ${w}`);
+        if (n < 1)
+          throw new ArgumentError(
+            `${fn}: subwords.offsets must give every word at least 1 row, got ${n} for word ${w}`,
+          );
         maxRows = Math.max(maxRows, n);
       }
       for (let i = 0; i < rows.length; i++) {
-        if (!(rows[i]! >= 0 && rows[i]! < rowsIn)) throw new ArgumentError(`${fn}: subwords.rows[${i}] must be in [0, ${rowsIn}), got ${rows[i]}`);
+        if (!(rows[i]! >= 0 && rows[i]! < rowsIn))
+          throw new ArgumentError(`${fn}: subwords.rows[${i}] must be in [0, ${rowsIn}), got ${rows[i]}`);
       }
     } else if (rowsIn !== V) {
       throw new ShapeError(`${fn}: win must have ${V} rows (one per word) without subwords, got ${rowsIn}`);
@@ -163,7 +184,9 @@ export class SgnsTrainer {
     const put = (data: Int32Array | Uint32Array | Float32Array): number => {
       const p = heap.alloc(Math.max(4, data.byteLength));
       this.blocks.push(p);
-      new Uint8Array(r.memory.buffer, p, data.byteLength).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      new Uint8Array(r.memory.buffer, p, data.byteLength).set(
+        new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+      );
       return p;
     };
     try {
@@ -200,7 +223,11 @@ export class SgnsTrainer {
     }
     const f = new Float64Array(r.memory.buffer, this.state, 7);
     f.set([o.lr, o.totalWords, 0, 0, 0, o.lr, 0]);
-    new Uint32Array(r.memory.buffer, this.state + 56, 3).set([o.seed >>> 0, Math.floor(o.seed / 2 ** 32) >>> 0, (o.stream ?? 0) >>> 0]);
+    new Uint32Array(r.memory.buffer, this.state + 56, 3).set([
+      o.seed >>> 0,
+      Math.floor(o.seed / 2 ** 32) >>> 0,
+      (o.stream ?? 0) >>> 0,
+    ]);
   }
 
   /** Counters so far (processed tokens, current lr, loss sum and count, RNG position). */
@@ -219,8 +246,10 @@ export class SgnsTrainer {
   train(ids: Int32Array, afterEach?: () => void): number {
     const fn = 'SgnsTrainer.train';
     const r = rt(fn);
-    if (this.blocks.length === 0) throw new ArgumentError(`${fn}: trainer must not be disposed, got a disposed trainer`);
-    if (!(ids instanceof Int32Array)) throw new ArgumentError(`${fn}: ids must be an Int32Array, got ${ids === null ? 'null' : typeof ids}`);
+    if (this.blocks.length === 0)
+      throw new ArgumentError(`${fn}: trainer must not be disposed, got a disposed trainer`);
+    if (!(ids instanceof Int32Array))
+      throw new ArgumentError(`${fn}: ids must be an Int32Array, got ${ids === null ? 'null' : typeof ids}`);
     const { V } = this;
     const eos = this.opts.eosId;
     for (let i = 0; i < ids.length; i++) {
@@ -245,7 +274,8 @@ export class SgnsTrainer {
     expectTensor(fn, 'ids', ids, 1, 'int32');
     const v = ids.view() as Int32Array;
     for (let i = 0; i < v.length; i++) {
-      if (!(v[i]! >= 0 && v[i]! < this.V)) throw new ArgumentError(`${fn}: ids[${i}] must be in [0, ${this.V}), got ${v[i]}`);
+      if (!(v[i]! >= 0 && v[i]! < this.V))
+        throw new ArgumentError(`${fn}: ids[${i}] must be in [0, ${this.V}), got ${v[i]}`);
     }
     const before = this.stats.processed;
     if (ids.size > 0) this.run(ids.offset, ids.size);
@@ -260,9 +290,28 @@ export class SgnsTrainer {
   private args(ids: number, n: number, state: number, scratch: number): Parameters<Kernels['sgns_train']> {
     const o = this.opts;
     return [
-      ids, this.keep, this.prob, this.alias, this.hsOff, this.hsCodes, this.hsPoints, this.subOff, this.subRows,
-      this.win.offset, this.wout.offset, state, scratch,
-      n, this.V, this.dim, o.window, o.negative, this.maxTargets, o.model === 'cbow' ? 1 : 0, o.loss === 'hs' ? 1 : 0, o.eosId,
+      ids,
+      this.keep,
+      this.prob,
+      this.alias,
+      this.hsOff,
+      this.hsCodes,
+      this.hsPoints,
+      this.subOff,
+      this.subRows,
+      this.win.offset,
+      this.wout.offset,
+      state,
+      scratch,
+      n,
+      this.V,
+      this.dim,
+      o.window,
+      o.negative,
+      this.maxTargets,
+      o.model === 'cbow' ? 1 : 0,
+      o.loss === 'hs' ? 1 : 0,
+      o.eosId,
       o.flavor === 'fasttext' ? SGNS_EOS_WORD | SGNS_REDRAW : 0,
     ];
   }
@@ -290,11 +339,17 @@ export class SgnsTrainer {
    * each call. Not deterministic for threads > 1. Resolves to the raw tokens
    * processed.
    */
-  async trainParallel(ids: Int32Array | readonly Int32Array[], threads: number, afterEach?: () => void): Promise<number> {
+  async trainParallel(
+    ids: Int32Array | readonly Int32Array[],
+    threads: number,
+    afterEach?: () => void,
+  ): Promise<number> {
     const fn = 'SgnsTrainer.trainParallel';
     const r = rt(fn);
-    if (this.blocks.length === 0) throw new ArgumentError(`${fn}: trainer must not be disposed, got a disposed trainer`);
-    if (!(Number.isInteger(threads) && threads >= 1 && threads <= 64)) throw new ArgumentError(`${fn}: threads must be an integer in [1, 64], got ${threads}`);
+    if (this.blocks.length === 0)
+      throw new ArgumentError(`${fn}: trainer must not be disposed, got a disposed trainer`);
+    if (!(Number.isInteger(threads) && threads >= 1 && threads <= 64))
+      throw new ArgumentError(`${fn}: threads must be an integer in [1, 64], got ${threads}`);
     const pool = r.pool;
     if (pool === undefined || pool.size < threads) {
       throw new ArgumentError(
@@ -312,7 +367,10 @@ export class SgnsTrainer {
     for (let k = 0; k < chunks.length; k++) {
       const c = chunks[k]!;
       for (let i = 0; i < c.length; i++) {
-        if (!(c[i]! >= 0 && c[i]! < V)) throw new ArgumentError(`${fn}: ids${chunks.length > 1 ? `[${k}]` : ''}[${i}] must be in [0, ${V}), got ${c[i]}`);
+        if (!(c[i]! >= 0 && c[i]! < V))
+          throw new ArgumentError(
+            `${fn}: ids${chunks.length > 1 ? `[${k}]` : ''}[${i}] must be in [0, ${V}), got ${c[i]}`,
+          );
       }
       L += c.length;
     }
@@ -335,14 +393,18 @@ export class SgnsTrainer {
     const fill = (k: number): number => {
       const buf = new Int32Array(mem(), this.threadBlocks[k]!.ids, PART_IDS);
       let n = 0;
-      let s = c.seg, off = c.off;
+      let s = c.seg,
+        off = c.off;
       while (n < piece && s < segs.length) {
         const seg = segs[s]!;
         const take = Math.min(piece - n, seg.length - off);
         buf.set(seg.subarray(off, off + take), n);
         n += take;
         off += take;
-        if (off === seg.length) { s++; off = 0; }
+        if (off === seg.length) {
+          s++;
+          off = 0;
+        }
       }
       n = pieceEnd(buf.subarray(0, n), 0, n, eos, s < segs.length);
       // Advance the cursor by n ids.
@@ -352,7 +414,10 @@ export class SgnsTrainer {
         const take = Math.min(left, seg.length - c.off);
         left -= take;
         c.off += take;
-        if (c.off === seg.length) { c.seg++; c.off = 0; }
+        if (c.off === seg.length) {
+          c.seg++;
+          c.off = 0;
+        }
       }
       return n;
     };
@@ -402,7 +467,9 @@ export class SgnsTrainer {
     await Promise.all(Array.from({ length: threads }, (_, k) => worker(k)));
     if (failure !== undefined) {
       const e = failure.e;
-      throw new WasmNlpError(`${fn}: worker ${failure.k} must finish its kernel call, got ${e instanceof Error ? e.message : String(e)}`);
+      throw new WasmNlpError(
+        `${fn}: worker ${failure.k} must finish its kernel call, got ${e instanceof Error ? e.message : String(e)}`,
+      );
     }
     return processedHere;
   }
@@ -421,7 +488,11 @@ export class SgnsTrainer {
       const f = new Float64Array(r.memory.buffer, tb.state, 7);
       f.set([o.lr, o.totalWords, 0, 0, 0, o.lr, 0]);
       const stream = ((o.stream ?? 0) + (k + 1) * THREAD_STREAM) >>> 0;
-      new Uint32Array(r.memory.buffer, tb.state + 56, 3).set([o.seed >>> 0, Math.floor(o.seed / 2 ** 32) >>> 0, stream]);
+      new Uint32Array(r.memory.buffer, tb.state + 56, 3).set([
+        o.seed >>> 0,
+        Math.floor(o.seed / 2 ** 32) >>> 0,
+        stream,
+      ]);
       this.threadBlocks.push(tb);
       this.perThread.push({ processed: 0, lr: o.lr, lossSum: 0, lossCount: 0, rngWord: 0 });
     }

@@ -19,7 +19,11 @@ export function unitRows(data: Float32Array, dim: number): Float32Array {
  * first (ties keep the lower row), skipping rows for which `skip(row)` is true.
  */
 export function topCosine(
-  unit: Float32Array, dim: number, q: ArrayLike<number>, k: number, skip: (row: number) => boolean,
+  unit: Float32Array,
+  dim: number,
+  q: ArrayLike<number>,
+  k: number,
+  skip: (row: number) => boolean,
 ): { row: number; score: number }[] {
   let qn = 0;
   for (let c = 0; c < dim; c++) qn += q[c]! ** 2;
@@ -74,7 +78,12 @@ export class WordVectors {
   private readonly index = new Map<string, number>();
   private readonly skip: Set<number>;
 
-  constructor(readonly words: readonly string[], readonly dim: number, readonly data: Float32Array, private readonly options: WordVectorsOptions = {}) {
+  constructor(
+    readonly words: readonly string[],
+    readonly dim: number,
+    readonly data: Float32Array,
+    private readonly options: WordVectorsOptions = {},
+  ) {
     words.forEach((w, i) => {
       if (!this.index.has(w)) this.index.set(w, i);
     });
@@ -96,7 +105,10 @@ export class WordVectors {
   }
 
   /** Σ sign · unit(vector(word)) over `terms`: the query of mostSimilar (one term) and analogies. */
-  combine(terms: readonly (readonly [string, number])[], fn = `${this.options.name ?? 'WordVectors'}.combine`): Float64Array | Float32Array {
+  combine(
+    terms: readonly (readonly [string, number])[],
+    fn = `${this.options.name ?? 'WordVectors'}.combine`,
+  ): Float64Array | Float32Array {
     if (this.options.arithmetic === 'float32') {
       const v = new Float32Array(this.dim);
       for (const [w, s] of terms) {
@@ -120,11 +132,19 @@ export class WordVectors {
   }
 
   /** The k words with the highest cosine to the vector `q`, best first, skipping `exclude`. */
-  nearest(q: ArrayLike<number>, k: number, exclude: ReadonlySet<string> = new Set(), fn = `${this.options.name ?? 'WordVectors'}.nearest`): Neighbour[] {
+  nearest(
+    q: ArrayLike<number>,
+    k: number,
+    exclude: ReadonlySet<string> = new Set(),
+    fn = `${this.options.name ?? 'WordVectors'}.nearest`,
+  ): Neighbour[] {
     if (!(Number.isInteger(k) && k >= 1)) throw new ArgumentError(`${fn}: k must be an integer >= 1, got ${k}`);
     if (q.length !== this.dim) throw new ArgumentError(`${fn}: q must have length ${this.dim}, got ${q.length}`);
     this.unit ??= unitRows(this.data, this.dim);
-    return topCosine(this.unit, this.dim, q, k, (i) => this.skip.has(i) || exclude.has(this.words[i]!)).map((n) => ({ word: this.words[n.row]!, score: n.score }));
+    return topCosine(this.unit, this.dim, q, k, (i) => this.skip.has(i) || exclude.has(this.words[i]!)).map((n) => ({
+      word: this.words[n.row]!,
+      score: n.score,
+    }));
   }
 
   /** The k words nearest to `word` by cosine (the word itself excluded). */
@@ -136,6 +156,18 @@ export class WordVectors {
   /** "a is to b as c is to ?": the k words nearest to unit(b) − unit(a) + unit(c), the three excluded (word2vec's rule). */
   analogy(a: string, b: string, c: string, k = 10): Neighbour[] {
     const fn = `${this.options.name ?? 'WordVectors'}.analogy`;
-    return this.nearest(this.combine([[b, 1], [a, -1], [c, 1]], fn), k, new Set([a, b, c]), fn);
+    return this.nearest(
+      this.combine(
+        [
+          [b, 1],
+          [a, -1],
+          [c, 1],
+        ],
+        fn,
+      ),
+      k,
+      new Set([a, b, c]),
+      fn,
+    );
   }
 }

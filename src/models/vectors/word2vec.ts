@@ -92,21 +92,31 @@ export interface Word2VecTrainResult {
 
 type Resolved = Required<Omit<Word2VecOptions, 'lr'>> & { lr: number };
 
-
 function resolve(o: Word2VecOptions): Resolved {
   const fn = 'Word2Vec';
-  if (o === null || typeof o !== 'object') throw new ArgumentError(`${fn}: options must be an object, got ${o === null ? 'null' : typeof o}`);
+  if (o === null || typeof o !== 'object')
+    throw new ArgumentError(`${fn}: options must be an object, got ${o === null ? 'null' : typeof o}`);
   const model = o.model ?? 'skipgram';
-  if (model !== 'skipgram' && model !== 'cbow') throw new ArgumentError(`${fn}: model must be 'skipgram' or 'cbow', got ${String(model)}`);
+  if (model !== 'skipgram' && model !== 'cbow')
+    throw new ArgumentError(`${fn}: model must be 'skipgram' or 'cbow', got ${String(model)}`);
   const loss = o.loss ?? 'ns';
   if (loss !== 'ns' && loss !== 'hs') throw new ArgumentError(`${fn}: loss must be 'ns' or 'hs', got ${String(loss)}`);
   const r: Resolved = {
-    dim: o.dim ?? 100, window: o.window ?? 5, negative: o.negative ?? 5, sample: o.sample ?? 1e-3,
-    minCount: o.minCount ?? 5, epochs: o.epochs ?? 5, lr: o.lr ?? (model === 'cbow' ? 0.05 : 0.025), model, loss, seed: o.seed ?? 1,
+    dim: o.dim ?? 100,
+    window: o.window ?? 5,
+    negative: o.negative ?? 5,
+    sample: o.sample ?? 1e-3,
+    minCount: o.minCount ?? 5,
+    epochs: o.epochs ?? 5,
+    lr: o.lr ?? (model === 'cbow' ? 0.05 : 0.025),
+    model,
+    loss,
+    seed: o.seed ?? 1,
   };
   const intIn = (k: keyof Resolved, lo: number, hi: number) => {
     const v = r[k] as number;
-    if (!(Number.isInteger(v) && v >= lo && v <= hi)) throw new ArgumentError(`${fn}: ${k} must be an integer in [${lo}, ${hi}], got ${String(v)}`);
+    if (!(Number.isInteger(v) && v >= lo && v <= hi))
+      throw new ArgumentError(`${fn}: ${k} must be an integer in [${lo}, ${hi}], got ${String(v)}`);
   };
   intIn('dim', 1, 1 << 16);
   intIn('window', 1, 1000);
@@ -114,8 +124,10 @@ function resolve(o: Word2VecOptions): Resolved {
   intIn('minCount', 1, Number.MAX_SAFE_INTEGER);
   intIn('epochs', 1, 1_000_000);
   intIn('seed', 0, Number.MAX_SAFE_INTEGER);
-  if (!(r.sample >= 0 && Number.isFinite(r.sample))) throw new ArgumentError(`${fn}: sample must be a finite number >= 0, got ${r.sample}`);
-  if (!(r.lr > 0 && Number.isFinite(r.lr))) throw new ArgumentError(`${fn}: lr must be a finite number > 0, got ${r.lr}`);
+  if (!(r.sample >= 0 && Number.isFinite(r.sample)))
+    throw new ArgumentError(`${fn}: sample must be a finite number >= 0, got ${r.sample}`);
+  if (!(r.lr > 0 && Number.isFinite(r.lr)))
+    throw new ArgumentError(`${fn}: lr must be a finite number > 0, got ${r.lr}`);
   if (loss === 'ns' && r.negative === 0) throw new ArgumentError(`${fn}: negative must be >= 1 for loss 'ns', got 0`);
   return r;
 }
@@ -139,7 +151,9 @@ export class Word2Vec {
     const m = new Word2Vec(options);
     const dim = m.options.dim;
     if (!(vectors instanceof Float32Array) || vectors.length !== words.length * dim) {
-      throw new ShapeError(`Word2Vec.fromTrained: vectors must be a Float32Array of ${words.length} x ${dim}, got ${vectors?.length}`);
+      throw new ShapeError(
+        `Word2Vec.fromTrained: vectors must be a Float32Array of ${words.length} x ${dim}, got ${vectors?.length}`,
+      );
     }
     m.setWords(words, -1);
     m.W = vectors.slice();
@@ -187,7 +201,8 @@ export class Word2Vec {
     this.index = new Map();
     this._words.forEach((w, i) => {
       if (typeof w !== 'string') throw new ArgumentError(`Word2Vec: words[${i}] must be a string, got ${typeof w}`);
-      if (this.index.has(w)) throw new ArgumentError(`Word2Vec: words must be distinct, got ${JSON.stringify(w)} twice`);
+      if (this.index.has(w))
+        throw new ArgumentError(`Word2Vec: words must be distinct, got ${JSON.stringify(w)} twice`);
       this.index.set(w, i);
     });
     this.eos = eos;
@@ -205,11 +220,14 @@ export class Word2Vec {
   async train(text: TextSource | (() => TextSource), options: Word2VecTrainOptions = {}): Promise<Word2VecTrainResult> {
     const fn = 'Word2Vec.train';
     rt(fn);
-    if (options === null || typeof options !== 'object') throw new ArgumentError(`${fn}: options must be an object, got ${options === null ? 'null' : typeof options}`);
+    if (options === null || typeof options !== 'object')
+      throw new ArgumentError(`${fn}: options must be an object, got ${options === null ? 'null' : typeof options}`);
     const source = typeof text === 'function' ? text : () => text;
     const vocab = await Vocab.build(source(), { minCount: this.options.minCount });
     if (vocab.nlabels > 0) {
-      throw new ArgumentError(`${fn}: text must not contain labels for word vectors, got ${vocab.nlabels} (e.g. ${JSON.stringify(vocab.word(vocab.nwords))})`);
+      throw new ArgumentError(
+        `${fn}: text must not contain labels for word vectors, got ${vocab.nlabels} (e.g. ${JSON.stringify(vocab.word(vocab.nwords))})`,
+      );
     }
     const chunks: Int32Array[] = [];
     for await (const c of encode(source(), vocab)) chunks.push(c);
@@ -223,7 +241,11 @@ export class Word2Vec {
    * `minCount` are dropped from the vocabulary and from the stream (the EOS
    * word is kept). Replaces any earlier vectors.
    */
-  async trainIds(ids: Int32Array | readonly Int32Array[], vocab: TrainVocab, options: Word2VecTrainOptions = {}): Promise<Word2VecTrainResult> {
+  async trainIds(
+    ids: Int32Array | readonly Int32Array[],
+    vocab: TrainVocab,
+    options: Word2VecTrainOptions = {},
+  ): Promise<Word2VecTrainResult> {
     const fn = 'Word2Vec.trainIds';
     rt(fn);
     const o = this.options;
@@ -232,12 +254,18 @@ export class Word2Vec {
       throw new ArgumentError(`${fn}: ids must be an Int32Array or an array of Int32Array chunks, got ${typeof ids}`);
     }
     if (vocab === null || typeof vocab !== 'object' || !Array.isArray(vocab.words)) {
-      throw new ArgumentError(`${fn}: vocab must be { words, counts, eosId }, got ${vocab === null ? 'null' : typeof vocab}`);
+      throw new ArgumentError(
+        `${fn}: vocab must be { words, counts, eosId }, got ${vocab === null ? 'null' : typeof vocab}`,
+      );
     }
     const Vin = vocab.words.length;
-    if (vocab.counts?.length !== Vin) throw new ShapeError(`${fn}: vocab.counts must have ${Vin} entries like vocab.words, got ${vocab.counts?.length}`);
+    if (vocab.counts?.length !== Vin)
+      throw new ShapeError(
+        `${fn}: vocab.counts must have ${Vin} entries like vocab.words, got ${vocab.counts?.length}`,
+      );
     const eosIn = vocab.eosId;
-    if (!(Number.isInteger(eosIn) && eosIn >= -1 && eosIn < Vin)) throw new ArgumentError(`${fn}: vocab.eosId must be -1 or an id in [0, ${Vin}), got ${eosIn}`);
+    if (!(Number.isInteger(eosIn) && eosIn >= -1 && eosIn < Vin))
+      throw new ArgumentError(`${fn}: vocab.eosId must be -1 or an id in [0, ${Vin}), got ${eosIn}`);
     const session = new TrainingSession(fn, options);
     const threads = session.threads;
 
@@ -247,7 +275,8 @@ export class Word2Vec {
     const counts: number[] = [];
     for (let i = 0; i < Vin; i++) {
       const c = vocab.counts[i]!;
-      if (!(c >= 0 && Number.isFinite(c))) throw new ArgumentError(`${fn}: vocab.counts[${i}] must be a finite number >= 0, got ${c}`);
+      if (!(c >= 0 && Number.isFinite(c)))
+        throw new ArgumentError(`${fn}: vocab.counts[${i}] must be a finite number >= 0, got ${c}`);
       if (i === eosIn || c >= o.minCount) {
         remap[i] = words.length;
         words.push(vocab.words[i]!);
@@ -256,8 +285,10 @@ export class Word2Vec {
     }
     const eos = eosIn >= 0 ? remap[eosIn]! : -1;
     const V = words.length;
-    if (V - (eos >= 0 ? 1 : 0) < 1) throw new VocabError(`${fn}: vocab must have a word with count >= minCount (${o.minCount}), got none`);
-    if (o.loss === 'hs' && V < 2) throw new VocabError(`${fn}: vocab must have at least 2 words for loss 'hs', got ${V}`);
+    if (V - (eos >= 0 ? 1 : 0) < 1)
+      throw new VocabError(`${fn}: vocab must have a word with count >= minCount (${o.minCount}), got none`);
+    if (o.loss === 'hs' && V < 2)
+      throw new VocabError(`${fn}: vocab must have at least 2 words for loss 'hs', got ${V}`);
     // Remap once (dropping rare words), checking ids, and count the raw tokens.
     const mapped: Int32Array[] = [];
     let tokens = 0;
@@ -267,7 +298,10 @@ export class Word2Vec {
       let m = 0;
       for (let i = 0; i < c.length; i++) {
         const id = c[i]!;
-        if (!(id >= 0 && id < Vin)) throw new ArgumentError(`${fn}: ids${chunks.length > 1 ? `[${k}]` : ''}[${i}] must be in [0, ${Vin}), got ${id}`);
+        if (!(id >= 0 && id < Vin))
+          throw new ArgumentError(
+            `${fn}: ids${chunks.length > 1 ? `[${k}]` : ''}[${i}] must be in [0, ${Vin}), got ${id}`,
+          );
         const t = remap[id]!;
         if (t < 0) continue;
         out[m++] = t;
@@ -282,7 +316,10 @@ export class Word2Vec {
     const win = Tensor.rand([V, dim], { seed: o.seed, stream: 1 });
     let wout: Tensor | undefined;
     let tr: SgnsTrainer | undefined;
-    let lastLoss = 0, lastPairs = 0, lastValue = 0, epoch = 0;
+    let lastLoss = 0,
+      lastPairs = 0,
+      lastValue = 0,
+      epoch = 0;
     session.start({ epochs: o.epochs, steps: total });
     try {
       // word2vec's initialisation: input rows uniform in [-0.5/dim, 0.5/dim), output rows 0.
@@ -290,8 +327,16 @@ export class Word2Vec {
       for (let i = 0; i < v.length; i++) v[i] = (v[i]! - 0.5) / dim;
       wout = Tensor.zeros([o.loss === 'hs' ? V - 1 : V, dim]);
       tr = new SgnsTrainer(win, wout, {
-        window: o.window, negative: o.negative, model: o.model, loss: o.loss, sample: o.sample, lr: o.lr,
-        totalWords: total, seed: o.seed, eosId: eos, counts,
+        window: o.window,
+        negative: o.negative,
+        model: o.model,
+        loss: o.loss,
+        sample: o.sample,
+        lr: o.lr,
+        totalWords: total,
+        seed: o.seed,
+        eosId: eos,
+        counts,
       });
       const trainer = tr;
       const report = (force: boolean) =>
@@ -306,14 +351,22 @@ export class Word2Vec {
         });
       const after = session.reporting ? () => report(false) : undefined;
       let aborted = false;
-      for (epoch = 0; epoch < o.epochs && !aborted; epoch++) aborted = await chunkPass(tr, mapped, threads, eos, after, session.signal, session.host);
+      for (epoch = 0; epoch < o.epochs && !aborted; epoch++)
+        aborted = await chunkPass(tr, mapped, threads, eos, after, session.signal, session.host);
       epoch = Math.min(epoch, o.epochs) - 1;
       report(true);
       const s = tr.stats;
       this.setWords(words, eos);
       this.W = win.toArray() as Float32Array;
       const seconds = session.elapsedSec();
-      return { words: s.processed, seconds, wordsPerSec: s.processed / Math.max(seconds, 1e-9), loss: s.lossCount > 0 ? s.lossSum / s.lossCount : 0, threads, aborted };
+      return {
+        words: s.processed,
+        seconds,
+        wordsPerSec: s.processed / Math.max(seconds, 1e-9),
+        loss: s.lossCount > 0 ? s.lossSum / s.lossCount : 0,
+        threads,
+        aborted,
+      };
     } finally {
       session.close();
       tr?.dispose();
@@ -343,7 +396,10 @@ export class Word2Vec {
 
   /** The cosine queries over these vectors (made once per training / load). */
   wordVectors(): WordVectors {
-    this.queries ??= new WordVectors(this._words, this.options.dim, this.W, { skipRows: this.eos >= 0 ? [this.eos] : [], name: 'Word2Vec' });
+    this.queries ??= new WordVectors(this._words, this.options.dim, this.W, {
+      skipRows: this.eos >= 0 ? [this.eos] : [],
+      name: 'Word2Vec',
+    });
     return this.queries;
   }
 
