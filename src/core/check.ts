@@ -147,7 +147,7 @@ export function checkFunction<F extends (...args: never[]) => unknown>(fn: strin
  * (`what` defaults to `a <class name>`: `a Tensor`, `a Parameter`).
  */
 // A class with a private constructor (Tensor) is no `new`-able type: take any function with a prototype.
-// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+/* eslint-disable @typescript-eslint/no-unsafe-function-type */
 export function checkInstance<T>(
   fn: string,
   name: string,
@@ -158,6 +158,7 @@ export function checkInstance<T>(
   if (v instanceof cls) return v as T;
   throw new ArgumentError(`${fn}: ${name} must be ${what}, got ${describe(v)}`);
 }
+/* eslint-enable @typescript-eslint/no-unsafe-function-type */
 
 /**
  * An object: not null, `typeof 'object'` (arrays pass: check them apart when

@@ -29,7 +29,7 @@ import { WordVectors } from '../vectors/word-vectors.js';
 import { CONFIG_KEY, MODEL_KEY, loadSaved } from '../../io/saved-model.js';
 import { idsHash, shuffledPositions } from '../../train/batches.js';
 import { earlyStopping, reduceLrOnPlateau, restoreBest } from '../../train/hooks.js';
-import { runLoop, type CheckpointInfo, type TrainTask } from '../../train/loop.js';
+import { runLoop, type CheckpointInfo, type LoopSettings, type TrainTask } from '../../train/loop.js';
 import { checkCheckpointOptions, checkOptionKeys, checkShellOptions } from '../../train/options.js';
 import type { Progress } from '../../train/progress.js';
 
@@ -201,6 +201,57 @@ function intIn(fn: string, name: string, v: unknown, lo: number, hi = Number.MAX
 function bool(fn: string, name: string, v: unknown): boolean {
   if (typeof v !== 'boolean') throw new ArgumentError(`${fn}: ${name} must be a boolean, got ${String(v)}`);
   return v;
+}
+
+/** NeuralLM.fit's options, checked, as the loop's settings (the plateau hooks with `valid`). */
+function fitSettings(
+  fn: string,
+  options: NeuralLMFitOptions,
+  withValid: boolean,
+): { settings: LoopSettings; batchSize: number; fit: Record<string, unknown> } {
+  const num = (name: string, v: unknown, ok: (x: number) => boolean, expect: string): number => {
+    if (typeof v !== 'number' || !ok(v))
+      throw new ArgumentError(`${fn}: options.${name} must be ${expect}, got ${String(v)}`);
+    return v;
+  };
+  const epochs = intIn(fn, 'options.epochs', options.epochs ?? 10, 1);
+  const batchSize = intIn(fn, 'options.batchSize', options.batchSize ?? 256, 1);
+  const lr = num('lr', options.lr ?? 1e-3, (x) => Number.isFinite(x) && x > 0, 'a finite number > 0');
+  const weightDecay = num(
+    'weightDecay',
+    options.weightDecay ?? 0,
+    (x) => Number.isFinite(x) && x >= 0,
+    'a finite number >= 0',
+  );
+  const clip = num('clip', options.clip ?? 0, (x) => Number.isFinite(x) && x >= 0, 'a finite number >= 0 (0 = off)');
+  const threads = checkShellOptions(fn, options, 'options.');
+  const patience = intIn(fn, 'options.patience', options.patience ?? 2, 1);
+  const lrDecay = num('lrDecay', options.lrDecay ?? 0.5, (x) => x > 0 && x <= 1, 'a number in (0, 1]');
+  const best = bool(fn, 'options.restoreBest', options.restoreBest ?? true);
+  const maxSteps = options.maxSteps === undefined ? Infinity : intIn(fn, 'options.maxSteps', options.maxSteps, 1);
+  const checkpointEvery = intIn(fn, 'options.checkpointEvery', options.checkpointEvery ?? 0, 0);
+  checkCheckpointOptions(fn, options);
+  const hooks = !withValid
+    ? []
+    : [reduceLrOnPlateau({ factor: lrDecay }), earlyStopping({ patience }), ...(best ? [restoreBest()] : [])];
+  const settings: LoopSettings = {
+    epochs,
+    lr,
+    weightDecay,
+    clip,
+    threads,
+    checkpointEvery,
+    maxSteps,
+    hooks,
+    monitor: { metric: 'validPerplexity', mode: 'min' },
+    timedHistory: true,
+    unit: 'tokens',
+    onProgress: options.onProgress,
+    onCheckpoint: options.onCheckpoint,
+    resumeFrom: options.resumeFrom,
+    signal: options.signal,
+  };
+  return { settings, batchSize, fit: { epochs, batchSize, lr, weightDecay, clip, patience, lrDecay } };
 }
 
 /** The config with defaults, validated (typed errors naming the field). */
@@ -622,66 +673,20 @@ export class NeuralLM extends Module {
     const valid = options.valid === undefined ? undefined : this.checkStream(fn, 'options.valid', options.valid);
     if (valid !== undefined && valid.length === 0)
       throw new ArgumentError(`${fn}: options.valid must hold at least one token, got 0`);
-    const num = (name: string, v: unknown, ok: (x: number) => boolean, expect: string): number => {
-      if (typeof v !== 'number' || !ok(v))
-        throw new ArgumentError(`${fn}: options.${name} must be ${expect}, got ${String(v)}`);
-      return v;
-    };
-    const epochs = intIn(fn, 'options.epochs', options.epochs ?? 10, 1);
-    const batchSize = intIn(fn, 'options.batchSize', options.batchSize ?? 256, 1);
-    const lr = num('lr', options.lr ?? 1e-3, (x) => Number.isFinite(x) && x > 0, 'a finite number > 0');
-    const weightDecay = num(
-      'weightDecay',
-      options.weightDecay ?? 0,
-      (x) => Number.isFinite(x) && x >= 0,
-      'a finite number >= 0',
-    );
-    const clip = num('clip', options.clip ?? 0, (x) => Number.isFinite(x) && x >= 0, 'a finite number >= 0 (0 = off)');
-    const threads = checkShellOptions(fn, options, 'options.');
-    const patience = intIn(fn, 'options.patience', options.patience ?? 2, 1);
-    const lrDecay = num('lrDecay', options.lrDecay ?? 0.5, (x) => x > 0 && x <= 1, 'a number in (0, 1]');
-    const best = bool(fn, 'options.restoreBest', options.restoreBest ?? true);
-    const maxSteps = options.maxSteps === undefined ? Infinity : intIn(fn, 'options.maxSteps', options.maxSteps, 1);
-    const checkpointEvery = intIn(fn, 'options.checkpointEvery', options.checkpointEvery ?? 0, 0);
-    checkCheckpointOptions(fn, options);
+    const { settings, batchSize, fit } = fitSettings(fn, options, valid !== undefined);
     const fitMeta = {
-      epochs,
-      batchSize,
-      lr,
-      weightDecay,
-      clip,
-      patience,
-      lrDecay,
+      ...fit,
       tokens: idsHash([{ ids: train }]),
       valid: valid === undefined ? null : idsHash([{ ids: valid }]),
     };
-    const hooks =
-      valid === undefined
-        ? []
-        : [reduceLrOnPlateau({ factor: lrDecay }), earlyStopping({ patience }), ...(best ? [restoreBest()] : [])];
-    const r = await runLoop(fn, this.streamTask(train, valid, batchSize, fitMeta), {
-      epochs,
-      lr,
-      weightDecay,
-      clip,
-      threads,
-      checkpointEvery,
-      maxSteps,
-      hooks,
-      monitor: { metric: 'validPerplexity', mode: 'min' },
-      timedHistory: true,
-      unit: 'tokens',
-      onProgress: options.onProgress,
-      onCheckpoint: options.onCheckpoint,
-      resumeFrom: options.resumeFrom,
-      signal: options.signal,
-    });
+    const r = await runLoop(fn, this.streamTask(train, valid, batchSize, fitMeta), settings);
+    const { steps, epochs, seconds, stopped, aborted } = r;
     const result: NeuralLMFitResult = {
-      steps: r.steps,
-      epochs: r.epochs,
-      seconds: r.seconds,
-      stopped: r.stopped,
-      aborted: r.aborted,
+      steps,
+      epochs,
+      seconds,
+      stopped,
+      aborted,
       history: r.history as NeuralLMEpoch[],
     };
     if (r.best !== undefined) {
