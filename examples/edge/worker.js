@@ -15,6 +15,8 @@ import meta from './meta.json';
 const LIMITS = {
   /** Bytes of a /classify body. */
   maxBodyBytes: 1 << 20,
+  /** Bytes of a refused body read and discarded before the 413, so the client can finish sending. */
+  drainBytes: 16 << 20,
   /** Texts in one {"texts": [...]} request. */
   maxTexts: 100,
   /** Neighbours per /neighbors request. */
@@ -72,9 +74,25 @@ function load() {
 }
 
 // ---- /classify
+/**
+ * Reads and discards the rest of a refused body, up to `LIMITS.drainBytes`, then cancels.
+ * A client still writing when the connection closes sees EPIPE instead of our 413; reading
+ * on (as servers do with a lingering close) lets it finish and read the error.
+ */
+async function drain(reader) {
+  let n = 0;
+  while (n <= LIMITS.drainBytes) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    n += value.byteLength;
+  }
+  await reader.cancel();
+}
+
 async function readJson(request) {
   const declared = request.headers.get('content-length');
   if (declared !== null && Number(declared) > LIMITS.maxBodyBytes) {
+    if (request.body !== null) await drain(request.body.getReader());
     throw new HttpError(413, `body must be at most ${LIMITS.maxBodyBytes} bytes, got ${declared} (content-length)`);
   }
   // Read the stream ourselves so a body without content-length cannot exceed the limit either.
@@ -87,7 +105,7 @@ async function readJson(request) {
       if (done) break;
       n += value.byteLength;
       if (n > LIMITS.maxBodyBytes) {
-        await reader.cancel();
+        await drain(reader);
         throw new HttpError(413, `body must be at most ${LIMITS.maxBodyBytes} bytes, got more`);
       }
       chunks.push(value);
