@@ -5,7 +5,7 @@
  */
 import { FormatError } from '../core/errors.js';
 
-const UTF8 = new TextDecoder('utf-8');
+const UTF8 = new TextDecoder('utf-8', { ignoreBOM: true });
 const ENCODER = new TextEncoder();
 
 /** UTF-8 bytes of a string. */
@@ -18,7 +18,7 @@ export function fromUtf8(bytes: Uint8Array): string {
   return UTF8.decode(bytes);
 }
 
-const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 /** Code points U+DC80..U+DCFF stand for the raw bytes 0x80..0xFF that are not valid UTF-8. */
 const ESCAPE_BASE = 0xdc00;
 const HAS_ESCAPE = /[\udc80-\udcff]/;
@@ -167,9 +167,9 @@ export class ByteReader {
   f32s(n: number, what: string): Float32Array {
     this.need(n * 4, what);
     const out = new Float32Array(n);
-    const start = this.bytes.byteOffset + this.offset;
-    if (start % 4 === 0 && LITTLE_ENDIAN) {
-      out.set(new Float32Array(this.bytes.buffer, start, n));
+    if (LITTLE_ENDIAN) {
+      // a byte copy at any alignment: getFloat32 would quiet signalling NaNs
+      new Uint8Array(out.buffer).set(this.bytes.subarray(this.offset, this.offset + n * 4));
     } else {
       for (let i = 0; i < n; i++) out[i] = this.view.getFloat32(this.offset + 4 * i, true);
     }

@@ -13,7 +13,13 @@
  * We read F32 and I32 as they are, and F16, BF16, F64 (rounded to nearest)
  * into float32 and I64 into int32 (a FormatError when a value does not fit).
  * Decoding is eager: every tensor is copied into its own aligned typed array,
- * so the result does not hold on to the input bytes.
+ * so the result does not hold on to the input bytes (which may be a view into a
+ * larger buffer, as Node's Buffers from readFileSync are).
+ * The reader checks what Hugging Face's `safetensors` checks: 8 + N <= file size,
+ * a UTF-8 JSON object header (no key twice in any object), known dtypes, shapes
+ * and offsets of non-negative integer literals, end − begin = elements × dtype
+ * size, and data_offsets that tile the data section exactly (sorted by begin,
+ * the first at 0, each at the previous end, the last at the end of the file).
  */
 import { describe } from '../core/check.js';
 import { ArgumentError, FormatError, ShapeError, formatShape } from '../core/errors.js';
@@ -48,7 +54,7 @@ const ITEM_BYTES: Record<SafetensorsReadDType, number> = { F32: 4, I32: 4, F16: 
 const READ_DTYPES = Object.keys(ITEM_BYTES).join(', ');
 const METADATA = '__metadata__';
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }); // a BOM is not '{'
 
 /** Compare two strings by their UTF-8 bytes (the order of Rust's String sort). */
 function byUtf8(a: string, b: string): number {
@@ -97,8 +103,12 @@ export function encodeSafetensors(
   const header: Record<string, unknown> = {};
   if (metadata !== undefined) {
     const meta = entriesOf(fn, 'metadata', metadata);
+    const keys = new Set<string>();
     for (const [k, v] of meta) {
+      if (typeof k !== 'string') throw new ArgumentError(`${fn}: metadata keys must be strings, got ${typeof k}`);
       if (typeof v !== 'string') throw new ArgumentError(`${fn}: metadata["${k}"] must be a string, got ${typeof v}`);
+      if (keys.has(k)) throw new ArgumentError(`${fn}: metadata keys must be unique, got "${k}" twice`);
+      keys.add(k);
     }
     if (meta.length > 0) header[METADATA] = Object.fromEntries(meta);
   }
@@ -189,13 +199,13 @@ interface Located {
 }
 
 /**
- * Read safetensors bytes. Throws FormatError, naming the byte offset and what
- * was expected there, for: fewer than 8 bytes, a header length past the end,
- * a header that is not UTF-8 JSON object text, a malformed entry or
- * `__metadata__`, an unknown dtype, data_offsets out of the data section or
- * overlapping another tensor's, a byte length that is not shape × dtype size,
- * and an I64 value outside the int32 range. Gaps between tensors and bytes after
- * the last one are allowed.
+ * Read safetensors bytes (any Uint8Array, Node Buffers included). Throws
+ * FormatError, naming the byte offset and what was expected there, for: fewer
+ * than 8 bytes, a header length past the end, a header that is not UTF-8 JSON
+ * object text or has a key twice, a malformed entry or `__metadata__`, an
+ * unknown dtype, a byte length that is not shape × dtype size, data_offsets out
+ * of the data section, overlapping another tensor's, leaving a gap or leaving
+ * bytes after the last tensor, and an I64 value outside the int32 range.
  */
 export function decodeSafetensors(bytes: Uint8Array): Safetensors {
   const fn = 'decodeSafetensors';
@@ -229,6 +239,7 @@ export function decodeSafetensors(bytes: Uint8Array): Safetensors {
   }
   if (header === null || typeof header !== 'object' || Array.isArray(header))
     throw formatError(8, 'a JSON object header', Array.isArray(header) ? 'an array' : String(header));
+  const badLiteral = checkHeaderText(text);
 
   const dataStart = 8 + n;
   const dataLength = bytes.length - dataStart;
@@ -241,21 +252,106 @@ export function decodeSafetensors(bytes: Uint8Array): Safetensors {
     }
     located.push(locate(name, entry, dataStart, dataLength));
   }
-  // Overlaps: in order of begin, each tensor must start at or after the previous end.
+  if (badLiteral) throw badLiteral;
+  checkTiling(located, dataStart, dataLength);
+  const tensors = Object.fromEntries(located.map((t) => [t.name, convert(bytes, view, dataStart, t)]));
+  return { tensors, metadata };
+}
+
+/** The byte offset in the file of character `i` of the header text. */
+function headerOffset(text: string, i: number): number {
+  return 8 + utf8(text.slice(0, i)).length;
+}
+
+interface Frame {
+  keys: Set<string> | null; // null for an array
+  key: string | null; // the key this container is the value of
+  expectKey: boolean;
+}
+
+const UINT_LITERAL = /^(0|[1-9][0-9]*)$/;
+
+/**
+ * What JSON.parse lets through in valid JSON text: a key twice in one object (it keeps the last)
+ * throws here; numbers in `shape` / `data_offsets` written as -0, 1.0 or 1e2 (Hugging Face's
+ * reader wants unsigned integer literals) give the error returned, to throw after the entries'
+ * own checks. `text` is known to be valid JSON.
+ */
+function checkHeaderText(text: string): FormatError | undefined {
+  let bad: FormatError | undefined;
+  const stack: Frame[] = [];
+  let lastKey: string | null = null;
+  for (let i = 0; i < text.length;) {
+    const c = text[i]!;
+    const top = stack[stack.length - 1];
+    if (c === '"') {
+      let j = i + 1;
+      while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      if (top?.keys && top.expectKey) {
+        const key = JSON.parse(text.slice(i, j + 1)) as string;
+        if (top.keys.has(key)) {
+          const where = stack.length === 1 ? 'the header' : `the entry "${top.key}"`;
+          throw formatError(headerOffset(text, i), `a key used once in ${where}`, `${JSON.stringify(key)} again`);
+        }
+        top.keys.add(key);
+        top.expectKey = false;
+        lastKey = key;
+      }
+      i = j + 1;
+    } else if (c === '{' || c === '[') {
+      stack.push({ keys: c === '{' ? new Set() : null, key: top?.keys ? lastKey : null, expectKey: c === '{' });
+      i++;
+    } else if (c === '}' || c === ']') {
+      stack.pop();
+      i++;
+    } else if (c === ',') {
+      if (top?.keys) top.expectKey = true;
+      i++;
+    } else if (c === '-' || (c >= '0' && c <= '9')) {
+      let j = i + 1;
+      while (j < text.length && /[0-9eE.+-]/.test(text[j]!)) j++;
+      const lit = text.slice(i, j);
+      const field = stack.length === 3 && !top!.keys ? top!.key : null;
+      if (bad === undefined && (field === 'shape' || field === 'data_offsets') && !UINT_LITERAL.test(lit)) {
+        bad = formatError(headerOffset(text, i), `an unsigned integer literal in "${field}"`, lit);
+      }
+      i = j;
+    } else i++;
+  }
+  return bad;
+}
+
+/**
+ * The tensors' data_offsets must tile the data section: in order of begin (then end), the first
+ * begins at 0, each begins where the previous ends, and the last ends at the end of the file.
+ */
+function checkTiling(located: Located[], dataStart: number, dataLength: number): void {
   const byBegin = [...located].sort((a, b) => a.begin - b.begin || a.end - b.end);
-  for (let i = 1; i < byBegin.length; i++) {
-    const prev = byBegin[i - 1]!;
-    const cur = byBegin[i]!;
-    if (cur.begin < prev.end) {
+  let end = 0;
+  let prev: Located | undefined;
+  for (const cur of byBegin) {
+    if (cur.begin < end) {
       throw formatError(
         dataStart + cur.begin,
         `bytes of tensor "${cur.name}" alone (data_offsets [${cur.begin}, ${cur.end}])`,
-        `an overlap with tensor "${prev.name}" (data_offsets [${prev.begin}, ${prev.end}])`,
+        `an overlap with tensor "${prev!.name}" (data_offsets [${prev!.begin}, ${prev!.end}])`,
       );
     }
+    if (cur.begin > end) {
+      const after = prev ? `the end of tensor "${prev.name}"` : 'the start of the data section';
+      throw formatError(
+        dataStart + end,
+        `the bytes of a tensor at data offset ${end} (${after}; no gaps)`,
+        `a gap of ${cur.begin - end} bytes before tensor "${cur.name}" (data_offsets [${cur.begin}, ${cur.end}])`,
+      );
+    }
+    end = cur.end;
+    prev = cur;
   }
-  const tensors = Object.fromEntries(located.map((t) => [t.name, convert(bytes, view, dataStart, t)]));
-  return { tensors, metadata };
+  if (end !== dataLength) {
+    const after = prev ? `the last tensor, "${prev.name}"` : 'the header of a file with no tensors';
+    throw formatError(dataStart + end, `the end of the file after ${after}`, `${dataLength - end} more bytes`);
+  }
 }
 
 function readMetadata(entry: unknown): Record<string, string> {
@@ -298,7 +394,11 @@ function locate(name: string, entry: unknown, dataStart: number, dataLength: num
     );
   }
   let count = 1;
-  for (const d of shape as number[]) count *= d;
+  for (const d of shape as number[]) {
+    count *= d;
+    if (!Number.isSafeInteger(count))
+      throw formatError(8, what('a shape whose element count is a safe integer'), JSON.stringify(shape));
+  }
   const want = count * ITEM_BYTES[dtype as SafetensorsReadDType];
   if (want !== end - begin) {
     throw formatError(
@@ -328,7 +428,10 @@ function convert(bytes: Uint8Array, view: DataView, dataStart: number, t: Locate
     case 'F32':
     case 'I32': {
       const isInt = t.dtype === 'I32';
-      const copy = bytes.slice(at, at + 4 * count);
+      // A copy of exactly these bytes: `bytes.slice` would be a view for a Node Buffer, and its
+      // `.buffer` the whole (pooled) ArrayBuffer.
+      const copy = new Uint8Array(4 * count);
+      copy.set(bytes.subarray(at, at + 4 * count));
       if (LITTLE_ENDIAN)
         return { dtype: t.dtype, ...base, data: isInt ? new Int32Array(copy.buffer) : new Float32Array(copy.buffer) };
       const data = isInt ? new Int32Array(count) : new Float32Array(count);

@@ -2,6 +2,7 @@
  * The single-file save of a wasm-nlp model: a safetensors file whose metadata
  * names the model class (MODEL_KEY) and holds its config (CONFIG_KEY).
  */
+import { describe } from '../core/check.js';
 import { ArgumentError, FormatError } from '../core/errors.js';
 import type { Module } from '../nn/module.js';
 import { decodeSafetensors } from './safetensors.js';
@@ -12,7 +13,8 @@ export const MODEL_KEY = 'wasm-nlp.model';
 export const CONFIG_KEY = 'wasm-nlp.config';
 
 /**
- * A model of class `kind` from `toSafetensors` bytes: checks the metadata, makes
+ * A model of class `kind` from `toSafetensors` bytes (any Uint8Array, Node Buffers from
+ * readFileSync included: decodeSafetensors copies each tensor's own bytes): checks the metadata, makes
  * the model from the saved config (and the rest of the metadata, for what else a
  * class saves there), loads the weights (disposing the model if
  * they do not fit) and returns it in eval mode.
@@ -23,7 +25,8 @@ export function loadSaved<M extends Module>(
   kind: string,
   make: (config: Record<string, unknown>, metadata: Record<string, string>) => M,
 ): M {
-  if (!(bytes instanceof Uint8Array)) throw new ArgumentError(`${fn}: bytes must be a Uint8Array, got ${typeof bytes}`);
+  if (!(bytes instanceof Uint8Array))
+    throw new ArgumentError(`${fn}: bytes must be a Uint8Array, got ${describe(bytes)}`);
   const { tensors, metadata } = decodeSafetensors(bytes);
   if (metadata[MODEL_KEY] !== kind)
     throw new FormatError(
