@@ -87,7 +87,7 @@ function utf8SequenceLength(b: Uint8Array, i: number): number {
 function decodeEscaped(bytes: Uint8Array): string {
   let out = '';
   let from = 0;
-  for (let i = 0; i < bytes.length; ) {
+  for (let i = 0; i < bytes.length;) {
     const n = utf8SequenceLength(bytes, i);
     if (n > 0) {
       i += n;
