@@ -1,10 +1,12 @@
 /**
  * Node-only file helpers for the model formats: read a file into a Uint8Array,
- * and write atomically (a temp file in the same directory, then rename), so a
- * crash never leaves a half-written model. Not exported from the browser API.
+ * and write atomically (a temp file in the same directory, fsynced, then renamed
+ * over the target, then the directory fsynced), so neither a crash nor a power
+ * loss leaves a half-written model. Temp files of killed saves are removed by the
+ * next save to the same path. Not exported from the browser API.
  */
 import { randomBytes } from 'node:crypto';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { FastTextModelData } from './fasttext-model.js';
 import { readFastTextBin, writeFastTextBin } from './fasttext-bin.js';
@@ -17,16 +19,99 @@ export async function readBytes(path: string): Promise<Uint8Array> {
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
-/** Write `bytes` to `path` through a temp file and a rename. */
-export async function writeBytesAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+/** A temp name's id: this process's pid as 8 hex digits, then 12 random hex digits (20 hex digits, no separator). */
+function tempId(): string {
+  return process.pid.toString(16).padStart(8, '0') + randomBytes(6).toString('hex');
+}
+
+/** Whether the process `pid` (from a temp name) may still be writing: alive, or not ours to signal (EPERM). */
+function pidAlive(pid: number): boolean {
   try {
-    await writeFile(tmp, bytes);
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Temp files of a save before the pid was in the name (`.<base>.<12 hex>.tmp`): removed only when an hour old. */
+const LEGACY_TEMP_AGE_MS = 3_600_000;
+
+/**
+ * Remove the temp files that killed saves of `path` left beside it: `.<base>.<pid><hex>.tmp`
+ * whose pid is not a live process (a live one may be a concurrent save), and names without a
+ * pid (an older version's) an hour old. Best effort: errors are ignored.
+ */
+async function removeStaleTemps(path: string): Promise<void> {
+  const dir = dirname(path);
+  const base = escapeRegExp(basename(path));
+  const ours = new RegExp(`^\\.${base}\\.([0-9a-f]{8})[0-9a-f]{12}\\.tmp$`);
+  const legacy = new RegExp(`^\\.${base}\\.[0-9a-f]{12}\\.tmp$`);
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    const m = ours.exec(n);
+    try {
+      if (m) {
+        if (!pidAlive(parseInt(m[1]!, 16))) await rm(join(dir, n), { force: true });
+      } else if (legacy.test(n) && Date.now() - (await stat(join(dir, n))).mtimeMs > LEGACY_TEMP_AGE_MS) {
+        await rm(join(dir, n), { force: true });
+      }
+    } catch {
+      // another save removed it first, or it is not ours to remove: leave it
+    }
+  }
+}
+
+/** fsync a directory, so a rename in it is durable; a no-op where directories cannot be opened or synced (Windows). */
+async function fsyncDir(dir: string): Promise<void> {
+  let fh;
+  try {
+    fh = await open(dir, 'r');
+    await fh.sync();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EACCES' && code !== 'EINVAL' && code !== 'ENOTSUP') throw e;
+  } finally {
+    await fh?.close();
+  }
+}
+
+/**
+ * Write `bytes` to `path` atomically and durably (temp file, fsync, rename, directory fsync).
+ * The temp file is `.<base>.<pid><hex>.tmp` beside `path` (the pid as 8 hex digits, then
+ * 12 random ones); it is fsynced, renamed over `path`, and the directory fsynced. A reader
+ * sees the old file or the new one, never a part; a killed save leaves at most its temp
+ * file, which the next save to `path` removes once that pid is not alive. On an error the
+ * temp file is removed and `path` is unchanged.
+ */
+export async function writeBytesAtomic(path: string, bytes: Uint8Array): Promise<void> {
+  await removeStaleTemps(path);
+  const dir = dirname(path);
+  const tmp = join(dir, `.${basename(path)}.${tempId()}.tmp`);
+  try {
+    await writeFile(tmp, bytes, { flag: 'wx' });
+    // fsync through a second descriptor: the data is the inode's, whichever descriptor wrote it
+    const fh = await open(tmp, 'r+');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
     await rename(tmp, path);
   } catch (e) {
     await rm(tmp, { force: true });
     throw e;
   }
+  await fsyncDir(dir);
 }
 
 /** Read a native fastText `.bin` file. */
