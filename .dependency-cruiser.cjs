@@ -37,6 +37,7 @@ const LAYERS = [
 const NODE_ONLY = [
   '^src/platform/node\\.ts$',
   '^src/io/node\\.ts$',
+  '^src/io/node-fs\\.ts$',
   '^src/data/node\\.ts$',
   '^src/models/bert/node\\.ts$',
   '^src/node/',

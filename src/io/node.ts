@@ -5,9 +5,9 @@
  * loss leaves a half-written model. Temp files of killed saves are removed by the
  * next save to the same path. Not exported from the browser API.
  */
-import { randomBytes } from 'node:crypto';
 import { open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { fsyncDir, pidAlive, tempId } from './node-fs.js';
 import type { FastTextModelData } from './fasttext-model.js';
 import { readFastTextBin, writeFastTextBin } from './fasttext-bin.js';
 import { decodeSafetensors, encodeSafetensors, type Safetensors } from './safetensors.js';
@@ -17,21 +17,6 @@ import { decodeCheckpoint, encodeCheckpoint, type Checkpoint, type CheckpointInp
 export async function readBytes(path: string): Promise<Uint8Array> {
   const b = await readFile(path);
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-}
-
-/** A temp name's id: this process's pid as 8 hex digits, then 12 random hex digits (20 hex digits, no separator). */
-function tempId(): string {
-  return process.pid.toString(16).padStart(8, '0') + randomBytes(6).toString('hex');
-}
-
-/** Whether the process `pid` (from a temp name) may still be writing: alive, or not ours to signal (EPERM). */
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
 }
 
 function escapeRegExp(s: string): string {
@@ -68,20 +53,6 @@ async function removeStaleTemps(path: string): Promise<void> {
     } catch {
       // another save removed it first, or it is not ours to remove: leave it
     }
-  }
-}
-
-/** fsync a directory, so a rename in it is durable; a no-op where directories cannot be opened or synced (Windows). */
-async function fsyncDir(dir: string): Promise<void> {
-  let fh;
-  try {
-    fh = await open(dir, 'r');
-    await fh.sync();
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EACCES' && code !== 'EINVAL' && code !== 'ENOTSUP') throw e;
-  } finally {
-    await fh?.close();
   }
 }
 

@@ -4,12 +4,12 @@
  * `tokenizer_config.json` when present). Not exported from the browser API; the
  * browser reads the files itself and calls `fromPretrained({ config, weights, vocab })`.
  */
-import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, open, readFile, readdir, readlink, rename, rm, stat } from 'node:fs/promises';
+import { lstat, mkdir, readFile, readdir, readlink, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { describe } from '../../core/check.js';
 import { ArgumentError, FormatError } from '../../core/errors.js';
 import { writeBytesAtomic } from '../../io/node.js';
+import { fsyncDir, pidAlive, tempId as siblingId } from '../../io/node-fs.js';
 import type { BertPretrainedFiles, BertPretrainedOutput } from './modeling.js';
 
 async function readOptional(path: string): Promise<string | undefined> {
@@ -23,35 +23,6 @@ async function readOptional(path: string): Promise<string | undefined> {
 
 /** The files saveBertToDirectory writes or removes; a directory holding anything else is not replaced. */
 const OWN_FILES = ['config.json', 'model.safetensors', 'vocab.txt', 'tokenizer.json', 'tokenizer_config.json'];
-
-/** A sibling's id: the pid of the process that made it (8 hex digits), then 12 random hex digits. */
-function siblingId(): string {
-  return process.pid.toString(16).padStart(8, '0') + randomBytes(6).toString('hex');
-}
-
-/** Whether `pid` may still be saving: alive, or not ours to signal (EPERM). */
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
-}
-
-/** fsync a directory so the renames in it are durable; a no-op where directories cannot be synced (Windows). */
-async function fsyncDir(dir: string): Promise<void> {
-  let fh;
-  try {
-    fh = await open(dir, 'r');
-    await fh.sync();
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EACCES' && code !== 'EINVAL' && code !== 'ENOTSUP') throw e;
-  } finally {
-    await fh?.close();
-  }
-}
 
 function errno(e: unknown): string | undefined {
   return (e as NodeJS.ErrnoException | null)?.code;
