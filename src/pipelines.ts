@@ -331,18 +331,18 @@ class Runner {
           types.set(e.tokenTypeIds, b * S);
           mask.set(e.attentionMask, b * S);
         });
-        const inputs = {
-          inputIds: Tensor.fromArray(ids, [B, S], 'int32'),
-          tokenTypeIds: Tensor.fromArray(types, [B, S], 'int32'),
-          attentionMask: Tensor.fromArray(mask, [B, S], 'int32'),
-        };
+        const made: Tensor[] = []; // freed even when a later one fails to allocate
         try {
+          const input = (a: Int32Array): Tensor => {
+            const t = Tensor.fromArray(a, [B, S], 'int32');
+            made.push(t);
+            return t;
+          };
+          const inputs = { inputIds: input(ids), tokenTypeIds: input(types), attentionMask: input(mask) };
           const out = noGrad(() => forward(inputs, start, B, S).toArray() as Float32Array);
           each(start, B, S, out);
         } finally {
-          inputs.inputIds.dispose();
-          inputs.tokenTypeIds.dispose();
-          inputs.attentionMask.dispose();
+          for (const t of made) t.dispose();
         }
       }
     } finally {

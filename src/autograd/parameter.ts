@@ -1,6 +1,20 @@
 import { ArgumentError } from '../core/errors.js';
 import { Tensor, keep } from '../core/tensor.js';
 import { rt } from '../core/runtime.js';
+import { ScopeStack } from '../core/scope.js';
+
+/** Scopes opened by disposeOnThrow: the Parameters made while each was innermost. */
+const made = new ScopeStack<Parameter>('disposeOnThrow');
+
+/**
+ * @internal Run `fn` (which builds Parameters, as a module constructor does);
+ * if it throws, every Parameter made inside it, in nested scopes included, is
+ * disposed before the error propagates. On success they move to the enclosing
+ * scope, so a constructor that fails after its children were built frees them too.
+ */
+export function disposeOnThrow<T>(fn: () => T): T {
+  return made.run(fn, () => () => true);
+}
 
 /**
  * A trainable tensor: its value, its accumulated gradient and whether it
@@ -23,6 +37,7 @@ export class Parameter {
     }
     this.value = keep(value as Tensor<'float32'>);
     this.requiresGrad = options.requiresGrad ?? true;
+    made.add(this);
   }
 
   get shape(): readonly number[] {
@@ -48,6 +63,7 @@ export class Parameter {
   }
 
   dispose(): void {
+    made.delete(this);
     this.value.dispose();
     this.grad?.dispose();
     this.grad = null;

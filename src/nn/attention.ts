@@ -3,7 +3,7 @@ import { ArgumentError } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
 import * as F from '../autograd/functional.js';
 import { type Input, type Variable, asVariable } from '../autograd/tape.js';
-import { Dropout, Module, building, isOutermost } from './module.js';
+import { Dropout, Module, building, initOutermost } from './module.js';
 import { Linear, expectBSD } from './layers.js';
 
 /** Options of MultiHeadAttention: dropout, biases, causal masking, rotary positions. */
@@ -75,7 +75,7 @@ export class MultiHeadAttention extends Module {
     });
     this.addModule('self', this.self);
     this.addModule('output', this.output);
-    if (isOutermost()) this.resetParameters(options.seed ?? 0);
+    initOutermost(this, options.seed ?? 0);
   }
 
   /** x [B, S, D] → [B, S, D]. */

@@ -9,7 +9,7 @@ import { Parameter } from '../autograd/parameter.js';
 import * as F from '../autograd/functional.js';
 import * as emb from '../ops/embedding.js';
 import { type Input, type Variable, asVariable, tape } from '../autograd/tape.js';
-import { Initializer, Module, building, isOutermost } from './module.js';
+import { Initializer, Module, building, initOutermost } from './module.js';
 
 /** Options of the Linear module: bias and seed. */
 export interface LinearOptions {
@@ -35,9 +35,16 @@ export class Linear extends Module {
     super();
     checkPositiveInt('Linear', 'inFeatures', inFeatures);
     checkPositiveInt('Linear', 'outFeatures', outFeatures);
-    this.weight = this.addParameter('weight', new Parameter(Tensor.zeros([outFeatures, inFeatures])));
-    this.bias = options.bias === false ? null : this.addParameter('bias', new Parameter(Tensor.zeros([outFeatures])));
-    if (isOutermost()) this.resetParameters(options.seed ?? 0);
+    [this.weight, this.bias] = building(
+      () =>
+        [
+          new Parameter(Tensor.zeros([outFeatures, inFeatures])),
+          options.bias === false ? null : new Parameter(Tensor.zeros([outFeatures])),
+        ] as const,
+    );
+    this.addParameter('weight', this.weight);
+    if (this.bias !== null) this.addParameter('bias', this.bias);
+    initOutermost(this, options.seed ?? 0);
   }
 
   protected override initParameters(init: Initializer, prefix: string): void {
@@ -78,7 +85,7 @@ export class Embedding extends Module {
     }
     this.paddingIdx = pad;
     this.weight = this.addParameter('weight', new Parameter(Tensor.zeros([numEmbeddings, embeddingDim])));
-    if (isOutermost()) this.resetParameters(options.seed ?? 0);
+    initOutermost(this, options.seed ?? 0);
   }
 
   protected override initParameters(init: Initializer, prefix: string): void {
@@ -127,9 +134,12 @@ export class LayerNorm extends Module {
     if (typeof eps !== 'number' || !Number.isFinite(eps) || eps < 0)
       throw new ArgumentError(`LayerNorm: eps must be a finite number >= 0, got ${String(eps)}`);
     this.eps = eps;
-    this.weight = this.addParameter('weight', new Parameter(Tensor.zeros([dim])));
-    this.bias = this.addParameter('bias', new Parameter(Tensor.zeros([dim])));
-    if (isOutermost()) this.resetParameters(options.seed ?? 0);
+    [this.weight, this.bias] = building(
+      () => [new Parameter(Tensor.zeros([dim])), new Parameter(Tensor.zeros([dim]))] as const,
+    );
+    this.addParameter('weight', this.weight);
+    this.addParameter('bias', this.bias);
+    initOutermost(this, options.seed ?? 0);
   }
 
   protected override initParameters(init: Initializer): void {
@@ -189,7 +199,7 @@ export class FeedForward extends Module {
     });
     this.addModule('intermediate', this.intermediate);
     this.addModule('output', this.output);
-    if (isOutermost()) this.resetParameters(options.seed ?? 0);
+    initOutermost(this, options.seed ?? 0);
   }
 
   /** x [..., dim] → [..., dim]. */

@@ -13,7 +13,7 @@
 import { checkInt, checkObject, describe } from '../core/check.js';
 import { ArgumentError, DTypeError, ShapeError, formatShape } from '../core/errors.js';
 import { Tensor } from '../core/tensor.js';
-import { Parameter } from '../autograd/parameter.js';
+import { Parameter, disposeOnThrow } from '../autograd/parameter.js';
 import { dropoutCounterSpan } from '../autograd/functional.js';
 import * as F from '../autograd/functional.js';
 import { type Input, type Variable, asVariable } from '../autograd/tape.js';
@@ -99,11 +99,17 @@ export class Initializer {
 /** Constructors of composite modules build their children inside `building`; only the outermost constructor initialises. */
 let buildDepth = 0;
 
-/** @internal Run `fn` (constructing child modules) without their own initialisation; the caller's resetParameters covers them. */
+/**
+ * @internal Run `fn` (constructing child modules and Parameters) without the
+ * children's own initialisation; the caller's resetParameters covers them. If
+ * `fn` throws, every Parameter made inside it is freed (disposeOnThrow), so a
+ * constructor failing half-way (a bad option of a later layer, out of memory)
+ * leaves the heap as it was.
+ */
 export function building<T>(fn: () => T): T {
   buildDepth++;
   try {
-    return fn();
+    return disposeOnThrow(fn);
   } finally {
     buildDepth--;
   }
@@ -112,6 +118,21 @@ export function building<T>(fn: () => T): T {
 /** @internal True when a constructor should initialise its module (it is not being built as a child). */
 export function isOutermost(): boolean {
   return buildDepth === 0;
+}
+
+/**
+ * @internal The end of a module constructor: the outermost one initialises the
+ * tree from `seed` (a child's is left to its parent). If that throws (a bad seed,
+ * out of memory for a temporary), the module's parameters are freed first.
+ */
+export function initOutermost(m: Module, seed: number): void {
+  if (buildDepth > 0) return;
+  try {
+    m.resetParameters(seed);
+  } catch (e) {
+    m.dispose();
+    throw e;
+  }
 }
 
 /**

@@ -10,7 +10,7 @@ import { Tensor } from '../core/tensor.js';
 import * as F from '../autograd/functional.js';
 import { sinusoidalPositions } from '../ops/elementwise.js';
 import { type Input, type Variable, asVariable, tape } from '../autograd/tape.js';
-import { Dropout, Module, ModuleList, building, isOutermost } from './module.js';
+import { Dropout, Module, ModuleList, building, initOutermost } from './module.js';
 import { type Activation, Embedding, FeedForward, LayerNorm, checkActivation, expectBSD } from './layers.js';
 import { type AttentionCallOptions, MultiHeadAttention } from './attention.js';
 
@@ -98,7 +98,7 @@ export class TransformerEncoderLayer extends Module {
     this.addModule('attention', this.attention);
     this.addModule('intermediate', this.ffn.intermediate);
     this.addModule('output', this.ffn.output);
-    if (isOutermost()) this.resetParameters(options.seed ?? 0);
+    initOutermost(this, options.seed ?? 0);
   }
 
   /** x [B, S, D] → [B, S, D]; `mask` [B, S] marks real tokens (1) and padding (0). */
@@ -143,7 +143,7 @@ export class TransformerEncoder extends Module {
     });
     this.addModule('layer', this.layer);
     if (this.finalNorm !== null) this.addModule('LayerNorm', this.finalNorm);
-    if (isOutermost()) this.resetParameters(options.seed ?? 0);
+    initOutermost(this, options.seed ?? 0);
   }
 
   /** x [B, S, D] → [B, S, D]. */
@@ -222,7 +222,7 @@ export class TransformerEmbeddings extends Module {
     if (this.tokenTypeEmbeddings !== null) this.addModule('token_type_embeddings', this.tokenTypeEmbeddings);
     if (this.layerNorm !== null) this.addModule('LayerNorm', this.layerNorm);
     this.addModule('dropout', this.dropout);
-    if (isOutermost()) this.resetParameters(options.seed ?? 0);
+    initOutermost(this, options.seed ?? 0);
   }
 
   /**

@@ -19,7 +19,7 @@ import {
   Initializer,
   Module,
   building,
-  isOutermost,
+  initOutermost,
   type LoadStateDictResult,
   type StateDictValue,
 } from '../../nn/module.js';
@@ -300,7 +300,7 @@ export class BertModel extends BertModule {
     this.addModule('embeddings', this.embeddings);
     this.addModule('encoder', this.encoder);
     if (this.pooler !== null) this.addModule('pooler', new Module()).addModule('dense', this.pooler);
-    if (isOutermost()) this.resetParameters(options.seed ?? 0);
+    initOutermost(this, options.seed ?? 0);
   }
 
   /** inputIds [B, S] (+ tokenTypeIds, attentionMask) → last hidden state [B, S, H] and pooler output [B, H]. */
@@ -404,14 +404,19 @@ export class BertForMaskedLM extends BertModule {
     super('BertForMaskedLM', 'bert');
     const c = bertConfig(config, 'BertForMaskedLM');
     this.config = c;
-    [this.bert, this.transform] = building(
-      () => [new BertModel(c, { addPoolingLayer: false }), new PredictionTransform(c, c.hiddenAct)] as const,
+    [this.bert, this.transform, this.decoderBias] = building(
+      () =>
+        [
+          new BertModel(c, { addPoolingLayer: false }),
+          new PredictionTransform(c, c.hiddenAct),
+          new Parameter(Tensor.zeros([c.vocabSize])),
+        ] as const,
     );
     this.addModule('bert', this.bert);
     const predictions = this.addModule('cls', new Module()).addModule('predictions', new Module());
-    this.decoderBias = predictions.addParameter('bias', new Parameter(Tensor.zeros([c.vocabSize])));
+    predictions.addParameter('bias', this.decoderBias);
     predictions.addModule('transform', this.transform);
-    if (isOutermost()) this.resetParameters(options.seed ?? 0);
+    initOutermost(this, options.seed ?? 0);
   }
 
   /** The decoder weight [vocabSize, hiddenSize]: the same Parameter as `bert.embeddings.word_embeddings.weight`. */
@@ -509,7 +514,7 @@ abstract class BertClassifierModel extends BertModule {
     this.addModule('bert', this.bert);
     this.addModule('dropout', this.dropout);
     this.addModule('classifier', this.classifier);
-    if (isOutermost()) this.resetParameters(seed);
+    initOutermost(this, seed);
   }
 }
 

@@ -207,7 +207,12 @@ export abstract class EncoderModel extends Module {
     if (this.embeddingDropout !== null) this.embeddings.addModule('output_dropout', this.embeddingDropout);
     this.addModule('encoder', this.encoder);
     this.addModule('classifier', this.classifier);
-    this.resetParameters(c.seed);
+    try {
+      this.resetParameters(c.seed);
+    } catch (e) {
+      this.dispose(); // out of memory for an initialisation temporary: free what was built
+      throw e;
+    }
   }
 
   /** The hidden states [B, S, dim] of a padded batch. */

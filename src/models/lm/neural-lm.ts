@@ -15,6 +15,7 @@
  * stream; positions before the start are `bos` (padding, never a target), as
  * `KneserNey.tokenProbs` does, so the two score the same events.
  */
+import { describe } from '../../core/check.js';
 import { ArgumentError, FormatError, VocabError } from '../../core/errors.js';
 import { Philox } from '../../core/rng.js';
 import { Tensor } from '../../core/tensor.js';
@@ -30,7 +31,7 @@ import { CONFIG_KEY, MODEL_KEY, loadSaved } from '../../io/saved-model.js';
 import { idsHash, shuffledPositions } from '../../train/batches.js';
 import { earlyStopping, reduceLrOnPlateau, restoreBest } from '../../train/hooks.js';
 import { runLoop, type CheckpointInfo, type LoopSettings, type TrainTask } from '../../train/loop.js';
-import { checkCheckpointOptions, checkOptionKeys, checkShellOptions } from '../../train/options.js';
+import { checkCheckpointOptions, checkLr, checkOptionKeys, checkShellOptions } from '../../train/options.js';
 import type { Progress } from '../../train/progress.js';
 
 /** NeuralLM's configuration: context, embedding and hidden sizes (Bengio et al.'s n - 1, m, h), direct connections, tying, dropout. */
@@ -216,7 +217,7 @@ function fitSettings(
   };
   const epochs = intIn(fn, 'options.epochs', options.epochs ?? 10, 1);
   const batchSize = intIn(fn, 'options.batchSize', options.batchSize ?? 256, 1);
-  const lr = num('lr', options.lr ?? 1e-3, (x) => Number.isFinite(x) && x > 0, 'a finite number > 0');
+  const lr = checkLr(fn, 'options.lr', options.lr ?? 1e-3);
   const weightDecay = num(
     'weightDecay',
     options.weightDecay ?? 0,
@@ -291,6 +292,31 @@ export function resolveNeuralLMConfig(config: NeuralLMConfig): ResolvedNeuralLMC
   return c;
 }
 
+/** The index word → id of a vocabulary (an array of `V` distinct strings), or what is wrong with it (`vocab` + must, got). */
+function checkVocab(vocab: unknown, V: number): Map<string, number> | { must: string; got: string } {
+  if (!Array.isArray(vocab) || vocab.length !== V)
+    return {
+      must: ` must be an array of ${V} words (config.vocabSize)`,
+      got: Array.isArray(vocab) ? `${vocab.length} words` : describe(vocab),
+    };
+  const index = new Map<string, number>();
+  for (let i = 0; i < vocab.length; i++) {
+    const w: unknown = vocab[i];
+    if (typeof w !== 'string') return { must: `[${i}] must be a string`, got: describe(w) };
+    const j = index.get(w);
+    if (j !== undefined) return { must: ' must not repeat a word', got: `${JSON.stringify(w)} at ${j} and ${i}` };
+    index.set(w, i);
+  }
+  return index;
+}
+
+/** checkVocab, as an ArgumentError naming `vocab` of `fn`. */
+function vocabIndex(fn: string, vocab: unknown, V: number): Map<string, number> {
+  const r = checkVocab(vocab, V);
+  if (!(r instanceof Map)) throw new ArgumentError(`${fn}: vocab${r.must}, got ${r.got}`);
+  return r;
+}
+
 /** Splits text on white space (strings) or takes words as they are. */
 function wordsOf(text: string | readonly string[]): string[] {
   return typeof text === 'string' ? text.split(/\s+/).filter((w) => w.length > 0) : [...text];
@@ -322,48 +348,46 @@ export class NeuralLM extends Module {
   constructor(config: NeuralLMConfig, vocab?: readonly string[]) {
     super();
     const c = (this.config = resolveNeuralLMConfig(config));
+    // everything checked before anything is allocated
+    const index = vocab === undefined ? null : vocabIndex('NeuralLM', vocab, c.vocabSize);
     const inDim = c.context * c.embeddingDim;
-    this.embeddings = this.addModule(
-      'embeddings',
-      building(() => new Embedding(c.vocabSize, c.embeddingDim)),
-    );
-    this.hidden =
-      c.hidden > 0
-        ? this.addModule(
-            'hidden',
-            building(() => new Linear(inDim, c.hidden)),
-          )
-        : null;
-    this.inputDropout = this.addModule(
-      'input_dropout',
-      building(() => new Dropout(c.dropout)),
-    );
-    this.hiddenDropout = this.addModule(
-      'hidden_dropout',
-      building(() => new Dropout(c.dropout)),
-    );
-    if (c.hidden > 0 && c.tied) {
-      this.output = null;
-      this.outputBias = this.addModule('output', new Module());
-      this.outputBias.addParameter('bias', new Parameter(Tensor.zeros([c.vocabSize])));
-    } else if (c.hidden > 0) {
-      this.output = this.addModule(
-        'output',
-        building(() => new Linear(c.hidden, c.vocabSize)),
+    const tied = c.hidden > 0 && c.tied;
+    let outputBias: Parameter | null;
+    [this.embeddings, this.hidden, this.inputDropout, this.hiddenDropout, this.output, outputBias, this.direct] =
+      building(
+        () =>
+          [
+            new Embedding(c.vocabSize, c.embeddingDim),
+            c.hidden > 0 ? new Linear(inDim, c.hidden) : null,
+            new Dropout(c.dropout),
+            new Dropout(c.dropout),
+            c.hidden > 0 && !tied ? new Linear(c.hidden, c.vocabSize) : null,
+            tied ? new Parameter(Tensor.zeros([c.vocabSize])) : null,
+            c.direct ? new Linear(inDim, c.vocabSize, { bias: c.hidden === 0 }) : null,
+          ] as const,
       );
-      this.outputBias = null;
+    this.addModule('embeddings', this.embeddings);
+    if (this.hidden !== null) this.addModule('hidden', this.hidden);
+    this.addModule('input_dropout', this.inputDropout);
+    this.addModule('hidden_dropout', this.hiddenDropout);
+    if (outputBias !== null) {
+      this.outputBias = this.addModule('output', new Module());
+      this.outputBias.addParameter('bias', outputBias);
     } else {
-      this.output = null;
       this.outputBias = null;
+      if (this.output !== null) this.addModule('output', this.output);
     }
-    this.direct = c.direct
-      ? this.addModule(
-          'direct',
-          building(() => new Linear(inDim, c.vocabSize, { bias: c.hidden === 0 })),
-        )
-      : null;
-    this.resetParameters(c.seed);
-    if (vocab !== undefined) this.setVocab(vocab);
+    if (this.direct !== null) this.addModule('direct', this.direct);
+    try {
+      this.resetParameters(c.seed);
+    } catch (e) {
+      this.dispose(); // out of memory for an initialisation temporary: free the weights
+      throw e;
+    }
+    if (vocab !== undefined) {
+      this._vocab = [...vocab];
+      this._index = index;
+    }
   }
 
   override resetParameters(seed: number): this {
@@ -382,21 +406,7 @@ export class NeuralLM extends Module {
 
   /** Attach the words by id (length vocabSize, distinct). */
   setVocab(vocab: readonly string[]): void {
-    const fn = 'NeuralLM.setVocab';
-    if (!Array.isArray(vocab) || vocab.length !== this.config.vocabSize) {
-      throw new ArgumentError(
-        `${fn}: vocab must be an array of ${this.config.vocabSize} words (config.vocabSize), got ${Array.isArray(vocab) ? `${vocab.length} words` : typeof vocab}`,
-      );
-    }
-    const index = new Map<string, number>();
-    vocab.forEach((w, i) => {
-      if (typeof w !== 'string') throw new ArgumentError(`${fn}: vocab[${i}] must be a string, got ${typeof w}`);
-      if (index.has(w))
-        throw new ArgumentError(
-          `${fn}: vocab must not repeat a word, got ${JSON.stringify(w)} at ${index.get(w)} and ${i}`,
-        );
-      index.set(w, i);
-    });
+    const index = vocabIndex('NeuralLM.setVocab', vocab, this.config.vocabSize);
     this._vocab = [...vocab];
     this._index = index;
   }
@@ -705,8 +715,9 @@ export class NeuralLM extends Module {
   ): TrainTask {
     const N = train.length,
       ctxLen = this.config.context;
-    const idsT = Tensor.zeros([B, ctxLen], 'int32');
-    const tgT = Tensor.zeros([B], 'int32');
+    // the full-batch tensors are made at the first step, so a fit that fails before it (a resume check) holds none
+    let idsT: Tensor | null = null;
+    let tgT: Tensor | null = null;
     let perm: Int32Array = new Int32Array(0);
     let spare: Tensor[] = []; // the last batch's short tensors, alive until its backward ran
     return {
@@ -721,12 +732,18 @@ export class NeuralLM extends Module {
       },
       batchLoss: (b) => {
         for (const t of spare) t.dispose();
+        spare = [];
         const s = b * B,
           e = Math.min(N, s + B),
           n = e - s;
-        const ids = n === B ? idsT : Tensor.zeros([n, ctxLen], 'int32');
-        const tg = n === B ? tgT : Tensor.zeros([n], 'int32');
-        spare = n === B ? [] : [ids, tg];
+        let ids: Tensor, tg: Tensor;
+        if (n === B) {
+          ids = idsT ??= Tensor.zeros([B, ctxLen], 'int32');
+          tg = tgT ??= Tensor.zeros([B], 'int32');
+        } else {
+          spare.push((ids = Tensor.zeros([n, ctxLen], 'int32')));
+          spare.push((tg = Tensor.zeros([n], 'int32')));
+        }
         (ids.view() as Int32Array).set(this.contexts(train, perm, s, e));
         const tv = tg.view() as Int32Array;
         for (let i = 0; i < n; i++) tv[i] = train[perm[s + i]!]!;
@@ -734,7 +751,9 @@ export class NeuralLM extends Module {
       },
       validate: valid === undefined ? undefined : () => ({ validPerplexity: this.evaluate(valid).perplexity }),
       dispose: () => {
-        for (const t of [idsT, tgT, ...spare]) t.dispose();
+        for (const t of [idsT, tgT, ...spare]) t?.dispose();
+        idsT = tgT = null;
+        spare = [];
       },
     };
   }
@@ -759,7 +778,14 @@ export class NeuralLM extends Module {
           `${fn}: bytes at offset 8 must be a header whose "${VOCAB_KEY}" is JSON, got ${JSON.stringify(v)}`,
         );
       }
-      return new NeuralLM(config as unknown as NeuralLMConfig, vocab);
+      // the config and the vocabulary are checked before the weights are allocated
+      const c = resolveNeuralLMConfig(config as unknown as NeuralLMConfig);
+      const r = vocab === undefined ? null : checkVocab(vocab, c.vocabSize);
+      if (r !== null && !(r instanceof Map))
+        throw new FormatError(
+          `${fn}: bytes at offset 8 must be a header whose "${VOCAB_KEY}" is the model's vocabulary: vocab${r.must}, got ${r.got}`,
+        );
+      return new NeuralLM(c, vocab);
     });
   }
 }
