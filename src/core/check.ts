@@ -176,10 +176,61 @@ export function checkObject<T extends object = Record<string, unknown>>(
   throw new ArgumentError(`${fn}: ${name} must be ${what}, got ${describe(v)}`);
 }
 
+/** Levenshtein distance of `a` and `b`, or `max + 1` as soon as it must exceed `max`. */
+function editDistance(a: string, b: string, max: number): number {
+  if (Math.abs(a.length - b.length) > max) return max + 1;
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    let best = i;
+    for (let j = 1; j <= b.length; j++) {
+      const d = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      cur.push(d);
+      if (d < best) best = d;
+    }
+    if (best > max) return max + 1;
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
+/** `k` lower-cased without `_` and `-`: `weight_decay`, `weightDecay` and `WEIGHT-DECAY` compare equal. */
+const folded = (k: string): string => k.toLowerCase().replace(/[_-]/g, '');
+
+/**
+ * The known key an unknown `key` is most likely a typo of: one equal to it up to
+ * case, `_` and `-` (`weight_decay` for `weightDecay`), else the nearest by edit
+ * distance when that is at most 2 (1 for keys of 3 or 4 characters, 0 for shorter
+ * ones); undefined when none is that close.
+ */
+export function nearestKey(key: string, known: readonly string[]): string | undefined {
+  const f = folded(key);
+  const same = known.find((k) => folded(k) === f);
+  if (same !== undefined) return same;
+  const max = key.length <= 2 ? 0 : key.length <= 4 ? 1 : 2;
+  let best: string | undefined;
+  let bestD = max + 1;
+  for (const k of known) {
+    const d = editDistance(f, folded(k), max);
+    if (d < bestD) {
+      bestD = d;
+      best = k;
+    }
+  }
+  return best;
+}
+
+/** `; did you mean '<nearest>'?` after an unknown-key message, or '' when no known key is close to `key`. */
+export function didYouMean(key: string, known: readonly string[]): string {
+  const near = nearestKey(key, known);
+  return near === undefined ? '' : `; did you mean '${near}'?`;
+}
+
 /**
  * Every own enumerable key of `obj` is in `known`, else throws
- * `<fn>: <name> must have only <allowed>, got '<key>'`; `allowed` defaults to
- * `the keys <known joined by ', '>`.
+ * `<fn>: <name> must have only <allowed>, got '<key>'`, followed by
+ * `; did you mean '<known key>'?` when one is close (`nearestKey`); `allowed`
+ * defaults to `the keys <known joined by ', '>`.
  */
 export function checkKeys(
   fn: string,
@@ -189,7 +240,8 @@ export function checkKeys(
   allowed = `the keys ${known.join(', ')}`,
 ): void {
   for (const k of Object.keys(obj)) {
-    if (!known.includes(k)) throw new ArgumentError(`${fn}: ${name} must have only ${allowed}, got '${k}'`);
+    if (!known.includes(k))
+      throw new ArgumentError(`${fn}: ${name} must have only ${allowed}, got '${k}'${didYouMean(k, known)}`);
   }
 }
 

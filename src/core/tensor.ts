@@ -89,6 +89,10 @@ export class Tensor<D extends DType = DType> {
    */
   static fromArray(data: ArrayLike<number>, shape?: readonly number[], dtype?: DType): Tensor {
     const dt: DType = dtype ?? (data instanceof Int32Array ? 'int32' : 'float32');
+    if (data === null || typeof data !== 'object' || typeof data.length !== 'number')
+      throw new ArgumentError(
+        `Tensor.fromArray: data must be an array or a typed array of numbers, got ${describe(data)}`,
+      );
     const sh = shape ?? [data.length];
     checkShape('Tensor.fromArray', sh);
     if (sizeOf(sh) !== data.length) {
@@ -96,6 +100,7 @@ export class Tensor<D extends DType = DType> {
         `Tensor.fromArray: data must have ${sizeOf(sh)} elements for shape ${formatShape(sh)}, got ${data.length}`,
       );
     }
+    if (dt === 'int32') checkInt32Data(data);
     const t = Tensor.alloc('Tensor.fromArray', sh, dt);
     t.view().set(data);
     return t;
@@ -239,6 +244,22 @@ function randomKey(fn: string, o: RandomOptions): { key0: number; key1: number; 
     throw new ArgumentError(`${fn}: stream must be an integer in [0, 2^32), got ${stream}`);
   }
   return { key0: seed >>> 0, key1: Math.floor(seed / 2 ** 32) >>> 0, stream };
+}
+
+/** Typed arrays whose every element is an int32 already. */
+const INT32_SAFE = [Int32Array, Int16Array, Uint16Array, Int8Array, Uint8Array, Uint8ClampedArray];
+
+/** Every element of `data` is an integer in the int32 range, else an ArgumentError naming the first that is not. */
+function checkInt32Data(data: ArrayLike<number>): void {
+  if (INT32_SAFE.some((c) => data instanceof c)) return;
+  for (let i = 0; i < data.length; i++) {
+    const x = data[i]!;
+    if ((x | 0) !== x) {
+      throw new ArgumentError(
+        `Tensor.fromArray: data[${i}] must be an integer in [-2^31, 2^31) for dtype int32, got ${typeof x === 'number' ? x : describe(x)}`,
+      );
+    }
+  }
 }
 
 function sizeOf(shape: readonly number[]): number {

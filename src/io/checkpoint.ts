@@ -28,6 +28,8 @@ const MARK = 'checkpoint';
 const OPT = 'optimizer';
 const PREFIX = 'optimizer.';
 const STATE_NAMES: readonly StateTensorName[] = ['momentum_buffer', 'exp_avg', 'exp_avg_sq'];
+const OPTIMIZER_NAMES: readonly OptimizerName[] = ['SGD', 'Adam', 'AdamW'];
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 
 /** What `encodeCheckpoint` stores: weights by name, an optimizer's state dict, JSON metadata. */
 export interface CheckpointInput {
@@ -129,11 +131,14 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
   const meta: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(metadata)) {
     if (k === MARK || k === OPT) continue;
+    let value: unknown;
     try {
-      meta[k] = JSON.parse(v);
+      value = JSON.parse(v);
     } catch {
       throw headerError(`JSON in metadata "${k}"`, JSON.stringify(v.slice(0, 40)));
     }
+    // defineProperty: a key "__proto__" is data, not the object's prototype
+    Object.defineProperty(meta, k, { value, enumerable: true, writable: true, configurable: true });
   }
 
   const weights: Record<string, SafetensorsTensor> = {};
@@ -156,13 +161,28 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
       typeof s !== 'object' ||
       typeof s.steps !== 'object' ||
       s.steps === null ||
+      Array.isArray(s.steps) ||
       !Array.isArray(s.groups)
     ) {
       throw headerError(`metadata "${OPT}" as { type, stepCount, groups, steps }`, metadata[OPT].slice(0, 60));
     }
+    if (!OPTIMIZER_NAMES.includes(s.type))
+      throw headerError(`metadata "${OPT}" with type ${OPTIMIZER_NAMES.join(' | ')}`, JSON.stringify(s.type));
+    if (!isCount(s.stepCount))
+      throw headerError(`metadata "${OPT}" with stepCount an integer >= 0`, JSON.stringify(s.stepCount) ?? 'none');
+    s.groups.forEach((g, i) => {
+      if (g === null || typeof g !== 'object' || Array.isArray(g) || !Array.isArray(g.params))
+        throw headerError(`metadata "${OPT}" with groups[${i}] a { params, lr, ... } object`, JSON.stringify(g));
+    });
     const state: Record<string, ParamStateDict> = {};
-    for (const [key, step] of Object.entries(s.steps))
+    for (const [key, step] of Object.entries(s.steps)) {
+      if (!isCount(step) || step > s.stepCount)
+        throw headerError(
+          `metadata "${OPT}" with steps["${key}"] an integer in [0, stepCount (${s.stepCount})]`,
+          JSON.stringify(step),
+        );
       Object.defineProperty(state, key, { value: { step }, enumerable: true, writable: true, configurable: true });
+    }
     for (const [rest, t] of stateTensors) {
       const dot = rest.lastIndexOf('.');
       const key = rest.slice(0, dot);

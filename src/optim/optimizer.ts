@@ -5,7 +5,7 @@
  * Parameters with `requiresGrad` false or no gradient yet (`grad === null`)
  * are skipped, and their state does not advance (as in PyTorch).
  */
-import { checkBool, checkFinite, checkObject, describe } from '../core/check.js';
+import { checkBool, checkFinite, checkNumber, checkObject, describe, didYouMean } from '../core/check.js';
 import { ArgumentError } from '../core/errors.js';
 import { Tensor, keep } from '../core/tensor.js';
 import { Parameter } from '../autograd/parameter.js';
@@ -100,10 +100,29 @@ interface ParamState {
   tensors: Partial<Record<StateTensorName, Tensor<'float32'>>>;
 }
 
+/**
+ * The largest learning rate an optimizer (and every trainer) accepts. PyTorch only rejects
+ * lr < 0; we also reject NaN and ±Infinity, anything above 1e4 (no model trains with it and
+ * float32 updates overflow), and lr 0 as a constructor setting (a schedule may still set a
+ * group's lr to 0 between steps, and a state dict may hold it).
+ */
+export const MAX_LR = 1e4;
+
+/**
+ * A group's lr: a finite number >= 0 (> 0 when `setting`, the constructor's) and at most MAX_LR,
+ * else `<fn>: <name> must be a finite number >= 0` (or `> 0`), with `and at most 10000` past the bound.
+ */
+function checkGroupLr(fn: string, name: string, v: unknown, setting: boolean): void {
+  if (setting) checkNumber(fn, name, v, (x) => Number.isFinite(x) && x > 0, 'a finite number > 0');
+  else checkFinite(fn, name, v, 0);
+  checkNumber(fn, name, v, (x) => x <= MAX_LR, `a finite number ${setting ? '>' : '>='} 0 and at most ${MAX_LR}`);
+}
+
 /** Throws unless every key of `o` is one of `known` (a misspelt option must not be ignored). */
 function knownKeys(fn: string, o: object, known: readonly string[]): void {
   for (const k of Object.keys(o)) {
-    if (!known.includes(k)) throw new ArgumentError(`${fn}: options must have only ${known.join(', ')}, got "${k}"`);
+    if (!known.includes(k))
+      throw new ArgumentError(`${fn}: options must have only ${known.join(', ')}, got "${k}"${didYouMean(k, known)}`);
   }
 }
 
@@ -195,6 +214,7 @@ export abstract class Optimizer<C extends BaseConfig = BaseConfig> {
       }
       const resolved = { ...defaults, ...hyper, params: [...ps], keys: groupKeys } as OptimizerGroup<C>;
       this.check(fn, resolved, where);
+      checkGroupLr(fn, `${where}.lr`, resolved.lr, true);
       return resolved;
     });
   }
@@ -307,9 +327,11 @@ export abstract class Optimizer<C extends BaseConfig = BaseConfig> {
       const p = byKey.get(key);
       if (p === undefined)
         throw new ArgumentError(`${fn}: state.state keys must name this optimizer's parameters, got "${key}"`);
-      if (!Number.isSafeInteger(entry?.step) || entry.step < 0) {
+      // A parameter has an entry after its first update, and each step() updates it at most once.
+      const lo = this.type === 'SGD' ? 0 : 1; // Adam's bias correction divides by 1 - beta^step
+      if (!Number.isSafeInteger(entry?.step) || entry.step < lo || entry.step > sd.stepCount) {
         throw new ArgumentError(
-          `${fn}: state.state["${key}"].step must be an integer >= 0, got ${String(entry?.step)}`,
+          `${fn}: state.state["${key}"].step must be an integer in [${lo}, ${sd.stepCount}] (state.stepCount), got ${String(entry?.step)}`,
         );
       }
       const arrays: Partial<Record<StateTensorName, Float32Array>> = {};
@@ -320,6 +342,15 @@ export abstract class Optimizer<C extends BaseConfig = BaseConfig> {
           throw new ArgumentError(
             `${fn}: state.state["${key}"].${name} must be a Float32Array of ${p.size} values, got ${a instanceof Float32Array ? a.length : typeof a}`,
           );
+        }
+        // a NaN or Infinity moment (or a negative second moment) would make every later update NaN
+        for (let i = 0; i < a.length; i++) {
+          const x = a[i]!;
+          if (!Number.isFinite(x) || (name === 'exp_avg_sq' && x < 0)) {
+            throw new ArgumentError(
+              `${fn}: state.state["${key}"].${name} must hold finite values${name === 'exp_avg_sq' ? ' >= 0' : ''}, got ${x} at index ${i}`,
+            );
+          }
         }
         arrays[name] = a;
       }
@@ -370,7 +401,7 @@ export class SGD extends Optimizer<SGDConfig> {
   }
 
   protected check(fn: string, g: OptimizerGroup<SGDConfig>, where: string): void {
-    checkFinite(fn, `${where}.lr`, g.lr, 0);
+    checkGroupLr(fn, `${where}.lr`, g.lr, false);
     checkFinite(fn, `${where}.momentum`, g.momentum, 0);
     checkFinite(fn, `${where}.weightDecay`, g.weightDecay, 0);
     checkBool(fn, `${where}.nesterov`, g.nesterov);
@@ -405,7 +436,7 @@ function adamDefaults(fn: string, o: AdamConfig, weightDecay: number): Required<
 }
 
 function adamCheck(fn: string, g: OptimizerGroup<AdamConfig>, where: string): void {
-  checkFinite(fn, `${where}.lr`, g.lr, 0);
+  checkGroupLr(fn, `${where}.lr`, g.lr, false);
   if (!Array.isArray(g.betas) || g.betas.length !== 2) {
     throw new ArgumentError(`${fn}: ${where}.betas must be [beta1, beta2], got ${JSON.stringify(g.betas)}`);
   }

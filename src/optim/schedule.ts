@@ -6,7 +6,7 @@
  */
 import { checkInt, checkObject, describe } from '../core/check.js';
 import { ArgumentError } from '../core/errors.js';
-import type { Optimizer } from './optimizer.js';
+import { MAX_LR, type Optimizer } from './optimizer.js';
 
 /** Multiplier of the base learning rate for the update after `step` updates. */
 export type Schedule = (step: number) => number;
@@ -115,10 +115,10 @@ export class LRScheduler {
     if (
       !Array.isArray(state.baseLrs) ||
       state.baseLrs.length !== this.baseLrs.length ||
-      state.baseLrs.some((x) => typeof x !== 'number' || !(x >= 0))
+      state.baseLrs.some((x) => typeof x !== 'number' || !Number.isFinite(x) || x < 0 || x > MAX_LR)
     ) {
       throw new ArgumentError(
-        `${fn}: state.baseLrs must be ${this.baseLrs.length} numbers >= 0, got ${JSON.stringify(state.baseLrs)}`,
+        `${fn}: state.baseLrs must be ${this.baseLrs.length} finite numbers in [0, ${MAX_LR}], got ${JSON.stringify(state.baseLrs)}`,
       );
     }
     this.stepCount = state.stepCount;

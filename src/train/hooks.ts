@@ -4,8 +4,20 @@
  * decay on a plateau, early stopping and best-weight restore. Each hook's state goes
  * into checkpoints, so a resumed run decides exactly as one that never stopped.
  */
+import { checkInt, checkNumber, checkObject, checkOptions } from '../core/check.js';
 import type { Module } from '../nn/module.js';
-import type { Optimizer } from '../optim/optimizer.js';
+import { MAX_LR, type Optimizer } from '../optim/optimizer.js';
+
+/** A saved learning rate: a finite number in [0, MAX_LR] (decay may underflow to 0). */
+function checkLrState(fn: string, name: string, v: unknown): number {
+  return checkNumber(
+    fn,
+    name,
+    v,
+    (x) => Number.isFinite(x) && x >= 0 && x <= MAX_LR,
+    `a finite number in [0, ${MAX_LR}]`,
+  );
+}
 
 /** What a hook sees at an epoch end. */
 export interface EpochEndContext {
@@ -41,7 +53,10 @@ export interface TrainHook {
  * no reset of the count). `patience` 0: after every epoch that is not the best so far.
  */
 export function reduceLrOnPlateau(options: { factor: number; patience?: number }): TrainHook {
-  const patience = options.patience ?? 0;
+  const fn = 'reduceLrOnPlateau';
+  checkOptions(fn, 'options', options, ['factor', 'patience']);
+  checkNumber(fn, 'options.factor', options.factor, (x) => x > 0 && x <= 1, 'a number in (0, 1]');
+  const patience = checkInt(fn, 'options.patience', options.patience ?? 0, 0);
   let lr: number | null = null;
   let bad = 0;
   return {
@@ -61,7 +76,10 @@ export function reduceLrOnPlateau(options: { factor: number; patience?: number }
     },
     state: () => ({ lr, bad }),
     loadState(s, optimizer) {
-      ({ lr, bad } = s as { lr: number | null; bad: number });
+      const st = checkObject(`${fn}.loadState`, 'state', s, '{ lr, bad }');
+      const savedLr = st.lr === null ? null : checkLrState(`${fn}.loadState`, 'state.lr', st.lr);
+      bad = checkInt(`${fn}.loadState`, 'state.bad', st.bad, 0);
+      lr = savedLr;
       if (lr !== null) for (const g of optimizer.paramGroups) g.lr = lr;
     },
   };
@@ -69,17 +87,21 @@ export function reduceLrOnPlateau(options: { factor: number; patience?: number }
 
 /** Stop after `patience` epochs in a row without improvement of the monitored metric. */
 export function earlyStopping(options: { patience: number }): TrainHook {
+  const fn = 'earlyStopping';
+  checkOptions(fn, 'options', options, ['patience']);
+  const patience = checkInt(fn, 'options.patience', options.patience, 1);
   let bad = 0;
   return {
     name: 'earlyStopping',
     onEpochEnd(ctx) {
       if (ctx.improved === undefined) return;
       bad = ctx.improved ? 0 : bad + 1;
-      return bad >= options.patience ? { stop: true } : undefined;
+      return bad >= patience ? { stop: true } : undefined;
     },
     state: () => ({ bad }),
     loadState(s) {
-      ({ bad } = s as { bad: number });
+      const st = checkObject(`${fn}.loadState`, 'state', s, '{ bad }');
+      bad = checkInt(`${fn}.loadState`, 'state.bad', st.bad, 0, patience);
     },
   };
 }

@@ -9,10 +9,10 @@
  * stopping on an AbortSignal and the host yields. Every step runs inside autograd
  * `step()`, so memory in use is flat.
  */
-import { ArgumentError } from '../core/errors.js';
+import { ArgumentError, DTypeError, ShapeError } from '../core/errors.js';
 import { getThreads, setThreads } from '../core/threads.js';
 import { step, type Variable } from '../autograd/tape.js';
-import { AdamW } from '../optim/optimizer.js';
+import { AdamW, MAX_LR } from '../optim/optimizer.js';
 import { defaultParamGroups } from '../optim/groups.js';
 import { LRScheduler, linearWarmupDecay, type LRSchedulerState, type Schedule } from '../optim/schedule.js';
 import { clipGradients } from '../optim/clip.js';
@@ -21,7 +21,7 @@ import type { DropoutRngState, Module } from '../nn/module.js';
 import { HostYield } from './abort.js';
 import { epochBatches, idsHash, type Unit } from './batches.js';
 import type { TrainHook } from './hooks.js';
-import { checkCheckpointOptions, checkOptionKeys, checkShellOptions } from './options.js';
+import { checkCheckpointOptions, checkLr, checkOptionKeys, checkShellOptions } from './options.js';
 import { ProgressMeter, now, type Progress, type ProgressUnit } from './progress.js';
 
 /** The model a loop trains: a Module that names its class and config in checkpoints. */
@@ -138,6 +138,7 @@ interface LoopState {
 
 /** Run `task` under `o`; `fn` names the caller in errors. */
 export async function runLoop(fn: string, task: TrainTask, o: LoopSettings): Promise<LoopResult> {
+  checkLr(fn, 'options.lr', o.lr);
   const model = task.model;
   const perEpoch = task.stepsPerEpoch;
   const totalSteps = o.epochs * perEpoch;
@@ -334,52 +335,221 @@ function pickMetrics(r: EpochRecord): EpochMetrics {
   return m;
 }
 
-/** Loads a checkpoint into the model, optimizer, scheduler, hooks and task after checking that it belongs to this run. */
+/**
+ * Runs `f`, which loads part `part` of a checkpoint; its ArgumentError, ShapeError or DTypeError
+ * is thrown again naming `fn`, `options.resumeFrom` and the part: `<fn>: options.resumeFrom (<part>) <field> must ...`.
+ */
+function inCheckpoint<T>(fn: string, part: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (!(e instanceof ArgumentError || e instanceof ShapeError || e instanceof DTypeError)) throw e;
+    const msg = `${fn}: ${RESUME} (${part}) ${e.message.replace(/^[\w.]+: /, '')}`;
+    throw e instanceof ShapeError
+      ? new ShapeError(msg)
+      : e instanceof DTypeError
+        ? new DTypeError(msg)
+        : new ArgumentError(msg);
+  }
+}
+
+const RESUME = 'options.resumeFrom';
+
+/** `<fn>: options.resumeFrom <field> must be <expected>, got <actual>`. */
+function badField(fn: string, field: string, expected: string, got: unknown): ArgumentError {
+  return new ArgumentError(`${fn}: ${RESUME} ${field} must be ${expected}, got ${JSON.stringify(got) ?? String(got)}`);
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * Checks the checkpoint's weights against the model's parameters before anything is loaded:
+ * exactly its names, each F32 of the parameter's shape with finite values (a damaged file must
+ * not give a NaN model). `field` names them in errors.
+ */
+function checkWeights(
+  fn: string,
+  field: string,
+  weights: ReadonlyMap<string, { dtype: string; shape: readonly number[]; data: Float32Array | Int32Array }>,
+  params: readonly (readonly [string, { shape: readonly number[] }])[],
+): void {
+  const names = new Set(params.map(([n]) => n));
+  for (const k of weights.keys())
+    if (!names.has(k))
+      throw new ArgumentError(`${fn}: ${RESUME} ${field} must be the model's parameters, got an unexpected "${k}"`);
+  for (const [n, p] of params) {
+    const t = weights.get(n);
+    if (t === undefined)
+      throw new ArgumentError(`${fn}: ${RESUME} ${field} must be the model's parameters, got none named "${n}"`);
+    if (t.dtype !== 'F32' || t.shape.length !== p.shape.length || t.shape.some((d, i) => d !== p.shape[i]))
+      throw new ShapeError(
+        `${fn}: ${RESUME} ${field} "${n}" must be F32 of shape [${p.shape.join(', ')}], got ${t.dtype} [${t.shape.join(', ')}]`,
+      );
+    const d = t.data;
+    for (let i = 0; i < d.length; i++)
+      if (!Number.isFinite(d[i]!))
+        throw new ArgumentError(`${fn}: ${RESUME} ${field} "${n}"[${i}] must be a finite number, got ${d[i]}`);
+  }
+}
+
+/** A metric of a history record: absent, or a finite number accepted by `ok`. */
+function metricOf(
+  fn: string,
+  field: string,
+  v: unknown,
+  ok: (x: number) => boolean,
+  expect: string,
+): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) throw badField(fn, field, expect, v);
+  return v;
+}
+
+/**
+ * The loop state of a checkpoint, checked field by field against this run: counts are
+ * non-negative safe integers with step = epoch × stepsPerEpoch + batch, epoch <= epochs,
+ * batch < stepsPerEpoch, lossCount = batch; losses, seconds and metrics finite; one history
+ * record per epoch done. Returns a fresh object of the known fields only.
+ */
+function loopStateOf(fn: string, raw: unknown, perEpoch: number, o: LoopSettings): LoopState {
+  const f = (k: string) => `state.${k}`;
+  if (!isObj(raw)) throw badField(fn, 'state', 'an object { step, epoch, batch, ... }', raw);
+  const int = (k: string, lo: number, hi: number): number => {
+    const v = raw[k];
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < lo || v > hi)
+      throw badField(fn, f(k), `an integer in [${lo}, ${hi}]`, v);
+    return v;
+  };
+  const finite = (k: string, lo: number): number => {
+    const v = raw[k];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < lo)
+      throw badField(fn, f(k), `a finite number${lo === -Infinity ? '' : ` >= ${lo}`}`, v);
+    return v;
+  };
+  const epoch = int('epoch', 0, o.epochs);
+  const batch = int('batch', 0, epoch === o.epochs ? 0 : perEpoch - 1);
+  const step = int('step', 0, Number.MAX_SAFE_INTEGER);
+  if (step !== epoch * perEpoch + batch)
+    throw badField(fn, f('step'), `epoch × ${perEpoch} + batch = ${epoch * perEpoch + batch}`, step);
+  const shuffleCounter = int('shuffleCounter', 0, Number.MAX_SAFE_INTEGER);
+  const epochSeconds = finite('epochSeconds', 0);
+  const lossCount = int('lossCount', batch, batch);
+  const lossSum = finite('lossSum', -Infinity);
+  if (lossCount === 0 && lossSum !== 0) throw badField(fn, f('lossSum'), '0 with lossCount 0', lossSum);
+  if (typeof raw.done !== 'boolean') throw badField(fn, f('done'), 'a boolean', raw.done);
+  const done = raw.done;
+  let best: number | null = null;
+  let bestEpoch = 0;
+  if (raw.best !== null || raw.bestEpoch !== 0) {
+    if (o.monitor === undefined) throw badField(fn, f('best'), 'null (this run monitors no metric)', raw.best);
+    best = finite('best', -Infinity);
+    bestEpoch = int('bestEpoch', 1, epoch);
+  }
+  const h = raw.history;
+  if (!Array.isArray(h) || h.length !== epoch)
+    throw badField(
+      fn,
+      f('history'),
+      `an array of ${epoch} epoch records`,
+      Array.isArray(h) ? `${h.length} records` : h,
+    );
+  const history = h.map((r: unknown, i): EpochRecord => {
+    const at = f(`history[${i}]`);
+    if (!isObj(r)) throw badField(fn, at, 'an object { epoch, loss, ... }', r);
+    if (r.epoch !== i + 1) throw badField(fn, `${at}.epoch`, String(i + 1), r.epoch);
+    if (typeof r.loss !== 'number' || !Number.isFinite(r.loss))
+      throw badField(fn, `${at}.loss`, 'a finite number', r.loss);
+    const rec: EpochRecord = { epoch: i + 1, loss: r.loss };
+    const lr = metricOf(fn, `${at}.lr`, r.lr, (x) => x >= 0 && x <= MAX_LR, `a finite number in [0, ${MAX_LR}]`);
+    const seconds = metricOf(fn, `${at}.seconds`, r.seconds, (x) => x >= 0, 'a finite number >= 0');
+    const acc = metricOf(fn, `${at}.validAccuracy`, r.validAccuracy, (x) => x >= 0 && x <= 1, 'a number in [0, 1]');
+    const ppl = metricOf(fn, `${at}.validPerplexity`, r.validPerplexity, (x) => x > 0, 'a finite number > 0');
+    if (lr !== undefined) rec.lr = lr;
+    if (seconds !== undefined) rec.seconds = seconds;
+    if (acc !== undefined) rec.validAccuracy = acc;
+    if (ppl !== undefined) rec.validPerplexity = ppl;
+    return rec;
+  });
+  return { step, epoch, batch, shuffleCounter, epochSeconds, lossSum, lossCount, done, best, bestEpoch, history };
+}
+
+/**
+ * Loads a checkpoint into the model, optimizer, scheduler, hooks and task after checking that it
+ * belongs to this run and that every field it holds is sound (typed errors naming
+ * `options.resumeFrom` and the field; nothing of a damaged checkpoint reaches the model).
+ */
 function resume(fn: string, task: TrainTask, o: LoopSettings, opt: AdamW, sched: LRScheduler | undefined): LoopState {
   const model = task.model;
   const ck = decodeCheckpoint(o.resumeFrom!);
   const m = ck.meta;
   if (m.model !== model.kind)
-    throw new ArgumentError(
-      `${fn}: options.resumeFrom must be a ${model.kind} checkpoint, got ${JSON.stringify(m.model)}`,
-    );
+    throw new ArgumentError(`${fn}: ${RESUME} must be a ${model.kind} checkpoint, got ${JSON.stringify(m.model)}`);
   if (JSON.stringify(m.config) !== model.configJson()) {
     throw new ArgumentError(
-      `${fn}: options.resumeFrom must have this model's config ${model.configJson()}, got ${JSON.stringify(m.config)}`,
+      `${fn}: ${RESUME} must have this model's config ${model.configJson()}, got ${JSON.stringify(m.config)}`,
     );
   }
-  const f = m.fit as Record<string, unknown> | undefined;
+  const f = isObj(m.fit) ? m.fit : undefined;
   for (const [k, v] of Object.entries(task.fitMeta)) {
-    if (f?.[k] !== v) {
+    const saved = f !== undefined && Object.hasOwn(f, k) ? f[k] : undefined;
+    if (saved !== v) {
       const what = task.metaNames?.[k] ?? `options.${k}`;
       throw new ArgumentError(
-        `${fn}: ${what} must equal the checkpoint's ${JSON.stringify(f?.[k])}, got ${JSON.stringify(v)}`,
+        `${fn}: ${what} must equal the checkpoint's ${JSON.stringify(saved)}, got ${JSON.stringify(v)}`,
       );
     }
   }
-  if (ck.optimizer === null)
-    throw new ArgumentError(`${fn}: options.resumeFrom must hold the optimizer state, got none`);
-  const weights: Record<string, unknown> = {};
-  const hookWeights = new Map<string, Map<string, { shape: readonly number[]; data: Float32Array }>>(
-    o.hooks.map((h) => [h.name, new Map()]),
-  );
+  if (ck.optimizer === null) throw new ArgumentError(`${fn}: ${RESUME} must hold the optimizer state, got none`);
+  const perEpoch = task.stepsPerEpoch;
+  const st = loopStateOf(fn, m.state, perEpoch, o);
+  // The shuffling counter of epoch e follows from epoch 0's (0) by e shuffles: replay them.
+  let counter = 0;
+  for (let e = 0; e < st.epoch; e++) counter = task.beginEpoch(counter);
+  if (counter !== st.shuffleCounter)
+    throw badField(fn, 'state.shuffleCounter', `${counter} (after ${st.epoch} epochs)`, st.shuffleCounter);
+
+  type Stored = (typeof ck.weights)[string];
+  const weights = new Map<string, Stored>();
+  const hookWeights = new Map<string, Map<string, Stored>>(o.hooks.map((h) => [h.name, new Map()]));
   for (const [k, t] of Object.entries(ck.weights)) {
     const slash = k.indexOf('/');
     const hw = slash > 0 ? hookWeights.get(k.slice(0, slash)) : undefined;
-    if (hw !== undefined) hw.set(k.slice(slash + 1), { shape: t.shape, data: t.data as Float32Array });
-    else weights[k] = t;
+    if (hw !== undefined) hw.set(k.slice(slash + 1), t);
+    else weights.set(k, t);
   }
-  model.loadStateDict(weights as Parameters<Module['loadStateDict']>[0]);
-  opt.loadStateDict(ck.optimizer);
-  if (sched !== undefined) sched.loadStateDict(m.scheduler as LRSchedulerState);
-  model.loadRngState(m.rng as Record<string, DropoutRngState>);
-  const hs = (m.hooks ?? {}) as Record<string, unknown>;
+  const params = model.namedParameters();
+  checkWeights(fn, 'weights', weights, params);
+  for (const [name, hw] of hookWeights) {
+    if (hw.size > 0) checkWeights(fn, `weights of hook ${name}`, hw, params);
+  }
+  const sd = ck.optimizer;
+  if (sd.stepCount > st.step)
+    throw badField(fn, 'optimizer stepCount', `at most state.step (${st.step})`, sd.stepCount);
+  const baseLrs = sched?.baseLrs.slice();
+  if (sched !== undefined) {
+    const s = m.scheduler;
+    if (!isObj(s) || s.stepCount !== st.step)
+      throw badField(fn, 'scheduler.stepCount', `state.step (${st.step})`, isObj(s) ? s.stepCount : s);
+    if (JSON.stringify(s.baseLrs) !== JSON.stringify(baseLrs))
+      throw badField(fn, 'scheduler.baseLrs', JSON.stringify(baseLrs), s.baseLrs);
+  }
+  const hs = m.hooks ?? {};
+  if (!isObj(hs)) throw badField(fn, 'hooks', 'an object of hook states', hs);
+
+  // Everything that can be checked up front was: load.
+  model.loadStateDict(new Map([...weights].map(([k, t]) => [k, t.data as Float32Array])));
+  inCheckpoint(fn, 'optimizer', () => opt.loadStateDict(sd));
+  if (sched !== undefined) inCheckpoint(fn, 'scheduler', () => sched.loadStateDict(m.scheduler as LRSchedulerState));
+  inCheckpoint(fn, 'rng', () => model.loadRngState(m.rng as Record<string, DropoutRngState>));
   for (const h of o.hooks) {
-    h.loadState(hs[h.name], opt);
-    h.loadWeights?.(hookWeights.get(h.name)!);
+    inCheckpoint(fn, `hook ${h.name}`, () => {
+      h.loadState(Object.hasOwn(hs, h.name) ? hs[h.name] : undefined, opt);
+      const w = hookWeights.get(h.name)!;
+      h.loadWeights?.(new Map([...w].map(([k, t]) => [k, { shape: t.shape, data: t.data as Float32Array }])));
+    });
   }
   if (task.state !== undefined) task.state.load(m.target);
-  return JSON.parse(JSON.stringify(m.state)) as LoopState;
+  return st;
 }
 
 // ---- Sequence models (TextClassifier, SequenceTagger, the BERT heads) ----
@@ -483,7 +653,7 @@ export async function fitModel<E extends SequenceInput>(
   const posInt = (x: number) => Number.isSafeInteger(x) && x >= 1;
   const epochs = num(fn, 'epochs', options.epochs ?? 3, posInt, 'a positive integer');
   const batchSize = num(fn, 'batchSize', options.batchSize ?? 32, posInt, 'a positive integer');
-  const lr = num(fn, 'lr', options.lr ?? 1e-3, (x) => Number.isFinite(x) && x > 0, 'a finite number > 0');
+  const lr = checkLr(fn, 'options.lr', options.lr ?? 1e-3);
   const weightDecay = num(
     fn,
     'weightDecay',

@@ -2,17 +2,38 @@
  * The option checks every trainer shares: the keys an options object may have, and
  * `onProgress`, `onCheckpoint`, `resumeFrom`, `threads` and `signal`.
  */
+import { checkNumber, describe, didYouMean } from '../core/check.js';
 import { ArgumentError } from '../core/errors.js';
 import { rt } from '../core/runtime.js';
+import { MAX_LR } from '../optim/optimizer.js';
 import { checkAbortSignal } from './abort.js';
 
-/** `options` is an object with only `keys`. */
+/**
+ * `options` is an object (not an array) with only `keys`, else an ArgumentError:
+ * `<fn>: options must be an object, got ...`, or for an unknown key
+ * `<fn>: options.<key> is not an option: options must have only the keys <keys>, got '<key>'`
+ * followed by `; did you mean '<known key>'?` when one is close (equal up to case and
+ * `_`, or within edit distance 2: `nearestKey` in src/core/check.ts).
+ */
 export function checkOptionKeys(fn: string, options: unknown, keys: readonly string[]): void {
-  if (options === null || typeof options !== 'object')
-    throw new ArgumentError(`${fn}: options must be an object, got ${String(options)}`);
-  for (const k of Object.keys(options))
-    if (!keys.includes(k))
-      throw new ArgumentError(`${fn}: options must have only the keys ${keys.join(', ')}, got '${k}'`);
+  if (options === null || typeof options !== 'object' || Array.isArray(options))
+    throw new ArgumentError(`${fn}: options must be an object, got ${describe(options)}`);
+  for (const k of Object.keys(options)) {
+    if (!keys.includes(k)) {
+      throw new ArgumentError(
+        `${fn}: options.${k} is not an option: options must have only the keys ${keys.join(', ')}, got '${k}'${didYouMean(k, keys)}`,
+      );
+    }
+  }
+}
+
+/**
+ * A learning rate setting: a finite number > 0 (else `<fn>: <name> must be a finite number > 0, got ...`)
+ * and at most MAX_LR (else `... must be a finite number > 0 and at most 10000, got ...`).
+ */
+export function checkLr(fn: string, name: string, v: unknown): number {
+  checkNumber(fn, name, v, (x) => Number.isFinite(x) && x > 0, 'a finite number > 0');
+  return checkNumber(fn, name, v, (x) => x <= MAX_LR, `a finite number > 0 and at most ${MAX_LR}`);
 }
 
 /** The shell options of a training call. `prefix` is how errors name them ('options.' or ''). */

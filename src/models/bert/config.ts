@@ -5,6 +5,7 @@
  */
 import { checkInt, checkNumber, describe } from '../../core/check.js';
 import { ArgumentError } from '../../core/errors.js';
+import { WASM32_MAX_BYTES } from '../../core/memory.js';
 import type { Tensor } from '../../core/tensor.js';
 
 /** A BERT configuration (camelCase of Hugging Face's BertConfig fields). */
@@ -76,7 +77,32 @@ const HF_KEYS: Record<string, keyof BertConfig> = {
 
 /** Dropout probabilities: in [0, 1). */
 const inRate = (x: number): boolean => x >= 0 && x < 1;
-const finitePositive = (x: number): boolean => Number.isFinite(x) && x > 0;
+/** initializer_range (the std of the normal init): in (0, 1]; Hugging Face's default is 0.02. */
+const inInitRange = (x: number): boolean => x > 0 && x <= 1;
+/** layer_norm_eps: in (0, 1); Hugging Face's default is 1e-12. */
+const inEps = (x: number): boolean => x > 0 && x < 1;
+
+/**
+ * float32 parameters of a BertModel with its pooler and the larger of its heads (masked-LM:
+ * transform, LayerNorm and decoder bias, the decoder weight tied; classification: numLabels × H),
+ * as a float (no overflow for absurd sizes).
+ */
+function parameterCount(c: {
+  V: number;
+  H: number;
+  L: number;
+  I: number;
+  P: number;
+  T: number;
+  labels: number;
+}): number {
+  const { V, H, L, I, P, T } = c;
+  const embeddings = (V + P + T) * H + 2 * H;
+  const layer = 4 * (H * H + H) + 2 * H + (H * I + I) + (I * H + H) + 2 * H;
+  const pooler = H * H + H;
+  const head = Math.max(H * H + H + 2 * H + V, c.labels * H + c.labels);
+  return embeddings + L * layer + pooler + head;
+}
 
 const ACTIVATIONS: Record<string, 'gelu' | 'gelu_tanh'> = {
   gelu: 'gelu',
@@ -165,14 +191,61 @@ export function bertConfig(input: BertConfigInput, fn = 'bertConfig'): BertConfi
     throw new ArgumentError(
       `${fn}: config.${name('id2label')} must be an object of index → name, got ${JSON.stringify(id2)}`,
     );
+  const numHiddenLayers = checkInt(fn, `config.${name('numHiddenLayers')}`, get('numHiddenLayers'), 0);
+  const intermediateSize = checkInt(fn, `config.${name('intermediateSize')}`, get('intermediateSize'), 1);
+  const maxPositionEmbeddings = checkInt(
+    fn,
+    `config.${name('maxPositionEmbeddings')}`,
+    get('maxPositionEmbeddings'),
+    1,
+  );
+  const typeVocabSize = checkInt(fn, `config.${name('typeVocabSize')}`, get('typeVocabSize'), 1);
+  const numLabels = checkInt(fn, `config.${name('numLabels')}`, get('numLabels'), 1);
+  // Every weight lives in one Wasm32 memory: the float32 parameters alone must fit in its 4 GiB.
+  const params = parameterCount({
+    V: vocabSize,
+    H: hiddenSize,
+    L: numHiddenLayers,
+    I: intermediateSize,
+    P: maxPositionEmbeddings,
+    T: typeVocabSize,
+    labels: numLabels,
+  });
+  if (!(params * 4 <= WASM32_MAX_BYTES)) {
+    const sizes = (
+      [
+        'vocabSize',
+        'hiddenSize',
+        'numHiddenLayers',
+        'intermediateSize',
+        'maxPositionEmbeddings',
+        'typeVocabSize',
+        'numLabels',
+      ] as const
+    )
+      .map((k) => `${name(k)} ${String(get(k))}`)
+      .join(', ');
+    throw new ArgumentError(
+      `${fn}: config must describe at most ${WASM32_MAX_BYTES / 4} float32 parameters (the 4 GiB Wasm32 memory), got ${params} (${sizes})`,
+    );
+  }
   const id2label: Record<number, string> = {};
-  for (const [k, v] of Object.entries(id2 as Record<string, unknown>)) id2label[Number(k)] = String(v);
+  for (const [k, v] of Object.entries(id2 as Record<string, unknown>)) {
+    const i = Number(k);
+    if (!(Number.isInteger(i) && i >= 0 && i < numLabels && String(i) === k))
+      throw new ArgumentError(
+        `${fn}: config.${name('id2label')} keys must be label indices in [0, ${numLabels}) (${name('numLabels')}), got ${JSON.stringify(k)}`,
+      );
+    if (typeof v !== 'string')
+      throw new ArgumentError(`${fn}: config.${name('id2label')}[${k}] must be a string, got ${describe(v)}`);
+    id2label[i] = v;
+  }
   return {
     vocabSize,
     hiddenSize,
-    numHiddenLayers: checkInt(fn, `config.${name('numHiddenLayers')}`, get('numHiddenLayers'), 0),
+    numHiddenLayers,
     numAttentionHeads: heads,
-    intermediateSize: checkInt(fn, `config.${name('intermediateSize')}`, get('intermediateSize'), 1),
+    intermediateSize,
     hiddenAct,
     hiddenDropoutProb,
     attentionProbsDropoutProb: checkNumber(
@@ -182,24 +255,24 @@ export function bertConfig(input: BertConfigInput, fn = 'bertConfig'): BertConfi
       inRate,
       'a number in [0, 1)',
     ),
-    maxPositionEmbeddings: checkInt(fn, `config.${name('maxPositionEmbeddings')}`, get('maxPositionEmbeddings'), 1),
-    typeVocabSize: checkInt(fn, `config.${name('typeVocabSize')}`, get('typeVocabSize'), 1),
+    maxPositionEmbeddings,
+    typeVocabSize,
     layerNormEps: checkNumber(
       fn,
       `config.${name('layerNormEps')}`,
       get('layerNormEps'),
-      finitePositive,
-      'a finite number > 0',
+      inEps,
+      'a finite number > 0 and < 1',
     ),
     padTokenId,
     initializerRange: checkNumber(
       fn,
       `config.${name('initializerRange')}`,
       get('initializerRange'),
-      finitePositive,
-      'a finite number > 0',
+      inInitRange,
+      'a finite number > 0 and <= 1',
     ),
-    numLabels: checkInt(fn, `config.${name('numLabels')}`, get('numLabels'), 1),
+    numLabels,
     classifierDropout: checkNumber(
       fn,
       `config.${name('classifierDropout')}`,

@@ -6,10 +6,12 @@
  * pre-training sequences. The methods `fit` / `evaluate` of the classes in
  * bert.ts call into this file.
  */
+import { checkKeys } from '../../core/check.js';
 import { ArgumentError, VocabError } from '../../core/errors.js';
 import { Tensor } from '../../core/tensor.js';
 import { noGrad, tape, type Variable } from '../../autograd/tape.js';
 import { maskTokens, MlmMasker, MLM_MASKING_STREAM } from './masking.js';
+import { checkOptionKeys } from '../../train/options.js';
 import { fitModel, FIT_OPTION_KEYS, type FitModel, type FitOptions, type FitResult } from '../../train/loop.js';
 import type { Unit } from '../encoder/model.js';
 import { batchSizeArg, scoreRows } from '../encoder/scores.js';
@@ -203,6 +205,15 @@ function inputsOf(b: Batch, ids: Int32Array, own: boolean): { inputs: BertInputs
 function maskingOf(fn: string, model: BertTrainable, m: MlmMaskingConfig | undefined) {
   if (m !== undefined && (m === null || typeof m !== 'object'))
     throw new ArgumentError(`${fn}: options.masking must be an object, got ${describe(m)}`);
+  if (m !== undefined)
+    checkKeys(fn, 'options.masking', m, [
+      'maskId',
+      'specialIds',
+      'probability',
+      'maskFraction',
+      'randomFraction',
+      'wholeWord',
+    ]);
   const tok = model.tokenizer;
   const maskId = m?.maskId ?? (tok !== null && tok.has(tok.maskToken) ? tok.idOf(tok.maskToken) : undefined);
   if (maskId === undefined)
@@ -286,13 +297,8 @@ export async function fitMaskedLM(
   train: readonly MlmExample[],
   options: MlmFitOptions,
 ): Promise<FitResult> {
+  checkOptionKeys(fn, options, [...FIT_OPTION_KEYS, 'masking']);
   const [mine, fitOptions] = splitOptions(fn, options, ['masking']);
-  for (const k of Object.keys(fitOptions)) {
-    if (!FIT_OPTION_KEYS.includes(k))
-      throw new ArgumentError(
-        `${fn}: options must have only the keys ${[...FIT_OPTION_KEYS, 'masking'].join(', ')}, got '${k}'`,
-      );
-  }
   const m = maskingOf(fn, model, mine.masking as MlmMaskingConfig | undefined);
   const c = model.config;
   const maskingKey = { ...m, specialIds: [...m.specialIds] };
@@ -380,8 +386,7 @@ export function evaluateMaskedLM(
   data: readonly MlmExample[],
   options: MlmEvaluateOptions = {},
 ): MlmEvaluation {
-  if (options === null || typeof options !== 'object')
-    throw new ArgumentError(`${fn}: options must be an object, got ${describe(options)}`);
+  checkOptionKeys(fn, options, ['batchSize', 'masking', 'seed']);
   const bs = batchSizeArg(fn, options);
   const m = maskingOf(fn, model, options.masking);
   const seed = options.seed ?? 0;
@@ -547,6 +552,7 @@ function evaluateHead<E extends BertExample>(
   data: readonly E[],
   options: { batchSize?: number },
 ): { accuracy: number; loss: number; n: number } {
+  checkOptionKeys(fn, options, ['batchSize']);
   const bs = batchSizeArg(fn, options);
   const c = model.config;
   const units = unitsOf(fn, 'data', data, c, task.check(fn, c.numLabels));

@@ -1,5 +1,6 @@
 // Vocabulary and id streams for the language models (docs/ngram.md).
 
+import { checkOptions } from '../../core/check.js';
 import { ArgumentError } from '../../core/errors.js';
 
 /** Id 0: every word outside the vocabulary. */
@@ -16,6 +17,7 @@ export function lmVocab(
   trainSentences: readonly (readonly string[])[],
   options: { minCount?: number } = {},
 ): { words: string[]; index: Map<string, number> } {
+  checkOptions('lmVocab', 'options', options, ['minCount']);
   const minCount = options.minCount ?? 4;
   if (!Number.isInteger(minCount) || minCount < 1)
     throw new ArgumentError(`lmVocab: options.minCount must be an integer >= 1, got ${String(minCount)}`);

@@ -9,7 +9,7 @@
 // vocabSize + 1, exact integers below 2^53: no collisions); the n-gram counts
 // are stored per context node, sorted by word (CSR), and found by binary search.
 
-import { checkObject } from '../../core/check.js';
+import { checkOptions } from '../../core/check.js';
 import { ArgumentError } from '../../core/errors.js';
 
 /** Options of the KneserNey constructor: order, vocabulary size and the padding id. */
@@ -213,7 +213,7 @@ export class KneserNey {
   /** Count the n-grams of `train` (BOS-padded) and compute discounts and interpolation weights. */
   static fit(train: ArrayLike<number>, options: KneserNeyOptions): KneserNey {
     const fn = 'KneserNey.fit';
-    checkObject(fn, 'options', options);
+    checkOptions(fn, 'options', options, ['order', 'vocabSize', 'bos']);
     const { order, vocabSize, bos } = options;
     if (!Number.isInteger(order) || order < 1 || order > 255) {
       throw new ArgumentError(`${fn}: options.order must be an integer >= 1, got ${String(order)}`);

@@ -10,6 +10,7 @@ import { rt } from '../../core/runtime.js';
 import { Tensor, expectTensor } from '../../core/tensor.js';
 import { aliasTable, huffmanTree, keepProbabilities } from '../../ops/tables.js';
 import { ID_BUFFER, pieceEnd } from '../../train/batches.js';
+import { checkLr, checkOptionKeys } from '../../train/options.js';
 
 /** Longest sentence the kernel keeps in one piece (assembly/sgns.ts SGNS_MAX_SENTENCE). */
 export const SGNS_MAX_SENTENCE = 1000;
@@ -73,6 +74,25 @@ export interface SgnsState {
 
 const int = (x: number) => Number.isInteger(x);
 
+/** The keys SgnsOptions may have. */
+const SGNS_OPTION_KEYS: readonly string[] = [
+  'window',
+  'negative',
+  'model',
+  'loss',
+  'sample',
+  'lr',
+  'totalWords',
+  'seed',
+  'eosId',
+  'flavor',
+  'sampleTotal',
+  'counts',
+  'subwords',
+  'stream',
+  'noisePower',
+];
+
 /**
  * Runs the training kernel over chunks of ids, updating `win` (rowsIn, dim) and
  * `wout` (V, dim) for NS or (V - 1, dim) for HS in place. The learning-rate
@@ -108,6 +128,7 @@ export class SgnsTrainer {
     const r = rt(fn);
     const [rowsIn, dim] = expectTensor(fn, 'win', win, 2) as [number, number];
     const [rowsOut, dimOut] = expectTensor(fn, 'wout', wout, 2) as [number, number];
+    checkOptionKeys(fn, options, SGNS_OPTION_KEYS);
     const o = options;
     const V = o.counts?.length ?? 0;
     if (V < 1) throw new ArgumentError(`${fn}: counts must have at least 1 word, got ${V}`);
@@ -124,8 +145,7 @@ export class SgnsTrainer {
       throw new ArgumentError(`${fn}: loss must be 'ns' or 'hs', got ${String(o.loss)}`);
     if (!(o.sample >= 0 && Number.isFinite(o.sample)))
       throw new ArgumentError(`${fn}: sample must be a finite number >= 0, got ${o.sample}`);
-    if (!(o.lr > 0 && Number.isFinite(o.lr)))
-      throw new ArgumentError(`${fn}: lr must be a finite number > 0, got ${o.lr}`);
+    checkLr(fn, 'lr', o.lr);
     if (!(o.totalWords >= 1 && Number.isFinite(o.totalWords)))
       throw new ArgumentError(`${fn}: totalWords must be >= 1, got ${o.totalWords}`);
     if (!(Number.isSafeInteger(o.seed) && o.seed >= 0))

@@ -8,6 +8,7 @@
 import { ArgumentError, ShapeError, VocabError } from '../../core/errors.js';
 import { chunkPass } from '../../train/batches.js';
 import type { Progress } from '../../train/progress.js';
+import { checkLr, checkOptionKeys } from '../../train/options.js';
 import { TrainingSession } from '../../train/session.js';
 import { rt } from '../../core/runtime.js';
 import { Tensor } from '../../core/tensor.js';
@@ -92,10 +93,25 @@ export interface Word2VecTrainResult {
 
 type Resolved = Required<Omit<Word2VecOptions, 'lr'>> & { lr: number };
 
+/** The keys Word2VecOptions may have. */
+const OPTION_KEYS: readonly string[] = [
+  'dim',
+  'window',
+  'negative',
+  'sample',
+  'minCount',
+  'epochs',
+  'lr',
+  'model',
+  'loss',
+  'seed',
+];
+/** The keys Word2VecTrainOptions may have. */
+const TRAIN_OPTION_KEYS: readonly string[] = ['onProgress', 'threads', 'signal'];
+
 function resolve(o: Word2VecOptions): Resolved {
   const fn = 'Word2Vec';
-  if (o === null || typeof o !== 'object')
-    throw new ArgumentError(`${fn}: options must be an object, got ${o === null ? 'null' : typeof o}`);
+  checkOptionKeys(fn, o, OPTION_KEYS);
   const model = o.model ?? 'skipgram';
   if (model !== 'skipgram' && model !== 'cbow')
     throw new ArgumentError(`${fn}: model must be 'skipgram' or 'cbow', got ${String(model)}`);
@@ -126,8 +142,7 @@ function resolve(o: Word2VecOptions): Resolved {
   intIn('seed', 0, Number.MAX_SAFE_INTEGER);
   if (!(r.sample >= 0 && Number.isFinite(r.sample)))
     throw new ArgumentError(`${fn}: sample must be a finite number >= 0, got ${r.sample}`);
-  if (!(r.lr > 0 && Number.isFinite(r.lr)))
-    throw new ArgumentError(`${fn}: lr must be a finite number > 0, got ${r.lr}`);
+  checkLr(fn, 'lr', r.lr);
   if (loss === 'ns' && r.negative === 0) throw new ArgumentError(`${fn}: negative must be >= 1 for loss 'ns', got 0`);
   return r;
 }
@@ -220,8 +235,7 @@ export class Word2Vec {
   async train(text: TextSource | (() => TextSource), options: Word2VecTrainOptions = {}): Promise<Word2VecTrainResult> {
     const fn = 'Word2Vec.train';
     rt(fn);
-    if (options === null || typeof options !== 'object')
-      throw new ArgumentError(`${fn}: options must be an object, got ${options === null ? 'null' : typeof options}`);
+    checkOptionKeys(fn, options, TRAIN_OPTION_KEYS);
     const source = typeof text === 'function' ? text : () => text;
     const vocab = await Vocab.build(source(), { minCount: this.options.minCount });
     if (vocab.nlabels > 0) {
@@ -266,6 +280,7 @@ export class Word2Vec {
     const eosIn = vocab.eosId;
     if (!(Number.isInteger(eosIn) && eosIn >= -1 && eosIn < Vin))
       throw new ArgumentError(`${fn}: vocab.eosId must be -1 or an id in [0, ${Vin}), got ${eosIn}`);
+    checkOptionKeys(fn, options, TRAIN_OPTION_KEYS);
     const session = new TrainingSession(fn, options);
     const threads = session.threads;
 
