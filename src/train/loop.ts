@@ -144,9 +144,28 @@ export async function runLoop(fn: string, task: TrainTask, o: LoopSettings): Pro
   const totalSteps = o.epochs * perEpoch;
   // threads > 1: GEMM and attention split over the worker pool (bit-identical to 1 thread); the setting is restored after.
   const prevThreads = getThreads();
-  if (o.threads !== prevThreads) setThreads(o.threads);
-  const opt = new AdamW(defaultParamGroups(model.namedParameters()), { lr: o.lr, weightDecay: o.weightDecay });
-  const sched = o.schedule === undefined ? undefined : new LRScheduler(opt, o.schedule(totalSteps));
+  // Set up before the main try: whatever was made is released if a later piece throws.
+  let opt: AdamW | undefined;
+  let sched: LRScheduler | undefined;
+  let host: HostYield;
+  let meter: ProgressMeter;
+  try {
+    if (o.threads !== prevThreads) setThreads(o.threads);
+    opt = new AdamW(defaultParamGroups(model.namedParameters()), { lr: o.lr, weightDecay: o.weightDecay });
+    sched = o.schedule === undefined ? undefined : new LRScheduler(opt, o.schedule(totalSteps));
+    host = HostYield.forTraining(o.signal, o.onProgress !== undefined, 250);
+    meter = new ProgressMeter(o.onProgress, {
+      epochs: o.epochs,
+      steps: totalSteps,
+      unit: o.unit,
+      threads: o.threads,
+    });
+  } catch (e) {
+    task.dispose?.();
+    opt?.dispose();
+    if (getThreads() !== prevThreads) setThreads(prevThreads);
+    throw e;
+  }
   let st: LoopState = {
     step: 0,
     epoch: 0,
@@ -160,13 +179,6 @@ export async function runLoop(fn: string, task: TrainTask, o: LoopSettings): Pro
     bestEpoch: 0,
     history: [],
   };
-  const host = HostYield.forTraining(o.signal, o.onProgress !== undefined, 250);
-  const meter = new ProgressMeter(o.onProgress, {
-    epochs: o.epochs,
-    steps: totalSteps,
-    unit: o.unit,
-    threads: o.threads,
-  });
 
   try {
     if (o.resumeFrom !== undefined) st = resume(fn, task, o, opt, sched);

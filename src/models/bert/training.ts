@@ -386,8 +386,7 @@ export function evaluateMaskedLM(
   data: readonly MlmExample[],
   options: MlmEvaluateOptions = {},
 ): MlmEvaluation {
-  checkOptionKeys(fn, options, ['batchSize', 'masking', 'seed']);
-  const bs = batchSizeArg(fn, options);
+  const bs = batchSizeArg(fn, options, ['batchSize', 'masking', 'seed']);
   const m = maskingOf(fn, model, options.masking);
   const seed = options.seed ?? 0;
   if (typeof seed !== 'number' || !Number.isSafeInteger(seed) || seed < 0)
@@ -552,7 +551,6 @@ function evaluateHead<E extends BertExample>(
   data: readonly E[],
   options: { batchSize?: number },
 ): { accuracy: number; loss: number; n: number } {
-  checkOptionKeys(fn, options, ['batchSize']);
   const bs = batchSizeArg(fn, options);
   const c = model.config;
   const units = unitsOf(fn, 'data', data, c, task.check(fn, c.numLabels));

@@ -1,6 +1,7 @@
 // Scoring helpers of the classification heads (TextClassifier, SequenceTagger, the BERT heads):
 // cross-entropy and accuracy of logits rows in float64, a softmax row, the batchSize option.
 import { ArgumentError } from '../../core/errors.js';
+import { checkOptionKeys } from '../../train/options.js';
 
 /** Mean cross-entropy and argmax hits of logits rows against targets, in float64. */
 export function scoreRows(
@@ -43,9 +44,13 @@ export function softmaxRow(logits: Float32Array, offset: number, C: number): Flo
   return out;
 }
 
-export function batchSizeArg(fn: string, options: { batchSize?: number }): number {
-  if (options === null || typeof options !== 'object')
-    throw new ArgumentError(`${fn}: options must be an object, got ${String(options)}`);
+/** `options.batchSize` (default 32); `keys`: the option names the caller accepts (others are an ArgumentError). */
+export function batchSizeArg(
+  fn: string,
+  options: { batchSize?: number },
+  keys: readonly string[] = ['batchSize'],
+): number {
+  checkOptionKeys(fn, options, keys);
   const bs = options.batchSize ?? 32;
   if (!Number.isSafeInteger(bs) || bs < 1)
     throw new ArgumentError(`${fn}: options.batchSize must be a positive integer, got ${String(bs)}`);
