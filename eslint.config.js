@@ -1,6 +1,6 @@
 // ESLint flat config: @eslint/js recommended + typescript-eslint recommended
 // (syntactic only, no type information, so `npx eslint .` stays fast), over
-// src/, tests/, scripts/, bench/, examples/ and the root config files.
+// src/, tests/, scripts/, bench/, examples/, fuzz/ and the root config files.
 // Formatting is prettier's job (.prettierrc.json): no stylistic rules here.
 import js from '@eslint/js';
 import { defineConfig, globalIgnores } from 'eslint/config';
@@ -77,6 +77,7 @@ export default defineConfig(
     'data/',
     'runs/',
     'coverage/',
+    'fuzz/findings/',
     'examples/web/dist/',
     'examples/edge/build/',
     'tests/fixtures/',
@@ -146,7 +147,7 @@ export default defineConfig(
 
   // Node: tests (vitest, node project), scripts, benchmarks, examples' CLIs, root configs.
   {
-    files: ['tests/**', 'scripts/**', 'bench/**', 'examples/**', '*.js', '*.mjs', '*.cjs', '*.ts'],
+    files: ['tests/**', 'scripts/**', 'bench/**', 'examples/**', 'fuzz/**', '*.js', '*.mjs', '*.cjs', '*.ts'],
     ignores: notNode,
     languageOptions: { globals: node },
   },
