@@ -32,6 +32,11 @@ export interface FastTextMatrix {
 
 /** One dictionary entry of a fastText model: a word or a label, and its count. */
 export interface FastTextEntry {
+  /**
+   * The word's bytes as `wordFromBytes` (src/io/bytes.ts) decodes them: bytes of invalid UTF-8
+   * are U+DC80..U+DCFF escapes, and `wordBytes` gives the exact bytes back. Never empty, never
+   * with a space, \t, \n, \v, \f, \r or NUL (fastText splits words there).
+   */
   word: string;
   count: number;
   type: 'word' | 'label';

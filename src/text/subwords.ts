@@ -8,11 +8,17 @@
  * an n-gram when it has at most `maxn` characters; `maxn = 0` gives none. Each
  * n-gram's row is `nwords + hash(ngram) % bucket`.
  *
- * The hash is 32-bit FNV-1a over the UTF-8 bytes, with fastText's quirk: each
+ * The hash is 32-bit FNV-1a over the word's bytes, with fastText's quirk: each
  * byte is sign-extended as int8 before the xor, so bytes >= 0x80 xor in
  * 0xFFFFFFxx. ASCII strings hash as in standard FNV-1a; non-ASCII ones do not.
+ *
+ * A word's bytes are `wordBytes(word)`: its UTF-8, except that the escapes
+ * U+DC80..U+DCFF of `wordFromBytes` (a byte of invalid UTF-8, e.g. a Latin-1
+ * word read from a native `.bin` or from raw text) stand for the byte itself, so
+ * n-grams and hashes are those native fastText computes on the same bytes.
  */
 import { ArgumentError } from '../core/errors.js';
+import { wordBytes, wordFromBytes } from './word-bytes.js';
 
 /** The begin-of-word marker of the character n-grams. */
 export const BOW = '<';
@@ -20,14 +26,12 @@ export const BOW = '<';
 export const EOW = '>';
 export { EOS } from './tokenize.js';
 
-const ENCODER = new TextEncoder();
-const DECODER = new TextDecoder('utf-8');
 const FNV_OFFSET = 2166136261;
 const FNV_PRIME = 16777619;
 
-/** fastText's hash of a string (its UTF-8 bytes) or of raw bytes: uint32. */
+/** fastText's hash of a string (its bytes, `wordBytes`) or of raw bytes: uint32. */
 export function fastTextHash(s: string | Uint8Array, start = 0, end?: number): number {
-  const bytes = typeof s === 'string' ? ENCODER.encode(s) : s;
+  const bytes = typeof s === 'string' ? wordBytes(s) : s;
   const stop = end ?? bytes.length;
   let h = FNV_OFFSET;
   for (let i = start; i < stop; i++) {
@@ -77,7 +81,7 @@ export function computeSubwords(word: string, minn: number, maxn: number, bucket
   if (!Number.isInteger(bucket) || bucket <= 0) {
     throw new ArgumentError(`computeSubwords: bucket must be an integer > 0 when maxn > 0, got ${bucket}`);
   }
-  const wrapped = ENCODER.encode(BOW + word + EOW);
+  const wrapped = wordBytes(BOW + word + EOW);
   forEachNgram(wrapped, minn, maxn, (s, e) => out.push(nwords + (fastTextHash(wrapped, s, e) % bucket)));
   return out;
 }
@@ -86,8 +90,8 @@ export function computeSubwords(word: string, minn: number, maxn: number, bucket
 export function ngramStrings(word: string, minn: number, maxn: number): string[] {
   checkNgramArgs('ngramStrings', minn, maxn);
   const out: string[] = [];
-  const wrapped = ENCODER.encode(BOW + word + EOW);
-  forEachNgram(wrapped, minn, maxn, (s, e) => out.push(DECODER.decode(wrapped.subarray(s, e))));
+  const wrapped = wordBytes(BOW + word + EOW);
+  forEachNgram(wrapped, minn, maxn, (s, e) => out.push(wordFromBytes(wrapped.subarray(s, e))));
   return out;
 }
 

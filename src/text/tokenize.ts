@@ -6,15 +6,19 @@
  * end-of-sentence token `</s>` (after the token it ends, if any), as both
  * native tools do; the end of the input yields the last token but no `</s>`.
  * The whitespace bytes are ASCII, so splitting decoded text is the same as
- * splitting UTF-8 bytes; invalid UTF-8 becomes U+FFFD (the native tools keep
- * the raw bytes). A byte-order mark is kept, as part of the first token, like
- * the native tools and like a string source.
+ * splitting UTF-8 bytes. Bytes are decoded as `wordFromBytes` does (./word-bytes.ts):
+ * valid UTF-8 as usual, each byte of invalid UTF-8 (Latin-1 text, say) as the
+ * escape U+DC80 + (byte − 0x80), so tokens keep their bytes as the native tools
+ * do (`wordBytes` gives them back; fastText's n-gram hashes use them). A
+ * byte-order mark is kept, as part of the first token, like the native tools and
+ * like a string source.
  *
  * Sources are read chunk by chunk and never joined into one string: a token
  * or a multi-byte character may straddle chunk boundaries.
  */
 import { describe } from '../core/check.js';
 import { ArgumentError } from '../core/errors.js';
+import { wordFromBytes } from './word-bytes.js';
 
 /** The end-of-sentence token, emitted for each '\n'. */
 export const EOS = '</s>';
@@ -79,6 +83,62 @@ export function tokenizeString(s: string): string[] {
   return out;
 }
 
+/** Whether bytes[i..end) is a proper prefix of a valid UTF-8 sequence (a character cut by the end). */
+function cutCharacter(b: Uint8Array, i: number, end: number): boolean {
+  const c = b[i]!;
+  const need = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+  if (need <= end - i) return false;
+  for (let k = i + 1; k < end; k++) {
+    const lo = k > i + 1 ? 0x80 : c === 0xe0 ? 0xa0 : c === 0xf0 ? 0x90 : 0x80;
+    const hi = k > i + 1 ? 0xbf : c === 0xed ? 0x9f : c === 0xf4 ? 0x8f : 0xbf;
+    if (b[k]! < lo || b[k]! > hi) return false;
+  }
+  return true;
+}
+
+/**
+ * Where bytes[start..end) can be cut so that decoding the two parts apart equals decoding them
+ * together: before a character the end cuts in two, else at `end`. (A decision at an earlier
+ * byte never looks past such a cut: a lead byte there is not a continuation byte.)
+ */
+function safeCut(b: Uint8Array, start: number, end: number): number {
+  for (let i = Math.max(start, end - 3); i < end; i++) if (cutCharacter(b, i, end)) return i;
+  return end;
+}
+
+/** A streaming `wordFromBytes`: the bytes of a character split across chunks wait for the next chunk. */
+class ByteTextDecoder {
+  private carry: Uint8Array | undefined;
+
+  /** The text of `chunk` (after the bytes held back), in pieces of at most `slice` bytes. */
+  *decode(chunk: Uint8Array, slice: number): Generator<string> {
+    let b = chunk;
+    if (this.carry) {
+      b = new Uint8Array(this.carry.length + chunk.length);
+      b.set(this.carry);
+      b.set(chunk, this.carry.length);
+      this.carry = undefined;
+    }
+    for (let i = 0; i < b.length;) {
+      const end = safeCut(b, i, Math.min(b.length, i + slice));
+      if (end === i) {
+        // fewer than 4 bytes: a character cut by the end of the chunk
+        this.carry = b.slice(i);
+        return;
+      }
+      yield wordFromBytes(b.subarray(i, end));
+      i = end;
+    }
+  }
+
+  /** The held-back bytes at the end of the input (an incomplete character: escaped bytes). */
+  end(): string {
+    const s = this.carry ? wordFromBytes(this.carry) : '';
+    this.carry = undefined;
+    return s;
+  }
+}
+
 function isReadableStream(x: unknown): x is ReadableStream<TextChunk> {
   return typeof ReadableStream !== 'undefined' && x instanceof ReadableStream;
 }
@@ -114,7 +174,7 @@ export async function* textChunks(source: TextSource, fn = 'tokenize'): AsyncGen
  */
 export async function* tokenizeBatches(source: TextSource, fn = 'tokenize'): AsyncGenerator<string[]> {
   const splitter = new TokenSplitter();
-  let decoder: TextDecoder | undefined;
+  let decoder: ByteTextDecoder | undefined;
   let out: string[] = [];
   const pushString = function* (s: string): Generator<string[]> {
     for (let i = 0; i < s.length; i += SLICE) {
@@ -127,19 +187,17 @@ export async function* tokenizeBatches(source: TextSource, fn = 'tokenize'): Asy
   };
   for await (const chunk of textChunks(source, fn)) {
     if (typeof chunk === 'string') {
-      if (decoder) yield* pushString(decoder.decode());
+      if (decoder) yield* pushString(decoder.end());
       decoder = undefined;
       yield* pushString(chunk);
     } else if (chunk instanceof Uint8Array) {
-      decoder ??= new TextDecoder('utf-8', { ignoreBOM: true });
-      for (let i = 0; i < chunk.length; i += SLICE) {
-        yield* pushString(decoder.decode(chunk.subarray(i, i + SLICE), { stream: true }));
-      }
+      decoder ??= new ByteTextDecoder();
+      for (const text of decoder.decode(chunk, SLICE)) yield* pushString(text);
     } else {
       throw new ArgumentError(`${fn}: each chunk must be a string or Uint8Array, got ${describe(chunk)}`);
     }
   }
-  if (decoder) yield* pushString(decoder.decode());
+  if (decoder) yield* pushString(decoder.end());
   splitter.end(out);
   if (out.length > 0) yield out;
 }

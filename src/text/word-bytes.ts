@@ -86,4 +86,3 @@ function decodeEscaped(bytes: Uint8Array): string {
   }
   return out + STRICT_UTF8.decode(bytes.subarray(from));
 }
-

@@ -11,6 +11,8 @@ import { readFastTextBin, writeFastTextBin } from '../../io/fasttext-bin.js';
 import type { WordVectorTable } from '../../io/vec.js';
 import { SupervisedTrainer, supervisedPredict, type SupervisedLoss } from './trainer.js';
 import { Vocab } from '../../text/vocab.js';
+import { wordFromBytes } from '../../text/word-bytes.js';
+import { checkOptionKeys } from '../../train/options.js';
 import { type FastTextArgs, type FastTextModelData, fastTextInputMatrix, fastTextLineIds } from './model.js';
 
 /** Options of supervised fastText training (the arguments of `fasttext supervised`). */
@@ -64,6 +66,26 @@ export interface FastTextSupervisedOptions {
   signal?: AbortSignal;
 }
 
+/** Every option of FastTextClassifier.train (an unknown name is an error, not silently ignored). */
+const SUPERVISED_OPTIONS: readonly (keyof FastTextSupervisedOptions)[] = [
+  'dim',
+  'epoch',
+  'lr',
+  'wordNgrams',
+  'minCount',
+  'minCountLabel',
+  'bucket',
+  'loss',
+  'neg',
+  'lrUpdateRate',
+  'label',
+  'seed',
+  'pretrainedVectors',
+  'initBlocks',
+  'onProgress',
+  'signal',
+];
+
 /** One predicted label and its probability. */
 export interface Prediction {
   /** The label without its prefix removed (as fastText prints it). */
@@ -91,7 +113,8 @@ function checkInt(fn: string, name: string, v: number | undefined, dflt: number,
 }
 
 function linesOf(text: string | Uint8Array): string[] {
-  const s = typeof text === 'string' ? text : new TextDecoder().decode(text);
+  // bytes as the tokenizer decodes them (Vocab.build): invalid UTF-8 kept as U+DC80.. escapes, a BOM kept
+  const s = typeof text === 'string' ? text : wordFromBytes(text);
   const lines = s.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
   return lines;
@@ -121,6 +144,7 @@ export class FastTextClassifier {
   static async train(text: string | Uint8Array, options: FastTextSupervisedOptions = {}): Promise<FastTextClassifier> {
     const fn = 'FastTextClassifier.train';
     rt(fn);
+    checkOptionKeys(fn, options, SUPERVISED_OPTIONS);
     const dim = checkInt(fn, 'dim', options.dim, 100, 1);
     const epoch = checkInt(fn, 'epoch', options.epoch, 5, 1);
     const wordNgrams = checkInt(fn, 'wordNgrams', options.wordNgrams, 1, 1);

@@ -62,7 +62,9 @@ export function fastTextWordId(model: FastTextModelData, word: string): number {
 
 function ngramsOf(model: FastTextModelData, word: string, nwords: number): number[] {
   const { minn, maxn, bucket } = model.args;
-  return word === EOS ? [] : computeSubwords(word, minn, maxn, bucket, nwords);
+  if (word === EOS || !(maxn > 0)) return [];
+  // native fastText writes any minn (its loop takes n >= minn): minn <= 1 is the same as 1
+  return computeSubwords(word, Math.max(1, minn), maxn, bucket, nwords);
 }
 
 /**

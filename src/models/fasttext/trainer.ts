@@ -234,9 +234,18 @@ export function supervisedPredict(
   const [nlabels, odim] = expectTensor(fn, 'output', output, 2) as [number, number];
   if (odim !== dim)
     throw new ShapeError(`${fn}: output must have ${dim} columns like input, got shape ${formatShape(output.shape)}`);
+  if (nlabels < 1)
+    throw new ShapeError(`${fn}: output must have at least 1 row (label), got shape ${formatShape(output.shape)}`);
   const loss = options.loss ?? 'softmax';
   if (!(loss in LOSS_CODE))
     throw new ArgumentError(`${fn}: loss must be one of softmax, ns, hs, ova, got ${JSON.stringify(loss)}`);
+  if (loss === 'hs' && options.hs === undefined && options.labelCounts !== undefined) {
+    // the Huffman tree's paths index output rows: one leaf per row
+    if (options.labelCounts.length !== nlabels)
+      throw new ShapeError(
+        `${fn}: labelCounts must have ${nlabels} entries (one per output row), got ${options.labelCounts.length}`,
+      );
+  }
   const n = offsets.length - 1;
   if (n < 0) throw new ShapeError(`${fn}: offsets must have at least 1 entry, got 0`);
   checkCsr(fn, 'rows', offsets, rows, n, nrows, 'row of input');

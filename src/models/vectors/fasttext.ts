@@ -27,6 +27,7 @@ import { WordVectors, type Neighbour } from './word-vectors.js';
 import { chunkPass } from '../../train/batches.js';
 import type { Progress } from '../../train/progress.js';
 import { TrainingSession } from '../../train/session.js';
+import { checkOptionKeys } from '../../train/options.js';
 
 /** Options of FastText word-vector training (the arguments of `fasttext skipgram` / `cbow`). */
 export interface FastTextUnsupervisedOptions {
@@ -84,6 +85,28 @@ export interface FastTextUnsupervisedOptions {
   signal?: AbortSignal;
 }
 
+/** Every option of FastText.train (an unknown name is an error, not silently ignored). */
+const UNSUPERVISED_OPTIONS: readonly (keyof FastTextUnsupervisedOptions)[] = [
+  'model',
+  'dim',
+  'ws',
+  'epoch',
+  'lr',
+  'minCount',
+  'neg',
+  'loss',
+  'bucket',
+  'minn',
+  'maxn',
+  't',
+  'lrUpdateRate',
+  'seed',
+  'threads',
+  'initBlocks',
+  'onProgress',
+  'signal',
+];
+
 function intOpt(
   fn: string,
   name: string,
@@ -123,6 +146,7 @@ export class FastText {
     rt(fn);
     if (options === null || typeof options !== 'object')
       throw new ArgumentError(`${fn}: options must be an object, got ${options === null ? 'null' : typeof options}`);
+    checkOptionKeys(fn, options, UNSUPERVISED_OPTIONS);
     const model = options.model;
     if (model !== 'skipgram' && model !== 'cbow')
       throw new ArgumentError(`${fn}: model must be 'skipgram' or 'cbow', got ${String(model)}`);
