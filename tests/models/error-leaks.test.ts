@@ -452,3 +452,26 @@ describe('pipelines: a forward that runs out of memory holds nothing after', () 
     }
   });
 });
+
+describe('encoder configs too large for Wasm32 are refused before anything is built', () => {
+  // The fuzzer's hang: a saved TextClassifier whose config said layers: 2^31 - 1 built layer after layer.
+  const ENC = { vocabSize: 12, dim: 8, heads: 2, layers: 2, ffn: 16, maxLen: 16 };
+  test.each([
+    ['layers', { layers: 2 ** 31 - 1 }],
+    ['vocabSize', { vocabSize: 2 ** 30 }],
+    ['subwordBuckets', { subwordBuckets: 2 ** 40 }],
+    ['ffn', { ffn: 2 ** 31 }],
+  ])('%s', (name, c) => {
+    if (name === 'layers') {
+      expect(() => new TextClassifier({ ...ENC, numClasses: 3, ...c })).toThrow(/the 4 GiB Wasm32 memory/);
+    }
+    const before = heap();
+    const t0 = Date.now();
+    expect(() => new TextClassifier({ ...ENC, numClasses: 3, ...c })).toThrow(
+      /config(\.\w+ must be| must describe at most 1073741824 float32 parameters \(the 4 GiB Wasm32 memory\))/,
+    );
+    expect(() => new SequenceTagger({ ...ENC, numTags: 3, ...c })).toThrow(ArgumentError);
+    expect(Date.now() - t0).toBeLessThan(1000); // refused up front, not after building
+    expect(heap()).toEqual(before);
+  });
+});

@@ -14,6 +14,7 @@ import { noGrad, tape, type Variable } from '../../autograd/tape.js';
 import * as F from '../../autograd/functional.js';
 import { Module, Dropout, building } from '../../nn/module.js';
 import { Embedding, Linear } from '../../nn/layers.js';
+import { WASM32_MAX_BYTES } from '../../core/memory.js';
 import { TransformerEmbeddings, TransformerEncoder } from '../../nn/transformer.js';
 
 /** The encoder's configuration: vocabulary, width, layers, heads, feed-forward, dropout, positions, sub-word buckets. */
@@ -138,13 +139,26 @@ export function resolveEncoderConfig(
   if (positions === 'rotary' && (dim / heads) % 2 !== 0)
     throw new ArgumentError(`${fn}: config.dim / config.heads must be even with rotary positions, got ${dim / heads}`);
   const dropout = rateArg(fn, 'config.dropout', config.dropout ?? 0.1);
+  const layers = int(fn, 'config.layers', config.layers ?? 2, 0);
+  const ffn = int(fn, 'config.ffn', config.ffn ?? 4 * dim, 1);
+  const maxLen = int(fn, 'config.maxLen', config.maxLen ?? 512, 1);
+  const subwordBuckets = int(fn, 'config.subwordBuckets', config.subwordBuckets ?? 0, 0);
+  // Checked before anything is built: a damaged saved config must not start building 2^31 layers.
+  const perLayer = 4 * dim * dim + 2 * dim * ffn + 9 * dim + ffn;
+  const params = (vocabSize + (positions === 'learned' ? maxLen : 0) + subwordBuckets) * dim + layers * perLayer;
+  if (!(params * 4 <= WASM32_MAX_BYTES)) {
+    throw new ArgumentError(
+      `${fn}: config must describe at most ${WASM32_MAX_BYTES / 4} float32 parameters (the 4 GiB Wasm32 memory), ` +
+        `got ${params} (vocabSize ${vocabSize}, dim ${dim}, layers ${layers}, ffn ${ffn}, maxLen ${maxLen}, subwordBuckets ${subwordBuckets})`,
+    );
+  }
   return {
     vocabSize,
     dim,
-    layers: int(fn, 'config.layers', config.layers ?? 2, 0),
+    layers,
     heads,
-    ffn: int(fn, 'config.ffn', config.ffn ?? 4 * dim, 1),
-    maxLen: int(fn, 'config.maxLen', config.maxLen ?? 512, 1),
+    ffn,
+    maxLen,
     norm: oneOf(fn, 'config.norm', config.norm ?? 'pre', ['pre', 'post'] as const),
     positions,
     activation: oneOf(fn, 'config.activation', config.activation ?? 'gelu', ['gelu', 'relu'] as const),
@@ -152,7 +166,7 @@ export function resolveEncoderConfig(
     attentionDropout: rateArg(fn, 'config.attentionDropout', config.attentionDropout ?? 0.1),
     padId: int(fn, 'config.padId', config.padId ?? 0, 0, vocabSize - 1),
     seed: int(fn, 'config.seed', config.seed ?? 0, 0, Number.MAX_SAFE_INTEGER),
-    subwordBuckets: int(fn, 'config.subwordBuckets', config.subwordBuckets ?? 0, 0),
+    subwordBuckets,
   };
 }
 
