@@ -21,6 +21,7 @@ import {
   fastTextWordVector,
 } from './models/fasttext/model.js';
 import { ngramStrings } from './text/subwords.js';
+import { wordFromBytes } from './text/word-bytes.js';
 import { WordVectors } from './models/vectors/word-vectors.js';
 
 export interface CliIO {
@@ -59,7 +60,8 @@ function progressLine(p: Progress): string {
 }
 
 function readInput(path: string, io: CliIO): Promise<string> | string {
-  return path === '-' ? io.stdin() : readFileSync(path, 'utf8');
+  // words are bytes, as for native fastText: invalid UTF-8 is kept (wordFromBytes), not replaced by U+FFFD
+  return path === '-' ? io.stdin() : wordFromBytes(readFileSync(path));
 }
 
 function loadModel(path: string): FastTextModelData {

@@ -3,13 +3,14 @@
 import { setPlatform } from '../core/platform.js';
 import { nodePlatform } from '../platform/node.js';
 import { main } from '../cli.js';
+import { wordFromBytes } from '../text/word-bytes.js';
 
 setPlatform(nodePlatform(new URL('./', import.meta.url)));
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  return wordFromBytes(Buffer.concat(chunks)); // invalid UTF-8 kept byte for byte, as native fastText reads it
 }
 
 main(process.argv.slice(2), {
