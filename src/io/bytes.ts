@@ -5,17 +5,11 @@
  */
 import { FormatError } from '../core/errors.js';
 
-const UTF8 = new TextDecoder('utf-8', { ignoreBOM: true });
 const ENCODER = new TextEncoder();
 
 /** UTF-8 bytes of a string. */
 export function utf8(s: string): Uint8Array {
   return ENCODER.encode(s);
-}
-
-/** Decode UTF-8 bytes (invalid sequences become U+FFFD). */
-export function fromUtf8(bytes: Uint8Array): string {
-  return UTF8.decode(bytes);
 }
 
 export { wordBytes, wordFromBytes } from '../text/word-bytes.js';
