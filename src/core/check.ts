@@ -90,6 +90,16 @@ function shown(v: unknown): string {
  * throws `<fn>: <name> must be an integer >= lo` (no `hi`), `... in [lo, 2^53)`
  * (`hi` = `Number.MAX_SAFE_INTEGER`, e.g. seeds) or `... in [lo, hi]`.
  */
+/**
+ * The bytes of a file-format argument: a Uint8Array (a Node Buffer too, at any byteOffset) as it is,
+ * an ArrayBuffer viewed whole; else `<fn>: <name> must be a Uint8Array or an ArrayBuffer, got ...`.
+ */
+export function checkBytes(fn: string, name: string, v: unknown): Uint8Array {
+  if (v instanceof Uint8Array) return v;
+  if (v instanceof ArrayBuffer) return new Uint8Array(v);
+  throw new ArgumentError(`${fn}: ${name} must be a Uint8Array or an ArrayBuffer, got ${describe(v)}`);
+}
+
 export function checkInt(fn: string, name: string, v: unknown, lo: number, hi = Infinity): number {
   if (typeof v === 'number' && Number.isSafeInteger(v) && v >= lo && v <= hi) return v;
   const range =

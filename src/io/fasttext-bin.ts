@@ -26,6 +26,7 @@
  * fastText writes any value of the arguments that only training reads (ws, epoch, neg,
  * minCount, lrUpdateRate, wordNgrams < 2, minn > maxn ...), so those are accepted.
  */
+import { checkBytes } from '../core/check.js';
 import { ArgumentError, FormatError } from '../core/errors.js';
 import type {
   FastTextArgs,
@@ -183,8 +184,8 @@ function checkModel(m: FastTextModelData, nwords: number, nlabels: number): Prob
 }
 
 /** Parse a native fastText `.bin` model (non-quantized). */
-export function readFastTextBin(bytes: Uint8Array): FastTextModelData {
-  const r = new ByteReader(bytes, 'readFastTextBin');
+export function readFastTextBin(bytes: Uint8Array | ArrayBuffer): FastTextModelData {
+  const r = new ByteReader(checkBytes('readFastTextBin', 'bytes', bytes), 'readFastTextBin');
   const magic = r.i32('the fastText magic number 793712314 (int32)');
   if (magic !== FASTTEXT_MAGIC) throw r.error('the fastText magic number 793712314', String(magic), 0);
   const version = r.i32('the format version (int32)');

@@ -21,7 +21,7 @@
  * size, and data_offsets that tile the data section exactly (sorted by begin,
  * the first at 0, each at the previous end, the last at the end of the file).
  */
-import { describe } from '../core/check.js';
+import { checkBytes, describe } from '../core/check.js';
 import { ArgumentError, FormatError, ShapeError, formatShape } from '../core/errors.js';
 import { Tensor } from '../core/tensor.js';
 import { Parameter } from '../autograd/parameter.js';
@@ -207,10 +207,9 @@ interface Located {
  * of the data section, overlapping another tensor's, leaving a gap or leaving
  * bytes after the last tensor, and an I64 value outside the int32 range.
  */
-export function decodeSafetensors(bytes: Uint8Array): Safetensors {
+export function decodeSafetensors(input: Uint8Array | ArrayBuffer): Safetensors {
   const fn = 'decodeSafetensors';
-  if (!(bytes instanceof Uint8Array))
-    throw new ArgumentError(`${fn}: bytes must be a Uint8Array, got ${describe(bytes)}`);
+  const bytes = checkBytes(fn, 'bytes', input);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes.length < 8)
     throw formatError(0, 'an 8-byte little-endian header length', `end of data (${bytes.length} bytes)`);

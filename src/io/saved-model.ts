@@ -2,8 +2,8 @@
  * The single-file save of a wasm-nlp model: a safetensors file whose metadata
  * names the model class (MODEL_KEY) and holds its config (CONFIG_KEY).
  */
-import { describe } from '../core/check.js';
-import { ArgumentError, FormatError } from '../core/errors.js';
+import { checkBytes } from '../core/check.js';
+import { FormatError } from '../core/errors.js';
 import type { Module } from '../nn/module.js';
 import { decodeSafetensors } from './safetensors.js';
 
@@ -21,13 +21,11 @@ export const CONFIG_KEY = 'wasm-nlp.config';
  */
 export function loadSaved<M extends Module>(
   fn: string,
-  bytes: Uint8Array,
+  bytes: Uint8Array | ArrayBuffer,
   kind: string,
   make: (config: Record<string, unknown>, metadata: Record<string, string>) => M,
 ): M {
-  if (!(bytes instanceof Uint8Array))
-    throw new ArgumentError(`${fn}: bytes must be a Uint8Array, got ${describe(bytes)}`);
-  const { tensors, metadata } = decodeSafetensors(bytes);
+  const { tensors, metadata } = decodeSafetensors(checkBytes(fn, 'bytes', bytes));
   if (metadata[MODEL_KEY] !== kind)
     throw new FormatError(
       `${fn}: bytes at offset 8 must be a header whose __metadata__ has "${MODEL_KEY}": "${kind}", got ${JSON.stringify(metadata[MODEL_KEY] ?? null)}`,

@@ -17,7 +17,7 @@
  */
 import { ArgumentError, FormatError } from '../core/errors.js';
 import { ByteWriter, utf8, wordBytes, wordFromBytes } from './bytes.js';
-import { describe } from '../core/check.js';
+import { checkBytes, describe } from '../core/check.js';
 
 /** Words and their vectors: row i of `data` (row-major, `dim` columns) is `words[i]`. */
 export interface WordVectorTable {
@@ -87,11 +87,9 @@ const VEC_FORBIDDEN = /[ \t\n\v\f\r\0]/;
  * header, counts the rest of the file cannot hold, a row without a word and `dim` numbers, a
  * word with a NUL byte or given twice, a number beyond float32, and data after the last row.
  */
-export function readVec(input: Uint8Array | string): WordVectorTable {
+export function readVec(input: Uint8Array | ArrayBuffer | string): WordVectorTable {
   const fn = 'readVec';
-  if (typeof input !== 'string' && !(input instanceof Uint8Array))
-    throw new ArgumentError(`${fn}: input must be a Uint8Array or a string, got ${describe(input)}`);
-  const bytes = typeof input === 'string' ? wordBytes(input) : input;
+  const bytes = typeof input === 'string' ? wordBytes(input) : checkBytes(fn, 'input', input);
   let pos = 0;
   const err = (at: number, what: string, got: string) =>
     new FormatError(`${fn}: bytes at offset ${at} must be ${what}, got ${got}`);

@@ -8,18 +8,16 @@
  * word with a space, so what one accepts the other writes back. Values are copied
  * bit for bit (NaN payloads included).
  */
-import { ArgumentError } from '../core/errors.js';
-import { describe } from '../core/check.js';
+import { checkBytes } from '../core/check.js';
 import { ByteReader, ByteWriter, utf8, wordBytes, wordFromBytes } from './bytes.js';
 import { type WordVectorTable, checkWordVectorTable } from './vec.js';
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** Read a word2vec binary file (any Uint8Array, Node Buffers included). */
-export function readWord2VecBin(bytes: Uint8Array): WordVectorTable {
+export function readWord2VecBin(input: Uint8Array | ArrayBuffer): WordVectorTable {
   const fn = 'readWord2VecBin';
-  if (!(bytes instanceof Uint8Array))
-    throw new ArgumentError(`${fn}: bytes must be a Uint8Array, got ${describe(bytes)}`);
+  const bytes = checkBytes(fn, 'bytes', input);
   const r = new ByteReader(bytes, fn);
   const headerBytes = r.until(0x0a, 'a header line "<count> <dim>" ending in a newline');
   const headerText = String.fromCharCode(...headerBytes.subarray(0, 80));

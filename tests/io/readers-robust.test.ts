@@ -7,6 +7,7 @@ import { ArgumentError, FormatError } from '../../src/core/errors.js';
 import { decodeSafetensors, encodeSafetensors, type Safetensors } from '../../src/io/safetensors.js';
 import { readVec, writeVec, type WordVectorTable } from '../../src/io/vec.js';
 import { readWord2VecBin, writeWord2VecBin } from '../../src/io/word2vec-bin.js';
+import { readFastTextBin, writeFastTextBin } from '../../src/io/fasttext-bin.js';
 
 const enc = new TextEncoder();
 const ascii = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
@@ -449,5 +450,52 @@ describe('word2vec .bin: header counts, words as bytes, bit-exact values', () =>
       expect(Array.from(writeWord2VecBin(readWord2VecBin(out)))).toEqual(Array.from(out));
     }
     expect(accepted).toBeGreaterThan(0);
+  });
+});
+
+describe('every reader takes an ArrayBuffer as it takes a Uint8Array, and refuses anything else typed', () => {
+  const table: WordVectorTable = { words: ['a', 'b'], dim: 2, data: new Float32Array([1, 2, 3, 4]) };
+  const fastText = writeFastTextBin({
+    args: {
+      dim: 2,
+      ws: 5,
+      epoch: 1,
+      minCount: 1,
+      neg: 5,
+      wordNgrams: 1,
+      loss: 'softmax',
+      model: 'sup',
+      bucket: 0,
+      minn: 0,
+      maxn: 0,
+      lrUpdateRate: 100,
+      t: 1e-4,
+    },
+    words: [
+      { word: 'w', count: 1, type: 'word' },
+      { word: '__label__x', count: 1, type: 'label' },
+    ],
+    ntokens: 2,
+    pruneIdxSize: -1,
+    input: { rows: 1, cols: 2, data: new Float32Array([1, 2]) },
+    output: { rows: 1, cols: 2, data: new Float32Array([3, 4]) },
+  });
+  const readers: [string, (b: never) => unknown, Uint8Array][] = [
+    ['decodeSafetensors', decodeSafetensors, encodeSafetensors({ x: { shape: [2], data: new Float32Array([1, 2]) } })],
+    ['readVec', readVec, writeVec(table)],
+    ['readWord2VecBin', readWord2VecBin, writeWord2VecBin(table)],
+    ['readFastTextBin', readFastTextBin, fastText],
+  ];
+  test.each(readers)('%s', (name, read, bytes) => {
+    // an ArrayBuffer holding exactly the file, and the bytes at an odd offset of a larger buffer
+    const whole = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+    const padded = new Uint8Array(bytes.length + 3);
+    padded.set(bytes, 3);
+    expect(read(whole as never)).toEqual(read(bytes as never));
+    expect(read(padded.subarray(3) as never)).toEqual(read(bytes as never));
+    for (const bad of [null, 7, [1, 2], new DataView(whole)]) {
+      expect(() => read(bad as never)).toThrow(ArgumentError);
+      expect(() => read(bad as never)).toThrow(new RegExp(`^${name}: .*must be a Uint8Array or an ArrayBuffer, got`));
+    }
   });
 });

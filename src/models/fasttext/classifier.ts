@@ -2,6 +2,7 @@
 // hashed word n-grams averaged into a hidden vector, a linear layer over the
 // labels, trained by SGD with fastText's linear learning-rate decay, in Wasm.
 // Models read and write native fastText `.bin` files.
+import { checkBytes } from '../../core/check.js';
 import type { Progress } from '../../train/progress.js';
 import { TrainingSession } from '../../train/session.js';
 import { ArgumentError, ShapeError } from '../../core/errors.js';
@@ -286,10 +287,10 @@ export class FastTextClassifier {
   }
 
   /** A model from the bytes of a supervised fastText `.bin` (native or ours). */
-  static fromBytes(bytes: Uint8Array, options: { label?: string } = {}): FastTextClassifier {
+  static fromBytes(bytes: Uint8Array | ArrayBuffer, options: { label?: string } = {}): FastTextClassifier {
     const fn = 'FastTextClassifier.fromBytes';
     rt(fn);
-    const m = readFastTextBin(bytes);
+    const m = readFastTextBin(checkBytes(fn, 'bytes', bytes));
     if (m.args.model !== 'sup')
       throw new ArgumentError(`${fn}: model must be a supervised model, got ${JSON.stringify(m.args.model)}`);
     const input = Tensor.fromArray(m.input.data, [m.input.rows, m.input.cols]);

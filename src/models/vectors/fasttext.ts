@@ -7,6 +7,7 @@
  * fastText). Words never seen in training get a vector from their n-grams.
  * Models read and write native fastText `.bin` files. See docs/fasttext.md.
  */
+import { checkBytes } from '../../core/check.js';
 import { ArgumentError, VocabError } from '../../core/errors.js';
 import { rt } from '../../core/runtime.js';
 import { Tensor } from '../../core/tensor.js';
@@ -298,12 +299,10 @@ export class FastText {
   }
 
   /** A model from the bytes of an unsupervised fastText `.bin` (native or ours). */
-  static fromBytes(bytes: Uint8Array): FastText {
+  static fromBytes(bytes: Uint8Array | ArrayBuffer): FastText {
     const fn = 'FastText.fromBytes';
     rt(fn);
-    if (!(bytes instanceof Uint8Array))
-      throw new ArgumentError(`${fn}: bytes must be a Uint8Array, got ${bytes === null ? 'null' : typeof bytes}`);
-    const m = readFastTextBin(bytes);
+    const m = readFastTextBin(checkBytes(fn, 'bytes', bytes));
     if (m.args.model === 'sup')
       throw new ArgumentError(`${fn}: model must be 'sg' or 'cbow' (word vectors), got 'sup' (use FastTextClassifier)`);
     const input = Tensor.fromArray(m.input.data, [m.input.rows, m.input.cols]);
