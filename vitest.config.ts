@@ -25,7 +25,7 @@ export default defineConfig({
       },
       {
         // Pre-bundle what the browser tests import, so Vite does not reload mid-run.
-        optimizeDeps: { include: ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-cpu'] },
+        optimizeDeps: { include: ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-layers'] },
         // COOP/COEP at the project's top-level `server` make the page
         // cross-origin isolated (SharedArrayBuffer, shared Wasm memory).
         server: {

@@ -1,5 +1,5 @@
-// Pooling over the sequence axis: mean and max with a padding mask, and the
-// first token, forward and backward.
+// Pooling over the sequence axis: mean and max with a padding mask, the first
+// token, and the last kept token, forward and backward.
 //
 // Layout: x, dx are [B, S, D] f32 row-major; out, dout are [B, D]; the mask is
 // [B, S] i32 (1 keep, 0 padding; TypeScript converts float masks) or 0 for "no
@@ -194,6 +194,64 @@ export function first_pool_bwd(dout: usize, dx: usize, B: i32, S: i32, D: i32): 
   for (let b = 0; b < B; b++) {
     const g = dout + <usize>b * rowBytes;
     const d = dx + <usize>b * <usize>S * rowBytes;
+    let c = 0;
+    for (; c + 4 <= D; c += 4) {
+      const off = <usize>c << 2;
+      v128.store(d + off, f32x4.add(v128.load(d + off), v128.load(g + off)));
+    }
+    for (; c < D; c++) {
+      const off = <usize>c << 2;
+      store<f32>(d + off, load<f32>(d + off) + load<f32>(g + off));
+    }
+  }
+}
+
+/** Last kept position of row b: S - 1 without a mask, -1 when the mask keeps none. */
+// @ts-ignore: decorator
+@inline function last_kept(mask: usize, b: i32, S: i32): i32 {
+  if (mask == 0) return S - 1;
+  const m = mask + (<usize>b * <usize>S << 2);
+  for (let s = S - 1; s >= 0; s--) if (load<i32>(m + (<usize>s << 2)) != 0) return s;
+  return -1;
+}
+
+/**
+ * Last-token pooling (the final state of a recurrent encoder over padded rows):
+ * out[b, :] = x[b, s_b, :] with s_b the last position the mask keeps (S - 1
+ * without a mask); a row with no kept position gets out = 0.
+ *   x    (B, S, D) f32, read
+ *   mask (B, S) i32 0/1, read, or 0
+ *   out  (B, D) f32, written (the same bits as x); must not overlap x
+ */
+export function last_pool_fwd(x: usize, mask: usize, out: usize, B: i32, S: i32, D: i32): void {
+  const rowBytes = <usize>D << 2;
+  for (let b = 0; b < B; b++) {
+    const s = last_kept(mask, b, S);
+    const dst = out + <usize>b * rowBytes;
+    if (s < 0) {
+      memory.fill(dst, 0, rowBytes);
+      continue;
+    }
+    const src = x + (<usize>b * <usize>S + <usize>s) * rowBytes;
+    let c = 0;
+    for (; c + 4 <= D; c += 4) v128.store(dst + (<usize>c << 2), v128.load(src + (<usize>c << 2)));
+    for (; c < D; c++) store<f32>(dst + (<usize>c << 2), load<f32>(src + (<usize>c << 2)));
+  }
+}
+
+/**
+ * Last-token backward: dx[b, s_b, :] += dout[b, :] (s_b as in last_pool_fwd;
+ * rows with no kept position get nothing).
+ *   dout (B, D) f32, read;  mask as in last_pool_fwd
+ *   dx   (B, S, D) f32, read and written: ACCUMULATES; must not overlap dout
+ */
+export function last_pool_bwd(dout: usize, mask: usize, dx: usize, B: i32, S: i32, D: i32): void {
+  const rowBytes = <usize>D << 2;
+  for (let b = 0; b < B; b++) {
+    const s = last_kept(mask, b, S);
+    if (s < 0) continue;
+    const g = dout + <usize>b * rowBytes;
+    const d = dx + (<usize>b * <usize>S + <usize>s) * rowBytes;
     let c = 0;
     for (; c + 4 <= D; c += 4) {
       const off = <usize>c << 2;

@@ -1,8 +1,10 @@
+import { checkOptions } from '../core/check.js';
 import { ArgumentError, DTypeError, ShapeError, formatShape } from '../core/errors.js';
 import { rt } from '../core/runtime.js';
 import { Tensor } from '../core/tensor.js';
 import * as act from '../ops/activation.js';
 import * as att from '../ops/attention.js';
+import * as conv from '../ops/conv.js';
 import * as ew from '../ops/elementwise.js';
 import * as emb from '../ops/embedding.js';
 import * as lay from '../ops/layout.js';
@@ -10,6 +12,7 @@ import * as lin from '../ops/linear.js';
 import * as mm from '../ops/matmul.js';
 import * as norm from '../ops/norm.js';
 import * as pool from '../ops/pool.js';
+import * as rnnOps from '../ops/rnn.js';
 import * as sm from '../ops/softmax.js';
 import { type Input, Variable, asVariable, tape } from './tape.js';
 
@@ -273,6 +276,84 @@ export function split(x: Input, widths: readonly number[]): Variable[] {
   });
 }
 
+// ---------------------------------------------------------------- recurrent
+
+export type { RnnMode } from '../ops/rnn.js';
+
+/** Options of `rnn`: initial states (differentiable), the step mask and the direction (see `ops.RnnOptions`). */
+export interface RnnFOptions {
+  /** [B, H] initial hidden state; default zeros. */
+  h0?: Input;
+  /** [B, H] initial cell state, LSTM only; default zeros. */
+  c0?: Input;
+  /** [B, T] 0/1, int32 or float32: masked steps carry the state. Must stay alive until backward() has run. */
+  mask?: Tensor;
+  /** Run t = T − 1 … 0; default false. */
+  reverse?: boolean;
+}
+
+/**
+ * A recurrent layer over the whole sequence (`ops.rnn`, PyTorch's LSTM / GRU / RNN
+ * cells, batch-first): x [B, T, I], weightIh [G·H, I], weightHh [G·H, H], biases
+ * [G·H] or null. `output` [B, T, H] records on the tape (gradients to x, both
+ * weights, both biases, h0 and c0 when they require one); `h` and `c` are the
+ * final states as plain Tensors, detached and owned by the caller (tidy frees
+ * them): what truncated BPTT carries to the next chunk.
+ */
+export function rnn(
+  mode: rnnOps.RnnMode,
+  x: Input,
+  weightIh: Input,
+  weightHh: Input,
+  biasIh: Input | null,
+  biasHh: Input | null,
+  options: RnnFOptions = {},
+): { output: Variable; h: Tensor; c: Tensor | null } {
+  const fn = 'rnn';
+  const X = v(fn, 'x', x),
+    Wi = v(fn, 'weightIh', weightIh),
+    Wh = v(fn, 'weightHh', weightHh);
+  const Bi = biasIh === undefined || biasIh === null ? undefined : v(fn, 'biasIh', biasIh);
+  const Bh = biasHh === undefined || biasHh === null ? undefined : v(fn, 'biasHh', biasHh);
+  const o = checkOptions<RnnFOptions>(fn, 'options', options ?? {}, ['h0', 'c0', 'mask', 'reverse']);
+  const H0 = o.h0 === undefined ? undefined : v(fn, 'h0', o.h0);
+  const C0 = o.c0 === undefined ? undefined : v(fn, 'c0', o.c0);
+  const opts: rnnOps.RnnOptions = { h0: H0?.value, c0: C0?.value, mask: o.mask, reverse: o.reverse };
+  const bi = Bi?.value ?? null,
+    bh = Bh?.value ?? null;
+  const res = rnnOps.rnn(mode, X.value, Wi.value, Wh.value, bi, bh, opts);
+  const inputs = [X, Wi, Wh, Bi, Bh, H0, C0].filter((t): t is Variable => t !== undefined);
+  const Y = out(
+    res.out,
+    inputs,
+    (g) => {
+      const into = (V: Variable | undefined) => (V?.requiresGrad ? gradOf(V) : undefined);
+      rnnOps.rnnBackward(
+        mode,
+        X.value,
+        Wi.value,
+        Wh.value,
+        bi,
+        bh,
+        res,
+        { dout: g },
+        {
+          dx: into(X),
+          dweightIh: into(Wi),
+          dweightHh: into(Wh),
+          dbiasIh: into(Bi),
+          dbiasHh: into(Bh),
+          dh0: into(H0),
+          dc0: into(C0),
+        },
+        opts,
+      );
+    },
+    res.saved.tensors,
+  );
+  return { output: Y, h: res.h, c: res.c };
+}
+
 // ---------------------------------------------------------------- embedding, norm, activations
 
 /** Rows of weight [V, D] for the int32 ids (any shape): [...ids.shape, D]; the backward scatter-adds. */
@@ -496,4 +577,39 @@ export function maxPool(x: Input, options: pool.PoolOptions = {}): Variable {
 export function firstPool(x: Input): Variable {
   const X = v('firstPool', 'x', x);
   return out(pool.firstPool(X.value), [X], (g) => pool.firstPoolBackward(g, gradOf(X)));
+}
+
+/** The last position of each sequence the mask [B, S] keeps (x[:, S − 1] without one): x [B, S, D] → [B, D]; 0 for a row with none. */
+export function lastPool(x: Input, options: pool.PoolOptions = {}): Variable {
+  const X = v('lastPool', 'x', x);
+  const mask = options.mask;
+  return out(pool.lastPool(X.value, { mask }), [X], (g) => pool.lastPoolBackward(g, gradOf(X), { mask }));
+}
+
+/**
+ * PyTorch's F.conv1d over channels-last sequences (`ops.conv1d`): x [B, T, Cin],
+ * weight [Cout, Cin, K], bias [Cout] or null → [B, Tout, Cout]. The mask, if any,
+ * must stay alive until backward() has run.
+ */
+export function conv1d(x: Input, weight: Input, bias: Input | null, options: conv.Conv1dOptions = {}): Variable {
+  const fn = 'conv1d';
+  const X = v(fn, 'x', x),
+    W = v(fn, 'weight', weight);
+  const Bv = bias === undefined || bias === null ? undefined : v(fn, 'bias', bias);
+  const y = conv.conv1d(X.value, W.value, Bv?.value ?? null, options);
+  const o = { ...options };
+  const inputs = Bv === undefined ? [X, W] : [X, W, Bv];
+  return out(y, inputs, (g) =>
+    conv.conv1dBackward(
+      X.value,
+      W.value,
+      g,
+      {
+        dx: X.requiresGrad ? gradOf(X) : undefined,
+        dweight: W.requiresGrad ? gradOf(W) : undefined,
+        dbias: Bv?.requiresGrad ? gradOf(Bv) : undefined,
+      },
+      o,
+    ),
+  );
 }

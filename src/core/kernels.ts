@@ -324,9 +324,139 @@ export interface Kernels {
   max_pool_bwd(argmax: number, dout: number, dx: number, B: number, S: number, D: number): void;
   first_pool_fwd(x: number, out: number, B: number, S: number, D: number): void;
   first_pool_bwd(dout: number, dx: number, B: number, S: number, D: number): void;
+  last_pool_fwd(x: number, mask: number, out: number, B: number, S: number, D: number): void;
+  last_pool_bwd(dout: number, mask: number, dx: number, B: number, S: number, D: number): void;
   copy2d_f32(src: number, dst: number, rows: number, cols: number, ldSrc: number, ldDst: number, acc: number): void;
   swap_axes12_f32(x: number, out: number, A: number, B: number, C: number, D: number, acc: number): void;
   transpose_last2_f32(x: number, out: number, N: number, R: number, C: number, acc: number): void;
+  // convolution, statistics (conv mask 0 = no padding; stats out = 4 f64: sum, sum of squares, zeros, max |x|)
+  conv1d_im2col_f32(
+    x: number,
+    mask: number,
+    cols: number,
+    B: number,
+    T: number,
+    Cin: number,
+    Tout: number,
+    K: number,
+    stride: number,
+    dilation: number,
+    padLeft: number,
+  ): void;
+  conv1d_col2im_f32(
+    dcols: number,
+    mask: number,
+    dx: number,
+    B: number,
+    T: number,
+    Cin: number,
+    Tout: number,
+    K: number,
+    stride: number,
+    dilation: number,
+    padLeft: number,
+  ): void;
+  tensor_stats_f32(x: number, out: number, n: number): void;
+  // recurrent (whole-sequence time loops; mask, dout, dhLast, dcLast, dh0, dc0 may be 0; reverse 0/1, relu 0/1)
+  rnn_seq_workspace_bytes(B: number, H: number, G: number): number;
+  lstm_seq_fwd_f32(
+    whh: number,
+    h0: number,
+    c0: number,
+    mask: number,
+    gates: number,
+    cells: number,
+    out: number,
+    hLast: number,
+    cLast: number,
+    work: number,
+    B: number,
+    T: number,
+    H: number,
+    reverse: number,
+  ): void;
+  lstm_seq_bwd_f32(
+    gates: number,
+    cells: number,
+    c0: number,
+    whh: number,
+    dout: number,
+    dhLast: number,
+    dcLast: number,
+    mask: number,
+    dgates: number,
+    dh0: number,
+    dc0: number,
+    carry: number,
+    work: number,
+    B: number,
+    T: number,
+    H: number,
+    reverse: number,
+  ): void;
+  gru_seq_fwd_f32(
+    whh: number,
+    bhh: number,
+    h0: number,
+    mask: number,
+    gates: number,
+    hn: number,
+    out: number,
+    hLast: number,
+    work: number,
+    B: number,
+    T: number,
+    H: number,
+    reverse: number,
+  ): void;
+  gru_seq_bwd_f32(
+    gates: number,
+    hn: number,
+    h0: number,
+    out: number,
+    whh: number,
+    dout: number,
+    dhLast: number,
+    mask: number,
+    dgates: number,
+    dgatesh: number,
+    dh0: number,
+    carry: number,
+    work: number,
+    B: number,
+    T: number,
+    H: number,
+    reverse: number,
+  ): void;
+  rnn_seq_fwd_f32(
+    whh: number,
+    h0: number,
+    mask: number,
+    out: number,
+    hLast: number,
+    work: number,
+    B: number,
+    T: number,
+    H: number,
+    relu: number,
+    reverse: number,
+  ): void;
+  rnn_seq_bwd_f32(
+    out: number,
+    whh: number,
+    dout: number,
+    dhLast: number,
+    mask: number,
+    dpre: number,
+    dh0: number,
+    carry: number,
+    work: number,
+    B: number,
+    T: number,
+    H: number,
+    relu: number,
+    reverse: number,
+  ): void;
   // threads (attention over a range [bh0, bh1) of the B * H heads)
   attention_fwd_range(
     q: number,

@@ -36,7 +36,16 @@ export { sgdStep, adamStep, clipGradNorm } from './optim.js';
 export type { SgdOptions, AdamOptions } from './optim.js';
 export { attention, attentionBackward, attentionWorkspaceBytes, rotary, rotaryBackward } from './attention.js';
 export type { AttentionOptions, RotaryOptions } from './attention.js';
-export { meanPool, meanPoolBackward, maxPool, maxPoolBackward, firstPool, firstPoolBackward } from './pool.js';
+export {
+  meanPool,
+  meanPoolBackward,
+  maxPool,
+  maxPoolBackward,
+  firstPool,
+  firstPoolBackward,
+  lastPool,
+  lastPoolBackward,
+} from './pool.js';
 export type { PoolOptions } from './pool.js';
 export {
   reshape,
@@ -52,3 +61,9 @@ export {
   sliceLast,
   sliceLastBackward,
 } from './layout.js';
+export { rnn, rnnBackward, rnnGates } from './rnn.js';
+export type { RnnMode, RnnOptions, RnnResult, RnnSaved, RnnGrads } from './rnn.js';
+export { conv1d, conv1dBackward, conv1dOutputLength } from './conv.js';
+export type { Conv1dOptions, Conv1dGrads } from './conv.js';
+export { tensorStats, sumOfSquares } from './stats.js';
+export type { TensorStats } from './stats.js';

@@ -31,10 +31,11 @@ function expectShape(
 }
 
 /**
- * The mask as an int32 tensor for the kernel (pointer 0 for none). A float mask
- * is copied into a temporary that `done()` frees.
+ * @internal The mask [B, S] as an int32 tensor for a kernel (pointer 0 for none),
+ * after checking its type, dtype, shape and that it holds only 0 and 1. A float
+ * mask is copied into a temporary that `done()` frees.
  */
-function maskPtr(fn: string, mask: Tensor | undefined, B: number, S: number): { ptr: number; done: () => void } {
+export function maskPtr(fn: string, mask: Tensor | undefined, B: number, S: number): { ptr: number; done: () => void } {
   if (mask === undefined) return { ptr: 0, done: () => {} };
   if (!(mask instanceof Tensor)) throw new ArgumentError(`${fn}: mask must be a Tensor, got ${describe(mask)}`);
   if (mask.dtype !== 'int32' && mask.dtype !== 'float32')
@@ -140,4 +141,39 @@ export function firstPoolBackward(dout: Tensor, dx: Tensor): void {
   if (S < 1) throw new ShapeError(`${fn}: dx must have seq >= 1, got shape ${formatShape(dx.shape)}`);
   expectShape(fn, 'dout', dout, [B, D]);
   if (B > 0 && D > 0) r.kernels.first_pool_bwd(dout.offset, dx.offset, B, S, D);
+}
+
+/**
+ * The last position of each sequence that the mask keeps (x[:, S - 1] without a
+ * mask; the final state of a recurrent encoder over right-padded rows): x [B, S, D]
+ * -> [B, D]; a row whose mask is all 0 pools to 0. S >= 1.
+ */
+export function lastPool(x: Tensor, options: PoolOptions = {}): Tensor {
+  const fn = 'lastPool';
+  const r = rt(fn);
+  const [B, S, D] = dims(fn, 'x', x);
+  if (S < 1) throw new ShapeError(`${fn}: x must have seq >= 1, got shape ${formatShape(x.shape)}`);
+  const m = maskPtr(fn, options.mask, B, S);
+  const out = Tensor.empty([B, D]);
+  try {
+    if (B > 0 && D > 0) r.kernels.last_pool_fwd(x.offset, m.ptr, out.offset, B, S, D);
+  } finally {
+    m.done();
+  }
+  return out;
+}
+
+/** dx[b, last kept s, :] += dout[b, :] (rows with no kept position get nothing). Same mask as the forward. ACCUMULATES. */
+export function lastPoolBackward(dout: Tensor, dx: Tensor, options: PoolOptions = {}): void {
+  const fn = 'lastPoolBackward';
+  const r = rt(fn);
+  const [B, S, D] = dims(fn, 'dx', dx);
+  if (S < 1) throw new ShapeError(`${fn}: dx must have seq >= 1, got shape ${formatShape(dx.shape)}`);
+  expectShape(fn, 'dout', dout, [B, D]);
+  const m = maskPtr(fn, options.mask, B, S);
+  try {
+    if (B > 0 && D > 0) r.kernels.last_pool_bwd(dout.offset, m.ptr, dx.offset, B, S, D);
+  } finally {
+    m.done();
+  }
 }

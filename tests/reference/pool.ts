@@ -99,3 +99,40 @@ export function refFirstPool(x: ArrayLike<number>, B: number, S: number, D: numb
   for (let b = 0; b < B; b++) for (let c = 0; c < D; c++) out[b * D + c] = x[b * S * D + c]!;
   return out;
 }
+
+/** out[b, c] = x[b, s_b, c] with s_b the last kept position; 0 when nothing is kept. */
+export function refLastPool(
+  x: ArrayLike<number>,
+  mask: ArrayLike<number> | undefined,
+  B: number,
+  S: number,
+  D: number,
+): Float64Array {
+  const out = new Float64Array(B * D);
+  for (let b = 0; b < B; b++) {
+    let last = -1;
+    for (let s = 0; s < S; s++) if (kept(mask, b, S, s)) last = s;
+    if (last < 0) continue;
+    for (let c = 0; c < D; c++) out[b * D + c] = x[(b * S + last) * D + c]!;
+  }
+  return out;
+}
+
+/** dx[b, s_b, c] = dx0 + dout[b, c] at the last kept position s_b. */
+export function refLastPoolBackward(
+  dout: ArrayLike<number>,
+  dx0: ArrayLike<number>,
+  mask: ArrayLike<number> | undefined,
+  B: number,
+  S: number,
+  D: number,
+): Float64Array {
+  const dx = Float64Array.from(dx0);
+  for (let b = 0; b < B; b++) {
+    let last = -1;
+    for (let s = 0; s < S; s++) if (kept(mask, b, S, s)) last = s;
+    if (last < 0) continue;
+    for (let c = 0; c < D; c++) dx[(b * S + last) * D + c]! += dout[b * D + c]!;
+  }
+  return dx;
+}
