@@ -10,3 +10,7 @@ export type {
   TransformerEncoderOptions,
   TransformerEmbeddingsOptions,
 } from './transformer.js';
+export { LSTM, GRU, RNN, RNNBase } from './rnn.js';
+export type { RnnModuleOptions, RnnOptions, RnnForwardOptions, RnnOutput } from './rnn.js';
+export { Conv1d } from './conv.js';
+export type { Conv1dOptions } from './conv.js';
