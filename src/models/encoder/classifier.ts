@@ -1,6 +1,7 @@
 /**
- * TextClassifier: embeddings (+ sub-word means) → TransformerEncoder → mean / max /
- * first-token pooling with the padding mask → linear → class logits.
+ * TextClassifier: embeddings (+ sub-word means) → encoder (Transformer, LSTM, GRU or
+ * CNN) → mean / max / first-token / last-state pooling with the padding mask → linear
+ * → class logits.
  * Inputs longer than `maxLen` keep their first maxLen tokens.
  */
 import { ArgumentError } from '../../core/errors.js';
@@ -17,14 +18,19 @@ import {
   type SequenceInput,
   type Unit,
   type PaddedBatch,
+  type Pooling,
 } from './model.js';
 import { fitModel, type FitOptions, type FitResult } from '../../train/loop.js';
 
 /** TextClassifier's configuration: the encoder's, the number of classes and the pooling. */
 export interface ClassifierConfig extends EncoderModelConfig {
   numClasses: number;
-  /** Default 'mean'. */
-  pooling?: 'mean' | 'max' | 'first';
+  /**
+   * Default 'mean' for the Transformer, 'last' for recurrent encoders (the forward direction's
+   * state at the last real token and the reverse direction's after reading back to the first),
+   * 'max' (max over time) for the CNN.
+   */
+  pooling?: Pooling;
 }
 
 /** One example for TextClassifier: token ids, the class, optional sub-word bucket ids. */
@@ -38,10 +44,10 @@ export interface ClassificationExample {
 /** A ClassifierConfig with every default filled in. */
 export type ResolvedClassifierConfig = ResolvedEncoderConfig & {
   numClasses: number;
-  pooling: 'mean' | 'max' | 'first';
+  pooling: Pooling;
 };
 
-/** A Transformer-encoder text classifier: EncoderModel, then mean, max or first-token pooling and a linear layer to class logits. */
+/** A text classifier: EncoderModel, then mean, max, first-token or last-state pooling and a linear layer to class logits. */
 export class TextClassifier extends EncoderModel {
   readonly config: ResolvedClassifierConfig;
   readonly kind = 'TextClassifier';
@@ -53,10 +59,12 @@ export class TextClassifier extends EncoderModel {
     if (!Number.isInteger(numClasses) || numClasses < 1 || numClasses > 2 ** 31 - 1) {
       throw new ArgumentError(`${fn}: config.numClasses must be a positive integer, got ${String(numClasses)}`);
     }
-    const pooling = config.pooling ?? 'mean';
-    if (pooling !== 'mean' && pooling !== 'max' && pooling !== 'first')
+    const pooling =
+      config.pooling ??
+      (base.encoder === 'lstm' || base.encoder === 'gru' ? 'last' : base.encoder === 'cnn' ? 'max' : 'mean');
+    if (pooling !== 'mean' && pooling !== 'max' && pooling !== 'first' && pooling !== 'last')
       throw new ArgumentError(
-        `${fn}: config.pooling must be one of 'mean', 'max', 'first', got ${JSON.stringify(pooling)}`,
+        `${fn}: config.pooling must be one of 'mean', 'max', 'first', 'last', got ${JSON.stringify(pooling)}`,
       );
     super(base, numClasses);
     this.config = { ...base, numClasses, pooling };
@@ -64,15 +72,7 @@ export class TextClassifier extends EncoderModel {
 
   /** Class logits [B, numClasses] of a padded batch. */
   logits(batch: PaddedBatch): Variable {
-    const h = this.encode(batch);
-    const p = this.config.pooling;
-    const pooled =
-      p === 'first'
-        ? F.firstPool(h)
-        : p === 'max'
-          ? F.maxPool(h, { mask: batch.mask })
-          : F.meanPool(h, { mask: batch.mask });
-    return this.classifier.forward(pooled);
+    return this.classifier.forward(this.pool(this.encode(batch), batch, this.config.pooling));
   }
 
   private units(

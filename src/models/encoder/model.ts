@@ -1,7 +1,7 @@
 /**
  * The part TextClassifier and SequenceTagger share: the configuration, the
- * embeddings (+ fastText-style sub-word features) → TransformerEncoder stack with
- * a `classifier` head, input validation with typed errors, and the assembly of
+ * embeddings (+ fastText-style sub-word features) → an encoder (Transformer, LSTM,
+ * GRU or CNN; src/models/encoder/encoders.ts) with a `classifier` head, input validation with typed errors, and the assembly of
  * padded batches (ids, key-padding mask, sub-word ids and their mask).
  * Everything here runs in every runtime (no node:*).
  */
@@ -16,30 +16,44 @@ import { Module, Dropout, building } from '../../nn/module.js';
 import { Embedding, Linear } from '../../nn/layers.js';
 import { WASM32_MAX_BYTES } from '../../core/memory.js';
 import { TransformerEmbeddings, TransformerEncoder } from '../../nn/transformer.js';
+import { ConvEncoder, RecurrentEncoder, type EncoderKind } from './encoders.js';
 
-/** The encoder's configuration: vocabulary, width, layers, heads, feed-forward, dropout, positions, sub-word buckets. */
+export type { EncoderKind } from './encoders.js';
+
+/** The encoder's configuration: vocabulary, encoder kind, width, layers, heads, feed-forward, dropout, positions, sub-word buckets. */
 export interface EncoderModelConfig {
   /** Token ids are in [0, vocabSize); id `padId` is padding. */
   vocabSize: number;
-  /** Model width; default 128. */
+  /**
+   * What follows the embeddings: 'transformer' (self-attention, the default), 'lstm' or 'gru'
+   * (recurrent, `bidirectional` by default) or 'cnn' (stacked 1-D convolutions of width `kernelSize`).
+   */
+  encoder?: EncoderKind;
+  /** Embedding (and Transformer) width; default 128. */
   dim?: number;
   /** Encoder layers; default 2. */
   layers?: number;
-  /** Attention heads (dim must be a multiple); default 4. */
+  /** Recurrent hidden size per direction, or convolution channels; default dim. Unused by the Transformer. */
+  hidden?: number;
+  /** Recurrent encoders: read the sequence in both directions (outputs concatenated); default true. */
+  bidirectional?: boolean;
+  /** CNN encoder: convolution width (odd widths centre the window); default 3. */
+  kernelSize?: number;
+  /** Transformer: attention heads (dim must be a multiple); default 4. */
   heads?: number;
-  /** Feed-forward width; default 4 · dim. */
+  /** Transformer: feed-forward width; default 4 · dim. */
   ffn?: number;
   /** Longest input; longer classifier inputs keep their first maxLen tokens, tagger inputs are cut in chunks of maxLen. Default 512. */
   maxLen?: number;
-  /** Default 'pre'. */
+  /** Transformer: layer norm before or after each sub-layer; default 'pre'. */
   norm?: 'pre' | 'post';
-  /** Default 'learned'. */
-  positions?: 'learned' | 'sinusoidal' | 'rotary';
-  /** Default 'gelu'. */
+  /** Position information added to the embeddings; default 'learned' for the Transformer, 'none' for the others (rotary: Transformer only). */
+  positions?: 'learned' | 'sinusoidal' | 'rotary' | 'none';
+  /** Transformer: feed-forward activation; default 'gelu'. */
   activation?: 'gelu' | 'relu';
-  /** Default 0.1. */
+  /** On the embeddings and inside the encoder (between recurrent layers, after each convolution); default 0.1. */
   dropout?: number;
-  /** Default 0.1. */
+  /** Transformer: on the attention probabilities; default 0.1. */
   attentionDropout?: number;
   /** Default 0. */
   padId?: number;
@@ -48,6 +62,9 @@ export interface EncoderModelConfig {
   /** fastText-style sub-word features: each token's embedding += the mean of its n-gram bucket embeddings (`subwordBuckets` rows). 0 = off (default). */
   subwordBuckets?: number;
 }
+
+/** How a classifier pools the encoder's outputs: mean, max (over time), the first token, or the last state (recurrent encoders: both directions' final states). */
+export type Pooling = 'mean' | 'max' | 'first' | 'last';
 
 /** An EncoderModelConfig with every default filled in. */
 export type ResolvedEncoderConfig = Required<EncoderModelConfig>;
@@ -96,8 +113,12 @@ function oneOf<T extends string>(fn: string, name: string, v: unknown, allowed: 
 
 const CONFIG_KEYS = [
   'vocabSize',
+  'encoder',
   'dim',
   'layers',
+  'hidden',
+  'bidirectional',
+  'kernelSize',
   'heads',
   'ffn',
   'maxLen',
@@ -127,35 +148,72 @@ export function resolveEncoderConfig(
     }
   }
   const vocabSize = int(fn, 'config.vocabSize', config.vocabSize, 1);
+  const encoder = oneOf(fn, 'config.encoder', config.encoder ?? 'transformer', [
+    'transformer',
+    'lstm',
+    'gru',
+    'cnn',
+  ] as const);
+  const transformer = encoder === 'transformer';
   const dim = int(fn, 'config.dim', config.dim ?? 128, 1);
   const heads = int(fn, 'config.heads', config.heads ?? 4, 1);
-  if (dim % heads !== 0)
+  if (transformer && dim % heads !== 0)
     throw new ArgumentError(`${fn}: config.dim must be a multiple of config.heads (${heads}), got ${dim}`);
-  const positions = oneOf(fn, 'config.positions', config.positions ?? 'learned', [
+  const positions = oneOf(fn, 'config.positions', config.positions ?? (transformer ? 'learned' : 'none'), [
     'learned',
     'sinusoidal',
     'rotary',
+    'none',
   ] as const);
+  if (positions === 'rotary' && !transformer)
+    throw new ArgumentError(
+      `${fn}: config.positions must not be 'rotary' with config.encoder '${encoder}', got 'rotary'`,
+    );
   if (positions === 'rotary' && (dim / heads) % 2 !== 0)
     throw new ArgumentError(`${fn}: config.dim / config.heads must be even with rotary positions, got ${dim / heads}`);
+  const hidden = int(fn, 'config.hidden', config.hidden ?? dim, 1);
+  if (!transformer && config.layers === 0)
+    throw new ArgumentError(
+      `${fn}: config.layers must be an integer in [1, ${2 ** 31 - 1}] with config.encoder '${encoder}', got 0`,
+    );
+  const bidirectional = config.bidirectional ?? true;
+  if (typeof bidirectional !== 'boolean')
+    throw new ArgumentError(`${fn}: config.bidirectional must be a boolean, got ${String(bidirectional)}`);
+  const kernelSize = int(fn, 'config.kernelSize', config.kernelSize ?? 3, 1, 64);
   const dropout = rateArg(fn, 'config.dropout', config.dropout ?? 0.1);
   const layers = int(fn, 'config.layers', config.layers ?? 2, 0);
   const ffn = int(fn, 'config.ffn', config.ffn ?? 4 * dim, 1);
   const maxLen = int(fn, 'config.maxLen', config.maxLen ?? 512, 1);
   const subwordBuckets = int(fn, 'config.subwordBuckets', config.subwordBuckets ?? 0, 0);
   // Checked before anything is built: a damaged saved config must not start building 2^31 layers.
-  const perLayer = 4 * dim * dim + 2 * dim * ffn + 9 * dim + ffn;
-  const params = (vocabSize + (positions === 'learned' ? maxLen : 0) + subwordBuckets) * dim + layers * perLayer;
+  const dirs = bidirectional ? 2 : 1;
+  const gates = encoder === 'lstm' ? 4 : 3;
+  const encoderParams =
+    encoder === 'transformer'
+      ? layers * (4 * dim * dim + 2 * dim * ffn + 9 * dim + ffn)
+      : encoder === 'cnn'
+        ? layers === 0
+          ? 0
+          : hidden * (dim * kernelSize + 1) + (layers - 1) * hidden * (hidden * kernelSize + 1)
+        : layers === 0
+          ? 0
+          : dirs * gates * hidden * (dim + hidden + 2) +
+            (layers - 1) * dirs * gates * hidden * (dirs * hidden + hidden + 2);
+  const params = (vocabSize + (positions === 'learned' ? maxLen : 0) + subwordBuckets) * dim + encoderParams;
   if (!(params * 4 <= WASM32_MAX_BYTES)) {
     throw new ArgumentError(
       `${fn}: config must describe at most ${WASM32_MAX_BYTES / 4} float32 parameters (the 4 GiB Wasm32 memory), ` +
-        `got ${params} (vocabSize ${vocabSize}, dim ${dim}, layers ${layers}, ffn ${ffn}, maxLen ${maxLen}, subwordBuckets ${subwordBuckets})`,
+        `got ${params} (encoder ${encoder}, vocabSize ${vocabSize}, dim ${dim}, layers ${layers}, hidden ${hidden}, ffn ${ffn}, maxLen ${maxLen}, subwordBuckets ${subwordBuckets})`,
     );
   }
   return {
     vocabSize,
+    encoder,
     dim,
     layers,
+    hidden,
+    bidirectional,
+    kernelSize,
     heads,
     ffn,
     maxLen,
@@ -171,10 +229,12 @@ export function resolveEncoderConfig(
 }
 
 /**
- * embeddings (word + positions [+ sub-word means]) → dropout → TransformerEncoder
- * (key-padding mask) → `classifier` (Linear). Names: `embeddings.word_embeddings.weight`,
- * `embeddings.position_embeddings.weight`, `embeddings.subword_embeddings.weight`,
- * `encoder.layer.0.attention.self.query.weight`, ..., `classifier.weight|bias`.
+ * embeddings (word + positions [+ sub-word means]) → dropout → encoder (key-padding
+ * mask) → `classifier` (Linear). Names: `embeddings.word_embeddings.weight`,
+ * `embeddings.position_embeddings.weight`, `embeddings.subword_embeddings.weight`, then
+ * the Transformer's `encoder.layer.0.attention.self.query.weight`, ..., the recurrent
+ * encoder's `encoder.rnn.weight_ih_l0`, `encoder.rnn.weight_hh_l0_reverse`, ... (PyTorch's
+ * LSTM/GRU names) or the CNN's `encoder.layer.0.weight` ([out, in, k]), and `classifier.weight|bias`.
  */
 export abstract class EncoderModel extends Module {
   readonly embeddings: TransformerEmbeddings;
@@ -182,11 +242,43 @@ export abstract class EncoderModel extends Module {
   readonly subwordEmbeddings: Embedding | null;
   /** With sub-words, the embedding dropout runs after the sub-word sum (`embeddings.output_dropout`); otherwise null. */
   readonly embeddingDropout: Dropout | null;
-  readonly encoder: TransformerEncoder;
+  readonly encoder: TransformerEncoder | RecurrentEncoder | ConvEncoder;
   readonly classifier: Linear;
+  /** Width of the encoder's output at each position (what the head sees): dim, dirs · hidden or hidden. */
+  readonly outputDim: number;
   abstract readonly config: ResolvedEncoderConfig;
   /** 'TextClassifier' or 'SequenceTagger' (written into saved files). */
   abstract readonly kind: string;
+
+  /** The encoder a config names. */
+  private static buildEncoder(c: ResolvedEncoderConfig): TransformerEncoder | RecurrentEncoder | ConvEncoder {
+    if (c.encoder === 'lstm' || c.encoder === 'gru')
+      return new RecurrentEncoder(c.encoder, c.dim, c.hidden, {
+        layers: c.layers,
+        bidirectional: c.bidirectional,
+        dropout: c.dropout,
+      });
+    if (c.encoder === 'cnn')
+      return new ConvEncoder(c.dim, c.hidden, c.kernelSize, { layers: c.layers, dropout: c.dropout });
+    return new TransformerEncoder({
+      layers: c.layers,
+      dim: c.dim,
+      heads: c.heads,
+      ffnDim: c.ffn,
+      dropout: c.dropout,
+      attentionDropout: c.attentionDropout,
+      activation: c.activation,
+      norm: c.norm,
+      rotary: c.positions === 'rotary',
+    });
+  }
+
+  /** The width of the encoder's output per position, which is also that of every pooling. */
+  private static outputDimOf(c: ResolvedEncoderConfig): number {
+    if (c.encoder === 'lstm' || c.encoder === 'gru') return (c.bidirectional ? 2 : 1) * c.hidden;
+    if (c.encoder === 'cnn') return c.hidden;
+    return c.dim;
+  }
 
   protected constructor(c: ResolvedEncoderConfig, outputs: number) {
     super();
@@ -202,20 +294,11 @@ export abstract class EncoderModel extends Module {
           }),
           sub ? new Embedding(c.subwordBuckets, c.dim) : null,
           sub ? new Dropout(c.dropout) : null,
-          new TransformerEncoder({
-            layers: c.layers,
-            dim: c.dim,
-            heads: c.heads,
-            ffnDim: c.ffn,
-            dropout: c.dropout,
-            attentionDropout: c.attentionDropout,
-            activation: c.activation,
-            norm: c.norm,
-            rotary: c.positions === 'rotary',
-          }),
-          new Linear(c.dim, outputs),
+          EncoderModel.buildEncoder(c),
+          new Linear(EncoderModel.outputDimOf(c), outputs),
         ] as const,
     );
+    this.outputDim = EncoderModel.outputDimOf(c);
     this.addModule('embeddings', this.embeddings);
     if (this.subwordEmbeddings !== null) this.embeddings.addModule('subword_embeddings', this.subwordEmbeddings);
     if (this.embeddingDropout !== null) this.embeddings.addModule('output_dropout', this.embeddingDropout);
@@ -241,6 +324,15 @@ export abstract class EncoderModel extends Module {
       h = this.embeddingDropout!.forward(h);
     }
     return this.encoder.forward(h, { mask: batch.mask });
+  }
+
+  /** The encoder's output pooled to [B, outputDim]: mean, max, first, or the recurrent last state ('last'). */
+  pool(h: Variable, batch: PaddedBatch, pooling: Pooling): Variable {
+    if (pooling === 'first') return F.firstPool(h);
+    if (pooling === 'max') return F.maxPool(h, { mask: batch.mask });
+    if (pooling === 'mean') return F.meanPool(h, { mask: batch.mask });
+    if (this.encoder instanceof RecurrentEncoder) return this.encoder.lastState(h, batch.mask);
+    return F.lastPool(h, { mask: batch.mask });
   }
 
   /** Checks one input sequence (VocabError for ids, ArgumentError for sub-words). `what` names it in messages. */

@@ -1,5 +1,5 @@
 /**
- * SequenceTagger: embeddings (+ sub-word means) → TransformerEncoder → per-token
+ * SequenceTagger: embeddings (+ sub-word means) → encoder (Transformer, LSTM, GRU or CNN) → per-token
  * linear → tag logits; the loss counts real tokens only (padding targets are
  * ignoreIndex). Sequences longer than `maxLen` are cut into consecutive chunks
  * of maxLen tokens, each encoded on its own (in training, evaluation and prediction).
@@ -41,7 +41,7 @@ export type ResolvedTaggerConfig = ResolvedEncoderConfig & { numTags: number };
 
 const IGNORE = -100;
 
-/** A Transformer-encoder sequence tagger: EncoderModel, then a linear layer to tag logits at every token. */
+/** A sequence tagger: EncoderModel (any encoder), then a linear layer to tag logits at every token. */
 export class SequenceTagger extends EncoderModel {
   readonly config: ResolvedTaggerConfig;
   readonly kind = 'SequenceTagger';
