@@ -23,6 +23,15 @@ import { epochBatches, idsHash, type Unit } from './batches.js';
 import type { TrainHook } from './hooks.js';
 import { checkCheckpointOptions, checkLr, checkOptionKeys, checkShellOptions } from './options.js';
 import { ProgressMeter, now, type Progress, type ProgressUnit } from './progress.js';
+import {
+  checkDiagnosticsOptions,
+  gradientNorms,
+  recordActivations,
+  type DiagnosticsOptions,
+  type DiagnosticsSettings,
+  type TensorStats,
+  type TrainingDiagnostics,
+} from './diagnostics.js';
 
 /** The model a loop trains: a Module that names its class and config in checkpoints. */
 export interface FitModel extends Module {
@@ -90,6 +99,8 @@ export interface LoopSettings {
   onCheckpoint?: (bytes: Uint8Array, info: CheckpointInfo) => void | Promise<void>;
   resumeFrom?: Uint8Array;
   signal?: AbortSignal;
+  /** Gradient norms (before clipping) and activation statistics every `every` steps, in a forced progress report; only with onProgress. */
+  diagnostics?: DiagnosticsSettings;
 }
 
 /** The second argument of `onCheckpoint`: `epoch` is the 1-based epoch under way, or at an epoch end the epochs done. */
@@ -247,10 +258,24 @@ export async function runLoop(fn: string, task: TrainTask, o: LoopSettings): Pro
           break;
         }
         let items = 0;
+        // A diagnostics step measures while it runs; other steps do exactly what they would without the option.
+        const dg = o.diagnostics !== undefined && meter.active && (st.step + 1) % o.diagnostics.every === 0;
+        let diagnostics: TrainingDiagnostics | undefined;
         const loss = step(() => {
-          const r = task.batchLoss(b);
+          let r: { loss: Variable; items: number };
+          let activations: Record<string, TensorStats> | undefined;
+          if (dg && o.diagnostics!.modules !== undefined) {
+            const rec = recordActivations(() => task.batchLoss(b), { model, modules: o.diagnostics!.modules });
+            r = rec.result;
+            activations = rec.activations;
+          } else r = task.batchLoss(b);
           items = r.items;
           r.loss.backward();
+          if (dg) {
+            const g = gradientNorms(model, { groupBy: o.diagnostics!.groupBy }); // before clipping
+            diagnostics = { step: st.step + 1, gradNorms: g.groups, totalGradNorm: g.total };
+            if (activations !== undefined) diagnostics.activations = activations;
+          }
           const norm = o.clip > 0 ? clipGradients(params, o.clip) : 0;
           if (Number.isFinite(norm)) opt.step(); // a non-finite gradient skips the update (the schedule still advances)
           sched?.step();
@@ -265,7 +290,8 @@ export async function runLoop(fn: string, task: TrainTask, o: LoopSettings): Pro
         st.lossCount++;
         repLoss += loss;
         repCount++;
-        if (meter.due()) report();
+        if (diagnostics !== undefined) report({ diagnostics });
+        else if (meter.due()) report();
         await host.maybe(); // let the host breathe (rendering, I/O, a Stop message)
         if (o.checkpointEvery > 0 && st.step % o.checkpointEvery === 0 && st.batch < perEpoch) {
           st.epochSeconds = (now() - epochT0) / 1000;
@@ -605,6 +631,16 @@ export interface FitOptions<E = unknown> {
    * "Stopping training".
    */
   signal?: AbortSignal;
+  /**
+   * Gradient-flow diagnostics: every `every` steps, that step's progress report (forced, not
+   * throttled) carries `diagnostics` with the L2 norm of the gradients per parameter group
+   * (`groupBy`, default: up to the layer index, `encoder.layer.3`), measured after backward and
+   * before clipping, their total norm, and (`activations`, default true) the statistics of the
+   * outputs of each encoder layer and of the model's top-level modules (or of the module paths
+   * listed). Measured only with onProgress; training is bit-identical with or without it. See
+   * docs/models.md "Gradient-flow diagnostics".
+   */
+  diagnostics?: DiagnosticsOptions;
 }
 
 /** What `fit` of a sequence model returns. */
@@ -646,6 +682,7 @@ export const FIT_OPTION_KEYS: readonly string[] = [
   'resumeFrom',
   'sortWindow',
   'signal',
+  'diagnostics',
 ];
 
 function num(fn: string, name: string, v: unknown, ok: (x: number) => boolean, expect: string): number {
@@ -692,6 +729,7 @@ export async function fitModel<E extends SequenceInput>(
   );
   const sortWindow = num(fn, 'sortWindow', options.sortWindow ?? 50, posInt, 'a positive integer');
   checkCheckpointOptions(fn, options);
+  const diagnostics = checkDiagnosticsOptions(fn, 'options.diagnostics', options.diagnostics, target.model);
   if (options.valid !== undefined && !Array.isArray(options.valid))
     throw new ArgumentError(`${fn}: options.valid must be an array of examples, got ${typeof options.valid}`);
   if (!Array.isArray(train))
@@ -756,5 +794,6 @@ export async function fitModel<E extends SequenceInput>(
     onCheckpoint: options.onCheckpoint,
     resumeFrom: options.resumeFrom,
     signal: options.signal,
+    diagnostics,
   });
 }

@@ -47,6 +47,12 @@ export interface Progress {
   validPerplexity?: number;
   /** At epoch ends with a monitored validation metric: true when this epoch set its best value. */
   improved?: boolean;
+  /**
+   * On the steps the `diagnostics` option picks (every `diagnostics.every` steps; batch
+   * trainers): the gradient norms per parameter group and in total, measured after backward
+   * and before clipping, and the statistics of chosen modules' outputs in that step's forward pass.
+   */
+  diagnostics?: TrainingDiagnostics;
 }
 
 /** The fields a trainer supplies for one report; the meter adds the rest. */
@@ -58,6 +64,7 @@ export type ProgressFields = Pick<Progress, 'epoch' | 'step' | 'loss' | 'lr'> &
 
 export { now } from '../core/clock.js';
 import { now } from '../core/clock.js';
+import type { TrainingDiagnostics } from './diagnostics.js';
 
 /**
  * Builds and sends reports: time since the start of the call, items per second, the
