@@ -129,7 +129,7 @@ export function writeResultsSection(path, name, markdown) {
     'results',
     name,
     markdown,
-    '# Results of the examples\n\nWritten by the examples themselves (`npm run spam`, `npm run pos`, `npm run bengio`, `npm run bert`, `npm run bert:finetune`, `npm run bert:probe`); each rewrites only its own section.\n',
+    '# Results of the examples\n\nWritten by the examples themselves (`npm run spam`, `npm run pos`, `npm run bengio`, `npm run lstm-lm`, `npm run encoders`, `npm run bert`, `npm run bert:finetune`, `npm run bert:probe`); each rewrites only its own section.\n',
   );
 }
 

@@ -136,4 +136,47 @@ describe('examples, --quick', () => {
     expect(h.stdout.match(/^ {2}scratch seed \d lr [\d.e-]+: done already/gm)).toHaveLength(4);
     expect(h.stdout.match(/^ {2}pretrained seed \d lr [\d.e-]+: valid/gm)).toHaveLength(4);
   }, 180_000);
+
+  test('lstm-lm-brown: test perplexity and results section; --stop-after then --resume ends as the uninterrupted run', async () => {
+    const whole = join(dir, 'lstm-whole');
+    const parts = join(dir, 'lstm-parts');
+    const results = join(dir, 'lstm-results.md');
+    const [a, b] = await Promise.all([
+      run('lstm-lm-brown', ['--dir', whole, '--results', results]),
+      run('lstm-lm-brown', ['--dir', parts, '--results', '', '--stop-after', '1']),
+    ]);
+    expectOk(a);
+    /** The test perplexity figure of the final report (the rest of its line holds times). */
+    const ppl = (out: string) => /^test perplexity (\d+\.\d) \(batch \d+\)/m.exec(out)?.[1];
+    expect(ppl(a.stdout)).toBeDefined();
+    expect(readFileSync(results, 'utf8')).toMatch(/<!-- results:lstm-lm -->[^]*<!-- \/results:lstm-lm -->/);
+    expectOk(b);
+    expect(b.stdout).toMatch(/stopped after epoch 1/);
+    expect(ppl(b.stdout)).toBeUndefined();
+    const c = await run('lstm-lm-brown', ['--dir', parts, '--results', '', '--resume']);
+    expectOk(c);
+    expect(ppl(c.stdout)).toBe(ppl(a.stdout));
+  }, 180_000);
+
+  test('encoders: each encoder on each task, the table chosen on validation, re-runs reuse finished runs', async () => {
+    const out = join(dir, 'encoders');
+    const results = join(dir, 'encoders-results.md');
+    const a = await run('encoders', ['--dir', out, '--results', results, '--lrs', '0.002,0.005']);
+    expectOk(a);
+    for (const task of ['spam', 'pos', 'genre'])
+      for (const enc of ['Transformer', 'BiLSTM', 'BiGRU', 'CNN'])
+        expect(a.stdout).toMatch(new RegExp(`^${task} / ${enc} / lr 0\\.005: [\\d,]+ parameters`, 'm'));
+    const md = readFileSync(results, 'utf8');
+    const rows = md.split('\n').filter((l) => /^\| (spam|pos|genre) \| /.test(l));
+    expect(rows).toHaveLength(12);
+    // the chosen run of each row is the one with the best validation accuracy
+    for (const r of rows) {
+      const valid = [...r.matchAll(/0\.00[25]: (\d+\.\d\d)%/g)].map((m) => Number(m[1]));
+      expect(valid).toHaveLength(2);
+    }
+    expect(rows.find((r) => r.startsWith('| pos | BiLSTM'))).toMatch(/\(unseen \d+\.\d\d%\)/);
+    const b = await run('encoders', ['--dir', out, '--results', '', '--lrs', '0.002,0.005', '--task', 'genre']);
+    expectOk(b);
+    expect(b.stdout.match(/: done before/g)).toHaveLength(8);
+  }, 180_000);
 });
