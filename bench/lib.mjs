@@ -568,16 +568,18 @@ export function tfjsAdam(tf, varList, data, loss, lr, eps = 1e-8) {
 
 /**
  * The two tfjs variants, `tfjs` (tfjs's registered gradients) and `tfjsNN`
- * (NN-only matMul gradients): `make({ nnGrads })` -> { step, params }. Their
- * parameter counts must equal ours's `params`. Returns their step functions by key.
+ * (NN-only matMul gradients): `make({ nnGrads })` -> { step, params, … }. Their
+ * parameter counts must equal ours's `params`. Returns their step functions by key;
+ * each made model is also handed to `made(m)` (to free it later).
  */
-export function tfjsVariants(make, params) {
+export function tfjsVariants(make, params, made = () => {}) {
   const runners = {};
   for (const [key, nnGrads] of [
     ['tfjs', false],
     ['tfjsNN', true],
   ]) {
     const m = make({ nnGrads });
+    made(m);
     if (m.params !== params) throw new Error(`parameter counts differ: ours ${params}, ${TFJS_NAMES[key]} ${m.params}`);
     runners[key] = m.step;
   }
@@ -768,18 +770,69 @@ export async function twoThreads({ lib, make, firstLoss, rounds: n, warmup, run,
   };
 }
 
+/** twoThreads' usual warm-up: `n` steps of `o` on 1 thread, then `n` on 2. */
+export function warmBothThreads(lib, o, n) {
+  for (let w = 0; w < n; w++) o.step();
+  lib.setThreads(2);
+  for (let w = 0; w < n; w++) o.step();
+}
+
+/** twoThreads' usual timing: the seconds of each of `n` steps of `o` after setThreads(`threads`). */
+export function timeOnThreads(lib, o, threads, n) {
+  lib.setThreads(threads);
+  return timeSteps(o.step, n);
+}
+
+/**
+ * Phase 1 against tfjs-wasm once ours (`ours.step`) and the tfjs variants are in
+ * `runners`: the loss gate (gateLosses, `gates`), `warmup` more steps of ours
+ * (and `warmupMore(ours)`), then interleavedRounds. Contenders are ordered tfjs,
+ * ours, tfjsNN and back unless `orders` says otherwise; `run(who, { ours, runners })`
+ * times `steps[who] ?? steps.tfjs` steps unless given. Returns { losses, checks, res }.
+ */
+export async function gateAndRounds({
+  ours,
+  runners,
+  gates,
+  rounds: n,
+  steps,
+  warmup,
+  warmupMore,
+  orders = [
+    ['tfjs', 'ours', 'tfjsNN'],
+    ['tfjsNN', 'ours', 'tfjs'],
+  ],
+  run = (who) => timeSteps(runners[who], steps[who] ?? steps.tfjs),
+  bases,
+  describe,
+  log,
+}) {
+  const { losses, checks } = gateLosses(runners, gates, log);
+  for (let w = 0; w < warmup; w++) ours.step();
+  await warmupMore?.(ours);
+  const res = await interleavedRounds({
+    rounds: n,
+    orders,
+    run: (who) => run(who, { ours, runners }),
+    bases,
+    describe,
+    log,
+  });
+  return { losses, checks, res };
+}
+
 /**
  * The three phases of a training bench, in order, logging as they go:
  * init() and tfjs-wasm (setupTfjsWasm); ours (`makeOurs()`: { step(hooks), … },
  * a fresh model + optimizer in the current runtime) and the two tfjs variants
  * on its weights (`makeTfjs(ours, { nnGrads })`: { step, params }, parameter
- * counts checked against `params(ours)`, by default `ours.model.parameterCount()`); the loss gate (gateLosses, `gates`);
- * `warmup` more steps of ours (and `warmupMore(ours)`); interleavedRounds;
+ * counts checked against `params(ours)`, by default `ours.model.parameterCount()`); gateAndRounds
+ * (the loss gate, warm-up, interleavedRounds), which gets every other option (`gates`, `rounds`,
+ * `steps`, `warmup`, `warmupMore`, `orders`, `run`, `bases`, `describe`);
  * memoryStats; tfjs's profile of the variants in `tfjsProfile`; phase 2,
  * profileOurs (`profileSteps`, `group`); phase 3, twoThreads.
  *
- * Defaults fit the encoder benches: contenders ordered tfjs, ours, tfjsNN and
- * back; `run(who, { ours, runners })` times `steps[who] ?? steps.tfjs` steps;
+ * Defaults fit the encoder benches: gateAndRounds' orders and run;
  * `threads.warmup` runs `warmup` steps on 1 thread and on 2; `threads.run`
  * times `steps.ours` steps after setThreads(n). `banner(tfjs)` is the first line
  * of the log (`log`, default stdout).
@@ -793,42 +846,21 @@ export async function runTrainingBench({
   makeOurs,
   makeTfjs,
   params = (ours) => ours.model.parameterCount(),
-  gates,
-  rounds: n,
-  steps,
-  warmup,
-  warmupMore,
   profileSteps,
   group,
   tfjsProfile,
-  orders = [
-    ['tfjs', 'ours', 'tfjsNN'],
-    ['tfjsNN', 'ours', 'tfjs'],
-  ],
-  run,
-  bases,
-  describe,
   threads = {},
   log = console.log,
+  ...phase1
 }) {
+  const { rounds: n, steps, warmup } = phase1;
   await lib.init();
   const tfjs = await setupTfjsWasm(tf, tfjsWasm);
   log(banner(tfjs));
   const ours = makeOurs();
   const count = params(ours);
   const runners = { ours: ours.step, ...tfjsVariants((v) => makeTfjs(ours, v), count) };
-  const { losses, checks } = gateLosses(runners, gates, log);
-  for (let w = 0; w < warmup; w++) ours.step();
-  await warmupMore?.(ours);
-  run ??= (who) => timeSteps(runners[who], steps[who] ?? steps.tfjs);
-  const res = await interleavedRounds({
-    rounds: n,
-    orders,
-    run: (who) => run(who, { ours, runners }),
-    bases,
-    describe,
-    log,
-  });
+  const { losses, checks, res } = await gateAndRounds({ ...phase1, ours, runners, log });
   const oursMem = lib.memoryStats();
   const tfProf = await profileTfjsVariants(tf, runners, tfjsProfile, log);
   const profile = await profileOurs({
@@ -847,19 +879,8 @@ export async function runTrainingBench({
     rounds: n,
     log,
     describe: threads.describe,
-    warmup:
-      threads.warmup ??
-      ((o) => {
-        for (let w = 0; w < warmup; w++) o.step();
-        lib.setThreads(2);
-        for (let w = 0; w < warmup; w++) o.step();
-      }),
-    run:
-      threads.run ??
-      ((o, t) => {
-        lib.setThreads(t);
-        return timeSteps(o.step, steps.ours);
-      }),
+    warmup: threads.warmup ?? ((o) => warmBothThreads(lib, o, warmup)),
+    run: threads.run ?? ((o, t) => timeOnThreads(lib, o, t, steps.ours)),
   });
   return { tfjs, ours, params: count, runners, losses, checks, res, oursMem, tfProf, profile, t2 };
 }
@@ -1007,15 +1028,18 @@ function tfjsProfileText(tfProf, note) {
 ${note})`;
 }
 
-// ---------------------------------------------------------------- the encoder benches (transformer, bert)
+// ---------------------------------------------------------------- the encoder benches (transformer, bert, rnn)
 
-/** What the encoder benches' rounds hold, for the docs header's mode line. */
-export const encoderRoundsText = (n, steps, warmup) =>
-  `${n} interleaved round${plural(n)}, each ${steps.ours} steps of ours and ${steps.tfjs} of each tfjs variant, ` +
+/** What the encoder benches' rounds hold, for the docs header's mode line; `per` follows "rounds" (' per case'). */
+export const encoderRoundsText = (n, steps, warmup, per = '') =>
+  `${n} interleaved round${plural(n)}${per}, each ${steps.ours} steps of ours and ${steps.tfjs} of each tfjs variant, ` +
   `after the 2 checked steps (and ${warmup} more warm-up step${plural(warmup)} of ours)`;
 
-/** The encoder benches' contenders table: tokens/s (`tokens` a step) beside the time, ours 1 thread, the tfjs variants, 2 threads. */
-export function encoderTable({ res, t2 }, tokens) {
+/**
+ * The encoder benches' contenders table: tokens/s (`tokens` a step) beside the time, ours 1 thread, the tfjs variants,
+ * 2 threads (their spread cells from twoThreads when `threadSpreads`, else '—').
+ */
+export function encoderTable({ res, t2 }, tokens, { threadSpreads = false } = {}) {
   return trainingTable(
     [['tokens/s', (s) => fmt(tokens / s)]],
     [
@@ -1031,6 +1055,7 @@ export function encoderTable({ res, t2 }, tokens) {
         t2,
         ['ours, 1 thread (shared-memory build)', 'ours, 2 threads (shared-memory build)'],
         res.median.tfjs,
+        threadSpreads && t2.available ? [spreadCell(t2.spread1), spreadCell(t2.spread2)] : undefined,
       ),
     ],
   );
@@ -1071,9 +1096,12 @@ export function encoderTfjsNote(extra = '') {
   tfjs baseline we know how to write with its public API${extra}.`;
 }
 
-/** The closing bullets of an encoder bench's "How to read this": how cells and ratios are taken, and which `file` writes the section. */
-export function encoderRoundsNote(file) {
+/**
+ * The closing bullets of an encoder bench's "How to read this": how cells and ratios are taken (`extra` follows the
+ * spread's definition), and which `file` writes the section.
+ */
+export function encoderRoundsNote(file, extra = '') {
   return `- A cell is the median step time over all timed steps; a ratio is the median over rounds of the within-round ratio
-  (the contenders run back to back, order alternating). "spread" = (slowest − fastest step) / median.
+  (the contenders run back to back, order alternating). "spread" = (slowest − fastest step) / median.${extra}
 - This section is written by \`bench/${file}\`; rerun it rather than editing the numbers.`;
 }

@@ -23,23 +23,22 @@ import {
   benchArgs,
   criterionLine,
   elapsed,
+  encoderRoundsNote,
+  encoderRoundsText,
+  encoderTable,
   fmt,
-  gateLosses,
-  interleavedRounds,
+  gateAndRounds,
   log,
   oursStep,
-  plural,
   sameComputationText,
   saveSection,
   setupTfjsWasm,
-  spreadCell,
   tfjsAdam,
-  tfjsRows,
-  timeSteps,
+  tfjsVariants,
+  timeOnThreads,
   trainingHeader,
-  trainingTable,
-  twoThreadRows,
   twoThreads,
+  warmBothThreads,
   xorshift,
 } from './lib.mjs';
 
@@ -333,31 +332,26 @@ const results = [];
 for (const c of CASES) {
   log(`\n${c.title}:`);
   const ours = makeOurs(c);
-  const runners = { ours: ours.step };
-  const frees = [];
-  for (const [key, nn] of [
-    ['tfjs', false],
-    ['tfjsNN', true],
-  ]) {
-    const m = makeTfjs(c, ours, { nnGrads: nn });
-    if (m.params !== ours.params)
-      throw new Error(`${c.key}: parameter counts differ: ours ${ours.params}, ${key} ${m.params}`);
-    runners[key] = m.step;
-    frees.push(m.free);
-  }
-  const { losses, checks } = gateLosses(runners, GATES, log);
-  for (let w = 0; w < RUN.warmup; w++) ours.step();
-  const res = await interleavedRounds({
+  const made = [];
+  const runners = {
+    ours: ours.step,
+    ...tfjsVariants(
+      (v) => makeTfjs(c, ours, v),
+      ours.params,
+      (m) => made.push(m),
+    ),
+  };
+  const { losses, checks, res } = await gateAndRounds({
+    ours,
+    runners,
+    gates: GATES,
     rounds: RUN.rounds,
-    orders: [
-      ['tfjs', 'ours', 'tfjsNN'],
-      ['tfjsNN', 'ours', 'tfjs'],
-    ],
-    run: (who) => timeSteps(runners[who], RUN.steps[who] ?? RUN.steps.tfjs),
+    steps: RUN.steps,
+    warmup: RUN.warmup,
     log,
   });
   tf.disposeVariables();
-  for (const free of frees) free();
+  for (const m of made) m.free();
   results.push({ c, losses, checks, res, params: ours.params });
 }
 const oursMem = lib.memoryStats();
@@ -379,40 +373,19 @@ for (const r of results) {
       log(
         `1 vs 2 threads over ${RUN.identitySteps} steps (losses and every parameter): ${r.identity.same ? 'PASS, bit-identical' : `FAIL, ${r.identity.mismatch} differs`}`,
       );
-      for (let w = 0; w < RUN.warmup; w++) o.step();
-      lib.setThreads(2);
-      for (let w = 0; w < RUN.warmup; w++) o.step();
+      warmBothThreads(lib, o, RUN.warmup);
     },
-    run: (o, threads) => {
-      lib.setThreads(threads);
-      return timeSteps(o.step, RUN.steps.ours);
-    },
+    run: (o, threads) => timeOnThreads(lib, o, threads, RUN.steps.ours),
   });
   if (!r.t2.available) log(`2 threads ${r.t2.why}`);
 }
 
 // ---------------------------------------------------------------- report
 
-const tokensPerSec = [['tokens/s', (s) => fmt(TOKENS / s)]];
 const sections = [];
 const summary = [];
 for (const { c, losses, checks, res, params, t2, identity } of results) {
-  const table = trainingTable(tokensPerSec, [
-    {
-      name: 'ours, 1 thread (release build)',
-      sec: res.median.ours,
-      spread: spreadCell(res.spread.ours),
-      vs: '1.00×',
-      speedup: '—',
-    },
-    ...tfjsRows(res),
-    ...twoThreadRows(
-      t2,
-      ['ours, 1 thread (shared-memory build)', 'ours, 2 threads (shared-memory build)'],
-      res.median.tfjs,
-      t2.available ? [spreadCell(t2.spread1), spreadCell(t2.spread2)] : undefined,
-    ),
-  ]);
+  const table = encoderTable({ res, t2 }, TOKENS, { threadSpreads: true });
   const criterion = criterionLine(res.ratio.ours.tfjs, res.ratio.ours.tfjsNN, CRITERION);
   const ident = identity
     ? `- 1 vs 2 threads, ${RUN.identitySteps} training steps from the same seed (every loss and every parameter after them, bit for bit): **${identity.same ? 'PASS' : 'FAIL'}**${identity.same ? '' : ` (${identity.mismatch} differs)`}`
@@ -443,7 +416,7 @@ ${sameComputationText({
 }
 
 const wall = elapsed(args);
-const roundsText = `${RUN.rounds} interleaved round${plural(RUN.rounds)} per case, each ${RUN.steps.ours} steps of ours and ${RUN.steps.tfjs} of each tfjs variant, after the 2 checked steps (and ${RUN.warmup} more warm-up step${plural(RUN.warmup)} of ours)`;
+const roundsText = encoderRoundsText(RUN.rounds, RUN.steps, RUN.warmup, ' per case');
 const md = `
 ## LSTM and Conv1d training steps
 
@@ -487,9 +460,10 @@ Wasm memory of ours after the timed steps of phase 1 (all cases in one runtime):
   relative, more than the gate allows; in two stages both are within 1e-6 of a float64 sum.
 - ours holds \`bias_hh_l0\` fixed (its gradient is computed, the optimizer leaves it), because tfjs's LSTM has one bias where
   ours (as PyTorch) has two: this way both models take the same steps; the parameter count compared is the trained one.
-- A cell is the median step time over all timed steps; a ratio is the median over rounds of the within-round ratio
-  (the contenders run back to back, order alternating). "spread" = (slowest − fastest step) / median. The 2-thread rows
-  come from a later phase on the shared-memory build, in rounds of their own (threads 2, 1 and 1, 2 alternating).
-- This section is written by \`bench/rnn.bench.mjs\`; rerun it rather than editing the numbers.
+${encoderRoundsNote(
+  'rnn.bench.mjs',
+  ` The 2-thread rows
+  come from a later phase on the shared-memory build, in rounds of their own (threads 2, 1 and 1, 2 alternating).`,
+)}
 `;
 saveSection(args, 'rnn', md, wall);

@@ -11,7 +11,6 @@
 // words; words seen fewer than 4 times in train → <unk>. Writes
 // runs/bengio/checkpoint.bin (atomically) every epoch and every --checkpoint-every
 // steps, runs/bengio/model.safetensors at the end, and its section of docs/results.md.
-import { existsSync, readFileSync } from 'node:fs';
 import {
   init,
   NeuralLM,
@@ -24,14 +23,16 @@ import {
   perplexityOf,
 } from 'wasm-nlp';
 import {
-  checkpointer,
+  brownLmStreams,
   duration,
+  fitLanguageModel,
   fromRoot,
   int,
+  kneserNeyBaseline,
+  lmSamples,
   machine,
   parseFlags,
   pct,
-  progressBar,
   writeResultsSection,
 } from './lib.mjs';
 import { loadBrown, writeBytesAtomic, readBytes } from 'wasm-nlp/node';
@@ -80,33 +81,8 @@ const o = parseFlags(process.argv.slice(2), DEFAULTS, QUICK, USAGE);
 await init({ threads: o.threads });
 
 // ---- data: the LM split; vocabulary from train (count >= minCount), 0 = <unk>, 1 = <s> (padding before a stream's start)
-const split = brownLmSplit(loadBrown());
-let parts = { train: split.train, valid: split.valid, test: split.test };
-if (o.limit > 0) {
-  // --limit N: the first N tokens of each part (quick runs)
-  const cut = (ss, n) => {
-    const out = [];
-    for (const s of ss) {
-      if (n <= 0) break;
-      out.push(s.slice(0, n));
-      n -= s.length;
-    }
-    return out;
-  };
-  parts = {
-    train: cut(split.train, o.limit),
-    valid: cut(split.valid, Math.ceil(o.limit / 4)),
-    test: cut(split.test, Math.ceil(o.limit / 4)),
-  };
-}
-const vocab = lmVocab(parts.train, { minCount: o.minCount });
-const V = vocab.words.length;
-const UNK = 0,
-  BOS = 1;
-const train = encodeStream(parts.train, vocab.index);
-const valid = encodeStream(parts.valid, vocab.index);
-const test = encodeStream(parts.test, vocab.index);
-const unkRate = (s) => s.reduce((n, x) => n + (x === UNK ? 1 : 0), 0) / s.length;
+const data = brownLmStreams(o, { loadBrown, brownLmSplit, lmVocab, encodeStream });
+const { parts, vocab, V, UNK, BOS, train, valid, test, unkRate } = data;
 const types = new Set(parts.train.flat()).size;
 const prepSeconds = (performance.now() - t0) / 1e3;
 console.log(
@@ -118,19 +94,7 @@ console.log(
 // ---- baselines: interpolated modified Kneser-Ney, n = 3 and 5
 const kn = {};
 for (const order of [3, 5]) {
-  const k0 = performance.now();
-  const m = KneserNey.fit(train, { order, vocabSize: V, bos: BOS });
-  const validProbs = m.tokenProbs(valid),
-    testProbs = m.tokenProbs(test);
-  kn[order] = {
-    model: m,
-    validProbs,
-    testProbs,
-    train: m.perplexity(train),
-    valid: perplexityOf(validProbs),
-    test: perplexityOf(testProbs),
-    seconds: (performance.now() - k0) / 1e3,
-  };
+  kn[order] = kneserNeyBaseline(KneserNey, perplexityOf, data, order, { withTrain: true });
   console.log(
     `Kneser-Ney ${order}-gram (interpolated, modified): train ppl ${kn[order].train.toFixed(1)}, valid ${kn[order].valid.toFixed(1)}, ` +
       `test ${kn[order].test.toFixed(1)} (${kn[order].seconds.toFixed(1)} s)`,
@@ -159,59 +123,22 @@ console.log(
     `stop after ${o.patience} in a row), threads ${o.threads}`,
 );
 
-// Checkpoints: <dir>/checkpoint.bin + checkpoint.json (epoch, step, wall seconds of all processes so far).
-const dir = fromRoot(o.dir);
-const ckpt = checkpointer(`${dir}/checkpoint.bin`, { writeBytesAtomic, readBytes });
-const sidecar = `${dir}/checkpoint.json`;
-const resumeFrom = await ckpt.resumeFrom(o.resume);
-let before = { seconds: 0, processes: 0 };
-if (resumeFrom) {
-  const side = existsSync(sidecar) ? JSON.parse(readFileSync(sidecar, 'utf8')) : {};
-  before = { seconds: side.seconds ?? 0, processes: side.processes ?? 1 };
-  console.log(
-    `resuming from ${ckpt.path} (epoch ${side.epoch ?? '?'}, step ${side.step ?? '?'}, ${duration(before.seconds)} of earlier processes)`,
-  );
-}
-const elapsed = () => before.seconds + (performance.now() - t0) / 1e3;
-const bar = progressBar();
-const onProgress = (p) => {
-  bar(p);
-  if (p.epochEnd) {
-    bar.done();
-    const line =
-      `epoch ${p.epoch}: train ppl ${Math.exp(p.loss).toFixed(1)} (running, dropout on), ` +
-      `valid ppl ${p.validPerplexity?.toFixed(1) ?? '?'}${p.improved ? ' (best)' : ''}, lr ${p.lr.toExponential(2)}, ${int(p.itemsPerSec)} tok/s`;
-    console.log(line);
-  }
-};
-const f0 = performance.now();
-const fit = await model.fit(train, {
-  epochs: o.epochs,
-  batchSize: o.batch,
-  lr: o.lr,
-  weightDecay: o.weightDecay,
-  threads: o.threads,
-  valid,
-  patience: o.patience,
-  lrDecay: o.lrDecay,
-  checkpointEvery: o.checkpointEvery,
-  resumeFrom,
-  onProgress,
-  onCheckpoint: async (bytes, info) => {
-    await ckpt.onCheckpoint(bytes);
-    const side = { ...info, seconds: elapsed(), processes: before.processes + 1, flags: o };
-    await writeBytesAtomic(sidecar, new TextEncoder().encode(JSON.stringify(side) + '\n'));
-    if (o.stopAfter > 0 && info.epochEnd && info.epoch >= o.stopAfter && info.epoch < o.epochs) {
-      bar.done();
-      console.log(`stopped after epoch ${info.epoch} (--stop-after); checkpoint ${ckpt.path}; continue with --resume`);
-      process.exit(0);
-    }
+const { fit, fitSeconds, elapsed, before, finish } = await fitLanguageModel(
+  model,
+  train,
+  o,
+  {
+    epochs: o.epochs,
+    batchSize: o.batch,
+    lr: o.lr,
+    weightDecay: o.weightDecay,
+    threads: o.threads,
+    valid,
+    patience: o.patience,
+    lrDecay: o.lrDecay,
   },
-});
-bar.done();
-const fitSeconds = (performance.now() - f0) / 1e3;
-const bytes = model.toSafetensors();
-await writeBytesAtomic(`${dir}/model.safetensors`, bytes);
+  { t0, writeBytesAtomic, readBytes },
+);
 
 // ---- evaluation: perplexities, and the mixtures with the n-gram models (weight chosen on validation)
 const e0 = performance.now();
@@ -330,10 +257,7 @@ const neighbours = probeWords.map(
       .join(', ')} |`,
 );
 console.log(`\nnearest neighbours (cosine of the input embeddings):\n${neighbours.join('\n')}`);
-const prompts = ['The', 'He said that', 'In the city of', 'The President'];
-const samples = prompts.map(
-  (p, i) => `- *${p}* ${model.generate(p, { length: 20, temperature: 0.8, seed: i + 1 }).join(' ')}`,
-);
+const samples = lmSamples(model);
 console.log(`\nsamples (temperature 0.8, seeded):\n${samples.join('\n')}`);
 console.log(
   `\nnext word after "the United": ${model
@@ -342,21 +266,7 @@ console.log(
     .join(', ')}`,
 );
 
-// The sidecar's seconds now cover this whole process, so a later --resume (to rewrite the results) counts it all.
-await writeBytesAtomic(
-  sidecar,
-  new TextEncoder().encode(
-    JSON.stringify({
-      step: fit.steps,
-      epoch: fit.epochs,
-      epochEnd: true,
-      done: true,
-      seconds: elapsed(),
-      processes: before.processes + 1,
-      flags: o,
-    }) + '\n',
-  ),
-);
+await finish();
 
 if (o.results) {
   const mc = machine();

@@ -82,7 +82,7 @@ function encoderConfig(task, encoder) {
   if (encoder === 'cnn') return { ...common, encoder, layers: 2, hidden: dim, kernelSize: task === 'pos' ? 3 : 5 };
   return { ...common, encoder, layers: 1, hidden: dim, bidirectional: true };
 }
-const EPOCHS = { spam: 4, pos: 5, genre: 6 };
+const EPOCHS = { spam: 4, pos: 5, genre: 4 };
 const BATCH = { spam: 32, pos: 32, genre: 32 };
 
 // ---------------------------------------------------------------- data

@@ -1,6 +1,8 @@
-// Helpers shared by the Transformer examples (spam-transformer.mjs, pos-brown.mjs):
-// flags, the progress bar, checkpoint files, the final report and the sections
-// of docs/results.md. Plain ESM, Node only.
+// Helpers shared by the examples (spam-transformer.mjs, pos-brown.mjs, the BERT ones, and the
+// language models bengio-brown.mjs and lstm-lm-brown.mjs): flags, the progress bar, checkpoint
+// files, the final report and the sections of docs/results.md; for the language models the
+// Brown LM streams, the Kneser-Ney baseline, the checkpointed fit and the samples.
+// Plain ESM, Node only.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -225,4 +227,147 @@ export async function fitWithCheckpoints(model, train, o, { valid, writeBytesAto
   // training seconds over every process of the run (the sidecar carries them across --resume; NaN when an older sidecar lacks them)
   const totalFitSeconds = resumedAt ? (resumedAt.trainSeconds ?? NaN) + fitSeconds : fitSeconds;
   return { fit, fitSeconds, totalFitSeconds, resumedAt, checkpointsWritten: ckpt.written };
+}
+
+// ---- the language-model examples (bengio-brown.mjs, lstm-lm-brown.mjs)
+
+/**
+ * The Brown LM split of docs/data.md as id streams: the vocabulary from train (count >=
+ * `o.minCount`; id 0 = <unk>, 1 = <s>), each part one stream; `o.limit` > 0 keeps the first
+ * `limit` tokens of train and limit/4 of valid and test (quick runs). The wasm-nlp functions
+ * are passed in (this file imports no package).
+ */
+export function brownLmStreams(o, { loadBrown, brownLmSplit, lmVocab, encodeStream }) {
+  const split = brownLmSplit(loadBrown());
+  let parts = { train: split.train, valid: split.valid, test: split.test };
+  if (o.limit > 0) {
+    const cut = (ss, n) => {
+      const out = [];
+      for (const s of ss) {
+        if (n <= 0) break;
+        out.push(s.slice(0, n));
+        n -= s.length;
+      }
+      return out;
+    };
+    parts = {
+      train: cut(split.train, o.limit),
+      valid: cut(split.valid, Math.ceil(o.limit / 4)),
+      test: cut(split.test, Math.ceil(o.limit / 4)),
+    };
+  }
+  const vocab = lmVocab(parts.train, { minCount: o.minCount });
+  const UNK = 0;
+  return {
+    parts,
+    vocab,
+    V: vocab.words.length,
+    UNK,
+    BOS: 1,
+    train: encodeStream(parts.train, vocab.index),
+    valid: encodeStream(parts.valid, vocab.index),
+    test: encodeStream(parts.test, vocab.index),
+    /** The fraction of <unk> tokens of a stream. */
+    unkRate: (s) => s.reduce((n, x) => n + (x === UNK ? 1 : 0), 0) / s.length,
+  };
+}
+
+/**
+ * An interpolated modified Kneser-Ney model of `order` on `d.train` (brownLmStreams' data):
+ * its token probabilities and perplexities on valid and test (and on train with
+ * `withTrain`), and the seconds it took.
+ */
+export function kneserNeyBaseline(KneserNey, perplexityOf, d, order, { withTrain = false } = {}) {
+  const k0 = performance.now();
+  const model = KneserNey.fit(d.train, { order, vocabSize: d.V, bos: d.BOS });
+  const validProbs = model.tokenProbs(d.valid),
+    testProbs = model.tokenProbs(d.test);
+  return {
+    model,
+    validProbs,
+    testProbs,
+    ...(withTrain ? { train: model.perplexity(d.train) } : {}),
+    valid: perplexityOf(validProbs),
+    test: perplexityOf(testProbs),
+    seconds: (performance.now() - k0) / 1e3,
+  };
+}
+
+/**
+ * `model.fit(train, fitOptions)` for the LM examples, with the flags `o` (dir, resume,
+ * checkpointEvery, stopAfter, epochs): `<dir>/checkpoint.bin` (atomically) and a
+ * `checkpoint.json` sidecar (epoch, step, wall seconds and processes of the run so far) at
+ * every checkpoint, `--resume` from them, `--stop-after N` exits after epoch N, a progress
+ * bar and a line per epoch; then `<dir>/model.safetensors`. `t0` is when this process
+ * started. Returns the fit result, this process's training seconds, `elapsed()` (wall seconds
+ * of every process of the run), `before` (of the earlier processes) and `finish()`, which
+ * rewrites the sidecar to cover this whole process (call it once the report is done).
+ */
+export async function fitLanguageModel(model, train, o, fitOptions, { t0, writeBytesAtomic, readBytes }) {
+  const dir = fromRoot(o.dir);
+  const ckpt = checkpointer(`${dir}/checkpoint.bin`, { writeBytesAtomic, readBytes });
+  const sidecar = `${dir}/checkpoint.json`;
+  const resumeFrom = await ckpt.resumeFrom(o.resume);
+  let before = { seconds: 0, processes: 0 };
+  if (resumeFrom) {
+    const side = existsSync(sidecar) ? JSON.parse(readFileSync(sidecar, 'utf8')) : {};
+    before = { seconds: side.seconds ?? 0, processes: side.processes ?? 1 };
+    console.log(
+      `resuming from ${ckpt.path} (epoch ${side.epoch ?? '?'}, step ${side.step ?? '?'}, ${duration(before.seconds)} of earlier processes)`,
+    );
+  }
+  const elapsed = () => before.seconds + (performance.now() - t0) / 1e3;
+  const writeSidecar = (side) => writeBytesAtomic(sidecar, new TextEncoder().encode(JSON.stringify(side) + '\n'));
+  const bar = progressBar();
+  const onProgress = (p) => {
+    bar(p);
+    if (p.epochEnd) {
+      bar.done();
+      console.log(
+        `epoch ${p.epoch}: train ppl ${Math.exp(p.loss).toFixed(1)} (running, dropout on), ` +
+          `valid ppl ${p.validPerplexity?.toFixed(1) ?? '?'}${p.improved ? ' (best)' : ''}, lr ${p.lr.toExponential(2)}, ${int(p.itemsPerSec)} tok/s`,
+      );
+    }
+  };
+  const f0 = performance.now();
+  const fit = await model.fit(train, {
+    ...fitOptions,
+    checkpointEvery: o.checkpointEvery,
+    resumeFrom,
+    onProgress,
+    onCheckpoint: async (bytes, info) => {
+      await ckpt.onCheckpoint(bytes);
+      await writeSidecar({ ...info, seconds: elapsed(), processes: before.processes + 1, flags: o });
+      if (o.stopAfter > 0 && info.epochEnd && info.epoch >= o.stopAfter && info.epoch < o.epochs) {
+        bar.done();
+        console.log(
+          `stopped after epoch ${info.epoch} (--stop-after); checkpoint ${ckpt.path}; continue with --resume`,
+        );
+        process.exit(0);
+      }
+    },
+  });
+  bar.done();
+  const fitSeconds = (performance.now() - f0) / 1e3;
+  await writeBytesAtomic(`${dir}/model.safetensors`, model.toSafetensors());
+  // The sidecar's seconds then cover this whole process, so a later --resume (to rewrite the results) counts it all.
+  const finish = () =>
+    writeSidecar({
+      step: fit.steps,
+      epoch: fit.epochs,
+      epochEnd: true,
+      done: true,
+      seconds: elapsed(),
+      processes: before.processes + 1,
+      flags: o,
+    });
+  return { fit, fitSeconds, elapsed, before, finish };
+}
+
+/** The LM examples' samples: 20 words after each of four prompts, temperature 0.8, seeded; markdown list lines. */
+export function lmSamples(model) {
+  const prompts = ['The', 'He said that', 'In the city of', 'The President'];
+  return prompts.map(
+    (p, i) => `- *${p}* ${model.generate(p, { length: 20, temperature: 0.8, seed: i + 1 }).join(' ')}`,
+  );
 }

@@ -15,7 +15,7 @@
 // chooses anything (the epoch whose weights are kept, the learning-rate decay, the mixture
 // weight). Writes runs/lstm-lm/checkpoint.bin (atomically) every epoch and every
 // --checkpoint-every steps, runs/lstm-lm/model.safetensors at the end, and its section of docs/results.md.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import {
   init,
   LstmLM,
@@ -28,14 +28,16 @@ import {
   perplexityOf,
 } from 'wasm-nlp';
 import {
-  checkpointer,
+  brownLmStreams,
   duration,
+  fitLanguageModel,
   fromRoot,
   int,
+  kneserNeyBaseline,
+  lmSamples,
   machine,
   parseFlags,
   pct,
-  progressBar,
   writeResultsSection,
 } from './lib.mjs';
 import { loadBrown, writeBytesAtomic, readBytes } from 'wasm-nlp/node';
@@ -105,33 +107,8 @@ if (o.tied && o.dim !== o.hidden) {
 await init({ threads: o.threads });
 
 // ---- data: the LM split; vocabulary from train (count >= minCount), 0 = <unk>, 1 = <s> (the first input of a stream)
-const split = brownLmSplit(loadBrown());
-let parts = { train: split.train, valid: split.valid, test: split.test };
-if (o.limit > 0) {
-  // --limit N: the first N tokens of train and N/4 of valid and test (quick runs)
-  const cut = (ss, n) => {
-    const out = [];
-    for (const s of ss) {
-      if (n <= 0) break;
-      out.push(s.slice(0, n));
-      n -= s.length;
-    }
-    return out;
-  };
-  parts = {
-    train: cut(split.train, o.limit),
-    valid: cut(split.valid, Math.ceil(o.limit / 4)),
-    test: cut(split.test, Math.ceil(o.limit / 4)),
-  };
-}
-const vocab = lmVocab(parts.train, { minCount: o.minCount });
-const V = vocab.words.length;
-const UNK = 0,
-  BOS = 1;
-const train = encodeStream(parts.train, vocab.index);
-const valid = encodeStream(parts.valid, vocab.index);
-const test = encodeStream(parts.test, vocab.index);
-const unkRate = (s) => s.reduce((n, x) => n + (x === UNK ? 1 : 0), 0) / s.length;
+const data = brownLmStreams(o, { loadBrown, brownLmSplit, lmVocab, encodeStream });
+const { vocab, V, UNK, BOS, train, valid, test, unkRate } = data;
 const prepSeconds = (performance.now() - t0) / 1e3;
 console.log(
   `Brown LM split: train ${int(train.length)} tokens, valid ${int(valid.length)}, test ${int(test.length)}; ` +
@@ -199,58 +176,15 @@ if (o.maxSteps > 0) {
 }
 
 // ---- the baseline: interpolated modified Kneser-Ney, n = 5 (recomputed: a few seconds)
-const k0 = performance.now();
-const kn5 = KneserNey.fit(train, { order: 5, vocabSize: V, bos: BOS });
-const knValid = kn5.tokenProbs(valid),
-  knTest = kn5.tokenProbs(test);
-const kn = { valid: perplexityOf(knValid), test: perplexityOf(knTest), seconds: (performance.now() - k0) / 1e3 };
+const kn = kneserNeyBaseline(KneserNey, perplexityOf, data, 5);
+const { validProbs: knValid, testProbs: knTest } = kn;
 console.log(`Kneser-Ney 5-gram (interpolated, modified): valid ppl ${kn.valid.toFixed(1)}, test ${kn.test.toFixed(1)}`);
 
-// Checkpoints: <dir>/checkpoint.bin + checkpoint.json (epoch, step, wall seconds of all processes so far).
-const dir = fromRoot(o.dir);
-const ckpt = checkpointer(`${dir}/checkpoint.bin`, { writeBytesAtomic, readBytes });
-const sidecar = `${dir}/checkpoint.json`;
-const resumeFrom = await ckpt.resumeFrom(o.resume);
-let before = { seconds: 0, processes: 0 };
-if (resumeFrom) {
-  const side = existsSync(sidecar) ? JSON.parse(readFileSync(sidecar, 'utf8')) : {};
-  before = { seconds: side.seconds ?? 0, processes: side.processes ?? 1 };
-  console.log(
-    `resuming from ${ckpt.path} (epoch ${side.epoch ?? '?'}, step ${side.step ?? '?'}, ${duration(before.seconds)} of earlier processes)`,
-  );
-}
-const elapsed = () => before.seconds + (performance.now() - t0) / 1e3;
-const bar = progressBar();
-const onProgress = (p) => {
-  bar(p);
-  if (p.epochEnd) {
-    bar.done();
-    console.log(
-      `epoch ${p.epoch}: train ppl ${Math.exp(p.loss).toFixed(1)} (running, dropout on), ` +
-        `valid ppl ${p.validPerplexity?.toFixed(1) ?? '?'}${p.improved ? ' (best)' : ''}, lr ${p.lr.toExponential(2)}, ${int(p.itemsPerSec)} tok/s`,
-    );
-  }
-};
-const f0 = performance.now();
-const fit = await model.fit(train, {
-  ...fitOptions,
-  checkpointEvery: o.checkpointEvery,
-  resumeFrom,
-  onProgress,
-  onCheckpoint: async (bytes, info) => {
-    await ckpt.onCheckpoint(bytes);
-    const side = { ...info, seconds: elapsed(), processes: before.processes + 1, flags: o };
-    await writeBytesAtomic(sidecar, new TextEncoder().encode(JSON.stringify(side) + '\n'));
-    if (o.stopAfter > 0 && info.epochEnd && info.epoch >= o.stopAfter && info.epoch < o.epochs) {
-      bar.done();
-      console.log(`stopped after epoch ${info.epoch} (--stop-after); checkpoint ${ckpt.path}; continue with --resume`);
-      process.exit(0);
-    }
-  },
+const { fit, fitSeconds, elapsed, before, finish } = await fitLanguageModel(model, train, o, fitOptions, {
+  t0,
+  writeBytesAtomic,
+  readBytes,
 });
-bar.done();
-const fitSeconds = (performance.now() - f0) / 1e3;
-await writeBytesAtomic(`${dir}/model.safetensors`, model.toSafetensors());
 
 // ---- evaluation: validation and test in one pass each (batch --test-batch; 1 = unlimited history), the mixture with KN
 const e0 = performance.now();
@@ -330,27 +264,10 @@ console.log(
     `evaluation ${evalSeconds.toFixed(0)} s; stopped: ${fit.stopped ? `early (best epoch ${fit.bestEpoch})` : 'no'}`,
 );
 
-const prompts = ['The', 'He said that', 'In the city of', 'The President'];
-const samples = prompts.map(
-  (p, i) => `- *${p}* ${model.generate(p, { length: 20, temperature: 0.8, seed: i + 1 }).join(' ')}`,
-);
+const samples = lmSamples(model);
 console.log(`\nsamples (temperature 0.8, seeded):\n${samples.join('\n')}`);
 
-// The sidecar's seconds now cover this whole process, so a later --resume (to rewrite the results) counts it all.
-await writeBytesAtomic(
-  sidecar,
-  new TextEncoder().encode(
-    JSON.stringify({
-      step: fit.steps,
-      epoch: fit.epochs,
-      epochEnd: true,
-      done: true,
-      seconds: elapsed(),
-      processes: before.processes + 1,
-      flags: o,
-    }) + '\n',
-  ),
-);
+await finish();
 
 if (o.results) {
   const mc = machine();

@@ -5,7 +5,7 @@ import { rt } from '../core/runtime.js';
 import { Tensor, expectTensor } from '../core/tensor.js';
 import { gemmWorkspace } from './matmul.js';
 import { gemmF32 } from './parallel.js';
-import { maskPtr } from './pool.js';
+import { expectShape, maskPtr } from './pool.js';
 
 // PyTorch's F.conv1d on our channels-last sequence layout: x [B, T, Cin] and a
 // PyTorch weight [Cout, Cin, K]. The forward lays every receptive field out as
@@ -133,13 +133,6 @@ function dims(fn: string, x: Tensor, weight: Tensor): [number, number, number, n
     );
   }
   return [B, T, Cin, Cout, K];
-}
-
-function expectShape(fn: string, name: string, t: unknown, shape: readonly number[]): void {
-  expectTensor(fn, name, t, shape.length);
-  const s = (t as Tensor).shape;
-  if (s.some((d, i) => d !== shape[i]))
-    throw new ShapeError(`${fn}: ${name} must have shape ${formatShape(shape)}, got ${formatShape(s)}`);
 }
 
 /**

@@ -17,41 +17,70 @@ function dims(fn: string, name: string, x: unknown): [number, number, number] {
   return expectTensor(fn, name, x, 3) as [number, number, number];
 }
 
-function expectShape(
+/** dims, and S >= 1 (the first or last position must exist). */
+function seqDims(fn: string, name: string, x: unknown): [number, number, number] {
+  const d = dims(fn, name, x);
+  if (d[1] < 1) throw new ShapeError(`${fn}: ${name} must have seq >= 1, got shape ${formatShape(d)}`);
+  return d;
+}
+
+/** @internal Throws unless `t` is a Tensor of `dtype` with exactly `shape`; returns it. */
+export function expectShape(
   fn: string,
   name: string,
   t: unknown,
   shape: readonly number[],
   dtype: 'float32' | 'int32' = 'float32',
-): void {
+): Tensor {
   expectTensor(fn, name, t, shape.length, dtype);
   const s = (t as Tensor).shape;
   if (s.some((d, i) => d !== shape[i]))
     throw new ShapeError(`${fn}: ${name} must have shape ${formatShape(shape)}, got ${formatShape(s)}`);
+  return t as Tensor;
 }
 
-/**
- * @internal The mask [B, S] as an int32 tensor for a kernel (pointer 0 for none),
- * after checking its type, dtype, shape and that it holds only 0 and 1. A float
- * mask is copied into a temporary that `done()` frees.
- */
-export function maskPtr(fn: string, mask: Tensor | undefined, B: number, S: number): { ptr: number; done: () => void } {
-  if (mask === undefined) return { ptr: 0, done: () => {} };
+/** @internal Throws unless `mask` is absent or a [B, S] Tensor of dtype int32 or float32 (its values unchecked). */
+export function checkMask(fn: string, mask: unknown, B: number, S: number): Tensor | undefined {
+  if (mask === undefined) return undefined;
   if (!(mask instanceof Tensor)) throw new ArgumentError(`${fn}: mask must be a Tensor, got ${describe(mask)}`);
   if (mask.dtype !== 'int32' && mask.dtype !== 'float32')
     throw new DTypeError(`${fn}: mask must have dtype int32 or float32, got ${mask.dtype}`);
   if (mask.rank !== 2 || mask.shape[0] !== B || mask.shape[1] !== S) {
     throw new ShapeError(`${fn}: mask must have shape [${B}, ${S}], got ${formatShape(mask.shape)}`);
   }
-  const v = mask.view();
+  return mask;
+}
+
+/**
+ * @internal The mask [B, S] as the int32 tensor a kernel reads, after checkMask and
+ * checking that it holds only 0 and 1: the mask itself, or a float mask's int32 copy
+ * (`owned`: the caller frees it); undefined for none.
+ */
+export function maskInt32(
+  fn: string,
+  mask: Tensor | undefined,
+  B: number,
+  S: number,
+): { t: Tensor | undefined; owned: boolean } {
+  if (checkMask(fn, mask, B, S) === undefined) return { t: undefined, owned: false };
+  const v = mask!.view();
   for (let i = 0; i < v.length; i++) {
     const m = v[i]!;
     if (m !== 0 && m !== 1) throw new ArgumentError(`${fn}: mask must hold only 0 and 1, got ${m} at index ${i}`);
   }
-  if (mask.dtype === 'int32') return { ptr: mask.offset, done: () => {} };
+  if (mask!.dtype === 'int32') return { t: mask, owned: false };
   const t = Tensor.empty([B, S], 'int32');
-  t.view().set(mask.view());
-  return { ptr: t.offset, done: () => t.dispose() };
+  t.view().set(mask!.view());
+  return { t, owned: true };
+}
+
+/**
+ * @internal The mask [B, S] as an int32 tensor for a kernel (pointer 0 for none),
+ * checked by maskInt32. A float mask is copied into a temporary that `done()` frees.
+ */
+export function maskPtr(fn: string, mask: Tensor | undefined, B: number, S: number): { ptr: number; done: () => void } {
+  const { t, owned } = maskInt32(fn, mask, B, S);
+  return { ptr: t?.offset ?? 0, done: owned ? () => t!.dispose() : () => {} };
 }
 
 /**
@@ -126,8 +155,7 @@ export function maxPoolBackward(argmax: Tensor, dout: Tensor, dx: Tensor): void 
 export function firstPool(x: Tensor): Tensor {
   const fn = 'firstPool';
   const r = rt(fn);
-  const [B, S, D] = dims(fn, 'x', x);
-  if (S < 1) throw new ShapeError(`${fn}: x must have seq >= 1, got shape ${formatShape(x.shape)}`);
+  const [B, S, D] = seqDims(fn, 'x', x);
   const out = Tensor.empty([B, D]);
   if (B > 0 && D > 0) r.kernels.first_pool_fwd(x.offset, out.offset, B, S, D);
   return out;
@@ -137,8 +165,7 @@ export function firstPool(x: Tensor): Tensor {
 export function firstPoolBackward(dout: Tensor, dx: Tensor): void {
   const fn = 'firstPoolBackward';
   const r = rt(fn);
-  const [B, S, D] = dims(fn, 'dx', dx);
-  if (S < 1) throw new ShapeError(`${fn}: dx must have seq >= 1, got shape ${formatShape(dx.shape)}`);
+  const [B, S, D] = seqDims(fn, 'dx', dx);
   expectShape(fn, 'dout', dout, [B, D]);
   if (B > 0 && D > 0) r.kernels.first_pool_bwd(dout.offset, dx.offset, B, S, D);
 }
@@ -151,8 +178,7 @@ export function firstPoolBackward(dout: Tensor, dx: Tensor): void {
 export function lastPool(x: Tensor, options: PoolOptions = {}): Tensor {
   const fn = 'lastPool';
   const r = rt(fn);
-  const [B, S, D] = dims(fn, 'x', x);
-  if (S < 1) throw new ShapeError(`${fn}: x must have seq >= 1, got shape ${formatShape(x.shape)}`);
+  const [B, S, D] = seqDims(fn, 'x', x);
   const m = maskPtr(fn, options.mask, B, S);
   const out = Tensor.empty([B, D]);
   try {
@@ -167,8 +193,7 @@ export function lastPool(x: Tensor, options: PoolOptions = {}): Tensor {
 export function lastPoolBackward(dout: Tensor, dx: Tensor, options: PoolOptions = {}): void {
   const fn = 'lastPoolBackward';
   const r = rt(fn);
-  const [B, S, D] = dims(fn, 'dx', dx);
-  if (S < 1) throw new ShapeError(`${fn}: dx must have seq >= 1, got shape ${formatShape(dx.shape)}`);
+  const [B, S, D] = seqDims(fn, 'dx', dx);
   expectShape(fn, 'dout', dout, [B, D]);
   const m = maskPtr(fn, options.mask, B, S);
   try {

@@ -1,10 +1,11 @@
 import { checkBool, checkOptions, describe } from '../core/check.js';
-import { ArgumentError, DTypeError, ShapeError, formatShape } from '../core/errors.js';
+import { ArgumentError, ShapeError, formatShape } from '../core/errors.js';
 import { ACT_NONE } from '../core/kernels.js';
 import { type Runtime, rt } from '../core/runtime.js';
 import { Tensor, expectTensor } from '../core/tensor.js';
 import { gemmWorkspace } from './matmul.js';
 import { gemmF32 } from './parallel.js';
+import { checkMask, expectShape, maskInt32 } from './pool.js';
 
 // Recurrent layers over a whole sequence (PyTorch's LSTM, GRU and RNN cells,
 // batch-first): the input projection of every step is one threaded GEMM, then one
@@ -89,38 +90,6 @@ interface Dims {
   G: number;
 }
 
-function expectShape(fn: string, name: string, t: unknown, shape: readonly number[]): Tensor {
-  expectTensor(fn, name, t, shape.length);
-  const s = (t as Tensor).shape;
-  if (s.some((d, i) => d !== shape[i]))
-    throw new ShapeError(`${fn}: ${name} must have shape ${formatShape(shape)}, got ${formatShape(s)}`);
-  return t as Tensor;
-}
-
-/** Checks mode, x [B, T, I], weightIh [G·H, I], weightHh [G·H, H] (H >= 1), the biases [G·H] or null. */
-function dims(
-  fn: string,
-  mode: unknown,
-  x: unknown,
-  weightIh: unknown,
-  weightHh: unknown,
-  biasIh: unknown,
-  biasHh: unknown,
-): Dims {
-  const G = GATES[checkMode(fn, mode)];
-  const [B, T, I] = expectTensor(fn, 'x', x, 3) as [number, number, number];
-  const [gh, H] = expectTensor(fn, 'weightHh', weightHh, 2) as [number, number];
-  if (H < 1 || gh !== G * H) {
-    throw new ShapeError(
-      `${fn}: weightHh must have shape [${G}·H, H] with H >= 1 for mode '${String(mode)}', got ${formatShape((weightHh as Tensor).shape)}`,
-    );
-  }
-  expectShape(fn, 'weightIh', weightIh, [G * H, I]);
-  if (biasIh !== null && biasIh !== undefined) expectShape(fn, 'biasIh', biasIh, [G * H]);
-  if (biasHh !== null && biasHh !== undefined) expectShape(fn, 'biasHh', biasHh, [G * H]);
-  return { B, T, I, H, G };
-}
-
 interface Checked {
   h0: Tensor | undefined;
   c0: Tensor | undefined;
@@ -140,29 +109,39 @@ function checkRnnOptions(fn: string, mode: RnnMode, options: unknown, d: Dims): 
     c0 = expectShape(fn, 'c0', o.c0, [d.B, d.H]);
   }
   const reverse = o.reverse === undefined ? false : checkBool(fn, 'reverse', o.reverse);
-  const mask = o.mask;
-  if (mask !== undefined) {
-    if (!(mask instanceof Tensor)) throw new ArgumentError(`${fn}: mask must be a Tensor, got ${describe(mask)}`);
-    if (mask.dtype !== 'int32' && mask.dtype !== 'float32')
-      throw new DTypeError(`${fn}: mask must have dtype int32 or float32, got ${mask.dtype}`);
-    if (mask.rank !== 2 || mask.shape[0] !== d.B || mask.shape[1] !== d.T)
-      throw new ShapeError(`${fn}: mask must have shape [${d.B}, ${d.T}], got ${formatShape(mask.shape)}`);
-  }
-  return { h0, c0, mask, reverse };
+  return { h0, c0, mask: checkMask(fn, o.mask, d.B, d.T), reverse };
 }
 
-/** The mask as the int32 tensor the kernels read, after checking its values: the mask itself, or a copy of a float mask. */
-function maskI32(fn: string, mask: Tensor | undefined): { t: Tensor | undefined; owned: boolean } {
-  if (mask === undefined) return { t: undefined, owned: false };
-  const v = mask.view();
-  for (let i = 0; i < v.length; i++) {
-    const m = v[i]!;
-    if (m !== 0 && m !== 1) throw new ArgumentError(`${fn}: mask must hold only 0 and 1, got ${m} at index ${i}`);
+/**
+ * The checks both directions start with: mode, x [B, T, I], weightIh [G·H, I], weightHh [G·H, H]
+ * (H >= 1), the biases [G·H] or null, then the options. Returns the runtime, the dims, the
+ * checked options, G·H and the biases (null when absent).
+ */
+function begin(
+  fn: string,
+  mode: RnnMode,
+  x: Tensor,
+  weightIh: Tensor,
+  weightHh: Tensor,
+  biasIh: Tensor | null,
+  biasHh: Tensor | null,
+  options: RnnOptions,
+): { r: Runtime; d: Dims; o: Checked; GH: number; bIh: Tensor | null; bHh: Tensor | null } {
+  const r = rt(fn);
+  const G = GATES[checkMode(fn, mode)];
+  const [B, T, I] = expectTensor(fn, 'x', x, 3) as [number, number, number];
+  const [gh, H] = expectTensor(fn, 'weightHh', weightHh, 2) as [number, number];
+  if (H < 1 || gh !== G * H) {
+    throw new ShapeError(
+      `${fn}: weightHh must have shape [${G}·H, H] with H >= 1 for mode '${String(mode)}', got ${formatShape(weightHh.shape)}`,
+    );
   }
-  if (mask.dtype === 'int32') return { t: mask, owned: false };
-  const t = Tensor.empty(mask.shape, 'int32');
-  t.view().set(mask.view());
-  return { t, owned: true };
+  const GH = G * H;
+  expectShape(fn, 'weightIh', weightIh, [GH, I]);
+  if (biasIh !== null && biasIh !== undefined) expectShape(fn, 'biasIh', biasIh, [GH]);
+  if (biasHh !== null && biasHh !== undefined) expectShape(fn, 'biasHh', biasHh, [GH]);
+  const d = { B, T, I, H, G };
+  return { r, d, o: checkRnnOptions(fn, mode, options, d), GH, bIh: biasIh ?? null, bHh: biasHh ?? null };
 }
 
 /** What a forward call was made with: rnnBackward checks it is given the same. */
@@ -291,14 +270,9 @@ export function rnn(
   options: RnnOptions = {},
 ): RnnResult {
   const fn = 'rnn';
-  const r = rt(fn);
-  const d = dims(fn, mode, x, weightIh, weightHh, biasIh, biasHh);
-  const o = checkRnnOptions(fn, mode, options, d);
-  const { B, T, I, H, G } = d;
-  const GH = G * H;
-  const bIh = biasIh ?? null;
-  const bHh = biasHh ?? null;
-  const m = maskI32(fn, o.mask);
+  const { r, d, o, GH, bIh, bHh } = begin(fn, mode, x, weightIh, weightHh, biasIh, biasHh, options);
+  const { B, T, I, H } = d;
+  const m = maskInt32(fn, o.mask, B, T);
   const made: Tensor[] = m.owned ? [m.t!] : [];
   let bias: { t: Tensor | null; owned: boolean } = { t: null, owned: false };
   try {
@@ -393,13 +367,8 @@ export function rnnBackward(
   options: RnnOptions = {},
 ): void {
   const fn = 'rnnBackward';
-  const r = rt(fn);
-  const d = dims(fn, mode, x, weightIh, weightHh, biasIh, biasHh);
-  const o = checkRnnOptions(fn, mode, options, d);
+  const { r, d, o, GH, bIh, bHh } = begin(fn, mode, x, weightIh, weightHh, biasIh, biasHh, options);
   const { B, T, I, H, G } = d;
-  const GH = G * H;
-  const bIh = biasIh ?? null;
-  const bHh = biasHh ?? null;
   if (result === null || typeof result !== 'object')
     throw new ArgumentError(`${fn}: result must be what rnn returned, got ${describe(result)}`);
   const f = forwards.get(result.saved);

@@ -10,29 +10,11 @@ import { decodeCheckpoint } from '../../src/io/checkpoint.js';
 import { TextClassifier, type ClassificationExample } from '../../src/models/encoder/classifier.js';
 import type { Progress } from '../../src/train/progress.js';
 import * as lib from '../../src/index.js';
+import { VOCAB, orderData } from '../helpers/order-task.js';
 
 beforeAll(async () => {
   await initForTests();
 });
-
-const A = 1,
-  B = 2,
-  VOCAB = 10;
-
-/** "Does A come before B?": sequences of 3–12 fillers with A and B once each. */
-function orderData(seed: number, n: number): ClassificationExample[] {
-  const rng = new Philox(seed, 3);
-  const out: ClassificationExample[] = [];
-  for (let k = 0; k < n; k++) {
-    const len = 3 + rng.nextInt(10);
-    const pa = rng.nextInt(len);
-    let pb = rng.nextInt(len - 1);
-    if (pb >= pa) pb++;
-    const ids = Array.from({ length: len }, (_, i) => (i === pa ? A : i === pb ? B : 3 + rng.nextInt(VOCAB - 3)));
-    out.push({ ids, label: pa < pb ? 1 : 0 });
-  }
-  return out;
-}
 
 function bitsOf(m: TextClassifier): Uint32Array[] {
   return m.namedParameters().map(([, p]) => new Uint32Array((p.value.toArray() as Float32Array).buffer));

@@ -10,33 +10,15 @@ import { Philox } from '../../src/core/rng.js';
 import { memoryStats } from '../../src/core/runtime.js';
 import { ArgumentError } from '../../src/core/errors.js';
 import { noGrad } from '../../src/autograd/tape.js';
-import { TextClassifier, type ClassificationExample } from '../../src/models/encoder/classifier.js';
+import { TextClassifier } from '../../src/models/encoder/classifier.js';
 import { SequenceTagger, type TaggingExample } from '../../src/models/encoder/tagger.js';
 import { RecurrentEncoder } from '../../src/models/encoder/encoders.js';
 import { resolveEncoderConfig } from '../../src/models/encoder/model.js';
+import { A, B, VOCAB, orderData } from '../helpers/order-task.js';
 
 beforeAll(async () => {
   await initForTests();
 });
-
-const A = 1,
-  B = 2,
-  VOCAB = 10;
-
-/** "Does A come before B?": sequences of 3–12 fillers with A and B once each. */
-function orderData(seed: number, n: number): ClassificationExample[] {
-  const rng = new Philox(seed, 3);
-  const out: ClassificationExample[] = [];
-  for (let k = 0; k < n; k++) {
-    const len = 3 + rng.nextInt(10);
-    const pa = rng.nextInt(len);
-    let pb = rng.nextInt(len - 1);
-    if (pb >= pa) pb++;
-    const ids = Array.from({ length: len }, (_, i) => (i === pa ? A : i === pb ? B : 3 + rng.nextInt(VOCAB - 3)));
-    out.push({ ids, label: pa < pb ? 1 : 0 });
-  }
-  return out;
-}
 
 /** Tag = 1 when the previous token is A (needs left context), 2 when the next is B (right context), else 0. */
 function contextTags(seed: number, n: number): TaggingExample[] {

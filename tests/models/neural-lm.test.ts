@@ -7,43 +7,17 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import { initForTests } from '../helpers/runtime.js';
 import { moduleGradCheck } from '../helpers/nn-gradcheck.js';
-import { Philox } from '../../src/core/rng.js';
 import { Tensor } from '../../src/core/tensor.js';
 import { ArgumentError, FormatError, VocabError } from '../../src/core/errors.js';
 import { NeuralLM, type NeuralLMConfig } from '../../src/models/lm/neural-lm.js';
 import type { Progress } from '../../src/train/progress.js';
 import * as F from '../../src/autograd/functional.js';
 import { referenceLosses } from '../reference/neural-lm.js';
+import { WORDS, checkedDiagnostics, grammarStream, randomStream, weightBits } from '../helpers/lm-fixtures.js';
 
 beforeAll(async () => {
   await initForTests();
 });
-
-const WORDS = ['<unk>', '<s>', 'the', 'cat', 'dog', 'sat', 'ran', 'on', 'mat', 'log', '.', 'a'];
-
-/** A stream from a tiny grammar: "the|a cat|dog sat|ran on the|a mat|log ." repeated. */
-function grammarStream(seed: number, sentences: number): Int32Array {
-  const rng = new Philox(seed, 11);
-  const pick = (...ws: string[]) => WORDS.indexOf(ws[rng.nextInt(ws.length)]!);
-  const out: number[] = [];
-  for (let s = 0; s < sentences; s++) {
-    out.push(
-      pick('the', 'a'),
-      pick('cat', 'dog'),
-      pick('sat', 'ran'),
-      WORDS.indexOf('on'),
-      pick('the', 'a'),
-      pick('mat', 'log'),
-      WORDS.indexOf('.'),
-    );
-  }
-  return Int32Array.from(out);
-}
-
-function randomStream(seed: number, n: number, V: number): Int32Array {
-  const rng = new Philox(seed, 7);
-  return Int32Array.from({ length: n }, () => (rng.nextInt(V - 1) + 2) % V); // ids 2..V-1 and 0 (<unk>): never bos (1)
-}
 
 const VARIANTS: [string, Partial<NeuralLMConfig>][] = [
   ['hidden layer', { context: 3, embeddingDim: 5, hidden: 7 }],
@@ -180,15 +154,13 @@ describe('NeuralLM training', () => {
     await whole.fit(train, { ...opts, onCheckpoint: (bytes, info) => void saved.push({ bytes, info }) });
     expect(saved.some((s) => !s.info.epochEnd)).toBe(true);
     expect(saved.some((s) => s.info.epochEnd && s.info.epoch === 1)).toBe(true);
-    const bits = (m: NeuralLM) =>
-      m.namedParameters().map(([n, p]) => [n, Array.from(new Uint32Array((p.value.toArray() as Float32Array).buffer))]);
     for (const pick of [
       saved.find((s) => !s.info.epochEnd && s.info.epoch === 2)!,
       saved.find((s) => s.info.epochEnd && s.info.epoch === 1)!,
     ]) {
       const resumed = new NeuralLM(cfg);
       await resumed.fit(train, { ...opts, resumeFrom: pick.bytes });
-      expect(bits(resumed)).toEqual(bits(whole));
+      expect(weightBits(resumed)).toEqual(weightBits(whole));
       resumed.dispose();
     }
     // Different options are refused.
@@ -201,6 +173,36 @@ describe('NeuralLM training', () => {
     );
     other.dispose();
     whole.dispose();
+  });
+
+  test('diagnostics: every 3rd step reports the gradient norms of embeddings, hidden, output and direct; the weights are the same', async () => {
+    const cfg: NeuralLMConfig = {
+      vocabSize: WORDS.length,
+      context: 3,
+      embeddingDim: 6,
+      hidden: 10,
+      direct: true,
+      dropout: 0.2,
+      seed: 7,
+    };
+    const train = grammarStream(3, 60); // 420 positions, batch 40: 11 steps
+    const opts = { epochs: 1, batchSize: 40, clip: 0.5 };
+    const plain = new NeuralLM(cfg);
+    await plain.fit(train, opts);
+    const m = new NeuralLM(cfg);
+    const reports: Progress[] = [];
+    await m.fit(train, { ...opts, diagnostics: { every: 3 }, onProgress: (p) => reports.push(p) });
+    // the activations in the order the forward pass runs them
+    const modules = ['embeddings', 'input_dropout', 'hidden', 'hidden_dropout', 'output', 'direct'];
+    const ds = checkedDiagnostics(reports, [3, 6, 9], ['embeddings', 'hidden', 'output', 'direct'], modules);
+    for (const d of ds) expect(d.activations!['hidden']!.count).toBe(40 * 10); // the hidden layer's pre-activations [B, h]
+    // measuring changes nothing: bit-identical to the run without diagnostics
+    expect(weightBits(m)).toEqual(weightBits(plain));
+    await expect(m.fit(train, { diagnostics: { every: 0 } })).rejects.toThrow(
+      /NeuralLM\.fit: options\.diagnostics\.every must be an integer/,
+    );
+    plain.dispose();
+    m.dispose();
   });
 });
 

@@ -9,7 +9,6 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import { initForTests } from '../helpers/runtime.js';
 import { memoryStats } from '../../src/core/runtime.js';
-import { Philox } from '../../src/core/rng.js';
 import { Tensor } from '../../src/core/tensor.js';
 import { matmul } from '../../src/ops/matmul.js';
 import { ArgumentError, FormatError, ShapeError, VocabError } from '../../src/core/errors.js';
@@ -18,6 +17,7 @@ import { step, noGrad } from '../../src/autograd/tape.js';
 import * as sm from '../../src/ops/softmax.js';
 import { LstmLM, resolveLstmLMConfig, type LstmLMConfig } from '../../src/models/lm/rnn-lm.js';
 import type { Progress } from '../../src/train/progress.js';
+import { WORDS, checkedDiagnostics, grammarStream, randomStream, weightBits as bits } from '../helpers/lm-fixtures.js';
 
 beforeAll(async () => {
   await initForTests();
@@ -26,32 +26,6 @@ beforeAll(async () => {
   matmul(a, a).dispose();
   a.dispose();
 });
-
-const WORDS = ['<unk>', '<s>', 'the', 'cat', 'dog', 'sat', 'ran', 'on', 'mat', 'log', '.', 'a'];
-
-/** A stream from a tiny grammar: "the|a cat|dog sat|ran on the|a mat|log ." repeated. */
-function grammarStream(seed: number, sentences: number): Int32Array {
-  const rng = new Philox(seed, 11);
-  const pick = (...ws: string[]) => WORDS.indexOf(ws[rng.nextInt(ws.length)]!);
-  const out: number[] = [];
-  for (let s = 0; s < sentences; s++) {
-    out.push(
-      pick('the', 'a'),
-      pick('cat', 'dog'),
-      pick('sat', 'ran'),
-      WORDS.indexOf('on'),
-      pick('the', 'a'),
-      pick('mat', 'log'),
-      WORDS.indexOf('.'),
-    );
-  }
-  return Int32Array.from(out);
-}
-
-function randomStream(seed: number, n: number, V: number): Int32Array {
-  const rng = new Philox(seed, 7);
-  return Int32Array.from({ length: n }, () => (rng.nextInt(V - 1) + 2) % V); // ids 2..V-1 and 0: never bos (1)
-}
 
 /** The model's weights as float64 arrays by name. */
 function weightsOf(m: LstmLM): Map<string, Float64Array> {
@@ -137,9 +111,6 @@ const heap = () => {
   const s = memoryStats();
   return { bytesInUse: s.bytesInUse, blocks: s.blocks };
 };
-
-const bits = (m: LstmLM) =>
-  m.namedParameters().map(([n, p]) => [n, Array.from(new Uint32Array((p.value.toArray() as Float32Array).buffer))]);
 
 describe('LstmLM config', () => {
   test('defaults, parameter names and count (untied and tied)', () => {
@@ -439,6 +410,40 @@ describe('LstmLM training', () => {
     expect(heap()).toEqual(h0);
     other.dispose();
     whole.dispose();
+  });
+
+  test('diagnostics: every 4th step reports the gradient norms of embedding, each LSTM layer and decoder; the weights are the same', async () => {
+    const cfg: LstmLMConfig = { vocabSize: WORDS.length, embeddingDim: 6, hidden: 8, layers: 2, dropout: 0.2, seed: 7 };
+    const train = grammarStream(3, 60); // batch 3 of 420 tokens: parts of 140; bptt 9: 16 steps
+    const opts = { epochs: 1, batchSize: 3, bptt: 9, clip: 0.5 };
+    const plain = new LstmLM(cfg);
+    await plain.fit(train, opts);
+    const m = new LstmLM(cfg);
+    const reports: Progress[] = [];
+    await m.fit(train, { ...opts, diagnostics: { every: 4 }, onProgress: (p) => reports.push(p) });
+    const groups = ['embedding', 'lstm.l0', 'lstm.l1', 'decoder'];
+    const modules = ['embedding', 'input_dropout', 'lstm', 'output_dropout', 'decoder'];
+    const ds = checkedDiagnostics(reports, [4, 8, 12, 16], groups, modules);
+    // the top layer's outputs [B, T, H]; the last segment is 140 − 15·9 = 5 steps long
+    expect(ds.map((d) => d.activations!['lstm']!.count)).toEqual([3 * 9 * 8, 3 * 9 * 8, 3 * 9 * 8, 3 * 5 * 8]);
+    // only groupBy and activations chosen by hand
+    const one: Progress[] = [];
+    const m2 = new LstmLM(cfg);
+    await m2.fit(train, {
+      ...opts,
+      diagnostics: { every: 16, groupBy: (n) => n, activations: ['lstm'] },
+      onProgress: (p) => one.push(p),
+    });
+    const d2 = one.find((p) => p.diagnostics !== undefined)!.diagnostics!;
+    expect(Object.keys(d2.gradNorms)).toEqual(m2.namedParameters().map(([n]) => n));
+    expect(Object.keys(d2.activations!)).toEqual(['lstm']);
+    // measuring changes nothing: bit-identical to the run without diagnostics
+    expect(bits(m)).toEqual(bits(plain));
+    expect(bits(m2)).toEqual(bits(plain));
+    await expect(m.fit(train, { ...opts, diagnostics: { every: 1, activations: ['rnn'] } })).rejects.toThrow(
+      /LstmLM\.fit: options\.diagnostics\.activations\[0\] must be the path of a module of the model/,
+    );
+    for (const x of [plain, m, m2]) x.dispose();
   });
 });
 

@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { initForTests } from '../helpers/runtime.js';
 import { expectClose, expectSameBits } from '../helpers/assert.js';
 import { moduleGradCheck } from '../helpers/nn-gradcheck.js';
+import { valueRange } from '../helpers/value-range.js';
 import { seededValues } from '../reference/softmax.js';
 import { refConv1d, refConvGeometry } from '../reference/conv.js';
 import { Tensor, tidy } from '../../src/core/tensor.js';
@@ -39,15 +40,7 @@ describe('nn.Conv1d', () => {
     const c = new Conv1d(inC, outC, k, { seed: 3 });
     const bound = 1 / Math.sqrt(inC * k);
     for (const [name, p] of c.namedParameters()) {
-      const v = p.value.toArray();
-      let lo = Infinity,
-        hi = -Infinity,
-        mean = 0;
-      for (const x of v) {
-        lo = Math.min(lo, x);
-        hi = Math.max(hi, x);
-        mean += x / v.length;
-      }
+      const { lo, hi, mean } = valueRange(p.value.toArray());
       expect(lo, name).toBeGreaterThanOrEqual(-bound);
       expect(hi, name).toBeLessThanOrEqual(bound);
       if (name === 'weight') {

@@ -7,6 +7,8 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import { initForTests } from '../helpers/runtime.js';
 import { moduleGradCheck } from '../helpers/nn-gradcheck.js';
+import { valueRange } from '../helpers/value-range.js';
+import { expectFlatHeap } from '../helpers/heap.js';
 import { Tensor } from '../../src/core/tensor.js';
 import { memoryStats } from '../../src/core/runtime.js';
 import { ArgumentError, DTypeError, ShapeError } from '../../src/core/errors.js';
@@ -20,6 +22,17 @@ beforeAll(async () => {
 });
 
 const bits = (t: Tensor) => Array.from(new Uint32Array((t.toArray() as Float32Array).buffer));
+/** The state_dict keys of a bidirectional layer 0, as torch.nn.LSTM / RNN(..., bidirectional=True) lists them. */
+const BIDIRECTIONAL_L0 = [
+  'weight_ih_l0',
+  'weight_hh_l0',
+  'bias_ih_l0',
+  'bias_hh_l0',
+  'weight_ih_l0_reverse',
+  'weight_hh_l0_reverse',
+  'bias_ih_l0_reverse',
+  'bias_hh_l0_reverse',
+];
 const shapes = (m: RNNBase) => Object.fromEntries(Object.entries(m.stateDict()).map(([k, t]) => [k, t.shape]));
 
 /** Forward without recording: output values and the final states as plain arrays. */
@@ -57,14 +70,7 @@ describe('names, shapes and initialisation', () => {
     const m = new LSTM(5, 7, { numLayers: 2, bidirectional: true });
     // torch.nn.LSTM(5, 7, num_layers=2, bidirectional=True).state_dict(): per layer, forward then reverse
     expect(Object.keys(m.stateDict())).toEqual([
-      'weight_ih_l0',
-      'weight_hh_l0',
-      'bias_ih_l0',
-      'bias_hh_l0',
-      'weight_ih_l0_reverse',
-      'weight_hh_l0_reverse',
-      'bias_ih_l0_reverse',
-      'bias_hh_l0_reverse',
+      ...BIDIRECTIONAL_L0,
       'weight_ih_l1',
       'weight_hh_l1',
       'bias_ih_l1',
@@ -99,16 +105,7 @@ describe('names, shapes and initialisation', () => {
     });
     const r = new RNN(3, 5, { bidirectional: true, nonlinearity: 'relu' });
     expect(r.mode).toBe('rnn_relu');
-    expect(Object.keys(r.stateDict())).toEqual([
-      'weight_ih_l0',
-      'weight_hh_l0',
-      'bias_ih_l0',
-      'bias_hh_l0',
-      'weight_ih_l0_reverse',
-      'weight_hh_l0_reverse',
-      'bias_ih_l0_reverse',
-      'bias_hh_l0_reverse',
-    ]);
+    expect(Object.keys(r.stateDict())).toEqual(BIDIRECTIONAL_L0);
     expect(shapes(r)['weight_ih_l0_reverse']).toEqual([5, 3]);
     expect(new RNN(2, 2).mode).toBe('rnn_tanh');
     g.dispose();
@@ -121,15 +118,7 @@ describe('names, shapes and initialisation', () => {
     const bound = Math.fround(1 / Math.sqrt(H));
     const seen = new Set<string>();
     for (const [name, t] of Object.entries(m.stateDict())) {
-      const v = t.toArray() as Float32Array;
-      let lo = Infinity;
-      let hi = -Infinity;
-      let mean = 0;
-      for (const x of v) {
-        lo = Math.min(lo, x);
-        hi = Math.max(hi, x);
-        mean += x / v.length;
-      }
+      const { lo, hi, mean } = valueRange(t.toArray() as Float32Array);
       expect(lo, name).toBeGreaterThanOrEqual(-bound);
       expect(hi, name).toBeLessThanOrEqual(bound);
       // a uniform spread over the whole interval, not a constant or a narrow band
@@ -479,10 +468,7 @@ describe('memory', () => {
       expect(r.output.length).toBe(3 * 5 * 12);
       tape.release();
     };
-    once(); // parameter gradients are allocated on the first backward
-    const before = memoryStats().bytesInUse;
-    for (let i = 0; i < 10; i++) once();
-    expect(memoryStats().bytesInUse).toBe(before);
+    expectFlatHeap(once, 10); // parameter gradients are allocated on the first backward
     expect(tape.tensorCount).toBe(0);
     for (const t of [x, mask, h0, c0]) t.dispose();
     m.dispose();

@@ -8,6 +8,7 @@ import { setThreads } from '../../src/core/threads.js';
 import { type RnnMode, rnn, rnnBackward, rnnGates } from '../../src/ops/rnn.js';
 import { expectSameBits } from '../helpers/assert.js';
 import { installPlatform } from '../helpers/runtime.js';
+import { zeroRnnGrads } from '../helpers/rnn-grads.js';
 import { seededValues } from '../reference/softmax.js';
 
 /** Split even the smallest GEMMs. */
@@ -43,15 +44,7 @@ function run(mode: RnnMode, B: number, T: number, I: number, H: number, reverse:
       reverse,
     };
     const res = rnn(mode, x, wi, wh, bi, bh, options);
-    const into = {
-      dx: Tensor.zeros([B, T, I]),
-      dweightIh: Tensor.zeros([GH, I]),
-      dweightHh: Tensor.zeros([GH, H]),
-      dbiasIh: Tensor.zeros([GH]),
-      dbiasHh: Tensor.zeros([GH]),
-      dh0: Tensor.zeros([B, H]),
-      dc0: mode === 'lstm' ? Tensor.zeros([B, H]) : undefined,
-    };
+    const into = zeroRnnGrads(mode, B, T, I, H, true);
     const grads = {
       dout: Tensor.fromArray(f32(B * T * H, 8), [B, T, H]),
       dh: Tensor.fromArray(f32(B * H, 9), [B, H]),

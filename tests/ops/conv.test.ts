@@ -5,9 +5,11 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { initForTests } from '../helpers/runtime.js';
 import { expectClose, expectSameBits } from '../helpers/assert.js';
 import { gradCheck } from '../helpers/gradcheck.js';
+import { maskTensor } from '../helpers/masks.js';
+import { expectFlatHeap } from '../helpers/heap.js';
 import { seededValues } from '../reference/softmax.js';
 import { refConv1d, refConv1dBackward, refConvGeometry } from '../reference/conv.js';
-import { memoryStats, shutdown } from '../../src/core/runtime.js';
+import { shutdown } from '../../src/core/runtime.js';
 import { Tensor, tidy } from '../../src/core/tensor.js';
 import { setThreads } from '../../src/core/threads.js';
 import { type Conv1dOptions, conv1d, conv1dBackward, conv1dOutputLength } from '../../src/ops/conv.js';
@@ -99,12 +101,7 @@ describe('conv1d = float64 reference (forward and accumulating backward)', () =>
           const wv = data(Cout * Cin * K, n + 2, 0.5);
           const bv = data(Cout, n + 3);
           const mv = masked === 'none' ? undefined : makeMask(B, T);
-          const mask =
-            mv === undefined
-              ? undefined
-              : masked === 'int32'
-                ? Tensor.fromArray(mv, [B, T], 'int32')
-                : Tensor.fromArray(Float32Array.from(mv), [B, T]);
+          const mask = maskTensor(mv, [B, T], masked);
           const opts: Conv1dOptions = { padding: c.padding, stride: c.stride, dilation: c.dilation, mask };
           const x = Tensor.fromArray(xv, [B, T, Cin]);
           const w = Tensor.fromArray(wv, [Cout, Cin, K]);
@@ -391,12 +388,7 @@ describe('scratch is freed', () => {
       bad.dispose();
       expect(() => conv1d(x, params[0]!.value, null, { dilation: 9 })).toThrow(ShapeError);
     };
-    run();
-    const before = memoryStats();
-    for (let i = 0; i < 3; i++) run();
-    const after = memoryStats();
-    expect(after.bytesInUse).toBe(before.bytesInUse);
-    expect(after.blocks).toBe(before.blocks);
+    expectFlatHeap(run, 3);
     for (const t of [mask, x, ...params]) t.dispose();
   });
 });

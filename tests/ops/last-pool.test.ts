@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { initForTests } from '../helpers/runtime.js';
 import { expectClose } from '../helpers/assert.js';
 import { gradCheck } from '../helpers/gradcheck.js';
+import { poolCase, raggedMask } from '../helpers/pool-case.js';
 import { seededValues } from '../reference/softmax.js';
 import { refLastPool, refLastPoolBackward } from '../reference/pool.js';
 import { Tensor, tidy } from '../../src/core/tensor.js';
@@ -13,28 +14,6 @@ beforeAll(async () => {
   await initForTests();
 });
 
-const f32 = (x: ArrayLike<number>) => Float32Array.from(x);
-
-/**
- * A mask with a ragged length per row; row 1 (when B > 2) is all padding and the
- * last row (when B > 1 and S > 2) has a hole, so its last kept position is not
- * the end of a prefix.
- */
-function makeMask(B: number, S: number): Int32Array {
-  const m = new Int32Array(B * S);
-  for (let b = 0; b < B; b++) {
-    const len = B > 2 && b === 1 ? 0 : Math.max(1, S - ((b * 3) % S));
-    for (let s = 0; s < len; s++) m[b * S + s] = 1;
-  }
-  if (B > 1 && S > 2) {
-    const o = (B - 1) * S;
-    m.fill(0, o, o + S);
-    m[o] = 1;
-    m[o + S - 2] = 1;
-  }
-  return m;
-}
-
 const CASES: [number, number, number][] = [];
 for (const B of [1, 3, 4]) for (const S of [1, 2, 7]) for (const D of [1, 3, 4, 5, 17]) CASES.push([B, S, D]);
 
@@ -43,17 +22,7 @@ describe('lastPool = float64 reference (forward and accumulating backward)', () 
     for (const masked of ['none', 'int32', 'float32'] as const) {
       test(`B=${B} S=${S} D=${D} mask ${masked}`, () => {
         tidy(() => {
-          const xv = f32(seededValues(B * S * D, B * 100 + S * 10 + D));
-          const x = Tensor.fromArray(xv, [B, S, D]);
-          const mv = masked === 'none' ? undefined : makeMask(B, S);
-          const mask =
-            mv === undefined
-              ? undefined
-              : masked === 'int32'
-                ? Tensor.fromArray(mv, [B, S], 'int32')
-                : Tensor.fromArray(Float32Array.from(mv), [B, S]);
-          const dout = f32(seededValues(B * D, 7 + D));
-          const dx0 = f32(seededValues(B * S * D, 9 + S));
+          const { xv, x, mv, mask, dout, dx0 } = poolCase(B, S, D, masked, true);
           // A copy: the very bits of x.
           expectClose(lastPool(x, { mask }).toArray(), refLastPool(xv, mv, B, S, D), { rtol: 0, atol: 0 });
           const dx = Tensor.fromArray(dx0, [B, S, D]);
@@ -103,7 +72,7 @@ describe('F.lastPool: gradients = finite differences', () => {
       tidy(() => {
         const x = Tensor.fromArray(seededValues(B * S * D, 3 + S), [B, S, D]);
         gradCheck((v) => F.lastPool(v), [x]);
-        const mask = Tensor.fromArray(makeMask(B, S), [B, S], 'int32');
+        const mask = Tensor.fromArray(raggedMask(B, S, true), [B, S], 'int32');
         gradCheck((v) => F.lastPool(v, { mask }), [x]);
       });
     });

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import { initForTests } from '../helpers/runtime.js';
 import { expectClose } from '../helpers/assert.js';
-import { seededValues } from '../reference/softmax.js';
+import { poolCase } from '../helpers/pool-case.js';
 import { refFirstPool, refMaxPool, refMaxPoolBackward, refMeanPool, refMeanPoolBackward } from '../reference/pool.js';
 import { Tensor, tidy } from '../../src/core/tensor.js';
 import {
@@ -18,18 +18,6 @@ beforeAll(async () => {
   await initForTests();
 });
 
-const f32 = (x: ArrayLike<number>) => Float32Array.from(x);
-
-/** A mask with a ragged length per row; row 1 (when B > 2) is all padding. */
-function makeMask(B: number, S: number): Int32Array {
-  const m = new Int32Array(B * S);
-  for (let b = 0; b < B; b++) {
-    const len = B > 2 && b === 1 ? 0 : Math.max(1, S - ((b * 3) % S));
-    for (let s = 0; s < len; s++) m[b * S + s] = 1;
-  }
-  return m;
-}
-
 const CASES: [number, number, number][] = [];
 for (const B of [1, 3]) for (const S of [1, 7]) for (const D of [1, 3, 5, 17]) CASES.push([B, S, D]);
 
@@ -38,19 +26,7 @@ describe('pooling = float64 reference (forward and accumulating backward)', () =
     for (const masked of ['none', 'int32', 'float32'] as const) {
       test(`B=${B} S=${S} D=${D} mask ${masked}`, () => {
         tidy(() => {
-          const xv = f32(seededValues(B * S * D, B * 100 + S * 10 + D));
-          const x = Tensor.fromArray(xv, [B, S, D]);
-          const mv = masked === 'none' ? undefined : makeMask(B, S);
-          const mask =
-            mv === undefined
-              ? undefined
-              : Tensor.fromArray(
-                  masked === 'int32' ? mv : Float32Array.from(mv),
-                  [B, S],
-                  masked as 'int32' | 'float32',
-                );
-          const dout = f32(seededValues(B * D, 7 + D));
-          const dx0 = f32(seededValues(B * S * D, 9 + S));
+          const { xv, x, mv, mask, dout, dx0 } = poolCase(B, S, D, masked);
 
           expectClose(meanPool(x, { mask }).toArray(), refMeanPool(xv, mv, B, S, D), { rtol: 1e-6, atol: 1e-6 });
           const dxm = Tensor.fromArray(dx0, [B, S, D]);

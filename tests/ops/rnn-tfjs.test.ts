@@ -15,6 +15,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { initForTests } from '../helpers/runtime.js';
 import { expectClose } from '../helpers/assert.js';
+import { zeroRnnGrads } from '../helpers/rnn-grads.js';
 import { seededValues } from '../reference/softmax.js';
 import { Tensor, tidy } from '../../src/core/tensor.js';
 import { type RnnMode, rnn, rnnBackward, rnnGates } from '../../src/ops/rnn.js';
@@ -128,13 +129,7 @@ describe('rnn = tf.layers.lstm / tf.layers.simpleRNN (forward, and gradients by 
           const want = c.reverse ? unreverse(theirs.out, B, T, H) : theirs.out;
           expectClose(res.out.toArray(), want, { rtol: 1e-5, atol: 1e-5 });
 
-          const into = {
-            dx: Tensor.zeros([B, T, I]),
-            dweightIh: Tensor.zeros([GH, I]),
-            dweightHh: Tensor.zeros([GH, H]),
-            dbiasIh: Tensor.zeros([GH]),
-            dbiasHh: Tensor.zeros([GH]),
-          };
+          const into = zeroRnnGrads(mode, B, T, I, H);
           const dout = Tensor.fromArray(c.reverse ? unreverse(R, B, T, H) : R, [B, T, H]);
           rnnBackward(mode, x, Wi, Wh, Bi, Bh, res, { dout }, into, options);
           const tol = { rtol: 1e-4, atol: 1e-5 };

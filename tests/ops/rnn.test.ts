@@ -2,6 +2,8 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { initForTests } from '../helpers/runtime.js';
 import { expectClose } from '../helpers/assert.js';
 import { gradCheck } from '../helpers/gradcheck.js';
+import { maskTensor } from '../helpers/masks.js';
+import { expectFlatHeap } from '../helpers/heap.js';
 import { seededValues } from '../reference/softmax.js';
 import { type RefRnnArgs, refGates, refRnn, refRnnBackward } from '../reference/rnn.js';
 import { Tensor, tidy } from '../../src/core/tensor.js';
@@ -90,12 +92,7 @@ function checkCase(
   const whh = t(a.whh, [GH, H])!;
   const bih = t(a.bih, [GH]) ?? null;
   const bhh = t(a.bhh, [GH]) ?? null;
-  const mask =
-    a.mask === undefined
-      ? undefined
-      : masked === 'int32'
-        ? Tensor.fromArray(a.mask, [B, T], 'int32')
-        : Tensor.fromArray(Float32Array.from(a.mask), [B, T]);
+  const mask = maskTensor(a.mask, [B, T], masked);
   const options = { h0: t(a.h0, [B, H]), c0: t(a.c0, [B, H]), mask, reverse };
   const label = `${mode} B=${B} T=${T} I=${I} H=${H}`;
 
@@ -372,12 +369,7 @@ describe('rnn memory', () => {
         for (const p of params.flat()) p.zeroGrad();
         return loss!.item();
       });
-    once();
-    const before = memoryStats();
-    for (let i = 0; i < 20; i++) once();
-    const after = memoryStats();
-    expect(after.bytesInUse).toBe(before.bytesInUse);
-    expect(after.blocks).toBe(before.blocks);
+    expectFlatHeap(once, 20);
     expect(tape.tensorCount).toBe(0);
     // An error inside the forward frees what it made.
     const bad = Tensor.fromArray(new Float32Array(B * T).fill(1), [B, T]);

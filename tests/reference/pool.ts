@@ -3,6 +3,13 @@
 const kept = (mask: ArrayLike<number> | undefined, b: number, S: number, s: number) =>
   mask === undefined || mask[b * S + s] !== 0;
 
+/** The last kept position of row b, or -1 when nothing is kept. */
+function lastKept(mask: ArrayLike<number> | undefined, b: number, S: number): number {
+  let last = -1;
+  for (let s = 0; s < S; s++) if (kept(mask, b, S, s)) last = s;
+  return last;
+}
+
 /** out[b, c] = mean over kept s of x[b, s, c]; 0 when nothing is kept. */
 export function refMeanPool(
   x: ArrayLike<number>,
@@ -110,10 +117,8 @@ export function refLastPool(
 ): Float64Array {
   const out = new Float64Array(B * D);
   for (let b = 0; b < B; b++) {
-    let last = -1;
-    for (let s = 0; s < S; s++) if (kept(mask, b, S, s)) last = s;
-    if (last < 0) continue;
-    for (let c = 0; c < D; c++) out[b * D + c] = x[(b * S + last) * D + c]!;
+    const last = lastKept(mask, b, S);
+    if (last >= 0) for (let c = 0; c < D; c++) out[b * D + c] = x[(b * S + last) * D + c]!;
   }
   return out;
 }
@@ -129,10 +134,8 @@ export function refLastPoolBackward(
 ): Float64Array {
   const dx = Float64Array.from(dx0);
   for (let b = 0; b < B; b++) {
-    let last = -1;
-    for (let s = 0; s < S; s++) if (kept(mask, b, S, s)) last = s;
-    if (last < 0) continue;
-    for (let c = 0; c < D; c++) dx[(b * S + last) * D + c]! += dout[b * D + c]!;
+    const last = lastKept(mask, b, S);
+    if (last >= 0) for (let c = 0; c < D; c++) dx[(b * S + last) * D + c]! += dout[b * D + c]!;
   }
   return dx;
 }

@@ -14,9 +14,8 @@
  * `KneserNey.tokenProbs` and `NeuralLM` predict the first token of theirs.
  */
 import { describe } from '../../core/check.js';
-import { ArgumentError, FormatError, ShapeError, VocabError, formatShape } from '../../core/errors.js';
+import { ArgumentError, ShapeError, formatShape } from '../../core/errors.js';
 import { WASM32_MAX_BYTES } from '../../core/memory.js';
-import { Philox } from '../../core/rng.js';
 import { Tensor } from '../../core/tensor.js';
 import { Parameter } from '../../autograd/parameter.js';
 import * as sm from '../../ops/softmax.js';
@@ -25,14 +24,10 @@ import { noGrad, step, type Variable } from '../../autograd/tape.js';
 import { Initializer, Module, building, Dropout } from '../../nn/module.js';
 import { Embedding, Linear } from '../../nn/layers.js';
 import { LSTM } from '../../nn/rnn.js';
-import { encodeSafetensors } from '../../io/safetensors.js';
-import { CONFIG_KEY, MODEL_KEY, loadSaved } from '../../io/saved-model.js';
-import { idsHash } from '../../train/batches.js';
-import { earlyStopping, reduceLrOnPlateau, restoreBest } from '../../train/hooks.js';
-import { runLoop, type CheckpointInfo, type LoopSettings, type TrainTask } from '../../train/loop.js';
-import { checkCheckpointOptions, checkLr, checkOptionKeys, checkShellOptions } from '../../train/options.js';
-import type { Progress } from '../../train/progress.js';
-import type { GenerateOptions, NextWord } from './neural-lm.js';
+import { runLoop, type TrainTask } from '../../train/loop.js';
+import { LM_FIT_KEYS, lmFitResult, lmFitSettings, STREAM_META_NAMES, streamHashes } from './fit.js';
+import type { LMEpoch, LMFitOptions, LMFitResult } from './fit.js';
+import { WordLM, bool, intIn, loadWordLM, vocabIndex } from './words.js';
 
 /** LstmLM's configuration: embedding and hidden sizes, layers, dropout, tying. */
 export interface LstmLMConfig {
@@ -60,78 +55,35 @@ export interface LstmLMConfig {
 export type ResolvedLstmLMConfig = Required<LstmLMConfig>;
 
 /** Options of `LstmLM.fit`: epochs, batch and segment sizes, AdamW, clipping, validation and early stopping, checkpoints, progress, the stop signal. */
-export interface LstmLMFitOptions {
-  /** Maximum passes over the training stream; default 10. */
-  epochs?: number;
+export interface LstmLMFitOptions extends LMFitOptions {
   /** Parallel streams the training stream is cut into (the batch); default 20. */
   batchSize?: number;
   /** Tokens of every stream per step (the truncation length of back-propagation through time); default 35. */
   bptt?: number;
   /** AdamW learning rate; default 2e-3. */
   lr?: number;
-  /** AdamW decoupled weight decay (not on biases); default 0. */
-  weightDecay?: number;
   /** Global-norm gradient clipping; 0 = off; default 1. */
   clip?: number;
-  /** Threads for the GEMMs (needs `init({ threads: n })`); bit-identical to 1; default 1. */
-  threads?: number;
-  /** Validation stream: perplexity after each epoch drives learning-rate decay, early stopping and the best weights. */
-  valid?: Int32Array;
   /** Parallel streams of the validation evaluation (`evaluate`'s batchSize); default 10. */
   evalBatchSize?: number;
-  /** Stop after this many epochs in a row without a better validation perplexity; default 2. */
-  patience?: number;
-  /** Multiply the learning rate by this after an epoch without a better validation perplexity; default 0.5 (1 = never). */
-  lrDecay?: number;
-  /** With `valid`: end with the weights of the best validation epoch; default true. */
-  restoreBest?: boolean;
-  /** Stop after this many steps of this call (benchmarks, tests); default none. */
-  maxSteps?: number;
-  /** Called about every 0.25 s during an epoch and at each epoch end (with the validation figures); items are tokens. */
-  onProgress?: (p: Progress) => void;
   /**
    * Called with checkpoint bytes at each epoch end (`epoch` = epochs done, `epochEnd` true) and every
    * `checkpointEvery` steps within an epoch (`epoch` = the 1-based epoch under way); awaited. A
    * checkpoint within an epoch holds the carried LSTM state.
    */
-  onCheckpoint?: (bytes: Uint8Array, info: CheckpointInfo) => void | Promise<void>;
-  /** 0 = epoch ends only (default). */
-  checkpointEvery?: number;
-  /** Resume from checkpoint bytes: the run continues bit-identically to one that never stopped (the other options must be the same). */
-  resumeFrom?: Uint8Array;
-  /**
-   * Stops training early, checked before every step: training ends at that step boundary with the
-   * weights trained so far (`restoreBest` is not applied), `aborted: true` in the result; as
-   * `NeuralLM.fit`'s signal (docs/models.md "Stopping training").
-   */
-  signal?: AbortSignal;
+  onCheckpoint?: LMFitOptions['onCheckpoint'];
 }
 
 /** One epoch of `LstmLM.fit`: training loss, learning rate, validation perplexity, time. */
-export interface LstmLMEpoch {
-  epoch: number;
+export interface LstmLMEpoch extends LMEpoch {
   /** Mean over the epoch's steps of their mean training cross-entropy (nats, dropout on). */
   loss: number;
-  lr: number;
-  validPerplexity?: number;
-  seconds: number;
 }
 
 /** What `LstmLM.fit` returns: steps, epochs, time, whether training stopped early, the best validation perplexity, the epochs' history. */
-export interface LstmLMFitResult {
-  steps: number;
-  epochs: number;
-  /** Wall-clock seconds of this call. */
-  seconds: number;
-  /** True when training ended before all epochs: patience ran out, maxSteps, or the signal. */
-  stopped: boolean;
-  /** True when `signal` ended training (then `stopped` is true too). */
-  aborted: boolean;
+export interface LstmLMFitResult extends LMFitResult {
   /** Tokens predicted per epoch: batchSize × floor(train.length / batchSize). */
   tokensPerEpoch: number;
-  /** Best validation perplexity and its epoch (with `valid`). */
-  bestValidPerplexity?: number;
-  bestEpoch?: number;
   history: LstmLMEpoch[];
 }
 
@@ -142,48 +94,12 @@ export interface LstmLMState {
 }
 
 const KIND = 'LstmLM';
-const VOCAB_KEY = 'wasm-nlp.vocab';
-/** Stream of `generate`'s sampler ("gene"), as NeuralLM's. */
-const SAMPLE_STREAM = 0x67656e65;
 /** Rows (batch × time steps) of one evaluation chunk at most: bounds the logits buffer to 1024 × vocabSize floats. */
 const EVAL_ROWS = 1024;
 /** Time steps of one evaluation chunk at most. */
 const EVAL_STEPS = 64;
 const CONFIG_KEYS = ['vocabSize', 'embeddingDim', 'hidden', 'layers', 'dropout', 'tied', 'unk', 'bos', 'seed'];
-const FIT_KEYS = [
-  'epochs',
-  'batchSize',
-  'bptt',
-  'lr',
-  'weightDecay',
-  'clip',
-  'threads',
-  'valid',
-  'evalBatchSize',
-  'patience',
-  'lrDecay',
-  'restoreBest',
-  'maxSteps',
-  'onProgress',
-  'onCheckpoint',
-  'checkpointEvery',
-  'resumeFrom',
-  'signal',
-];
-
-function intIn(fn: string, name: string, v: unknown, lo: number, hi = Number.MAX_SAFE_INTEGER): number {
-  if (!Number.isSafeInteger(v) || (v as number) < lo || (v as number) > hi) {
-    throw new ArgumentError(
-      `${fn}: ${name} must be an integer in [${lo}, ${hi === Number.MAX_SAFE_INTEGER ? '2^53' : hi}], got ${String(v)}`,
-    );
-  }
-  return v as number;
-}
-
-function bool(fn: string, name: string, v: unknown): boolean {
-  if (typeof v !== 'boolean') throw new ArgumentError(`${fn}: ${name} must be a boolean, got ${String(v)}`);
-  return v;
-}
+const FIT_KEYS = [...LM_FIT_KEYS, 'bptt', 'evalBatchSize'];
 
 /** Float32 parameters of a config: embeddings, every LSTM layer (4 gates, two biases), the decoder. */
 function parameterCountOf(c: ResolvedLstmLMConfig): number {
@@ -230,35 +146,6 @@ export function resolveLstmLMConfig(config: LstmLMConfig): ResolvedLstmLMConfig 
   return c;
 }
 
-/** The index word → id of a vocabulary (an array of `V` distinct strings), or what is wrong with it (`vocab` + must, got). */
-function checkVocab(vocab: unknown, V: number): Map<string, number> | { must: string; got: string } {
-  if (!Array.isArray(vocab) || vocab.length !== V)
-    return {
-      must: ` must be an array of ${V} words (config.vocabSize)`,
-      got: Array.isArray(vocab) ? `${vocab.length} words` : describe(vocab),
-    };
-  const index = new Map<string, number>();
-  for (let i = 0; i < vocab.length; i++) {
-    const w: unknown = vocab[i];
-    if (typeof w !== 'string') return { must: `[${i}] must be a string`, got: describe(w) };
-    const j = index.get(w);
-    if (j !== undefined) return { must: ' must not repeat a word', got: `${JSON.stringify(w)} at ${j} and ${i}` };
-    index.set(w, i);
-  }
-  return index;
-}
-
-function vocabIndex(fn: string, vocab: unknown, V: number): Map<string, number> {
-  const r = checkVocab(vocab, V);
-  if (!(r instanceof Map)) throw new ArgumentError(`${fn}: vocab${r.must}, got ${r.got}`);
-  return r;
-}
-
-/** Splits text on white space (strings) or takes words as they are. */
-function wordsOf(text: string | readonly string[]): string[] {
-  return typeof text === 'string' ? text.split(/\s+/).filter((w) => w.length > 0) : [...text];
-}
-
 /** The bytes of a float32 Tensor as base64 (the carried state in checkpoints: exact, and a third of its JSON size). */
 function toBase64(t: Tensor): string {
   const v = t.view() as Float32Array;
@@ -293,7 +180,7 @@ function fromBase64(s: unknown, n: number): Float32Array | null {
  * Initialisation from `config.seed`, as the PyTorch example: embedding and
  * decoder weight U(−0.1, 0.1), decoder bias 0, the LSTM PyTorch's U(±1/√H).
  */
-export class LstmLM extends Module {
+export class LstmLM extends WordLM {
   readonly config: ResolvedLstmLMConfig;
   readonly kind = KIND;
   readonly embedding: Embedding;
@@ -304,14 +191,14 @@ export class LstmLM extends Module {
   readonly decoderBias: Parameter;
   readonly inputDropout: Dropout;
   readonly outputDropout: Dropout;
-  private _vocab: string[] | null = null;
-  private _index: Map<string, number> | null = null;
+  /** `perplexity` reads the text in one pass (unlimited history). */
+  protected override readonly perplexityBatch = 1;
 
   constructor(config: LstmLMConfig, vocab?: readonly string[]) {
     super();
     const c = (this.config = resolveLstmLMConfig(config));
     // everything checked before anything is allocated
-    const index = vocab === undefined ? null : vocabIndex('LstmLM', vocab, c.vocabSize);
+    const words = vocab === undefined ? null : vocabIndex(KIND, vocab, c.vocabSize);
     let tiedBias: Parameter | null;
     [this.embedding, this.inputDropout, this.lstm, this.outputDropout, this.decoder, tiedBias] = building(
       () =>
@@ -335,16 +222,7 @@ export class LstmLM extends Module {
       this.addModule('decoder', new Module()).addParameter('bias', tiedBias!);
       this.decoderBias = tiedBias!;
     }
-    try {
-      this.resetParameters(c.seed);
-    } catch (e) {
-      this.dispose(); // out of memory for an initialisation temporary: free the weights
-      throw e;
-    }
-    if (vocab !== undefined) {
-      this._vocab = [...vocab];
-      this._index = index;
-    }
+    this.initialise(c.seed, words);
   }
 
   override resetParameters(seed: number): this {
@@ -354,45 +232,6 @@ export class LstmLM extends Module {
     if (this.decoder !== null) init.uniform(this.decoder.weight, 'decoder.weight', 0.1);
     init.fill(this.decoderBias, 0);
     return this;
-  }
-
-  /** The words by id, when the model has them. */
-  get vocab(): readonly string[] | null {
-    return this._vocab;
-  }
-
-  /** Attach the words by id (length vocabSize, distinct). */
-  setVocab(vocab: readonly string[]): void {
-    const index = vocabIndex('LstmLM.setVocab', vocab, this.config.vocabSize);
-    this._vocab = [...vocab];
-    this._index = index;
-  }
-
-  private needVocab(fn: string): { vocab: string[]; index: Map<string, number> } {
-    if (this._vocab === null || this._index === null)
-      throw new VocabError(`${fn}: the model must have a vocabulary (constructor or setVocab) to take words, got none`);
-    return { vocab: this._vocab, index: this._index };
-  }
-
-  /** Word ids of words or white-space separated text; unknown words → `config.unk`. */
-  encode(text: string | readonly string[]): Int32Array {
-    const { index } = this.needVocab('LstmLM.encode');
-    const words = wordsOf(text);
-    const out = new Int32Array(words.length);
-    for (let i = 0; i < words.length; i++) out[i] = index.get(words[i]!) ?? this.config.unk;
-    return out;
-  }
-
-  /** Checks a stream of ids (typed error naming `arg`). */
-  private checkStream(fn: string, arg: string, s: unknown): Int32Array {
-    if (!(s instanceof Int32Array))
-      throw new ArgumentError(`${fn}: ${arg} must be an Int32Array of word ids, got ${describe(s)}`);
-    const V = this.config.vocabSize;
-    for (let i = 0; i < s.length; i++) {
-      const x = s[i]!;
-      if (x < 0 || x >= V) throw new ArgumentError(`${fn}: ${arg}[${i}] must be a word id in [0, ${V}), got ${x}`);
-    }
-    return s;
   }
 
   /** A zero state [layers, B, hidden] (caller-owned). */
@@ -522,46 +361,6 @@ export class LstmLM extends Module {
     return out;
   }
 
-  /** P of every token of `stream` (as `tokenLosses`), for mixtures with `KneserNey.tokenProbs` (`mixtureProbs`). */
-  tokenProbs(stream: Int32Array, options: { batchSize?: number } = {}): Float64Array {
-    const l = this.tokenLosses(stream, options);
-    for (let i = 0; i < l.length; i++) l[i] = Math.exp(-l[i]!);
-    return l;
-  }
-
-  /** Mean cross-entropy (nats) over every token of the stream (`tokenLosses`) and its perplexity exp(loss). */
-  evaluate(stream: Int32Array, options: { batchSize?: number } = {}): { loss: number; perplexity: number; n: number } {
-    const l = this.tokenLosses(stream, options);
-    let s = 0;
-    for (let i = 0; i < l.length; i++) s += l[i]!;
-    const loss = l.length > 0 ? s / l.length : NaN;
-    return { loss, perplexity: Math.exp(loss), n: l.length };
-  }
-
-  /** Perplexity of text (words, white-space separated; needs the vocabulary) or of a stream of ids, in one pass (batch 1). */
-  perplexity(text: string | readonly string[] | Int32Array): number {
-    const ids = text instanceof Int32Array ? text : this.encode(text);
-    if (ids.length === 0) throw new ArgumentError(`LstmLM.perplexity: text must hold at least one word, got none`);
-    return this.evaluate(ids, { batchSize: 1 }).perplexity;
-  }
-
-  /** Ids of a context given as text, words or ids (checked). */
-  private contextIds(fn: string, context: string | readonly string[] | ArrayLike<number>): Int32Array {
-    if (
-      typeof context === 'string' ||
-      (Array.isArray(context) && context.length > 0 && context.every((w) => typeof w === 'string'))
-    )
-      return this.encode(context as string | string[]);
-    const ids = Int32Array.from(context as ArrayLike<number>);
-    const src = context as ArrayLike<number>;
-    for (let i = 0; i < src.length; i++) {
-      const x = src[i]!;
-      if (!Number.isInteger(x) || x < 0 || x >= this.config.vocabSize)
-        throw new ArgumentError(`${fn}: context[${i}] must be a word id in [0, ${this.config.vocabSize}), got ${x}`);
-    }
-    return ids;
-  }
-
   /**
    * Feeds `ids` (batch 1) from `carry`, updates `carry` to the state after
    * them, and returns the distribution of the next word [V] at `temperature`.
@@ -614,83 +413,21 @@ export class LstmLM extends Module {
     }
   }
 
-  private checkTemperature(fn: string, t: unknown): number {
-    if (typeof t !== 'number' || !(t > 0) || !Number.isFinite(t))
-      throw new ArgumentError(`${fn}: options.temperature must be a finite number > 0, got ${String(t)}`);
-    return t;
-  }
-
-  /** The distribution of the next word [V] (sums to 1) after `context` (words, text or ids; all of it counts, read from `bos`). */
-  nextWordProbs(
-    context: string | readonly string[] | ArrayLike<number>,
-    options: { temperature?: number } = {},
-  ): Float32Array {
-    const fn = 'LstmLM.nextWordProbs';
-    const ctx = this.contextIds(fn, context);
-    const temp = this.checkTemperature(fn, options.temperature ?? 1);
-    const ids = new Int32Array(ctx.length + 1);
-    ids[0] = this.config.bos;
-    ids.set(ctx, 1);
-    return this.withState((carry) => this.advance(ids, carry, temp));
-  }
-
-  /** The k most probable next words after `context`, best first. */
-  topNext(context: string | readonly string[] | ArrayLike<number>, k = 10): NextWord[] {
-    const fn = 'LstmLM.topNext';
-    const { vocab } = this.needVocab(fn);
-    intIn(fn, 'k', k, 1);
-    const p = this.nextWordProbs(context);
-    const order = [...p.keys()]
-      .filter((i) => i !== this.config.bos)
-      .sort((a, b) => p[b]! - p[a]! || a - b)
-      .slice(0, k);
-    return order.map((id) => ({ word: vocab[id]!, id, prob: p[id]! }));
-  }
-
-  /** Sample `length` words after `prompt` (words, text or ids), seeded; the state is carried, so all of the prompt and the sample count. */
-  generate(prompt: string | readonly string[] | ArrayLike<number>, options: GenerateOptions = {}): string[] {
-    const fn = 'LstmLM.generate';
-    const { vocab } = this.needVocab(fn);
-    const length = intIn(fn, 'options.length', options.length ?? 20, 0);
-    const topK = intIn(fn, 'options.topK', options.topK ?? 0, 0);
-    const seed = intIn(fn, 'options.seed', options.seed ?? 0, 0);
-    const allowUnk = bool(fn, 'options.allowUnk', options.allowUnk ?? false);
-    const temp = this.checkTemperature(fn, options.temperature ?? 1);
-    const ctx = this.contextIds(fn, prompt);
-    const rng = new Philox(seed, SAMPLE_STREAM, 0);
-    const out: string[] = [];
-    if (length === 0) return out;
-    return this.withState((carry) => {
-      const first = new Int32Array(ctx.length + 1);
-      first[0] = this.config.bos;
-      first.set(ctx, 1);
-      let p = this.advance(first, carry, temp);
-      for (let t = 0; t < length; t++) {
-        p[this.config.bos] = 0;
-        if (!allowUnk) p[this.config.unk] = 0;
-        let cand = [...p.keys()];
-        if (topK > 0) cand = cand.sort((a, b) => p[b]! - p[a]! || a - b).slice(0, topK);
-        let total = 0;
-        for (const i of cand) total += p[i]!;
-        let u = rng.nextFloat() * total;
-        let pick = cand[cand.length - 1]!;
-        for (const i of cand) {
-          u -= p[i]!;
-          if (u < 0) {
-            pick = i;
-            break;
-          }
-        }
-        out.push(vocab[pick]!);
-        if (t + 1 < length) p = this.advance(Int32Array.of(pick), carry, temp);
-      }
-      return out;
-    });
-  }
-
-  /** The config as checkpoints record it. */
-  configJson(): string {
-    return JSON.stringify(this.config);
+  /** The state is carried: all of the context and of what follows counts, read from `bos`. */
+  protected continuation<T>(
+    context: Int32Array,
+    temperature: number,
+    use: (next: (id?: number) => Float32Array) => T,
+  ): T {
+    return this.withState((carry) =>
+      use((id) => {
+        if (id !== undefined) return this.advance(Int32Array.of(id), carry, temperature);
+        const first = new Int32Array(context.length + 1);
+        first[0] = this.config.bos;
+        first.set(context, 1);
+        return this.advance(first, carry, temperature);
+      }),
+    );
   }
 
   /**
@@ -709,56 +446,15 @@ export class LstmLM extends Module {
    */
   async fit(train: Int32Array, options: LstmLMFitOptions = {}): Promise<LstmLMFitResult> {
     const fn = 'LstmLM.fit';
-    checkOptionKeys(fn, options, FIT_KEYS);
-    this.checkStream(fn, 'train', train);
-    const valid = options.valid === undefined ? undefined : this.checkStream(fn, 'options.valid', options.valid);
-    if (valid !== undefined && valid.length === 0)
-      throw new ArgumentError(`${fn}: options.valid must hold at least one token, got 0`);
-    const num = (name: string, v: unknown, ok: (x: number) => boolean, expect: string): number => {
-      if (typeof v !== 'number' || !ok(v))
-        throw new ArgumentError(`${fn}: options.${name} must be ${expect}, got ${String(v)}`);
-      return v;
-    };
-    const epochs = intIn(fn, 'options.epochs', options.epochs ?? 10, 1);
-    const batchSize = intIn(fn, 'options.batchSize', options.batchSize ?? 20, 1);
+    const defaults = { batchSize: 20, lr: 2e-3, clip: 1 };
+    const { settings, valid, fit } = lmFitSettings(fn, this, train, options, FIT_KEYS, defaults);
     const bptt = intIn(fn, 'options.bptt', options.bptt ?? 35, 1);
-    const lr = checkLr(fn, 'options.lr', options.lr ?? 2e-3);
-    const finiteNonNeg = (x: number) => Number.isFinite(x) && x >= 0;
-    const weightDecay = num('weightDecay', options.weightDecay ?? 0, finiteNonNeg, 'a finite number >= 0');
-    const clip = num('clip', options.clip ?? 1, finiteNonNeg, 'a finite number >= 0 (0 = off)');
-    const threads = checkShellOptions(fn, options, 'options.');
     const evalBatchSize = intIn(fn, 'options.evalBatchSize', options.evalBatchSize ?? 10, 1);
-    const patience = intIn(fn, 'options.patience', options.patience ?? 2, 1);
-    const lrDecay = num('lrDecay', options.lrDecay ?? 0.5, (x) => x > 0 && x <= 1, 'a number in (0, 1]');
-    const best = bool(fn, 'options.restoreBest', options.restoreBest ?? true);
-    const maxSteps = options.maxSteps === undefined ? Infinity : intIn(fn, 'options.maxSteps', options.maxSteps, 1);
-    const checkpointEvery = intIn(fn, 'options.checkpointEvery', options.checkpointEvery ?? 0, 0);
-    checkCheckpointOptions(fn, options);
+    const { epochs, batchSize, lr, weightDecay, clip, patience, lrDecay } = fit;
     if (train.length < batchSize)
       throw new ArgumentError(
         `${fn}: train must hold at least options.batchSize (${batchSize}) tokens (one per parallel stream), got ${train.length}`,
       );
-    const hooks =
-      valid === undefined
-        ? []
-        : [reduceLrOnPlateau({ factor: lrDecay }), earlyStopping({ patience }), ...(best ? [restoreBest()] : [])];
-    const settings: LoopSettings = {
-      epochs,
-      lr,
-      weightDecay,
-      clip,
-      threads,
-      checkpointEvery,
-      maxSteps,
-      hooks,
-      monitor: { metric: 'validPerplexity', mode: 'min' },
-      timedHistory: true,
-      unit: 'tokens',
-      onProgress: options.onProgress,
-      onCheckpoint: options.onCheckpoint,
-      resumeFrom: options.resumeFrom,
-      signal: options.signal,
-    };
     const fitMeta = {
       epochs,
       batchSize,
@@ -769,25 +465,11 @@ export class LstmLM extends Module {
       evalBatchSize,
       patience,
       lrDecay,
-      tokens: idsHash([{ ids: train }]),
-      valid: valid === undefined ? null : idsHash([{ ids: valid }]),
+      ...streamHashes(train, valid),
     };
     const task = this.bpttTask(fn, train, valid, batchSize, bptt, evalBatchSize, fitMeta);
     const r = await runLoop(fn, task, settings);
-    const result: LstmLMFitResult = {
-      steps: r.steps,
-      epochs: r.epochs,
-      seconds: r.seconds,
-      stopped: r.stopped,
-      aborted: r.aborted,
-      tokensPerEpoch: batchSize * Math.floor(train.length / batchSize),
-      history: r.history as LstmLMEpoch[],
-    };
-    if (r.best !== undefined) {
-      result.bestValidPerplexity = r.best;
-      result.bestEpoch = r.bestEpoch!;
-    }
-    return result;
+    return lmFitResult(r, { tokensPerEpoch: batchSize * Math.floor(train.length / batchSize) });
   }
 
   /**
@@ -831,7 +513,7 @@ export class LstmLM extends Module {
       model: this,
       stepsPerEpoch: Math.ceil(L / bptt),
       fitMeta,
-      metaNames: { tokens: 'train (the hash of its ids)', valid: 'options.valid (the hash of its ids)' },
+      metaNames: STREAM_META_NAMES,
       beginEpoch: (counter) => counter, // no shuffling: the parts are read in order
       batchLoss: (b) => {
         freeSpare();
@@ -923,34 +605,14 @@ export class LstmLM extends Module {
     };
   }
 
-  /** Weights as safetensors bytes, with the class, config and vocabulary (when set) in the metadata. */
-  toSafetensors(): Uint8Array {
-    const meta: Record<string, string> = { format: 'pt', [MODEL_KEY]: KIND, [CONFIG_KEY]: JSON.stringify(this.config) };
-    if (this._vocab !== null) meta[VOCAB_KEY] = JSON.stringify(this._vocab);
-    return encodeSafetensors(this.stateDict(), meta);
-  }
-
   /** A model from `toSafetensors` bytes (in eval mode). */
   static fromSafetensors(bytes: Uint8Array): LstmLM {
-    const fn = 'LstmLM.fromSafetensors';
-    return loadSaved(fn, bytes, KIND, (config, metadata) => {
-      const v = metadata[VOCAB_KEY];
-      let vocab: string[] | undefined;
-      try {
-        vocab = v === undefined ? undefined : (JSON.parse(v) as string[]);
-      } catch {
-        throw new FormatError(
-          `${fn}: bytes at offset 8 must be a header whose "${VOCAB_KEY}" is JSON, got ${JSON.stringify(v)}`,
-        );
-      }
-      // the config and the vocabulary are checked before the weights are allocated
-      const c = resolveLstmLMConfig(config as unknown as LstmLMConfig);
-      const r = vocab === undefined ? null : checkVocab(vocab, c.vocabSize);
-      if (r !== null && !(r instanceof Map))
-        throw new FormatError(
-          `${fn}: bytes at offset 8 must be a header whose "${VOCAB_KEY}" is the model's vocabulary: vocab${r.must}, got ${r.got}`,
-        );
-      return new LstmLM(c, vocab);
-    });
+    return loadWordLM(
+      'LstmLM.fromSafetensors',
+      bytes,
+      KIND,
+      (config) => resolveLstmLMConfig(config as unknown as LstmLMConfig),
+      (c, vocab) => new LstmLM(c, vocab),
+    );
   }
 }
