@@ -150,7 +150,9 @@ const KB = 1024;
  * The size budget (docs/bundlers.md), in bytes; gzip at level 9. The core .wasm
  * limit is a hard one (150 KB raw); the others are the sizes measured on 2026-11-26 plus
  * about 40% headroom (the readable bundles are not minified); the minified browser
- * bundle's, measured on 2026-12-07 (282.1 KB / 82.5 KB) plus about 40%.
+ * bundle's, measured on 2026-12-07 (282.1 KB / 82.5 KB) plus about 40%. The tarball's was
+ * 1024 KB until the recurrent and convolutional families (kernels, nn, encoders, LstmLM,
+ * diagnostics) took it to 1,117 KB on 2026-12-07: now 1280 KB, until the shipped docs shrink.
  */
 export const BUDGET = Object.freeze({
   wasmRaw: 150 * KB,
@@ -161,7 +163,7 @@ export const BUDGET = Object.freeze({
   minBundleGzip: 115 * KB,
   browserAppRaw: 450 * KB,
   browserAppGzip: 120 * KB,
-  tarball: 1024 * KB,
+  tarball: 1280 * KB,
 });
 
 /** Bytes of `file` after gzip -9. */
