@@ -172,16 +172,13 @@ export function resolveEncoderConfig(
   if (positions === 'rotary' && (dim / heads) % 2 !== 0)
     throw new ArgumentError(`${fn}: config.dim / config.heads must be even with rotary positions, got ${dim / heads}`);
   const hidden = int(fn, 'config.hidden', config.hidden ?? dim, 1);
-  if (!transformer && config.layers === 0)
-    throw new ArgumentError(
-      `${fn}: config.layers must be an integer in [1, ${2 ** 31 - 1}] with config.encoder '${encoder}', got 0`,
-    );
   const bidirectional = config.bidirectional ?? true;
   if (typeof bidirectional !== 'boolean')
     throw new ArgumentError(`${fn}: config.bidirectional must be a boolean, got ${String(bidirectional)}`);
   const kernelSize = int(fn, 'config.kernelSize', config.kernelSize ?? 3, 1, 64);
   const dropout = rateArg(fn, 'config.dropout', config.dropout ?? 0.1);
-  const layers = int(fn, 'config.layers', config.layers ?? 2, 0);
+  // a Transformer may have no layers (embeddings only); a recurrent or convolutional encoder needs one
+  const layers = int(fn, 'config.layers', config.layers ?? 2, transformer ? 0 : 1);
   const ffn = int(fn, 'config.ffn', config.ffn ?? 4 * dim, 1);
   const maxLen = int(fn, 'config.maxLen', config.maxLen ?? 512, 1);
   const subwordBuckets = int(fn, 'config.subwordBuckets', config.subwordBuckets ?? 0, 0);
@@ -192,13 +189,9 @@ export function resolveEncoderConfig(
     encoder === 'transformer'
       ? layers * (4 * dim * dim + 2 * dim * ffn + 9 * dim + ffn)
       : encoder === 'cnn'
-        ? layers === 0
-          ? 0
-          : hidden * (dim * kernelSize + 1) + (layers - 1) * hidden * (hidden * kernelSize + 1)
-        : layers === 0
-          ? 0
-          : dirs * gates * hidden * (dim + hidden + 2) +
-            (layers - 1) * dirs * gates * hidden * (dirs * hidden + hidden + 2);
+        ? hidden * (dim * kernelSize + 1) + (layers - 1) * hidden * (hidden * kernelSize + 1)
+        : dirs * gates * hidden * (dim + hidden + 2) +
+          (layers - 1) * dirs * gates * hidden * (dirs * hidden + hidden + 2);
   const params = (vocabSize + (positions === 'learned' ? maxLen : 0) + subwordBuckets) * dim + encoderParams;
   if (!(params * 4 <= WASM32_MAX_BYTES)) {
     throw new ArgumentError(
