@@ -1,4 +1,4 @@
-// text: word tokenization, vocabularies, fastText sub-word hashing, BERT's WordPiece.
+// text: word tokenization, vocabularies, fastText sub-word hashing, BERT's WordPiece, byte-level BPE.
 export { EOS, tokenize, tokenizeBatches, tokenizeString, TokenSplitter } from './tokenize.js';
 export type { TextChunk, TextSource } from './tokenize.js';
 export { Vocab, encode, encodeLine } from './vocab.js';
@@ -14,3 +14,10 @@ export type {
   WordPieceTruncation,
   WordPieceTrainOptions,
 } from './wordpiece.js';
+export { ByteLevelBPE } from './bpe.js';
+export type {
+  BPEEncoding,
+  ByteLevelBPETrainOptions,
+  ByteLevelBPEVocabMergesOptions,
+  ByteLevelBPEDecodeOptions,
+} from './bpe.js';
