@@ -621,3 +621,168 @@ export function rotary_bwd(dy: usize, cos: usize, sin: usize, dx: usize, N: i32,
     }
   }
 }
+
+// Incremental decoding over a KV cache.
+//
+// The caches kc, vc are [B, H, Tmax, D] f32 (row-major; head bh = b H + h starts
+// at bh Tmax D) and hold T valid positions. The n newest queries q [B, H, n, D]
+// sit at positions T - n .. T - 1, their keys and values already written to the
+// caches, and query i sees the keys 0 .. T - n + i (causal).
+//
+// Per query, the keys are visited in blocks of ATT_BLOCK from 0, as attention_fwd
+// visits them for a sequence of any length S >= T (one block of round8(S) when
+// S < 64, blocks of 64 otherwise: the same partition of the visible keys), and
+// every value is formed by the same f32 operations in the same order: the score
+// sum_d k[d] q[d] sequentially over d from 0 (the micro-kernel's order), times
+// scale; the block max; alpha = exp(m_old - m_new); l = alpha l + (sum of the
+// block's exp(s - m) in key order); O = (sum over the block's keys, in order, of
+// p_j v_j) + alpha O; out = O * (1 / l). So the output of query i is bit-identical
+// to row T - n + i of a causal attention_fwd over the first T positions (no key
+// mask, no dropout), in any runtime.
+//
+// The scores are computed 4 keys at a time with the keys in the lanes (a 4 x 4
+// register transpose per 4 dimensions; keys past the block's end repeat its last
+// key and are never summed), which keeps the sequential order over d that a
+// SIMD-over-d dot product would change; P V is SIMD over d. Work per query is
+// O(T D), the scratch O(ATT_BLOCK + D): nothing grows with T^2 or with T.
+
+/**
+ * Bytes of scratch attention_decode_f32 needs for head size D: the block's
+ * scores (ATT_BLOCK floats) and one accumulator row (D rounded up to 4).
+ */
+export function attention_decode_workspace_bytes(D: i32): i32 {
+  return (ATT_BLOCK + ((D + 3) & ~3)) * 4 + 16;
+}
+
+/**
+ * Scores of one query against 4 keys: lane l = sum_d q[d] k_l[d], summed over d
+ * in order from 0 (r0..r3 are the 4 key rows, D floats each).
+ */
+// @ts-ignore: decorator
+@inline function scores4(q: usize, r0: usize, r1: usize, r2: usize, r3: usize, D: i32): v128 {
+  let s = f32x4.splat(0);
+  let d = 0;
+  for (; d + 4 <= D; d += 4) {
+    const o = <usize>d << 2;
+    const x0 = v128.load(r0 + o), x1 = v128.load(r1 + o), x2 = v128.load(r2 + o), x3 = v128.load(r3 + o);
+    const t0 = i32x4.shuffle(x0, x1, 0, 4, 1, 5);
+    const t1 = i32x4.shuffle(x2, x3, 0, 4, 1, 5);
+    const t2 = i32x4.shuffle(x0, x1, 2, 6, 3, 7);
+    const t3 = i32x4.shuffle(x2, x3, 2, 6, 3, 7);
+    s = f32x4.add(s, f32x4.mul(v128.load32_splat(q + o), i32x4.shuffle(t0, t1, 0, 1, 4, 5)));
+    s = f32x4.add(s, f32x4.mul(v128.load32_splat(q + o, 4), i32x4.shuffle(t0, t1, 2, 3, 6, 7)));
+    s = f32x4.add(s, f32x4.mul(v128.load32_splat(q + o, 8), i32x4.shuffle(t2, t3, 0, 1, 4, 5)));
+    s = f32x4.add(s, f32x4.mul(v128.load32_splat(q + o, 12), i32x4.shuffle(t2, t3, 2, 3, 6, 7)));
+  }
+  for (; d < D; d++) {
+    const o = <usize>d << 2;
+    let c = f32x4.splat(load<f32>(r0 + o));
+    c = f32x4.replace_lane(c, 1, load<f32>(r1 + o));
+    c = f32x4.replace_lane(c, 2, load<f32>(r2 + o));
+    c = f32x4.replace_lane(c, 3, load<f32>(r3 + o));
+    s = f32x4.add(s, f32x4.mul(v128.load32_splat(q + o), c));
+  }
+  return s;
+}
+
+/**
+ * Causal attention of the n newest queries over a KV cache (incremental decoding).
+ *   q      [B, H, n, D] f32, read: the queries of positions T - n .. T - 1
+ *   kc, vc [B, H, Tmax, D] f32, read: keys and values; positions [0, T) valid
+ *          (only those are read)
+ *   out    [B, H, n, D] f32, written: softmax(scale q_i k_j^T, j <= T - n + i) v
+ *   work   attention_decode_workspace_bytes(D) bytes of scratch, 16-byte aligned
+ * out must not alias q, kc or vc. 1 <= n <= T <= Tmax (checked in TypeScript).
+ * Bit-identical to the causal attention_fwd rows (see the section header).
+ */
+export function attention_decode_f32(q: usize, kc: usize, vc: usize, out: usize, work: usize,
+                                     B: i32, H: i32, n: i32, T: i32, Tmax: i32, D: i32, scale: f32): void {
+  assert(B >= 0 && H >= 0 && n >= 1 && n <= T && T <= Tmax && D >= 1, 'attention_decode_f32: bad dims');
+  assert((work & 15) == 0, 'attention_decode_f32: work must be 16-byte aligned');
+  const sc = work;
+  const acc = take(sc, ATT_BLOCK);
+  const vscale = f32x4.splat(scale);
+  const ninf = f32x4.splat(NEG_INF);
+  const rowb = <usize>D << 2;
+  const cacheHead = <usize>Tmax * rowb;
+  const qHead = <usize>n * rowb;
+  for (let bh = 0; bh < B * H; bh++) {
+    const kh = kc + <usize>bh * cacheHead;
+    const vh = vc + <usize>bh * cacheHead;
+    for (let i = 0; i < n; i++) {
+      const p = T - n + i;
+      const qr = q + <usize>bh * qHead + <usize>i * rowb;
+      const orow = out + <usize>bh * qHead + <usize>i * rowb;
+      memory.fill(orow, 0, rowb);
+      let m: f32 = NEG_INF;
+      let l: f32 = 0;
+      for (let j0 = 0; j0 <= p; j0 += ATT_BLOCK) {
+        const bc = min(ATT_BLOCK, p + 1 - j0);
+        const last = kh + <usize>(j0 + bc - 1) * rowb;
+        // Scaled scores of the block, 4 keys per vector; lanes past bc repeat the last key.
+        let mx4 = ninf;
+        for (let g = 0; g < bc; g += 4) {
+          const r0 = kh + <usize>(j0 + g) * rowb;
+          const r1 = g + 1 < bc ? r0 + rowb : last;
+          const r2 = g + 2 < bc ? r0 + 2 * rowb : last;
+          const r3 = g + 3 < bc ? r0 + 3 * rowb : last;
+          const s = f32x4.mul(scores4(qr, r0, r1, r2, r3, D), vscale);
+          v128.store(sc + (<usize>g << 2), s);
+          mx4 = f32x4.max(mx4, s);
+        }
+        const mx = max(m, max(max(f32x4.extract_lane(mx4, 0), f32x4.extract_lane(mx4, 1)),
+                                max(f32x4.extract_lane(mx4, 2), f32x4.extract_lane(mx4, 3))));
+        const dead = mx == NEG_INF;
+        const msub = dead ? <f32>0 : mx;
+        // exp_v's lane 0 (vmath's exp_s) keeps the bits of the forward's vector alpha.
+        const alpha = dead ? <f32>1 : f32x4.extract_lane(exp_v(f32x4.splat(m - mx)), 0);
+        const vmsub = f32x4.splat(msub);
+        for (let g = 0; g < bc; g += 4) {
+          const o = <usize>g << 2;
+          const s = v128.load(sc + o);
+          v128.store(sc + o, v128.and(exp_v(f32x4.sub(s, vmsub)), f32x4.ne(s, ninf)));
+        }
+        let lsum: f32 = 0;
+        for (let j = 0; j < bc; j++) lsum += load<f32>(sc + (<usize>j << 2));
+        m = mx;
+        l = alpha * l + lsum;
+        // acc = sum_j p_j v_j over the block in key order, then O = acc + alpha O.
+        memory.fill(acc, 0, rowb);
+        for (let j = 0; j < bc; j++) {
+          const e = load<f32>(sc + (<usize>j << 2));
+          const ev = f32x4.splat(e);
+          const vr = vh + <usize>(j0 + j) * rowb;
+          let d = 0;
+          for (; d + 4 <= D; d += 4) {
+            const o = <usize>d << 2;
+            v128.store(acc + o, f32x4.add(v128.load(acc + o), f32x4.mul(ev, v128.load(vr + o))));
+          }
+          for (; d < D; d++) {
+            const o = <usize>d << 2;
+            store<f32>(acc + o, load<f32>(acc + o) + e * load<f32>(vr + o));
+          }
+        }
+        const av = f32x4.splat(alpha);
+        let d = 0;
+        for (; d + 4 <= D; d += 4) {
+          const o = <usize>d << 2;
+          v128.store(orow + o, f32x4.add(v128.load(acc + o), f32x4.mul(v128.load(orow + o), av)));
+        }
+        for (; d < D; d++) {
+          const o = <usize>d << 2;
+          store<f32>(orow + o, load<f32>(acc + o) + load<f32>(orow + o) * alpha);
+        }
+      }
+      // out = O / l; l == 0 only when every score is -inf (overflowed inputs).
+      if (l > 0) {
+        const inv = <f32>1 / l;
+        const vi = f32x4.splat(inv);
+        let d = 0;
+        for (; d + 4 <= D; d += 4) v128.store(orow + (<usize>d << 2), f32x4.mul(v128.load(orow + (<usize>d << 2)), vi));
+        for (; d < D; d++) store<f32>(orow + (<usize>d << 2), load<f32>(orow + (<usize>d << 2)) * inv);
+      } else {
+        memory.fill(orow, 0, rowb);
+      }
+    }
+  }
+}

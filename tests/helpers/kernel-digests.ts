@@ -62,6 +62,23 @@ export async function computeKernelDigests(
     lib.ops.rotaryBackward(randn([b, h, s, d], 7), drq, { offset: 3 });
     keep('rotary', rq, drq);
 
+    // incremental decoding: the KV cache fed in chunks (prefill 5, then 1s), attending at each step
+    const cache = new lib.ops.KVCache({ layers: 1, batch: b, heads: h, headDim: d, maxLength: 50 });
+    const outs: TensorT[] = [];
+    const rows = (x: TensorT, t0: number, n: number) =>
+      lib.ops.reshape(lib.ops.sliceLast(lib.ops.reshape(x, [b, h, s * d]), t0 * d, n * d), [b, h, n, d]);
+    for (const [t0, n] of [
+      [0, 5],
+      [5, 1],
+      [6, 1],
+      [7, 3],
+    ] as const) {
+      cache.append(0, rows(k, t0, n), rows(v, t0, n));
+      outs.push(cache.attend(0, rows(q, t0, n)));
+    }
+    keep('kv cache decode', ...outs);
+    cache.dispose();
+
     // layer norm and activations
     const x = randn([19, 77], 8, 2);
     const gamma = randn([77], 9),
