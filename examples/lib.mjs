@@ -371,3 +371,78 @@ export function lmSamples(model) {
     (p, i) => `- *${p}* ${model.generate(p, { length: 20, temperature: 0.8, seed: i + 1 }).join(' ')}`,
   );
 }
+
+/**
+ * The rows of the earlier language-model sections of docs/results.md (at `path`) for a
+ * comparison table, when present: NeuralLM and NeuralLM + KN 5-gram (the bengio section),
+ * and unless `lstm` is false LstmLM and LstmLM + KN 5-gram (the lstm-lm section); each
+ * [name, parameters, valid ppl, test ppl, epochs, time] as `lmTable` takes them.
+ */
+export function lmResultsRows(path, { lstm = true } = {}) {
+  let md;
+  try {
+    md = readFileSync(path, 'utf8');
+  } catch {
+    return [];
+  }
+  const cells = (line) =>
+    line
+      .split('|')
+      .slice(1, -1)
+      .map((x) => x.trim());
+  const rows = [];
+  const bengio = /^\| NeuralLM \(MLP\) \|.*$/m.exec(md);
+  if (bengio) {
+    // model | n | h | m | direct | mixture | train | valid | test | vs | epochs | time
+    const c = cells(bengio[0]);
+    rows.push([
+      `NeuralLM (MLP; n ${c[1]}, h ${c[2]}, m ${c[3]}; from the bengio section)`,
+      '4,328,815',
+      +c[7],
+      +c[8],
+      c[10],
+      c[11],
+    ]);
+  }
+  const bmix = /^\| NeuralLM \+ KN 5-gram .*$/m.exec(md);
+  if (bmix) {
+    const c = cells(bmix[0]);
+    rows.push([`${c[0]} (from the bengio section)`, '—', +c[7], +c[8], c[10], '—']);
+  }
+  if (lstm) {
+    // model | parameters | valid | test | vs | epochs | time
+    for (const re of [/^\| LstmLM \(.*$/m, /^\| LstmLM \+ KN 5-gram .*$/m]) {
+      const m = re.exec(md);
+      if (m) {
+        const c = cells(m[0]);
+        rows.push([`${c[0]} (from the lstm-lm section)`, c[1], +c[2], +c[3], c[5], c[6]]);
+      }
+    }
+  }
+  return rows;
+}
+
+/**
+ * The language-model comparison table (markdown): the Kneser-Ney 5-gram reference `kn`
+ * (kneserNeyBaseline's result), then `rows` [name, parameters, valid ppl, test ppl, epochs,
+ * time], each with its test perplexity relative to Kneser-Ney's.
+ */
+export function lmTable(kn, rows) {
+  const fmt = (x) => (x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(1));
+  const vs = (x) => {
+    const d = (100 * (kn.test - x)) / kn.test;
+    return d >= 0 ? `${d.toFixed(1)}% lower` : `${(-d).toFixed(1)}% higher`;
+  };
+  const all = [
+    ['Kneser-Ney 5-gram (interpolated, modified)', '—', kn.valid, kn.test, '—', `${kn.seconds.toFixed(1)} s`],
+    ...rows,
+  ];
+  return [
+    '| model | parameters | valid ppl | test ppl | vs KN 5-gram (test) | epochs | time |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+    ...all.map(
+      (r, i) =>
+        `| ${r[0]} | ${r[1]} | ${fmt(r[2])} | ${fmt(r[3])} | ${i === 0 ? '(reference)' : vs(r[3])} | ${r[4]} | ${r[5]} |`,
+    ),
+  ].join('\n');
+}

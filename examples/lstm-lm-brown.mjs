@@ -15,7 +15,6 @@
 // chooses anything (the epoch whose weights are kept, the learning-rate decay, the mixture
 // weight). Writes runs/lstm-lm/checkpoint.bin (atomically) every epoch and every
 // --checkpoint-every steps, runs/lstm-lm/model.safetensors at the end, and its section of docs/results.md.
-import { readFileSync } from 'node:fs';
 import {
   init,
   LstmLM,
@@ -34,7 +33,9 @@ import {
   fromRoot,
   int,
   kneserNeyBaseline,
+  lmResultsRows,
   lmSamples,
+  lmTable,
   machine,
   parseFlags,
   pct,
@@ -201,62 +202,11 @@ const wall = elapsed();
 const trainSeconds = fit.history.reduce((t, h) => t + h.seconds, 0);
 const tokensPerSec = (fit.history.length * fit.tokensPerEpoch) / trainSeconds;
 
-// NeuralLM's figures as `npm run bengio` wrote them (its row of the bengio section), when there
-let bengio = null;
-try {
-  const md = readFileSync(fromRoot('docs/results.md'), 'utf8');
-  const row = /^\| NeuralLM \(MLP\) \|([^\n]*)$/m.exec(md);
-  if (row) {
-    const c = row[1].split('|').map((x) => x.trim());
-    // n | h | m | direct | mixture | train | valid | test | vs KN | epochs | time
-    bengio = {
-      desc: `n ${c[0]}, h ${c[1]}, m ${c[2]}`,
-      valid: Number(c[6]),
-      test: Number(c[7]),
-      epochs: c[9],
-      time: c[10],
-    };
-  }
-} catch {
-  /* no results file yet */
-}
-
-const fmt = (x) => (x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(1));
-const vs = (x) => {
-  const d = (100 * (kn.test - x)) / kn.test;
-  return d >= 0 ? `${d.toFixed(1)}% lower` : `${(-d).toFixed(1)}% higher`;
-};
-const rows = [
-  [
-    'Kneser-Ney 5-gram (interpolated, modified)',
-    '—',
-    kn.valid,
-    kn.test,
-    '(reference)',
-    '—',
-    `${kn.seconds.toFixed(1)} s`,
-  ],
-  ...(bengio && o.limit === 0
-    ? [
-        [
-          `NeuralLM (MLP; ${bengio.desc}; from the bengio section)`,
-          '4,328,815',
-          bengio.valid,
-          bengio.test,
-          vs(bengio.test),
-          bengio.epochs,
-          bengio.time,
-        ],
-      ]
-    : []),
-  [`LstmLM (${desc})`, int(params), lstm.valid, lstm.test, vs(lstm.test), fit.epochs, duration(trainSeconds)],
-  [`LstmLM + KN 5-gram (λ ${lambda.toFixed(3)})`, '—', mix.valid, mix.test, vs(mix.test), fit.epochs, '—'],
-];
-const table = [
-  '| model | parameters | valid ppl | test ppl | vs KN 5-gram (test) | epochs | time |',
-  '|---|---:|---:|---:|---:|---:|---:|',
-  ...rows.map((r) => `| ${r[0]} | ${r[1]} | ${fmt(r[2])} | ${fmt(r[3])} | ${r[4]} | ${r[5]} | ${r[6]} |`),
-].join('\n');
+const table = lmTable(kn, [
+  ...(o.limit === 0 ? lmResultsRows(fromRoot('docs/results.md'), { lstm: false }) : []),
+  [`LstmLM (${desc})`, int(params), lstm.valid, lstm.test, fit.epochs, duration(trainSeconds)],
+  [`LstmLM + KN 5-gram (λ ${lambda.toFixed(3)})`, '—', mix.valid, mix.test, fit.epochs, '—'],
+]);
 console.log(`\n${table}\n`);
 console.log(
   `test perplexity ${lstm.test.toFixed(1)} (batch ${o.testBatch}); wall time ${duration(wall)}${before.processes > 0 ? ` over ${before.processes + 1} processes (resumed)` : ''}: ` +

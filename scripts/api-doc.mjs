@@ -58,12 +58,16 @@ const AREAS = {
   ],
   'models/lm': [
     'models: lm',
-    'Language models: Kneser-Ney n-grams, the neural LM, mixtures, the LM vocabulary ([ngram.md](ngram.md), [neural-lm.md](neural-lm.md)).',
+    'Language models: Kneser-Ney n-grams, the neural LM, the LSTM LM, mixtures, the LM vocabulary ([ngram.md](ngram.md), [neural-lm.md](neural-lm.md)).',
   ],
   'models/encoder': ['models: encoder', 'Transformer encoders trained from scratch ([models.md](models.md)).'],
   'models/bert': [
     'models: bert',
     'BERT and its heads with Hugging Face names, masked-LM masking and training ([bert.md](bert.md), [mlm.md](mlm.md)).',
+  ],
+  'models/gpt': [
+    'models: gpt',
+    'Causal Transformer language models: GPT-2 with Hugging Face names, GptLM over words, KV-cached decoding and generation ([gpt.md](gpt.md)).',
   ],
   pipelines: [
     'pipelines',

@@ -1,12 +1,15 @@
 /**
- * Pipelines over our BERT models with the call and result shapes of
+ * Pipelines over our models with the call and result shapes of
  * transformers.js (v3) / Hugging Face transformers: `pipeline(task, model)`
  * gives an async callable for 'fill-mask', 'feature-extraction',
- * 'text-classification' and 'token-classification'. The model is one of our
- * objects (not a hub id) and runs synchronously in eval mode under noGrad;
+ * 'text-classification' and 'token-classification' over our BERT models, and
+ * 'text-generation' over a causal language model. The model is one of our
+ * objects (not a hub id). BERT models run synchronously in eval mode under noGrad;
  * texts are tokenized by the model's WordPiece (or `options.tokenizer`),
  * truncated to max_position_embeddings, and go through the model in padded
- * batches of `batch_size` (results do not depend on the batching). Every
+ * batches of `batch_size` (results do not depend on the batching). Text
+ * generation runs `generate` (src/models/gpt/generate.ts) one text after another,
+ * yielding to the host between tokens, and can stream the text as it comes. Every
  * runtime (no node:*). See docs/pipelines.md.
  */
 import { checkBool, checkOptions, describe } from './core/check.js';
@@ -22,11 +25,22 @@ import {
   BertModel,
 } from './models/bert/modeling.js';
 import type { BertConfig, BertInputs } from './models/bert/config.js';
+import {
+  GENERATION_OPTION_KEYS,
+  GenerationRun,
+  checkCausalLM,
+  resolveGenerationOptions,
+  streamRun,
+  type CausalLM,
+  type GenerationOptionKey,
+  type GenerationOptions,
+} from './models/gpt/generate.js';
 
-/** The four tasks (canonical names). */
-export type PipelineTask = 'fill-mask' | 'feature-extraction' | 'text-classification' | 'token-classification';
+/** The tasks (canonical names). */
+export type PipelineTask =
+  'fill-mask' | 'feature-extraction' | 'text-classification' | 'token-classification' | 'text-generation';
 
-/** Task names `pipeline` accepts: the four, and Hugging Face's aliases. */
+/** Task names `pipeline` accepts: the tasks, and Hugging Face's aliases. */
 export type PipelineTaskName = PipelineTask | 'sentiment-analysis' | 'ner' | 'embeddings';
 
 const TASKS: readonly PipelineTask[] = [
@@ -34,6 +48,7 @@ const TASKS: readonly PipelineTask[] = [
   'feature-extraction',
   'text-classification',
   'token-classification',
+  'text-generation',
 ];
 const ALIASES: Record<string, PipelineTask> = {
   'sentiment-analysis': 'text-classification',
@@ -50,10 +65,10 @@ export interface PipelineOptions {
 }
 
 /** What every pipeline carries besides being callable. */
-export interface PipelineBase<T extends PipelineTask, M> {
+export interface PipelineBase<T extends PipelineTask, M, Tok = WordPiece> {
   readonly task: T;
   readonly model: M;
-  readonly tokenizer: WordPiece;
+  readonly tokenizer: Tok;
   /** Frees the model's parameters (as transformers.js's `dispose`); the pipeline is unusable afterwards. */
   dispose(): void;
 }
@@ -209,13 +224,84 @@ export interface TokenClassificationPipeline extends PipelineBase<'token-classif
   ): Promise<(TokenClassificationResult[] | TokenClassificationGroup[])[]>;
 }
 
+/** What text generation needs of a tokenizer (ByteLevelBPE has it): ids of a text, text of ids, and the stop token. */
+export interface GenerationTokenizer {
+  encode(text: string): { ids: Int32Array };
+  decode(ids: ArrayLike<number>, options?: { skipSpecialTokens?: boolean }): string;
+  /** The default stop token of generation (GPT-2: `<|endoftext|>`), and the start of an empty prompt. */
+  readonly eosTokenId?: number | undefined;
+  /** Start of an empty prompt, before eosTokenId. */
+  readonly bosTokenId?: number | undefined;
+  /** Number of tokens; at most the model's vocabSize when given. */
+  readonly size?: number;
+}
+
+/** A causal language model with a tokenizer: what text generation runs (GPT2LMHeadModel with a tokenizer). */
+export interface TextGenerationModel extends CausalLM {
+  readonly tokenizer?: GenerationTokenizer | null;
+  /** Frees the model (called by the pipeline's dispose, when present). */
+  dispose?(): void;
+}
+
+/** Options of {@link pipeline} for 'text-generation'. */
+export interface TextGenerationPipelineOptions {
+  /** Tokenizer to use instead of `model.tokenizer`. */
+  tokenizer?: GenerationTokenizer;
+}
+
+/**
+ * Options of a text-generation call: the GenerationOptions, each also under its Hugging Face
+ * snake_case name (max_new_tokens, do_sample, top_k, ...), and return_full_text. eos_token_id
+ * defaults to the tokenizer's eosTokenId (null: no stop token).
+ */
+export interface TextGenerationOptions extends GenerationOptions {
+  max_new_tokens?: number;
+  min_new_tokens?: number;
+  do_sample?: boolean;
+  top_k?: number;
+  top_p?: number;
+  repetition_penalty?: number;
+  no_repeat_ngram_size?: number;
+  eos_token_id?: number | readonly number[] | null;
+  use_cache?: boolean;
+  /** The prompt followed by the new text (default true), or the new text only. */
+  return_full_text?: boolean;
+  returnFullText?: boolean;
+}
+
+/** One generated text. */
+export interface TextGenerationResult {
+  /** The prompt and its continuation (return_full_text false: the continuation only), special tokens left out. */
+  generated_text: string;
+}
+
+/** The text-generation pipeline: prompts in, continuations out, or a stream of text pieces. */
+export interface TextGenerationPipeline extends PipelineBase<
+  'text-generation',
+  TextGenerationModel,
+  GenerationTokenizer
+> {
+  (text: string, options?: TextGenerationOptions): Promise<TextGenerationResult[]>;
+  (texts: readonly string[], options?: TextGenerationOptions): Promise<TextGenerationResult[][]>;
+  /**
+   * The new text of one prompt in pieces, as tokens arrive (a macrotask to the host between
+   * tokens); the pieces join into the call's generated_text with return_full_text false.
+   * Options are checked at the call. `break` frees the model's session.
+   */
+  stream(text: string, options?: TextGenerationOptions): AsyncGenerator<string, void, undefined>;
+}
+
 /** A BERT encoder, or a head holding one as `.bert`: what feature extraction runs. */
 export type PipelineBertModel =
   BertModel | BertForMaskedLM | BertForSequenceClassification | BertForTokenClassification;
 
-/** Any of the four pipelines. */
+/** Any of the pipelines. */
 export type Pipeline =
-  FillMaskPipeline | FeatureExtractionPipeline | TextClassificationPipeline | TokenClassificationPipeline;
+  | FillMaskPipeline
+  | FeatureExtractionPipeline
+  | TextClassificationPipeline
+  | TokenClassificationPipeline
+  | TextGenerationPipeline;
 
 // ---------------------------------------------------------------------------
 // shared
@@ -707,6 +793,142 @@ function groupEntities(
 }
 
 // ---------------------------------------------------------------------------
+// text generation
+// ---------------------------------------------------------------------------
+
+/** Hugging Face's snake_case names of the generation options (the others are spelled alike). */
+const SNAKE_CASE: Partial<Record<GenerationOptionKey, string>> = {
+  maxNewTokens: 'max_new_tokens',
+  minNewTokens: 'min_new_tokens',
+  doSample: 'do_sample',
+  topK: 'top_k',
+  topP: 'top_p',
+  repetitionPenalty: 'repetition_penalty',
+  noRepeatNgramSize: 'no_repeat_ngram_size',
+  eosTokenId: 'eos_token_id',
+  useCache: 'use_cache',
+};
+
+/** A call's keys in either spelling (snake_case first: typos are matched to them) → the canonical key. */
+const GENERATION_KEYS = new Map<string, GenerationOptionKey | 'returnFullText'>([
+  ...GENERATION_OPTION_KEYS.map((k) => [SNAKE_CASE[k] ?? k, k] as const),
+  ['return_full_text', 'returnFullText'],
+  ...GENERATION_OPTION_KEYS.filter((k) => SNAKE_CASE[k] !== undefined).map((k) => [k, k] as const),
+  ['returnFullText', 'returnFullText'],
+]);
+/** The keys as error messages list them. */
+const GENERATION_ALLOWED = `the keys ${[...GENERATION_KEYS.keys()].slice(0, GENERATION_OPTION_KEYS.length + 1).join(', ')} (or their camelCase names)`;
+
+function textGeneration(model: TextGenerationModel, options: unknown): TextGenerationPipeline {
+  const fn = "pipeline('text-generation')";
+  const { vocabSize } = checkCausalLM('pipeline', model);
+  const o = optionsOf('pipeline', options, ['tokenizer']) as TextGenerationPipelineOptions;
+  const tok = (o.tokenizer ?? model.tokenizer ?? null) as GenerationTokenizer | null;
+  if (tok === null)
+    throw new ArgumentError(
+      `pipeline: options.tokenizer must be given when the model has none (model.tokenizer is null), got none. Hint: assign model.tokenizer = ByteLevelBPE.fromTokenizerJson(...)`,
+    );
+  const t = tok as Partial<GenerationTokenizer>;
+  if (typeof t !== 'object' || typeof t.encode !== 'function' || typeof t.decode !== 'function')
+    throw new ArgumentError(
+      `pipeline: ${o.tokenizer !== undefined ? 'options.tokenizer' : 'model.tokenizer'} must be a tokenizer with encode and decode, got ${describe(tok)}`,
+    );
+  if (typeof tok.size === 'number' && tok.size > vocabSize)
+    throw new ArgumentError(
+      `pipeline: the tokenizer must have at most the model's vocabSize (${vocabSize}) tokens, got ${tok.size}`,
+    );
+  const idIn = (v: unknown): number | undefined =>
+    typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < vocabSize ? v : undefined;
+  const eos = idIn(tok.eosTokenId);
+  const start = idIn(tok.bosTokenId) ?? eos;
+  const decode = (ids: readonly number[]) => tok.decode(ids, { skipSpecialTokens: true });
+
+  /** The call's options by canonical key (either spelling, not both), checked; the names errors use are the caller's. */
+  const resolve = (options: unknown) => {
+    const given =
+      options === undefined
+        ? {}
+        : checkOptions(fn, 'options', options, [...GENERATION_KEYS.keys()], GENERATION_ALLOWED);
+    const values: Partial<Record<GenerationOptionKey | 'returnFullText', unknown>> = {};
+    const spelled = new Map<string, string>();
+    for (const [k, v] of Object.entries(given)) {
+      const c = GENERATION_KEYS.get(k)!;
+      const other = spelled.get(c);
+      if (other !== undefined)
+        throw new ArgumentError(`${fn}: options must have one of '${other}' and '${k}', got both`);
+      spelled.set(c, k);
+      values[c] = v;
+    }
+    const nameOf = (k: string) => `options.${spelled.get(k) ?? SNAKE_CASE[k as GenerationOptionKey] ?? k}`;
+    if (!spelled.has('eosTokenId')) values.eosTokenId = eos ?? null;
+    const gen = resolveGenerationOptions(fn, values, vocabSize, nameOf);
+    const full =
+      values.returnFullText === undefined ? true : checkBool(fn, nameOf('returnFullText'), values.returnFullText);
+    return { gen, full, maxName: nameOf('maxNewTokens').slice('options.'.length) };
+  };
+
+  /** A generation of `text`: the run, the prompt ids and the length of the prompt as decoded. */
+  const begin = (name: string, text: string, r: ReturnType<typeof resolve>) => {
+    let ids = Array.from(tok.encode(text).ids);
+    if (ids.length === 0) {
+      // as Hugging Face: an empty prompt starts from the start (or stop) token
+      if (start === undefined)
+        throw new ArgumentError(
+          `${fn}: ${name} must encode to at least one token when the tokenizer has no bos or eos token, got ${describe(text)}`,
+        );
+      ids = [start];
+    }
+    const run = new GenerationRun(fn, model, ids, r.gen, r.maxName);
+    return { run, ids, promptLength: decode(ids).length };
+  };
+
+  const call = async (input: string | readonly string[], options?: TextGenerationOptions) => {
+    const r = resolve(options);
+    const { list, batched } = textList(fn, input);
+    const out: TextGenerationResult[][] = [];
+    for (let i = 0; i < list.length; i++) {
+      const g = begin(batched ? `texts[${i}]` : 'texts', list[i]!, r);
+      const ids = [...g.ids];
+      for await (const id of streamRun(g.run)) ids.push(id);
+      // Hugging Face: the prompt as given, then the decoded sequence after the decoded prompt
+      const continuation = decode(ids).slice(g.promptLength);
+      out.push([{ generated_text: r.full ? list[i]! + continuation : continuation }]);
+    }
+    return batched ? out : out[0]!;
+  };
+
+  async function* pieces(g: ReturnType<typeof begin>): AsyncGenerator<string, void, undefined> {
+    const ids = [...g.ids];
+    let emitted = 0;
+    for await (const id of streamRun(g.run)) {
+      ids.push(id);
+      const text = decode(ids).slice(g.promptLength);
+      // an incomplete UTF-8 sequence at the end decodes to U+FFFD: wait for its next bytes
+      if (text.endsWith('\uFFFD') || text.length <= emitted) continue;
+      yield text.slice(emitted);
+      emitted = text.length;
+    }
+    const text = decode(ids).slice(g.promptLength);
+    if (text.length > emitted) yield text.slice(emitted);
+  }
+
+  const streamText = (text: string, options?: TextGenerationOptions) => {
+    const r = resolve(options);
+    if (typeof text !== 'string') throw new ArgumentError(`${fn}.stream: text must be a string, got ${describe(text)}`);
+    return pieces(begin('text', text, r));
+  };
+
+  Object.defineProperties(call, {
+    task: { value: 'text-generation', enumerable: true },
+    model: { value: model, enumerable: true },
+    tokenizer: { value: tok, enumerable: true },
+    stream: { value: streamText, enumerable: false },
+    dispose: { value: () => model.dispose?.(), enumerable: false },
+  });
+  return call as unknown as TextGenerationPipeline;
+}
+
+// ---------------------------------------------------------------------------
 // pipeline()
 // ---------------------------------------------------------------------------
 
@@ -718,7 +940,9 @@ function groupEntities(
  * task (fill-mask: BertForMaskedLM; text-classification:
  * BertForSequenceClassification; token-classification: BertForTokenClassification;
  * feature-extraction: BertModel or any head with `.bert`), or there is no
- * tokenizer. Returns synchronously (so `await pipeline(...)` works as in transformers.js).
+ * tokenizer. 'text-generation' takes any CausalLM with a tokenizer (`model.tokenizer` or
+ * `options.tokenizer`: encode and decode, as ByteLevelBPE). Returns synchronously (so
+ * `await pipeline(...)` works as in transformers.js).
  */
 export function pipeline(task: 'fill-mask', model: BertForMaskedLM, options?: PipelineOptions): FillMaskPipeline;
 export function pipeline(
@@ -736,8 +960,17 @@ export function pipeline(
   model: BertForTokenClassification,
   options?: PipelineOptions,
 ): TokenClassificationPipeline;
+export function pipeline(
+  task: 'text-generation',
+  model: TextGenerationModel,
+  options?: TextGenerationPipelineOptions,
+): TextGenerationPipeline;
 export function pipeline(task: PipelineTaskName, model: PipelineBertModel, options?: PipelineOptions): Pipeline;
-export function pipeline(task: PipelineTaskName, model: PipelineBertModel, options: PipelineOptions = {}): Pipeline {
+export function pipeline(
+  task: PipelineTaskName,
+  input: PipelineBertModel | TextGenerationModel,
+  options: PipelineOptions | TextGenerationPipelineOptions = {},
+): Pipeline {
   const fn = 'pipeline';
   const t: PipelineTask | undefined =
     typeof task === 'string'
@@ -745,13 +978,17 @@ export function pipeline(task: PipelineTaskName, model: PipelineBertModel, optio
       : undefined;
   if (t === undefined)
     throw new ArgumentError(
-      `${fn}: task must be one of ${TASKS.map((x) => `'${x}'`).join(', ')} (or the aliases ${Object.keys(ALIASES)
+      `${fn}: task must be one of ${TASKS.filter((x) => x !== 'text-generation')
         .map((x) => `'${x}'`)
-        .join(', ')}), got ${describe(task)}`,
+        .join(', ')} (BERT models), 'text-generation' (a CausalLM) or the aliases ${Object.keys(ALIASES)
+        .map((x) => `'${x}'`)
+        .join(', ')}, got ${describe(task)}`,
     );
+  if (t === 'text-generation') return textGeneration(input as TextGenerationModel, options);
+  const model = input as PipelineBertModel;
   const o = optionsOf(fn, options, ['tokenizer', 'batch_size']) as PipelineOptions;
   const batchSize = positiveInt(fn, 'options.batch_size', o.batch_size, 32);
-  const need: Record<PipelineTask, string> = {
+  const need: Record<Exclude<PipelineTask, 'text-generation'>, string> = {
     'fill-mask': 'a BertForMaskedLM',
     'text-classification': 'a BertForSequenceClassification',
     'token-classification': 'a BertForTokenClassification',

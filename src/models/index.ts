@@ -4,3 +4,4 @@ export * from './fasttext/index.js';
 export * from './lm/index.js';
 export * from './encoder/index.js';
 export * from './bert/index.js';
+export * from './gpt/index.js';

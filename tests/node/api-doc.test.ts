@@ -29,6 +29,7 @@ describe('docs/api.md', () => {
       'models/lm',
       'models/encoder',
       'models/bert',
+      'models/gpt',
       'pipelines',
       'node',
     ]);
