@@ -1,6 +1,7 @@
 // Re-exports only: every kernel lives in its family's file.
 export { heap_base } from './memory';
 export { gemm_f32, gemm_workspace_bytes } from './gemm';
+export { gemv_f32, gemv_range_f32 } from './gemv';
 export { philox4x32_fill_u32, philox4x32_fill_uniform_f32, philox4x32_fill_normal_f32 } from './rng';
 export { vmath_exp, vmath_tanh, vmath_sigmoid, vmath_erf } from './vmath';
 export { softmax_fwd_f32, log_softmax_fwd_f32, softmax_bwd_f32, log_softmax_bwd_f32, softmax_xent_fwd_f32, softmax_xent_bwd_f32, softmax_xent_fwd_bwd_inplace_f32 } from './softmax';
@@ -15,6 +16,7 @@ export { sgns_train, sgns_scratch_bytes, sgns_draw_negatives } from './sgns';
 export { mean_pool_fwd, mean_pool_bwd, max_pool_fwd, max_pool_bwd, first_pool_fwd, first_pool_bwd, last_pool_fwd, last_pool_bwd } from './pool';
 export { copy2d_f32, swap_axes12_f32, transpose_last2_f32 } from './layout';
 export { attention_fwd_range, attention_bwd_range } from './attention';
+export { attention_decode_f32, attention_decode_workspace_bytes } from './attention';
 export { lstm_seq_fwd_f32, lstm_seq_bwd_f32, gru_seq_fwd_f32, gru_seq_bwd_f32, rnn_seq_fwd_f32, rnn_seq_bwd_f32, rnn_seq_workspace_bytes } from './rnn';
 export { conv1d_im2col_f32, conv1d_col2im_f32 } from './conv';
 export { tensor_stats_f32 } from './stats';

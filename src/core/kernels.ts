@@ -24,6 +24,41 @@ export interface Kernels {
     beta: number,
     act: number,
   ): void;
+  // gemv (matrix times up to a few vectors, no packing)
+  gemv_f32(
+    x: number,
+    w: number,
+    bias: number,
+    y: number,
+    m: number,
+    n: number,
+    k: number,
+    ldx: number,
+    ldw: number,
+    ldy: number,
+    transW: number,
+    alpha: number,
+    beta: number,
+    act: number,
+  ): void;
+  gemv_range_f32(
+    x: number,
+    w: number,
+    bias: number,
+    y: number,
+    m: number,
+    n: number,
+    k: number,
+    ldx: number,
+    ldw: number,
+    ldy: number,
+    transW: number,
+    alpha: number,
+    beta: number,
+    act: number,
+    n0: number,
+    n1: number,
+  ): void;
   philox4x32_fill_u32(
     out: number,
     n: number,
@@ -243,6 +278,22 @@ export interface Kernels {
   ): void;
   rotary_fwd(x: number, cos: number, sin: number, out: number, N: number, S: number, D: number): void;
   rotary_bwd(dy: number, cos: number, sin: number, dx: number, N: number, S: number, D: number): void;
+  // attention (incremental decoding over a KV cache)
+  attention_decode_workspace_bytes(D: number): number;
+  attention_decode_f32(
+    q: number,
+    kc: number,
+    vc: number,
+    out: number,
+    work: number,
+    B: number,
+    H: number,
+    n: number,
+    T: number,
+    Tmax: number,
+    D: number,
+    scale: number,
+  ): void;
   // fasttext (supervised)
   ft_supervised_train_f32(
     rows: number,

@@ -36,6 +36,7 @@ export { sgdStep, adamStep, clipGradNorm } from './optim.js';
 export type { SgdOptions, AdamOptions } from './optim.js';
 export { attention, attentionBackward, attentionWorkspaceBytes, rotary, rotaryBackward } from './attention.js';
 export type { AttentionOptions, RotaryOptions } from './attention.js';
+export { KVCache, type KVCacheOptions, type KVCacheAttendOptions } from './kvcache.js';
 export {
   meanPool,
   meanPoolBackward,

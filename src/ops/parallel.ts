@@ -9,6 +9,12 @@ import { getThreads, parallelMin, runChunks, splitRange } from '../core/threads.
 // sees exactly the same sequence of operations as in the one-call GEMM (the
 // micro-kernel's lanes are independent elements of C and the k loop is not
 // split), so the result is bit-identical to one thread.
+//
+// Short products (at most GEMV_MAX_M_NT or _NN rows of op(A), A not
+// transposed: batch-1 decoding's x W^T) run gemv_f32 instead, which reads B
+// where it is stored rather than packing it; threaded by column ranges
+// (gemv_range_f32), whose sums depend on k only, so they too are bit-identical
+// to one thread.
 
 /** Rows of the micro-kernel tile: row blocks start at multiples of it. */
 const MR = 4;
@@ -28,6 +34,17 @@ function workspaceOfWorker(r: Runtime, w: number): number {
   return p;
 }
 
+/**
+ * Rows of op(A) up to which gemmF32 runs gemv_f32, by layout of B (measured against gemm_f32 at
+ * GPT-2-small's shapes, interleaved: with B (n, k), 1.5-5x faster at 1-3 rows and about even at 4,
+ * slower from 8; with B (k, n) gemv walks B down its columns and loses to the GEMM from 3 rows
+ * when B does not fit in the cache).
+ */
+const GEMV_MAX_M_NT = 4;
+const GEMV_MAX_M_NN = 2;
+/** Column ranges of the threaded gemv start at multiples of 16 (a cache line of an NN row of B). */
+const GEMV_ALIGN = 16;
+
 /** Chunks per thread: more than one, so a thread that starts late (asleep, descheduled) is made up for by the others. */
 const CHUNKS_PER_THREAD = 2;
 
@@ -36,6 +53,8 @@ const CHUNKS_PER_THREAD = 2;
  * split over getThreads() threads when m n k >= the gemmMinMacs of setThreads:
  * C is cut into 2 blocks per thread, of rows (multiples of 4) or, when C has
  * more 8-column panels than 4-row panels, of columns (multiples of 8).
+ * With at most GEMV_MAX_M_NT (B transposed) or GEMV_MAX_M_NN rows and A not
+ * transposed, gemv_f32 computes it instead (`work` unused).
  */
 export function gemmF32(
   r: Runtime,
@@ -56,6 +75,10 @@ export function gemmF32(
   beta: number,
   act: number,
 ): void {
+  if (ta === 0 && m <= (tb !== 0 ? GEMV_MAX_M_NT : GEMV_MAX_M_NN)) {
+    gemvF32(r, a, b, bias, c, m, n, k, lda, ldb, ldc, tb, alpha, beta, act);
+    return;
+  }
   const threads = getThreads();
   if (threads < 2 || m * n * k < parallelMin().gemmMacs) {
     r.kernels.gemm_f32(a, b, bias, c, work, m, n, k, lda, ldb, ldc, ta, tb, alpha, beta, act);
@@ -116,4 +139,39 @@ export function gemmF32(
   const works = [work];
   for (let t = 1; t < threads; t++) works.push(workspaceOfWorker(r, t - 1));
   runChunks(r, 'gemm_f32', chunks, 4, works);
+}
+
+/**
+ * gemv_f32 (gemm_f32's arguments without work and transA), split over getThreads() threads when
+ * m n k >= the gemmMinMacs of setThreads: the columns of C in 2 ranges per thread (gemv_range_f32).
+ */
+function gemvF32(
+  r: Runtime,
+  a: number,
+  b: number,
+  bias: number,
+  c: number,
+  m: number,
+  n: number,
+  k: number,
+  lda: number,
+  ldb: number,
+  ldc: number,
+  tb: number,
+  alpha: number,
+  beta: number,
+  act: number,
+): void {
+  const threads = getThreads();
+  const split = threads >= 2 && m * n * k >= parallelMin().gemmMacs;
+  const cut = split ? splitRange(n, threads * CHUNKS_PER_THREAD, GEMV_ALIGN) : [];
+  if (cut.length < 3) {
+    r.kernels.gemv_f32(a, b, bias, c, m, n, k, lda, ldb, ldc, tb, alpha, beta, act);
+    return;
+  }
+  const chunks: number[][] = [];
+  for (let t = 0; t + 1 < cut.length; t++) {
+    chunks.push([a, b, bias, c, m, n, k, lda, ldb, ldc, tb, alpha, beta, act, cut[t]!, cut[t + 1]!]);
+  }
+  runChunks(r, 'gemv_range_f32', chunks, -1, []);
 }
