@@ -1063,7 +1063,7 @@ export function encoderTable({ res, t2 }, tokens, { threadSpreads = false } = {}
 
 /** Kernel name -> what it is, for the grouped profile of an encoder's step (transformer, BERT). */
 export function encoderKernelGroup(name) {
-  if (/gemm|matmul/.test(name)) return GEMM_GROUP;
+  if (/gemm|gemv|matmul/.test(name)) return GEMM_GROUP;
   if (/attention|rotary/.test(name)) return 'attention (fused kernel, fwd/bwd)';
   if (/layer_norm|layernorm/.test(name)) return 'layer norm';
   if (/gelu/.test(name)) return 'GELU';

@@ -807,6 +807,7 @@ const SNAKE_CASE: Partial<Record<GenerationOptionKey, string>> = {
   noRepeatNgramSize: 'no_repeat_ngram_size',
   eosTokenId: 'eos_token_id',
   useCache: 'use_cache',
+  suppressTokens: 'suppress_tokens',
 };
 
 /** A call's keys in either spelling (snake_case first: typos are matched to them) → the canonical key. */

@@ -13,6 +13,7 @@ import { step, noGrad } from '../../src/autograd/tape.js';
 import { GptLM, resolveGptLMConfig, type GptLMConfig } from '../../src/models/gpt/lm.js';
 import { GPT2Model } from '../../src/models/gpt/modeling.js';
 import { GPT2Session } from '../../src/models/gpt/session.js';
+import { generate } from '../../src/models/gpt/generate.js';
 import { WORDS, grammarStream, randomStream, weightBits as bits } from '../helpers/lm-fixtures.js';
 
 beforeAll(async () => {
@@ -217,6 +218,24 @@ describe('GptLM training', () => {
     await expect(other.fit(train, { ...opts, context: 4, resumeFrom: mid.bytes })).rejects.toThrow(/context/);
     other.dispose();
     whole.dispose();
+  });
+});
+
+describe('GptLM generation', () => {
+  test('generate goes past the window (sessions slide) and never emits suppressed tokens', () => {
+    const m = new GptLM(small);
+    const prompt = randomStream(2, 10, WORDS.length);
+    const opts = { maxNewTokens: 30, doSample: true, topK: 0, seed: 4, suppressTokens: [0, 1, 5] };
+    const a = generate(m, prompt, opts);
+    expect(a.length).toBe(30);
+    expect([...a].some((x) => x === 0 || x === 1 || x === 5)).toBe(false);
+    // the same draw without suppression does emit some of them (the check can fail)
+    const b = [2, 3, 4, 6].flatMap((seed) => [...generate(m, prompt, { ...opts, seed, suppressTokens: [] })]);
+    expect(b.some((x) => x === 0 || x === 1 || x === 5)).toBe(true);
+    expect(() => generate(m, prompt, { suppressTokens: [12] })).toThrow(
+      /options.suppressTokens\[0\] must be an integer in \[0, 11\]/,
+    );
+    m.dispose();
   });
 });
 

@@ -14,6 +14,8 @@ import { BertForMaskedLM } from '../../src/models/bert/index.js';
 import { WordPiece } from '../../src/text/wordpiece.js';
 import { pipeline, type FillMaskResult } from '../../src/pipelines.js';
 import { NeuralLM } from '../../src/models/lm/neural-lm.js';
+import { GptLM } from '../../src/models/gpt/lm.js';
+import { generate, type CausalLM } from '../../src/models/gpt/generate.js';
 
 const PROBES = [
   '[MASK] is poor.',
@@ -129,7 +131,201 @@ async function crossCheck(page: Page): Promise<void> {
   }
 }
 
-test('language models demo: neural LM and tiny BERT trained in the tab; a BERT loaded from files probes as in Node', async () => {
+/** `model` with the logits of `banned` at −∞ in every session (what the page's worker samples from: no <unk>, no <s>). */
+function suppressing(model: GptLM, banned: number[]): CausalLM {
+  return {
+    vocabSize: model.vocabSize,
+    maxLength: model.maxLength,
+    startSession(options) {
+      const s = model.startSession(options);
+      return {
+        feed(ids: Int32Array) {
+          const logits = s.feed(ids);
+          for (const b of banned) logits[b] = -Infinity;
+          return logits;
+        },
+        get length() {
+          return s.length;
+        },
+        dispose: () => s.dispose(),
+      };
+    },
+  };
+}
+
+/** The page's sample of `n` words after `prompt`, in Node: windows of nPositions, the k-th with seed + k·2³¹, sliding by half. */
+function nodeSample(lm: GptLM, prompt: string, n: number, seed: number): string[] {
+  const c = lm.config;
+  const m = suppressing(lm, [c.unk, c.bos]);
+  const half = c.nPositions >> 1;
+  let ctx = [c.bos, ...lm.encode(prompt)].slice(-half);
+  const out: string[] = [];
+  for (let k = 0; out.length < n; k++) {
+    const ids = generate(m, ctx, {
+      maxNewTokens: Math.min(n - out.length, c.nPositions - ctx.length),
+      doSample: true,
+      temperature: 0.8,
+      topK: 40,
+      topP: 0.95,
+      seed: seed + k * 2 ** 31,
+    });
+    for (const id of ids) out.push(lm.vocab![id]!);
+    ctx = [...ctx, ...ids].slice(-half);
+  }
+  return out;
+}
+
+/**
+ * Generate in the GPT section and record what the page shows while the words arrive: the word count at each
+ * DOM mutation of the output (MutationObserver callbacks run after each task, so one per worker message).
+ */
+async function streamedSample(
+  page: Page,
+  length: number,
+  stopAfter = 0,
+): Promise<{ words: string[]; counts: number[] }> {
+  await page.fill('#gpt-length', String(length));
+  await page.evaluate((stopAt) => {
+    const out = document.querySelector('#gpt-out') as HTMLElement;
+    const w = window as unknown as { __gptCounts: number[]; __gptObserver?: MutationObserver };
+    w.__gptObserver?.disconnect();
+    w.__gptCounts = [];
+    w.__gptObserver = new MutationObserver(() => {
+      const status = document.querySelector('#gpt-gen-status')!;
+      // only updates seen while the sample is still coming (not the final status)
+      if (status.getAttribute('data-kind') === 'done') return;
+      const n = Number(out.dataset.words);
+      const counts = w.__gptCounts;
+      if (n > 0 && n !== counts[counts.length - 1]) counts.push(n);
+      if (stopAt > 0 && n === stopAt) (document.querySelector('#gpt-gen-stop') as HTMLButtonElement).click();
+    });
+    w.__gptObserver.observe(out, { subtree: true, childList: true, characterData: true, attributes: true });
+  }, stopAfter);
+  await page.click('#gpt-go');
+  await page.waitForFunction(
+    () => document.querySelector('#gpt-gen-status')?.getAttribute('data-kind') === 'done',
+    undefined,
+    { timeout: 30_000 },
+  );
+  const counts = await page.evaluate(() => {
+    const w = window as unknown as { __gptCounts: number[]; __gptObserver?: MutationObserver };
+    w.__gptObserver?.disconnect();
+    return w.__gptCounts;
+  });
+  const text = (await page.textContent('#gpt-out .sample'))!;
+  return { words: text === '' ? [] : text.split(' '), counts };
+}
+
+/**
+ * The small GPT through the page's controls: a bad head count refused, a short training with live validation
+ * perplexity (finite, falling), Stop, samples streamed word by word, the same words in Node from the saved model.
+ */
+async function gptPart(page: Page, dir: string): Promise<{ saved: string; seed2: string }> {
+  await page.selectOption('#gpt-tokens', LONG ? '200000' : '50000');
+  await page.selectOption('#gpt-dim', LONG ? '64' : '32');
+  await page.selectOption('#gpt-context', '32');
+  await page.fill('#gpt-layers', '2');
+  await page.fill('#gpt-heads', '3');
+  await page.click('#gpt-train');
+  await expect.poll(() => page.getAttribute('#gpt-status', 'data-kind')).toBe('error');
+  expect(await page.textContent('#gpt-status')).toContain('heads must divide the embedding size');
+  await page.fill('#gpt-heads', '2');
+  await page.click('#gpt-train');
+  // two validation estimates after training started (~2.5 s apart), then Stop
+  await page.waitForFunction(
+    (n) => ((window as unknown as { __gptRuns?: { validPpl: unknown[] }[] }).__gptRuns?.[0]?.validPpl.length ?? 0) >= n,
+    LONG ? 8 : 2,
+    { timeout: 90_000 },
+  );
+  expect(await page.isEnabled('#gpt-go')).toBe(false);
+  expect(await page.isEnabled('#lm-train')).toBe(false); // one model trains at a time
+  await page.click('#gpt-stop');
+  await page.waitForFunction(
+    () => document.querySelector('#gpt-status')?.getAttribute('data-kind') === 'done',
+    undefined,
+    { timeout: 20_000 },
+  );
+  const status = (await page.textContent('#gpt-status'))!;
+  console.log(`small GPT in Chromium: ${status}`);
+  expect(status).toMatch(/^stopped: /);
+  expect(Number(/([\d,]+) tokens\/s/.exec(status)?.[1]?.replace(/,/g, ''))).toBeGreaterThan(0);
+  expect(Number(await page.getAttribute('#gpt-plot', 'data-points'))).toBeGreaterThan(0);
+  const [run] = await page.evaluate(
+    () =>
+      (window as unknown as { __gptRuns: { initialPpl: number; validPpl: [number, number][]; finalPpl: number }[] })
+        .__gptRuns,
+  );
+  const est = run!.validPpl.map((e) => e[1]);
+  for (const p of [run!.initialPpl, ...est, run!.finalPpl]) {
+    expect(Number.isFinite(p)).toBe(true);
+    expect(p).toBeGreaterThan(1);
+  }
+  expect(est[0]!).toBeLessThan(run!.initialPpl); // training lowers it…
+  expect(est[est.length - 1]!).toBeLessThan(est[0]!); // …and keeps lowering it
+  expect(run!.finalPpl).toBeLessThan(run!.initialPpl);
+  // the sample after training (default 40 words) is done before Generate is enabled again
+  await page.waitForFunction(
+    () =>
+      document.querySelector('#gpt-gen-status')?.getAttribute('data-kind') === 'done' &&
+      !(document.querySelector('#gpt-go') as HTMLButtonElement).disabled,
+    undefined,
+    { timeout: 30_000 },
+  );
+
+  // save the model (a real download) and load it in Node: the page's samples are Node's
+  const download = await Promise.all([page.waitForEvent('download'), page.click('#gpt-save')]).then(([d]) => d.path());
+  const saved = join(dir, 'gpt-lm.safetensors');
+  copyFileSync(download, saved);
+  const lm = GptLM.fromSafetensors(new Uint8Array(readFileSync(saved)));
+  try {
+    expect(lm.config.nPositions).toBe(32);
+    const vocab = new Set(lm.vocab);
+    const ok = (w: string) => vocab.has(w) && w !== '<unk>' && w !== '<s>';
+    // a 12-word sample, in one window: streamed (at least two updates seen before the end), equal to Node's
+    const a = await streamedSample(page, 12);
+    expect(a.words).toHaveLength(12);
+    expect(a.words.every(ok)).toBe(true);
+    expect(a.counts.length).toBeGreaterThanOrEqual(2);
+    for (let i = 1; i < a.counts.length; i++) expect(a.counts[i]).toBeGreaterThan(a.counts[i - 1]!);
+    expect(a.words).toEqual(nodeSample(lm, 'the president', 12, 1));
+    expect(await page.textContent('#gpt-gen-status')).toMatch(/^seed 1 · 12 words · /);
+    // 45 words: past the 32-word window (29 + 16), as Node slides it
+    const b = await streamedSample(page, 45);
+    expect(b.words).toEqual(nodeSample(lm, 'the president', 45, 1));
+    expect(b.counts.length).toBeGreaterThanOrEqual(2);
+    // Stop sampling ends the stream after the words so far
+    const c = await streamedSample(page, 1000, 5);
+    expect(await page.textContent('#gpt-gen-status')).toContain('(stopped)');
+    expect(c.words.length).toBeGreaterThanOrEqual(5);
+    expect(c.words.length).toBeLessThan(1000);
+    expect(c.words).toEqual(nodeSample(lm, 'the president', c.words.length, 1));
+  } finally {
+    lm.dispose();
+  }
+  // Sample again: the next seed, another sample
+  await page.fill('#gpt-length', '25');
+  const first = (await page.textContent('#gpt-out .sample'))!;
+  await page.click('#gpt-again');
+  await expect.poll(() => page.inputValue('#gpt-seed')).toBe('2');
+  await page.waitForFunction(
+    () => document.querySelector('#gpt-gen-status')?.textContent?.startsWith('seed 2 · 25 words'),
+    undefined,
+    { timeout: 20_000 },
+  );
+  const seed2 = (await page.textContent('#gpt-out .sample'))!;
+  expect(seed2).not.toBe(first);
+  return { saved, seed2 };
+}
+
+/** The GPT file saved by gptPart, loaded back through Load model…: the page samples the same words (seed 2, 25 words). */
+async function gptLoadBack(page: Page, { saved, seed2 }: { saved: string; seed2: string }): Promise<void> {
+  await page.setInputFiles('#gpt-load', saved);
+  await expect.poll(() => page.textContent('#gpt-status'), { timeout: 10_000 }).toMatch(/^loaded gpt-lm\.safetensors/);
+  await expect.poll(() => page.textContent('#gpt-gen-status'), { timeout: 20_000 }).toMatch(/^seed 2 · 25 words/);
+  expect(await page.textContent('#gpt-out .sample')).toBe(seed2);
+}
+
+test('language models demo: neural LM, small GPT and tiny BERT trained in the tab; a BERT loaded from files probes as in Node', async () => {
   const { page, errors } = await session.open('language-models');
   await page.waitForFunction(
     () => document.querySelector('#runtime')?.getAttribute('data-threads') !== null,
@@ -269,6 +465,10 @@ test('language models demo: neural LM and tiny BERT trained in the tab; a BERT l
     { timeout: 10_000 },
   );
   expect(await page.textContent('#sample-out .sample')).not.toBe(sample1);
+
+  // ---- the small GPT (its saved file is loaded back after the screenshot)
+  const gptSaved = await gptPart(page, dir);
+
   const shot = await saveScreenshot(page, 'demo-language-models');
   console.log(`screenshot: ${shot}`);
   // load the saved file back through the file input: the same next words
@@ -285,10 +485,11 @@ test('language models demo: neural LM and tiny BERT trained in the tab; a BERT l
     { timeout: 10_000 },
   );
   expect(await nextRows()).toEqual(next);
+  await gptLoadBack(page, gptSaved);
 
   expect(errors).toEqual([]);
   await page.close();
-}, 120_000);
+}, 240_000);
 
 test('language models demo on one thread (not cross-origin isolated): runtime line, and the loaded BERT probes as in Node', async () => {
   const { page, errors } = await session.open('language-models', { isolated: false });

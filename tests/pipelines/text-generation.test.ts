@@ -254,7 +254,7 @@ describe('errors', () => {
     [{ max_new_tokens: 2, maxNewTokens: 2 }, "options must have one of 'max_new_tokens' and 'maxNewTokens', got both"],
     [
       { top_kk: 2 },
-      "options must have only the keys max_new_tokens, min_new_tokens, do_sample, temperature, top_k, top_p, repetition_penalty, no_repeat_ngram_size, eos_token_id, seed, signal, use_cache, return_full_text (or their camelCase names), got 'top_kk'; did you mean 'top_k'?",
+      "options must have only the keys max_new_tokens, min_new_tokens, do_sample, temperature, top_k, top_p, repetition_penalty, no_repeat_ngram_size, eos_token_id, seed, signal, use_cache, suppress_tokens, return_full_text (or their camelCase names), got 'top_kk'; did you mean 'top_k'?",
     ],
     [{ topk: 2 }, "got 'topk'; did you mean 'top_k'?"],
     [{ batch_size: 2 }, /got 'batch_size'/],

@@ -52,11 +52,15 @@ const lmPlot = livePlot($('#lm-plot'), {
 });
 let lmReady = false;
 let lmSummary = '';
-const busy = { lm: false, bert: false };
+// One model trains at a time, and not while the GPT streams a sample: every Train button is off while any is busy.
+const busy = { lm: false, bert: false, gpt: false, gptSample: false };
+const trainButtons = () => {
+  const any = busy.lm || busy.bert || busy.gpt || busy.gptSample;
+  for (const id of ['#lm-train', '#bert-train', '#gpt-train']) $(id).disabled = any;
+};
 const lmButtons = (training) => {
   busy.lm = training;
-  $('#lm-train').disabled = training || busy.bert;
-  $('#bert-train').disabled = training || busy.bert;
+  trainButtons();
   $('#lm-stop').disabled = !training;
   $('#lm-load').disabled = training;
   for (const id of ['#lm-save', '#next-go', '#gen-go', '#gen-again']) $(id).disabled = training || !lmReady;
@@ -213,6 +217,204 @@ $('#lm-load').addEventListener('change', async (ev) => {
   }
 });
 
+// ---------------------------------------------------------------- small GPT
+const gptStatus = $('#gpt-status'),
+  gptGenStatus = $('#gpt-gen-status');
+const gptPlot = livePlot($('#gpt-plot'), {
+  title: 'Small GPT: training loss and validation perplexity',
+  x: 'step',
+  series: [
+    { label: 'train loss (nats)', color: '#2463eb' },
+    { label: 'valid perplexity', color: '#c0362c', axis: 'right' },
+  ],
+});
+let gptReady = false;
+let gptSummary = '';
+const gptButtons = () => {
+  trainButtons();
+  $('#gpt-stop').disabled = !busy.gpt;
+  $('#gpt-load').disabled = busy.gpt || busy.gptSample;
+  $('#gpt-save').disabled = busy.gpt || !gptReady;
+  for (const id of ['#gpt-go', '#gpt-again']) $(id).disabled = busy.gpt || busy.gptSample || !gptReady;
+  $('#gpt-gen-stop').disabled = !busy.gptSample;
+};
+const showGptModel = (m) => {
+  $('#gpt-model').textContent =
+    `Model: ${m.source} · vocabulary ${thousands(m.vocabSize)} words · context ${m.context} · embedding ${m.dim} · ` +
+    `${m.layers} layer${m.layers === 1 ? '' : 's'} · ${m.heads} head${m.heads === 1 ? '' : 's'} · ${thousands(m.params)} parameters` +
+    `${m.cased ? ' · case-sensitive vocabulary (type words as in the corpus, e.g. “The”)' : ''}`;
+};
+
+$('#gpt-train').addEventListener('click', async () => {
+  const epochs = readInt('#gpt-epochs', 1, 50, 'epochs', gptStatus);
+  const layers = epochs === null ? null : readInt('#gpt-layers', 1, 8, 'layers', gptStatus);
+  const heads = layers === null ? null : readInt('#gpt-heads', 1, 16, 'heads', gptStatus);
+  if (heads === null) return;
+  const dim = Number($('#gpt-dim').value),
+    context = Number($('#gpt-context').value),
+    trainTokens = Number($('#gpt-tokens').value);
+  if (dim % heads !== 0) {
+    setStatus(gptStatus, `heads must divide the embedding size ${dim}, got ${heads}`, 'error');
+    $('#gpt-heads').focus();
+    return;
+  }
+  gptReady = false;
+  busy.gpt = true;
+  gptButtons();
+  gptPlot.clear();
+  $('#gpt-plot').hidden = $('#gpt-plot-note').hidden = false;
+  setStatus(gptStatus, 'preparing the data (Brown LM split, vocabulary)…');
+  let epochNote = '',
+    lastPpl = NaN;
+  // window.__gptRuns keeps each run's validation perplexities (tests read them): untrained, [step, estimate]…, final
+  const run = { initialPpl: NaN, validPpl: [], finalPpl: NaN, steps: 0 };
+  (window.__gptRuns ??= []).push(run);
+  try {
+    const r = await worker.call('gpt.train', { trainTokens, epochs, context, dim, layers, heads }, (ev) => {
+      if (ev.kind === 'start') {
+        setStatus(
+          gptStatus,
+          `vocabulary ${thousands(ev.vocabSize)} · ${thousands(ev.trainTokens)} training tokens · ${thousands(ev.params)} parameters · ` +
+            'validation perplexity of the untrained model…',
+        );
+        return;
+      }
+      if (ev.kind === 'initial') {
+        // the untrained model (about the vocabulary size): in the status, not on the plot (it would flatten the line)
+        run.initialPpl = ev.validPpl;
+        setStatus(gptStatus, `untrained: valid perplexity ${ev.validPpl.toFixed(1)} · training…`);
+        return;
+      }
+      // the validation estimate comes every ~2.5 s: the line holds the latest one in between
+      if (ev.validPpl !== undefined) {
+        lastPpl = ev.validPpl;
+        run.validPpl.push([ev.step, ev.validPpl]);
+      }
+      gptPlot.push(ev.step, Number.isFinite(ev.loss) ? ev.loss : null, Number.isFinite(lastPpl) ? lastPpl : null);
+      if (ev.epochEnd && ev.epochValidPpl !== undefined)
+        epochNote = ` · epoch ${ev.epoch}: valid perplexity ${ev.epochValidPpl.toFixed(1)}`;
+      setStatus(
+        gptStatus,
+        `epoch ${ev.epoch}/${ev.epochs} · step ${thousands(ev.step)}/${thousands(ev.steps)} · loss ${fmt(ev.loss, 3)} · ` +
+          `${Number.isFinite(lastPpl) ? `valid perplexity ${lastPpl.toFixed(1)} · ` : ''}${thousands(ev.tokensPerSec)} tokens/s · ${duration(ev.elapsed)}${epochNote}`,
+      );
+    });
+    run.finalPpl = r.validPpl;
+    run.steps = r.steps;
+    gptReady = true;
+    showGptModel(r);
+    const how = r.stoppedByUser ? 'stopped' : r.earlyStopped ? `stopped early (best epoch ${r.bestEpoch})` : 'done';
+    gptSummary =
+      `${how}: ${thousands(r.steps)} steps in ${duration(r.seconds)} (data ${duration(r.prepSeconds)}), ${thousands(r.tokensPerSec)} tokens/s; ` +
+      `validation perplexity ${r.validPpl.toFixed(1)} (untrained ${r.initialPpl.toFixed(1)}; first 5,000 validation tokens)` +
+      `${r.bestValidPpl !== undefined ? `; best epoch ${r.bestEpoch}: ${r.bestValidPpl.toFixed(1)} on all ${thousands(r.validTokens)} validation tokens` : ''}`;
+    setStatus(gptStatus, gptSummary, 'done');
+    busy.gpt = false;
+    gptButtons();
+    await gptGenerate();
+  } catch (e) {
+    gptReady = false;
+    setStatus(gptStatus, e.message, 'error');
+    busy.gpt = false;
+    gptButtons();
+  }
+});
+$('#gpt-stop').addEventListener('click', () => {
+  setStatus(gptStatus, 'stopping (the model keeps its current weights)…');
+  worker.call('gpt.stop').catch(fail(gptStatus));
+});
+
+/** Streams a sample: each word the worker posts is appended to the text as it arrives. */
+async function gptGenerate() {
+  const length = readInt('#gpt-length', 1, 1000, 'words', gptGenStatus);
+  const temperature = length === null ? null : readNum('#gpt-temp', 0.05, 5, 'temperature', gptGenStatus);
+  const topK = temperature === null ? null : readInt('#gpt-topk', 0, 1e6, 'top-k', gptGenStatus);
+  const topP = topK === null ? null : readNum('#gpt-topp', 0, 1, 'top-p', gptGenStatus);
+  const seed = topP === null ? null : readInt('#gpt-seed', 0, 2 ** 31 - 1, 'seed', gptGenStatus);
+  if (seed === null) return;
+  const prompt = $('#gpt-prompt').value;
+  const out = $('#gpt-out');
+  const p = document.createElement('span');
+  p.className = 'prompt';
+  p.textContent = prompt.trim() === '' ? '' : `${prompt.trim()} `;
+  const s = document.createElement('span');
+  s.className = 'sample';
+  out.replaceChildren(p, s);
+  out.dataset.words = '0';
+  const settings = `temperature ${temperature} · top-k ${topK === 0 ? 'off' : topK} · top-p ${topP}`;
+  busy.gptSample = true;
+  gptButtons();
+  setStatus(gptGenStatus, `seed ${seed} · sampling…`);
+  let n = 0;
+  try {
+    const r = await worker.call('gpt.generate', { prompt, length, temperature, topK, topP, seed }, (ev) => {
+      if (ev.kind !== 'word') return;
+      s.append(`${n === 0 ? '' : ' '}${ev.word}`);
+      out.dataset.words = String(++n);
+      setStatus(gptGenStatus, `seed ${seed} · ${n} / ${length} words…`);
+    });
+    const rate = r.seconds > 0 ? ` · ${thousands(r.words.length / r.seconds)} words/s` : '';
+    setStatus(
+      gptGenStatus,
+      `seed ${seed} · ${r.words.length} words${r.stopped ? ' (stopped)' : ''} · ${settings}${rate}` +
+        (r.unknown.length > 0 ? ` · not in the vocabulary (read as <unk>): ${r.unknown.join(', ')}` : ''),
+      'done',
+    );
+  } catch (e) {
+    setStatus(gptGenStatus, e.message, 'error');
+  } finally {
+    busy.gptSample = false;
+    gptButtons();
+  }
+}
+$('#gpt-go').addEventListener('click', gptGenerate);
+$('#gpt-prompt').addEventListener('keydown', (e) => e.key === 'Enter' && !$('#gpt-go').disabled && gptGenerate());
+$('#gpt-again').addEventListener('click', () => {
+  const el = $('#gpt-seed');
+  el.value = String((Number(el.value) || 0) + 1);
+  gptGenerate();
+});
+$('#gpt-gen-stop').addEventListener('click', () => worker.call('gpt.sampleStop').catch(fail(gptGenStatus)));
+
+$('#gpt-save').addEventListener('click', async () => {
+  try {
+    const bytes = await worker.call('gpt.save');
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
+    a.download = 'gpt-lm.safetensors';
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+    setStatus(
+      gptStatus,
+      `${gptSummary}${gptSummary === '' ? '' : ' · '}saved gpt-lm.safetensors (${thousands(bytes.byteLength)} bytes)`,
+      'done',
+    );
+  } catch (e) {
+    setStatus(gptStatus, e.message, 'error');
+  }
+});
+$('#gpt-load').addEventListener('change', async (ev) => {
+  const f = ev.target.files?.[0];
+  if (f === undefined) return;
+  setStatus(gptStatus, `loading ${f.name}…`);
+  try {
+    const bytes = await f.arrayBuffer();
+    const m = await worker.call('gpt.load', { bytes, name: f.name }, undefined, [bytes]);
+    gptReady = true;
+    showGptModel(m);
+    gptSummary = `loaded ${f.name} (${thousands(f.size)} bytes)`;
+    gptPlot.clear();
+    $('#gpt-plot').hidden = $('#gpt-plot-note').hidden = true;
+    setStatus(gptStatus, gptSummary, 'done');
+    gptButtons();
+    await gptGenerate();
+  } catch (e) {
+    setStatus(gptStatus, `${f.name}: ${e.message}`, 'error');
+  } finally {
+    ev.target.value = '';
+  }
+});
+
 // ---------------------------------------------------------------- BERT
 const bertPlot = livePlot($('#bert-plot'), {
   title: 'Tiny BERT: masked-LM training loss',
@@ -222,8 +424,7 @@ const bertPlot = livePlot($('#bert-plot'), {
 let bertReady = false;
 const bertButtons = (training) => {
   busy.bert = training;
-  $('#bert-train').disabled = training || busy.lm;
-  $('#lm-train').disabled = training || busy.lm;
+  trainButtons();
   $('#bert-stop').disabled = !training;
   $('#bert-files').disabled = training;
   $('#probe-go').disabled = training || !bertReady;
@@ -362,13 +563,16 @@ $('#probe-text').addEventListener('keydown', (e) => e.key === 'Enter' && bertRea
 // The plots appear when training starts (uPlot sized them while visible).
 $('#lm-plot').hidden = $('#lm-plot-note').hidden = true;
 $('#bert-plot').hidden = true;
+$('#gpt-plot').hidden = $('#gpt-plot-note').hidden = true;
 worker.call('init').then(
   (info) => {
     showRuntime($('#runtime'), info);
     lmButtons(false);
     bertButtons(false);
+    gptButtons();
   },
   (e) => setStatus(lmStatus, `could not start the WebAssembly core: ${e.message}`, 'error'),
 );
 lmButtons(false);
 bertButtons(false);
+gptButtons();

@@ -30,6 +30,8 @@ export interface CausalLM {
   readonly maxLength: number;
   /** useCache false: each feed recomputes the whole prefix (the no-cache baseline); default true (KV cache). */
   startSession(options?: { useCache?: boolean }): CausalLMSession;
+  /** True when sessions go on past maxLength (they slide their window, as GptLM's): then prompt + maxNewTokens is not bounded by it. */
+  readonly slides?: boolean;
 }
 
 /** Options of `generate` and `stream`: Hugging Face's GenerationConfig names in camelCase, with its defaults unless said. */
@@ -58,6 +60,8 @@ export interface GenerationOptions {
   signal?: AbortSignal;
   /** Use the model's KV cache; default true. false recomputes the whole prefix at each token (same tokens, slower). */
   useCache?: boolean;
+  /** Token ids never generated (logit −∞), as Hugging Face's suppress_tokens; default none. */
+  suppressTokens?: readonly number[];
 }
 
 /** The option keys of `GenerationOptions`. */
@@ -74,6 +78,7 @@ export const GENERATION_OPTION_KEYS = [
   'seed',
   'signal',
   'useCache',
+  'suppressTokens',
 ] as const;
 
 /** A key of `GenerationOptions`. */
@@ -94,6 +99,8 @@ export interface ResolvedGeneration {
   seed: number;
   signal: AbortSignal | undefined;
   useCache: boolean;
+  /** Distinct ids never generated. */
+  suppress: readonly number[];
 }
 
 /** Stream of the sampler ("gene"), as the word-level language models' `generate`. */
@@ -130,7 +137,14 @@ export function resolveGenerationOptions(
     );
     if (!eos.includes(v)) eos.push(v);
   });
+  const sup = o.suppressTokens ?? [];
+  if (!Array.isArray(sup))
+    throw new ArgumentError(`${fn}: ${nameOf('suppressTokens')} must be an array of token ids, got ${describe(sup)}`);
+  const suppress = [
+    ...new Set(sup.map((id, i) => checkInt(fn, `${nameOf('suppressTokens')}[${i}]`, id, 0, vocabSize - 1))),
+  ];
   return {
+    suppress,
     maxNewTokens: int('maxNewTokens', 20),
     minNewTokens: int('minNewTokens', 0),
     doSample: flag('doSample', false),
@@ -147,7 +161,7 @@ export function resolveGenerationOptions(
 }
 
 /** Checks that `model` implements CausalLM (duck-typed); returns its vocabSize and maxLength. */
-export function checkCausalLM(fn: string, model: unknown): { vocabSize: number; maxLength: number } {
+export function checkCausalLM(fn: string, model: unknown): { vocabSize: number; maxLength: number; slides: boolean } {
   const m = model as Partial<CausalLM> | null;
   if (m === null || typeof m !== 'object' || typeof m.startSession !== 'function')
     throw new ArgumentError(
@@ -156,6 +170,7 @@ export function checkCausalLM(fn: string, model: unknown): { vocabSize: number; 
   return {
     vocabSize: checkInt(fn, 'model.vocabSize', m.vocabSize, 1),
     maxLength: checkInt(fn, 'model.maxLength', m.maxLength, 1),
+    slides: m.slides === true,
   };
 }
 
@@ -331,6 +346,7 @@ export function nextToken(
   const s = new Float64Array(logits);
   applyRepetitionPenalty(s, ids, o.repetitionPenalty);
   banRepeatedNgrams(s, ids, o.noRepeatNgramSize);
+  for (const id of o.suppress) s[id] = -Infinity;
   if (generated < o.minNewTokens) for (const id of o.eos) s[id] = -Infinity;
   if (!o.doSample) return argmax(s);
   applyTemperature(s, o.temperature);
@@ -364,9 +380,9 @@ export class GenerationRun {
     private readonly o: ResolvedGeneration,
     maxNewTokensName = 'maxNewTokens',
   ) {
-    const { vocabSize, maxLength } = checkCausalLM(fn, model);
+    const { vocabSize, maxLength, slides } = checkCausalLM(fn, model);
     const p = checkPrompt(fn, prompt, vocabSize);
-    if (p.length + o.maxNewTokens > maxLength) {
+    if (!slides && p.length + o.maxNewTokens > maxLength) {
       const hints: string[] = [];
       if (p.length < maxLength) hints.push(`lower ${maxNewTokensName} to at most ${maxLength - p.length}`);
       if (o.maxNewTokens < maxLength) hints.push(`keep the last ${maxLength - o.maxNewTokens} ids of the prompt`);

@@ -241,6 +241,9 @@ export class GptLM extends WordLM implements CausalLM {
     return this.config.nPositions;
   }
 
+  /** Sessions slide their window past nPositions: generate / stream are not bounded by maxLength. */
+  readonly slides = true;
+
   /**
    * A decoding session (batch 1) over word ids: `feed(ids)` returns the logits of the
    * next word; KV-cached unless `useCache: false`; `slide` (default true here) keeps
