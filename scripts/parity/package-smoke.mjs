@@ -152,18 +152,21 @@ const KB = 1024;
  * about 40% headroom (the readable bundles are not minified); the minified browser
  * bundle's, measured on 2026-12-07 (282.1 KB / 82.5 KB) plus about 40%. The tarball's was
  * 1024 KB until the recurrent and convolutional families (kernels, nn, encoders, LstmLM,
- * diagnostics) took it to 1,117 KB on 2026-12-07: now 1280 KB, until the shipped docs shrink.
+ * diagnostics) took it to 1,117 KB on 2026-12-07: then 1280 KB. GPT-2, the KV cache, generation and
+ * byte-level BPE took the readable bundles to 892 KB / 229 KB, the minified one to 391 KB / 117 KB, the
+ * rollup app to 466 KB and the tarball to 1,257 KB (2026-12-07): each budget raised to about 20%
+ * above those, until the shipped docs shrink.
  */
 export const BUDGET = Object.freeze({
   wasmRaw: 150 * KB,
   wasmGzip: 50 * KB,
-  bundleRaw: 900 * KB,
-  bundleGzip: 220 * KB,
-  minBundleRaw: 400 * KB,
-  minBundleGzip: 115 * KB,
-  browserAppRaw: 450 * KB,
-  browserAppGzip: 120 * KB,
-  tarball: 1280 * KB,
+  bundleRaw: 1100 * KB,
+  bundleGzip: 280 * KB,
+  minBundleRaw: 480 * KB,
+  minBundleGzip: 140 * KB,
+  browserAppRaw: 560 * KB,
+  browserAppGzip: 150 * KB,
+  tarball: 1536 * KB,
 });
 
 /** Bytes of `file` after gzip -9. */

@@ -260,8 +260,8 @@ async function gptPart(page: Page, dir: string): Promise<{ saved: string; seed2:
     expect(Number.isFinite(p)).toBe(true);
     expect(p).toBeGreaterThan(1);
   }
-  expect(est[0]!).toBeLessThan(run!.initialPpl); // training lowers it…
-  expect(est[est.length - 1]!).toBeLessThan(est[0]!); // …and keeps lowering it
+  expect(est[0]!).toBeLessThan(run!.initialPpl); // training lowers it
+  // (not that the last estimate is below the first: the run stops on the wall clock, and two estimates of a loaded machine can tie)
   expect(run!.finalPpl).toBeLessThan(run!.initialPpl);
   // the sample after training (default 40 words) is done before Generate is enabled again
   await page.waitForFunction(
