@@ -103,6 +103,19 @@ const RE_WS_START = /^\p{White_Space}*/u;
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** `name` of `fn`: JSON text (parsed; FormatError when it does not parse) or an object as it is (ArgumentError otherwise). */
+function jsonArg(fn: string, name: string, v: unknown): unknown {
+  if (typeof v === 'string') {
+    try {
+      return JSON.parse(v);
+    } catch (e) {
+      throw new FormatError(`${fn}: ${name} must be valid JSON, got ${(e as Error).message}`);
+    }
+  }
+  if (!isObj(v)) throw new ArgumentError(`${fn}: ${name} must be a string or an object, got ${describe(v)}`);
+  return v;
+}
+
 /**
  * A byte-level BPE tokenizer over a fixed vocabulary and merge list: special and
  * added tokens are split out first (exact, leftmost-longest), the rest goes through
@@ -568,15 +581,7 @@ export class ByteLevelBPE {
    */
   static fromTokenizerJson(json: string | object): ByteLevelBPE {
     const fn = 'ByteLevelBPE.fromTokenizerJson';
-    let root: unknown = json;
-    if (typeof json === 'string') {
-      try {
-        root = JSON.parse(json);
-      } catch (e) {
-        throw new FormatError(`${fn}: json must be valid JSON, got ${(e as Error).message}`);
-      }
-    } else if (!isObj(json))
-      throw new ArgumentError(`${fn}: json must be a string or an object, got ${describe(json)}`);
+    const root = jsonArg(fn, 'json', json);
     const bad = (path: string, expect: string, got: unknown): never => {
       throw new FormatError(
         `${fn}: ${path} must be ${expect}, got ${JSON.stringify(got)?.slice(0, 80) ?? String(got)}`,
@@ -665,15 +670,7 @@ export class ByteLevelBPE {
   ): ByteLevelBPE {
     const fn = 'ByteLevelBPE.fromVocabMerges';
     checkOptions(fn, 'options', options, ['addPrefixSpace', 'specialTokens']);
-    let v: unknown = vocabJson;
-    if (typeof vocabJson === 'string') {
-      try {
-        v = JSON.parse(vocabJson);
-      } catch (e) {
-        throw new FormatError(`${fn}: vocabJson must be valid JSON, got ${(e as Error).message}`);
-      }
-    } else if (!isObj(vocabJson))
-      throw new ArgumentError(`${fn}: vocabJson must be a string or an object, got ${describe(vocabJson)}`);
+    const v = jsonArg(fn, 'vocabJson', vocabJson);
     const vocab = readVocab(fn, 'vocabJson', v, FormatError);
     if (typeof mergesTxt !== 'string')
       throw new ArgumentError(`${fn}: mergesTxt must be a string, got ${describe(mergesTxt)}`);

@@ -103,7 +103,7 @@ describe('GptLM scoring', () => {
       expect(i - a >= Math.min(i, S - stride)).toBe(true);
     }
     // every token once: the mean is evaluate()'s loss
-    const e = m.evaluate(stream, { context: ctx, stride, batchSize: B } as never);
+    const e = m.evaluate(stream, { context: ctx, stride, batchSize: B });
     expect(e.n).toBe(N);
     m.dispose();
   });

@@ -9,6 +9,13 @@ export type { GPT2PretrainedFiles, GPT2PretrainedOutput } from './pretrained.js'
 export { GPT2Session } from './session.js';
 export type { SessionOptions } from './session.js';
 export { GptLM, resolveGptLMConfig } from './lm.js';
-export type { GptLMConfig, ResolvedGptLMConfig, GptLMFitOptions, GptLMFitResult, GptLMEpoch } from './lm.js';
+export type {
+  GptLMConfig,
+  ResolvedGptLMConfig,
+  GptLMFitOptions,
+  GptLMFitResult,
+  GptLMEpoch,
+  GptLMScoringOptions,
+} from './lm.js';
 export { generate, stream } from './generate.js';
 export type { CausalLM, CausalLMSession, GenerationOptions } from './generate.js';

@@ -58,6 +58,13 @@ export interface GptLMFitOptions extends LMFitOptions {
   evalBatchSize?: number;
 }
 
+/** How `tokenLosses` / `evaluate` window a stream: `context` inputs (default nPositions), sliding by `stride` (default context / 2), `batchSize` windows per forward (default 16). */
+export interface GptLMScoringOptions {
+  batchSize?: number;
+  context?: number;
+  stride?: number;
+}
+
 /** One epoch of GptLM.fit. */
 export type GptLMEpoch = LMEpoch;
 
@@ -173,10 +180,7 @@ export class GptLM extends WordLM implements CausalLM {
    * 16) per forward; each token is scored once, in the first window that
    * predicts it after the previous window's last scored token.
    */
-  tokenLosses(
-    stream: Int32Array,
-    options: { batchSize?: number; context?: number; stride?: number } = {},
-  ): Float64Array {
+  tokenLosses(stream: Int32Array, options: GptLMScoringOptions = {}): Float64Array {
     const fn = 'GptLM.tokenLosses';
     this.checkStream(fn, 'stream', stream);
     const N = stream.length;
@@ -231,6 +235,14 @@ export class GptLM extends WordLM implements CausalLM {
       this.train(wasTraining);
     }
     return out;
+  }
+
+  /** Mean cross-entropy and perplexity over every token of `stream`, scored as `tokenLosses` (its windows and batch). */
+  override evaluate(
+    stream: Int32Array,
+    options: GptLMScoringOptions = {},
+  ): { loss: number; perplexity: number; n: number } {
+    return super.evaluate(stream, options);
   }
 
   get vocabSize(): number {
@@ -363,10 +375,9 @@ export class GptLM extends WordLM implements CausalLM {
         valid === undefined
           ? undefined
           : () => {
-              const l = this.tokenLosses(valid, { batchSize: evalB, context: S, stride: evalStride });
-              let s = 0;
-              for (let i = 0; i < l.length; i++) s += l[i]!;
-              return { validPerplexity: Math.exp(s / l.length) };
+              return {
+                validPerplexity: this.evaluate(valid, { batchSize: evalB, context: S, stride: evalStride }).perplexity,
+              };
             },
       dispose: () => {
         idsT?.dispose();

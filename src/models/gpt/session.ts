@@ -27,11 +27,11 @@ export interface SessionOptions {
   slide?: boolean;
 }
 
-/** Logits [1, V] of the last hidden row [1, D] of `h` [1, n, D]: ln_f, then the output layer tied to `wte`. */
-function lastLogits(model: GPT2Model, h: Variable, n: number): Float32Array {
+/** Logits [V] of the last row of `h` [1, n, D]: ln_f unless `normed` (GPT2Model.forward applied it), then the output layer tied to `wte`. */
+function lastLogits(model: GPT2Model, h: Variable, n: number, normed: boolean): Float32Array {
   const D = model.config.nEmbd;
   const row = tape.own(Tensor.fromArray((h.value.view() as Float32Array).slice((n - 1) * D, n * D), [1, D]));
-  return F.linear(model.lnF.forward(row), model.wte.weight).value.toArray() as Float32Array;
+  return F.linear(normed ? row : model.lnF.forward(row), model.wte.weight).value.toArray() as Float32Array;
 }
 
 /** The hidden states [1, n, D] (before ln_f) of `ids` after the `cache.length` tokens held, appending theirs to the cache. */
@@ -121,17 +121,11 @@ export class GPT2Session implements CausalLMSession {
               headDim: c.nEmbd / c.nHead,
               maxLength: c.nPositions,
             });
-            return lastLogits(this.model, cachedHidden(this.model, this.cache, feed), feed.length);
+            return lastLogits(this.model, cachedHidden(this.model, this.cache, feed), feed.length, false);
           }
           const all = Int32Array.from([...this.ids, ...feed]);
           const idsT = tape.own(Tensor.fromArray(all, [1, all.length], 'int32'));
-          const h = this.model.forward(idsT);
-          // forward applied ln_f already: the output layer on the last row
-          const D = c.nEmbd;
-          const row = tape.own(
-            Tensor.fromArray((h.value.view() as Float32Array).slice((all.length - 1) * D, all.length * D), [1, D]),
-          );
-          return F.linear(row, this.model.wte.weight).value.toArray() as Float32Array;
+          return lastLogits(this.model, this.model.forward(idsT), all.length, true);
         }),
       );
       for (const x of feed) this.ids.push(x);
