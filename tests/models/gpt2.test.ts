@@ -304,6 +304,26 @@ describe.each(CASES)('PyTorch fixture %s (scripts/gpt2-fixture.py)', (name) => {
     m.dispose();
   });
 
+  test('the weights load alike from an ArrayBuffer and from a view at an odd offset of a larger buffer (as a Node Buffer)', () => {
+    const { config, weights, ex } = fixtures[name]!;
+    const ids = ids2d(ex, ex.inputIds);
+    const m = GPT2LMHeadModel.fromPretrained({ config, weights });
+    const want = run(m, ids).logits;
+    const whole = weights.slice().buffer;
+    const big = new Uint8Array(weights.length + 7);
+    big.set(weights, 3);
+    for (const w of [whole, big.subarray(3, 3 + weights.length)]) {
+      const m2 = GPT2LMHeadModel.fromPretrained({ config, weights: w });
+      expect(run(m2, ids).logits).toEqual(want);
+      m2.dispose();
+    }
+    expect(() => GPT2LMHeadModel.fromPretrained({ config, weights: [1, 2] as never })).toThrow(
+      /files.weights must be a Uint8Array or an ArrayBuffer, got/,
+    );
+    ids.dispose();
+    m.dispose();
+  });
+
   test('GPT2Model.forward equals the head model’s last hidden state, bit for bit', () => {
     const { config, weights, ex } = fixtures[name]!;
     const m = GPT2LMHeadModel.fromPretrained({ config, weights });

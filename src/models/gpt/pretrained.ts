@@ -4,7 +4,7 @@
  * (config.json, model.safetensors in F32 / F16 / BF16, tokenizer.json), decoding
  * sessions with a KV cache, and `generate` / `stream` over text or ids.
  */
-import { checkObject, describe } from '../../core/check.js';
+import { checkBytes, checkObject, describe } from '../../core/check.js';
 import { ArgumentError, VocabError } from '../../core/errors.js';
 import type { Tensor } from '../../core/tensor.js';
 import * as F from '../../autograd/functional.js';
@@ -28,8 +28,8 @@ import { GPT2Session, type SessionOptions } from './session.js';
 export interface GPT2PretrainedFiles {
   /** config.json: its text or the parsed object. */
   config: string | Record<string, unknown>;
-  /** model.safetensors bytes (F32, F16 or BF16 tensors). */
-  weights: Uint8Array;
+  /** model.safetensors bytes (F32, F16 or BF16 tensors): a Uint8Array (a Node Buffer too) or an ArrayBuffer. */
+  weights: Uint8Array | ArrayBuffer;
   /** tokenizer.json (text or object): a byte-level BPE tokenizer. */
   tokenizer?: string | Record<string, unknown>;
   /** Refuse a checkpoint with missing or unexpected weights; default true. */
@@ -156,10 +156,7 @@ export class GPT2LMHeadModel extends Module implements CausalLM {
   static fromPretrained(files: GPT2PretrainedFiles): GPT2LMHeadModel {
     const fn = 'GPT2LMHeadModel.fromPretrained';
     checkObject(fn, 'files', files, '{ config, weights, tokenizer? }');
-    if (!(files.weights instanceof Uint8Array))
-      throw new ArgumentError(
-        `${fn}: files.weights must be the Uint8Array of model.safetensors, got ${describe(files.weights)}`,
-      );
+    const weights = checkBytes(fn, 'files.weights', files.weights);
     const c = gpt2Config(files.config, fn);
     let tokenizer: ByteLevelBPE | null = null;
     if (files.tokenizer !== undefined) {
@@ -169,7 +166,7 @@ export class GPT2LMHeadModel extends Module implements CausalLM {
           `${fn}: files.tokenizer must have at most config.vocab_size (${c.vocabSize}) tokens, got ${tokenizer.size}`,
         );
     }
-    const st = decodeSafetensors(files.weights);
+    const st = decodeSafetensors(weights);
     // built as a child (no random initialisation: the checkpoint overwrites every weight), dropouts seeded from 0
     const m = building(() => new GPT2LMHeadModel(c));
     seedDropouts(m, 0);
