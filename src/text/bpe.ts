@@ -641,6 +641,20 @@ export class ByteLevelBPE {
       });
     });
     const post = readPostProcessor(root.post_processor ?? null, bad, bool);
+    // A post-processor's special token must be a token of the vocabulary, by its own id.
+    const idOf = (token: string): number | undefined => vocab.get(token) ?? added.find((a) => a.content === token)?.id;
+    post?.template?.forEach((piece, i) => {
+      if (piece === 'A') return;
+      piece.tokens.forEach((token, j) => {
+        const id = idOf(token);
+        if (id !== piece.ids[j])
+          bad(
+            `$.post_processor's special token ${JSON.stringify(token)} (template piece ${i})`,
+            id === undefined ? 'a token of $.model.vocab or $.added_tokens' : `given its id ${id}`,
+            piece.ids[j],
+          );
+      });
+    });
     return new ByteLevelBPE(
       {
         vocab,

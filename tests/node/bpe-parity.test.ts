@@ -225,7 +225,7 @@ describe('RoBERTa and GPT-2 layouts', () => {
       },
       { id: n + 3, content: ' ish', single_word: true, lstrip: false, rstrip: true, normalized: true, special: false },
     );
-    const texts = [...hard, 'a <mask> b  <mask>c', 'fish ish  ish x ishy', ' <s>x</s> '];
+    const texts = [...hard, 'a <mask> b  <mask>c', 'fish ish  ish x ishy', ' <s>x</s> ', '😀👩‍💻 x', '日本 語'];
     const layouts = [
       {
         pre: { add_prefix_space: true },
@@ -239,6 +239,17 @@ describe('RoBERTa and GPT-2 layouts', () => {
       },
       {
         pre: { add_prefix_space: false },
+        post: {
+          type: 'RobertaProcessing',
+          sep: ['</s>', n + 1],
+          cls: ['<s>', n],
+          trim_offsets: true,
+          add_prefix_space: false,
+        },
+      },
+      // the two disagree: the trimmed prefix space before a multi-byte character keeps an empty span past it
+      {
+        pre: { add_prefix_space: true },
         post: {
           type: 'RobertaProcessing',
           sep: ['</s>', n + 1],

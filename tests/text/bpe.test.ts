@@ -259,6 +259,28 @@ describe('errors', () => {
     expect(() => load((j) => (j.added_tokens[0].id = 5))).toThrow(/\$\.added_tokens\[0\]\.id/);
     expect(() => load((j) => (j.post_processor = { type: 'BertProcessing' }))).toThrow(/\$\.post_processor\.type/);
     expect(() => load((j) => (j.decoder = { type: 'WordPiece' }))).toThrow(/\$\.decoder/);
+    // a post-processor's special tokens must be tokens of the vocabulary, by their own ids
+    const sp = json.added_tokens[0] as { content: string; id: number };
+    const roberta = (cls: [string, number]) => (j: Record<string, any>) =>
+      (j.post_processor = { type: 'RobertaProcessing', cls, sep: [sp.content, sp.id] });
+    expect(load(roberta([sp.content, sp.id])).encode('the').ids[0]).toBe(sp.id);
+    expect(() => load(roberta([sp.content, -1]))).toThrow(FormatError);
+    expect(() => load(roberta([sp.content, -1]))).toThrow(
+      `$.post_processor's special token ${JSON.stringify(sp.content)} (template piece 0) must be given its id ${sp.id}, got -1`,
+    );
+    expect(() => load(roberta(['<nope>', 1]))).toThrow(
+      /must be a token of \$\.model\.vocab or \$\.added_tokens, got 1/,
+    );
+    const template = (ids: unknown[]) => (j: Record<string, any>) =>
+      (j.post_processor = {
+        type: 'TemplateProcessing',
+        single: [{ SpecialToken: { id: 'S', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
+        pair: [],
+        special_tokens: { S: { id: 'S', ids, tokens: [sp.content] } },
+      });
+    expect(load(template([sp.id])).encode('the').ids[0]).toBe(sp.id);
+    expect(() => load(template([sp.id + 7]))).toThrow(/must be given its id/);
+    expect(() => load(template(['x']))).toThrow(/must be given its id/);
     expect(() => ByteLevelBPE.fromTokenizerJson(5 as never)).toThrow(ArgumentError);
   });
 
