@@ -547,6 +547,32 @@ describe('GPT2LMHeadModel', () => {
     }
   });
 
+  test("a config's eos outside the vocabulary (GPT-2's 50256 kept by a small model) stops nothing; an explicit one is refused", async () => {
+    const m = new GPT2LMHeadModel(config, { seed: 5 }).eval();
+    try {
+      expect(m.config.eosTokenId).toBe(50256);
+      const want = Array.from(generate(m, [3, 4], { maxNewTokens: 9, eosTokenId: null }));
+      expect(Array.from(m.generate([3, 4], { maxNewTokens: 9 }))).toEqual(want);
+      expect(await collect(m.stream([3, 4], { maxNewTokens: 9 }))).toEqual(want);
+      expect(() => m.generate([3, 4], { maxNewTokens: 9, eosTokenId: 50256 })).toThrow(ArgumentError);
+    } finally {
+      m.dispose();
+    }
+  });
+
+  test('a model of 0 layers: positions go on with the cache too (cache = no cache = full forward)', () => {
+    const m = new GPT2LMHeadModel({ ...config, nLayer: 0 }, { seed: 6 }).eval();
+    try {
+      const cached = Array.from(generate(m, [1, 2, 3], { maxNewTokens: 8, repetitionPenalty: 2 }));
+      expect(cached).toEqual(
+        Array.from(generate(m, [1, 2, 3], { maxNewTokens: 8, repetitionPenalty: 2, useCache: false })),
+      );
+      expect(new Set(cached).size).toBeGreaterThan(1);
+    } finally {
+      m.dispose();
+    }
+  });
+
   test('stream over the model = generate', async () => {
     const m = new GPT2LMHeadModel(config, { seed: 4 }).eval();
     try {

@@ -300,6 +300,16 @@ describe.each(CASES)('PyTorch fixture %s (scripts/gpt2-fixture.py)', (name) => {
     // non-strict with a missing weight: it keeps its initial value and is listed
     const r2 = m.loadStateDict(without, { strict: false });
     expect(r2.missing).toEqual(['transformer.h.1.attn.c_attn.weight']);
+    // fromPretrained non-strict: missing weights get GPT-2's initialisation, as Hugging Face (ln_f 1, 0.02 normals)
+    const noLn = Object.fromEntries(Object.entries(tensors).filter(([k]) => k !== key && !k.endsWith('ln_f.weight')));
+    const m3 = GPT2LMHeadModel.fromPretrained({ config, weights: encodeLike(noLn), strict: false });
+    const p = Object.fromEntries(m3.namedParameters().map(([k, v]) => [k, v.value.toArray() as Float32Array]));
+    expect(Array.from(p['transformer.ln_f.weight']!).every((x) => x === 1)).toBe(true);
+    const w = p['transformer.h.1.attn.c_attn.weight']!;
+    const sd = Math.sqrt(w.reduce((s, x) => s + x * x, 0) / w.length);
+    expect(sd).toBeGreaterThan(0.5 * m3.config.initializerRange);
+    expect(sd).toBeLessThan(1.5 * m3.config.initializerRange);
+    m3.dispose();
     ids.dispose();
     m.dispose();
   });

@@ -32,7 +32,7 @@ export interface GPT2PretrainedFiles {
   weights: Uint8Array | ArrayBuffer;
   /** tokenizer.json (text or object): a byte-level BPE tokenizer. */
   tokenizer?: string | Record<string, unknown>;
-  /** Refuse a checkpoint with missing or unexpected weights; default true. */
+  /** Refuse a checkpoint with missing or unexpected weights; default true. With false, missing weights get GPT-2's initialisation (seed 0). */
   strict?: boolean;
 }
 
@@ -57,9 +57,14 @@ function promptIds(fn: string, m: { tokenizer: ByteLevelBPE | null }, input: unk
   throw new ArgumentError(`${fn}: input must be text or an array of token ids, got ${describe(input)}`);
 }
 
-/** `options` with eosTokenId defaulting to `eos` (null turns stopping off). */
-function withEos(options: GenerationOptions, eos: number): GenerationOptions {
-  return options.eosTokenId === undefined ? { ...options, eosTokenId: eos } : options;
+/**
+ * `options` with eosTokenId defaulting to the config's `eos` (null turns stopping off).
+ * A config's eos outside the vocabulary (a small model keeping GPT-2's 50256) can never
+ * be generated, so it stops nothing, as in Hugging Face; only an explicit one is checked.
+ */
+function withEos(options: GenerationOptions, eos: number, vocabSize: number): GenerationOptions {
+  if (options.eosTokenId !== undefined) return options;
+  return { ...options, eosTokenId: eos < vocabSize ? eos : null };
 }
 
 /** Every Dropout of `m` from (seed, its path), as resetParameters sets them (without touching the weights). */
@@ -116,7 +121,7 @@ export class GPT2LMHeadModel extends Module implements CausalLM {
   /** The new token ids after `input` (text, with the tokenizer, or ids); greedy unless `doSample` (see GenerationOptions). eosTokenId defaults to config.eosTokenId. */
   generate(input: string | Int32Array | readonly number[], options: GenerationOptions = {}): Int32Array {
     const ids = promptIds('GPT2LMHeadModel.generate', this, input);
-    return generate(this, ids, withEos(options, this.config.eosTokenId));
+    return generate(this, ids, withEos(options, this.config.eosTokenId, this.config.vocabSize));
   }
 
   /** `generate` as an async iterator of token ids, yielding to the host between tokens. */
@@ -125,7 +130,7 @@ export class GPT2LMHeadModel extends Module implements CausalLM {
     options: GenerationOptions = {},
   ): AsyncGenerator<number, void, undefined> {
     const ids = promptIds('GPT2LMHeadModel.stream', this, input);
-    return stream(this, ids, withEos(options, this.config.eosTokenId));
+    return stream(this, ids, withEos(options, this.config.eosTokenId, this.config.vocabSize));
   }
 
   /**
@@ -171,6 +176,8 @@ export class GPT2LMHeadModel extends Module implements CausalLM {
     const m = building(() => new GPT2LMHeadModel(c));
     seedDropouts(m, 0);
     try {
+      // strict: false may leave weights missing; they get GPT-2's initialisation (seed 0), as Hugging Face's _init_weights
+      if (files.strict === false) gpt2Init(m, 0, c);
       m.loadStateDict(st.tensors, { strict: files.strict ?? true });
     } catch (e) {
       m.dispose();

@@ -34,10 +34,13 @@ function lastLogits(model: GPT2Model, h: Variable, n: number, normed: boolean): 
   return F.linear(normed ? row : model.lnF.forward(row), model.wte.weight).value.toArray() as Float32Array;
 }
 
-/** The hidden states [1, n, D] (before ln_f) of `ids` after the `cache.length` tokens held, appending theirs to the cache. */
-function cachedHidden(model: GPT2Model, cache: KVCache, ids: Int32Array): Variable {
+/**
+ * The hidden states [1, n, D] (before ln_f) of `ids` after the T0 tokens the cache
+ * holds, appending theirs to the cache. T0 comes from the session, not the cache: a
+ * model of 0 layers appends nothing, yet its positions go on.
+ */
+function cachedHidden(model: GPT2Model, cache: KVCache, ids: Int32Array, T0: number): Variable {
   const c = model.config;
-  const T0 = cache.length;
   const n = ids.length;
   const idsT = tape.own(Tensor.fromArray(ids, [1, n], 'int32'));
   let h = model.embed(idsT, c.positionEmbeddingType === 'rotary' ? 0 : T0);
@@ -121,7 +124,12 @@ export class GPT2Session implements CausalLMSession {
               headDim: c.nEmbd / c.nHead,
               maxLength: c.nPositions,
             });
-            return lastLogits(this.model, cachedHidden(this.model, this.cache, feed), feed.length, false);
+            return lastLogits(
+              this.model,
+              cachedHidden(this.model, this.cache, feed, this.ids.length),
+              feed.length,
+              false,
+            );
           }
           const all = Int32Array.from([...this.ids, ...feed]);
           const idsT = tape.own(Tensor.fromArray(all, [1, all.length], 'int32'));
