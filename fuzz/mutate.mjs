@@ -76,6 +76,8 @@ export const TARGETS = [
   { name: 'checkpoint', kinds: ['ckpt'], weight: 14 },
   { name: 'saved-model', kinds: ['saved'], weight: 12 },
   { name: 'bert', kinds: ['bert-dir'], weight: 16 },
+  { name: 'gpt2', kinds: ['gpt2-dir'], weight: 12 },
+  { name: 'bpe', kinds: ['tokenizer.json'], weight: 10 },
 ];
 
 // ---- building blocks ----
@@ -725,7 +727,7 @@ function bertDirMutation(files, seed, allSeeds, rng) {
     [1, 'add-tokenizer-json'],
   ]);
   if (op === 'mix') {
-    const others = allSeeds.filter((s) => s.kind === 'bert-dir' && s.id !== seed.id);
+    const others = allSeeds.filter((s) => s.kind === seed.kind && s.id !== seed.id);
     const other = rng.pick(others);
     const name = rng.pick(Object.keys(other.files));
     out[name] = other.files[name];

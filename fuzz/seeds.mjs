@@ -1,7 +1,9 @@
 // The seed corpus, made at startup: tiny models written by the library itself
 // (fastText .bin, .vec, word2vec binary, safetensors, training checkpoints
-// captured by onCheckpoint, saved models, BERT directories in Hugging Face
-// layout) and by native fastText when /usr/bin/fasttext (or $FASTTEXT) exists.
+// captured by onCheckpoint, saved models, BERT and GPT-2 directories in Hugging
+// Face layout, byte-level BPE tokenizer.json files), the GPT-2 and tokenizer.json
+// fixtures of tests/fixtures/ (files written by PyTorch and Hugging Face) and
+// native fastText's files when /usr/bin/fasttext (or $FASTTEXT) exists.
 // Every seed is deterministic: fixed seeds, one thread, generated text.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,6 +31,7 @@ function corpus(n, lines, labels) {
 const tcConfig = { vocabSize: 12, numClasses: 3, dim: 8, heads: 2, layers: 1, ffn: 16, seed: 3 };
 const tagConfig = { vocabSize: 10, numTags: 3, dim: 8, heads: 2, layers: 1, ffn: 16, seed: 1 };
 const lmConfig = { vocabSize: 12, context: 2, embeddingDim: 4, hidden: 8, seed: 1 };
+const gptLMConfig = { vocabSize: 12, nPositions: 8, nEmbd: 8, nLayer: 1, nHead: 2, seed: 1 };
 const bertSeqConfig = {
   vocabSize: 16,
   hiddenSize: 8,
@@ -68,6 +71,15 @@ export const RECIPES = {
       return Int32Array.from({ length: 120 }, () => 2 + rng.int(10));
     },
     opts: { epochs: 2, batchSize: 40 },
+    use: (m) => m.evaluate(Int32Array.of(2, 3, 4, 5, 6)),
+  },
+  gptlm: {
+    make: (W) => new W.GptLM(gptLMConfig),
+    data: () => {
+      const rng = caseRng(11, 1);
+      return Int32Array.from({ length: 96 }, () => 2 + rng.int(10));
+    },
+    opts: { epochs: 2, batchSize: 4, context: 8 },
     use: (m) => m.evaluate(Int32Array.of(2, 3, 4, 5, 6)),
   },
   bert: {
@@ -235,11 +247,13 @@ export async function buildSeeds(W) {
   const tag = await checkpoints(W, 'tag', 1, [1, 2]);
   const lm = await checkpoints(W, 'lm', 1, [1, 3]);
   const bert = await checkpoints(W, 'bert', 1, [1]);
+  const gptlm = await checkpoints(W, 'gptlm', 2, [2, 4]);
   for (const [name, r] of [
     ['tc', tc],
     ['tag', tag],
     ['lm', lm],
     ['bert', bert],
+    ['gptlm', gptlm],
   ]) {
     for (const c of r.checkpoints) add(`ckpt-${name}-step${c.step}`, 'ckpt', c.bytes, { recipe: name });
   }
@@ -261,7 +275,23 @@ export async function buildSeeds(W) {
     '日本',
   ]);
   add('saved-lm-vocab', 'saved', lmv.toSafetensors(), { recipe: 'lm' });
-  for (const m of [tc.model, tag.model, lm.model, bert.model, lmv]) m.dispose();
+  add('saved-gptlm', 'saved', gptlm.model.toSafetensors(), { recipe: 'gptlm' });
+  const gptv = new W.GptLM({ ...gptLMConfig, nLayer: 2, nHead: 1, seed: 2 }, [
+    '<unk>',
+    '<s>',
+    'the',
+    'cat',
+    'sat',
+    'on',
+    'mat',
+    'dog',
+    'ran',
+    'far',
+    'café',
+    '日本',
+  ]);
+  add('saved-gptlm-vocab', 'saved', gptv.toSafetensors(), { recipe: 'gptlm' });
+  for (const m of [tc.model, tag.model, lm.model, bert.model, lmv, gptlm.model, gptv]) m.dispose();
 
   // BERT directories (Hugging Face layout)
   const tok = W.WordPiece.fromVocabTxt(VOCAB.join('\n') + '\n');
@@ -286,8 +316,103 @@ export async function buildSeeds(W) {
   }
   tok.dispose?.();
 
+  gptSeeds(W, seeds);
   const native = nativeSeeds(seeds, sup, unsup);
   return { seeds, native };
+}
+
+const gpt2A = { vocabSize: 0, nPositions: 16, nEmbd: 8, nLayer: 1, nHead: 2, bosTokenId: 0, eosTokenId: 0 };
+const gpt2B = {
+  vocabSize: 40,
+  nPositions: 12,
+  nEmbd: 12,
+  nLayer: 2,
+  nHead: 3,
+  nInner: 20,
+  bosTokenId: 39,
+  eosTokenId: 39,
+};
+
+/** A file of tests/fixtures/, or undefined when the tree has none (a packed copy of fuzz/). */
+function fixture(path) {
+  const url = new URL(`../tests/fixtures/${path}`, import.meta.url);
+  return existsSync(url) ? new Uint8Array(readFileSync(url)) : undefined;
+}
+
+/**
+ * GPT-2 directories ('gpt2-dir': config.json, model.safetensors, tokenizer.json
+ * in one) written by GPT2LMHeadModel.toPretrained, with a ByteLevelBPE trained
+ * here and without a tokenizer; the PyTorch-written fixtures (Conv1D layout, F16,
+ * keys with and without `transformer.`); tokenizer.json files ('tokenizer.json':
+ * the kind is the file name, so the JSON mutators apply) of GPT-2 and RoBERTa
+ * layouts, one whose vocabulary lacks most byte characters, and Hugging Face's.
+ */
+function gptSeeds(W, seeds) {
+  const bpe = W.ByteLevelBPE.train(corpus(5, 24).split('\n'), { vocabSize: 300, minFrequency: 2 });
+  const gptJson = bpe.toTokenizerJson();
+  const a = new W.GPT2LMHeadModel({ ...gpt2A, vocabSize: bpe.size }, { seed: 5 });
+  a.tokenizer = bpe;
+  const b = new W.GPT2LMHeadModel(gpt2B, { seed: 6 });
+  for (const [id, m] of [
+    ['gpt2-A-bpe', a],
+    ['gpt2-B-plain', b],
+  ]) {
+    seeds.push({ id, kind: 'gpt2-dir', files: textFiles(m.toPretrained()), canonical: true });
+    m.dispose();
+  }
+  for (const [id, dir, weights] of [
+    ['gpt2-hf-tiny-f16', 'tiny', 'model-f16.safetensors'],
+    ['gpt2-hf-inner', 'inner', 'model.safetensors'],
+  ]) {
+    const config = fixture(`gpt2/${dir}/config.json`);
+    const st = fixture(`gpt2/${dir}/${weights}`);
+    if (config !== undefined && st !== undefined)
+      seeds.push({ id, kind: 'gpt2-dir', files: { 'config.json': config, 'model.safetensors': st }, canonical: false });
+  }
+
+  const add = (id, text, canonical) => seeds.push({ id, kind: 'tokenizer.json', bytes: utf8(text), canonical });
+  add('bpe-gpt2', gptJson, true);
+  const roberta = W.ByteLevelBPE.train(corpus(4, 24).split('\n'), {
+    vocabSize: 290,
+    minFrequency: 1,
+    specialTokens: ['<s>', '<pad>', '</s>', '<unk>', '<mask>'],
+    addPrefixSpace: true,
+  });
+  const r = JSON.parse(roberta.toTokenizerJson());
+  r.post_processor = {
+    type: 'RobertaProcessing',
+    sep: ['</s>', 2],
+    cls: ['<s>', 0],
+    trim_offsets: true,
+    add_prefix_space: true,
+  };
+  add('bpe-roberta', W.ByteLevelBPE.fromTokenizerJson(r).toTokenizerJson(), true);
+  // a few byte characters only, an unknown token, and merges over them
+  const partial = {
+    version: '1.0',
+    added_tokens: [
+      {
+        id: 0,
+        content: '<|endoftext|>',
+        single_word: false,
+        lstrip: false,
+        rstrip: false,
+        normalized: false,
+        special: true,
+      },
+    ],
+    pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
+    decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
+    model: {
+      type: 'BPE',
+      unk_token: '?',
+      vocab: { '<|endoftext|>': 0, '?': 1, t: 2, h: 3, e: 4, Ġ: 5, a: 6, th: 7, the: 8, Ġt: 9 },
+      merges: ['t h', 'th e', 'Ġ t'],
+    },
+  };
+  add('bpe-partial', W.ByteLevelBPE.fromTokenizerJson(partial).toTokenizerJson(), true);
+  const hf = fixture('bpe/tokenizer.json');
+  if (hf !== undefined) seeds.push({ id: 'bpe-hf', kind: 'tokenizer.json', bytes: hf, canonical: false });
 }
 
 function nativeSeeds(seeds, sup, unsup) {

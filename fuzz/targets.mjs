@@ -7,7 +7,9 @@
 //     reader for safetensors; structural counts for fastText);
 //   - writing an accepted file back and reading it again is stable, and for a
 //     canonical file (our writers' layout) gives exactly the input bytes;
-//   - everything a case creates is disposed (the child then compares memoryStats).
+//   - everything a case creates is disposed (the child then compares memoryStats);
+//   - a model generates the same greedy tokens with and without its KV cache, and a
+//     byte-level BPE tokenizer gives back the text it encoded when it can.
 // A violated check throws a Mismatch (silently wrong data).
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,6 +21,7 @@ import {
   parseSafetensors,
   referenceTensorBits,
   sameBits,
+  utf8,
 } from './formats.mjs';
 import { RECIPES } from './seeds.mjs';
 
@@ -368,6 +371,7 @@ const SAVED = {
   tc: (W) => W.TextClassifier,
   tag: (W) => W.SequenceTagger,
   lm: (W) => W.NeuralLM,
+  gptlm: (W) => W.GptLM,
 };
 
 async function savedModel(W, IO, plan, ctx) {
@@ -379,10 +383,15 @@ async function savedModel(W, IO, plan, ctx) {
   const m = cls.fromSafetensors(deliver(bytes, plan, ctx));
   try {
     RECIPES[name].use(m);
-    if (name === 'lm' && m.vocab !== null) {
+    if ((name === 'lm' || name === 'gptlm') && m.vocab !== null) {
       m.perplexity(m.vocab.slice(2, 6).join(' '));
       m.topNext(m.vocab.slice(0, 2), 3);
       m.generate([m.vocab[2]], { length: 3, seed: 1 });
+    }
+    if (name === 'gptlm') {
+      const stream = Int32Array.from({ length: 11 }, (_, i) => (2 + i) % m.vocabSize);
+      const losses = m.tokenLosses(stream, { context: Math.min(4, m.maxLength) });
+      check(losses.length === stream.length, `GptLM.tokenLosses: ${losses.length} losses for ${stream.length} tokens`);
     }
     const written = m.toSafetensors();
     roundTrip(
@@ -492,6 +501,246 @@ async function bert(W, IO, plan, ctx) {
   }
 }
 
+// ---- GPT-2 and byte-level BPE ----
+
+/** GPT-2's byte -> character table (bytes_to_unicode), written out here as the fuzzer's own reference. */
+const BYTE_CHARS = (() => {
+  const out = new Array(256);
+  let n = 0;
+  for (let b = 0; b < 256; b++) {
+    const printable = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
+    out[b] = String.fromCodePoint(printable ? b : 256 + n++);
+  }
+  return out;
+})();
+
+const BPE_TEXTS = [
+  'the cat sat on the mat',
+  ' café über naïve 日本 ß',
+  'a  b\t\tc\n\nd   ',
+  "don't 12345 x-y_z !?",
+  '😀👩‍💻 \u0000\u007f\u00ad\u200b',
+  '',
+];
+
+/**
+ * What the fuzzer reads from a tokenizer.json itself: whether decode(encode(s))
+ * must give s back (every byte character in the vocabulary, a ByteLevel decoder,
+ * no prefix space, no post-processor adding tokens; then only texts without an
+ * added token's content in them).
+ */
+function bpeExpectations(json) {
+  let root;
+  try {
+    root = typeof json === 'string' ? JSON.parse(json) : json;
+  } catch {
+    return { roundTrip: false, added: [] };
+  }
+  const vocab = root?.model?.vocab ?? {};
+  const post = root?.post_processor ?? null;
+  const adds = post !== null && post.type !== 'ByteLevel';
+  const prefix = root?.pre_tokenizer?.add_prefix_space ?? true;
+  const covers = BYTE_CHARS.every((c) => Object.hasOwn(vocab, c));
+  const added = Array.isArray(root?.added_tokens) ? root.added_tokens.map((t) => t?.content).filter((c) => c) : [];
+  return { roundTrip: covers && root?.decoder?.type === 'ByteLevel' && prefix === false && !adds, added };
+}
+
+/** Encode the fixed texts and check what an encoding must satisfy; `json` is what the tokenizer was read from. */
+function checkTokenizer(W, tok, json, what) {
+  const expect = bpeExpectations(json);
+  for (const s of BPE_TEXTS) {
+    const e = tok.encode(s);
+    const n = e.ids.length;
+    const len = [...s].length;
+    const q = JSON.stringify(s);
+    check(
+      e.tokens.length === n && e.offsets.length === n,
+      `${what}: encode(${q}) gives ${n} ids, ${e.tokens.length} tokens, ${e.offsets.length} offsets`,
+    );
+    let last = [0, 0];
+    for (let i = 0; i < n; i++) {
+      const id = e.ids[i];
+      check(id >= 0 && id < tok.size, `${what}: encode(${q}).ids[${i}] = ${id} is outside [0, ${tok.size})`);
+      check(
+        tok.idToToken(id) === e.tokens[i],
+        `${what}: encode(${q}).tokens[${i}] = ${JSON.stringify(e.tokens[i])} but id ${id} is ${JSON.stringify(tok.idToToken(id))}`,
+      );
+      const [a, b] = e.offsets[i];
+      check(
+        Number.isInteger(a) && Number.isInteger(b) && a >= 0 && a <= b && b <= len,
+        `${what}: encode(${q}).offsets[${i}] = [${a}, ${b}] is not within the text's ${len} code points`,
+      );
+      // Empty spans are left out of the order: a post-processor's tokens ([0, 0]), and a
+      // space token the post-processor trimmed to nothing, which Hugging Face too leaves
+      // past the start of the next token (a prefix space before a multi-byte character).
+      if (a === b) continue;
+      check(
+        a >= last[0] && b >= last[1],
+        `${what}: encode(${q}).offsets[${i}] = [${a}, ${b}] comes before [${last[0]}, ${last[1]}]`,
+      );
+      last = [a, b];
+    }
+    if (expect.roundTrip && !expect.added.some((c) => s.includes(c))) {
+      const back = tok.decode(e.ids);
+      check(
+        back === s,
+        `${what}: decode(encode(${q})) = ${JSON.stringify(back)} with every byte in the vocabulary (ids ${e.ids.slice(0, 12).join(',')})`,
+      );
+    }
+  }
+  // every id of the first 40 that has a token (ids may have holes)
+  const ids = Array.from({ length: Math.min(tok.size, 40) }, (_, i) => i).filter((i) => tok.idToToken(i) !== undefined);
+  tok.decode(ids);
+  const written = tok.toTokenizerJson();
+  const again = W.ByteLevelBPE.fromTokenizerJson(written).toTokenizerJson();
+  check(again === written, `${what}: toTokenizerJson -> fromTokenizerJson -> toTokenizerJson is not stable`);
+  return written;
+}
+
+async function bpe(W, IO, plan, ctx) {
+  const bytes = plan.input.bytes;
+  const json = new TextDecoder().decode(deliver(bytes, plan, ctx));
+  let input = json;
+  if (plan.rng.chance(0.25)) {
+    try {
+      input = JSON.parse(json);
+    } catch {
+      input = json;
+    }
+  }
+  const tok = W.ByteLevelBPE.fromTokenizerJson(input);
+  const written = checkTokenizer(W, tok, json, 'ByteLevelBPE');
+  if (plan.canonical)
+    check(
+      written === json,
+      `ByteLevelBPE: a canonical tokenizer.json${plan.muts.length === 0 ? ' (unmutated)' : ''} does not round-trip: ` +
+        `${json.length} -> ${written.length} characters, first difference at ${firstDiff(utf8(json), utf8(written))}`,
+    );
+}
+
+/** The top two of `logits` (value of the largest, value of the next). */
+function topTwo(logits) {
+  let a = -Infinity,
+    b = -Infinity;
+  for (const x of logits) {
+    if (x > a) [a, b] = [x, a];
+    else if (x > b) b = x;
+  }
+  return [a, b];
+}
+
+/**
+ * Greedy generation of up to 3 tokens with and without the KV cache must give the
+ * same ids; where they differ, the step's logits (without the cache) must have a
+ * near tie at the top, or overflow, else it is a Mismatch.
+ */
+function checkCachedGenerate(W, m, what) {
+  const V = m.vocabSize;
+  const L = m.maxLength;
+  if (L < 2) return;
+  const k = Math.min(3, L - 1);
+  const prompt = [1, 2, 3].slice(0, L - k).map((x) => x % V);
+  const cached = m.generate(prompt, { maxNewTokens: k, eosTokenId: null });
+  const plain = m.generate(prompt, { maxNewTokens: k, eosTokenId: null, useCache: false });
+  check(
+    cached.length === k && plain.length === k,
+    `${what}.generate: ${cached.length} and ${plain.length} tokens for ${k}`,
+  );
+  for (const t of cached) check(t >= 0 && t < V, `${what}.generate: token ${t} outside [0, ${V})`);
+  const i = cached.findIndex((t, j) => t !== plain[j]);
+  if (i < 0) return;
+  // the step's logits as generate saw them: the prompt, then one token a feed
+  const stepLogits = (useCache) => {
+    const s = m.startSession({ useCache });
+    try {
+      let l = s.feed(Int32Array.from(prompt));
+      for (const t of plain.slice(0, i)) l = s.feed(Int32Array.of(t));
+      return l;
+    } finally {
+      s.dispose();
+    }
+  };
+  const logits = stepLogits(false);
+  // Weights near the float32 limit overflow in one summation order and not in another
+  // (the cache's one-row products against the whole prefix's): NaN or ±Infinity in
+  // either step's logits is that, not a cache defect.
+  if (![logits, stepLogits(true)].every((l) => l.every(Number.isFinite))) return;
+  const [a, b] = topTwo(logits);
+  check(
+    !(a - b > 1e-3 * Math.max(1, Math.abs(a))),
+    `${what}.generate: with the cache token ${i} is ${cached[i]}, without it ${plain[i]} (top logits ${a}, ${b}; prompt ${prompt})`,
+  );
+}
+
+function forwardGpt(W, m) {
+  const n = Math.min(5, m.maxLength);
+  const ids = W.Tensor.fromArray(
+    Int32Array.from({ length: n }, (_, i) => (i * 7 + 1) % m.vocabSize),
+    [1, n],
+    'int32',
+  );
+  try {
+    const len = W.noGrad(() => m.forward(ids).logits.value.toArray().length);
+    check(len === n * m.vocabSize, `GPT2LMHeadModel.forward: ${len} logits for ${n} x ${m.vocabSize}`);
+  } finally {
+    ids.dispose();
+  }
+}
+
+async function gpt2(W, IO, plan, ctx) {
+  // a file of another kind now and then: it goes in as model.safetensors of a seed directory
+  const files = plan.input.files ?? {
+    ...ctx.seeds.find((s) => s.kind === 'gpt2-dir').files,
+    'model.safetensors': plan.input.bytes,
+  };
+  const f = {
+    config: text(files['config.json']),
+    weights: deliver(files['model.safetensors'] ?? new Uint8Array(0), plan, ctx),
+  };
+  if (files['tokenizer.json'] !== undefined) f.tokenizer = text(files['tokenizer.json']);
+  if (plan.rng.chance(0.15)) f.strict = false;
+  const m = W.GPT2LMHeadModel.fromPretrained(f);
+  let m2;
+  try {
+    forwardGpt(W, m);
+    checkCachedGenerate(W, m, 'GPT2LMHeadModel');
+    const s = m.startSession();
+    try {
+      s.feed(Int32Array.of(0));
+      if (m.maxLength > 1) s.feed(Int32Array.of(m.vocabSize - 1));
+    } finally {
+      s.dispose();
+    }
+    if (m.tokenizer) checkTokenizer(W, m.tokenizer, f.tokenizer, 'GPT2LMHeadModel.tokenizer');
+    const out = m.toPretrained();
+    m2 = W.GPT2LMHeadModel.fromPretrained({
+      config: out['config.json'],
+      weights: out['model.safetensors'],
+      tokenizer: out['tokenizer.json'],
+    });
+    const again = m2.toPretrained();
+    check(
+      equalBytes(again['model.safetensors'], out['model.safetensors']) && again['config.json'] === out['config.json'],
+      'GPT2LMHeadModel: toPretrained -> fromPretrained -> toPretrained is not stable',
+    );
+    check(
+      again['tokenizer.json'] === out['tokenizer.json'],
+      'GPT2LMHeadModel: the saved tokenizer.json does not read back the same',
+    );
+    if (plan.canonical && plan.input.files !== undefined)
+      for (const [name, b] of Object.entries(files)) {
+        const w = out[name];
+        check(
+          w !== undefined && equalBytes(typeof w === 'string' ? utf8(w) : w, b),
+          `GPT2LMHeadModel: ${name} of a canonical directory does not round-trip byte for byte`,
+        );
+      }
+  } finally {
+    m.dispose();
+    m2?.dispose();
+  }
+}
+
 /** Target name -> async (W, IO, plan, ctx) => void. */
 export const RUNNERS = {
   'fasttext-sup': fastTextSup,
@@ -503,4 +752,6 @@ export const RUNNERS = {
   checkpoint,
   'saved-model': savedModel,
   bert,
+  gpt2,
+  bpe,
 };

@@ -1,4 +1,5 @@
-// The Transformer and BERT examples (spam-transformer, pos-brown, bert-brown, bert-finetune)
+// The Transformer, BERT and language-model examples (spam-transformer, pos-brown, bert-brown,
+// bert-finetune, lstm-lm-brown, gpt-brown, encoders)
 // as users run them, in their tiny --quick configuration: each prints its report,
 // writes its checkpoint and its results section, and --resume continues a run
 // stopped after an epoch to the same end as a run that never stopped.
@@ -154,6 +155,29 @@ describe('examples, --quick', () => {
     expect(b.stdout).toMatch(/stopped after epoch 1/);
     expect(ppl(b.stdout)).toBeUndefined();
     const c = await run('lstm-lm-brown', ['--dir', parts, '--results', '', '--resume']);
+    expectOk(c);
+    expect(ppl(c.stdout)).toBe(ppl(a.stdout));
+  }, 180_000);
+
+  test('gpt-brown: test perplexity, results section and samples; --stop-after then --resume ends as the uninterrupted run', async () => {
+    const whole = join(dir, 'gpt-whole');
+    const parts = join(dir, 'gpt-parts');
+    const results = join(dir, 'gpt-results.md');
+    const [a, b] = await Promise.all([
+      run('gpt-brown', ['--dir', whole, '--results', results]),
+      run('gpt-brown', ['--dir', parts, '--results', '', '--stop-after', '1']),
+    ]);
+    expectOk(a);
+    const ppl = (out: string) => /^test perplexity (\d+\.\d); wall time/m.exec(out)?.[1];
+    expect(ppl(a.stdout)).toBeDefined();
+    expect(a.stdout).toMatch(/^\| GptLM \(/m);
+    expect(a.stdout).toMatch(/^samples \(temperature 0\.8, seeded\):/m);
+    expect(readFileSync(results, 'utf8')).toMatch(/<!-- results:gpt -->[^]*GptLM[^]*<!-- \/results:gpt -->/);
+    expect(existsSync(join(whole, 'model.safetensors'))).toBe(true);
+    expectOk(b);
+    expect(b.stdout).toMatch(/stopped after epoch 1/);
+    expect(ppl(b.stdout)).toBeUndefined();
+    const c = await run('gpt-brown', ['--dir', parts, '--results', '', '--resume']);
     expectOk(c);
     expect(ppl(c.stdout)).toBe(ppl(a.stdout));
   }, 180_000);
