@@ -260,36 +260,12 @@ export async function buildSeeds(W) {
   add('saved-tc', 'saved', tc.model.toSafetensors(), { recipe: 'tc' });
   add('saved-tag', 'saved', tag.model.toSafetensors(), { recipe: 'tag' });
   add('saved-lm', 'saved', lm.model.toSafetensors(), { recipe: 'lm' });
-  const lmv = new W.NeuralLM(lmConfig, [
-    '<unk>',
-    '<s>',
-    'the',
-    'cat',
-    'sat',
-    'on',
-    'mat',
-    'dog',
-    'ran',
-    'far',
-    'café',
-    '日本',
-  ]);
+  // a word vocabulary for the saved LMs (non-ASCII words too)
+  const words = ['<unk>', '<s>', 'the', 'cat', 'sat', 'on', 'mat', 'dog', 'ran', 'far', 'café', '日本'];
+  const lmv = new W.NeuralLM(lmConfig, words);
   add('saved-lm-vocab', 'saved', lmv.toSafetensors(), { recipe: 'lm' });
   add('saved-gptlm', 'saved', gptlm.model.toSafetensors(), { recipe: 'gptlm' });
-  const gptv = new W.GptLM({ ...gptLMConfig, nLayer: 2, nHead: 1, seed: 2 }, [
-    '<unk>',
-    '<s>',
-    'the',
-    'cat',
-    'sat',
-    'on',
-    'mat',
-    'dog',
-    'ran',
-    'far',
-    'café',
-    '日本',
-  ]);
+  const gptv = new W.GptLM({ ...gptLMConfig, nLayer: 2, nHead: 1, seed: 2 }, words);
   add('saved-gptlm-vocab', 'saved', gptv.toSafetensors(), { recipe: 'gptlm' });
   for (const m of [tc.model, tag.model, lm.model, bert.model, lmv, gptlm.model, gptv]) m.dispose();
 
