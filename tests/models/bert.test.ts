@@ -10,7 +10,7 @@ import { moduleGradCheck } from '../helpers/nn-gradcheck.js';
 import { Tensor } from '../../src/core/tensor.js';
 import { ArgumentError } from '../../src/core/errors.js';
 import { noGrad, step, tape } from '../../src/autograd/tape.js';
-import { decodeSafetensors } from '../../src/io/safetensors.js';
+import { decodeSafetensors, encodeSafetensors } from '../../src/io/safetensors.js';
 import { Module, StateDictError } from '../../src/nn/module.js';
 import * as F from '../../src/autograd/functional.js';
 import { AdamW } from '../../src/optim/optimizer.js';
@@ -139,6 +139,33 @@ describe('PyTorch fixture (scripts/bert-fixture.py)', () => {
     expect(dp).toBeLessThan(1e-4);
     ids.dispose();
     m.dispose();
+  });
+
+  test('fromPretrained as Hugging Face: a checkpoint without its pooler loads, the pooler keeps its init and is listed; strict refuses; ArrayBuffer weights', () => {
+    const tensors = decodeSafetensors(weights).tensors;
+    const noPooler = Object.fromEntries(Object.entries(tensors).filter(([k]) => !k.includes('pooler.')));
+    const bytes = encodeSafetensors(noPooler as never);
+    const m = BertModel.fromPretrained({ config, weights: bytes.slice().buffer });
+    expect(m.loadingInfo!.missing.sort()).toEqual(['pooler.dense.bias', 'pooler.dense.weight']);
+    expect(m.loadingInfo!.unexpected).toEqual([]);
+    const fresh = new BertModel(config);
+    expect(m.pooler!.weight.value.toArray()).toEqual(fresh.pooler!.weight.value.toArray());
+    // the rest is the checkpoint's: the last hidden state matches PyTorch
+    const x = inputs();
+    const h = noGrad(() => m.forward(x).lastHiddenState.toArray());
+    tape.release();
+    expect(maxAbsDiff(h, ex.lastHiddenState)).toBeLessThan(1e-4);
+    expect(BertModel.fromPretrained({ config, weights }).loadingInfo).toEqual({
+      missing: [],
+      unexpected: [],
+      ignored: expect.any(Array),
+    });
+    expect(() => BertModel.fromPretrained({ config, weights: bytes, strict: true })).toThrow(StateDictError);
+    expect(() => BertModel.fromPretrained({ config, weights: [1] as never })).toThrow(
+      'BertModel.fromPretrained: files.weights must be a Uint8Array or an ArrayBuffer, got',
+    );
+    disposeAll(x);
+    for (const b of [m, fresh]) b.dispose();
   });
 
   test('loads with and without the bert. prefix; strict loading names missing keys', () => {

@@ -269,14 +269,17 @@ describe.each(CASES)('PyTorch fixture %s (scripts/gpt2-fixture.py)', (name) => {
     m.dispose();
   });
 
-  test('strict loading refuses a missing weight with StateDictError naming it; strict: false lists unexpected keys', () => {
+  test('strict: true refuses a missing weight with StateDictError naming it; by default (as Hugging Face) missing and unexpected keys are listed', () => {
     const { config, weights, ex, expected } = fixtures[name]!;
     const tensors = decodeSafetensors(weights).tensors;
     const key = Object.keys(tensors).find((k) => k.endsWith('h.1.attn.c_attn.weight'))!;
     const without = Object.fromEntries(Object.entries(tensors).filter(([k]) => k !== key));
+    const lenient = GPT2LMHeadModel.fromPretrained({ config, weights: encodeLike(without) });
+    expect(lenient.loadingInfo!.missing).toEqual(['transformer.h.1.attn.c_attn.weight']);
+    lenient.dispose();
     let err: unknown;
     try {
-      GPT2LMHeadModel.fromPretrained({ config, weights: encodeLike(without) });
+      GPT2LMHeadModel.fromPretrained({ config, weights: encodeLike(without), strict: true });
     } catch (e) {
       err = e;
     }
@@ -288,10 +291,11 @@ describe.each(CASES)('PyTorch fixture %s (scripts/gpt2-fixture.py)', (name) => {
       ...tensors,
       'score.weight': { dtype: 'F32', stored: 'F32', shape: [2], data: new Float32Array(2) },
     };
-    expect(() => GPT2LMHeadModel.fromPretrained({ config, weights: encodeLike(extra as never) })).toThrow(
+    expect(() => GPT2LMHeadModel.fromPretrained({ config, weights: encodeLike(extra as never), strict: true })).toThrow(
       StateDictError,
     );
-    const m = GPT2LMHeadModel.fromPretrained({ config, weights: encodeLike(extra as never), strict: false });
+    const m = GPT2LMHeadModel.fromPretrained({ config, weights: encodeLike(extra as never) });
+    expect(m.loadingInfo!.unexpected).toEqual(['transformer.score.weight']);
     const r = m.loadStateDict(extra as never, { strict: false });
     expect(r.missing).toEqual([]);
     expect(r.unexpected).toEqual(['transformer.score.weight']);
@@ -300,7 +304,7 @@ describe.each(CASES)('PyTorch fixture %s (scripts/gpt2-fixture.py)', (name) => {
     // non-strict with a missing weight: it keeps its initial value and is listed
     const r2 = m.loadStateDict(without, { strict: false });
     expect(r2.missing).toEqual(['transformer.h.1.attn.c_attn.weight']);
-    // fromPretrained non-strict: missing weights get GPT-2's initialisation, as Hugging Face (ln_f 1, 0.02 normals)
+    // fromPretrained (not strict): missing weights get GPT-2's initialisation, as Hugging Face (ln_f 1, 0.02 normals)
     const noLn = Object.fromEntries(Object.entries(tensors).filter(([k]) => k !== key && !k.endsWith('ln_f.weight')));
     const m3 = GPT2LMHeadModel.fromPretrained({ config, weights: encodeLike(noLn), strict: false });
     const p = Object.fromEntries(m3.namedParameters().map(([k, v]) => [k, v.value.toArray() as Float32Array]));

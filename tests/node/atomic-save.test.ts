@@ -69,7 +69,7 @@ function rng(seed: number): () => number {
 
 const asModel = (files: BertPretrainedOutput) => ({ toPretrained: () => files });
 const filesDigest = (f: BertPretrainedFiles) =>
-  sha(JSON.stringify([f.config, f.vocab ?? null, f.tokenizer ?? null, f.lowercase ?? null]), f.weights);
+  sha(JSON.stringify([f.config, f.vocab ?? null, f.tokenizer ?? null, f.lowercase ?? null]), f.weights as Uint8Array);
 function weightsDigest(m: BertForMaskedLM): string {
   const sd = m.stateDict();
   return sha(

@@ -6,7 +6,7 @@
  * BertForTokenClassification. Config from a Hugging Face `config.json`. Runs in
  * every runtime (no node:*; see bert-node.ts for reading a directory).
  */
-import { checkObject, describe } from '../../core/check.js';
+import { checkBytes, checkObject, describe } from '../../core/check.js';
 import { ArgumentError, ShapeError, formatShape } from '../../core/errors.js';
 import { Tensor } from '../../core/tensor.js';
 import { Parameter } from '../../autograd/parameter.js';
@@ -62,15 +62,19 @@ export interface BertModelOptions {
 export interface BertPretrainedFiles {
   /** config.json: its text or the parsed object. */
   config: BertConfigInput;
-  /** model.safetensors bytes. */
-  weights: Uint8Array;
+  /** model.safetensors bytes: a Uint8Array (a Node Buffer too) or an ArrayBuffer. */
+  weights: Uint8Array | ArrayBuffer;
   /** vocab.txt text: the model's `tokenizer` becomes WordPiece.fromVocabTxt(vocab, { lowercase }). */
   vocab?: string;
   /** tokenizer.json (text or parsed), used when `vocab` is absent. */
   tokenizer?: string | object;
   /** Lower-casing of a tokenizer read from `vocab` (tokenizer_config.json's do_lower_case); default true. */
   lowercase?: boolean;
-  /** Strict loading (every parameter present); default true. */
+  /**
+   * Refuse a checkpoint with missing or unexpected weights (StateDictError); default false:
+   * as Hugging Face, weights the file lacks (a pooler, a new head) keep BERT's
+   * initialisation, and both lists are in `model.loadingInfo`.
+   */
   strict?: boolean;
 }
 
@@ -191,6 +195,8 @@ abstract class BertModule extends Module {
   abstract readonly config: BertConfig;
   /** The model's tokenizer: set by fromPretrained when the files hold a vocabulary, or by the user; used by pipelines and saved by toPretrained. */
   tokenizer: WordPiece | null = null;
+  /** What fromPretrained loaded: the weights the file lacked (left at BERT's initialisation), its unexpected and ignored keys; null otherwise. */
+  loadingInfo: BertLoadResult | null = null;
   /** The seed of the last resetParameters (initialisation, dropout; the training loops' shuffling and masking); 0 for a loaded model. */
   seed = 0;
   /** The class name (written as `architectures` in config.json). */
@@ -335,10 +341,7 @@ function pretrained<
   },
 >(fn: string, files: BertPretrainedFiles, make: (c: BertConfig) => M): M {
   checkObject(fn, 'files', files, '{ config, weights }');
-  if (!(files.weights instanceof Uint8Array))
-    throw new ArgumentError(
-      `${fn}: files.weights must be the Uint8Array of model.safetensors, got ${describe(files.weights)}`,
-    );
+  const weights = checkBytes(fn, 'files.weights', files.weights);
   const c = bertConfig(files.config, fn);
   let tokenizer: WordPiece | null = null;
   if (files.vocab !== undefined) {
@@ -353,10 +356,10 @@ function pretrained<
       `${fn}: files.${files.vocab !== undefined ? 'vocab' : 'tokenizer'} must have at most config.vocab_size (${c.vocabSize}) tokens, got ${tokenizer.size}`,
     );
   }
-  const st = decodeSafetensors(files.weights);
+  const st = decodeSafetensors(weights);
   const m = make(c);
   try {
-    m.loadStateDict(st.tensors, { strict: files.strict ?? true });
+    m.loadingInfo = m.loadStateDict(st.tensors, { strict: files.strict ?? false });
   } catch (e) {
     m.dispose();
     throw e;

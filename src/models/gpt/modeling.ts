@@ -157,10 +157,11 @@ export class GPT2Block extends Module {
  * other weight N(0, initializerRange²) from the name-keyed Philox stream of its
  * dotted name, the `c_proj` weights N(0, (initializerRange / sqrt(2 nLayer))²).
  */
-export function gpt2Init(root: Module, seed: number, c: GPT2Config): void {
+export function gpt2Init(root: Module, seed: number, c: GPT2Config, only?: ReadonlySet<string>): void {
   const init = new Initializer(seed);
   const projStd = c.initializerRange / Math.sqrt(2 * Math.max(c.nLayer, 1));
   for (const [name, p] of root.namedParameters()) {
+    if (only !== undefined && !only.has(name)) continue;
     if (/(^|\.)ln_(1|2|f)\.weight$/.test(name)) init.fill(p, 1);
     else if (name.endsWith('bias')) init.fill(p, 0);
     else init.normal(p, name, name.endsWith('c_proj.weight') ? projStd : c.initializerRange);

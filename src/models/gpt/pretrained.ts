@@ -32,7 +32,11 @@ export interface GPT2PretrainedFiles {
   weights: Uint8Array | ArrayBuffer;
   /** tokenizer.json (text or object): a byte-level BPE tokenizer. */
   tokenizer?: string | Record<string, unknown>;
-  /** Refuse a checkpoint with missing or unexpected weights; default true. With false, missing weights get GPT-2's initialisation (seed 0). */
+  /**
+   * Refuse a checkpoint with missing or unexpected weights (StateDictError); default false:
+   * as Hugging Face, missing weights get GPT-2's initialisation (seed 0), and both lists are
+   * in `model.loadingInfo`.
+   */
   strict?: boolean;
 }
 
@@ -81,6 +85,8 @@ export class GPT2LMHeadModel extends Module implements CausalLM {
   readonly transformer: GPT2Model;
   /** Byte-level BPE tokenizer: set by fromPretrained from tokenizer.json, or by the user; used by text input, pipelines and toPretrained. */
   tokenizer: ByteLevelBPE | null = null;
+  /** What fromPretrained loaded: the weights the file lacked (initialised), its unexpected and ignored keys; null otherwise. */
+  loadingInfo: GPT2LoadResult | null = null;
   /** The seed of the last resetParameters; 0 for a loaded model. */
   seed = 0;
 
@@ -176,9 +182,10 @@ export class GPT2LMHeadModel extends Module implements CausalLM {
     const m = building(() => new GPT2LMHeadModel(c));
     seedDropouts(m, 0);
     try {
-      // strict: false may leave weights missing; they get GPT-2's initialisation (seed 0), as Hugging Face's _init_weights
-      if (files.strict === false) gpt2Init(m, 0, c);
-      m.loadStateDict(st.tensors, { strict: files.strict ?? true });
+      // As Hugging Face: weights the file lacks get GPT-2's initialisation (seed 0) and are listed; strict refuses them.
+      const info = m.loadStateDict(st.tensors, { strict: files.strict ?? false });
+      if (info.missing.length > 0) gpt2Init(m, 0, c, new Set(info.missing));
+      m.loadingInfo = info;
     } catch (e) {
       m.dispose();
       throw e;
