@@ -178,14 +178,19 @@ $('#gen-again').addEventListener('click', () => {
   generate();
 });
 
+/** Offer `bytes` to the user as a file named `name` (an object URL, revoked after 10 s). */
+function download(bytes, name) {
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+}
+
 $('#lm-save').addEventListener('click', async () => {
   try {
     const bytes = await worker.call('lm.save');
-    const a = document.createElement('a');
-    a.href = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
-    a.download = 'neural-lm.safetensors';
-    a.click();
-    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+    download(bytes, 'neural-lm.safetensors');
     setStatus(
       lmStatus,
       `${lmSummary}${lmSummary === '' ? '' : ' · '}saved neural-lm.safetensors (${thousands(bytes.byteLength)} bytes)`,
@@ -379,11 +384,7 @@ $('#gpt-gen-stop').addEventListener('click', () => worker.call('gpt.sampleStop')
 $('#gpt-save').addEventListener('click', async () => {
   try {
     const bytes = await worker.call('gpt.save');
-    const a = document.createElement('a');
-    a.href = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
-    a.download = 'gpt-lm.safetensors';
-    a.click();
-    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+    download(bytes, 'gpt-lm.safetensors');
     setStatus(
       gptStatus,
       `${gptSummary}${gptSummary === '' ? '' : ' · '}saved gpt-lm.safetensors (${thousands(bytes.byteLength)} bytes)`,

@@ -93,6 +93,45 @@ const num = (v, lo, hi, name) => {
   return v;
 };
 
+/**
+ * The onProgress of a word LM's fit (the neural LM's and the GPT's): a 'progress'
+ * event per report with the validation perplexity at each epoch's end and at most
+ * every 2.5 s between (validNow, in eval mode), sent through emit; `last` holds the
+ * latest event. f0: when training started (performance.now()).
+ */
+function fitProgress(f0, validNow, emit) {
+  let lastValid = f0;
+  const p = {
+    last: null,
+    onProgress: (q) => {
+      const t = performance.now();
+      const ev = {
+        kind: 'progress',
+        step: q.step,
+        steps: q.steps,
+        epoch: q.epoch,
+        epochs: q.epochs,
+        loss: q.loss,
+        tokensPerSec: q.itemsPerSec,
+        elapsed: (t - f0) / 1e3,
+        epochEnd: q.epochEnd,
+        lr: q.lr,
+      };
+      if (q.epochEnd) {
+        ev.epochValidPpl = q.validPerplexity;
+        ev.validPpl = validNow();
+        lastValid = performance.now();
+      } else if (t - lastValid > 2500) {
+        ev.validPpl = validNow();
+        lastValid = performance.now();
+      }
+      p.last = ev;
+      emit(ev);
+    },
+  };
+  return p;
+}
+
 function lmInfo() {
   const lm = state.lm;
   const c = lm.config;
@@ -166,9 +205,8 @@ serve({
         prepSeconds,
       });
       const f0 = performance.now();
-      let lastValid = f0,
-        last = null;
       const validNow = () => lm.evaluate(probe).perplexity; // eval mode inside, the training mode restored after
+      const progress = fitProgress(f0, validNow, emit);
       // Stop: fit ends before its next step with the weights of the last one (no restoreBest).
       const result = await lm.fit(train, {
         epochs,
@@ -179,31 +217,7 @@ serve({
         patience: 2,
         restoreBest: true,
         signal: abort.signal,
-        onProgress: (q) => {
-          const t = performance.now();
-          const ev = {
-            kind: 'progress',
-            step: q.step,
-            steps: q.steps,
-            epoch: q.epoch,
-            epochs: q.epochs,
-            loss: q.loss,
-            tokensPerSec: q.itemsPerSec,
-            elapsed: (t - f0) / 1e3,
-            epochEnd: q.epochEnd,
-            lr: q.lr,
-          };
-          if (q.epochEnd) {
-            ev.epochValidPpl = q.validPerplexity;
-            ev.validPpl = validNow();
-            lastValid = performance.now();
-          } else if (t - lastValid > 2500) {
-            ev.validPpl = validNow();
-            lastValid = performance.now();
-          }
-          last = ev;
-          emit(ev);
-        },
+        onProgress: progress.onProgress,
       });
       tape.release?.();
       lm.eval();
@@ -219,7 +233,7 @@ serve({
         validPpl,
         seconds,
         prepSeconds,
-        tokensPerSec: last?.tokensPerSec ?? 0,
+        tokensPerSec: progress.last?.tokensPerSec ?? 0,
         trainTokens: train.length,
         validTokens: valid.length,
       };
@@ -325,8 +339,7 @@ serve({
       const initialPpl = validNow();
       emit({ kind: 'initial', validPpl: initialPpl });
       const f0 = performance.now();
-      let lastValid = f0,
-        last = null;
+      const progress = fitProgress(f0, validNow, emit);
       // Stop: fit ends before its next step with the weights of the last one (no restoreBest).
       const result = await gpt.fit(train, {
         epochs,
@@ -340,31 +353,7 @@ serve({
         patience: 2,
         restoreBest: true,
         signal: abort.signal,
-        onProgress: (q) => {
-          const t = performance.now();
-          const ev = {
-            kind: 'progress',
-            step: q.step,
-            steps: q.steps,
-            epoch: q.epoch,
-            epochs: q.epochs,
-            loss: q.loss,
-            tokensPerSec: q.itemsPerSec,
-            elapsed: (t - f0) / 1e3,
-            epochEnd: q.epochEnd,
-            lr: q.lr,
-          };
-          if (q.epochEnd) {
-            ev.epochValidPpl = q.validPerplexity;
-            ev.validPpl = validNow();
-            lastValid = performance.now();
-          } else if (t - lastValid > 2500) {
-            ev.validPpl = validNow();
-            lastValid = performance.now();
-          }
-          last = ev;
-          emit(ev);
-        },
+        onProgress: progress.onProgress,
       });
       tape.release?.();
       gpt.eval();
@@ -380,7 +369,7 @@ serve({
         validPpl,
         seconds: (performance.now() - f0) / 1e3,
         prepSeconds,
-        tokensPerSec: last?.tokensPerSec ?? 0,
+        tokensPerSec: progress.last?.tokensPerSec ?? 0,
         trainTokens: train.length,
         validTokens: valid.length,
       };
